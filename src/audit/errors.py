@@ -1,0 +1,98 @@
+"""The project's exception types.
+
+Every error an analyst can act on is an ``AuditError``; anything else escaping to the CLI
+is an internal fault (exit 1). The hierarchy::
+
+    AuditError                      base of every error the suite raises on purpose
+    ├── ExtractError                the input extract cannot be used (CLI exit 2)
+    │   ├── ReadError               the file cannot be read: missing, format, encoding, sheet
+    │   └── ValidationError         the contents break the contract; carries every Problem
+    │       └── IdentifierError     direct identifiers found (column names or values)
+    ├── ReportError                 a notebook or board-pack step failed (CLI exit 2)
+    └── HistoryError                the history store cannot be read or written (CLI exit 2)
+
+Messages never quote a cell value that could identify someone: identifier problems name
+the column and row only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "AuditError",
+    "ExtractError",
+    "ReadError",
+    "ValidationError",
+    "IdentifierError",
+    "ReportError",
+    "HistoryError",
+    "Problem",
+]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an extract, located as the analyst sees the file.
+
+    ``row`` is the spreadsheet row number (the header is row 1, the first data row is row 2);
+    ``None`` for a problem with the whole column or file. ``column`` is the contract's column
+    name where one applies, else the header as written.
+    """
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class AuditError(Exception):
+    """Base class of every error the suite raises on purpose."""
+
+
+class ExtractError(AuditError):
+    """The input extract cannot be used as it is."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None,
+                 problems: list[Problem] | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.problems: list[Problem] = list(problems or [])
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        head = super().__str__()
+        if self.path is not None:
+            head = f"{self.path.name}: {head}"
+        if not self.problems:
+            return head
+        lines = [head] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ReadError(ExtractError):
+    """The file cannot be read: missing, unreadable, wrong format or encoding, no such sheet."""
+
+
+class ValidationError(ExtractError):
+    """The extract breaks the contract. ``problems`` lists every failure found in one pass."""
+
+
+class IdentifierError(ValidationError):
+    """The extract carries direct identifiers. Values are never quoted."""
+
+
+class ReportError(AuditError):
+    """A notebook or board-pack step failed; the message names the notebook and the cell."""
+
+
+class HistoryError(AuditError):
+    """The history store cannot be opened, migrated or written."""

@@ -1,0 +1,179 @@
+"""The ``audit`` command: argument parsing, exit codes and progress; no logic of its own.
+
+Exit codes: 0 success; 2 the input (or a report step) cannot be used, with every problem on
+stderr; 1 an unexpected internal fault, one line unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAULT", "EXIT_INPUT"]
+
+EXIT_OK = 0
+EXIT_FAULT = 1
+EXIT_INPUT = 2
+
+_DESCRIPTION = """\
+Quarterly audit of how services see the fathers and male carers of babies, measured
+against the national review 'The Myth of Invisible Men' (Child Safeguarding Practice
+Review Panel, 2021). Input is an anonymised case extract (CSV, .xlsx or Parquet) as
+described in docs/data-contract.md.
+"""
+
+_EPILOG = """\
+exit codes: 0 success; 2 the extract (or a report step) cannot be used, every problem
+listed on stderr; 1 unexpected internal fault (run again with --debug for the traceback).
+
+examples:
+  audit validate data/sample/pooled_extract.csv
+  audit metrics data/sample/pooled_extract.csv --period 2025-Q1 -o metrics.csv
+  audit sample --out data/sample
+"""
+
+
+def _add_extract_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("extract", type=Path, metavar="EXTRACT",
+                        help="case extract: .csv (UTF-8 or Windows-1252), .xlsx or .parquet")
+    parser.add_argument("--sheet", metavar="NAME",
+                        help="worksheet to read from an .xlsx file (default: the first sheet)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used to test that ``--help`` is complete)."""
+    parser = argparse.ArgumentParser(
+        prog="audit", description=_DESCRIPTION, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an unexpected fault")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "validate", help="check an extract against the contract and summarise it",
+        description="Check an extract against the case-extract contract. Prints rows read, "
+        "cases in scope, cases excluded (12 months or older) and fields more than 10%% unknown. "
+        "Exit 0 when the extract is usable; exit 2 with every problem (row and column) on stderr "
+        "when it is not. Direct identifiers (names, dates of birth, NHS numbers, postcodes, "
+        "addresses, phone numbers, emails) are refused without echoing the value.")
+    _add_extract_args(p)
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "metrics", help="compute the contract's metrics table (metrics.csv)",
+        description="Compute every metric of the contract (rates, 95%% Wilson intervals, the "
+        "national figures and Fisher exact p-values) and write metrics.csv. Unsuppressed: for "
+        "analysts. Invalid input is reported as by 'audit validate' and nothing is written.")
+    _add_extract_args(p)
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="write the table here (default: standard output)")
+    p.add_argument("--period", metavar="LABEL",
+                   help="restrict to a quarter (2025-Q3) or a year (2025); default: all")
+    p.add_argument("--partnership", metavar="NAME",
+                   help="restrict to one partnership of a pooled extract")
+    p.add_argument("--level", type=float, default=0.95, metavar="P",
+                   help="confidence level of the Wilson intervals (default 0.95; e.g. 0.998)")
+    p.set_defaults(handler=_cmd_metrics)
+
+    p = sub.add_parser(
+        "sample", help="write the synthetic sample extracts",
+        description="Write the bundled SYNTHETIC sample extracts (a pooled extract of three "
+        "fictional partnerships, the 92-case reconstruction of the national review's published "
+        "figures, and an Excel copy). Deterministic for a given seed.")
+    p.add_argument("--out", type=Path, default=Path("data/sample"), metavar="DIR",
+                   help="folder to write to (default: data/sample)")
+    p.add_argument("--seed", type=int, default=2021, metavar="N",
+                   help="random seed (default 2021, the seed of the bundled files)")
+    p.set_defaults(handler=_cmd_sample)
+
+    return parser
+
+
+def _version() -> str:
+    from audit import __version__
+
+    return __version__
+
+
+def _load(args: argparse.Namespace):
+    from audit.validate import load_extract
+
+    return load_extract(args.extract, sheet=args.sheet)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    extract = _load(args)
+    print(extract.summary())
+    return EXIT_OK
+
+
+def _cmd_metrics(args: argparse.Namespace) -> int:
+    from audit.metrics import metrics_table, select_partnership, select_period, write_metrics_csv
+
+    if not 0 < args.level < 1:
+        raise _UsageError("--level must be between 0 and 1, e.g. 0.95 or 0.998")
+    extract = _load(args)
+    cases = extract.cases
+    try:
+        if args.partnership:
+            cases = select_partnership(cases, args.partnership)
+        if args.period:
+            cases = select_period(cases, args.period)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    table = metrics_table(cases, level=args.level)
+    if args.output is None:
+        write_metrics_csv(table, sys.stdout)
+    else:
+        from audit.report import atomic_write_text
+        import io
+
+        buffer = io.StringIO()
+        write_metrics_csv(table, buffer)
+        atomic_write_text(args.output, buffer.getvalue())
+        print(f"wrote {len(table)} metrics for {len(cases)} cases to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from audit.sample import write_samples
+
+    for path in write_samples(args.out, seed=args.seed):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+class _UsageError(Exception):
+    """A bad option value discovered after parsing (exit 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``audit`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from audit.errors import AuditError
+
+    try:
+        return args.handler(args)
+    except AuditError as exc:
+        print(f"audit {args.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except _UsageError as exc:
+        print(f"audit {args.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("audit: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place internal faults are caught
+        if args.debug:
+            raise
+        print(f"audit {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(run again with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAULT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""``audit run``: execute the notebooks with papermill and assemble the board pack.
+
+The extract is read and validated once, saved as a prepared Parquet copy in a private
+temporary folder (it holds case ids, so it never enters the output folder), and every
+notebook gets its path. Notebooks run in parallel processes (papermill changes the working
+directory, which is not thread-safe) on a named Jupyter kernel. Everything is written to a
+staging folder beside the destination and moved into place only when every step has
+succeeded, so a failure leaves no half-written report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from audit.errors import ReportError
+
+__all__ = [
+    "NOTEBOOKS",
+    "DEFAULT_KERNEL",
+    "RunResult",
+    "run_audit",
+    "default_output_dir",
+    "notebooks_dir",
+    "atomic_write_text",
+    "package_versions",
+]
+
+#: The notebooks of the board pack, run in this order of submission.
+NOTEBOOKS: tuple[str, ...] = (
+    "board_summary",
+    "risk_factors",
+    "father_engagement",
+    "services_and_sharing",
+    "data_quality",
+)
+
+#: The Jupyter kernel the set-up registers (``python -m ipykernel install --sys-prefix --name audit``).
+DEFAULT_KERNEL = "audit"
+
+_VERSIONED = ("pandas", "numpy", "pyarrow", "scipy", "statsmodels", "matplotlib", "seaborn",
+              "afcharts", "pandera", "papermill", "nbformat", "jinja2")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where ``audit run`` wrote the pack and what it took."""
+
+    output_dir: Path
+    board_pack: Path
+    seconds: float
+    cases: int
+
+
+def notebooks_dir() -> Path:
+    """The project's ``notebooks/`` folder (next to ``src/`` in a checkout)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "notebooks"
+        if (candidate / f"{NOTEBOOKS[0]}.ipynb").is_file():
+            return candidate
+    raise ReportError("cannot find the notebooks/ folder: run audit from a checkout of the "
+                      "project, or pass --notebooks DIR")
+
+
+def default_output_dir(period: str | None, partnership: str | None) -> Path:
+    """``reports/<period or all>/``, with the partnership appended when one is chosen."""
+    name = (period or "all").strip() or "all"
+    if partnership:
+        name += "-" + re.sub(r"[^a-z0-9]+", "-", partnership.lower()).strip("-")
+    return Path("reports") / name
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write a text file via a temporary file and a rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, audit and the packages that shape the numbers and charts."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from audit import __version__
+
+    found = {"python": platform.python_version(), "audit": __version__}
+    for name in _VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_kernel(kernel: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise ReportError(
+            f"the Jupyter kernel '{kernel}' is not registered. Run 'make venv' (or "
+            f"'{sys.executable} -m ipykernel install --sys-prefix --name {kernel}') "
+            "and try again, or pass --kernel NAME") from None
+
+
+def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tuple[str, float]:
+    """Run one notebook (in a worker process). Returns its name and seconds taken."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    # Kernels talk over Unix sockets, not TCP, so a shared server does not expose them.
+    os.environ.setdefault("AUDIT_KERNEL_TRANSPORT", "ipc")
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+            cwd=str(notebook.parent), progress_bar=False, log_output=False,
+            request_save_on_cell_execute=False)
+    except PapermillExecutionError as exc:
+        evalue = str(exc.evalue).strip().splitlines()
+        detail = evalue[-1] if evalue else ""
+        raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
+                          f"{exc.ename}: {detail}") from None
+    return notebook.stem, time.perf_counter() - start
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
+              period: str | None = None, partnership: str | None = None,
+              suppress_max: int = 5, jobs: int | None = None, sheet: str | None = None,
+              kernel: str = DEFAULT_KERNEL, notebooks: str | Path | None = None,
+              progress: Callable[[str], None] | None = _progress) -> RunResult:
+    """Run the quarterly audit: validate once, execute the notebooks, write the board pack.
+
+    Writes ``board-pack.html``, the suppressed ``metrics.csv``, ``charts/*.png``, the
+    executed analyst notebooks under ``notebooks/`` and ``manifest.json``.
+    """
+    from audit.metrics import write_metrics_csv
+    from audit.suppress import suppress_metrics
+    from audit.validate import load_extract
+    from audit.workspace import open_audit, save_prepared
+
+    started = datetime.now(timezone.utc)
+    clock = time.perf_counter()
+    say = progress or (lambda _message: None)
+    if int(suppress_max) < 0:
+        raise ValueError("--suppress-max must be 0 or more")
+    jobs = int(jobs or os.cpu_count() or 1)
+    if jobs < 1:
+        raise ValueError("--jobs must be 1 or more")
+    nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+    missing = [n for n in NOTEBOOKS if not (nb_dir / f"{n}.ipynb").is_file()]
+    if missing:
+        raise ReportError(f"notebooks missing from {nb_dir}: {', '.join(missing)}")
+    _check_kernel(kernel)
+
+    extract_path = Path(extract)
+    say(f"reading and validating {extract_path.name} …")
+    validated = load_extract(extract_path, sheet=sheet)
+    destination = Path(output_dir) if output_dir else default_output_dir(period, partnership)
+    destination = destination.resolve()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory(prefix="audit-run-") as private:
+        prepared = save_prepared(validated, Path(private) / "cases.parquet")
+        data = open_audit(prepared, period=period, partnership=partnership)
+        if data.cases.empty:
+            raise ReportError(f"no in-scope cases for period '{data.period}'"
+                              + (f" and partnership '{partnership}'" if partnership else ""))
+        say(f"{validated.rows_read} rows read, {len(validated.cases)} in scope; "
+            f"auditing {data.in_scope} cases ({data.period_label}, {data.place})")
+
+        staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-",
+                                        dir=destination.parent))
+        try:
+            (staging / "notebooks").mkdir()
+            parameters = {
+                "extract_path": str(prepared),
+                "period": data.period,
+                "partnership": partnership or "",
+                "suppress_max": int(suppress_max),
+                "output_dir": str(staging),
+            }
+            _run_notebooks(nb_dir, staging, parameters, kernel, jobs, say)
+
+            say("assembling the board pack …")
+            board = suppress_metrics(data.metrics, max_count=int(suppress_max))
+            buffer = io.StringIO()
+            write_metrics_csv(board, buffer)
+            (staging / "metrics.csv").write_text(buffer.getvalue(), encoding="utf-8",
+                                                 newline="")
+            _write_board_pack(staging, data, validated, suppress_max)
+            seconds = time.perf_counter() - clock
+            manifest = _manifest(validated, data, parameters, started, seconds, staging,
+                                 jobs=jobs, kernel=kernel, suppress_max=int(suppress_max))
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                                   encoding="utf-8")
+            _move_into_place(staging, destination)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    seconds = time.perf_counter() - clock
+    say(f"board pack written to {destination / 'board-pack.html'} in {seconds:.1f} s")
+    return RunResult(destination, destination / "board-pack.html", seconds, data.in_scope)
+
+
+def _run_notebooks(nb_dir: Path, staging: Path, parameters: dict, kernel: str, jobs: int,
+                   say: Callable[[str], None]) -> None:
+    total = len(NOTEBOOKS)
+    done = 0
+    with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
+        futures = {
+            pool.submit(_execute, nb_dir / f"{name}.ipynb",
+                        staging / "notebooks" / f"{name}.ipynb", parameters, kernel): name
+            for name in NOTEBOOKS
+        }
+        say(f"running {total} notebooks, {min(jobs, total)} at a time: {', '.join(NOTEBOOKS)}")
+        try:
+            for future in as_completed(futures):
+                name, seconds = future.result()
+                done += 1
+                say(f"  [{done}/{total}] {name} done in {seconds:.1f} s")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> Path:
+    from audit.board import load_sections, render_board_pack
+
+    sections = load_sections(staging)
+    expected = {"summary", "risk-factors", "engagement", "services", "data-quality"}
+    missing = expected - {s["key"] for s in sections}
+    if missing:
+        raise ReportError(f"board-pack sections not produced: {', '.join(sorted(missing))}")
+    provenance = [
+        ("Source extract", f"{validated.path.name} (SHA-256 {validated.sha256[:16]}…)"),
+        ("Cases", f"{validated.rows_read:,} rows read; {len(validated.cases):,} babies under one "
+                  f"in scope; {data.in_scope:,} in this audit"),
+        ("Period", data.period_label),
+        ("Geography", data.place),
+        ("National comparison", "The Myth of Invisible Men, Child Safeguarding Practice Review "
+                                "Panel, September 2021: 92 serious incident notifications"),
+        ("Small numbers", f"counts from 1 to {suppress_max} shown as c (Department for "
+                          "Education convention), with secondary suppression"),
+        ("Intervals and tests", "95% Wilson score intervals; two-sided Fisher exact test "
+                                "against the national counts"),
+        ("Produced by", f"audit {package_versions()['audit']}"),
+    ]
+    title = "Are services seeing the men around babies?"
+    subtitle = (f"Quarterly audit against the national review 'The Myth of Invisible Men' · "
+                f"{data.place} · {data.period_label}")
+    page = render_board_pack(sections, title=title, subtitle=subtitle,
+                             provenance=provenance, image_root=staging)
+    path = staging / "board-pack.html"
+    path.write_text(page, encoding="utf-8")
+    shutil.rmtree(staging / "sections")
+    return path
+
+
+def _manifest(validated, data, parameters: dict, started: datetime, seconds: float,
+              staging: Path, **settings) -> dict:
+    outputs = {}
+    for path in sorted(staging.rglob("*")):
+        if path.is_file():
+            outputs[str(path.relative_to(staging))] = _sha256(path)
+    return {
+        "tool": "audit run",
+        "input": {
+            "file": validated.path.name,
+            "sha256": validated.sha256,
+            "sheet": validated.sheet,
+            "rows_read": int(validated.rows_read),
+            "in_scope": int(len(validated.cases)),
+            "excluded_out_of_scope": int(len(validated.excluded)),
+            "ignored_columns": list(validated.ignored_columns),
+            "flags_not_recorded": list(validated.missing_flags),
+        },
+        "audit": {
+            "period": data.period,
+            "period_covered": data.period_label,
+            "partnership": parameters["partnership"] or None,
+            "cases": int(data.in_scope),
+        },
+        "parameters": {k: v for k, v in settings.items()},
+        "versions": package_versions(),
+        "run": {
+            "started_utc": started.isoformat(timespec="seconds"),
+            "seconds": round(seconds, 2),
+            "command": "audit run " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["run"] else None,
+        },
+        "outputs_sha256": outputs,
+    }
+
+
+def _move_into_place(staging: Path, destination: Path) -> None:
+    """Replace ``destination`` with ``staging`` so readers never see a partial pack."""
+    backup = None
+    if destination.exists():
+        backup = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+        os.replace(destination, backup)
+    try:
+        os.replace(staging, destination)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, destination)
+        raise
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)

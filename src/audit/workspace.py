@@ -1,0 +1,182 @@
+"""The data of one audit run, as the notebooks see it.
+
+``audit run`` reads and validates the extract once, saves the validated cases as a Parquet
+file with the extract's provenance in its metadata (:func:`save_prepared`), and hands that
+path to every notebook. A notebook opened by hand in JupyterLab passes the raw extract
+instead; :func:`open_audit` accepts either, so the notebooks' defaults (the bundled sample)
+work without the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from audit.errors import ReadError
+from audit.validate import CaseExtract, load_extract
+
+__all__ = ["AuditData", "open_audit", "save_prepared", "load_prepared", "is_prepared"]
+
+_META_KEY = b"audit.extract"
+
+
+def save_prepared(extract: CaseExtract, path: str | Path) -> Path:
+    """Save a validated extract as Parquet, with its provenance in the file's metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    meta = {
+        "path": str(extract.path),
+        "sha256": extract.sha256,
+        "sheet": extract.sheet,
+        "rows_read": int(extract.rows_read),
+        "ignored_columns": list(extract.ignored_columns),
+        "missing_flags": list(extract.missing_flags),
+        "excluded": extract.excluded.astype({"row": "int64"}).to_dict(orient="records"),
+    }
+    table = pa.Table.from_pandas(extract.cases, preserve_index=True)
+    schema_meta = dict(table.schema.metadata or {})
+    schema_meta[_META_KEY] = json.dumps(meta).encode()
+    pq.write_table(table.replace_schema_metadata(schema_meta), path)
+    return path
+
+
+def is_prepared(path: str | Path) -> bool:
+    """True when ``path`` is a Parquet file written by :func:`save_prepared`."""
+    path = Path(path)
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return False
+    import pyarrow.parquet as pq
+
+    try:
+        return _META_KEY in (pq.read_schema(path).metadata or {})
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not a prepared one
+        return False
+
+
+def load_prepared(path: str | Path) -> CaseExtract:
+    """Load a validated extract saved by :func:`save_prepared`."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001
+        raise ReadError(f"cannot read the prepared extract: {exc}", path=path) from None
+    meta = json.loads(table.schema.metadata[_META_KEY])
+    cases = table.to_pandas()
+    excluded = pd.DataFrame(meta["excluded"], columns=["row", "reason"])
+    return CaseExtract(
+        cases=cases,
+        excluded=excluded,
+        rows_read=meta["rows_read"],
+        ignored_columns=tuple(meta["ignored_columns"]),
+        missing_flags=tuple(meta["missing_flags"]),
+        path=Path(meta["path"]),
+        sha256=meta["sha256"],
+        sheet=meta["sheet"],
+    )
+
+
+@dataclass
+class AuditData:
+    """One audit's cases and the tables computed from them (computed once, on first use).
+
+    ``metrics`` and the other tables are the analyst's, unsuppressed. Board outputs go
+    through :mod:`audit.board`, which applies :mod:`audit.suppress`.
+    """
+
+    extract: CaseExtract
+    cases: pd.DataFrame
+    period: str
+    partnership: str | None
+    level: float = 0.95
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def place(self) -> str:
+        """The geography of this audit, as captions state it."""
+        if self.partnership:
+            return self.partnership
+        if "partnership" in self.cases.columns:
+            names = sorted(self.cases["partnership"].dropna().unique())
+            if len(names) > 1:
+                return f"{len(names)} partnerships pooled ({', '.join(names)})"
+            if names:
+                return str(names[0])
+        return "the audited partnership"
+
+    @property
+    def period_label(self) -> str:
+        """The period in words for captions: a quarter, a year or the extract's span."""
+        if self.period not in ("", "all"):
+            return self.period
+        if self.cases.empty:
+            return "all periods"
+        from audit.metrics import quarter_label
+
+        dates = self.cases["notification_date"]
+        first, last = quarter_label(pd.Series([dates.min(), dates.max()]))
+        return first if first == last else f"{first} to {last}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.extract.path.name} (case extract)"
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        from audit.metrics import metrics_table
+
+        return metrics_table(self.cases, level=self.level)
+
+    @cached_property
+    def funnel(self) -> pd.DataFrame:
+        from audit.metrics import engagement_funnel
+
+        return engagement_funnel(self.cases)
+
+    @cached_property
+    def cooccurrence(self) -> pd.DataFrame:
+        from audit.metrics import risk_cooccurrence
+
+        return risk_cooccurrence(self.cases)
+
+    @cached_property
+    def risk_counts(self) -> pd.DataFrame:
+        from audit.metrics import risk_count_distribution
+
+        return risk_count_distribution(self.cases)
+
+    @property
+    def in_scope(self) -> int:
+        return len(self.cases)
+
+
+def open_audit(extract_path: str | Path, *, period: str | None = None,
+               partnership: str | None = None, sheet: str | None = None,
+               level: float = 0.95) -> AuditData:
+    """Open an extract (raw or prepared) and select the audit's period and partnership.
+
+    ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
+    Raises ``ValueError`` for a malformed period or an unknown partnership.
+    """
+    from audit.metrics import select_partnership, select_period
+
+    path = Path(extract_path)
+    extract = load_prepared(path) if is_prepared(path) else load_extract(path, sheet=sheet)
+    cases = extract.cases
+    partnership = partnership or None
+    if partnership:
+        cases = select_partnership(cases, partnership)
+    period = (period or "all").strip()
+    if period.lower() != "all":
+        cases = select_period(cases, period)
+    else:
+        period = "all"
+    return AuditData(extract=extract, cases=cases, period=period, partnership=partnership,
+                     level=level)

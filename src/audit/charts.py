@@ -393,17 +393,17 @@ def _caption(measure: str, *, place: str, period: str, source: str, national: bo
 
 
 def _percent_axis(ax, axis: str, limit: float) -> None:
-    ticks = list(range(0, 101, 20))
+    ticks = [t for t in range(0, 101, 20) if t <= limit]
     if axis == "x":
-        ax.set_xlim(0, limit)
         ax.set_xticks(ticks)
-        ax.spines["bottom"].set_bounds(0, 100)
+        ax.set_xlim(0, limit)
+        ax.spines["bottom"].set_bounds(0, min(100, limit))
         ax.set_xlabel("Percentage of cases (%)")
         ax.grid(axis="x", visible=True)
         ax.grid(axis="y", visible=False)
     else:
-        ax.set_ylim(0, limit)
         ax.set_yticks(ticks)
+        ax.set_ylim(0, limit)
         ax.set_ylabel("Percentage of cases (%)")
         ax.grid(axis="y", visible=True)
         ax.grid(axis="x", visible=False)
@@ -761,7 +761,6 @@ def _draw_service_contact(items: list[_Item], title: str, caption: str, place: s
     ax.tick_params(axis="x", length=0)
     limit = min(110.0, max(20.0, highest + 8))
     _percent_axis(ax, "y", limit)
-    ax.set_yticks([t for t in range(0, 101, 20) if t <= limit])
     ax.spines["left"].set_visible(False)
     handles = [Patch(facecolor=local_colour, label=f"Local ({place})"),
                Patch(facecolor=national_colour, hatch="//", edgecolor="white",
@@ -829,8 +828,7 @@ def cooccurrence_heatmap(
             cases = f"{count} case{'s' if count != 1 else ''}"
             ties = sum(1 for p in ranked if counts[p] == counts[i, j])
             if ties > 1:
-                title = (f"{labels[j]} and {_lower_first(labels[i])} among {ties} "
-                         f"commonest pairs, in {cases}")
+                title = f"{ties} pairs of risk factors tied as most common, each in {cases}"
             else:
                 title = (f"{labels[j]} and {_lower_first(labels[i])} together most often, "
                          f"in {cases}")
@@ -878,7 +876,7 @@ def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str]
     title_lines = _wrap(title, int(_WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.2
     longest = max(len(labels[c]) for c in range(n - 1))
-    bottom = 0.5 + longest * 0.085 + _caption_height(caption)
+    bottom = 0.45 + longest * 0.065 + _caption_height(caption)
     cell = min(0.75, 6.0 / max(1, n - 1))
     height = top + cell * (n - 1) + bottom
     left = 3.1

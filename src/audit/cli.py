@@ -31,6 +31,7 @@ listed on stderr; 1 unexpected internal fault (run again with --debug for the tr
 examples:
   audit validate data/sample/pooled_extract.csv
   audit metrics data/sample/pooled_extract.csv --period 2025-Q1 -o metrics.csv
+  audit run data/sample/pooled_extract.csv --period 2025-Q3 --partnership Northbridge
   audit sample --out data/sample
 """
 
@@ -77,6 +78,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", type=float, default=0.95, metavar="P",
                    help="confidence level of the Wilson intervals (default 0.95; e.g. 0.998)")
     p.set_defaults(handler=_cmd_metrics)
+
+    p = sub.add_parser(
+        "run", help="run the quarterly audit and write the board pack",
+        description="Validate the extract once, execute the notebooks with papermill (in "
+        "parallel processes) and write to DIR: board-pack.html (self-contained, suppressed), "
+        "metrics.csv (suppressed), charts/*.png, notebooks/*.ipynb (the executed analyst "
+        "copies, unsuppressed) and manifest.json (provenance). Nothing is written unless "
+        "every step succeeds.")
+    _add_extract_args(p)
+    p.add_argument("--period", metavar="LABEL",
+                   help="a quarter (2025-Q3) or a year (2025); default: every case")
+    p.add_argument("--partnership", metavar="NAME",
+                   help="audit one partnership of a pooled extract")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: reports/<period or all>/)")
+    p.add_argument("--suppress-max", type=int, default=5, metavar="N",
+                   help="board packs show counts 1..N as 'c' (default 5; 0 turns it off)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="notebooks run at once (default: the number of CPU cores)")
+    p.add_argument("--kernel", default="audit", metavar="NAME",
+                   help="Jupyter kernel to run the notebooks on (default: audit, "
+                   "registered by 'make venv')")
+    p.add_argument("--notebooks", type=Path, metavar="DIR",
+                   help="folder of the notebooks (default: the project's notebooks/)")
+    p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
         "sample", help="write the synthetic sample extracts",
@@ -135,6 +161,24 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         write_metrics_csv(table, buffer)
         atomic_write_text(args.output, buffer.getvalue())
         print(f"wrote {len(table)} metrics for {len(cases)} cases to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from audit.report import run_audit
+
+    if args.suppress_max < 0:
+        raise _UsageError("--suppress-max must be 0 or more")
+    if args.jobs is not None and args.jobs < 1:
+        raise _UsageError("--jobs must be 1 or more")
+    try:
+        result = run_audit(args.extract, output_dir=args.out, period=args.period,
+                           partnership=args.partnership, suppress_max=args.suppress_max,
+                           jobs=args.jobs, sheet=args.sheet, kernel=args.kernel,
+                           notebooks=args.notebooks)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    print(f"board pack: {result.board_pack}")
     return EXIT_OK
 
 

@@ -24,6 +24,7 @@ check digit is computed with numpy.
 from __future__ import annotations
 
 import re
+from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,17 +89,20 @@ def is_uk_postcode(text: str) -> bool:
 def find_identifiers(raw: RawExtract) -> list[Problem]:
     """Every identifier problem in ``raw``; empty when the extract is safe to process."""
     problems: list[Problem] = []
-    # A header that is itself an NHS number or postcode (a file saved without its header
-    # row): say which column, never what it says.
-    for position, written in enumerate(raw.headers.values(), start=1):
+    labels: dict[str, str] = {}
+    named: set[str] = set()
+    for position, key in enumerate(raw.frame.columns, start=1):
+        written = raw.headers.get(key, key)
         if header_looks_like_value_identifier(written):
+            # A header that is itself an NHS number or postcode (a file saved without its
+            # header row): say which column, never what it says.
+            labels[key] = f"column {position}"
             problems.append(Problem(1, None, f"the header of column {position} looks like an "
                                     "NHS number or postcode; row 1 must hold column names"))
-
-    named = set()
-    for key, written in raw.headers.items():
+            continue
+        labels[key] = raw.label(key)
         what = _identifier_kind(key)
-        if what and not header_looks_like_value_identifier(written):
+        if what:
             problems.append(Problem(None, written, _COLUMN_MESSAGE.format(what=what)))
             named.add(key)
 
@@ -107,7 +111,7 @@ def find_identifiers(raw: RawExtract) -> list[Problem]:
             continue  # refused as a whole already; listing its values adds nothing
         nhs, postcode = _value_masks(raw.frame[key])
         postcode &= ~nhs
-        label = _label(raw, key)
+        label = labels[key]
         for mask, message, kind in ((nhs, _NHS_MESSAGE, "NHS numbers"),
                                     (postcode, _POSTCODE_MESSAGE, "postcodes")):
             if not mask.any():
@@ -144,12 +148,13 @@ def name_identifier_problems(headers: list[str]) -> list[Problem]:
 
 def header_looks_like_value_identifier(text: str) -> bool:
     """True when a header is itself an NHS number or a postcode (so it must not be quoted)."""
-    return bool(_value_masks(pd.Series([text], dtype="str"))[0][0]
-                or _value_masks(pd.Series([text], dtype="str"))[1][0])
+    nhs, postcode = _value_masks(pd.Series([text], dtype="str"))
+    return bool(nhs[0] or postcode[0])
 
 
 # ------------------------------------------------------------------------------ internals
 
+#: What each of IDENTIFIER_COLUMN_PATTERNS catches, in the same order, for messages.
 _KINDS = ("name", "name", "date of birth", "date of birth", "date of birth", "NHS number",
           "postcode", "address", "phone number", "email address")
 
@@ -157,14 +162,11 @@ _KINDS = ("name", "name", "date of birth", "date of birth", "date of birth", "NH
 def _identifier_kind(key: str) -> str | None:
     if not key or key in KNOWN_COLUMNS:
         return None
-    for pattern, what in zip(IDENTIFIER_COLUMN_PATTERNS, _KINDS, strict=False):
+    for pattern, what in zip_longest(IDENTIFIER_COLUMN_PATTERNS, _KINDS[:len(IDENTIFIER_COLUMN_PATTERNS)],
+                                     fillvalue="direct identifier"):
         if pattern.search(key):
             return what
     return None
-
-
-def _label(raw: RawExtract, key: str) -> str:
-    return raw.label(key) if hasattr(raw, "label") else raw.headers.get(key, key)
 
 
 def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -156,6 +156,40 @@ class AuditData:
     def in_scope(self) -> int:
         return len(self.cases)
 
+    @property
+    def chart_context(self) -> dict[str, str]:
+        """The caption facts every chart takes: period, source and geography."""
+        return {"period": self.period_label, "source": self.source, "place": self.place}
+
+    def board_metrics(self, suppress_max: int = 5) -> pd.DataFrame:
+        """The metrics table as the board sees it: small counts and what they reveal as ``c``."""
+        key = ("board_metrics", int(suppress_max))
+        if key not in self._cache:
+            from audit.suppress import suppress_metrics
+
+            self._cache[key] = suppress_metrics(self.metrics, max_count=int(suppress_max))
+        return self._cache[key]
+
+    def suppressed_metrics(self, suppress_max: int = 5) -> set[str]:
+        """Metric ids whose rate the board cannot see."""
+        from audit.suppress import is_suppressed
+
+        board = self.board_metrics(suppress_max)
+        return {m for m, r in zip(board["metric"], board["rate"]) if is_suppressed(r)}
+
+    def board_funnel(self, suppress_max: int = 5) -> pd.DataFrame:
+        """The engagement funnel as the board sees it."""
+        from audit.suppress import suppress_funnel
+
+        return suppress_funnel(self.funnel, max_count=int(suppress_max), metrics=self.metrics)
+
+    def board_cooccurrence(self, suppress_max: int = 5) -> pd.DataFrame:
+        """The risk co-occurrence matrix as the board sees it."""
+        from audit.suppress import suppress_cooccurrence
+
+        return suppress_cooccurrence(self.cooccurrence, max_count=int(suppress_max),
+                                     metrics=self.metrics)
+
 
 def open_audit(extract_path: str | Path, *, period: str | None = None,
                partnership: str | None = None, sheet: str | None = None,

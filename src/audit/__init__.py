@@ -1,6 +1,14 @@
-"""audit: quarterly audits of how services see the fathers and male carers of babies."""
+"""audit: quarterly audits of how services see the fathers and male carers of babies.
+
+The public API is re-exported here. Names are loaded on first use (PEP 562), so
+``import audit`` and the ``audit validate`` command start without importing scipy,
+statsmodels or matplotlib.
+"""
 
 from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from audit.contract import METRIC_IDS, METRICS_COLUMNS
 from audit.errors import (
@@ -16,6 +24,50 @@ from audit.errors import (
 
 __version__ = "0.1.0"
 
+#: public name -> module that holds it
+_LAZY: dict[str, str] = {
+    "RawExtract": "audit.read",
+    "read_extract": "audit.read",
+    "find_identifiers": "audit.guard",
+    "check_identifiers": "audit.guard",
+    "CaseExtract": "audit.validate",
+    "load_extract": "audit.validate",
+    "validate_extract": "audit.validate",
+    "metrics_table": "audit.metrics",
+    "write_metrics_csv": "audit.metrics",
+    "wilson_interval": "audit.metrics",
+    "engagement_funnel": "audit.metrics",
+    "biggest_drop": "audit.metrics",
+    "metrics_by": "audit.metrics",
+    "rolling_metrics": "audit.metrics",
+    "risk_cooccurrence": "audit.metrics",
+    "risk_count_distribution": "audit.metrics",
+    "quarter_label": "audit.metrics",
+    "select_period": "audit.metrics",
+    "select_partnership": "audit.metrics",
+    "NATIONAL_REFERENCE": "audit.national",
+    "national_table": "audit.national",
+    "context_table": "audit.national",
+    "add_national": "audit.compare",
+    "verdict": "audit.compare",
+    "verdicts": "audit.compare",
+    "suppress_metrics": "audit.suppress",
+    "suppress_counts": "audit.suppress",
+    "format_percent": "audit.suppress",
+    "Chart": "audit.charts",
+    "AuditData": "audit.workspace",
+    "open_audit": "audit.workspace",
+    "BoardSection": "audit.board",
+    "metrics_display_table": "audit.board",
+    "headline_findings": "audit.findings",
+    "metric_sentences": "audit.findings",
+    "funnel_sentence": "audit.findings",
+    "caveats": "audit.findings",
+    "board_verdicts": "audit.findings",
+    "run_audit": "audit.report",
+    "generate_extract": "audit.sample",
+}
+
 __all__ = [
     "__version__",
     "METRIC_IDS",
@@ -28,4 +80,38 @@ __all__ = [
     "ReadError",
     "ReportError",
     "ValidationError",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'audit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from audit.board import BoardSection, metrics_display_table
+    from audit.charts import Chart
+    from audit.compare import add_national, verdict, verdicts
+    from audit.findings import (board_verdicts, caveats, funnel_sentence, headline_findings,
+                                metric_sentences)
+    from audit.guard import check_identifiers, find_identifiers
+    from audit.metrics import (biggest_drop, engagement_funnel, metrics_by, metrics_table,
+                               quarter_label, risk_cooccurrence, risk_count_distribution,
+                               rolling_metrics, select_partnership, select_period,
+                               wilson_interval, write_metrics_csv)
+    from audit.national import NATIONAL_REFERENCE, context_table, national_table
+    from audit.read import RawExtract, read_extract
+    from audit.report import run_audit
+    from audit.sample import generate_extract
+    from audit.suppress import format_percent, suppress_counts, suppress_metrics
+    from audit.validate import CaseExtract, load_extract, validate_extract
+    from audit.workspace import AuditData, open_audit

@@ -202,7 +202,8 @@ def contrast_ratio(foreground: object, background: object = "white") -> float:
 
 
 def _best_text_colour(background: object) -> str:
-    return _TEXT if contrast_ratio(_TEXT, background) >= contrast_ratio("white", background) \
+    """Black or white, whichever contrasts more (pure black: >= 4.58:1 on any colour)."""
+    return "black" if contrast_ratio("black", background) >= contrast_ratio("white", background) \
         else "white"
 
 

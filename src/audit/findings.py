@@ -16,7 +16,15 @@ from audit.compare import VERDICT_TOO_FEW, verdicts
 from audit.contract import metric_label
 from audit.suppress import SUPPRESSED, format_percent, is_suppressed
 
-__all__ = ["board_verdicts", "describe_metric", "metric_sentences", "funnel_sentence"]
+__all__ = [
+    "board_verdicts",
+    "describe_metric",
+    "metric_sentences",
+    "funnel_sentence",
+    "headline_findings",
+    "caveats",
+    "is_synthetic",
+]
 
 
 def board_verdicts(metrics: pd.DataFrame, board_metrics: pd.DataFrame) -> dict[str, str]:
@@ -73,3 +81,72 @@ def funnel_sentence(board_funnel: pd.DataFrame) -> str:
     return (f"The biggest drop is at '{worst['label']}': of the cases where the step before "
             f"({previous.lower()}) was done, {format_percent(worst['step_rate'])} went on "
             f"to this step, so {format_percent(worst['drop'])} were lost here.")
+
+
+def is_synthetic(cases: pd.DataFrame) -> bool:
+    """True for the bundled synthetic samples (every case id starts ``SYN-``)."""
+    ids = cases["case_id"].astype(str)
+    return bool(len(ids)) and bool(ids.str.startswith("SYN-").all())
+
+
+def _count_words(count: int, suppress_max: int) -> str:
+    from audit.suppress import format_count
+
+    return SUPPRESSED if 1 <= count <= suppress_max else format_count(count)
+
+
+def headline_findings(data, suppress_max: int = 5) -> str:
+    """The board summary's headline findings, as ``- `` bullet lines.
+
+    ``data`` is an :class:`audit.workspace.AuditData`. Only figures the board table shows
+    are quoted.
+    """
+    from audit.national import NATIONAL_REFERENCE
+
+    metrics, board = data.metrics, data.board_metrics(suppress_max)
+    words = board_verdicts(metrics, board)
+    lines = [f"- This audit covers **{_count_words(data.in_scope, suppress_max)}** babies under "
+             f"one harmed by a father or male carer ({data.place}, {data.period_label})."]
+    compared = [m for m in metrics["metric"] if m in NATIONAL_REFERENCE]
+    higher = [metric_label(m).lower() for m in compared if words[m].startswith("higher")]
+    lower = [metric_label(m).lower() for m in compared if words[m].startswith("lower")]
+    if higher:
+        lines.append(f"- Higher than nationally: {', '.join(higher)}.")
+    if lower:
+        lines.append(f"- Lower than nationally: {', '.join(lower)}.")
+    if not higher and not lower and compared:
+        lines.append(f"- On all {len(compared)} measures the national review published, there "
+                     "is no evidence of a difference from the national figures (or too few "
+                     "cases to tell).")
+    for metric in ("risk.domestic_abuse", "engagement.identified", "engagement.contacted",
+                   "engagement.seen", "sharing.info_shared_health",
+                   "sharing.adult_services_linked"):
+        if metric in set(metrics["metric"]):
+            lines.append(f"- {describe_metric(metric, metrics, board)}")
+    lines.append(f"- {funnel_sentence(data.board_funnel(suppress_max))}")
+    return "\n".join(lines)
+
+
+def caveats(data, suppress_max: int = 5) -> str:
+    """The caveats a board must read with the figures, as ``- `` bullet lines."""
+    lines = []
+    if is_synthetic(data.cases):
+        lines.append("- **These are synthetic data**, generated for demonstration: they describe "
+                     "no real child, family or partnership.")
+    lines += [
+        f"- Small numbers: counts from 1 to {suppress_max} are shown as c, with any figure "
+        "that could reveal them. Quarterly figures for one partnership rest on few cases; "
+        "read the 95% confidence intervals, not the point estimates alone.",
+        "- The national figures are counts of the 92 serious incident notifications about "
+        "babies under one harmed by a male carer that the national review analysed "
+        "(notified 2018 to 2020), not of all babies or all families known to services.",
+        "- Context, on different bases: in 2020 the Panel received 482 serious incident "
+        "notifications about 514 children, 35% of them about babies under one; since July "
+        "2018 it had considered 257 rapid reviews of babies under one seriously harmed or "
+        "killed through non-accidental injury.",
+        "- Rates leave out cases where the answer was not recorded; where a field is often "
+        "unknown (see Data quality) the rate may not represent every case.",
+        "- With many measures compared, about one in twenty could differ from the national "
+        "figure by chance alone.",
+    ]
+    return "\n".join(lines)

@@ -64,6 +64,8 @@ _LAZY: dict[str, str] = {
     "funnel_sentence": "audit.findings",
     "caveats": "audit.findings",
     "board_verdicts": "audit.findings",
+    "completeness_table": "audit.quality",
+    "data_quality_text": "audit.quality",
     "run_audit": "audit.report",
     "generate_extract": "audit.sample",
 }
@@ -84,7 +86,16 @@ __all__ = [
 ]
 
 
+#: submodules reachable as attributes (``audit.charts.local_vs_national``) without importing
+#: them at start-up.
+_SUBMODULES = frozenset({"board", "charts", "compare", "contract", "errors", "findings",
+                         "guard", "metrics", "national", "quality", "read", "report",
+                         "sample", "suppress", "validate", "workspace"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"audit.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'audit' has no attribute {name!r}")
@@ -109,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
                                rolling_metrics, select_partnership, select_period,
                                wilson_interval, write_metrics_csv)
     from audit.national import NATIONAL_REFERENCE, context_table, national_table
+    from audit.quality import completeness_table, data_quality_text
     from audit.read import RawExtract, read_extract
     from audit.report import run_audit
     from audit.sample import generate_extract

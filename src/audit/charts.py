@@ -31,6 +31,7 @@ import base64
 import html
 import io
 import math
+import sys
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,11 +40,12 @@ from pathlib import Path
 
 import afcharts
 import matplotlib as mpl
+import matplotlib.style
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from afcharts.af_colours import get_af_colours
 from matplotlib import patheffects
-from matplotlib import pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
@@ -131,7 +133,7 @@ def af_style() -> Iterator[None]:
     axis, tick and grid colours that reach 3:1 contrast on white.
     """
     with mpl.rc_context():
-        mpl.style.use(str(AF_STYLE_PATH))
+        matplotlib.style.use(str(AF_STYLE_PATH))
         mpl.rcParams.update(_OVERRIDES)
         yield
 
@@ -179,8 +181,11 @@ class Chart:
         return self.to_html()
 
     def close(self) -> None:
-        """Release the figure (a no-op for pyplot, which never held it)."""
-        plt.close(self.figure)
+        """Release the figure's artists (pyplot never held it, so there is nothing to close
+        there; a figure a caller handed to pyplot is closed too)."""
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close(self.figure)
         self.figure.clear()
 
 
@@ -551,6 +556,42 @@ def _draw_local_vs_national(items: list[_Item], title: str, caption: str, place:
 # --------------------------------------------------------------------------- funnel
 
 
+@dataclass(frozen=True)
+class _Drop:
+    """The biggest fall in the funnel, into ``after`` from the step before it."""
+
+    before: _Item
+    after: _Item
+    size: float          # fraction lost (conditional) or fall in rate (points)
+    conditional: bool    # True: 1 - step_rate; False: fall in percentage points
+
+    def short(self) -> str:
+        return f"{_pct0(self.size)} lost" if self.conditional else _points(self.size)
+
+
+def _funnel_flags(funnel: pd.DataFrame) -> list[str]:
+    """The flag of each funnel row, from ``flag``, ``step`` or ``metric``."""
+    known = set(ENGAGEMENT_FUNNEL)
+    for column in ("flag", "step"):
+        if column in funnel.columns:
+            values = [str(v) for v in funnel[column]]
+            if all(v in known for v in values) or column == "flag":
+                flags = values
+                break
+    else:
+        if "metric" not in funnel.columns:
+            raise ValueError("the engagement funnel needs a 'flag', 'step' or 'metric' column "
+                             "naming each step")
+        by_metric = {flag_metric_id(f): f for f in ENGAGEMENT_FUNNEL}
+        flags = [by_metric.get(str(m), str(m)) for m in funnel["metric"]]
+    unknown = [f for f in flags if f not in known]
+    if unknown:
+        raise ValueError(f"not a step of the engagement funnel: {', '.join(unknown)}")
+    if len(set(flags)) != len(flags):
+        raise ValueError("a funnel step is listed twice")
+    return flags
+
+
 def engagement_funnel_chart(
     funnel: pd.DataFrame,
     *,
@@ -563,46 +604,51 @@ def engagement_funnel_chart(
 ) -> Chart:
     """The father-engagement steps in practice order, each as a percentage of cases.
 
-    ``funnel`` has a ``step`` column (flag names of ``contract.ENGAGEMENT_FUNNEL``) and
-    ``rate`` (fraction of cases where the step was recorded); ``step_rate`` (conditional on
-    the step before) is used in the alt text when present. The biggest fall between two
-    consecutive shown steps is bracketed and stated in the title. ``suppressed`` takes step
-    names or metric ids.
+    ``funnel`` names each step by flag (a ``flag`` or ``step`` column holding
+    ``contract.ENGAGEMENT_FUNNEL`` names, else ``metric`` ids) and has ``rate`` (fraction of
+    cases where the step was done, unknowns excluded). The biggest drop is the step with the
+    lowest ``step_rate`` (share of cases with the step before that also had this one; ties
+    to the earlier step), as :func:`audit.metrics.biggest_drop` defines it; without
+    ``step_rate`` it is the largest fall in ``rate`` between consecutive steps. It is
+    bracketed on the chart and stated in the title. ``suppressed`` takes flags or metric ids.
     """
-    _require_frame(funnel, ("step", "rate"), "the engagement funnel")
+    _require_frame(funnel, ("rate",), "the engagement funnel")
     _require_text(period=period, source=source, place=place)
+    flags = _funnel_flags(funnel)
     order = {step: i for i, step in enumerate(ENGAGEMENT_FUNNEL)}
-    steps = [str(s) for s in funnel["step"]]
-    unknown = [s for s in steps if s not in order]
-    if unknown:
-        raise ValueError(f"not a step of the engagement funnel: {', '.join(unknown)}")
-    if len(set(steps)) != len(steps):
-        raise ValueError("a funnel step is listed twice")
     hidden = set(suppressed or ())
-    ordered = sorted(funnel.iterrows(), key=lambda pair: order[str(pair[1]["step"])])
+    positions = sorted(range(len(flags)), key=lambda i: order[flags[i]])
     items: list[_Item] = []
     step_rates: list[float | None] = []
-    for _, row in ordered:
-        metric = flag_metric_id(str(row["step"]))
-        hide = hidden | ({metric} if str(row["step"]) in hidden else set())
-        item = _item(row.rename({"known": "denominator"}), metric, hide)
-        items.append(item)
-        step_rate = row.get("step_rate") if item.shown else None
-        step_rates.append(None if is_suppressed(step_rate) else _number(step_rate))
+    for position in positions:
+        row = funnel.iloc[position]
+        metric = flag_metric_id(flags[position])
+        hide = hidden | ({metric} if flags[position] in hidden else set())
+        data = row.drop(labels=["denominator"], errors="ignore").rename({"known": "denominator"})
+        items.append(_item(data, metric, hide))
+        step_rate = row.get("step_rate")
+        step_rates.append(None if metric in hide else _number(step_rate))
 
-    drop = None
-    for before, after in zip(items, items[1:]):
-        if before.shown and after.shown and before.rate - after.rate > 0:
-            size = before.rate - after.rate
-            if drop is None or size > drop[0] + 1e-12:
-                drop = (size, before, after)
+    drop: _Drop | None = None
+    if any(r is not None for r in step_rates[1:]):
+        for i in range(1, len(items)):
+            rate = step_rates[i]
+            if rate is not None and (drop is None or 1 - rate > drop.size + 1e-12):
+                drop = _Drop(items[i - 1], items[i], 1 - rate, conditional=True)
+    else:
+        for before, after in zip(items, items[1:]):
+            if before.shown and after.shown and before.rate - after.rate > 0 and (
+                    drop is None or before.rate - after.rate > drop.size + 1e-12):
+                drop = _Drop(before, after, before.rate - after.rate, conditional=False)
 
     shown = [i for i in items if i.shown]
     if title is None:
-        if drop is not None:
-            _, before, after = drop
-            title = (f"Biggest drop at '{_lower_first(after.label)}': "
-                     f"{_pct0(before.rate)} to {_pct0(after.rate)} of cases")
+        if drop is not None and drop.conditional:
+            title = (f"Biggest drop at '{_lower_first(drop.after.label)}': "
+                     f"{_pct0(drop.size)} of cases lost from the step before")
+        elif drop is not None:
+            title = (f"Biggest drop at '{_lower_first(drop.after.label)}': "
+                     f"{_pct0(drop.before.rate)} to {_pct0(drop.after.rate)} of cases")
         elif len(shown) >= 2:
             title = (f"{shown[0].label} in {_pct0(shown[0].rate)} of cases; "
                      f"{_lower_first(shown[-1].label)} in {_pct0(shown[-1].rate)}")
@@ -624,14 +670,14 @@ def engagement_funnel_chart(
     alt_text = (f"{_sentence(title)} Horizontal bar chart of {len(items)} father-engagement "
                 f"steps in practice order for {place}, {period}, each as a percentage of "
                 f"cases. {_sentence(listing)}")
-    if drop is not None:
-        size, before, after = drop
-        alt_text += (f" The biggest drop, {_points(size)}, was from '{before.label}' "
-                     f"({_pct(before.rate)}) to '{after.label}' ({_pct(after.rate)}).")
-        conditional = step_rates[items.index(after)]
-        if conditional is not None:
-            alt_text += (f" Of cases with '{_lower_first(before.label)}', "
-                         f"{_pct(conditional)} also had '{_lower_first(after.label)}'.")
+    if drop is not None and drop.conditional:
+        alt_text += (f" The biggest drop was at '{drop.after.label}': of the cases with "
+                     f"'{_lower_first(drop.before.label)}', {_pct(1 - drop.size)} also had "
+                     f"'{_lower_first(drop.after.label)}', so {_pct(drop.size)} were lost.")
+    elif drop is not None:
+        alt_text += (f" The biggest drop, {_points(drop.size)}, was from '{drop.before.label}' "
+                     f"({_pct(drop.before.rate)}) to '{drop.after.label}' "
+                     f"({_pct(drop.after.rate)}).")
 
     with af_style():
         figure = _draw_funnel(items, drop, title, caption)
@@ -649,7 +695,7 @@ def _draw_funnel(items: list[_Item], drop, title: str, caption: str) -> Figure:
     top = 0.3 + title_lines * 0.3 + 0.2
     bottom = 0.75 + _caption_height(caption)
     height = top + max(1.2, 0.55 * n) + bottom
-    figure, ax = _new_figure(height, left=3.3, right=0.4, top=top, bottom=bottom)
+    figure, ax = _new_figure(height, left=3.3, right=2.0, top=top, bottom=bottom)
     _title_block(figure, title, height=height)
 
     colour = AF_CATEGORICAL[0]
@@ -657,24 +703,24 @@ def _draw_funnel(items: list[_Item], drop, title: str, caption: str) -> Figure:
     for item, y in zip(items, ys, strict=True):
         if item.shown:
             ax.barh(y, item.rate * 100, height=0.6, color=colour, zorder=2)
-            ax.text(item.rate * 100 + 1.2, y, item.label_text(), ha="left", va="center",
-                    fontsize=12, color=_TEXT)
+            ax.text(item.rate * 100 + 1.5, y, item.label_text(), ha="left", va="center",
+                    fontsize=12, color=_TEXT, clip_on=False)
         else:
             ax.text(1.2, y, item.label_text(), ha="left", va="center", fontsize=12,
                     fontweight="bold", color=_TEXT)
     if drop is not None:
-        size, before, after = drop
-        y0, y1 = ys[items.index(before)], ys[items.index(after)]
-        x = max(before.rate, after.rate) * 100 + 13
+        y0, y1 = ys[items.index(drop.before)], ys[items.index(drop.after)]
+        ends = [i.rate for i in (drop.before, drop.after) if i.shown]
+        x = max(ends, default=0.0) * 100 + 17
         ax.plot([x, x + 1.5, x + 1.5, x], [y0, y0, y1, y1], color=_TEXT, linewidth=1.4,
                 clip_on=False, zorder=3)
-        ax.text(x + 3, (y0 + y1) / 2, f"Biggest drop:\n{_points(size)}", ha="left",
+        ax.text(x + 3, (y0 + y1) / 2, f"Biggest drop:\n{drop.short()}", ha="left",
                 va="center", fontsize=11, color=_TEXT, clip_on=False)
     ax.set_yticks(ys)
     ax.set_yticklabels([_wrap(i.label, 30) for i in items])
     ax.set_ylim(-0.6, n - 0.4)
     ax.tick_params(axis="y", length=0)
-    _percent_axis(ax, "x", 138)
+    _percent_axis(ax, "x", 100)  # labels and the bracket may run into the right margin
     _caption_block(figure, caption, height=height)
     return figure
 
@@ -917,7 +963,7 @@ def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str]
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
     ax.grid(False)
     colourbar_ax.tick_params(colors=_AXIS, labelcolor=_TEXT)
-    colourbar_ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True, nbins=5))
+    colourbar_ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
     for spine in colourbar_ax.spines.values():
         spine.set_edgecolor(_AXIS)
     _caption_block(figure, caption, height=height)

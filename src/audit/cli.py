@@ -131,8 +131,10 @@ def _load(args: argparse.Namespace):
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from audit.quality import validation_summary
+
     extract = _load(args)
-    print(extract.summary())
+    print(validation_summary(extract))
     return EXIT_OK
 
 

@@ -155,7 +155,7 @@ def header_looks_like_value_identifier(text: str) -> bool:
 # ------------------------------------------------------------------------------ internals
 
 #: What each of IDENTIFIER_COLUMN_PATTERNS catches, in the same order, for messages.
-_KINDS = ("name", "name", "date of birth", "date of birth", "date of birth", "NHS number",
+_KINDS = ("name", "forename or surname", "date of birth", "date of birth", "date of birth", "NHS number",
           "postcode", "address", "phone number", "email address")
 
 
@@ -171,22 +171,47 @@ def _identifier_kind(key: str) -> str | None:
 
 def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Boolean arrays (one a row): NHS number, postcode. Work is done once a distinct value."""
-    codes, uniques = pd.factorize(column.fillna(""))
+    from audit.read import distinct
+
+    codes, uniques = distinct(column)
     nhs_u = np.zeros(len(uniques), dtype=bool)
     post_u = np.zeros(len(uniques), dtype=bool)
     if len(uniques):
-        values = pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())
+        values = _arrow_text(uniques)
         values = pc.replace_substring(values, "\u00a0", " ")
         with_digit = pc.match_substring_regex(values, r"[0-9]").to_numpy(zero_copy_only=False)
         if with_digit.any():
             where = np.flatnonzero(with_digit)
             subset = values.take(pa.array(where))
-            nhs_u[where] = _nhs_mask(subset)
-            post_u[where] = (
-                pc.match_substring_regex(subset, _POSTCODE_WHOLE).to_numpy(zero_copy_only=False)
-                | pc.match_substring_regex(subset, _POSTCODE_INSIDE).to_numpy(zero_copy_only=False)
-            )
+            ten_digits = pc.greater_equal(pc.count_substring_regex(subset, r"[0-9]"), 10)
+            ten_digits = ten_digits.to_numpy(zero_copy_only=False)
+            if ten_digits.any():
+                nhs_u[where[ten_digits]] = _nhs_mask(subset.filter(pa.array(ten_digits)))
+            # A postcode starts with a letter followed by a digit: a cheap first sieve.
+            maybe = pc.match_substring_regex(subset, r"[A-Za-z][0-9]")
+            maybe = maybe.to_numpy(zero_copy_only=False)
+            if maybe.any():
+                candidates = subset.filter(pa.array(maybe))
+                post_u[where[maybe]] = (
+                    pc.match_substring_regex(candidates, _POSTCODE_WHOLE)
+                    .to_numpy(zero_copy_only=False)
+                    | pc.match_substring_regex(candidates, _POSTCODE_INSIDE)
+                    .to_numpy(zero_copy_only=False)
+                )
     return nhs_u[codes], post_u[codes]
+
+
+def _arrow_text(values: pd.Index) -> pa.Array:
+    """The distinct values as one pyarrow large_string array (zero-copy when arrow-backed)."""
+    try:
+        array = pa.array(values.array)
+    except (pa.ArrowException, TypeError, ValueError):
+        array = pa.array(np.asarray(values, dtype=object).astype(str), type=pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not pa.types.is_large_string(array.type):
+        array = array.cast(pa.large_string())
+    return array
 
 
 def _nhs_mask(values: pa.Array) -> np.ndarray:

@@ -40,7 +40,7 @@ import pandas as pd
 from audit.contract import normalise_column_name
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
 
-__all__ = ["RawExtract", "read_extract", "SUPPORTED_SUFFIXES"]
+__all__ = ["RawExtract", "read_extract", "distinct", "SUPPORTED_SUFFIXES"]
 
 #: File suffixes :func:`read_extract` understands (case-insensitive).
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".xlsm", ".parquet")
@@ -118,6 +118,29 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     return RawExtract(frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest)
 
 
+def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes (one a row) and distinct values of a text column, plain ``str`` or categorical.
+
+    The guard and validation do their work once a distinct value and spread the answer
+    back to the rows through the codes, so a million rows of yes/no cost a handful of regex
+    evaluations. A categorical column is used as it is (no second factorisation).
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), pd.Index(column.cat.categories)
+    codes, uniques = pd.factorize(column.fillna(""))
+    return codes, pd.Index(uniques)
+
+
+def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text column factorised once into a Categorical of its values."""
+    columns = {}
+    for name in frame.columns:
+        codes, uniques = distinct(frame[name])
+        dtype = pd.CategoricalDtype(pd.Index(uniques, dtype=_TEXT))
+        columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+    return pd.DataFrame(columns, index=frame.index, columns=frame.columns)
+
+
 # --------------------------------------------------------------------------------- CSV
 
 
@@ -179,8 +202,9 @@ def _parse_csv(data: bytes, path: Path) -> pd.DataFrame:
     """Parse UTF-8 CSV bytes into a grid of text, header row included (columns 0..n-1)."""
     options = dict(header=None, dtype=str, keep_default_na=False, na_filter=False)
     # The pyarrow engine is the fast path, but it skips blank lines (which would shift the
-    # row numbers) and refuses ragged rows; the C engine handles both.
-    if not _has_blank_line(data):
+    # row numbers), refuses ragged rows and lets an unclosed quote swallow the rest of the
+    # file (an odd number of quote characters); the C engine handles all three.
+    if not _has_blank_line(data) and data.count(b'"') % 2 == 0:
         try:
             return pd.read_csv(io.BytesIO(data), engine="pyarrow",
                                **{k: v for k, v in options.items() if k != "na_filter"})
@@ -365,7 +389,8 @@ def _refuse_clashing_headers(keys: list[str], written: list[str], positions: lis
             named = " and ".join(f"'{written[i]}' (column {positions[i]})" for i in idx)
         else:
             named = " and ".join(f"column {positions[i]}" for i in idx)
-        clash_problems.append(Problem(None, key, f"headers {named} all mean '{key}' "
+        both = "both" if len(idx) == 2 else "all"
+        clash_problems.append(Problem(None, key, f"headers {named} {both} mean '{key}' "
                                       "(case, spaces and punctuation are ignored); keep one"))
     if problems:
         raise IdentifierError("the extract carries direct identifiers: remove these columns "

@@ -134,24 +134,44 @@ def _check_kernel(kernel: str) -> None:
             "and try again, or pass --kernel NAME") from None
 
 
+def _ipc_kernel_manager(socket_dir: str):
+    """A kernel manager whose kernels listen on Unix sockets (IPC) instead of TCP ports.
+
+    On a shared analysis server any local user can connect to a TCP kernel port; Unix
+    sockets in a private (0700) temporary folder are not reachable that way. Each kernel
+    gets its own folder, so kernels running in parallel never share a socket path.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(socket_dir, "kernel"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tuple[str, float]:
     """Run one notebook (in a worker process). Returns its name and seconds taken."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    # Kernels talk over Unix sockets, not TCP, so a shared server does not expose them.
-    os.environ.setdefault("AUDIT_KERNEL_TRANSPORT", "ipc")
     start = time.perf_counter()
+    sockets = tempfile.mkdtemp(prefix="audit-kernel-")
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel,
             cwd=str(notebook.parent), progress_bar=False, log_output=False,
-            request_save_on_cell_execute=False)
+            request_save_on_cell_execute=False,
+            kernel_manager_class=_ipc_kernel_manager(sockets))
     except PapermillExecutionError as exc:
         evalue = str(exc.evalue).strip().splitlines()
         detail = evalue[-1] if evalue else ""
         raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
                           f"{exc.ename}: {detail}") from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     return notebook.stem, time.perf_counter() - start
 
 

@@ -49,7 +49,13 @@ Rules 1-8 are applied until nothing changes. Rows outside those groups have no l
 relation to each other (each flag has its own unknowns), so rows 1-5 protect them alone.
 
 ``national_numerator``, ``national_denominator`` and ``national_rate`` are the national
-review's published figures (92 notifications): they are never suppressed.
+review's published figures (92 notifications): they are never suppressed. A missing figure
+(NaN: no national figure, so no p-value; no cases recorded, so no rate) stays missing, shown
+as ``:``; it reveals nothing.
+
+Like the DfE convention, the rule stops exact recovery; it does not stop every bound an
+attacker could derive (a primary ``c`` is known to be 1..k, which narrows a complementary
+``c``). A threshold above 5 (``max_count``) is the remedy where that matters.
 
 The function is idempotent: a ``c`` already in the input counts as suppressed, so a board
 table can be passed through again (or a board table given to :func:`suppress_funnel` as
@@ -117,13 +123,20 @@ PARTITION_GROUPS: tuple[tuple[str, ...], ...] = (
 _COUNTS = ("numerator", "denominator", "unknown")
 _DERIVED = ("rate", "ci_low", "ci_high", "p_value")
 
-#: The funnel's count columns and the figures built on each.
+_STEP_DERIVED = ("step_rate", "step_ci_low", "step_ci_high", "drop")
+#: The funnel's count columns (those present are used) and the figures built on each.
+#: ``kept`` / ``reached`` (the metrics module's names) and ``step_yes`` / ``step_known`` are
+#: the conditional step's counts: cases yes at the previous step and yes / known at this one.
 FUNNEL_COUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     "yes": ("rate", "ci_low", "ci_high"),
     "known": ("rate", "ci_low", "ci_high"),
-    "step_yes": ("step_rate", "step_ci_low", "step_ci_high"),
-    "step_known": ("step_rate", "step_ci_low", "step_ci_high"),
+    "unknown": (),
+    "kept": _STEP_DERIVED,
+    "reached": _STEP_DERIVED,
+    "step_yes": _STEP_DERIVED,
+    "step_known": _STEP_DERIVED,
 }
+_FUNNEL_COMPLEMENTS = {"yes": "known", "kept": "reached", "step_yes": "step_known"}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -159,10 +172,14 @@ def _small(values: np.ndarray, max_count: int) -> np.ndarray:
 
 
 def _apply(frame: pd.DataFrame, hide: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Copy of ``frame`` with ``c`` where ``hide[column]`` is True (object dtype there only)."""
+    """Copy of ``frame`` with ``c`` where ``hide[column]`` is True (object dtype there only).
+
+    A missing value (NaN, None, NA) stays missing: "not available" reveals nothing.
+    """
     out = frame.copy()
     for column, mask in hide.items():
-        mask = np.asarray(mask, dtype=bool) | _marked(out[column])
+        missing = out[column].isna().to_numpy(dtype=bool)
+        mask = (np.asarray(mask, dtype=bool) & ~missing) | _marked(out[column])
         if not mask.any():
             continue
         values = out[column].astype(object).to_numpy(copy=True)
@@ -299,36 +316,50 @@ def suppress_funnel(
 ) -> pd.DataFrame:
     """Board version of the engagement funnel.
 
-    Count columns ``yes``, ``known``, ``step_yes`` and ``step_known`` (those present) follow
-    :func:`suppress_counts` with ``known - yes`` and ``step_known - step_yes`` as complements,
-    hiding the rates and intervals built on them. Given the metrics table (raw or already
-    suppressed), a row's ``yes`` / ``known`` are also hidden wherever the metric's numerator /
-    denominator is hidden in the board metrics table, so the two tables agree.
+    The count columns of :data:`FUNNEL_COUNT_COLUMNS` that are present follow
+    :func:`suppress_counts`, with ``known - yes`` and ``reached - kept`` (or
+    ``step_known - step_yes``) as complements, hiding the rates, intervals and drops built on
+    them. ``known + unknown`` is the published case total, so when either is hidden both
+    are (rules 3 and 4 of the module doc). Given the metrics table (raw or already
+    suppressed), a row's ``yes`` / ``known`` / ``unknown`` are also hidden wherever the
+    metric's numerator / denominator / unknown is hidden in the board metrics table, so the
+    two tables agree.
     """
     k = _check_max_count(max_count)
     _check_columns(funnel, ["yes", "known"], "the funnel")
     present = set(funnel.columns)
     counts = [c for c in FUNNEL_COUNT_COLUMNS if c in present]
     derived = {c: tuple(d for d in FUNNEL_COUNT_COLUMNS[c] if d in present) for c in counts}
-    complements = {"yes": "known"}
-    if {"step_yes", "step_known"} <= present:
-        complements["step_yes"] = "step_known"
+    complements = {c: t for c, t in _FUNNEL_COMPLEMENTS.items() if {c, t} <= present}
     out = suppress_counts(funnel, counts, max_count=k, derived=derived, complements=complements)
-    if metrics is None:
-        return out
 
-    board = suppress_metrics(metrics, max_count=k)
-    if "metric" in funnel.columns:
-        ids = funnel["metric"].astype(str)
-    else:
-        _check_columns(funnel, ["step"], "the funnel")
-        ids = funnel["step"].map(flag_metric_id)
-    by_id = board.set_index(board["metric"].astype(str))
-    hide_yes = np.array([m in by_id.index and is_suppressed(by_id.at[m, "numerator"])
-                         for m in ids], dtype=bool)
-    hide_known = np.array([m in by_id.index and is_suppressed(by_id.at[m, "denominator"])
-                           for m in ids], dtype=bool)
+    n = len(funnel)
+    hide_yes = _marked(out["yes"])
+    hide_known = _marked(out["known"])
+    hide_unknown = _marked(out["unknown"]) if "unknown" in present else np.zeros(n, dtype=bool)
+    if metrics is not None:
+        board = suppress_metrics(metrics, max_count=k)
+        by_id = board.set_index(board["metric"].astype(str))
+        if "metric" in present:
+            ids = [str(m) for m in funnel["metric"]]
+        else:
+            column = "flag" if "flag" in present else "step"
+            _check_columns(funnel, [column], "the funnel")
+            ids = [flag_metric_id(str(f)) for f in funnel[column]]
+
+        def hidden_in_board(column: str) -> np.ndarray:
+            return np.array([m in by_id.index and is_suppressed(by_id.at[m, column])
+                             for m in ids], dtype=bool)
+
+        hide_yes |= hidden_in_board("numerator")
+        hide_known |= hidden_in_board("denominator")
+        hide_unknown |= hidden_in_board("unknown")
+    if "unknown" in present:
+        hide_known |= hide_unknown
+        hide_unknown |= hide_known
     hide = {"yes": hide_yes, "known": hide_known}
+    if "unknown" in present:
+        hide["unknown"] = hide_unknown
     for column in derived["yes"]:
         hide[column] = hide_yes | hide_known
     return _apply(out, hide)

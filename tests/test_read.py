@@ -1,0 +1,279 @@
+"""audit.read: formats, encodings, row numbers, and errors an analyst can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from audit.errors import ReadError, ValidationError
+from audit.read import RawExtract, read_extract
+from conftest import BROKEN
+
+
+def cells(raw: RawExtract) -> list[list[str]]:
+    return raw.frame.to_numpy(dtype=object).tolist()
+
+
+# ------------------------------------------------------------------------------- CSV
+
+
+def test_csv_reads_every_cell_as_text_with_spreadsheet_row_numbers(write):
+    path = write("Case ID,Child Age (months),domestic_abuse\nC-0001,003,yes\nC-0002,3.0,\n")
+    raw = read_extract(path)
+
+    assert list(raw.frame.columns) == ["case_id", "child_age_months", "domestic_abuse"]
+    assert raw.headers == {"case_id": "Case ID", "child_age_months": "Child Age (months)",
+                           "domestic_abuse": "domestic_abuse"}
+    assert cells(raw) == [["C-0001", "003", "yes"], ["C-0002", "3.0", ""]]
+    assert raw.frame.index.tolist() == [2, 3]
+    assert raw.frame.index.name == "row"
+    assert all(pd.api.types.is_string_dtype(t) for t in raw.frame.dtypes)
+    assert raw.sheet is None
+    assert raw.path == path
+    assert raw.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_values_are_not_trimmed_or_interpreted(write):
+    raw = read_extract(write("a,b,c\n  yes ,NA,null\n"))
+    assert cells(raw) == [["  yes ", "NA", "null"]]
+
+
+def test_utf8_with_byte_order_mark(write):
+    raw = read_extract(write("case_id,partnership\nC-1,Ynys Môn\n", encoding="utf-8-sig"))
+    assert list(raw.frame.columns) == ["case_id", "partnership"]
+    assert raw.headers["case_id"] == "case_id"
+    assert cells(raw) == [["C-1", "Ynys Môn"]]
+
+
+def test_windows_1252_as_excel_saves_it(write):
+    # 0x92 is a right single quote in Windows-1252, 0xA3 a pound sign: neither is valid UTF-8.
+    path = write("case_id,harmed_by,note\nC-1,Mother’s partner,£20\n", encoding="cp1252")
+    assert b"\x92" in path.read_bytes()
+    raw = read_extract(path)
+    assert cells(raw) == [["C-1", "Mother’s partner", "£20"]]
+
+
+def test_quoted_commas_and_newlines(write):
+    raw = read_extract(write('case_id,note\nC-1,"seen, then\nseen again"\nC-2,x\n'))
+    assert cells(raw) == [["C-1", "seen, then\nseen again"], ["C-2", "x"]]
+    assert raw.frame.index.tolist() == [2, 3]
+
+
+def test_blank_rows_are_dropped_but_keep_their_row_numbers(write):
+    raw = read_extract(write("case_id,flag\nC-1,yes\n\nC-3,no\n,\nC-5,\n\n"))
+    assert cells(raw) == [["C-1", "yes"], ["C-3", "no"], ["C-5", ""]]
+    assert raw.frame.index.tolist() == [2, 4, 6]
+
+
+def test_short_rows_are_padded_with_empty_cells(write):
+    raw = read_extract(write("case_id,a,b\nC-1,x\nC-2,y,z\n"))
+    assert cells(raw) == [["C-1", "x", ""], ["C-2", "y", "z"]]
+
+
+def test_blank_header_over_an_empty_column_is_dropped(write):
+    raw = read_extract(write("case_id,flag,\nC-1,yes,\nC-2,no,\n"))
+    assert list(raw.frame.columns) == ["case_id", "flag"]
+
+
+def test_blank_header_over_values_is_kept_positionally(write):
+    raw = read_extract(write("case_id,,flag\nC-1,x,yes\n"))
+    assert list(raw.frame.columns) == ["case_id", "_column_2", "flag"]
+    assert raw.label("_column_2") == "(column 2, no header)"
+
+
+def test_header_only_gives_an_empty_frame(write):
+    raw = read_extract(write("case_id,notification_date\n"))
+    assert raw.frame.shape == (0, 2)
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (b"", "empty"),
+    (b"\n\n", "no header row"),
+    (b",,\nC-1,x,y\n", "row 1 is blank"),
+    (b"PK\x03\x04rest of a zip", "rename it to .xlsx"),
+    (b"\xff\xfec\x00a\x00", "UTF-16"),
+    (b"case\x00id\nx\n", "binary"),
+    (b"case_id\nC-\x81\n", "neither UTF-8 nor Windows-1252"),
+    (b"\xef\xbb\xbfcase_id\nC-\xff\n", "says it is UTF-8"),
+    (b"a,b\n1,2\n3,4,5\n", "line 3 has 3 values but the header has 2"),
+    (b'a,b\n1,"open\n', "never closed"),
+])
+def test_unreadable_csv_raises_read_error_naming_the_file(write, content, fragment):
+    path = write("x", name="extract.csv")
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as caught:
+        read_extract(path)
+    assert str(caught.value).startswith("extract.csv: ")
+    assert fragment in str(caught.value)
+
+
+def test_parser_errors_never_quote_the_offending_line(write):
+    path = write("a,b\nC-1,ok\nsecret-ish value,x,extra\n")
+    with pytest.raises(ReadError) as caught:
+        read_extract(path)
+    assert "secret-ish" not in str(caught.value)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(ReadError, match="file not found"):
+        read_extract(tmp_path / "nope.csv")
+    with pytest.raises(ReadError, match="is a folder"):
+        read_extract(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["extract.xls", "extract.json", "extract"])
+def test_unknown_extension(write, name):
+    with pytest.raises(ReadError, match=r"save the extract as CSV \(\.csv\)"):
+        read_extract(write("case_id\nC-1\n", name=name))
+
+
+def test_sheet_is_only_for_workbooks(write):
+    with pytest.raises(ReadError, match="only be chosen in a workbook"):
+        read_extract(write("case_id\nC-1\n"), sheet="Cases")
+
+
+def test_duplicate_headers_name_both_as_written(write):
+    with pytest.raises(ValidationError) as caught:
+        read_extract(write("Case ID,case_id,x\nC-1,C-1,y\n"))
+    [problem] = caught.value.problems
+    assert problem.column == "case_id"
+    assert "'Case ID' (column 1)" in problem.message
+    assert "'case_id' (column 2)" in problem.message
+
+
+def test_duplicate_headers_sample():
+    with pytest.raises(ValidationError, match="'Case ID'"):
+        read_extract(BROKEN / "duplicate_headers.csv")
+
+
+def test_ragged_rows_sample():
+    with pytest.raises(ReadError, match="line 3 has 6 values but the header has 5"):
+        read_extract(BROKEN / "ragged_rows.csv")
+
+
+def test_a_large_file_reads_quickly_enough_to_be_vectorised(write):
+    # 200,000 rows: a per-row Python loop would take far longer than the limit here.
+    row = "C-{},2024-01-05,3,birth_father,universal,yes,no\n"
+    body = "".join(row.format(i) for i in range(200_000))
+    path = write("case_id,notification_date,child_age_months,harmed_by,known_to,a,b\n" + body)
+    import time
+
+    started = time.perf_counter()
+    raw = read_extract(path)
+    assert time.perf_counter() - started < 10
+    assert raw.frame.shape == (200_000, 7)
+    assert raw.frame.index[-1] == 200_001
+
+
+# -------------------------------------------------------------------------- workbooks
+
+
+def _workbook(path, rows, *, title="Cases", start_row=1, extra_sheet=None):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = title
+    for r, values in enumerate(rows, start=start_row):
+        for c, value in enumerate(values, start=1):
+            sheet.cell(row=r, column=c, value=value)
+    if extra_sheet:
+        other = book.create_sheet(extra_sheet)
+        other["A1"] = "case_id"
+        other["A2"] = "OTHER-1"
+    book.save(path)
+    return path
+
+
+def test_xlsx_cells_become_text(tmp_path):
+    path = _workbook(tmp_path / "extract.xlsx", [
+        ["Case ID", "age", "date", "flag", "score", "note"],
+        ["C-1", 3, dt.datetime(2024, 1, 5), True, 2.5, None],
+        [1234, 3.0, dt.date(2024, 2, 1), "no", 0, "text"],
+    ])
+    raw = read_extract(path)
+    assert raw.sheet == "Cases"
+    assert list(raw.frame.columns) == ["case_id", "age", "date", "flag", "score", "note"]
+    assert cells(raw) == [
+        ["C-1", "3", "2024-01-05", "True", "2.5", ""],
+        ["1234", "3", "2024-02-01", "no", "0", "text"],
+    ]
+    assert raw.frame.index.tolist() == [2, 3]
+    assert raw.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_xlsx_header_below_blank_rows_keeps_sheet_row_numbers(tmp_path):
+    path = _workbook(tmp_path / "extract.xlsx", [["case_id", "x"], ["C-1", "a"], [None, None],
+                                                 ["C-3", "b"]], start_row=3)
+    raw = read_extract(path)
+    assert cells(raw) == [["C-1", "a"], ["C-3", "b"]]
+    assert raw.frame.index.tolist() == [4, 6]
+
+
+def test_xlsx_named_sheet_and_missing_sheet(tmp_path):
+    path = _workbook(tmp_path / "extract.xlsx", [["case_id"], ["C-1"]], extra_sheet="Q2")
+    assert cells(read_extract(path, sheet="Q2")) == [["OTHER-1"]]
+    with pytest.raises(ReadError) as caught:
+        read_extract(path, sheet="Q3")
+    assert "no sheet named 'Q3'" in str(caught.value)
+    assert "'Cases', 'Q2'" in str(caught.value)
+
+
+def test_xlsm_suffix_is_read_as_a_workbook(tmp_path):
+    path = _workbook(tmp_path / "book.xlsx", [["case_id"], ["C-1"]])
+    renamed = path.rename(tmp_path / "book.xlsm")
+    assert cells(read_extract(renamed)) == [["C-1"]]
+
+
+def test_corrupt_and_empty_workbooks(tmp_path):
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"this is not a zip file at all")
+    with pytest.raises(ReadError, match="broken.xlsx: cannot be opened as an Excel workbook"):
+        read_extract(bad)
+    empty = _workbook(tmp_path / "empty.xlsx", [])
+    with pytest.raises(ReadError, match="sheet 'Cases' is empty"):
+        read_extract(empty)
+
+
+# ---------------------------------------------------------------------------- Parquet
+
+
+def test_parquet_columns_become_text(tmp_path):
+    table = pa.table({
+        "Case ID": pa.array(["C-1", "C-2", None]),
+        "age": pa.array([3, 11, None], pa.int64()),
+        "ratio": pa.array([3.0, 2.5, None]),
+        "date": pa.array([dt.date(2024, 1, 5), dt.date(2024, 2, 1), None]),
+        "when": pa.array([dt.datetime(2024, 1, 5), dt.datetime(2024, 1, 5, 13, 30), None]),
+        "flag": pa.array([True, False, None]),
+        "code": pa.array(["yes", "no", "yes"]).dictionary_encode(),
+    })
+    path = tmp_path / "extract.parquet"
+    pq.write_table(table, path)
+    raw = read_extract(path)
+    assert list(raw.frame.columns) == ["case_id", "age", "ratio", "date", "when", "flag", "code"]
+    assert cells(raw) == [
+        ["C-1", "3", "3", "2024-01-05", "2024-01-05", "true", "yes"],
+        ["C-2", "11", "2.5", "2024-02-01", "2024-01-05 13:30:00.000000", "false", "no"],
+        ["", "", "", "", "", "", "yes"],
+    ]
+    assert raw.frame.index.tolist() == [2, 3, 4]
+
+
+def test_parquet_written_by_pandas_drops_its_index(tmp_path):
+    frame = pd.DataFrame({"case_id": ["C-1", "C-2"]}, index=[10, 20])
+    path = tmp_path / "extract.parquet"
+    frame.to_parquet(path)
+    raw = read_extract(path)
+    assert list(raw.frame.columns) == ["case_id"]
+
+
+def test_corrupt_parquet(tmp_path):
+    path = tmp_path / "extract.parquet"
+    path.write_bytes(b"PAR1 not really")
+    with pytest.raises(ReadError, match="cannot be read as Parquet"):
+        read_extract(path)

@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/audit validate $(SAMPLE)
+	$(BIN)/audit run $(SAMPLE)
+	@echo "Open reports/all/board-pack.html in a browser."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

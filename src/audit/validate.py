@@ -342,7 +342,7 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
                 f"(0-{MAX_IN_SCOPE_AGE_MONTHS} are in scope)")
     if kind == "bad_code":
         allowed = ", ".join(_CODES[column])
-        return f"{q} is not a {column} code; use one of {allowed} (blank means unknown)"
+        return f"{q} is not a valid {column} code; use one of {allowed} (blank means unknown)"
     if kind == "bad_flag":
         return f"{q} is not a flag value; use yes/no/unknown (also {_FLAG_ALSO})"
     if kind == "bad_father_age":

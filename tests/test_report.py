@@ -1,0 +1,130 @@
+"""End to end: `audit run` writes a complete, suppressed, self-contained board pack, or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from audit.errors import ReportError
+from audit.report import NOTEBOOKS, default_output_dir, notebooks_dir, run_audit
+from audit.sample import generate_extract
+
+SECTIONS = ("summary", "risk-factors", "engagement", "services", "data-quality")
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict] = []
+        self.ids: set[str] = set()
+        self.classes: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        self.classes.update((attrs.get("class") or "").split())
+
+
+@pytest.fixture(scope="module")
+def small_extract(tmp_path_factory) -> Path:
+    """A small two-partnership extract with distinctive, plantable case ids."""
+    frame = generate_extract(60, seed=11, partnerships=("Northbridge", "Eastmere"), quarters=4)
+    frame["case_id"] = [f"ZQX{i:05d}" for i in range(len(frame))]
+    path = tmp_path_factory.mktemp("extract") / "small.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pack(small_extract, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports") / "pack"
+    result = run_audit(small_extract, output_dir=out, jobs=2, progress=None)
+    assert result.output_dir == out.resolve()
+    return out
+
+
+def test_pack_has_every_output(pack):
+    assert (pack / "board-pack.html").is_file()
+    assert (pack / "metrics.csv").is_file()
+    assert (pack / "manifest.json").is_file()
+    assert sorted(p.stem for p in (pack / "notebooks").glob("*.ipynb")) == sorted(NOTEBOOKS)
+    assert len(list((pack / "charts").glob("*.png"))) >= 5
+    assert not (pack / "sections").exists()  # working files do not ship
+
+
+def test_html_has_every_section_no_code_and_alt_text(pack):
+    html = (pack / "board-pack.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(html)
+    assert set(SECTIONS) <= page.ids
+    assert page.images and all(img.get("alt", "").strip() for img in page.images)
+    assert all(img["src"].startswith("data:image/png;base64,") for img in page.images)
+    # no code cells or prompts from a notebook conversion
+    assert not {"jp-CodeCell", "input_area", "jp-InputArea"} & page.classes
+    assert "import audit" not in html and "open_audit(" not in html
+    assert not re.search(r"<(script|link)\b", html)  # nothing to fetch, nothing to run
+
+
+def test_no_case_id_reaches_any_board_file(pack, small_extract):
+    ids = pd.read_csv(small_extract, dtype=str)["case_id"].tolist()
+    board_files = [pack / "board-pack.html", pack / "metrics.csv", pack / "manifest.json",
+                   *(pack / "charts").glob("*.png")]
+    for path in board_files:
+        data = path.read_bytes()
+        leaked = [i for i in ids if i.encode() in data]
+        assert not leaked, f"{path.name} contains case ids {leaked[:3]}"
+
+
+def test_published_metrics_are_suppressed(pack, small_extract):
+    table = pd.read_csv(pack / "metrics.csv", dtype=str, keep_default_na=False)
+    assert list(table.columns)[:3] == ["metric", "numerator", "denominator"]
+    numerators = pd.to_numeric(table["numerator"], errors="coerce")
+    assert not numerators.between(1, 5).any()          # no small count is published
+    assert (table["numerator"] == "c").any()           # 60 cases: some must be small
+
+
+def test_manifest_records_provenance(pack, small_extract):
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert manifest["input"]["file"] == "small.csv"
+    assert manifest["input"]["sha256"] == hashlib.sha256(small_extract.read_bytes()).hexdigest()
+    assert manifest["input"]["rows_read"] == 60
+    assert manifest["parameters"]["suppress_max"] == 5
+    assert manifest["versions"]["pandas"] == pd.__version__
+    assert manifest["outputs_sha256"]["metrics.csv"] == hashlib.sha256(
+        (pack / "metrics.csv").read_bytes()).hexdigest()
+
+
+def test_a_failing_notebook_leaves_nothing_behind(small_extract, tmp_path):
+    broken = tmp_path / "notebooks"
+    shutil.copytree(notebooks_dir(), broken)
+    nb = json.loads((broken / "risk_factors.ipynb").read_text())
+    nb["cells"].append({"cell_type": "code", "id": "boom", "metadata": {}, "outputs": [],
+                        "execution_count": None, "source": "raise RuntimeError('planted fault')"})
+    (broken / "risk_factors.ipynb").write_text(json.dumps(nb))
+    out = tmp_path / "reports" / "q"
+    with pytest.raises(ReportError, match=r"risk_factors.*RuntimeError: planted fault"):
+        run_audit(small_extract, output_dir=out, notebooks=broken, jobs=2, progress=None)
+    assert not out.exists()
+    assert list((tmp_path / "reports").iterdir()) == []  # no staging folder left either
+
+
+def test_an_unknown_kernel_is_a_clear_error(small_extract, tmp_path):
+    with pytest.raises(ReportError, match="kernel 'no-such-kernel' is not registered"):
+        run_audit(small_extract, output_dir=tmp_path / "o", kernel="no-such-kernel", progress=None)
+    assert not (tmp_path / "o").exists()
+
+
+def test_default_output_dir():
+    assert default_output_dir(None, None) == Path("reports/all")
+    assert default_output_dir("2025-Q3", None) == Path("reports/2025-Q3")
+    assert default_output_dir("2025-Q3", "North Bridge") == Path("reports/2025-Q3-north-bridge")

@@ -199,3 +199,13 @@ def test_guard_runs_before_validation(write):
     with pytest.raises(IdentifierError) as caught:
         load_extract(path, today=TODAY)
     assert [(p.row, p.column) for p in caught.value.problems] == [(3, "harmed_by")]
+
+
+@pytest.mark.parametrize(("header", "kind"), [
+    ("Surname", "name"), ("Date of Birth", "date of birth"), ("DOB", "date of birth"),
+    ("NHS Number", "NHS number"), ("Post Code", "postcode"), ("Home address", "address"),
+    ("Mobile", "phone number"), ("E-mail", "email address"),
+])
+def test_identifier_column_message_says_what_it_looks_like(write, header, kind):
+    [problem] = find_identifiers(read_extract(write(f"case_id,{header}\nC-1,x\n")))
+    assert f"({kind})" in problem.message

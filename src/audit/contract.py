@@ -229,12 +229,20 @@ def metric_label(metric: str) -> str:
 IDENTIFIER_COLUMN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
-        r"(^|_)(first_|last_|full_|given_|family_|child_s?_|father_s?_|mother_s?_)?name(s)?($|_)",
+        # a name column: "name" alone or a person's name ("child name", "surname"), but not
+        # "partnership name" or "team name", which identify no one
+        r"^((first|last|full|given|family|middle|maiden|child|childs|baby|babys|father|"
+        r"fathers|mother|mothers|carer|carers|parent|parents|person|client|patient|"
+        r"perpetrator|subject|mum|mums|dad|dads|partner|partners)_?)?names?$",
+        r"^[a-z]+_s_names?$",  # possessive: "Father's name", "Child's name"
+        r"^names?_of_",
         r"(^|_)(fore|sur)names?($|_)",
         r"(^|_)date_of_birth($|_)",
         r"(^|_)d_?o_?b($|_)",
         r"(^|_)birth_?date($|_)",
-        r"(^|_)nhs(_no|_num|_number)?($|_)",
+        # NHS number, but not "NHS trust"
+        r"^nhs$",
+        r"(^|_)nhs_?(no|num|number|id)($|_)",
         r"(^|_)post_?codes?($|_)",
         r"(^|_)(home_)?address(es)?($|_)",
         r"(^|_)(tel|telephone|phone|mobile)(_no|_number)?($|_)",

@@ -24,7 +24,6 @@ check digit is computed with numpy.
 from __future__ import annotations
 
 import re
-from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -154,19 +153,31 @@ def header_looks_like_value_identifier(text: str) -> bool:
 
 # ------------------------------------------------------------------------------ internals
 
-#: What each of IDENTIFIER_COLUMN_PATTERNS catches, in the same order, for messages.
-_KINDS = ("name", "forename or surname", "date of birth", "date of birth", "date of birth", "NHS number",
-          "postcode", "address", "phone number", "email address")
+#: Words that say what kind of identifier a refused column name is, for the message;
+#: checked in order once a pattern of IDENTIFIER_COLUMN_PATTERNS has matched.
+_KIND_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), what) for p, what in (
+        (r"nhs", "NHS number"),
+        (r"mail", "email address"),
+        (r"post_?code", "postcode"),
+        (r"address", "address"),
+        (r"phone|tel|mobile", "phone number"),
+        (r"birth|(^|_)d_?o_?b($|_)", "date of birth"),
+        (r"name", "name"),
+    )
+)
 
 
 def _identifier_kind(key: str) -> str | None:
+    """What a column name looks like ('name', 'NHS number', ...), or None when it is safe."""
     if not key or key in KNOWN_COLUMNS:
         return None
-    for pattern, what in zip_longest(IDENTIFIER_COLUMN_PATTERNS, _KINDS[:len(IDENTIFIER_COLUMN_PATTERNS)],
-                                     fillvalue="direct identifier"):
-        if pattern.search(key):
+    if not any(pattern.search(key) for pattern in IDENTIFIER_COLUMN_PATTERNS):
+        return None
+    for words, what in _KIND_WORDS:
+        if words.search(key):
             return what
-    return None
+    return "direct identifier"
 
 
 def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

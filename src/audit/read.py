@@ -37,10 +37,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit.contract import normalise_column_name
+from audit.contract import KNOWN_COLUMNS, normalise_column_name
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
 
-__all__ = ["RawExtract", "read_extract", "distinct", "SUPPORTED_SUFFIXES"]
+__all__ = ["RawExtract", "read_extract", "distinct", "as_categorical", "SUPPORTED_SUFFIXES"]
 
 #: File suffixes :func:`read_extract` understands (case-insensitive).
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".xlsm", ".parquet")
@@ -66,8 +66,6 @@ class RawExtract:
 
     def label(self, column: str) -> str:
         """How to name ``column`` in a message: the contract's name, else the header as written."""
-        from audit.contract import KNOWN_COLUMNS
-
         if column in KNOWN_COLUMNS:
             return column
         written = self.headers.get(column, column)

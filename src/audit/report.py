@@ -288,10 +288,11 @@ def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> Path
     missing = expected - {s["key"] for s in sections}
     if missing:
         raise ReportError(f"board-pack sections not produced: {', '.join(sorted(missing))}")
+    count = _published_count(suppress_max)
     provenance = [
         ("Source extract", f"{validated.path.name} (SHA-256 {validated.sha256[:16]}…)"),
-        ("Cases", f"{validated.rows_read:,} rows read; {len(validated.cases):,} babies under one "
-                  f"in scope; {data.in_scope:,} in this audit"),
+        ("Cases", f"{count(validated.rows_read)} rows read; {count(len(validated.cases))} "
+                  f"babies under one in scope; {count(data.in_scope)} in this audit"),
         ("Period", data.period_label),
         ("Geography", data.place),
         ("National comparison", "The Myth of Invisible Men, Child Safeguarding Practice Review "
@@ -313,8 +314,19 @@ def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> Path
     return path
 
 
+def _published_count(suppress_max: int) -> Callable[[int], str | int]:
+    """Counts as a board output may show them: 1 to ``suppress_max`` become ``c``."""
+    from audit.suppress import SUPPRESSED
+
+    def count(n: int) -> str | int:
+        return SUPPRESSED if 1 <= int(n) <= int(suppress_max) else int(n)
+
+    return count
+
+
 def _manifest(validated, data, parameters: dict, started: datetime, seconds: float,
               staging: Path, **settings) -> dict:
+    count = _published_count(settings["suppress_max"])
     outputs = {}
     for path in sorted(staging.rglob("*")):
         if path.is_file():
@@ -325,9 +337,9 @@ def _manifest(validated, data, parameters: dict, started: datetime, seconds: flo
             "file": validated.path.name,
             "sha256": validated.sha256,
             "sheet": validated.sheet,
-            "rows_read": int(validated.rows_read),
-            "in_scope": int(len(validated.cases)),
-            "excluded_out_of_scope": int(len(validated.excluded)),
+            "rows_read": count(validated.rows_read),
+            "in_scope": count(len(validated.cases)),
+            "excluded_out_of_scope": count(len(validated.excluded)),
             "ignored_columns": list(validated.ignored_columns),
             "flags_not_recorded": list(validated.missing_flags),
         },
@@ -335,7 +347,7 @@ def _manifest(validated, data, parameters: dict, started: datetime, seconds: flo
             "period": data.period,
             "period_covered": data.period_label,
             "partnership": parameters["partnership"] or None,
-            "cases": int(data.in_scope),
+            "cases": count(data.in_scope),
         },
         "parameters": {k: v for k, v in settings.items()},
         "versions": package_versions(),

@@ -412,7 +412,8 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseEx
 
     Raises :class:`~audit.errors.IdentifierError` when the guard finds direct identifiers
     (nothing else is checked), else :class:`~audit.errors.ValidationError` listing every
-    problem found in one pass.
+    problem found in one pass. ``today`` (default: the local date) is the latest allowed
+    notification date; pass it for a reproducible run.
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))

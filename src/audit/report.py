@@ -149,6 +149,14 @@ def _ipc_kernel_manager(socket_dir: str):
             kwargs.setdefault("ip", os.path.join(socket_dir, "kernel"))
             super().__init__(**kwargs)
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own log (e.g. "KeyboardInterrupt caught" at shut-down) is noise
+            # for an analyst; cell errors reach us through the messaging protocol instead.
+            with open(os.path.join(socket_dir, "kernel.log"), "ab") as log:
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return IPCKernelManager
 
 

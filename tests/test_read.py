@@ -231,9 +231,13 @@ def test_xlsm_suffix_is_read_as_a_workbook(tmp_path):
 
 def test_corrupt_and_empty_workbooks(tmp_path):
     bad = tmp_path / "broken.xlsx"
-    bad.write_bytes(b"this is not a zip file at all")
+    bad.write_bytes(b"\x01\x02\x03 not a zip file at all \xff\xfe")
     with pytest.raises(ReadError, match="broken.xlsx: cannot be opened as an Excel workbook"):
         read_extract(bad)
+    text = tmp_path / "text.xlsx"
+    text.write_bytes(b"case_id,notification_date\nC-1,2024-01-05\n")
+    with pytest.raises(ReadError, match="text.xlsx: this is plain text .* rename it to .csv"):
+        read_extract(text)
     empty = _workbook(tmp_path / "empty.xlsx", [])
     with pytest.raises(ReadError, match="sheet 'Cases' is empty"):
         read_extract(empty)

@@ -224,10 +224,49 @@ def _image_src(src: str, image_root: Path | None) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
+# A cell that holds a figure: a count, a percentage, a range of them, or a symbol (c, :).
+_NUMERIC_CELL = re.compile(
+    r"(?:c|:|-?[\d,]+(?:\.\d+)?%?(?: to -?[\d,]+(?:\.\d+)?%?)?)", re.IGNORECASE)
+
+#: Tables with at most this many body rows are kept on one printed page.
+_SHORT_TABLE_ROWS = 15
+
+
+def _is_numeric(value: str) -> bool:
+    return bool(_NUMERIC_CELL.fullmatch(value.strip()))
+
+
+def _render_table(block: Mapping[str, Any], table_id: str) -> str:
+    """A data table: caption, column headers, row headers; figures right-aligned.
+
+    Wrapped in a focusable, labelled region so a keyboard user can scroll a wide table
+    (WCAG 2.1.1, 1.4.10); a short table is kept on one printed page.
+    """
+    columns, rows = block["columns"], block["rows"]
+    numeric = [bool(rows) and i > 0 and all(_is_numeric(r[i]) for r in rows)
+               for i in range(len(columns))]
+    num = ' class="num"'
+    head = "".join(f'<th scope="col"{num if numeric[i] else ""}>{html.escape(c)}</th>'
+                   for i, c in enumerate(columns))
+    body = []
+    for row in rows:
+        cells = [f'<th scope="row">{html.escape(row[0])}</th>'] + [
+            f'<td{num if numeric[i] or _is_numeric(v) else ""}>{html.escape(v)}</td>'
+            for i, v in enumerate(row[1:], start=1)]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    size = " short" if len(rows) <= _SHORT_TABLE_ROWS else ""
+    return (f'<div class="table-wrap{size}" tabindex="0" role="region" '
+            f'aria-label="{html.escape(block["caption"], quote=True)}"><table id="{table_id}">'
+            f'<caption>{html.escape(block["caption"])}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
 def _render_section(section: Mapping[str, Any], *, level: int, image_root: Path | None) -> str:
+    key = html.escape(section["key"])
     h, sub = f"h{level}", f"h{level + 1}"
-    out = [f'<section id="{html.escape(section["key"])}" aria-labelledby="{html.escape(section["key"])}-title">',
-           f'<{h} id="{html.escape(section["key"])}-title">{html.escape(section["title"])}</{h}>']
+    out = [f'<section id="{key}" aria-labelledby="{key}-title">',
+           f'<{h} id="{key}-title">{html.escape(section["title"])}</{h}>']
+    tables = 0
     for block in section["blocks"]:
         kind = block["kind"]
         if kind == "text":
@@ -235,6 +274,7 @@ def _render_section(section: Mapping[str, Any], *, level: int, image_root: Path 
         elif kind == "heading":
             out.append(f"<{sub}>{html.escape(block['text'])}</{sub}>")
         elif kind == "chart":
+            # The title is the figure's heading, so it never prints apart from its chart.
             src = _image_src(block["src"], image_root)
             out.append(
                 '<figure class="chart">'
@@ -242,16 +282,8 @@ def _render_section(section: Mapping[str, Any], *, level: int, image_root: Path 
                 f'<img src="{src}" alt="{html.escape(block["alt"], quote=True)}">'
                 f'<figcaption>{html.escape(block["caption"])}</figcaption></figure>')
         elif kind == "table":
-            head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in block["columns"])
-            body = []
-            for row in block["rows"]:
-                cells = [f'<th scope="row">{html.escape(row[0])}</th>'] + [
-                    f'<td class="num">{html.escape(v)}</td>' for v in row[1:]]
-                body.append("<tr>" + "".join(cells) + "</tr>")
-            out.append('<div class="table-wrap" tabindex="0" role="region" '
-                       f'aria-label="{html.escape(block["caption"], quote=True)}"><table>'
-                       f'<caption>{html.escape(block["caption"])}</caption>'
-                       f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+            tables += 1
+            out.append(_render_table(block, f"{key}-table-{tables}"))
         else:  # pragma: no cover - sections are written by BoardSection only
             raise ReportError(f"unknown block kind {kind!r} in section {section['key']!r}")
     out.append("</section>")

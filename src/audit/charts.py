@@ -968,3 +968,607 @@ def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str]
         spine.set_edgecolor(_AXIS)
     _caption_block(figure, caption, height=height)
     return figure
+
+
+# --------------------------------------------------------------------------- trends over quarters
+#
+# The three charts below draw the history of quarterly audits (:mod:`audit.history`), the
+# p-chart (:func:`audit.spc.p_chart`) and the partnership funnel (:func:`audit.spc.funnel_table`).
+# They take *unsuppressed* tables and apply the board's small-numbers rule to the points they
+# draw (``suppress_max``, default 5; ``0`` for an analyst's chart): a point whose count or the
+# figures built on it would be ``c`` in the board tables is not plotted, carries no value
+# label, is shown as ``c`` and is "suppressed (small number)" in the alt text. A table that
+# already holds ``c`` is honoured too.
+
+__all__ += ["trend_chart", "spc_chart", "funnel_plot"]
+
+_PERIOD_COLUMNS = ("period", "quarter", "label")
+_SPECIAL = AF_CATEGORICAL[2]   # dark pink, 9.8:1 on white: special cause / outside limits
+_REFERENCE = "#3D3D3D"         # AF dark grey: centre, target and national reference lines
+
+
+def _period_sort_key(label: str) -> tuple:
+    text = str(label)
+    if len(text) >= 4 and text[:4].isdigit():
+        quarter = int(text[-1]) if "-Q" in text and text[-1].isdigit() else 5
+        return (0, int(text[:4]), quarter, text)
+    return (1, 0, 0, text)
+
+
+def _period_column(frame: pd.DataFrame) -> str:
+    for column in _PERIOD_COLUMNS:
+        if column in frame.columns:
+            return column
+    raise ValueError("the table needs a 'period' (or 'quarter' / 'label') column naming each "
+                     "quarter")
+
+
+def _span(labels: Sequence[str]) -> str:
+    if not labels:
+        return "no periods"
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _unit(labels: Sequence[str]) -> str:
+    return "quarters" if all("-Q" in str(label) for label in labels) else "periods"
+
+
+def _c_marker(ax, x: float, limit: float) -> None:
+    ax.text(x, limit * 0.03, SUPPRESSED, ha="center", va="bottom", fontsize=13,
+            fontweight="bold", color=_TEXT, zorder=5)
+
+
+def _percent_limit(highest: float) -> float:
+    return float(min(105.0, max(20.0, math.ceil((highest * 100 + 8) / 10) * 10)))
+
+
+def _period_axis(ax, labels: Sequence[str]) -> None:
+    xs = np.arange(len(labels))
+    ax.set_xticks(xs)
+    rotate = len(labels) > 8
+    ax.set_xticklabels(labels, rotation=45 if rotate else 0, ha="right" if rotate else "center",
+                       rotation_mode="anchor" if rotate else "default")
+    ax.set_xlim(-0.5, len(labels) - 0.5)
+    ax.set_xlabel("Quarter" if _unit(labels) == "quarters" else "Period")
+
+
+def trend_chart(
+    history: pd.DataFrame,
+    metric: str,
+    national_rate: float | None = None,
+    *,
+    source: str,
+    place: str,
+    period: str | None = None,
+    title: str | None = None,
+    suppress_max: int = 5,
+    name: str | None = None,
+) -> Chart:
+    """A metric's rate quarter by quarter, with its 95% Wilson band and the national figure.
+
+    ``history`` is one partnership's rows of :meth:`audit.history.HistoryStore.metrics`
+    (``period``, ``metric``, ``numerator``, ``denominator``, ``unknown``, ``rate``,
+    ``ci_low``, ``ci_high``), all metrics or just ``metric``'s; a series without a
+    ``metric`` column is taken as ``metric``'s. Periods are sorted in time order.
+    ``national_rate`` (0-1), when given, is drawn as a dashed reference line labelled with its
+    value (pass ``audit.national.national_reference(metric)`` as a rate; the review's
+    figure is one number for 2021, not a trend).
+
+    Small numbers: each period is suppressed as its board pack was
+    (:func:`audit.spc.suppressed_periods`, ``suppress_max``); a hidden quarter has no point,
+    no band and a ``c`` label. ``suppress_max=0`` draws every point (analyst use). The
+    title states the change between the first and the latest shown quarter.
+    """
+    from audit.spc import suppressed_periods
+
+    _require_frame(history, ("rate",), "the history table")
+    _require_text(source=source, place=place)
+    label = metric_label(metric)
+    column = _period_column(history)
+    rows = history
+    if "metric" in rows.columns:
+        rows = rows.loc[rows["metric"].astype(str) == metric]
+        if rows.empty:
+            raise ValueError(f"metric {metric!r} is not in the history table")
+    if "partnership" in history.columns and history["partnership"].nunique() > 1:
+        raise ValueError("the history table holds several partnerships: chart one at a time")
+    if rows[column].astype(str).duplicated().any():
+        raise ValueError(f"a period appears twice for {metric!r}")
+    if national_rate is not None:
+        national = _number(national_rate)
+        if national is None or not 0 <= national <= 1:
+            raise ValueError(f"national_rate must be a rate between 0 and 1; got {national_rate!r}")
+    else:
+        national = None
+
+    hidden: set[str] = set()
+    if suppress_max:
+        counts = ("numerator", "denominator", "unknown")
+        if all(c in history.columns for c in counts):
+            source_rows = history if "metric" in history.columns else \
+                history.assign(metric=metric)
+            hidden = suppressed_periods(source_rows.rename(columns={column: "period"}),
+                                        metric, max_count=int(suppress_max))
+        elif not any(is_suppressed(v) for v in rows["rate"]):
+            raise ValueError("the history table has no numerator, denominator and unknown "
+                             "columns to apply the small-numbers rule: pass them, a "
+                             "suppressed table, or suppress_max=0 for an analyst's chart")
+
+    ordered = sorted(range(len(rows)), key=lambda i: _period_sort_key(str(rows.iloc[i][column])))
+    labels: list[str] = []
+    points: list[_Item] = []
+    for i in ordered:
+        row = rows.iloc[i]
+        period_label = str(row[column])
+        hide = {metric} if period_label in hidden else set()
+        labels.append(period_label)
+        points.append(_item(row.drop(labels=["national_rate"], errors="ignore"), metric, hide,
+                            label))
+    shown = [(p, i) for i, p in enumerate(points) if p.shown]
+    period_text = period or _span(labels)
+    unit = _unit(labels)
+
+    if title is None:
+        if len(shown) >= 2:
+            (first, a), (last, b) = shown[0], shown[-1]
+            if _pct0(first.rate) == _pct0(last.rate):
+                title = (f"{label} steady at {_pct0(last.rate)} of cases from {labels[a]} to "
+                         f"{labels[b]}")
+            else:
+                verb = "rose" if last.rate > first.rate else "fell"
+                title = (f"{label} {verb} from {_pct0(first.rate)} in {labels[a]} to "
+                         f"{_pct0(last.rate)} in {labels[b]}")
+        elif shown:
+            title = f"{label} in {_pct0(shown[0][0].rate)} of cases in {labels[shown[0][1]]}"
+        else:
+            title = f"{label}: quarterly figures suppressed to protect small numbers"
+
+    any_hidden = any(p.status == "suppressed" for p in points)
+    caption = _caption(
+        f"percentage of cases with '{_lower_first(label)}' each {unit[:-1]}, of those where it "
+        "was recorded (unknowns excluded); shaded band: 95% Wilson confidence interval",
+        place=place, period=period_text, source=source, national=national is not None,
+        suppressed=any_hidden,
+        extra="':' = not available (no cases recorded)." if any(
+            p.status == "unavailable" for p in points) else "")
+    values = "; ".join(
+        f"{labels[i]}: {p.local_words().replace(' locally', '').replace('local figure ', '')}"
+        for i, p in enumerate(points))
+    alt_text = (f"{_sentence(title)} Line chart of the percentage of cases with "
+                f"'{_lower_first(label)}' in {place}, for each of {len(points)} {unit} from "
+                f"{_span(labels)}, with a shaded 95% confidence interval. {_sentence(values)}")
+    if national is not None:
+        alt_text += (f" A dashed line marks the national figure from the 2021 review, "
+                     f"{_pct(national)}.")
+
+    with af_style():
+        figure = _draw_trend(points, labels, national, title, caption, place)
+    return Chart(name=name or f"trend_{metric.replace('.', '_')}", figure=figure, title=title,
+                 alt_text=alt_text, caption=caption)
+
+
+def _draw_trend(points: list[_Item], labels: list[str], national: float | None, title: str,
+                caption: str, place: str) -> Figure:
+    title_lines = _wrap(title, int(_WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.55
+    bottom = (1.35 if len(labels) > 8 else 0.95) + _caption_height(caption)
+    height = top + 3.8 + bottom
+    right = 2.3 if national is not None else 1.0
+    figure, ax = _new_figure(height, left=1.2, right=right, top=top, bottom=bottom)
+    _title_block(figure, title, height=height)
+
+    colour = AF_CATEGORICAL[0]
+    xs = np.arange(len(points), dtype=float)
+    rate = np.array([p.rate * 100 if p.shown else np.nan for p in points])
+    low = np.array([p.ci_low * 100 if p.shown and p.ci_low is not None else np.nan
+                    for p in points])
+    high = np.array([p.ci_high * 100 if p.shown and p.ci_high is not None else np.nan
+                     for p in points])
+    highest = max([v for v in (*high, *rate) if not np.isnan(v)] +
+                  ([national * 100] if national is not None else [0.0]), default=0.0)
+    limit = _percent_limit(highest / 100)
+    ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=1)
+    for i in range(len(points)):  # a point with no shown neighbour gets its own band
+        if not np.isnan(low[i]) and all(j < 0 or j >= len(points) or np.isnan(low[j])
+                                        for j in (i - 1, i + 1)):
+            ax.fill_between([xs[i] - 0.14, xs[i] + 0.14], [low[i]] * 2, [high[i]] * 2,
+                            color=colour, alpha=0.18, linewidth=0, zorder=1)
+    ax.plot(xs, rate, color=colour, linewidth=2.2, marker="o", markersize=7,
+            markeredgecolor="white", markeredgewidth=1.2, zorder=3)
+    for x, point in zip(xs, points, strict=True):
+        if point.status == "suppressed":
+            _c_marker(ax, x, limit)
+        elif point.status == "unavailable":
+            ax.text(x, limit * 0.03, ":", ha="center", va="bottom", fontsize=13,
+                    fontweight="bold", color=_TEXT)
+    shown = [i for i, p in enumerate(points) if p.shown]
+    if shown:
+        last = shown[-1]
+        ax.text(xs[last] + 0.12, rate[last] + 2.5, _pct(points[last].rate), ha="left",
+                va="bottom", fontsize=12, color=_TEXT, path_effects=_halo(), zorder=6)
+    if national is not None:
+        ax.axhline(national * 100, color=_REFERENCE, linestyle="--", linewidth=1.8,
+                   zorder=2)
+        blend = blended_transform_factory(ax.transAxes, ax.transData)
+        ax.text(1.02, national * 100, f"National (2021\nreview): {_pct(national)}",
+                transform=blend, ha="left", va="center", fontsize=11, color=_TEXT,
+                clip_on=False)
+    _period_axis(ax, labels)
+    _percent_axis(ax, "y", limit)
+    ax.grid(axis="y", visible=True)
+    handles = [Line2D([0], [0], color=colour, linewidth=2.2, marker="o", markersize=7,
+                      markeredgecolor="white", label=f"Local ({place})"),
+               Patch(facecolor=colour, alpha=0.18, label="95% confidence interval")]
+    if national is not None:
+        handles.append(Line2D([0], [0], color=_REFERENCE, linestyle="--",
+                              linewidth=1.8, label="National (2021 review)"))
+    figure.legend(handles=handles, loc="upper left", ncols=len(handles), frameon=False,
+                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
+                  borderaxespad=0, handlelength=2.2, columnspacing=1.4)
+    _caption_block(figure, caption, height=height)
+    return figure
+
+
+# --------------------------------------------------------------------------- SPC (p-chart)
+
+
+def _small_count_rows(num: np.ndarray, den: np.ndarray, k: int) -> np.ndarray:
+    """Rows a board would hide by the row rules: numerator, no or denominator in 1..k."""
+    def small(v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return (v >= 1) & (v <= k)
+    return small(num) | small(den - num) | small(den)
+
+
+def spc_chart(
+    chart: pd.DataFrame,
+    *,
+    metric: str,
+    source: str,
+    place: str,
+    period: str | None = None,
+    title: str | None = None,
+    suppress_max: int = 5,
+    hidden: Sequence[str] | set[str] | None = None,
+    name: str | None = None,
+) -> Chart:
+    """A p-chart (:func:`audit.spc.p_chart`) in the Making Data Count manner, with its reading.
+
+    Points joined by a line; the centre line (average) solid; the 3-sigma control limits as
+    dashed stepped lines (they vary with each quarter's cases). Special-cause points
+    (outside the limits or in a run of 7 or more on one side) are dark pink diamonds,
+    common-cause points blue circles: shape and colour, and the legend says which. The alt
+    text and title state :func:`audit.spc.spc_reading`.
+
+    Small numbers: a quarter whose numerator, ``denominator − numerator`` or denominator is
+    1..``suppress_max``, whose figures hold ``c``, or that is in ``hidden`` (give
+    :func:`audit.spc.suppressed_periods` of the history rows so the chart hides exactly what
+    each quarter's board pack hid) is not plotted and shows ``c``. The average and the limits
+    still use every quarter's counts. A hidden quarter's own "outside the limits" flag is not
+    reported (with its case count known it could narrow the hidden figure); its place in a
+    run is, since a run says only which side of the average it lies.
+    """
+    from audit.spc import spc_reading
+
+    _require_frame(chart, ("label", "numerator", "denominator", "rate", "centre", "lower",
+                           "upper", "side", "run_length", "outside", "run"), "the p-chart")
+    _require_text(source=source, place=place)
+    label = metric_label(metric)
+    labels = [str(v) for v in chart["label"]]
+    num = pd.to_numeric(chart["numerator"], errors="coerce").to_numpy(dtype=float)
+    den = pd.to_numeric(chart["denominator"], errors="coerce").to_numpy(dtype=float)
+    marked = np.array([any(is_suppressed(chart[c].iloc[i]) for c in
+                           ("numerator", "denominator", "rate")) for i in range(len(chart))],
+                      dtype=bool)
+    hide = marked | np.isin(labels, list(hidden or ()))
+    if suppress_max:
+        hide |= _small_count_rows(num, den, int(suppress_max))
+    rate = pd.to_numeric(chart["rate"], errors="coerce").to_numpy(dtype=float, copy=True)
+    rate[hide] = np.nan
+    # The reading a board may see: a hidden quarter's own "outside" flag is dropped.
+    board = chart.copy()
+    board["outside"] = np.asarray(chart["outside"], dtype=bool) & ~hide
+    reading = spc_reading(board, unit=_unit(labels))
+    special = (np.asarray(board["outside"], dtype=bool) | np.asarray(chart["run"], dtype=bool)) \
+        & ~hide & ~np.isnan(rate)
+    centre = _number(chart["centre"].iloc[0])
+    period_text = period or _span(labels)
+    unit = _unit(labels)
+
+    if title is None:
+        if centre is None:
+            title = f"{label}: no cases recorded in these {unit}"
+        elif reading.startswith("common-cause"):
+            title = (f"{label}: common-cause variation only, around an average of "
+                     f"{_pct0(centre)}")
+        else:
+            title = f"{label}: {_spc_headline(board, labels)}"
+    caption = _caption(
+        f"percentage of cases with '{_lower_first(label)}' each {unit[:-1]}, unknowns excluded. "
+        "Statistical process control p-chart: centre line = average over all "
+        f"{unit}; control limits = average ± 3 standard errors for each {unit[:-1]}'s cases. "
+        "Special cause (NHS England, Making Data Count): a point outside the limits, or 7 or "
+        "more in a row on one side of the average",
+        place=place, period=period_text, source=source, national=False,
+        suppressed=bool(hide.any()))
+
+    def words(i: int) -> str:
+        if hide[i] and not (np.isnan(den[i]) or den[i] == 0):
+            return f"{labels[i]}: {_SUPPRESSED_WORDS}"
+        if np.isnan(rate[i]):
+            return f"{labels[i]}: not available (no cases recorded)"
+        note = " (special cause)" if special[i] else ""
+        return f"{labels[i]}: {_pct(rate[i])}{note}"
+
+    alt_text = (f"{_sentence(title)} Statistical process control chart (p-chart) of the "
+                f"percentage of cases with '{_lower_first(label)}' in {place}, for "
+                f"{len(labels)} {unit} from {_span(labels)}.")
+    if centre is not None:
+        alt_text += (f" The average is {_pct(centre)}; the control limits are three standard "
+                     f"errors either side. Reading: {reading}.")
+    alt_text += " " + _sentence("; ".join(words(i) for i in range(len(labels))))
+
+    lower = pd.to_numeric(chart["lower"], errors="coerce").to_numpy(dtype=float)
+    upper = pd.to_numeric(chart["upper"], errors="coerce").to_numpy(dtype=float)
+    with af_style():
+        figure = _draw_spc(labels, rate, lower, upper, centre, special, hide & ~(
+            np.isnan(den) | (den == 0)), title, caption)
+    return Chart(name=name or f"spc_{metric.replace('.', '_')}", figure=figure, title=title,
+                 alt_text=alt_text, caption=caption)
+
+
+def _spc_headline(board: pd.DataFrame, labels: list[str]) -> str:
+    """A short title for a chart with special causes: the latest shift, then the outliers."""
+    parts = []
+    side = np.asarray(board["side"], dtype=np.int64)
+    runs = np.asarray(board["run"], dtype=bool)
+    lengths = np.asarray(board["run_length"], dtype=np.int64)
+    rate = pd.to_numeric(board["rate"], errors="coerce").to_numpy(dtype=float)
+    with_data = np.flatnonzero(~np.isnan(rate))
+    if runs.any():
+        end = int(np.flatnonzero(runs)[-1])
+        start = end - int(lengths[end]) + 1
+        where = "above" if side[end] > 0 else "below"
+        if with_data.size and end == int(with_data[-1]):
+            parts.append(f"shift {where} the average since {labels[start]}")
+        else:
+            parts.append(f"shift {where} the average from {labels[start]} to {labels[end]}")
+    outside = np.flatnonzero(np.asarray(board["outside"], dtype=bool))
+    if len(outside) == 1:
+        parts.append(f"a point outside the limits in {labels[int(outside[0])]}")
+    elif len(outside) > 1:
+        parts.append(f"{len(outside)} points outside the limits")
+    return " and ".join(parts)
+
+
+def _draw_spc(labels: list[str], rate: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              centre: float | None, special: np.ndarray, hidden: np.ndarray, title: str,
+              caption: str) -> Figure:
+    title_lines = _wrap(title, int(_WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.85
+    bottom = (1.35 if len(labels) > 8 else 0.95) + _caption_height(caption)
+    height = top + 3.8 + bottom
+    figure, ax = _new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
+    _title_block(figure, title, height=height)
+    xs = np.arange(len(labels), dtype=float)
+    highest = np.nanmax(np.concatenate([rate, upper, [0.0]]))
+    limit = _percent_limit(float(highest))
+
+    if centre is not None:
+        ax.axhline(centre * 100, color=_REFERENCE, linewidth=1.8, zorder=2)
+    for bound in (upper, lower):
+        ax.plot(xs, bound * 100, drawstyle="steps-mid", color=_REFERENCE,
+                linestyle="--", linewidth=1.4, zorder=2)
+    ax.plot(xs, rate * 100, color=AF_CATEGORICAL[0], linewidth=1.4, zorder=3)
+    common = ~special & ~np.isnan(rate)
+    ax.plot(xs[common], rate[common] * 100, linestyle="none", marker="o", markersize=8,
+            color=AF_CATEGORICAL[0], markeredgecolor="white", markeredgewidth=1.2, zorder=4)
+    ax.plot(xs[special], rate[special] * 100, linestyle="none", marker="D", markersize=10,
+            color=_SPECIAL, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
+    for x in xs[hidden]:
+        _c_marker(ax, x, limit)
+    _period_axis(ax, labels)
+    _percent_axis(ax, "y", limit)
+    handles = [
+        Line2D([0], [0], linestyle="none", marker="o", markersize=8, color=AF_CATEGORICAL[0],
+               markeredgecolor="white", label="Common cause"),
+        Line2D([0], [0], linestyle="none", marker="D", markersize=10, color=_SPECIAL,
+               markeredgecolor="white", label="Special cause"),
+        Line2D([0], [0], color=_REFERENCE, linewidth=1.8, label="Average"),
+        Line2D([0], [0], color=_REFERENCE, linestyle="--", linewidth=1.4,
+               label="Control limits (3 sigma)"),
+    ]
+    figure.legend(handles=handles, loc="upper left", ncols=2, frameon=False,
+                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
+                  borderaxespad=0, handlelength=2.2, columnspacing=1.4)
+    _caption_block(figure, caption, height=height)
+    return figure
+
+
+# --------------------------------------------------------------------------- funnel plot
+
+
+def funnel_plot(
+    table: pd.DataFrame,
+    *,
+    source: str,
+    place: str,
+    period: str,
+    title: str | None = None,
+    suppress_max: int = 5,
+    by: str = "partnership",
+    method: str = "exact",
+    name: str | None = None,
+) -> Chart:
+    """Partnerships' rates against their numbers of cases, inside 95% and 99.8% funnel limits.
+
+    ``table`` is :func:`audit.spc.funnel_table` output for one metric (raw, or already
+    passed through :func:`audit.spc.suppress_funnel_table`); ``place`` names the whole
+    geography (e.g. "three partnerships pooled"). The target is a solid line labelled with
+    its basis and value; the 95% limits are dashed, the 99.8% limits dotted (line style, not
+    colour, tells them apart), drawn as smooth curves with ``method``. Each point is labelled
+    with its partnership's name; a point outside the 95% limits is a dark pink triangle,
+    outside the 99.8% limits a dark pink diamond, inside a blue circle.
+
+    Small numbers: the table goes through :func:`audit.spc.suppress_funnel_table`
+    (``suppress_max``; ``0`` for an analyst's chart). A partnership whose numerator or
+    denominator is ``c`` is not plotted: it is named in the caption and alt text as
+    suppressed, with no value.
+    """
+    from audit.spc import funnel_limits, suppress_funnel_table
+
+    _require_frame(table, (by, "metric", "numerator", "denominator", "rate", "target"),
+                   "the funnel table")
+    _require_text(source=source, place=place, period=period)
+    metrics = table["metric"].astype(str).unique()
+    if len(metrics) != 1:
+        raise ValueError("the funnel table must hold one metric")
+    metric = str(metrics[0])
+    label = metric_label(metric)
+    levels = sorted({c.removeprefix("lower_") for c in table.columns if c.startswith("lower_")},
+                    key=lambda s: float(s.replace("_", ".")))
+    if not levels:
+        raise ValueError("the funnel table has no limit columns (lower_95, ...)")
+    board = suppress_funnel_table(table, max_count=int(suppress_max), by=by) \
+        if suppress_max else table
+    target = _number(table["target"].iloc[0])
+    if target is None:
+        raise ValueError("the funnel table has no target rate")
+    basis = str(table["target_basis"].iloc[0]) if "target_basis" in table.columns else "given"
+    basis_words = {"pooled": "pooled rate of all the partnerships",
+                   "national": "national figure (2021 review)"}.get(basis, "target")
+
+    names = [str(v) for v in board[by]]
+    shown, suppressed, empty = [], [], []
+    widest, strictest = levels[0], levels[-1]
+    for i, partnership in enumerate(names):
+        row = board.iloc[i]
+        rate = _number(row["rate"])
+        den = _number(row["denominator"])
+        if any(is_suppressed(row[c]) for c in ("numerator", "denominator", "rate")):
+            suppressed.append(partnership)
+        elif rate is None or not den:
+            empty.append(partnership)
+        else:
+            outside = {lv: bool(row.get(f"outside_{lv}", False)) for lv in levels}
+            state = ("strict" if outside[strictest] else
+                     "wide" if outside[widest] else "within")
+            above = rate > target
+            shown.append({"name": partnership, "rate": rate, "n": int(den), "state": state,
+                          "above": above, "position": str(row.get("position", ""))})
+
+    def level_words(suffix: str) -> str:
+        return suffix.replace("_", ".") + "%"
+
+    if title is None:
+        strict = [p for p in shown if p["state"] == "strict"]
+        wide = [p for p in shown if p["state"] == "wide"]
+        if len(strict) == 1 or (not strict and len(wide) == 1):
+            p = (strict or wide)[0]
+            where = "above" if p["above"] else "below"
+            title = (f"{p['name']} {where} the {level_words(strictest if strict else widest)} "
+                     f"limit for {_lower_first(label)}, at {_pct0(p['rate'])}")
+        elif strict:
+            title = (f"{len(strict)} partnerships outside the {level_words(strictest)} limits "
+                     f"for {_lower_first(label)}")
+        elif wide:
+            title = (f"{len(wide)} partnerships outside the {level_words(widest)} limits "
+                     f"for {_lower_first(label)}")
+        elif len(shown) == 1:
+            title = (f"{shown[0]['name']} within the funnel limits for "
+                     f"{_lower_first(label)}, at {_pct0(shown[0]['rate'])}")
+        elif shown:
+            title = (f"All {len(shown)} partnerships shown within the limits for "
+                     f"{_lower_first(label)}")
+        else:
+            title = f"{label}: partnership figures suppressed to protect small numbers"
+
+    extra = []
+    if suppressed:
+        extra.append(f"Not shown, to protect small numbers: {', '.join(suppressed)}.")
+    if empty:
+        extra.append(f"No cases recorded: {', '.join(empty)}.")
+    caption = _caption(
+        f"percentage of cases with '{_lower_first(label)}', unknowns excluded, against the "
+        f"number of cases where it was recorded. Target: {basis_words}, {_pct(target)}. "
+        f"Funnel limits: {' and '.join(level_words(lv) for lv in levels)}, exact binomial "
+        "(Spiegelhalter 2005)",
+        place=place, period=period, source=source, national=basis == "national",
+        suppressed=bool(suppressed), extra=" ".join(extra))
+    details = "; ".join(
+        f"{p['name']}: {_pct(p['rate'])} of {p['n']} cases, "
+        f"{p['position'] or ('outside the limits' if p['state'] != 'within' else 'within the limits')}"
+        for p in shown)
+    alt_text = (f"{_sentence(title)} Funnel plot of the percentage of cases with "
+                f"'{_lower_first(label)}' for {len(names)} partnerships ({place}), {period}, "
+                f"each against its number of cases, with {' and '.join(level_words(lv) for lv in levels)} control "
+                f"limits around the {basis_words} of {_pct(target)}.")
+    if details:
+        alt_text += " " + _sentence(details)
+    if suppressed:
+        alt_text += (f" {', '.join(suppressed)}: {_SUPPRESSED_WORDS}, not plotted.")
+    if empty:
+        alt_text += f" {', '.join(empty)}: no cases recorded."
+
+    max_n = max((p["n"] for p in shown), default=10)
+    grid = np.unique(np.round(np.geomspace(1, max(2, max_n * 1.15), 400)).astype(int))
+    curves = funnel_limits(grid, target, [float(lv.replace("_", ".")) / 100 for lv in levels],
+                           method=method)
+    with af_style():
+        figure = _draw_funnel_plot(shown, curves, levels, target, title, caption)
+    return Chart(name=name or f"funnel_{metric.replace('.', '_')}", figure=figure, title=title,
+                 alt_text=alt_text, caption=caption)
+
+
+def _draw_funnel_plot(shown: list[dict], curves: pd.DataFrame, levels: list[str],
+                      target: float, title: str, caption: str) -> Figure:
+    title_lines = _wrap(title, int(_WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.85
+    bottom = 0.95 + _caption_height(caption)
+    height = top + 4.2 + bottom
+    figure, ax = _new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
+    _title_block(figure, title, height=height)
+    styles = ["--", ":", "-."]
+    n = curves["denominator"].to_numpy(dtype=float)
+    ax.axhline(target * 100, color=_REFERENCE, linewidth=1.8, zorder=2)
+    handles = [Line2D([0], [0], color=_REFERENCE, linewidth=1.8,
+                      label=f"Target: {_pct(target)}")]
+    for i, suffix in enumerate(levels):
+        style = styles[i % len(styles)]
+        for side in ("lower", "upper"):
+            ax.plot(n, curves[f"{side}_{suffix}"].to_numpy() * 100, color=_REFERENCE,
+                    linestyle=style, linewidth=1.5, zorder=2)
+        handles.append(Line2D([0], [0], color=_REFERENCE, linestyle=style, linewidth=1.5,
+                              label=f"{suffix.replace('_', '.')}% limits"))
+    markers = {"within": ("o", AF_CATEGORICAL[0], 8), "wide": ("^", _SPECIAL, 10),
+               "strict": ("D", _SPECIAL, 10)}
+    for p in shown:
+        marker, colour, size = markers[p["state"]]
+        ax.plot([p["n"]], [p["rate"] * 100], linestyle="none", marker=marker, color=colour,
+                markersize=size, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
+        ax.annotate(p["name"], (p["n"], p["rate"] * 100), xytext=(8, 6),
+                    textcoords="offset points", fontsize=11.5, color=_TEXT, zorder=6,
+                    path_effects=_halo())
+    handles += [
+        Line2D([0], [0], linestyle="none", marker="o", markersize=8, color=AF_CATEGORICAL[0],
+               markeredgecolor="white", label="Within the limits"),
+        Line2D([0], [0], linestyle="none", marker="^", markersize=10, color=_SPECIAL,
+               markeredgecolor="white", label=f"Outside {levels[0].replace('_', '.')}%"),
+    ]
+    if len(levels) > 1:
+        handles.append(Line2D([0], [0], linestyle="none", marker="D", markersize=10,
+                              color=_SPECIAL, markeredgecolor="white",
+                              label=f"Outside {levels[-1].replace('_', '.')}%"))
+    ax.set_xlim(0, float(n.max()) * 1.02)
+    ax.set_xlabel("Number of cases where it was recorded")
+    _percent_axis(ax, "y", 100)
+    ax.grid(axis="x", visible=False)
+    figure.legend(handles=handles, loc="upper left", ncols=3, frameon=False,
+                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
+                  borderaxespad=0, handlelength=2.4, columnspacing=1.2)
+    _caption_block(figure, caption, height=height)
+    return figure

@@ -15,7 +15,8 @@ A cell is a postcode when, trimmed, it is a full UK postcode in any case (``sw1a
 ``SW1A1AA``), or when it contains one written in capitals inside longer text. A 10-digit
 case_id with a valid check digit is refused too: the contract says any text column.
 
-Problems name the column and the row, never the value. Each column lists at most
+Problems name the column and the row, never the value; a header quoted in a message is
+cut to :data:`audit.read.MAX_HEADER_ECHO` characters. Each column lists at most
 :data:`MAX_ROWS_LISTED` rows, then says how many more there are. Everything is vectorised:
 the checks run once per distinct value of a column (pyarrow regular expressions) and the
 check digit is computed with numpy.
@@ -102,7 +103,7 @@ def find_identifiers(raw: RawExtract) -> list[Problem]:
         labels[key] = raw.label(key)
         what = _identifier_kind(key)
         if what:
-            problems.append(Problem(None, written, _COLUMN_MESSAGE.format(what=what)))
+            problems.append(Problem(None, _shown(written), _COLUMN_MESSAGE.format(what=what)))
             named.add(key)
 
     for key in raw.frame.columns:
@@ -141,7 +142,7 @@ def name_identifier_problems(headers: list[str]) -> list[Problem]:
     for written in headers:
         what = _identifier_kind(normalise_column_name(written))
         if what and not header_looks_like_value_identifier(written):
-            problems.append(Problem(None, written, _COLUMN_MESSAGE.format(what=what)))
+            problems.append(Problem(None, _shown(written), _COLUMN_MESSAGE.format(what=what)))
     return problems
 
 
@@ -178,6 +179,12 @@ def _identifier_kind(key: str) -> str | None:
         if words.search(key):
             return what
     return "direct identifier"
+
+
+def _shown(text: str) -> str:
+    from audit.read import _shown as shown
+
+    return shown(text)
 
 
 def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -23,6 +23,27 @@ Decisions an analyst may notice:
   extract ambiguous: :func:`read_extract` raises :class:`~audit.errors.ValidationError`
   naming both headers as written (an :class:`~audit.errors.IdentifierError` if a header
   also looks like a direct identifier).
+
+Hostile and broken files (``tests/corpus/`` holds one of each) are refused with a
+:class:`~audit.errors.ReadError` that says what the file is and what to do, never with a
+parser's own exception:
+
+* The content is sniffed whatever the extension says: a workbook, Parquet file, image, PDF,
+  web page, archive or UTF-16 text under the wrong name is named as such. A password-protected
+  (encrypted) workbook and an old ``.xls`` workbook are told apart.
+* A CSV file whose header row is split by semicolons or tabs, not commas, is refused (the
+  separator is not guessed): Excel writes semicolons where the decimal mark is a comma.
+* A file larger than :data:`MAX_FILE_BYTES` is refused before it is read.
+* A workbook is inspected before it is opened: one that would expand to more than
+  :data:`MAX_UNZIPPED_BYTES` (or is compressed suspiciously well, as a zip bomb is), or
+  whose sheet stretches over more than :data:`MAX_SHEET_CELLS` cells (a stray value at
+  ``XFD1048576`` makes the spreadsheet library allocate the whole rectangle), is refused.
+* A formula cell in a contract column with no saved result (a workbook written by a
+  program, never opened and saved in Excel) and an Excel error value (``#N/A``, ``#REF!``)
+  are problems with their row and column: the reader would otherwise see a blank cell and
+  count it as unknown.
+* Header names quoted in messages are cut to :data:`MAX_HEADER_ECHO` characters, with
+  control and bidirectional-override characters replaced by spaces.
 """
 
 from __future__ import annotations
@@ -31,6 +52,7 @@ import codecs
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +62,31 @@ import pandas as pd
 from audit.contract import KNOWN_COLUMNS, normalise_column_name
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
 
-__all__ = ["RawExtract", "read_extract", "distinct", "as_categorical", "SUPPORTED_SUFFIXES"]
+__all__ = [
+    "RawExtract",
+    "read_extract",
+    "distinct",
+    "as_categorical",
+    "SUPPORTED_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "MAX_UNZIPPED_BYTES",
+    "MAX_SHEET_CELLS",
+    "MAX_HEADER_ECHO",
+]
 
 #: File suffixes :func:`read_extract` understands (case-insensitive).
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".xlsm", ".parquet")
+#: Largest extract file read (1 GiB); a million-row CSV extract is about 200 MB.
+MAX_FILE_BYTES = 2**30
+#: Most a workbook may expand to when unzipped (4 GiB).
+MAX_UNZIPPED_BYTES = 4 * 2**30
+#: Most cells a worksheet may span, from A1 to its furthest cell (Excel's 1,048,576 rows
+#: by 47 columns): beyond this the spreadsheet library would need gigabytes of memory.
+MAX_SHEET_CELLS = 50_000_000
+#: Longest header quoted in a message (longer ones are cut, with an ellipsis).
+MAX_HEADER_ECHO = 60
+#: Problems listed per column for formula and error cells before a summary line.
+_MAX_CELLS_LISTED = 20
 
 _TEXT = "str"  # pandas' text dtype (pyarrow-backed where pyarrow is installed)
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$"
@@ -63,15 +106,22 @@ class RawExtract:
     headers: dict[str, str]
     sheet: str | None
     sha256: str
+    #: The row the headers were read from (1 for CSV and Parquet; in a workbook, the first
+    #: row of the sheet with anything in it).
+    header_row: int = 1
 
     def label(self, column: str) -> str:
-        """How to name ``column`` in a message: the contract's name, else the header as written."""
+        """How to name ``column`` in a message: the contract's name, else the header as written.
+
+        A header as written is cut to :data:`MAX_HEADER_ECHO` characters, without control
+        characters, so a hostile header cannot flood or garble a message.
+        """
         if column in KNOWN_COLUMNS:
             return column
         written = self.headers.get(column, column)
         if column.startswith("_column_") and not normalise_column_name(written):
             return f"(column {column.removeprefix('_column_')}, no header)"
-        return written
+        return _shown(written)
 
 
 def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
@@ -83,20 +133,35 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    if not p.exists():
+    try:
+        exists, is_dir, is_file = p.exists(), p.is_dir(), p.is_file()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
+    if not exists:
         raise ReadError(f"file not found: {p}", path=p)
-    if p.is_dir():
-        raise ReadError(f"{p} is a folder, not an extract file", path=p)
+    if is_dir:
+        raise ReadError("this is a folder, not an extract file; give the path of the file "
+                        "inside it", path=p)
     if suffix not in SUPPORTED_SUFFIXES:
+        hint = (" (if it holds comma-separated text, rename it to .csv)"
+                if suffix in (".txt", ".tsv", ".tab", ".dat", "") else "")
         raise ReadError(
-            f"cannot read '{p.suffix or '(no extension)'}' files; save the extract as "
-            "CSV (.csv), an Excel workbook (.xlsx) or Parquet (.parquet)",
+            f"cannot read '{_shown(p.suffix or '(no extension)', 20)}' files; save the extract as "
+            f"CSV (.csv), an Excel workbook (.xlsx) or Parquet (.parquet){hint}",
             path=p,
         )
+    if not is_file:
+        raise ReadError("is not a regular file (a device, pipe or socket); give the path of "
+                        "an extract file", path=p)
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
-        raise ReadError(f"a sheet ('{sheet}') can only be chosen in a workbook, not a {suffix} file",
-                        path=p)
+        raise ReadError(f"a sheet ('{_shown(sheet, 40)}') can only be chosen in a workbook, "
+                        f"not a {suffix} file", path=p)
     try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ReadError(f"the file is {size / 2**20:,.0f} MB, more than the "
+                            f"{MAX_FILE_BYTES / 2**20:,.0f} MB the suite reads; is it the right "
+                            "file? Take out columns and rows the audit does not need", path=p)
         data = p.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
@@ -105,15 +170,20 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     digest = hashlib.sha256(data).hexdigest()
 
     sheet_read: str | None = None
+    header_row = 1
+    cell_problems: dict[tuple[int, int], str] = {}
     if suffix == ".csv":
         headers, body = _read_csv(data, p)
     elif suffix in (".xlsx", ".xlsm"):
-        headers, body, sheet_read = _read_workbook(data, p, sheet)
+        headers, body, sheet_read, header_row, cell_problems = _read_workbook(data, p, sheet)
     else:
         headers, body = _read_parquet(data, p)
 
     frame, written = _tidy(headers, body, p)
-    return RawExtract(frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest)
+    if cell_problems:
+        _refuse_unreadable_cells(cell_problems, headers, header_row, p)
+    return RawExtract(frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest,
+                      header_row=header_row)
 
 
 def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -143,35 +213,46 @@ def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
-    head = data[:8192]
-    if head.startswith(b"PK\x03\x04"):
+    kind = _sniff(data)
+    if kind == "zip":
         raise ReadError("this is an Excel workbook (or another zip file) with a .csv name; "
                         "rename it to .xlsx, or save it from Excel as CSV", path=path)
-    if head.startswith(b"PAR1"):
+    if kind == "parquet":
         raise ReadError("this is a Parquet file with a .csv name; rename it to .parquet",
                         path=path)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if kind == "utf-16":
         raise ReadError("the file is UTF-16 text (Excel's 'Unicode Text'); save it from Excel "
                         "as 'CSV UTF-8 (Comma delimited)'", path=path)
-    if b"\x00" in head:
-        raise ReadError("the file looks binary, not CSV text; export the extract as CSV",
+    if kind in ("encrypted", "ole"):
+        raise ReadError(f"this is {_KINDS[kind]}, not CSV text; open it in Excel and save it "
+                        "as 'CSV UTF-8 (Comma delimited)'", path=path)
+    if kind is not None:
+        raise ReadError(f"this is {_KINDS[kind]}, not CSV text; export the extract as CSV",
                         path=path)
+    if b"\x00" in data:
+        raise ReadError("the file looks binary, not CSV text (it holds NUL bytes); export the "
+                        "extract as CSV", path=path)
 
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
         if data.startswith(codecs.BOM_UTF8):
             raise ReadError(
-                f"the file says it is UTF-8 but byte {utf8_error.start + 1:,} is not valid "
-                "UTF-8; export the extract again as 'CSV UTF-8'", path=path) from None
+                f"the file says it is UTF-8 but line {_line_of(data, utf8_error.start):,} holds "
+                "bytes that are not valid UTF-8; export the extract again as 'CSV UTF-8'",
+                path=path) from None
         try:
             data = data.decode("cp1252").encode("utf-8")
         except UnicodeDecodeError as exc:
             raise ReadError(
-                f"the file is neither UTF-8 nor Windows-1252 text (byte {exc.start + 1:,} "
-                "cannot be decoded); save it from Excel as 'CSV UTF-8 (Comma delimited)'",
+                f"the file is neither UTF-8 nor Windows-1252 text (line "
+                f"{_line_of(data, exc.start):,} holds bytes that cannot be decoded: byte "
+                f"{exc.start + 1:,}); save it from Excel as 'CSV UTF-8 (Comma delimited)'",
                 path=path) from None
 
+    if not data.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n,;"):
+        raise ReadError("the file holds only blank lines: there is no header row and no data; "
+                        "export the extract again", path=path)
     grid = _parse_csv(data, path)
     if grid.shape[0] == 0 or grid.shape[1] == 0:
         raise ReadError("the file has no header row; row 1 must hold the column names",
@@ -182,9 +263,83 @@ def _read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
         headers[0] = headers[0].removeprefix("\ufeff")
     if not any(h.strip() for h in headers):
         raise ReadError("row 1 is blank; the first row must hold the column names", path=path)
+    _refuse_other_separators(headers, path)
     body = grid.iloc[1:]
     body.index = pd.RangeIndex(2, len(body) + 2)
     return headers, body
+
+
+#: What a sniffed file is, for messages.
+_KINDS = {
+    "zip": "a zip file (perhaps an Excel workbook)",
+    "parquet": "a Parquet file",
+    "utf-16": "UTF-16 text",
+    "encrypted": "a password-protected (encrypted) Office file",
+    "ole": "an old-style Office file (an Excel 97-2003 .xls workbook, or a Word or Outlook file)",
+    "png": "a PNG image",
+    "jpeg": "a JPEG image",
+    "gif": "a GIF image",
+    "pdf": "a PDF document",
+    "gzip": "a gzip-compressed file",
+    "7z": "a 7-Zip archive",
+    "rar": "a RAR archive",
+    "html": "a web page (HTML: perhaps an error page saved instead of the download)",
+    "rtf": "a Rich Text (RTF) document",
+}
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"PAR1", "parquet"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"), (b"%PDF", "pdf"), (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!", "rar"), (b"{\\rtf", "rtf"),
+)
+
+
+def _sniff(data: bytes) -> str | None:
+    """What the content is when it is plainly not the text of a table; ``None`` otherwise."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            if kind == "ole" and _ole_is_encrypted(data):
+                return "encrypted"
+            return kind
+    head = data[:4096]
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > len(odd) * 0.3 > even.count(0) or even.count(0) > len(even) * 0.3 > odd.count(0):
+            return "utf-16"  # UTF-16 without a byte-order mark: every other byte is zero
+    start = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "html"
+    return None
+
+
+def _ole_is_encrypted(data: bytes) -> bool:
+    """An OLE2 compound file holding an encrypted OOXML package (a password-protected .xlsx)."""
+    return "EncryptedPackage".encode("utf-16-le") in data[:1 << 20] or (
+        "EncryptionInfo".encode("utf-16-le") in data[:1 << 20])
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """The 1-based line number holding byte ``offset``."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _refuse_other_separators(headers: list[str], path: Path) -> None:
+    """A one-column header holding semicolons or tabs: the file is not comma-separated."""
+    if len(headers) != 1:
+        return
+    header = headers[0]
+    for separator, name, why in (
+        (";", "semicolons (;)", "Excel writes these where the decimal mark is a comma"),
+        ("\t", "tabs", "this is Excel's 'Text (Tab delimited)'"),
+        ("|", "vertical bars (|)", "some case-management systems export this way"),
+    ):
+        if header.count(separator) >= 1 and len(header.split(separator)) > 1:
+            raise ReadError(
+                f"row 1 is split by {name}, not commas ({why}); save the extract as "
+                "'CSV UTF-8 (Comma delimited)', or export it with commas between values",
+                path=path)
 
 
 def _has_blank_line(data: bytes) -> bool:
@@ -236,7 +391,28 @@ def _parser_message(exc: Exception) -> str:
 
 
 def _read_workbook(data: bytes, path: Path, sheet: str | None
-                   ) -> tuple[list[str], pd.DataFrame, str]:
+                   ) -> tuple[list[str], pd.DataFrame, str, int, dict[tuple[int, int], str]]:
+    """Headers, body, sheet name, header row and unreadable cells ((row, column) -> why)."""
+    kind = _sniff(data)
+    if kind == "encrypted":
+        raise ReadError("the workbook is password-protected (encrypted), so it cannot be read; "
+                        "open it in Excel, remove the password (File > Info > Protect Workbook > "
+                        "Encrypt with Password, then clear it) and save it again", path=path)
+    if kind == "ole":
+        raise ReadError("this is an old-style Excel 97-2003 workbook (.xls) or another older "
+                        "Office file with an .xlsx name; open it in Excel and save it as an "
+                        "Excel Workbook (.xlsx)", path=path)
+    if kind not in (None, "zip"):
+        raise ReadError(f"this is {_KINDS[kind]}, not an Excel workbook; export the extract "
+                        "again", path=path)
+    if kind is None:
+        if _looks_like_text(data):
+            raise ReadError("this is plain text (perhaps CSV), not an Excel workbook; if it is "
+                            "comma-separated, rename it to .csv", path=path)
+        raise ReadError("cannot be opened as an Excel workbook (the file is damaged or is "
+                        "not really .xlsx); open it in Excel and save it again", path=path)
+
+    names = _inspect_zip(data, path)
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
         names = [str(n) for n in book.sheet_names]
@@ -245,18 +421,23 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
                         "not really .xlsx); open it in Excel and save it again", path=path) from None
     if not names:
         raise ReadError("the workbook has no sheets", path=path)
+    listed = ", ".join(f"'{_shown(n, 40)}'" for n in names[:20]) + (
+        f" and {len(names) - 20} more" if len(names) > 20 else "")
     if sheet is None:
         sheet = names[0]
     elif sheet not in names:
-        listed = ", ".join(f"'{n}'" for n in names)
-        raise ReadError(f"the workbook has no sheet named '{sheet}'; its sheets are {listed}",
-                        path=path)
+        near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+        hint = f" (did you mean '{_shown(near[0], 40)}'?)" if near else ""
+        raise ReadError(f"the workbook has no sheet named '{_shown(sheet, 40)}'{hint}; its "
+                        f"sheets are {listed}", path=path)
+
+    cells = _inspect_sheet(data, path, sheet)
     try:
         grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str,
                              na_filter=False)
     except Exception:  # noqa: BLE001
-        raise ReadError(f"sheet '{sheet}' cannot be read; open the workbook in Excel and "
-                        "save it again", path=path) from None
+        raise ReadError(f"sheet '{_shown(sheet, 40)}' cannot be read; open the workbook in "
+                        "Excel and save it again", path=path) from None
     grid = grid.fillna("").astype(_TEXT)
     grid.index = pd.RangeIndex(1, len(grid) + 1)  # the sheet's own row numbers
     if len(grid):
@@ -265,9 +446,228 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
         filled = _nonblank_rows(grid)
         grid = grid.loc[filled.idxmax():] if filled.any() else grid.iloc[0:0]
     if grid.shape[0] == 0 or grid.shape[1] == 0:
-        raise ReadError(f"sheet '{sheet}' is empty", path=path)
+        others = [n for n in names if n != sheet]
+        hint = ""
+        if others:
+            shown = ", ".join(f"'{_shown(n, 40)}'" for n in others[:20])
+            hint = f"; the workbook's other sheets are {shown}: choose one with --sheet NAME"
+        raise ReadError(f"sheet '{_shown(sheet, 40)}' is empty{hint}", path=path)
+    header_row = int(grid.index[0])
     headers = [str(h) for h in grid.iloc[0].tolist()]
-    return headers, grid.iloc[1:], sheet
+    return headers, grid.iloc[1:], sheet, header_row, cells
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    if re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", head):
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut_short = len(data) > len(head) and exc.start >= len(head) - 4
+        if not cut_short:
+            try:
+                head.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+    return bool(head.strip())
+
+
+def _inspect_zip(data: bytes, path: Path) -> list[str]:
+    """Refuse a damaged, truncated or zip-bomb workbook before the spreadsheet library sees it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise ReadError("the workbook is damaged or incomplete (it is not a whole zip archive; "
+                        "perhaps a download or copy was cut short); open it in Excel and save "
+                        "it again, or export it again", path=path) from None
+    total = sum(i.file_size for i in infos)
+    bomb = [i for i in infos if i.file_size > 32 * 2**20
+            and i.file_size > _MAX_RATIO * max(i.compress_size, 1)]
+    if total > MAX_UNZIPPED_BYTES or bomb:
+        raise ReadError(f"the workbook would expand to {total / 2**20:,.0f} MB when opened"
+                        + (f" (compressed more than {_MAX_RATIO} to 1)" if bomb else "")
+                        + ", far more than a case extract needs; it may be damaged or hostile. "
+                        "Open it in Excel, check it and save it as CSV", path=path)
+    if not any(i.filename.lower().startswith("xl/") for i in infos):
+        raise ReadError("this zip file is not an Excel workbook (it has no 'xl/' part: perhaps "
+                        "a Word or OpenDocument file, or an archive); save the extract from "
+                        "Excel as .xlsx", path=path)
+    return [i.filename for i in infos]
+
+
+#: Highest compression ratio of a large workbook part (real sheets compress about 10-30 to 1).
+_MAX_RATIO = 200
+_CHUNK = 16 * 2**20
+# Patterns start with a literal so the regex engine can skip ahead: scanning stays fast.
+_CELL_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<row\s[^>]*?r="([0-9]{1,7})"')
+_FORMULA_CELL = re.compile(
+    rb'<c\s([^>]*)>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+_ERROR_CELL = re.compile(
+    rb'<c\s([^>]*?\bt="e"[^>]*)>\s*(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?(?:<v>([^<]{0,32})</v>)?')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> list[str]:
+    """The zip member(s) holding ``sheet``: from workbook.xml and its relationships, else all."""
+    import html
+    import posixpath
+
+    members = {i.filename: i for i in archive.infolist()}
+    every = [n for n in members if n.lower().startswith("xl/worksheets/") and n.endswith(".xml")]
+    try:
+        book_info, rels_info = members["xl/workbook.xml"], members["xl/_rels/workbook.xml.rels"]
+        if book_info.file_size > 2**24 or rels_info.file_size > 2**24:
+            return every
+        book, rels = archive.read(book_info), archive.read(rels_info)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return every
+    attr = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+    targets = {}
+    for tag in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)>", rels):
+        found = dict(attr.findall(tag.group(1)))
+        if b"Id" in found and b"Target" in found:
+            targets[found[b"Id"]] = found[b"Target"].decode("utf-8", "replace")
+    for tag in re.finditer(rb"<(?:\w+:)?sheet\b([^>]*)>", book):
+        found = dict(attr.findall(tag.group(1)))
+        name = html.unescape(found.get(b"name", b"").decode("utf-8", "replace"))
+        rid = next((v for k, v in found.items() if k.endswith(b":id")), None)
+        if name != sheet or rid not in targets:
+            continue
+        target = targets[rid]
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+        return [part] if part in members else every
+    return every
+
+
+def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int], str]:
+    """Check the extent of ``sheet`` and find formula cells without results and error cells.
+
+    Streams the sheet's XML (never all of it in memory at once) and returns
+    ``{(row, column): why}`` for unreadable cells. Raises :class:`ReadError` when the sheet
+    spans more than :data:`MAX_SHEET_CELLS` cells.
+    """
+    max_row = max_col = refs = starts = 0
+    cells: dict[tuple[int, int], str] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for part in _sheet_part(archive, sheet):
+                with archive.open(part) as stream:
+                    carry = b""
+                    while True:
+                        block = stream.read(_CHUNK)
+                        buffer = carry + block
+                        if block:
+                            cut = max(buffer.rfind(b"</c>"), buffer.rfind(b"</row>"))
+                            cut = cut if cut >= 0 else buffer.rfind(b">")
+                            if cut < 0:
+                                carry = buffer
+                                continue
+                            cut = buffer.index(b">", cut) + 1
+                            piece, carry = buffer[:cut], buffer[cut:]
+                        else:
+                            piece, carry = buffer, b""
+                        found = _CELL_REF.findall(piece)
+                        refs += len(found)
+                        starts += piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>")
+                        if found:
+                            max_col = max(max_col, *(_column_number(c) for c in {c for c, _ in found}))
+                            max_row = max(max_row, *(int(r) for r in {r for _, r in found}))
+                        rows = _ROW_REF.findall(piece)
+                        if rows:
+                            max_row = max(max_row, max(int(r) for r in rows))
+                        if b"<f" in piece:
+                            for match in _FORMULA_CELL.finditer(piece):
+                                attrs = match.group(1)
+                                where = _CELL_REF.search(attrs)
+                                if where and b't="str"' not in attrs:
+                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = \
+                                        "formula"
+                        if b't="e"' in piece:
+                            for match in _ERROR_CELL.finditer(piece):
+                                where = _CELL_REF.search(match.group(1))
+                                value = (match.group(2) or b"").decode("ascii", "replace").strip()
+                                if where:
+                                    shown = value if re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value) else ""
+                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = \
+                                        "error " + shown
+                        if not block:
+                            break
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+        raise ReadError("the workbook is damaged (a part of it cannot be unzipped); open it in "
+                        "Excel and save it again", path=path) from None
+    # Cells without an r="A1" reference are placed one after another along their row.
+    width = max_col + max(starts - refs, 0)
+    if max_row * width > MAX_SHEET_CELLS:
+        raise ReadError(
+            f"sheet '{_shown(sheet, 40)}' stretches over {max_row:,} rows by {width:,} columns "
+            f"(to row {max_row:,} and column {_column_letters(width)}), more than the "
+            f"{MAX_SHEET_CELLS:,} cells the suite reads from a "
+            "workbook; delete the rows and columns beyond your data (or save the extract as "
+            "CSV) and try again", path=path)
+    return cells
+
+
+def _refuse_unreadable_cells(cells: dict[tuple[int, int], str], headers: list[str],
+                             header_row: int, path: Path) -> None:
+    """Formula cells without results and error cells in contract columns, as problems."""
+    by_column: dict[str, list[tuple[int, str]]] = {}
+    for (row, col), why in sorted(cells.items()):
+        if row <= header_row or col > len(headers):
+            continue
+        key = normalise_column_name(headers[col - 1])
+        if key not in KNOWN_COLUMNS:
+            continue  # an ignored column: its values are never used
+        by_column.setdefault(key, []).append((row, why))
+    if not by_column:
+        return
+    problems: list[Problem] = []
+    formulas = errors = 0
+    for key in (k for k in KNOWN_COLUMNS if k in by_column):
+        listed = by_column[key]
+        for row, why in listed[:_MAX_CELLS_LISTED]:
+            if why == "formula":
+                message = ("holds a formula with no saved result, so its value cannot be read; "
+                           "open the workbook in Excel and save it (Excel stores the results), "
+                           "or paste the values over the formulas")
+            else:
+                code = why.removeprefix("error").strip()
+                message = (f"holds an Excel error{f' ({code})' if code else ''}, not a value; "
+                           "fix the formula or type the value")
+            problems.append(Problem(row, key, message))
+        if len(listed) > _MAX_CELLS_LISTED:
+            rest = len(listed) - _MAX_CELLS_LISTED
+            problems.append(Problem(None, key, f"… and {rest:,} more formula or error cells in "
+                                    f"column '{key}'"))
+        formulas += sum(1 for _, why in listed if why == "formula")
+        errors += sum(1 for _, why in listed if why != "formula")
+    parts = []
+    if formulas:
+        parts.append(f"{formulas:,} formula cell{'s' if formulas != 1 else ''} with no saved "
+                     "result (the workbook was written by a program and never saved in Excel)")
+    if errors:
+        parts.append(f"{errors:,} Excel error value{'s' if errors != 1 else ''}")
+    raise ReadError("cannot read every value: " + " and ".join(parts) + " in contract columns",
+                    path=path, problems=problems)
 
 
 # ------------------------------------------------------------------------------ Parquet
@@ -280,8 +680,10 @@ def _read_parquet(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except Exception:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
-        raise ReadError("cannot be read as Parquet (the file is damaged or is not Parquet); "
-                        "export the extract again", path=path) from None
+        kind = _sniff(data)
+        what = f"this is {_KINDS[kind]}, not Parquet" if kind not in (None, "parquet") else (
+            "cannot be read as Parquet (the file is damaged or is not Parquet)")
+        raise ReadError(f"{what}; export the extract again", path=path) from None
     headers: list[str] = []
     columns: dict[int, pd.Series] = {}
     for i, name in enumerate(table.column_names):
@@ -311,6 +713,8 @@ def _arrow_to_text(column, name: str, path: Path) -> pd.Series:
             col = pc.if_else(pc.is_nan(col), pa.scalar(None, kind), col)
             col = pc.cast(col, pa.large_string())
         elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            if pa.types.is_timestamp(kind) and kind.tz is not None:
+                col = pc.local_timestamp(col)  # the date as written where it was recorded
             col = pc.cast(col, pa.large_string())
             col = pc.replace_substring_regex(col, _MIDNIGHT, r"\1")
         elif pa.types.is_nested(kind):
@@ -328,6 +732,20 @@ def _arrow_to_text(column, name: str, path: Path) -> pd.Series:
 
 
 # ------------------------------------------------------------------------------- shared
+
+_SPACING = re.compile("[\t\n\r\x0b\x0c\u2028\u2029]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _shown(text: object, limit: int = MAX_HEADER_ECHO) -> str:
+    """``text`` as a message may quote it: cut to ``limit`` characters (ending in an ellipsis),
+    line breaks and tabs made spaces, and other control, zero-width and bidirectional-override
+    characters shown as ``\ufffd`` (so a terminal never acts on them and the reader sees
+    that something is there)."""
+    text = str(text)[: limit + 1]
+    text = _UNPRINTABLE.sub("\ufffd", _SPACING.sub(" ", text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 
 def _nonblank_rows(grid: pd.DataFrame) -> pd.Series:
@@ -384,14 +802,18 @@ def _refuse_clashing_headers(keys: list[str], written: list[str], positions: lis
     clash_problems = []
     for key, idx in clashes.items():
         if safe:
-            named = " and ".join(f"'{written[i]}' (column {positions[i]})" for i in idx)
+            named = " and ".join(f"'{_shown(written[i])}' (column {positions[i]})" for i in idx)
         else:
             named = " and ".join(f"column {positions[i]}" for i in idx)
         both = "both" if len(idx) == 2 else "all"
-        clash_problems.append(Problem(None, key, f"headers {named} {both} mean '{key}' "
-                                      "(case, spaces and punctuation are ignored); keep one"))
+        clash_problems.append(Problem(None, _shown(key), f"headers {named} {both} mean "
+                                      f"'{_shown(key)}' (case, spaces and punctuation are "
+                                      "ignored); keep one"))
     if problems:
         raise IdentifierError("the extract carries direct identifiers: remove these columns "
                               "and export again", path=path, problems=problems + clash_problems)
-    raise ValidationError("two or more headers name the same column", path=path,
-                          problems=clash_problems)
+    message = "two or more headers name the same column"
+    if not set(keys) & set(KNOWN_COLUMNS):
+        message += (" (and no header is a column of the contract: is row 1 data rather than "
+                    "the column names? If so, add the header row)")
+    raise ValidationError(message, path=path, problems=clash_problems)

@@ -28,9 +28,24 @@ Decisions:
 * Codes are matched leniently: trimmed (non-breaking spaces too), lower-cased, ignoring
   spaces, hyphens, underscores and apostrophes ("Mother's partner" -> ``mothers_partner``,
   "Step-father" -> ``stepfather``). Blank and "not known" mean ``unknown``.
+* Codes, flags and every other text are trimmed of spaces, non-breaking spaces and
+  zero-width characters (``\u200b``, ``\ufeff`` ...) before they are read, so padding pasted
+  from a web page or another system is accepted.
 * Dates: ``YYYY-MM-DD`` (also ``YYYY-M-D``) or UK ``DD/MM/YYYY`` (also ``D/M/YYYY``), with an
   optional midnight time (``00:00`` or ``00:00:00``) as some systems export. A date that does
   not exist (31/02/2024), is before 1900 or is after today is a problem.
+* A notification date before :data:`EARLIEST_NOTIFICATION_DATE` (29 June 2018, when serious
+  incident notifications to the Child Safeguarding Practice Review Panel began) is a
+  **problem, not a warning**: every case the audit covers was notified to the Panel, so an
+  earlier date is a typing error in the year (2017 for 2027 cannot happen: that is in the
+  future; 2015 for 2025 can). A warning would let the case drop silently out of every
+  quarter's figures. A number such as ``45292`` is reported as an Excel date serial number.
+* The header row: when no column of the file is a contract column, the one problem says
+  why, rather than listing five missing columns: the column names are further down
+  (a title row, notes or merged group labels above them), or row 1 is data (the header row
+  is missing), or the headers are simply not the contract's.
+* A data row that repeats the header row (two exports pasted together) is one problem for
+  the row, not one for each of its cells.
 * Ages: whole numbers, ``"3"`` or ``"3.0"``; 12 or more is reported in ``excluded`` with
   its reason, not an error. Every row is checked, out of scope or not: an extract that
   breaks the contract is fixed at source.
@@ -74,11 +89,13 @@ from audit.contract import (
     REQUIRED_COLUMNS,
     UNKNOWN_SHARE_THRESHOLD,
 )
+from audit.contract import normalise_column_name
 from audit.errors import Problem, ValidationError
 from audit.guard import check_identifiers
-from audit.read import RawExtract, as_categorical, distinct, read_extract
+from audit.read import RawExtract, _shown, as_categorical, distinct, read_extract
 
 __all__ = [
+    "EARLIEST_NOTIFICATION_DATE",
     "MAX_PROBLEMS_PER_COLUMN",
     "MAX_VALUE_ECHO",
     "CaseExtract",
@@ -92,6 +109,9 @@ __all__ = [
 MAX_PROBLEMS_PER_COLUMN = 20
 #: Longest cell value quoted in a message (longer ones are cut, with an ellipsis).
 MAX_VALUE_ECHO = 40
+#: The earliest notification date accepted: serious incident notifications to the Child
+#: Safeguarding Practice Review Panel began on 29 June 2018.
+EARLIEST_NOTIFICATION_DATE = dt.date(2018, 6, 29)
 
 _TEXT = "str"
 _CODES: dict[str, tuple[str, ...]] = {
@@ -160,7 +180,11 @@ def _text(column: pd.Series) -> pd.Series:
     return pd.Series(uniques.take(codes), index=column.index, dtype=_TEXT)
 
 
+_ZERO_WIDTH = "[\u200b-\u200d\u2060\ufeff]"
+
+
 def _clean(values: pd.Series) -> pd.Series:
+    values = values.str.replace(_ZERO_WIDTH, "", regex=True)
     return values.str.replace("\u00a0", " ", regex=False).str.strip()
 
 
@@ -244,6 +268,7 @@ _SUMMARY = {
     "case_id_repeated": "a repeated case_id",
     "bad_date": "a bad date",
     "future_date": "a date in the future",
+    "before_panel": "a date before the Panel began (29 June 2018)",
     "bad_age": "an age that is not a whole number",
     "bad_code": "a value that is not one of the codes",
     "bad_flag": "a value that is not a flag",
@@ -263,6 +288,7 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
     """
     today = today or dt.date.today()
     limit = pd.Timestamp(today)
+    earliest = pd.Timestamp(EARLIEST_NOTIFICATION_DATE)
     low, high = FATHER_AGE_RANGE
 
     def father_age_ok(s: pd.Series) -> pd.Series:
@@ -277,6 +303,7 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
         "notification_date": pa.Column(None, required=True, checks=[
             _check("bad_date", lambda s: _dates(s).notna()),
             _check("future_date", lambda s: ~(_dates(s) > limit)),
+            _check("before_panel", lambda s: ~(_dates(s) < earliest)),
         ]),
         "child_age_months": pa.Column(None, required=True, checks=[
             _check("bad_age", lambda s: _whole_numbers(s).notna()),
@@ -302,10 +329,8 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
 
 
 def _quote(value: object) -> str:
-    text = re.sub(r"[\x00-\x1f\x7f]", " ", str(value))
-    if len(text) > MAX_VALUE_ECHO:
-        text = text[: MAX_VALUE_ECHO - 1] + "…"
-    return f"'{text}'"
+    """A cell value as a message may quote it: cut, without control or bidi characters."""
+    return f"'{_shown(value, MAX_VALUE_ECHO)}'"
 
 
 def _flag_alternatives() -> str:
@@ -332,9 +357,15 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
             return f"{column} is blank; give the date as YYYY-MM-DD or DD/MM/YYYY"
         if re.match(_ISO_DATE, value) or re.match(_UK_DATE, value):
             return f"{q} is not a real date (or is before {_EARLIEST_YEAR}); check it"
+        if re.fullmatch(r"[0-9]{5}(?:\.0*)?", value) and 20_000 <= float(value) <= 80_000:
+            return (f"{q} looks like an Excel date serial number, not a date; format the "
+                    "column as a date (YYYY-MM-DD or DD/MM/YYYY) before exporting")
         return f"{q} is not a date; use YYYY-MM-DD or DD/MM/YYYY (e.g. 2024-03-31 or 31/03/2024)"
     if kind == "future_date":
         return f"{q} is in the future (today is {today:%Y-%m-%d}); check the date"
+    if kind == "before_panel":
+        return (f"{q} is before 29 June 2018, when serious incident notifications to the Child "
+                "Safeguarding Practice Review Panel began; check the year")
     if kind == "bad_age":
         if value == "":
             return f"{column} is blank; give the baby's age in whole months"
@@ -419,14 +450,28 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseEx
     raw = replace(raw, frame=as_categorical(raw.frame))
     check_identifiers(raw)
     today = today or dt.date.today()
+    header = _header_problem(raw)
+    if header is not None:
+        raise ValidationError(f"the extract breaks the contract: row {raw.header_row} holds "
+                              "none of the contract's column names", path=raw.path,
+                              problems=[header])
     prepared = prepare(raw)
 
-    problems: list[Problem] = []
-    total = 0
+    repeats = _repeated_header_rows(raw.frame)
+    problems = [Problem(int(row), None, "repeats the header row (two exports pasted "
+                        "together?); delete this row") for row in repeats[:MAX_PROBLEMS_PER_COLUMN]]
+    if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
+        problems.append(Problem(None, None, f"… and {len(repeats) - MAX_PROBLEMS_PER_COLUMN:,} "
+                                "more rows that repeat the header row"))
+    total = len(repeats)
+    if len(repeats):
+        prepared = prepared.drop(index=repeats)
     try:
         case_schema(today=today).validate(prepared, lazy=True)
     except SchemaErrors as errors:
-        problems, total = _problems_from(errors.failure_cases, prepared, today)
+        found, count = _problems_from(errors.failure_cases, prepared, today)
+        problems += found
+        total += count
     if len(raw.frame) == 0:
         problems.insert(0, Problem(None, None, "the extract has a header but no data rows"))
         total += 1
@@ -450,6 +495,56 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseEx
     return CaseExtract(cases=cases, excluded=excluded, rows_read=len(raw.frame),
                        ignored_columns=ignored, missing_flags=missing, path=raw.path,
                        sha256=raw.sha256, sheet=raw.sheet)
+
+
+def _header_problem(raw: RawExtract) -> Problem | None:
+    """Why no column of ``raw`` is a contract column, or ``None`` when some are."""
+    if set(raw.frame.columns) & set(KNOWN_COLUMNS):
+        return None
+    required = set(REQUIRED_COLUMNS)
+    head = raw.frame.head(20)
+    for row, values in zip(head.index, head.itertuples(index=False, name=None), strict=True):
+        names = {normalise_column_name(v) for v in values if isinstance(v, str) and v}
+        if len(names & required) >= 2:
+            return Problem(None, None, f"row {raw.header_row} does not hold the column names, "
+                           f"but row {row} does: delete the rows above row {row} (a title, "
+                           "notes or merged group labels) so that the column names come first")
+    needed = ", ".join(REQUIRED_COLUMNS)
+    if any(_looks_like_data(h) for h in raw.headers.values()):
+        return Problem(None, None, f"row {raw.header_row} looks like data, not column names "
+                       "(it holds dates, numbers or codes, and no column of the contract): the "
+                       f"header row is missing. Add a first row naming the columns ({needed} "
+                       "and any flags)")
+    return Problem(None, None, f"none of the {len(raw.headers):,} headers in row "
+                   f"{raw.header_row} is a column of the contract; the extract needs at least "
+                   f"{needed} (see docs/data-contract.md)")
+
+
+def _looks_like_data(header: str) -> bool:
+    text = _clean(pd.Series([header], dtype=_TEXT))[0]
+    if not text:
+        return False
+    if re.match(_ISO_DATE, text) or re.match(_UK_DATE, text) or re.fullmatch(_WHOLE, text):
+        return True
+    key = re.sub(r"[\s_\-'’`]+", "", text.lower())
+    codes = {c.replace("_", "") for c in (*HARMED_BY_CODES, *KNOWN_TO_CODES)} - {"unknown"}
+    return key in codes or text.lower() in (set(FLAG_SPELLINGS) - {"", "unknown", "not known"})
+
+
+def _repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Row numbers of data rows that repeat the header (3 or more cells naming their column)."""
+    columns = [c for c in KNOWN_COLUMNS if c in frame.columns]
+    if len(frame) == 0 or len(columns) < 3:
+        return np.array([], dtype=np.int64)
+    hits = np.zeros(len(frame), dtype=np.int64)
+    for name in columns:
+        codes, uniques = distinct(frame[name])
+        names = (pd.Series(uniques, dtype=_TEXT).str.lower()
+                 .str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_"))
+        same = (names == name).to_numpy(dtype=bool, na_value=False)
+        if same.any():
+            hits += np.where(codes >= 0, same[codes], False)
+    return frame.index.to_numpy(dtype=np.int64)[hits >= 3]
 
 
 def load_extract(path: str | Path, *, sheet: str | None = None,

@@ -1,0 +1,592 @@
+"""Statistical process control (p-charts) and funnel limits for quarterly audit rates.
+
+Pure functions over numbers and DataFrames: no state, no I/O, no plotting (the charts are
+:func:`audit.charts.spc_chart` and :func:`audit.charts.funnel_plot`).
+
+p-chart (:func:`p_chart`)
+=========================
+
+One point a period (a quarter): ``rate_i = numerator_i / denominator_i``. The centre line is
+the pooled rate ``p̄ = Σ numerator / Σ denominator`` over the periods with data, and each
+point has its own 3-sigma limits ``p̄ ± 3·sqrt(p̄(1 − p̄) / n_i)``, clipped to [0, 1], so a
+quarter with few cases has wide limits. This is the attribute (p) chart of Shewhart
+control charts for proportions (Montgomery, *Introduction to Statistical Quality Control*,
+ch. 7; Provost & Murray, *The Health Care Data Guide*, 2011, ch. 6), read with the rules of
+NHS England's "Making Data Count" programme (NHS Improvement, *Making Data Count:
+Strengthening your decisions*, 2019; NHS England *Making Data Count* guidance):
+
+* **outside** — a point strictly above the upper or strictly below the lower limit. A rate
+  equal to a clipped limit (0% against a lower limit of 0) is not outside.
+* **run** — the point belongs to a run of ``run_length`` (default 7) or more *consecutive*
+  points on the same side of the centre line (a "shift"). A point exactly on the centre line
+  (within 1e-12) is on neither side: it **breaks** the run and belongs to none, as in the NHS
+  R community's ``NHSRplotthedots`` implementation of Making Data Count. A period with no
+  data (denominator 0) has no point; it breaks a run too, since the points either side of a
+  gap are not consecutive observations.
+* **special_cause** — ``outside`` or ``run``. Otherwise the variation is common-cause.
+
+With over-dispersed data (many cases a quarter, so very narrow limits), Laney's p′-chart
+(Laney 2002, *Quality Engineering* 14:531-537) is the usual remedy; partnership quarters
+hold tens of cases, where the plain p-chart is appropriate.
+
+:func:`spc_reading` turns a p-chart into plain English for a board ("common-cause variation
+only", "a shift since 2024-Q3 (8 quarters in a row above the average)", "a point outside the
+limits in 2025-Q1 (above the upper limit)").
+
+Funnel limits (:func:`funnel_limits`, :func:`funnel_table`)
+===========================================================
+
+A funnel plot sets each partnership's rate against its number of cases (the denominator),
+with control limits around a target that narrow as the denominator grows (Spiegelhalter DJ,
+"Funnel plots for comparing institutional performance", *Statistics in Medicine*
+2005;24:1185-1202; Flowers J, *Statistical process control methods in public health
+intelligence*, Association of Public Health Observatories Technical Briefing 2, 2007, whose
+method the PHE / OHID Fingertips funnel plots follow). Limits at 95% (about 2 SD) and 99.8%
+(about 3 SD).
+
+**Method chosen: exact binomial limits with Spiegelhalter's interpolation** (his Appendix
+A.1.1), the default (``method="exact"``). For target ``θ``, denominator ``n`` and
+probability ``p`` (``(1 − level)/2`` for the lower limit, ``(1 + level)/2`` for the upper):
+
+* ``r_p`` = the smallest whole ``r`` with ``P(R ≤ r) ≥ p``, ``R ~ Binomial(n, θ)``
+  (``scipy.stats.binom.ppf``);
+* ``α = (P(R ≤ r_p) − p) / (P(R ≤ r_p) − P(R ≤ r_p − 1))``;
+* the limit is ``(r_p − α) / n``, clipped to [0, 1].
+
+The interpolation turns the binomial's steps into a smooth funnel while keeping its exact,
+asymmetric coverage — which matters here because partnership denominators are small (often
+under 30), where the normal approximation ``θ ± z·sqrt(θ(1 − θ)/n)`` (``method="normal"``)
+gives limits below 0 or above 1 and the wrong coverage. A target of exactly 0 or 1 gives
+limits equal to the target (no variation is possible). A denominator of 0 gives no limits.
+
+A partnership is outside a level's limits when its rate is strictly above the upper or
+strictly below the lower limit.
+
+Suppression
+===========
+
+Every function here works on unsuppressed counts (analyst figures). The board version of a
+funnel table is :func:`suppress_funnel_table` (module doc of :mod:`audit.suppress` for the
+rule); the charts apply the same rule to the points they draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from audit.contract import METRICS_COLUMNS
+from audit.suppress import (
+    DEFAULT_MAX_COUNT,
+    SUPPRESSED,
+    is_suppressed,
+    suppress_counts,
+    suppress_metrics,
+)
+
+__all__ = [
+    "RUN_LENGTH",
+    "SIGMA",
+    "FUNNEL_LEVELS",
+    "p_chart",
+    "spc_reading",
+    "funnel_limits",
+    "funnel_table",
+    "suppress_funnel_table",
+    "suppressed_periods",
+    "level_suffix",
+]
+
+#: Consecutive points on one side of the centre line that make a shift (Making Data Count).
+RUN_LENGTH = 7
+#: Width of the p-chart's control limits, in standard errors.
+SIGMA = 3.0
+#: The funnel plot's two control levels (about 2 and 3 standard deviations).
+FUNNEL_LEVELS: tuple[float, ...] = (0.95, 0.998)
+
+_ON_LINE_TOLERANCE = 1e-12
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _counts(values: object, what: str) -> npt.NDArray[np.float64]:
+    array = np.asarray(values, dtype=object).ravel()
+    if any(is_suppressed(v) for v in array):
+        raise ValueError(f"{what} holds a suppressed value ('c'): SPC and funnel limits need "
+                         "the unsuppressed (analyst) counts; suppress the result instead")
+    try:
+        numbers = np.asarray(pd.to_numeric(pd.Series(array), errors="raise"), dtype="float64")
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be whole numbers") from None
+    if np.isnan(numbers).any():
+        raise ValueError(f"{what} must not be missing")
+    if (numbers < 0).any() or (numbers != np.round(numbers)).any():
+        raise ValueError(f"{what} must be non-negative whole numbers")
+    return numbers
+
+
+def level_suffix(level: float) -> str:
+    """Column suffix for a control level: ``0.95 -> "95"``, ``0.998 -> "99_8"``."""
+    return f"{float(level) * 100:.10g}".replace(".", "_")
+
+
+def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    out = []
+    for level in levels:
+        value = float(level)
+        if not (0.0 < value < 1.0) or math.isnan(value):
+            raise ValueError(f"a funnel level must be strictly between 0 and 1 (e.g. 0.95 or "
+                             f"0.998); got {level!r}")
+        out.append(value)
+    if not out:
+        raise ValueError("give at least one funnel level, e.g. (0.95, 0.998)")
+    if len({level_suffix(v) for v in out}) != len(out):
+        raise ValueError("a funnel level is listed twice")
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- p-chart
+
+
+def _run_lengths(side: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """For each point, the length of the maximal streak of equal non-zero ``side`` it is in
+    (0 for a point on the line or without data)."""
+    n = len(side)
+    lengths = np.zeros(n, dtype=np.int64)
+    start = 0
+    while start < n:
+        end = start
+        while end + 1 < n and side[end + 1] == side[start]:
+            end += 1
+        if side[start] != 0:
+            lengths[start:end + 1] = end - start + 1
+        start = end + 1
+    return lengths
+
+
+def p_chart(
+    numerators: Sequence[int] | npt.ArrayLike,
+    denominators: Sequence[int] | npt.ArrayLike,
+    labels: Sequence[str],
+    *,
+    sigma: float = SIGMA,
+    run_length: int = RUN_LENGTH,
+) -> pd.DataFrame:
+    """A p-chart of a rate over periods, with Making Data Count's special-cause flags.
+
+    ``numerators`` / ``denominators`` are the unsuppressed counts of each period (e.g. a
+    metric's rows of :meth:`audit.history.HistoryStore.metrics`), in time order; ``labels``
+    the periods (``"2024-Q3"``), unique. Rules and references: module docstring.
+
+    Returns one row a period: ``label``, ``numerator``, ``denominator`` (int64), ``rate``
+    (NaN without data), ``centre`` (p̄, the same on every row), ``sigma`` (standard error
+    ``sqrt(p̄(1 − p̄)/n_i)``), ``lower``, ``upper`` (clipped to [0, 1]; NaN without data),
+    ``side`` (+1 above, −1 below, 0 on the centre line or without data), ``run_length``
+    (length of the same-side streak the point is in; 0 on the line), and the booleans
+    ``outside``, ``run`` and ``special_cause``. ``ValueError`` for mismatched lengths,
+    repeated labels, negative or fractional counts, or a numerator above its denominator.
+    """
+    num = _counts(numerators, "numerators")
+    den = _counts(denominators, "denominators")
+    labels = [str(label) for label in labels]
+    if not (len(num) == len(den) == len(labels)):
+        raise ValueError(f"numerators ({len(num)}), denominators ({len(den)}) and labels "
+                         f"({len(labels)}) must have the same length")
+    if len(set(labels)) != len(labels):
+        raise ValueError("period labels must be unique")
+    if (num > den).any():
+        raise ValueError("a numerator exceeds its denominator")
+    if isinstance(run_length, bool) or not isinstance(run_length, (int, np.integer)) \
+            or run_length < 2:
+        raise ValueError(f"run_length must be a whole number of 2 or more; got {run_length!r}")
+    if not float(sigma) > 0:
+        raise ValueError(f"sigma must be positive; got {sigma!r}")
+
+    has_data = den > 0
+    total = den[has_data].sum()
+    centre = num[has_data].sum() / total if total > 0 else math.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(has_data, num / np.where(has_data, den, 1), np.nan)
+        se = np.where(has_data, np.sqrt(centre * (1 - centre) / np.where(has_data, den, 1)),
+                      np.nan)
+    lower = np.clip(centre - float(sigma) * se, 0.0, 1.0)
+    upper = np.clip(centre + float(sigma) * se, 0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        outside = has_data & ((rate > upper) | (rate < lower))
+        diff = rate - centre
+        side = np.where(~has_data | (np.abs(diff) <= _ON_LINE_TOLERANCE), 0,
+                        np.sign(np.nan_to_num(diff))).astype(np.int64)
+    lengths = _run_lengths(side)
+    run = lengths >= int(run_length)
+    return pd.DataFrame(
+        {
+            "label": pd.Series(labels, dtype="str"),
+            "numerator": num.astype(np.int64),
+            "denominator": den.astype(np.int64),
+            "rate": rate.astype("float64"),
+            "centre": np.full(len(num), centre, dtype="float64"),
+            "sigma": se.astype("float64"),
+            "lower": lower.astype("float64"),
+            "upper": upper.astype("float64"),
+            "side": side,
+            "run_length": lengths,
+            "outside": outside.astype(bool),
+            "run": run.astype(bool),
+            "special_cause": (outside | run).astype(bool),
+        }
+    )
+
+
+def _join(parts: Sequence[str]) -> str:
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def spc_reading(chart: pd.DataFrame, *, unit: str = "quarters",
+                run_length: int = RUN_LENGTH) -> str:
+    """The p-chart in plain English, as a lower-case phrase a sentence can carry.
+
+    * ``"common-cause variation only"`` (plus ``"; only 5 quarters, too few to detect a
+      shift"`` when there are fewer than ``run_length`` points with data);
+    * ``"a point outside the limits in 2025-Q1 (above the upper limit)"``, or ``"points
+      outside the limits in 2024-Q2 (below the lower limit) and 2025-Q1 (above the upper
+      limit)"``;
+    * ``"a shift since 2024-Q3 (8 quarters in a row above the average)"`` for a run that
+      reaches the latest point, ``"a shift from 2022-Q1 to 2023-Q3 (7 quarters in a row
+      below the average)"`` for an earlier one;
+    * both joined by ``" and "`` when both occur (outside points first);
+    * ``"no data to read"`` when no period has data.
+
+    ``chart`` is a :func:`p_chart` frame (it needs ``label``, ``rate``, ``upper``,
+    ``lower``, ``side``, ``run_length``, ``outside``). ``unit`` names the periods.
+    """
+    needed = ("label", "rate", "lower", "upper", "side", "run_length", "outside")
+    missing = [c for c in needed if c not in chart.columns]
+    if missing:
+        raise ValueError(f"the p-chart frame lacks column(s): {', '.join(missing)}")
+    labels = [str(v) for v in chart["label"]]
+    rate = pd.to_numeric(chart["rate"], errors="coerce").to_numpy(dtype="float64")
+    upper = pd.to_numeric(chart["upper"], errors="coerce").to_numpy(dtype="float64")
+    side = np.asarray(chart["side"], dtype=np.int64)
+    lengths = np.asarray(chart["run_length"], dtype=np.int64)
+    outside = np.asarray(chart["outside"], dtype=bool)
+    with_data = int((~np.isnan(rate)).sum())
+    if with_data == 0:
+        return "no data to read"
+    last_with_data = int(np.flatnonzero(~np.isnan(rate))[-1])
+
+    findings: list[str] = []
+    points = []
+    for i in np.flatnonzero(outside):
+        where = "above the upper limit" if rate[i] > upper[i] else "below the lower limit"
+        points.append(f"{labels[i]} ({where})")
+    if len(points) == 1:
+        findings.append(f"a point outside the limits in {points[0]}")
+    elif points:
+        findings.append(f"points outside the limits in {_join(points)}")
+
+    i = 0
+    n = len(labels)
+    while i < n:
+        if lengths[i] >= run_length and side[i] != 0:
+            end = i + int(lengths[i]) - 1
+            where = "above" if side[i] > 0 else "below"
+            count = f"{int(lengths[i])} {unit} in a row {where} the average"
+            if end == last_with_data:
+                findings.append(f"a shift since {labels[i]} ({count})")
+            else:
+                findings.append(f"a shift from {labels[i]} to {labels[end]} ({count})")
+            i = end + 1
+        else:
+            i += 1
+
+    if findings:
+        return _join(findings)
+    reading = "common-cause variation only"
+    if with_data < run_length:
+        reading += (f"; only {with_data} {unit if with_data != 1 else unit.rstrip('s')} with "
+                    f"data, too few to detect a shift")
+    return reading
+
+
+# --------------------------------------------------------------------------- funnel limits
+
+
+def _exact_limit(n: npt.NDArray[np.float64], target: float,
+                 p: float) -> npt.NDArray[np.float64]:
+    """Spiegelhalter (2005) A.1.1: (r_p − α) / n with the binomial interpolation α."""
+    r = stats.binom.ppf(p, n, target)
+    f_r = stats.binom.cdf(r, n, target)
+    f_below = stats.binom.cdf(r - 1, n, target)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = (f_r - p) / (f_r - f_below)
+        return (r - alpha) / n
+
+
+def funnel_limits(
+    denominators: Sequence[int] | npt.ArrayLike,
+    target: float,
+    levels: Sequence[float] = FUNNEL_LEVELS,
+    *,
+    method: str = "exact",
+) -> pd.DataFrame:
+    """Funnel-plot control limits for a proportion at each denominator.
+
+    ``target`` is the rate the funnel is centred on (0-1); ``levels`` the coverages
+    (default 95% and 99.8%); ``method`` ``"exact"`` (default: binomial with Spiegelhalter's
+    interpolation) or ``"normal"`` (``θ ± z·sqrt(θ(1 − θ)/n)``). Module docstring: the
+    method and references.
+
+    Returns ``denominator`` (int64), ``target``, then ``lower_<L>`` and ``upper_<L>`` for
+    each level (``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``), clipped to
+    [0, 1]; NaN for a denominator of 0.
+    """
+    den = _counts(denominators, "denominators")
+    levels = _check_levels(levels)
+    try:
+        theta = float(target)
+    except (TypeError, ValueError):
+        raise ValueError(f"target must be a rate between 0 and 1; got {target!r}") from None
+    if not (0.0 <= theta <= 1.0):
+        raise ValueError(f"target must be a rate between 0 and 1; got {target!r}")
+    if method not in ("exact", "normal"):
+        raise ValueError(f"method must be 'exact' or 'normal'; got {method!r}")
+
+    out: dict[str, object] = {"denominator": den.astype(np.int64),
+                              "target": np.full(len(den), theta, dtype="float64")}
+    ok = den > 0
+    n = np.where(ok, den, 1.0)
+    for level in levels:
+        suffix = level_suffix(level)
+        p_low, p_high = (1 - level) / 2, (1 + level) / 2
+        if theta in (0.0, 1.0):
+            low = np.full(len(den), theta)
+            high = np.full(len(den), theta)
+        elif method == "exact":
+            low = _exact_limit(n, theta, p_low)
+            high = _exact_limit(n, theta, p_high)
+        else:
+            z = stats.norm.ppf(p_high)
+            half = z * np.sqrt(theta * (1 - theta) / n)
+            low, high = theta - half, theta + half
+        out[f"lower_{suffix}"] = np.where(ok, np.clip(low, 0.0, 1.0), np.nan).astype("float64")
+        out[f"upper_{suffix}"] = np.where(ok, np.clip(high, 0.0, 1.0), np.nan).astype("float64")
+    return pd.DataFrame(out)
+
+
+def _position(rate: float, limits: Mapping[float, tuple[float, float]]) -> str:
+    if math.isnan(rate):
+        return "no cases recorded"
+    for level in sorted(limits, reverse=True):
+        low, high = limits[level]
+        label = f"{float(level) * 100:.10g}%"
+        if rate > high:
+            return f"above the upper {label} limit"
+        if rate < low:
+            return f"below the lower {label} limit"
+    return "within the limits"
+
+
+def funnel_table(
+    metrics_by_partnership: pd.DataFrame,
+    metric: str,
+    target: float | str | None = None,
+    *,
+    by: str = "partnership",
+    levels: Sequence[float] = FUNNEL_LEVELS,
+    method: str = "exact",
+) -> pd.DataFrame:
+    """Each partnership's rate for one metric against funnel limits around a target.
+
+    ``metrics_by_partnership`` is :func:`audit.metrics.metrics_by` output (unsuppressed),
+    one row a (``by``, metric); ``metric`` the metric id. ``target`` is ``None`` or
+    ``"pooled"`` (default: the pooled rate ``Σ numerator / Σ denominator`` of the
+    partnerships in the table), ``"national"`` (the national review's figure for the metric;
+    ``ValueError`` if none was published) or a rate 0-1.
+
+    Returns one row a partnership, in input order: ``by``, ``metric``, ``numerator``,
+    ``denominator``, (``unknown`` if given), ``rate``, ``target``, ``target_basis``
+    (``"pooled"``, ``"national"`` or ``"given"``), the limits of :func:`funnel_limits`, the
+    booleans ``outside_<L>`` for each level (False without cases) and ``position`` in words
+    (``"above the upper 99.8% limit"``, ``"below the lower 95% limit"``, ``"within the
+    limits"``, ``"no cases recorded"``). The board version is :func:`suppress_funnel_table`.
+    """
+    needed = (by, "metric", "numerator", "denominator")
+    missing = [c for c in needed if c not in metrics_by_partnership.columns]
+    if missing:
+        raise ValueError(f"the metrics table lacks column(s): {', '.join(missing)} "
+                         f"(pass audit.metrics.metrics_by(cases, {by!r}))")
+    rows = metrics_by_partnership.loc[metrics_by_partnership["metric"].astype(str) == metric]
+    if rows.empty:
+        raise ValueError(f"metric {metric!r} is not in the metrics table")
+    if rows[by].duplicated().any():
+        raise ValueError(f"a {by} appears twice for {metric!r}: pass one period's breakdown")
+    levels = _check_levels(levels)
+    num = _counts(rows["numerator"], "numerators")
+    den = _counts(rows["denominator"], "denominators")
+    if (num > den).any():
+        raise ValueError("a numerator exceeds its denominator")
+
+    if target is None or (isinstance(target, str) and target == "pooled"):
+        if den.sum() == 0:
+            raise ValueError(f"no partnership has cases recorded for {metric!r}: no pooled rate")
+        theta, basis = float(num.sum() / den.sum()), "pooled"
+    elif isinstance(target, str) and target == "national":
+        from audit.national import national_reference
+
+        reference = national_reference(metric)
+        if reference is None:
+            raise ValueError(f"the national review published no figure for {metric!r}; use "
+                             "the pooled rate (target=None) or give a rate")
+        theta, basis = reference[0] / reference[1], "national"
+    elif isinstance(target, str):
+        raise ValueError(f"target must be None, 'pooled', 'national' or a rate; got {target!r}")
+    else:
+        theta, basis = float(target), "given"
+
+    limits = funnel_limits(den, theta, levels, method=method)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    out = pd.DataFrame({by: rows[by].astype(str).to_numpy(),
+                        "metric": metric,
+                        "numerator": num.astype(np.int64),
+                        "denominator": den.astype(np.int64)})
+    if "unknown" in rows.columns:
+        out["unknown"] = _counts(rows["unknown"], "unknown counts").astype(np.int64)
+    out["rate"] = rate.astype("float64")
+    out["target"] = theta
+    out["target_basis"] = basis
+    for column in limits.columns[2:]:
+        out[column] = limits[column].to_numpy()
+    bounds: dict[float, tuple[npt.NDArray, npt.NDArray]] = {}
+    for level in levels:
+        suffix = level_suffix(level)
+        low = out[f"lower_{suffix}"].to_numpy()
+        high = out[f"upper_{suffix}"].to_numpy()
+        with np.errstate(invalid="ignore"):
+            out[f"outside_{suffix}"] = (den > 0) & ((rate > high) | (rate < low))
+        bounds[level] = (low, high)
+    out["position"] = [
+        _position(float(rate[i]), {lv: (float(lo[i]), float(hi[i]))
+                                   for lv, (lo, hi) in bounds.items()})
+        for i in range(len(out))
+    ]
+    return out.reset_index(drop=True)
+
+
+def suppress_funnel_table(table: pd.DataFrame, *, max_count: int = DEFAULT_MAX_COUNT,
+                          by: str = "partnership") -> pd.DataFrame:
+    """The board version of a :func:`funnel_table`: no count from 1 to ``max_count`` readable.
+
+    Per row, as :func:`audit.suppress.suppress_metrics` does for the metrics table: the
+    numerator is ``c`` when it or ``denominator − numerator`` is 1..k; the denominator is
+    ``c`` when it is 1..k or the unknown count is (and then so is the unknown). Where the
+    numerator or denominator is ``c``, so are the rate, the ``outside_*`` flags and the
+    ``position`` (they bound the hidden count); where the denominator is ``c``, so are the
+    limits (a function of it).
+
+    Across rows (secondary suppression): the pooled audit publishes the totals of the
+    numerators, denominators and unknowns over the partnerships, so when exactly one row's
+    numerator (or denominator, or unknown) is ``c`` the smallest other non-zero one is hidden
+    too, until no single hidden value can be recovered by subtraction. Idempotent; ``max_count=0`` hides nothing.
+    """
+    needed = ("numerator", "denominator", "rate")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"the funnel table lacks column(s): {', '.join(missing)}")
+    limit_columns = [c for c in table.columns if c.startswith(("lower_", "upper_"))]
+    flag_columns = [c for c in table.columns if c.startswith("outside_")]
+    result_columns = ["rate", *flag_columns] + (["position"] if "position" in table.columns
+                                                else [])
+    counts = ["numerator", "denominator"] + (["unknown"] if "unknown" in table.columns else [])
+    first = suppress_counts(table, counts, max_count=max_count,
+                            complements={"numerator": "denominator"})
+
+    def marked(frame: pd.DataFrame, column: str) -> np.ndarray:
+        return np.array([is_suppressed(v) for v in frame[column]], dtype=bool)
+
+    def numbers(column: str) -> np.ndarray:
+        return pd.to_numeric(table[column].where(~pd.Series(marked(table, column),
+                                                            index=table.index)),
+                             errors="coerce").to_numpy(dtype="float64")
+
+    hide_num = marked(first, "numerator")
+    hide_den = marked(first, "denominator")
+    hide_unk = marked(first, "unknown") if "unknown" in table.columns else \
+        np.zeros(len(table), dtype=bool)
+    num, den = numbers("numerator"), numbers("denominator")
+    unk = numbers("unknown") if "unknown" in table.columns else np.full(len(table), np.nan)
+    changed = True
+    while changed:
+        before = (hide_num.copy(), hide_den.copy(), hide_unk.copy())
+        hide_den |= hide_unk
+        if "unknown" in table.columns:
+            hide_unk |= hide_den
+        for hidden, values in ((hide_num, num), (hide_den, den), (hide_unk, unk)):
+            if int(hidden.sum()) == 1:
+                candidates = [i for i in range(len(values)) if not hidden[i]
+                              and not math.isnan(values[i]) and values[i] > 0]
+                if candidates:
+                    hidden[min(candidates, key=lambda i: (values[i], i))] = True
+        changed = any(not np.array_equal(a, b)
+                      for a, b in zip(before, (hide_num, hide_den, hide_unk)))
+
+    out = table.copy()
+    hide = {"numerator": hide_num, "denominator": hide_den}
+    if "unknown" in table.columns:
+        hide["unknown"] = hide_unk
+    for column in result_columns:
+        hide[column] = hide_num | hide_den
+    for column in limit_columns:
+        hide[column] = hide_den
+    for column, mask in hide.items():
+        mask = mask | marked(out, column)
+        if mask.any():
+            values = out[column].astype(object).to_numpy(copy=True)
+            values[mask] = SUPPRESSED
+            out[column] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
+def suppressed_periods(history: pd.DataFrame, metric: str, *,
+                       max_count: int = DEFAULT_MAX_COUNT, period_column: str = "period") -> set[str]:
+    """The periods whose ``metric`` rate a board may not see.
+
+    ``history`` holds one partnership's metrics over periods (e.g.
+    :meth:`audit.history.HistoryStore.metrics` for one partnership): ``period``, ``metric``,
+    ``numerator``, ``denominator``, ``unknown``. Each period's rows are passed through
+    :func:`audit.suppress.suppress_metrics` together, exactly as that quarter's board pack
+    was, so secondary suppression across the ``known_to`` and ``harmed_by`` groups carries
+    over; a period is returned when the metric's rate comes out as ``c``. Give every metric
+    of each period for that; with only the one metric's rows, the row rules apply alone.
+    ``max_count=0`` returns no period.
+    """
+    needed = (period_column, "metric", "numerator", "denominator", "unknown")
+    missing = [c for c in needed if c not in history.columns]
+    if missing:
+        raise ValueError(f"the history rows lack column(s): {', '.join(missing)}")
+    if "partnership" in history.columns and history["partnership"].nunique() > 1:
+        raise ValueError("the history rows hold several partnerships: pass one partnership's "
+                         "rows (HistoryStore.metrics(partnership=...))")
+    hidden: set[str] = set()
+    for period, rows in history.groupby(history[period_column].astype(str), sort=False):
+        table = rows.copy()
+        for column in METRICS_COLUMNS:
+            if column not in table.columns:
+                table[column] = np.nan
+        board = suppress_metrics(table[list(METRICS_COLUMNS)].reset_index(drop=True),
+                                 max_count=max_count)
+        for m, rate, num, den in zip(board["metric"].astype(str), board["rate"],
+                                     board["numerator"], board["denominator"]):
+            if m == metric and (is_suppressed(rate) or is_suppressed(num)
+                                or is_suppressed(den)):
+                hidden.add(str(period))
+    return hidden

@@ -1,0 +1,311 @@
+"""audit.spc: p-chart limits and flags, the plain-English reading, funnel limits and tables.
+
+Expected values are worked out by hand (the arithmetic is written out beside each) or
+computed here directly from scipy.stats / math.comb, never by calling the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from audit.metrics import metrics_from_counts
+from audit.spc import (
+    funnel_limits,
+    funnel_table,
+    level_suffix,
+    p_chart,
+    spc_reading,
+    suppress_funnel_table,
+    suppressed_periods,
+)
+
+Q = [f"{y}-Q{q}" for y in (2022, 2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)]
+
+
+# --------------------------------------------------------------------------- p-chart limits
+
+
+def test_p_chart_limits_by_hand():
+    # 2/10, 5/20, 3/10, 10/40: p-bar = 20/80 = 0.25; sqrt(0.25 * 0.75) = sqrt(0.1875) = 0.4330127
+    # n=10: se = 0.4330127/sqrt(10) = 0.1369306; 3se = 0.4107919 -> lower 0 (clipped), upper 0.6607919
+    # n=20: se = 0.0968246; 3se = 0.2904738 -> lower 0 (clipped from -0.0404738), upper 0.5404738
+    # n=40: se = 0.0684653; 3se = 0.2053960 -> lower 0.0446040, upper 0.4553960
+    chart = p_chart([2, 5, 3, 10], [10, 20, 10, 40], Q[:4])
+    assert list(chart.columns) == ["label", "numerator", "denominator", "rate", "centre", "sigma",
+                                   "lower", "upper", "side", "run_length", "outside", "run",
+                                   "special_cause"]
+    assert chart["centre"].tolist() == pytest.approx([0.25] * 4)
+    assert chart["rate"].tolist() == pytest.approx([0.2, 0.25, 0.3, 0.25])
+    assert chart["sigma"].tolist() == pytest.approx([0.1369306, 0.0968246, 0.1369306, 0.0684653],
+                                                    abs=1e-7)
+    assert chart["lower"].tolist() == pytest.approx([0.0, 0.0, 0.0, 0.0446040], abs=1e-7)
+    assert chart["upper"].tolist() == pytest.approx([0.6607919, 0.5404738, 0.6607919, 0.4553960],
+                                                    abs=1e-7)
+    # 5/20 and 10/40 are exactly on the centre line: side 0, in no run
+    assert chart["side"].tolist() == [-1, 0, 1, 0]
+    assert chart["run_length"].tolist() == [1, 0, 1, 0]
+    assert not chart["special_cause"].any()
+    assert chart["numerator"].dtype == np.int64
+
+
+def test_point_outside_the_upper_limit():
+    # five quarters of 50/100 and one of 90/100: p-bar = 340/600 = 0.5666667
+    # se = sqrt(0.5666667 * 0.4333333 / 100) = 0.0495536; 3se = 0.1486607
+    # limits 0.4180060 to 0.7153274: 0.9 is above, 0.5 is inside
+    chart = p_chart([50] * 5 + [90], [100] * 6, Q[:6])
+    assert chart["upper"].iloc[0] == pytest.approx(0.7153274, abs=1e-7)
+    assert chart["lower"].iloc[0] == pytest.approx(0.4180060, abs=1e-7)
+    assert chart["outside"].tolist() == [False] * 5 + [True]
+    assert chart["run"].tolist() == [False] * 6
+    assert chart["special_cause"].tolist() == [False] * 5 + [True]
+    assert spc_reading(chart) == "a point outside the limits in 2023-Q2 (above the upper limit)"
+
+
+def test_points_below_the_lower_limit_and_a_clipped_limit_is_not_crossed():
+    # 0/10 against a lower limit clipped to 0 is not outside; 0/100 is far below 0.418
+    chart = p_chart([0, 60, 60, 0], [10, 100, 100, 100], Q[:4])
+    # p-bar = 120/310 = 0.3870968; n=10: 3se = 3*sqrt(0.3870968*0.6129032/10) = 0.4620... -> 0
+    assert chart["lower"].iloc[0] == 0.0
+    assert chart["outside"].tolist() == [False, True, True, True]
+    assert spc_reading(chart) == (
+        "points outside the limits in 2022-Q2 (above the upper limit), 2022-Q3 (above the upper "
+        "limit) and 2022-Q4 (below the lower limit)")
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_run_of_seven_on_each_side():
+    # 7 quarters of 60/100 then 7 of 40/100: p-bar = 0.5; 3se = 3*sqrt(0.25/100) = 0.15,
+    # limits 0.35 to 0.65, so no point is outside: only the two runs are special causes
+    chart = p_chart([60] * 7 + [40] * 7, [100] * 14, Q[:14])
+    assert chart["lower"].iloc[0] == pytest.approx(0.35)
+    assert chart["upper"].iloc[0] == pytest.approx(0.65)
+    assert not chart["outside"].any()
+    assert chart["run"].all()
+    assert chart["run_length"].tolist() == [7] * 14
+    assert chart["special_cause"].all()
+    assert spc_reading(chart) == (
+        "a shift from 2022-Q1 to 2023-Q3 (7 quarters in a row above the average) and a shift "
+        "since 2023-Q4 (7 quarters in a row below the average)")
+
+
+def test_run_of_six_is_not_a_shift():
+    chart = p_chart([60] * 6 + [40] * 6, [100] * 12, Q[:12])
+    assert not chart["run"].any()
+    assert spc_reading(chart) == "common-cause variation only"
+
+
+def test_point_on_the_centre_line_breaks_a_run():
+    # above x3, on the line, above x4, below x7, on the line:
+    # total 60*7 + 50 + 40*7 + 50 = 800 of 1600 -> p-bar = 0.5 exactly
+    nums = [60, 60, 60, 50, 60, 60, 60, 60, 40, 40, 40, 40, 40, 40, 40, 50]
+    chart = p_chart(nums, [100] * 16, Q[:16])
+    assert chart["centre"].iloc[0] == 0.5
+    assert chart["side"].tolist() == [1, 1, 1, 0, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1, 0]
+    # 3 + 4 points above would be 7 if the point on the line were skipped: it is not a run
+    assert chart["run"].tolist() == [False] * 8 + [True] * 7 + [False]
+    assert spc_reading(chart) == (
+        "a shift from 2024-Q1 to 2025-Q3 (7 quarters in a row below the average)")
+
+
+def test_quarter_without_cases_breaks_a_run_and_has_no_limits():
+    nums = [60, 60, 60, 0, 60, 60, 60, 60, 40, 40, 40, 40, 40, 40, 40]
+    dens = [100, 100, 100, 0] + [100] * 11
+    chart = p_chart(nums, dens, Q[:15])
+    # p-bar = (60*7 + 40*7) / 1400 = 0.5
+    assert chart["centre"].iloc[0] == 0.5
+    assert np.isnan(chart.loc[3, "rate"]) and np.isnan(chart.loc[3, "upper"])
+    assert chart.loc[3, "side"] == 0 and not chart.loc[3, "outside"]
+    assert chart["run"].tolist() == [False] * 8 + [True] * 7
+    assert spc_reading(chart).startswith("a shift since 2024-Q1 (7 quarters in a row below")
+
+
+def test_run_and_outside_together_and_short_series_caveat():
+    chart = p_chart([8, 9, 10, 11], [20] * 4, Q[:4])
+    assert spc_reading(chart) == ("common-cause variation only; only 4 quarters with data, too "
+                                  "few to detect a shift")
+    assert spc_reading(p_chart([0], [0], ["2025-Q1"])) == "no data to read"
+
+
+def test_p_chart_rejects_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        p_chart([1, 2], [3], ["a", "b"])
+    with pytest.raises(ValueError, match="exceeds"):
+        p_chart([5], [4], ["a"])
+    with pytest.raises(ValueError, match="unique"):
+        p_chart([1, 1], [2, 2], ["a", "a"])
+    with pytest.raises(ValueError, match="suppressed"):
+        p_chart(["c", 1], [2, 2], ["a", "b"])
+    with pytest.raises(ValueError, match="whole"):
+        p_chart([1.5], [2], ["a"])
+
+
+# --------------------------------------------------------------------------- funnel limits
+
+
+def _spiegelhalter(n: int, theta: float, p: float) -> float:
+    """Independent reference: search the binomial CDF for r_p, then interpolate."""
+    cdf = [stats.binom.cdf(r, n, theta) for r in range(n + 1)]
+    r_p = next(r for r in range(n + 1) if cdf[r] >= p)
+    below = cdf[r_p - 1] if r_p > 0 else 0.0
+    alpha = (cdf[r_p] - p) / (cdf[r_p] - below)
+    return min(1.0, max(0.0, (r_p - alpha) / n))
+
+
+def test_funnel_limits_hand_worked_example():
+    # Binomial(10, 0.5): P(R<=1) = 11/1024, P(R<=2) = 56/1024, P(R<=7) = 968/1024,
+    # P(R<=8) = 1013/1024.
+    # upper 95% (p = 0.975): r_p = 8; alpha = (1013 - 998.4) / 45 = 0.3244444;
+    #   limit = (8 - 0.3244444) / 10 = 0.7675556
+    # lower 95% (p = 0.025): r_p = 2; alpha = (56 - 25.6) / 45 = 0.6755556;
+    #   limit = (2 - 0.6755556) / 10 = 0.1324444
+    limits = funnel_limits([10], 0.5, levels=(0.95,))
+    assert list(limits.columns) == ["denominator", "target", "lower_95", "upper_95"]
+    assert limits["upper_95"].iloc[0] == pytest.approx(0.7675556, abs=1e-7)
+    assert limits["lower_95"].iloc[0] == pytest.approx(0.1324444, abs=1e-7)
+    # the combinatorics behind the hand figures
+    assert sum(math.comb(10, r) for r in range(3)) == 56
+    assert sum(math.comb(10, r) for r in range(9)) == 1013
+
+
+@pytest.mark.parametrize("theta", [0.08, 0.35, 0.5, 0.88])
+def test_funnel_limits_match_an_independent_scipy_computation(theta):
+    ns = [1, 3, 7, 12, 25, 40, 92, 250]
+    limits = funnel_limits(ns, theta)
+    assert list(limits.columns) == ["denominator", "target", "lower_95", "upper_95",
+                                    "lower_99_8", "upper_99_8"]
+    for i, n in enumerate(ns):
+        assert limits.loc[i, "lower_95"] == pytest.approx(_spiegelhalter(n, theta, 0.025), abs=1e-9)
+        assert limits.loc[i, "upper_95"] == pytest.approx(_spiegelhalter(n, theta, 0.975), abs=1e-9)
+        assert limits.loc[i, "lower_99_8"] == pytest.approx(_spiegelhalter(n, theta, 0.001),
+                                                            abs=1e-9)
+        assert limits.loc[i, "upper_99_8"] == pytest.approx(_spiegelhalter(n, theta, 0.999),
+                                                            abs=1e-9)
+    # the funnel narrows and the 99.8% limits lie outside the 95% ones
+    assert (limits["upper_99_8"] >= limits["upper_95"]).all()
+    assert (limits["lower_99_8"] <= limits["lower_95"]).all()
+    assert limits["upper_95"].iloc[-1] < limits["upper_95"].iloc[2]
+
+
+def test_funnel_limits_normal_method_and_edges():
+    # normal: 0.4 +- 1.959964 * sqrt(0.24/50) = 0.4 +- 0.1357896
+    normal = funnel_limits([50, 0], 0.4, levels=(0.95,), method="normal")
+    assert normal.loc[0, "lower_95"] == pytest.approx(0.4 - 1.959964 * math.sqrt(0.24 / 50),
+                                                      abs=1e-6)
+    assert normal.loc[0, "upper_95"] == pytest.approx(0.5357896, abs=1e-6)
+    assert np.isnan(normal.loc[1, "lower_95"])  # no cases, no limits
+    edge = funnel_limits([20], 0.0)
+    assert edge.loc[0, "lower_95"] == 0.0 and edge.loc[0, "upper_99_8"] == 0.0
+    assert level_suffix(0.998) == "99_8" and level_suffix(0.9) == "90"
+    with pytest.raises(ValueError, match="method"):
+        funnel_limits([10], 0.5, method="poisson")
+    with pytest.raises(ValueError, match="target"):
+        funnel_limits([10], 1.5)
+
+
+# --------------------------------------------------------------------------- funnel table
+
+
+def _by_partnership(rows) -> pd.DataFrame:
+    counts = pd.DataFrame(rows, columns=["partnership", "metric", "numerator", "denominator",
+                                         "unknown"])
+    return metrics_from_counts(counts)
+
+
+def test_funnel_table_pooled_target_and_flags():
+    table = _by_partnership([
+        ("Northbridge", "engagement.seen", 10, 40, 0),
+        ("Eastmere", "engagement.seen", 30, 50, 0),
+        ("Westvale", "engagement.seen", 4, 30, 12),
+        ("Southport", "engagement.seen", 60, 90, 0),
+        ("Kingsmoor", "engagement.seen", 20, 44, 9),
+        ("Kingsmoor", "risk.domestic_abuse", 20, 44, 9),
+    ])
+    funnel = funnel_table(table, "engagement.seen")
+    assert funnel["partnership"].tolist() == ["Northbridge", "Eastmere", "Westvale", "Southport",
+                                              "Kingsmoor"]
+    pooled = (10 + 30 + 4 + 60 + 20) / (40 + 50 + 30 + 90 + 44)  # 124 / 254
+    assert funnel["target"].tolist() == pytest.approx([pooled] * 5)
+    assert set(funnel["target_basis"]) == {"pooled"}
+    for i, (num, den) in enumerate([(10, 40), (30, 50), (4, 30), (60, 90), (20, 44)]):
+        low95, high95 = _spiegelhalter(den, pooled, 0.025), _spiegelhalter(den, pooled, 0.975)
+        low998, high998 = _spiegelhalter(den, pooled, 0.001), _spiegelhalter(den, pooled, 0.999)
+        rate = num / den
+        assert funnel.loc[i, "upper_99_8"] == pytest.approx(high998, abs=1e-9)
+        assert bool(funnel.loc[i, "outside_95"]) == (rate < low95 or rate > high95)
+        assert bool(funnel.loc[i, "outside_99_8"]) == (rate < low998 or rate > high998)
+    assert funnel["position"].tolist() == [
+        "below the lower 95% limit", "within the limits", "below the lower 99.8% limit",
+        "above the upper 99.8% limit", "within the limits"]
+
+
+def test_funnel_table_national_and_given_targets():
+    table = _by_partnership([("A", "risk.domestic_abuse", 20, 40, 0),
+                             ("B", "risk.domestic_abuse", 0, 0, 3)])
+    national = funnel_table(table, "risk.domestic_abuse", target="national")
+    assert national["target"].iloc[0] == pytest.approx(59 / 92)
+    assert national["target_basis"].iloc[0] == "national"
+    assert national.loc[1, "position"] == "no cases recorded"
+    assert not national.loc[1, "outside_95"]
+    given = funnel_table(table, "risk.domestic_abuse", target=0.5)
+    assert given["target_basis"].iloc[0] == "given" and given.loc[0, "position"] == \
+        "within the limits"
+    with pytest.raises(ValueError, match="no figure"):
+        funnel_table(_by_partnership([("A", "engagement.seen", 1, 2, 0)]), "engagement.seen",
+                     target="national")
+    with pytest.raises(ValueError, match="not in the metrics table"):
+        funnel_table(table, "engagement.seen")
+
+
+def test_suppress_funnel_table_primary_and_secondary():
+    table = _by_partnership([
+        ("A", "engagement.seen", 3, 40, 0),     # numerator 3: primary
+        ("B", "engagement.seen", 30, 50, 0),
+        ("C", "engagement.seen", 12, 30, 0),    # smallest other numerator: secondary
+        ("D", "engagement.seen", 60, 90, 0),
+    ])
+    board = suppress_funnel_table(funnel_table(table, "engagement.seen"))
+    assert board["numerator"].tolist() == ["c", 30, "c", 60]
+    assert board["rate"].tolist()[0] == "c" and board["rate"].tolist()[2] == "c"
+    assert board["outside_95"].tolist()[0] == "c" and board["position"].tolist()[2] == "c"
+    # the denominators are shown, and so are the limits that depend only on them
+    assert board["denominator"].tolist() == [40, 50, 30, 90]
+    assert not any(v == "c" for v in board["upper_95"])
+    # idempotent, and max_count=0 hides nothing
+    again = suppress_funnel_table(board)
+    assert again["numerator"].tolist() == board["numerator"].tolist()
+    raw = suppress_funnel_table(funnel_table(table, "engagement.seen"), max_count=0)
+    assert raw["numerator"].tolist() == [3, 30, 12, 60]
+
+
+def test_suppress_funnel_table_small_unknown_hides_denominator_and_limits():
+    table = _by_partnership([("A", "engagement.seen", 20, 40, 2),
+                             ("B", "engagement.seen", 30, 50, 0),
+                             ("C", "engagement.seen", 12, 30, 0)])
+    board = suppress_funnel_table(funnel_table(table, "engagement.seen"))
+    # A's unknown (2) and so its denominator are c; one hidden denominator could be recovered
+    # from the pooled total, so the smallest other (C's 30) goes too, and with it C's unknown
+    # (published case total - denominator gives the unknown back, even a zero)
+    assert board["unknown"].tolist() == ["c", 0, "c"]
+    assert board["denominator"].tolist() == ["c", 50, "c"]
+    assert board.loc[0, "lower_95"] == "c" and board.loc[2, "upper_99_8"] == "c"
+    assert board.loc[1, "rate"] == pytest.approx(0.6)
+
+
+def test_suppressed_periods_follows_each_quarters_board_table():
+    counts = pd.DataFrame({
+        "period": ["2025-Q1"] * 2 + ["2025-Q2"] * 2,
+        "metric": ["engagement.seen", "risk.domestic_abuse"] * 2,
+        "numerator": [3, 20, 15, 20], "denominator": [30, 30, 30, 30],
+        "unknown": [0, 0, 0, 0]})
+    history = metrics_from_counts(counts[["metric", "numerator", "denominator", "unknown"]])
+    history.insert(0, "period", counts["period"])
+    assert suppressed_periods(history, "engagement.seen") == {"2025-Q1"}
+    assert suppressed_periods(history, "risk.domestic_abuse") == set()
+    assert suppressed_periods(history, "engagement.seen", max_count=0) == set()

@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/audit run $(SAMPLE)
+	$(BIN)/audit run $(SAMPLE) --each-quarter --pdf
 	@echo "Open reports/all/board-pack.html in a browser."
 
 test: $(STAMP)

@@ -28,6 +28,11 @@ EXPECTED = {
     "open_audit", "BoardSection", "metrics_display_table", "headline_findings",
     "metric_sentences", "funnel_sentence", "caveats", "board_verdicts",
     "completeness_table", "data_quality_text", "run_audit", "generate_extract",
+    "funnel_display_table", "rolling_display_table", "TREND_METRICS", "FUNNEL_METRICS",
+    "national_reference",
+    # quarter after quarter
+    "open_history", "HistoryStore", "p_chart", "spc_reading", "funnel_limits", "funnel_table",
+    "write_board_workbook",
 }
 
 

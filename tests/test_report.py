@@ -16,7 +16,8 @@ from audit.errors import ReportError
 from audit.report import NOTEBOOKS, default_output_dir, notebooks_dir, run_audit
 from audit.sample import generate_extract
 
-SECTIONS = ("summary", "risk-factors", "engagement", "services", "data-quality")
+SECTIONS = ("summary", "trends", "risk-factors", "engagement", "services", "partnerships",
+            "data-quality")
 
 
 class _Page(HTMLParser):
@@ -46,15 +47,22 @@ def small_extract(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pack(small_extract, tmp_path_factory) -> Path:
+def history(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("history") / "history.sqlite"
+
+
+@pytest.fixture(scope="module")
+def pack(small_extract, history, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reports") / "pack"
-    result = run_audit(small_extract, output_dir=out, jobs=2, progress=None)
+    result = run_audit(small_extract, output_dir=out, jobs=2, progress=None,
+                       history=history, each_quarter=True)
     assert result.output_dir == out.resolve()
     return out
 
 
 def test_pack_has_every_output(pack):
     assert (pack / "board-pack.html").is_file()
+    assert (pack / "board-pack.xlsx").is_file()
     assert (pack / "metrics.csv").is_file()
     assert (pack / "manifest.json").is_file()
     assert sorted(p.stem for p in (pack / "notebooks").glob("*.ipynb")) == sorted(NOTEBOOKS)
@@ -128,3 +136,56 @@ def test_default_output_dir():
     assert default_output_dir(None, None) == Path("reports/all")
     assert default_output_dir("2025-Q3", None) == Path("reports/2025-Q3")
     assert default_output_dir("2025-Q3", "North Bridge") == Path("reports/2025-Q3-north-bridge")
+
+
+def test_workbook_numbers_equal_the_published_csv(pack):
+    from openpyxl import load_workbook
+
+    csv = pd.read_csv(pack / "metrics.csv", dtype=str, keep_default_na=False)
+    sheet = load_workbook(pack / "board-pack.xlsx", read_only=True)["Metrics"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(csv.columns)
+    assert len(rows) - 1 == len(csv)
+    for got, want in zip(rows[1:], csv.itertuples(index=False)):
+        for value, text in zip(got, want):
+            if text == "":
+                assert value is None
+            elif text == "c" or not text[0].isdigit():
+                assert value == text
+            else:
+                assert float(value) == pytest.approx(float(text), abs=5e-7)
+
+
+def test_history_holds_every_quarter_pooled_and_per_partnership(pack, history, small_extract):
+    from audit.history import open_history
+    from audit.metrics import quarter_label
+
+    frame = pd.read_csv(small_extract, dtype=str)
+    in_scope = frame[frame["child_age_months"].astype(int) < 12]
+    quarters = set(quarter_label(pd.to_datetime(in_scope["notification_date"])))
+    store = open_history(history)
+    try:
+        runs = store.runs()
+    finally:
+        store.close()
+    assert set(runs.loc[runs.partnership == "all", "period"]) == quarters
+    assert set(runs["partnership"]) == {"all", "Northbridge", "Eastmere"}
+    pooled = runs[runs.partnership == "all"].set_index("period")["cases"]
+    assert pooled.sum() == len(in_scope)
+
+
+def test_running_twice_leaves_the_same_history_rows(pack, history, small_extract, tmp_path):
+    from audit.history import open_history
+
+    def rows():
+        store = open_history(history)
+        try:
+            return store.metrics().drop(columns=["recorded_at"])
+        finally:
+            store.close()
+
+    before = rows()
+    run_audit(small_extract, output_dir=tmp_path / "again", jobs=2, progress=None,
+              history=history, each_quarter=True)
+    after = rows()
+    pd.testing.assert_frame_equal(before, after)

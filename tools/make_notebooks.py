@@ -17,7 +17,8 @@ extract_path = "../data/sample/pooled_extract.csv"  # an extract or a validated 
 period = "all"          # a quarter like 2025-Q3, a year like 2025, or all
 partnership = ""        # one partnership of a pooled extract; empty for all
 suppress_max = 5        # board outputs show counts 1 to suppress_max as c
-output_dir = ""         # folder for board sections; empty means preview only'''
+output_dir = ""         # folder for board sections; empty means preview only
+history_path = "../reports/history.sqlite"  # earlier quarters, if recorded'''
 
 OPEN = '''\
 import audit
@@ -155,6 +156,71 @@ section.save()
 section'''),
             md("Nationally 45 of the 92 babies were known only to universal services and 47 "
                "to Early Help or children's social care."),
+        ]),
+    "trends": notebook(
+        "Quarter by quarter",
+        "Is it getting better? Each key measure quarter by quarter with its 95% Wilson band "
+        "and the national figure, and a statistical process control chart (a p-chart, as "
+        "NHS England's Making Data Count draws them) that separates real change from noise.",
+        [
+            md("## Analyst view (unsuppressed)"),
+            code('''\
+quarterly = data.quarterly(history_path)
+quarterly[quarterly.metric.isin(audit.TREND_METRICS)].pivot(index="period", columns="metric", values="rate")'''),
+            md("## Board section"),
+            code('''\
+section = audit.BoardSection("trends", "Quarter by quarter", output_dir, suppress_max)
+if quarterly["period"].nunique() < 2:
+    section.text("Trends appear once two or more quarters are recorded.")
+for metric in [m for m in audit.TREND_METRICS if m in set(quarterly.metric)]:
+    if quarterly["period"].nunique() < 2:
+        break
+    series = quarterly[quarterly.metric == metric]
+    reference = audit.national_reference(metric)
+    section.chart(audit.charts.trend_chart(
+        quarterly, metric, reference[0] / reference[1] if reference else None,
+        source=data.source, place=data.place, suppress_max=suppress_max))
+    section.chart(audit.charts.spc_chart(
+        audit.spc.p_chart(series.numerator, series.denominator, series.period),
+        metric=metric, source=data.source, place=data.place, suppress_max=suppress_max,
+        hidden=audit.spc.suppressed_periods(quarterly, metric, max_count=suppress_max)))
+if quarterly["period"].nunique() >= 4:
+    section.table(audit.rolling_display_table(data.rolling(), audit.TREND_METRICS, suppress_max),
+                  "Rolling four-quarter figures (steadier than single quarters when numbers are small)",
+                  suppressed=True)
+section.save()
+section'''),
+            md("Points outside the control limits, or seven or more quarters in a row on one "
+               "side of the average, are special-cause variation: something changed."),
+        ]),
+    "partnerships": notebook(
+        "Partnerships compared",
+        "For a pooled extract: each partnership's rate against its number of cases, inside "
+        "95% and 99.8% funnel limits around the pooled rate, as public-health funnel plots "
+        "are drawn. Points outside the limits differ by more than chance would explain.",
+        [
+            md("## Analyst view (unsuppressed)"),
+            code('''\
+funnels = {m: audit.spc.funnel_table(data.by_partnership, m)
+           for m in audit.FUNNEL_METRICS if len(data.partnerships) > 1}
+funnels'''),
+            md("## Board section"),
+            code('''\
+import pandas as pd
+
+section = audit.BoardSection("partnerships", "Partnerships compared", output_dir, suppress_max)
+if len(data.partnerships) < 2:
+    section.text("This audit covers one partnership; funnel plots need a pooled extract.")
+for metric, table in funnels.items():
+    section.chart(audit.charts.funnel_plot(table, source=data.source, place=data.place,
+                                           period=data.period_label, suppress_max=suppress_max))
+if funnels:
+    board_funnels = pd.concat([audit.spc.suppress_funnel_table(t, max_count=suppress_max)
+                               for t in funnels.values()])
+    section.table(audit.funnel_display_table(board_funnels),
+                  "Partnerships against the funnel limits around the pooled rate", suppressed=True)
+section.save()
+section'''),
         ]),
     "data_quality": notebook(
         "Data quality",

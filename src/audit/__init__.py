@@ -59,6 +59,18 @@ _LAZY: dict[str, str] = {
     "open_audit": "audit.workspace",
     "BoardSection": "audit.board",
     "metrics_display_table": "audit.board",
+    "funnel_display_table": "audit.board",
+    "rolling_display_table": "audit.board",
+    "TREND_METRICS": "audit.workspace",
+    "FUNNEL_METRICS": "audit.workspace",
+    "national_reference": "audit.national",
+    "open_history": "audit.history",
+    "HistoryStore": "audit.history",
+    "p_chart": "audit.spc",
+    "spc_reading": "audit.spc",
+    "funnel_limits": "audit.spc",
+    "funnel_table": "audit.spc",
+    "write_board_workbook": "audit.workbook",
     "headline_findings": "audit.findings",
     "metric_sentences": "audit.findings",
     "funnel_sentence": "audit.findings",
@@ -89,8 +101,9 @@ __all__ = [
 #: submodules reachable as attributes (``audit.charts.local_vs_national``) without importing
 #: them at start-up.
 _SUBMODULES = frozenset({"board", "charts", "compare", "contract", "errors", "findings",
-                         "guard", "metrics", "national", "quality", "read", "report",
-                         "sample", "suppress", "validate", "workspace"})
+                         "guard", "history", "metrics", "national", "pdf", "quality", "read",
+                         "report", "sample", "spc", "suppress", "validate", "workbook",
+                         "workspace"})
 
 
 def __getattr__(name: str) -> Any:
@@ -109,7 +122,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from audit.board import BoardSection, metrics_display_table
+    from audit.board import (BoardSection, funnel_display_table, metrics_display_table,
+                             rolling_display_table)
+    from audit.history import HistoryStore, open_history
+    from audit.spc import funnel_limits, funnel_table, p_chart, spc_reading
+    from audit.workbook import write_board_workbook
+    from audit.workspace import FUNNEL_METRICS, TREND_METRICS
     from audit.charts import Chart
     from audit.compare import add_national, verdict, verdicts
     from audit.findings import (board_verdicts, caveats, funnel_sentence, headline_findings,
@@ -119,7 +137,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
                                quarter_label, risk_cooccurrence, risk_count_distribution,
                                rolling_metrics, select_partnership, select_period,
                                wilson_interval, write_metrics_csv)
-    from audit.national import NATIONAL_REFERENCE, context_table, national_table
+    from audit.national import (NATIONAL_REFERENCE, context_table, national_reference,
+                                national_table)
     from audit.quality import completeness_table, data_quality_text
     from audit.read import RawExtract, read_extract
     from audit.report import run_audit

@@ -33,8 +33,11 @@ __all__ = [
     "SECTION_ORDER",
     "BoardSection",
     "load_sections",
+    "section_tables",
     "render_board_pack",
     "metrics_display_table",
+    "funnel_display_table",
+    "rolling_display_table",
 ]
 
 #: Sections of the pack, in reading order; a section not listed goes after these.
@@ -80,6 +83,49 @@ def metrics_display_table(board_metrics: pd.DataFrame, metric_ids: Sequence[str]
             record["Compared with national"] = verdict_text.get(metric, ":")
         out.append(record)
     return pd.DataFrame(out)
+
+
+def funnel_display_table(board_funnels: pd.DataFrame) -> pd.DataFrame:
+    """The published view of (already suppressed) funnel tables: one row a partnership and metric."""
+    from audit.suppress import format_count, format_percent
+
+    rows = []
+    for _, r in board_funnels.iterrows():
+        rows.append({
+            "Partnership": str(r["partnership"]),
+            "Measure": metric_label(str(r["metric"])),
+            "Cases (yes)": format_count(r["numerator"]),
+            "Of cases known": format_count(r["denominator"]),
+            "Percentage": format_percent(r["rate"]),
+            f"Target ({r['target_basis']})": format_percent(r["target"]),
+            "Against the funnel limits": str(r["position"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def rolling_display_table(rolling: pd.DataFrame, metric_ids: Sequence[str],
+                          suppress_max: int) -> pd.DataFrame:
+    """Rolling four-quarter figures for ``metric_ids``, small counts suppressed per window."""
+    from audit.suppress import format_count, format_percent, suppress_metrics
+
+    rows = []
+    for window, group in rolling.groupby("window", sort=False):
+        board = suppress_metrics(group.drop(columns=[c for c in group.columns if c not in
+                                                     ("metric", "numerator", "denominator",
+                                                      "unknown", "rate", "ci_low", "ci_high",
+                                                      "national_numerator",
+                                                      "national_denominator",
+                                                      "national_rate", "p_value")]),
+                                 max_count=suppress_max).set_index("metric")
+        for metric in metric_ids:
+            if metric not in board.index:
+                continue
+            r = board.loc[metric]
+            rows.append({"Four quarters": str(window), "Measure": metric_label(metric),
+                         "Cases (yes)": format_count(r["numerator"]),
+                         "Of cases known": format_count(r["denominator"]),
+                         "Percentage": format_percent(r["rate"])})
+    return pd.DataFrame(rows)
 
 
 @dataclass
@@ -152,9 +198,12 @@ class BoardSection:
             frame = suppress_counts(frame, list(count_columns), max_count=self.suppress_max,
                                     derived=derived, complements=complements)
         columns = [str(c) for c in frame.columns]
-        rows = [[_cell(v) for v in record] for record in frame.itertuples(index=False)]
+        records = list(frame.itertuples(index=False))
+        rows = [[_cell(v) for v in record] for record in records]
+        # Typed values too (numbers stay numbers, "c" stays text) for the Excel workbook.
+        values = [[_json_value(v) for v in record] for record in records]
         self.blocks.append({"kind": "table", "caption": caption, "columns": columns,
-                            "rows": rows})
+                            "rows": rows, "values": values})
         return self
 
     # -- output --------------------------------------------------------------------------
@@ -185,6 +234,30 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and pd.isna(value):
+        return None
+    if isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+def section_tables(sections: Sequence[Mapping[str, Any]]) -> dict[str, pd.DataFrame]:
+    """Every table of the saved sections, named for a workbook sheet ("Risk factors 2")."""
+    tables: dict[str, pd.DataFrame] = {}
+    for section in sections:
+        blocks = [b for b in section["blocks"] if b["kind"] == "table"]
+        for i, block in enumerate(blocks, start=1):
+            name = section["title"] if len(blocks) == 1 else f"{section['title']} {i}"
+            tables[name] = pd.DataFrame(block.get("values", block["rows"]),
+                                        columns=block["columns"])
+    return tables
 
 
 def load_sections(output_dir: str | Path) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ examples:
   audit validate data/sample/pooled_extract.csv
   audit metrics data/sample/pooled_extract.csv --period 2025-Q1 -o metrics.csv
   audit run data/sample/pooled_extract.csv --period 2025-Q3 --partnership Northbridge
+  audit history --partnership Northbridge
   audit sample --out data/sample
 """
 
@@ -102,7 +103,29 @@ def build_parser() -> argparse.ArgumentParser:
                    "registered by 'make venv')")
     p.add_argument("--notebooks", type=Path, metavar="DIR",
                    help="folder of the notebooks (default: the project's notebooks/)")
+    p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),
+                   metavar="PATH", help="history store: earlier quarters for the trend section; "
+                   "this run's metrics are recorded there (default: reports/history.sqlite)")
+    p.add_argument("--no-history", action="store_true",
+                   help="neither read nor write the history store")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print board-pack.pdf (A4, page numbers; needs WeasyPrint: "
+                   "pip install 'audit[pdf]')")
+    p.add_argument("--each-quarter", action="store_true",
+                   help="also record every quarter of the extract in the history (a backfill, "
+                   "pooled and per partnership)")
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser(
+        "history", help="list or export the metrics recorded by earlier runs",
+        description="List the partnership-periods recorded in the history store by 'audit "
+        "run' (unsuppressed: for analysts), or export every recorded metric to CSV.")
+    p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),
+                   metavar="PATH", help="history store (default: reports/history.sqlite)")
+    p.add_argument("--partnership", metavar="NAME", help="only this partnership ('all' for pooled)")
+    p.add_argument("--export", type=Path, metavar="FILE.csv",
+                   help="write every recorded metric to this CSV file")
+    p.set_defaults(handler=_cmd_history)
 
     p = sub.add_parser(
         "sample", help="write the synthetic sample extracts",
@@ -177,10 +200,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run_audit(args.extract, output_dir=args.out, period=args.period,
                            partnership=args.partnership, suppress_max=args.suppress_max,
                            jobs=args.jobs, sheet=args.sheet, kernel=args.kernel,
-                           notebooks=args.notebooks)
+                           notebooks=args.notebooks,
+                           history=None if args.no_history else args.history,
+                           each_quarter=args.each_quarter, pdf=args.pdf)
     except ValueError as exc:
         raise _UsageError(str(exc)) from None
     print(f"board pack: {result.board_pack}")
+    return EXIT_OK
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from audit.errors import HistoryError
+    from audit.history import open_history
+
+    if not args.history.is_file():
+        raise HistoryError(f"no history store at {args.history}: 'audit run' creates it")
+    store = open_history(args.history)
+    try:
+        if args.export:
+            path = store.export_csv(args.export)
+            print(f"wrote {path}", file=sys.stderr)
+            return EXIT_OK
+        runs = store.runs()
+    finally:
+        store.close()
+    if args.partnership:
+        runs = runs[runs["partnership"] == args.partnership]
+    if runs.empty:
+        print("nothing recorded" + (f" for {args.partnership}" if args.partnership else ""))
+        return EXIT_OK
+    columns = ["partnership", "period", "cases", "metrics", "input_file", "recorded_at"]
+    print(runs[[c for c in columns if c in runs.columns]].to_string(index=False))
     return EXIT_OK
 
 

@@ -36,23 +36,30 @@ __all__ = [
     "default_output_dir",
     "notebooks_dir",
     "atomic_write_text",
+    "record_history",
     "package_versions",
 ]
 
 #: The notebooks of the board pack, run in this order of submission.
 NOTEBOOKS: tuple[str, ...] = (
     "board_summary",
+    "trends",
     "risk_factors",
     "father_engagement",
     "services_and_sharing",
+    "partnerships",
     "data_quality",
 )
+
+#: The board-pack section each notebook writes.
+_SECTIONS = ("summary", "trends", "risk-factors", "engagement", "services", "partnerships",
+             "data-quality")
 
 #: The Jupyter kernel the set-up registers (``python -m ipykernel install --sys-prefix --name audit``).
 DEFAULT_KERNEL = "audit"
 
 _VERSIONED = ("pandas", "numpy", "pyarrow", "scipy", "statsmodels", "matplotlib", "seaborn",
-              "afcharts", "pandera", "papermill", "nbformat", "jinja2")
+              "afcharts", "pandera", "papermill", "nbformat", "jinja2", "openpyxl", "weasyprint")
 
 
 @dataclass(frozen=True)
@@ -191,11 +198,16 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
               period: str | None = None, partnership: str | None = None,
               suppress_max: int = 5, jobs: int | None = None, sheet: str | None = None,
               kernel: str = DEFAULT_KERNEL, notebooks: str | Path | None = None,
-              progress: Callable[[str], None] | None = _progress) -> RunResult:
+              history: str | Path | None = None, each_quarter: bool = False,
+              pdf: bool = False, progress: Callable[[str], None] | None = _progress) -> RunResult:
     """Run the quarterly audit: validate once, execute the notebooks, write the board pack.
 
-    Writes ``board-pack.html``, the suppressed ``metrics.csv``, ``charts/*.png``, the
-    executed analyst notebooks under ``notebooks/`` and ``manifest.json``.
+    Writes ``board-pack.html``, ``board-pack.xlsx``, the suppressed ``metrics.csv``,
+    ``charts/*.png``, the executed analyst notebooks under ``notebooks/`` and
+    ``manifest.json`` (and ``board-pack.pdf`` with ``pdf``). With ``history`` (a SQLite file), the trend section reads earlier
+    quarters from it and, once the pack is in place, the run's unsuppressed metrics are
+    recorded there (replacing any earlier run of the same partnership and period); with
+    ``each_quarter`` every quarter of the extract is recorded too (a backfill).
     """
     from audit.metrics import write_metrics_csv
     from audit.suppress import suppress_metrics
@@ -215,6 +227,10 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
     if missing:
         raise ReportError(f"notebooks missing from {nb_dir}: {', '.join(missing)}")
     _check_kernel(kernel)
+    if pdf:  # fail before any work if the PDF engine is missing
+        from audit.pdf import require_pdf_engine
+
+        require_pdf_engine()
 
     extract_path = Path(extract)
     say(f"reading and validating {extract_path.name} …")
@@ -242,6 +258,7 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                 "partnership": partnership or "",
                 "suppress_max": int(suppress_max),
                 "output_dir": str(staging),
+                "history_path": str(Path(history).resolve()) if history else "",
             }
             _run_notebooks(nb_dir, staging, parameters, kernel, jobs, say)
 
@@ -251,7 +268,13 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
             write_metrics_csv(board, buffer)
             (staging / "metrics.csv").write_text(buffer.getvalue(), encoding="utf-8",
                                                  newline="")
-            _write_board_pack(staging, data, validated, suppress_max)
+            sections = _write_board_pack(staging, data, validated, suppress_max)
+            _write_workbook(staging, board, sections, data, validated, suppress_max)
+            if pdf:
+                from audit.pdf import write_pdf
+
+                say("printing board-pack.pdf …")
+                write_pdf(staging / "board-pack.html", staging / "board-pack.pdf")
             seconds = time.perf_counter() - clock
             manifest = _manifest(validated, data, parameters, started, seconds, staging,
                                  jobs=jobs, kernel=kernel, suppress_max=int(suppress_max))
@@ -261,6 +284,10 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        if history:
+            recorded = record_history(history, data, validated, each_quarter=each_quarter,
+                                      recorded_at=started.isoformat(timespec="seconds"))
+            say(f"history: {recorded} partnership-period sets recorded in {history}")
     seconds = time.perf_counter() - clock
     say(f"board pack written to {destination / 'board-pack.html'} in {seconds:.1f} s")
     return RunResult(destination, destination / "board-pack.html", seconds, data.in_scope)
@@ -288,11 +315,80 @@ def _run_notebooks(nb_dir: Path, staging: Path, parameters: dict, kernel: str, j
             raise
 
 
-def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> Path:
+def record_history(history: str | Path, data, validated, *, each_quarter: bool = False,
+                   recorded_at: str | None = None) -> int:
+    """Record an audit's unsuppressed metrics in the history store; returns the sets written.
+
+    The audit's own period is recorded unless it is "all"; with ``each_quarter`` every
+    quarter of the extract is recorded as well, pooled and (for a pooled extract with no
+    partnership chosen) for each partnership. Each set replaces any earlier one of the same
+    partnership and period in one transaction.
+    """
+    from audit.history import open_history
+    from audit.metrics import metrics_by, quarter_label, select_partnership
+
+    provenance = {"input_sha256": validated.sha256, "input_file": validated.path.name}
+    if recorded_at:
+        provenance["recorded_at"] = recorded_at
+    sets: list[tuple[str | None, str, object, int]] = []
+    if data.period != "all":
+        sets.append((data.partnership, data.period, data.metrics, data.in_scope))
+    if each_quarter:
+        scopes: list[str | None] = [data.partnership]
+        if not data.partnership and len(data.partnerships) > 1:
+            scopes += data.partnerships
+        for scope in scopes:
+            cases = validated.cases if scope is None else select_partnership(validated.cases, scope)
+            quarterly = metrics_by(cases, by="quarter", level=data.level)
+            sizes = quarter_label(cases["notification_date"]).value_counts()
+            for quarter, table in quarterly.groupby("quarter", sort=True):
+                if scope == data.partnership and quarter == data.period:
+                    continue  # already in the list
+                sets.append((scope, str(quarter), table.drop(columns="quarter"),
+                             int(sizes.get(quarter, 0))))
+    store = open_history(history)
+    try:
+        for scope, period, table, cases in sets:
+            store.record(table, partnership=scope, period=period,
+                         provenance={**provenance, "cases": cases})
+    finally:
+        store.close()
+    return len(sets)
+
+
+def _write_workbook(staging: Path, board_metrics, sections, data, validated,
+                    suppress_max: int) -> Path:
+    """``board-pack.xlsx``: the published metrics table and every section's (suppressed) table."""
+    from audit.board import section_tables
+    from audit.workbook import write_board_workbook
+
+    sheets = {"Metrics": board_metrics}
+    sheets.update(section_tables(sections))
+    count = _published_count(suppress_max)
+    notes = [
+        ("Title", "Are services seeing the men around babies? Quarterly audit board pack"),
+        ("Geography", data.place),
+        ("Period", data.period_label),
+        ("Source extract", f"{validated.path.name} (SHA-256 {validated.sha256})"),
+        ("Cases in this audit", str(count(data.in_scope))),
+        ("National comparison", "Child Safeguarding Practice Review Panel, 'The Myth of "
+                                "Invisible Men' (September 2021): counts of 92 serious "
+                                "incident notifications"),
+        ("Metrics sheet", "The published metrics.csv: rates are fractions (0-1) with 95% "
+                          "Wilson score intervals; p_value is the two-sided Fisher exact "
+                          "test against the national counts"),
+        ("Small numbers", f"Counts from 1 to {suppress_max} are shown as c, with any figure "
+                          "that could reveal them; 0 is a true zero; : not available"),
+        ("Produced by", f"audit {package_versions()['audit']}"),
+    ]
+    return write_board_workbook(staging / "board-pack.xlsx", sheets, notes)
+
+
+def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> list[dict]:
     from audit.board import load_sections, render_board_pack
 
     sections = load_sections(staging)
-    expected = {"summary", "risk-factors", "engagement", "services", "data-quality"}
+    expected = set(_SECTIONS)
     missing = expected - {s["key"] for s in sections}
     if missing:
         raise ReportError(f"board-pack sections not produced: {', '.join(sorted(missing))}")
@@ -319,7 +415,7 @@ def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> Path
     path = staging / "board-pack.html"
     path.write_text(page, encoding="utf-8")
     shutil.rmtree(staging / "sections")
-    return path
+    return sections
 
 
 def _published_count(suppress_max: int) -> Callable[[int], str | int]:
@@ -368,8 +464,21 @@ def _manifest(validated, data, parameters: dict, started: datetime, seconds: flo
     }
 
 
+def _open_permissions(folder: Path) -> None:
+    """Give the staged pack the permissions a normally written folder has (umask applies).
+
+    The staging folder and files written via temporary files are created private (0700 /
+    0600); the finished pack should be as readable as any other file the analyst writes.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
 def _move_into_place(staging: Path, destination: Path) -> None:
     """Replace ``destination`` with ``staging`` so readers never see a partial pack."""
+    _open_permissions(staging)
     backup = None
     if destination.exists():
         backup = destination.with_name(f".{destination.name}.old-{os.getpid()}")

@@ -19,7 +19,21 @@ import pandas as pd
 from audit.errors import ReadError
 from audit.validate import CaseExtract, load_extract
 
-__all__ = ["AuditData", "open_audit", "save_prepared", "load_prepared", "is_prepared"]
+__all__ = [
+    "AuditData",
+    "open_audit",
+    "save_prepared",
+    "load_prepared",
+    "is_prepared",
+    "TREND_METRICS",
+    "FUNNEL_METRICS",
+]
+
+#: The key metrics followed quarter by quarter (trend and SPC charts).
+TREND_METRICS: tuple[str, ...] = ("engagement.seen", "engagement.contacted", "risk.domestic_abuse")
+#: The metrics compared across partnerships in funnel plots.
+FUNNEL_METRICS: tuple[str, ...] = ("engagement.seen", "engagement.contacted",
+                                   "engagement.identified")
 
 _META_KEY = b"audit.extract"
 
@@ -155,6 +169,82 @@ class AuditData:
     @property
     def in_scope(self) -> int:
         return len(self.cases)
+
+    @property
+    def history_label(self) -> str:
+        """The partnership key this audit's rows carry in the history store."""
+        from audit.history import ALL_PARTNERSHIPS
+
+        return self.partnership or ALL_PARTNERSHIPS
+
+    def quarterly(self, history_path: str | Path | None = None) -> pd.DataFrame:
+        """The metrics quarter by quarter, up to the end of this audit's period.
+
+        Quarters in the extract are computed from it; earlier quarters recorded in the
+        history store (``history_path``, if it exists) for the same partnership fill in
+        what the extract does not hold. Columns: ``period`` then the metrics columns.
+        """
+        from audit.metrics import metrics_by, quarter_label
+
+        cases = self.extract.cases
+        if self.partnership:
+            from audit.metrics import select_partnership
+
+            cases = select_partnership(cases, self.partnership)
+        if self.period != "all" and not cases.empty:
+            last = quarter_label(self.cases["notification_date"].max()) if not self.cases.empty else None
+            if last is not None:
+                labels = quarter_label(cases["notification_date"])
+                cases = cases[labels <= last]
+        from_extract = metrics_by(cases, by="quarter", level=self.level).rename(
+            columns={"quarter": "period"}) if not cases.empty else pd.DataFrame()
+        frames = [from_extract]
+        if history_path and Path(history_path).is_file():
+            from audit.history import open_history
+
+            store = open_history(history_path)
+            try:
+                stored = store.metrics(partnership=self.history_label)
+            finally:
+                store.close()
+            stored = stored[stored["period"].str.contains("-Q")]
+            if not from_extract.empty:
+                stored = stored[~stored["period"].isin(set(from_extract["period"]))]
+                end = from_extract["period"].max()
+                stored = stored[stored["period"] <= end]
+            frames.append(stored[[c for c in stored.columns if c in
+                                  ("period", "metric", "numerator", "denominator", "unknown",
+                                   "rate", "ci_low", "ci_high")]])
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=["period", "metric", "numerator", "denominator",
+                                         "unknown", "rate", "ci_low", "ci_high"])
+        return pd.concat(frames, ignore_index=True).sort_values(
+            ["period", "metric"], kind="stable").reset_index(drop=True)
+
+    def rolling(self, window: int = 4) -> pd.DataFrame:
+        """Rolling ``window``-quarter metrics over the extract (this audit's partnership only)."""
+        from audit.metrics import rolling_metrics, select_partnership
+
+        cases = self.extract.cases
+        if self.partnership:
+            cases = select_partnership(cases, self.partnership)
+        return rolling_metrics(cases, window=window, level=self.level)
+
+    @cached_property
+    def by_partnership(self) -> pd.DataFrame:
+        """The metrics for each partnership (pooled extracts; empty without a partnership column)."""
+        from audit.metrics import metrics_by
+
+        if "partnership" not in self.cases.columns or self.cases.empty:
+            return pd.DataFrame()
+        return metrics_by(self.cases, by="partnership", level=self.level)
+
+    @property
+    def partnerships(self) -> list[str]:
+        if "partnership" not in self.cases.columns:
+            return []
+        return sorted(str(p) for p in self.cases["partnership"].dropna().unique())
 
     @property
     def chart_context(self) -> dict[str, str]:

@@ -277,7 +277,10 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                 write_pdf(staging / "board-pack.html", staging / "board-pack.pdf")
             seconds = time.perf_counter() - clock
             manifest = _manifest(validated, data, parameters, started, seconds, staging,
-                                 jobs=jobs, kernel=kernel, suppress_max=int(suppress_max))
+                                 period=data.period, partnership=partnership or None,
+                                 sheet=sheet, suppress_max=int(suppress_max), jobs=jobs,
+                                 kernel=kernel, each_quarter=bool(each_quarter),
+                                 history=str(history) if history else None, pdf=bool(pdf))
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                    encoding="utf-8")
             _move_into_place(staging, destination)
@@ -428,6 +431,29 @@ def _published_count(suppress_max: int) -> Callable[[int], str | int]:
     return count
 
 
+def _rerun_command(file_name: str, settings: dict) -> str:
+    """The ``audit run`` command line that reproduces this pack from the same extract."""
+    parts = ["audit", "run", file_name]
+    if settings.get("sheet"):
+        parts += ["--sheet", settings["sheet"]]
+    if settings.get("period") and settings["period"] != "all":
+        parts += ["--period", settings["period"]]
+    if settings.get("partnership"):
+        parts += ["--partnership", settings["partnership"]]
+    parts += ["--suppress-max", str(settings["suppress_max"])]
+    if settings.get("history"):
+        parts += ["--history", settings["history"]]
+    else:
+        parts.append("--no-history")
+    if settings.get("each_quarter"):
+        parts.append("--each-quarter")
+    if settings.get("pdf"):
+        parts.append("--pdf")
+    import shlex
+
+    return shlex.join(parts)
+
+
 def _manifest(validated, data, parameters: dict, started: datetime, seconds: float,
               staging: Path, **settings) -> dict:
     count = _published_count(settings["suppress_max"])
@@ -453,12 +479,13 @@ def _manifest(validated, data, parameters: dict, started: datetime, seconds: flo
             "partnership": parameters["partnership"] or None,
             "cases": count(data.in_scope),
         },
+        # Everything needed to rerun: the same file (by SHA-256) and these arguments.
         "parameters": {k: v for k, v in settings.items()},
+        "rerun": _rerun_command(validated.path.name, settings),
         "versions": package_versions(),
         "run": {
             "started_utc": started.isoformat(timespec="seconds"),
             "seconds": round(seconds, 2),
-            "command": "audit run " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["run"] else None,
         },
         "outputs_sha256": outputs,
     }

@@ -17,11 +17,16 @@ the same run:
 
 Wall time is the median of N repeats (3 by default, 1 with ``--quick``) for the small
 cases and of ``--large-repeats`` (default 1) for the 1,000,000-row and ``audit run`` cases;
-each repeat runs the command and its floor back to back so that load from other processes
-hits both. CPU time (user + system of the child and its waited-for descendants) and peak
-memory (``ru_maxrss`` of that one child, from ``os.wait4``) are reported beside it. For
-``audit run`` and the papermill floor, which spawn kernels, the peak of the summed RSS of
-the whole process tree is also sampled with psutil when it is installed.
+each repeat runs the floor and the command back to back so that load from other processes
+hits both. Each child is spawned by a tiny wrapper interpreter that reports, from
+``os.wait4``, its wall time, CPU time (user + system, its waited-for descendants included)
+and peak RSS (``ru_maxrss``; Linux carries a parent's peak into a forked child, so the
+wrapper keeps this script's own memory out of the figure). For ``audit run`` and the
+papermill floor, which spawn kernels, the peak of the summed RSS of the whole process tree
+is also sampled (every 0.1 s) with psutil when it is installed.
+
+Children inherit the environment: ``PYTHONPATH=/elsewhere/src python benchmarks/run.py``
+measures another copy of the package with the same venv (an A/B of a change).
 
 Inputs are generated with the package's own ``audit.sample.generate_extract`` into a
 temporary folder (deleted afterwards unless ``--keep``). Results go to
@@ -295,7 +300,7 @@ class Case:
             "format": self.fmt,
             "rows": self.rows,
             "repeats": len(c.samples),
-            "command": " ".join(Path(c.cmd[0]).name if i == 0 else a
+            "command": " ".join(Path(c.cmd[0]).name if i == 0 else _tidy_path(a)
                                 for i, a in enumerate(c.cmd)),
             "wall_s": round(c.wall, 3),
             "wall_min_s": round(min(s.wall for s in c.samples), 3),
@@ -329,12 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--results", type=Path, default=RESULTS,
                         help="folder for the results (default benchmarks/results)")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw benchmarks.png from an existing benchmarks.csv")
     parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if args.generate_into:  # the child process that writes the inputs
         make_inputs(args.generate_into, sizes, max(sizes))
+        return 0
+    if args.replot:
+        cases = _cases_from_csv(args.results / "benchmarks.csv")
+        _chart(args.results / "benchmarks.png", cases, _scaling(cases))
+        print(f"redrew {args.results / 'benchmarks.png'}")
         return 0
     repeats = args.repeats or (1 if args.quick else 3)
     large_repeats = 1 if args.quick else max(1, args.large_repeats)
@@ -433,6 +445,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(t["status"] == "PASS" for t in targets) else 1
 
 
+def _cases_from_csv(path: Path) -> list[Case]:
+    """Cases rebuilt from benchmarks.csv (medians only), for --replot."""
+    def num(value: str) -> float | None:
+        return float(value) if value not in ("", None) else None
+
+    cases = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            if r["case"] == "scaling":
+                continue
+            command = Measured(r["command"], [], [Sample(
+                float(r["wall_s"]), float(r["cpu_s"]), float(r["max_rss_mib"]),
+                num(r["tree_peak_rss_mib"]), 0)])
+            floor = Measured(r["floor"], [], [Sample(
+                float(r["floor_wall_s"]), float(r["floor_cpu_s"]), float(r["floor_max_rss_mib"]),
+                num(r["floor_tree_peak_rss_mib"]), 0)])
+            cases.append(Case(r["case"], r["format"], int(r["rows"]), command, floor))
+    return cases
+
+
+def _tidy_path(arg: str) -> str:
+    """An argument as shown in the CSV: temporary and project paths shortened."""
+    if arg.startswith(tempfile.gettempdir() + os.sep):
+        return "$TMP/" + Path(arg).name
+    if arg.startswith(str(ROOT) + os.sep):
+        return os.path.relpath(arg, ROOT)
+    return arg
+
+
 def _count_rows(path: Path) -> int:
     with open(path, "rb") as handle:
         return max(0, sum(1 for _ in handle) - 1)
@@ -442,20 +483,16 @@ def _count_rows(path: Path) -> int:
 
 
 def _scaling(cases: list[Case]) -> list[dict]:
-    """time(k x rows) / time(rows) for consecutive CSV sizes, raw and above the start-up."""
+    """time(k x rows) / time(rows) for consecutive CSV sizes: wall (the target), CPU, floor."""
     metrics = sorted((c for c in cases if c.case == "metrics" and c.fmt == "csv"),
                      key=lambda c: c.rows)
-    startup = next((c.command.wall for c in cases if c.case == "validate_startup"), 0.0)
     out = []
     for small, big in zip(metrics, metrics[1:]):
         factor = big.rows / small.rows
-        raw = big.command.wall / small.command.wall
-        above = ((big.command.wall - startup) / (small.command.wall - startup)
-                 if small.command.wall > startup else None)
         out.append({
             "from_rows": small.rows, "to_rows": big.rows, "rows_factor": round(factor, 2),
-            "time_factor": round(raw, 3),
-            "time_factor_above_startup": None if above is None else round(above, 3),
+            "time_factor": round(big.command.wall / small.command.wall, 3),
+            "cpu_factor": round(big.command.cpu / small.command.cpu, 3),
             "floor_time_factor": round(big.floor.wall / small.floor.wall, 3),
             "limit": round(TARGET_SCALING * factor / 10, 2),
         })
@@ -570,10 +607,9 @@ def _print_tables(rows: list[dict], scaling: list[dict], targets: list[dict]) ->
     if scaling:
         print()
         for s in scaling:
-            above = s["time_factor_above_startup"]
             print(f"scaling {s['from_rows']:>9,} -> {s['to_rows']:>9,} rows: "
-                  f"{s['time_factor']:.2f}x time ({'n/a' if above is None else f'{above:.2f}x'}"
-                  f" above start-up; floor {s['floor_time_factor']:.2f}x)")
+                  f"{s['time_factor']:.2f}x wall, {s['cpu_factor']:.2f}x cpu "
+                  f"(floor {s['floor_time_factor']:.2f}x wall)")
     print()
     width = max(len(t["target"]) for t in targets)
     for t in targets:
@@ -587,6 +623,7 @@ def _chart(path: Path, cases: list[Case], scaling: list[dict]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
 
@@ -606,6 +643,9 @@ def _chart(path: Path, cases: list[Case], scaling: list[dict]) -> None:
             ax.plot([c.rows], [c.floor.wall], "x", color="C3", label="floor: pd.read_parquet")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.tick_params(axis="y", which="minor", labelsize=7)
     ax.set_xlabel("rows")
     ax.set_ylabel("wall seconds (whole process)")
     ax.set_title("audit metrics end to end")
@@ -619,7 +659,8 @@ def _chart(path: Path, cases: list[Case], scaling: list[dict]) -> None:
     limits = [TARGET_METRICS_VS_FLOOR if (c.case == "metrics" and c.rows >= LARGE_ROWS
                                           and c.fmt == "csv")
               else TARGET_RUN_VS_PAPERMILL if c.case == "run" else None for c in cases]
-    colours = ["C2" if lim is None or r <= lim else "C3" for r, lim in zip(ratios, limits)]
+    colours = ["0.6" if lim is None else "C2" if r <= lim else "C3"
+               for r, lim in zip(ratios, limits)]
     ax.bar(range(len(cases)), ratios, color=colours)
     for i, lim in enumerate(limits):
         if lim is not None:
@@ -628,7 +669,7 @@ def _chart(path: Path, cases: list[Case], scaling: list[dict]) -> None:
         ax.text(i, r, f"{r:.2f}x", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(cases)), labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("wall time / floor wall time")
-    ax.set_title("ratio to floor (dashed: target)")
+    ax.set_title("ratio to floor (dashed: target; grey: no target)")
 
     # 3. peak memory.
     ax = axes[2]

@@ -213,6 +213,28 @@ def test_fault_between_delete_and_insert_keeps_previous_rows(store: HistoryStore
     assert set(store.metrics()["input_sha256"]) == {SHA_B}
 
 
+def test_record_many_is_all_or_nothing(store: HistoryStore, monkeypatch):
+    store.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
+    before = store.metrics()
+    calls = []
+
+    def fail_on_second_set(self):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed part-way through a backfill")
+
+    monkeypatch.setattr(HistoryStore, "_after_delete", fail_on_second_set)
+    with pytest.raises(RuntimeError):
+        store.record_many([(Q2, "Eastmere", "2025-Q1", provenance(SHA_B)),
+                           (Q2, "Eastmere", "2025-Q2", provenance(SHA_B))])
+    pd.testing.assert_frame_equal(store.metrics(), before)  # the first set rolled back too
+    monkeypatch.undo()
+    stored = store.record_many([(Q2, "Eastmere", "2025-Q1", provenance(SHA_B)),
+                                (Q1, None, "2025-Q2", provenance(SHA_B))])
+    assert stored == 2 + 3
+    assert store.periods("Eastmere") == ["2025-Q1"] and store.periods("all") == ["2025-Q2"]
+
+
 # --------------------------------------------------------------------------- concurrency
 
 

@@ -229,13 +229,14 @@ def metric_label(metric: str) -> str:
 IDENTIFIER_COLUMN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
-        # a name column: "name" alone or a person's name ("child name", "surname"), but not
-        # "partnership name" or "team name", which identify no one
-        r"^((first|last|full|given|family|middle|maiden|child|childs|baby|babys|father|"
-        r"fathers|mother|mothers|carer|carers|parent|parents|person|client|patient|"
-        r"perpetrator|subject|mum|mums|dad|dads|partner|partners)_?)?names?$",
-        r"^[a-z]+_s_names?$",  # possessive: "Father's name", "Child's name"
-        r"^names?_of_",
+        # Any column with "name" in it is refused unless what is named is an organisation or
+        # a place ("partnership name", "team name", "NHS trust name"): a person's name can be
+        # spelt too many ways ("father first name", "Name (father)", "mother's maiden name")
+        # to list them, so the safe default is to refuse.
+        r"^(?!(partnership|team|service|services|organisation|organization|org|agency|"
+        r"authority|local_authority|la|council|trust|nhs_trust|school|setting|area|site|ward|"
+        r"locality|region|project|programme|program|sheet|file|extract|review|metric|"
+        r"measure|field|column)_names?$)(.*_)?names?(_.*)?$",
         r"(^|_)(fore|sur)names?($|_)",
         r"(^|_)date_of_birth($|_)",
         r"(^|_)d_?o_?b($|_)",
@@ -246,7 +247,7 @@ IDENTIFIER_COLUMN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(^|_)post_?codes?($|_)",
         r"(^|_)(home_)?address(es)?($|_)",
         r"(^|_)(tel|telephone|phone|mobile)(_no|_number)?($|_)",
-        r"(^|_)e_?mail(_address)?($|_)",
+        r"(^|_)e_?mails?(_address(es)?)?($|_)",
     )
 )
 

@@ -230,28 +230,43 @@ class HistoryStore:
         an unknown metric id, a malformed period or missing provenance; ``HistoryError`` if
         the database cannot be written.
         """
-        key = self._partnership_key(partnership)
-        period = self._check_period(period)
-        rows = self._rows(metrics_table)
-        run = self._provenance(provenance)
+        return self.record_many([(metrics_table, partnership, period, provenance)])
+
+    def record_many(self, sets: Sequence[tuple[pd.DataFrame, str | None, str,
+                                                Mapping[str, Any]]]) -> int:
+        """Record several (metrics_table, partnership, period, provenance) sets in ONE
+        transaction: either every set replaces its earlier record, or nothing changes.
+        Returns the number of metric rows stored. Checks as :meth:`record`.
+        """
+        prepared = []
+        for metrics_table, partnership, period, provenance in sets:
+            prepared.append((self._partnership_key(partnership), self._check_period(period),
+                             self._rows(metrics_table), self._provenance(provenance)))
+        if not prepared:
+            return 0
         db = self._db
+        key = period = ""
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("DELETE FROM metrics WHERE partnership = ? AND period = ?",
-                           (key, period))
-                db.execute("DELETE FROM runs WHERE partnership = ? AND period = ?",
-                           (key, period))
-                self._after_delete()
-                db.execute(
-                    "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
-                    "input_file, package_version, cases, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (key, period, run["recorded_at"], run["input_sha256"], run["input_file"],
-                     run["package_version"], run["cases"], run["details"]))
-                db.executemany(
-                    "INSERT INTO metrics (partnership, period, metric, numerator, denominator, "
-                    "unknown, rate, ci_low, ci_high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(key, period, *row) for row in rows])
+                for key, period, rows, run in prepared:
+                    db.execute("DELETE FROM metrics WHERE partnership = ? AND period = ?",
+                               (key, period))
+                    db.execute("DELETE FROM runs WHERE partnership = ? AND period = ?",
+                               (key, period))
+                    self._after_delete()
+                    db.execute(
+                        "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
+                        "input_file, package_version, cases, details) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (key, period, run["recorded_at"], run["input_sha256"],
+                         run["input_file"], run["package_version"], run["cases"],
+                         run["details"]))
+                    db.executemany(
+                        "INSERT INTO metrics (partnership, period, metric, numerator, "
+                        "denominator, unknown, rate, ci_low, ci_high) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(key, period, *row) for row in rows])
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -260,7 +275,7 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryError(f"could not record {key} {period} in the history file "
                                f"{self.path}: {exc}") from exc
-        return len(rows)
+        return sum(len(rows) for _, _, rows, _ in prepared)
 
     @staticmethod
     def _partnership_key(partnership: str | None) -> str:

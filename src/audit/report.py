@@ -283,14 +283,16 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                                  history=str(history) if history else None, pdf=bool(pdf))
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
                                                    encoding="utf-8")
+            if history:
+                # Last step before the move: if it fails nothing is written anywhere; it is
+                # one transaction, so the store is either updated whole or left as it was.
+                recorded = record_history(history, data, validated, each_quarter=each_quarter,
+                                          recorded_at=started.isoformat(timespec="seconds"))
+                say(f"history: {recorded} partnership-period sets recorded in {history}")
             _move_into_place(staging, destination)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        if history:
-            recorded = record_history(history, data, validated, each_quarter=each_quarter,
-                                      recorded_at=started.isoformat(timespec="seconds"))
-            say(f"history: {recorded} partnership-period sets recorded in {history}")
     seconds = time.perf_counter() - clock
     say(f"board pack written to {destination / 'board-pack.html'} in {seconds:.1f} s")
     return RunResult(destination, destination / "board-pack.html", seconds, data.in_scope)
@@ -351,9 +353,9 @@ def record_history(history: str | Path, data, validated, *, each_quarter: bool =
                              int(sizes.get(quarter, 0))))
     store = open_history(history)
     try:
-        for scope, period, table, cases in sets:
-            store.record(table, partnership=scope, period=period,
-                         provenance={**provenance, "cases": cases})
+        # One transaction: a failure part-way leaves the history as it was.
+        store.record_many([(table, scope, period, {**provenance, "cases": cases})
+                           for scope, period, table, cases in sets])
     finally:
         store.close()
     return len(sets)

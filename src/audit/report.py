@@ -167,26 +167,64 @@ def _ipc_kernel_manager(socket_dir: str):
     return IPCKernelManager
 
 
+_WORKER_KERNEL: dict = {}
+
+
+def _worker_kernel(kernel: str, cwd: str):
+    """One kernel per worker process, started on first use and reused for its notebooks."""
+    if kernel in _WORKER_KERNEL:
+        return _WORKER_KERNEL[kernel]
+    from multiprocessing.util import Finalize
+
+    from jupyter_core.utils import run_sync
+
+    sockets = tempfile.mkdtemp(prefix="audit-kernel-")
+    km = _ipc_kernel_manager(sockets)(kernel_name=kernel)
+    run_sync(km.start_kernel)(cwd=cwd)
+
+    def stop() -> None:
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
+
+    Finalize(km, stop, exitpriority=10)
+    _WORKER_KERNEL[kernel] = km
+    return km
+
+
+def _reset_kernel(km) -> None:
+    """Forget the previous notebook's variables and figures (imports stay loaded)."""
+    kc = km.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')\n"
+                               "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt\n"
+                               "get_ipython().execution_count = 1",
+                               store_history=False, timeout=60, output_hook=lambda _m: None)
+    finally:
+        kc.stop_channels()
+
+
 def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tuple[str, float]:
-    """Run one notebook (in a worker process). Returns its name and seconds taken."""
+    """Run one notebook (in a worker process) on the worker's kernel. Returns name, seconds."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
-    sockets = tempfile.mkdtemp(prefix="audit-kernel-")
+    km = _worker_kernel(kernel, str(notebook.parent))
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel,
-            cwd=str(notebook.parent), progress_bar=False, log_output=False,
-            request_save_on_cell_execute=False,
-            kernel_manager_class=_ipc_kernel_manager(sockets))
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False, km=km)
     except PapermillExecutionError as exc:
         evalue = str(exc.evalue).strip().splitlines()
         detail = evalue[-1] if evalue else ""
         raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
                           f"{exc.ename}: {detail}") from None
     finally:
-        shutil.rmtree(sockets, ignore_errors=True)
+        _reset_kernel(km)
     return notebook.stem, time.perf_counter() - start
 
 

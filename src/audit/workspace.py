@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from typing import TYPE_CHECKING
+
 from audit.errors import ReadError
-from audit.validate import CaseExtract, load_extract
+
+if TYPE_CHECKING:  # validation pulls in pandera: imported where it is used
+    from audit.validate import CaseExtract
 
 __all__ = [
     "AuditData",
@@ -76,6 +80,8 @@ def is_prepared(path: str | Path) -> bool:
 def load_prepared(path: str | Path) -> CaseExtract:
     """Load a validated extract saved by :func:`save_prepared`."""
     import pyarrow.parquet as pq
+
+    from audit.validate import CaseExtract
 
     path = Path(path)
     try:
@@ -292,7 +298,12 @@ def open_audit(extract_path: str | Path, *, period: str | None = None,
     from audit.metrics import select_partnership, select_period
 
     path = Path(extract_path)
-    extract = load_prepared(path) if is_prepared(path) else load_extract(path, sheet=sheet)
+    if is_prepared(path):
+        extract = load_prepared(path)
+    else:
+        from audit.validate import load_extract
+
+        extract = load_extract(path, sheet=sheet)
     cases = extract.cases
     partnership = partnership or None
     if partnership:

@@ -25,12 +25,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name audit --display-name "audit (Python 3)" >/dev/null
 	@touch $(STAMP)
 
+# The PDF needs WeasyPrint's Pango library; without it the pack is HTML and Excel only.
 report: $(STAMP)
-	$(BIN)/audit run $(SAMPLE) --each-quarter --pdf
+	@pdf=$$($(BIN)/python -c "from audit.pdf import require_pdf_engine as r; r()" >/dev/null 2>&1 \
+	  && echo --pdf \
+	  || echo "note: no PDF engine (apt-get install libpango-1.0-0 libpangoft2-1.0-0); board pack as HTML and Excel only" >&2); \
+	echo "$(BIN)/audit run $(SAMPLE) --each-quarter $$pdf"; \
+	$(BIN)/audit run $(SAMPLE) --each-quarter $$pdf
 	@echo "Open reports/all/board-pack.html in a browser."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) reports/all reports/*/board-pack.html
+	rm -rf $(VENV) reports/all
+	@echo "kept reports/history.sqlite (the audit history); delete it by hand to start afresh"

@@ -36,8 +36,8 @@ def test_completeness_counts_unknowns_per_field(data):
 
 def test_board_text_names_high_unknown_fields_and_hides_small_counts(data):
     text = data_quality_text(data, suppress_max=5)
-    assert "11 cases" in text           # rows read
-    assert "c were excluded" in text     # 1 excluded is a small number
+    # 1 excluded is small, and 11 read - 10 in scope would give it back: both hidden
+    assert "held c cases; c were excluded" in text
     assert "More than 10% not known: domestic_abuse" in text
     assert "colour" in text              # ignored column listed
 
@@ -49,3 +49,32 @@ def test_validation_summary_lists_counts_and_rows(data):
     assert "excluded (12 m +):   1" in summary
     assert "rows: 12" in summary          # C10 is on spreadsheet row 12
     assert "domestic_abuse" in summary and "20.0%" in summary
+
+
+def test_published_extract_counts_never_leave_one_hidden_count_recoverable():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from audit.quality import published_extract_counts
+
+    def extract(read, excluded):
+        return SimpleNamespace(rows_read=read, cases=pd.DataFrame(index=range(read - excluded)),
+                               excluded=pd.DataFrame(index=range(excluded)))
+
+    assert published_extract_counts(extract(400, 12), 5) == {
+        "rows_read": 400, "in_scope": 388, "excluded": 12}
+    # excluded small: hidden, and the total too (else 400 - 397 = 3)
+    assert published_extract_counts(extract(400, 3), 5) == {
+        "rows_read": "c", "in_scope": 397, "excluded": "c"}
+    # nothing excluded: a true zero stays
+    assert published_extract_counts(extract(400, 0), 5) == {
+        "rows_read": 400, "in_scope": 400, "excluded": 0}
+    # in scope small and excluded large: in scope and the total hidden
+    assert published_extract_counts(extract(40, 37), 5) == {
+        "rows_read": "c", "in_scope": "c", "excluded": 37}
+    # only the total small (read 5, excluded 0 -> in scope 5 too): all small ones hidden
+    assert published_extract_counts(extract(5, 0), 5) == {
+        "rows_read": "c", "in_scope": "c", "excluded": 0}
+    assert published_extract_counts(extract(40, 3), 0) == {
+        "rows_read": 40, "in_scope": 37, "excluded": 3}

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "validate", help="check an extract against the contract and summarise it",
         description="Check an extract against the case-extract contract. Prints rows read, "
-        "cases in scope, cases excluded (12 months or older) and fields more than 10%% unknown. "
+        "cases in scope, cases excluded (12 months or older) and fields more than 10% unknown. "
         "Exit 0 when the extract is usable; exit 2 with every problem (row and column) on stderr "
         "when it is not. Direct identifiers (names, dates of birth, NHS numbers, postcodes, "
         "addresses, phone numbers, emails) are refused without echoing the value.")
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "metrics", help="compute the contract's metrics table (metrics.csv)",
-        description="Compute every metric of the contract (rates, 95%% Wilson intervals, the "
+        description="Compute every metric of the contract (rates, 95% Wilson intervals, the "
         "national figures and Fisher exact p-values) and write metrics.csv. Unsuppressed: for "
         "analysts. Invalid input is reported as by 'audit validate' and nothing is written.")
     _add_extract_args(p)
@@ -84,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run the quarterly audit and write the board pack",
         description="Validate the extract once, execute the notebooks with papermill (in "
         "parallel processes) and write to DIR: board-pack.html (self-contained, suppressed), "
+        "board-pack.xlsx and, with --pdf, board-pack.pdf (the same tables and pages), "
         "metrics.csv (suppressed), charts/*.png, notebooks/*.ipynb (the executed analyst "
-        "copies, unsuppressed) and manifest.json (provenance). Nothing is written unless "
+        "copies, unsuppressed: keep them with analysts) and manifest.json (provenance and the "
+        "command to rerun). The run's unsuppressed metrics are recorded in the history store "
+        "(--history), which the trend section reads. Nothing is written anywhere unless "
         "every step succeeds.")
     _add_extract_args(p)
     p.add_argument("--period", metavar="LABEL",
@@ -263,6 +266,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("audit: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `audit metrics x.csv | head`): not a fault.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the one place internal faults are caught
         if args.debug:
             raise

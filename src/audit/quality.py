@@ -10,7 +10,8 @@ import pandas as pd
 
 from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD
 
-__all__ = ["completeness_table", "data_quality_text", "validation_summary"]
+__all__ = ["completeness_table", "data_quality_text", "validation_summary",
+           "published_extract_counts"]
 
 _CODED = ("harmed_by", "known_to") + FLAG_COLUMNS + ("incident_type",)
 
@@ -41,6 +42,27 @@ def completeness_table(data) -> pd.DataFrame:
     return frame
 
 
+def published_extract_counts(extract, suppress_max: int = 5) -> dict[str, int | str]:
+    """Rows read, in scope and excluded as a board output may show them.
+
+    ``rows_read = in_scope + excluded``, so hiding one small count is not enough: when only
+    one of the three would be ``c``, another is hidden too (secondary suppression) so no
+    hidden count comes back by subtraction. The total goes first: the in-scope count is the
+    audit's own number of cases, shown throughout the pack.
+    """
+    from audit.suppress import SUPPRESSED
+
+    values = {"rows_read": int(extract.rows_read), "in_scope": int(len(extract.cases)),
+              "excluded": int(len(extract.excluded))}
+    hidden = {k for k, v in values.items() if 1 <= v <= suppress_max}
+    if len(hidden) == 1:
+        if "rows_read" not in hidden:
+            hidden.add("rows_read")
+        elif values["excluded"] > 0:
+            hidden.add("excluded")
+    return {k: (SUPPRESSED if k in hidden else v) for k, v in values.items()}
+
+
 def data_quality_text(data, suppress_max: int = 5) -> str:
     """Plain-English summary of the extract's quality for the board (no row-level detail)."""
     from audit.suppress import format_count
@@ -52,9 +74,10 @@ def data_quality_text(data, suppress_max: int = 5) -> str:
     def count(n: int) -> str:
         return "c" if 1 <= n <= suppress_max else format_count(n)
 
+    shown = published_extract_counts(extract, suppress_max)
     lines = [
-        f"- The extract held {count(extract.rows_read)} cases; "
-        f"{count(len(extract.excluded))} were excluded because the baby was 12 months or older.",
+        f"- The extract held {shown['rows_read']} cases; {shown['excluded']} were excluded "
+        "because the baby was 12 months or older.",
         f"- This audit covers {count(data.in_scope)} cases ({data.period_label}).",
     ]
     if high:

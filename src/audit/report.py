@@ -435,11 +435,14 @@ def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> list
     missing = expected - {s["key"] for s in sections}
     if missing:
         raise ReportError(f"board-pack sections not produced: {', '.join(sorted(missing))}")
+    from audit.quality import published_extract_counts
+
     count = _published_count(suppress_max)
+    shown = published_extract_counts(validated, suppress_max)
     provenance = [
         ("Source extract", f"{validated.path.name} (SHA-256 {validated.sha256[:16]}…)"),
-        ("Cases", f"{count(validated.rows_read)} rows read; {count(len(validated.cases))} "
-                  f"babies under one in scope; {count(data.in_scope)} in this audit"),
+        ("Cases", f"{shown['rows_read']} rows read; {shown['in_scope']} babies under one in "
+                  f"scope; {count(data.in_scope)} in this audit"),
         ("Period", data.period_label),
         ("Geography", data.place),
         ("National comparison", "The Myth of Invisible Men, Child Safeguarding Practice Review "
@@ -496,7 +499,10 @@ def _rerun_command(file_name: str, settings: dict) -> str:
 
 def _manifest(validated, data, parameters: dict, started: datetime, seconds: float,
               staging: Path, **settings) -> dict:
+    from audit.quality import published_extract_counts
+
     count = _published_count(settings["suppress_max"])
+    shown = published_extract_counts(validated, settings["suppress_max"])
     outputs = {}
     for path in sorted(staging.rglob("*")):
         if path.is_file():
@@ -507,9 +513,9 @@ def _manifest(validated, data, parameters: dict, started: datetime, seconds: flo
             "file": validated.path.name,
             "sha256": validated.sha256,
             "sheet": validated.sheet,
-            "rows_read": count(validated.rows_read),
-            "in_scope": count(len(validated.cases)),
-            "excluded_out_of_scope": count(len(validated.excluded)),
+            "rows_read": shown["rows_read"],
+            "in_scope": shown["in_scope"],
+            "excluded_out_of_scope": shown["excluded"],
             "ignored_columns": list(validated.ignored_columns),
             "flags_not_recorded": list(validated.missing_flags),
         },

@@ -147,3 +147,51 @@ def test_render_without_sections_is_an_error(tmp_path):
 def test_saved_section_is_json(tmp_path):
     path = BoardSection("summary", "Summary", tmp_path).text("x").save()
     assert json.loads(path.read_text())["key"] == "summary"
+
+
+def _quarter_rows(counts):
+    from audit.metrics import metrics_from_counts
+
+    frames = []
+    for period, (num, den) in counts.items():
+        table = metrics_from_counts(pd.DataFrame(
+            [("engagement.seen", num, den, 0)],
+            columns=["metric", "numerator", "denominator", "unknown"]))
+        table.insert(0, "period", period)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _window(quarterly):
+    total = quarterly[["numerator", "denominator", "unknown"]].sum()
+    return pd.DataFrame([{"window": "2025-Q1 to 2025-Q4", "window_start": "2025-Q1",
+                          "window_end": "2025-Q4", "metric": "engagement.seen",
+                          "numerator": int(total["numerator"]),
+                          "denominator": int(total["denominator"]), "unknown": 0,
+                          "rate": total["numerator"] / total["denominator"],
+                          "ci_low": 0.1, "ci_high": 0.9, "national_numerator": None,
+                          "national_denominator": None, "national_rate": None,
+                          "p_value": None}])
+
+
+def test_rolling_window_hidden_when_it_would_reveal_a_hidden_quarter():
+    from audit.board import rolling_display_table
+
+    # 2025-Q1 (2 of 20) is hidden on the trend chart; the window minus the three shown
+    # quarters would give back its 2: the window must be hidden too.
+    quarterly = _quarter_rows({"2025-Q1": (2, 20), "2025-Q2": (10, 20), "2025-Q3": (10, 20),
+                               "2025-Q4": (10, 20)})
+    table = rolling_display_table(_window(quarterly), ["engagement.seen"], 5, quarterly=quarterly)
+    assert table.iloc[0][["Cases (yes)", "Of cases known", "Percentage"]].tolist() == ["c", "c", "c"]
+
+
+def test_rolling_window_shown_when_hidden_quarters_add_up_to_more_than_the_threshold():
+    from audit.board import rolling_display_table
+
+    # Q1 (2 of 20) and Q2 (4 of 20) are both hidden; together 6 yes, 34 no, 40 known.
+    quarterly = _quarter_rows({"2025-Q1": (2, 20), "2025-Q2": (4, 20), "2025-Q3": (10, 20),
+                               "2025-Q4": (10, 20)})
+    table = rolling_display_table(_window(quarterly), ["engagement.seen"], 5, quarterly=quarterly)
+    row = table.iloc[0]
+    assert (row["Cases (yes)"], row["Of cases known"], row["Percentage"]) == ("26", "80", "32.5%")
+    assert row["Four quarters"] == "2025-Q1 to 2025-Q4"

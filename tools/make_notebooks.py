@@ -185,9 +185,11 @@ for metric in [m for m in audit.TREND_METRICS if m in set(quarterly.metric)]:
         metric=metric, source=data.source, place=data.place, suppress_max=suppress_max,
         hidden=audit.spc.suppressed_periods(quarterly, metric, max_count=suppress_max)))
 if quarterly["period"].nunique() >= 4:
-    section.table(audit.rolling_display_table(data.rolling(), audit.TREND_METRICS, suppress_max),
-                  "Rolling four-quarter figures (steadier than single quarters when numbers are small)",
-                  suppressed=True)
+    section.table(audit.rolling_display_table(data.rolling(), audit.TREND_METRICS, suppress_max,
+                                              quarterly=quarterly,
+                                              end=quarterly["period"].max()),
+                  "The latest four quarters together (steadier than single quarters when "
+                  "numbers are small)", suppressed=True)
 section.save()
 section'''),
             md("Points outside the control limits, or seven or more quarters in a row on one "

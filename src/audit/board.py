@@ -104,27 +104,57 @@ def funnel_display_table(board_funnels: pd.DataFrame) -> pd.DataFrame:
 
 
 def rolling_display_table(rolling: pd.DataFrame, metric_ids: Sequence[str],
-                          suppress_max: int) -> pd.DataFrame:
-    """Rolling four-quarter figures for ``metric_ids``, small counts suppressed per window."""
+                          suppress_max: int, *, quarterly: pd.DataFrame | None = None,
+                          end: str | None = None) -> pd.DataFrame:
+    """The latest four-quarter window for ``metric_ids``, as the board may see it.
+
+    Only the window ending at ``end`` (default: the latest) is shown: two overlapping
+    windows differ by one quarter at each end, so showing several would give away the
+    quarters the trend charts hide. For the same reason, given the ``quarterly`` rows the
+    trend charts use, a metric's window is hidden when the quarters hidden there add up to a
+    count of 1 to ``suppress_max`` (the window minus the shown quarters would reveal it).
+    """
+    from audit.spc import suppressed_periods
     from audit.suppress import format_count, format_percent, suppress_metrics
 
+    if rolling.empty:
+        return pd.DataFrame()
+    end = end or str(rolling["window_end"].max())
+    window = rolling[rolling["window_end"] == end]
+    if window.empty:
+        return pd.DataFrame()
+    keep = [c for c in window.columns if c in ("metric", "numerator", "denominator", "unknown",
+                                                 "rate", "ci_low", "ci_high", "national_numerator",
+                                                 "national_denominator", "national_rate",
+                                                 "p_value")]
+    board = suppress_metrics(window[keep], max_count=suppress_max).set_index("metric")
+    label = str(window["window"].iloc[0])
+    quarters = set()
+    if quarterly is not None and not quarterly.empty:
+        start = str(window["window_start"].iloc[0])
+        quarters = {p for p in quarterly["period"] if start <= p <= end}
     rows = []
-    for window, group in rolling.groupby("window", sort=False):
-        board = suppress_metrics(group.drop(columns=[c for c in group.columns if c not in
-                                                     ("metric", "numerator", "denominator",
-                                                      "unknown", "rate", "ci_low", "ci_high",
-                                                      "national_numerator",
-                                                      "national_denominator",
-                                                      "national_rate", "p_value")]),
-                                 max_count=suppress_max).set_index("metric")
-        for metric in metric_ids:
-            if metric not in board.index:
-                continue
-            r = board.loc[metric]
-            rows.append({"Four quarters": str(window), "Measure": metric_label(metric),
-                         "Cases (yes)": format_count(r["numerator"]),
-                         "Of cases known": format_count(r["denominator"]),
-                         "Percentage": format_percent(r["rate"])})
+    for metric in metric_ids:
+        if metric not in board.index:
+            continue
+        r = board.loc[metric]
+        if quarters and 0 < suppress_max:
+            series = quarterly[(quarterly["metric"] == metric) & quarterly["period"].isin(quarters)]
+            hidden = suppressed_periods(quarterly[quarterly["period"].isin(quarters)], metric,
+                                        max_count=suppress_max)
+            rest = series[series["period"].isin(hidden)]
+            # What "window minus shown quarters" gives: the hidden quarters' yes, no and
+            # known counts (unknowns are not shown here, so they cannot be differenced).
+            residual = (int(rest["numerator"].sum()),
+                        int((rest["denominator"] - rest["numerator"]).sum()),
+                        int(rest["denominator"].sum()))
+            if any(1 <= v <= suppress_max for v in residual):
+                r = r.copy()
+                r[["numerator", "denominator", "rate"]] = "c"
+        rows.append({"Four quarters": label, "Measure": metric_label(metric),
+                     "Cases (yes)": format_count(r["numerator"]),
+                     "Of cases known": format_count(r["denominator"]),
+                     "Percentage": format_percent(r["rate"])})
     return pd.DataFrame(rows)
 
 

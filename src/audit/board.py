@@ -377,13 +377,16 @@ def _render_section(section: Mapping[str, Any], *, level: int, image_root: Path 
         elif kind == "heading":
             out.append(f"<{sub}>{html.escape(block['text'])}</{sub}>")
         elif kind == "chart":
-            # The title is the figure's heading, so it never prints apart from its chart.
+            # The title is the figure's heading, so it never prints apart from its chart. The
+            # chart image already shows its title and caption, so the text versions are for
+            # screen readers and search only (visually hidden, not display:none).
             src = _image_src(block["src"], image_root)
             out.append(
                 '<figure class="chart">'
-                f'<{sub} class="chart-title">{html.escape(block["title"])}</{sub}>'
+                f'<{sub} class="chart-title visually-hidden">{html.escape(block["title"])}</{sub}>'
                 f'<img src="{src}" alt="{html.escape(block["alt"], quote=True)}">'
-                f'<figcaption>{html.escape(block["caption"])}</figcaption></figure>')
+                f'<figcaption class="visually-hidden">{html.escape(block["caption"])}</figcaption>'
+                '</figure>')
         elif kind == "table":
             tables += 1
             out.append(_render_table(block, f"{key}-table-{tables}"))

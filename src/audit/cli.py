@@ -182,7 +182,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     if args.output is None:
         write_metrics_csv(table, sys.stdout)
     else:
-        from audit.report import atomic_write_text
+        from audit.files import atomic_write_text
         import io
 
         buffer = io.StringIO()

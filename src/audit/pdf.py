@@ -17,8 +17,6 @@ it (a file, a web address) stops the PDF with an error rather than dropping cont
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +119,6 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path | None = None) -> Path
         raise ReportError(f"{source.name} did not print completely, so no PDF was written "
                           f"(the board pack must be self-contained): {shown}")
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    from audit.files import atomic_write_bytes
+
+    return atomic_write_bytes(target, data)

@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from audit.errors import ReportError
+from audit.files import atomic_write_text
 
 __all__ = [
     "NOTEBOOKS",
@@ -89,21 +90,6 @@ def default_output_dir(period: str | None, partnership: str | None) -> Path:
     if partnership:
         name += "-" + re.sub(r"[^a-z0-9]+", "-", partnership.lower()).strip("-")
     return Path("reports") / name
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write a text file via a temporary file and a rename: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def package_versions() -> dict[str, str]:

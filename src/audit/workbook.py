@@ -37,7 +37,6 @@ import io
 import math
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -298,13 +297,6 @@ def write_board_workbook(
     data = _deterministic_bytes(buffer.getvalue(), workbook, timestamp)
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    from audit.files import atomic_write_bytes
+
+    return atomic_write_bytes(target, data)

@@ -262,6 +262,9 @@ CASES: list[Case] = [
          full=True),
     Case("parquet_nested_column.parquet", "known_to holds lists", 2,
          ("column 'known_to' holds lists or records",)),
+    Case("parquet_bad_utf8.parquet", "bytes that are not UTF-8 inside a Parquet text column "
+         "(Parquet does not check)", 2, ("column 'harmed_by' holds text that is not valid "
+                                         "UTF-8",)),
 ]
 
 COMMANDS = ("validate", "metrics", "run")

@@ -209,3 +209,22 @@ def test_guard_runs_before_validation(write):
 def test_identifier_column_message_says_what_it_looks_like(write, header, kind):
     [problem] = find_identifiers(read_extract(write(f"case_id,{header}\nC-1,x\n")))
     assert f"({kind})" in problem.message
+
+
+def test_a_long_identifier_header_is_cut_in_the_message(write):
+    header = "Surname " + "of the father " * 500
+    with pytest.raises(IdentifierError) as caught:
+        load_extract(write(f"{REQUIRED_HEADER},{header}\nC-1,2024-01-05,3,,,Exampleson\n"),
+                     today=TODAY)
+    [problem] = caught.value.problems
+    assert problem.column.startswith("Surname of the father") and len(problem.column) == 60
+    assert "Exampleson" not in str(caught.value)
+    assert len(str(caught.value)) < 500
+
+
+def test_identifiers_in_a_headerless_file_are_refused_before_the_header_is_diagnosed(write):
+    # Row 1 is data: its NHS number is refused as a header, never quoted.
+    with pytest.raises(IdentifierError) as caught:
+        load_extract(write("C-1,2024-01-05,401 023 2137\nC-2,2024-01-06,x\n"), today=TODAY)
+    assert "4010232137" not in str(caught.value).replace(" ", "")
+    assert "looks like an NHS number or postcode" in str(caught.value)

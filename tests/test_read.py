@@ -281,3 +281,201 @@ def test_corrupt_parquet(tmp_path):
     path.write_bytes(b"PAR1 not really")
     with pytest.raises(ReadError, match="cannot be read as Parquet"):
         read_extract(path)
+
+
+# ------------------------------------------------------------ hostile and broken files
+# (tests/corpus/ and tests/test_corpus.py run the same cases through the command line)
+
+import importlib.util  # noqa: E402
+import io  # noqa: E402
+import zipfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from audit import read as read_module  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "make_corpus", Path(__file__).resolve().parent / "corpus" / "make_corpus.py")
+make_corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_corpus)
+HEADER, ROWS = make_corpus.HEADER, make_corpus.ROWS
+
+
+def _ole(encrypted: bool) -> bytes:
+    """The start of an OLE2 compound file, with the stream name of an encrypted package."""
+    name = "EncryptedPackage" if encrypted else "Workbook"
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500) + name.encode("utf-16-le") + bytes(100)
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), [
+    ("x.csv", b"\x89PNG\r\n\x1a\nrest", "this is a PNG image, not CSV text"),
+    ("x.csv", b"%PDF-1.7\n...", "this is a PDF document"),
+    ("x.csv", b"  <!DOCTYPE html><html>sign in</html>", "this is a web page (HTML"),
+    ("x.csv", "case_id,x\nC-1,y\n".encode("utf-16-le"), "UTF-16 text"),
+    ("x.csv", _ole(True), "password-protected"),
+    ("x.parquet", b"PK\x03\x04zip", "this is a zip file (perhaps an Excel workbook), not Parquet"),
+    ("x.xlsx", _ole(True), "the workbook is password-protected (encrypted)"),
+    ("x.xlsx", _ole(False), "an old-style Excel 97-2003 workbook (.xls)"),
+    ("x.xlsx", b"case_id,notification_date\nC-1,2024-01-05\n", "this is plain text"),
+    ("x.xlsx", b"\x89PNG\r\n\x1a\nrest", "this is a PNG image, not an Excel workbook"),
+    ("x.xlsx", b"PK\x03\x04 cut short", "damaged or incomplete"),
+])
+def test_content_is_sniffed_whatever_the_extension_says(tmp_path, name, content, fragment):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ReadError) as caught:
+        read_extract(path)
+    assert str(caught.value).startswith(f"{name}: ")
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(("separator", "named"), [(";", "semicolons"), ("\t", "tabs"),
+                                                  ("|", "vertical bars")])
+def test_other_separators_are_refused_not_guessed(write, separator, named):
+    text = make_corpus.csv_text(HEADER, ROWS, sep=separator)
+    with pytest.raises(ReadError, match=f"row 1 is split by {named}"):
+        read_extract(write("\ufeff" + text))
+
+
+def test_a_file_of_blank_lines_says_so(write):
+    with pytest.raises(ReadError, match="only blank lines"):
+        read_extract(write("\r\n  \r\n,,,\r\n\t\r\n"))
+
+
+def test_undecodable_bytes_are_located_by_line(write):
+    path = write("x")
+    path.write_bytes(b"case_id,harmed_by\nC-1,birth_father\nC-2,step\x81father\n")
+    with pytest.raises(ReadError, match="line 3 holds bytes that cannot be decoded"):
+        read_extract(path)
+
+
+def test_a_folder_and_a_device_are_not_extracts(tmp_path):
+    folder = tmp_path / "extract.csv"
+    folder.mkdir()
+    with pytest.raises(ReadError, match="extract.csv: this is a folder"):
+        read_extract(folder)
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(write, monkeypatch):
+    monkeypatch.setattr(read_module, "MAX_FILE_BYTES", 10)
+    with pytest.raises(ReadError, match="more than the 0 MB the suite reads"):
+        read_extract(write("case_id\nC-1\nC-2\n"))
+
+
+def test_a_sheet_stretched_to_a_far_cell_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(make_corpus.xlsx_bytes({"Cases": [HEADER, *ROWS]}, far_cells={"Cases": [
+        '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>.</t></is></c></row>']}))
+    with pytest.raises(ReadError) as caught:
+        read_extract(path)
+    assert "stretches over 1,048,576 rows by 16,384 columns" in str(caught.value)
+    assert "column XFD" in str(caught.value)
+
+
+def test_a_dimension_that_lies_is_not_trusted(tmp_path):
+    path = tmp_path / "lie.xlsx"
+    path.write_bytes(make_corpus.xlsx_bytes({"Cases": [HEADER, *ROWS]}, dimension="A1:XFD1048576"))
+    assert read_extract(path).frame.shape == (6, 8)
+
+
+def test_a_workbook_that_would_unzip_too_big_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(read_module, "MAX_UNZIPPED_BYTES", 1000)
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(make_corpus.xlsx_bytes({"Cases": [HEADER, *ROWS]}))
+    with pytest.raises(ReadError, match="would expand to .* far more than a case extract needs"):
+        read_extract(path)
+
+
+def test_a_zip_without_a_workbook_inside(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    path = tmp_path / "letter.xlsx"
+    path.write_bytes(buffer.getvalue())
+    with pytest.raises(ReadError, match="not an Excel workbook"):
+        read_extract(path)
+
+
+def test_formula_cells_without_results_and_error_cells_are_located(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Case ID", "Child age (months)", "domestic_abuse", "Check"])
+    sheet.append(["C-1", "=1+2", "yes", "=LEN(A2)"])   # formula in a contract column: refused
+    sheet.append(["C-2", 4, '=IF(TRUE,"yes","no")', "=1"])
+    sheet.append(["C-3", "#REF!", "#N/A", "#DIV/0!"])  # errors (the last in an ignored column)
+    for ref in ("B4", "C4", "D4"):
+        sheet[ref].data_type = "e"
+    book.save(tmp_path / "f.xlsx")
+    with pytest.raises(ReadError) as caught:
+        read_extract(tmp_path / "f.xlsx")
+    located = {(p.row, p.column): p.message for p in caught.value.problems}
+    assert set(located) == {(2, "child_age_months"), (4, "child_age_months"),
+                            (3, "domestic_abuse"), (4, "domestic_abuse")}
+    assert "formula with no saved result" in located[(2, "child_age_months")]
+    assert "Excel error (#REF!)" in located[(4, "child_age_months")]
+    assert "Excel error (#N/A)" in located[(4, "domestic_abuse")]
+    assert "2 formula cells with no saved result" in str(caught.value)
+
+
+def test_formula_cells_with_saved_results_are_read(tmp_path):
+    row = ('<row r="2"><c r="A2" t="inlineStr"><is><t>C-1</t></is></c>'
+           '<c r="B2"><f>1+2</f><v>3</v></c><c r="C2" t="str"><f>""</f><v></v></c></row>')
+    path = tmp_path / "saved.xlsx"
+    path.write_bytes(make_corpus.xlsx_bytes({"Cases": [["case_id", "child_age_months",
+                                                         "domestic_abuse"]]},
+                                            far_cells={"Cases": [row]}))
+    assert cells(read_extract(path)) == [["C-1", "3", ""]]
+
+
+def test_an_empty_first_sheet_names_the_others(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.create_sheet("Cases")["A1"] = "case_id"
+    book.save(tmp_path / "two.xlsx")
+    with pytest.raises(ReadError, match="sheet 'Notes' is empty; the workbook's other sheets "
+                                        "are 'Cases': choose one with --sheet NAME"):
+        read_extract(tmp_path / "two.xlsx")
+
+
+def test_a_near_miss_sheet_name_is_suggested(tmp_path):
+    path = _workbook(tmp_path / "extract.xlsx", [["case_id"], ["C-1"]], title="Rapid reviews")
+    with pytest.raises(ReadError, match="no sheet named 'rapid reviews ' \\(did you mean "
+                                        "'Rapid reviews'\\?\\)"):
+        read_extract(path, sheet="rapid reviews ")
+
+
+def test_the_header_row_of_a_workbook_is_recorded(tmp_path):
+    path = _workbook(tmp_path / "extract.xlsx", [["case_id"], ["C-1"]], start_row=3)
+    raw = read_extract(path)
+    assert raw.header_row == 3
+    assert raw.frame.index.tolist() == [4]
+
+
+def test_long_and_garbled_headers_are_cut_in_labels(write):
+    long = "Notes " * 1000
+    raw = read_extract(write(f"case_id,{long},bad\x1b[31mname\u202e\nC-1,x,y\n"))
+    label = raw.label(raw.frame.columns[1])
+    assert len(label) == read_module.MAX_HEADER_ECHO and label.endswith("…")
+    assert raw.label(raw.frame.columns[2]) == "bad\ufffd[31mname\ufffd"
+
+
+def test_duplicate_headers_when_row_1_is_data_hint_at_a_missing_header(write):
+    with pytest.raises(ValidationError, match="is row 1 data rather than the column names"):
+        read_extract(write("C-1,2024-01-05,yes,yes\nC-2,2024-01-06,no,no\n"))
+
+
+def test_parquet_timestamps_with_a_time_zone_keep_their_local_date(tmp_path):
+    when = pa.array([dt.datetime(2024, 5, 31, 23, 0)], pa.timestamp("us", tz="UTC")).cast(
+        pa.timestamp("us", tz="Europe/London"))  # midnight on 1 June in London (BST)
+    pq.write_table(pa.table({"case_id": ["C-1"], "notification_date": when}),
+                   tmp_path / "tz.parquet")
+    assert cells(read_extract(tmp_path / "tz.parquet")) == [["C-1", "2024-06-01"]]
+
+
+def test_parquet_text_that_is_not_utf8_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"case_id": ["C-1", "C-2"], "harmed_by": ["stepfather", "x"]}),
+                   buffer, compression="none", use_dictionary=False, write_statistics=False)
+    path = tmp_path / "damaged.parquet"
+    path.write_bytes(buffer.getvalue().replace(b"stepfather", b"step\xffather"))
+    with pytest.raises(ReadError, match="column 'harmed_by' holds text that is not valid UTF-8"):
+        read_extract(path)

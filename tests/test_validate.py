@@ -453,3 +453,101 @@ def test_arbitrary_rows_under_a_good_header_load_or_raise_an_audit_error(tmp_pat
     except AuditError:
         return
     assert len(extract.cases) + len(extract.excluded) == extract.rows_read
+
+
+# ------------------------------------------------- hostile and broken extracts (issue 6)
+
+
+@pytest.mark.parametrize(("date", "accepted"), [
+    ("2018-06-29", True), ("29/06/2018", True), ("2018-06-28", False), ("2017-12-31", False),
+    ("01/01/2015", False), ("1905-03-01", False),
+])
+def test_dates_before_the_panel_began_are_problems(write, date, accepted):
+    text = f"{REQUIRED_HEADER}\nC-1,{date},3,,\n"
+    if accepted:
+        assert load_extract(write(text), today=TODAY).cases["notification_date"].notna().all()
+        return
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (2, "notification_date")
+    assert problem.message == (f"'{date}' is before 29 June 2018, when serious incident "
+                               "notifications to the Child Safeguarding Practice Review Panel "
+                               "began; check the year")
+
+
+def test_the_earliest_notification_date_is_declared():
+    from audit.validate import EARLIEST_NOTIFICATION_DATE
+
+    assert EARLIEST_NOTIFICATION_DATE == dt.date(2018, 6, 29)
+
+
+def test_an_excel_date_serial_is_named_as_such(write):
+    with pytest.raises(ValidationError, match="'45292' looks like an Excel date serial number"):
+        load_extract(write(f"{REQUIRED_HEADER}\nC-1,45292,3,,\n"), today=TODAY)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("Rapid review log,,,,\nExported today,,,,\n" + REQUIRED_HEADER + "\nC-1,2024-01-05,3,,\n",
+     "row 1 does not hold the column names, but row 3 does: delete the rows above row 3"),
+    ("C-1,2024-01-05,3,birth_father,universal\nC-2,2024-01-06,4,stepfather,none\n",
+     "row 1 looks like data, not column names"),
+    ("Reference,When,Age,Who,Services\nC-1,2024-01-05,3,x,y\n",
+     "none of the 5 headers in row 1 is a column of the contract"),
+])
+def test_a_header_row_with_no_contract_column_gets_one_problem_saying_why(write, text, fragment):
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY)
+    [problem] = caught.value.problems
+    assert fragment in problem.message
+    assert "C-1" not in str(caught.value)  # row 1 may be data: it is never quoted
+
+
+def test_a_title_row_in_a_workbook_names_the_sheet_rows(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["B2"] = "Quarterly extract"
+    for c, name in enumerate(REQUIRED_HEADER.split(","), start=1):
+        sheet.cell(row=5, column=c, value=name)
+    sheet.append(["C-1", "2024-01-05", 3, "", ""])
+    book.save(tmp_path / "titled.xlsx")
+    with pytest.raises(ValidationError, match="row 2 does not hold the column names, but row 5 "
+                                              "does"):
+        load_extract(tmp_path / "titled.xlsx", today=TODAY)
+
+
+def test_a_repeated_header_row_is_one_problem(write):
+    text = (f"{REQUIRED_HEADER},domestic_abuse\nC-1,2024-01-05,3,,,yes\n"
+            f"{REQUIRED_HEADER.replace('case_id', 'Case ID')},Domestic abuse\n"
+            "C-2,2024-01-05,13,,,maybe\n")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(3, None),
+                                                                 (4, "domestic_abuse")]
+    assert caught.value.problems[0].message.startswith("repeats the header row")
+    assert "2 problems in 1 column" in str(caught.value)
+
+
+def test_zero_width_and_non_breaking_padding_is_accepted(write):
+    text = (f"{REQUIRED_HEADER},father_seen\n"
+            "\u200bC-1\ufeff,\u00a02024-01-05,\u200b3\u00a0,\u00a0Birth\u00a0father\u200b,"
+            "\tEarly help ,\u200bY\u00a0\n")
+    cases = load_extract(write(text), today=TODAY).cases
+    assert cases.iloc[0].tolist() == ["C-1", pd.Timestamp("2024-01-05"), 3, "birth_father",
+                                      "early_help", "yes"]
+
+
+def test_control_and_bidi_characters_are_never_echoed(write):
+    text = f'{REQUIRED_HEADER}\nC-1,2024-01-05,3,"step\x1b[2Jfather","early\u202ehelp"\n'
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY)
+    message = str(caught.value)
+    assert "\x1b" not in message and "\u202e" not in message
+    assert "'step\ufffd[2Jfather'" in message and "'early\ufffdhelp'" in message
+
+
+def test_a_ten_megabyte_cell_is_quoted_in_forty_characters(write):
+    huge = "birth_father" + "x" * 10_000_000
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,{huge},\n"), today=TODAY)
+    assert len(str(caught.value)) < 1_000

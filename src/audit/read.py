@@ -58,6 +58,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audit.contract import KNOWN_COLUMNS, normalise_column_name
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
@@ -250,7 +251,7 @@ def _read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
                 f"{exc.start + 1:,}); save it from Excel as 'CSV UTF-8 (Comma delimited)'",
                 path=path) from None
 
-    if not data.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n,;"):
+    if not _NOT_BLANK.search(data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0):
         raise ReadError("the file holds only blank lines: there is no header row and no data; "
                         "export the extract again", path=path)
     grid = _parse_csv(data, path)
@@ -306,7 +307,8 @@ def _sniff(data: bytes) -> str | None:
     head = data[:4096]
     if b"\x00" in head:
         even, odd = head[0::2], head[1::2]
-        if odd.count(0) > len(odd) * 0.3 > even.count(0) or even.count(0) > len(even) * 0.3 > odd.count(0):
+        zeros_even, zeros_odd = even.count(0), odd.count(0)
+        if zeros_odd > len(odd) * 0.3 > zeros_even or zeros_even > len(even) * 0.3 > zeros_odd:
             return "utf-16"  # UTF-16 without a byte-order mark: every other byte is zero
     start = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
     if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
@@ -318,6 +320,9 @@ def _ole_is_encrypted(data: bytes) -> bool:
     """An OLE2 compound file holding an encrypted OOXML package (a password-protected .xlsx)."""
     return "EncryptedPackage".encode("utf-16-le") in data[:1 << 20] or (
         "EncryptionInfo".encode("utf-16-le") in data[:1 << 20])
+
+
+_NOT_BLANK = re.compile(rb"[^ \t\r\n,;]")
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -359,7 +364,7 @@ def _parse_csv(data: bytes, path: Path) -> pd.DataFrame:
     # file (an odd number of quote characters); the C engine handles all three.
     if not _has_blank_line(data) and data.count(b'"') % 2 == 0:
         try:
-            return pd.read_csv(io.BytesIO(data), engine="pyarrow",
+            return pd.read_csv(pa.BufferReader(_arrow_buffer(data)), engine="pyarrow",
                                **{k: v for k, v in options.items() if k != "na_filter"})
         except Exception:  # noqa: BLE001 - fall back to the C engine, whose errors are clearer
             pass
@@ -412,11 +417,14 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
         raise ReadError("cannot be opened as an Excel workbook (the file is damaged or is "
                         "not really .xlsx); open it in Excel and save it again", path=path)
 
-    names = _inspect_zip(data, path)
+    _inspect_zip(data, path)
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
         names = [str(n) for n in book.sheet_names]
-    except Exception:  # noqa: BLE001 - calamine raises its own types for corrupt files
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - calamine's own errors, and its panics (pyo3's
+        # PanicException derives from BaseException)
         raise ReadError("cannot be opened as an Excel workbook (the file is damaged or is "
                         "not really .xlsx); open it in Excel and save it again", path=path) from None
     if not names:
@@ -435,7 +443,9 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
     try:
         grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str,
                              na_filter=False)
-    except Exception:  # noqa: BLE001
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - as above: errors and panics of the reader
         raise ReadError(f"sheet '{_shown(sheet, 40)}' cannot be read; open the workbook in "
                         "Excel and save it again", path=path) from None
     grid = grid.fillna("").astype(_TEXT)
@@ -473,7 +483,7 @@ def _looks_like_text(data: bytes) -> bool:
     return bool(head.strip())
 
 
-def _inspect_zip(data: bytes, path: Path) -> list[str]:
+def _inspect_zip(data: bytes, path: Path) -> None:
     """Refuse a damaged, truncated or zip-bomb workbook before the spreadsheet library sees it."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -494,7 +504,6 @@ def _inspect_zip(data: bytes, path: Path) -> list[str]:
         raise ReadError("this zip file is not an Excel workbook (it has no 'xl/' part: perhaps "
                         "a Word or OpenDocument file, or an archive); save the extract from "
                         "Excel as .xlsx", path=path)
-    return [i.filename for i in infos]
 
 
 #: Highest compression ratio of a large workbook part (real sheets compress about 10-30 to 1).
@@ -536,7 +545,7 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> list[str]:
         if book_info.file_size > 2**24 or rels_info.file_size > 2**24:
             return every
         book, rels = archive.read(book_info), archive.read(rels_info)
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except Exception:  # noqa: BLE001 - a damaged part: fall back to checking every sheet
         return every
     attr = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
     targets = {}
@@ -588,7 +597,8 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
                         refs += len(found)
                         starts += piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>")
                         if found:
-                            max_col = max(max_col, *(_column_number(c) for c in {c for c, _ in found}))
+                            letters = {c for c, _ in found}
+                            max_col = max(max_col, *(_column_number(c) for c in letters))
                             max_row = max(max_row, *(int(r) for r in {r for _, r in found}))
                         rows = _ROW_REF.findall(piece)
                         if rows:
@@ -605,14 +615,15 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
                                 where = _CELL_REF.search(match.group(1))
                                 value = (match.group(2) or b"").decode("ascii", "replace").strip()
                                 if where:
-                                    shown = value if re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value) else ""
+                                    error = re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value)
+                                    shown = value if error else ""
                                     cells[(int(where.group(2)), _column_number(where.group(1)))] = \
                                         "error " + shown
                         if not block:
                             break
     except ReadError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+    except Exception:  # noqa: BLE001 - BadZipFile, zlib.error, CRC and size mismatches, ...
         raise ReadError("the workbook is damaged (a part of it cannot be unzipped); open it in "
                         "Excel and save it again", path=path) from None
     # Cells without an r="A1" reference are placed one after another along their row.
@@ -674,22 +685,28 @@ def _refuse_unreadable_cells(cells: dict[tuple[int, int], str], headers: list[st
 
 
 def _read_parquet(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(pa.BufferReader(data))
-    except Exception:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ...
+        table = pq.read_table(pa.BufferReader(_arrow_buffer(data)))
+        names = [field.name for field in table.schema]
+    except Exception:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, UnicodeDecodeError
         kind = _sniff(data)
         what = f"this is {_KINDS[kind]}, not Parquet" if kind not in (None, "parquet") else (
             "cannot be read as Parquet (the file is damaged or is not Parquet)")
         raise ReadError(f"{what}; export the extract again", path=path) from None
     headers: list[str] = []
     columns: dict[int, pd.Series] = {}
-    for i, name in enumerate(table.column_names):
+    for i, name in enumerate(names):
         if re.fullmatch(r"__index_level_\d+__", str(name)):
             continue  # a pandas index written alongside the data, not a column of the extract
-        columns[len(headers)] = _arrow_to_text(table.column(i), str(name), path)
+        try:
+            columns[len(headers)] = _arrow_to_text(table.column(i), name, i + 1, path)
+        except ReadError:
+            raise
+        except Exception:  # noqa: BLE001 - damaged data pages surface only when read
+            raise ReadError(f"{_named(name, i + 1)} cannot be read (the Parquet file is "
+                            "damaged); export the extract again", path=path) from None
         headers.append(str(name))
     if not headers:
         raise ReadError("the Parquet file has no columns", path=path)
@@ -698,9 +715,19 @@ def _read_parquet(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
     return headers, body
 
 
-def _arrow_to_text(column, name: str, path: Path) -> pd.Series:
+def _named(header: object, position: int) -> str:
+    """How a message names a column by its header: "column 'x'", or "column 3" when the header
+    itself looks like an NHS number or postcode (so it is never quoted)."""
+    from audit.guard import header_looks_like_value_identifier
+
+    text = str(header)
+    if header_looks_like_value_identifier(text[:200]):
+        return f"column {position}"
+    return f"column '{_shown(text)}'"
+
+
+def _arrow_to_text(column, header: str, position: int, path: Path) -> pd.Series:
     """One Parquet column as text: numbers as written ("3", "2.5"), dates ISO, nulls ''."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     col = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
@@ -718,20 +745,41 @@ def _arrow_to_text(column, name: str, path: Path) -> pd.Series:
             col = pc.cast(col, pa.large_string())
             col = pc.replace_substring_regex(col, _MIDNIGHT, r"\1")
         elif pa.types.is_nested(kind):
-            raise ReadError(f"column '{name}' holds lists or records; the contract needs one "
-                            "value a cell", path=path)
+            raise ReadError(f"{_named(header, position)} holds lists or records; the contract "
+                            "needs one value a cell", path=path)
         else:
             col = pc.cast(col, pa.large_string())
     except ReadError:
         raise
     except Exception:  # noqa: BLE001 - e.g. binary that is not UTF-8
-        raise ReadError(f"column '{name}' has a type ({kind}) that cannot be read as text",
-                        path=path) from None
+        raise ReadError(f"{_named(header, position)} has a type ({_shown(kind, 40)}) that cannot "
+                        "be read as text", path=path) from None
+    try:
+        col.validate(full=True)  # Parquet does not check that its text is UTF-8: a damaged
+    except Exception:  # noqa: BLE001  file can hold bytes that break every step after this
+        raise ReadError(f"{_named(header, position)} holds text that is not valid UTF-8 (the "
+                        "Parquet file is damaged); export the extract again", path=path) from None
     col = pc.fill_null(col, "")
     return pd.Series(col.to_pandas(), dtype=_TEXT).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------- shared
+
+
+def _arrow_buffer(data: bytes) -> pa.Buffer:
+    """A copy of ``data`` in memory that Arrow owns, for pyarrow's readers.
+
+    pyarrow finishes a read on its worker threads, and the last of them can let go of the
+    source after the main thread has moved on. If the source wraps a Python object (``bytes``,
+    ``BytesIO``), letting go needs the interpreter's lock; at exit the interpreter is shutting
+    down, the thread is stopped and the process aborts ("terminate called without an active
+    exception", exit code 134, after the right message was printed: apache/arrow#34314).
+    Memory Arrow owns is freed without Python.
+    """
+    sink = pa.BufferOutputStream()
+    sink.write(data)
+    return sink.getvalue()
+
 
 _SPACING = re.compile("[\t\n\r\x0b\x0c\u2028\u2029]")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")

@@ -11,8 +11,9 @@ example of the postcode format. The files are small (each well under 100 KB); th
 hostile inputs (a 10 MB cell, a compression bomb, a folder) are made at test time by
 ``tests/test_corpus.py``.
 
-``password_protected.xlsx`` needs ``msoffcrypto-tool`` to be regenerated; without it that
-file is left as it is. The tests only read it, so the package is not a test dependency.
+``password_protected.xlsx`` is made only when it is missing (encryption is salted at random,
+so its bytes would change on every run), and then needs ``msoffcrypto-tool``. The tests only
+read it, so the package is not a test dependency.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import re
 import struct
 import sys
 import zipfile
@@ -141,8 +143,11 @@ def openpyxl_bytes(build) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            dst.writestr(zipfile.ZipInfo(info.filename, FIXED), src.read(info.filename),
-                         zipfile.ZIP_DEFLATED)
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the time of saving
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-01-01T00:00:00Z",
+                              data)
+            dst.writestr(zipfile.ZipInfo(info.filename, FIXED), data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -352,6 +357,12 @@ def make() -> None:
     buffer = io.BytesIO()
     pq.write_table(nested, buffer)
     write("parquet_nested_column.parquet", buffer.getvalue())
+    # Parquet does not check that text is UTF-8: a damaged file can hold any bytes.
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({c: [r[i] for r in ROWS] for i, c in enumerate(HEADER)}), buffer,
+                   compression="none", use_dictionary=False, write_statistics=False)
+    write("parquet_bad_utf8.parquet",
+          buffer.getvalue().replace(b"mothers_partner", b"mothers\xffpartner"))
 
 
 def _fill(sheet, title, rows, start=1):
@@ -364,6 +375,10 @@ def _fill(sheet, title, rows, start=1):
 
 
 def _encrypted(plain: bytes) -> None:
+    """Encrypt a workbook. Encryption salts are random, so an existing file is kept (its
+    bytes would change on every run); delete it to make a new one."""
+    if (HERE / "password_protected.xlsx").exists():
+        return
     try:
         from msoffcrypto.format.ooxml import OOXMLFile
     except ImportError:

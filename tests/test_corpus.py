@@ -336,7 +336,7 @@ def runner(request, tmp_path_factory):
     run = Runner(tmp_path_factory.mktemp("corpus"))
     # Prefetch every selected corpus test, so the subprocesses overlap.
     for item in request.session.items:
-        if item.module is sys.modules[__name__] and hasattr(item, "callspec"):
+        if getattr(item, "module", None) is sys.modules[__name__] and hasattr(item, "callspec"):
             case = item.callspec.params.get("case")
             command = item.originalname.removeprefix("test_")
             if isinstance(case, Case) and command in COMMANDS:

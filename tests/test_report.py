@@ -105,7 +105,11 @@ def test_manifest_records_provenance(pack, small_extract):
     manifest = json.loads((pack / "manifest.json").read_text())
     assert manifest["input"]["file"] == "small.csv"
     assert manifest["input"]["sha256"] == hashlib.sha256(small_extract.read_bytes()).hexdigest()
-    assert manifest["input"]["rows_read"] == 60
+    ages = pd.read_csv(small_extract)["child_age_months"]
+    excluded = int((ages >= 12).sum())
+    # 60 rows read; a small excluded count hides the total too (secondary suppression)
+    assert manifest["input"]["rows_read"] == ("c" if 1 <= excluded <= 5 else 60)
+    assert manifest["input"]["excluded_out_of_scope"] == ("c" if 1 <= excluded <= 5 else excluded)
     assert manifest["parameters"]["suppress_max"] == 5
     assert manifest["rerun"].startswith("audit run small.csv --suppress-max 5 --history ")
     assert manifest["rerun"].endswith("--each-quarter")

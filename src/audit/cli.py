@@ -275,7 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place internal faults are caught
         if args.debug:
             raise
-        print(f"audit {args.command}: internal error: {type(exc).__name__}: {exc} "
+        # Capped and on one line: an unexpected message could quote a cell of the extract.
+        detail = " ".join(str(exc).split())[:120]
+        print(f"audit {args.command}: internal error: {type(exc).__name__}: {detail} "
               "(run again with --debug for the traceback)", file=sys.stderr)
         return EXIT_FAULT
 

@@ -203,3 +203,28 @@ def test_running_twice_leaves_the_same_history_rows(pack, history, small_extract
     assert charts == sorted(p.name for p in (again / "charts").glob("*.png"))
     for name in charts:
         assert (again / "charts" / name).read_bytes() == (pack / "charts" / name).read_bytes(), name
+
+
+def test_national_reconstruction_runs_and_suppresses_the_five_care_leavers(tmp_path):
+    """An extract with only the published columns (no engagement or sharing flags)."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "national_review_2021.csv"
+    out = tmp_path / "national"
+    run_audit(sample, output_dir=out, jobs=2, progress=None)
+    table = pd.read_csv(out / "metrics.csv", dtype=str, keep_default_na=False).set_index("metric")
+    assert (table.at["harmed_by.birth_father", "numerator"],
+            table.at["harmed_by.birth_father", "denominator"]) == ("81", "92")
+    assert table.at["risk.care_leaver", "numerator"] == "c"     # 5 of 92: a small number
+    assert not any(m.startswith("engagement.") for m in table.index)
+    html = (out / "board-pack.html").read_text(encoding="utf-8")
+    assert "No father-engagement steps are recorded in this extract." in html
+
+
+def test_excel_extract_with_a_named_sheet_runs(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "northbridge_extract.xlsx"
+    out = tmp_path / "northbridge"
+    run_audit(sample, output_dir=out, jobs=2, progress=None, sheet="Cases",
+              partnership="Northbridge", period="2025")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["input"]["sheet"] == "Cases"
+    assert manifest["audit"]["period"] == "2025"
+    assert "--sheet Cases --period 2025 --partnership Northbridge" in manifest["rerun"]

@@ -62,9 +62,10 @@ section.text(audit.headline_findings(data, suppress_max))
 NATIONAL = [m for m in board.metric if m in audit.NATIONAL_REFERENCE and m.startswith("risk.")]
 section.chart(audit.charts.local_vs_national(board, NATIONAL, name="summary_risk_factors",
                                              **data.chart_context))
-section.chart(audit.charts.engagement_funnel_chart(data.board_funnel(suppress_max),
-                                                   name="summary_engagement",
-                                                   **data.chart_context))
+if not data.funnel.empty:
+    section.chart(audit.charts.engagement_funnel_chart(data.board_funnel(suppress_max),
+                                                       name="summary_engagement",
+                                                       **data.chart_context))
 section.heading("Read these figures with")
 section.text(audit.caveats(data, suppress_max))
 section.save()
@@ -116,11 +117,13 @@ data.funnel.set_index("label")[["yes", "known", "unknown", "rate", "reached", "k
 ENGAGEMENT = [m for m in board.metric if m.startswith("engagement.")]
 board_funnel = data.board_funnel(suppress_max)
 section = audit.BoardSection("engagement", "Father engagement", output_dir, suppress_max)
-section.chart(audit.charts.engagement_funnel_chart(board_funnel, **data.chart_context))
+if not board_funnel.empty:
+    section.chart(audit.charts.engagement_funnel_chart(board_funnel, **data.chart_context))
 section.text(audit.funnel_sentence(board_funnel))
-section.table(audit.metrics_display_table(board, ENGAGEMENT),
-              "Father engagement: each practice question as a percentage of cases where it "
-              "was recorded (no national figure was published)", suppressed=True)
+if ENGAGEMENT:
+    section.table(audit.metrics_display_table(board, ENGAGEMENT),
+                  "Father engagement: each practice question as a percentage of cases where it "
+                  "was recorded (no national figure was published)", suppressed=True)
 section.save()
 section'''),
             md("The funnel shows each step as a share of cases where it was recorded; the "

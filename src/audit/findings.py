@@ -70,6 +70,8 @@ def metric_sentences(metric_ids: Sequence[str], metrics: pd.DataFrame,
 
 def funnel_sentence(board_funnel: pd.DataFrame) -> str:
     """Where the engagement funnel loses most fathers, from the board (suppressed) funnel."""
+    if board_funnel.empty or "drop" not in board_funnel.columns:
+        return "No father-engagement steps are recorded in this extract."
     steps = board_funnel.dropna(subset=["drop"]) if "drop" in board_funnel else board_funnel
     usable = steps[[not is_suppressed(v) for v in steps.get("drop", [])]]
     usable = usable[pd.to_numeric(usable["drop"], errors="coerce").notna()]

@@ -52,6 +52,7 @@ import codecs
 import hashlib
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +169,10 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
         raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
     if not data:
         raise ReadError("the file is empty (0 bytes); export the extract again", path=p)
-    digest = hashlib.sha256(data).hexdigest()
+    # Hash on a second thread while the file parses (hashlib lets go of the GIL).
+    hasher = hashlib.sha256()
+    hashing = threading.Thread(target=hasher.update, args=(data,), name="audit-sha256")
+    hashing.start()
 
     sheet_read: str | None = None
     header_row = 1
@@ -183,6 +187,8 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     frame, written = _tidy(headers, body, p)
     if cell_problems:
         _refuse_unreadable_cells(cell_problems, headers, header_row, p)
+    hashing.join()
+    digest = hasher.hexdigest()
     return RawExtract(frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest,
                       header_row=header_row)
 
@@ -200,10 +206,24 @@ def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques)
 
 
+def _mostly_distinct(column: pd.Series) -> bool:
+    """True when a sample of a long column is over 90% distinct values (an id column)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) or len(column) < 10_000:
+        return False
+    sample = column.iloc[:: len(column) // 5_000]
+    return sample.nunique() > 0.9 * len(sample)
+
+
 def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text column factorised once into a Categorical of its values."""
+    """``frame`` with every text column factorised once into a Categorical of its values.
+
+    Long, mostly distinct columns (case_id) stay plain text: see :func:`_mostly_distinct`.
+    """""
     columns = {}
     for name in frame.columns:
+        if _mostly_distinct(frame[name]):
+            columns[name] = frame[name]  # an id column (case_id): factorising buys nothing
+            continue
         codes, uniques = distinct(frame[name])
         dtype = pd.CategoricalDtype(pd.Index(uniques, dtype=_TEXT))
         columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
@@ -347,25 +367,38 @@ def _refuse_other_separators(headers: list[str], path: Path) -> None:
                 path=path)
 
 
-def _has_blank_line(data: bytes) -> bool:
-    """True when a line is empty (ignoring blank lines at the very end); memchr-fast."""
+def _parse_csv_arrow(data: bytes) -> pd.DataFrame:
+    """Every value as text with pyarrow.csv; blank lines kept (they number the rows)."""
+    import pyarrow.csv as pacsv
+
     end = len(data)
-    while end and data[end - 1] in b"\r\n":
+    while end and data[end - 1] in b"\r\n":  # blank lines at the very end are not rows
         end -= 1
-    return (data.startswith((b"\n", b"\r\n")) or data.find(b"\n\n", 0, end) >= 0
-            or data.find(b"\n\r\n", 0, end) >= 0)
+    if end < len(data):  # but keep the last row's line ending (a header alone needs it)
+        end += 2 if data[end:end + 2] == b"\r\n" else 1
+    table = pacsv.read_csv(
+        pa.BufferReader(_arrow_buffer(data).slice(0, end)),  # Arrow-owned: see _arrow_buffer
+        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+        parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(default_column_type=pa.large_string(),
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False,
+                                             null_values=[]))
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame = table.to_pandas(types_mapper=lambda _t: text)
+    frame.columns = pd.RangeIndex(table.num_columns)
+    return frame
 
 
 def _parse_csv(data: bytes, path: Path) -> pd.DataFrame:
     """Parse UTF-8 CSV bytes into a grid of text, header row included (columns 0..n-1)."""
     options = dict(header=None, dtype=str, keep_default_na=False, na_filter=False)
-    # The pyarrow engine is the fast path, but it skips blank lines (which would shift the
-    # row numbers), refuses ragged rows and lets an unclosed quote swallow the rest of the
-    # file (an odd number of quote characters); the C engine handles all three.
-    if not _has_blank_line(data) and data.count(b'"') % 2 == 0:
+    # pyarrow.csv is the fast path, but it refuses ragged rows (and so a blank line, read as
+    # one empty value, in a file of several columns) and lets an unclosed quote swallow the
+    # rest of the file (an odd number of quote characters); the C engine handles these.
+    if data.count(b'"') % 2 == 0:
         try:
-            return pd.read_csv(pa.BufferReader(_arrow_buffer(data)), engine="pyarrow",
-                               **{k: v for k, v in options.items() if k != "na_filter"})
+            return _parse_csv_arrow(data)
         except Exception:  # noqa: BLE001 - fall back to the C engine, whose errors are clearer
             pass
     try:

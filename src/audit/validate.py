@@ -69,8 +69,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from audit.contract import (
     FATHER_AGE_RANGE,
@@ -164,6 +162,12 @@ def _per_distinct(column: pd.Series, fn: Callable[[pd.Series], pd.Series], *,
     Text results come back as a Categorical (cheap to compare, count and re-code); other
     results (dates, numbers) as a plain column.
     """
+    if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
+        # an id column left as text (see as_categorical): every value is its own
+        result = fn(column.fillna("").astype(_TEXT))
+        if not text:
+            return pd.Series(result.to_numpy(), index=column.index)
+        return pd.Series(result, index=column.index, dtype=_TEXT)
     codes, uniques = distinct(column)
     result = fn(pd.Series(uniques, dtype=_TEXT))
     if not text:
@@ -176,6 +180,8 @@ def _per_distinct(column: pd.Series, fn: Callable[[pd.Series], pd.Series], *,
 
 def _text(column: pd.Series) -> pd.Series:
     """A prepared (categorical) column as plain ``str``."""
+    if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
+        return pd.Series(column.fillna(""), index=column.index, dtype=_TEXT)
     codes, uniques = distinct(column)
     return pd.Series(uniques.take(codes), index=column.index, dtype=_TEXT)
 
@@ -277,6 +283,8 @@ _SUMMARY = {
 
 
 def _check(kind: str, fn: Callable[[pd.Series], pd.Series]) -> pa.Check:
+    import pandera.pandas as pa  # imported here: pandera costs ~0.3 s to import
+
     return pa.Check(fn, name=kind, error=kind)
 
 
@@ -286,6 +294,8 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
     Required columns must be present; flag and optional columns are checked when present.
     ``today`` (default: the local date) bounds notification dates.
     """
+    import pandera.pandas as pa  # imported here: pandera costs ~0.3 s to import
+
     today = today or dt.date.today()
     limit = pd.Timestamp(today)
     earliest = pd.Timestamp(EARLIEST_NOTIFICATION_DATE)
@@ -466,6 +476,8 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseEx
     total = len(repeats)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
+    from pandera.errors import SchemaErrors
+
     try:
         case_schema(today=today).validate(prepared, lazy=True)
     except SchemaErrors as errors:
@@ -538,13 +550,45 @@ def _repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
         return np.array([], dtype=np.int64)
     hits = np.zeros(len(frame), dtype=np.int64)
     for name in columns:
-        codes, uniques = distinct(frame[name])
-        names = (pd.Series(uniques, dtype=_TEXT).str.lower()
-                 .str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_"))
-        same = (names == name).to_numpy(dtype=bool, na_value=False)
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) or len(column) < 10_000:
+            codes, uniques = distinct(column)
+        else:  # an id column left as text (see as_categorical): every row its own value
+            codes, uniques = np.arange(len(column)), pd.Index(column.fillna(""), dtype=_TEXT)
+        same = np.zeros(len(uniques), dtype=bool)
+        # Only values that could name the column are normalised (case_id has a million).
+        maybe = _could_name(uniques, name) if len(uniques) > 1_000 else slice(None)
+        candidates = pd.Series(uniques[maybe], dtype=_TEXT)
+        if len(candidates):
+            names = (candidates.str.lower()
+                     .str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_"))
+            same[maybe] = (names == name).to_numpy(dtype=bool, na_value=False)
         if same.any():
             hits += np.where(codes >= 0, same[codes], False)
     return frame.index.to_numpy(dtype=np.int64)[hits >= 3]
+
+
+# Characters other than ASCII letters whose str.lower() holds an ASCII letter or digit.
+_LOWERS_TO_ASCII = {"i": "\u0130", "k": "\u212a"}
+
+
+def _could_name(uniques: pd.Index, name: str) -> np.ndarray:
+    """A mask over ``uniques``, True for every value that may normalise to ``name``.
+
+    A value normalises to ``name`` only if its lower-cased text holds each part of ``name``
+    (between underscores); this tests the first part in one Arrow regex pass, allowing for
+    upper case and for the few non-ASCII characters that lower-case to ASCII.
+    """
+    import pyarrow.compute as pc
+
+    from audit.guard import _arrow_text
+
+    part = name.split("_")[0]
+    pattern = "".join(
+        f"[{ch}{ch.upper()}{_LOWERS_TO_ASCII.get(ch, '')}]" if ch.isalpha() else re.escape(ch)
+        for ch in part)
+    found = pc.match_substring_regex(_arrow_text(uniques), pattern)
+    return found.to_numpy(zero_copy_only=False)
 
 
 def load_extract(path: str | Path, *, sheet: str | None = None,

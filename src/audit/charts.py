@@ -380,6 +380,15 @@ def _caption_block(figure: Figure, caption: str, *, height: float,
                 va="bottom", fontsize=10.5, color=_TEXT, linespacing=1.3)
 
 
+def _legend_and_caption(figure: Figure, handles: list, caption: str, *, title_lines: int,
+                        height: float, ncols: int, **style: float) -> None:
+    """The legend under the title, left-aligned, then the caption at the foot."""
+    figure.legend(handles=handles, loc="upper left", ncols=ncols, frameon=False,
+                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
+                  borderaxespad=0, **style)
+    _caption_block(figure, caption, height=height)
+
+
 def _caption_height(caption: str, width: float = _WIDTH) -> float:
     return 0.2 + (_wrap(caption, int(width * 11.5)).count("\n") + 1) * 0.2
 
@@ -546,10 +555,8 @@ def _draw_local_vs_national(items: list[_Item], title: str, caption: str, place:
         handles.append(Line2D([0], [0], linestyle="none", marker="D", markersize=9,
                               color="black", markeredgecolor="white",
                               label="National (2021 review)"))
-    figure.legend(handles=handles, loc="upper left", ncols=len(handles), frameon=False,
-                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
-                  borderaxespad=0, handlelength=1.6, columnspacing=1.4)
-    _caption_block(figure, caption, height=height)
+    _legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=len(handles), handlelength=1.6, columnspacing=1.4)
     return figure
 
 
@@ -812,10 +819,8 @@ def _draw_service_contact(items: list[_Item], title: str, caption: str, place: s
     handles = [Patch(facecolor=local_colour, label=f"Local ({place})"),
                Patch(facecolor=national_colour, hatch="//", edgecolor="white",
                      label="National (2021 review)")]
-    figure.legend(handles=handles, loc="upper left", ncols=2, frameon=False,
-                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
-                  borderaxespad=0, handlelength=2.2, handleheight=1.2)
-    _caption_block(figure, caption, height=height)
+    _legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=2, handlelength=2.2, handleheight=1.2)
     return figure
 
 
@@ -1206,10 +1211,8 @@ def _draw_trend(points: list[_Item], labels: list[str], national: float | None, 
     if national is not None:
         handles.append(Line2D([0], [0], color=_REFERENCE, linestyle="--",
                               linewidth=1.8, label="National (2021 review)"))
-    figure.legend(handles=handles, loc="upper left", ncols=len(handles), frameon=False,
-                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
-                  borderaxespad=0, handlelength=2.2, columnspacing=1.4)
-    _caption_block(figure, caption, height=height)
+    _legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=len(handles), handlelength=2.2, columnspacing=1.4)
     return figure
 
 
@@ -1382,10 +1385,8 @@ def _draw_spc(labels: list[str], rate: np.ndarray, lower: np.ndarray, upper: np.
         Line2D([0], [0], color=_REFERENCE, linestyle="--", linewidth=1.4,
                label="Control limits (3 sigma)"),
     ]
-    figure.legend(handles=handles, loc="upper left", ncols=2, frameon=False,
-                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
-                  borderaxespad=0, handlelength=2.2, columnspacing=1.4)
-    _caption_block(figure, caption, height=height)
+    _legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=2, handlelength=2.2, columnspacing=1.4)
     return figure
 
 
@@ -1567,8 +1568,6 @@ def _draw_funnel_plot(shown: list[dict], curves: pd.DataFrame, levels: list[str]
     ax.set_xlabel("Number of cases where it was recorded")
     _percent_axis(ax, "y", 100)
     ax.grid(axis="x", visible=False)
-    figure.legend(handles=handles, loc="upper left", ncols=3, frameon=False,
-                  bbox_to_anchor=(0.15 / _WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
-                  borderaxespad=0, handlelength=2.4, columnspacing=1.2)
-    _caption_block(figure, caption, height=height)
+    _legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=3, handlelength=2.4, columnspacing=1.2)
     return figure

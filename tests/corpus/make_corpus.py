@@ -28,6 +28,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 HERE = Path(__file__).resolve().parent
 
 HEADER = ["case_id", "notification_date", "child_age_months", "harmed_by", "known_to",
@@ -63,14 +65,6 @@ def _cell(ref: str, value) -> str:
         return f'<c r="{ref}"><v>{value}</v></c>'
     text = (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
-
-
-def _col(n: int) -> str:
-    letters = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def xlsx_bytes(sheets: dict[str, list[list]], *, dimension: str | None = None,
@@ -116,7 +110,7 @@ def xlsx_bytes(sheets: dict[str, list[list]], *, dimension: str | None = None,
         for i, name in enumerate(names, start=1):
             rows = []
             for r, values in enumerate(sheets[name], start=1):
-                cells = "".join(_cell(f"{_col(c)}{r}", v) for c, v in enumerate(values, start=1))
+                cells = "".join(_cell(f"{get_column_letter(c)}{r}", v) for c, v in enumerate(values, start=1))
                 rows.append(f'<row r="{r}">{cells}</row>')
             rows += (far_cells or {}).get(name, [])
             dim = f'<dimension ref="{dimension}"/>' if dimension else ""

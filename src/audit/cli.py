@@ -165,30 +165,25 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
-    from audit.metrics import metrics_table, select_partnership, select_period, write_metrics_csv
+    from audit.metrics import format_metrics_csv
+    from audit.workspace import open_audit
 
     if not 0 < args.level < 1:
         raise _UsageError("--level must be between 0 and 1, e.g. 0.95 or 0.998")
-    extract = _load(args)
-    cases = extract.cases
     try:
-        if args.partnership:
-            cases = select_partnership(cases, args.partnership)
-        if args.period:
-            cases = select_period(cases, args.period)
+        data = open_audit(args.extract, period=args.period, partnership=args.partnership,
+                          sheet=args.sheet, level=args.level)
     except ValueError as exc:
         raise _UsageError(str(exc)) from None
-    table = metrics_table(cases, level=args.level)
+    text = format_metrics_csv(data.metrics)
     if args.output is None:
-        write_metrics_csv(table, sys.stdout)
+        sys.stdout.write(text)
     else:
         from audit.files import atomic_write_text
-        import io
 
-        buffer = io.StringIO()
-        write_metrics_csv(table, buffer)
-        atomic_write_text(args.output, buffer.getvalue())
-        print(f"wrote {len(table)} metrics for {len(cases)} cases to {args.output}", file=sys.stderr)
+        atomic_write_text(args.output, text)
+        print(f"wrote {len(data.metrics)} metrics for {data.in_scope} cases to {args.output}",
+              file=sys.stderr)
     return EXIT_OK
 
 

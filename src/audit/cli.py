@@ -32,6 +32,8 @@ examples:
   audit validate data/sample/pooled_extract.csv
   audit metrics data/sample/pooled_extract.csv --period 2025-Q1 -o metrics.csv
   audit run data/sample/pooled_extract.csv --period 2025-Q3 --partnership Northbridge
+  audit run data/sample/pooled_extract.csv --period 2025-Q3 --audience public
+  audit check-disclosure reports/2025-Q3-public
   audit history --partnership Northbridge
   audit sample --out data/sample
 """
@@ -81,15 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_metrics)
 
     p = sub.add_parser(
-        "run", help="run the quarterly audit and write the board pack",
-        description="Validate the extract once, execute the notebooks with papermill (in "
-        "parallel processes) and write to DIR: board-pack.html (self-contained, suppressed), "
-        "board-pack.xlsx and, with --pdf, board-pack.pdf (the same tables and pages), "
-        "metrics.csv (suppressed), charts/*.png, notebooks/*.ipynb (the executed analyst "
-        "copies, unsuppressed: keep them with analysts) and manifest.json (provenance and the "
-        "command to rerun). The run's unsuppressed metrics are recorded in the history store "
-        "(--history), which the trend section reads. Nothing is written anywhere unless "
-        "every step succeeds.")
+        "run", help="run the quarterly audit and write the board (or public) pack",
+        description="Validate the extract once, compute the audit once and write to DIR the "
+        "pack for an audience. --audience board (the default): the partnership board's own "
+        "papers, every aggregate figure shown, marked OFFICIAL-SENSITIVE on every page and "
+        "sheet: board-pack.html, board-pack.xlsx, board-pack.pdf with --pdf, metrics.csv, "
+        "charts/*.png, notebooks/*.ipynb (the executed analyst notebooks: every figure, keep "
+        "them with analysts) and manifest.json. --audience public: for anything published: "
+        "counts of 1 to --suppress-max hidden as c, with complementary suppression proven "
+        "by an attack on everything published (figures.csv; re-check with 'audit "
+        "check-disclosure DIR'); no notebooks. The run's metrics are recorded in the "
+        "history store (--history), which the trend section reads. Nothing is written "
+        "anywhere unless every step succeeds.")
     _add_extract_args(p)
     p.add_argument("--period", metavar="LABEL",
                    help="a quarter (2025-Q3) or a year (2025); default: every case")
@@ -97,8 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="audit one partnership of a pooled extract")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="output folder (default: reports/<period or all>/)")
-    p.add_argument("--suppress-max", type=int, default=5, metavar="N",
-                   help="board packs show counts 1..N as 'c' (default 5; 0 turns it off)")
+    p.add_argument("--audience", choices=("board", "public"), default="board",
+                   help="who the pack is for: board (default; every aggregate figure, "
+                   "protectively marked) or public (small counts suppressed, attack-checked)")
+    p.add_argument("--suppress-max", type=int, default=None, metavar="N",
+                   help="public packs hide counts 1..N as 'c' (default 5, the Department "
+                   "for Education convention)")
+    p.add_argument("--marking", metavar="TEXT",
+                   help="protective marking on every page, sheet and slide (default for the "
+                   "board: 'OFFICIAL-SENSITIVE — for the partnership board, not for "
+                   "publication')")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="notebooks run at once (default: the number of CPU cores)")
     p.add_argument("--kernel", default="audit", metavar="NAME",
@@ -118,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also record every quarter of the extract in the history (a backfill, "
                    "pooled and per partnership)")
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser(
+        "check-disclosure", help="re-run the attack on a written public pack",
+        description="Rebuild, from a public pack's published files alone (figures.csv and "
+        "metrics.csv), every constraint an attacker could use, and find the lowest and "
+        "highest value of every hidden count. Exit 0 when every hidden count stays at least "
+        "the threshold wide; exit 2 naming the table and measure (never a value) otherwise.")
+    p.add_argument("pack", type=Path, metavar="PACK_DIR", help="folder of a public pack")
+    p.set_defaults(handler=_cmd_check_disclosure)
 
     p = sub.add_parser(
         "history", help="list or export the metrics recorded by earlier runs",
@@ -145,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from audit import __version__
+    from audit._version import __version__
 
     return __version__
 
@@ -165,16 +187,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
+    from audit.errors import ParameterError
+
     from audit.metrics import format_metrics_csv
     from audit.workspace import open_audit
 
     if not 0 < args.level < 1:
-        raise _UsageError("--level must be between 0 and 1, e.g. 0.95 or 0.998")
-    try:
-        data = open_audit(args.extract, period=args.period, partnership=args.partnership,
-                          sheet=args.sheet, level=args.level)
-    except ValueError as exc:
-        raise _UsageError(str(exc)) from None
+        raise ParameterError("--level must be between 0 and 1, e.g. 0.95 or 0.998")
+    data = open_audit(args.extract, period=args.period, partnership=args.partnership,
+                      sheet=args.sheet, level=args.level)
     text = format_metrics_csv(data.metrics)
     if args.output is None:
         sys.stdout.write(text)
@@ -188,22 +209,35 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from audit.errors import ParameterError
+
     from audit.report import run_audit
 
-    if args.suppress_max < 0:
-        raise _UsageError("--suppress-max must be 0 or more")
     if args.jobs is not None and args.jobs < 1:
-        raise _UsageError("--jobs must be 1 or more")
-    try:
-        result = run_audit(args.extract, output_dir=args.out, period=args.period,
-                           partnership=args.partnership, suppress_max=args.suppress_max,
-                           jobs=args.jobs, sheet=args.sheet, kernel=args.kernel,
-                           notebooks=args.notebooks,
-                           history=None if args.no_history else args.history,
-                           each_quarter=args.each_quarter, pdf=args.pdf)
-    except ValueError as exc:
-        raise _UsageError(str(exc)) from None
-    print(f"board pack: {result.board_pack}")
+        raise ParameterError("--jobs must be 1 or more")
+    if args.suppress_max is not None and args.audience != "public":
+        raise ParameterError("--suppress-max applies to public packs only (--audience "
+                             "public): the board pack shows every aggregate figure")
+    result = run_audit(args.extract, output_dir=args.out, period=args.period,
+                       partnership=args.partnership, audience=args.audience,
+                       suppress_max=args.suppress_max, marking=args.marking,
+                       jobs=args.jobs, sheet=args.sheet, kernel=args.kernel,
+                       notebooks=args.notebooks,
+                       history=None if args.no_history else args.history,
+                       each_quarter=args.each_quarter, pdf=args.pdf)
+    print(f"{args.audience} pack: {result.pack}")
+    return EXIT_OK
+
+
+def _cmd_check_disclosure(args: argparse.Namespace) -> int:
+    from audit.disclosure.figures import check_pack
+
+    result = check_pack(args.pack)
+    narrowest = "none could be small" if result.narrowest is None else (
+        "unbounded" if result.narrowest == float("inf") else f"{result.narrowest:g}")
+    print(f"{args.pack}: disclosure check passed (threshold {result.threshold}): "
+          f"{result.hidden} cells hidden, {result.attacked} counts attacked, narrowest "
+          f"range {narrowest}")
     return EXIT_OK
 
 
@@ -240,10 +274,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _UsageError(Exception):
-    """A bad option value discovered after parsing (exit 2)."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``audit`` console script; returns the exit code."""
     parser = build_parser()
@@ -253,9 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except AuditError as exc:
-        print(f"audit {args.command}: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except _UsageError as exc:
+        # The project's own errors: messages written for the analyst, never quoting a cell.
         print(f"audit {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -37,6 +37,7 @@ __all__ = [
     "normalise_column_name",
     "flag_metric_id",
     "metric_label",
+    "field_label",
 ]
 
 CONTRACT_VERSION = "1"
@@ -261,3 +262,21 @@ def normalise_column_name(name: object) -> str:
     """
     text = str(name).replace("\u00a0", " ").strip().lower()
     return _NON_WORD.sub("_", text).strip("_")
+
+
+_FIELD_LABELS: dict[str, str] = {
+    "harmed_by": "Who harmed the baby",
+    "known_to": "Highest level of service involvement",
+    "incident_type": "Type of incident",
+    "partnership": "Partnership",
+}
+
+
+def field_label(column: str) -> str:
+    """Plain-English label for a contract column, as board tables name a field."""
+    if column in _FIELD_LABELS:
+        return _FIELD_LABELS[column]
+    try:
+        return metric_label(flag_metric_id(column))
+    except ValueError:
+        return column.replace("_", " ").capitalize()

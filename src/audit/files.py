@@ -11,7 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_of", "open_permissions",
+           "move_into_place"]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -32,3 +33,45 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` as UTF-8 (line endings as given) via a temporary file and a rename."""
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def open_permissions(folder: Path) -> None:
+    """Give a staged folder the permissions a normally written one has (umask applies).
+
+    The staging folder and files written via temporary files are created private (0700 /
+    0600); the finished pack should be as readable as any other file the analyst writes.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def move_into_place(staging: Path, destination: Path) -> None:
+    """Replace ``destination`` with ``staging`` so readers never see a partial folder."""
+    open_permissions(staging)
+    backup = None
+    if destination.exists():
+        backup = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+        os.replace(destination, backup)
+    try:
+        os.replace(staging, destination)
+    except BaseException:
+        if backup is not None:
+            os.replace(backup, destination)
+        raise
+    if backup is not None:
+        import shutil
+
+        shutil.rmtree(backup, ignore_errors=True)

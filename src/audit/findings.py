@@ -1,9 +1,9 @@
-"""Plain-English findings for the board pack, built from the metrics table.
+"""Plain-English findings for a pack, built from its protected tables.
 
-Sentences state a figure only when the board (suppressed) table shows it, so a finding can
-never reveal a small number; the direction of a difference comes from the unsuppressed
-table's Fisher test through :func:`audit.compare.verdicts`, which never calls a difference
-at p >= 0.05 and says when numbers are too few to tell.
+Every sentence quotes a figure only as the protected table shows it (``c`` stays ``c``),
+so prose can never reveal more than the tables. The direction of a difference from the
+national figure comes from :func:`audit.compare.verdicts` on the protected table: a hidden
+row gets no verdict, and no difference is ever called at p >= 0.05.
 """
 
 from __future__ import annotations
@@ -14,40 +14,49 @@ import pandas as pd
 
 from audit.compare import VERDICT_TOO_FEW, verdicts
 from audit.contract import metric_label
-from audit.suppress import SUPPRESSED, format_percent, is_suppressed
+from audit.disclosure import Protected
+from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
+from audit.national import NATIONAL_REFERENCE
 
 __all__ = [
-    "board_verdicts",
+    "verdict_words",
     "describe_metric",
     "metric_sentences",
-    "funnel_sentence",
+    "steps_sentence",
     "headline_findings",
     "caveats",
-    "is_synthetic",
 ]
 
+#: The measures quoted in the board summary's headline, in order.
+HEADLINE_METRICS: tuple[str, ...] = (
+    "risk.domestic_abuse", "engagement.identified", "engagement.contacted", "engagement.seen",
+    "sharing.info_shared_health", "sharing.adult_services_linked")
 
-def board_verdicts(metrics: pd.DataFrame, board_metrics: pd.DataFrame) -> dict[str, str]:
-    """metric id -> verdict wording; a suppressed row gets "too few cases to tell"."""
-    raw = verdicts(metrics)
-    board = board_metrics.set_index("metric")
+
+def verdict_words(p: Protected) -> dict[str, str]:
+    """metric id -> verdict wording; a hidden row gets "too few cases to tell"."""
+    raw = verdicts(p.metrics)
     out: dict[str, str] = {}
-    for metric, wording in zip(metrics["metric"], raw, strict=True):
-        hidden = metric in board.index and is_suppressed(board.at[metric, "rate"])
-        out[metric] = VERDICT_TOO_FEW + " (small numbers)" if hidden else str(wording)
+    for (_, row), wording in zip(p.metrics.iterrows(), raw, strict=True):
+        hidden = is_suppressed(row["rate"])
+        out[str(row["metric"])] = VERDICT_TOO_FEW + " (small numbers)" if hidden else str(wording)
     return out
 
 
-def describe_metric(metric: str, metrics: pd.DataFrame, board_metrics: pd.DataFrame) -> str:
-    """One sentence: the local figure (or that it is suppressed), national figure, verdict."""
-    board = board_metrics.set_index("metric")
-    if metric not in board.index:
-        return f"{metric_label(metric)}: not recorded in this extract."
-    row = board.loc[metric]
+def _row(p: Protected, metric: str) -> pd.Series | None:
+    rows = p.metrics[p.metrics["metric"] == metric]
+    return None if rows.empty else rows.iloc[0]
+
+
+def describe_metric(metric: str, p: Protected) -> str:
+    """One sentence: the local figure (or that it is hidden), the national figure, verdict."""
+    row = _row(p, metric)
     label = metric_label(metric)
-    verdict = board_verdicts(metrics, board_metrics)[metric]
+    if row is None:
+        return f"{label}: not recorded in this extract."
+    verdict = verdict_words(p)[metric]
     national = ""
-    if pd.notna(row["national_rate"]) and not is_suppressed(row["national_rate"]):
+    if pd.notna(row["national_rate"]):
         national = (f"; nationally {format_percent(row['national_rate'])} "
                     f"({int(row['national_numerator'])} of {int(row['national_denominator'])})")
     if is_suppressed(row["rate"]):
@@ -55,90 +64,86 @@ def describe_metric(metric: str, metrics: pd.DataFrame, board_metrics: pd.DataFr
                 f"(shown as {SUPPRESSED}){national}.")
     if pd.isna(row["rate"]):
         return f"{label}: no case has this recorded as yes or no{national}."
-    numbers = (f"{format_percent(row['rate'])} "
+    counts = f"{format_count(row['numerator'])} of {format_count(row['denominator'])} cases"
+    numbers = (f"{format_percent(row['rate'])}, {counts} "
                f"(95% CI {format_percent(row['ci_low'])} to {format_percent(row['ci_high'])})")
     return f"{label}: {numbers}{national} — {verdict}."
 
 
-def metric_sentences(metric_ids: Sequence[str], metrics: pd.DataFrame,
-                     board_metrics: pd.DataFrame) -> str:
+def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     """A bulleted list (``- `` lines) of :func:`describe_metric` for each id present."""
-    present = set(metrics["metric"])
-    lines = [f"- {describe_metric(m, metrics, board_metrics)}" for m in metric_ids if m in present]
+    present = set(p.metrics["metric"])
+    return "\n".join(f"- {describe_metric(m, p)}" for m in metric_ids if m in present)
+
+
+def steps_sentence(p: Protected) -> str:
+    """What the engagement steps show: the biggest drop where the steps are nested, else the
+    lowest step (a father can be contacted without an earlier step being recorded)."""
+    rows = p.metrics[p.metrics["metric"].str.startswith("engagement.")]
+    shown = rows[[not is_suppressed(r) and pd.notna(r) for r in rows["rate"]]]
+    if shown.empty:
+        return ("The father-engagement figures rest on small numbers and are suppressed."
+                if len(rows) else "No father-engagement steps are recorded in this extract.")
+    lowest = shown.loc[pd.to_numeric(shown["rate"]).idxmin()]
+    sentence = (f"The lowest step is '{metric_label(str(lowest['metric'])).lower()}', in "
+                f"{format_percent(lowest['rate'])} of the cases where it was recorded.")
+    if not p.nested_steps:
+        sentence += (" Each step is a share of the cases where it was recorded; the steps are "
+                     "not nested in these cases, so they do not say how many fathers were "
+                     "lost between one step and the next.")
+    return sentence
+
+
+def headline_findings(p: Protected) -> str:
+    """The summary's headline findings, as ``- `` bullet lines (only figures shown)."""
+    cases = p.cases if isinstance(p.cases, str) else format_count(p.cases)
+    lines = [f"- This audit covers **{cases}** babies under one harmed by a father or male "
+             f"carer ({p.place}, {p.period_label})."]
+    words = verdict_words(p)
+    compared = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE]
+    if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:
+        compared.remove("harmed_by.another_male_carer")  # one test: the two rows mirror
+    for direction in ("higher", "lower"):
+        found = [m for m in compared if words[m].startswith(direction)]
+        if found:
+            quoted = "; ".join(_quoted(p, m) for m in found)
+            lines.append(f"- {direction.capitalize()} than nationally: {quoted}.")
+    if compared and not any(words[m].startswith(("higher", "lower")) for m in compared):
+        lines.append(f"- On all {plural(len(compared), 'measure')} the national review "
+                     "published, there is no evidence of a difference from the national "
+                     "figures. That is not evidence that they are the same: see what these "
+                     "numbers of cases could show, in the sections below.")
+    lines += [f"- {describe_metric(m, p)}" for m in HEADLINE_METRICS
+              if m in set(p.metrics["metric"])]
+    lines.append(f"- {steps_sentence(p)}")
     return "\n".join(lines)
 
 
-def funnel_sentence(board_funnel: pd.DataFrame) -> str:
-    """Where the engagement funnel loses most fathers, from the board (suppressed) funnel."""
-    if board_funnel.empty or "drop" not in board_funnel.columns:
-        return "No father-engagement steps are recorded in this extract."
-    steps = board_funnel.dropna(subset=["drop"]) if "drop" in board_funnel else board_funnel
-    usable = steps[[not is_suppressed(v) for v in steps.get("drop", [])]]
-    usable = usable[pd.to_numeric(usable["drop"], errors="coerce").notna()]
-    if usable.empty:
-        return ("The step-by-step figures rest on small numbers and are suppressed, "
-                "so the biggest drop cannot be shown.")
-    worst = usable.loc[pd.to_numeric(usable["drop"]).idxmax()]
-    previous = metric_label("engagement." + str(worst["previous_flag"]).removeprefix("father_"))
-    return (f"The biggest drop is at '{worst['label']}': of the cases where the step before "
-            f"({previous.lower()}) was done, {format_percent(worst['step_rate'])} went on "
-            f"to this step, so {format_percent(worst['drop'])} were lost here.")
+def _quoted(p: Protected, metric: str) -> str:
+    row = _row(p, metric)
+    assert row is not None
+    return (f"{metric_label(metric).lower()} ({format_percent(row['rate'])} against "
+            f"{format_percent(row['national_rate'])})")
 
 
-def is_synthetic(cases: pd.DataFrame) -> bool:
-    """True for the bundled synthetic samples (every case id starts ``SYN-``)."""
-    ids = cases["case_id"].astype(str)
-    return bool(len(ids)) and bool(ids.str.startswith("SYN-").all())
-
-
-def _count_words(count: int, suppress_max: int) -> str:
-    from audit.suppress import format_count
-
-    return SUPPRESSED if 1 <= count <= suppress_max else format_count(count)
-
-
-def headline_findings(data, suppress_max: int = 5) -> str:
-    """The board summary's headline findings, as ``- `` bullet lines.
-
-    ``data`` is an :class:`audit.workspace.AuditData`. Only figures the board table shows
-    are quoted.
-    """
-    from audit.national import NATIONAL_REFERENCE
-
-    metrics, board = data.metrics, data.board_metrics(suppress_max)
-    words = board_verdicts(metrics, board)
-    lines = [f"- This audit covers **{_count_words(data.in_scope, suppress_max)}** babies under "
-             f"one harmed by a father or male carer ({data.place}, {data.period_label})."]
-    compared = [m for m in metrics["metric"] if m in NATIONAL_REFERENCE]
-    higher = [metric_label(m).lower() for m in compared if words[m].startswith("higher")]
-    lower = [metric_label(m).lower() for m in compared if words[m].startswith("lower")]
-    if higher:
-        lines.append(f"- Higher than nationally: {', '.join(higher)}.")
-    if lower:
-        lines.append(f"- Lower than nationally: {', '.join(lower)}.")
-    if not higher and not lower and compared:
-        lines.append(f"- On all {len(compared)} measures the national review published, there "
-                     "is no evidence of a difference from the national figures (or too few "
-                     "cases to tell).")
-    for metric in ("risk.domestic_abuse", "engagement.identified", "engagement.contacted",
-                   "engagement.seen", "sharing.info_shared_health",
-                   "sharing.adult_services_linked"):
-        if metric in set(metrics["metric"]):
-            lines.append(f"- {describe_metric(metric, metrics, board)}")
-    lines.append(f"- {funnel_sentence(data.board_funnel(suppress_max))}")
-    return "\n".join(lines)
-
-
-def caveats(data, suppress_max: int = 5) -> str:
+def caveats(p: Protected) -> str:
     """The caveats a board must read with the figures, as ``- `` bullet lines."""
+    k = p.policy.max_count
     lines = []
-    if is_synthetic(data.cases):
+    if p.synthetic:
         lines.append("- **These are synthetic data**, generated for demonstration: they describe "
                      "no real child, family or partnership.")
+    if p.public:
+        lines.append(f"- Small numbers: counts from 1 to {k} are shown as c, and so is any "
+                     "figure from which one could be worked out (checked by an attack on "
+                     "everything this pack publishes).")
+        lines += [f"- Left out of this public pack: {d}" for d in p.dropped]
+    else:
+        lines.append("- Every figure is shown, small numbers included: these are the board's "
+                     f"own papers ({p.policy.marking}). Use the public audience for anything "
+                     "published. Quarterly figures for one partnership rest on few cases; "
+                     "read the 95% confidence intervals, not the point estimates alone.")
     lines += [
-        f"- Small numbers: counts from 1 to {suppress_max} are shown as c, with any figure "
-        "that could reveal them. Quarterly figures for one partnership rest on few cases; "
-        "read the 95% confidence intervals, not the point estimates alone.",
         "- The national figures are counts of the 92 serious incident notifications about "
         "babies under one harmed by a male carer that the national review analysed "
         "(notified 2018 to 2020), not of all babies or all families known to services.",
@@ -148,7 +153,8 @@ def caveats(data, suppress_max: int = 5) -> str:
         "killed through non-accidental injury.",
         "- Rates leave out cases where the answer was not recorded; where a field is often "
         "unknown (see Data quality) the rate may not represent every case.",
-        "- With many measures compared, about one in twenty could differ from the national "
-        "figure by chance alone.",
+        "- With many measures compared, some could differ from the national figure by chance "
+        "alone: the comparisons are adjusted for that (Holm's method) before any is called a "
+        "difference.",
     ]
     return "\n".join(lines)

@@ -98,6 +98,7 @@ __all__ = [
     "RUN_COLUMNS",
     "HistoryStore",
     "open_history",
+    "read_quarters",
 ]
 
 #: The partnership key of an audit of the whole extract (``partnership=None``).
@@ -594,3 +595,15 @@ def open_history(path: str | os.PathLike[str], *,
     except BaseException:
         db.close()
         raise
+
+
+def read_quarters(path: str | Path | None, partnership: str | None) -> pd.DataFrame | None:
+    """Earlier quarters recorded for ``partnership`` (``None``: the whole extract), as the
+    trend charts take them; ``None`` when there is no store at ``path``."""
+    if not path or not Path(path).is_file():
+        return None
+    store = open_history(path)
+    try:
+        return store.metrics(partnership=partnership or ALL_PARTNERSHIPS)
+    finally:
+        store.close()

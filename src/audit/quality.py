@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD
+from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD, field_label, metric_label
 
-__all__ = ["completeness_table", "data_quality_text", "validation_summary",
-           "published_extract_counts"]
+__all__ = ["completeness_table", "completeness_from_metrics", "validation_summary"]
+
+_COMPLETENESS_COLUMNS = ["Field", "Cases", "Not known", "Share not known", "Over 10% not known"]
 
 _CODED = ("harmed_by", "known_to") + FLAG_COLUMNS + ("incident_type",)
 
 
-def completeness_table(data) -> pd.DataFrame:
+def completeness_table(cases: pd.DataFrame) -> pd.DataFrame:
     """Per coded field present: cases, cases not known, share not known, and a flag.
 
-    ``data`` is an :class:`audit.workspace.AuditData`; the counts are over its cases.
+    Counts are over ``cases`` (an audit's in-scope cases). Columns: ``Field`` (the
+    measure's readable name), ``Cases``, ``Not known``, ``Share not known`` (a fraction),
+    ``Over 10% not known`` ("yes"/"no").
     """
-    cases = data.cases
     rows = []
     for column in _CODED:
         if column not in cases.columns:
@@ -29,68 +31,44 @@ def completeness_table(data) -> pd.DataFrame:
         unknown = int((cases[column].astype("string").fillna("unknown") == "unknown").sum())
         share = unknown / len(cases) if len(cases) else float("nan")
         rows.append({
-            "Field": column,
+            "Field": field_label(column),
             "Cases": len(cases),
             "Not known": unknown,
             "Share not known": share,
             "Over 10% not known": "yes" if share > UNKNOWN_SHARE_THRESHOLD else "no",
         })
-    frame = pd.DataFrame(rows, columns=["Field", "Cases", "Not known", "Share not known",
-                                        "Over 10% not known"])
-    frame["Share not known"] = frame["Share not known"].map(
-        lambda v: v if isinstance(v, str) else f"{v * 100:.1f}%")
-    return frame
+    return pd.DataFrame(rows, columns=_COMPLETENESS_COLUMNS)
 
 
-def published_extract_counts(extract, suppress_max: int = 5) -> dict[str, int | str]:
-    """Rows read, in scope and excluded as a board output may show them.
+def completeness_from_metrics(metrics: pd.DataFrame, cases: int | str) -> pd.DataFrame:
+    """Completeness as a protected metrics table shows it (one row a measure).
 
-    ``rows_read = in_scope + excluded``, so hiding one small count is not enough: when only
-    one of the three would be ``c``, another is hidden too (secondary suppression) so no
-    hidden count comes back by subtraction. The total goes first: the in-scope count is the
-    audit's own number of cases, shown throughout the pack.
+    The ``unknown`` counts are the metrics table's own (``c`` where it hides them), so this
+    table publishes nothing the metrics table does not.
     """
-    from audit.suppress import SUPPRESSED
+    from audit.formatting import as_number, is_suppressed
 
-    values = {"rows_read": int(extract.rows_read), "in_scope": int(len(extract.cases)),
-              "excluded": int(len(extract.excluded))}
-    hidden = {k for k, v in values.items() if 1 <= v <= suppress_max}
-    if len(hidden) == 1:
-        if "rows_read" not in hidden:
-            hidden.add("rows_read")
-        elif values["excluded"] > 0:
-            hidden.add("excluded")
-    return {k: (SUPPRESSED if k in hidden else v) for k, v in values.items()}
-
-
-def data_quality_text(data, suppress_max: int = 5) -> str:
-    """Plain-English summary of the extract's quality for the board (no row-level detail)."""
-    from audit.suppress import format_count
-
-    extract = data.extract
-    table = completeness_table(data)
-    high = table.loc[table["Over 10% not known"] == "yes", "Field"].tolist()
-
-    def count(n: int) -> str:
-        return "c" if 1 <= n <= suppress_max else format_count(n)
-
-    shown = published_extract_counts(extract, suppress_max)
-    lines = [
-        f"- The extract held {shown['rows_read']} cases; {shown['excluded']} were excluded "
-        "because the baby was 12 months or older.",
-        f"- This audit covers {count(data.in_scope)} cases ({data.period_label}).",
-    ]
-    if high:
-        lines.append(f"- More than 10% not known: {', '.join(high)}. Rates for these fields "
-                     "rest on fewer cases and may not represent every case.")
-    else:
-        lines.append("- No field is more than 10% not known.")
-    if extract.missing_flags:
-        lines.append(f"- Not recorded in this extract: {', '.join(extract.missing_flags)}.")
-    if extract.ignored_columns:
-        lines.append(f"- Columns ignored (not part of the contract): "
-                     f"{', '.join(extract.ignored_columns)}.")
-    return "\n".join(lines)
+    rows = []
+    seen = set()
+    for _, row in metrics.iterrows():
+        metric = str(row["metric"])
+        column = metric.split(".")[0] if metric.startswith(("harmed_by.", "known_to.")) \
+            else None
+        if column in seen:
+            continue
+        if column:
+            seen.add(column)
+        field = field_label(column) if column else metric_label(metric)
+        unknown = row["unknown"]
+        total = as_number(cases)
+        number = as_number(unknown)
+        share: object = (number / total if number is not None and total else
+                         ("c" if is_suppressed(unknown) or is_suppressed(cases) else float("nan")))
+        over = ("c" if isinstance(share, str) else
+                ("yes" if share > UNKNOWN_SHARE_THRESHOLD else "no"))
+        rows.append({"Field": field, "Cases": cases, "Not known": unknown,
+                     "Share not known": share, "Over 10% not known": over})
+    return pd.DataFrame(rows, columns=_COMPLETENESS_COLUMNS)
 
 
 def validation_summary(extract) -> str:

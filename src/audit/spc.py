@@ -62,12 +62,11 @@ limits equal to the target (no variation is possible). A denominator of 0 gives 
 A partnership is outside a level's limits when its rate is strictly above the upper or
 strictly below the lower limit.
 
-Suppression
-===========
+Disclosure
+==========
 
-Every function here works on unsuppressed counts (analyst figures). The board version of a
-funnel table is :func:`suppress_funnel_table` (module doc of :mod:`audit.suppress` for the
-rule); the charts apply the same rule to the points they draw.
+Every function here works on unsuppressed counts (analyst figures). What a board or the
+public may see of a p-chart or a funnel table is decided by :mod:`audit.disclosure`.
 """
 
 from __future__ import annotations
@@ -80,14 +79,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from audit.contract import METRICS_COLUMNS
-from audit.suppress import (
-    DEFAULT_MAX_COUNT,
-    SUPPRESSED,
-    is_suppressed,
-    suppress_counts,
-    suppress_metrics,
-)
+from audit.formatting import is_suppressed
 
 __all__ = [
     "RUN_LENGTH",
@@ -97,9 +89,8 @@ __all__ = [
     "spc_reading",
     "funnel_limits",
     "funnel_table",
-    "suppress_funnel_table",
-    "suppressed_periods",
     "level_suffix",
+    "run_lengths",
 ]
 
 #: Consecutive points on one side of the centre line that make a shift (Making Data Count).
@@ -154,7 +145,7 @@ def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
 # --------------------------------------------------------------------------- p-chart
 
 
-def _run_lengths(side: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def run_lengths(side: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """For each point, the length of the maximal streak of equal non-zero ``side`` it is in
     (0 for a point on the line or without data)."""
     n = len(side)
@@ -222,7 +213,7 @@ def p_chart(
         diff = rate - centre
         side = np.where(~has_data | (np.abs(diff) <= _ON_LINE_TOLERANCE), 0,
                         np.sign(np.nan_to_num(diff))).astype(np.int64)
-    lengths = _run_lengths(side)
+    lengths = run_lengths(side)
     run = lengths >= int(run_length)
     return pd.DataFrame(
         {
@@ -480,113 +471,3 @@ def funnel_table(
         for i in range(len(out))
     ]
     return out.reset_index(drop=True)
-
-
-def suppress_funnel_table(table: pd.DataFrame, *, max_count: int = DEFAULT_MAX_COUNT,
-                          by: str = "partnership") -> pd.DataFrame:
-    """The board version of a :func:`funnel_table`: no count from 1 to ``max_count`` readable.
-
-    Per row, as :func:`audit.suppress.suppress_metrics` does for the metrics table: the
-    numerator is ``c`` when it or ``denominator − numerator`` is 1..k; the denominator is
-    ``c`` when it is 1..k or the unknown count is (and then so is the unknown). Where the
-    numerator or denominator is ``c``, so are the rate, the ``outside_*`` flags and the
-    ``position`` (they bound the hidden count); where the denominator is ``c``, so are the
-    limits (a function of it).
-
-    Across rows (secondary suppression): the pooled audit publishes the totals of the
-    numerators, denominators and unknowns over the partnerships, so when exactly one row's
-    numerator (or denominator, or unknown) is ``c`` the smallest other non-zero one is hidden
-    too, until no single hidden value can be recovered by subtraction. Idempotent; ``max_count=0`` hides nothing.
-    """
-    needed = ("numerator", "denominator", "rate")
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise ValueError(f"the funnel table lacks column(s): {', '.join(missing)}")
-    limit_columns = [c for c in table.columns if c.startswith(("lower_", "upper_"))]
-    flag_columns = [c for c in table.columns if c.startswith("outside_")]
-    result_columns = ["rate", *flag_columns] + (["position"] if "position" in table.columns
-                                                else [])
-    counts = ["numerator", "denominator"] + (["unknown"] if "unknown" in table.columns else [])
-    first = suppress_counts(table, counts, max_count=max_count,
-                            complements={"numerator": "denominator"})
-
-    def marked(frame: pd.DataFrame, column: str) -> np.ndarray:
-        return np.array([is_suppressed(v) for v in frame[column]], dtype=bool)
-
-    def numbers(column: str) -> np.ndarray:
-        return pd.to_numeric(table[column].where(~pd.Series(marked(table, column),
-                                                            index=table.index)),
-                             errors="coerce").to_numpy(dtype="float64")
-
-    hide_num = marked(first, "numerator")
-    hide_den = marked(first, "denominator")
-    hide_unk = marked(first, "unknown") if "unknown" in table.columns else \
-        np.zeros(len(table), dtype=bool)
-    num, den = numbers("numerator"), numbers("denominator")
-    unk = numbers("unknown") if "unknown" in table.columns else np.full(len(table), np.nan)
-    changed = True
-    while changed:
-        before = (hide_num.copy(), hide_den.copy(), hide_unk.copy())
-        hide_den |= hide_unk
-        if "unknown" in table.columns:
-            hide_unk |= hide_den
-        for hidden, values in ((hide_num, num), (hide_den, den), (hide_unk, unk)):
-            if int(hidden.sum()) == 1:
-                candidates = [i for i in range(len(values)) if not hidden[i]
-                              and not math.isnan(values[i]) and values[i] > 0]
-                if candidates:
-                    hidden[min(candidates, key=lambda i: (values[i], i))] = True
-        changed = any(not np.array_equal(a, b)
-                      for a, b in zip(before, (hide_num, hide_den, hide_unk)))
-
-    out = table.copy()
-    hide = {"numerator": hide_num, "denominator": hide_den}
-    if "unknown" in table.columns:
-        hide["unknown"] = hide_unk
-    for column in result_columns:
-        hide[column] = hide_num | hide_den
-    for column in limit_columns:
-        hide[column] = hide_den
-    for column, mask in hide.items():
-        mask = mask | marked(out, column)
-        if mask.any():
-            values = out[column].astype(object).to_numpy(copy=True)
-            values[mask] = SUPPRESSED
-            out[column] = pd.Series(values, index=out.index, dtype=object)
-    return out
-
-
-def suppressed_periods(history: pd.DataFrame, metric: str, *,
-                       max_count: int = DEFAULT_MAX_COUNT, period_column: str = "period") -> set[str]:
-    """The periods whose ``metric`` rate a board may not see.
-
-    ``history`` holds one partnership's metrics over periods (e.g.
-    :meth:`audit.history.HistoryStore.metrics` for one partnership): ``period``, ``metric``,
-    ``numerator``, ``denominator``, ``unknown``. Each period's rows are passed through
-    :func:`audit.suppress.suppress_metrics` together, exactly as that quarter's board pack
-    was, so secondary suppression across the ``known_to`` and ``harmed_by`` groups carries
-    over; a period is returned when the metric's rate comes out as ``c``. Give every metric
-    of each period for that; with only the one metric's rows, the row rules apply alone.
-    ``max_count=0`` returns no period.
-    """
-    needed = (period_column, "metric", "numerator", "denominator", "unknown")
-    missing = [c for c in needed if c not in history.columns]
-    if missing:
-        raise ValueError(f"the history rows lack column(s): {', '.join(missing)}")
-    if "partnership" in history.columns and history["partnership"].nunique() > 1:
-        raise ValueError("the history rows hold several partnerships: pass one partnership's "
-                         "rows (HistoryStore.metrics(partnership=...))")
-    hidden: set[str] = set()
-    for period, rows in history.groupby(history[period_column].astype(str), sort=False):
-        table = rows.copy()
-        for column in METRICS_COLUMNS:
-            if column not in table.columns:
-                table[column] = np.nan
-        board = suppress_metrics(table[list(METRICS_COLUMNS)].reset_index(drop=True),
-                                 max_count=max_count)
-        for m, rate, num, den in zip(board["metric"].astype(str), board["rate"],
-                                     board["numerator"], board["denominator"]):
-            if m == metric and (is_suppressed(rate) or is_suppressed(num)
-                                or is_suppressed(den)):
-                hidden.add(str(period))
-    return hidden

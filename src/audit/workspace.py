@@ -1,24 +1,31 @@
-"""The data of one audit run, as the notebooks see it.
+"""The data of one audit, computed once: the analyst's (unprotected) tables.
 
 ``audit run`` reads and validates the extract once, saves the validated cases as a Parquet
-file with the extract's provenance in its metadata (:func:`save_prepared`), and hands that
-path to every notebook. A notebook opened by hand in JupyterLab passes the raw extract
-instead; :func:`open_audit` accepts either, so the notebooks' defaults (the bundled sample)
-work without the CLI.
+file with the extract's provenance in its metadata (:func:`save_prepared`), computes every
+table of the audit once (:meth:`AuditData.compute`) and saves them beside it
+(:meth:`AuditData.save`). Each notebook then opens the same audit with :func:`open_audit`,
+which finds the saved tables by the extract's SHA-256 and the audit's settings instead of
+computing them again. A notebook opened by hand in JupyterLab passes the raw extract; the
+tables are then computed on first use.
+
+Everything here is for analysts: small counts included. The board and public packs take
+their figures from :func:`audit.disclosure.protect`, never from these tables directly.
+Earlier quarters from the history store are read by the caller and passed in
+(``history``): this object never opens the store.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from typing import TYPE_CHECKING
-
-from audit.errors import ReadError
+from audit.errors import ParameterError, ReadError
 
 if TYPE_CHECKING:  # validation pulls in pandera: imported where it is used
     from audit.validate import CaseExtract
@@ -26,11 +33,14 @@ if TYPE_CHECKING:  # validation pulls in pandera: imported where it is used
 __all__ = [
     "AuditData",
     "open_audit",
+    "audit_of",
+    "cache_path",
     "save_prepared",
     "load_prepared",
     "is_prepared",
     "TREND_METRICS",
     "FUNNEL_METRICS",
+    "HISTORY_COLUMNS",
 ]
 
 #: The key metrics followed quarter by quarter (trend and SPC charts).
@@ -38,8 +48,11 @@ TREND_METRICS: tuple[str, ...] = ("engagement.seen", "engagement.contacted", "ri
 #: The metrics compared across partnerships in funnel plots.
 FUNNEL_METRICS: tuple[str, ...] = ("engagement.seen", "engagement.contacted",
                                    "engagement.identified")
+#: Columns of the earlier quarters a caller passes in (``history``).
+HISTORY_COLUMNS: tuple[str, ...] = ("period", "metric", "numerator", "denominator", "unknown")
 
 _META_KEY = b"audit.extract"
+_CACHE_VERSION = 2
 
 
 def save_prepared(extract: CaseExtract, path: str | Path) -> Path:
@@ -86,8 +99,9 @@ def load_prepared(path: str | Path) -> CaseExtract:
     path = Path(path)
     try:
         table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001
-        raise ReadError(f"cannot read the prepared extract: {exc}", path=path) from None
+    except Exception:  # noqa: BLE001 - pyarrow's errors become the project's
+        raise ReadError("cannot read the prepared extract (run 'audit run' again)",
+                        path=path) from None
     meta = json.loads(table.schema.metadata[_META_KEY])
     cases = table.to_pandas()
     excluded = pd.DataFrame(meta["excluded"], columns=["row", "reason"])
@@ -105,10 +119,12 @@ def load_prepared(path: str | Path) -> CaseExtract:
 
 @dataclass
 class AuditData:
-    """One audit's cases and the tables computed from them (computed once, on first use).
+    """One audit's cases and every table computed from them, each computed once.
 
-    ``metrics`` and the other tables are the analyst's, unsuppressed. Board outputs go
-    through :mod:`audit.board`, which applies :mod:`audit.suppress`.
+    ``cases`` is the extract's in-scope cases for the audit's period and partnership;
+    ``history`` holds earlier quarters of the same partnership(s) from the history store
+    (columns :data:`HISTORY_COLUMNS`), read by the caller. The tables are the analyst's,
+    unprotected; :func:`audit.disclosure.protect` makes the board's and the public's.
     """
 
     extract: CaseExtract
@@ -116,202 +132,309 @@ class AuditData:
     period: str
     partnership: str | None
     level: float = 0.95
-    _cache: dict = field(default_factory=dict, repr=False)
+    history: pd.DataFrame | None = None
+    _protected: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # -- what the audit covers ------------------------------------------------------------
+    @property
+    def in_scope(self) -> int:
+        """Cases in this audit."""
+        return len(self.cases)
+
+    @property
+    def partnerships(self) -> list[str]:
+        """The partnerships this audit's cases come from (empty without a partnership column)."""
+        if "partnership" not in self.cases.columns:
+            return []
+        return sorted(str(p) for p in self.cases["partnership"].dropna().unique())
 
     @property
     def place(self) -> str:
         """The geography of this audit, as captions state it."""
         if self.partnership:
             return self.partnership
-        if "partnership" in self.cases.columns:
-            names = sorted(self.cases["partnership"].dropna().unique())
-            if len(names) > 1:
-                return f"{len(names)} partnerships pooled ({', '.join(names)})"
-            if names:
-                return str(names[0])
+        names = self.partnerships
+        if len(names) > 1:
+            return f"{len(names)} partnerships pooled ({', '.join(names)})"
+        if names:
+            return names[0]
         return "the audited partnership"
+
+    @property
+    def quarters(self) -> list[str]:
+        """The calendar quarters this audit's cases fall in, in time order."""
+        from audit.metrics import quarter_label
+
+        if self.cases.empty:
+            return []
+        return sorted(set(quarter_label(self.cases["notification_date"]).dropna()))
 
     @property
     def period_label(self) -> str:
         """The period in words for captions: a quarter, a year or the extract's span."""
         if self.period not in ("", "all"):
             return self.period
-        if self.cases.empty:
+        quarters = self.quarters
+        if not quarters:
             return "all periods"
-        from audit.metrics import quarter_label
-
-        dates = self.cases["notification_date"]
-        first, last = quarter_label(pd.Series([dates.min(), dates.max()]))
-        return first if first == last else f"{first} to {last}"
+        return quarters[0] if quarters[0] == quarters[-1] else f"{quarters[0]} to {quarters[-1]}"
 
     @property
     def source(self) -> str:
         return f"{self.extract.path.name} (case extract)"
-
-    @cached_property
-    def metrics(self) -> pd.DataFrame:
-        from audit.metrics import metrics_table
-
-        return metrics_table(self.cases, level=self.level)
-
-    @cached_property
-    def funnel(self) -> pd.DataFrame:
-        from audit.metrics import engagement_funnel
-
-        return engagement_funnel(self.cases)
-
-    @cached_property
-    def cooccurrence(self) -> pd.DataFrame:
-        from audit.metrics import risk_cooccurrence
-
-        return risk_cooccurrence(self.cases)
-
-    @cached_property
-    def risk_counts(self) -> pd.DataFrame:
-        from audit.metrics import risk_count_distribution
-
-        return risk_count_distribution(self.cases)
-
-    @property
-    def in_scope(self) -> int:
-        return len(self.cases)
-
-    @property
-    def history_label(self) -> str:
-        """The partnership key this audit's rows carry in the history store."""
-        from audit.history import ALL_PARTNERSHIPS
-
-        return self.partnership or ALL_PARTNERSHIPS
-
-    def quarterly(self, history_path: str | Path | None = None) -> pd.DataFrame:
-        """The metrics quarter by quarter, up to the end of this audit's period.
-
-        Quarters in the extract are computed from it; earlier quarters recorded in the
-        history store (``history_path``, if it exists) for the same partnership fill in
-        what the extract does not hold. Columns: ``period`` then the metrics columns.
-        """
-        from audit.metrics import metrics_by, quarter_label
-
-        cases = self.extract.cases
-        if self.partnership:
-            from audit.metrics import select_partnership
-
-            cases = select_partnership(cases, self.partnership)
-        if self.period != "all" and not cases.empty:
-            last = quarter_label(self.cases["notification_date"].max()) if not self.cases.empty else None
-            if last is not None:
-                labels = quarter_label(cases["notification_date"])
-                cases = cases[labels <= last]
-        from_extract = metrics_by(cases, by="quarter", level=self.level).rename(
-            columns={"quarter": "period"}) if not cases.empty else pd.DataFrame()
-        frames = [from_extract]
-        if history_path and Path(history_path).is_file():
-            from audit.history import open_history
-
-            store = open_history(history_path)
-            try:
-                stored = store.metrics(partnership=self.history_label)
-            finally:
-                store.close()
-            stored = stored[stored["period"].str.contains("-Q")]
-            if not from_extract.empty:
-                stored = stored[~stored["period"].isin(set(from_extract["period"]))]
-                end = from_extract["period"].max()
-                stored = stored[stored["period"] <= end]
-            frames.append(stored[[c for c in stored.columns if c in
-                                  ("period", "metric", "numerator", "denominator", "unknown",
-                                   "rate", "ci_low", "ci_high")]])
-        frames = [f for f in frames if not f.empty]
-        if not frames:
-            return pd.DataFrame(columns=["period", "metric", "numerator", "denominator",
-                                         "unknown", "rate", "ci_low", "ci_high"])
-        return pd.concat(frames, ignore_index=True).sort_values(
-            ["period", "metric"], kind="stable").reset_index(drop=True)
-
-    def rolling(self, window: int = 4) -> pd.DataFrame:
-        """Rolling ``window``-quarter metrics over the extract (this audit's partnership only)."""
-        from audit.metrics import rolling_metrics, select_partnership
-
-        cases = self.extract.cases
-        if self.partnership:
-            cases = select_partnership(cases, self.partnership)
-        return rolling_metrics(cases, window=window, level=self.level)
-
-    @cached_property
-    def by_partnership(self) -> pd.DataFrame:
-        """The metrics for each partnership (pooled extracts; empty without a partnership column)."""
-        from audit.metrics import metrics_by
-
-        if "partnership" not in self.cases.columns or self.cases.empty:
-            return pd.DataFrame()
-        return metrics_by(self.cases, by="partnership", level=self.level)
-
-    @property
-    def partnerships(self) -> list[str]:
-        if "partnership" not in self.cases.columns:
-            return []
-        return sorted(str(p) for p in self.cases["partnership"].dropna().unique())
 
     @property
     def chart_context(self) -> dict[str, str]:
         """The caption facts every chart takes: period, source and geography."""
         return {"period": self.period_label, "source": self.source, "place": self.place}
 
-    def board_metrics(self, suppress_max: int = 5) -> pd.DataFrame:
-        """The metrics table as the board sees it: small counts and what they reveal as ``c``."""
-        key = ("board_metrics", int(suppress_max))
-        if key not in self._cache:
-            from audit.suppress import suppress_metrics
+    @property
+    def synthetic(self) -> bool:
+        """True for the bundled synthetic samples (every case id starts ``SYN-``)."""
+        ids = self.cases["case_id"].astype(str)
+        return bool(len(ids)) and bool(ids.str.startswith("SYN-").all())
 
-            self._cache[key] = suppress_metrics(self.metrics, max_count=int(suppress_max))
-        return self._cache[key]
+    # -- the tables, computed once ----------------------------------------------------------
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """The contract's metrics table (``metrics.csv``), unprotected."""
+        from audit.metrics import metrics_table
 
-    def suppressed_metrics(self, suppress_max: int = 5) -> set[str]:
-        """Metric ids whose rate the board cannot see."""
-        from audit.suppress import is_suppressed
+        return metrics_table(self.cases, level=self.level)
 
-        board = self.board_metrics(suppress_max)
-        return {m for m, r in zip(board["metric"], board["rate"]) if is_suppressed(r)}
+    @cached_property
+    def funnel(self) -> pd.DataFrame:
+        """The father-engagement steps in practice order."""
+        from audit.metrics import engagement_funnel
 
-    def board_funnel(self, suppress_max: int = 5) -> pd.DataFrame:
-        """The engagement funnel as the board sees it."""
-        from audit.suppress import suppress_funnel
+        return engagement_funnel(self.cases, level=self.level)
 
-        return suppress_funnel(self.funnel, max_count=int(suppress_max), metrics=self.metrics)
+    @cached_property
+    def cooccurrence(self) -> pd.DataFrame:
+        """Cases with both risk factors yes, for each pair (diagonal: each factor's yes)."""
+        from audit.metrics import risk_cooccurrence
 
-    def board_cooccurrence(self, suppress_max: int = 5) -> pd.DataFrame:
-        """The risk co-occurrence matrix as the board sees it."""
-        from audit.suppress import suppress_cooccurrence
+        return risk_cooccurrence(self.cases)
 
-        return suppress_cooccurrence(self.cooccurrence, max_count=int(suppress_max),
-                                     metrics=self.metrics)
+    @cached_property
+    def risk_counts(self) -> pd.DataFrame:
+        """Cases by the number of risk factors recorded yes (0, 1, 2, 3+)."""
+        from audit.metrics import risk_count_distribution
+
+        return risk_count_distribution(self.cases)
+
+    @cached_property
+    def by_partnership(self) -> pd.DataFrame:
+        """The metrics for each partnership (empty unless the audit pools several)."""
+        from audit.metrics import metrics_by
+
+        if len(self.partnerships) < 2:
+            return pd.DataFrame()
+        return metrics_by(self.cases, by="partnership", level=self.level)
+
+    @cached_property
+    def scope_cases(self) -> pd.DataFrame:
+        """Every in-scope case of this audit's partnership(s), whatever its quarter."""
+        from audit.metrics import select_partnership
+
+        cases = self.extract.cases
+        if self.partnership:
+            cases = select_partnership(cases, self.partnership)
+        return cases
+
+    @cached_property
+    def quarterly(self) -> pd.DataFrame:
+        """The metrics quarter by quarter, up to the end of this audit's period.
+
+        Quarters in the extract are computed from it; earlier quarters from ``history`` fill
+        in what the extract does not hold. Columns: ``period``, ``cases``, then the metrics
+        columns; sorted by period and metric.
+        """
+        from audit.metrics import metrics_by, quarter_label
+
+        cases = self.scope_cases
+        if self.quarters and not cases.empty:
+            labels = quarter_label(cases["notification_date"])
+            cases = cases[(labels <= self.quarters[-1]).to_numpy()]
+        frames = []
+        if not cases.empty:
+            table = metrics_by(cases, by="quarter", level=self.level).rename(
+                columns={"quarter": "period"})
+            sizes = quarter_label(cases["notification_date"]).value_counts()
+            table.insert(1, "cases", table["period"].map(sizes).astype("int64"))
+            frames.append(table)
+        if self.history is not None and not self.history.empty:
+            frames.append(self._history_quarters(frames[0] if frames else None))
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=["period", "cases", "metric", "numerator",
+                                         "denominator", "unknown", "rate", "ci_low", "ci_high"])
+        return pd.concat(frames, ignore_index=True).sort_values(
+            ["period", "metric"], kind="stable").reset_index(drop=True)
+
+    def _history_quarters(self, from_extract: pd.DataFrame | None) -> pd.DataFrame:
+        """Earlier quarters from ``history`` that the extract does not hold, with intervals."""
+        from audit.metrics import metrics_from_counts
+
+        stored = self.history
+        missing = [c for c in HISTORY_COLUMNS if c not in stored.columns]
+        if missing:
+            raise ParameterError(f"history rows lack column(s): {', '.join(missing)}")
+        stored = stored[stored["period"].astype(str).str.contains("-Q")]
+        if from_extract is not None and not from_extract.empty:
+            stored = stored[~stored["period"].isin(set(from_extract["period"]))]
+        if self.quarters:
+            stored = stored[stored["period"] <= self.quarters[-1]]
+        if stored.empty:
+            return pd.DataFrame()
+        counts = stored[list(HISTORY_COLUMNS)].reset_index(drop=True)
+        table = metrics_from_counts(counts, level=self.level)
+        if "cases" in stored.columns:
+            table.insert(1, "cases", pd.to_numeric(stored["cases"].to_numpy(),
+                                                   errors="coerce"))
+        return table
+
+    @cached_property
+    def rolling(self) -> pd.DataFrame:
+        """The latest four-quarter window ending with this audit's last quarter."""
+        from audit.metrics import rolling_metrics
+
+        table = rolling_metrics(self.scope_cases, window=4, level=self.level)
+        if table.empty or not self.quarters:
+            return table.iloc[0:0]
+        return table[table["window_end"] == self.quarters[-1]].reset_index(drop=True)
+
+    @cached_property
+    def spc(self) -> dict[str, pd.DataFrame]:
+        """A p-chart for each trend metric over :attr:`quarterly` (two quarters or more)."""
+        from audit.spc import p_chart
+
+        charts: dict[str, pd.DataFrame] = {}
+        table = self.quarterly
+        if table["period"].nunique() < 2:
+            return charts
+        for metric in TREND_METRICS:
+            series = table[table["metric"] == metric]
+            if len(series) >= 2:
+                charts[metric] = p_chart(series["numerator"], series["denominator"],
+                                         series["period"])
+        return charts
+
+    @cached_property
+    def funnels(self) -> dict[str, pd.DataFrame]:
+        """Each partnership against funnel limits, for each funnel metric (pooled audits)."""
+        from audit.spc import funnel_table
+
+        if self.by_partnership.empty:
+            return {}
+        out = {}
+        for metric in FUNNEL_METRICS:
+            rows = self.by_partnership[self.by_partnership["metric"] == metric]
+            if not rows.empty and int(rows["denominator"].sum()) > 0:
+                out[metric] = funnel_table(self.by_partnership, metric)
+        return out
+
+    @cached_property
+    def completeness(self) -> pd.DataFrame:
+        """Per coded field: cases, cases not known, share not known."""
+        from audit.quality import completeness_table
+
+        return completeness_table(self.cases)
+
+    # -- computing once, and sharing with the notebooks -------------------------------------
+    _TABLES = ("metrics", "funnel", "cooccurrence", "risk_counts", "by_partnership",
+               "scope_cases", "quarterly", "rolling", "spc", "funnels", "completeness")
+
+    def compute(self) -> AuditData:
+        """Compute every table now (each once); returns ``self``."""
+        for name in self._TABLES:
+            getattr(self, name)
+        return self
+
+    def _cache_key(self) -> dict[str, Any]:
+        return {"version": _CACHE_VERSION, "sha256": self.extract.sha256,
+                "period": self.period, "partnership": self.partnership, "level": self.level}
+
+    def save(self, path: str | Path) -> Path:
+        """Save the computed tables, and the history they used, to ``path`` (for the
+        notebooks of this run)."""
+        self.compute()
+        tables = {name: self.__dict__[name] for name in self._TABLES}
+        payload = {"key": self._cache_key(), "tables": tables, "history": self.history}
+        path = Path(path)
+        path.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        return path
+
+    def load(self, path: str | Path) -> bool:
+        """Take the tables saved at ``path`` if they are this audit's; True when used."""
+        try:
+            payload = pickle.loads(Path(path).read_bytes())  # noqa: S301 - our own run folder
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return False
+        if payload.get("key") != self._cache_key():
+            return False
+        self.__dict__.update(payload["tables"])
+        self.history = payload["history"]
+        return True
+
+
+def cache_path(prepared: str | Path) -> Path:
+    """Where :func:`open_audit` looks for the tables saved beside a prepared extract."""
+    prepared = Path(prepared)
+    return prepared.with_name(prepared.stem + ".tables.pickle")
+
+
+def audit_of(extract: CaseExtract, *, period: str | None = None,
+             partnership: str | None = None, level: float = 0.95,
+             history: pd.DataFrame | None = None) -> AuditData:
+    """The audit of a validated extract's period and partnership (see :func:`open_audit`)."""
+    from audit.metrics import quarter_label, select_partnership, select_period
+
+    cases = extract.cases
+    partnership = (partnership or "").strip() or None
+    try:
+        if partnership:
+            cases = select_partnership(cases, partnership)
+            partnership = str(cases["partnership"].iloc[0]) if len(cases) else partnership
+        period = (period or "all").strip()
+        if period.lower() != "all":
+            cases = select_period(cases, period)
+            period = period.upper()
+        else:
+            period = "all"
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
+    if cases.empty:
+        held = sorted(set(quarter_label(extract.cases["notification_date"]).dropna()))
+        span = f"{held[0]} to {held[-1]}" if held else "no quarters"
+        where = f" and partnership '{partnership}'" if partnership else ""
+        raise ParameterError(f"no in-scope cases for period '{period}'{where}; the extract "
+                             f"covers {span}")
+    return AuditData(extract=extract, cases=cases, period=period, partnership=partnership,
+                     level=level, history=history)
 
 
 def open_audit(extract_path: str | Path, *, period: str | None = None,
                partnership: str | None = None, sheet: str | None = None,
-               level: float = 0.95) -> AuditData:
+               level: float = 0.95, history: pd.DataFrame | None = None) -> AuditData:
     """Open an extract (raw or prepared) and select the audit's period and partnership.
 
     ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
-    Raises ``ValueError`` for a malformed period or an unknown partnership.
+    ``history`` holds earlier quarters (:data:`HISTORY_COLUMNS`) for the trend charts.
+    Raises :class:`~audit.errors.ParameterError` for a malformed period or an unknown
+    partnership, naming the quarters and partnerships the extract does hold. For a prepared
+    extract written by ``audit run``, the tables that run computed are taken as they are.
     """
-    from audit.metrics import select_partnership, select_period
-
     path = Path(extract_path)
-    if is_prepared(path):
+    prepared = is_prepared(path)
+    if prepared:
         extract = load_prepared(path)
     else:
         from audit.validate import load_extract
 
         extract = load_extract(path, sheet=sheet)
-    cases = extract.cases
-    partnership = partnership or None
-    if partnership:
-        cases = select_partnership(cases, partnership)
-    period = (period or "all").strip()
-    if period.lower() != "all":
-        cases = select_period(cases, period)
-    else:
-        period = "all"
-    return AuditData(extract=extract, cases=cases, period=period, partnership=partnership,
-                     level=level)
+    data = audit_of(extract, period=period, partnership=partnership, level=level,
+                    history=history)
+    if prepared:
+        data.load(cache_path(path))
+    return data

@@ -1,26 +1,23 @@
-"""The board pack as a spreadsheet: ``board-pack.xlsx``, one sheet a section, written with openpyxl.
+"""The pack as a spreadsheet (``board-pack.xlsx``), one sheet a table, written with openpyxl.
 
-**Callers pass board tables.** Every table given to :func:`write_board_workbook` must
-already be the board version: aggregated and passed through :mod:`audit.suppress` (small
-counts as ``c``), as :mod:`audit.board` does for the HTML pack. This module does no
-suppression of its own, so it must never receive the analyst's raw tables. As a guard it
-refuses any table with a case-level column (``case_id``, ``row``, ``notification_date``,
-``child_age_months``, ``father_age_at_birth``, matched as the contract matches column
-names), which only a case-level frame would carry.
+**Callers pass protected tables** (:func:`audit.disclosure.protect`, through the sections):
+this module hides nothing itself, and as a guard refuses any table with a case-level column
+(``case_id``, ``row``, ``notification_date``, ``child_age_months``,
+``father_age_at_birth``), which only a case-level frame would carry.
 
 Layout, following the Government Analysis Function guidance on releasing statistics in
 spreadsheets:
 
-* a **Notes** sheet first: sources, definitions, provenance, the suppression rule (the
-  ``notes`` given, as two columns: item and detail);
-* then one sheet a section, in the order given; the header in row 1 (bold), no blank rows
-  or merged cells, panes frozen below the header (and right of a row-label column), each
-  table marked up as an Excel table so screen readers announce its headers;
-* numbers stored as numbers (counts as whole numbers with thousands separators; columns
-  named like a rate - ``rate``, ``ci_low``, ``ci_high``, ``national_rate``, ``target``,
-  ``lower_*``/``upper_*`` or ending ``_rate`` - formatted as percentages to one decimal
-  place, the fraction kept as the value); text such as ``c`` (suppressed), ``:`` (not
-  available) and ``z`` (not applicable) stored as text; missing values left blank;
+* a **Notes** sheet first: sources, definitions, provenance, the disclosure rule;
+* then one sheet a table, in reading order. Every sheet carries the pack's protective
+  marking in row 1 and in its printed header, a title saying what the table shows in row
+  2, and the column headers in row 3 (bold); no blank rows or merged cells in the table,
+  panes frozen below the header (and right of a row-label column), each table marked up as
+  an Excel table so screen readers announce its headers;
+* numbers stored as numbers, formatted by what the column holds: counts as whole numbers
+  with thousands separators, percentages (fractions) as ``0.0%``; ``c`` (hidden), ``:``
+  (not available) and words stored as text; missing values left blank;
+* **text is always text**: a cell is never stored as a formula, whatever it begins with;
 * column widths from the longest value (10 to 60 characters);
 * sheet names made legal for Excel: ``[]:*?`` dropped and ``/\\`` made ``-``, no leading or
   trailing apostrophe, at most 31 characters, unique ignoring case (a repeat gets
@@ -39,6 +36,7 @@ import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -46,30 +44,29 @@ import numpy as np
 import pandas as pd
 
 from audit.contract import normalise_column_name
+from audit.errors import ReportError
+from audit.sections.section import ROW_LEVEL_COLUMNS
 
 __all__ = [
     "NOTES_SHEET",
     "FIXED_TIMESTAMP",
-    "ROW_LEVEL_COLUMNS",
+    "Sheet",
     "sheet_name",
-    "write_board_workbook",
+    "write_workbook",
 ]
 
 #: The name of the notes sheet (always first).
 NOTES_SHEET = "Notes"
 #: The document's created and modified time, fixed so the bytes do not depend on the clock.
 FIXED_TIMESTAMP = datetime(2000, 1, 1, 0, 0, 0)
-#: Columns only a case-level table carries; a board table with one is refused.
-ROW_LEVEL_COLUMNS: frozenset[str] = frozenset(
-    {"case_id", "row", "notification_date", "child_age_months", "father_age_at_birth"})
+#: The row of each sheet holding the table's column headers (marking and title above).
+_HEADER_ROW = 3
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _DROPPED = re.compile(r"[\[\]:*?]")
 _SLASHES = re.compile(r"[/\\]")
 _MAX_NAME = 31
 _RESERVED = {"history"}
-_RATE_NAMES = {"rate", "ci_low", "ci_high", "national_rate", "target", "step_rate",
-               "step_ci_low", "step_ci_high", "drop", "share"}
 _PERCENT_FORMAT = "0.0%"
 _COUNT_FORMAT = "#,##0"
 _MIN_WIDTH, _MAX_WIDTH = 10, 60
@@ -93,12 +90,6 @@ def sheet_name(name: object, taken: set[str] | None = None) -> str:
     return candidate
 
 
-def _is_rate_column(name: str) -> bool:
-    key = normalise_column_name(name)
-    return (key in _RATE_NAMES or key.endswith("_rate") or key.startswith(("lower_", "upper_"))
-            or key.endswith(("_percentage", "_share")))
-
-
 def _cell(value: object) -> object:
     """A value as openpyxl should store it: numbers as numbers, text as text, blanks empty."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -114,8 +105,6 @@ def _cell(value: object) -> object:
         if math.isinf(number):
             return ":"
         return number
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
     if isinstance(value, str):
         return value
     return str(value)
@@ -123,32 +112,17 @@ def _cell(value: object) -> object:
 
 def _check_table(name: str, table: object) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"sheet {name!r}: expected a pandas DataFrame, not "
-                        f"{type(table).__name__}")
+        raise ReportError(f"sheet {name!r}: expected a table, not {type(table).__name__}")
     names = [table.index.name, *table.index.names, *table.columns]
-    row_level = sorted({normalise_column_name(c) for c in names if c is not None}
+    row_level = sorted({normalise_column_name(str(c)) for c in names if c is not None}
                        & ROW_LEVEL_COLUMNS)
     if row_level:
-        raise ValueError(
-            f"sheet {name!r} has case-level column(s) {', '.join(row_level)}: the board "
-            "workbook takes only aggregated, suppressed board tables (audit.suppress), never "
-            "case-level data")
+        raise ReportError(
+            f"sheet {name!r} has case-level column(s) {', '.join(row_level)}: the workbook "
+            "takes only aggregated, protected tables, never case-level data")
     if isinstance(table.columns, pd.MultiIndex):
-        raise ValueError(f"sheet {name!r}: flatten multi-level column headers first")
-    return table
-
-
-def _with_index(table: pd.DataFrame) -> pd.DataFrame:
-    """Bring a meaningful index (named, or not a plain 0..n-1 range) in as the first column."""
-    index = table.index
-    plain = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 \
-        and index.name is None
-    if plain:
-        return table
-    out = table.copy()
-    label = index.name if index.name is not None else ""
-    out.insert(0, label if label not in out.columns else f"{label} ", index.to_numpy())
-    return out.reset_index(drop=True)
+        raise ReportError(f"sheet {name!r}: flatten multi-level column headers first")
+    return table.reset_index(drop=True)
 
 
 def _width(values: Sequence[object]) -> float:
@@ -156,10 +130,7 @@ def _width(values: Sequence[object]) -> float:
     for value in values:
         if value is None:
             continue
-        if isinstance(value, float):
-            text = f"{value:.4g}"
-        else:
-            text = str(value)
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
         longest = max(longest, max((len(line) for line in text.splitlines()), default=0))
     return float(min(_MAX_WIDTH, max(_MIN_WIDTH, longest + 2)))
 
@@ -174,43 +145,61 @@ def _table_name(sheet: str, used: set[str]) -> str:
     return name
 
 
-def _write_sheet(ws, table: pd.DataFrame, *, wrap_columns: Sequence[int] = (),
-                 widths: Mapping[int, float] | None = None, table_name: str | None = None,
-                 freeze_label_column: bool = False) -> None:
+def _put(ws, row: int, column: int, value: object):
+    """Write one cell. Text is always stored as text: openpyxl would otherwise store a
+    string starting with ``=`` as a live formula (a partnership named
+    ``=HYPERLINK(...)`` in an extract must stay a name, never become a link)."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def _write_sheet(ws, sheet: Sheet, marking: str, *, table_name: str | None = None,
+                 wrap_columns: Sequence[int] = (), widths: Mapping[int, float] | None = None,
+                 ) -> None:
+    """Marking (row 1), title (row 2), header (row 3), values; numbers formatted, text text."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.table import Table, TableStyleInfo
 
+    table = sheet.frame
     headers = [str(c) for c in table.columns]
-    ws.append(headers)
-    for cell in ws[1]:
+    _put(ws, 1, 1, marking).font = Font(bold=True)
+    _put(ws, 2, 1, sheet.title).font = Font(bold=True, size=12)
+    ws.oddHeader.center.text = marking
+    ws.oddFooter.right.text = "Page &P of &N"
+    for j, header in enumerate(headers, start=1):
+        cell = _put(ws, _HEADER_ROW, j, header)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     columns = [table[c].astype(object).tolist() for c in table.columns]
-    for r in range(len(table)):
-        ws.append([_cell(columns[j][r]) for j in range(len(headers))])
     for j, header in enumerate(headers, start=1):
-        letter = get_column_letter(j)
+        kind = sheet.formats.get(header, "text")
         values = [_cell(v) for v in columns[j - 1]]
-        rate = _is_rate_column(header)
-        for i, value in enumerate(values, start=2):
-            cell = ws.cell(row=i, column=j)
-            if isinstance(value, bool):
+        for i, value in enumerate(values, start=_HEADER_ROW + 1):
+            cell = _put(ws, i, j, value)
+            if isinstance(value, bool) or value is None:
                 continue
-            if isinstance(value, float) and rate:
+            if isinstance(value, (int, float)) and kind == "percent":
                 cell.number_format = _PERCENT_FORMAT
-            elif isinstance(value, int):
+            elif isinstance(value, (int, float)) and kind == "count":
                 cell.number_format = _COUNT_FORMAT
             elif isinstance(value, str):
-                cell.alignment = Alignment(horizontal="right" if len(value) <= 1 else "general",
+                short = len(value) <= 1
+                cell.alignment = Alignment(horizontal="right" if short else "general",
                                            wrap_text=(j - 1) in wrap_columns, vertical="top")
         width = (widths or {}).get(j - 1) or _width([header, *values])
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "B2" if freeze_label_column and len(headers) > 1 else "A2"
-    unique_headers = len(set(h.lower() for h in headers)) == len(headers) and all(
+        ws.column_dimensions[get_column_letter(j)].width = width
+    first_is_label = bool(len(table)) and all(isinstance(v, str) for v in columns[0]) \
+        if columns else False
+    ws.freeze_panes = f"B{_HEADER_ROW + 1}" if first_is_label and len(headers) > 1 \
+        else f"A{_HEADER_ROW + 1}"
+    unique_headers = len({h.lower() for h in headers}) == len(headers) and all(
         h.strip() for h in headers)
     if table_name and unique_headers and len(table) > 0:
-        ref = f"A1:{get_column_letter(len(headers))}{len(table) + 1}"
+        ref = f"A{_HEADER_ROW}:{get_column_letter(len(headers))}{len(table) + _HEADER_ROW}"
         excel_table = Table(displayName=table_name, ref=ref)
         excel_table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1",
                                                     showRowStripes=False)
@@ -242,61 +231,65 @@ def _deterministic_bytes(data: bytes, workbook, timestamp: datetime) -> bytes:
     return out.getvalue()
 
 
-def write_board_workbook(
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: its name, a title saying what the table shows, the table, and how each
+    column is written (``count``, ``percent`` — a fraction shown as a percentage — or
+    ``text``)."""
+
+    name: str
+    title: str
+    frame: pd.DataFrame
+    formats: Mapping[str, str] = field(default_factory=dict)
+
+
+def write_workbook(
     path: str | os.PathLike[str],
-    sheets: Mapping[str, pd.DataFrame],
+    sheets: Sequence[Sheet],
     notes: Sequence[tuple[str, str]],
     *,
+    marking: str,
     title: str = "Are services seeing the men around babies? Board pack",
     timestamp: datetime = FIXED_TIMESTAMP,
 ) -> Path:
-    """Write the board pack workbook (``board-pack.xlsx``): Notes first, then one sheet a table.
+    """Write the pack's workbook: Notes first, then one sheet a table, the marking on each.
 
-    ``sheets`` maps a section's name to its **board** table (already suppressed; rules and
-    layout: module docstring); ``notes`` are (item, detail) pairs for the Notes sheet -
-    sources, definitions, the suppression rule, provenance. ``title`` goes in the document
-    properties; ``timestamp`` is the document's created and modified time (fixed by default,
-    so identical input gives identical bytes). Returns the path written (via a temporary file and a rename, so a reader
-    never sees half a file). ``ValueError`` for a case-level column or no sheets;
-    ``TypeError`` for a table that is not a DataFrame.
+    ``sheets`` hold protected tables only (layout: module docstring); ``notes`` are (item,
+    detail) pairs for the Notes sheet. ``title`` goes in the document properties;
+    ``timestamp`` is the document's created and modified time (fixed by default, so
+    identical input gives identical bytes). Written through a temporary file and a rename,
+    so a reader never sees half a file. :class:`~audit.errors.ReportError` for a
+    case-level column or no sheets.
     """
     from openpyxl import Workbook
 
-    if not isinstance(sheets, Mapping) or not sheets:
-        raise ValueError("give at least one board table to write")
-    tables = {str(name): _with_index(_check_table(str(name), table))
-              for name, table in sheets.items()}
-    note_rows = []
-    for item in notes:
-        if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            raise ValueError("each note must be an (item, detail) pair of text")
-        note_rows.append((str(item[0]), str(item[1])))
+    if not sheets:
+        raise ReportError("give at least one table to write")
+    checked = [Sheet(s.name, s.title, _check_table(s.name, s.frame), dict(s.formats))
+               for s in sheets]
+    note_rows = [(str(item), str(detail)) for item, detail in notes]
 
     workbook = Workbook()
     workbook.properties.title = title
     workbook.properties.creator = "audit"
     workbook.properties.language = "en-GB"
+    workbook.properties.category = marking
     taken: set[str] = set()
     used_tables: set[str] = set()
 
     notes_sheet = workbook.active
     notes_sheet.title = sheet_name(NOTES_SHEET, taken)
     notes_frame = pd.DataFrame(note_rows, columns=["Item", "Detail"])
-    _write_sheet(notes_sheet, notes_frame, wrap_columns=(1,), widths={1: 100.0},
+    _write_sheet(notes_sheet, Sheet(NOTES_SHEET, "About this workbook", notes_frame), marking,
+                 wrap_columns=(1,), widths={1: 100.0},
                  table_name=_table_name(notes_sheet.title, used_tables))
-    for name, table in tables.items():
-        ws = workbook.create_sheet(sheet_name(name, taken))
-        first = table.columns[0] if len(table.columns) else None
-        label_column = first is not None and (table[first].map(
-            lambda v: isinstance(v, str)).all() if len(table) else False)
-        _write_sheet(ws, table, table_name=_table_name(ws.title, used_tables),
-                     freeze_label_column=bool(label_column))
+    for sheet in checked:
+        ws = workbook.create_sheet(sheet_name(sheet.name, taken))
+        _write_sheet(ws, sheet, marking, table_name=_table_name(ws.title, used_tables))
 
     buffer = io.BytesIO()
     workbook.save(buffer)
     data = _deterministic_bytes(buffer.getvalue(), workbook, timestamp)
-
-    target = Path(path)
     from audit.files import atomic_write_bytes
 
-    return atomic_write_bytes(target, data)
+    return atomic_write_bytes(Path(path), data)

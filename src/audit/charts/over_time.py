@@ -1,0 +1,419 @@
+"""Charts over time: a measure quarter by quarter, and its statistical process control chart.
+
+Both take a protected table (:func:`audit.disclosure.protect`): a quarter whose figures are
+``c`` there is drawn as a gap with a ``c`` label — no point, no band, no control limit — and
+is "suppressed (small number)" in the alt text. Nothing is suppressed here: the board's
+tables show every quarter, the public's hide what the attack requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
+
+from audit.charts.style import (
+    AF_CATEGORICAL,
+    REFERENCE_COLOUR,
+    SPECIAL_COLOUR,
+    SUPPRESSED_WORDS,
+    TEXT_COLOUR,
+    WIDTH,
+    Chart,
+    Item,
+    af_style,
+    c_marker,
+    caption_height,
+    caption_text,
+    halo,
+    item_of,
+    legend_and_caption,
+    lower_first,
+    new_figure,
+    number,
+    pct,
+    pct0,
+    percent_axis,
+    percent_limit,
+    require_frame,
+    require_text,
+    sentence,
+    title_block,
+    wrap,
+)
+from audit.contract import metric_label
+from audit.formatting import is_suppressed
+
+__all__ = ["trend_chart", "spc_chart", "period_span"]
+
+_PERIOD_COLUMNS = ("period", "quarter", "label")
+
+
+def _period_sort_key(label: str) -> tuple:
+    text = str(label)
+    if len(text) >= 4 and text[:4].isdigit():
+        quarter = int(text[-1]) if "-Q" in text and text[-1].isdigit() else 5
+        return (0, int(text[:4]), quarter, text)
+    return (1, 0, 0, text)
+
+
+def _period_column(frame: pd.DataFrame) -> str:
+    for column in _PERIOD_COLUMNS:
+        if column in frame.columns:
+            return column
+    raise ValueError("the table needs a 'period' (or 'quarter' / 'label') column naming each "
+                     "quarter")
+
+
+def period_span(labels: Sequence[str]) -> str:
+    """``2023-Q2 to 2025-Q3`` (or the one label)."""
+    if not labels:
+        return "no periods"
+    return labels[0] if len(labels) == 1 else f"{labels[0]} to {labels[-1]}"
+
+
+def _unit(labels: Sequence[str]) -> str:
+    return "quarters" if all("-Q" in str(label) for label in labels) else "periods"
+
+
+def _period_axis(ax, labels: Sequence[str]) -> None:
+    xs = np.arange(len(labels))
+    ax.set_xticks(xs)
+    rotate = len(labels) > 8
+    ax.set_xticklabels(labels, rotation=45 if rotate else 0, ha="right" if rotate else "center",
+                       rotation_mode="anchor" if rotate else "default")
+    ax.set_xlim(-0.5, len(labels) - 0.5)
+    ax.set_xlabel("Quarter" if _unit(labels) == "quarters" else "Period")
+
+
+def trend_chart(
+    history: pd.DataFrame,
+    metric: str,
+    national_rate: float | None = None,
+    *,
+    source: str,
+    place: str,
+    period: str | None = None,
+    title: str | None = None,
+    name: str | None = None,
+) -> Chart:
+    """A metric's rate quarter by quarter, with its 95% Wilson band and the national figure.
+
+    ``history`` holds protected quarterly rows (``period``, ``metric``, ``numerator``,
+    ``denominator``, ``rate``, ``ci_low``, ``ci_high``), all metrics or just ``metric``'s; a
+    series without a ``metric`` column is taken as ``metric``'s. Periods are sorted in time
+    order. ``national_rate`` (0-1), when given, is a dashed reference line labelled with its
+    value (the review's figure is one number for 2021, not a trend). A quarter whose rate is
+    ``c`` has no point, no band and a ``c`` label. The title states the change between the
+    first and the latest shown quarter.
+    """
+    require_frame(history, ("rate",), "the quarterly table")
+    require_text(source=source, place=place)
+    label = metric_label(metric)
+    column = _period_column(history)
+    rows = history
+    if "metric" in rows.columns:
+        rows = rows.loc[rows["metric"].astype(str) == metric]
+        if rows.empty:
+            raise ValueError(f"metric {metric!r} is not in the quarterly table")
+    if rows[column].astype(str).duplicated().any():
+        raise ValueError(f"a period appears twice for {metric!r}")
+    national = None
+    if national_rate is not None:
+        national = number(national_rate)
+        if national is None or not 0 <= national <= 1:
+            raise ValueError(f"national_rate must be a rate between 0 and 1; got {national_rate!r}")
+
+    ordered = sorted(range(len(rows)), key=lambda i: _period_sort_key(str(rows.iloc[i][column])))
+    labels = [str(rows.iloc[i][column]) for i in ordered]
+    points = [item_of(rows.iloc[i].drop(labels=["national_rate"], errors="ignore"), metric,
+                      set(), label) for i in ordered]
+    shown = [(p, i) for i, p in enumerate(points) if p.shown]
+    period_text = period or period_span(labels)
+    unit = _unit(labels)
+
+    if title is None:
+        if len(shown) >= 2:
+            (first, a), (last, b) = shown[0], shown[-1]
+            if pct0(first.rate) == pct0(last.rate):
+                title = (f"{label} steady at {pct0(last.rate)} of cases from {labels[a]} to "
+                         f"{labels[b]}")
+            else:
+                verb = "rose" if last.rate > first.rate else "fell"
+                title = (f"{label} {verb} from {pct0(first.rate)} in {labels[a]} to "
+                         f"{pct0(last.rate)} in {labels[b]}")
+        elif shown:
+            title = f"{label} in {pct0(shown[0][0].rate)} of cases in {labels[shown[0][1]]}"
+        else:
+            title = f"{label}: quarterly figures suppressed to protect small numbers"
+
+    any_hidden = any(p.status == "suppressed" for p in points)
+    caption = caption_text(
+        f"percentage of cases with '{lower_first(label)}' each {unit[:-1]}, of those where it "
+        "was recorded (unknowns excluded); shaded band: 95% Wilson confidence interval",
+        place=place, period=period_text, source=source, national=national is not None,
+        suppressed=any_hidden,
+        extra="':' = not available (no cases recorded)." if any(
+            p.status == "unavailable" for p in points) else "")
+    values = "; ".join(
+        f"{labels[i]}: {p.local_words().replace(' locally', '').replace('local figure ', '')}"
+        for i, p in enumerate(points))
+    alt_text = (f"{sentence(title)} Line chart of the percentage of cases with "
+                f"'{lower_first(label)}' in {place}, for each of {len(points)} {unit} from "
+                f"{period_span(labels)}, with a shaded 95% confidence interval. {sentence(values)}")
+    if national is not None:
+        alt_text += (f" A dashed line marks the national figure from the 2021 review, "
+                     f"{pct(national)}.")
+
+    with af_style():
+        figure = _draw_trend(points, labels, national, title, caption, place)
+    return Chart(name=name or f"trend_{metric.replace('.', '_')}", figure=figure, title=title,
+                 alt_text=alt_text, caption=caption)
+
+
+def _draw_trend(points: list[Item], labels: list[str], national: float | None, title: str,
+                caption: str, place: str) -> Figure:
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.55
+    bottom = (1.35 if len(labels) > 8 else 0.95) + caption_height(caption)
+    height = top + 3.8 + bottom
+    right = 2.3 if national is not None else 1.0
+    figure, ax = new_figure(height, left=1.2, right=right, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+
+    colour = AF_CATEGORICAL[0]
+    xs = np.arange(len(points), dtype=float)
+    rate = np.array([p.rate * 100 if p.shown else np.nan for p in points])
+    low = np.array([p.ci_low * 100 if p.shown and p.ci_low is not None else np.nan
+                    for p in points])
+    high = np.array([p.ci_high * 100 if p.shown and p.ci_high is not None else np.nan
+                     for p in points])
+    highest = max([v for v in (*high, *rate) if not np.isnan(v)] +
+                  ([national * 100] if national is not None else [0.0]), default=0.0)
+    limit = percent_limit(highest / 100)
+    ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=1)
+    for i in range(len(points)):  # a point with no shown neighbour gets its own band
+        if not np.isnan(low[i]) and all(j < 0 or j >= len(points) or np.isnan(low[j])
+                                        for j in (i - 1, i + 1)):
+            ax.fill_between([xs[i] - 0.14, xs[i] + 0.14], [low[i]] * 2, [high[i]] * 2,
+                            color=colour, alpha=0.18, linewidth=0, zorder=1)
+    ax.plot(xs, rate, color=colour, linewidth=2.2, marker="o", markersize=7,
+            markeredgecolor="white", markeredgewidth=1.2, zorder=3)
+    for x, point in zip(xs, points, strict=True):
+        if point.status == "suppressed":
+            c_marker(ax, x, limit)
+        elif point.status == "unavailable":
+            ax.text(x, limit * 0.03, ":", ha="center", va="bottom", fontsize=13,
+                    fontweight="bold", color=TEXT_COLOUR)
+    shown = [i for i, p in enumerate(points) if p.shown]
+    if shown:
+        last = shown[-1]
+        ax.text(xs[last] + 0.12, rate[last] + 2.5, pct(points[last].rate), ha="left",
+                va="bottom", fontsize=12, color=TEXT_COLOUR, path_effects=halo(), zorder=6)
+    if national is not None:
+        ax.axhline(national * 100, color=REFERENCE_COLOUR, linestyle="--", linewidth=1.8,
+                   zorder=2)
+        blend = blended_transform_factory(ax.transAxes, ax.transData)
+        ax.text(1.02, national * 100, f"National (2021\nreview): {pct(national)}",
+                transform=blend, ha="left", va="center", fontsize=11, color=TEXT_COLOUR,
+                clip_on=False)
+    _period_axis(ax, labels)
+    percent_axis(ax, "y", limit)
+    ax.grid(axis="y", visible=True)
+    handles = [Line2D([0], [0], color=colour, linewidth=2.2, marker="o", markersize=7,
+                      markeredgecolor="white", label=f"Local ({place})"),
+               Patch(facecolor=colour, alpha=0.18, label="95% confidence interval")]
+    if national is not None:
+        handles.append(Line2D([0], [0], color=REFERENCE_COLOUR, linestyle="--",
+                              linewidth=1.8, label="National (2021 review)"))
+    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=len(handles), handlelength=2.2, columnspacing=1.4)
+    return figure
+
+
+# --------------------------------------------------------------------------- SPC (p-chart)
+
+
+def spc_chart(
+    chart: pd.DataFrame,
+    *,
+    metric: str,
+    source: str,
+    place: str,
+    period: str | None = None,
+    title: str | None = None,
+    min_points: int = 1,
+    name: str | None = None,
+) -> Chart:
+    """A p-chart (:func:`audit.spc.p_chart`) in the Making Data Count manner, with its reading.
+
+    Points joined by a line; the centre line (average) solid; the 3-sigma control limits as
+    dashed stepped lines (they vary with each quarter's cases). Special-cause points
+    (outside the limits or in a run of 7 or more on one side) are dark pink diamonds,
+    common-cause points blue circles: shape and colour, and the legend says which. The alt
+    text and title state :func:`audit.spc.spc_reading`.
+
+    ``chart`` is protected: a quarter whose figures are ``c`` is a gap with a ``c`` label and
+    no limits. With fewer than ``min_points`` quarters of data the limits are not yet to be
+    trusted (NHS England, Making Data Count): the chart is drawn as a **run chart** — points
+    and the average only, no limits, no verdict in the title — and says how many more
+    quarters the control chart needs.
+    """
+    from audit.spc import spc_reading
+
+    require_frame(chart, ("label", "numerator", "denominator", "rate", "centre", "lower",
+                          "upper", "side", "run_length", "outside", "run"), "the p-chart")
+    require_text(source=source, place=place)
+    label = metric_label(metric)
+    labels = [str(v) for v in chart["label"]]
+    hide = np.array([any(is_suppressed(chart[c].iloc[i]) for c in
+                         ("numerator", "denominator", "rate")) for i in range(len(chart))],
+                    dtype=bool)
+    rate = pd.to_numeric(chart["rate"].where(~hide), errors="coerce").to_numpy(dtype=float)
+    points = int((~hide & ~np.isnan(rate)).sum() + hide.sum())
+    run_chart = points < int(min_points)
+    reading = spc_reading(chart, unit=_unit(labels))
+    special = (np.asarray(chart["outside"], dtype=bool) | np.asarray(chart["run"], dtype=bool)) \
+        & ~hide & ~np.isnan(rate)
+    if run_chart:
+        special = np.zeros(len(labels), dtype=bool)
+    centre = number(chart["centre"].iloc[0])
+    period_text = period or period_span(labels)
+    unit = _unit(labels)
+    more = int(min_points) - points
+
+    if title is None:
+        if centre is None:
+            title = f"{label}: no cases recorded in these {unit}"
+        elif run_chart:
+            title = (f"{label} around an average of {pct0(centre)}: {points} {unit} so far, "
+                     f"too few for control limits")
+        elif reading.startswith("common-cause"):
+            title = (f"{label}: common-cause variation only, around an average of "
+                     f"{pct0(centre)}")
+        else:
+            title = f"{label}: {_spc_headline(chart, labels)}"
+    if run_chart:
+        kind = (f"Run chart: the line is the average over all {unit}. A control chart needs "
+                f"at least {min_points} {unit} (NHS England, Making Data Count); "
+                f"{more} more to go")
+    else:
+        kind = ("Statistical process control p-chart: centre line = average over all "
+                f"{unit}; control limits = average ± 3 standard errors for each "
+                f"{unit[:-1]}'s cases. Special cause (NHS England, Making Data Count): a point "
+                "outside the limits, or 7 or more in a row on one side of the average")
+    caption = caption_text(
+        f"percentage of cases with '{lower_first(label)}' each {unit[:-1]}, unknowns excluded. "
+        + kind, place=place, period=period_text, source=source, national=False,
+        suppressed=bool(hide.any()))
+
+    def words(i: int) -> str:
+        if hide[i]:
+            return f"{labels[i]}: {SUPPRESSED_WORDS}"
+        if np.isnan(rate[i]):
+            return f"{labels[i]}: not available (no cases recorded)"
+        note = " (special cause)" if special[i] else ""
+        return f"{labels[i]}: {pct(rate[i])}{note}"
+
+    what = "Run chart" if run_chart else "Statistical process control chart (p-chart)"
+    alt_text = (f"{sentence(title)} {what} of the percentage of cases with "
+                f"'{lower_first(label)}' in {place}, for {len(labels)} {unit} from "
+                f"{period_span(labels)}.")
+    if centre is not None:
+        alt_text += f" The average is {pct(centre)}."
+        if run_chart:
+            alt_text += (f" No control limits are drawn until {min_points} {unit} are "
+                         f"recorded ({more} more).")
+        else:
+            alt_text += (" The control limits are three standard errors either side. "
+                         f"Reading: {reading}.")
+    alt_text += " " + sentence("; ".join(words(i) for i in range(len(labels))))
+
+    nan = np.full(len(labels), np.nan)
+    lower = nan if run_chart else pd.to_numeric(chart["lower"].where(~hide),
+                                                errors="coerce").to_numpy(dtype=float)
+    upper = nan if run_chart else pd.to_numeric(chart["upper"].where(~hide),
+                                                errors="coerce").to_numpy(dtype=float)
+    with af_style():
+        figure = _draw_spc(labels, rate, lower, upper, centre, special, hide, title, caption,
+                           limits=not run_chart)
+    prefix = "run" if run_chart else "spc"
+    return Chart(name=name or f"{prefix}_{metric.replace('.', '_')}", figure=figure,
+                 title=title, alt_text=alt_text, caption=caption)
+
+
+def _spc_headline(board: pd.DataFrame, labels: list[str]) -> str:
+    """A short title for a chart with special causes: the latest shift, then the outliers."""
+    parts = []
+    side = np.asarray(board["side"], dtype=np.int64)
+    runs = np.asarray(board["run"], dtype=bool)
+    lengths = np.asarray(board["run_length"], dtype=np.int64)
+    rate = pd.to_numeric(board["rate"], errors="coerce").to_numpy(dtype=float)
+    with_data = np.flatnonzero(~np.isnan(rate))
+    if runs.any():
+        end = int(np.flatnonzero(runs)[-1])
+        start = end - int(lengths[end]) + 1
+        where = "above" if side[end] > 0 else "below"
+        if with_data.size and end == int(with_data[-1]):
+            parts.append(f"shift {where} the average since {labels[start]}")
+        else:
+            parts.append(f"shift {where} the average from {labels[start]} to {labels[end]}")
+    outside = np.flatnonzero(np.asarray(board["outside"], dtype=bool))
+    if len(outside) == 1:
+        parts.append(f"a point outside the limits in {labels[int(outside[0])]}")
+    elif len(outside) > 1:
+        parts.append(f"{len(outside)} points outside the limits")
+    return " and ".join(parts)
+
+
+def _draw_spc(labels: list[str], rate: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              centre: float | None, special: np.ndarray, hidden: np.ndarray, title: str,
+              caption: str, *, limits: bool = True) -> Figure:
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.85
+    bottom = (1.35 if len(labels) > 8 else 0.95) + caption_height(caption)
+    height = top + 3.8 + bottom
+    figure, ax = new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+    xs = np.arange(len(labels), dtype=float)
+    highest = np.nanmax(np.concatenate([rate, upper if limits else rate, [0.0]]))
+    limit = percent_limit(float(highest))
+
+    if centre is not None:
+        ax.axhline(centre * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
+    if limits:
+        for bound in (upper, lower):
+            ax.plot(xs, bound * 100, drawstyle="steps-mid", color=REFERENCE_COLOUR,
+                    linestyle="--", linewidth=1.4, zorder=2)
+    ax.plot(xs, rate * 100, color=AF_CATEGORICAL[0], linewidth=1.4, zorder=3)
+    common = ~special & ~np.isnan(rate)
+    ax.plot(xs[common], rate[common] * 100, linestyle="none", marker="o", markersize=8,
+            color=AF_CATEGORICAL[0], markeredgecolor="white", markeredgewidth=1.2, zorder=4)
+    ax.plot(xs[special], rate[special] * 100, linestyle="none", marker="D", markersize=10,
+            color=SPECIAL_COLOUR, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
+    for x in xs[hidden]:
+        c_marker(ax, x, limit)
+    _period_axis(ax, labels)
+    percent_axis(ax, "y", limit)
+    handles = [
+        Line2D([0], [0], linestyle="none", marker="o", markersize=8, color=AF_CATEGORICAL[0],
+               markeredgecolor="white", label="Common cause"),
+        Line2D([0], [0], linestyle="none", marker="D", markersize=10, color=SPECIAL_COLOUR,
+               markeredgecolor="white", label="Special cause"),
+        Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8, label="Average"),
+    ]
+    if limits:
+        handles.append(Line2D([0], [0], color=REFERENCE_COLOUR, linestyle="--", linewidth=1.4,
+                              label="Control limits (3 sigma)"))
+    else:
+        handles = [handles[0], handles[2]]
+    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=2, handlelength=2.2, columnspacing=1.4)
+    return figure
+
+

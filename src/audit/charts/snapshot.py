@@ -1,0 +1,806 @@
+"""Snapshot charts: one period's figures — against the national review, by engagement step,
+by service level, risk factors together, and partnerships against funnel limits.
+
+Each takes a protected table (:func:`audit.disclosure.protect`): a figure that is ``c``
+there is drawn as no bar or point, with a ``c`` label, and is "suppressed (small number)"
+in the alt text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.colors import LinearSegmentedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.transforms import blended_transform_factory
+
+from audit.charts.style import (
+    AF_CATEGORICAL,
+    AF_SEQUENTIAL,
+    AXIS_COLOUR,
+    NULL_COLOUR,
+    REFERENCE_COLOUR,
+    SPECIAL_COLOUR,
+    SUPPRESSED_WORDS,
+    TEXT_COLOUR,
+    WIDTH,
+    Chart,
+    Item,
+    af_style,
+    best_text_colour,
+    caption_block,
+    caption_height,
+    caption_text,
+    halo,
+    item_of,
+    legend_and_caption,
+    lower_first,
+    new_figure,
+    number,
+    pct,
+    pct0,
+    percent_axis,
+    require_frame,
+    require_text,
+    rows_by_metric,
+    sentence,
+    title_block,
+    wrap,
+)
+from audit.contract import ENGAGEMENT_FUNNEL, KNOWN_TO_CODES, flag_metric_id, metric_label
+from audit.formatting import SUPPRESSED, format_percent, is_suppressed
+
+__all__ = [
+    "local_vs_national",
+    "engagement_funnel_chart",
+    "service_contact_chart",
+    "cooccurrence_heatmap",
+    "funnel_plot",
+]
+
+
+# --------------------------------------------------------------------------- local vs national
+
+
+def _finding_vs_national(items: Sequence[Item], what: str = "figures") -> str:
+    """The active title for local-against-national bars."""
+    shown = [i for i in items if i.shown]
+    if not shown:
+        return f"Local {what} suppressed to protect small numbers"
+    compared = [i for i in shown if i.national is not None]
+    significant = [i for i in compared if i.p_value is not None and i.p_value < 0.05]
+    if significant:
+        best = max(significant, key=lambda i: (abs(i.rate - i.national), -items.index(i)))
+        direction = "higher" if best.rate > best.national else "lower"
+        return (f"{best.label} {direction} than nationally: {pct0(best.rate)} of cases "
+                f"against {pct0(best.national)}")
+    if compared and all(i.p_value is None for i in compared):
+        best = max(compared, key=lambda i: (abs(i.rate - i.national), -items.index(i)))
+        return (f"{best.label} in {pct0(best.rate)} of cases against "
+                f"{pct0(best.national)} nationally")
+    top = max(shown, key=lambda i: (i.rate, -items.index(i)))
+    if top.national is not None and pct0(top.rate) == pct0(top.national):
+        return f"{top.label} in {pct0(top.rate)} of cases, as nationally"
+    if top.national is not None:
+        return (f"{top.label} in {pct0(top.rate)} of cases, not clearly different from "
+                f"{pct0(top.national)} nationally")
+    return f"{top.label} was the most common, in {pct0(top.rate)} of cases"
+
+
+def local_vs_national(
+    table: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    title: str | None = None,
+    period: str,
+    source: str,
+    place: str,
+    name: str = "local_vs_national",
+) -> Chart:
+    """Horizontal bars of the local rate with 95% Wilson intervals, the national rate marked.
+
+    ``table`` is a metrics table (``contract.METRICS_COLUMNS``), raw or suppressed;
+    ``metrics`` the metric ids to show, top to bottom. A metric in ``suppressed``, or whose
+    rate is ``c`` or NaN, is drawn as ``c`` with no bar (a NaN rate over a zero denominator
+    is ``:``, not available). The title, unless given, states the finding: the largest clear
+    (p < 0.05) difference from the national figure, else the most common factor.
+    """
+    require_frame(table, ("metric", "rate", "ci_low", "ci_high", "national_rate"),
+                   "the metrics table")
+    require_text(period=period, source=source, place=place)
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("no metrics to chart: pass at least one metric id")
+    if len(set(metrics)) != len(metrics):
+        raise ValueError("a metric id is listed twice")
+    rows = rows_by_metric(table)
+    hidden: set[str] = set()
+    items = []
+    for metric in metrics:
+        label = metric_label(metric)  # ValueError for an id outside the contract
+        if metric not in rows:
+            raise ValueError(f"metric {metric!r} is not in the metrics table")
+        items.append(item_of(rows[metric], metric, hidden, label))
+
+    title = title or _finding_vs_national(items)
+    any_national = any(i.national is not None for i in items)
+    any_hidden = any(i.status == "suppressed" for i in items)
+    caption = caption_text(
+        "percentage of cases with each factor, of those where it was recorded (unknowns "
+        "excluded); lines show 95% Wilson confidence intervals",
+        place=place, period=period, source=source, national=any_national,
+        suppressed=any_hidden,
+        extra="':' = not available or not published." if any(
+            i.status == "unavailable" or i.national is None for i in items) else "",
+    )
+    details = "; ".join(f"{i.label}: {i.local_words()}, {i.national_words()}" for i in items)
+    alt_text = (
+        f"{sentence(title)} Horizontal bar chart of {len(items)} measures for {place}, "
+        f"{period}: the percentage of cases locally, with its 95% confidence interval, and "
+        f"the national figure from the review where one was published. {sentence(details)}"
+    )
+
+    with af_style():
+        figure = _draw_local_vs_national(items, title, caption, place, any_national)
+    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+
+
+def _draw_local_vs_national(items: list[Item], title: str, caption: str, place: str,
+                            any_national: bool) -> Figure:
+    n = len(items)
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.55
+    bottom = 0.75 + caption_height(caption)
+    plot = max(1.2, 0.55 * n)
+    height = top + plot + bottom
+    left, right = 3.3, 1.9 if any_national else 1.0
+    figure, ax = new_figure(height, left=left, right=right, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+
+    colour = AF_CATEGORICAL[0]
+    ys = np.arange(n)[::-1]
+    for item, y in zip(items, ys, strict=True):
+        if item.shown:
+            ax.barh(y, item.rate * 100, height=0.6, color=colour, zorder=2)
+            if item.ci_low is not None and item.ci_high is not None:
+                bars = ax.errorbar(
+                    item.rate * 100, y,
+                    xerr=[[max(0.0, (item.rate - item.ci_low) * 100)],
+                          [max(0.0, (item.ci_high - item.rate) * 100)]],
+                    fmt="none", ecolor=TEXT_COLOUR, elinewidth=1.6, capsize=5, capthick=1.6,
+                    zorder=3)
+                for artist in (*bars.lines[1], *bars.lines[2]):
+                    artist.set_path_effects([*halo(4.0), patheffects.Normal()])
+        else:
+            ax.text(1, y, item.label_text(), ha="left", va="center", fontsize=13,
+                    fontweight="bold", color=TEXT_COLOUR)
+        if item.national is not None:
+            ax.plot([item.national * 100], [y], linestyle="none", marker="D", markersize=9,
+                    color="black", markeredgecolor="white", markeredgewidth=1.5, zorder=4)
+
+    ax.set_yticks(ys)
+    ax.set_yticklabels([wrap(i.label, 30) for i in items])
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.tick_params(axis="y", length=0)
+    percent_axis(ax, "x", 100)
+
+    # Direct labels: a column of local values, and one of national values.
+    axis_width = WIDTH - left - right
+    blend = blended_transform_factory(ax.transAxes, ax.transData)
+    columns = [("Local", 1 + 0.2 / axis_width, [i.label_text() for i in items])]
+    if any_national:
+        columns.append(("National", 1 + 1.05 / axis_width,
+                        [pct(i.national) if i.national is not None else ":" for i in items]))
+    for header, x, values in columns:
+        ax.text(x, n - 0.45, header, transform=blend, ha="left", va="bottom",
+                fontsize=12, fontweight="bold", color=TEXT_COLOUR)
+        for value, y in zip(values, ys, strict=True):
+            ax.text(x, y, value, transform=blend, ha="left", va="center", fontsize=12,
+                    color=TEXT_COLOUR)
+
+    handles = [Patch(facecolor=colour, label=f"Local ({place})"),
+               Line2D([0], [0], color=TEXT_COLOUR, marker="|", markersize=10, linewidth=1.6,
+                      label="95% confidence interval")]
+    if any_national:
+        handles.append(Line2D([0], [0], linestyle="none", marker="D", markersize=9,
+                              color="black", markeredgecolor="white",
+                              label="National (2021 review)"))
+    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=len(handles), handlelength=1.6, columnspacing=1.4)
+    return figure
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+@dataclass(frozen=True)
+class _Drop:
+    """The biggest fall in the funnel, into ``after`` from the step before it."""
+
+    before: Item
+    after: Item
+    size: float          # fraction lost (conditional) or fall in rate (points)
+    conditional: bool    # True: 1 - step_rate; False: fall in percentage points
+
+    def short(self) -> str:
+        return f"{pct0(self.size)} lost" if self.conditional else _points(self.size)
+
+
+def _funnel_flags(funnel: pd.DataFrame) -> list[str]:
+    """The flag of each funnel row, from ``flag``, ``step`` or ``metric``."""
+    known = set(ENGAGEMENT_FUNNEL)
+    for column in ("flag", "step"):
+        if column in funnel.columns:
+            values = [str(v) for v in funnel[column]]
+            if all(v in known for v in values) or column == "flag":
+                flags = values
+                break
+    else:
+        if "metric" not in funnel.columns:
+            raise ValueError("the engagement funnel needs a 'flag', 'step' or 'metric' column "
+                             "naming each step")
+        by_metric = {flag_metric_id(f): f for f in ENGAGEMENT_FUNNEL}
+        flags = [by_metric.get(str(m), str(m)) for m in funnel["metric"]]
+    unknown = [f for f in flags if f not in known]
+    if unknown:
+        raise ValueError(f"not a step of the engagement funnel: {', '.join(unknown)}")
+    if len(set(flags)) != len(flags):
+        raise ValueError("a funnel step is listed twice")
+    return flags
+
+
+def engagement_funnel_chart(
+    funnel: pd.DataFrame,
+    *,
+    period: str,
+    source: str,
+    place: str,
+    title: str | None = None,
+    nested: bool = False,
+    name: str = "engagement_funnel",
+) -> Chart:
+    """The father-engagement steps in practice order, each as a percentage of the cases where
+    it was recorded, with its 95% interval.
+
+    ``funnel`` names each step by flag (a ``flag`` or ``step`` column holding
+    ``contract.ENGAGEMENT_FUNNEL`` names, else ``metric`` ids) and has ``rate``, ``ci_low``,
+    ``ci_high``. Only when the steps are ``nested`` in the data (every yes at a step is a yes
+    at the step before) does the chart speak of cases "lost from the step before": then the
+    biggest drop is the lowest ``step_rate`` (as :func:`audit.metrics.biggest_drop` defines
+    it), bracketed and stated in the title. Otherwise a father can be, say, contacted
+    without enquiries beyond the mother, so the steps are not a funnel: the title names the
+    lowest step.
+    """
+    require_frame(funnel, ("rate",), "the engagement funnel")
+    require_text(period=period, source=source, place=place)
+    flags = _funnel_flags(funnel)
+    order = {step: i for i, step in enumerate(ENGAGEMENT_FUNNEL)}
+    hidden: set[str] = set()
+    positions = sorted(range(len(flags)), key=lambda i: order[flags[i]])
+    items: list[Item] = []
+    step_rates: list[float | None] = []
+    for position in positions:
+        row = funnel.iloc[position]
+        metric = flag_metric_id(flags[position])
+        hide = hidden | ({metric} if flags[position] in hidden else set())
+        data = row.drop(labels=["denominator"], errors="ignore").rename({"known": "denominator"})
+        items.append(item_of(data, metric, hide))
+        step_rate = row.get("step_rate")
+        step_rates.append(None if metric in hide else number(step_rate))
+
+    drop: _Drop | None = None
+    if nested:
+        for i in range(1, len(items)):
+            rate = step_rates[i]
+            if rate is not None and (drop is None or 1 - rate > drop.size + 1e-12):
+                drop = _Drop(items[i - 1], items[i], 1 - rate, conditional=True)
+
+    shown = [i for i in items if i.shown]
+    lowest = min(shown, key=lambda i: (i.rate, items.index(i))) if shown else None
+    if title is None:
+        if drop is not None:
+            title = (f"Biggest drop at '{lower_first(drop.after.label)}': "
+                     f"{pct0(drop.size)} of cases lost from the step before")
+        elif lowest is not None and len(shown) >= 2:
+            title = (f"Lowest step: '{lower_first(lowest.label)}', in {pct0(lowest.rate)} of "
+                     "cases where it was recorded")
+        elif len(shown) >= 2:
+            title = (f"{shown[0].label} in {pct0(shown[0].rate)} of cases; "
+                     f"{lower_first(shown[-1].label)} in {pct0(shown[-1].rate)}")
+        elif shown:
+            title = f"{shown[0].label} in {pct0(shown[0].rate)} of cases"
+        else:
+            title = "Father-engagement figures suppressed to protect small numbers"
+
+    any_hidden = any(i.status == "suppressed" for i in items)
+    caption = caption_text(
+        "percentage of cases where each step was recorded as done, unknowns excluded; "
+        "steps in the order practice takes them",
+        place=place, period=period, source=source, national=False, suppressed=any_hidden,
+        extra="':' = not available." if any(i.status == "unavailable" for i in items) else "",
+    )
+    listing = "; ".join(
+        f"{i.label}: {pct(i.rate) if i.shown else i.local_words().replace('local figure ', '')}"
+        for i in items)
+    alt_text = (f"{sentence(title)} Horizontal bar chart of {len(items)} father-engagement "
+                f"steps in practice order for {place}, {period}, each as a percentage of "
+                f"cases. {sentence(listing)}")
+    if drop is not None:
+        alt_text += (f" The biggest drop was at '{drop.after.label}': of the cases with "
+                     f"'{lower_first(drop.before.label)}', {pct(1 - drop.size)} also had "
+                     f"'{lower_first(drop.after.label)}', so {pct(drop.size)} were lost.")
+    elif len(shown) >= 2:
+        alt_text += (" The steps are not nested in these cases (a father can be contacted "
+                     "without an earlier step being recorded), so each is a share of the "
+                     "cases where it was recorded, not of those that passed the step before.")
+
+    with af_style():
+        figure = _draw_funnel(items, drop, title, caption)
+    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+
+
+def _points(size: float) -> str:
+    value = float(format_percent(size).rstrip("%"))
+    return f"{value:g} percentage point{'s' if value != 1 else ''}"
+
+
+def _draw_funnel(items: list[Item], drop, title: str, caption: str) -> Figure:
+    n = len(items)
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.2
+    bottom = 0.75 + caption_height(caption)
+    height = top + max(1.2, 0.55 * n) + bottom
+    figure, ax = new_figure(height, left=3.3, right=2.0, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+
+    colour = AF_CATEGORICAL[0]
+    ys = np.arange(n)[::-1]
+    for item, y in zip(items, ys, strict=True):
+        if item.shown:
+            ax.barh(y, item.rate * 100, height=0.6, color=colour, zorder=2)
+            ax.text(item.rate * 100 + 1.5, y, item.label_text(), ha="left", va="center",
+                    fontsize=12, color=TEXT_COLOUR, clip_on=False)
+        else:
+            ax.text(1.2, y, item.label_text(), ha="left", va="center", fontsize=12,
+                    fontweight="bold", color=TEXT_COLOUR)
+    if drop is not None:
+        y0, y1 = ys[items.index(drop.before)], ys[items.index(drop.after)]
+        ends = [i.rate for i in (drop.before, drop.after) if i.shown]
+        x = max(ends, default=0.0) * 100 + 17
+        ax.plot([x, x + 1.5, x + 1.5, x], [y0, y0, y1, y1], color=TEXT_COLOUR, linewidth=1.4,
+                clip_on=False, zorder=3)
+        ax.text(x + 3, (y0 + y1) / 2, f"Biggest drop:\n{drop.short()}", ha="left",
+                va="center", fontsize=11, color=TEXT_COLOUR, clip_on=False)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([wrap(i.label, 30) for i in items])
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.tick_params(axis="y", length=0)
+    percent_axis(ax, "x", 100)  # labels and the bracket may run into the right margin
+    caption_block(figure, caption, height=height)
+    return figure
+
+
+# --------------------------------------------------------------------------- service contact
+
+
+def service_contact_chart(
+    table: pd.DataFrame,
+    *,
+    period: str,
+    source: str,
+    place: str,
+    title: str | None = None,
+    name: str = "service_contact",
+) -> Chart:
+    """Highest level of service involvement, local against national, as grouped bars.
+
+    Uses the ``known_to.*`` rows of the metrics table in contract order (nationally 45, 24,
+    12 and 11 of 92 for universal, Early Help, child in need and child protection plan). The
+    national series is hatched so it is told apart without colour; every bar is labelled.
+    """
+    require_frame(table, ("metric", "rate", "national_rate"), "the metrics table")
+    require_text(period=period, source=source, place=place)
+    rows = rows_by_metric(table)
+    metrics = [f"known_to.{c}" for c in KNOWN_TO_CODES if c != "unknown"]
+    metrics = [m for m in metrics if m in rows]
+    if not metrics:
+        raise ValueError("the metrics table has no known_to.* rows to chart")
+    hidden: set[str] = set()
+    items = [item_of(rows[m], m, hidden) for m in metrics]
+
+    title = title or _finding_vs_national(items, "service figures")
+    any_national = any(i.national is not None for i in items)
+    any_hidden = any(i.status == "suppressed" for i in items)
+    caption = caption_text(
+        "percentage of cases by the highest level of service involvement at the time of the "
+        "abuse, of cases where it is known; one level per case",
+        place=place, period=period, source=source, national=any_national,
+        suppressed=any_hidden,
+        extra="':' = no figure (not available or not published).",
+    )
+    details = "; ".join(
+        f"{i.label}: {i.local_words(interval=False)}, {i.national_words()}" for i in items)
+    alt_text = (f"{sentence(title)} Grouped bar chart of the highest level of service "
+                f"involvement for {place}, {period}, against the national review. "
+                f"{sentence(details)}")
+
+    with af_style():
+        figure = _draw_service_contact(items, title, caption, place)
+    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+
+
+def _draw_service_contact(items: list[Item], title: str, caption: str, place: str) -> Figure:
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.55
+    bottom = 1.3 + caption_height(caption)
+    height = top + 3.6 + bottom
+    figure, ax = new_figure(height, left=1.2, right=0.4, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+
+    local_colour, national_colour = AF_CATEGORICAL[0], AF_CATEGORICAL[1]
+    xs = np.arange(len(items))
+    width = 0.38
+    highest = 0.0
+    for item, x in zip(items, xs, strict=True):
+        if item.shown:
+            ax.bar(x - width / 2, item.rate * 100, width=width, color=local_colour, zorder=2)
+            highest = max(highest, item.rate * 100)
+        local_y = item.rate * 100 if item.shown else 0
+        ax.text(x - width / 2, local_y + 1.2, item.label_text(), ha="center", va="bottom",
+                fontsize=11.5, color=TEXT_COLOUR, fontweight="normal" if item.shown else "bold")
+        if item.national is not None:
+            ax.bar(x + width / 2, item.national * 100, width=width, color=national_colour,
+                   hatch="//", edgecolor="white", linewidth=0.8, zorder=2)
+            highest = max(highest, item.national * 100)
+            ax.text(x + width / 2, item.national * 100 + 1.2, pct(item.national),
+                    ha="center", va="bottom", fontsize=11.5, color=TEXT_COLOUR)
+        else:
+            ax.text(x + width / 2, 1.2, ":", ha="center", va="bottom", fontsize=11.5,
+                    fontweight="bold", color=TEXT_COLOUR)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([wrap(i.label, 14) for i in items])
+    ax.tick_params(axis="x", length=0)
+    limit = min(110.0, max(20.0, highest + 8))
+    percent_axis(ax, "y", limit)
+    ax.spines["left"].set_visible(False)
+    handles = [Patch(facecolor=local_colour, label=f"Local ({place})"),
+               Patch(facecolor=national_colour, hatch="//", edgecolor="white",
+                     label="National (2021 review)")]
+    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=2, handlelength=2.2, handleheight=1.2)
+    return figure
+
+
+# --------------------------------------------------------------------------- co-occurrence
+
+
+def cooccurrence_heatmap(
+    cooc: pd.DataFrame,
+    *,
+    period: str,
+    source: str,
+    place: str,
+    title: str | None = None,
+    name: str = "risk_cooccurrence",
+) -> Chart:
+    """Lower-triangle heatmap of how often two risk factors were recorded in the same case.
+
+    ``cooc`` is square, indexed and columned by the same flag names (counts of cases with
+    both 'yes'); the diagonal (cases with each factor) is not drawn. Every cell is annotated
+    with its count (``c`` when suppressed: a ``c`` or NaN cell), in the AF sequential palette.
+    """
+    import seaborn as sns
+
+    require_frame(cooc, (), "the co-occurrence matrix")
+    require_text(period=period, source=source, place=place)
+    flags = [str(c) for c in cooc.columns]
+    if [str(i) for i in cooc.index] != flags:
+        raise ValueError("the co-occurrence matrix must have the same flags on both axes")
+    if len(flags) < 2:
+        raise ValueError("the co-occurrence matrix needs at least two risk factors")
+    labels = [metric_label(flag_metric_id(flag)) for flag in flags]
+
+    n = len(flags)
+    counts = np.full((n, n), np.nan)
+    hidden = np.zeros((n, n), dtype=bool)
+    for i in range(n):
+        for j in range(n):
+            value = number(cooc.iat[i, j])
+            if value is None:
+                hidden[i, j] = True
+            else:
+                counts[i, j] = value
+    hidden |= hidden.T
+    pairs = [(i, j) for i in range(1, n) for j in range(i)]
+    shown_pairs = [(i, j) for i, j in pairs if not hidden[i, j]]
+    hidden_pairs = [(i, j) for i, j in pairs if hidden[i, j]]
+
+    def pair_words(i: int, j: int) -> str:
+        return f"{labels[j]} with {lower_first(labels[i])}"
+
+    ranked = sorted(shown_pairs, key=lambda p: (-counts[p], p[0], p[1]))
+    if title is None:
+        if ranked and counts[ranked[0]] > 0:
+            i, j = ranked[0]
+            count = int(counts[i, j])
+            cases = f"{count} case{'s' if count != 1 else ''}"
+            ties = sum(1 for p in ranked if counts[p] == counts[i, j])
+            if ties > 1:
+                title = f"{ties} pairs of risk factors tied as most common, each in {cases}"
+            else:
+                title = (f"{labels[j]} and {lower_first(labels[i])} together most often, "
+                         f"in {cases}")
+        elif ranked and not hidden_pairs:
+            title = "No case had two of these risk factors recorded together"
+        else:
+            title = "Risk factor pairs suppressed to protect small numbers"
+
+    caption = caption_text(
+        "number of cases with both risk factors recorded as yes; each cell is labelled "
+        "with its count",
+        place=place, period=period, source=source, national=False,
+        suppressed=bool(hidden_pairs))
+    top_pairs = [p for p in ranked if counts[p] > 0][:5]
+    alt_text = (f"{sentence(title)} Heatmap of the number of cases in {place}, {period}, "
+                f"with each pair of {n} risk factors recorded together; darker cells mean more "
+                f"cases and every cell is labelled with its count.")
+    if top_pairs:
+        alt_text += " Most common pairs: " + "; ".join(
+            f"{pair_words(*p)}, {int(counts[p])} case{'s' if counts[p] != 1 else ''}"
+            for p in top_pairs) + "."
+    zero = [p for p in shown_pairs if counts[p] == 0]
+    if zero:
+        alt_text += f" {len(zero)} pair{'s' if len(zero) != 1 else ''} never occurred together."
+    if hidden_pairs:
+        alt_text += (f" {len(hidden_pairs)} pair{'s are' if len(hidden_pairs) != 1 else ' is'} "
+                     f"{SUPPRESSED_WORDS}, shown as c.")
+
+    with af_style():
+        figure = _draw_heatmap(sns, counts, hidden, labels, title, caption)
+    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+
+
+def _sequential_cmap() -> LinearSegmentedColormap:
+    return LinearSegmentedColormap.from_list("af_sequential", list(AF_SEQUENTIAL[::-1]))
+
+
+def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str], title: str,
+                  caption: str) -> Figure:
+    n = len(labels)
+    rows, cols = list(range(1, n)), list(range(n - 1))
+    grid = counts[np.ix_(rows, cols)]
+    grid_hidden = hidden[np.ix_(rows, cols)]
+    upper = np.triu(np.ones_like(grid, dtype=bool), k=1)
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.2
+    longest = max(len(labels[c]) for c in range(n - 1))
+    bottom = 0.45 + longest * 0.065 + caption_height(caption)
+    cell = min(0.75, 6.0 / max(1, n - 1))
+    height = top + cell * (n - 1) + bottom
+    left = 3.1
+    right = WIDTH - left - cell * (n - 1) - 0.3
+    figure, ax = new_figure(height, left=left, right=right, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+    colourbar_ax = figure.add_axes(((WIDTH - right + 0.45) / WIDTH, bottom / height,
+                                    0.22 / WIDTH, (cell * (n - 1)) / height))
+
+    cmap = _sequential_cmap()
+    visible = grid[~upper & ~grid_hidden]
+    vmax = max(1.0, float(np.nanmax(visible))) if visible.size and \
+        not np.all(np.isnan(visible)) else 1.0
+    norm = Normalize(vmin=0, vmax=vmax)
+    sns.heatmap(
+        pd.DataFrame(np.where(grid_hidden, np.nan, grid)), mask=upper | grid_hidden, ax=ax,
+        cmap=cmap, norm=norm, annot=False, linewidths=1.5, linecolor="white",
+        cbar_ax=colourbar_ax, cbar_kws={"label": "Number of cases"}, square=False,
+        xticklabels=[labels[c] for c in cols],
+        yticklabels=[wrap(labels[r], 30) for r in rows],
+    )
+    for r in range(n - 1):
+        for c in range(n - 1):
+            if upper[r, c]:
+                continue
+            if grid_hidden[r, c]:
+                ax.add_patch(Rectangle((c, r), 1, 1, facecolor=NULL_COLOUR, edgecolor="white",
+                                       linewidth=1.5, zorder=2))
+                text, colour = SUPPRESSED, TEXT_COLOUR
+            else:
+                text = f"{int(grid[r, c]):d}"
+                colour = best_text_colour(cmap(norm(grid[r, c])))
+            ax.text(c + 0.5, r + 0.5, text, ha="center", va="center", fontsize=12,
+                    color=colour, zorder=3)
+    ax.tick_params(axis="both", length=0)
+    ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticklabels(ax.get_yticklabels(), rotation=0)
+    ax.grid(False)
+    colourbar_ax.tick_params(colors=AXIS_COLOUR, labelcolor=TEXT_COLOUR)
+    colourbar_ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=5))
+    for spine in colourbar_ax.spines.values():
+        spine.set_edgecolor(AXIS_COLOUR)
+    caption_block(figure, caption, height=height)
+    return figure
+
+
+# --------------------------------------------------------------------------- funnel plot
+
+
+def funnel_plot(
+    table: pd.DataFrame,
+    *,
+    source: str,
+    place: str,
+    period: str,
+    title: str | None = None,
+    by: str = "partnership",
+    method: str = "exact",
+    name: str | None = None,
+) -> Chart:
+    """Partnerships' rates against their numbers of cases, inside 95% and 99.8% funnel limits.
+
+    ``table`` is a protected :func:`audit.spc.funnel_table` for one metric; ``place`` names the whole
+    geography (e.g. "three partnerships pooled"). The target is a solid line labelled with
+    its basis and value; the 95% limits are dashed, the 99.8% limits dotted (line style, not
+    colour, tells them apart), drawn as smooth curves with ``method``. Each point is labelled
+    with its partnership's name; a point outside the 95% limits is a dark pink triangle,
+    outside the 99.8% limits a dark pink diamond, inside a blue circle.
+
+    A partnership whose numerator or denominator is ``c`` is not plotted: it is named in the
+    caption and alt text as suppressed, with no value.
+    """
+    from audit.spc import funnel_limits
+
+    require_frame(table, (by, "metric", "numerator", "denominator", "rate", "target"),
+                   "the funnel table")
+    require_text(source=source, place=place, period=period)
+    metrics = table["metric"].astype(str).unique()
+    if len(metrics) != 1:
+        raise ValueError("the funnel table must hold one metric")
+    metric = str(metrics[0])
+    label = metric_label(metric)
+    levels = sorted({c.removeprefix("lower_") for c in table.columns if c.startswith("lower_")},
+                    key=lambda s: float(s.replace("_", ".")))
+    if not levels:
+        raise ValueError("the funnel table has no limit columns (lower_95, ...)")
+    board = table
+    target = number(table["target"].iloc[0])
+    if target is None:
+        raise ValueError("the funnel table has no target rate")
+    basis = str(table["target_basis"].iloc[0]) if "target_basis" in table.columns else "given"
+    basis_words = {"pooled": "pooled rate of all the partnerships",
+                   "national": "national figure (2021 review)"}.get(basis, "target")
+
+    names = [str(v) for v in board[by]]
+    shown, suppressed, empty = [], [], []
+    widest, strictest = levels[0], levels[-1]
+    for i, partnership in enumerate(names):
+        row = board.iloc[i]
+        rate = number(row["rate"])
+        den = number(row["denominator"])
+        if any(is_suppressed(row[c]) for c in ("numerator", "denominator", "rate")):
+            suppressed.append(partnership)
+        elif rate is None or not den:
+            empty.append(partnership)
+        else:
+            outside = {lv: bool(row.get(f"outside_{lv}", False)) for lv in levels}
+            state = ("strict" if outside[strictest] else
+                     "wide" if outside[widest] else "within")
+            above = rate > target
+            shown.append({"name": partnership, "rate": rate, "n": int(den), "state": state,
+                          "above": above, "position": str(row.get("position", ""))})
+
+    def level_words(suffix: str) -> str:
+        return suffix.replace("_", ".") + "%"
+
+    if title is None:
+        strict = [p for p in shown if p["state"] == "strict"]
+        wide = [p for p in shown if p["state"] == "wide"]
+        if len(strict) == 1 or (not strict and len(wide) == 1):
+            p = (strict or wide)[0]
+            where = "above" if p["above"] else "below"
+            title = (f"{p['name']} {where} the {level_words(strictest if strict else widest)} "
+                     f"limit for {lower_first(label)}, at {pct0(p['rate'])}")
+        elif strict:
+            title = (f"{len(strict)} partnerships outside the {level_words(strictest)} limits "
+                     f"for {lower_first(label)}")
+        elif wide:
+            title = (f"{len(wide)} partnerships outside the {level_words(widest)} limits "
+                     f"for {lower_first(label)}")
+        elif len(shown) == 1:
+            title = (f"{shown[0]['name']} within the funnel limits for "
+                     f"{lower_first(label)}, at {pct0(shown[0]['rate'])}")
+        elif shown:
+            title = (f"All {len(shown)} partnerships shown within the limits for "
+                     f"{lower_first(label)}")
+        else:
+            title = f"{label}: partnership figures suppressed to protect small numbers"
+
+    extra = []
+    if suppressed:
+        extra.append(f"Not shown, to protect small numbers: {', '.join(suppressed)}.")
+    if empty:
+        extra.append(f"No cases recorded: {', '.join(empty)}.")
+    caption = caption_text(
+        f"percentage of cases with '{lower_first(label)}', unknowns excluded, against the "
+        f"number of cases where it was recorded. Target: {basis_words}, {pct(target)}. "
+        f"Funnel limits: {' and '.join(level_words(lv) for lv in levels)}, exact binomial "
+        "(Spiegelhalter 2005)",
+        place=place, period=period, source=source, national=basis == "national",
+        suppressed=bool(suppressed), extra=" ".join(extra))
+    details = "; ".join(
+        f"{p['name']}: {pct(p['rate'])} of {p['n']} cases, "
+        f"{p['position'] or ('outside the limits' if p['state'] != 'within' else 'within the limits')}"
+        for p in shown)
+    alt_text = (f"{sentence(title)} Funnel plot of the percentage of cases with "
+                f"'{lower_first(label)}' for {len(names)} partnerships ({place}), {period}, "
+                f"each against its number of cases, with {' and '.join(level_words(lv) for lv in levels)} control "
+                f"limits around the {basis_words} of {pct(target)}.")
+    if details:
+        alt_text += " " + sentence(details)
+    if suppressed:
+        alt_text += (f" {', '.join(suppressed)}: {SUPPRESSED_WORDS}, not plotted.")
+    if empty:
+        alt_text += f" {', '.join(empty)}: no cases recorded."
+
+    max_n = max((p["n"] for p in shown), default=10)
+    grid = np.unique(np.round(np.geomspace(1, max(2, max_n * 1.15), 400)).astype(int))
+    curves = funnel_limits(grid, target, [float(lv.replace("_", ".")) / 100 for lv in levels],
+                           method=method)
+    with af_style():
+        figure = _draw_funnel_plot(shown, curves, levels, target, title, caption)
+    return Chart(name=name or f"funnel_{metric.replace('.', '_')}", figure=figure, title=title,
+                 alt_text=alt_text, caption=caption)
+
+
+def _draw_funnel_plot(shown: list[dict], curves: pd.DataFrame, levels: list[str],
+                      target: float, title: str, caption: str) -> Figure:
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + 0.85
+    bottom = 0.95 + caption_height(caption)
+    height = top + 4.2 + bottom
+    figure, ax = new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+    styles = ["--", ":", "-."]
+    n = curves["denominator"].to_numpy(dtype=float)
+    ax.axhline(target * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
+    handles = [Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8,
+                      label=f"Target: {pct(target)}")]
+    for i, suffix in enumerate(levels):
+        style = styles[i % len(styles)]
+        for side in ("lower", "upper"):
+            ax.plot(n, curves[f"{side}_{suffix}"].to_numpy() * 100, color=REFERENCE_COLOUR,
+                    linestyle=style, linewidth=1.5, zorder=2)
+        handles.append(Line2D([0], [0], color=REFERENCE_COLOUR, linestyle=style, linewidth=1.5,
+                              label=f"{suffix.replace('_', '.')}% limits"))
+    markers = {"within": ("o", AF_CATEGORICAL[0], 8), "wide": ("^", SPECIAL_COLOUR, 10),
+               "strict": ("D", SPECIAL_COLOUR, 10)}
+    for p in shown:
+        marker, colour, size = markers[p["state"]]
+        ax.plot([p["n"]], [p["rate"] * 100], linestyle="none", marker=marker, color=colour,
+                markersize=size, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
+        ax.annotate(p["name"], (p["n"], p["rate"] * 100), xytext=(8, 6),
+                    textcoords="offset points", fontsize=11.5, color=TEXT_COLOUR, zorder=6,
+                    path_effects=halo())
+    handles += [
+        Line2D([0], [0], linestyle="none", marker="o", markersize=8, color=AF_CATEGORICAL[0],
+               markeredgecolor="white", label="Within the limits"),
+        Line2D([0], [0], linestyle="none", marker="^", markersize=10, color=SPECIAL_COLOUR,
+               markeredgecolor="white", label=f"Outside {levels[0].replace('_', '.')}%"),
+    ]
+    if len(levels) > 1:
+        handles.append(Line2D([0], [0], linestyle="none", marker="D", markersize=10,
+                              color=SPECIAL_COLOUR, markeredgecolor="white",
+                              label=f"Outside {levels[-1].replace('_', '.')}%"))
+    ax.set_xlim(0, float(n.max()) * 1.02)
+    ax.set_xlabel("Number of cases where it was recorded")
+    percent_axis(ax, "y", 100)
+    ax.grid(axis="x", visible=False)
+    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
+                        ncols=3, handlelength=2.4, columnspacing=1.2)
+    return figure

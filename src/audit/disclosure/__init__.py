@@ -1,0 +1,43 @@
+"""Disclosure control: who sees which figures, and the proof that hidden counts stay hidden.
+
+This package is the one place that decides what a board or public output may show:
+
+* :mod:`~audit.disclosure.policy` — the audiences (board, public), the small-number
+  threshold and the protective marking;
+* :mod:`~audit.disclosure.publication` — everything a pack prints, as counts and rates
+  addressed by table, row and column;
+* :mod:`~audit.disclosure.model` — those figures as linear facts about non-negative counts;
+* :mod:`~audit.disclosure.attack` — the attacker's check: the lowest and highest value
+  each hidden count can take given everything published (linear programming, HiGHS);
+* :mod:`~audit.disclosure.protect` — primary and complementary suppression, audited by the
+  attack, and the protected tables every section is rendered from;
+* :mod:`~audit.disclosure.figures` — the public pack's ``figures.csv`` and
+  ``audit check-disclosure``, which re-runs the attack from a written pack alone.
+
+Board and public outputs are rendered only from :func:`protect`'s tables, never from the
+analyst's, so protecting the tables protects the pack.
+"""
+
+from audit.disclosure.attack import AttackReport, Bounds, attack, exposed
+from audit.disclosure.policy import (
+    BOARD_MARKING,
+    DEFAULT_MAX_COUNT,
+    PUBLIC_MARKING,
+    Audience,
+    Policy,
+)
+from audit.disclosure.protect import Protected, protect
+
+__all__ = [
+    "Audience",
+    "Policy",
+    "DEFAULT_MAX_COUNT",
+    "BOARD_MARKING",
+    "PUBLIC_MARKING",
+    "Protected",
+    "protect",
+    "AttackReport",
+    "Bounds",
+    "attack",
+    "exposed",
+]

@@ -1,0 +1,240 @@
+"""The attacker's check: how narrowly can each hidden count be pinned down?
+
+As R's sdcTable ``attack()`` and τ-ARGUS's audit do for secondary suppression, every
+published figure becomes a linear constraint on the underlying non-negative counts
+(:class:`~audit.disclosure.model.LinearModel`), and for each count the attacker cares about
+a linear-programming solver finds the lowest and the highest value consistent with
+everything published. The solver is HiGHS, through its own Python interface ``highspy``
+(scipy's ``linprog`` wraps the same solver but rebuilds the model for every call: measured
+on a one-quarter partnership pack, 5.9 ms a bound against 0.66 ms when one model is kept
+and only the objective changes, so the solver restarts from the last basis).
+
+The counts attacked (:func:`attack_targets`) are every hidden figure and every atomic count
+of a published scope that is not itself printed: a flag's ``no`` (a numerator and
+denominator shown give it), an ``unknown`` or a number of cases not printed for a quarter,
+a single service level. Bounds are rounded inwards to whole numbers (counts are whole).
+
+A count is **exposed** when its range is narrower than ``k`` and reaches into 1..k
+(``high - low < k`` and ``high >= 1`` and ``low <= k``): the attacker can then tell a small
+count from 0 or from more than ``k``. A range at least ``k`` wide, or one lying wholly above
+``k`` or at exactly 0, is protected. Since a true value lies in its own range, a count of
+``2k`` or more can never be exposed, so the producer attacks only counts below ``2k``
+(:func:`attack` with ``truth``); a reviewer who lacks the true values attacks them all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from audit.disclosure.model import CASES, PATTERN, LinearModel, Publication, Term
+from audit.errors import DisclosureError
+
+__all__ = ["Bounds", "AttackReport", "attack_targets", "attack", "exposed"]
+
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The attacker's range for one count and the published figures that pin it."""
+
+    label: str
+    terms: tuple[Term, ...]
+    low: float
+    high: float
+    exposed: bool
+    binding: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+@dataclass
+class AttackReport:
+    """The result of an attack over one publication."""
+
+    bounds: list[Bounds] = field(default_factory=list)
+    hidden: int = 0
+
+    @property
+    def exposed(self) -> list[Bounds]:
+        return [b for b in self.bounds if b.exposed]
+
+    @property
+    def attacked(self) -> int:
+        return len(self.bounds)
+
+    def narrowest(self, k: int) -> float | None:
+        """The narrowest range among attacked counts that could be from 1 to ``k``
+        (``None`` when there is none: every attacked count is exactly 0 or above ``k``)."""
+        widths = [b.width for b in self.bounds if b.high >= 1 and b.low <= k]
+        return min(widths) if widths else None
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([{"count": b.label, "low": b.low, "high": b.high,
+                              "width": b.width, "exposed": b.exposed} for b in self.bounds])
+
+
+def exposed(low: float, high: float, k: int) -> bool:
+    """True when a range ``[low, high]`` tells a count of 1..k from 0 and from more than k."""
+    return high - low < k and high >= 1 and low <= k
+
+
+def _key(terms: Iterable[Term]) -> tuple:
+    return tuple(sorted((t.family, tuple(sorted(t.categories)), tuple(sorted(t.partnerships)),
+                         tuple(sorted(t.quarters))) for t in terms))
+
+
+def _label(terms: tuple[Term, ...]) -> str:
+    parts = []
+    for t in terms:
+        where = "/".join(sorted(t.partnerships)) or "all"
+        quarters = sorted(t.quarters)
+        when = quarters[0] if len(quarters) == 1 else f"{quarters[0]}..{quarters[-1]}"
+        parts.append(f"{t.family}={'+'.join(t.categories)} [{where}; {when}]")
+    return " + ".join(parts)
+
+
+def attack_targets(publication: Publication) -> list[tuple[str, tuple[Term, ...]]]:
+    """The counts an attacker is scored on: hidden figures and unprinted atomic counts."""
+    shown = {_key(c.terms) for c in publication.counts if not c.hidden}
+    targets: dict[tuple, tuple[str, tuple[Term, ...]]] = {}
+    for count in publication.counts:
+        if count.hidden:
+            key = _key(count.terms)
+            targets.setdefault(key, (f"{count.table}: {count.row}, {count.column}", count.terms))
+    scopes: dict[str, set[tuple[frozenset[str], frozenset[str]]]] = {}
+    categories: dict[str, set[str]] = {}
+    for count in publication.counts:
+        for t in count.terms:
+            if t.family == PATTERN:
+                continue
+            scopes.setdefault(t.family, set()).add(t.scope)
+            categories.setdefault(t.family, set()).update(t.categories)
+    for family, family_scopes in sorted(scopes.items()):
+        for partnerships, quarters in sorted(family_scopes, key=lambda s: (sorted(s[0]),
+                                                                           sorted(s[1]))):
+            for category in sorted(categories[family]):
+                atom = (Term(family, (category,), partnerships, quarters),)
+                key = _key(atom)
+                if key not in shown:
+                    targets.setdefault(key, (_label(atom), atom))
+            if family != CASES:
+                cases = (Term(CASES, ("all",), partnerships, quarters),)
+                if _key(cases) not in shown:
+                    targets.setdefault(_key(cases), (_label(cases), cases))
+    return list(targets.values())
+
+
+class _Solver:
+    """One HiGHS model of a publication, re-solved for objective after objective."""
+
+    def __init__(self, model: LinearModel) -> None:
+        import highspy
+
+        self.model = model
+        self.highs = _quiet_highs(highspy)
+        self.highs.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        blocks = [model.A_eq] + ([model.A_ub] if model.A_ub is not None else [])
+        matrix = sparse.vstack(blocks).tocsc() if model.size else sparse.csc_matrix((0, 0))
+        n_ub = model.A_ub.shape[0] if model.A_ub is not None else 0
+        lp = highspy.HighsLp()
+        lp.num_col_ = model.size
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(model.size)
+        lp.col_lower_ = np.zeros(model.size)
+        lp.col_upper_ = np.full(model.size, inf)
+        lp.row_lower_ = np.concatenate([model.b_eq, np.full(n_ub, -inf)])
+        lp.row_upper_ = np.concatenate([model.b_eq, model.b_ub if n_ub else np.zeros(0)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self.highs.passModel(lp)
+        self.columns = np.arange(model.size, dtype=np.int32)
+        self.n_eq = model.A_eq.shape[0]
+        self.status = highspy.HighsModelStatus
+
+    def minimum(self, objective: np.ndarray) -> tuple[float, list[tuple[str, str, str]]]:
+        """The minimum of ``objective · x`` (``-inf`` when unbounded) and the figures that
+        bind it (non-zero dual values)."""
+        self.highs.changeColsCost(self.model.size, self.columns, objective)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
+            return -math.inf, []
+        if status == self.status.kInfeasible:
+            raise DisclosureError("the published figures contradict each other (no set of "
+                                  "counts fits them all): the pack has been altered or is "
+                                  "damaged")
+        if status != self.status.kOptimal:  # pragma: no cover - limits on tiny models
+            raise DisclosureError("the disclosure check could not finish "
+                                  f"({self.highs.modelStatusToString(status)})")
+        duals = np.asarray(self.highs.getSolution().row_dual)
+        owners = [o for o, d in zip(self.model.eq_owner, duals[:self.n_eq])
+                  if o is not None and abs(d) > 1e-9]
+        owners += [o for o, d in zip(self.model.ub_owner, duals[self.n_eq:]) if abs(d) > 1e-9]
+        return float(self.highs.getInfo().objective_function_value), owners
+
+
+def _quiet_highs(highspy):
+    """A ``highspy.Highs`` made without its start-up banner on standard output.
+
+    HiGHS prints its version banner from C++ when the object is made, before any option can
+    be set; standard output is the ``audit metrics`` table's channel, so the file
+    descriptor is pointed at the null device for that moment.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+def attack(publication: Publication, k: int, *,
+           truth: Callable[[tuple[Term, ...]], int] | None = None,
+           targets: list[tuple[str, tuple[Term, ...]]] | None = None) -> AttackReport:
+    """Bound every target count from the shown figures and rates (module doc).
+
+    ``truth`` gives a target's true value; with it, counts of ``2k`` or more are skipped
+    (they cannot be exposed). The lower bound is found first: a count that cannot fall to
+    ``k`` is protected without the second solve. Raises
+    :class:`~audit.errors.DisclosureError` when the figures contradict each other.
+    """
+    targets = attack_targets(publication) if targets is None else targets
+    report = AttackReport(hidden=len(publication.hidden()))
+    if truth is not None:
+        targets = [(label, terms) for label, terms in targets if truth(terms) < 2 * k]
+    if not targets:
+        return report
+    model = LinearModel(publication, extra_terms=[t for _, terms in targets for t in terms])
+    solver = _Solver(model)
+    for label, terms in targets:
+        objective = model.vector(terms)
+        low, binding = solver.minimum(objective)
+        low = max(0.0, math.ceil(low - _TOLERANCE))
+        if low > k:
+            high = math.inf  # not solved: the range lies wholly above k
+        else:
+            neg_high, more = solver.minimum(-objective)
+            high = math.inf if neg_high == -math.inf else math.floor(-neg_high + _TOLERANCE)
+            binding = binding + more
+        report.bounds.append(Bounds(label, terms, low, high, exposed(low, high, k),
+                                    tuple(dict.fromkeys(binding))))
+    return report

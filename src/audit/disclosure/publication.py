@@ -1,0 +1,294 @@
+"""The figures a pack would publish, with where each is printed and what it adds up.
+
+:func:`build_publication` lists, for one audit, every count and rate the board and public
+sections print — the metrics table, the number of cases, the risk-factor bands and pairs,
+each quarter of the trend charts, the rolling four quarters, each partnership of the funnel
+plots, and the rates drawn as lines (the p-chart's average, the funnel plot's target) — as
+:class:`~audit.disclosure.model.Count` and :class:`~audit.disclosure.model.Rate` objects
+addressed by (table, row, column). :func:`true_counts` gives the true value of any sum of
+atomic counts, for choosing what to hide and for the producer's attack.
+
+Tables and their addresses:
+
+==================  ==========================  =========================================
+table               row                         columns
+==================  ==========================  =========================================
+``metrics``         metric id                   numerator, denominator, unknown; rates:
+                                                rate, review_rate
+``cases``           ``pack``                    cases
+``risk_bands``      ``0``, ``1``, ``2``, ``3+`` cases
+``cooccurrence``    ``flag|flag``               cases
+``quarterly``       ``quarter|metric``          numerator, denominator; rate
+``spc``             metric id                   centre (rate)
+``rolling``         metric id                   numerator, denominator; rate
+``partnerships``    ``partnership|metric``      numerator, denominator; rate, target
+==================  ==========================  =========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from audit.contract import (
+    ANOTHER_MALE_CARER_CODES,
+    FLAG_COLUMNS,
+    KNOWN_TO_CODES,
+    RISK_FLAGS,
+    flag_metric_id,
+)
+from audit.disclosure.model import CASES, PATTERN, Count, Publication, Rate, Term
+from audit.formatting import format_percent
+from audit.workspace import TREND_METRICS, AuditData
+
+__all__ = [
+    "NO_PARTNERSHIP",
+    "HARMED_BY_CATEGORIES",
+    "metric_terms",
+    "quarters_between",
+    "build_publication",
+    "true_counts",
+    "printed_range",
+]
+
+#: The partnership name of the grid when an extract has no partnership column.
+NO_PARTNERSHIP = "(one partnership)"
+#: ``harmed_by`` as published: the three sub-codes of another male carer are never apart.
+HARMED_BY_CATEGORIES: tuple[str, ...] = ("birth_father", "another_male_carer", "unknown")
+_KNOWN_TO_LEVELS = tuple(c for c in KNOWN_TO_CODES if c not in ("none", "unknown"))
+_KNOWN = tuple(c for c in KNOWN_TO_CODES if c != "unknown")
+_FLAG_OF_METRIC = {flag_metric_id(f): f for f in FLAG_COLUMNS}
+
+
+def metric_terms(metric: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(family, numerator, denominator, unknown categories) of a metric id (contract v1.1)."""
+    if metric in _FLAG_OF_METRIC:
+        return _FLAG_OF_METRIC[metric], ("yes",), ("yes", "no"), ("unknown",)
+    if metric == "harmed_by.birth_father":
+        return "harmed_by", ("birth_father",), HARMED_BY_CATEGORIES[:2], ("unknown",)
+    if metric == "harmed_by.another_male_carer":
+        return "harmed_by", ("another_male_carer",), HARMED_BY_CATEGORIES[:2], ("unknown",)
+    if metric == "known_to.none":
+        return "known_to", ("none",), _KNOWN, ("unknown",)
+    if metric.startswith("known_to."):
+        level = metric.removeprefix("known_to.")
+        return "known_to", (level,), _KNOWN_TO_LEVELS, ("unknown",)
+    raise ValueError(f"not a metric id of the contract: {metric!r}")
+
+
+def quarters_between(first: str, last: str) -> list[str]:
+    """Every calendar quarter from ``first`` to ``last`` inclusive (``"2024-Q4"`` ...)."""
+    def index(label: str) -> int:
+        year, quarter = label.split("-Q")
+        return int(year) * 4 + int(quarter) - 1
+
+    return [f"{i // 4:04d}-Q{i % 4 + 1}" for i in range(index(first), index(last) + 1)]
+
+
+def printed_range(rate: float, *, decimals: int = 1) -> tuple[float, float]:
+    """The true fractions a percentage printed to ``decimals`` places could stand for."""
+    text = format_percent(rate, decimals=decimals).rstrip("%")
+    value = Decimal(text) / 100
+    half = Decimal(5).scaleb(-(decimals + 3))
+    return float(value - half), float(value + half)
+
+
+def _metric_counts(table: str, row: str, metric: str, where: tuple[frozenset, frozenset],
+                   values: pd.Series, columns: Sequence[str]) -> list[Count]:
+    family, num, den, unk = metric_terms(metric)
+    cats = {"numerator": num, "denominator": den, "unknown": unk}
+    return [Count(table, row, column, (Term(family, cats[column], *where),),
+                  int(values[column])) for column in columns]
+
+
+def _rate(table: str, row: str, column: str, metric: str,
+          where: tuple[frozenset, frozenset], value: float, decimals: int = 1,
+          denominator: tuple[Term, ...] | None = None) -> Rate:
+    family, num, den, _ = metric_terms(metric)
+    low, high = printed_range(value, decimals=decimals)
+    return Rate(table, row, column, (Term(family, num, *where),),
+                denominator or (Term(family, den, *where),), low, high)
+
+
+def build_publication(data: AuditData) -> Publication:
+    """Every count and rate the pack's sections print for ``data`` (module doc)."""
+    partnerships = frozenset(_partnerships(data))
+    pack_quarters = frozenset(data.quarters)
+    pack = (partnerships, pack_quarters)
+    publication = Publication(pack_partnerships=partnerships, pack_quarters=pack_quarters)
+    counts, rates = publication.counts, publication.rates
+
+    # The number of cases, and the metrics table.
+    counts.append(Count("cases", "pack", "cases", (Term(CASES, ("all",), *pack),),
+                        data.in_scope))
+    for _, row in data.metrics.iterrows():
+        metric = str(row["metric"])
+        counts += _metric_counts("metrics", metric, metric, pack, row,
+                                 ("numerator", "denominator", "unknown"))
+        if pd.notna(row["rate"]):
+            rates.append(_rate("metrics", metric, "rate", metric, pack, float(row["rate"]),
+                               decimals=4))
+        if metric.startswith("risk.") and data.in_scope:
+            rates.append(_rate("metrics", metric, "review_rate", metric, pack,
+                               int(row["numerator"]) / data.in_scope,
+                               denominator=(Term(CASES, ("all",), *pack),)))
+
+    # Risk factors together: bands and pairs over the patterns of risk factors.
+    flags = [f for f in RISK_FLAGS if f in data.cases.columns]
+    if flags and not data.risk_counts.empty:
+        publication.pattern_flags = tuple(flags)
+        patterns = [format(i, f"0{len(flags)}b")[::-1] for i in range(2 ** len(flags))]
+        by_band: dict[str, list[str]] = {"0": [], "1": [], "2": [], "3+": []}
+        for p in patterns:
+            n = p.count("1")
+            by_band["3+" if n >= 3 else str(n)].append(p)
+        for _, row in data.risk_counts.iterrows():
+            band = str(row["risk_factors"])
+            counts.append(Count("risk_bands", band, "cases",
+                                (Term(PATTERN, tuple(by_band[band]), *pack),), int(row["cases"])))
+        cooc = data.cooccurrence
+        for i, a in enumerate(flags):
+            for j in range(i + 1, len(flags)):
+                b = flags[j]
+                both = tuple(p for p in patterns if p[i] == "1" and p[j] == "1")
+                counts.append(Count("cooccurrence", f"{a}|{b}", "cases",
+                                    (Term(PATTERN, both, *pack),), int(cooc.loc[a, b])))
+
+    # Quarter by quarter: the trend and p-charts.
+    quarterly = data.quarterly
+    for metric in TREND_METRICS:
+        series = quarterly[quarterly["metric"] == metric]
+        if series["period"].nunique() < 2:
+            continue
+        for _, row in series.iterrows():
+            where = (partnerships, frozenset([str(row["period"])]))
+            key = f"{row['period']}|{metric}"
+            counts += _metric_counts("quarterly", key, metric, where, row,
+                                     ("numerator", "denominator"))
+            if pd.notna(row["rate"]):
+                rates.append(_rate("quarterly", key, "rate", metric, where, float(row["rate"])))
+        chart = data.spc.get(metric)
+        if chart is not None and pd.notna(chart["centre"].iloc[0]):
+            where = (partnerships, frozenset(str(p) for p in series["period"]))
+            rates.append(_rate("spc", metric, "centre", metric, where,
+                               float(chart["centre"].iloc[0])))
+
+    # The latest four quarters together.
+    for _, row in data.rolling.iterrows():
+        metric = str(row["metric"])
+        if metric not in TREND_METRICS:
+            continue
+        where = (partnerships, frozenset(quarters_between(str(row["window_start"]),
+                                                          str(row["window_end"]))))
+        counts += _metric_counts("rolling", metric, metric, where, row,
+                                 ("numerator", "denominator"))
+        if pd.notna(row["rate"]):
+            rates.append(_rate("rolling", metric, "rate", metric, where, float(row["rate"])))
+
+    # Partnerships compared: the funnel plots.
+    for metric, table in data.funnels.items():
+        for _, row in table.iterrows():
+            where = (frozenset([str(row["partnership"])]), pack_quarters)
+            key = f"{row['partnership']}|{metric}"
+            counts += _metric_counts("partnerships", key, metric, where, row,
+                                     ("numerator", "denominator"))
+            if pd.notna(row["rate"]):
+                rates.append(_rate("partnerships", key, "rate", metric, where,
+                                   float(row["rate"])))
+        rates.append(_rate("partnerships", metric, "target", metric, pack,
+                           float(table["target"].iloc[0])))
+    return publication
+
+
+def _partnerships(data: AuditData) -> list[str]:
+    cases = data.scope_cases
+    if "partnership" not in cases.columns:
+        return [NO_PARTNERSHIP]
+    return sorted(str(p) for p in cases["partnership"].dropna().unique()) or [NO_PARTNERSHIP]
+
+
+def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
+    """A function giving the true value of any sum of terms over ``data``'s grid.
+
+    Quarters held in the extract are counted from its cases; earlier quarters (from the
+    history store) are known only for the whole of the audit's partnerships.
+    """
+    cases = data.scope_cases
+    from audit.metrics import quarter_label
+
+    quarter = quarter_label(cases["notification_date"]).astype(str).to_numpy()
+    partnership = (cases["partnership"].astype(str).to_numpy() if "partnership" in cases.columns
+                   else np.full(len(cases), NO_PARTNERSHIP, dtype=object))
+    grid = pd.DataFrame({"p": partnership, "q": quarter}, index=cases.index)
+    families: dict[str, pd.Series] = {CASES: pd.Series("all", index=cases.index)}
+    for flag in FLAG_COLUMNS:
+        if flag in cases.columns:
+            families[flag] = cases[flag].astype(str)
+    families["known_to"] = cases["known_to"].astype(str)
+    harmed = cases["harmed_by"].astype(str)
+    families["harmed_by"] = harmed.where(~harmed.isin(ANOTHER_MALE_CARER_CODES),
+                                         "another_male_carer")
+    flags = [f for f in RISK_FLAGS if f in cases.columns]
+    if flags:
+        yes = np.column_stack([(cases[f].astype(str) == "yes").to_numpy() for f in flags])
+        families[PATTERN] = pd.Series(["".join("1" if v else "0" for v in r) for r in yes],
+                                      index=cases.index)
+    tallies = {name: grid.assign(c=values.to_numpy()).groupby(["p", "q", "c"]).size()
+               .rename("n").reset_index() for name, values in families.items()}
+    history = _history_atoms(data)
+    extract_quarters = set(quarter)
+
+    memo: dict[tuple[Term, ...], int] = {}
+
+    def value(terms: tuple[Term, ...]) -> int:
+        if terms in memo:
+            return memo[terms]
+        total = 0
+        for t in terms:
+            in_history = [q for q in t.quarters if q not in extract_quarters]
+            for q in in_history:
+                for c in t.categories:
+                    total += history.get((t.family, c, q), 0)
+            tally = tallies.get(t.family)
+            if tally is None:
+                continue
+            quarters = [q for q in t.quarters if q in extract_quarters]
+            if not quarters:
+                continue
+            mask = (tally["p"].isin(t.partnerships) & tally["q"].isin(quarters)
+                    & tally["c"].isin(t.categories))
+            total += int(tally.loc[mask, "n"].sum())
+        memo[terms] = total
+        return total
+
+    return value
+
+
+def _history_atoms(data: AuditData) -> dict[tuple[str, str, str], int]:
+    """(family, category, quarter) -> count for the quarters only the history holds."""
+    table = data.quarterly
+    if table.empty:
+        return {}
+    extract_quarters = set()
+    if not data.scope_cases.empty:
+        from audit.metrics import quarter_label
+
+        extract_quarters = set(quarter_label(data.scope_cases["notification_date"]).dropna())
+    atoms: dict[tuple[str, str, str], int] = {}
+    for _, row in table[~table["period"].isin(extract_quarters)].iterrows():
+        metric = str(row["metric"])
+        if metric not in _FLAG_OF_METRIC:
+            continue
+        family = _FLAG_OF_METRIC[metric]
+        q = str(row["period"])
+        num, den, unk = int(row["numerator"]), int(row["denominator"]), int(row["unknown"])
+        atoms[(family, "yes", q)] = num
+        atoms[(family, "no", q)] = den - num
+        atoms[(family, "unknown", q)] = unk
+        if "cases" in row and pd.notna(row["cases"]):
+            atoms[(CASES, "all", q)] = int(row["cases"])
+    return atoms
+

@@ -1,0 +1,104 @@
+"""How published figures are written: the Department for Education's symbols and rounding.
+
+Every output for a board or the public writes its numbers through these functions, so a
+table, a chart label, an alt text and a workbook cell say the same thing:
+
+* ``c`` — a figure hidden to protect small numbers (:mod:`audit.disclosure` decides which);
+* ``:`` — not available (no cases recorded, or no national figure published);
+* ``z`` — not applicable;
+* percentages to one decimal place, rounded half up as published statistics are
+  (``0.6405 -> "64.1%"``); whole counts with thousands separators.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from numbers import Real
+
+import numpy as np
+
+__all__ = [
+    "SUPPRESSED",
+    "NOT_AVAILABLE",
+    "NOT_APPLICABLE",
+    "is_suppressed",
+    "as_number",
+    "format_percent",
+    "format_count",
+    "plural",
+    "csv_text",
+]
+
+#: Shown in place of a hidden figure (DfE convention).
+SUPPRESSED = "c"
+#: Shown where a figure is not available (DfE convention).
+NOT_AVAILABLE = ":"
+#: Shown where a figure does not apply (DfE convention).
+NOT_APPLICABLE = "z"
+
+
+def is_suppressed(value: object) -> bool:
+    """True when ``value`` is the hidden-figure marker ``c``."""
+    return isinstance(value, str) and value.strip() == SUPPRESSED
+
+
+def as_number(value: object) -> float | None:
+    """A finite float, or ``None`` for ``c``, ``:``, NaN, blanks and anything not a number."""
+    if value is None or isinstance(value, (bool, str)):
+        return None
+    if isinstance(value, (Real, np.number)):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else number
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def format_percent(rate: object, *, decimals: int = 1) -> str:
+    """A rate (fraction 0-1) as a published percentage: ``0.6413 -> "64.1%"``.
+
+    ``c`` passes through; NaN, None or anything not a number is ``:`` (not available).
+    Rounds half up, as published statistics do (0.6405 -> "64.1%").
+    """
+    if is_suppressed(rate):
+        return SUPPRESSED
+    if isinstance(rate, str) and rate.strip() in (NOT_AVAILABLE, NOT_APPLICABLE):
+        return rate.strip()
+    number = as_number(rate)
+    if number is None:
+        return NOT_AVAILABLE
+    quantum = Decimal(1).scaleb(-decimals)
+    percent = (Decimal(repr(number)) * 100).quantize(quantum, rounding=ROUND_HALF_UP)
+    if percent == 0:
+        percent = abs(percent)
+    return f"{percent}%"
+
+
+def format_count(count: object) -> str:
+    """A count as published: whole number with thousands separators, ``c`` or ``:``."""
+    if is_suppressed(count):
+        return SUPPRESSED
+    if isinstance(count, str) and count.strip() in (NOT_AVAILABLE, NOT_APPLICABLE):
+        return count.strip()
+    number = as_number(count)
+    if number is None:
+        return NOT_AVAILABLE
+    return f"{round(number):,}"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``"1 quarter"``, ``"2 quarters"``: a count with its noun in the right number."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """Text as a CSV cell may hold it: a leading ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return gets an apostrophe in front, so a spreadsheet opening the file shows the text
+    instead of running it as a formula (OWASP, "CSV Injection")."""
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -1,0 +1,82 @@
+"""``manifest.json``: what a pack was made from, how, by what, and the files it holds."""
+
+from __future__ import annotations
+
+import platform
+import shlex
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from audit.files import sha256_of
+
+__all__ = ["package_versions", "rerun_command", "build_manifest"]
+
+_VERSIONED = ("pandas", "numpy", "pyarrow", "scipy", "statsmodels", "matplotlib", "seaborn",
+              "afcharts", "pandera", "papermill", "nbformat", "jinja2", "openpyxl", "highspy",
+              "weasyprint", "python-pptx")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python, audit and the packages that shape the numbers and charts."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from audit._version import __version__
+
+    found = {"python": platform.python_version(), "audit": __version__}
+    for name in _VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def rerun_command(extract: Path, settings: dict[str, Any]) -> str:
+    """The ``audit run`` command line that reproduces this pack from the same extract.
+
+    The extract is named as given on the command line (folder included), so the command
+    works from the folder the run was started in.
+    """
+    parts = ["audit", "run", str(extract)]
+    if settings.get("sheet"):
+        parts += ["--sheet", settings["sheet"]]
+    if settings.get("period") and settings["period"] != "all":
+        parts += ["--period", settings["period"]]
+    if settings.get("partnership"):
+        parts += ["--partnership", settings["partnership"]]
+    parts += ["--audience", settings["audience"]]
+    if settings["audience"] == "public":
+        parts += ["--suppress-max", str(settings["suppress_max"])]
+    if settings.get("marking_given"):
+        parts += ["--marking", settings["marking"]]
+    if settings.get("history"):
+        parts += ["--history", settings["history"]]
+    else:
+        parts.append("--no-history")
+    if settings.get("each_quarter"):
+        parts.append("--each-quarter")
+    if settings.get("pdf"):
+        parts.append("--pdf")
+    return shlex.join(parts)
+
+
+def build_manifest(*, input_: dict[str, Any], audit: dict[str, Any],
+                   disclosure: dict[str, Any], settings: dict[str, Any], extract: Path,
+                   started: datetime, seconds: float, staging: Path) -> dict[str, Any]:
+    """The manifest: input, audit, disclosure, parameters, rerun command, versions, outputs."""
+    outputs = {str(p.relative_to(staging).as_posix()): sha256_of(p)
+               for p in sorted(staging.rglob("*")) if p.is_file()}
+    return {
+        "tool": "audit run",
+        "marking": disclosure.get("marking"),
+        "input": input_,
+        "audit": audit,
+        "disclosure": disclosure,
+        "parameters": {k: v for k, v in settings.items() if k != "marking_given"},
+        "rerun": rerun_command(extract, settings),
+        "versions": package_versions(),
+        "run": {"started_utc": started.isoformat(timespec="seconds"),
+                "seconds": round(seconds, 2)},
+        "outputs_sha256": outputs,
+    }

@@ -1,0 +1,137 @@
+"""A pack's files, written from its sections: the page, the workbook, the charts, the CSVs.
+
+Everything here renders what :mod:`audit.sections` built from the protected tables; no
+figure is computed. Files are named for the audience (``board-pack.html``,
+``public-pack.html``) so a public file is never mistaken for the board's.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from audit.disclosure import Policy, Protected, protect
+from audit.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
+from audit.render.workbook import Sheet, write_workbook
+from audit.sections.section import Section
+from audit.workspace import AuditData
+
+__all__ = ["pack_name", "write_pack", "TITLE"]
+
+#: The pack's title, on its first page, slide and sheet.
+TITLE = "Are services seeing the men around babies?"
+
+
+def pack_name(policy: Policy) -> str:
+    """``board-pack`` or ``public-pack``: the stem of every file of the pack."""
+    return f"{policy.audience.value}-pack"
+
+
+def _conventions(policy: Policy) -> str:
+    if policy.public:
+        return (f"Counts from 1 to {policy.max_count} are shown as c, and so is any figure "
+                "from which one could be worked out; 0 is a true zero; : means not "
+                "available. Percentages are rounded to one decimal place.")
+    return ("Every aggregate figure is shown, small numbers included: not for publication. "
+            "0 is a true zero; : means not available. Percentages are rounded to one decimal "
+            "place.")
+
+
+def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
+    from audit.manifest import package_versions
+
+    extract = data.extract
+    cases = str(p.cases)
+    rows = (f"{extract.rows_read:,} rows read; {len(extract.cases):,} babies under one in "
+            f"scope; {cases} in this audit" if not p.public else f"{cases} cases in this audit")
+    rule = (f"counts from 1 to {p.policy.max_count} shown as c (Department for Education "
+            "convention), with complementary suppression checked by an attack on every "
+            "figure published" if p.public else "none: the board's own papers show every "
+            "aggregate figure; never row-level data")
+    return [
+        ("Protective marking", p.policy.marking),
+        ("Audience", p.policy.audience.value),
+        ("Source extract", f"{extract.path.name} (SHA-256 {extract.sha256[:16]}…)"),
+        ("Cases", rows),
+        ("Period", p.period_label),
+        ("Geography", p.place),
+        ("National comparison", f"{SOURCE_SHORT}: {NATIONAL_DENOMINATOR} serious incident "
+                                "notifications; local figures counted as the review counted"),
+        ("Small numbers", rule),
+        ("Intervals and tests", "95% Wilson score intervals; two-sided Fisher exact test "
+                                "against the national counts, Holm-adjusted over the "
+                                "comparisons in this pack"),
+        ("Produced by", f"audit {package_versions()['audit']}"),
+    ]
+
+
+def _sheets(metrics: pd.DataFrame, sections: Sequence[Section]) -> list[Sheet]:
+    from audit.contract import METRICS_COLUMNS
+
+    columns = [c for c in METRICS_COLUMNS if c in metrics.columns]
+    formats = {c: "count" for c in ("numerator", "denominator", "unknown",
+                                    "national_numerator", "national_denominator")}
+    formats.update({c: "percent" for c in ("rate", "ci_low", "ci_high", "national_rate")})
+    sheets = [Sheet("Metrics", "Every measure (the published metrics.csv): rates as "
+                    "percentages, with 95% Wilson intervals", metrics[columns], formats)]
+    for section in sections:
+        tables = section.tables
+        for i, table in enumerate(tables, start=1):
+            name = table.sheet or (section.title if len(tables) == 1
+                                   else f"{section.title} {i}")
+            sheets.append(Sheet(name, table.caption, table.frame, dict(table.formats)))
+    return sheets
+
+
+def write_pack(staging: Path, data: AuditData, sections: Sequence[Section], policy: Policy,
+               *, pdf: bool = False) -> list[Path]:
+    """Write the pack's files into ``staging``; returns them. ``metrics.csv`` is the
+    protected metrics table; a public pack also gets ``figures.csv`` (every published figure,
+    for ``audit check-disclosure``)."""
+    from audit.metrics import write_metrics_csv
+    from audit.render.html import render_pack
+
+    p = protect(data, policy)
+    name = pack_name(policy)
+    written: list[Path] = []
+    buffer = io.StringIO()
+    write_metrics_csv(p.metrics, buffer)
+    (staging / "metrics.csv").write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    written.append(staging / "metrics.csv")
+
+    charts = staging / "charts"
+    charts.mkdir(exist_ok=True)
+    for section in sections:
+        for figure in section.figures:
+            (charts / f"{figure.name}.png").write_bytes(figure.png)
+
+    subtitle = (f"Quarterly audit against the national review 'The Myth of Invisible Men' · "
+                f"{p.place} · {p.period_label}")
+    page = render_pack(sections, title=TITLE, subtitle=subtitle, marking=policy.marking,
+                       provenance=_provenance(data, p), conventions=_conventions(policy))
+    html_path = staging / f"{name}.html"
+    html_path.write_text(page, encoding="utf-8")
+    written.append(html_path)
+
+    notes = [("Title", f"{TITLE} Quarterly audit {name.replace('-', ' ')}"),
+             *_provenance(data, p),
+             ("Conventions", _conventions(policy)),
+             ("Metrics sheet", "The published metrics.csv: rates are fractions shown as "
+                               "percentages, with 95% Wilson score intervals; p_value is the "
+                               "two-sided Fisher exact test against the national counts, "
+                               "p_holm the same adjusted for the comparisons in this pack")]
+    written.append(write_workbook(staging / f"{name}.xlsx", _sheets(p.metrics, sections),
+                                  notes, marking=policy.marking))
+    if p.public and p.publication is not None:
+        from audit.disclosure.figures import write_figures
+
+        written.append(write_figures(staging / "figures.csv", p.publication,
+                                     policy.max_count))
+    if pdf:
+        from audit.render.pdf import write_pdf
+
+        written.append(write_pdf(html_path, staging / f"{name}.pdf"))
+    return written

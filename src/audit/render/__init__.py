@@ -1,0 +1,1 @@
+"""Renderers: the pack as HTML, workbook, PDF and slides, from finished sections."""

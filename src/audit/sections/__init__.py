@@ -1,0 +1,81 @@
+"""The sections of a pack: one function each, and the registry that orders them.
+
+Each section function takes the audit (:class:`~audit.workspace.AuditData`) and a
+disclosure policy (:class:`~audit.disclosure.Policy`, or just ``"board"``/``"public"``),
+renders only from :func:`audit.disclosure.protect`'s tables, and returns a
+:class:`~audit.sections.section.Section`. A notebook's board cell is one call::
+
+    audit.sections.risk_factors(data, "board")
+
+:data:`SECTIONS` is the one registry: key, title, reading order and the notebook that shows
+the section. ``audit run`` builds the pack from it (:func:`build_sections`) and runs its
+notebooks; nothing else lists sections. Adding a section is a function here and a row in
+:data:`SECTIONS` (CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from audit.disclosure import Policy
+from audit.sections.data_quality import data_quality
+from audit.sections.engagement import engagement
+from audit.sections.partnerships import partnerships
+from audit.sections.risk_factors import risk_factors
+from audit.sections.section import Figure, Heading, Section, Table, Text
+from audit.sections.services import services
+from audit.sections.summary import summary
+from audit.sections.trends import trends
+from audit.workspace import AuditData
+
+__all__ = [
+    "SectionSpec",
+    "SECTIONS",
+    "NOTEBOOKS",
+    "build_sections",
+    "Section",
+    "Text",
+    "Heading",
+    "Figure",
+    "Table",
+    "summary",
+    "risk_factors",
+    "engagement",
+    "services",
+    "trends",
+    "partnerships",
+    "data_quality",
+]
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """One section of the pack: its key, title, notebook and the function that builds it."""
+
+    key: str
+    title: str
+    notebook: str
+    build: Callable[[AuditData, Policy], Section]
+
+
+#: Every section, in reading order.
+SECTIONS: tuple[SectionSpec, ...] = (
+    SectionSpec("summary", "Summary for the board", "board_summary", summary),
+    SectionSpec("risk-factors", "Risk factors", "risk_factors", risk_factors),
+    SectionSpec("engagement", "Father engagement", "father_engagement", engagement),
+    SectionSpec("services", "Service contact and information sharing", "services_and_sharing",
+                services),
+    SectionSpec("trends", "Quarter by quarter", "trends", trends),
+    SectionSpec("partnerships", "Partnerships compared", "partnerships", partnerships),
+    SectionSpec("data-quality", "Data quality", "data_quality", data_quality),
+)
+
+#: The notebooks ``audit run`` executes, one a section, in reading order.
+NOTEBOOKS: tuple[str, ...] = tuple(spec.notebook for spec in SECTIONS)
+
+
+def build_sections(data: AuditData, policy: Policy | str = "board") -> list[Section]:
+    """Every section of the pack, in reading order."""
+    policy = policy if isinstance(policy, Policy) else Policy.make(policy)
+    return [spec.build(data, policy) for spec in SECTIONS]

@@ -1,0 +1,29 @@
+"""Partnerships compared: each partnership against funnel limits around the pooled rate."""
+
+from __future__ import annotations
+
+from audit.charts import funnel_plot
+from audit.disclosure import Policy, protect
+from audit.sections.section import Section
+from audit.sections.tables import partnerships_display
+from audit.workspace import AuditData
+
+__all__ = ["partnerships"]
+
+
+def partnerships(data: AuditData, policy: Policy | str = "board") -> Section:
+    """Each partnership's rate against its number of cases, inside 95% and 99.8% limits."""
+    p = protect(data, policy)
+    section = Section("partnerships", "Partnerships compared")
+    if len(data.partnerships) < 2:
+        return section.text("This audit covers one partnership; funnel plots need a pooled "
+                            "extract of several.")
+    for table in p.funnels.values():
+        section.chart(funnel_plot(table, source=p.source, place=p.place,
+                                  period=p.period_label))
+    if p.funnels:
+        section.table(partnerships_display(p.funnels),
+                      "Partnerships against the funnel limits around the pooled rate",
+                      counts=["Cases (yes)", "Of cases known"],
+                      percents=["Percentage", "Target (pooled)"])
+    return section

@@ -1,0 +1,161 @@
+"""A section of a pack: prose, headings, charts and tables, in reading order.
+
+A :class:`Section` is what a section function (:mod:`audit.sections`) returns and what every
+renderer takes: the HTML page and its PDF, the workbook, the slides. It holds finished
+content only — chart images as PNG bytes with their title, alt text and caption; tables as
+published values (numbers as numbers, ``c`` and ``:`` as text) with the format of each
+column — so rendering never computes a figure, and a notebook shows it by displaying it.
+
+A table with a column that only case-level data carries (``case_id``, ``row``, a date or an
+age) is refused: packs hold aggregates only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from audit.contract import normalise_column_name
+from audit.errors import ReportError
+
+__all__ = [
+    "ROW_LEVEL_COLUMNS",
+    "Text",
+    "Heading",
+    "Figure",
+    "Table",
+    "Section",
+    "Block",
+]
+
+#: Columns only a case-level table carries; a section table with one is refused.
+ROW_LEVEL_COLUMNS: frozenset[str] = frozenset(
+    {"case_id", "row", "notification_date", "child_age_months", "father_age_at_birth"})
+
+Format = Literal["count", "percent", "text"]
+
+
+@dataclass(frozen=True)
+class Text:
+    """Prose: paragraphs separated by blank lines; lines starting ``- `` make a list;
+    ``**bold**`` is the only markup."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A sub-heading, one level below the section's title."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A finished chart: PNG bytes, the active title, alt text and caption."""
+
+    name: str
+    png: bytes
+    title: str
+    alt: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A published table: values as published (numbers; ``c``, ``:`` or words as text) and
+    how each column is written (``count``, ``percent`` — a fraction 0-1 — or ``text``)."""
+
+    caption: str
+    frame: pd.DataFrame
+    formats: Mapping[str, Format]
+    sheet: str | None = None
+
+    def cell_text(self, column: str, value: Any) -> str:
+        """A cell as the HTML page and the slides print it."""
+        from audit.formatting import format_count, format_percent
+
+        kind = self.formats.get(column, "text")
+        if kind == "count":
+            return format_count(value)
+        if kind == "percent":
+            return format_percent(value)
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ":"
+        return str(value)
+
+    def rows_text(self) -> list[list[str]]:
+        """Every row as printed text."""
+        columns = [str(c) for c in self.frame.columns]
+        return [[self.cell_text(c, v) for c, v in zip(columns, row, strict=True)]
+                for row in self.frame.itertuples(index=False, name=None)]
+
+
+Block = Text | Heading | Figure | Table
+
+
+@dataclass
+class Section:
+    """One section of a pack: a key (``risk-factors``), a title and its blocks in order."""
+
+    key: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9-]+", self.key):
+            raise ReportError(f"section key {self.key!r} must be lower-case letters, digits "
+                              "and '-'")
+
+    def text(self, text: str) -> Section:
+        """Add prose (paragraphs; ``- `` lines make a list)."""
+        if text.strip():
+            self.blocks.append(Text(text.strip()))
+        return self
+
+    def heading(self, text: str) -> Section:
+        """Add a sub-heading."""
+        self.blocks.append(Heading(text.strip()))
+        return self
+
+    def chart(self, chart: Any) -> Section:
+        """Add a chart (:class:`audit.charts.Chart`): drawn to PNG once, then let go."""
+        png = chart.png_bytes()
+        self.blocks.append(Figure(chart.name, png, chart.title, chart.alt_text, chart.caption))
+        chart.close()
+        return self
+
+    def table(self, frame: pd.DataFrame, caption: str, *, counts: Sequence[str] = (),
+              percents: Sequence[str] = (), sheet: str | None = None) -> Section:
+        """Add a table; ``counts`` and ``percents`` name the columns written as such."""
+        names = {normalise_column_name(str(c)) for c in frame.columns}
+        names.add(normalise_column_name(str(frame.index.name or "")))
+        bad = ROW_LEVEL_COLUMNS & names
+        if bad:
+            raise ReportError(f"table '{caption}' has row-level column(s) {sorted(bad)}: "
+                              "packs carry aggregates only")
+        formats: dict[str, Format] = {str(c): "text" for c in frame.columns}
+        formats.update({c: "count" for c in counts})
+        formats.update({c: "percent" for c in percents})
+        unknown = set(formats) - {str(c) for c in frame.columns}
+        if unknown:
+            raise ReportError(f"table '{caption}' has no column(s) {sorted(unknown)}")
+        self.blocks.append(Table(caption, frame.reset_index(drop=True), formats, sheet))
+        return self
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+    @property
+    def figures(self) -> list[Figure]:
+        return [b for b in self.blocks if isinstance(b, Figure)]
+
+    def _repr_html_(self) -> str:
+        from audit.render.html import render_section
+
+        return render_section(self, level=2)

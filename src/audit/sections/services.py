@@ -1,0 +1,39 @@
+"""Service contact and information sharing: who knew the family, and who shared what."""
+
+from __future__ import annotations
+
+from audit.charts import local_vs_national, service_contact_chart
+from audit.disclosure import Policy, protect
+from audit.findings import metric_sentences, verdict_words
+from audit.sections.section import Section
+from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
+from audit.workspace import AuditData
+
+__all__ = ["services"]
+
+
+def services(data: AuditData, policy: Policy | str = "board") -> Section:
+    """The highest level of service involvement against the review's 45 / 24 / 12 / 11 of
+    92, who harmed the baby, and whether health and adult services shared what they knew."""
+    p = protect(data, policy)
+    section = Section("services", "Service contact and information sharing")
+    ids = [m for m in p.metrics["metric"] if m.startswith(("harmed_by.", "known_to."))]
+    sharing = [m for m in p.metrics["metric"] if m.startswith("sharing.")]
+    section.chart(service_contact_chart(p.metrics, **p.chart_context))
+    section.text(metric_sentences(ids, p))
+    section.table(metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
+                  "Who harmed the baby and the highest level of service involvement, with the "
+                  "national figures (92 notifications). Service levels are shares of the "
+                  "cases known to a service, as the review's 45 + 24 + 12 + 11 = 92 are; "
+                  "'not known to services' is a share of every case whose level is known",
+                  counts=METRIC_COUNTS,
+                  percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"])
+    section.text("Nationally 45 of the 92 babies were known only to universal services and "
+                 "47 to Early Help or children's social care.")
+    if sharing:
+        section.chart(local_vs_national(p.metrics, sharing, name="information_sharing",
+                                        **p.chart_context))
+        section.table(metrics_display(p.metrics, sharing, national=False),
+                      "Information sharing about the father (no national figure was "
+                      "published)", counts=METRIC_COUNTS, percents=METRIC_PERCENTS)
+    return section

@@ -221,10 +221,9 @@ def attack(publication: Publication, k: int, *,
     report = AttackReport(hidden=len(publication.hidden()))
     if truth is not None:
         targets = [(label, terms) for label, terms in targets if truth(terms) < 2 * k]
-    if not targets:
-        return report
     model = LinearModel(publication, extra_terms=[t for _, terms in targets for t in terms])
     solver = _Solver(model)
+    solver.minimum(np.zeros(model.size))  # the figures must fit together at all
     for label, terms in targets:
         objective = model.vector(terms)
         low, binding = solver.minimum(objective)

@@ -56,6 +56,9 @@ def write_figures(path: Path, publication: Publication, k: int) -> Path:
     pack = json.dumps([sorted(publication.pack_partnerships),
                        sorted(publication.pack_quarters)], ensure_ascii=False)
     writer.writerow(["pack", "", "", "", "", "", "", csv_text(pack), ""])
+    for family, categories in sorted(publication.categories.items()):
+        writer.writerow(["family", "", csv_text(family), "", "", "", "",
+                         csv_text(json.dumps(list(categories))), ""])
     for c in publication.counts:
         writer.writerow(["count", c.table, csv_text(c.row), c.column,
                          SUPPRESSED if c.hidden else c.value, "", "",
@@ -87,6 +90,9 @@ def read_figures(path: Path) -> tuple[Publication, int]:
                 partnerships, quarters = json.loads(_uncsv(row["terms"]))
                 publication.pack_partnerships = frozenset(partnerships)
                 publication.pack_quarters = frozenset(quarters)
+            elif kind == "family":
+                publication.categories[_uncsv(row["row"])] = tuple(
+                    json.loads(_uncsv(row["terms"])))
             elif kind == "count":
                 hidden = row["value"] == SUPPRESSED
                 publication.counts.append(Count(

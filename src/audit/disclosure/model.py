@@ -124,6 +124,17 @@ class Publication:
     pack_quarters: frozenset[str] = frozenset()
     #: Addresses of rates (a chart's line) withheld to protect a count.
     withheld: set[tuple[str, str, str]] = field(default_factory=set)
+    #: Every category of each family (its categories add up to the cases); a family not
+    #: listed is taken to have the categories its terms name.
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def family_categories(self, family: str) -> tuple[str, ...] | None:
+        """Every category of ``family`` (all patterns of the risk flags for the pattern
+        family), or ``None`` when not declared."""
+        if family == PATTERN and self.pattern_flags:
+            n = len(self.pattern_flags)
+            return tuple(format(i, f"0{n}b")[::-1] for i in range(2 ** n))
+        return self.categories.get(family)
 
     def shown(self) -> list[Count]:
         return [c for c in self.counts if not c.hidden]
@@ -169,6 +180,10 @@ class LinearModel:
         for t in all_terms:
             self.categories[t.family].update(t.categories)
             scopes[t.family].add(t.cells)
+        for family in list(self.categories):
+            declared = publication.family_categories(family)
+            if declared is not None:
+                self.categories[family].update(declared)
         grid = set().union(*(s for ss in scopes.values() for s in ss)) if scopes else set()
         every_scope = sorted({s for ss in scopes.values() for s in ss}, key=lambda s: sorted(s))
         self.blocks: dict[str, list[frozenset[Cell]]] = {}

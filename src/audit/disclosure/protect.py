@@ -192,7 +192,8 @@ def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publica
                        pattern_flags=publication.pattern_flags if any(
                            c.table in ("risk_bands", "cooccurrence") for c in keep_count) else (),
                        pack_partnerships=publication.pack_partnerships,
-                       pack_quarters=publication.pack_quarters)
+                       pack_quarters=publication.pack_quarters,
+                       categories=dict(publication.categories))
 
 
 def _rates_for(publication: Publication, full: Publication) -> None:

@@ -45,6 +45,7 @@ from audit.formatting import format_percent
 from audit.workspace import TREND_METRICS, AuditData
 
 __all__ = [
+    "family_categories",
     "NO_PARTNERSHIP",
     "HARMED_BY_CATEGORIES",
     "metric_terms",
@@ -118,7 +119,8 @@ def build_publication(data: AuditData) -> Publication:
     partnerships = frozenset(_partnerships(data))
     pack_quarters = frozenset(data.quarters)
     pack = (partnerships, pack_quarters)
-    publication = Publication(pack_partnerships=partnerships, pack_quarters=pack_quarters)
+    publication = Publication(pack_partnerships=partnerships, pack_quarters=pack_quarters,
+                              categories=family_categories(data))
     counts, rates = publication.counts, publication.rates
 
     # The number of cases, and the metrics table.
@@ -201,6 +203,16 @@ def build_publication(data: AuditData) -> Publication:
         rates.append(_rate("partnerships", metric, "target", metric, pack,
                            float(table["target"].iloc[0])))
     return publication
+
+
+def family_categories(data: AuditData) -> dict[str, tuple[str, ...]]:
+    """Every category of each family in ``data``: a family's categories add up to its cases."""
+    out: dict[str, tuple[str, ...]] = {CASES: ("all",), "known_to": KNOWN_TO_CODES,
+                                       "harmed_by": HARMED_BY_CATEGORIES}
+    for flag in FLAG_COLUMNS:
+        if flag in data.cases.columns:
+            out[flag] = ("yes", "no", "unknown")
+    return out
 
 
 def _partnerships(data: AuditData) -> list[str]:

@@ -1,0 +1,139 @@
+"""The attacker's check on small hand-made tables whose bounds are worked out by hand.
+
+Each case is a classic of statistical disclosure control (Hundepool et al., *Statistical
+Disclosure Control*, Wiley 2012, ch. 4: linked tables and the feasibility interval of a
+suppressed cell); the expected ranges are derived in the comments, not by the code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from audit.disclosure.attack import attack, exposed
+from audit.disclosure.model import CASES, Count, Publication, Rate, term
+from audit.errors import DisclosureError
+
+P = ("A", "B")
+Q = ("2025-Q1", "2025-Q2")
+
+
+def _flag(category, partnerships=P, quarters=Q):
+    return (term("f", category, partnerships, quarters),)
+
+
+def _count(table, row, column, terms, value, hidden=False):
+    return Count(table, row, column, terms, value, hidden)
+
+
+def _bounds(report, label_start):
+    found = [b for b in report.bounds if b.label.startswith(label_start)]
+    assert found, f"no target {label_start!r} in {[b.label for b in report.bounds]}"
+    return found[0]
+
+
+def test_exposed_rule_by_hand():
+    # k = 5: a range narrower than 5 that reaches 1..5 is exposed.
+    assert exposed(2, 2, 5)          # an exact 2
+    assert exposed(0, 3, 5)          # "at most 3"
+    assert not exposed(0, 5, 5)      # 0..5: 1-5 cannot be told from 0 or from 5
+    assert not exposed(0, 0, 5)      # a true zero, known exactly, reveals no one
+    assert not exposed(38, 40, 5)    # large counts known to within 2: not a small count
+    assert not exposed(3, math.inf, 5)
+
+
+def test_a_hidden_cell_beside_its_total_is_recovered_exactly():
+    # One flag over one scope: yes 3 (hidden), no 40, unknown 4; cases 47 printed.
+    # yes = 47 - 40 - 4 = 3 exactly.
+    pub = Publication(counts=[
+        _count("m", "f", "yes", _flag("yes"), 3, hidden=True),
+        _count("m", "f", "no", _flag("no"), 40),
+        _count("m", "f", "unknown", _flag("unknown"), 4),
+        _count("m", "all", "cases", (term(CASES, "all", P, Q),), 47),
+    ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    report = attack(pub, 5)
+    b = _bounds(report, "m: f, yes")
+    assert (b.low, b.high) == (3, 3)
+    assert b.exposed
+    # The published figures that pin it: the two other categories and the total.
+    assert {("m", "f", "no"), ("m", "f", "unknown"), ("m", "all", "cases")} <= set(b.binding)
+
+
+def test_two_hidden_cells_in_one_row_share_the_remainder():
+    # yes 3 and unknown 4 hidden, no 40 and cases 47 printed: yes + unknown = 7, so
+    # yes ranges over 0..7 (width 7 >= 5): protected.
+    pub = Publication(counts=[
+        _count("m", "f", "yes", _flag("yes"), 3, hidden=True),
+        _count("m", "f", "no", _flag("no"), 40),
+        _count("m", "f", "unknown", _flag("unknown"), 4, hidden=True),
+        _count("m", "all", "cases", (term(CASES, "all", P, Q),), 47),
+    ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    b = _bounds(attack(pub, 5), "m: f, yes")
+    assert (b.low, b.high) == (0, 7)
+    assert not b.exposed
+
+
+def test_a_2x2_table_with_margins_bounds_every_hidden_cell_by_frechet():
+    # Cells yes at A/B x Q1/Q2 all hidden; margins printed: A 10, B 12, Q1 9, Q2 13 (22).
+    # A single cell x = yes[A,Q1] satisfies x <= min(10, 9) = 9 and x >= 10 + 9 - 22 = -3,
+    # so 0..9 (the Fréchet bounds).
+    def cell(p, q):
+        return (term("f", "yes", [p], [q]),)
+
+    counts = [_count("q", f"{p}|{q}", "yes", cell(p, q), v, hidden=True)
+              for (p, q), v in {("A", "2025-Q1"): 4, ("A", "2025-Q2"): 6,
+                                ("B", "2025-Q1"): 5, ("B", "2025-Q2"): 7}.items()]
+    counts += [
+        _count("rows", "A", "yes", (term("f", "yes", ["A"], Q),), 10),
+        _count("rows", "B", "yes", (term("f", "yes", ["B"], Q),), 12),
+        _count("cols", "Q1", "yes", (term("f", "yes", P, ["2025-Q1"]),), 9),
+        _count("cols", "Q2", "yes", (term("f", "yes", P, ["2025-Q2"]),), 13),
+    ]
+    pub = Publication(counts=counts, pack_partnerships=frozenset(P),
+                      pack_quarters=frozenset(Q))
+    b = _bounds(attack(pub, 5), "q: A|2025-Q1, yes")
+    assert (b.low, b.high) == (0, 9)
+    # Publish one interior cell (A,Q2 = 6): the rest follow exactly (A,Q1 = 10 - 6 = 4).
+    counts[1].hidden = False
+    b = _bounds(attack(pub, 5), "q: A|2025-Q1, yes")
+    assert (b.low, b.high) == (4, 4)
+    assert b.exposed
+
+
+def test_a_printed_rate_narrows_a_hidden_numerator():
+    # Denominator 40 printed, numerator hidden, the rate printed as 7.5% (7.45%..7.55%):
+    # numerator in [0.0745 * 40, 0.0755 * 40] = [2.98, 3.02] -> exactly 3.
+    num = _flag("yes")
+    den = (term("f", ["yes", "no"], P, Q),)
+    pub = Publication(counts=[
+        _count("m", "f", "numerator", num, 3, hidden=True),
+        _count("m", "f", "denominator", den, 40),
+    ], rates=[Rate("m", "f", "rate", num, den, 0.0745, 0.0755)],
+        pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    b = _bounds(attack(pub, 5), "m: f, numerator")
+    assert (b.low, b.high) == (3, 3)
+    assert ("m", "f", "rate") in b.binding
+    pub.rates.clear()
+    b = _bounds(attack(pub, 5), "m: f, numerator")
+    assert (b.low, b.high) == (0, 40)
+
+
+def test_the_unprinted_complement_is_attacked_too():
+    # Numerator 40 and denominator 43 printed: "no" = 3 exactly, though never printed.
+    pub = Publication(counts=[
+        _count("m", "f", "numerator", _flag("yes"), 40),
+        _count("m", "f", "denominator", (term("f", ["yes", "no"], P, Q),), 43),
+    ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    b = _bounds(attack(pub, 5), "f=no")
+    assert (b.low, b.high) == (3, 3)
+    assert b.exposed
+
+
+def test_contradictory_figures_are_refused():
+    pub = Publication(counts=[
+        _count("m", "f", "yes", _flag("yes"), 50),
+        _count("m", "all", "cases", (term(CASES, "all", P, Q),), 40),
+    ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    with pytest.raises(DisclosureError, match="contradict"):
+        attack(pub, 5)

@@ -8,6 +8,7 @@ is an internal fault (exit 1). The hierarchy::
     │   ├── ReadError               the file cannot be read: missing, format, encoding, sheet
     │   └── ValidationError         the contents break the contract; carries every Problem
     │       └── IdentifierError     direct identifiers found (column names or values)
+    ├── ParameterError              a function was given an argument it cannot use
     ├── ReportError                 a notebook or board-pack step failed (CLI exit 2)
     └── HistoryError                the history store cannot be read or written (CLI exit 2)
 
@@ -26,6 +27,7 @@ __all__ = [
     "ReadError",
     "ValidationError",
     "IdentifierError",
+    "ParameterError",
     "ReportError",
     "HistoryError",
     "Problem",
@@ -88,6 +90,12 @@ class ValidationError(ExtractError):
 
 class IdentifierError(ValidationError):
     """The extract carries direct identifiers. Values are never quoted."""
+
+
+class ParameterError(AuditError, ValueError):
+    """A function was given an argument it cannot use (a level outside (0, 1), a count
+    above its total, an unknown method). Also a ``ValueError``, so callers that caught the
+    bare ``ValueError`` these functions used to raise keep working."""
 
 
 class ReportError(AuditError):

@@ -6,7 +6,10 @@ Every figure a quality lead shows a board comes from here. Definitions follow th
   ``unknown`` column and never folded into either side;
 * ``harmed_by.birth_father`` and ``harmed_by.another_male_carer`` (stepfather + mother's
   partner + other male carer) are shares of the cases whose ``harmed_by`` is known;
-* ``known_to.<code>`` is the share of cases whose ``known_to`` is known;
+* ``known_to.none`` is the share of cases whose ``known_to`` is known; the four service
+  levels (``known_to.universal`` ... ``known_to.child_protection_plan``) are shares of the
+  cases whose level is known **and is not** ``none`` (contract v1.1), so they add up to 100%
+  as the review's figures do; their ``unknown`` is the cases whose ``known_to`` is unknown;
 * every rate carries a Wilson score interval (Wilson 1927), the method recommended for
   proportions by Newcombe (1998) and by OHID Fingertips (PHE "Technical Guide: Confidence
   Intervals", 2018); 95% by default, 99.8% on request;
@@ -19,7 +22,7 @@ one pass over the data whatever the number of groups.
 
 CSV formatting (``write_metrics_csv``): counts as whole numbers; ``rate``, ``ci_low``,
 ``ci_high`` and ``national_rate`` as fractions 0-1 to 6 decimal places (``0.880435``);
-``p_value`` to 6 significant figures (``1``, ``0.0421053``, ``3.5e-08``) so a very small
+``p_value`` and ``p_holm`` to 6 significant figures (``1``, ``0.0421053``, ``3.5e-08``) so a very small
 p-value is never written as 0; missing cells empty; any string cell (a board suppression
 ``c``) written as it is; UTF-8 without byte-order mark, ``\\n`` line endings.
 """
@@ -87,7 +90,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 #: Fraction columns of the metrics table (written to 6 decimal places).
 RATE_COLUMNS: tuple[str, ...] = ("rate", "ci_low", "ci_high", "national_rate")
-_P_COLUMNS: tuple[str, ...] = ("p_value",)
+_P_COLUMNS: tuple[str, ...] = ("p_value", "p_holm")
 
 _UNKNOWN = "unknown"
 
@@ -164,6 +167,7 @@ class _Spec:
     categories: tuple[str, ...]
     numerator: tuple[int, ...]  # category positions counted in the numerator
     unknown: int  # category position of "unknown" (missing cells are counted there too)
+    excluded: tuple[int, ...] = ()  # known categories left out of the denominator
 
 
 def _specs(cases: pd.DataFrame) -> list[_Spec]:
@@ -178,8 +182,10 @@ def _specs(cases: pd.DataFrame) -> list[_Spec]:
         _Spec("harmed_by.another_male_carer", "harmed_by", HARMED_BY_CODES,
               tuple(HARMED_BY_CODES.index(c) for c in ANOTHER_MALE_CARER_CODES), hb_unknown),
     ]
+    kt_none = KNOWN_TO_CODES.index("none")
     specs += [
-        _Spec(f"known_to.{code}", "known_to", KNOWN_TO_CODES, (i,), kt_unknown)
+        _Spec(f"known_to.{code}", "known_to", KNOWN_TO_CODES, (i,), kt_unknown,
+              () if code == "none" else (kt_none,))
         for i, code in enumerate(KNOWN_TO_CODES)
         if code != _UNKNOWN
     ]
@@ -237,7 +243,7 @@ def _count_arrays(
         tally = tallies[spec.column]
         num[:, j] = tally[:, list(spec.numerator)].sum(axis=1)
         unk[:, j] = tally[:, spec.unknown]
-        den[:, j] = tally.sum(axis=1) - unk[:, j]
+        den[:, j] = tally.sum(axis=1) - unk[:, j] - tally[:, list(spec.excluded)].sum(axis=1)
     return [s.metric for s in specs], num, den, unk
 
 
@@ -256,8 +262,10 @@ def metrics_from_counts(counts: pd.DataFrame, *, level: float = 0.95) -> pd.Data
     """Turn counts (``metric``, ``numerator``, ``denominator``, ``unknown``) into the contract table.
 
     Adds the rate, its Wilson interval at ``level`` (Wilson 1927; OHID/PHE 2018) and the
-    national columns with the Fisher exact p-value (``audit.compare.add_national``). Any
-    extra leading columns (e.g. ``partnership``) are kept in front of ``METRICS_COLUMNS``.
+    national columns with the like-for-like Fisher exact p-value and its Holm adjustment
+    (``audit.compare.add_national``). Any extra leading columns (e.g. ``partnership``) are
+    kept in front of ``METRICS_COLUMNS``; each of their groups is one pack, so one Holm
+    family.
     """
     level = _check_level(level)
     missing = [c for c in ("metric", "numerator", "denominator", "unknown") if c not in counts.columns]
@@ -271,8 +279,8 @@ def metrics_from_counts(counts: pd.DataFrame, *, level: float = 0.95) -> pd.Data
     with np.errstate(invalid="ignore", divide="ignore"):
         out["rate"] = np.where(den > 0, num / den, np.nan)
     out["ci_low"], out["ci_high"] = wilson_interval(num, den, level)
-    out = add_national(out)
-    lead = [c for c in out.columns if c not in METRICS_COLUMNS]
+    lead = [c for c in counts.columns if c not in METRICS_COLUMNS]
+    out = add_national(out, family_by=lead)
     return out[lead + list(METRICS_COLUMNS)].reset_index(drop=True)
 
 

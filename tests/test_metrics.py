@@ -408,6 +408,42 @@ def test_biggest_drop_ties_and_nothing_to_drop() -> None:
     assert M.biggest_drop(M.engagement_funnel(nobody)) is None
 
 
+def test_nesting_of_the_engagement_steps() -> None:
+    # funnel_cases(): case 7 is contacted (and seen) while identification is "unknown", a
+    # later step recorded without the one before; every "seen" case was contacted
+    nesting = M.engagement_nesting(funnel_cases())
+    assert not nesting.nested
+    assert nesting.breaks == {"father_contacted": 1, "father_seen": 0}
+    # rates 6/7, 5/7, 3/7: the lowest step is "seen"
+    assert (nesting.lowest_flag, nesting.lowest_label) == ("father_seen", "Father seen")
+    assert nesting.lowest_rate == pytest.approx(3 / 7)
+    funnel = M.engagement_funnel(funnel_cases())
+    assert M.engagement_headline(funnel, nesting) == (
+        "The lowest step is 'Father seen', done in 42.9% of the cases where it was recorded. "
+        "The steps are not nested in these records (a later step is often recorded without "
+        "the one before), so no step is said to lose cases from the one before.")
+    nested = make_cases(father_identified=["yes", "yes", "yes", "no"],
+                        father_contacted=["yes", "yes", "no", "no"],
+                        father_seen=["yes", "no", "no", "unknown"])
+    nesting = M.engagement_nesting(nested)
+    assert nesting.nested and nesting.breaks == {"father_contacted": 0, "father_seen": 0}
+    funnel = M.engagement_funnel(nested)
+    # contacted | identified = 2/3 (lost 1/3), seen | contacted = 1/2 (lost 1/2): drop at seen
+    assert M.engagement_headline(funnel, nesting) == (
+        "The biggest drop is at 'Father seen' (50.0% of the cases at the step before were "
+        "lost); the steps are nested in these records, so each is a share of the cases that "
+        "reached the one before.")
+    board = funnel.astype(object)
+    board.loc[2, "drop"] = "c"
+    assert "rests on small numbers" in M.engagement_headline(board, nesting)
+    one = M.engagement_nesting(make_cases(father_seen=["yes"]))
+    assert not one.nested and one.breaks == {} and one.lowest_flag == "father_seen"
+    none = M.engagement_nesting(make_cases(domestic_abuse=["yes"]))
+    assert none.lowest_flag is None
+    assert M.engagement_headline(M.engagement_funnel(make_cases(domestic_abuse=["yes"])),
+                                 none) == "No father-engagement step has a recorded answer."
+
+
 def test_funnel_follows_contract_order() -> None:
     columns = {flag: ["yes"] for flag in reversed(ENGAGEMENT_FUNNEL)}
     funnel = M.engagement_funnel(make_cases(**columns))

@@ -435,7 +435,8 @@ def test_nesting_of_the_engagement_steps() -> None:
         "reached the one before.")
     board = funnel.astype(object)
     board.loc[2, "drop"] = "c"
-    assert "rests on small numbers" in M.engagement_headline(board, nesting)
+    board_text = M.engagement_headline(funnel, nesting, shown=board)
+    assert board_text.startswith("The biggest drop is at 'Father seen' (the figure rests on small")
     one = M.engagement_nesting(make_cases(father_seen=["yes"]))
     assert not one.nested and one.breaks == {} and one.lowest_flag == "father_seen"
     none = M.engagement_nesting(make_cases(domestic_abuse=["yes"]))

@@ -529,27 +529,32 @@ def engagement_nesting(cases: pd.DataFrame) -> StepNesting:
     )
 
 
-def engagement_headline(funnel: pd.DataFrame, nesting: StepNesting) -> str:
+def engagement_headline(funnel: pd.DataFrame, nesting: StepNesting, *,
+                        shown: pd.DataFrame | None = None) -> str:
     """The engagement chart's finding in one sentence, honest about nesting.
 
-    Nested: the biggest drop (:func:`biggest_drop`), "lost from the step before". Not
-    nested: the lowest step and its rate, and why no step is said to lose cases. ``funnel``
-    may be the board (suppressed) funnel: a figure that is not a number is not quoted.
+    Nested: the biggest drop (:func:`biggest_drop`), "lost" at the step before. Not nested:
+    the lowest step and its rate, and why no step is said to lose cases. ``funnel`` is the
+    unsuppressed funnel (it picks the step); ``shown``, e.g. the board (suppressed) funnel,
+    supplies the figure quoted (default ``funnel``): a figure that is not a number there is
+    not quoted.
     """
+    shown = funnel if shown is None else shown
+
     def pct(value: Any) -> str | None:
         number = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0]
         return None if pd.isna(number) else f"{float(number) * 100:.1f}%"
 
     if nesting.nested and (drop := biggest_drop(funnel)) is not None:
-        row = funnel.loc[funnel["flag"].astype(str) == drop["flag"]].iloc[0]
-        share = pct(row["drop"])
+        row = shown.loc[shown["flag"].astype(str) == drop["flag"]]
+        share = pct(row["drop"].iloc[0]) if len(row) else None
         figure = f"{share} of the cases at the step before were lost" if share else \
             "the figure rests on small numbers"
         return (f"The biggest drop is at '{drop['label']}' ({figure}); the steps are nested "
                 "in these records, so each is a share of the cases that reached the one before.")
     if nesting.lowest_flag is None:
         return "No father-engagement step has a recorded answer."
-    row = funnel.loc[funnel["flag"].astype(str) == nesting.lowest_flag]
+    row = shown.loc[shown["flag"].astype(str) == nesting.lowest_flag]
     share = pct(row["rate"].iloc[0]) if len(row) else None
     figure = f", done in {share} of the cases where it was recorded" if share else \
         " (its figure rests on small numbers)"

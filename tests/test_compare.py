@@ -12,9 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 
+from statsmodels.stats.multitest import multipletests
+
 from audit import compare as C
 from audit.contract import FLAG_LEVELS, HARMED_BY_CODES, KNOWN_TO_CODES, METRICS_COLUMNS
-from audit.metrics import metrics_table
+from audit.errors import ParameterError
+from audit.metrics import metrics_by, metrics_table
 
 
 def make_cases(**columns: list) -> pd.DataFrame:
@@ -58,6 +61,7 @@ def test_national_cohort_reproduces_the_review() -> None:
     assert (published["denominator"] == published["national_denominator"]).all()
     assert (published["denominator"] == 92).all()
     np.testing.assert_allclose(published["p_value"].to_numpy(dtype=float), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(published["p_holm"].to_numpy(dtype=float), 1.0, rtol=0, atol=1e-12)
     assert table.loc["known_to.none", "numerator"] == 0
     assert pd.isna(table.loc["known_to.none", "p_value"])
     assert list(table.reset_index().columns) == list(METRICS_COLUMNS)
@@ -80,7 +84,7 @@ def test_fisher_vectorised_missing_and_zero() -> None:
     assert got[0] == pytest.approx(fisher_exact([[3, 4], [32, 60]]).pvalue)
     assert got[3] == got[0]
     assert math.isnan(got[1]) and math.isnan(got[2]) and math.isnan(got[4])
-    with pytest.raises(ValueError):
+    with pytest.raises(ParameterError):
         C.fisher_p_values([5], [4], [1], [92])
     with pytest.raises(ValueError):
         C.fisher_p_values([1, 2], [4], [1], [92])
@@ -88,71 +92,127 @@ def test_fisher_vectorised_missing_and_zero() -> None:
         C.fisher_p_values([1.5], [4], [1], [92])
 
 
-def test_add_national() -> None:
-    table = pd.DataFrame({
-        "metric": ["risk.domestic_abuse", "known_to.none", "risk.care_leaver", "engagement.seen"],
-        "numerator": [12, 3, 0, 4],
-        "denominator": [15, 20, 0, 9],
-    })
+def counts(rows: list[tuple[str, int, int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["metric", "numerator", "denominator", "unknown"])
+
+
+def test_review_base_counts_as_the_review_counted() -> None:
+    base = C.review_base(["risk.domestic_abuse", "harmed_by.birth_father", "known_to.universal",
+                          "engagement.seen"], [30, 40, 50, 60], [5, 6, 7, 8])
+    assert base.tolist() == [35, 40, 50, 60]
+    assert math.isnan(C.review_base(["risk.care_leaver"], ["c"], [3])[0])
+
+
+def test_add_national_is_like_for_like() -> None:
+    # the issue's example: 146 of 370 known, 38 unknown; the review counted out of all cases
+    table = counts([("risk.father_mental_ill_health", 146, 370, 38), ("known_to.none", 3, 20, 0),
+                    ("risk.care_leaver", 0, 0, 4), ("engagement.seen", 4, 9, 0)])
     out = C.add_national(table)
-    assert list(out["national_numerator"].astype("Float64").fillna(-1)) == [59, -1, 5, -1]
+    assert list(out["national_numerator"].astype("Float64").fillna(-1)) == [32, -1, 5, -1]
     assert out["national_numerator"].dtype == "Int64"
-    assert out.loc[0, "national_rate"] == pytest.approx(59 / 92)
-    assert out.loc[0, "p_value"] == pytest.approx(fisher_exact([[12, 3], [59, 33]]).pvalue)
-    assert out.loc[[1, 2, 3], "p_value"].isna().all()
-    assert out.loc[2, "national_rate"] == pytest.approx(5 / 92)  # published, though no local cases
+    assert out.loc[0, "national_rate"] == pytest.approx(32 / 92)
+    assert out.loc[0, "p_value"] == pytest.approx(fisher_exact([[146, 262], [32, 60]]).pvalue,
+                                                  rel=1e-12)
+    # no known answer, but 4 in-scope cases: the review would count 0 of 4
+    assert out.loc[2, "p_value"] == pytest.approx(fisher_exact([[0, 4], [5, 87]]).pvalue)
+    assert out.loc[[1, 3], "p_value"].isna().all() and out.loc[[1, 3], "p_holm"].isna().all()
     assert "national_rate" not in table.columns  # input untouched
     custom = C.add_national(table, {"known_to.none": (10, 50)})
     assert custom.loc[1, "p_value"] == pytest.approx(fisher_exact([[3, 17], [10, 40]]).pvalue)
-    with pytest.raises(ValueError, match="denominator"):
-        C.add_national(table.drop(columns="denominator"))
+    with pytest.raises(ParameterError, match="unknown"):
+        C.add_national(table.drop(columns="unknown"))
 
 
-def row(den: float, rate: float, nat: float, p: float) -> dict[str, float]:
-    return {"denominator": den, "rate": rate, "national_rate": nat, "p_value": p}
+def test_holm_matches_statsmodels_and_counts_harmed_by_once() -> None:
+    table = counts([("harmed_by.birth_father", 20, 30, 0), ("harmed_by.another_male_carer", 10, 30, 0),
+                    ("known_to.universal", 10, 30, 1), ("risk.domestic_abuse", 25, 30, 2),
+                    ("risk.care_leaver", 6, 30, 2), ("engagement.seen", 3, 30, 0)])
+    out = C.add_national(table)
+    p = out["p_value"].to_numpy()
+    assert p[0] == p[1]  # mirror-image tables, one test
+    family = [p[0], p[2], p[3], p[4]]  # harmed_by once; engagement has no national figure
+    expected = multipletests(family, method="holm")[1]
+    np.testing.assert_allclose(out["p_holm"].iloc[[0, 2, 3, 4]], expected, rtol=1e-12)
+    assert out.loc[1, "p_holm"] == out.loc[0, "p_holm"]
+    assert math.isnan(out.loc[5, "p_holm"])
+    # Holm by hand: the smallest p is multiplied by 4, and adjusted values never decrease
+    order = np.argsort(family)
+    assert expected[order[0]] == pytest.approx(min(1, 4 * family[order[0]]))
+    assert (np.diff(expected[order]) >= 0).all()
 
 
-def test_verdict_wording() -> None:
-    # 30 of 30 with domestic abuse against 59 of 92
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=12))
+def test_holm_adjust_matches_statsmodels(p: list[float]) -> None:
+    np.testing.assert_allclose(C.holm_adjust(p), multipletests(p, method="holm")[1],
+                               rtol=1e-12, atol=0)
+
+
+def test_holm_families_are_per_pack_in_a_breakdown() -> None:
+    cases = national_cohort()
+    cases["partnership"] = ["A"] * 46 + ["B"] * 46
+    table = metrics_by(cases, "partnership")
+    for name, rows in table.groupby("partnership"):
+        alone = C.add_national(rows.drop(columns=["partnership"]).reset_index(drop=True)[
+            ["metric", "numerator", "denominator", "unknown"]])
+        np.testing.assert_allclose(rows["p_holm"].to_numpy(dtype=float),
+                                   alone["p_holm"].to_numpy(dtype=float), rtol=1e-12)
+
+
+def row(metric: str, yes: float, den: float, unk: float, nat: float, p: float) -> dict:
+    return {"metric": metric, "numerator": yes, "denominator": den, "unknown": unk,
+            "national_rate": nat, "p_holm": p}
+
+
+def test_verdict_wording_uses_p_holm_and_the_review_rate() -> None:
     p_high = fisher_exact([[30, 0], [59, 33]]).pvalue
-    assert C.verdict(row(30, 1.0, 59 / 92, p_high)) == "higher than nationally"
+    assert C.verdict(row("risk.domestic_abuse", 30, 30, 0, 59 / 92, p_high)) == C.VERDICT_HIGHER
     p_low = fisher_exact([[2, 38], [59, 33]]).pvalue
-    assert C.verdict(row(40, 0.05, 59 / 92, p_low)) == "lower than nationally"
-    p_same = fisher_exact([[13, 7], [59, 33]]).pvalue
-    assert C.verdict(row(20, 0.65, 59 / 92, p_same)) == "no evidence of a difference from the national figure"
-    # 0 of 9 against 81 of 92 is significant, but 9 cases is too few to tell
-    p_few = fisher_exact([[0, 9], [81, 11]]).pvalue
-    assert p_few < 0.001
-    assert C.verdict(row(9, 0.0, 81 / 92, p_few)) == "too few cases to tell"
-    assert C.verdict(row(0, math.nan, 81 / 92, math.nan)) == "too few cases to tell"
-    assert C.verdict(row(50, 0.2, math.nan, math.nan)) == "no national figure to compare with"
-    assert C.verdict(pd.Series(row(30, 1.0, 59 / 92, p_high)), alpha=0.002) == "higher than nationally"
-    assert C.verdict(row(30, 0.8, 59 / 92, 0.01), alpha=0.002) == C.VERDICT_NO_DIFFERENCE
-    assert C.verdict(row(9, 0.0, 81 / 92, p_few), min_denominator=5) == "lower than nationally"
-    assert C.verdict({**row(30, 1.0, 59 / 92, p_high), "denominator": "c"}) == C.VERDICT_TOO_FEW
+    assert C.verdict(row("risk.domestic_abuse", 2, 40, 0, 59 / 92, p_low)) == C.VERDICT_LOWER
+    assert C.verdict(row("risk.domestic_abuse", 13, 20, 0, 59 / 92, 0.9)) == \
+        C.VERDICT_NO_DIFFERENCE
+    # direction from yes / base: 40% of the known, but 20 of 100 in-scope cases
+    assert C.verdict(row("risk.father_mental_ill_health", 20, 50, 50, 32 / 92, 0.01)) == \
+        C.VERDICT_LOWER
+    # too few: the base, not the known count, decides (9 cases; 5 known + 4 unknown = 9)
+    assert C.verdict(row("risk.domestic_abuse", 0, 5, 4, 59 / 92, 1e-6)) == C.VERDICT_TOO_FEW
+    assert C.verdict(row("harmed_by.birth_father", 0, 9, 3, 81 / 92, 1e-6)) == C.VERDICT_TOO_FEW
+    assert C.verdict(row("engagement.seen", 5, 50, 0, math.nan, math.nan)) == \
+        C.VERDICT_NO_NATIONAL
+    assert C.verdict(row("risk.domestic_abuse", 30, 30, 0, 59 / 92, 0.01), alpha=0.002) == \
+        C.VERDICT_NO_DIFFERENCE
+    assert C.verdict(row("harmed_by.birth_father", 0, 9, 0, 81 / 92, 1e-6),
+                     min_denominator=5) == C.VERDICT_LOWER
+    assert C.verdict({**row("risk.domestic_abuse", 30, 30, 0, 59 / 92, 1e-6),
+                      "denominator": "c"}) == C.VERDICT_TOO_FEW
+    # the raw p-value may be asked for, but the default is the adjusted one
+    raw = {**row("risk.domestic_abuse", 30, 30, 0, 59 / 92, 0.2), "p_value": 0.01}
+    assert C.verdict(raw) == C.VERDICT_NO_DIFFERENCE
+    assert C.verdict(raw, p_column="p_value") == C.VERDICT_HIGHER
 
 
 def test_verdict_argument_checks() -> None:
-    with pytest.raises(ValueError, match="alpha"):
-        C.verdict(row(30, 1.0, 0.6, 0.01), alpha=0.1)
-    with pytest.raises(ValueError, match="alpha"):
-        C.verdict(row(30, 1.0, 0.6, 0.01), alpha=0)
-    with pytest.raises(ValueError, match="p_value"):
-        C.verdict({"denominator": 30, "rate": 1.0, "national_rate": 0.6})
-    with pytest.raises(ValueError, match="min_denominator"):
-        C.verdict(row(30, 1.0, 0.6, 0.01), min_denominator=0)
-    with pytest.raises(ValueError, match="p_value"):
-        C.verdicts(pd.DataFrame({"denominator": [1], "rate": [1.0], "national_rate": [0.5]}))
+    good = row("risk.domestic_abuse", 30, 30, 0, 0.6, 0.01)
+    with pytest.raises(ParameterError, match="alpha"):
+        C.verdict(good, alpha=0.1)
+    with pytest.raises(ParameterError, match="alpha"):
+        C.verdict(good, alpha=0)
+    with pytest.raises(ParameterError, match="p_holm"):
+        C.verdict({k: v for k, v in good.items() if k != "p_holm"})
+    with pytest.raises(ParameterError, match="min_denominator"):
+        C.verdict(good, min_denominator=0)
+    with pytest.raises(ParameterError, match="unknown"):
+        C.verdicts(pd.DataFrame([good]).drop(columns="unknown"))
 
 
 def test_verdicts_table_matches_verdict() -> None:
     table = pd.DataFrame([
-        row(30, 1.0, 59 / 92, 1e-9),
-        row(40, 0.05, 59 / 92, 1e-12),
-        row(20, 0.65, 59 / 92, 1.0),
-        row(9, 0.0, 81 / 92, 1e-5),
-        row(50, 0.2, math.nan, math.nan),
-        row(10, 0.9, 0.5, 0.05),  # p exactly 0.05 is not a difference
+        row("risk.domestic_abuse", 30, 30, 0, 59 / 92, 1e-9),
+        row("risk.domestic_abuse", 2, 40, 0, 59 / 92, 1e-12),
+        row("risk.domestic_abuse", 13, 20, 0, 59 / 92, 1.0),
+        row("harmed_by.birth_father", 0, 9, 0, 81 / 92, 1e-5),
+        row("engagement.seen", 10, 50, 0, math.nan, math.nan),
+        row("known_to.universal", 9, 10, 0, 0.5, 0.05),  # p exactly 0.05 is not a difference
     ], index=list("abcdef"))
     result = C.verdicts(table)
     assert result.name == "verdict" and list(result.index) == list("abcdef")
@@ -163,19 +223,101 @@ def test_verdicts_table_matches_verdict() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.integers(0, 60).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(0, 60).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n),
+                                                   st.integers(0, 10))),
     st.sampled_from(["risk.domestic_abuse", "harmed_by.birth_father", "risk.care_leaver"]),
 )
-def test_verdict_never_calls_a_difference_at_p_over_005(pair: tuple[int, int], metric: str) -> None:
-    a, n = pair
-    table = C.add_national(pd.DataFrame({"metric": [metric], "numerator": [a], "denominator": [n]}))
-    table["rate"] = a / n if n else math.nan
+def test_verdict_never_calls_a_difference_at_p_over_005(triple: tuple[int, int, int],
+                                                         metric: str) -> None:
+    a, n, unknown = triple
+    table = C.add_national(counts([(metric, a, n, unknown)]))
     v = C.verdicts(table).iloc[0]
     assert v in C.VERDICTS
-    p = table["p_value"].iloc[0]
+    p = table["p_holm"].iloc[0]
+    base = n + unknown if metric.startswith("risk.") else n
     if v in (C.VERDICT_HIGHER, C.VERDICT_LOWER):
-        assert p < 0.05 and n >= C.MIN_DENOMINATOR
-        assert (v == C.VERDICT_HIGHER) == (a / n > table["national_rate"].iloc[0])
+        assert p < 0.05 and base >= C.MIN_DENOMINATOR
+        assert (v == C.VERDICT_HIGHER) == (a / base > table["national_rate"].iloc[0])
+
+
+# --------------------------------------------------------------------------- detectable difference
+
+
+def test_detectable_difference_matches_the_issue_example() -> None:
+    # with 20 cases against 59 of 92: only 18/20 or more, or 7/20 or fewer, would differ
+    low, high = C.detectable_difference(20, 59)
+    assert (low, high) == (7 / 20, 18 / 20)
+    assert fisher_exact([[18, 2], [59, 33]]).pvalue < 0.05 <= fisher_exact([[17, 3], [59, 33]]).pvalue
+    assert fisher_exact([[7, 13], [59, 33]]).pvalue < 0.05 <= fisher_exact([[8, 12], [59, 33]]).pvalue
+    assert C.detectable_difference_text(20, 59) == (
+        "With 20 cases, only 90% or more, or 35% or less, would differ from the national 64.1%.")
+
+
+def test_care_leavers_lower_is_impossible_up_to_40_cases() -> None:
+    for n in range(1, 41):
+        low, high = C.detectable_difference(n, 5)
+        assert math.isnan(low), n
+        assert fisher_exact([[0, n], [5, 87]]).pvalue >= 0.05  # even 0 of n does not differ
+    assert C.detectable_difference_text(40, 5) == (
+        "With 40 cases, only 17.5% or more would differ from the national 5.4%; no lower "
+        "figure could (even 0 of 40 would not).")
+    assert C.detectable_difference_text(3, 45) == (
+        "With 3 cases, no result could differ from the national 48.9%: too few cases for "
+        "the test to find a difference either way.")
+    assert C.detectable_difference(0, 45) == (math.nan, math.nan) or \
+        all(math.isnan(v) for v in C.detectable_difference(0, 45))
+
+
+@pytest.mark.parametrize("count", [5, 32, 59, 81])
+def test_detectable_difference_is_the_edge_of_the_rejection_region(count: int) -> None:
+    # brute force with scipy: every x at or beyond the edge rejects, the next one in does not
+    national = count / 92
+    for n in range(1, 41):
+        low, high = C.detectable_difference(n, count)
+        p = [fisher_exact([[x, n - x], [count, 92 - count]]).pvalue for x in range(n + 1)]
+        if not math.isnan(low):
+            k = round(low * n)
+            assert all(p[x] < 0.05 for x in range(k + 1)) and k / n < national
+            assert p[k + 1] >= 0.05 or (k + 1) / n >= national
+        else:
+            assert p[0] >= 0.05 or national == 0
+        if not math.isnan(high):
+            k = round(high * n)
+            assert all(p[x] < 0.05 for x in range(k, n + 1)) and k / n > national
+            assert p[k - 1] >= 0.05 or (k - 1) / n <= national
+        else:
+            assert p[n] >= 0.05
+
+
+def test_detectable_difference_arguments() -> None:
+    with pytest.raises(ParameterError, match="base"):
+        C.detectable_difference(-1, 5)
+    with pytest.raises(ParameterError, match="national_count"):
+        C.detectable_difference(10, 93)
+    with pytest.raises(ParameterError, match="alpha"):
+        C.detectable_difference(10, 5, alpha=0.2)
+
+
+def test_like_for_like_table() -> None:
+    cases = national_cohort()
+    table = metrics_table(cases)
+    lfl = C.like_for_like(table)
+    assert list(lfl["metric"]) == list(table.dropna(subset=["national_rate"])["metric"])
+    assert list(lfl.columns) == ["metric", "numerator", "base", "review_rate", "rate",
+                                 "national_numerator", "national_denominator", "national_rate",
+                                 "p_value", "p_holm", "detect_low", "detect_high", "detectable",
+                                 "verdict"]
+    assert (lfl["base"] == 92).all()
+    np.testing.assert_allclose(lfl["review_rate"], lfl["national_rate"])
+    row = lfl.set_index("metric").loc["risk.domestic_abuse"]
+    assert (row["detect_low"], row["detect_high"]) == C.detectable_difference(92, 59)
+    assert set(lfl["verdict"]) == {C.VERDICT_NO_DIFFERENCE}
+    # with unknowns, the review rate and the headline rate part
+    cases.loc[cases.index[:10], "father_mental_ill_health"] = "unknown"
+    row = C.like_for_like(metrics_table(cases)).set_index("metric").loc[
+        "risk.father_mental_ill_health"]
+    assert row["base"] == 92 and row["review_rate"] == pytest.approx(22 / 92)
+    assert row["rate"] == pytest.approx(22 / 82)
 
 
 def test_public_api_is_declared() -> None:

@@ -75,10 +75,11 @@ SMALL_EXPECTED = {
     "harmed_by.birth_father": (5, 8, 2),
     "harmed_by.another_male_carer": (3, 8, 2),
     "known_to.none": (1, 8, 2),
-    "known_to.universal": (3, 8, 2),
-    "known_to.early_help": (2, 8, 2),
-    "known_to.child_in_need": (1, 8, 2),
-    "known_to.child_protection_plan": (1, 8, 2),
+    # service levels: of the cases whose level is known and is not "none" (contract v1.1)
+    "known_to.universal": (3, 7, 2),
+    "known_to.early_help": (2, 7, 2),
+    "known_to.child_in_need": (1, 7, 2),
+    "known_to.child_protection_plan": (1, 7, 2),
     "risk.domestic_abuse": (4, 7, 3),
     "engagement.identified": (0, 0, 10),
     "engagement.seen": (0, 6, 4),
@@ -182,7 +183,31 @@ def test_metrics_table_intervals_and_p_values() -> None:
     assert row["national_rate"] == pytest.approx(81 / 92)
     assert row["p_value"] == pytest.approx(fisher_exact([[5, 3], [81, 11]]).pvalue, rel=1e-12)
     row = table.loc["risk.domestic_abuse"]
-    assert row["p_value"] == pytest.approx(fisher_exact([[4, 3], [59, 33]]).pvalue, rel=1e-12)
+    # like for like: 4 yes of all 10 in-scope cases (3 unknown count as not featuring)
+    assert row["p_value"] == pytest.approx(fisher_exact([[4, 6], [59, 33]]).pvalue, rel=1e-12)
+    row = table.loc["known_to.universal"]
+    assert row["p_value"] == pytest.approx(fisher_exact([[3, 4], [45, 47]]).pvalue, rel=1e-12)
+    # Holm, worked here by hand over the six tests (harmed_by's two rows are one test)
+    tests = {"harmed_by": fisher_exact([[5, 3], [81, 11]]).pvalue,
+             "universal": fisher_exact([[3, 4], [45, 47]]).pvalue,
+             "early_help": fisher_exact([[2, 5], [24, 68]]).pvalue,
+             "child_in_need": fisher_exact([[1, 6], [12, 80]]).pvalue,
+             "child_protection_plan": fisher_exact([[1, 6], [11, 81]]).pvalue,
+             "domestic_abuse": fisher_exact([[4, 6], [59, 33]]).pvalue}
+    order = sorted(tests, key=tests.get)
+    holm, running = {}, 0.0
+    for i, name in enumerate(order):
+        running = max(running, min(1.0, (len(order) - i) * tests[name]))
+        holm[name] = running
+    for metric, name in (("harmed_by.birth_father", "harmed_by"),
+                         ("harmed_by.another_male_carer", "harmed_by"),
+                         ("known_to.universal", "universal"),
+                         ("known_to.child_in_need", "child_in_need"),
+                         ("risk.domestic_abuse", "domestic_abuse")):
+        assert table.loc[metric, "p_holm"] == pytest.approx(holm[name], rel=1e-12), metric
+    assert table.loc["harmed_by.birth_father", "p_value"] == \
+        table.loc["harmed_by.another_male_carer", "p_value"]
+    assert math.isnan(table.loc["known_to.none", "p_holm"])
     # no national figure: empty national columns and p-value
     for metric in ("known_to.none", "engagement.seen"):
         assert pd.isna(table.loc[metric, "national_numerator"])
@@ -260,10 +285,13 @@ def test_csv_is_deterministic_and_in_contract_order(tmp_path: Path) -> None:
     assert lines[-1] == ""  # ends with a newline
     rows = {line.split(",")[0]: line.split(",") for line in lines[1:-1]}
     expected_p = f"{fisher_exact([[5, 3], [81, 11]]).pvalue:.6g}"
+    holm = M.metrics_table(small_cases()).set_index("metric").loc["harmed_by.birth_father",
+                                                                   "p_holm"]
     assert rows["harmed_by.birth_father"][1:5] == ["5", "8", "2", "0.625000"]
-    assert rows["harmed_by.birth_father"][7:] == ["81", "92", "0.880435", expected_p]
-    assert rows["known_to.none"][7:] == ["", "", "", ""]
-    assert rows["engagement.identified"][1:] == ["0", "0", "10", "", "", "", "", "", "", ""]
+    assert rows["harmed_by.birth_father"][7:] == ["81", "92", "0.880435", expected_p,
+                                                  f"{holm:.6g}"]
+    assert rows["known_to.none"][7:] == ["", "", "", "", ""]
+    assert rows["engagement.identified"][1:] == ["0", "0", "10"] + [""] * 8
     assert rows["engagement.seen"][4:7] == ["0.000000", "0.000000", rows["engagement.seen"][6]]
     assert not any(cell.startswith("-") for line in lines[1:] for cell in line.split(","))
 
@@ -291,10 +319,13 @@ def test_csv_p_value_keeps_small_values_and_rejects_bad_tables() -> None:
     table = M.metrics_table(small_cases())
     table.loc[0, "p_value"] = 3.5e-8
     table.loc[1, "p_value"] = 1.0
+    table.loc[0, "p_holm"] = 1.23456789e-7
     lines = M.format_metrics_csv(table).split("\n")
-    assert lines[1].endswith(",3.5e-08") and lines[2].endswith(",1")
+    assert lines[1].endswith(",3.5e-08,1.23457e-07") and lines[2].split(",")[-2] == "1"
     with pytest.raises(ValueError, match="p_value"):
         M.format_metrics_csv(table.drop(columns="p_value"))
+    with pytest.raises(ValueError, match="p_holm"):
+        M.format_metrics_csv(table.drop(columns="p_holm"))
     table = table.astype({"numerator": float})
     table.loc[0, "numerator"] = 2.5
     with pytest.raises(ValueError, match="whole"):
@@ -375,6 +406,43 @@ def test_biggest_drop_ties_and_nothing_to_drop() -> None:
     assert M.biggest_drop(M.engagement_funnel(make_cases(domestic_abuse=["yes"]))) is None
     nobody = make_cases(father_identified=["no", "no"], father_contacted=["no", "no"])
     assert M.biggest_drop(M.engagement_funnel(nobody)) is None
+
+
+def test_nesting_of_the_engagement_steps() -> None:
+    # funnel_cases(): case 7 is contacted (and seen) while identification is "unknown", a
+    # later step recorded without the one before; every "seen" case was contacted
+    nesting = M.engagement_nesting(funnel_cases())
+    assert not nesting.nested
+    assert nesting.breaks == {"father_contacted": 1, "father_seen": 0}
+    # rates 6/7, 5/7, 3/7: the lowest step is "seen"
+    assert (nesting.lowest_flag, nesting.lowest_label) == ("father_seen", "Father seen")
+    assert nesting.lowest_rate == pytest.approx(3 / 7)
+    funnel = M.engagement_funnel(funnel_cases())
+    assert M.engagement_headline(funnel, nesting) == (
+        "The lowest step is 'Father seen', done in 42.9% of the cases where it was recorded. "
+        "The steps are not nested in these records (a later step is often recorded without "
+        "the one before), so no step is said to lose cases from the one before.")
+    nested = make_cases(father_identified=["yes", "yes", "yes", "no"],
+                        father_contacted=["yes", "yes", "no", "no"],
+                        father_seen=["yes", "no", "no", "unknown"])
+    nesting = M.engagement_nesting(nested)
+    assert nesting.nested and nesting.breaks == {"father_contacted": 0, "father_seen": 0}
+    funnel = M.engagement_funnel(nested)
+    # contacted | identified = 2/3 (lost 1/3), seen | contacted = 1/2 (lost 1/2): drop at seen
+    assert M.engagement_headline(funnel, nesting) == (
+        "The biggest drop is at 'Father seen' (50.0% of the cases at the step before were "
+        "lost); the steps are nested in these records, so each is a share of the cases that "
+        "reached the one before.")
+    board = funnel.astype(object)
+    board.loc[2, "drop"] = "c"
+    board_text = M.engagement_headline(funnel, nesting, shown=board)
+    assert board_text.startswith("The biggest drop is at 'Father seen' (the figure rests on small")
+    one = M.engagement_nesting(make_cases(father_seen=["yes"]))
+    assert not one.nested and one.breaks == {} and one.lowest_flag == "father_seen"
+    none = M.engagement_nesting(make_cases(domestic_abuse=["yes"]))
+    assert none.lowest_flag is None
+    assert M.engagement_headline(M.engagement_funnel(make_cases(domestic_abuse=["yes"])),
+                                 none) == "No father-engagement step has a recorded answer."
 
 
 def test_funnel_follows_contract_order() -> None:

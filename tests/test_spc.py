@@ -13,15 +13,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from audit.errors import ParameterError
 from audit.metrics import metrics_from_counts
 from audit.spc import (
+    MIN_SPC_POINTS,
+    fall_can_show,
     funnel_limits,
     funnel_table,
     level_suffix,
+    min_cases_for_fall,
     p_chart,
+    shifts,
     spc_reading,
     suppress_funnel_table,
     suppressed_periods,
+    trend_readiness,
 )
 
 Q = [f"{y}-Q{q}" for y in (2022, 2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)]
@@ -150,25 +156,29 @@ def test_p_chart_rejects_bad_input():
 
 
 def _spiegelhalter(n: int, theta: float, p: float) -> float:
-    """Independent reference: search the binomial CDF for r_p, then interpolate."""
+    """Independent reference, transcribed from Spiegelhalter's ``qbinom.interp`` (R package
+    ``funnel``, github.com/gmp26/funnel, R/funnel4.R): ``p`` is the tail probability; a
+    cumulative ``p`` above one half is the upper tail, ``(r + 1 - alpha)/n``. The CDF is
+    searched term by term here instead of calling ``binom.ppf``."""
+    upper = p > 0.5
     cdf = [stats.binom.cdf(r, n, theta) for r in range(n + 1)]
     r_p = next(r for r in range(n + 1) if cdf[r] >= p)
-    below = cdf[r_p - 1] if r_p > 0 else 0.0
-    alpha = (cdf[r_p] - p) / (cdf[r_p] - below)
-    return min(1.0, max(0.0, (r_p - alpha) / n))
+    alpha = (cdf[r_p] - p) / stats.binom.pmf(r_p, n, theta)
+    return min(1.0, max(0.0, (r_p + (1 if upper else 0) - alpha) / n))
 
 
 def test_funnel_limits_hand_worked_example():
     # Binomial(10, 0.5): P(R<=1) = 11/1024, P(R<=2) = 56/1024, P(R<=7) = 968/1024,
     # P(R<=8) = 1013/1024.
     # upper 95% (p = 0.975): r_p = 8; alpha = (1013 - 998.4) / 45 = 0.3244444;
-    #   limit = (8 - 0.3244444) / 10 = 0.7675556
+    #   limit = (8 + 1 - 0.3244444) / 10 = 0.8675556 (Spiegelhalter's upper tail)
     # lower 95% (p = 0.025): r_p = 2; alpha = (56 - 25.6) / 45 = 0.6755556;
     #   limit = (2 - 0.6755556) / 10 = 0.1324444
     limits = funnel_limits([10], 0.5, levels=(0.95,))
     assert list(limits.columns) == ["denominator", "target", "lower_95", "upper_95"]
-    assert limits["upper_95"].iloc[0] == pytest.approx(0.7675556, abs=1e-7)
+    assert limits["upper_95"].iloc[0] == pytest.approx(0.8675556, abs=1e-7)
     assert limits["lower_95"].iloc[0] == pytest.approx(0.1324444, abs=1e-7)
+    # a symmetric binomial gives symmetric limits: 0.1324444 + 0.8675556 = 1
     # the combinatorics behind the hand figures
     assert sum(math.comb(10, r) for r in range(3)) == 56
     assert sum(math.comb(10, r) for r in range(9)) == 1013
@@ -309,3 +319,122 @@ def test_suppressed_periods_follows_each_quarters_board_table():
     assert suppressed_periods(history, "engagement.seen") == {"2025-Q1"}
     assert suppressed_periods(history, "risk.domestic_abuse") == set()
     assert suppressed_periods(history, "engagement.seen", max_count=0) == set()
+
+
+# --------------------------------------------------------------------------- funnel coverage
+
+
+def test_exact_limits_are_symmetric_at_a_fifty_percent_target_for_every_n():
+    ns = np.arange(1, 201)
+    limits = funnel_limits(ns, 0.5)
+    for level in ("95", "99_8"):
+        lower, upper = limits[f"lower_{level}"].to_numpy(), limits[f"upper_{level}"].to_numpy()
+        np.testing.assert_allclose(lower + upper, 1.0, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("theta", [0.054, 0.1, 0.2, 0.346, 0.481, 0.5, 0.641, 0.88, 0.95])
+def test_false_alarm_rate_of_the_exact_limits_is_at_most_nominal_on_each_side(theta):
+    # Exact binomial sums, computed here with scipy: P(rate > upper) and P(rate < lower) for a
+    # partnership whose true rate is the target, at every n up to 200.
+    ns = np.arange(1, 201)
+    limits = funnel_limits(ns, theta)
+    for level, tail in (("95", 0.025), ("99_8", 0.001)):
+        for n, low, high in zip(ns, limits[f"lower_{level}"], limits[f"upper_{level}"]):
+            x = np.arange(n + 1)
+            pmf = stats.binom.pmf(x, n, theta)
+            above = pmf[x / n > high].sum()
+            below = pmf[x / n < low].sum()
+            assert above <= tail + 1e-12, (level, n, above)
+            assert below <= tail + 1e-12, (level, n, below)
+
+
+def test_the_old_upper_limit_would_have_failed_that_check():
+    # Issue 11: with (r - alpha)/n for the upper tail, target 0.346 and n = 8 flagged 10.2%
+    # "above". The same sum under the corrected limit: at most 2.5%.
+    n, theta = 8, 0.346
+    high = funnel_limits([n], theta, levels=(0.95,))["upper_95"].iloc[0]
+    x = np.arange(n + 1)
+    assert stats.binom.pmf(x, n, theta)[x / n > high].sum() <= 0.025
+    r = int(stats.binom.ppf(0.975, n, theta))
+    old = (r - (stats.binom.cdf(r, n, theta) - 0.975) / stats.binom.pmf(r, n, theta)) / n
+    assert stats.binom.pmf(x, n, theta)[x / n > old].sum() == pytest.approx(0.102, abs=5e-4)
+
+
+def test_wilson_method_is_the_score_test_boundary():
+    # theta +- z sqrt(theta(1 - theta)/n), z from the normal quantile (computed here)
+    n = np.array([1, 10, 44, 300])
+    limits = funnel_limits(n, 0.481, method="wilson")
+    for level, p in (("95", 0.975), ("99_8", 0.999)):
+        z = stats.norm.ppf(p)
+        half = z * np.sqrt(0.481 * 0.519 / n)
+        np.testing.assert_allclose(limits[f"lower_{level}"], np.clip(0.481 - half, 0, 1),
+                                   rtol=0, atol=1e-15)
+        np.testing.assert_allclose(limits[f"upper_{level}"], np.clip(0.481 + half, 0, 1),
+                                   rtol=0, atol=1e-15)
+    # the score test: at the limit q, (q - theta)^2 = z^2 theta (1 - theta) / n
+    q = limits["upper_95"].iloc[1]
+    assert (q - 0.481) ** 2 == pytest.approx(stats.norm.ppf(0.975) ** 2 * 0.481 * 0.519 / 10)
+    # "normal" is the same formula under its textbook name
+    pd.testing.assert_frame_equal(limits, funnel_limits(n, 0.481, method="normal"))
+    # and at a 48.1% target and 10 cases the exact and Wilson limits differ by points
+    exact = funnel_limits([10], 0.481, levels=(0.95,))
+    assert exact["upper_95"].iloc[0] - limits["upper_95"].iloc[1] > 0.05
+
+
+def test_funnel_table_can_use_the_wilson_method():
+    # target 0.2, n = 10: Wilson upper 0.2 + 1.959964 * 0.126491 = 0.447923; the exact
+    # binomial upper is (5 + 1 - alpha)/10 with P(R <= 5) = 0.9936306176, P(R = 5) = 0.0264241152,
+    # alpha = 0.0186306176/0.0264241152 = 0.7050606, so 0.5294939: 5 of 10 is "above" one only
+    table = _by_partnership([("A", "engagement.seen", 0, 10, 0),
+                             ("B", "engagement.seen", 5, 10, 0)])
+    wilson = funnel_table(table, "engagement.seen", target=0.2, method="wilson")
+    half = stats.norm.ppf(0.975) * math.sqrt(0.2 * 0.8 / 10)
+    assert wilson.loc[1, "upper_95"] == pytest.approx(0.2 + half)
+    assert wilson["position"].tolist() == ["within the limits", "above the upper 95% limit"]
+    exact = funnel_table(table, "engagement.seen", target=0.2)
+    assert exact.loc[1, "upper_95"] == pytest.approx(0.5294939, abs=1e-7)
+    assert exact["position"].tolist() == ["within the limits", "within the limits"]
+
+
+# --------------------------------------------------------------------------- what a chart can show
+
+
+def test_shifts_mark_every_point_of_a_run_and_break_on_the_line():
+    assert shifts([6, 6, 6, 6, 6, 6, 6, 5], 5).tolist() == [1] * 7 + [0]
+    assert shifts([4] * 6 + [5], 5).tolist() == [0] * 7
+    assert shifts([6, 6, np.nan, 6, 6], 5, run_length=3).tolist() == [0] * 5
+    assert shifts([6, 7, 8], [5, 6, 9], run_length=2).tolist() == [1, 1, 0]
+    with pytest.raises(ParameterError, match="run_length"):
+        shifts([1, 2], 1, run_length=0)
+
+
+def test_fall_can_show_only_when_the_lower_limit_leaves_zero():
+    # p-bar = 0.25: 9 (1 - 0.25) / 0.25 = 27, so n must exceed 27
+    assert fall_can_show([0, 10, 27, 28, 100], 0.25).tolist() == [False, False, False, True,
+                                                                    True]
+    assert min_cases_for_fall(0.25) == 28
+    # father seen in the sample, p-bar = 133/384: 9 * 251 / 133 = 16.98..., so 17 cases
+    assert min_cases_for_fall(133 / 384) == 17
+    assert min_cases_for_fall(0.0) is None
+    # checked against the p-chart itself: at n = 28 the lower limit is above 0, at 27 it is 0
+    # (7 + 9) / (27 + 37) = 0.25; at n = 27 the limit is 0.25 - 3 * 0.25/3 = 0 (up to rounding)
+    chart = p_chart([7, 9], [27, 37], Q[:2])
+    assert chart["centre"].iloc[0] == 0.25
+    assert chart["lower"].iloc[0] < 1e-12 and chart["lower"].iloc[1] > 0.03
+    assert not fall_can_show([5], 0.0).any()
+
+
+def test_trend_readiness_says_run_chart_and_where_a_fall_cannot_show():
+    chart = p_chart([3, 4], [10, 12], Q[:2])
+    ready = trend_readiness(chart)
+    assert ready.points == 2 and not ready.spc_ready and ready.more_needed == MIN_SPC_POINTS - 2
+    assert ready.fall_hidden == (Q[0], Q[1])
+    assert ready.min_cases_for_fall == min_cases_for_fall(7 / 22)
+    assert ready.sentences[0] == ("Only 2 quarters with data: shown as a run chart without a "
+                                  "verdict; an SPC chart needs 12 (that is 10 more).")
+    assert ready.sentences[1].startswith("In every quarter the lower limit is 0 (fewer than")
+    big = p_chart([40] * 12 + [0], [100] * 12 + [0], Q[:13])
+    ready = trend_readiness(big)
+    assert ready.spc_ready and ready.more_needed == 0 and ready.fall_hidden == ()
+    assert ready.sentences == ()
+    assert MIN_SPC_POINTS == 12

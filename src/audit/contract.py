@@ -14,6 +14,7 @@ __all__ = [
     "HARMED_BY_CODES",
     "ANOTHER_MALE_CARER_CODES",
     "KNOWN_TO_CODES",
+    "SERVICE_LEVEL_CODES",
     "INCIDENT_TYPE_CODES",
     "RISK_FLAGS",
     "ENGAGEMENT_FLAGS",
@@ -149,7 +150,13 @@ FATHER_AGE_RANGE: tuple[int, int] = (12, 80)
 #: A field more than this share unknown is flagged in the data-quality section.
 UNKNOWN_SHARE_THRESHOLD = 0.10
 
-#: Column order of ``metrics.csv``.
+#: The service levels of ``known_to`` (every code but ``none`` and ``unknown``). Their rates
+#: are shares of the cases whose level is known and is not ``none`` (contract v1.1), so they
+#: add up to 100% as the review's 45 + 24 + 12 + 11 do.
+SERVICE_LEVEL_CODES: tuple[str, ...] = tuple(
+    c for c in KNOWN_TO_CODES if c not in ("none", "unknown"))
+
+#: Column order of ``metrics.csv`` (v1.1 adds ``p_holm``).
 METRICS_COLUMNS: tuple[str, ...] = (
     "metric",
     "numerator",
@@ -162,6 +169,7 @@ METRICS_COLUMNS: tuple[str, ...] = (
     "national_denominator",
     "national_rate",
     "p_value",
+    "p_holm",
 )
 
 

@@ -98,9 +98,10 @@ class IdentifierError(ValidationError):
     """The extract carries direct identifiers. Values are never quoted."""
 
 
-class ParameterError(AuditError):
-    """An argument or option cannot be used: a malformed period, an unknown partnership,
-    a negative threshold. The message says which value is wrong and what is allowed."""
+class ParameterError(AuditError, ValueError):
+    """A function was given an argument it cannot use (a level outside (0, 1), a count
+    above its total, an unknown method). Also a ``ValueError``, so callers that caught the
+    bare ``ValueError`` these functions used to raise keep working."""
 
 
 class DisclosureError(AuditError):

@@ -6,7 +6,10 @@ Every figure a quality lead shows a board comes from here. Definitions follow th
   ``unknown`` column and never folded into either side;
 * ``harmed_by.birth_father`` and ``harmed_by.another_male_carer`` (stepfather + mother's
   partner + other male carer) are shares of the cases whose ``harmed_by`` is known;
-* ``known_to.<code>`` is the share of cases whose ``known_to`` is known;
+* ``known_to.none`` is the share of cases whose ``known_to`` is known; the four service
+  levels (``known_to.universal`` ... ``known_to.child_protection_plan``) are shares of the
+  cases whose level is known **and is not** ``none`` (contract v1.1), so they add up to 100%
+  as the review's figures do; their ``unknown`` is the cases whose ``known_to`` is unknown;
 * every rate carries a Wilson score interval (Wilson 1927), the method recommended for
   proportions by Newcombe (1998) and by OHID Fingertips (PHE "Technical Guide: Confidence
   Intervals", 2018); 95% by default, 99.8% on request;
@@ -19,7 +22,7 @@ one pass over the data whatever the number of groups.
 
 CSV formatting (``write_metrics_csv``): counts as whole numbers; ``rate``, ``ci_low``,
 ``ci_high`` and ``national_rate`` as fractions 0-1 to 6 decimal places (``0.880435``);
-``p_value`` to 6 significant figures (``1``, ``0.0421053``, ``3.5e-08``) so a very small
+``p_value`` and ``p_holm`` to 6 significant figures (``1``, ``0.0421053``, ``3.5e-08``) so a very small
 p-value is never written as 0; missing cells empty; any string cell (a board suppression
 ``c``) written as it is; UTF-8 without byte-order mark, ``\\n`` line endings.
 """
@@ -30,7 +33,6 @@ import csv
 import io
 import math
 import os
-import re
 from dataclasses import dataclass
 from typing import IO, Any, Sequence
 
@@ -55,6 +57,14 @@ from audit.contract import (
     flag_metric_id,
     metric_label,
 )
+from audit.periods import (
+    add_quarter,
+    quarter_index,
+    quarter_label,
+    quarter_labels,
+    select_partnership,
+    select_period,
+)
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -67,6 +77,9 @@ __all__ = [
     "write_metrics_csv",
     "engagement_funnel",
     "biggest_drop",
+    "StepNesting",
+    "engagement_nesting",
+    "engagement_headline",
     "quarter_label",
     "add_quarter",
     "select_period",
@@ -87,7 +100,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 #: Fraction columns of the metrics table (written to 6 decimal places).
 RATE_COLUMNS: tuple[str, ...] = ("rate", "ci_low", "ci_high", "national_rate")
-_P_COLUMNS: tuple[str, ...] = ("p_value",)
+_P_COLUMNS: tuple[str, ...] = ("p_value", "p_holm")
 
 _UNKNOWN = "unknown"
 
@@ -164,6 +177,7 @@ class _Spec:
     categories: tuple[str, ...]
     numerator: tuple[int, ...]  # category positions counted in the numerator
     unknown: int  # category position of "unknown" (missing cells are counted there too)
+    excluded: tuple[int, ...] = ()  # known categories left out of the denominator
 
 
 def _specs(cases: pd.DataFrame) -> list[_Spec]:
@@ -178,8 +192,10 @@ def _specs(cases: pd.DataFrame) -> list[_Spec]:
         _Spec("harmed_by.another_male_carer", "harmed_by", HARMED_BY_CODES,
               tuple(HARMED_BY_CODES.index(c) for c in ANOTHER_MALE_CARER_CODES), hb_unknown),
     ]
+    kt_none = KNOWN_TO_CODES.index("none")
     specs += [
-        _Spec(f"known_to.{code}", "known_to", KNOWN_TO_CODES, (i,), kt_unknown)
+        _Spec(f"known_to.{code}", "known_to", KNOWN_TO_CODES, (i,), kt_unknown,
+              () if code == "none" else (kt_none,))
         for i, code in enumerate(KNOWN_TO_CODES)
         if code != _UNKNOWN
     ]
@@ -237,7 +253,7 @@ def _count_arrays(
         tally = tallies[spec.column]
         num[:, j] = tally[:, list(spec.numerator)].sum(axis=1)
         unk[:, j] = tally[:, spec.unknown]
-        den[:, j] = tally.sum(axis=1) - unk[:, j]
+        den[:, j] = tally.sum(axis=1) - unk[:, j] - tally[:, list(spec.excluded)].sum(axis=1)
     return [s.metric for s in specs], num, den, unk
 
 
@@ -256,8 +272,10 @@ def metrics_from_counts(counts: pd.DataFrame, *, level: float = 0.95) -> pd.Data
     """Turn counts (``metric``, ``numerator``, ``denominator``, ``unknown``) into the contract table.
 
     Adds the rate, its Wilson interval at ``level`` (Wilson 1927; OHID/PHE 2018) and the
-    national columns with the Fisher exact p-value (``audit.compare.add_national``). Any
-    extra leading columns (e.g. ``partnership``) are kept in front of ``METRICS_COLUMNS``.
+    national columns with the like-for-like Fisher exact p-value and its Holm adjustment
+    (``audit.compare.add_national``). Any extra leading columns (e.g. ``partnership``) are
+    kept in front of ``METRICS_COLUMNS``; each of their groups is one pack, so one Holm
+    family.
     """
     level = _check_level(level)
     missing = [c for c in ("metric", "numerator", "denominator", "unknown") if c not in counts.columns]
@@ -271,8 +289,8 @@ def metrics_from_counts(counts: pd.DataFrame, *, level: float = 0.95) -> pd.Data
     with np.errstate(invalid="ignore", divide="ignore"):
         out["rate"] = np.where(den > 0, num / den, np.nan)
     out["ci_low"], out["ci_high"] = wilson_interval(num, den, level)
-    out = add_national(out)
-    lead = [c for c in out.columns if c not in METRICS_COLUMNS]
+    lead = [c for c in counts.columns if c not in METRICS_COLUMNS]
+    out = add_national(out, family_by=lead)
     return out[lead + list(METRICS_COLUMNS)].reset_index(drop=True)
 
 
@@ -467,103 +485,83 @@ def biggest_drop(funnel: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-# --------------------------------------------------------------------------------------
-# Quarters and period / partnership selection
-# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StepNesting:
+    """Whether the engagement steps are nested in these records (:func:`engagement_nesting`).
 
-
-def _quarter_index(dates: pd.Series) -> npt.NDArray[np.float64]:
-    """year * 4 + quarter - 1 (float, NaN for a missing date)."""
-    d = pd.to_datetime(dates)
-    year = d.dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    quarter = d.dt.quarter.to_numpy(dtype="float64", na_value=np.nan)
-    return year * 4 + quarter - 1
-
-
-def _label_from_index(index: npt.ArrayLike) -> npt.NDArray[np.object_]:
-    """Labels for quarter indices; formats each distinct quarter once (no per-row loop)."""
-    q = np.asarray(index, dtype=np.int64).ravel()
-    uniques, inverse = np.unique(q, return_inverse=True)
-    text = np.array([f"{y:04d}-Q{n}" for y, n in zip((uniques // 4).tolist(), (uniques % 4 + 1).tolist())],
-                    dtype=object)
-    return text[np.asarray(inverse).ravel()] if len(q) else np.array([], dtype=object)
-
-
-def quarter_label(dates: Any) -> Any:
-    """Calendar-quarter label ``"YYYY-Qn"`` (2025-03-31 -> ``"2025-Q1"``, 2025-04-01 -> ``"2025-Q2"``).
-
-    A scalar date gives a ``str``; a Series, Index, array or list gives a ``Series`` of labels
-    (named ``quarter``, on the Series' index), a missing date giving a missing label.
+    ``nested``: every ``yes`` at a step is a ``yes`` at the step before (the one before that
+    is present), so a fall from one step to the next can be called cases "lost";
+    ``breaks``: flag -> cases ``yes`` at that step but not ``yes`` at the step before
+    (analyst detail: small counts); ``lowest_flag`` / ``lowest_label`` / ``lowest_rate``: the
+    step with the lowest rate of the cases where it was recorded (ties: the earlier step),
+    ``None`` when no step has a known answer.
     """
-    if isinstance(dates, (pd.Series, pd.Index, np.ndarray, list, tuple)):
-        series = dates if isinstance(dates, pd.Series) else pd.Series(np.asarray(dates, dtype=object))
-        q = _quarter_index(series)
-        ok = ~np.isnan(q)
-        out = np.full(len(q), None, dtype=object)
-        out[ok] = _label_from_index(q[ok])
-        return pd.Series(out, index=series.index, name="quarter", dtype="str")
-    if _is_missing(dates):
-        raise ValueError("quarter_label needs a date; got a missing value")
-    stamp = pd.Timestamp(dates)
-    return f"{stamp.year:04d}-Q{stamp.quarter}"
+
+    nested: bool
+    breaks: dict[str, int]
+    lowest_flag: str | None
+    lowest_label: str | None
+    lowest_rate: float | None
 
 
-def add_quarter(cases: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``cases`` with a ``quarter`` column (``"2025-Q3"``) from ``notification_date``."""
-    if "notification_date" not in cases.columns:
-        raise ValueError("the cases frame has no notification_date column")
-    out = cases.copy()
-    out["quarter"] = quarter_label(out["notification_date"])
-    return out
+def engagement_nesting(cases: pd.DataFrame) -> StepNesting:
+    """Are the ``ENGAGEMENT_FUNNEL`` steps nested in practice, as recorded?
 
-
-_QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
-_YEAR_RE = re.compile(r"^(\d{4})$")
-
-
-def select_period(cases: pd.DataFrame, label: str | None) -> pd.DataFrame:
-    """Cases notified in a period: ``"2025-Q3"`` (calendar quarter), ``"2025"`` (calendar
-    year), or ``"all"``/``None`` (every case). The result may be empty (a period with no
-    notifications is a true zero). ``ValueError`` for a malformed label."""
-    if label is None or (isinstance(label, str) and label.strip().lower() == "all"):
-        return cases
-    if not isinstance(label, str):
-        raise ValueError(f"period must be text like '2025-Q3', '2025' or 'all'; got {label!r}")
-    text = label.strip().upper()
-    if "notification_date" not in cases.columns:
-        raise ValueError("the cases frame has no notification_date column")
-    q = _quarter_index(cases["notification_date"])
-    if m := _QUARTER_RE.match(text):
-        mask = q == int(m.group(1)) * 4 + int(m.group(2)) - 1
-    elif m := _YEAR_RE.match(text):
-        mask = np.floor(q / 4) == int(m.group(1))
-    else:
-        raise ValueError(
-            f"period {label!r} is not understood: use a calendar quarter like '2025-Q3', "
-            "a calendar year like '2025', or 'all'"
-        )
-    return cases.loc[mask]
-
-
-def select_partnership(cases: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Cases of one partnership (exact name, else a unique case-insensitive match).
-
-    ``ValueError`` if the frame has no ``partnership`` column or the name is not in it
-    (the message lists the partnerships available).
+    In practice they are often not (a father can be contacted without enquiries beyond the
+    mother), and then "lost from the step before" tells a board something the records do
+    not say: the chart should show each step's own rate and name the lowest step instead.
+    With fewer than two steps present there is nothing to nest (``nested`` is False).
     """
-    if "partnership" not in cases.columns:
-        raise ValueError("this extract has no partnership column, so cannot be split by partnership")
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError("partnership name must be non-empty text")
-    column = cases["partnership"]
-    available = sorted({str(v) for v in column.dropna().unique()})
-    if name in available:
-        return cases.loc[(column == name).to_numpy()]
-    folded = [p for p in available if p.strip().casefold() == name.strip().casefold()]
-    if len(folded) == 1:
-        return cases.loc[(column == folded[0]).to_numpy()]
-    listing = ", ".join(repr(p) for p in available) or "none"
-    raise ValueError(f"no partnership named {name!r} in this extract; available: {listing}")
+    steps = [f for f in ENGAGEMENT_FUNNEL if f in cases.columns]
+    codes = [_flag_codes(cases, f) for f in steps]
+    breaks = {steps[i]: int(((codes[i] == _YES) & (codes[i - 1] != _YES)).sum())
+              for i in range(1, len(steps))}
+    known = [int((c != _UNK).sum()) for c in codes]
+    rates = [int((c == _YES).sum()) / k if k else math.nan for c, k in zip(codes, known)]
+    usable = [i for i, r in enumerate(rates) if not math.isnan(r)]
+    lowest = min(usable, key=lambda i: (rates[i], i)) if usable else None
+    return StepNesting(
+        nested=len(steps) >= 2 and not any(breaks.values()),
+        breaks=breaks,
+        lowest_flag=steps[lowest] if lowest is not None else None,
+        lowest_label=metric_label(flag_metric_id(steps[lowest])) if lowest is not None else None,
+        lowest_rate=rates[lowest] if lowest is not None else None,
+    )
+
+
+def engagement_headline(funnel: pd.DataFrame, nesting: StepNesting, *,
+                        shown: pd.DataFrame | None = None) -> str:
+    """The engagement chart's finding in one sentence, honest about nesting.
+
+    Nested: the biggest drop (:func:`biggest_drop`), "lost" at the step before. Not nested:
+    the lowest step and its rate, and why no step is said to lose cases. ``funnel`` is the
+    unsuppressed funnel (it picks the step); ``shown``, e.g. the board (suppressed) funnel,
+    supplies the figure quoted (default ``funnel``): a figure that is not a number there is
+    not quoted.
+    """
+    shown = funnel if shown is None else shown
+
+    def pct(value: Any) -> str | None:
+        number = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0]
+        return None if pd.isna(number) else f"{float(number) * 100:.1f}%"
+
+    if nesting.nested and (drop := biggest_drop(funnel)) is not None:
+        row = shown.loc[shown["flag"].astype(str) == drop["flag"]]
+        share = pct(row["drop"].iloc[0]) if len(row) else None
+        figure = f"{share} of the cases at the step before were lost" if share else \
+            "the figure rests on small numbers"
+        return (f"The biggest drop is at '{drop['label']}' ({figure}); the steps are nested "
+                "in these records, so each is a share of the cases that reached the one before.")
+    if nesting.lowest_flag is None:
+        return "No father-engagement step has a recorded answer."
+    row = shown.loc[shown["flag"].astype(str) == nesting.lowest_flag]
+    share = pct(row["rate"].iloc[0]) if len(row) else None
+    figure = f", done in {share} of the cases where it was recorded" if share else \
+        " (its figure rests on small numbers)"
+    why = (" The steps are not nested in these records (a later step is often recorded "
+           "without the one before), so no step is said to lose cases from the one before."
+           if not nesting.nested else "")
+    return f"The lowest step is '{nesting.lowest_label}'{figure}.{why}"
 
 
 # --------------------------------------------------------------------------------------
@@ -606,11 +604,11 @@ def metrics_by(cases: pd.DataFrame, by: str = "partnership", *, level: float = 0
     if by == "quarter":
         if "notification_date" not in cases.columns:
             raise ValueError("the cases frame has no notification_date column")
-        keys = _quarter_index(cases["notification_date"])
+        keys = quarter_index(cases["notification_date"])
         if np.isnan(keys).any():
             raise ValueError(f"{int(np.isnan(keys).sum())} case(s) have no notification_date")
         uniques, groups = np.unique(keys.astype(np.int64), return_inverse=True)
-        labels = _label_from_index(uniques).tolist()
+        labels = quarter_labels(uniques).tolist()
     else:
         if by not in cases.columns:
             raise ValueError(f"cannot break down by {by!r}: the cases frame has no such column "
@@ -646,7 +644,7 @@ def rolling_metrics(
         raise ValueError(f"window must be a positive whole number of quarters; got {window!r}")
     if "notification_date" not in cases.columns:
         raise ValueError("the cases frame has no notification_date column")
-    keys = _quarter_index(cases["notification_date"])
+    keys = quarter_index(cases["notification_date"])
     if np.isnan(keys).any():
         raise ValueError(f"{int(np.isnan(keys).sum())} case(s) have no notification_date")
     columns = ["window", "window_start", "window_end", *METRICS_COLUMNS]
@@ -663,8 +661,8 @@ def rolling_metrics(
     end_pos = np.arange(span)
     start_pos = np.maximum(end_pos - window + 1, 0)
     keep = (end_pos - window + 1 >= 0) if complete_only else np.ones(span, dtype=bool)
-    starts = _label_from_index(first + start_pos[keep]).tolist()
-    ends = _label_from_index(first + end_pos[keep]).tolist()
+    starts = quarter_labels(first + start_pos[keep]).tolist()
+    ends = quarter_labels(first + end_pos[keep]).tolist()
     windows = [f"{s} to {e}" for s, e in zip(starts, ends)]
     table = _long_table("window", windows, metrics,
                         window_sums(num)[keep], window_sums(den)[keep], window_sums(unk)[keep], level)

@@ -63,15 +63,17 @@ NATIONAL_DENOMINATOR = 92
 NATIONAL_BASIS: Mapping[str, str] = MappingProxyType(
     {
         "harmed_by": (
-            "the male carer who harmed the baby, of the 92 serious incident notifications "
+            "the male carer who harmed the baby, of the "
+            f"{NATIONAL_DENOMINATOR} serious incident notifications "
             "about babies under one harmed by a male carer that the review analysed"
         ),
         "known_to": (
             "highest level of service involvement at the time of the abuse, one per case, "
-            "of the 92 notifications the review analysed (45 known only to universal "
-            "services; 47 to Early Help or children's social care)"
+            f"of the {NATIONAL_DENOMINATOR} notifications the review analysed (45 known only "
+            "to universal services; 47 to Early Help or children's social care)"
         ),
-        "risk": "cases in which the factor featured, of the 92 notifications the review analysed",
+        "risk": ("cases in which the factor featured (a factor not recorded counted as not "
+                 f"featuring), of the {NATIONAL_DENOMINATOR} notifications the review analysed"),
     }
 )
 
@@ -153,7 +155,7 @@ CONTEXT_FIGURES: tuple[ContextFigure, ...] = (
         key="notifications_analysed",
         value=NATIONAL_DENOMINATOR,
         unit="notifications",
-        label="The review analysed 92 serious incident notifications",
+        label=f"The review analysed {NATIONAL_DENOMINATOR} serious incident notifications",
         basis=(
             "notifications about babies under one harmed by a male carer; the denominator of "
             "every national comparison figure"
@@ -184,16 +186,19 @@ CONTEXT_FIGURES: tuple[ContextFigure, ...] = (
         key="known_only_universal",
         value=45,
         unit="notifications",
-        label="45 of the 92 babies were known only to universal services",
-        basis="highest level of service involvement, one per case, of the 92 notifications analysed",
+        label=f"45 of the {NATIONAL_DENOMINATOR} babies were known only to universal services",
+        basis=("highest level of service involvement, one per case, of the "
+               f"{NATIONAL_DENOMINATOR} notifications analysed"),
     ),
     ContextFigure(
         key="known_early_help_or_social_care",
         value=47,
         unit="notifications",
-        label="47 of the 92 babies were known to Early Help or children's social care",
+        label=(f"47 of the {NATIONAL_DENOMINATOR} babies were known to Early Help or "
+               "children's social care"),
         basis=(
-            "highest level of service involvement, one per case, of the 92 notifications "
+            "highest level of service involvement, one per case, of the "
+            f"{NATIONAL_DENOMINATOR} notifications "
             "analysed: 24 Early Help + 12 child in need + 11 child protection plan"
         ),
     ),

@@ -39,28 +39,56 @@ Funnel limits (:func:`funnel_limits`, :func:`funnel_table`)
 A funnel plot sets each partnership's rate against its number of cases (the denominator),
 with control limits around a target that narrow as the denominator grows (Spiegelhalter DJ,
 "Funnel plots for comparing institutional performance", *Statistics in Medicine*
-2005;24:1185-1202; Flowers J, *Statistical process control methods in public health
-intelligence*, Association of Public Health Observatories Technical Briefing 2, 2007, whose
-method the PHE / OHID Fingertips funnel plots follow). Limits at 95% (about 2 SD) and 99.8%
-(about 3 SD).
+2005;24:1185-1202). Limits at 95% (about 2 SD) and 99.8% (about 3 SD). Two methods:
 
-**Method chosen: exact binomial limits with Spiegelhalter's interpolation** (his Appendix
-A.1.1), the default (``method="exact"``). For target ``θ``, denominator ``n`` and
-probability ``p`` (``(1 − level)/2`` for the lower limit, ``(1 + level)/2`` for the upper):
+**``method="exact"`` (the default): Spiegelhalter's exact binomial limits with his
+interpolation** (Spiegelhalter 2005, Appendix A.1.1, as his own R ``funnel`` package
+implements it: ``qbinom.interp`` in ``R/funnel4.R`` of github.com/gmp26/funnel, David
+Spiegelhalter, MIT licence). For target ``θ``, denominator ``n`` and tail probability ``p``
+(``(1 − level)/2``, so 0.025 and 0.001):
 
-* ``r_p`` = the smallest whole ``r`` with ``P(R ≤ r) ≥ p``, ``R ~ Binomial(n, θ)``
-  (``scipy.stats.binom.ppf``);
-* ``α = (P(R ≤ r_p) − p) / (P(R ≤ r_p) − P(R ≤ r_p − 1))``;
-* the limit is ``(r_p − α) / n``, clipped to [0, 1].
+* lower limit: ``r`` = the smallest whole ``r`` with ``P(R ≤ r) ≥ p``,
+  ``R ~ Binomial(n, θ)``; ``α = (P(R ≤ r) − p) / P(R = r)``; limit ``(r − α) / n``;
+* upper limit: ``r`` = the smallest whole ``r`` with ``P(R ≤ r) ≥ 1 − p``;
+  ``α = (P(R ≤ r) − (1 − p)) / P(R = r)``; limit ``(r + 1 − α) / n``.
 
-The interpolation turns the binomial's steps into a smooth funnel while keeping its exact,
-asymmetric coverage — which matters here because partnership denominators are small (often
-under 30), where the normal approximation ``θ ± z·sqrt(θ(1 − θ)/n)`` (``method="normal"``)
-gives limits below 0 or above 1 and the wrong coverage. A target of exactly 0 or 1 gives
-limits equal to the target (no variation is possible). A denominator of 0 gives no limits.
+The ``+ 1`` in the upper limit makes the two tails mirror each other: at a 50% target the
+limits are symmetric about 50% at every ``n``, and a partnership with nothing different from
+the target falls above the upper 95% limit with probability at most 2.5% (``P(R ≥ r + 1) =
+1 − P(R ≤ r) ≤ p``), below the lower with at most 2.5%. Limits are clipped to [0, 1]
+(Spiegelhalter's code clips to [0.00001, 0.99999]; only the drawing differs). The
+interpolation turns the binomial's steps into a smooth funnel while keeping its exact,
+asymmetric coverage, which matters because partnership denominators are small (often under
+30), where a normal approximation gives limits below 0 or above 1 and the wrong coverage.
 
-A partnership is outside a level's limits when its rate is strictly above the upper or
-strictly below the lower limit.
+**``method="wilson"``: the Fingertips funnel.** OHID's Fingertips profiles, through
+PHEindicatormethods (``sigma_adjustment`` in ``R/Funnels.R``, used by ``phe_funnels`` and
+``phe_funnel_significance`` for proportions; Flowers J, *Statistical process control methods
+in public health intelligence*, APHO Technical Briefing 2, 2007), draw the limit at the rate
+``q`` whose Wilson score interval just reaches the target. That is the score test of
+``π = θ``: ``(q − θ)² = z² θ(1 − θ) / n``, so the limits are ``θ ± z·sqrt(θ(1 − θ)/n)``
+(PHE's closed form reduces to exactly this), clipped to [0, 1], with ``z`` the normal
+quantile of ``1 − p``. ``method="normal"`` is the same formula under its textbook name.
+It is offered so a partnership can draw its funnel as Fingertips would; the pack uses the
+exact limits, which keep their stated coverage at the small numbers partnerships have (at a
+48.1% target and 10 cases the two differ by several percentage points).
+
+A target of exactly 0 or 1 gives limits equal to the target (no variation is possible). A
+denominator of 0 gives no limits. A partnership is outside a level's limits when its rate is
+strictly above the upper or strictly below the lower limit.
+
+What the data can show (:func:`fall_can_show`, :func:`trend_readiness`)
+=======================================================================
+
+A p-chart's lower limit is 0 whenever ``n·p̄ ≤ 9(1 − p̄)`` (3-sigma limits), that is below
+``9(1 − p̄)/p̄`` cases a period: for father seen (``p̄`` about 0.35), below 17 cases a
+quarter. Then no fall, however large, can show as "outside the limits". And limits worked
+out from a handful of periods are not yet trusted: NHS-R's ``NHSRplotthedots`` (the NHS
+Making Data Count method in R) warns below 12 points that the limits are "trial limits,
+which will be revised with each additional observation" (``ptd_add_short_group_warnings``);
+NHS Education for Scotland's QI guidance says not to draw an SPC chart with fewer than 12
+points but a run chart instead. Below ``MIN_SPC_POINTS`` (12) periods with data the pack
+draws a run chart, with no verdict, and says how many more periods the SPC chart needs.
 
 Disclosure
 ==========
@@ -73,20 +101,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from audit.errors import ParameterError
 from audit.formatting import is_suppressed
 
 __all__ = [
     "RUN_LENGTH",
     "SIGMA",
     "FUNNEL_LEVELS",
+    "FUNNEL_METHODS",
+    "MIN_SPC_POINTS",
     "p_chart",
+    "shifts",
     "spc_reading",
+    "fall_can_show",
+    "min_cases_for_fall",
+    "TrendReadiness",
+    "trend_readiness",
     "funnel_limits",
     "funnel_table",
     "level_suffix",
@@ -99,6 +136,12 @@ RUN_LENGTH = 7
 SIGMA = 3.0
 #: The funnel plot's two control levels (about 2 and 3 standard deviations).
 FUNNEL_LEVELS: tuple[float, ...] = (0.95, 0.998)
+#: Funnel methods: Spiegelhalter's exact binomial (default); Fingertips' Wilson-score limits;
+#: "normal", the same formula as "wilson" under its textbook name (module docstring).
+FUNNEL_METHODS: tuple[str, ...] = ("exact", "wilson", "normal")
+#: Periods with data below which the pack draws a run chart, not an SPC chart (NHSRplotthedots'
+#: trial-limit warning, NHS Education for Scotland QI guidance; module docstring).
+MIN_SPC_POINTS = 12
 
 _ON_LINE_TOLERANCE = 1e-12
 
@@ -109,16 +152,16 @@ _ON_LINE_TOLERANCE = 1e-12
 def _counts(values: object, what: str) -> npt.NDArray[np.float64]:
     array = np.asarray(values, dtype=object).ravel()
     if any(is_suppressed(v) for v in array):
-        raise ValueError(f"{what} holds a suppressed value ('c'): SPC and funnel limits need "
+        raise ParameterError(f"{what} holds a suppressed value ('c'): SPC and funnel limits need "
                          "the unsuppressed (analyst) counts; suppress the result instead")
     try:
         numbers = np.asarray(pd.to_numeric(pd.Series(array), errors="raise"), dtype="float64")
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be whole numbers") from None
+        raise ParameterError(f"{what} must be whole numbers") from None
     if np.isnan(numbers).any():
-        raise ValueError(f"{what} must not be missing")
+        raise ParameterError(f"{what} must not be missing")
     if (numbers < 0).any() or (numbers != np.round(numbers)).any():
-        raise ValueError(f"{what} must be non-negative whole numbers")
+        raise ParameterError(f"{what} must be non-negative whole numbers")
     return numbers
 
 
@@ -132,13 +175,13 @@ def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     for level in levels:
         value = float(level)
         if not (0.0 < value < 1.0) or math.isnan(value):
-            raise ValueError(f"a funnel level must be strictly between 0 and 1 (e.g. 0.95 or "
+            raise ParameterError(f"a funnel level must be strictly between 0 and 1 (e.g. 0.95 or "
                              f"0.998); got {level!r}")
         out.append(value)
     if not out:
-        raise ValueError("give at least one funnel level, e.g. (0.95, 0.998)")
+        raise ParameterError("give at least one funnel level, e.g. (0.95, 0.998)")
     if len({level_suffix(v) for v in out}) != len(out):
-        raise ValueError("a funnel level is listed twice")
+        raise ParameterError("a funnel level is listed twice")
     return tuple(out)
 
 
@@ -161,6 +204,37 @@ def run_lengths(side: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return lengths
 
 
+def _sides(values: npt.NDArray[np.float64],
+           centre: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """+1 above the centre line, -1 below, 0 on it (within 1e-12) or without a value."""
+    with np.errstate(invalid="ignore"):
+        diff = values - centre
+        return np.where(np.isnan(diff) | (np.abs(diff) <= _ON_LINE_TOLERANCE), 0,
+                        np.sign(np.nan_to_num(diff))).astype(np.int64)
+
+
+def shifts(values: Sequence[float] | npt.ArrayLike, centre: float | npt.ArrayLike, *,
+           run_length: int = RUN_LENGTH) -> npt.NDArray[np.int64]:
+    """Which points belong to a shift: ``run_length`` or more consecutive points on one side.
+
+    ``values`` in time order (NaN for a period without data, which breaks a run);
+    ``centre`` the centre line (one number, or one a point). Returns +1 for a point in a
+    shift above the line, -1 below, 0 otherwise; a point on the line (within 1e-12) is on
+    neither side and breaks a run. The rule :func:`p_chart` flags as ``run`` (Making Data
+    Count; ``NHSRplotthedots`` and PowerBI-SPC read it the same way).
+    """
+    if isinstance(run_length, bool) or not isinstance(run_length, (int, np.integer)) \
+            or run_length < 1:
+        raise ParameterError(f"run_length must be a whole number of 1 or more; got {run_length!r}")
+    try:
+        vals = np.asarray(values, dtype="float64").ravel()
+        line = np.broadcast_to(np.asarray(centre, dtype="float64"), vals.shape)
+    except (TypeError, ValueError):
+        raise ParameterError("values and centre must be numbers of matching length") from None
+    side = _sides(vals, line)
+    return np.where(run_lengths(side) >= int(run_length), side, 0).astype(np.int64)
+
+
 def p_chart(
     numerators: Sequence[int] | npt.ArrayLike,
     denominators: Sequence[int] | npt.ArrayLike,
@@ -180,24 +254,24 @@ def p_chart(
     ``sqrt(p̄(1 − p̄)/n_i)``), ``lower``, ``upper`` (clipped to [0, 1]; NaN without data),
     ``side`` (+1 above, −1 below, 0 on the centre line or without data), ``run_length``
     (length of the same-side streak the point is in; 0 on the line), and the booleans
-    ``outside``, ``run`` and ``special_cause``. ``ValueError`` for mismatched lengths,
+    ``outside``, ``run`` and ``special_cause``. ``ParameterError`` for mismatched lengths,
     repeated labels, negative or fractional counts, or a numerator above its denominator.
     """
     num = _counts(numerators, "numerators")
     den = _counts(denominators, "denominators")
     labels = [str(label) for label in labels]
     if not (len(num) == len(den) == len(labels)):
-        raise ValueError(f"numerators ({len(num)}), denominators ({len(den)}) and labels "
+        raise ParameterError(f"numerators ({len(num)}), denominators ({len(den)}) and labels "
                          f"({len(labels)}) must have the same length")
     if len(set(labels)) != len(labels):
-        raise ValueError("period labels must be unique")
+        raise ParameterError("period labels must be unique")
     if (num > den).any():
-        raise ValueError("a numerator exceeds its denominator")
+        raise ParameterError("a numerator exceeds its denominator")
     if isinstance(run_length, bool) or not isinstance(run_length, (int, np.integer)) \
             or run_length < 2:
-        raise ValueError(f"run_length must be a whole number of 2 or more; got {run_length!r}")
+        raise ParameterError(f"run_length must be a whole number of 2 or more; got {run_length!r}")
     if not float(sigma) > 0:
-        raise ValueError(f"sigma must be positive; got {sigma!r}")
+        raise ParameterError(f"sigma must be positive; got {sigma!r}")
 
     has_data = den > 0
     total = den[has_data].sum()
@@ -210,9 +284,7 @@ def p_chart(
     upper = np.clip(centre + float(sigma) * se, 0.0, 1.0)
     with np.errstate(invalid="ignore"):
         outside = has_data & ((rate > upper) | (rate < lower))
-        diff = rate - centre
-        side = np.where(~has_data | (np.abs(diff) <= _ON_LINE_TOLERANCE), 0,
-                        np.sign(np.nan_to_num(diff))).astype(np.int64)
+    side = _sides(rate, np.full(len(rate), centre))
     lengths = run_lengths(side)
     run = lengths >= int(run_length)
     return pd.DataFrame(
@@ -262,7 +334,7 @@ def spc_reading(chart: pd.DataFrame, *, unit: str = "quarters",
     needed = ("label", "rate", "lower", "upper", "side", "run_length", "outside")
     missing = [c for c in needed if c not in chart.columns]
     if missing:
-        raise ValueError(f"the p-chart frame lacks column(s): {', '.join(missing)}")
+        raise ParameterError(f"the p-chart frame lacks column(s): {', '.join(missing)}")
     labels = [str(v) for v in chart["label"]]
     rate = pd.to_numeric(chart["rate"], errors="coerce").to_numpy(dtype="float64")
     upper = pd.to_numeric(chart["upper"], errors="coerce").to_numpy(dtype="float64")
@@ -308,18 +380,138 @@ def spc_reading(chart: pd.DataFrame, *, unit: str = "quarters",
     return reading
 
 
+# --------------------------------------------------------------------------- what a chart can show
+
+
+def fall_can_show(denominators: Sequence[int] | npt.ArrayLike, centre: float, *,
+                  sigma: float = SIGMA) -> npt.NDArray[np.bool_]:
+    """For each period size ``n``, whether a fall could ever show as below the lower limit.
+
+    The lower limit ``p̄ − sigma·sqrt(p̄(1 − p̄)/n)`` is above 0 exactly when
+    ``n·p̄ > sigma²·(1 − p̄)``; otherwise it is clipped to 0 and no rate can fall below it.
+    Worked in that product form, so the boundary is exact. False for ``n = 0`` and for a
+    centre of 0 (no fall is possible) or outside [0, 1].
+    """
+    n = _counts(denominators, "denominators")
+    p_bar = float(centre)
+    if not float(sigma) > 0:
+        raise ParameterError(f"sigma must be positive; got {sigma!r}")
+    if not (0.0 < p_bar <= 1.0):
+        return np.zeros(len(n), dtype=bool)
+    return (n > 0) & (n * p_bar > float(sigma) ** 2 * (1.0 - p_bar))
+
+
+def min_cases_for_fall(centre: float, *, sigma: float = SIGMA) -> int | None:
+    """The fewest cases a period needs for a fall to be able to show on the p-chart: the
+    smallest whole ``n`` with ``n·p̄ > sigma²·(1 − p̄)`` (17 at ``p̄`` = 0.346, 3 sigma).
+    ``None`` for a centre of 0 (there is nothing to fall from)."""
+    p_bar = float(centre)
+    if not float(sigma) > 0:
+        raise ParameterError(f"sigma must be positive; got {sigma!r}")
+    if not (0.0 <= p_bar <= 1.0):
+        raise ParameterError(f"centre must be a rate between 0 and 1; got {centre!r}")
+    if p_bar == 0.0:
+        return None
+    n = math.floor(float(sigma) ** 2 * (1.0 - p_bar) / p_bar) + 1
+    while n > 1 and (n - 1) * p_bar > float(sigma) ** 2 * (1.0 - p_bar):
+        n -= 1  # guard the floor against rounding
+    while not n * p_bar > float(sigma) ** 2 * (1.0 - p_bar):
+        n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class TrendReadiness:
+    """What a p-chart of these periods can and cannot show (:func:`trend_readiness`).
+
+    ``points``: periods with data; ``spc_ready``: at least ``min_points`` of them (else draw
+    a run chart with no verdict); ``more_needed``: periods still to come before it is;
+    ``min_cases_for_fall``: cases a period needs for a fall to show (None without a centre);
+    ``fall_hidden``: labels of the periods with data whose lower limit is 0, so a fall there
+    could never show as outside the limits; ``sentences``: all of it in plain English.
+    """
+
+    points: int
+    min_points: int
+    spc_ready: bool
+    more_needed: int
+    min_cases_for_fall: int | None
+    fall_hidden: tuple[str, ...]
+    sentences: tuple[str, ...]
+
+
+def trend_readiness(chart: pd.DataFrame, *, min_points: int = MIN_SPC_POINTS,
+                    sigma: float = SIGMA, unit: str = "quarters") -> TrendReadiness:
+    """Whether a :func:`p_chart` frame may carry an SPC verdict, and what it cannot show.
+
+    ``chart`` needs ``label``, ``denominator`` and ``centre``. Below ``min_points`` periods
+    with data the pack draws a run chart without a verdict (module docstring: the source of
+    the number). Periods too small for their lower limit to leave 0 are named, so the trend
+    section can say a fall cannot show there and offer the rolling four-quarter view.
+    """
+    missing = [c for c in ("label", "denominator", "centre") if c not in chart.columns]
+    if missing:
+        raise ParameterError(f"the p-chart frame lacks column(s): {', '.join(missing)}")
+    if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) \
+            or min_points < 1:
+        raise ParameterError(f"min_points must be a positive whole number; got {min_points!r}")
+    den = _counts(chart["denominator"], "denominators")
+    labels = [str(v) for v in chart["label"]]
+    centre = float(chart["centre"].iloc[0]) if len(chart) else math.nan
+    points = int((den > 0).sum())
+    more = max(0, int(min_points) - points)
+    one = unit.rstrip("s")
+    sentences = []
+    if more:
+        sentences.append(
+            f"Only {points} {one if points == 1 else unit} with data: shown as a run chart "
+            f"without a verdict; an SPC chart needs {min_points} (that is {more} more).")
+    if math.isnan(centre):
+        return TrendReadiness(points, int(min_points), not more, more, None, (), tuple(sentences))
+    needed = min_cases_for_fall(centre, sigma=sigma)
+    can_fall = fall_can_show(den, centre, sigma=sigma)
+    hidden = tuple(label for label, n, ok in zip(labels, den, can_fall) if n > 0 and not ok)
+    if hidden and needed is not None:
+        scope = f"every {one}" if len(hidden) == points else f"{len(hidden)} of the {unit}"
+        sentences.append(
+            f"In {scope} the lower limit is 0 (fewer than {needed} cases), so a fall cannot "
+            f"show as outside the limits there; the rolling four-{one} figures show a fall "
+            "more surely.")
+    return TrendReadiness(points, int(min_points), not more, more, needed, hidden,
+                          tuple(sentences))
+
+
 # --------------------------------------------------------------------------- funnel limits
 
 
-def _exact_limit(n: npt.NDArray[np.float64], target: float,
-                 p: float) -> npt.NDArray[np.float64]:
-    """Spiegelhalter (2005) A.1.1: (r_p − α) / n with the binomial interpolation α."""
-    r = stats.binom.ppf(p, n, target)
+def _binom_quantile(p: float, n: npt.NDArray[np.float64],
+                    theta: float) -> npt.NDArray[np.float64]:
+    """The smallest whole ``r`` with ``P(R ≤ r) ≥ p`` (R's ``qbinom``), checked against the
+    CDF so that a rounding step inside ``scipy.stats.binom.ppf`` cannot move it by one."""
+    r = np.asarray(stats.binom.ppf(p, n, theta), dtype="float64")
+    r = np.where(stats.binom.cdf(r, n, theta) < p, r + 1, r)
+    return np.where((r > 0) & (stats.binom.cdf(r - 1, n, theta) >= p), r - 1, r)
+
+
+def _exact_limit(n: npt.NDArray[np.float64], target: float, p: float, *,
+                 upper: bool) -> npt.NDArray[np.float64]:
+    """Spiegelhalter's interpolated binomial limit (``qbinom.interp`` of his ``funnel``
+    package): ``(r − α)/n`` for the lower tail, ``(r + 1 − α)/n`` for the upper, where ``p``
+    is the cumulative probability (0.025 lower, 0.975 upper for 95%)."""
+    r = _binom_quantile(p, n, target)
     f_r = stats.binom.cdf(r, n, target)
-    f_below = stats.binom.cdf(r - 1, n, target)
     with np.errstate(invalid="ignore", divide="ignore"):
-        alpha = (f_r - p) / (f_r - f_below)
-        return (r - alpha) / n
+        alpha = (f_r - p) / stats.binom.pmf(r, n, target)
+        return (r + (1.0 if upper else 0.0) - alpha) / n
+
+
+def _wilson_limits(n: npt.NDArray[np.float64], target: float,
+                   level: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Fingertips / PHEindicatormethods funnel limits: where the Wilson score interval of the
+    observed rate just reaches the target, ``θ ± z·sqrt(θ(1 − θ)/n)`` (module docstring)."""
+    z = float(stats.norm.ppf((1 + level) / 2))
+    half = z * np.sqrt(target * (1 - target) / n)
+    return target - half, target + half
 
 
 def funnel_limits(
@@ -332,24 +524,25 @@ def funnel_limits(
     """Funnel-plot control limits for a proportion at each denominator.
 
     ``target`` is the rate the funnel is centred on (0-1); ``levels`` the coverages
-    (default 95% and 99.8%); ``method`` ``"exact"`` (default: binomial with Spiegelhalter's
-    interpolation) or ``"normal"`` (``θ ± z·sqrt(θ(1 − θ)/n)``). Module docstring: the
-    method and references.
+    (default 95% and 99.8%); ``method`` one of ``FUNNEL_METHODS``: ``"exact"`` (default:
+    Spiegelhalter's exact binomial with his interpolation), ``"wilson"`` (the Fingertips /
+    PHEindicatormethods limits) or ``"normal"`` (the same formula as ``"wilson"``). Module
+    docstring: the methods and references.
 
     Returns ``denominator`` (int64), ``target``, then ``lower_<L>`` and ``upper_<L>`` for
     each level (``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``), clipped to
-    [0, 1]; NaN for a denominator of 0.
+    [0, 1]; NaN for a denominator of 0. ``ParameterError`` for a bad target, level or method.
     """
     den = _counts(denominators, "denominators")
     levels = _check_levels(levels)
     try:
         theta = float(target)
     except (TypeError, ValueError):
-        raise ValueError(f"target must be a rate between 0 and 1; got {target!r}") from None
+        raise ParameterError(f"target must be a rate between 0 and 1; got {target!r}") from None
     if not (0.0 <= theta <= 1.0):
-        raise ValueError(f"target must be a rate between 0 and 1; got {target!r}")
-    if method not in ("exact", "normal"):
-        raise ValueError(f"method must be 'exact' or 'normal'; got {method!r}")
+        raise ParameterError(f"target must be a rate between 0 and 1; got {target!r}")
+    if method not in FUNNEL_METHODS:
+        raise ParameterError(f"method must be one of {', '.join(FUNNEL_METHODS)}; got {method!r}")
 
     out: dict[str, object] = {"denominator": den.astype(np.int64),
                               "target": np.full(len(den), theta, dtype="float64")}
@@ -357,17 +550,15 @@ def funnel_limits(
     n = np.where(ok, den, 1.0)
     for level in levels:
         suffix = level_suffix(level)
-        p_low, p_high = (1 - level) / 2, (1 + level) / 2
+        tail = (1 - level) / 2
         if theta in (0.0, 1.0):
             low = np.full(len(den), theta)
             high = np.full(len(den), theta)
         elif method == "exact":
-            low = _exact_limit(n, theta, p_low)
-            high = _exact_limit(n, theta, p_high)
+            low = _exact_limit(n, theta, tail, upper=False)
+            high = _exact_limit(n, theta, 1 - tail, upper=True)
         else:
-            z = stats.norm.ppf(p_high)
-            half = z * np.sqrt(theta * (1 - theta) / n)
-            low, high = theta - half, theta + half
+            low, high = _wilson_limits(n, theta, level)
         out[f"lower_{suffix}"] = np.where(ok, np.clip(low, 0.0, 1.0), np.nan).astype("float64")
         out[f"upper_{suffix}"] = np.where(ok, np.clip(high, 0.0, 1.0), np.nan).astype("float64")
     return pd.DataFrame(out)
@@ -401,45 +592,45 @@ def funnel_table(
     one row a (``by``, metric); ``metric`` the metric id. ``target`` is ``None`` or
     ``"pooled"`` (default: the pooled rate ``Σ numerator / Σ denominator`` of the
     partnerships in the table), ``"national"`` (the national review's figure for the metric;
-    ``ValueError`` if none was published) or a rate 0-1.
+    ``ParameterError`` if none was published) or a rate 0-1.
 
     Returns one row a partnership, in input order: ``by``, ``metric``, ``numerator``,
     ``denominator``, (``unknown`` if given), ``rate``, ``target``, ``target_basis``
     (``"pooled"``, ``"national"`` or ``"given"``), the limits of :func:`funnel_limits`, the
     booleans ``outside_<L>`` for each level (False without cases) and ``position`` in words
     (``"above the upper 99.8% limit"``, ``"below the lower 95% limit"``, ``"within the
-    limits"``, ``"no cases recorded"``). The board version is :func:`suppress_funnel_table`.
+    limits"``, ``"no cases recorded"``). What a board or the public may see of it is decided by :mod:`audit.disclosure`.
     """
     needed = (by, "metric", "numerator", "denominator")
     missing = [c for c in needed if c not in metrics_by_partnership.columns]
     if missing:
-        raise ValueError(f"the metrics table lacks column(s): {', '.join(missing)} "
+        raise ParameterError(f"the metrics table lacks column(s): {', '.join(missing)} "
                          f"(pass audit.metrics.metrics_by(cases, {by!r}))")
     rows = metrics_by_partnership.loc[metrics_by_partnership["metric"].astype(str) == metric]
     if rows.empty:
-        raise ValueError(f"metric {metric!r} is not in the metrics table")
+        raise ParameterError(f"metric {metric!r} is not in the metrics table")
     if rows[by].duplicated().any():
-        raise ValueError(f"a {by} appears twice for {metric!r}: pass one period's breakdown")
+        raise ParameterError(f"a {by} appears twice for {metric!r}: pass one period's breakdown")
     levels = _check_levels(levels)
     num = _counts(rows["numerator"], "numerators")
     den = _counts(rows["denominator"], "denominators")
     if (num > den).any():
-        raise ValueError("a numerator exceeds its denominator")
+        raise ParameterError("a numerator exceeds its denominator")
 
     if target is None or (isinstance(target, str) and target == "pooled"):
         if den.sum() == 0:
-            raise ValueError(f"no partnership has cases recorded for {metric!r}: no pooled rate")
+            raise ParameterError(f"no partnership has cases recorded for {metric!r}: no pooled rate")
         theta, basis = float(num.sum() / den.sum()), "pooled"
     elif isinstance(target, str) and target == "national":
         from audit.national import national_reference
 
         reference = national_reference(metric)
         if reference is None:
-            raise ValueError(f"the national review published no figure for {metric!r}; use "
+            raise ParameterError(f"the national review published no figure for {metric!r}; use "
                              "the pooled rate (target=None) or give a rate")
         theta, basis = reference[0] / reference[1], "national"
     elif isinstance(target, str):
-        raise ValueError(f"target must be None, 'pooled', 'national' or a rate; got {target!r}")
+        raise ParameterError(f"target must be None, 'pooled', 'national' or a rate; got {target!r}")
     else:
         theta, basis = float(target), "given"
 

@@ -10,13 +10,11 @@ from audit.disclosure import Policy, protect
 from audit.formatting import as_number, format_percent, plural
 from audit.national import national_reference
 from audit.sections.section import Section
+from audit.spc import MIN_SPC_POINTS
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
 from audit.workspace import TREND_METRICS, AuditData
 
-__all__ = ["trends", "MIN_SPC_POINTS"]
-
-#: Quarters needed before a p-chart's limits are trusted (NHS England, Making Data Count).
-MIN_SPC_POINTS = 15
+__all__ = ["trends"]
 
 
 def _fall_hidden(chart: pd.DataFrame) -> list[str]:
@@ -54,8 +52,8 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
         shown = len(chart)
         if shown < MIN_SPC_POINTS:
             section.text(f"{metric_label(metric)}: {plural(shown, 'quarter')} recorded. "
-                         f"Control limits are trusted from {MIN_SPC_POINTS} quarters (NHS "
-                         "England, Making Data Count), so this is a run chart: it shows the "
+                         f"Control limits are trusted from {MIN_SPC_POINTS} quarters "
+                         "(NHS England's Making Data Count; NHSRplotthedots), so this is a run chart: it shows the "
                          f"pattern, with no verdict, until {MIN_SPC_POINTS - shown} more "
                          "quarters are recorded.")
         flat = _fall_hidden(chart)

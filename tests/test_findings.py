@@ -1,63 +1,185 @@
-"""audit.findings: board sentences quote only what the board table shows."""
+"""audit.findings: pack sentences quote only what the protected tables show.
+
+The protected tables are written by hand (a ``c`` where a public pack hides a figure), so
+these tests check the wording and the rule "a hidden figure is never quoted" without going
+through the disclosure machinery; expected sentences are written out in full.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
+import pytest
+from scipy.stats import fisher_exact
 
-from audit.compare import VERDICT_NO_NATIONAL, VERDICT_TOO_FEW
-from audit.findings import board_verdicts, caveats, describe_metric, funnel_sentence, is_synthetic
+from audit.compare import VERDICT_NO_DIFFERENCE, VERDICT_NO_NATIONAL, VERDICT_TOO_FEW
+from audit.contract import METRICS_COLUMNS
+from audit.disclosure import Policy, Protected
+from audit.findings import (
+    caveats,
+    describe_metric,
+    headline_findings,
+    metric_sentences,
+    steps_sentence,
+    verdict_words,
+)
+
+# Fisher's exact test, computed here with scipy on the like-for-like tables:
+# domestic abuse 80 of 100 cases against 59 of 92 nationally; young parent 30 of 100 against
+# 30 of 92. p_holm is set by hand to the raw p (a family of one test each, for clarity).
+P_DA = fisher_exact([[80, 20], [59, 33]]).pvalue
+P_YP = fisher_exact([[30, 70], [30, 62]]).pvalue
 
 
 def _row(metric, num, den, unk, rate, lo, hi, nat=None, p=None):
-    return {"metric": metric, "numerator": num, "denominator": den, "unknown": unk, "rate": rate,
-            "ci_low": lo, "ci_high": hi, "national_numerator": nat,
+    return {"metric": metric, "numerator": num, "denominator": den, "unknown": unk,
+            "rate": rate, "ci_low": lo, "ci_high": hi, "national_numerator": nat,
             "national_denominator": 92 if nat is not None else None,
-            "national_rate": nat / 92 if nat is not None else None, "p_value": p}
+            "national_rate": nat / 92 if nat is not None else None, "p_value": p,
+            "p_holm": p}
 
 
-RAW = pd.DataFrame([
-    _row("risk.domestic_abuse", 80, 100, 0, 0.80, 0.711, 0.867, 59, 0.0421),
+def _metrics(*rows: dict) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=list(METRICS_COLUMNS))
+
+
+BOARD_METRICS = _metrics(
+    _row("risk.domestic_abuse", 80, 100, 0, 0.80, 0.711, 0.867, 59, P_DA),
+    _row("risk.young_parent", 30, 100, 0, 0.30, 0.219, 0.395, 30, P_YP),
     _row("risk.care_leaver", 3, 100, 0, 0.03, 0.010, 0.085, 5, 0.48),
+    _row("engagement.identified", 90, 100, 0, 0.90, 0.826, 0.945),
+    _row("engagement.contacted", 40, 100, 0, 0.40, 0.309, 0.498),
     _row("engagement.seen", 30, 100, 0, 0.30, 0.219, 0.395),
-])
-BOARD = RAW.astype(object).copy()
-BOARD.loc[1, ["numerator", "rate", "ci_low", "ci_high", "p_value"]] = "c"
+)
+# The public view of the same audit: care leaver's 3 is a small count, hidden with
+# everything derived from it.
+PUBLIC_METRICS = BOARD_METRICS.astype(object).copy()
+PUBLIC_METRICS.loc[2, ["numerator", "rate", "ci_low", "ci_high", "p_value", "p_holm"]] = "c"
 
 
-def test_verdicts_follow_the_fisher_p_value_and_suppression():
-    words = board_verdicts(RAW, BOARD)
-    assert words["risk.domestic_abuse"] == "higher than nationally"     # p = 0.0421 < 0.05
-    assert words["risk.care_leaver"].startswith(VERDICT_TOO_FEW)       # suppressed row
+def protected(metrics: pd.DataFrame = BOARD_METRICS, *, audience: str = "board",
+              nested: bool = True, synthetic: bool = False, cases: int | str = 100,
+              dropped: tuple[str, ...] = ()) -> Protected:
+    empty = pd.DataFrame()
+    return Protected(
+        policy=Policy.make(audience), place="Eastmere", period="2025-Q1",
+        period_label="2025-Q1", source="extract.csv (case extract)", partnership="Eastmere",
+        synthetic=synthetic, cases=cases, metrics=metrics, quarterly=empty, spc={},
+        rolling=empty, funnels={}, risk_counts=None, cooccurrence=None, completeness=empty,
+        nested_steps=nested, funnel=None, extract={}, dropped=list(dropped))
+
+
+def test_the_fisher_p_values_behind_the_fixture() -> None:
+    # Sanity of the fixture itself: one clear difference, one not.
+    assert P_DA < 0.05 < P_YP
+
+
+def test_verdicts_follow_holm_p_values_and_hidden_rows() -> None:
+    words = verdict_words(protected(PUBLIC_METRICS, audience="public"))
+    assert words["risk.domestic_abuse"] == "higher than nationally"   # 80% vs 64.1%, p < 0.05
+    assert words["risk.young_parent"] == VERDICT_NO_DIFFERENCE
+    assert words["risk.care_leaver"] == VERDICT_TOO_FEW + " (small numbers)"  # hidden row
     assert words["engagement.seen"] == VERDICT_NO_NATIONAL
+    # the board sees the row, and the test's verdict on it: 3 of 100 vs 5 of 92, p = 0.48
+    assert verdict_words(protected())["risk.care_leaver"] == VERDICT_NO_DIFFERENCE
 
 
-def test_sentence_quotes_rate_interval_and_national_figure():
-    text = describe_metric("risk.domestic_abuse", RAW, BOARD)
-    assert text == ("Domestic abuse: 80.0% (95% CI 71.1% to 86.7%); nationally 64.1% (59 of 92)"
-                    " — higher than nationally.")
+def test_sentence_quotes_rate_counts_interval_and_national_figure() -> None:
+    text = describe_metric("risk.domestic_abuse", protected())
+    assert text == ("Domestic abuse: 80.0%, 80 of 100 cases (95% CI 71.1% to 86.7%); "
+                    "nationally 64.1% (59 of 92) — higher than nationally.")
+    text = describe_metric("engagement.seen", protected())
+    assert text == ("Father seen: 30.0%, 30 of 100 cases (95% CI 21.9% to 39.5%) — "
+                    "no national figure to compare with.")
 
 
-def test_sentence_for_a_suppressed_metric_gives_no_local_number():
-    text = describe_metric("risk.care_leaver", RAW, BOARD)
-    assert "suppressed" in text
-    assert "3.0%" not in text and " 3 " not in text
+def test_sentence_for_a_hidden_metric_gives_no_local_number() -> None:
+    text = describe_metric("risk.care_leaver", protected(PUBLIC_METRICS, audience="public"))
+    assert text == ("Care leaver: figure suppressed because it rests on a small number "
+                    "(shown as c); nationally 5.4% (5 of 92).")
+    assert "3.0%" not in text and " 3 " not in text and "1.0%" not in text
+    # the board sees it
+    board = describe_metric("risk.care_leaver", protected())
+    assert board.startswith("Care leaver: 3.0%, 3 of 100 cases (95% CI 1.0% to 8.5%)")
 
 
-def test_funnel_sentence_names_the_biggest_drop():
-    funnel = pd.DataFrame({
-        "label": ["Father identified", "Father contacted", "Father seen"],
-        "previous_flag": [None, "father_identified", "father_contacted"],
-        "step_rate": [float("nan"), 0.5, 0.8],
-        "drop": [float("nan"), 0.5, 0.2],
-    })
-    text = funnel_sentence(funnel)
-    assert "'Father contacted'" in text and "50.0% were lost" in text
+def test_sentence_for_a_measure_not_recorded_or_with_no_answers() -> None:
+    assert describe_metric("risk.impulsivity", protected()) == \
+        "Impulsivity: not recorded in this extract."
+    none = _metrics(_row("risk.impulsivity", 0, 0, 100, float("nan"), float("nan"),
+                         float("nan")))
+    assert describe_metric("risk.impulsivity", protected(none)) == \
+        "Impulsivity: no case has this recorded as yes or no."
 
 
-def test_synthetic_data_is_flagged_in_the_caveats():
-    class _Data:
-        cases = pd.DataFrame({"case_id": ["SYN-A-1", "SYN-A-2"]})
+def test_metric_sentences_are_a_list_of_the_ids_present() -> None:
+    text = metric_sentences(["risk.young_parent", "risk.impulsivity", "risk.domestic_abuse"],
+                            protected())
+    lines = text.split("\n")
+    assert len(lines) == 2 and all(line.startswith("- ") for line in lines)
+    assert lines[0].startswith("- Young parent: 30.0%")
+    assert lines[1].startswith("- Domestic abuse: 80.0%")
 
-    assert is_synthetic(_Data.cases)
-    assert "synthetic" in caveats(_Data(), 5).lower()
-    assert not is_synthetic(pd.DataFrame({"case_id": ["SYN-1", "REAL-2"]}))
+
+def test_steps_sentence_names_the_lowest_step() -> None:
+    # identified 90%, contacted 40%, seen 30%: the lowest is 'father seen'.
+    nested = steps_sentence(protected(nested=True))
+    assert nested == "The lowest step is 'father seen', in 30.0% of the cases where it was recorded."
+    loose = steps_sentence(protected(nested=False))
+    assert loose.startswith(nested)
+    assert "not nested" in loose and "lost between one step and the next" in loose
+
+
+def test_steps_sentence_when_every_step_is_hidden_or_none_recorded() -> None:
+    hidden = BOARD_METRICS.astype(object).copy()
+    steps = hidden["metric"].str.startswith("engagement.")
+    hidden.loc[steps, ["numerator", "rate", "ci_low", "ci_high"]] = "c"
+    assert steps_sentence(protected(hidden, audience="public")) == (
+        "The father-engagement figures rest on small numbers and are suppressed.")
+    risks = BOARD_METRICS[BOARD_METRICS["metric"].str.startswith("risk.")]
+    assert steps_sentence(protected(risks)) == \
+        "No father-engagement steps are recorded in this extract."
+
+
+def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() -> None:
+    text = headline_findings(protected(PUBLIC_METRICS, audience="public"))
+    lines = text.split("\n")
+    assert lines[0] == ("- This audit covers **100** babies under one harmed by a father or "
+                        "male carer (Eastmere, 2025-Q1).")
+    assert lines[1] == "- Higher than nationally: domestic abuse (80.0% against 64.1%)."
+    assert not any(line.startswith("- Lower than nationally") for line in lines)
+    assert "- Domestic abuse: 80.0%, 80 of 100 cases" in text
+    assert lines[-1] == ("- The lowest step is 'father seen', in 30.0% of the cases where it "
+                         "was recorded.")
+    assert "3.0%" not in text and "3 of 100" not in text
+    hidden_cases = headline_findings(protected(PUBLIC_METRICS, audience="public", cases="c"))
+    assert hidden_cases.startswith("- This audit covers **c** babies")
+
+
+def test_headline_says_no_evidence_is_not_evidence_of_sameness() -> None:
+    calm = BOARD_METRICS.drop(index=0).reset_index(drop=True)   # no clear difference left
+    text = headline_findings(protected(calm))
+    assert ("On all 2 measures the national review published, there is no evidence of a "
+            "difference from the national figures. That is not evidence that they are the "
+            "same") in text
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_synthetic_data_is_flagged_in_the_caveats(synthetic: bool) -> None:
+    text = caveats(protected(synthetic=synthetic))
+    assert ("**These are synthetic data**" in text) is synthetic
+
+
+def test_caveats_say_what_each_audience_sees() -> None:
+    board = caveats(protected())
+    assert "Every figure is shown, small numbers included" in board
+    assert "OFFICIAL-SENSITIVE" in board            # the board's marking is quoted
+    assert "counts from 1 to" not in board
+    public = caveats(protected(PUBLIC_METRICS, audience="public",
+                               dropped=("The funnel plot of 'father seen': few cases.",)))
+    assert "counts from 1 to 5 are shown as c" in public
+    assert "- Left out of this public pack: The funnel plot of 'father seen': few cases." \
+        in public
+    assert "Every figure is shown" not in public
+    for text in (board, public):
+        assert "92 serious incident notifications" in text
+        assert "Holm's method" in text

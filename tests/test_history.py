@@ -26,7 +26,6 @@ from audit.history import (
     open_history,
 )
 from audit.metrics import metrics_from_counts
-from audit.suppress import suppress_metrics
 
 SHA_A = "a" * 64
 SHA_B = "0123456789abcdef" * 4
@@ -155,7 +154,9 @@ def test_runs_carry_provenance(store: HistoryStore):
 
 
 def test_record_refuses_board_tables_and_bad_keys(store: HistoryStore):
-    board = suppress_metrics(table(("engagement.seen", 3, 40, 0)))
+    # A published (public) table, where a small count and what derives from it are "c".
+    board = table(("engagement.seen", 3, 40, 0)).astype(object)
+    board.loc[0, ["numerator", "rate", "ci_low", "ci_high"]] = "c"
     with pytest.raises(ValueError, match="unsuppressed"):
         store.record(board, partnership="E", period="2025-Q1", provenance=provenance())
     with pytest.raises(ValueError, match="period"):
@@ -363,6 +364,8 @@ def test_refuses_another_applications_database_and_a_folder(tmp_path: Path):
 
 
 def test_export_csv_is_deterministic_and_order_independent(tmp_path: Path):
+    from audit import __version__
+
     one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
     with open_history(one) as a:
         a.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
@@ -380,7 +383,7 @@ def test_export_csv_is_deterministic_and_order_independent(tmp_path: Path):
     # Eastmere before all (sorted keys); metrics in contract order; rates to 6 places
     assert lines[1] == ("Eastmere,2025-Q1,known_to.universal,0,41,1,0.000000,0.000000,"
                         f"{Q1.loc[2, 'ci_high']:.6f},2025-07-01T09:30:00+00:00,{SHA_A},"
-                        "extract.csv,0.1.0")
+                        f"extract.csv,{__version__}")
     assert lines[3].startswith("Eastmere,2025-Q1,engagement.seen,12,40,2,0.300000,")
     assert lines[4].startswith("all,2024-Q4,risk.domestic_abuse,30,44,0,0.681818,")
     assert len(lines) == 1 + 5 + 1 and lines[-1] == ""

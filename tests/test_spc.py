@@ -25,8 +25,6 @@ from audit.spc import (
     p_chart,
     shifts,
     spc_reading,
-    suppress_funnel_table,
-    suppressed_periods,
     trend_readiness,
 )
 
@@ -271,54 +269,6 @@ def test_funnel_table_national_and_given_targets():
                      target="national")
     with pytest.raises(ValueError, match="not in the metrics table"):
         funnel_table(table, "engagement.seen")
-
-
-def test_suppress_funnel_table_primary_and_secondary():
-    table = _by_partnership([
-        ("A", "engagement.seen", 3, 40, 0),     # numerator 3: primary
-        ("B", "engagement.seen", 30, 50, 0),
-        ("C", "engagement.seen", 12, 30, 0),    # smallest other numerator: secondary
-        ("D", "engagement.seen", 60, 90, 0),
-    ])
-    board = suppress_funnel_table(funnel_table(table, "engagement.seen"))
-    assert board["numerator"].tolist() == ["c", 30, "c", 60]
-    assert board["rate"].tolist()[0] == "c" and board["rate"].tolist()[2] == "c"
-    assert board["outside_95"].tolist()[0] == "c" and board["position"].tolist()[2] == "c"
-    # the denominators are shown, and so are the limits that depend only on them
-    assert board["denominator"].tolist() == [40, 50, 30, 90]
-    assert not any(v == "c" for v in board["upper_95"])
-    # idempotent, and max_count=0 hides nothing
-    again = suppress_funnel_table(board)
-    assert again["numerator"].tolist() == board["numerator"].tolist()
-    raw = suppress_funnel_table(funnel_table(table, "engagement.seen"), max_count=0)
-    assert raw["numerator"].tolist() == [3, 30, 12, 60]
-
-
-def test_suppress_funnel_table_small_unknown_hides_denominator_and_limits():
-    table = _by_partnership([("A", "engagement.seen", 20, 40, 2),
-                             ("B", "engagement.seen", 30, 50, 0),
-                             ("C", "engagement.seen", 12, 30, 0)])
-    board = suppress_funnel_table(funnel_table(table, "engagement.seen"))
-    # A's unknown (2) and so its denominator are c; one hidden denominator could be recovered
-    # from the pooled total, so the smallest other (C's 30) goes too, and with it C's unknown
-    # (published case total - denominator gives the unknown back, even a zero)
-    assert board["unknown"].tolist() == ["c", 0, "c"]
-    assert board["denominator"].tolist() == ["c", 50, "c"]
-    assert board.loc[0, "lower_95"] == "c" and board.loc[2, "upper_99_8"] == "c"
-    assert board.loc[1, "rate"] == pytest.approx(0.6)
-
-
-def test_suppressed_periods_follows_each_quarters_board_table():
-    counts = pd.DataFrame({
-        "period": ["2025-Q1"] * 2 + ["2025-Q2"] * 2,
-        "metric": ["engagement.seen", "risk.domestic_abuse"] * 2,
-        "numerator": [3, 20, 15, 20], "denominator": [30, 30, 30, 30],
-        "unknown": [0, 0, 0, 0]})
-    history = metrics_from_counts(counts[["metric", "numerator", "denominator", "unknown"]])
-    history.insert(0, "period", counts["period"])
-    assert suppressed_periods(history, "engagement.seen") == {"2025-Q1"}
-    assert suppressed_periods(history, "risk.domestic_abuse") == set()
-    assert suppressed_periods(history, "engagement.seen", max_count=0) == set()
 
 
 # --------------------------------------------------------------------------- funnel coverage

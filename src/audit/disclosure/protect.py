@@ -209,21 +209,47 @@ def _dropped_rates(publication: Publication) -> set[tuple[str, str, str]]:
 
 def _candidates(publication: Publication, owners: tuple[tuple[str, str, str], ...],
                 terms: tuple[Term, ...]) -> list[Count | tuple[str, str, str]]:
-    """Shown figures that could be hidden to widen an exposed count, best first."""
-    by_address = {c.address: c for c in publication.counts if not c.hidden}
-    bound = [by_address[o] for o in owners if o in by_address and o[0] != "cases"]
-    if not bound:
-        families = {t.family for t in terms}
-        cells = set().union(*(t.cells for t in terms))
-        bound = [c for c in by_address.values() if c.table != "cases"
-                 and any(t.family in families and t.cells & cells for t in c.terms)]
-    rate_owners = [o for o in owners if o[0] in ("spc",) or o[2] == "target"]
+    """Shown figures that could be hidden to widen an exposed count, best first.
+
+    First the figures that bind the attacker's bound (a rate binds through the counts of
+    its row; a chart's line — the p-chart's average, the funnel's target — is withheld
+    itself), then, should the solver's duals name none, the shown counts of the same
+    family whose scope meets the exposed count's, then any shown count whose scope meets it.
+    The number of cases in the pack is never hidden.
+    """
+    shown = {c.address: c for c in publication.counts if not c.hidden and c.table != "cases"}
+    by_row: dict[tuple[str, str], list[Count]] = {}
+    for c in shown.values():
+        by_row.setdefault((c.table, c.row), []).append(c)
+    bound: list[Count] = []
+    lines: list[tuple[str, str, str]] = []
+    for owner in owners:
+        if owner in shown:
+            bound.append(shown[owner])
+        elif owner[0] == "spc" or owner[2] == "target":
+            lines.append(owner)
+        else:
+            bound += by_row.get((owner[0], owner[1]), [])
 
     def rank(c: Count) -> tuple:
         value = c.value if c.value is not None else 0
         return (_PRIORITY.get(c.table, 7), value == 0, value, c.address)
 
-    return [*sorted(bound, key=rank), *rate_owners]
+    families = {t.family for t in terms}
+    cells = set().union(*(t.cells for t in terms))
+    same = [c for c in shown.values()
+            if any(t.family in families and t.cells & cells for t in c.terms)]
+    near = [c for c in shown.values() if any(t.cells & cells for t in c.terms)]
+    ordered = [*sorted(set(map(id, bound)) and bound, key=rank), *lines,
+               *sorted(same, key=rank), *sorted(near, key=rank)]
+    seen: set[int] = set()
+    out: list[Count | tuple[str, str, str]] = []
+    for choice in ordered:
+        key = id(choice)
+        if key not in seen:
+            seen.add(key)
+            out.append(choice)
+    return out
 
 
 def _public(data: AuditData, policy: Policy) -> Protected:
@@ -432,10 +458,10 @@ def _adjust_shown(metrics: pd.DataFrame) -> pd.DataFrame:
     """
     if "p_holm" not in metrics.columns:
         return metrics
-    from audit.compare import holm_adjust
+    from audit.compare import holm_p_values
 
     shown = metrics[[not isinstance(v, str) for v in metrics["p_value"]]]
-    adjusted = holm_adjust(shown)
+    adjusted = holm_p_values(shown.assign(p_value=shown["p_value"].astype("float64")))
     out = metrics.copy()
     out.loc[shown.index, "p_holm"] = adjusted
     return out

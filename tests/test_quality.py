@@ -1,10 +1,16 @@
-"""audit.quality: completeness per field and the summaries analysts and boards read."""
+"""audit.quality and the data-quality section's text: completeness per field, and the
+summaries analysts and boards read."""
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import pytest
 
-from audit.quality import completeness_table, data_quality_text, validation_summary
+from audit.disclosure import Policy, Protected, protect
+from audit.quality import completeness_from_metrics, completeness_table, validation_summary
+from audit.sections.data_quality import data_quality_text
 from audit.workspace import open_audit
 
 HEADER = "case_id,notification_date,child_age_months,harmed_by,known_to,domestic_abuse,colour"
@@ -25,21 +31,73 @@ def data(tmp_path):
 
 
 def test_completeness_counts_unknowns_per_field(data):
-    table = completeness_table(data).set_index("Field")
-    assert table.at["domestic_abuse", "Not known"] == 2
-    assert table.at["domestic_abuse", "Share not known"] == "20.0%"
-    assert table.at["domestic_abuse", "Over 10% not known"] == "yes"
-    assert table.at["known_to", "Not known"] == 1
-    assert table.at["known_to", "Over 10% not known"] == "no"  # exactly 10% is not *more than*
-    assert table.at["harmed_by", "Cases"] == 10
+    table = completeness_table(data.cases).set_index("Field")
+    assert list(table.columns) == ["Cases", "Not known", "Share not known",
+                                   "Over 10% not known"]
+    assert table.at["Domestic abuse", "Not known"] == 2
+    assert table.at["Domestic abuse", "Share not known"] == pytest.approx(0.2)   # 2 of 10
+    assert table.at["Domestic abuse", "Over 10% not known"] == "yes"
+    level = "Highest level of service involvement"
+    assert table.at[level, "Not known"] == 1
+    assert table.at[level, "Over 10% not known"] == "no"  # exactly 10% is not *more than*
+    assert table.at["Who harmed the baby", "Cases"] == 10
+    assert table.at["Who harmed the baby", "Not known"] == 0
+    assert "colour" not in " ".join(table.index).lower()   # not a contract field
 
 
-def test_board_text_names_high_unknown_fields_and_hides_small_counts(data):
-    text = data_quality_text(data, suppress_max=5)
-    # 1 excluded is small, and 11 read - 10 in scope would give it back: both hidden
-    assert "held c cases; c were excluded" in text
-    assert "More than 10% not known: domestic_abuse" in text
-    assert "colour" in text              # ignored column listed
+def test_completeness_of_no_cases_has_no_share():
+    empty = pd.DataFrame({"harmed_by": pd.Series([], dtype="string")})
+    table = completeness_table(empty)
+    assert table["Cases"].tolist() == [0] and math.isnan(table["Share not known"].iloc[0])
+
+
+def test_completeness_from_metrics_publishes_only_the_metrics_tables_counts():
+    metrics = pd.DataFrame({
+        "metric": ["harmed_by.birth_father", "harmed_by.another_male_carer",
+                   "risk.domestic_abuse", "risk.care_leaver"],
+        "unknown": [0, 0, 8, "c"],
+    })
+    table = completeness_from_metrics(metrics, 40)
+    # one row for the harmed_by group (its rows share one unknown count), one a risk factor
+    assert table["Field"].tolist() == ["Who harmed the baby", "Domestic abuse", "Care leaver"]
+    assert table["Not known"].tolist() == [0, 8, "c"]
+    assert table["Share not known"].tolist()[:2] == [0.0, pytest.approx(0.2)]   # 8 of 40
+    assert table["Share not known"].tolist()[2] == "c"
+    assert table["Over 10% not known"].tolist() == ["no", "yes", "c"]
+    hidden_total = completeness_from_metrics(metrics, "c")
+    assert hidden_total["Share not known"].tolist() == ["c", "c", "c"]
+
+
+def test_board_text_shows_every_count_and_names_fields_and_columns(data):
+    text = data_quality_text(protect(data, "board"))
+    # the board's own papers show small numbers: 11 read, 1 excluded
+    assert ("- The extract held 11 cases; 1 were excluded because the baby was 12 months "
+            "or older.") in text
+    assert "- This audit covers 10 cases (2025-Q1)." in text
+    assert "More than 10% not known: Domestic abuse." in text
+    assert "- Columns ignored (not part of the contract): colour." in text
+
+
+def _public(cases: int | str, completeness: pd.DataFrame) -> Protected:
+    empty = pd.DataFrame()
+    return Protected(
+        policy=Policy.make("public"), place="Eastmere", period="all", period_label="2025-Q1",
+        source="q.csv (case extract)", partnership=None, synthetic=False, cases=cases,
+        metrics=empty, quarterly=empty, spc={}, rolling=empty, funnels={}, risk_counts=None,
+        cooccurrence=None, completeness=completeness, nested_steps=False, funnel=None,
+        extract={"missing_flags": ["father_seen"], "ignored_columns": ["colour", "shoe"]})
+
+
+def test_public_text_leaves_out_extract_counts_and_column_names():
+    completeness = pd.DataFrame({"Field": ["Domestic abuse"], "Over 10% not known": ["no"]})
+    text = data_quality_text(_public("c", completeness))
+    assert "extract held" not in text and "excluded" not in text
+    assert "- This audit covers c cases (2025-Q1)." in text
+    assert "- No field shown is more than 10% not known." in text
+    assert "**Not recorded in this extract**, so absent from every section: Father seen." in text
+    # ignored column names come from the extract's header: the public pack counts them
+    assert "- Columns ignored (not part of the contract): 2." in text
+    assert "colour" not in text and "shoe" not in text
 
 
 def test_validation_summary_lists_counts_and_rows(data):
@@ -49,32 +107,3 @@ def test_validation_summary_lists_counts_and_rows(data):
     assert "excluded (12 m +):   1" in summary
     assert "rows: 12" in summary          # C10 is on spreadsheet row 12
     assert "domestic_abuse" in summary and "20.0%" in summary
-
-
-def test_published_extract_counts_never_leave_one_hidden_count_recoverable():
-    from types import SimpleNamespace
-
-    import pandas as pd
-
-    from audit.quality import published_extract_counts
-
-    def extract(read, excluded):
-        return SimpleNamespace(rows_read=read, cases=pd.DataFrame(index=range(read - excluded)),
-                               excluded=pd.DataFrame(index=range(excluded)))
-
-    assert published_extract_counts(extract(400, 12), 5) == {
-        "rows_read": 400, "in_scope": 388, "excluded": 12}
-    # excluded small: hidden, and the total too (else 400 - 397 = 3)
-    assert published_extract_counts(extract(400, 3), 5) == {
-        "rows_read": "c", "in_scope": 397, "excluded": "c"}
-    # nothing excluded: a true zero stays
-    assert published_extract_counts(extract(400, 0), 5) == {
-        "rows_read": 400, "in_scope": 400, "excluded": 0}
-    # in scope small and excluded large: in scope and the total hidden
-    assert published_extract_counts(extract(40, 37), 5) == {
-        "rows_read": "c", "in_scope": "c", "excluded": 37}
-    # only the total small (read 5, excluded 0 -> in scope 5 too): all small ones hidden
-    assert published_extract_counts(extract(5, 0), 5) == {
-        "rows_read": "c", "in_scope": "c", "excluded": 0}
-    assert published_extract_counts(extract(40, 3), 0) == {
-        "rows_read": 40, "in_scope": 37, "excluded": 3}

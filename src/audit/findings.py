@@ -22,6 +22,7 @@ __all__ = [
     "verdict_words",
     "describe_metric",
     "metric_sentences",
+    "shown_metrics",
     "steps_sentence",
     "headline_findings",
     "caveats",
@@ -70,10 +71,24 @@ def describe_metric(metric: str, p: Protected) -> str:
     return f"{label}: {numbers}{national} — {verdict}."
 
 
+def shown_metrics(p: Protected, metric_ids: Sequence[str] | None = None) -> list[str]:
+    """The metric ids (of ``metric_ids``, default all) whose rate the pack shows."""
+    ids = list(p.metrics["metric"]) if metric_ids is None else list(metric_ids)
+    rows = p.metrics.set_index("metric")
+    return [m for m in ids if m in rows.index and not is_suppressed(rows.at[m, "rate"])]
+
+
 def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
-    """A bulleted list (``- `` lines) of :func:`describe_metric` for each id present."""
-    present = set(p.metrics["metric"])
-    return "\n".join(f"- {describe_metric(m, p)}" for m in metric_ids if m in present)
+    """A bulleted list (``- `` lines) of :func:`describe_metric` for each id shown, and one
+    line naming those hidden to protect small numbers."""
+    present = [m for m in metric_ids if m in set(p.metrics["metric"])]
+    shown = set(shown_metrics(p, present))
+    lines = [f"- {describe_metric(m, p)}" for m in present if m in shown]
+    hidden = [metric_label(m).lower() for m in present if m not in shown]
+    if hidden:
+        lines.append(f"- Suppressed because they rest on small numbers (shown as "
+                     f"{SUPPRESSED}): {', '.join(hidden)}.")
+    return "\n".join(lines)
 
 
 def steps_sentence(p: Protected) -> str:
@@ -100,9 +115,12 @@ def headline_findings(p: Protected) -> str:
     lines = [f"- This audit covers **{cases}** babies under one harmed by a father or male "
              f"carer ({p.place}, {p.period_label})."]
     words = verdict_words(p)
-    compared = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE]
+    compared = [m for m in shown_metrics(p) if m in NATIONAL_REFERENCE]
     if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:
         compared.remove("harmed_by.another_male_carer")  # one test: the two rows mirror
+    if not compared:
+        lines.append("- The figures the national review published rest on small numbers here "
+                     f"and are suppressed (shown as {SUPPRESSED}).")
     for direction in ("higher", "lower"):
         found = [m for m in compared if words[m].startswith(direction)]
         if found:
@@ -113,8 +131,8 @@ def headline_findings(p: Protected) -> str:
                      "published, there is no evidence of a difference from the national "
                      "figures. That is not evidence that they are the same: see what these "
                      "numbers of cases could show, in the sections below.")
-    lines += [f"- {describe_metric(m, p)}" for m in HEADLINE_METRICS
-              if m in set(p.metrics["metric"])]
+    headline = [m for m in HEADLINE_METRICS if m in set(p.metrics["metric"])]
+    lines += metric_sentences(headline, p).splitlines()
     lines.append(f"- {steps_sentence(p)}")
     return "\n".join(lines)
 

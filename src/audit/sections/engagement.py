@@ -7,7 +7,7 @@ import pandas as pd
 from audit.charts import engagement_funnel_chart
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id
 from audit.disclosure import Policy, Protected, protect
-from audit.findings import steps_sentence
+from audit.findings import shown_metrics, steps_sentence
 from audit.sections.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 from audit.workspace import AuditData
@@ -40,7 +40,7 @@ def engagement(data: AuditData, policy: Policy | str = "board") -> Section:
     p = protect(data, policy)
     section = Section("engagement", "Father engagement")
     steps = steps_table(p)
-    if not steps.empty:
+    if shown_metrics(p, list(steps.get("metric", []))):
         section.chart(engagement_funnel_chart(steps, nested=p.nested_steps, **p.chart_context))
     section.text(steps_sentence(p))
     ids = [m for m in p.metrics["metric"] if m.startswith("engagement.")]

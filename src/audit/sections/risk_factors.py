@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from audit.charts import cooccurrence_heatmap, local_vs_national
 from audit.disclosure import Policy, protect
-from audit.findings import metric_sentences, verdict_words
+from audit.findings import metric_sentences, shown_metrics, verdict_words
 from audit.sections.section import Section
 from audit.sections.tables import (
     METRIC_COUNTS,
@@ -25,7 +25,9 @@ def risk_factors(data: AuditData, policy: Policy | str = "board") -> Section:
     ids = [m for m in p.metrics["metric"] if m.startswith("risk.")]
     if not ids:
         return section.text("No risk-factor column is recorded in this extract.")
-    section.chart(local_vs_national(p.metrics, ids, name="risk_factors", **p.chart_context))
+    if shown_metrics(p, ids):
+        section.chart(local_vs_national(p.metrics, ids, name="risk_factors",
+                                        **p.chart_context))
     section.text(metric_sentences(ids, p))
     section.table(metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
                   "Risk factors: local figures with 95% confidence intervals; the local "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from audit.charts import local_vs_national, service_contact_chart
 from audit.disclosure import Policy, protect
-from audit.findings import metric_sentences, verdict_words
+from audit.findings import metric_sentences, shown_metrics, verdict_words
 from audit.sections.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 from audit.workspace import AuditData
@@ -19,7 +19,8 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
     section = Section("services", "Service contact and information sharing")
     ids = [m for m in p.metrics["metric"] if m.startswith(("harmed_by.", "known_to."))]
     sharing = [m for m in p.metrics["metric"] if m.startswith("sharing.")]
-    section.chart(service_contact_chart(p.metrics, **p.chart_context))
+    if shown_metrics(p, ids):
+        section.chart(service_contact_chart(p.metrics, **p.chart_context))
     section.text(metric_sentences(ids, p))
     section.table(metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
                   "Who harmed the baby and the highest level of service involvement, with the "
@@ -30,7 +31,7 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
                   percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"])
     section.text("Nationally 45 of the 92 babies were known only to universal services and "
                  "47 to Early Help or children's social care.")
-    if sharing:
+    if shown_metrics(p, sharing):
         section.chart(local_vs_national(p.metrics, sharing, name="information_sharing",
                                         **p.chart_context))
         section.table(metrics_display(p.metrics, sharing, national=False),

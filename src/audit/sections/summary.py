@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from audit.charts import engagement_funnel_chart, local_vs_national
 from audit.disclosure import Policy, protect
-from audit.findings import caveats, headline_findings
+from audit.findings import caveats, headline_findings, shown_metrics
 from audit.national import NATIONAL_REFERENCE
 from audit.sections.engagement import steps_table
 from audit.sections.section import Section
@@ -17,15 +17,15 @@ def summary(data: AuditData, policy: Policy | str = "board") -> Section:
     """Headline findings in plain English, the risk factors against the national review,
     the engagement steps, and what to read the figures with."""
     p = protect(data, policy)
-    section = Section("summary", "Summary for the board")
+    section = Section("summary", "Summary" if p.public else "Summary for the board")
     section.text(headline_findings(p))
     national = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE
                 and m.startswith("risk.")]
-    if national:
+    if shown_metrics(p, national):
         section.chart(local_vs_national(p.metrics, national, name="summary_risk_factors",
                                         **p.chart_context))
     steps = steps_table(p)
-    if not steps.empty:
+    if shown_metrics(p, list(steps.get("metric", []))):
         section.chart(engagement_funnel_chart(steps, name="summary_engagement",
                                               nested=p.nested_steps, **p.chart_context))
     section.heading("Read these figures with")

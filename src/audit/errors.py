@@ -8,8 +8,14 @@ is an internal fault (exit 1). The hierarchy::
     │   ├── ReadError               the file cannot be read: missing, format, encoding, sheet
     │   └── ValidationError         the contents break the contract; carries every Problem
     │       └── IdentifierError     direct identifiers found (column names or values)
+    ├── ParameterError              an argument or option cannot be used (CLI exit 2)
     ├── ReportError                 a notebook or board-pack step failed (CLI exit 2)
+    ├── DisclosureError             a public pack would reveal a hidden count (CLI exit 2)
     └── HistoryError                the history store cannot be read or written (CLI exit 2)
+
+Foreign exceptions (pandas, pyarrow, openpyxl, jupyter) are mapped to these where the
+suite calls those libraries, and the CLI (:mod:`audit.cli`) is the one boundary that turns
+an ``AuditError`` into exit 2 and anything else into exit 1 (an internal fault).
 
 Messages never quote a cell value that could identify someone: identifier problems name
 the column and row only.
@@ -26,7 +32,9 @@ __all__ = [
     "ReadError",
     "ValidationError",
     "IdentifierError",
+    "ParameterError",
     "ReportError",
+    "DisclosureError",
     "HistoryError",
     "Problem",
 ]
@@ -88,6 +96,18 @@ class ValidationError(ExtractError):
 
 class IdentifierError(ValidationError):
     """The extract carries direct identifiers. Values are never quoted."""
+
+
+class ParameterError(AuditError):
+    """An argument or option cannot be used: a malformed period, an unknown partnership,
+    a negative threshold. The message says which value is wrong and what is allowed."""
+
+
+class DisclosureError(AuditError):
+    """A public pack would let a hidden count be worked out; nothing is written.
+
+    The message names the table and measure, never the value.
+    """
 
 
 class ReportError(AuditError):

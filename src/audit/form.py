@@ -89,10 +89,18 @@ LATEST_DATE = dt.date(2100, 12, 31)
 
 # Government Analysis Function dark blue, with white text (contrast 10.4:1).
 _HEADER_FILL = PatternFill("solid", fgColor="12436D")
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_TITLE_FONT = Font(bold=True, size=14)
-_BOLD = Font(bold=True)
+# One sans-serif face throughout (openpyxl's default body font): a style without a name
+# falls back to a serif face in LibreOffice.
+_FONT = "Calibri"
+_HEADER_FONT = Font(name=_FONT, bold=True, color="FFFFFF")
+_TITLE_FONT = Font(name=_FONT, bold=True, size=14)
+_SUBTITLE_FONT = Font(name=_FONT, bold=True, size=12)
+_BOLD = Font(name=_FONT, bold=True)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_CENTRED = Alignment(horizontal="center")
+#: Characters of body text a column of width ``w`` holds on one line (a width unit is
+#: one '0'; ordinary text is narrower), kept low so that row heights never clip text.
+_CHARS_PER_WIDTH = 1.1
 _MIN_WIDTH, _MAX_WIDTH = 12, 30
 _GUIDANCE_WIDTHS = (30, 62, 70)
 # Excel's limits on data-validation text.
@@ -284,6 +292,7 @@ def _validation(column: str, letter: str, last_row: int, partnership_ref: str,
     return _stop(dv, label, f"Use at most {MAX_PARTNERSHIP_LENGTH} characters.")
 
 
+_CENTRED_COLUMNS = ("child_age_months", "father_age_at_birth")
 _NUMBER_FORMATS = {
     "case_id": "@",
     "notification_date": "DD/MM/YYYY",
@@ -322,12 +331,14 @@ def _write_cases(sheet: Worksheet, rows: int, partnership_ref: str, name: str | 
             for (cell,) in sheet.iter_rows(min_row=2, max_row=last_row, min_col=index,
                                            max_col=index):
                 cell.number_format = number_format
+                if column in _CENTRED_COLUMNS:  # a lone number beside text reads as part
+                    cell.alignment = _CENTRED   # of it when both hug the same border
 
     sheet.row_dimensions[1].height = 15 * tallest + 6
     sheet.freeze_panes = "B2"
     sheet.print_title_rows = "1:1"
     sheet.page_setup.orientation = "landscape"
-    sheet.sheet_view.zoomScale = 100
+    sheet.print_options.gridLines = True  # a printed blank form shows its cells
     last_letter = get_column_letter(len(KNOWN_COLUMNS))
     table = Table(displayName=FORM_TABLE, ref=f"A1:{last_letter}{last_row}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True,
@@ -380,8 +391,8 @@ def _guidance_notes(name: str | None) -> list[tuple[str, str]]:
 def _answers_text(column: str) -> str:
     if column in _CODE_MEANINGS:
         labels = CODE_LABELS[column]
-        return " ".join(f"{labels[code]}: {meaning}." for code, meaning
-                        in _CODE_MEANINGS[column].items())
+        return "\n".join(f"{labels[code]}: {meaning}." for code, meaning  # a line each
+                         in _CODE_MEANINGS[column].items())
     if column in FLAG_COLUMNS:
         return "Yes, No or Not known (blank means Not known)."
     return {
@@ -399,7 +410,7 @@ def _write_guidance(sheet: Worksheet, name: str | None) -> str:
     """Fill the Guidance sheet; return the absolute reference of the partnership-name cell."""
     for letter, width in zip("ABC", _GUIDANCE_WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
-    _text_cell(sheet, "A1", FORM_TITLE + ": guidance")
+    _text_cell(sheet, "A1", "How to fill in the case-audit form")
     sheet["A1"].font = _TITLE_FONT
     row = 3
     for topic, text in _guidance_notes(name):
@@ -408,7 +419,7 @@ def _write_guidance(sheet: Worksheet, name: str | None) -> str:
         sheet[f"A{row}"].font = _BOLD
         sheet[f"A{row}"].alignment = _WRAP_TOP
         sheet[f"B{row}"].alignment = _WRAP_TOP
-        sheet.row_dimensions[row].height = 15 * math.ceil(len(text) / 58) + 4
+        sheet.row_dimensions[row].height = _height(text, _GUIDANCE_WIDTHS[1])
         row += 1
     partnership_ref = f"{GUIDANCE_SHEET}!$B${row}"
     if name is not None:  # the one entry of the Partnership column's drop-down
@@ -419,7 +430,7 @@ def _write_guidance(sheet: Worksheet, name: str | None) -> str:
     row += 1
 
     _text_cell(sheet, f"A{row}", "The columns of the Cases sheet, in order")
-    sheet[f"A{row}"].font = Font(bold=True, size=12)
+    sheet[f"A{row}"].font = _SUBTITLE_FONT
     row += 1
     first = row
     for letter, heading in zip("ABC", ("Column", "Question", "Answers and what they mean"),
@@ -434,10 +445,21 @@ def _write_guidance(sheet: Worksheet, name: str | None) -> str:
                                         answers), strict=True):
             _text_cell(sheet, f"{letter}{row}", text)
             sheet[f"{letter}{row}"].alignment = _WRAP_TOP
-        lines = max(math.ceil(len(COLUMN_QUESTIONS[column]) / 58),
-                    math.ceil(len(answers) / 66), 1)
-        sheet.row_dimensions[row].height = 15 * lines + 4
+        sheet.row_dimensions[row].height = max(
+            _height(COLUMN_QUESTIONS[column], _GUIDANCE_WIDTHS[1]),
+            _height(answers, _GUIDANCE_WIDTHS[2]))
     table = Table(displayName="FormColumns", ref=f"A{first}:C{row}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
     sheet.add_table(table)
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it needs
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     return partnership_ref
+
+
+def _height(text: str, width: float) -> float:
+    """A row height (points) that shows ``text`` wrapped in a column of ``width``."""
+    per_line = width * _CHARS_PER_WIDTH
+    lines = sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
+    return 15.0 * lines + 4

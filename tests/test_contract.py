@@ -89,7 +89,7 @@ def test_every_column_has_a_label_and_a_question_excel_can_show():
     assert list(COLUMN_QUESTIONS) == list(KNOWN_COLUMNS)
     # Excel's limits: an input message holds 255 characters; headers are short.
     assert all(len(q) <= 255 and q.endswith(("?", ".")) for q in COLUMN_QUESTIONS.values())
-    assert all(len(label) <= 40 for label in COLUMN_LABELS.values())
+    assert all(len(label) <= 32 for label in COLUMN_LABELS.values())  # a prompt title
     assert len(set(COLUMN_LABELS.values())) == len(COLUMN_LABELS)
     assert column_label("father_mental_ill_health") == "Father's mental ill health"
     assert COLUMN_QUESTIONS["father_enquiry_beyond_mother"] == (
@@ -167,7 +167,7 @@ def test_code_labels_ignore_case_spacing_and_apostrophes():
     ("Enquiries beyond the mother", "father_enquiry_beyond_mother"),
     ("Adverse childhood", "childhood_adversity"),
     ("Adverse childhood of his own", "childhood_adversity"),  # the metric's label
-    ("Health services shared information", "info_shared_health"),
+    ("Health information shared", "info_shared_health"),
     ("Father given crying advice", "father_crying_advice"),
     ("Father\u00a0seen", "father_seen"),
     ("Cas\u00e9 ID", "case_id"),  # an accent is dropped, not a separator

@@ -313,7 +313,7 @@ COLUMN_LABELS: dict[str, str] = {
     "father_in_plan": "Father in plan",
     "father_antenatal_contact": "Father in antenatal contacts",
     "father_crying_advice": "Father given crying advice",
-    "info_shared_health": "Health services shared information",
+    "info_shared_health": "Health information shared",
     "adult_services_linked": "Adult services linked",
     "partnership": "Partnership",
     "father_age_at_birth": "Father's age at birth",
@@ -485,11 +485,12 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
                           "Notification received"),
     "child_age_months": ("Age in months", "Child's age in months", "Baby's age (months)",
                          "Age (months)"),
+    "harmed_by": ("Who harmed the baby",),
     "known_to": ("Highest level of service involvement", "Service involvement",
                  "Known to services at the time"),
     "father_age_at_birth": ("Father's age at the birth", "Father age"),
     "partnership": ("Safeguarding partnership", "Partnership name"),
-    "incident_type": ("Incident outcome", "Outcome of incident"),
+    "incident_type": ("Incident outcome", "Outcome of incident", "Type of incident"),
 }
 
 #: Words that carry no meaning when headers are compared for a suggestion.

@@ -228,7 +228,11 @@ def _answers(column: str) -> list[str]:
 
 
 def _width(column: str) -> float:
-    longest = max([len(COLUMN_LABELS[column]) // 2 + 1, *map(len, _answers(column)), 0])
+    """A column width that holds the longest answer and the label's longest (bold) word on
+    a line, and the label itself on at most about two lines."""
+    label = COLUMN_LABELS[column]
+    longest = max(max(map(len, label.split())) + 1, len(label) // 2 + 1,
+                  *map(len, _answers(column)), 0)
     return float(min(max(longest + 3, _MIN_WIDTH), _MAX_WIDTH))
 
 

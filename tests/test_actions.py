@@ -120,7 +120,8 @@ def test_a_hidden_figure_stays_hidden():
     assert table.at["engagement.seen", "Finding"] == (
         "Father seen: c, short of the national figure (52.0%)")
     assert table.at["engagement.seen", "Current value"] == "c"
-    assert table.at["engagement.contacted", "Finding"] == "Father contacted: 30.0%, falling (from c)"
+    assert table.at["engagement.contacted", "Finding"] == (
+        "Father contacted: 30.0%, falling (from c)")
 
 
 def test_ties_keep_the_contract_order_of_measures():

@@ -235,3 +235,12 @@ def test_suggestions_skip_columns_the_extract_already_has():
     assert suggest_header("Fther seen", exclude=("father_seen",)) is None
     assert suggest_header("Father seen", exclude=("father_seen",)) is None
     assert suggest_header("Father seen") == "father_seen"  # recognised: its own column
+
+
+def test_a_hostile_header_is_neither_slow_nor_suggested():
+    import time
+
+    start = time.perf_counter()
+    assert suggest_header("father seen " * 20_000) is None
+    assert match_header("father seen " * 20_000) is None
+    assert time.perf_counter() - start < 2

@@ -514,6 +514,9 @@ _SUGGEST_WORDS_AT = 0.75
 _AMBIGUOUS_WITHIN = 0.03
 #: Two words at least this alike (difflib ratio) count as the same word ("helth", "health").
 _WORD_ALIKE = 0.85
+#: Longest header compared for a suggestion: every spelling of a column is far shorter, and
+#: comparing text costs time in the square of its length (a hostile header is not slow).
+_MAX_SUGGEST_LENGTH = 100
 #: Words naming people a header may not be matched across, however alike they look:
 #: "Mother seen" is not "Father seen".
 _MOTHER_WORDS = frozenset({"mother", "mothers", "mum", "mums", "maternal"})
@@ -603,6 +606,8 @@ def suggest_header(text: object, *, exclude: tuple[str, ...] | frozenset[str] = 
     exact = match_header(text)
     if exact is not None:
         return None if exact in exclude else exact
+    if len(str(text)) > _MAX_SUGGEST_LENGTH:
+        return None
     key = normalise_column_name(text)
     if not key or any(p.search(key) for p in IDENTIFIER_COLUMN_PATTERNS):
         return None

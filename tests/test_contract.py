@@ -64,3 +64,183 @@ def test_every_metric_has_a_label_and_unknown_ids_are_errors():
         metric_label("risk.nonsense")
     with pytest.raises(ValueError):
         flag_metric_id("case_id")
+
+
+# ---------------------------------------------------------------- readable labels (issue 12, 13)
+
+from audit.contract import (  # noqa: E402
+    CODE_LABELS,
+    CODED_COLUMNS,
+    COLUMN_LABELS,
+    COLUMN_QUESTIONS,
+    FLAG_SPELLINGS,
+    code_from_label,
+    code_labels,
+    code_lookup,
+    column_label,
+    match_header,
+    suggest_header,
+)
+from audit.errors import ParameterError  # noqa: E402
+
+
+def test_every_column_has_a_label_and_a_question_excel_can_show():
+    assert list(COLUMN_LABELS) == list(KNOWN_COLUMNS)
+    assert list(COLUMN_QUESTIONS) == list(KNOWN_COLUMNS)
+    # Excel's limits: an input message holds 255 characters; headers are short.
+    assert all(len(q) <= 255 and q.endswith(("?", ".")) for q in COLUMN_QUESTIONS.values())
+    assert all(len(label) <= 32 for label in COLUMN_LABELS.values())  # a prompt title
+    assert len(set(COLUMN_LABELS.values())) == len(COLUMN_LABELS)
+    assert column_label("father_mental_ill_health") == "Father's mental ill health"
+    assert COLUMN_QUESTIONS["father_enquiry_beyond_mother"] == (
+        "Were enquiries about the father made with anyone other than the mother?")
+    with pytest.raises(ParameterError):
+        column_label("notes")
+
+
+def test_no_label_looks_like_an_identifier():
+    assert not any(_refused(label) for label in COLUMN_LABELS.values())
+
+
+def test_every_coded_and_flag_column_has_code_labels_in_contract_order():
+    from audit.contract import HARMED_BY_CODES, INCIDENT_TYPE_CODES, KNOWN_TO_CODES
+
+    assert set(CODE_LABELS) == set(CODED_COLUMNS) | set(FLAG_COLUMNS)
+    assert tuple(code_labels("harmed_by")) == HARMED_BY_CODES
+    assert tuple(code_labels("known_to")) == KNOWN_TO_CODES
+    assert tuple(code_labels("incident_type")) == INCIDENT_TYPE_CODES
+    assert list(code_labels("harmed_by").values()) == [
+        "Birth father", "Stepfather", "Mother's partner", "Other male carer", "Not known"]
+    assert list(code_labels("known_to").values()) == [
+        "None", "Universal services only", "Early Help", "Child in need",
+        "Child protection plan", "Not known"]
+    assert list(code_labels("father_seen").values()) == ["Yes", "No", "Not known"]
+    # No list item holds a comma: Excel's inline drop-down lists split on commas.
+    assert not any("," in label for labels in CODE_LABELS.values() for label in labels.values())
+    with pytest.raises(ParameterError):
+        code_labels("case_id")
+
+
+@pytest.mark.parametrize("column", [*CODED_COLUMNS, *FLAG_COLUMNS])
+def test_every_label_and_code_maps_back(column):
+    for code, label in code_labels(column).items():
+        assert code_from_label(column, label) == code
+        assert code_from_label(column, code) == code
+        assert code_from_label(column, f"  {label.upper()}\u00a0") == code
+
+
+def test_code_labels_ignore_case_spacing_and_apostrophes():
+    assert code_from_label("harmed_by", "Mother\u2019s partner") == "mothers_partner"
+    assert code_from_label("harmed_by", "MOTHERS-PARTNER") == "mothers_partner"
+    assert code_from_label("harmed_by", "step father") == "stepfather"
+    assert code_from_label("known_to", "universal services only") == "universal"
+    assert code_from_label("known_to", "Early\u200bHelp") == "early_help"  # zero-width space
+    assert code_from_label("known_to", "") == "unknown"
+    assert code_from_label("known_to", None) == "unknown"
+    assert code_from_label("incident_type", "Serious harm") == "serious_harm"
+    # Flags: the labels and the contract's spellings, nothing else.
+    assert code_from_label("father_seen", "Not  known") == "unknown"
+    assert code_from_label("father_seen", "Y") == "yes"
+    assert code_from_label("father_seen", "0") == "no"
+    assert all(code_from_label("domestic_abuse", s) == v for s, v in FLAG_SPELLINGS.items())
+    # Not codes: left for validation to report.
+    assert code_from_label("harmed_by", "uncle") is None
+    assert code_from_label("known_to", "cpp") is None
+    assert code_from_label("father_seen", "maybe") is None
+    with pytest.raises(ParameterError):
+        code_from_label("partnership", "Harbourside")
+    with pytest.raises(ParameterError):
+        code_lookup("father_seen")  # a flag, not a coded column
+
+
+@pytest.mark.parametrize("header, column", [
+    ("Father's mental ill health", "father_mental_ill_health"),
+    ("Father\u2019s mental ill health", "father_mental_ill_health"),
+    ("FATHERS MENTAL ILL-HEALTH", "father_mental_ill_health"),
+    ("father_mental_ill_health", "father_mental_ill_health"),
+    ("Case ID", "case_id"),
+    (" case-id ", "case_id"),
+    ("CaseID", "case_id"),
+    ("Child age (months)", "child_age_months"),
+    ("ChildAgeMonths", "child_age_months"),
+    ("Known to services", "known_to"),
+    ("Enquiries beyond the mother", "father_enquiry_beyond_mother"),
+    ("Adverse childhood", "childhood_adversity"),
+    ("Adverse childhood of his own", "childhood_adversity"),  # the metric's label
+    ("Health information shared", "info_shared_health"),
+    ("Father given crying advice", "father_crying_advice"),
+    ("Father\u00a0seen", "father_seen"),
+    ("Cas\u00e9 ID", "case_id"),  # an accent is dropped, not a separator
+])
+def test_headers_are_recognised(header, column):
+    assert match_header(header) == column
+
+
+def test_every_label_column_name_and_metric_label_is_recognised():
+    from audit.contract import flag_metric_id
+
+    for column in KNOWN_COLUMNS:
+        assert match_header(column) == column
+        assert match_header(COLUMN_LABELS[column]) == column
+        assert match_header(normalise_column_name(COLUMN_LABELS[column])) == column
+    for flag in FLAG_COLUMNS:
+        assert match_header(metric_label(flag_metric_id(flag))) == flag
+
+
+@pytest.mark.parametrize("header", ["Notes", "Team", "Fathers mental health", "Father",
+                                    "Child name", "", "   ", "Date"])
+def test_headers_that_are_not_contract_columns(header):
+    assert match_header(header) is None
+
+
+@pytest.mark.parametrize("header, column", [
+    ("Fathers mental health", "father_mental_ill_health"),
+    ("Father\u2019s mental health", "father_mental_ill_health"),
+    ("father_mental_health", "father_mental_ill_health"),
+    ("Notification dat", "notification_date"),
+    ("Child age", "child_age_months"),
+    ("Fther seen", "father_seen"),
+    ("Was the father seen?", "father_seen"),
+    ("Dad seen", "father_seen"),
+    ("Father in assesment", "father_in_assessment"),
+    ("Father in the plan", "father_in_plan"),
+    ("Father contacted directly", "father_contacted"),
+    ("Fathers views", "father_views_recorded"),
+    ("Subtance misuse", "substance_misuse"),
+    ("Domestic violence", "domestic_abuse"),
+    ("Care leaver (father)", "care_leaver"),
+    ("Info shared with health", "info_shared_health"),
+    ("Adult services link", "adult_services_linked"),
+    ("Harmed by whom", "harmed_by"),
+    ("Case reference number", "case_id"),
+])
+def test_near_misses_get_a_suggestion(header, column):
+    assert match_header(header) is None
+    assert suggest_header(header) == column
+
+
+@pytest.mark.parametrize("header", [
+    "Notes", "Team", "Comments", "Auditor", "Agency", "Reviewer", "Social worker",
+    "Date of audit", "Quarter", "Local authority",
+    "Father",          # as near to every father_* column as to each other
+    "Mother seen",     # about the other parent, however alike it looks
+    "Mothers mental health", "Father present",
+    "Father name", "Child name", "Date of birth",  # identifiers are refused, never suggested
+])
+def test_unrelated_headers_get_no_suggestion(header):
+    assert suggest_header(header) is None
+
+
+def test_suggestions_skip_columns_the_extract_already_has():
+    assert suggest_header("Fther seen", exclude=("father_seen",)) is None
+    assert suggest_header("Father seen", exclude=("father_seen",)) is None
+    assert suggest_header("Father seen") == "father_seen"  # recognised: its own column
+
+
+def test_a_hostile_header_is_neither_slow_nor_suggested():
+    import time
+
+    start = time.perf_counter()
+    assert suggest_header("father seen " * 20_000) is None
+    assert match_header("father seen " * 20_000) is None
+    assert time.perf_counter() - start < 2

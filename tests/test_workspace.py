@@ -1,4 +1,5 @@
-"""audit.workspace: the validated copy handed to notebooks, and period/partnership selection."""
+"""audit.workspace: the validated copy handed to notebooks, period/partnership selection, the
+tables computed once, the earlier quarters passed in, and the cache shared with notebooks."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from audit.disclosure import protect
+from audit.errors import DisclosureError, ParameterError
 from audit.validate import load_extract
-from audit.workspace import is_prepared, load_prepared, open_audit, save_prepared
+from audit.workspace import (
+    AuditData,
+    audit_of,
+    cache_path,
+    is_prepared,
+    load_prepared,
+    open_audit,
+    save_prepared,
+)
 
 HEADER = "case_id,notification_date,child_age_months,harmed_by,known_to,partnership,domestic_abuse"
 ROWS = [
@@ -51,28 +62,147 @@ def test_open_audit_selects_quarter_and_partnership(extract_csv):
     assert data.period == "2025-Q1" and data.period_label == "2025-Q1"
     south = open_audit(extract_csv, partnership="South")
     assert sorted(south.cases["case_id"]) == ["A4", "A5"]  # A3 is out of scope
-    assert south.place == "South"
+    assert south.place == "South" and south.partnership == "South"
+    # a case-insensitive match takes the extract's own spelling
+    assert open_audit(extract_csv, partnership="south").partnership == "South"
+    assert open_audit(extract_csv, period="2025-q1").period == "2025-Q1"
 
 
 def test_open_audit_all_periods_labels_the_span(extract_csv):
     data = open_audit(extract_csv)
     assert data.period == "all"
     assert data.period_label == "2024-Q4 to 2025-Q2"
+    assert data.quarters == ["2024-Q4", "2025-Q1", "2025-Q2"]
     assert data.place == "2 partnerships pooled (North, South)"
+    assert data.partnerships == ["North", "South"]
     assert data.in_scope == 4
+    assert data.chart_context == {"period": "2024-Q4 to 2025-Q2",
+                                  "source": "extract.csv (case extract)",
+                                  "place": "2 partnerships pooled (North, South)"}
+    assert not data.synthetic
 
 
-def test_open_audit_rejects_a_malformed_period(extract_csv):
-    with pytest.raises(ValueError):
+def test_open_audit_rejects_a_malformed_period_with_a_parameter_error(extract_csv):
+    with pytest.raises(ParameterError, match="not understood"):
         open_audit(extract_csv, period="Q3 2025")
 
 
-def test_board_metrics_hide_small_counts_but_analyst_metrics_do_not(extract_csv):
+def test_a_period_with_no_cases_names_the_quarters_the_extract_covers(extract_csv):
+    with pytest.raises(ParameterError) as caught:
+        open_audit(extract_csv, period="2019-Q1")
+    assert "2024-Q4 to 2025-Q2" in str(caught.value)
+    with pytest.raises(ParameterError) as caught:
+        open_audit(extract_csv, period="2025-Q2", partnership="North")
+    assert "'North'" in str(caught.value) and "2024-Q4 to 2025-Q2" in str(caught.value)
+
+
+def test_an_unknown_partnership_is_a_parameter_error_listing_those_held(extract_csv):
+    with pytest.raises(ParameterError) as caught:
+        open_audit(extract_csv, partnership="Eastmere")
+    assert "'North'" in str(caught.value) and "'South'" in str(caught.value)
+
+
+def test_analyst_and_board_tables_show_small_counts_the_public_cannot_have(extract_csv):
     data = open_audit(extract_csv)
     raw = data.metrics.set_index("metric")
     # domestic abuse: yes A1, A5; no A2; unknown A4 -> 2 of 3
-    assert (raw.at["risk.domestic_abuse", "numerator"], raw.at["risk.domestic_abuse", "denominator"]) == (2, 3)
-    board = data.board_metrics(5).set_index("metric")
-    assert board.at["risk.domestic_abuse", "numerator"] == "c"
-    assert "risk.domestic_abuse" in data.suppressed_metrics(5)
-    assert data.board_metrics(0).set_index("metric").at["risk.domestic_abuse", "numerator"] == 2
+    assert (raw.at["risk.domestic_abuse", "numerator"],
+            raw.at["risk.domestic_abuse", "denominator"],
+            raw.at["risk.domestic_abuse", "unknown"]) == (2, 3, 1)
+    board = protect(data, "board").metrics.set_index("metric")
+    assert (board.at["risk.domestic_abuse", "numerator"],
+            board.at["risk.domestic_abuse", "denominator"]) == (2, 3)
+    # four cases are too few to publish at all (k = 5)
+    with pytest.raises(DisclosureError, match="too few to publish"):
+        protect(data, "public")
+
+
+def test_tables_are_computed_once_from_the_cases(extract_csv):
+    data = open_audit(extract_csv)
+    assert data.metrics is data.metrics          # cached, not recomputed
+    data.compute()
+    for name in AuditData._TABLES:
+        assert name in data.__dict__, name
+    # pooled audit: one metrics row a partnership and measure
+    seen = data.by_partnership[data.by_partnership["metric"] == "risk.domestic_abuse"]
+    assert dict(zip(seen["partnership"], seen["numerator"])) == {"North": 1, "South": 1}
+    # quarter by quarter: 2024-Q4 (A5), 2025-Q1 (A1, A2), 2025-Q2 (A4)
+    quarterly = data.quarterly
+    assert sorted(set(quarterly["period"])) == ["2024-Q4", "2025-Q1", "2025-Q2"]
+    sizes = quarterly.drop_duplicates("period").set_index("period")["cases"]
+    assert sizes.to_dict() == {"2024-Q4": 1, "2025-Q1": 2, "2025-Q2": 1}
+    completeness = data.completeness.set_index("Field")
+    assert completeness.at["Domestic abuse", "Not known"] == 1      # A4
+
+
+def test_a_single_partnership_audit_has_no_funnels(extract_csv):
+    south = open_audit(extract_csv, partnership="South")
+    assert south.by_partnership.empty and south.funnels == {}
+    assert south.scope_cases["case_id"].tolist() == ["A4", "A5"]
+
+
+def test_history_fills_earlier_quarters_the_extract_does_not_hold(extract_csv):
+    history = pd.DataFrame({
+        "period": ["2024-Q2", "2024-Q3", "2025-Q1", "2025-Q3", "2024"],
+        "metric": ["risk.domestic_abuse"] * 5,
+        "numerator": [3, 4, 99, 7, 50],
+        "denominator": [10, 8, 99, 9, 60],
+        "unknown": [0, 0, 0, 0, 0],
+        "cases": [10, 8, 99, 9, 60],
+    })
+    data = open_audit(extract_csv, period="2025-Q1", history=history)
+    rows = data.quarterly[data.quarterly["metric"] == "risk.domestic_abuse"]
+    by_period = rows.set_index("period")
+    # 2024-Q2 and 2024-Q3 come from history; 2024-Q4 and 2025-Q1 from the extract (its own
+    # 2025-Q1, not history's 99); 2025-Q3 is after the audit; "2024" is not a quarter.
+    assert list(by_period.index) == ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]
+    assert by_period.loc["2024-Q2", ["numerator", "denominator"]].tolist() == [3, 10]
+    assert by_period.loc["2024-Q3", "rate"] == pytest.approx(0.5)      # 4 of 8
+    assert by_period.loc["2025-Q1", ["numerator", "denominator"]].tolist() == [1, 2]
+    assert by_period.loc["2024-Q2", "cases"] == 10
+    # the history's intervals are computed as the extract's are: 3 of 10, Wilson 95%
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(3, 10, alpha=0.05, method="wilson")
+    assert by_period.loc["2024-Q2", "ci_low"] == pytest.approx(low)
+    assert by_period.loc["2024-Q2", "ci_high"] == pytest.approx(high)
+    # the history gives the trend enough quarters for a p-chart
+    assert "risk.domestic_abuse" in data.spc
+    assert data.spc["risk.domestic_abuse"]["label"].tolist() == list(by_period.index)
+
+
+def test_history_without_its_columns_is_a_parameter_error(extract_csv):
+    data = open_audit(extract_csv, history=pd.DataFrame({"period": ["2024-Q1"]}))
+    with pytest.raises(ParameterError, match="numerator"):
+        _ = data.quarterly
+
+
+def test_saved_tables_are_taken_by_the_same_audit_only(extract_csv, tmp_path):
+    extract = load_extract(extract_csv)
+    history = pd.DataFrame({"period": ["2024-Q3"], "metric": ["risk.domestic_abuse"],
+                            "numerator": [4], "denominator": [8], "unknown": [0]})
+    first = audit_of(extract, period="all", history=history)
+    path = first.save(tmp_path / "tables.pickle")
+    again = audit_of(extract, period="all")
+    assert again.load(path)
+    pd.testing.assert_frame_equal(again.__dict__["metrics"], first.metrics)
+    pd.testing.assert_frame_equal(again.__dict__["quarterly"], first.quarterly)
+    pd.testing.assert_frame_equal(again.history, history)          # the history it used
+    # another period, a missing file or a damaged one: not taken
+    assert not audit_of(extract, period="2025-Q1").load(path)
+    assert not audit_of(extract).load(tmp_path / "nothing.pickle")
+    (tmp_path / "bad.pickle").write_bytes(b"not a pickle")
+    assert not audit_of(extract).load(tmp_path / "bad.pickle")
+
+
+def test_open_audit_of_a_prepared_extract_takes_the_saved_tables(extract_csv, tmp_path):
+    extract = load_extract(extract_csv)
+    prepared = save_prepared(extract, tmp_path / "cases.parquet")
+    data = audit_of(extract, partnership="South")
+    data.save(cache_path(prepared))
+    assert cache_path(prepared) == tmp_path / "cases.tables.pickle"
+    opened = open_audit(prepared, partnership="South")
+    assert "metrics" in opened.__dict__          # loaded, not computed on first use
+    pd.testing.assert_frame_equal(opened.metrics, data.metrics)
+    other = open_audit(prepared, partnership="North")
+    assert "metrics" not in other.__dict__       # another audit: computed when needed

@@ -6,7 +6,10 @@ change to one file. The analyst-facing explanation is ``docs/data-contract.md``.
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -38,7 +41,17 @@ __all__ = [
     "normalise_column_name",
     "flag_metric_id",
     "metric_label",
-    "field_label",
+    "CODED_COLUMNS",
+    "COLUMN_LABELS",
+    "COLUMN_QUESTIONS",
+    "CODE_LABELS",
+    "CODE_KEY_STRIP",
+    "column_label",
+    "code_labels",
+    "code_lookup",
+    "code_from_label",
+    "match_header",
+    "suggest_header",
 ]
 
 CONTRACT_VERSION = "1"
@@ -272,19 +285,356 @@ def normalise_column_name(name: object) -> str:
     return _NON_WORD.sub("_", text).strip("_")
 
 
-_FIELD_LABELS: dict[str, str] = {
-    "harmed_by": "Who harmed the baby",
-    "known_to": "Highest level of service involvement",
-    "incident_type": "Type of incident",
+# ------------------------------------------------------------------- readable labels
+#
+# The audit form (audit.form) heads its columns with these labels and offers the code
+# labels in its drop-downs; reading and validation accept them as they stand, so a
+# completed form needs no reformatting. The contract's own names stay the stable keys.
+
+#: Columns holding one code a cell from a fixed list (flags aside).
+CODED_COLUMNS: tuple[str, ...] = ("harmed_by", "known_to", "incident_type")
+
+#: A short, readable header for every contract column, as the audit form shows it.
+COLUMN_LABELS: dict[str, str] = {
+    "case_id": "Case ID",
+    "notification_date": "Notification date",
+    "child_age_months": "Child age (months)",
+    "harmed_by": "Harmed by",
+    "known_to": "Known to services",
+    "domestic_abuse": "Domestic abuse",
+    "father_mental_ill_health": "Father's mental ill health",
+    "young_parent": "Young parent",
+    "care_leaver": "Care leaver",
+    "substance_misuse": "Substance misuse",
+    "childhood_adversity": "Adverse childhood",
+    "impulsivity": "Impulsivity",
+    "external_pressures": "External pressures",
+    "relationship_problems": "Relationship problems",
+    "trigger_infant_behaviour": "Triggered by infant behaviour",
+    "father_identified": "Father identified",
+    "father_enquiry_beyond_mother": "Enquiries beyond the mother",
+    "father_contacted": "Father contacted",
+    "father_seen": "Father seen",
+    "father_history_checked": "Father's history checked",
+    "father_views_recorded": "Father's views recorded",
+    "father_in_assessment": "Father in assessment",
+    "father_in_plan": "Father in plan",
+    "father_antenatal_contact": "Father in antenatal contacts",
+    "father_crying_advice": "Father given crying advice",
+    "info_shared_health": "Health information shared",
+    "adult_services_linked": "Adult services linked",
     "partnership": "Partnership",
+    "father_age_at_birth": "Father's age at birth",
+    "incident_type": "Incident type",
 }
 
+#: The practice question each column answers, in plain words: the audit form's input
+#: message for the column (Excel allows 255 characters).
+COLUMN_QUESTIONS: dict[str, str] = {
+    "case_id": "Your pseudonymous reference for this case, used once in this form. Never a "
+               "name, date of birth, NHS number or address.",
+    "notification_date": "On what date was the serious incident notified to the Child "
+                         "Safeguarding Practice Review Panel? A date on or after 29/06/2018.",
+    "child_age_months": "How old was the baby at the incident, in whole months (0 to 11)? "
+                        "Babies of 12 months or more are outside this audit.",
+    "harmed_by": "Who was the man in a caring role who harmed the baby?",
+    "known_to": "What was the highest level of service involvement with the family when the "
+                "baby was harmed?",
+    "domestic_abuse": "Did domestic abuse feature in the case?",
+    "father_mental_ill_health": "Did the father or male carer have mental ill health, "
+                                "including low self-esteem or other emotional-health "
+                                "difficulties?",
+    "young_parent": "Did he become a parent young (as your partnership defines it, including "
+                    "young care leavers)?",
+    "care_leaver": "Is he a care leaver?",
+    "substance_misuse": "Did he misuse drugs or alcohol?",
+    "childhood_adversity": "Were his own parents abusive, neglectful or inconsistent when he "
+                           "was a child?",
+    "impulsivity": "Is there a history of impulsive behaviour or a low frustration threshold?",
+    "external_pressures": "Was the family under outside pressures such as poverty, debt, "
+                          "deprivation, worklessness or racism?",
+    "relationship_problems": "Were there significant problems in his relationship with the "
+                             "baby's mother?",
+    "trigger_infant_behaviour": "Was the injury triggered by normal infant behaviour, such as "
+                                "crying or being sick?",
+    "father_identified": "Is the father or male carer named in the records?",
+    "father_enquiry_beyond_mother": "Were enquiries about the father made with anyone other "
+                                    "than the mother?",
+    "father_contacted": "Did a practitioner make direct contact with him, not only through "
+                        "the mother?",
+    "father_seen": "Did a practitioner see him?",
+    "father_history_checked": "Was his history checked: substance use, domestic abuse, "
+                              "mental health and his own childhood?",
+    "father_views_recorded": "Were his own views asked for and recorded?",
+    "father_in_assessment": "Was he included in the assessment?",
+    "father_in_plan": "Was he included in the plan?",
+    "father_antenatal_contact": "Was he involved in antenatal contacts (pregnancy as a "
+                                "'reachable moment')?",
+    "father_crying_advice": "Was he given advice on coping with a crying baby (for example "
+                            "the ICON programme)?",
+    "info_shared_health": "Did the midwife, health visitor and GP share what they knew about "
+                          "him with each other?",
+    "adult_services_linked": "Did children's and adult services exchange information about "
+                             "him?",
+    "partnership": "Which safeguarding partnership is this case from?",
+    "father_age_at_birth": "How old was he when the baby was born, in years (12 to 80)? "
+                           "Leave blank if not known.",
+    "incident_type": "What was the outcome of the incident: did the baby die or suffer "
+                     "serious harm?",
+}
 
-def field_label(column: str) -> str:
-    """Plain-English label for a contract column, as board tables name a field."""
-    if column in _FIELD_LABELS:
-        return _FIELD_LABELS[column]
+_FLAG_LABELS: dict[str, str] = {FLAG_YES: "Yes", FLAG_NO: "No", FLAG_UNKNOWN: "Not known"}
+
+#: The readable label of every code, for each coded column and each flag column, in the
+#: contract's order (the order of the form's drop-downs).
+CODE_LABELS: dict[str, dict[str, str]] = {
+    "harmed_by": {
+        "birth_father": "Birth father",
+        "stepfather": "Stepfather",
+        "mothers_partner": "Mother's partner",
+        "other_male_carer": "Other male carer",
+        "unknown": "Not known",
+    },
+    "known_to": {
+        "none": "None",
+        "universal": "Universal services only",
+        "early_help": "Early Help",
+        "child_in_need": "Child in need",
+        "child_protection_plan": "Child protection plan",
+        "unknown": "Not known",
+    },
+    "incident_type": {
+        "death": "Death",
+        "serious_harm": "Serious harm",
+        "unknown": "Not known",
+    },
+    **{flag: dict(_FLAG_LABELS) for flag in FLAG_COLUMNS},
+}
+
+#: Characters ignored when a code is matched: spaces, underscores, hyphens, apostrophes
+#: (straight and curly) and backticks. "Mother's partner" -> ``mothers_partner``.
+CODE_KEY_STRIP = "[\\s_\\-'\u2018\u2019`]+"
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
+
+
+def column_label(column: str) -> str:
+    """The readable header of a contract column (``father_seen`` -> "Father seen")."""
     try:
-        return metric_label(flag_metric_id(column))
-    except ValueError:
-        return column.replace("_", " ").capitalize()
+        return COLUMN_LABELS[column]
+    except KeyError:
+        raise _parameter_error(f"'{column}' is not a column of the contract") from None
+
+
+def code_labels(column: str) -> dict[str, str]:
+    """``{code: readable label}`` for a coded or flag column, in the contract's order."""
+    try:
+        return dict(CODE_LABELS[column])
+    except KeyError:
+        raise _parameter_error(f"'{column}' is not a coded or flag column of the contract"
+                               ) from None
+
+
+def _cleaned(value: object) -> str:
+    """A cell's text as validation reads it: zero-width characters dropped, NBSP a space."""
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return ""
+    return _ZERO_WIDTH.sub("", str(value)).replace("\u00a0", " ").strip()
+
+
+def _code_key(text: str) -> str:
+    return re.sub(CODE_KEY_STRIP, "", text.lower())
+
+
+@lru_cache(maxsize=None)
+def _code_lookup(column: str) -> tuple[tuple[str, str], ...]:
+    labels = code_labels(column)  # raises for a column that is not coded
+    pairs = {_code_key(code): code for code in labels}
+    pairs.update({_code_key(label): code for code, label in labels.items()})
+    pairs.update({"": "unknown", "notknown": "unknown"})
+    return tuple(pairs.items())
+
+
+def code_lookup(column: str) -> dict[str, str]:
+    """For a coded column: ``{key: code}`` where key is a code or label lower-cased with
+    :data:`CODE_KEY_STRIP` removed (blank and "not known" mean ``unknown``).
+
+    Validation matches a cell by the same key, so it accepts exactly what
+    :func:`code_from_label` accepts.
+    """
+    if column not in CODED_COLUMNS:
+        raise _parameter_error(f"'{column}' is not a coded column of the contract")
+    return dict(_code_lookup(column))
+
+
+def code_from_label(column: str, value: object) -> str | None:
+    """The contract code a cell means, from a readable label or a code; ``None`` if neither.
+
+    Case, spaces, underscores, hyphens and apostrophes (straight or curly) are ignored for
+    coded columns ("Mother’s partner", "MOTHERS_PARTNER" -> ``mothers_partner``); flag
+    columns accept the labels and the contract's flag spellings ("Not known", "Y", "0").
+    A blank cell means ``unknown``, as validation reads it.
+    """
+    text = _cleaned(value)
+    if column in FLAG_COLUMNS:
+        return FLAG_SPELLINGS.get(" ".join(text.lower().split()))
+    if column not in CODED_COLUMNS:
+        raise _parameter_error(f"'{column}' is not a coded or flag column of the contract")
+    return dict(_code_lookup(column)).get(_code_key(text))
+
+
+# ----------------------------------------------------------------- header recognition
+
+#: Other spellings of a column accepted as they stand (beyond its name, its label and, for
+#: a flag, its metric label): names analysts' systems commonly use.
+_HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "case_id": ("Case reference", "Case ref", "Case number", "Case no"),
+    "substance_misuse": ("Substance abuse", "Drug or alcohol misuse"),
+    "notification_date": ("Date notified", "Date of notification", "Notified on",
+                          "Notification received"),
+    "child_age_months": ("Age in months", "Child's age in months", "Baby's age (months)",
+                         "Age (months)"),
+    "harmed_by": ("Who harmed the baby",),
+    "known_to": ("Highest level of service involvement", "Service involvement",
+                 "Known to services at the time"),
+    "father_age_at_birth": ("Father's age at the birth", "Father age"),
+    "partnership": ("Safeguarding partnership", "Partnership name"),
+    "incident_type": ("Incident outcome", "Outcome of incident", "Type of incident"),
+}
+
+#: Words that carry no meaning when headers are compared for a suggestion.
+_STOP_WORDS = frozenset(
+    "a an the of to in on at for with by and or any was were is are did does do has had "
+    "been be his her their he him it this that who whom".split())
+
+#: Word swaps tried when a header is compared for a suggestion (never for a match).
+_SYNONYMS: dict[str, str] = {
+    "dad": "father", "dads": "father", "fathers": "father", "violence": "abuse",
+    "drugs": "substance", "drug": "substance", "alcohol": "substance",
+    "cpp": "child protection plan", "mh": "mental health", "impulsive": "impulsivity",
+    "difficulties": "problems",
+}
+
+#: How alike a header must be to a spelling of a contract column for a suggestion: its
+#: text letter by letter (difflib ratio, 0-1), or its words (F1 score of words matched).
+_SUGGEST_TEXT_AT = 0.85
+_SUGGEST_WORDS_AT = 0.75
+#: Two columns scoring within this of each other: the header is ambiguous, no suggestion.
+_AMBIGUOUS_WITHIN = 0.03
+#: Two words at least this alike (difflib ratio) count as the same word ("helth", "health").
+_WORD_ALIKE = 0.85
+#: Longest header compared for a suggestion: every spelling of a column is far shorter, and
+#: comparing text costs time in the square of its length (a hostile header is not slow).
+_MAX_SUGGEST_LENGTH = 100
+#: Words naming people a header may not be matched across, however alike they look:
+#: "Mother seen" is not "Father seen".
+_MOTHER_WORDS = frozenset({"mother", "mothers", "mum", "mums", "maternal"})
+_FATHER_WORDS = frozenset({"father", "fathers", "dad", "dads", "paternal", "male", "man",
+                           "men"})
+
+
+def _words(text: object) -> list[str]:
+    """Lower-case ASCII words of a header: accents dropped, apostrophes removed (so
+    "Father's" is "fathers"), camelCase split, every other character a separator."""
+    raw = unicodedata.normalize("NFKD", str(text))
+    raw = "".join(ch for ch in raw if not unicodedata.combining(ch))
+    raw = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw)
+    raw = re.sub("['\u2018\u2019`\u00b4\u02bc]", "", raw.casefold())
+    return re.findall(r"[0-9a-z]+", raw)
+
+
+def _spellings() -> tuple[tuple[str, str], ...]:
+    """(column, spelling) for every accepted spelling of every contract column."""
+    pairs: list[tuple[str, str]] = []
+    for column in KNOWN_COLUMNS:
+        pairs += [(column, column), (column, COLUMN_LABELS[column])]
+        if column in FLAG_COLUMNS:
+            pairs.append((column, _LABELS[flag_metric_id(column)]))
+        pairs += [(column, alias) for alias in _HEADER_ALIASES.get(column, ())]
+    return tuple(pairs)
+
+
+_SPELLINGS: tuple[tuple[str, str], ...] = _spellings()
+_EXACT: dict[str, str] = {"".join(_words(s)): c for c, s in _SPELLINGS}
+
+
+def match_header(text: object) -> str | None:
+    """The contract column a header names, or ``None``.
+
+    Case, spacing, punctuation, apostrophes (straight and curly), underscores and hyphens
+    are ignored, and the readable labels of the audit form are accepted as they stand:
+    "Father's mental ill health", "FATHER_MENTAL_ILL_HEALTH" and "Father mental ill-health"
+    all name ``father_mental_ill_health``; "Case ID" names ``case_id``.
+    """
+    key = "".join(_words(text))
+    return _EXACT.get(key) if key else None
+
+
+def _fuzzy_words(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        out += _SYNONYMS.get(word, word).split()
+    return [w for w in out if w not in _STOP_WORDS]
+
+
+def _alike(a: str, b: str) -> bool:
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= _WORD_ALIKE
+
+
+def _similarity(header: list[str], spelling: list[str]) -> float:
+    """How alike two headers are, scaled so that 1 is the threshold of a suggestion: the
+    better of the letter-by-letter ratio of the whole text (over :data:`_SUGGEST_TEXT_AT`)
+    and the F1 score of words matched fuzzily (over :data:`_SUGGEST_WORDS_AT`)."""
+    if not header or not spelling:
+        return 0.0
+    for one, other in ((_MOTHER_WORDS, _FATHER_WORDS), (_FATHER_WORDS, _MOTHER_WORDS)):
+        if (one.intersection(header) and other.intersection(spelling)
+                and not one.intersection(spelling)):
+            return 0.0  # the header is about one parent, the spelling about the other
+    whole = difflib.SequenceMatcher(None, " ".join(header), " ".join(spelling)).ratio()
+    found = sum(1 for w in header if any(_alike(w, s) for s in spelling))
+    covered = sum(1 for s in spelling if any(_alike(w, s) for w in header))
+    f1 = 0.0
+    if found and covered:
+        precision, recall = found / len(header), covered / len(spelling)
+        f1 = 2 * precision * recall / (precision + recall)
+    return max(whole / _SUGGEST_TEXT_AT, f1 / _SUGGEST_WORDS_AT)
+
+
+def suggest_header(text: object, *, exclude: tuple[str, ...] | frozenset[str] = ()
+                   ) -> str | None:
+    """The contract column an unmatched header probably means ("did you mean …?"), or ``None``.
+
+    Misspellings and near-misses are caught ("Fathers mental health" ->
+    ``father_mental_ill_health``, "Notification dat" -> ``notification_date``); a header
+    unlike every column ("Notes", "Team"), one as close to two columns as to each other
+    ("Father"), or one that looks like a direct identifier gets no suggestion. Columns in
+    ``exclude`` (those the extract already has) are never suggested. A header that
+    :func:`match_header` recognises is returned as its column.
+    """
+    exact = match_header(text)
+    if exact is not None:
+        return None if exact in exclude else exact
+    if len(str(text)) > _MAX_SUGGEST_LENGTH:
+        return None
+    key = normalise_column_name(text)
+    if not key or any(p.search(key) for p in IDENTIFIER_COLUMN_PATTERNS):
+        return None
+    words = _fuzzy_words(_words(text))
+    scores: dict[str, float] = {}
+    for column, spelling in _SPELLINGS:
+        if column in exclude:
+            continue
+        score = _similarity(words, _fuzzy_words(_words(spelling)))
+        scores[column] = max(scores.get(column, 0.0), score)
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < 1.0:
+        return None
+    if len(ranked) > 1 and ranked[1][1] > ranked[0][1] - _AMBIGUOUS_WITHIN:
+        return None
+    return ranked[0][0]
+
+
+def _parameter_error(message: str) -> Exception:
+    from audit.errors import ParameterError
+
+    return ParameterError(message)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD, field_label, metric_label
+from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD, column_label, metric_label
 
 __all__ = ["completeness_table", "completeness_from_metrics", "validation_summary"]
 
@@ -31,7 +31,7 @@ def completeness_table(cases: pd.DataFrame) -> pd.DataFrame:
         unknown = int((cases[column].astype("string").fillna("unknown") == "unknown").sum())
         share = unknown / len(cases) if len(cases) else float("nan")
         rows.append({
-            "Field": field_label(column),
+            "Field": column_label(column),
             "Cases": len(cases),
             "Not known": unknown,
             "Share not known": share,
@@ -58,7 +58,7 @@ def completeness_from_metrics(metrics: pd.DataFrame, cases: int | str) -> pd.Dat
             continue
         if column:
             seen.add(column)
-        field = field_label(column) if column else metric_label(metric)
+        field = column_label(column) if column else metric_label(metric)
         unknown = row["unknown"]
         total = as_number(cases)
         number = as_number(unknown)

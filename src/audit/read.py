@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from audit.contract import KNOWN_COLUMNS, normalise_column_name
+from audit.contract import KNOWN_COLUMNS, match_header, normalise_column_name
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
 
 __all__ = [
@@ -678,7 +678,7 @@ def _refuse_unreadable_cells(cells: dict[tuple[int, int], str], headers: list[st
     for (row, col), why in sorted(cells.items()):
         if row <= header_row or col > len(headers):
             continue
-        key = normalise_column_name(headers[col - 1])
+        key = _column_key(headers[col - 1])
         if key not in KNOWN_COLUMNS:
             continue  # an ignored column: its values are never used
         by_column.setdefault(key, []).append((row, why))
@@ -841,6 +841,12 @@ def _nonblank_rows(grid: pd.DataFrame) -> pd.Series:
     return pd.Series(result, index=grid.index)
 
 
+def _column_key(header: str) -> str:
+    """The frame's name for a column: the contract column the header names (readable labels
+    of the audit form included), else the header normalised."""
+    return match_header(header) or normalise_column_name(header)
+
+
 def _tidy(headers: list[str], body: pd.DataFrame, path: Path
           ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Name the columns, drop blank rows and empty unnamed columns, check for clashes."""
@@ -848,7 +854,7 @@ def _tidy(headers: list[str], body: pd.DataFrame, path: Path
     keys: list[str] = []
     keep: list[int] = []
     for position, header in enumerate(headers):
-        key = normalise_column_name(header)
+        key = _column_key(header)
         if not key:
             column = body.iloc[:, position]
             if not column.ne("").any():

@@ -87,7 +87,7 @@ from audit.contract import (
     REQUIRED_COLUMNS,
     UNKNOWN_SHARE_THRESHOLD,
 )
-from audit.contract import normalise_column_name
+from audit.contract import CODE_KEY_STRIP, code_lookup, match_header, normalise_column_name
 from audit.errors import Problem, ValidationError
 from audit.guard import check_identifiers
 from audit.read import RawExtract, _shown, as_categorical, distinct, read_extract
@@ -194,13 +194,12 @@ def _clean(values: pd.Series) -> pd.Series:
     return values.str.replace("\u00a0", " ", regex=False).str.strip()
 
 
-def _code_prep(codes: tuple[str, ...]) -> Callable[[pd.Series], pd.Series]:
-    lookup = {code.replace("_", ""): code for code in codes}
-    lookup.update({"": "unknown", "notknown": "unknown"})
+def _code_prep(column: str) -> Callable[[pd.Series], pd.Series]:
+    lookup = code_lookup(column)  # codes and the audit form's readable labels
 
     def prep(values: pd.Series) -> pd.Series:
         cleaned = _clean(values)
-        key = cleaned.str.lower().str.replace(r"[\s_\-'’`]+", "", regex=True)
+        key = cleaned.str.lower().str.replace(CODE_KEY_STRIP, "", regex=True)
         mapped = key.map(lookup)
         return mapped.where(mapped.notna(), cleaned).astype(_TEXT)
 
@@ -220,7 +219,7 @@ def _partnership_prep(values: pd.Series) -> pd.Series:
 
 def _preparer(column: str) -> Callable[[pd.Series], pd.Series]:
     if column in _CODES:
-        return _code_prep(_CODES[column])
+        return _code_prep(column)
     if column in FLAG_COLUMNS:
         return _flag_prep
     if column == "partnership":
@@ -516,7 +515,8 @@ def _header_problem(raw: RawExtract) -> Problem | None:
     required = set(REQUIRED_COLUMNS)
     head = raw.frame.head(20)
     for row, values in zip(head.index, head.itertuples(index=False, name=None), strict=True):
-        names = {normalise_column_name(v) for v in values if isinstance(v, str) and v}
+        names = {match_header(v) or normalise_column_name(v)
+                 for v in values if isinstance(v, str) and v}
         if len(names & required) >= 2:
             return Problem(None, None, f"row {raw.header_row} does not hold the column names, "
                            f"but row {row} does: delete the rows above row {row} (a title, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.contract import UNKNOWN_SHARE_THRESHOLD, field_label
+from audit.contract import UNKNOWN_SHARE_THRESHOLD, column_label
 from audit.disclosure import Policy, Protected, protect
 from audit.formatting import format_count, is_suppressed
 from audit.sections.section import Section
@@ -30,7 +30,7 @@ def data_quality_text(p: Protected) -> str:
         lines.append(f"- No field shown is more than {UNKNOWN_SHARE_THRESHOLD:.0%} not known.")
     missing = p.extract.get("missing_flags") or []
     if missing:
-        names = ", ".join(field_label(m) for m in missing)
+        names = ", ".join(column_label(m) for m in missing)
         lines.append(f"- **Not recorded in this extract**, so absent from every section: "
                      f"{names}.")
     ignored = p.extract.get("ignored_columns") or []

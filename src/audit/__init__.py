@@ -29,11 +29,11 @@ from audit.errors import (
 _API: dict[str, str] = {
     "METRIC_IDS": "audit.contract",
     "METRICS_COLUMNS": "audit.contract",
-    "RawExtract": "audit.read",
+    "RawExtract": "audit.extract",
     "read_extract": "audit.read",
     "find_identifiers": "audit.guard",
     "check_identifiers": "audit.guard",
-    "CaseExtract": "audit.validate",
+    "CaseExtract": "audit.extract",
     "load_extract": "audit.validate",
     "validate_extract": "audit.validate",
     "metrics_table": "audit.metrics",
@@ -93,7 +93,8 @@ __all__ = [
 
 #: submodules reachable as attributes (``audit.charts.local_vs_national``).
 _SUBMODULES = frozenset({
-    "actions", "charts", "compare", "contract", "disclosure", "errors", "files", "findings",
+    "actions", "charts", "compare", "contract", "disclosure", "errors", "extract", "files",
+    "findings", "schema",
     "form", "formatting", "guard", "history", "kernels", "manifest", "metrics", "national",
     "notebooks", "pack", "quality", "read", "render", "report", "sample", "sections", "spc",
     "validate", "workspace"})

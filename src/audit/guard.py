@@ -25,7 +25,6 @@ check digit is computed with numpy.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,9 +33,8 @@ import pyarrow.compute as pc
 
 from audit.contract import IDENTIFIER_COLUMN_PATTERNS, KNOWN_COLUMNS, normalise_column_name
 from audit.errors import IdentifierError, Problem
+from audit.extract import RawExtract, arrow_text, distinct, shown
 
-if TYPE_CHECKING:
-    from audit.read import RawExtract
 
 __all__ = [
     "MAX_ROWS_LISTED",
@@ -103,7 +101,7 @@ def find_identifiers(raw: RawExtract) -> list[Problem]:
         labels[key] = raw.label(key)
         what = _identifier_kind(key)
         if what:
-            problems.append(Problem(None, _shown(written), _COLUMN_MESSAGE.format(what=what)))
+            problems.append(Problem(None, shown(written), _COLUMN_MESSAGE.format(what=what)))
             named.add(key)
 
     for key in raw.frame.columns:
@@ -142,7 +140,7 @@ def name_identifier_problems(headers: list[str]) -> list[Problem]:
     for written in headers:
         what = _identifier_kind(normalise_column_name(written))
         if what and not header_looks_like_value_identifier(written):
-            problems.append(Problem(None, _shown(written), _COLUMN_MESSAGE.format(what=what)))
+            problems.append(Problem(None, shown(written), _COLUMN_MESSAGE.format(what=what)))
     return problems
 
 
@@ -181,16 +179,8 @@ def _identifier_kind(key: str) -> str | None:
     return "direct identifier"
 
 
-def _shown(text: str) -> str:
-    from audit.read import _shown as shown
-
-    return shown(text)
-
-
 def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Boolean arrays (one a row): NHS number, postcode. Work is done once a distinct value."""
-    from audit.read import distinct
-
     if isinstance(column.dtype, pd.CategoricalDtype) or len(column) < 10_000:
         codes, uniques = distinct(column)
     else:  # an id column left as text (see as_categorical): every value is its own
@@ -198,7 +188,7 @@ def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     nhs_u = np.zeros(len(uniques), dtype=bool)
     post_u = np.zeros(len(uniques), dtype=bool)
     if len(uniques):
-        values = _arrow_text(uniques)
+        values = arrow_text(uniques)
         values = pc.replace_substring(values, "\u00a0", " ")
         with_digit = pc.match_substring_regex(values, r"[0-9]").to_numpy(zero_copy_only=False)
         if with_digit.any():
@@ -221,19 +211,6 @@ def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                     .to_numpy(zero_copy_only=False)
                 )
     return nhs_u[codes], post_u[codes]
-
-
-def _arrow_text(values: pd.Index) -> pa.Array:
-    """The distinct values as one pyarrow large_string array (zero-copy when arrow-backed)."""
-    try:
-        array = pa.array(values.array)
-    except (pa.ArrowException, TypeError, ValueError):
-        array = pa.array(np.asarray(values, dtype=object).astype(str), type=pa.large_string())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    if not pa.types.is_large_string(array.type):
-        array = array.cast(pa.large_string())
-    return array
 
 
 def _nhs_mask(values: pa.Array) -> np.ndarray:

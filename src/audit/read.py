@@ -54,7 +54,6 @@ import io
 import re
 import threading
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,12 +62,11 @@ import pyarrow as pa
 
 from audit.contract import KNOWN_COLUMNS, match_header, normalise_column_name
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
+from audit.extract import MAX_HEADER_ECHO, TEXT_DTYPE, RawExtract, shown
+from audit.guard import header_looks_like_value_identifier, name_identifier_problems
 
 __all__ = [
-    "RawExtract",
     "read_extract",
-    "distinct",
-    "as_categorical",
     "SUPPORTED_SUFFIXES",
     "MAX_FILE_BYTES",
     "MAX_UNZIPPED_BYTES",
@@ -85,45 +83,11 @@ MAX_UNZIPPED_BYTES = 4 * 2**30
 #: Most cells a worksheet may span, from A1 to its furthest cell (Excel's 1,048,576 rows
 #: by 47 columns): beyond this the spreadsheet library would need gigabytes of memory.
 MAX_SHEET_CELLS = 50_000_000
-#: Longest header quoted in a message (longer ones are cut, with an ellipsis).
-MAX_HEADER_ECHO = 60
 #: Problems listed per column for formula and error cells before a summary line.
 _MAX_CELLS_LISTED = 20
 
-_TEXT = "str"  # pandas' text dtype (pyarrow-backed where pyarrow is installed)
+_TEXT = TEXT_DTYPE
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$"
-
-
-@dataclass(frozen=True, eq=False)
-class RawExtract:
-    """An extract as read from disk, every cell still text.
-
-    ``frame`` holds one ``str`` column a header (``''`` for an empty cell), named by the
-    normalised column name; its index, named ``row``, is the spreadsheet row number.
-    ``headers`` maps each normalised name back to the header as written in the file.
-    """
-
-    frame: pd.DataFrame
-    path: Path
-    headers: dict[str, str]
-    sheet: str | None
-    sha256: str
-    #: The row the headers were read from (1 for CSV and Parquet; in a workbook, the first
-    #: row of the sheet with anything in it).
-    header_row: int = 1
-
-    def label(self, column: str) -> str:
-        """How to name ``column`` in a message: the contract's name, else the header as written.
-
-        A header as written is cut to :data:`MAX_HEADER_ECHO` characters, without control
-        characters, so a hostile header cannot flood or garble a message.
-        """
-        if column in KNOWN_COLUMNS:
-            return column
-        written = self.headers.get(column, column)
-        if column.startswith("_column_") and not normalise_column_name(written):
-            return f"(column {column.removeprefix('_column_')}, no header)"
-        return _shown(written)
 
 
 def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
@@ -148,7 +112,7 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
         hint = (" (if it holds comma-separated text, rename it to .csv)"
                 if suffix in (".txt", ".tsv", ".tab", ".dat", "") else "")
         raise ReadError(
-            f"cannot read '{_shown(p.suffix or '(no extension)', 20)}' files; save the extract as "
+            f"cannot read '{shown(p.suffix or '(no extension)', 20)}' files; save the extract as "
             f"CSV (.csv), an Excel workbook (.xlsx) or Parquet (.parquet){hint}",
             path=p,
         )
@@ -156,7 +120,7 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
         raise ReadError("is not a regular file (a device, pipe or socket); give the path of "
                         "an extract file", path=p)
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
-        raise ReadError(f"a sheet ('{_shown(sheet, 40)}') can only be chosen in a workbook, "
+        raise ReadError(f"a sheet ('{shown(sheet, 40)}') can only be chosen in a workbook, "
                         f"not a {suffix} file", path=p)
     try:
         size = p.stat().st_size
@@ -191,43 +155,6 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     digest = hasher.hexdigest()
     return RawExtract(frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest,
                       header_row=header_row)
-
-
-def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Codes (one a row) and distinct values of a text column, plain ``str`` or categorical.
-
-    The guard and validation do their work once a distinct value and spread the answer
-    back to the rows through the codes, so a million rows of yes/no cost a handful of regex
-    evaluations. A categorical column is used as it is (no second factorisation).
-    """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(), pd.Index(column.cat.categories)
-    codes, uniques = pd.factorize(column.fillna(""))
-    return codes, pd.Index(uniques)
-
-
-def _mostly_distinct(column: pd.Series) -> bool:
-    """True when a sample of a long column is over 90% distinct values (an id column)."""
-    if isinstance(column.dtype, pd.CategoricalDtype) or len(column) < 10_000:
-        return False
-    sample = column.iloc[:: len(column) // 5_000]
-    return sample.nunique() > 0.9 * len(sample)
-
-
-def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text column factorised once into a Categorical of its values.
-
-    Long, mostly distinct columns (case_id) stay plain text: see :func:`_mostly_distinct`.
-    """""
-    columns = {}
-    for name in frame.columns:
-        if _mostly_distinct(frame[name]):
-            columns[name] = frame[name]  # an id column (case_id): factorising buys nothing
-            continue
-        codes, uniques = distinct(frame[name])
-        dtype = pd.CategoricalDtype(pd.Index(uniques, dtype=_TEXT))
-        columns[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
-    return pd.DataFrame(columns, index=frame.index, columns=frame.columns)
 
 
 # --------------------------------------------------------------------------------- CSV
@@ -462,14 +389,14 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
                         "not really .xlsx); open it in Excel and save it again", path=path) from None
     if not names:
         raise ReadError("the workbook has no sheets", path=path)
-    listed = ", ".join(f"'{_shown(n, 40)}'" for n in names[:20]) + (
+    listed = ", ".join(f"'{shown(n, 40)}'" for n in names[:20]) + (
         f" and {len(names) - 20} more" if len(names) > 20 else "")
     if sheet is None:
         sheet = names[0]
     elif sheet not in names:
         near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
-        hint = f" (did you mean '{_shown(near[0], 40)}'?)" if near else ""
-        raise ReadError(f"the workbook has no sheet named '{_shown(sheet, 40)}'{hint}; its "
+        hint = f" (did you mean '{shown(near[0], 40)}'?)" if near else ""
+        raise ReadError(f"the workbook has no sheet named '{shown(sheet, 40)}'{hint}; its "
                         f"sheets are {listed}", path=path)
 
     cells = _inspect_sheet(data, path, sheet)
@@ -479,7 +406,7 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - as above: errors and panics of the reader
-        raise ReadError(f"sheet '{_shown(sheet, 40)}' cannot be read; open the workbook in "
+        raise ReadError(f"sheet '{shown(sheet, 40)}' cannot be read; open the workbook in "
                         "Excel and save it again", path=path) from None
     grid = grid.fillna("").astype(_TEXT)
     grid.index = pd.RangeIndex(1, len(grid) + 1)  # the sheet's own row numbers
@@ -492,9 +419,9 @@ def _read_workbook(data: bytes, path: Path, sheet: str | None
         others = [n for n in names if n != sheet]
         hint = ""
         if others:
-            shown = ", ".join(f"'{_shown(n, 40)}'" for n in others[:20])
-            hint = f"; the workbook's other sheets are {shown}: choose one with --sheet NAME"
-        raise ReadError(f"sheet '{_shown(sheet, 40)}' is empty{hint}", path=path)
+            listing = ", ".join(f"'{shown(n, 40)}'" for n in others[:20])
+            hint = f"; the workbook's other sheets are {listing}: choose one with --sheet NAME"
+        raise ReadError(f"sheet '{shown(sheet, 40)}' is empty{hint}", path=path)
     header_row = int(grid.index[0])
     headers = [str(h) for h in grid.iloc[0].tolist()]
     return headers, grid.iloc[1:], sheet, header_row, cells
@@ -649,9 +576,9 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
                                 value = (match.group(2) or b"").decode("ascii", "replace").strip()
                                 if where:
                                     error = re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value)
-                                    shown = value if error else ""
+                                    code = value if error else ""
                                     cells[(int(where.group(2)), _column_number(where.group(1)))] = \
-                                        "error " + shown
+                                        "error " + code
                         if not block:
                             break
     except ReadError:
@@ -663,7 +590,7 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
     width = max_col + max(starts - refs, 0)
     if max_row * width > MAX_SHEET_CELLS:
         raise ReadError(
-            f"sheet '{_shown(sheet, 40)}' stretches over {max_row:,} rows by {width:,} columns "
+            f"sheet '{shown(sheet, 40)}' stretches over {max_row:,} rows by {width:,} columns "
             f"(to row {max_row:,} and column {_column_letters(width)}), more than the "
             f"{MAX_SHEET_CELLS:,} cells the suite reads from a "
             "workbook; delete the rows and columns beyond your data (or save the extract as "
@@ -751,12 +678,10 @@ def _read_parquet(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
 def _named(header: object, position: int) -> str:
     """How a message names a column by its header: "column 'x'", or "column 3" when the header
     itself looks like an NHS number or postcode (so it is never quoted)."""
-    from audit.guard import header_looks_like_value_identifier
-
     text = str(header)
     if header_looks_like_value_identifier(text[:200]):
         return f"column {position}"
-    return f"column '{_shown(text)}'"
+    return f"column '{shown(text)}'"
 
 
 def _arrow_to_text(column, header: str, position: int, path: Path) -> pd.Series:
@@ -785,7 +710,7 @@ def _arrow_to_text(column, header: str, position: int, path: Path) -> pd.Series:
     except ReadError:
         raise
     except Exception:  # noqa: BLE001 - e.g. binary that is not UTF-8
-        raise ReadError(f"{_named(header, position)} has a type ({_shown(kind, 40)}) that cannot "
+        raise ReadError(f"{_named(header, position)} has a type ({shown(kind, 40)}) that cannot "
                         "be read as text", path=path) from None
     try:
         col.validate(full=True)  # Parquet does not check that its text is UTF-8: a damaged
@@ -812,21 +737,6 @@ def _arrow_buffer(data: bytes) -> pa.Buffer:
     sink = pa.BufferOutputStream()
     sink.write(data)
     return sink.getvalue()
-
-
-_SPACING = re.compile("[\t\n\r\x0b\x0c\u2028\u2029]")
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
-def _shown(text: object, limit: int = MAX_HEADER_ECHO) -> str:
-    """``text`` as a message may quote it: cut to ``limit`` characters (ending in an ellipsis),
-    line breaks and tabs made spaces, and other control, zero-width and bidirectional-override
-    characters shown as ``\ufffd`` (so a terminal never acts on them and the reader sees
-    that something is there)."""
-    text = str(text)[: limit + 1]
-    text = _UNPRINTABLE.sub("\ufffd", _SPACING.sub(" ", text))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 
 def _nonblank_rows(grid: pd.DataFrame) -> pd.Series:
@@ -882,19 +792,17 @@ def _refuse_clashing_headers(keys: list[str], written: list[str], positions: lis
     clashes = {k: v for k, v in seen.items() if len(v) > 1}
     if not clashes:
         return
-    from audit.guard import header_looks_like_value_identifier, name_identifier_problems
-
     problems = name_identifier_problems(written)
     safe = not any(header_looks_like_value_identifier(h) for h in written)
     clash_problems = []
     for key, idx in clashes.items():
         if safe:
-            named = " and ".join(f"'{_shown(written[i])}' (column {positions[i]})" for i in idx)
+            named = " and ".join(f"'{shown(written[i])}' (column {positions[i]})" for i in idx)
         else:
             named = " and ".join(f"column {positions[i]}" for i in idx)
         both = "both" if len(idx) == 2 else "all"
-        clash_problems.append(Problem(None, _shown(key), f"headers {named} {both} mean "
-                                      f"'{_shown(key)}' (case, spaces and punctuation are "
+        clash_problems.append(Problem(None, shown(key), f"headers {named} {both} mean "
+                                      f"'{shown(key)}' (case, spaces and punctuation are "
                                       "ignored); keep one"))
     if problems:
         raise IdentifierError("the extract carries direct identifiers: remove these columns "

@@ -62,8 +62,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import zip_longest
 from pathlib import Path
 
@@ -79,18 +78,31 @@ from audit.contract import (
     FLAG_UNKNOWN,
     FLAG_YES,
     HARMED_BY_CODES,
-    INCIDENT_TYPE_CODES,
     KNOWN_COLUMNS,
     KNOWN_TO_CODES,
     MAX_IN_SCOPE_AGE_MONTHS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
-    UNKNOWN_SHARE_THRESHOLD,
 )
-from audit.contract import CODE_KEY_STRIP, code_lookup, match_header, normalise_column_name
+from audit.contract import match_header, normalise_column_name
 from audit.errors import Problem, ValidationError
 from audit.guard import check_identifiers
-from audit.read import RawExtract, _shown, as_categorical, distinct, read_extract
+from audit.extract import CODED_VALUES, CaseExtract, RawExtract, arrow_text, as_categorical, distinct, shown
+from audit.read import read_extract
+from audit.schema import (
+    CHECK_SUMMARY,
+    EARLIEST_NOTIFICATION_DATE,
+    EARLIEST_YEAR,
+    ISO_DATE,
+    UK_DATE,
+    WHOLE_NUMBER,
+    as_text,
+    clean_text,
+    case_schema,
+    parse_dates,
+    parse_whole_numbers,
+    prepare,
+)
 
 __all__ = [
     "EARLIEST_NOTIFICATION_DATE",
@@ -107,231 +119,8 @@ __all__ = [
 MAX_PROBLEMS_PER_COLUMN = 20
 #: Longest cell value quoted in a message (longer ones are cut, with an ellipsis).
 MAX_VALUE_ECHO = 40
-#: The earliest notification date accepted: serious incident notifications to the Child
-#: Safeguarding Practice Review Panel began on 29 June 2018.
-EARLIEST_NOTIFICATION_DATE = dt.date(2018, 6, 29)
 
 _TEXT = "str"
-_CODES: dict[str, tuple[str, ...]] = {
-    "harmed_by": HARMED_BY_CODES,
-    "known_to": KNOWN_TO_CODES,
-    "incident_type": INCIDENT_TYPE_CODES,
-}
-_ISO_DATE = r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
-_UK_DATE = r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})(?: 00:00(?::00)?)?$"
-_WHOLE = r"[0-9]+(?:\.0*)?"
-_EARLIEST_YEAR = 1900
-
-
-# --------------------------------------------------------------------------- the result
-
-
-@dataclass(frozen=True, eq=False)
-class CaseExtract:
-    """A validated extract: the in-scope cases, typed, and what was left out and why."""
-
-    cases: pd.DataFrame
-    excluded: pd.DataFrame
-    rows_read: int
-    ignored_columns: tuple[str, ...]
-    missing_flags: tuple[str, ...]
-    path: Path
-    sha256: str
-    sheet: str | None
-
-    def unknown_shares(self) -> pd.Series:
-        """Share of in-scope cases recorded as unknown, for each coded or flag column present."""
-        fields = [c for c in self.cases.columns if c in _CODES or c in FLAG_COLUMNS]
-        shares = {c: float((self.cases[c] == FLAG_UNKNOWN).mean()) if len(self.cases) else 0.0
-                  for c in fields}
-        return pd.Series(shares, dtype="float64", name="unknown_share").rename_axis("column")
-
-    def high_unknown_fields(self) -> list[str]:
-        """Columns more than :data:`~audit.contract.UNKNOWN_SHARE_THRESHOLD` unknown."""
-        shares = self.unknown_shares()
-        return shares.index[shares > UNKNOWN_SHARE_THRESHOLD].tolist()
-
-
-# ------------------------------------------------------------------ normalising the text
-
-
-def _per_distinct(column: pd.Series, fn: Callable[[pd.Series], pd.Series], *,
-                  text: bool = True) -> pd.Series:
-    """Apply a vectorised ``fn`` once per distinct value of ``column`` and spread it back.
-
-    Text results come back as a Categorical (cheap to compare, count and re-code); other
-    results (dates, numbers) as a plain column.
-    """
-    if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
-        # an id column left as text (see as_categorical): every value is its own
-        result = fn(column.fillna("").astype(_TEXT))
-        if not text:
-            return pd.Series(result.to_numpy(), index=column.index)
-        return pd.Series(result, index=column.index, dtype=_TEXT)
-    codes, uniques = distinct(column)
-    result = fn(pd.Series(uniques, dtype=_TEXT))
-    if not text:
-        return pd.Series(result.to_numpy()[codes], index=column.index)
-    codes2, uniques2 = pd.factorize(result)
-    dtype = pd.CategoricalDtype(pd.Index(uniques2, dtype=_TEXT))
-    return pd.Series(pd.Categorical.from_codes(codes2[codes], dtype=dtype, validate=False),
-                     index=column.index)
-
-
-def _text(column: pd.Series) -> pd.Series:
-    """A prepared (categorical) column as plain ``str``."""
-    if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
-        return pd.Series(column.fillna(""), index=column.index, dtype=_TEXT)
-    codes, uniques = distinct(column)
-    return pd.Series(uniques.take(codes), index=column.index, dtype=_TEXT)
-
-
-_ZERO_WIDTH = "[\u200b-\u200d\u2060\ufeff]"
-
-
-def _clean(values: pd.Series) -> pd.Series:
-    values = values.str.replace(_ZERO_WIDTH, "", regex=True)
-    return values.str.replace("\u00a0", " ", regex=False).str.strip()
-
-
-def _code_prep(column: str) -> Callable[[pd.Series], pd.Series]:
-    lookup = code_lookup(column)  # codes and the audit form's readable labels
-
-    def prep(values: pd.Series) -> pd.Series:
-        cleaned = _clean(values)
-        key = cleaned.str.lower().str.replace(CODE_KEY_STRIP, "", regex=True)
-        mapped = key.map(lookup)
-        return mapped.where(mapped.notna(), cleaned).astype(_TEXT)
-
-    return prep
-
-
-def _flag_prep(values: pd.Series) -> pd.Series:
-    cleaned = _clean(values)
-    mapped = cleaned.str.lower().str.replace(r"\s+", " ", regex=True).map(FLAG_SPELLINGS)
-    return mapped.where(mapped.notna(), cleaned).astype(_TEXT)
-
-
-def _partnership_prep(values: pd.Series) -> pd.Series:
-    cleaned = _clean(values)
-    return cleaned.where(cleaned != "", "unknown")
-
-
-def _preparer(column: str) -> Callable[[pd.Series], pd.Series]:
-    if column in _CODES:
-        return _code_prep(column)
-    if column in FLAG_COLUMNS:
-        return _flag_prep
-    if column == "partnership":
-        return _partnership_prep
-    return _clean
-
-
-def prepare(raw: RawExtract) -> pd.DataFrame:
-    """The contract columns of ``raw``, trimmed and with codes and flags normalised.
-
-    Values that cannot be normalised are kept as written (trimmed), so the schema's checks
-    fail on them and the messages can quote them.
-    """
-    columns = [c for c in KNOWN_COLUMNS if c in raw.frame.columns]
-    prepared = {c: _per_distinct(raw.frame[c], _preparer(c)) for c in columns}
-    return pd.DataFrame(prepared, index=raw.frame.index, columns=columns)
-
-
-def _dates(values: pd.Series) -> pd.Series:
-    """Parse prepared date text; NaT where it is not a real date in an accepted format."""
-
-    def parse(unique: pd.Series) -> pd.Series:
-        parts = unique.str.extract(_ISO_DATE).combine_first(unique.str.extract(_UK_DATE))
-        numbers = pd.DataFrame({
-            "year": pd.to_numeric(parts["y"], errors="coerce"),
-            "month": pd.to_numeric(parts["m"], errors="coerce"),
-            "day": pd.to_numeric(parts["d"], errors="coerce"),
-        })
-        numbers.loc[numbers["year"] < _EARLIEST_YEAR, "year"] = np.nan
-        return pd.to_datetime(numbers, errors="coerce").astype("datetime64[ns]")
-
-    return _per_distinct(values, parse, text=False)
-
-
-def _whole_numbers(values: pd.Series) -> pd.Series:
-    """Float values of whole-number text (``"3"``, ``"3.0"``); NaN for anything else."""
-
-    def parse(unique: pd.Series) -> pd.Series:
-        whole = unique.str.fullmatch(_WHOLE).fillna(False).astype(bool)
-        text = unique.str.replace(r"\.0*$", "", regex=True).where(whole, None)
-        return pd.to_numeric(text, errors="coerce").astype("float64")
-
-    return _per_distinct(values, parse, text=False)
-
-
-# -------------------------------------------------------------------------- the schema
-
-# Each check's error string is its kind; messages are written from kind + failing value.
-_SUMMARY = {
-    "case_id_blank": "a blank case_id",
-    "case_id_repeated": "a repeated case_id",
-    "bad_date": "a bad date",
-    "future_date": "a date in the future",
-    "before_panel": "a date before the Panel began (29 June 2018)",
-    "bad_age": "an age that is not a whole number",
-    "bad_code": "a value that is not one of the codes",
-    "bad_flag": "a value that is not a flag",
-    "bad_father_age": "an age that is not a whole number from 12 to 80",
-}
-
-
-def _check(kind: str, fn: Callable[[pd.Series], pd.Series]) -> pa.Check:
-    import pandera.pandas as pa  # imported here: pandera costs ~0.3 s to import
-
-    return pa.Check(fn, name=kind, error=kind)
-
-
-def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
-    """The contract as a pandera schema over the :func:`prepare`-d text frame.
-
-    Required columns must be present; flag and optional columns are checked when present.
-    ``today`` (default: the local date) bounds notification dates.
-    """
-    import pandera.pandas as pa  # imported here: pandera costs ~0.3 s to import
-
-    today = today or dt.date.today()
-    limit = pd.Timestamp(today)
-    earliest = pd.Timestamp(EARLIEST_NOTIFICATION_DATE)
-    low, high = FATHER_AGE_RANGE
-
-    def father_age_ok(s: pd.Series) -> pd.Series:
-        age = _whole_numbers(s)
-        return (s == "") | ((age >= low) & (age <= high))
-
-    columns: dict[str, pa.Column] = {
-        "case_id": pa.Column(None, required=True, checks=[
-            _check("case_id_blank", lambda s: s != ""),
-            _check("case_id_repeated", lambda s: ~(s.duplicated(keep=False) & (s != ""))),
-        ]),
-        "notification_date": pa.Column(None, required=True, checks=[
-            _check("bad_date", lambda s: _dates(s).notna()),
-            _check("future_date", lambda s: ~(_dates(s) > limit)),
-            _check("before_panel", lambda s: ~(_dates(s) < earliest)),
-        ]),
-        "child_age_months": pa.Column(None, required=True, checks=[
-            _check("bad_age", lambda s: _whole_numbers(s).notna()),
-        ]),
-    }
-    for name, codes in _CODES.items():
-        columns[name] = pa.Column(None, required=name in REQUIRED_COLUMNS, checks=[
-            _check("bad_code", lambda s, codes=codes: s.isin(codes)),
-        ])
-    for flag in FLAG_COLUMNS:
-        columns[flag] = pa.Column(None, required=False, checks=[
-            _check("bad_flag", lambda s: s.isin(FLAG_LEVELS)),
-        ])
-    columns["partnership"] = pa.Column(None, required=False)
-    columns["father_age_at_birth"] = pa.Column(None, required=False, checks=[
-        _check("bad_father_age", father_age_ok),
-    ])
-    ordered = {c: columns[c] for c in KNOWN_COLUMNS}
-    return pa.DataFrameSchema(ordered, name="case extract (contract v1)", ordered=False)
 
 
 # ---------------------------------------------------------------------------- messages
@@ -339,7 +128,7 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
 
 def _quote(value: object) -> str:
     """A cell value as a message may quote it: cut, without control or bidi characters."""
-    return f"'{_shown(value, MAX_VALUE_ECHO)}'"
+    return f"'{shown(value, MAX_VALUE_ECHO)}'"
 
 
 def _flag_alternatives() -> str:
@@ -364,8 +153,8 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
     if kind == "bad_date":
         if value == "":
             return f"{column} is blank; give the date as YYYY-MM-DD or DD/MM/YYYY"
-        if re.match(_ISO_DATE, value) or re.match(_UK_DATE, value):
-            return f"{q} is not a real date (or is before {_EARLIEST_YEAR}); check it"
+        if re.match(ISO_DATE, value) or re.match(UK_DATE, value):
+            return f"{q} is not a real date (or is before {EARLIEST_YEAR}); check it"
         if re.fullmatch(r"[0-9]{5}(?:\.0*)?", value) and 20_000 <= float(value) <= 80_000:
             return (f"{q} looks like an Excel date serial number, not a date; format the "
                     "column as a date (YYYY-MM-DD or DD/MM/YYYY) before exporting")
@@ -381,13 +170,13 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
         return (f"{q} is not a whole number of months; use 0, 1, 2 ... "
                 f"(0-{MAX_IN_SCOPE_AGE_MONTHS} are in scope)")
     if kind == "bad_code":
-        allowed = ", ".join(_CODES[column])
+        allowed = ", ".join(CODED_VALUES[column])
         return f"{q} is not a valid {column} code; use one of {allowed} (blank means unknown)"
     if kind == "bad_flag":
         return f"{q} is not a flag value; use yes/no/unknown (also {_FLAG_ALSO})"
     if kind == "bad_father_age":
         low, high = FATHER_AGE_RANGE
-        if re.fullmatch(_WHOLE, value):
+        if re.fullmatch(WHOLE_NUMBER, value):
             return f"{q} is outside {low}-{high}; check his age at the birth or leave it blank"
         return f"{q} is not a whole number of years; give his age at the birth ({low}-{high}) or leave it blank"
     return f"{q} fails the check '{kind}'"
@@ -410,7 +199,7 @@ def _problems_from(failures: pd.DataFrame, prepared: pd.DataFrame, today: dt.dat
                                     f"'{column}'; case and spaces don't matter)"))
     total = len(problems)
 
-    cells = failures[failures["check"].astype(str).isin(list(_SUMMARY))
+    cells = failures[failures["check"].astype(str).isin(list(CHECK_SUMMARY))
                      & failures["column"].isin(list(prepared.columns))]
     cells = cells.assign(row=pd.to_numeric(cells["index"]).astype("int64"),
                          check=cells["check"].astype(str))
@@ -429,7 +218,7 @@ def _problems_from(failures: pd.DataFrame, prepared: pd.DataFrame, today: dt.dat
         rest = group.iloc[MAX_PROBLEMS_PER_COLUMN:]
         for kind, count in rest["check"].value_counts(sort=False).items():
             problems.append(Problem(None, name, f"… and {count:,} more row{'s' if count > 1 else ''} "
-                                    f"with {_SUMMARY[kind]} in column '{name}'"))
+                                    f"with {CHECK_SUMMARY[kind]} in column '{name}'"))
     return problems, total
 
 
@@ -533,10 +322,10 @@ def _header_problem(raw: RawExtract) -> Problem | None:
 
 
 def _looks_like_data(header: str) -> bool:
-    text = _clean(pd.Series([header], dtype=_TEXT))[0]
+    text = clean_text(pd.Series([header], dtype=_TEXT))[0]
     if not text:
         return False
-    if re.match(_ISO_DATE, text) or re.match(_UK_DATE, text) or re.fullmatch(_WHOLE, text):
+    if re.match(ISO_DATE, text) or re.match(UK_DATE, text) or re.fullmatch(WHOLE_NUMBER, text):
         return True
     key = re.sub(r"[\s_\-'’`]+", "", text.lower())
     codes = {c.replace("_", "") for c in (*HARMED_BY_CODES, *KNOWN_TO_CODES)} - {"unknown"}
@@ -581,13 +370,11 @@ def _could_name(uniques: pd.Index, name: str) -> np.ndarray:
     """
     import pyarrow.compute as pc
 
-    from audit.guard import _arrow_text
-
     part = name.split("_")[0]
     pattern = "".join(
         f"[{ch}{ch.upper()}{_LOWERS_TO_ASCII.get(ch, '')}]" if ch.isalpha() else re.escape(ch)
         for ch in part)
-    found = pc.match_substring_regex(_arrow_text(uniques), pattern)
+    found = pc.match_substring_regex(arrow_text(uniques), pattern)
     return found.to_numpy(zero_copy_only=False)
 
 
@@ -599,11 +386,11 @@ def load_extract(path: str | Path, *, sheet: str | None = None,
 
 def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The typed in-scope cases and the excluded rows, from a prepared frame that passed."""
-    ages = _whole_numbers(prepared["child_age_months"])
+    ages = parse_whole_numbers(prepared["child_age_months"])
     in_scope = (ages <= MAX_IN_SCOPE_AGE_MONTHS).to_numpy()
 
     out_rows = prepared.index[~in_scope]
-    age_text = _text(prepared.loc[~in_scope, "child_age_months"]).str.replace(r"\.0*$", "",
+    age_text = as_text(prepared.loc[~in_scope, "child_age_months"]).str.replace(r"\.0*$", "",
                                                                                regex=True)
     excluded = pd.DataFrame({
         "row": np.asarray(out_rows, dtype=np.int64),
@@ -614,11 +401,11 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     kept = prepared.loc[in_scope]
     cases = pd.DataFrame(index=kept.index)
-    cases["case_id"] = _text(kept["case_id"])
-    cases["notification_date"] = _dates(kept["notification_date"])
+    cases["case_id"] = as_text(kept["case_id"])
+    cases["notification_date"] = parse_dates(kept["notification_date"])
     cases["child_age_months"] = ages[in_scope].astype("int64")
     for name in ("harmed_by", "known_to"):
-        cases[name] = _recode(kept[name], _CODES[name])
+        cases[name] = _recode(kept[name], CODED_VALUES[name])
     for flag in FLAG_COLUMNS:
         if flag in kept.columns:
             cases[flag] = _recode(kept[flag], FLAG_LEVELS)
@@ -626,11 +413,11 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         if name not in kept.columns:
             continue
         if name == "partnership":
-            cases[name] = _text(kept[name])
+            cases[name] = as_text(kept[name])
         elif name == "father_age_at_birth":
-            cases[name] = _whole_numbers(kept[name]).astype("Int64")
+            cases[name] = parse_whole_numbers(kept[name]).astype("Int64")
         else:
-            cases[name] = _recode(kept[name], _CODES[name])
+            cases[name] = _recode(kept[name], CODED_VALUES[name])
     cases.index = pd.Index(kept.index.to_numpy(dtype=np.int64), name="row")
     return cases, excluded
 

@@ -100,6 +100,8 @@ def test_metrics_reproduce_the_national_review(tmp_path):
         assert (row["numerator"], row["denominator"]) == (count, 92), metric
         assert (row["national_numerator"], row["national_denominator"]) == (count, 92)
         assert row["p_value"] == 1.0
+        assert row["p_holm"] == 1.0
+    assert list(table.reset_index().columns)[-2:] == ["p_value", "p_holm"]
 
 
 def test_metrics_output_is_byte_identical_across_runs(tmp_path):

@@ -45,7 +45,8 @@ Verdicts (:func:`verdict`, :func:`verdicts`), in this order:
                                              -> "too few cases to tell"
 3. ``p_holm`` below ``alpha`` (default 0.05) -> "higher than nationally" / "lower than
    nationally", by the like-for-like rate ``yes / base`` against the national rate
-4. otherwise                                 -> "no evidence of a difference from the national figure"
+4. otherwise                                 -> "no evidence of a difference from the
+                                                national figure"
 
 Why 10: with fewer than ten cases the 95% Wilson interval of a rate is wider than about 50
 percentage points and the test has little power, so "no evidence of a difference" would

@@ -22,9 +22,9 @@ one pass over the data whatever the number of groups.
 
 CSV formatting (``write_metrics_csv``): counts as whole numbers; ``rate``, ``ci_low``,
 ``ci_high`` and ``national_rate`` as fractions 0-1 to 6 decimal places (``0.880435``);
-``p_value`` and ``p_holm`` to 6 significant figures (``1``, ``0.0421053``, ``3.5e-08``) so a very small
-p-value is never written as 0; missing cells empty; any string cell (a board suppression
-``c``) written as it is; UTF-8 without byte-order mark, ``\\n`` line endings.
+``p_value`` and ``p_holm`` to 6 significant figures (``1``, ``0.0421053``, ``3.5e-08``) so
+a very small p-value is never written as 0; missing cells empty; any string cell (a board
+suppression ``c``) written as it is; UTF-8 without byte-order mark, ``\\n`` line endings.
 """
 
 from __future__ import annotations

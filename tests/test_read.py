@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from audit.errors import ReadError, ValidationError
-from audit.read import RawExtract, read_extract
+from audit.extract import RawExtract
+from audit.read import read_extract
 from conftest import BROKEN
 
 
@@ -292,6 +293,7 @@ import zipfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from audit import read as read_module  # noqa: E402
+from audit.read import from_xlsx  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "make_corpus", Path(__file__).resolve().parent / "corpus" / "make_corpus.py")
@@ -378,7 +380,7 @@ def test_a_dimension_that_lies_is_not_trusted(tmp_path):
 
 
 def test_a_workbook_that_would_unzip_too_big_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(read_module, "MAX_UNZIPPED_BYTES", 1000)
+    monkeypatch.setattr(from_xlsx, "MAX_UNZIPPED_BYTES", 1000)
     path = tmp_path / "big.xlsx"
     path.write_bytes(make_corpus.xlsx_bytes({"Cases": [HEADER, *ROWS]}))
     with pytest.raises(ReadError, match="would expand to .* far more than a case extract needs"):

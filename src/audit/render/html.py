@@ -14,9 +14,9 @@ import base64
 import html
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from audit.errors import ReportError
-from audit.sections.section import Figure, Heading, Section, Table, Text
 
 __all__ = ["render_section", "render_pack", "css_string"]
 
@@ -50,7 +50,7 @@ def _inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
 
 
-def _render_table(table: Table, table_id: str) -> str:
+def _render_table(table: Any, table_id: str) -> str:
     """Caption, column headers, row headers; figures right-aligned. Wrapped in a focusable,
     labelled region so a keyboard user can scroll a wide table (WCAG 2.1.1, 1.4.10)."""
     columns = [str(c) for c in table.frame.columns]
@@ -73,7 +73,7 @@ def _render_table(table: Table, table_id: str) -> str:
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _render_figure(figure: Figure, level: int) -> str:
+def _render_figure(figure: Any, level: int) -> str:
     # The title is the figure's heading, so it never prints apart from its chart. The image
     # already shows the title and caption, so their text versions are for screen readers
     # and search only (visually hidden, not display:none).
@@ -85,21 +85,23 @@ def _render_figure(figure: Figure, level: int) -> str:
             "</figure>")
 
 
-def render_section(section: Section, *, level: int = 2) -> str:
-    """One section as an HTML ``<section>`` (also how a notebook displays it)."""
+def render_section(section: Any, *, level: int = 2) -> str:
+    """One section (:class:`audit.sections.section.Section`) as an HTML ``<section>``, also
+    how a notebook displays it. Blocks are told apart by their ``kind``, so this module needs
+    nothing from the sections package (which calls it to display itself)."""
     key = html.escape(section.key)
     sub = level + 1
     out = [f'<section id="{key}" aria-labelledby="{key}-title">',
            f'<h{level} id="{key}-title">{html.escape(section.title)}</h{level}>']
     tables = 0
     for block in section.blocks:
-        if isinstance(block, Text):
+        if block.kind == "text":
             out.append(_paragraphs(block.text))
-        elif isinstance(block, Heading):
+        elif block.kind == "heading":
             out.append(f"<h{sub}>{html.escape(block.text)}</h{sub}>")
-        elif isinstance(block, Figure):
+        elif block.kind == "figure":
             out.append(_render_figure(block, sub))
-        elif isinstance(block, Table):
+        elif block.kind == "table":
             tables += 1
             out.append(_render_table(block, f"{key}-table-{tables}"))
         else:  # pragma: no cover - Section only holds these blocks
@@ -108,7 +110,7 @@ def render_section(section: Section, *, level: int = 2) -> str:
     return "\n".join(out)
 
 
-def render_pack(sections: Sequence[Section], *, title: str, subtitle: str, marking: str,
+def render_pack(sections: Sequence[Any], *, title: str, subtitle: str, marking: str,
                 provenance: Sequence[tuple[str, str]], conventions: str) -> str:
     """One self-contained HTML page: marking, contents, sections, provenance; images inline."""
     from jinja2 import Environment, PackageLoader, select_autoescape

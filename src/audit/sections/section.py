@@ -45,6 +45,7 @@ class Text:
     ``**bold**`` is the only markup."""
 
     text: str
+    kind = "text"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Heading:
     """A sub-heading, one level below the section's title."""
 
     text: str
+    kind = "heading"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Figure:
     title: str
     alt: str
     caption: str
+    kind = "figure"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class Table:
     frame: pd.DataFrame
     formats: Mapping[str, Format]
     sheet: str | None = None
+    kind = "table"
 
     def cell_text(self, column: str, value: Any) -> str:
         """A cell as the HTML page and the slides print it."""

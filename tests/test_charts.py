@@ -1,6 +1,8 @@
-"""audit.charts: findings, alt text, suppression, palette, contrast and deterministic PNGs.
+"""audit.charts: findings, alt text, hidden figures, palette, contrast and deterministic PNGs.
 
-Every expected title and number below is worked out by hand from the hand-made tables.
+Charts take protected tables (:func:`audit.disclosure.protect`): a figure a public pack hides
+is ``c`` in the table, and the chart draws nothing derived from it. The protected tables
+here are written by hand. Every expected title and number below is worked out by hand.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from audit.charts import (
     service_contact_chart,
 )
 from audit.contract import ENGAGEMENT_FUNNEL, METRICS_COLUMNS, flag_metric_id, metric_label
-from audit.suppress import suppress_metrics
+from audit.formatting import SUPPRESSED
 
 # The Analysis Function palettes, written out as the guidance gives them.
 AF_CATEGORICAL = ["#12436d", "#28a197", "#801650", "#f46a25", "#3d3d3d", "#a285d1"]
@@ -37,10 +39,23 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONTEXT = {"period": "April 2024 to March 2025", "source": "Eastmere case audit extract",
            "place": "Eastmere"}
 NA = np.nan
+c = SUPPRESSED
 
 
 def metrics_table(*rows: tuple) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=list(METRICS_COLUMNS))
+    """A metrics table from rows of the contract's columns up to ``p_value``; ``p_holm`` is
+    set equal to ``p_value`` (each a family of one) unless a row gives it."""
+    full = [row if len(row) == len(METRICS_COLUMNS) else (*row, row[-1]) for row in rows]
+    return pd.DataFrame(full, columns=list(METRICS_COLUMNS))
+
+
+def hide(table: pd.DataFrame, metric: str,
+         columns=("numerator", "rate", "ci_low", "ci_high", "p_value", "p_holm")) -> pd.DataFrame:
+    """``table`` as a public pack protects it: ``metric``'s count and what derives from it
+    shown as ``c``."""
+    out = table.astype(object).copy()
+    out.loc[out["metric"] == metric, list(columns)] = c
+    return out
 
 
 @pytest.fixture()
@@ -81,6 +96,13 @@ def funnel() -> pd.DataFrame:
         "step_rate": step_rates,
     })
     return frame.iloc[[3, 0, 6, 1, 5, 2, 4]].reset_index(drop=True)  # not in practice order
+
+
+def hide_step(funnel: pd.DataFrame, flag: str) -> pd.DataFrame:
+    """The steps table as a public pack protects it: ``flag``'s figures shown as ``c``."""
+    out = funnel.astype(object).copy()
+    out.loc[out["flag"] == flag, ["yes", "rate", "step_rate"]] = c
+    return out
 
 
 @pytest.fixture()
@@ -173,7 +195,8 @@ def test_contrast_ratio_matches_wcag() -> None:
 def test_local_vs_national_states_the_clear_difference(risk_table, tmp_path) -> None:
     metrics = ["risk.domestic_abuse", "risk.father_mental_ill_health", "risk.young_parent",
                "risk.care_leaver", "risk.substance_misuse"]
-    chart = local_vs_national(risk_table, metrics, suppressed={"risk.care_leaver"}, **CONTEXT)
+    public = hide(risk_table, "risk.care_leaver")
+    chart = local_vs_national(public, metrics, **CONTEXT)
     # Only father's mental ill health has p < 0.05: 10/40 = 25% against 32/92 = 34.8%.
     assert chart.title == ("Father's mental ill health lower than nationally: 25% of cases "
                            "against 35%")
@@ -210,21 +233,38 @@ def test_local_vs_national_states_the_clear_difference(risk_table, tmp_path) -> 
     assert ax.get_xlabel() == "Percentage of cases (%)"
     assert_contrast(chart)
     before = plt.get_fignums()
-    assert_png(chart, tmp_path, lambda: local_vs_national(
-        risk_table, metrics, suppressed={"risk.care_leaver"}, **CONTEXT))
+    assert_png(chart, tmp_path, lambda: local_vs_national(public, metrics, **CONTEXT))
     chart.close()
     assert plt.get_fignums() == before
 
 
-def test_local_vs_national_in_line_title_and_board_table(risk_table) -> None:
-    board = suppress_metrics(risk_table)
-    chart = local_vs_national(board, ["risk.domestic_abuse", "risk.young_parent",
-                                      "risk.care_leaver"], **CONTEXT)
+def test_local_vs_national_in_line_title_and_the_hidden_row(risk_table) -> None:
+    public = hide(risk_table, "risk.care_leaver")
+    chart = local_vs_national(public, ["risk.domestic_abuse", "risk.young_parent",
+                                       "risk.care_leaver"], **CONTEXT)
     # No p < 0.05; the most common, domestic abuse 25/39 = 64.1%, rounds like 59/92 = 64.1%.
     assert chart.title == "Domestic abuse in 64% of cases, as nationally"
-    # Care leaver 3/40 is a small number: the board table hides it, the chart follows.
+    # Care leaver 3/40 is a small number: the public table hides it, the chart follows.
     assert "Care leaver: local figure suppressed (small number)" in chart.alt_text
     assert not contains_figure(chart.alt_text + all_text(chart), "7.5%")
+    chart.close()
+    # The board's table shows it, and so does the chart.
+    board = local_vs_national(risk_table, ["risk.care_leaver"], **CONTEXT)
+    assert "Care leaver: 7.5% locally (95% confidence interval 2.6% to 19.9%)" in board.alt_text
+    assert "suppressed" not in board.alt_text and "c = suppressed" not in board.caption
+    board.close()
+
+
+def test_local_vs_national_calls_a_difference_only_on_the_holm_adjusted_p(risk_table) -> None:
+    # Father's mental ill health: raw Fisher p = 0.03, but Holm-adjusted over the pack's
+    # comparisons p_holm = 0.27. The tables and findings (audit.compare.verdicts) then say
+    # "no evidence of a difference"; the chart's title must not call it "lower".
+    adjusted = risk_table.copy()
+    adjusted["p_holm"] = [1.0, 0.27, 1.0, 1.0, NA, NA]
+    chart = local_vs_national(adjusted, ["risk.domestic_abuse", "risk.father_mental_ill_health"],
+                              **CONTEXT)
+    assert "lower than nationally" not in chart.title
+    assert chart.title == "Domestic abuse in 64% of cases, as nationally"
     chart.close()
 
 
@@ -273,8 +313,9 @@ def test_local_vs_national_refuses_bad_input(risk_table) -> None:
 # --------------------------------------------------------------------------- funnel
 
 
-def test_funnel_orders_steps_and_states_the_biggest_drop(funnel, tmp_path) -> None:
-    chart = engagement_funnel_chart(funnel, suppressed={"father_in_plan"}, **CONTEXT)
+def test_funnel_orders_steps_and_states_the_biggest_drop_when_nested(funnel, tmp_path) -> None:
+    public = hide_step(funnel, "father_in_plan")
+    chart = engagement_funnel_chart(public, nested=True, **CONTEXT)
     # Lowest step_rate is 0.44 at 'enquiries beyond the mother': 56% lost.
     assert chart.title == ("Biggest drop at 'enquiries beyond the mother': 56% of cases lost "
                            "from the step before")
@@ -300,20 +341,28 @@ def test_funnel_orders_steps_and_states_the_biggest_drop(funnel, tmp_path) -> No
     assert any(t.startswith("Biggest drop:") and "56% lost" in t for t in texts)
     assert_contrast(chart)
     before = plt.get_fignums()
-    assert_png(chart, tmp_path, lambda: engagement_funnel_chart(
-        funnel, suppressed={"father_in_plan"}, **CONTEXT))
+    assert_png(chart, tmp_path, lambda: engagement_funnel_chart(public, nested=True,
+                                                                **CONTEXT))
     chart.close()
     assert plt.get_fignums() == before
 
 
-def test_funnel_without_step_rates_uses_the_fall_in_rate(funnel) -> None:
-    chart = engagement_funnel_chart(funnel.drop(columns=["step_rate", "flag", "step"]),
-                                    **CONTEXT)
-    # 90% identified, then 40% with enquiries beyond the mother: a 50-point fall.
-    assert chart.title == "Biggest drop at 'enquiries beyond the mother': 90% to 40% of cases"
-    assert "The biggest drop, 50 percentage points, was from 'Father identified' (90.0%) " \
-           "to 'Enquiries beyond the mother' (40.0%)." in chart.alt_text
+def test_funnel_not_nested_names_the_lowest_step_and_speaks_of_no_loss(funnel) -> None:
+    # Unless every yes at a step is a yes at the step before, the steps are not a funnel:
+    # nothing is "lost from the step before", whatever the step rates say.
+    chart = engagement_funnel_chart(funnel, nested=False, **CONTEXT)
+    # the lowest shown rate is father in plan, 20%
+    assert chart.title == "Lowest step: 'father in plan', in 20% of cases where it was recorded"
+    assert "lost" not in chart.title + chart.alt_text
+    assert "The steps are not nested in these cases" in chart.alt_text
+    assert not any(t.startswith("Biggest drop") for t in
+                   (t.get_text() for t in figure_texts(chart)))
     chart.close()
+    # nested, but with no step rates (a public pack has none): the lowest step too
+    bare = engagement_funnel_chart(funnel.drop(columns=["step_rate", "flag", "step"]),
+                                   nested=True, **CONTEXT)
+    assert bare.title == "Lowest step: 'father in plan', in 20% of cases where it was recorded"
+    bare.close()
 
 
 def test_funnel_refuses_bad_input(funnel) -> None:
@@ -330,9 +379,9 @@ def test_funnel_refuses_bad_input(funnel) -> None:
 
 
 def test_service_contact_grouped_bars_with_hatching(service_table, tmp_path) -> None:
-    board = suppress_metrics(service_table)
-    # 'none' (2) is a small number; one hidden cell of a partition takes the next smallest
-    # non-zero count (child protection plan, 6) with it.
+    # 'none' (2) is a small number; a public pack hides it and, so that it cannot be worked
+    # out from the others, one more level (here child protection plan, 6).
+    board = hide(hide(service_table, "known_to.none"), "known_to.child_protection_plan")
     chart = service_contact_chart(board, **CONTEXT)
     # Universal: 10/40 = 25% against 45/92 = 48.9%, p = 0.004.
     assert chart.title == ("Known to universal services only lower than nationally: 25% of "
@@ -447,18 +496,18 @@ def test_png_bytes_match_across_processes_without_pyplot(risk_table, tmp_path) -
     import subprocess
     import sys
 
-    risk_table.to_pickle(tmp_path / "table.pkl")
+    public = hide(risk_table, "risk.care_leaver")
+    public.to_pickle(tmp_path / "table.pkl")
     script = (
         "import sys, pandas as pd\n"
         "from audit.charts import local_vs_national\n"
         f"table = pd.read_pickle({str(tmp_path / 'table.pkl')!r})\n"
         "chart = local_vs_national(table, ['risk.domestic_abuse', 'risk.care_leaver'],\n"
-        f"    suppressed={{'risk.care_leaver'}}, **{CONTEXT!r})\n"
+        f"    **{CONTEXT!r})\n"
         f"chart.save({str(tmp_path / 'fresh.png')!r})\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
-    here = local_vs_national(risk_table, ["risk.domestic_abuse", "risk.care_leaver"],
-                             suppressed={"risk.care_leaver"}, **CONTEXT)
+    here = local_vs_national(public, ["risk.domestic_abuse", "risk.care_leaver"], **CONTEXT)
     assert (tmp_path / "fresh.png").read_bytes() == here.png_bytes()
     here.close()

@@ -44,6 +44,10 @@ def _add_extract_args(parser: argparse.ArgumentParser) -> None:
                         help="case extract: .csv (UTF-8 or Windows-1252), .xlsx or .parquet")
     parser.add_argument("--sheet", metavar="NAME",
                         help="worksheet to read from an .xlsx file (default: the first sheet)")
+    parser.add_argument("--allow-missing", action="append", default=[], metavar="COLUMN",
+                        help="a measure (flag column) that is meant to be absent: without "
+                        "this, a header close to a missing measure stops the run with 'did "
+                        "you mean ...?' (repeat for several)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +137,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
+        "notebooks", help="copy the notebooks to a working folder, ready for JupyterLab",
+        description="Copy the analyst notebooks into DIR with their parameters filled in "
+        "(your extract, sheet, period, partnership), ready to open in JupyterLab with the "
+        "'audit (Python 3)' kernel. Work there, never in the project's notebooks/ folder: "
+        "the copies can hold your extract's path and, once run, every figure.")
+    p.add_argument("folder", type=Path, metavar="DIR", help="working folder for the copies")
+    p.add_argument("--extract", type=Path, metavar="PATH",
+                   help="your extract (default: the bundled synthetic sample)")
+    p.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx extract")
+    p.add_argument("--period", metavar="LABEL", help="a quarter (2025-Q3) or a year (2025)")
+    p.add_argument("--partnership", metavar="NAME", help="one partnership of a pooled extract")
+    p.add_argument("--history", type=Path, metavar="PATH",
+                   help="history store for earlier quarters (e.g. reports/history.sqlite)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace notebooks already in DIR")
+    p.set_defaults(handler=_cmd_notebooks)
+
+    p = sub.add_parser(
         "check-disclosure", help="re-run the attack on a written public pack",
         description="Rebuild, from a public pack's published files alone (figures.csv and "
         "metrics.csv), every constraint an attacker could use, and find the lowest and "
@@ -175,7 +197,7 @@ def _version() -> str:
 def _load(args: argparse.Namespace):
     from audit.validate import load_extract
 
-    return load_extract(args.extract, sheet=args.sheet)
+    return load_extract(args.extract, sheet=args.sheet, allow_missing=args.allow_missing)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -195,7 +217,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     if not 0 < args.level < 1:
         raise ParameterError("--level must be between 0 and 1, e.g. 0.95 or 0.998")
     data = open_audit(args.extract, period=args.period, partnership=args.partnership,
-                      sheet=args.sheet, level=args.level)
+                      sheet=args.sheet, level=args.level, allow_missing=args.allow_missing)
     text = format_metrics_csv(data.metrics)
     if args.output is None:
         sys.stdout.write(text)
@@ -222,10 +244,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
                        partnership=args.partnership, audience=args.audience,
                        suppress_max=args.suppress_max, marking=args.marking,
                        jobs=args.jobs, sheet=args.sheet, kernel=args.kernel,
+                       allow_missing=args.allow_missing,
                        notebooks=args.notebooks,
                        history=None if args.no_history else args.history,
                        each_quarter=args.each_quarter, pdf=args.pdf)
     print(f"{args.audience} pack: {result.pack}")
+    return EXIT_OK
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from audit.notebooks import copy_notebooks
+
+    written = copy_notebooks(args.folder, extract=args.extract, sheet=args.sheet,
+                             period=args.period, partnership=args.partnership,
+                             history=args.history, overwrite=args.overwrite)
+    print(f"copied {len(written)} notebooks to {args.folder}; open them with: "
+          f"jupyter lab {args.folder}")
     return EXIT_OK
 
 

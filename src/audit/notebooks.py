@@ -18,7 +18,8 @@ from pathlib import Path
 from audit.errors import ReportError
 from audit.sections import NOTEBOOKS
 
-__all__ = ["notebooks_dir", "check_notebooks", "start_notebooks", "wait_for_notebooks"]
+__all__ = ["notebooks_dir", "check_notebooks", "start_notebooks", "wait_for_notebooks",
+           "copy_notebooks"]
 
 
 def notebooks_dir() -> Path:
@@ -83,3 +84,72 @@ def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None]) -
         for future in futures:
             future.cancel()
         raise
+
+
+_PARAMETER_LINE = r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)(?P<comment>\s+#.*)?$"
+
+
+def _set_parameters(source: str, values: Mapping[str, object]) -> str:
+    """The parameters cell with each named assignment's value replaced (comments kept)."""
+    import re
+
+    lines = []
+    for line in source.splitlines():
+        match = re.match(_PARAMETER_LINE, line)
+        if match and match.group("name") in values:
+            name = match.group("name")
+            assignment = f"{name} = {values[name]!r}"
+            comment = (match.group("comment") or "").strip()
+            line = f"{assignment:<24}{'  ' + comment if comment else ''}".rstrip()
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def copy_notebooks(destination: str | Path, *, extract: str | Path | None = None,
+                   sheet: str | None = None, period: str | None = None,
+                   partnership: str | None = None, audience: str = "board",
+                   history: str | Path | None = None, source: Path | None = None,
+                   overwrite: bool = False) -> list[Path]:
+    """Copy the notebooks to a working folder with their parameters filled in, for JupyterLab.
+
+    The copies hold the analyst's extract path (made absolute, so they run from anywhere)
+    and settings; saving them never touches the repository's tracked notebooks. Refuses to
+    write into the project's own ``notebooks/`` folder, and to replace an existing notebook
+    unless ``overwrite``. Returns the notebooks written.
+    """
+    import nbformat
+
+    from audit.errors import ParameterError
+
+    source = source or notebooks_dir()
+    target = Path(destination).expanduser().resolve()
+    if target == source.resolve():
+        raise ParameterError("choose a working folder outside the project's notebooks/ folder: "
+                             "the notebooks there are the tracked originals")
+    values: dict[str, object] = {"audience": audience}
+    if extract is not None:
+        path = Path(extract).expanduser().resolve()
+        if not path.is_file():
+            raise ParameterError(f"no extract file at {path}")
+        values["extract_path"] = str(path)
+    else:
+        values["extract_path"] = str((source / ".." / "data" / "sample" /
+                                      "pooled_extract.csv").resolve())
+    values.update({"sheet": sheet or "", "period": period or "all",
+                   "partnership": partnership or "",
+                   "history_path": str(Path(history).expanduser().resolve()) if history else ""})
+    existing = [n for n in NOTEBOOKS if (target / f"{n}.ipynb").exists()]
+    if existing and not overwrite:
+        raise ParameterError(f"{target} already holds {', '.join(existing)}: choose another "
+                             "folder, or pass --overwrite to replace them")
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in NOTEBOOKS:
+        nb = nbformat.read(source / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                cell.source = _set_parameters(cell.source, values)
+        path = target / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        written.append(path)
+    return written

@@ -91,6 +91,15 @@ def validation_summary(extract) -> str:
         lines += [f"    {name:<30} {share:6.1%}" for name, share in high.items()]
     else:
         lines.append(f"  fields more than {UNKNOWN_SHARE_THRESHOLD:.0%} unknown: none")
+    from audit.periods import quarter_label
+
+    quarters = sorted(set(quarter_label(extract.cases["notification_date"]).dropna()))
+    if quarters:
+        lines.append(f"  quarters covered:    {quarters[0]} to {quarters[-1]} "
+                     f"({len(quarters)} with cases)")
+    if "partnership" in extract.cases.columns:
+        names = sorted(str(p) for p in extract.cases["partnership"].dropna().unique())
+        lines.append(f"  partnerships:        {', '.join(names)}")
     lines.append("  flags not recorded:  " + (", ".join(extract.missing_flags) or "none"))
     lines.append("  columns ignored:     " + (", ".join(extract.ignored_columns) or "none"))
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -64,6 +64,7 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
               period: str | None = None, partnership: str | None = None,
               audience: str = "board", suppress_max: int | None = None,
               marking: str | None = None, jobs: int | None = None, sheet: str | None = None,
+              allow_missing: Sequence[str] = (),
               kernel: str = DEFAULT_KERNEL, notebooks: str | Path | None = None,
               history: str | Path | None = None, each_quarter: bool = False,
               pdf: bool = False, progress: Callable[[str], None] | None = _progress
@@ -99,7 +100,7 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
 
     extract_path = Path(extract)
     say(f"reading and validating {extract_path.name} …")
-    validated = load_extract(extract_path, sheet=sheet)
+    validated = load_extract(extract_path, sheet=sheet, allow_missing=allow_missing)
     history_path = Path(history).resolve() if history else None
 
     with tempfile.TemporaryDirectory(prefix="audit-run-") as private:

@@ -61,6 +61,7 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 import re
 from dataclasses import replace
 from itertools import zip_longest
@@ -84,7 +85,7 @@ from audit.contract import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from audit.contract import match_header, normalise_column_name
+from audit.contract import column_label, match_header, normalise_column_name, suggest_header
 from audit.errors import Problem, ValidationError
 from audit.guard import check_identifiers
 from audit.extract import CODED_VALUES, CaseExtract, RawExtract, arrow_text, as_categorical, distinct, shown
@@ -236,13 +237,18 @@ def _repeats(case_ids: pd.Series, shown: pd.DataFrame) -> dict[int, str]:
 # ----------------------------------------------------------------------- the entry points
 
 
-def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseExtract:
+def validate_extract(raw: RawExtract, *, today: dt.date | None = None,
+                     allow_missing: Iterable[str] = ()) -> CaseExtract:
     """Check ``raw`` against the contract and return the typed, in-scope cases.
 
     Raises :class:`~audit.errors.IdentifierError` when the guard finds direct identifiers
     (nothing else is checked), else :class:`~audit.errors.ValidationError` listing every
     problem found in one pass. ``today`` (default: the local date) is the latest allowed
     notification date; pass it for a reproducible run.
+
+    A header that is not a contract column but is close to one gets "did you mean …?";
+    when that column is a measure (a flag) missing from the extract, it is a problem —
+    the measure would silently drop out of the pack — unless ``allow_missing`` names it.
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
@@ -256,12 +262,14 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseEx
     prepared = prepare(raw)
 
     repeats = _repeated_header_rows(raw.frame)
-    problems = [Problem(int(row), None, "repeats the header row (two exports pasted "
-                        "together?); delete this row") for row in repeats[:MAX_PROBLEMS_PER_COLUMN]]
+    near = _near_misses(raw, frozenset(allow_missing))
+    problems = near + [Problem(int(row), None, "repeats the header row (two exports pasted "
+                         "together?); delete this row")
+                 for row in repeats[:MAX_PROBLEMS_PER_COLUMN]]
     if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
         problems.append(Problem(None, None, f"… and {len(repeats) - MAX_PROBLEMS_PER_COLUMN:,} "
                                 "more rows that repeat the header row"))
-    total = len(repeats)
+    total = len(near) + len(repeats)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
     from pandera.errors import SchemaErrors
@@ -295,6 +303,25 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None) -> CaseEx
     return CaseExtract(cases=cases, excluded=excluded, rows_read=len(raw.frame),
                        ignored_columns=ignored, missing_flags=missing, path=raw.path,
                        sha256=raw.sha256, sheet=raw.sheet)
+
+
+def _near_misses(raw: RawExtract, allowed: frozenset[str]) -> list[Problem]:
+    """Headers close to a missing measure: "did you mean …?", a problem unless allowed."""
+    present = frozenset(c for c in raw.frame.columns if c in KNOWN_COLUMNS)
+    unknown = sorted(set(allowed) - set(FLAG_COLUMNS))
+    problems = [Problem(None, None, f"--allow-missing names '{shown(name, 40)}', which is not "
+                        "a measure of the contract") for name in unknown]
+    for key in raw.frame.columns:
+        if key in KNOWN_COLUMNS:
+            continue
+        guess = suggest_header(raw.headers.get(key, key), exclude=present)
+        if guess in FLAG_COLUMNS and guess not in allowed:
+            problems.append(Problem(None, raw.label(key), (
+                f"is not a column of the contract: did you mean '{guess}' "
+                f"({column_label(guess)})? Without it that measure is missing from the pack; "
+                f"rename the header, or pass --allow-missing {guess} if it is meant to be "
+                "absent")))
+    return problems
 
 
 def _header_problem(raw: RawExtract) -> Problem | None:
@@ -379,9 +406,11 @@ def _could_name(uniques: pd.Index, name: str) -> np.ndarray:
 
 
 def load_extract(path: str | Path, *, sheet: str | None = None,
-                 today: dt.date | None = None) -> CaseExtract:
+                 today: dt.date | None = None, allow_missing: Iterable[str] = ()
+                 ) -> CaseExtract:
     """Read and validate an extract: :func:`~audit.read.read_extract` then :func:`validate_extract`."""
-    return validate_extract(read_extract(path, sheet=sheet), today=today)
+    return validate_extract(read_extract(path, sheet=sheet), today=today,
+                            allow_missing=allow_missing)
 
 
 def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -416,7 +417,8 @@ def audit_of(extract: CaseExtract, *, period: str | None = None,
 
 def open_audit(extract_path: str | Path, *, period: str | None = None,
                partnership: str | None = None, sheet: str | None = None,
-               level: float = 0.95, history: pd.DataFrame | None = None) -> AuditData:
+               level: float = 0.95, history: pd.DataFrame | None = None,
+               allow_missing: Sequence[str] = ()) -> AuditData:
     """Open an extract (raw or prepared) and select the audit's period and partnership.
 
     ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
@@ -432,7 +434,7 @@ def open_audit(extract_path: str | Path, *, period: str | None = None,
     else:
         from audit.validate import load_extract
 
-        extract = load_extract(path, sheet=sheet)
+        extract = load_extract(path, sheet=sheet, allow_missing=allow_missing)
     data = audit_of(extract, period=period, partnership=partnership, level=level,
                     history=history)
     if prepared:

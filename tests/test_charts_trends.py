@@ -1,5 +1,9 @@
-"""audit.charts trend_chart, spc_chart and funnel_plot: findings, alt text, small numbers,
-shapes as well as colours, deterministic PNGs. Expected titles are worked out by hand."""
+"""audit.charts trend_chart, spc_chart and funnel_plot: findings, alt text, hidden figures,
+shapes as well as colours, deterministic PNGs. Expected titles are worked out by hand.
+
+Charts take protected tables: where a public pack hides a quarter or a partnership its
+figures are ``c`` (written by hand here, as :func:`audit.disclosure.protect` writes them),
+and the chart draws nothing for it; the board's tables show every figure."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from audit.charts import AF_CATEGORICAL, Chart, funnel_plot, spc_chart, trend_chart
+from audit.formatting import SUPPRESSED
 from audit.metrics import metrics_from_counts
 from audit.spc import funnel_table, p_chart
 
@@ -29,12 +34,28 @@ def history(rows) -> pd.DataFrame:
     return table
 
 
+def hide_rows(table: pd.DataFrame, mask, columns) -> pd.DataFrame:
+    """``table`` with ``columns`` of the rows in ``mask`` shown as ``c``."""
+    out = table.astype(object).copy()
+    for column in columns:
+        out.loc[mask, column] = SUPPRESSED
+    return out
+
+
+QUARTER_HIDDEN = ("numerator", "denominator", "rate", "ci_low", "ci_high", "p_value", "p_holm")
+
+
 @pytest.fixture()
-def seen() -> pd.DataFrame:
-    # 12/40 = 30%, 15/40 = 37.5%, 3/40 (small: suppressed), 18/40 = 45%, 20/40 = 50%,
-    # 22/40 = 55%
+def board_seen() -> pd.DataFrame:
+    # 12/40 = 30%, 15/40 = 37.5%, 3/40 = 7.5%, 18/40 = 45%, 20/40 = 50%, 22/40 = 55%
     nums = [12, 15, 3, 18, 20, 22]
     return history([(q, "engagement.seen", n, 40, 0) for q, n in zip(QUARTERS, nums)])
+
+
+@pytest.fixture()
+def seen(board_seen) -> pd.DataFrame:
+    """The public table: 2024-Q3's 3 is a small count, hidden with its row."""
+    return hide_rows(board_seen, board_seen["period"] == "2024-Q3", QUARTER_HIDDEN)
 
 
 def texts(chart: Chart) -> list[str]:
@@ -76,8 +97,8 @@ def test_trend_title_alt_text_and_caption(seen):
     assert any("National (2021" in t and "50.0%" in t for t in all_text)
 
 
-def test_trend_analyst_version_and_steady_title(seen):
-    chart = trend_chart(seen, "engagement.seen", suppress_max=0, **CONTEXT)
+def test_trend_board_version_and_steady_title(board_seen):
+    chart = trend_chart(board_seen, "engagement.seen", **CONTEXT)
     assert "2024-Q3: 7.5%" in chart.alt_text and "suppressed" not in chart.alt_text
     steady = history([("2024-Q1", "risk.domestic_abuse", 20, 40, 0),
                       ("2024-Q2", "risk.domestic_abuse", 21, 41, 0)])
@@ -90,28 +111,16 @@ def test_trend_analyst_version_and_steady_title(seen):
         "Domestic abuse steady at 50% of cases from 2024-Q1 to 2024-Q2")
 
 
-def test_trend_hides_a_quarter_its_board_pack_hid_by_secondary_suppression():
-    # 2024-Q2: known_to.universal 3 (primary c); with the denominator shown, the smallest other
-    # non-zero known_to numerator (early_help, 8) is hidden too (rule 7), though 8 > 5
-    rows = []
-    for q, (universal, early) in zip(QUARTERS[:3], [(20, 10), (3, 8), (22, 9)]):
-        rows += [(q, "known_to.none", 10, 50, 0), (q, "known_to.universal", universal, 50, 0),
-                 (q, "known_to.early_help", early, 50, 0),
-                 (q, "known_to.child_in_need", 50 - 10 - universal - early, 50, 0)]
-    chart = trend_chart(history(rows), "known_to.early_help", **CONTEXT)
-    assert "2024-Q2: suppressed (small number)" in chart.alt_text
-    assert "16.0%" not in chart.alt_text          # 8/50 is not revealed
-    assert "2024-Q1: 20.0%" in chart.alt_text and "2024-Q3: 18.0%" in chart.alt_text
-
-
-def test_trend_refuses_mixed_partnerships_and_unknown_metric(seen):
+def test_trend_refuses_a_repeated_quarter_and_unknown_metric(seen):
     mixed = pd.concat([seen, seen.assign(partnership="Westvale")])
-    with pytest.raises(ValueError, match="several partnerships"):
+    with pytest.raises(ValueError, match="appears twice"):
         trend_chart(mixed, "engagement.seen", **CONTEXT)
-    with pytest.raises(ValueError, match="not in the history"):
+    with pytest.raises(ValueError, match="not in the quarterly table"):
         trend_chart(seen, "engagement.contacted", **CONTEXT)
-    with pytest.raises(ValueError, match="small-numbers rule"):
-        trend_chart(seen[["period", "metric", "rate"]], "engagement.seen", **CONTEXT)
+    with pytest.raises(ValueError, match="missing column"):
+        trend_chart(seen[["period", "metric"]], "engagement.seen", **CONTEXT)
+    with pytest.raises(ValueError, match="national_rate"):
+        trend_chart(seen, "engagement.seen", 1.5, **CONTEXT)
 
 
 def test_trend_png_is_deterministic(seen):
@@ -165,24 +174,57 @@ def test_spc_chart_common_cause_and_distinct_shapes():
     assert "too few to detect a shift" in calm.alt_text
 
 
-def test_spc_chart_hides_small_counts_and_their_outside_flag():
-    # 2024-Q3 is 2/100: far below the limits, but its count is small -> not plotted, and the
-    # board's reading does not say it was outside
+def test_spc_chart_draws_nothing_for_a_hidden_quarter():
+    # 2024-Q3 is 2/100: far below the limits. A public pack hides its count, and with it
+    # its point, its limits and its outside flag (as audit.disclosure.protect does).
     frame = p_chart([50, 52, 2, 51, 49, 50], [100] * 6, QUARTERS)
     assert bool(frame.loc[2, "outside"])
-    chart = spc_chart(frame, metric="engagement.seen", **CONTEXT)
+    public = hide_rows(frame, frame["label"] == "2024-Q3",
+                       ("numerator", "denominator", "rate", "sigma", "lower", "upper"))
+    public["outside"] = [bool(v) and i != 2 for i, v in enumerate(frame["outside"])]
+    public["run"] = False
+    chart = spc_chart(public, metric="engagement.seen", **CONTEXT)
     assert "2024-Q3: suppressed (small number)" in chart.alt_text
     assert "outside" not in chart.title and ": 2.0%" not in chart.alt_text
     assert "c" in texts(chart)
-    rate_line = [line for line in chart.figure.axes[0].lines if line.get_marker() == "None"
+    ax = chart.figure.axes[0]
+    rate_line = [line for line in ax.lines if line.get_marker() == "None"
                  and line.get_drawstyle() == "default" and len(line.get_xdata()) == 6]
     assert any(np.isnan(np.asarray(line.get_ydata(), dtype=float)[2]) for line in rate_line)
-    # a period a caller names as hidden (its board pack hid it) is hidden too
-    hidden = spc_chart(p_chart([50] * 6, [100] * 6, QUARTERS), metric="engagement.seen",
-                       hidden={"2025-Q1"}, **CONTEXT)
-    assert "2025-Q1: suppressed (small number)" in hidden.alt_text
-    analyst = spc_chart(frame, metric="engagement.seen", suppress_max=0, **CONTEXT)
-    assert "outside the limits in 2024-Q3" in analyst.title
+    stepped = [line for line in ax.lines if line.get_drawstyle() == "steps-mid"]
+    assert len(stepped) == 2
+    for limit in stepped:       # no control limit drawn for the hidden quarter
+        y = np.asarray(limit.get_ydata(), dtype=float)
+        assert np.isnan(y[2]) and not np.isnan(y[[0, 1, 3, 4, 5]]).any()
+    # the board's table shows the quarter, and the chart calls it what it is
+    board = spc_chart(frame, metric="engagement.seen", **CONTEXT)
+    assert "outside the limits in 2024-Q3" in board.title
+
+
+def test_spc_chart_below_min_points_is_a_run_chart_without_a_verdict():
+    # 6 quarters: 50, 50, 50, 50, 50, 90 of 100. As a p-chart 2025-Q2 is outside the limits;
+    # with min_points=12 there are no limits yet, so no verdict.
+    frame = p_chart([50] * 5 + [90], [100] * 6, QUARTERS)
+    chart = spc_chart(frame, metric="engagement.seen", min_points=12, **CONTEXT)
+    # average (250 + 90) / 600 = 56.7%
+    assert chart.title == ("Father seen around an average of 57%: 6 quarters so far, too few "
+                           "for control limits")
+    assert chart.name == "run_engagement_seen"
+    assert "outside" not in chart.title and "special cause" not in chart.alt_text
+    assert "Reading:" not in chart.alt_text
+    assert "No control limits are drawn until 12 quarters are recorded (6 more)." \
+        in chart.alt_text
+    assert chart.alt_text.startswith(chart.title + ". Run chart of")
+    assert "Run chart" in chart.caption and "6 more to go" in chart.caption
+    ax = chart.figure.axes[0]
+    assert not [line for line in ax.lines if line.get_drawstyle() == "steps-mid"]
+    assert set(_markers(chart)) == {"o"}          # no special-cause diamonds
+    legend = [t.get_text() for legend in chart.figure.legends for t in legend.get_texts()]
+    assert "Control limits (3 sigma)" not in legend and "Special cause" not in legend
+    # at 6 points, min_points=6 gives the control chart
+    control = spc_chart(frame, metric="engagement.seen", min_points=6, **CONTEXT)
+    assert control.name == "spc_engagement_seen"
+    assert control.title == "Father seen: a point outside the limits in 2025-Q2"
 
 
 def test_spc_png_is_deterministic():
@@ -209,12 +251,19 @@ def funnel() -> pd.DataFrame:
     return funnel_table(table, "engagement.seen")
 
 
-def test_funnel_plot_title_labels_and_suppression(funnel):
+def _hide_partnerships(funnel: pd.DataFrame, names) -> pd.DataFrame:
+    limits = [c for c in funnel.columns if c.startswith(("lower_", "upper_", "outside_"))]
+    return hide_rows(funnel, funnel["partnership"].isin(names),
+                     ("numerator", "denominator", "rate", "position", *limits))
+
+
+def test_funnel_plot_title_labels_and_hidden_partnerships(funnel):
     context = {"source": "pooled extract", "place": "five partnerships", "period": "2025-Q1"}
-    chart = funnel_plot(funnel, **context)
-    # Westvale (4) is hidden; one hidden numerator could be recovered from the pooled total,
-    # so the smallest other, Northbridge (10), is hidden too. Southport 60/90 = 66.7% is above
-    # the 99.8% limit around the pooled 124/254 = 48.8%.
+    # Westvale (4) is a small count; a public pack hides it and, so it cannot be recovered
+    # from the pooled total, another partnership (here Northbridge, 10).
+    public = _hide_partnerships(funnel, ["Westvale", "Northbridge"])
+    chart = funnel_plot(public, **context)
+    # Southport 60/90 = 66.7% is above the 99.8% limit around the pooled 124/254 = 48.8%.
     assert chart.title == "Southport above the 99.8% limit for father seen, at 67%"
     assert "pooled rate of all the partnerships of 48.8%" in chart.alt_text
     for phrase in ("Eastmere: 60.0% of 50 cases, within the limits",
@@ -233,12 +282,12 @@ def test_funnel_plot_title_labels_and_suppression(funnel):
     assert set(markers) == {"o", "D"}
     assert [line.get_xdata()[0] for line in markers["D"]] == [90]
     assert to_hex(markers["D"][0].get_color()) != to_hex(markers["o"][0].get_color())
-    assert chart.png_bytes() == funnel_plot(funnel, **context).png_bytes()
+    assert chart.png_bytes() == funnel_plot(public, **context).png_bytes()
 
 
-def test_funnel_plot_analyst_and_all_within(funnel):
+def test_funnel_plot_board_and_all_within(funnel):
     context = {"source": "pooled extract", "place": "five partnerships", "period": "2025-Q1"}
-    analyst = funnel_plot(funnel, suppress_max=0, **context)
+    analyst = funnel_plot(funnel, **context)
     assert analyst.title == "2 partnerships outside the 99.8% limits for father seen"
     markers = _markers(analyst)
     assert set(markers) == {"o", "D", "^"}        # Northbridge only outside the 95% limits

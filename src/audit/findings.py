@@ -24,6 +24,7 @@ __all__ = [
     "metric_sentences",
     "shown_metrics",
     "steps_sentence",
+    "detectable_sentences",
     "headline_findings",
     "caveats",
 ]
@@ -88,6 +89,30 @@ def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     if hidden:
         lines.append(f"- Suppressed because they rest on small numbers (shown as "
                      f"{SUPPRESSED}): {', '.join(hidden)}.")
+    return "\n".join(lines)
+
+
+def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
+    """For each shown comparison with no evidence of a difference, the smallest difference
+    this many cases could have detected ("with 20 cases, only 90% or more, or 35% or less,
+    would differ from the national 64%"), so "no evidence" is never read as "the same"."""
+    from audit.compare import VERDICT_NO_DIFFERENCE, detectable_difference_text
+    from audit.formatting import as_number
+
+    words = verdict_words(p)
+    rows = p.metrics.set_index("metric")
+    lines = []
+    for metric in shown_metrics(p, metric_ids):
+        if metric == "harmed_by.another_male_carer" or not words.get(metric, "").startswith(
+                VERDICT_NO_DIFFERENCE):
+            continue
+        row = rows.loc[metric]
+        base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
+        national = as_number(row["national_numerator"])
+        if base is None or national is None:
+            continue
+        lines.append(f"- {metric_label(metric)}: "
+                     + detectable_difference_text(int(base), int(national)))
     return "\n".join(lines)
 
 

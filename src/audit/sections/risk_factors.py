@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from audit.charts import cooccurrence_heatmap, local_vs_national
 from audit.disclosure import Policy, protect
-from audit.findings import metric_sentences, shown_metrics, verdict_words
+from audit.findings import (
+    detectable_sentences,
+    metric_sentences,
+    shown_metrics,
+    verdict_words,
+)
 from audit.sections.section import Section
 from audit.sections.tables import (
     METRIC_COUNTS,
@@ -35,6 +40,13 @@ def risk_factors(data: AuditData, policy: Policy | str = "board") -> Section:
                   "recorded counting as not featuring) beside the national figure (92 "
                   "notifications)", counts=METRIC_COUNTS,
                   percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"])
+    detectable = detectable_sentences(ids, p)
+    if detectable:
+        section.heading("What these numbers of cases could show")
+        section.text("No evidence of a difference is not evidence of no difference. With "
+                     "this many cases, the test could only have found a difference this "
+                     "large (one comparison at the 5% level; after adjusting for the others "
+                     "the bar is a little higher):\n\n" + detectable)
     if p.cooccurrence is not None and len(p.cooccurrence) >= 2:
         section.chart(cooccurrence_heatmap(p.cooccurrence, **p.chart_context))
     if p.risk_counts is not None and not p.risk_counts.empty:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from audit.charts import local_vs_national, service_contact_chart
 from audit.disclosure import Policy, protect
-from audit.findings import metric_sentences, shown_metrics, verdict_words
+from audit.findings import (
+    detectable_sentences,
+    metric_sentences,
+    shown_metrics,
+    verdict_words,
+)
 from audit.sections.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 from audit.workspace import AuditData
@@ -29,6 +34,13 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
                   "'not known to services' is a share of every case whose level is known",
                   counts=METRIC_COUNTS,
                   percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"])
+    detectable = detectable_sentences(ids, p)
+    if detectable:
+        section.heading("What these numbers of cases could show")
+        section.text("No evidence of a difference is not evidence of no difference. With "
+                     "this many cases, the test could only have found a difference this "
+                     "large (one comparison at the 5% level; after adjusting for the others "
+                     "the bar is a little higher):\n\n" + detectable)
     section.text("Nationally 45 of the 92 babies were known only to universal services and "
                  "47 to Early Help or children's social care.")
     if shown_metrics(p, sharing):

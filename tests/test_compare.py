@@ -323,3 +323,17 @@ def test_like_for_like_table() -> None:
 def test_public_api_is_declared() -> None:
     for name in C.__all__:
         assert hasattr(C, name), name
+
+
+def test_vectorised_two_sided_p_values_equal_scipy_fisher_exact():
+    # The detectable-difference search computes every x at once; scipy is the oracle.
+    from scipy.stats import fisher_exact
+
+    from audit.compare import _two_sided_p_values
+
+    for base in (1, 2, 5, 10, 20, 37, 100, 250):
+        for count in (0, 5, 11, 32, 45, 59, 81, 92):
+            got = _two_sided_p_values(base, count, 92)
+            for x in range(base + 1):
+                expected = min(1.0, fisher_exact([[x, base - x], [count, 92 - count]]).pvalue)
+                assert abs(got[x] - expected) < 1e-10, (base, count, x)

@@ -1,4 +1,6 @@
-"""End to end: `audit run` writes a complete, suppressed, self-contained board pack, or nothing."""
+"""End to end: `audit run` writes a complete pack for its audience — the board's (every
+aggregate figure, marked, with the analyst notebooks) or the public's (small counts hidden,
+attack-checked, no notebooks) — or nothing at all."""
 
 from __future__ import annotations
 
@@ -12,12 +14,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.errors import ReportError
-from audit.report import NOTEBOOKS, default_output_dir, notebooks_dir, run_audit
+from audit.disclosure import BOARD_MARKING
+from audit.disclosure.figures import check_pack
+from audit.errors import ParameterError, ReportError
+from audit.notebooks import notebooks_dir
+from audit.report import default_output_dir, run_audit
+from audit.disclosure import Policy
 from audit.sample import generate_extract
+from audit.sections import NOTEBOOKS, SECTIONS
 
-SECTIONS = ("summary", "trends", "risk-factors", "engagement", "services", "partnerships",
-            "data-quality")
+ROOT = Path(__file__).resolve().parents[1]
+K = 5
+PUBLIC_MARKING = "OFFICIAL — Eastmere and Northbridge annual report"
 
 
 class _Page(HTMLParser):
@@ -47,6 +55,12 @@ def small_extract(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def in_scope(small_extract) -> pd.DataFrame:
+    frame = pd.read_csv(small_extract, dtype=str)
+    return frame[frame["child_age_months"].astype(int) < 12]
+
+
+@pytest.fixture(scope="module")
 def history(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("history") / "history.sqlite"
 
@@ -57,24 +71,59 @@ def pack(small_extract, history, tmp_path_factory) -> Path:
     result = run_audit(small_extract, output_dir=out, jobs=2, progress=None,
                        history=history, each_quarter=True)
     assert result.output_dir == out.resolve()
+    assert result.pack == out.resolve() / "board-pack.html"
     return out
 
 
-def test_pack_has_every_output(pack):
-    assert (pack / "board-pack.html").is_file()
-    assert (pack / "board-pack.xlsx").is_file()
-    assert (pack / "metrics.csv").is_file()
-    assert (pack / "manifest.json").is_file()
+@pytest.fixture(scope="module")
+def public(small_extract, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports") / "public"
+    result = run_audit(small_extract, output_dir=out, audience="public",
+                       marking=PUBLIC_MARKING, jobs=2, progress=None)
+    assert result.pack == out.resolve() / "public-pack.html"
+    return out
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+# --------------------------------------------------------------------------- what each pack holds
+
+
+def test_board_pack_has_every_output(pack):
+    for name in ("board-pack.html", "board-pack.xlsx", "metrics.csv", "manifest.json"):
+        assert (pack / name).is_file(), name
     assert sorted(p.stem for p in (pack / "notebooks").glob("*.ipynb")) == sorted(NOTEBOOKS)
     assert len(list((pack / "charts").glob("*.png"))) >= 5
-    assert not (pack / "sections").exists()  # working files do not ship
+    assert not (pack / "figures.csv").exists()      # the board pack is not for publication
+    assert not (pack / "sections").exists()         # working files do not ship
+    files = _files(pack)
+    assert not [f for f in files if f.endswith((".parquet", ".pickle", ".sqlite"))]
+    assert not [f for f in files if "public-pack" in f]
 
 
-def test_html_has_every_section_no_code_and_alt_text(pack):
-    html = (pack / "board-pack.html").read_text(encoding="utf-8")
+def test_public_pack_holds_only_publishable_files(public):
+    for name in ("public-pack.html", "public-pack.xlsx", "metrics.csv", "figures.csv",
+                 "manifest.json"):
+        assert (public / name).is_file(), name
+    assert not (public / "notebooks").exists()     # analyst copies are unsuppressed
+    files = _files(public)
+    assert not [f for f in files if "board-pack" in f]
+    assert not [f for f in files if f.endswith((".ipynb", ".parquet", ".pickle", ".sqlite"))]
+    assert {f.split("/")[0] for f in files} <= {"public-pack.html", "public-pack.xlsx",
+                                                "metrics.csv", "figures.csv",
+                                                "manifest.json", "charts"}
+
+
+@pytest.mark.parametrize("which", ["pack", "public"])
+def test_html_has_every_section_no_code_and_alt_text(which, request):
+    folder = request.getfixturevalue(which)
+    name = "board-pack.html" if which == "pack" else "public-pack.html"
+    html = (folder / name).read_text(encoding="utf-8")
     page = _Page()
     page.feed(html)
-    assert set(SECTIONS) <= page.ids
+    assert {s.key for s in SECTIONS} <= page.ids
     assert page.images and all(img.get("alt", "").strip() for img in page.images)
     assert all(img["src"].startswith("data:image/png;base64,") for img in page.images)
     # no code cells or prompts from a notebook conversion
@@ -83,39 +132,129 @@ def test_html_has_every_section_no_code_and_alt_text(pack):
     assert not re.search(r"<(script|link)\b", html)  # nothing to fetch, nothing to run
 
 
-def test_no_case_id_reaches_any_board_file(pack, small_extract):
+@pytest.mark.parametrize("which", ["pack", "public"])
+def test_no_case_id_reaches_any_pack_file(which, request, small_extract):
+    folder = request.getfixturevalue(which)
     ids = pd.read_csv(small_extract, dtype=str)["case_id"].tolist()
-    board_files = [pack / "board-pack.html", pack / "metrics.csv", pack / "manifest.json",
-                   *(pack / "charts").glob("*.png")]
-    for path in board_files:
+    checked = 0
+    for path in folder.rglob("*"):
+        if not path.is_file() or path.parent.name == "notebooks":
+            continue   # the analyst notebooks are checked by tests/test_leaks.py
         data = path.read_bytes()
         leaked = [i for i in ids if i.encode() in data]
         assert not leaked, f"{path.name} contains case ids {leaked[:3]}"
+        checked += 1
+    assert checked >= 6
 
 
-def test_published_metrics_are_suppressed(pack, small_extract):
+# --------------------------------------------------------------------------- the figures
+
+
+def test_board_metrics_show_every_count(pack, in_scope):
     table = pd.read_csv(pack / "metrics.csv", dtype=str, keep_default_na=False)
     assert list(table.columns)[:3] == ["metric", "numerator", "denominator"]
-    numerators = pd.to_numeric(table["numerator"], errors="coerce")
-    assert not numerators.between(1, 5).any()          # no small count is published
-    assert (table["numerator"] == "c").any()           # 60 cases: some must be small
+    assert not (table == "c").any().any()              # nothing hidden from the board
+    row = table.set_index("metric").loc["risk.domestic_abuse"]
+    answers = in_scope["domestic_abuse"].fillna("").str.strip().str.lower()
+    yes = int(answers.isin(["yes", "y"]).sum())
+    no = int(answers.isin(["no", "n"]).sum())
+    assert (int(row["numerator"]), int(row["denominator"]), int(row["unknown"])) == \
+        (yes, yes + no, len(in_scope) - yes - no)
+    counts = pd.to_numeric(table["numerator"], errors="coerce")
+    assert counts.between(1, K).any()                  # 55 cases: some counts are small
 
 
-def test_manifest_records_provenance(pack, small_extract):
+def test_public_metrics_hide_every_small_count(public):
+    table = pd.read_csv(public / "metrics.csv", dtype=str, keep_default_na=False)
+    for column in ("numerator", "denominator", "unknown"):
+        counts = pd.to_numeric(table[column], errors="coerce")
+        assert not counts.between(1, K).any(), column   # no small count is published
+    assert (table["numerator"] == "c").any()            # 55 cases: some must be small
+    hidden = table[table["numerator"] == "c"]
+    assert (hidden[["rate", "ci_low", "ci_high"]] == "c").all().all()
+
+
+def test_the_public_pack_passes_the_reviewers_check(public):
+    result = check_pack(public)
+    assert result.threshold == K
+    assert result.hidden >= 1
+    assert result.narrowest is None or result.narrowest >= K
+
+
+@pytest.mark.parametrize("which", ["pack", "public"])
+def test_workbook_numbers_equal_the_published_csv(which, request):
+    from openpyxl import load_workbook
+
+    folder = request.getfixturevalue(which)
+    name = "board-pack.xlsx" if which == "pack" else "public-pack.xlsx"
+    marking = BOARD_MARKING if which == "pack" else PUBLIC_MARKING
+    csv = pd.read_csv(folder / "metrics.csv", dtype=str, keep_default_na=False)
+    workbook = load_workbook(folder / name, read_only=True)
+    for sheet in workbook.worksheets:                       # the marking on every sheet
+        assert next(sheet.iter_rows(max_row=1, values_only=True))[0] == marking
+    rows = list(workbook["Metrics"].iter_rows(values_only=True))
+    assert list(rows[2]) == list(csv.columns)               # marking, title, header
+    assert len(rows) - 3 == len(csv)
+    for got, want in zip(rows[3:], csv.itertuples(index=False)):
+        for value, text in zip(got, want):
+            if text == "":
+                assert value is None
+            elif text == "c" or not text[0].isdigit():
+                assert value == text
+            else:
+                assert float(value) == pytest.approx(float(text), abs=5e-7)
+
+
+def test_the_marking_is_on_the_page(pack, public):
+    board = (pack / "board-pack.html").read_text(encoding="utf-8")
+    assert board.count(BOARD_MARKING) >= 2
+    page = (public / "public-pack.html").read_text(encoding="utf-8")
+    assert page.count(PUBLIC_MARKING) >= 2 and BOARD_MARKING not in page
+
+
+# --------------------------------------------------------------------------- the manifest
+
+
+def test_board_manifest_records_provenance(pack, small_extract, in_scope):
     manifest = json.loads((pack / "manifest.json").read_text())
+    assert manifest["marking"] == BOARD_MARKING
+    assert manifest["disclosure"] == {"audience": "board", "marking": BOARD_MARKING}
     assert manifest["input"]["file"] == "small.csv"
     assert manifest["input"]["sha256"] == hashlib.sha256(small_extract.read_bytes()).hexdigest()
-    ages = pd.read_csv(small_extract)["child_age_months"]
-    excluded = int((ages >= 12).sum())
-    # 60 rows read; a small excluded count hides the total too (secondary suppression)
-    assert manifest["input"]["rows_read"] == ("c" if 1 <= excluded <= 5 else 60)
-    assert manifest["input"]["excluded_out_of_scope"] == ("c" if 1 <= excluded <= 5 else excluded)
-    assert manifest["parameters"]["suppress_max"] == 5
-    assert manifest["rerun"].startswith("audit run small.csv --suppress-max 5 --history ")
+    # the board's own papers: every count of the extract, small ones included
+    assert manifest["input"]["rows_read"] == 60
+    assert manifest["input"]["excluded_out_of_scope"] == 60 - len(in_scope)
+    assert manifest["audit"]["cases"] == len(in_scope)
+    assert manifest["parameters"]["audience"] == "board"
+    # the extract is named as given (folder included), so the command works from where it ran
+    assert manifest["rerun"].startswith(f"audit run {small_extract} --audience board --history ")
+    assert "--suppress-max" not in manifest["rerun"] and "--marking" not in manifest["rerun"]
     assert manifest["rerun"].endswith("--each-quarter")
     assert manifest["versions"]["pandas"] == pd.__version__
-    assert manifest["outputs_sha256"]["metrics.csv"] == hashlib.sha256(
+    outputs = manifest["outputs_sha256"]
+    assert outputs["metrics.csv"] == hashlib.sha256(
         (pack / "metrics.csv").read_bytes()).hexdigest()
+    assert any(name.startswith("notebooks/") for name in outputs)
+
+
+def test_public_manifest_records_the_disclosure_check(public, small_extract):
+    manifest = json.loads((public / "manifest.json").read_text())
+    assert manifest["marking"] == PUBLIC_MARKING
+    disclosure = manifest["disclosure"]
+    assert disclosure["audience"] == "public" and disclosure["marking"] == PUBLIC_MARKING
+    assert disclosure["suppress_max"] == K
+    assert disclosure["cells_hidden"] >= 1 and disclosure["cells_attacked"] >= 1
+    assert disclosure["narrowest_range"] is None or disclosure["narrowest_range"] >= K
+    assert isinstance(disclosure["figures_dropped"], list)
+    assert all(isinstance(d, str) and d for d in disclosure["figures_dropped"])
+    # no extract counts a public reader could combine with the pack's figures
+    assert "rows_read" not in manifest["input"] and "ignored_columns" not in manifest["input"]
+    assert manifest["rerun"] == (f"audit run {small_extract} --audience public --suppress-max 5 "
+                                 f"--marking '{PUBLIC_MARKING}' --no-history")
+    assert set(manifest["outputs_sha256"]) == _files(public) - {"manifest.json"}
+
+
+# --------------------------------------------------------------------------- failures
 
 
 def test_a_failing_notebook_leaves_nothing_behind(small_extract, tmp_path):
@@ -138,36 +277,39 @@ def test_an_unknown_kernel_is_a_clear_error(small_extract, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("kwargs", [{"audience": "press"}, {"audience": "public",
+                                                             "suppress_max": 0},
+                                    {"marking": "   "}, {"jobs": -1}])
+def test_bad_settings_are_parameter_errors_before_any_work(small_extract, tmp_path, kwargs):
+    with pytest.raises(ParameterError):
+        run_audit(small_extract, output_dir=tmp_path / "o", progress=None, **kwargs)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_notebook_is_refused_before_any_work(small_extract, tmp_path):
+    empty = tmp_path / "notebooks"
+    empty.mkdir()
+    with pytest.raises(ReportError, match="notebooks missing"):
+        run_audit(small_extract, output_dir=tmp_path / "o", notebooks=empty, progress=None)
+    assert not (tmp_path / "o").exists()
+
+
 def test_default_output_dir():
     assert default_output_dir(None, None) == Path("reports/all")
     assert default_output_dir("2025-Q3", None) == Path("reports/2025-Q3")
     assert default_output_dir("2025-Q3", "North Bridge") == Path("reports/2025-Q3-north-bridge")
+    assert default_output_dir("2025-Q3", "North Bridge", Policy.make("public")) == \
+        Path("reports/2025-Q3-north-bridge-public")
+    assert default_output_dir("2025", None, Policy.make("board")) == Path("reports/2025")
 
 
-def test_workbook_numbers_equal_the_published_csv(pack):
-    from openpyxl import load_workbook
-
-    csv = pd.read_csv(pack / "metrics.csv", dtype=str, keep_default_na=False)
-    sheet = load_workbook(pack / "board-pack.xlsx", read_only=True)["Metrics"]
-    rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == list(csv.columns)
-    assert len(rows) - 1 == len(csv)
-    for got, want in zip(rows[1:], csv.itertuples(index=False)):
-        for value, text in zip(got, want):
-            if text == "":
-                assert value is None
-            elif text == "c" or not text[0].isdigit():
-                assert value == text
-            else:
-                assert float(value) == pytest.approx(float(text), abs=5e-7)
+# --------------------------------------------------------------------------- history
 
 
-def test_history_holds_every_quarter_pooled_and_per_partnership(pack, history, small_extract):
+def test_history_holds_every_quarter_pooled_and_per_partnership(pack, history, in_scope):
     from audit.history import open_history
     from audit.metrics import quarter_label
 
-    frame = pd.read_csv(small_extract, dtype=str)
-    in_scope = frame[frame["child_age_months"].astype(int) < 12]
     quarters = set(quarter_label(pd.to_datetime(in_scope["notification_date"])))
     store = open_history(history)
     try:
@@ -205,22 +347,32 @@ def test_running_twice_leaves_the_same_history_rows(pack, history, small_extract
         assert (again / "charts" / name).read_bytes() == (pack / "charts" / name).read_bytes(), name
 
 
-def test_national_reconstruction_runs_and_suppresses_the_five_care_leavers(tmp_path):
+# --------------------------------------------------------------------------- other extracts
+
+
+def test_national_reconstruction_board_shows_the_five_care_leavers_public_hides_them(tmp_path):
     """An extract with only the published columns (no engagement or sharing flags)."""
-    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "national_review_2021.csv"
-    out = tmp_path / "national"
-    run_audit(sample, output_dir=out, jobs=2, progress=None)
-    table = pd.read_csv(out / "metrics.csv", dtype=str, keep_default_na=False).set_index("metric")
+    sample = ROOT / "data" / "sample" / "national_review_2021.csv"
+    board = tmp_path / "national"
+    run_audit(sample, output_dir=board, jobs=2, progress=None)
+    table = pd.read_csv(board / "metrics.csv", dtype=str, keep_default_na=False).set_index("metric")
     assert (table.at["harmed_by.birth_father", "numerator"],
             table.at["harmed_by.birth_father", "denominator"]) == ("81", "92")
-    assert table.at["risk.care_leaver", "numerator"] == "c"     # 5 of 92: a small number
+    assert table.at["risk.care_leaver", "numerator"] == "5"      # the review's 5 of 92
     assert not any(m.startswith("engagement.") for m in table.index)
-    html = (out / "board-pack.html").read_text(encoding="utf-8")
+    html = (board / "board-pack.html").read_text(encoding="utf-8")
     assert "No father-engagement steps are recorded in this extract." in html
+
+    public = tmp_path / "national-public"
+    run_audit(sample, output_dir=public, audience="public", jobs=2, progress=None)
+    table = pd.read_csv(public / "metrics.csv", dtype=str,
+                        keep_default_na=False).set_index("metric")
+    assert table.at["risk.care_leaver", "numerator"] == "c"      # 5 is a small number
+    check_pack(public)
 
 
 def test_excel_extract_with_a_named_sheet_runs(tmp_path):
-    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "northbridge_extract.xlsx"
+    sample = ROOT / "data" / "sample" / "northbridge_extract.xlsx"
     out = tmp_path / "northbridge"
     run_audit(sample, output_dir=out, jobs=2, progress=None, sheet="Cases",
               partnership="Northbridge", period="2025")

@@ -358,9 +358,33 @@ def _whole(value: Any, name: str, minimum: int) -> int:
 
 
 @lru_cache(maxsize=4096)
+def _two_sided_p_values(base: int, count: int, total: int) -> npt.NDArray[np.float64]:
+    """The two-sided Fisher p-value of ``[[x, base - x], [count, total - count]]`` for every
+    ``x`` from 0 to ``base`` at once.
+
+    Scipy's ``fisher_exact`` (one call a table, about 7 ms at 400 cases) sums the
+    hypergeometric probabilities no larger than the observed one, with a relative tolerance
+    of 1e-14; this does the same sum for every ``x`` in one vectorised pass over a grid of
+    (x, cell), so a board's detectable differences cost milliseconds, not seconds. Tested
+    equal to ``fisher_exact`` in ``tests/test_compare.py``.
+    """
+    from scipy.stats import hypergeom
+
+    x = np.arange(base + 1)[:, None]
+    cells = np.arange(base + 1)[None, :]
+    n_all = base + total
+    column = x + count  # the first column's total changes with x
+    log_p = hypergeom.logpmf(cells, n_all, column, base)
+    observed = hypergeom.logpmf(x, n_all, column, base)
+    with np.errstate(invalid="ignore"):
+        small = log_p <= observed + np.log1p(1e-14)
+    p = np.where(small, np.exp(log_p), 0.0).sum(axis=1)
+    return np.minimum(1.0, p)
+
+
 def _rejection(base: int, count: int, total: int, alpha: float) -> tuple[float, float]:
     national = count / total
-    rejects = [_fisher(x, base - x, count, total - count) < alpha for x in range(base + 1)]
+    rejects = list(_two_sided_p_values(base, count, total) < alpha)
     low = math.nan
     for x in range(base + 1):  # from 0 upwards while every rate so far is rejected
         if not rejects[x] or x / base >= national:

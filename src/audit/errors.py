@@ -11,6 +11,8 @@ is an internal fault (exit 1). The hierarchy::
     ├── ReportError                 a notebook or board-pack step failed (CLI exit 2)
     └── HistoryError                the history store cannot be read or written (CLI exit 2)
 
+    Terminated (a KeyboardInterrupt) the process was sent SIGTERM: stopped as Ctrl-C stops it
+
 Messages never quote a cell value that could identify someone: identifier problems name
 the column and row only.
 """
@@ -28,6 +30,7 @@ __all__ = [
     "IdentifierError",
     "ReportError",
     "HistoryError",
+    "Terminated",
     "Problem",
 ]
 
@@ -96,3 +99,11 @@ class ReportError(AuditError):
 
 class HistoryError(AuditError):
     """The history store cannot be opened, migrated or written."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM: a scheduler's time limit, a shutdown).
+
+    A ``KeyboardInterrupt`` so that every clean-up written for Ctrl-C runs for it too;
+    the CLI exits 143 (128 + 15) instead of 130.
+    """

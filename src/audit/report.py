@@ -26,8 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from audit.errors import ReportError
+from audit.errors import ReportError, Terminated
 from audit.files import atomic_write_text
+from audit.kernels import check_kernel as _check_kernel
+from audit.kernels import forward_sigterm, notebook_guard, worker_init
+from audit.kernels import reset_kernel as _reset_kernel
+from audit.kernels import worker_kernel as _worker_kernel
+from audit.paths import backup_name, portable_name, remove_leftovers, staging_prefix, temp_prefix
 
 __all__ = [
     "NOTEBOOKS",
@@ -85,10 +90,16 @@ def notebooks_dir() -> Path:
 
 
 def default_output_dir(period: str | None, partnership: str | None) -> Path:
-    """``reports/<period or all>/``, with the partnership appended when one is chosen."""
-    name = (period or "all").strip() or "all"
+    """``reports/<period or all>/``, with the partnership appended when one is chosen.
+
+    The folder name is valid on Windows as well as POSIX whatever the partnership's name
+    (:func:`audit.paths.portable_name`: lower-case ASCII words and hyphens, never a device
+    name such as ``CON`` or a trailing dot)."""
+    label = (period or "").strip().upper()
+    name = label if re.fullmatch(r"\d{4}(-Q[1-4])?", label) else \
+        portable_name(period or "all", fallback="all")
     if partnership:
-        name += "-" + re.sub(r"[^a-z0-9]+", "-", partnership.lower()).strip("-")
+        name += "-" + portable_name(partnership)
     return Path("reports") / name
 
 
@@ -115,102 +126,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_kernel(kernel: str) -> None:
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    try:
-        KernelSpecManager().get_kernel_spec(kernel)
-    except NoSuchKernel:
-        raise ReportError(
-            f"the Jupyter kernel '{kernel}' is not registered. Run 'make venv' (or "
-            f"'{sys.executable} -m ipykernel install --sys-prefix --name {kernel}') "
-            "and try again, or pass --kernel NAME") from None
-
-
-def _ipc_kernel_manager(socket_dir: str):
-    """A kernel manager whose kernels listen on Unix sockets (IPC) instead of TCP ports.
-
-    On a shared analysis server any local user can connect to a TCP kernel port; Unix
-    sockets in a private (0700) temporary folder are not reachable that way. Each kernel
-    gets its own folder, so kernels running in parallel never share a socket path.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault("ip", os.path.join(socket_dir, "kernel"))
-            super().__init__(**kwargs)
-
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            # The kernel's own log (e.g. "KeyboardInterrupt caught" at shut-down) is noise
-            # for an analyst; cell errors reach us through the messaging protocol instead.
-            with open(os.path.join(socket_dir, "kernel.log"), "ab") as log:
-                kw.setdefault("stdout", log)
-                kw.setdefault("stderr", log)
-                await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return IPCKernelManager
-
-
-_WORKER_KERNEL: dict = {}
-
-
-def _worker_kernel(kernel: str, cwd: str):
-    """One kernel per worker process, started on first use and reused for its notebooks."""
-    if kernel in _WORKER_KERNEL:
-        return _WORKER_KERNEL[kernel]
-    from multiprocessing.util import Finalize
-
-    from jupyter_core.utils import run_sync
-
-    sockets = tempfile.mkdtemp(prefix="audit-kernel-")
-    km = _ipc_kernel_manager(sockets)(kernel_name=kernel)
-    run_sync(km.start_kernel)(cwd=cwd)
-
-    def stop() -> None:
-        try:
-            run_sync(km.shutdown_kernel)(now=True)
-        finally:
-            shutil.rmtree(sockets, ignore_errors=True)
-
-    Finalize(km, stop, exitpriority=10)
-    _WORKER_KERNEL[kernel] = km
-    return km
-
-
-def _reset_kernel(km) -> None:
-    """Forget the previous notebook's variables and figures (imports stay loaded)."""
-    kc = km.blocking_client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')\n"
-                               "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt\n"
-                               "get_ipython().execution_count = 1",
-                               store_history=False, timeout=60, output_hook=lambda _m: None)
-    finally:
-        kc.stop_channels()
-
-
 def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tuple[str, float]:
     """Run one notebook (in a worker process) on the worker's kernel. Returns name, seconds."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     start = time.perf_counter()
-    km = _worker_kernel(kernel, str(notebook.parent))
-    try:
-        papermill.execute_notebook(
-            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False, km=km)
-    except PapermillExecutionError as exc:
-        evalue = str(exc.evalue).strip().splitlines()
-        detail = evalue[-1] if evalue else ""
-        raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
-                          f"{exc.ename}: {detail}") from None
-    finally:
-        _reset_kernel(km)
+    with notebook_guard():  # SIGTERM forwarded to this worker stops the notebook
+        km = _worker_kernel(kernel, str(notebook.parent))
+        interrupted = False
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                km=km)
+        except PapermillExecutionError as exc:
+            evalue = str(exc.evalue).strip().splitlines()
+            detail = evalue[-1] if evalue else ""
+            raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
+                              f"{exc.ename}: {detail}") from None
+        except KeyboardInterrupt:
+            interrupted = True  # the worker is stopping: its exit shuts the kernel down
+            raise
+        finally:
+            if not interrupted:
+                _reset_kernel(km)
     return notebook.stem, time.perf_counter() - start
 
 
@@ -223,15 +163,17 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
               suppress_max: int = 5, jobs: int | None = None, sheet: str | None = None,
               kernel: str = DEFAULT_KERNEL, notebooks: str | Path | None = None,
               history: str | Path | None = None, each_quarter: bool = False,
-              pdf: bool = False, progress: Callable[[str], None] | None = _progress) -> RunResult:
+              pdf: bool = False, progress: Callable[[str], None] | None = _progress,
+              replace: bool = False) -> RunResult:
     """Run the quarterly audit: validate once, execute the notebooks, write the board pack.
 
     Writes ``board-pack.html``, ``board-pack.xlsx``, the suppressed ``metrics.csv``,
     ``charts/*.png``, the executed analyst notebooks under ``notebooks/`` and
     ``manifest.json`` (and ``board-pack.pdf`` with ``pdf``). With ``history`` (a SQLite file), the trend section reads earlier
     quarters from it and, once the pack is in place, the run's unsuppressed metrics are
-    recorded there (replacing any earlier run of the same partnership and period); with
-    ``each_quarter`` every quarter of the extract is recorded too (a backfill).
+    recorded there (replacing any earlier run of the same partnership and period from the
+    same extract; from another extract only with ``replace``); with ``each_quarter`` every
+    quarter of the extract is recorded too (a backfill).
     """
     from audit.metrics import write_metrics_csv
     from audit.suppress import suppress_metrics
@@ -263,7 +205,11 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
     destination = destination.resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
 
-    with tempfile.TemporaryDirectory(prefix="audit-run-") as private:
+    removed = remove_leftovers(destination)  # of runs killed before they could clean up
+    if removed:
+        say(f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
+            + ", ".join(p.name for p in removed))
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
         prepared = save_prepared(validated, Path(private) / "cases.parquet")
         data = open_audit(prepared, period=period, partnership=partnership)
         if data.cases.empty:
@@ -271,8 +217,11 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                               + (f" and partnership '{partnership}'" if partnership else ""))
         say(f"{validated.rows_read} rows read, {len(validated.cases)} in scope; "
             f"auditing {data.in_scope} cases ({data.period_label}, {data.place})")
+        if history:  # before the notebooks: a history conflict costs seconds, not a run
+            record_history(history, data, validated, each_quarter=each_quarter,
+                           replace=replace, check_only=True)
 
-        staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-",
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination),
                                         dir=destination.parent))
         try:
             (staging / "notebooks").mkdir()
@@ -311,8 +260,9 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                 # Last step before the move: if it fails nothing is written anywhere; it is
                 # one transaction, so the store is either updated whole or left as it was.
                 recorded = record_history(history, data, validated, each_quarter=each_quarter,
-                                          recorded_at=started.isoformat(timespec="seconds"))
-                say(f"history: {recorded} partnership-period sets recorded in {history}")
+                                          recorded_at=started.isoformat(timespec="seconds"),
+                                          replace=replace)
+                say(f"history: {_sets_recorded(recorded)} recorded in {history}")
             _move_into_place(staging, destination)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -326,63 +276,90 @@ def _run_notebooks(nb_dir: Path, staging: Path, parameters: dict, kernel: str, j
                    say: Callable[[str], None]) -> None:
     total = len(NOTEBOOKS)
     done = 0
-    with ProcessPoolExecutor(max_workers=min(jobs, total)) as pool:
-        futures = {
-            pool.submit(_execute, nb_dir / f"{name}.ipynb",
-                        staging / "notebooks" / f"{name}.ipynb", parameters, kernel): name
-            for name in NOTEBOOKS
-        }
-        say(f"running {total} notebooks, {min(jobs, total)} at a time: {', '.join(NOTEBOOKS)}")
+    with ProcessPoolExecutor(max_workers=min(jobs, total), initializer=worker_init) as pool:
+        futures: dict = {}
         try:
+            for name in NOTEBOOKS:
+                futures[pool.submit(_execute, nb_dir / f"{name}.ipynb",
+                                    staging / "notebooks" / f"{name}.ipynb", parameters,
+                                    kernel)] = name
+            say(f"running {total} notebooks, {min(jobs, total)} at a time: "
+                f"{', '.join(NOTEBOOKS)}")
             for future in as_completed(futures):
                 name, seconds = future.result()
                 done += 1
                 say(f"  [{done}/{total}] {name} done in {seconds:.1f} s")
-        except BaseException:
+        except BaseException as exc:
             for future in futures:
                 future.cancel()
+            if isinstance(exc, Terminated):  # Ctrl-C reached the workers; SIGTERM did not
+                forward_sigterm(pool)
             raise
 
 
 def record_history(history: str | Path, data, validated, *, each_quarter: bool = False,
-                   recorded_at: str | None = None) -> int:
+                   recorded_at: str | None = None, replace: bool = False,
+                   check_only: bool = False) -> int:
     """Record an audit's unsuppressed metrics in the history store; returns the sets written.
 
+    Keys name what the figures are (:func:`audit.history.history_key`): the partnership
+    the extract (after any ``--partnership`` selection) holds, or the set of a pooled
+    extract's partnerships; an extract that names no partnership raises ``HistoryError``.
     The audit's own period is recorded unless it is "all"; with ``each_quarter`` every
-    quarter of the extract is recorded as well, pooled and (for a pooled extract with no
-    partnership chosen) for each partnership. Each set replaces any earlier one of the same
-    partnership and period in one transaction.
+    quarter of the extract is recorded as well, under the same key and (for a pooled
+    extract) under each partnership. One transaction. A period already recorded from a
+    different extract raises ``HistoryError`` unless ``replace``. ``check_only`` makes
+    those checks without writing (``audit run`` calls it before the notebooks).
     """
-    from audit.history import open_history
+    from audit.history import history_key, open_history, partnerships_in
     from audit.metrics import metrics_by, quarter_label, select_partnership
 
-    provenance = {"input_sha256": validated.sha256, "input_file": validated.path.name}
-    if recorded_at:
-        provenance["recorded_at"] = recorded_at
-    sets: list[tuple[str | None, str, object, int]] = []
+    cases = validated.cases
+    if data.partnership:
+        cases = select_partnership(cases, data.partnership)
+    members = partnerships_in(cases)
+    key = history_key(members)
+    sets: list[tuple[str, str, object, int]] = []
     if data.period != "all":
-        sets.append((data.partnership, data.period, data.metrics, data.in_scope))
+        sets.append((key, data.period, data.metrics, data.in_scope))
     if each_quarter:
-        scopes: list[str | None] = [data.partnership]
-        if not data.partnership and len(data.partnerships) > 1:
-            scopes += data.partnerships
-        for scope in scopes:
-            cases = validated.cases if scope is None else select_partnership(validated.cases, scope)
-            quarterly = metrics_by(cases, by="quarter", level=data.level)
-            sizes = quarter_label(cases["notification_date"]).value_counts()
+        scopes = [(key, cases)]
+        if len(members) > 1:
+            scopes += [(history_key([name]), select_partnership(cases, name))
+                       for name in members]
+        for scope, scope_cases in scopes:
+            quarterly = metrics_by(scope_cases, by="quarter", level=data.level)
+            sizes = quarter_label(scope_cases["notification_date"]).value_counts()
             for quarter, table in quarterly.groupby("quarter", sort=True):
-                if scope == data.partnership and quarter == data.period:
+                if scope == key and quarter == data.period:
                     continue  # already in the list
                 sets.append((scope, str(quarter), table.drop(columns="quarter"),
                              int(sizes.get(quarter, 0))))
+    if check_only:
+        if sets and Path(history).is_file():  # a new store has nothing to conflict with
+            store = open_history(history)
+            try:
+                store.check_many([(scope, period, validated.sha256)
+                                  for scope, period, _table, _cases in sets], replace=replace)
+            finally:
+                store.close()
+        return len(sets)
+    provenance = {"input_sha256": validated.sha256, "input_file": validated.path.name}
+    if recorded_at:
+        provenance["recorded_at"] = recorded_at
     store = open_history(history)
     try:
         # One transaction: a failure part-way leaves the history as it was.
-        store.record_many([(table, scope, period, {**provenance, "cases": cases})
-                           for scope, period, table, cases in sets])
+        store.record_many([(table, scope, period, {**provenance, "cases": n})
+                           for scope, period, table, n in sets], replace=replace)
     finally:
         store.close()
     return len(sets)
+
+
+def _sets_recorded(count: int) -> str:
+    """``"1 partnership-period set"`` / ``"3 partnership-period sets"``."""
+    return f"{count} partnership-period set{'' if count == 1 else 's'}"
 
 
 def _write_workbook(staging: Path, board_metrics, sections, data, validated,
@@ -540,7 +517,7 @@ def _move_into_place(staging: Path, destination: Path) -> None:
     _open_permissions(staging)
     backup = None
     if destination.exists():
-        backup = destination.with_name(f".{destination.name}.old-{os.getpid()}")
+        backup = destination.with_name(backup_name(destination))
         os.replace(destination, backup)
     try:
         os.replace(staging, destination)

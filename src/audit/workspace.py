@@ -177,11 +177,22 @@ class AuditData:
         return len(self.cases)
 
     @property
-    def history_label(self) -> str:
-        """The partnership key this audit's rows carry in the history store."""
-        from audit.history import ALL_PARTNERSHIPS
+    def history_label(self) -> str | None:
+        """The key this audit's rows carry in the history store: the partnership(s) the
+        extract names after any selection (:func:`audit.history.history_key`), or ``None``
+        when it names none (such an extract is never recorded)."""
+        from audit.errors import HistoryError
+        from audit.history import history_key, partnerships_in
 
-        return self.partnership or ALL_PARTNERSHIPS
+        cases = self.extract.cases
+        if self.partnership:
+            from audit.metrics import select_partnership
+
+            cases = select_partnership(cases, self.partnership)
+        try:
+            return history_key(partnerships_in(cases))
+        except HistoryError:
+            return None
 
     def quarterly(self, history_path: str | Path | None = None) -> pd.DataFrame:
         """The metrics quarter by quarter, up to the end of this audit's period.
@@ -205,7 +216,7 @@ class AuditData:
         from_extract = metrics_by(cases, by="quarter", level=self.level).rename(
             columns={"quarter": "period"}) if not cases.empty else pd.DataFrame()
         frames = [from_extract]
-        if history_path and Path(history_path).is_file():
+        if history_path and self.history_label and Path(history_path).is_file():
             from audit.history import open_history
 
             store = open_history(history_path)

@@ -294,9 +294,11 @@ def _forget(store, args: argparse.Namespace) -> int:
 
 def _table(frame, columns: list[str]) -> str:
     """A plain-text table whose headers line up with their columns: text left-aligned,
-    numbers right-aligned, two spaces between columns."""
-    numeric = {c for c in columns if str(frame[c].dtype).lower().startswith(("int", "float"))}
-    cells = [[("" if _missing(v) else str(v)) for v in frame[c]] for c in columns]
+    numbers right-aligned, two spaces between columns, missing cells blank."""
+    import pandas as pd
+
+    numeric = {c for c in columns if pd.api.types.is_numeric_dtype(frame[c])}
+    cells = [["" if pd.isna(v) else str(v) for v in frame[c]] for c in columns]
     widths = [max([len(c), *map(len, col)]) for c, col in zip(columns, cells)]
 
     def line(values: list[str]) -> str:
@@ -306,13 +308,6 @@ def _table(frame, columns: list[str]) -> str:
     rows = [line(list(columns))]
     rows += [line([col[i] for col in cells]) for i in range(len(frame))]
     return "\n".join(rows)
-
-
-def _missing(value: object) -> bool:
-    try:
-        return bool(value != value) or value is None or str(value) == "<NA>"
-    except (TypeError, ValueError):
-        return False
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:

@@ -67,6 +67,7 @@ def test_each_branch_starts_a_working_kernel(platform, tmp_path):
     km = kernel_manager_class(str(tmp_path), transport)(kernel_name="audit")
     run_sync(km.start_kernel)(cwd=str(tmp_path))
     try:
+        assert km.connection_file == str(tmp_path / "kernel.json")  # in the private folder
         info = json.loads(Path(km.connection_file).read_text(encoding="utf-8"))
         assert info["transport"] == transport
         if transport == "tcp":

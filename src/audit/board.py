@@ -247,7 +247,7 @@ class BoardSection:
         path = self.output_dir / "sections" / f"{self.key}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
+                        encoding="utf-8", newline="")
         return path
 
     def _repr_html_(self) -> str:

@@ -21,6 +21,7 @@ one machine by passing the platform (the TCP branch starts real kernels on Linux
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -67,7 +68,8 @@ def kernel_transport(platform: str = sys.platform) -> str:
 
 def kernel_manager_class(private_dir: str, transport: str | None = None) -> type:
     """An ``AsyncKernelManager`` subclass whose kernels use ``transport`` (default: this
-    platform's :func:`kernel_transport`) and log to ``private_dir/kernel.log``.
+    platform's :func:`kernel_transport`), write their connection file to
+    ``private_dir/kernel.json`` and log to ``private_dir/kernel.log``.
 
     With IPC the sockets are files under ``private_dir`` (a private folder of its own per
     kernel, so kernels running in parallel never share a socket path); with TCP the kernel
@@ -84,6 +86,9 @@ def kernel_manager_class(private_dir: str, transport: str | None = None) -> type
             kwargs.setdefault("transport", chosen)
             kwargs.setdefault("ip", os.path.join(private_dir, "kernel") if chosen == "ipc"
                               else LOOPBACK)
+            # The connection file (ports and HMAC key) in the private folder too, not the
+            # shared temporary directory: removed with the folder, whatever stops the run.
+            kwargs.setdefault("connection_file", os.path.join(private_dir, "kernel.json"))
             super().__init__(**kwargs)
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
@@ -200,6 +205,10 @@ def notebook_guard() -> Iterator[None]:
         yield
     except KeyboardInterrupt:  # Ctrl-C or a forwarded SIGTERM: run no further notebook
         _STATE["stopping"] = True
+        # The interrupted notebook's client tasks see the kernel shut down as the worker
+        # exits and log "Kernel died" / "Task exception was never retrieved": noise in the
+        # analyst's terminal, since the main process reports the interruption itself.
+        logging.disable(logging.CRITICAL)
         raise
     finally:
         _STATE["busy"] = False

@@ -255,7 +255,7 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                                  kernel=kernel, each_quarter=bool(each_quarter),
                                  history=str(history) if history else None, pdf=bool(pdf))
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
-                                                   encoding="utf-8")
+                                                   encoding="utf-8", newline="")
             if history:
                 # Last step before the move: if it fails nothing is written anywhere; it is
                 # one transaction, so the store is either updated whole or left as it was.
@@ -422,7 +422,7 @@ def _write_board_pack(staging: Path, data, validated, suppress_max: int) -> list
     page = render_board_pack(sections, title=title, subtitle=subtitle,
                              provenance=provenance, image_root=staging)
     path = staging / "board-pack.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(page, encoding="utf-8", newline="")
     shutil.rmtree(staging / "sections")
     return sections
 
@@ -518,7 +518,13 @@ def _move_into_place(staging: Path, destination: Path) -> None:
     backup = None
     if destination.exists():
         backup = destination.with_name(backup_name(destination))
-        os.replace(destination, backup)
+        try:
+            os.replace(destination, backup)
+        except PermissionError as exc:  # Windows: a file of the old pack is open
+            raise ReportError(
+                f"cannot replace {destination}: a file in it is open in another program "
+                f"(board-pack.xlsx in Excel?) or the folder is read-only ({exc.strerror}). "
+                "Close it and run again, or choose another folder with --out") from None
     try:
         os.replace(staging, destination)
     except BaseException:

@@ -162,6 +162,10 @@ def test_an_extract_naming_no_partnership_is_not_recorded(tmp_path: Path):
             record_history(store_path, data, data.extract, check_only=check_only)
     assert not store_path.exists()
     assert data.history_label is None and not data.quarterly(store_path).empty
+    # a run over every case records nothing, so it needs no key and is not refused
+    everything = open_audit(path)
+    assert record_history(store_path, everything, everything.extract) == 0
+    assert not store_path.exists()
 
 
 def test_a_conflict_stops_the_run_before_any_notebook(tmp_path: Path, harbourside):

@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="notebooks run at once (default: the number of CPU cores)")
     p.add_argument("--kernel", default="audit", metavar="NAME",
                    help="Jupyter kernel to run the notebooks on (default: audit, "
-                   "registered by 'make venv')")
+                   "registered by 'python -m audit.dev setup', which 'make venv' runs)")
     p.add_argument("--notebooks", type=Path, metavar="DIR",
                    help="folder of the notebooks (default: the project's notebooks/)")
     p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),

@@ -314,6 +314,8 @@ def record_history(history: str | Path, data, validated, *, each_quarter: bool =
     from audit.history import history_key, open_history, partnerships_in
     from audit.metrics import metrics_by, quarter_label, select_partnership
 
+    if data.period == "all" and not each_quarter:
+        return 0  # a run over every case has no place on a time axis: nothing to record
     cases = validated.cases
     if data.partnership:
         cases = select_partnership(cases, data.partnership)

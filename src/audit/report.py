@@ -262,7 +262,9 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                 recorded = record_history(history, data, validated, each_quarter=each_quarter,
                                           recorded_at=started.isoformat(timespec="seconds"),
                                           replace=replace)
-                say(f"history: {_sets_recorded(recorded)} recorded in {history}")
+                say(f"history: {_sets_recorded(recorded)} recorded in {history}" if recorded
+                    else "history: nothing recorded (a run over every case has no period; "
+                    "--period or --each-quarter records quarters)")
             _move_into_place(staging, destination)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -316,3 +316,52 @@ def test_sigterm_mid_run_cleans_up_and_exits_143(tmp_path):
     assert list(out.iterdir()) == []                   # no pack, no .pack.partial-*
     assert list(temp.iterdir()) == []                  # no audit-run-*, audit-kernel-*
     assert [pid for pid in kernels_running if Path(f"/proc/{pid}").exists()] == []
+
+
+# --------------------------------------------------------------------------- the source
+
+
+def _calls(tree):
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else \
+                func.attr if isinstance(func, ast.Attribute) else None
+            yield name, node
+
+
+def test_source_opens_text_with_an_encoding_and_never_shells_out():
+    """Every text file the library opens names its encoding, and every text file it
+    writes its line endings (Windows would otherwise write cp1252 and CRLF); no module
+    runs a shell or a POSIX tool."""
+    import ast
+
+    problems = []
+    for path in sorted((ROOT / "src" / "audit").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for name, node in _calls(tree):
+            where = f"{path.name}:{node.lineno}"
+            keywords = {k.arg for k in node.keywords}
+            if name in ("open", "fdopen"):
+                if name == "open" and not isinstance(node.func, ast.Name):
+                    continue  # zipfile's archive.open, os.open: not text files
+                mode = node.args[1] if len(node.args) > 1 else next(
+                    (k.value for k in node.keywords if k.arg == "mode"), None)
+                text = mode.value if isinstance(mode, ast.Constant) else "r"
+                if "b" in text:
+                    continue
+                if "encoding" not in keywords:
+                    problems.append(f"{where}: {name}() without encoding")
+                if set(text) & set("wax") and "newline" not in keywords:
+                    problems.append(f"{where}: {name}() for writing without newline")
+            elif name == "read_text" and "encoding" not in keywords:
+                problems.append(f"{where}: read_text() without encoding")
+            elif name == "write_text" and not {"encoding", "newline"} <= keywords:
+                problems.append(f"{where}: write_text() without encoding and newline")
+            elif name in ("system", "popen", "Popen", "run", "call", "check_output") and \
+                    isinstance(node.func, ast.Attribute) and \
+                    getattr(node.func.value, "id", "") in ("os", "subprocess"):
+                problems.append(f"{where}: shells out ({name})")
+    assert problems == []

@@ -2,19 +2,24 @@
 #   make report   the quarterly audit on the bundled sample -> reports/all/board-pack.html
 #   make test     every test: pytest and nbval on the notebooks
 # Each creates .venv in the repository root on first use and installs the project into it.
+# Without make (Windows, or anywhere): README.md, "Without make". The set-up after the
+# install is one Python entry point, `python -m audit.dev setup`, which both routes run.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/sample/pooled_extract.csv
+# The sample's own history store: synthetic figures never enter the analyst's default
+# reports/history.sqlite. --replace because a regenerated sample is a new file.
+SAMPLE_HISTORY := reports/sample/history.sqlite
 
 .PHONY: report test venv clean help
 
 help:
 	@echo "make report   run the quarterly audit on the bundled sample"
 	@echo "make test     run every test (pytest + nbval)"
-	@echo "make clean    remove .venv and generated reports"
+	@echo "make clean    remove .venv and the sample's reports (keeps reports/history.sqlite)"
 
 venv: $(STAMP)
 
@@ -22,21 +27,23 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name audit --display-name "audit (Python 3)" >/dev/null
+	$(BIN)/python -m audit.dev setup
 	@touch $(STAMP)
 
-# The PDF needs WeasyPrint's Pango library; without it the pack is HTML and Excel only.
+# The PDF needs WeasyPrint's Pango library; without it the pack is HTML and Excel only
+# (check-pdf says what to install on this platform).
 report: $(STAMP)
-	@pdf=$$($(BIN)/python -c "from audit.pdf import require_pdf_engine as r; r()" >/dev/null 2>&1 \
-	  && echo --pdf \
-	  || echo "note: no PDF engine (apt-get install libpango-1.0-0 libpangoft2-1.0-0); board pack as HTML and Excel only" >&2); \
-	echo "$(BIN)/audit run $(SAMPLE) --each-quarter $$pdf"; \
-	$(BIN)/audit run $(SAMPLE) --each-quarter $$pdf
+	@pdf=$$($(BIN)/python -m audit.dev check-pdf && echo --pdf); \
+	echo "$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace $$pdf"; \
+	$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace $$pdf
 	@echo "Open reports/all/board-pack.html in a browser."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) reports/all
-	@echo "kept reports/history.sqlite (the audit history); delete it by hand to start afresh"
+	rm -rf $(VENV) reports/all reports/sample
+	@echo "removed .venv, the sample's board pack (reports/all) and its history (reports/sample)."
+	@echo "kept reports/history.sqlite and any other folder in reports/: your own audits."
+	@echo "  remove a partnership's quarters with: python -m audit history --forget NAME"
+	@echo "  or delete reports/history.sqlite by hand to start the history afresh."

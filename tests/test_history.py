@@ -1,7 +1,8 @@
 """audit.history: the SQLite store of quarterly metrics.
 
 Replace semantics, atomicity under an injected fault, two processes writing at once, schema
-versions and migrations, damaged files, and byte-identical CSV export.
+versions and migrations, damaged files, and byte-identical CSV export. Keys that name what
+the figures are, the different-extract guard, forget and migration 3: test_history_keys.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from audit.errors import HistoryError
 from audit.history import (
-    ALL_PARTNERSHIPS,
+    LEGACY_KEY,
     APPLICATION_ID,
     HISTORY_COLUMNS,
     MIGRATIONS,
@@ -66,7 +67,7 @@ def test_open_creates_file_and_folder_in_wal_mode(tmp_path: Path):
         assert store._db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     # reopening an up-to-date file changes nothing
     with open_history(path) as again:
-        assert again.schema_version == SCHEMA_VERSION
+        assert again.schema_version == SCHEMA_VERSION == 3
 
 
 def test_record_and_read_back(store: HistoryStore):
@@ -95,10 +96,15 @@ def test_recording_twice_replaces_and_never_duplicates(store: HistoryStore):
     store.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
     pd.testing.assert_frame_equal(store.metrics(), first)
     assert len(store.runs()) == 1
-    # a corrected extract replaces the quarter: the metric it no longer has is gone
-    store.record(Q2, partnership="Eastmere", period="2025-Q1",
+    # a corrected extract (another SHA-256) replaces the quarter only when told to
+    with pytest.raises(HistoryError, match="another extract"):
+        store.record(Q2, partnership="Eastmere", period="2025-Q1",
+                     provenance=provenance(SHA_B, recorded_at="2025-07-02T10:00:00Z"))
+    pd.testing.assert_frame_equal(store.metrics(), first)
+    store.record(Q2, partnership="Eastmere", period="2025-Q1", replace=True,
                  provenance=provenance(SHA_B, recorded_at="2025-07-02T10:00:00Z"))
     rows = store.metrics()
+    # the metric the corrected extract no longer has is gone
     assert rows["metric"].tolist() == ["risk.domestic_abuse", "engagement.seen"]
     assert rows["numerator"].tolist() == [30, 20]
     assert set(rows["input_sha256"]) == {SHA_B}
@@ -106,18 +112,19 @@ def test_recording_twice_replaces_and_never_duplicates(store: HistoryStore):
     assert runs["recorded_at"].tolist() == ["2025-07-02T10:00:00+00:00"]
 
 
-def test_none_partnership_is_stored_as_all_and_filters(store: HistoryStore):
-    store.record(Q1, partnership=None, period="2025-Q1", provenance=provenance())
+def test_keys_filter_case_and_space_insensitively(store: HistoryStore):
+    store.record(Q1, partnership="Eastmere + Westvale", period="2025-Q1",
+                 provenance=provenance())
     store.record(Q2, partnership="Eastmere", period="2025-Q2", provenance=provenance())
     store.record(Q2, partnership=" Westvale ", period=" 2025-q2 ", provenance=provenance())
-    assert ALL_PARTNERSHIPS == "all"
-    assert store.partnerships() == ["Eastmere", "Westvale", "all"]
-    assert set(store.metrics(partnership="all")["period"]) == {"2025-Q1"}
+    assert store.partnerships() == ["Eastmere", "Eastmere + Westvale", "Westvale"]
+    assert set(store.metrics(partnership="westvale + EASTMERE")["period"]) == {"2025-Q1"}
     assert len(store.metrics()) == 3 + 2 + 2
-    only = store.metrics(partnership=["Eastmere", "Westvale"], metric="engagement.seen")
+    only = store.metrics(partnership=["eastmere", "WEST VALE"], metric="engagement.seen")
     assert only["partnership"].tolist() == ["Eastmere", "Westvale"]
     assert only["period"].tolist() == ["2025-Q2", "2025-Q2"]
-    assert store.metrics(period="2025-Q1")["partnership"].unique().tolist() == ["all"]
+    assert store.metrics(period="2025-Q1")["partnership"].unique().tolist() == [
+        "Eastmere + Westvale"]
 
 
 def test_periods_in_time_order(store: HistoryStore):
@@ -173,6 +180,8 @@ def test_record_refuses_board_tables_and_bad_keys(store: HistoryStore):
         store.record(Q1, partnership="E", period="2025-Q1", provenance={"input_sha256": SHA_A})
     with pytest.raises(ValueError, match="non-empty"):
         store.record(Q1, partnership="  ", period="2025-Q1", provenance=provenance())
+    with pytest.raises(ValueError, match="non-empty"):
+        store.record(Q1, partnership=None, period="2025-Q1", provenance=provenance())
     assert store.metrics().empty and store.runs().empty
 
 
@@ -200,7 +209,7 @@ def test_fault_between_delete_and_insert_keeps_previous_rows(store: HistoryStore
 
     monkeypatch.setattr(HistoryStore, "_after_delete", boom)
     with pytest.raises(RuntimeError, match="disk pulled out"):
-        store.record(Q2, partnership="Eastmere", period="2025-Q1",
+        store.record(Q2, partnership="Eastmere", period="2025-Q1", replace=True,
                      provenance=provenance(SHA_B))
     assert reached == [0]
     pd.testing.assert_frame_equal(store.metrics(), before_metrics)
@@ -210,7 +219,8 @@ def test_fault_between_delete_and_insert_keeps_previous_rows(store: HistoryStore
     with open_history(store.path) as other:
         pd.testing.assert_frame_equal(other.metrics(), before_metrics)
     monkeypatch.undo()
-    store.record(Q2, partnership="Eastmere", period="2025-Q1", provenance=provenance(SHA_B))
+    store.record(Q2, partnership="Eastmere", period="2025-Q1", provenance=provenance(SHA_B),
+                 replace=True)
     assert set(store.metrics()["input_sha256"]) == {SHA_B}
 
 
@@ -227,13 +237,15 @@ def test_record_many_is_all_or_nothing(store: HistoryStore, monkeypatch):
     monkeypatch.setattr(HistoryStore, "_after_delete", fail_on_second_set)
     with pytest.raises(RuntimeError):
         store.record_many([(Q2, "Eastmere", "2025-Q1", provenance(SHA_B)),
-                           (Q2, "Eastmere", "2025-Q2", provenance(SHA_B))])
+                           (Q2, "Eastmere", "2025-Q2", provenance(SHA_B))], replace=True)
     pd.testing.assert_frame_equal(store.metrics(), before)  # the first set rolled back too
     monkeypatch.undo()
     stored = store.record_many([(Q2, "Eastmere", "2025-Q1", provenance(SHA_B)),
-                                (Q1, None, "2025-Q2", provenance(SHA_B))])
+                                (Q1, "Eastmere + Westvale", "2025-Q2", provenance(SHA_B))],
+                               replace=True)
     assert stored == 2 + 3
-    assert store.periods("Eastmere") == ["2025-Q1"] and store.periods("all") == ["2025-Q2"]
+    assert store.periods("Eastmere") == ["2025-Q1"]
+    assert store.periods("Westvale + Eastmere") == ["2025-Q2"]
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -301,7 +313,9 @@ def test_migrates_an_older_schema_forward(tmp_path: Path):
         runs = store.runs()
         assert pd.isna(runs["cases"].iloc[0]) and runs["package_version"].iloc[0] == "0.0.9"
         columns = {r[1] for r in store._db.execute("PRAGMA table_info(runs)")}
-        assert {"cases", "details"} <= columns
+        assert {"cases", "details", "name_key"} <= columns
+        # version 3 retired the shared whole-extract key
+        assert runs["partnership"].tolist() == [LEGACY_KEY]
 
 
 def test_a_failed_migration_step_leaves_the_previous_version(tmp_path: Path):
@@ -369,22 +383,22 @@ def test_export_csv_is_deterministic_and_order_independent(tmp_path: Path):
     one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
     with open_history(one) as a:
         a.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
-        a.record(Q2, partnership=None, period="2024-Q4", provenance=provenance(SHA_B))
+        a.record(Q2, partnership="Westvale", period="2024-Q4", provenance=provenance(SHA_B))
         a.export_csv(tmp_path / "a.csv")
         a.export_csv(tmp_path / "a_again.csv")
     with open_history(two) as b:
-        b.record(Q2, partnership=None, period="2024-Q4", provenance=provenance(SHA_B))
+        b.record(Q2, partnership="Westvale", period="2024-Q4", provenance=provenance(SHA_B))
         b.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
         b.export_csv(tmp_path / "out" / "b.csv")
     text = (tmp_path / "a.csv").read_bytes()
     assert text == (tmp_path / "a_again.csv").read_bytes() == (tmp_path / "out" / "b.csv").read_bytes()
     lines = text.decode("utf-8").split("\n")
     assert lines[0] == ",".join(HISTORY_COLUMNS)
-    # Eastmere before all (sorted keys); metrics in contract order; rates to 6 places
+    # Eastmere before Westvale (sorted keys); metrics in contract order; rates to 6 places
     assert lines[1] == ("Eastmere,2025-Q1,known_to.universal,0,41,1,0.000000,0.000000,"
                         f"{Q1.loc[2, 'ci_high']:.6f},2025-07-01T09:30:00+00:00,{SHA_A},"
                         f"extract.csv,{__version__}")
     assert lines[3].startswith("Eastmere,2025-Q1,engagement.seen,12,40,2,0.300000,")
-    assert lines[4].startswith("all,2024-Q4,risk.domestic_abuse,30,44,0,0.681818,")
+    assert lines[4].startswith("Westvale,2024-Q4,risk.domestic_abuse,30,44,0,0.681818,")
     assert len(lines) == 1 + 5 + 1 and lines[-1] == ""
     assert b"\r" not in text

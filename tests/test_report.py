@@ -316,9 +316,10 @@ def test_history_holds_every_quarter_pooled_and_per_partnership(pack, history, i
         runs = store.runs()
     finally:
         store.close()
-    assert set(runs.loc[runs.partnership == "all", "period"]) == quarters
-    assert set(runs["partnership"]) == {"all", "Northbridge", "Eastmere"}
-    pooled = runs[runs.partnership == "all"].set_index("period")["cases"]
+    pooled_key = "Eastmere + Northbridge"  # the set of partnerships, never a shared "all"
+    assert set(runs.loc[runs.partnership == pooled_key, "period"]) == quarters
+    assert set(runs["partnership"]) == {pooled_key, "Northbridge", "Eastmere"}
+    pooled = runs[runs.partnership == pooled_key].set_index("period")["cases"]
     assert pooled.sum() == len(in_scope)
 
 

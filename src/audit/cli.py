@@ -1,21 +1,28 @@
 """The ``audit`` command: argument parsing, exit codes and progress; no logic of its own.
 
 Exit codes: 0 success; 2 the input (or a report step) cannot be used, with every problem on
-stderr; 1 an unexpected internal fault, one line unless ``--debug``.
+stderr; 1 an unexpected internal fault, one line unless ``--debug``; 130 interrupted (Ctrl-C)
+and 143 terminated (SIGTERM), each after removing what the run had started to write.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAULT", "EXIT_INPUT"]
+from audit.errors import ParameterError
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAULT", "EXIT_INPUT", "EXIT_INTERRUPTED",
+           "EXIT_TERMINATED"]
 
 EXIT_OK = 0
 EXIT_FAULT = 1
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_TERMINATED = 143   # 128 + SIGTERM
 
 _DESCRIPTION = """\
 Quarterly audit of how services see the fathers and male carers of babies, measured
@@ -26,7 +33,8 @@ described in docs/data-contract.md.
 
 _EPILOG = """\
 exit codes: 0 success; 2 the extract (or a report step) cannot be used, every problem
-listed on stderr; 1 unexpected internal fault (run again with --debug for the traceback).
+listed on stderr; 1 unexpected internal fault (run again with --debug for the traceback);
+130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 
 examples:
   audit validate data/sample/pooled_extract.csv
@@ -35,6 +43,7 @@ examples:
   audit run data/sample/pooled_extract.csv --period 2025-Q3 --audience public
   audit check-disclosure reports/2025-Q3-public
   audit history --partnership Northbridge
+  audit history --forget Harbourside --period 2025-Q3 --yes
   audit sample --out data/sample
 """
 
@@ -120,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="notebooks run at once (default: the number of CPU cores)")
     p.add_argument("--kernel", default="audit", metavar="NAME",
                    help="Jupyter kernel to run the notebooks on (default: audit, "
-                   "registered by 'make venv')")
+                   "registered by 'python -m audit.dev setup', which 'make venv' runs)")
     p.add_argument("--notebooks", type=Path, metavar="DIR",
                    help="folder of the notebooks (default: the project's notebooks/)")
     p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),
@@ -134,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--each-quarter", action="store_true",
                    help="also record every quarter of the extract in the history (a backfill, "
                    "pooled and per partnership)")
+    p.add_argument("--replace", action="store_true",
+                   help="let this extract replace periods that a different extract recorded "
+                   "in the history (e.g. a corrected extract); without it such a run stops "
+                   "before any work")
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
@@ -164,14 +177,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_check_disclosure)
 
     p = sub.add_parser(
-        "history", help="list or export the metrics recorded by earlier runs",
+        "history", help="list, export or remove the metrics recorded by earlier runs",
         description="List the partnership-periods recorded in the history store by 'audit "
-        "run' (unsuppressed: for analysts), or export every recorded metric to CSV.")
+        "run' (unsuppressed: for analysts), export every recorded metric to CSV, or remove a "
+        "partnership's rows. Keys name the partnership, or the set of a pooled extract's "
+        "partnerships ('Eastmere + Northbridge'); they match whatever the capitalisation "
+        "and spacing.")
     p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),
                    metavar="PATH", help="history store (default: reports/history.sqlite)")
-    p.add_argument("--partnership", metavar="NAME", help="only this partnership ('all' for pooled)")
+    p.add_argument("--partnership", metavar="NAME", help="only this partnership (or pooled set)")
+    p.add_argument("--period", metavar="LABEL",
+                   help="only this period (2025-Q3 or 2025); with --forget, remove only it")
     p.add_argument("--export", type=Path, metavar="FILE.csv",
                    help="write every recorded metric to this CSV file")
+    p.add_argument("--forget", metavar="PARTNERSHIP",
+                   help="remove this partnership's (or pooled set's) recorded periods; asks "
+                   "first unless --yes")
+    p.add_argument("--yes", action="store_true",
+                   help="confirm --forget without asking (for scripts)")
     p.set_defaults(handler=_cmd_history)
 
     p = sub.add_parser(
@@ -209,8 +232,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_metrics(args: argparse.Namespace) -> int:
-    from audit.errors import ParameterError
-
     from audit.metrics import format_metrics_csv
     from audit.workspace import open_audit
 
@@ -231,8 +252,6 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from audit.errors import ParameterError
-
     from audit.report import run_audit
 
     if args.jobs is not None and args.jobs < 1:
@@ -247,7 +266,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                        allow_missing=args.allow_missing,
                        notebooks=args.notebooks,
                        history=None if args.no_history else args.history,
-                       each_quarter=args.each_quarter, pdf=args.pdf)
+                       each_quarter=args.each_quarter, pdf=args.pdf,
+                       replace=args.replace)
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK
 
@@ -277,8 +297,10 @@ def _cmd_check_disclosure(args: argparse.Namespace) -> int:
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from audit.errors import HistoryError
-    from audit.history import open_history
+    from audit.history import LEGACY_KEY, open_history
 
+    if args.forget is not None and args.export is not None:
+        raise ParameterError("--forget and --export cannot be combined")
     if not args.history.is_file():
         raise HistoryError(f"no history store at {args.history}: 'audit run' creates it")
     store = open_history(args.history)
@@ -287,17 +309,69 @@ def _cmd_history(args: argparse.Namespace) -> int:
             path = store.export_csv(args.export)
             print(f"wrote {path}", file=sys.stderr)
             return EXIT_OK
-        runs = store.runs()
+        if args.forget is not None:
+            return _forget(store, args)
+        runs = store.runs(partnership=args.partnership)
     finally:
         store.close()
-    if args.partnership:
-        runs = runs[runs["partnership"] == args.partnership]
+    if args.period:
+        runs = runs[runs["period"] == args.period.strip().upper()]
     if runs.empty:
-        print("nothing recorded" + (f" for {args.partnership}" if args.partnership else ""))
+        print("nothing recorded" + (f" for {args.partnership}" if args.partnership else "")
+              + (f" in {args.period}" if args.period else ""))
         return EXIT_OK
-    columns = ["partnership", "period", "cases", "metrics", "input_file", "recorded_at"]
-    print(runs[[c for c in columns if c in runs.columns]].to_string(index=False))
+    print(_table(runs, ["partnership", "period", "cases", "metrics", "input_file",
+                        "recorded_at"]))
+    if (runs["partnership"] == LEGACY_KEY).any():
+        print(f"\nnote: '{LEGACY_KEY}' rows were recorded by an earlier release under one "
+              "key shared by every whole-extract run, so their source cannot be told; no "
+              "trend reads them. Check them, then remove them with: audit history --forget "
+              "all --yes")
     return EXIT_OK
+
+
+def _forget(store, args: argparse.Namespace) -> int:
+    """``audit history --forget``: count, confirm (a terminal) or require --yes, remove."""
+    runs = store.runs(partnership=args.forget)
+    if args.period:
+        runs = runs[runs["period"] == args.period.strip().upper()]
+    what = f"{args.forget}" + (f" in {args.period}" if args.period else "")
+    if runs.empty:
+        print(f"nothing recorded for {what}; removed 0 partnership-period sets")
+        return EXIT_OK
+    sets = f"{len(runs)} partnership-period set{'' if len(runs) == 1 else 's'}"
+    what = ", ".join(sorted(set(runs["partnership"]))) + \
+        (f" in {args.period.strip().upper()}" if args.period else "")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ParameterError(f"--forget would remove {sets} of {what} from {args.history}; "
+                              "pass --yes to confirm (not asked: input is not a terminal)")
+        answer = input(f"remove {sets} of {what} from {args.history}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return EXIT_OK
+    removed = store.forget(args.forget, args.period)
+    print(f"removed {removed} partnership-period set{'' if removed == 1 else 's'} of {what} "
+          f"from {args.history}")
+    return EXIT_OK
+
+
+def _table(frame, columns: list[str]) -> str:
+    """A plain-text table whose headers line up with their columns: text left-aligned,
+    numbers right-aligned, two spaces between columns, missing cells blank."""
+    import pandas as pd
+
+    numeric = {c for c in columns if pd.api.types.is_numeric_dtype(frame[c])}
+    cells = [["" if pd.isna(v) else str(v) for v in frame[c]] for c in columns]
+    widths = [max([len(c), *map(len, col)]) for c, col in zip(columns, cells)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if c in numeric else v.ljust(w)
+                         for c, v, w in zip(columns, values, widths)).rstrip()
+
+    rows = [line(list(columns))]
+    rows += [line([col[i] for col in cells]) for i in range(len(frame))]
+    return "\n".join(rows)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -308,21 +382,43 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _raise_on_sigterm() -> None:
+    """Turn SIGTERM (a scheduler's time limit, a shutdown) into :class:`Terminated`, so a
+    stopped run cleans up exactly as after Ctrl-C. Only the first SIGTERM raises: clean-up
+    is never cut short by a second one. A no-op where signals cannot be set (a non-main
+    thread) or SIGTERM does not exist."""
+    from audit.errors import Terminated
+
+    def handler(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except (ValueError, AttributeError, OSError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``audit`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from audit.errors import AuditError
+    from audit.errors import AuditError, Terminated
 
+    previous = signal.getsignal(signal.SIGTERM) if hasattr(signal, "SIGTERM") else None
+    _raise_on_sigterm()
     try:
         return args.handler(args)
     except AuditError as exc:
         # The project's own errors: messages written for the analyst, never quoting a cell.
         print(f"audit {args.command}: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Terminated:
+        print("audit: terminated (SIGTERM); nothing was written", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("audit: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. `audit metrics x.csv | head`): not a fault.
         import os
@@ -337,6 +433,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"audit {args.command}: internal error: {type(exc).__name__}: {detail} "
               "(run again with --debug for the traceback)", file=sys.stderr)
         return EXIT_FAULT
+    finally:
+        if previous is not None:
+            try:
+                signal.signal(signal.SIGTERM, previous)
+            except (ValueError, OSError):
+                pass
 
 
 if __name__ == "__main__":  # pragma: no cover

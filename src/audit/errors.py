@@ -13,6 +13,8 @@ is an internal fault (exit 1). The hierarchy::
     ├── DisclosureError             a public pack would reveal a hidden count (CLI exit 2)
     └── HistoryError                the history store cannot be read or written (CLI exit 2)
 
+    Terminated (a KeyboardInterrupt) the process was sent SIGTERM: stopped as Ctrl-C stops it
+
 Foreign exceptions (pandas, pyarrow, openpyxl, jupyter) are mapped to these where the
 suite calls those libraries, and the CLI (:mod:`audit.cli`) is the one boundary that turns
 an ``AuditError`` into exit 2 and anything else into exit 1 (an internal fault).
@@ -36,6 +38,7 @@ __all__ = [
     "ReportError",
     "DisclosureError",
     "HistoryError",
+    "Terminated",
     "Problem",
 ]
 
@@ -117,3 +120,11 @@ class ReportError(AuditError):
 
 class HistoryError(AuditError):
     """The history store cannot be opened, migrated or written."""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM: a scheduler's time limit, a shutdown).
+
+    A ``KeyboardInterrupt`` so that every clean-up written for Ctrl-C runs for it too;
+    the CLI exits 143 (128 + 15) instead of 130.
+    """

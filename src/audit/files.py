@@ -60,11 +60,21 @@ def open_permissions(folder: Path) -> None:
 
 def move_into_place(staging: Path, destination: Path) -> None:
     """Replace ``destination`` with ``staging`` so readers never see a partial folder."""
+    from audit.errors import ReportError
+    from audit.paths import backup_name
+
     open_permissions(staging)
     backup = None
     if destination.exists():
-        backup = destination.with_name(f".{destination.name}.old-{os.getpid()}")
-        os.replace(destination, backup)
+        backup = destination.with_name(backup_name(destination))
+        try:
+            os.replace(destination, backup)
+        except PermissionError as exc:  # Windows: a file of the old pack is open
+            raise ReportError(
+                f"cannot replace {destination}: a file in it is open in another program "
+                f"(the pack's workbook in Excel?) or the folder is read-only "
+                f"({exc.strerror}). Close it and run again, or choose another folder with "
+                "--out") from None
     try:
         os.replace(staging, destination)
     except BaseException:

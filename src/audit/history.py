@@ -9,46 +9,51 @@ The file holds analyst figures (small counts included) but never case-level data
 metric, as in ``metrics.csv``. Board outputs drawn from it go through :mod:`audit.suppress`
 (the trend and SPC charts apply the rule to each point they draw).
 
-Keys
-====
+Keys: what the figures are
+==========================
 
-* ``partnership`` — the partnership audited, as given (trimmed). An audit of a whole
-  extract (``partnership=None``, e.g. a pooled extract of several partnerships, or a
-  single partnership's extract run without ``--partnership``) is stored under the fixed
-  label :data:`ALL_PARTNERSHIPS` (``"all"``). A partnership literally named "all" would
-  share that key; none exists in England.
+* ``partnership`` — the partnership(s) whose cases the figures count, **as the extract
+  names them** (:func:`history_key`), never a label another source could share:
+
+  - an extract (or the ``--partnership`` selection of one) holding one partnership records
+    under that partnership's name, whether or not ``--partnership`` was given;
+  - a pooled extract records under the *set* of its partnerships, sorted and joined with
+    ``" + "`` (``"Eastmere + Northbridge + Westvale"``), so two pools of different
+    partnerships never share a key;
+  - an extract that names no partnership (no ``partnership`` column, or every cell blank)
+    is **not recorded**: :class:`~audit.errors.HistoryError` asks for a partnership column.
+    A key made up from the file name would change with every quarter's file, and a fixed
+    one would be shared by every such extract, which is how sample figures reached a real
+    trend chart (issue 12).
+
+  Names match **case- and space-insensitively** (``"harbourside"``, ``"Harbour side"`` and
+  ``"HARBOURSIDE"`` are one partnership) and are stored in one spelling: the first one the
+  store saw. Releases before schema version 3 stored whole-extract runs under ``"all"``;
+  migration renames those rows :data:`LEGACY_KEY` so that no new run can add to them
+  (``audit history`` points them out; ``audit history --forget`` removes them).
 * ``period`` — a calendar quarter ``"2025-Q3"`` or a calendar year ``"2025"`` (as
   ``audit run --period`` takes it). ``"all"`` is refused: a run over every case has no place
   on a time axis.
 * ``metric`` — a contract metric id.
 
-Recording a (partnership, period) again **replaces** its rows: one transaction
-(``BEGIN IMMEDIATE``) deletes the old run and its metrics and inserts the new ones, so a
-re-run after a corrected extract never duplicates a quarter, and a failure part-way
-(a crash, a full disk, an exception) leaves the previous rows as they were.
+Recording again: same extract or a different one
+================================================
 
-Concurrency and durability
-==========================
+Each recorded set keeps the SHA-256 of the extract it came from. Recording a key and period
+again **from the same extract** replaces its rows silently (a re-run never duplicates a
+quarter). Recording it **from a different extract** (another SHA-256) raises
+:class:`~audit.errors.HistoryError` naming the extract that recorded it and when, unless
+``replace=True`` (``audit run --replace``): a corrected extract is a deliberate choice, an
+unrelated file that happens to cover the same quarter is a mistake. Either way one
+transaction (``BEGIN IMMEDIATE``) deletes the old run and its metrics and inserts the new
+ones, so a failure part-way (a crash, a full disk, an exception) leaves the previous rows
+as they were. :meth:`HistoryStore.forget` removes a key's rows (``audit history --forget``).
 
-The database runs in WAL mode with a 10-second ``busy_timeout``: readers never block the
-writer, and two processes recording at once (two partnerships' runs on one analysis server)
-queue for the write lock rather than fail or corrupt the file. WAL needs shared memory, so
-keep the file on a local disk: SQLite documents that WAL does not work over a network file
-system (a mapped drive or NFS share). Where the file system cannot run WAL, SQLite keeps its
-rollback journal, which is still safe for one host.
+Concurrency, network drives and schema versions
+===============================================
 
-Schema versions
-===============
-
-The schema version is SQLite's ``PRAGMA user_version``; ``PRAGMA application_id`` marks the
-file as an audit history (:data:`APPLICATION_ID`), so another program's SQLite file is
-refused rather than altered. :data:`MIGRATIONS` is an ordered list of forward-only steps,
-each a list of SQL statements; step ``i`` takes the schema from version ``i`` to ``i + 1``.
-Opening a file applies the missing steps, each in its own ``BEGIN IMMEDIATE`` transaction
-that also sets ``user_version``, so a failed migration leaves the file at the previous
-version. A file from a *newer* schema (written by a later release of audit) is refused with
-:class:`~audit.errors.HistoryError`: this release cannot know what the newer columns mean.
-Never edit a released step; append a new one.
+WAL journal, a 10-second busy timeout, one computer per file (never a network drive), and
+forward-only migrations: see :mod:`audit.history_schema`.
 
 Provenance
 ==========
@@ -76,7 +81,6 @@ import os
 import re
 import sqlite3
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,9 +91,23 @@ import pandas as pd
 
 from audit.contract import METRIC_IDS
 from audit.errors import HistoryError
+from audit.history_schema import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_MS,
+    LEGACY_KEY,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SET_SEPARATOR,
+    MigrationStep,
+    connect,
+    key_members,
+    match_key,
+    name_key,
+)
 
 __all__ = [
-    "ALL_PARTNERSHIPS",
+    "LEGACY_KEY",
+    "SET_SEPARATOR",
     "APPLICATION_ID",
     "SCHEMA_VERSION",
     "MIGRATIONS",
@@ -98,57 +116,14 @@ __all__ = [
     "RUN_COLUMNS",
     "HistoryStore",
     "open_history",
-    "read_quarters",
+    "history_key",
+    "partnerships_in",
+    "name_key",
+    "quarters_for",
 ]
 
-#: The partnership key of an audit of the whole extract (``partnership=None``).
-ALL_PARTNERSHIPS = "all"
-#: ``PRAGMA application_id`` of an audit history file ("AUDH").
-APPLICATION_ID = 0x41554448
-#: How long a writer waits for another process's write lock before giving up.
-BUSY_TIMEOUT_MS = 10_000
-
-#: Forward-only schema migrations. Step ``i`` (0-based) takes version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # 1: runs (one per partnership and period, with provenance) and their metrics.
-    (
-        """
-        CREATE TABLE runs (
-            partnership     TEXT NOT NULL,
-            period          TEXT NOT NULL,
-            recorded_at     TEXT NOT NULL,
-            input_sha256    TEXT NOT NULL,
-            input_file      TEXT NOT NULL,
-            package_version TEXT NOT NULL,
-            PRIMARY KEY (partnership, period)
-        )
-        """,
-        """
-        CREATE TABLE metrics (
-            partnership TEXT NOT NULL,
-            period      TEXT NOT NULL,
-            metric      TEXT NOT NULL,
-            numerator   INTEGER NOT NULL CHECK (numerator >= 0),
-            denominator INTEGER NOT NULL CHECK (denominator >= numerator),
-            unknown     INTEGER NOT NULL CHECK (unknown >= 0),
-            rate        REAL,
-            ci_low      REAL,
-            ci_high     REAL,
-            PRIMARY KEY (partnership, period, metric),
-            FOREIGN KEY (partnership, period) REFERENCES runs (partnership, period)
-                ON DELETE CASCADE
-        )
-        """,
-    ),
-    # 2: the audit's case count and free-form provenance; an index for per-metric trends.
-    (
-        "ALTER TABLE runs ADD COLUMN cases INTEGER",
-        "ALTER TABLE runs ADD COLUMN details TEXT",
-        "CREATE INDEX metrics_by_metric ON metrics (metric, partnership, period)",
-    ),
-)
-#: The schema version this release writes.
-SCHEMA_VERSION = len(MIGRATIONS)
+#: Partnership cells that name no partnership (validation turns a blank cell into "unknown").
+_UNNAMED = {"", "unknown"}
 
 #: Columns of :meth:`HistoryStore.metrics`, in order.
 HISTORY_COLUMNS: tuple[str, ...] = (
@@ -166,13 +141,6 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _METRIC_ORDER = {m: i for i, m in enumerate(METRIC_IDS)}
 _RATE_COLUMNS = ("rate", "ci_low", "ci_high")
 _COUNT_COLUMNS = ("numerator", "denominator", "unknown")
-
-
-def _damaged(path: Path, exc: BaseException) -> HistoryError:
-    return HistoryError(
-        f"the history file {path} cannot be read as an audit history database ({exc}). "
-        "If it is damaged, restore it from a backup, or move it aside and the next run will "
-        "start a new history; if it is another file, choose another --history path.")
 
 
 def _period_key(period: str) -> tuple[int, int]:
@@ -219,30 +187,30 @@ class HistoryStore:
         """Called between the delete and the insert of :meth:`record` (a seam for tests that
         inject a fault there; does nothing)."""
 
-    def record(self, metrics_table: pd.DataFrame, *, partnership: str | None, period: str,
-               provenance: Mapping[str, Any]) -> int:
-        """Store an audit's metrics, replacing any earlier record of the same partnership and
-        period, in one transaction. Returns the number of metric rows stored.
+    def record(self, metrics_table: pd.DataFrame, *, partnership: str, period: str,
+               provenance: Mapping[str, Any], replace: bool = False) -> int:
+        """Store an audit's metrics under ``partnership`` (a key from :func:`history_key`)
+        and ``period``, in one transaction. Returns the number of metric rows stored.
 
         ``metrics_table`` is the analyst (unsuppressed) table: ``metric``, ``numerator``,
         ``denominator``, ``unknown``, ``rate``, ``ci_low``, ``ci_high`` (other columns are
-        ignored). ``partnership=None`` is stored as :data:`ALL_PARTNERSHIPS`. Provenance
-        keys: module docstring. ``ValueError`` for a suppressed (``c``) or malformed table,
-        an unknown metric id, a malformed period or missing provenance; ``HistoryError`` if
-        the database cannot be written.
+        ignored). Provenance keys: module docstring. The same extract (SHA-256) recorded
+        again replaces its rows; a different extract raises ``HistoryError`` unless
+        ``replace``. ``ValueError`` for a suppressed (``c``) or malformed table, an unknown
+        metric id, a malformed period or missing provenance; ``HistoryError`` if the
+        database cannot be written.
         """
-        return self.record_many([(metrics_table, partnership, period, provenance)])
+        return self.record_many([(metrics_table, partnership, period, provenance)],
+                                replace=replace)
 
-    def record_many(self, sets: Sequence[tuple[pd.DataFrame, str | None, str,
-                                                Mapping[str, Any]]]) -> int:
-        """Record several (metrics_table, partnership, period, provenance) sets in ONE
-        transaction: either every set replaces its earlier record, or nothing changes.
-        Returns the number of metric rows stored. Checks as :meth:`record`.
+    def record_many(self, sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]],
+                    *, replace: bool = False) -> int:
+        """Record several (metrics_table, key, period, provenance) sets in ONE transaction:
+        either every set replaces its earlier record, or nothing changes. Returns the
+        number of metric rows stored. Checks as :meth:`record`; every conflict with an
+        earlier extract is listed in one ``HistoryError``.
         """
-        prepared = []
-        for metrics_table, partnership, period, provenance in sets:
-            prepared.append((self._partnership_key(partnership), self._check_period(period),
-                             self._rows(metrics_table), self._provenance(provenance)))
+        prepared = self._prepare(sets)
         if not prepared:
             return 0
         db = self._db
@@ -250,19 +218,21 @@ class HistoryStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                for key, period, rows, run in prepared:
-                    db.execute("DELETE FROM metrics WHERE partnership = ? AND period = ?",
-                               (key, period))
-                    db.execute("DELETE FROM runs WHERE partnership = ? AND period = ?",
-                               (key, period))
+                prepared = self._resolve(prepared, replace=replace)
+                for key, match, period, rows, run in prepared:
+                    db.execute("DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                               "partnership, period FROM runs WHERE name_key = ? AND "
+                               "period = ?)", (match, period))
+                    db.execute("DELETE FROM runs WHERE name_key = ? AND period = ?",
+                               (match, period))
                     self._after_delete()
                     db.execute(
                         "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
-                        "input_file, package_version, cases, details) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "input_file, package_version, cases, details, name_key) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (key, period, run["recorded_at"], run["input_sha256"],
                          run["input_file"], run["package_version"], run["cases"],
-                         run["details"]))
+                         run["details"], match))
                     db.executemany(
                         "INSERT INTO metrics (partnership, period, metric, numerator, "
                         "denominator, unknown, rate, ci_low, ci_high) "
@@ -276,16 +246,115 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryError(f"could not record {key} {period} in the history file "
                                f"{self.path}: {exc}") from exc
-        return sum(len(rows) for _, _, rows, _ in prepared)
+        return sum(len(rows) for _, _, _, rows, _ in prepared)
+
+    def check_many(self, sets: Sequence[tuple[str, str, str]], *,
+                   replace: bool = False) -> None:
+        """Raise the ``HistoryError`` that :meth:`record_many` would raise for these
+        (key, period, input_sha256) sets, writing nothing: ``audit run`` calls it before
+        the notebooks, so a conflict costs seconds, not a whole run."""
+        prepared = []
+        for key, period, sha in sets:
+            key = self._partnership_key(key)
+            prepared.append((key, match_key(key_members(key)), self._check_period(period), [],
+                             {"input_sha256": str(sha).strip().lower()}))
+        self._resolve(prepared, replace=replace)
+
+    def _prepare(self, sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]]
+                 ) -> list[tuple[str, str, str, list[tuple], dict[str, Any]]]:
+        prepared = []
+        for metrics_table, partnership, period, provenance in sets:
+            key = self._partnership_key(partnership)
+            prepared.append((key, match_key(key_members(key)), self._check_period(period),
+                             self._rows(metrics_table), self._provenance(provenance)))
+        return prepared
+
+    def _resolve(self, prepared: list, *, replace: bool) -> list:
+        """Spell each key as the store already does and refuse another extract's periods.
+
+        Called inside the write transaction (or on its own, by :meth:`check_many`), so the
+        spellings and the earlier runs it reads cannot change before the rows are written.
+        """
+        spelling = self._spellings()
+        earlier = {(match, period): (when, sha, name) for match, period, when, sha, name in
+                   self._query("SELECT name_key, period, recorded_at, input_sha256, "
+                               "input_file FROM runs")}
+        resolved, conflicts = [], []
+        for key, match, period, rows, run in prepared:
+            members = [spelling.setdefault(name_key(m), m) for m in key_members(key)]
+            key = SET_SEPARATOR.join(sorted(members, key=name_key)) if len(members) > 1 \
+                else members[0]
+            before = earlier.get((match, period))
+            if before is not None and before[1] != run["input_sha256"] and not replace:
+                when, sha, name = before
+                conflicts.append(f"{key} {period} was recorded from {name} (SHA-256 "
+                                 f"{sha[:12]}…) at {when}")
+            resolved.append((key, match, period, rows, run))
+        if conflicts:
+            shown = "; ".join(conflicts[:5]) + (f"; and {len(conflicts) - 5} more"
+                                                if len(conflicts) > 5 else "")
+            raise HistoryError(
+                f"the history file {self.path} already holds these figures from another "
+                f"extract: {shown}. This run's extract is a different file. If it corrects "
+                "that one, run again with --replace (replace=True); if not, check that "
+                "you chose the right extract and partnership, or record into another "
+                "--history file. Nothing was recorded.")
+        return resolved
+
+    def _spellings(self) -> dict[str, str]:
+        """Match key of every partnership name in the store -> its stored spelling (the
+        first recorded)."""
+        spelling: dict[str, str] = {}
+        for (key,) in self._query("SELECT partnership FROM runs ORDER BY recorded_at, rowid"):
+            for member in key_members(key):
+                spelling.setdefault(name_key(member), member)
+        return spelling
+
+    def forget(self, partnership: str, period: str | None = None) -> int:
+        """Remove the recorded sets of ``partnership`` (a key as :meth:`runs` lists it,
+        matched case- and space-insensitively; a pooled set's members in any order), for
+        every period or only ``period``. Returns the number of partnership-period sets
+        removed (0 if none matched). One transaction."""
+        key = self._partnership_key(partnership)
+        matches = self._matches(key)
+        where = f"name_key IN ({', '.join('?' * len(matches))})"
+        params: list[Any] = sorted(matches)
+        if period is not None:
+            where += " AND period = ?"
+            params.append(self._check_period(period))
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                           f"partnership, period FROM runs WHERE {where})", params)
+                removed = db.execute(f"DELETE FROM runs WHERE {where}", params).rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise HistoryError(f"could not remove {key} from the history file {self.path}: "
+                               f"{exc}") from exc
+        return int(removed)
 
     @staticmethod
-    def _partnership_key(partnership: str | None) -> str:
-        if partnership is None:
-            return ALL_PARTNERSHIPS
+    def _matches(key: str) -> set[str]:
+        """The stored match keys a key typed by an analyst can mean: one name, a pooled
+        set in any order, and ``all`` for :data:`LEGACY_KEY`."""
+        matches = {match_key(key_members(key)), match_key([key]),
+                   match_key(re.split(r"\s*\+\s*", key))}  # "a+b" typed for "A + B"
+        if name_key(key) == "all":
+            matches.add(match_key([LEGACY_KEY]))
+        return matches
+
+    @staticmethod
+    def _partnership_key(partnership: str) -> str:
         if not isinstance(partnership, str) or not partnership.strip():
-            raise ValueError("partnership must be a non-empty name, or None for the whole "
-                             "extract")
-        return partnership.strip()
+            raise ValueError("partnership must be the non-empty key of the partnership(s) "
+                             "whose figures these are (see audit.history.history_key)")
+        return " ".join(partnership.split())
 
     @staticmethod
     def _check_period(period: str) -> str:
@@ -387,19 +456,20 @@ class HistoryStore:
                 period: str | Sequence[str] | None = None) -> pd.DataFrame:
         """The stored metrics, tidy: one row a (partnership, period, metric).
 
-        Columns :data:`HISTORY_COLUMNS`. Filters: ``partnership`` (``None`` = every
-        partnership; pass :data:`ALL_PARTNERSHIPS` for the whole-extract audits), ``metric``
-        and ``period`` (one or several). Sorted by partnership, period (chronologically) and
+        Columns :data:`HISTORY_COLUMNS`. Filters: ``partnership`` (``None`` = every key;
+        keys match case- and space-insensitively, a pooled set's members in any order),
+        ``metric`` and ``period`` (one or several). Sorted by partnership, period (chronologically) and
         metric (contract order). Counts int64; rates float (NaN where not available).
         """
         clauses, params = [], []
-        for column, value in (("m.partnership", partnership), ("m.metric", metric),
+        for column, value in (("r.name_key", partnership), ("m.metric", metric),
                               ("m.period", period)):
             if value is None:
                 continue
             values = [value] if isinstance(value, str) else list(value)
-            if column == "m.partnership":
-                values = [v.strip() for v in values]
+            if column == "r.name_key":
+                values = sorted({m for v in values for m in self._matches(
+                    self._partnership_key(v))})
             if column == "m.period":
                 values = [str(v).strip().upper() for v in values]
             clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -421,16 +491,23 @@ class HistoryStore:
             frame[column] = pd.to_numeric(frame[column]).astype("float64")
         return frame
 
-    def runs(self) -> pd.DataFrame:
+    def runs(self, partnership: str | None = None) -> pd.DataFrame:
         """One row a recorded (partnership, period) with its provenance and metric count.
 
         Columns :data:`RUN_COLUMNS`; ``cases`` is nullable (``Int64``), ``details`` the extra
         provenance as JSON text (empty if none). Sorted by partnership then period.
+        ``partnership`` keeps one key's rows (matched as :meth:`metrics` does).
         """
+        where, params = "", []
+        if partnership is not None:
+            matches = sorted(self._matches(self._partnership_key(partnership)))
+            where = f"WHERE r.name_key IN ({', '.join('?' * len(matches))})"
+            params = matches
         rows = self._query(
             "SELECT r.partnership, r.period, r.recorded_at, r.input_sha256, r.input_file, "
             "r.package_version, r.cases, (SELECT COUNT(*) FROM metrics m WHERE "
-            "m.partnership = r.partnership AND m.period = r.period), r.details FROM runs r")
+            f"m.partnership = r.partnership AND m.period = r.period), r.details FROM runs r "
+            f"{where}", params)
         rows.sort(key=lambda r: (r[0], _period_key(r[1])))
         frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
         frame["cases"] = pd.array(frame["cases"].tolist(), dtype="Int64")
@@ -443,12 +520,13 @@ class HistoryStore:
         if partnership is None:
             rows = self._query("SELECT DISTINCT period FROM runs")
         else:
-            rows = self._query("SELECT period FROM runs WHERE partnership = ?",
-                               (partnership.strip(),))
+            matches = sorted(self._matches(self._partnership_key(partnership)))
+            rows = self._query("SELECT DISTINCT period FROM runs WHERE name_key IN "
+                               f"({', '.join('?' * len(matches))})", matches)
         return sorted((r[0] for r in rows), key=_period_key)
 
     def partnerships(self) -> list[str]:
-        """The partnership keys recorded (``"all"`` for whole-extract audits), sorted."""
+        """The keys recorded (one partnership, or a pooled set), sorted."""
         return sorted(r[0] for r in self._query("SELECT DISTINCT partnership FROM runs"))
 
     def export_csv(self, path: str | os.PathLike[str]) -> Path:
@@ -487,70 +565,8 @@ class HistoryStore:
 # --------------------------------------------------------------------------- opening
 
 
-def _migrate(db: sqlite3.Connection, path: Path,
-             migrations: Sequence[Sequence[str]]) -> None:
-    """Bring the schema up to ``len(migrations)``, one transaction a step."""
-    target = len(migrations)
-    while True:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
-            if app_id not in (0, APPLICATION_ID):
-                raise HistoryError(f"{path} is an SQLite database of another application, not "
-                                   "an audit history: choose another --history path")
-            if version == 0 and app_id == 0:
-                tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
-                if tables:
-                    raise HistoryError(f"{path} is an SQLite database that is not an audit "
-                                       "history (it already holds other tables): choose "
-                                       "another --history path")
-            if version > target:
-                raise HistoryError(
-                    f"the history file {path} has schema version {version}, written by a newer "
-                    f"release of audit; this release understands up to version {target}. "
-                    "Upgrade audit (pip install -U audit) to use it; the file was not changed.")
-            if version == target:
-                db.execute("COMMIT")
-                return
-            for statement in migrations[version]:
-                db.execute(statement)
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {version + 1}")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-
-
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Switch the file to WAL (a no-op once it is WAL: the mode is stored in the file).
-
-    Switching needs an exclusive lock and SQLite answers ``SQLITE_BUSY`` at once, without its
-    busy handler, when another process holds the file - as when two runs create a new
-    history at the same moment - so the switch is retried until ``BUSY_TIMEOUT_MS``.
-    A file system that cannot run WAL keeps the rollback journal.
-    """
-    if str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
-        return
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    delay = 0.005
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode = WAL").fetchone()
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-
 def open_history(path: str | os.PathLike[str], *,
-                 migrations: Sequence[Sequence[str]] = MIGRATIONS) -> HistoryStore:
+                 migrations: Sequence[MigrationStep] = MIGRATIONS) -> HistoryStore:
     """Open (or create) the history file at ``path``, migrating it to the current schema.
 
     Creates the parent folder and the file when missing. WAL journal, 10 s busy timeout,
@@ -559,51 +575,67 @@ def open_history(path: str | os.PathLike[str], *,
     schema newer than this release's. ``migrations`` is for tests; leave the default.
     """
     path = Path(path)
-    if path.is_dir():
-        raise HistoryError(f"the history path {path} is a folder: give a file name such as "
-                           f"{path / 'history.sqlite'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HistoryError(f"cannot create the folder for the history file {path}: "
-                           f"{exc.strerror or exc}") from exc
-    try:
-        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise HistoryError(f"cannot open the history file {path}: {exc}") from exc
-    try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # reads the header
-        _use_wal(db)
-        db.execute("PRAGMA synchronous = FULL")
-        _migrate(db, path, migrations)
-        return HistoryStore(path, db)
-    except HistoryError:
-        db.close()
-        raise
-    except sqlite3.OperationalError as exc:
-        db.close()
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise HistoryError(
-                f"the history file {path} stayed locked by another audit run for "
-                f"{BUSY_TIMEOUT_MS // 1000} s: try again when it has finished") from exc
-        raise HistoryError(f"cannot open the history file {path}: {exc}") from exc
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        raise _damaged(path, exc) from exc
-    except BaseException:
-        db.close()
-        raise
+    return HistoryStore(path, connect(path, migrations))
 
 
-def read_quarters(path: str | Path | None, partnership: str | None) -> pd.DataFrame | None:
-    """Earlier quarters recorded for ``partnership`` (``None``: the whole extract), as the
-    trend charts take them; ``None`` when there is no store at ``path``."""
-    if not path or not Path(path).is_file():
-        return None
-    store = open_history(path)
-    try:
-        return store.metrics(partnership=partnership or ALL_PARTNERSHIPS)
-    finally:
-        store.close()
+# --------------------------------------------------------------------------- keys and reading
+
+
+def partnerships_in(cases: pd.DataFrame) -> list[str]:
+    """The partnerships a cases frame names, one spelling each (the first in sorted order
+    of names that match case- and space-insensitively); ``[]`` without a ``partnership``
+    column. Blank cells (validated as ``"unknown"``) name no partnership and are left out.
+    """
+    if "partnership" not in cases.columns:
+        return []
+    names: dict[str, str] = {}
+    for value in sorted(str(v).strip() for v in cases["partnership"].dropna().unique()):
+        if value.casefold() not in _UNNAMED:
+            names.setdefault(name_key(value), value)
+    return sorted(names.values(), key=name_key)
+
+
+def history_key(cases_partnerships: Sequence[str]) -> str:
+    """The history key of figures counted over cases of these partnerships.
+
+    One partnership: its name (spaces tidied). Several: the set, sorted case-insensitively
+    and joined with :data:`SET_SEPARATOR` (``"Eastmere + Northbridge + Westvale"``). Pass
+    the partnerships of the cases the figures count — for an audit, the whole extract
+    after any ``--partnership`` selection (:func:`partnerships_in`), not only the audit
+    period's, so every quarter of one source shares one key. The store spells the result
+    as it first saw each name (:meth:`HistoryStore.record_many`).
+
+    :class:`~audit.errors.HistoryError` when no partnership is named: such figures cannot
+    be told apart from any other unnamed extract's.
+    """
+    names: dict[str, str] = {}
+    for value in cases_partnerships:
+        text = " ".join(str(value).split())
+        if text.casefold() not in _UNNAMED:
+            names.setdefault(name_key(text), text)
+    if not names:
+        raise HistoryError(
+            "this extract names no partnership (it has no 'partnership' column, or every "
+            "cell of it is blank), so the history cannot record whose figures these are "
+            "without mixing them with another source's. Add a 'partnership' column with "
+            "your partnership's name on every row, or run with --no-history.")
+    return SET_SEPARATOR.join(sorted(names.values(), key=name_key))
+
+
+def quarters_for(store: HistoryStore, key: str, until: str | None = None) -> pd.DataFrame:
+    """The quarterly metrics recorded under ``key``, up to and including ``until``.
+
+    ``key`` as :func:`history_key` gives it (matched case- and space-insensitively);
+    ``until`` a quarter (``"2025-Q3"``), a year (``"2025"``: its four quarters) or ``None``
+    for every quarter. Years recorded as periods are left out (they are not points on a
+    quarterly axis). Columns ``period, metric, numerator, denominator, unknown, rate,
+    ci_low, ci_high``, sorted by period then metric in contract order.
+    """
+    rows = store.metrics(partnership=key)
+    rows = rows[rows["period"].str.contains("-Q", regex=False)]
+    if until is not None:
+        end = HistoryStore._check_period(until)
+        last = _period_key(end if "-Q" in end else f"{end}-Q4")
+        rows = rows[[_period_key(p) <= last for p in rows["period"]]]
+    columns = ["period", "metric", *_COUNT_COLUMNS, *_RATE_COLUMNS]
+    return rows[columns].reset_index(drop=True)

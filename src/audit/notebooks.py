@@ -18,7 +18,8 @@ from pathlib import Path
 from audit.errors import ReportError
 from audit.sections import NOTEBOOKS
 
-__all__ = ["notebooks_dir", "check_notebooks", "start_notebooks", "wait_for_notebooks",
+__all__ = ["notebooks_dir", "check_notebooks", "notebook_pool", "start_notebooks",
+           "wait_for_notebooks",
            "copy_notebooks"]
 
 
@@ -45,21 +46,28 @@ def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tup
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from audit.kernels import reset_kernel, worker_kernel
+    from audit.kernels import notebook_guard, reset_kernel, worker_kernel
 
     start = time.perf_counter()
-    km = worker_kernel(kernel, str(notebook.parent))
-    try:
-        papermill.execute_notebook(
-            str(notebook), str(output), parameters=parameters, kernel_name=kernel,
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False, km=km)
-    except PapermillExecutionError as exc:
-        evalue = str(exc.evalue).strip().splitlines()
-        detail = " ".join((evalue[-1] if evalue else "").split())[:160]
-        raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
-                          f"{exc.ename}: {detail}") from None
-    finally:
-        reset_kernel(km)
+    with notebook_guard():  # SIGTERM forwarded to this worker stops the notebook
+        km = worker_kernel(kernel, str(notebook.parent))
+        interrupted = False
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(output), parameters=parameters, kernel_name=kernel,
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                km=km)
+        except PapermillExecutionError as exc:
+            evalue = str(exc.evalue).strip().splitlines()
+            detail = " ".join((evalue[-1] if evalue else "").split())[:160]
+            raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
+                              f"{exc.ename}: {detail}") from None
+        except KeyboardInterrupt:
+            interrupted = True  # the worker is stopping: its exit shuts the kernel down
+            raise
+        finally:
+            if not interrupted:
+                reset_kernel(km)
     return notebook.stem, time.perf_counter() - start
 
 
@@ -71,18 +79,36 @@ def start_notebooks(pool: ProcessPoolExecutor, folder: Path, output: Path,
                         dict(parameters), kernel): name for name in NOTEBOOKS}
 
 
-def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None]) -> None:
-    """Wait for every notebook, saying each one's time; the first failure is raised."""
+def notebook_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for the notebooks (each ignores Ctrl-C's second signal and stops its
+    notebook when SIGTERM is forwarded: :func:`audit.kernels.worker_init`)."""
+    from audit.kernels import worker_init
+
+    return ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
+
+
+def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None],
+                       pool: ProcessPoolExecutor | None = None) -> None:
+    """Wait for every notebook, saying each one's time; the first failure is raised.
+
+    On SIGTERM (:class:`audit.errors.Terminated`) the signal is passed on to the workers,
+    which Ctrl-C reaches by itself, so their kernels stop too.
+    """
     from concurrent.futures import as_completed
+
+    from audit.errors import Terminated
+    from audit.kernels import forward_sigterm
 
     total = len(futures)
     try:
         for done, future in enumerate(as_completed(futures), start=1):
             name, seconds = future.result()
             say(f"  [{done}/{total}] notebook {name} done in {seconds:.1f} s")
-    except BaseException:
+    except BaseException as exc:
         for future in futures:
             future.cancel()
+        if isinstance(exc, Terminated) and pool is not None:
+            forward_sigterm(pool)
         raise
 
 

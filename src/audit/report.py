@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 from audit.disclosure import Policy
 from audit.errors import ParameterError
 from audit.kernels import DEFAULT_KERNEL
+from audit.paths import portable_name, remove_leftovers, staging_prefix, temp_prefix
 
 __all__ = ["RunResult", "run_audit", "default_output_dir", "record_history", "DEFAULT_KERNEL"]
 
@@ -47,10 +47,16 @@ class RunResult:
 
 def default_output_dir(period: str | None, partnership: str | None,
                        policy: Policy | None = None) -> Path:
-    """``reports/<period or all>[-<partnership>][-public]/``."""
-    name = (period or "all").strip() or "all"
+    """``reports/<period or all>[-<partnership>][-public]/``.
+
+    The folder name is valid on Windows as well as POSIX whatever the partnership's name
+    (:func:`audit.paths.portable_name`: lower-case ASCII words and hyphens, never a device
+    name such as ``CON`` or a trailing dot)."""
+    label = (period or "").strip().upper()
+    name = label if re.fullmatch(r"\d{4}(-Q[1-4])?", label) else \
+        portable_name(period or "all", fallback="all")
     if partnership:
-        name += "-" + re.sub(r"[^a-z0-9]+", "-", partnership.lower()).strip("-")
+        name += "-" + portable_name(partnership)
     if policy is not None and policy.public:
         name += "-public"
     return Path("reports") / name
@@ -67,17 +73,18 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
               allow_missing: Sequence[str] = (),
               kernel: str = DEFAULT_KERNEL, notebooks: str | Path | None = None,
               history: str | Path | None = None, each_quarter: bool = False,
-              pdf: bool = False, progress: Callable[[str], None] | None = _progress
-              ) -> RunResult:
+              pdf: bool = False, progress: Callable[[str], None] | None = _progress,
+              replace: bool = False) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
 
     ``history`` (a SQLite file) supplies earlier quarters to the trend section and, once the
-    pack is in place, receives this run's metrics; ``each_quarter`` records every quarter of
-    the extract too (a backfill).
+    pack is in place, receives this run's metrics, keyed by the partnership(s) the extract
+    holds (:func:`record_history`); a period recorded from another extract is replaced only
+    with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
     """
     from audit.notebooks import check_notebooks, notebooks_dir
     from audit.validate import load_extract
-    from audit.workspace import audit_of, cache_path, save_prepared
+    from audit.workspace import audit_of, cache_path, read_history, save_prepared
 
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
@@ -103,12 +110,14 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
     validated = load_extract(extract_path, sheet=sheet, allow_missing=allow_missing)
     history_path = Path(history).resolve() if history else None
 
-    with tempfile.TemporaryDirectory(prefix="audit-run-") as private:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
         prepared = save_prepared(validated, Path(private) / "cases.parquet")
         data = audit_of(validated, period=period, partnership=partnership)
-        from audit.history import read_quarters
-
-        data.history = read_quarters(history_path, data.partnership)
+        data.history = read_history(history_path, validated, data.partnership,
+                                    data.quarters[-1] if data.quarters else None)
+        if history_path is not None:  # a history conflict costs seconds, not a whole run
+            record_history(history_path, data, validated, each_quarter=each_quarter,
+                           replace=replace, check_only=True)
         say(f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
             f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
             f"{policy.audience.value}")
@@ -117,7 +126,11 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
             data.period, data.partnership, policy)
         destination = destination.resolve()
         destination.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-",
+        removed = remove_leftovers(destination)  # of runs killed before they could clean up
+        if removed:
+            say(f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
+                + ", ".join(p.name for p in removed))
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination),
                                         dir=destination.parent))
         try:
             result = _build(data, policy, staging, prepared, nb_dir, kernel, jobs, pdf, say,
@@ -137,10 +150,11 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
                 # Last step before the move: one transaction, so the store is either
                 # updated whole or left as it was.
                 recorded = record_history(history_path, data, validated,
-                                          each_quarter=each_quarter,
+                                          each_quarter=each_quarter, replace=replace,
                                           recorded_at=started.isoformat(timespec="seconds"))
-                say(f"history: {recorded} partnership-period "
-                    f"{'set' if recorded == 1 else 'sets'} recorded in {history}")
+                say(f"history: {_sets_recorded(recorded)} recorded in {history}" if recorded
+                    else "history: nothing recorded (a run over every case has no period; "
+                    "--period or --each-quarter records quarters)")
             from audit.files import move_into_place
 
             move_into_place(staging, destination)
@@ -161,7 +175,7 @@ def _build(data, policy: Policy, staging: Path, prepared: Path, nb_dir: Path | N
     """Notebooks (board) alongside the sections, then the pack's files; returns the
     disclosure summary for the manifest."""
     from audit.disclosure import protect
-    from audit.notebooks import start_notebooks, wait_for_notebooks
+    from audit.notebooks import notebook_pool, start_notebooks, wait_for_notebooks
     from audit.pack import write_pack
     from audit.sections import SECTIONS, build_sections
 
@@ -171,7 +185,7 @@ def _build(data, policy: Policy, staging: Path, prepared: Path, nb_dir: Path | N
                       "partnership": data.partnership or "", "audience": "board",
                       "history_path": ""}  # the saved audit carries the history it used
         workers = min(jobs, len(SECTIONS))
-        pool = ProcessPoolExecutor(max_workers=workers)
+        pool = notebook_pool(workers)
         futures = start_notebooks(pool, nb_dir, staging / "notebooks", parameters, kernel)
         say(f"running {len(futures)} analyst notebooks, {workers} at a time")
     try:
@@ -183,7 +197,7 @@ def _build(data, policy: Policy, staging: Path, prepared: Path, nb_dir: Path | N
         say("writing the pack …")
         write_pack(staging, data, sections, policy, pdf=pdf)
         if futures is not None:
-            wait_for_notebooks(futures, say)
+            wait_for_notebooks(futures, say, pool)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -217,45 +231,71 @@ def _write_manifest(staging: Path, data, policy: Policy, started: datetime, seco
                               settings=settings, extract=extract, started=started,
                               seconds=seconds, staging=staging)
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
-                                           encoding="utf-8")
+                                           encoding="utf-8", newline="")
 
 
 def record_history(history: str | Path, data, validated, *, each_quarter: bool = False,
-                   recorded_at: str | None = None) -> int:
+                   recorded_at: str | None = None, replace: bool = False,
+                   check_only: bool = False) -> int:
     """Record an audit's unsuppressed metrics in the history store; returns the sets written.
 
+    Keys name what the figures are (:func:`audit.history.history_key`): the partnership
+    the extract (after any ``--partnership`` selection) holds, or the set of a pooled
+    extract's partnerships; an extract that names no partnership raises ``HistoryError``.
     The audit's own period is recorded unless it is "all"; with ``each_quarter`` every
-    quarter of the extract is recorded as well, pooled and (for a pooled extract with no
-    partnership chosen) for each partnership. Each set replaces any earlier one of the same
-    partnership and period in one transaction.
+    quarter of the extract is recorded as well, under the same key and (for a pooled
+    extract) under each partnership. One transaction. A period already recorded from a
+    different extract raises ``HistoryError`` unless ``replace``. ``check_only`` makes
+    those checks without writing (``audit run`` calls it before the notebooks).
     """
-    from audit.history import open_history
+    from audit.history import history_key, open_history, partnerships_in
     from audit.metrics import metrics_by, quarter_label, select_partnership
 
-    provenance = {"input_sha256": validated.sha256, "input_file": validated.path.name}
-    if recorded_at:
-        provenance["recorded_at"] = recorded_at
-    sets: list[tuple[str | None, str, object, int]] = []
+    if data.period == "all" and not each_quarter:
+        return 0  # a run over every case has no place on a time axis: nothing to record
+    cases = validated.cases
+    if data.partnership:
+        cases = select_partnership(cases, data.partnership)
+    members = partnerships_in(cases)
+    key = history_key(members)
+    sets: list[tuple[str, str, object, int]] = []
     if data.period != "all":
-        sets.append((data.partnership, data.period, data.metrics, data.in_scope))
+        sets.append((key, data.period, data.metrics, data.in_scope))
     if each_quarter:
-        scopes: list[str | None] = [data.partnership]
-        if not data.partnership and len(data.partnerships) > 1:
-            scopes += data.partnerships
-        for scope in scopes:
-            cases = validated.cases if scope is None else select_partnership(validated.cases, scope)
-            quarterly = metrics_by(cases, by="quarter", level=data.level)
-            sizes = quarter_label(cases["notification_date"]).value_counts()
+        scopes = [(key, cases)]
+        if len(members) > 1:
+            scopes += [(history_key([name]), select_partnership(cases, name))
+                       for name in members]
+        for scope, scope_cases in scopes:
+            quarterly = metrics_by(scope_cases, by="quarter", level=data.level)
+            sizes = quarter_label(scope_cases["notification_date"]).value_counts()
             for quarter, table in quarterly.groupby("quarter", sort=True):
-                if scope == data.partnership and quarter == data.period:
+                if scope == key and quarter == data.period:
                     continue  # already in the list
                 sets.append((scope, str(quarter), table.drop(columns="quarter"),
                              int(sizes.get(quarter, 0))))
+    if check_only:
+        if sets and Path(history).is_file():  # a new store has nothing to conflict with
+            store = open_history(history)
+            try:
+                store.check_many([(scope, period, validated.sha256)
+                                  for scope, period, _table, _cases in sets], replace=replace)
+            finally:
+                store.close()
+        return len(sets)
+    provenance = {"input_sha256": validated.sha256, "input_file": validated.path.name}
+    if recorded_at:
+        provenance["recorded_at"] = recorded_at
     store = open_history(history)
     try:
         # One transaction: a failure part-way leaves the history as it was.
-        store.record_many([(table, scope, period, {**provenance, "cases": cases})
-                           for scope, period, table, cases in sets])
+        store.record_many([(table, scope, period, {**provenance, "cases": n})
+                           for scope, period, table, n in sets], replace=replace)
     finally:
         store.close()
     return len(sets)
+
+
+def _sets_recorded(count: int) -> str:
+    """``"1 partnership-period set"`` / ``"3 partnership-period sets"``."""
+    return f"{count} partnership-period set{'' if count == 1 else 's'}"

@@ -35,6 +35,7 @@ __all__ = [
     "AuditData",
     "open_audit",
     "audit_of",
+    "read_history",
     "cache_path",
     "save_prepared",
     "load_prepared",
@@ -415,9 +416,37 @@ def audit_of(extract: CaseExtract, *, period: str | None = None,
                      level=level, history=history)
 
 
+def read_history(history_path: str | Path | None, extract: CaseExtract,
+                 partnership: str | None, until: str | None) -> pd.DataFrame | None:
+    """Earlier quarters recorded for the partnership(s) an audit counts, or ``None``.
+
+    The key is the one the figures are recorded under (:func:`audit.history.history_key`):
+    the partnership(s) of the whole extract after any ``partnership`` selection, so an
+    analyst's extract never reads the sample's quarters. No store, or an extract naming no
+    partnership: ``None`` (the trend charts use the extract's own quarters).
+    """
+    if not history_path or not Path(history_path).is_file():
+        return None
+    from audit.errors import HistoryError
+    from audit.history import history_key, open_history, partnerships_in, quarters_for
+    from audit.metrics import select_partnership
+
+    cases = select_partnership(extract.cases, partnership) if partnership else extract.cases
+    try:
+        key = history_key(partnerships_in(cases))
+    except HistoryError:
+        return None
+    store = open_history(history_path)
+    try:
+        return quarters_for(store, key, until=until)
+    finally:
+        store.close()
+
+
 def open_audit(extract_path: str | Path, *, period: str | None = None,
                partnership: str | None = None, sheet: str | None = None,
                level: float = 0.95, history: pd.DataFrame | None = None,
+               history_path: str | Path | None = None,
                allow_missing: Sequence[str] = ()) -> AuditData:
     """Open an extract (raw or prepared) and select the audit's period and partnership.
 
@@ -425,7 +454,9 @@ def open_audit(extract_path: str | Path, *, period: str | None = None,
     ``history`` holds earlier quarters (:data:`HISTORY_COLUMNS`) for the trend charts.
     Raises :class:`~audit.errors.ParameterError` for a malformed period or an unknown
     partnership, naming the quarters and partnerships the extract does hold. For a prepared
-    extract written by ``audit run``, the tables that run computed are taken as they are.
+    extract written by ``audit run``, the tables that run computed (and the history they
+    used) are taken as they are. Otherwise earlier quarters come from ``history``, or are
+    read from the store at ``history_path`` (:func:`read_history`).
     """
     path = Path(extract_path)
     prepared = is_prepared(path)
@@ -437,6 +468,9 @@ def open_audit(extract_path: str | Path, *, period: str | None = None,
         extract = load_extract(path, sheet=sheet, allow_missing=allow_missing)
     data = audit_of(extract, period=period, partnership=partnership, level=level,
                     history=history)
-    if prepared:
-        data.load(cache_path(path))
+    if prepared and data.load(cache_path(path)):
+        return data
+    if history is None and history_path:
+        data.history = read_history(history_path, extract, data.partnership,
+                                    data.quarters[-1] if data.quarters else None)
     return data

@@ -16,32 +16,60 @@ it (a file, a web address) stops the PDF with an error rather than dropping cont
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from audit.errors import ReportError
 
-__all__ = ["PDF_VARIANT", "require_pdf_engine", "write_pdf"]
+__all__ = ["PDF_VARIANT", "BROWSER_ROUTE", "pango_install_hint", "require_pdf_engine", "write_pdf"]
 
 #: Tagged PDF for accessibility (ISO 14289-1).
 PDF_VARIANT = "pdf/ua-1"
 
 _INSTALL_HINT = ("install it with: pip install 'audit[pdf]' (in a checkout: "
-                 ".venv/bin/pip install -e '.[pdf]')")
-_PANGO_HINT = ("WeasyPrint needs the Pango text library: on Debian or Ubuntu, "
-               "apt-get install libpango-1.0-0 libpangoft2-1.0-0; on macOS, brew install pango; "
-               "with conda, conda install -c conda-forge weasyprint")
+                 "python -m pip install -e '.[pdf]' with the project's Python)")
+
+#: The no-install route, for every platform: the board pack's own print styles.
+BROWSER_ROUTE = ("Without it, open board-pack.html in a browser and print it to PDF (Print, "
+                 "then Save as PDF or Microsoft Print to PDF): its print styles give A4 "
+                 "pages, page numbers and each chart with its heading.")
+
+
+def pango_install_hint(platform: str = sys.platform) -> str:
+    """What to install for WeasyPrint's Pango library on ``platform`` (a ``sys.platform``
+    value), as WeasyPrint's installation guide gives it."""
+    if platform.startswith(("win32", "cygwin", "msys")):
+        return ("WeasyPrint needs the Pango library, which on Windows comes with the GTK3 "
+                "runtime: install it with the GTK for Windows Runtime Environment Installer "
+                "(https://github.com/tschoonj/GTK-for-Windows-Runtime-Environment-Installer/"
+                "releases, the route WeasyPrint's documentation gives; it asks for "
+                "administrator rights), or with MSYS2 (pacman -S mingw-w64-ucrt-x86_64-pango). "
+                "If it is installed in a folder WeasyPrint does not search, set "
+                "WEASYPRINT_DLL_DIRECTORIES to that folder's bin, e.g. "
+                r"set WEASYPRINT_DLL_DIRECTORIES=C:\GTK3\bin")
+    if platform == "darwin":
+        return "WeasyPrint needs the Pango library: on macOS, brew install pango"
+    return ("WeasyPrint needs the Pango library: on Debian or Ubuntu, "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0; on Fedora, dnf install pango; "
+            "with conda, conda install -c conda-forge weasyprint")
 
 
 def _engine() -> Any:
     try:
-        import weasyprint
+        # WeasyPrint prints its own advice to standard output when a library is missing;
+        # ours (below) names this platform's install step, and stdout may be a CSV.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
     except ImportError:
         raise ReportError(f"PDF output needs WeasyPrint, which is not installed: "
-                          f"{_INSTALL_HINT}") from None
+                          f"{_INSTALL_HINT}. {BROWSER_ROUTE}") from None
     except OSError as exc:  # the Python package is there, its system libraries are not
-        raise ReportError(f"PDF output cannot start: {_PANGO_HINT} ({exc})") from None
+        raise ReportError(f"PDF output cannot start: {pango_install_hint(sys.platform)} ({exc}). "
+                          f"{BROWSER_ROUTE}") from None
     return weasyprint
 
 

@@ -1,5 +1,5 @@
 # The two commands a new user types (see README.md):
-#   make report   the quarterly audit on the bundled sample -> reports/all/board-pack.html
+#   make report   the quarterly audit on the bundled sample -> reports/sample/pack/board-pack.html
 #   make test     every test: pytest and nbval on the notebooks
 # Each creates .venv in the repository root on first use and installs the project into it.
 # Without make (Windows, or anywhere): README.md, "Without make". The set-up after the
@@ -13,6 +13,8 @@ SAMPLE := data/sample/pooled_extract.csv
 # The sample's own history store: synthetic figures never enter the analyst's default
 # reports/history.sqlite. --replace because a regenerated sample is a new file.
 SAMPLE_HISTORY := reports/sample/history.sqlite
+# The sample's pack, apart from reports/all (an analyst's own whole-extract run).
+SAMPLE_OUT := reports/sample/pack
 
 .PHONY: report test venv clean help
 
@@ -34,16 +36,16 @@ $(STAMP): pyproject.toml
 # (check-pdf says what to install on this platform).
 report: $(STAMP)
 	@pdf=$$($(BIN)/python -m audit.dev check-pdf && echo --pdf); \
-	echo "$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace $$pdf"; \
-	$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace $$pdf
-	@echo "Open reports/all/board-pack.html in a browser."
+	echo "$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace --out $(SAMPLE_OUT) $$pdf"; \
+	$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace --out $(SAMPLE_OUT) $$pdf
+	@echo "Open $(SAMPLE_OUT)/board-pack.html in a browser."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) reports/all reports/sample
-	@echo "removed .venv, the sample's board pack (reports/all) and its history (reports/sample)."
+	rm -rf $(VENV) reports/sample
+	@echo "removed .venv and the sample's pack and history (reports/sample)."
 	@echo "kept reports/history.sqlite and any other folder in reports/: your own audits."
 	@echo "  remove a partnership's quarters with: python -m audit history --forget NAME"
 	@echo "  or delete reports/history.sqlite by hand to start the history afresh."

@@ -80,7 +80,7 @@ def pdf_engine_status() -> tuple[bool, str]:
     """``(True, "WeasyPrint 70.0")`` when ``--pdf`` can work here, else ``(False, what to
     install on this platform)``."""
     from audit.errors import ReportError
-    from audit.pdf import require_pdf_engine
+    from audit.render.pdf import require_pdf_engine
 
     try:
         return True, require_pdf_engine()

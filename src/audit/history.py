@@ -6,7 +6,7 @@ are stable across releases: ``contract.METRIC_IDS``), with the provenance of the
 input extract's SHA-256 and file name, the package version and when it was recorded.
 
 The file holds analyst figures (small counts included) but never case-level data: one row a
-metric, as in ``metrics.csv``. Board outputs drawn from it go through :mod:`audit.suppress`
+metric, as in ``metrics.csv``. Board and public outputs drawn from it go through :mod:`audit.disclosure`
 (the trend and SPC charts apply the rule to each point they draw).
 
 Keys: what the figures are

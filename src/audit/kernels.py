@@ -34,6 +34,7 @@ from typing import Any
 from audit.errors import ReportError
 
 __all__ = [
+    "DEFAULT_KERNEL",
     "LOOPBACK",
     "SETUP_COMMAND",
     "kernel_transport",
@@ -46,6 +47,9 @@ __all__ = [
     "notebook_guard",
     "forward_sigterm",
 ]
+
+#: The Jupyter kernel the set-up registers (``python -m audit.dev setup``).
+DEFAULT_KERNEL = "audit"
 
 #: The address TCP kernels listen on: the loopback interface, never a network card.
 LOOPBACK = "127.0.0.1"

@@ -16,11 +16,15 @@ SAMPLE_HISTORY := reports/sample/history.sqlite
 # The sample's pack, apart from reports/all (an analyst's own whole-extract run).
 SAMPLE_OUT := reports/sample/pack
 
-.PHONY: report test venv clean help
+.PHONY: report test test-fast lint typecheck lab venv clean help
 
 help:
 	@echo "make report   run the quarterly audit on the bundled sample"
-	@echo "make test     run every test (pytest + nbval)"
+	@echo "make test     run every test (pytest + nbval), as CI does"
+	@echo "make test-fast  every test but the end-to-end runs and notebooks (about a minute)"
+	@echo "make lint     ruff: lint and format check"
+	@echo "make typecheck  mypy on src/"
+	@echo "make lab      JupyterLab on a working copy of the notebooks (reports/lab)"
 	@echo "make clean    remove .venv and the sample's reports (keeps reports/history.sqlite)"
 
 venv: $(STAMP)
@@ -42,6 +46,24 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -m "not e2e" -q
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff format --check src tests
+
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
+# The lab extra, the kernel, then JupyterLab on copies of the notebooks (never the tracked
+# originals: a saved notebook holds every figure of the extract it ran on).
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	$(BIN)/python -m audit.dev setup
+	$(BIN)/python -m audit notebooks reports/lab --overwrite
+	$(BIN)/python -m jupyter lab reports/lab
 
 clean:
 	rm -rf $(VENV) reports/sample

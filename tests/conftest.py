@@ -28,3 +28,23 @@ def write(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+#: Test files that run whole commands or packs end to end (``make test-fast`` skips them).
+E2E_FILES = frozenset({
+    "test_report.py", "test_pdf.py", "test_accessibility.py", "test_leaks.py",
+    "test_kernels.py", "test_lab.py", "test_platform.py", "test_corpus.py",
+    "test_history_keys.py", "test_render_slides.py",
+})
+#: Test files that drive a real browser.
+BROWSER_FILES = frozenset({"test_accessibility.py", "test_lab.py"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark end-to-end and browser tests by file, so ``-m "not e2e"`` is the fast loop."""
+    for item in items:
+        name = Path(str(item.fspath)).name
+        if name in E2E_FILES or name.endswith(".ipynb"):
+            item.add_marker(pytest.mark.e2e)
+        if name in BROWSER_FILES:
+            item.add_marker(pytest.mark.browser)

@@ -80,7 +80,6 @@ import math
 import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +89,8 @@ import numpy as np
 import pandas as pd
 
 from audit.contract import METRIC_IDS
+from audit.files import atomic_write_text
+from audit.formatting import csv_text
 from audit.errors import HistoryError
 from audit.history_schema import (
     APPLICATION_ID,
@@ -534,8 +535,10 @@ class HistoryStore:
         contents, whatever order they were recorded in.
 
         Columns :data:`HISTORY_COLUMNS`; rows as :meth:`metrics` sorts them; rates to 6
-        decimal places, missing cells empty; UTF-8 without byte-order mark, ``\\n`` line
-        endings. Written to a temporary file and renamed, so never half-written.
+        decimal places, missing cells empty; text that begins like a formula (``=``, ``+``,
+        ``-``, ``@``) gets a leading apostrophe (:func:`audit.formatting.csv_text`); UTF-8
+        without byte-order mark, ``\\n`` line endings. Written to a temporary file and
+        renamed, so never half-written.
         """
         frame = self.metrics()
         buffer = io.StringIO()
@@ -546,20 +549,12 @@ class HistoryStore:
             for column, value in zip(HISTORY_COLUMNS, row):
                 if column in _RATE_COLUMNS:
                     cells.append("" if math.isnan(value) else f"{value + 0.0:.6f}")
+                elif isinstance(value, str):
+                    cells.append(csv_text(value))  # a name from an extract is never a formula
                 else:
                     cells.append(str(value))
             writer.writerow(cells)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(buffer.getvalue())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return atomic_write_text(path, buffer.getvalue())
 
 
 # --------------------------------------------------------------------------- opening

@@ -142,6 +142,8 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _METRIC_ORDER = {m: i for i, m in enumerate(METRIC_IDS)}
 _RATE_COLUMNS = ("rate", "ci_low", "ci_high")
 _COUNT_COLUMNS = ("numerator", "denominator", "unknown")
+# One set ready to write: (key, match key, period, metric rows, provenance).
+_Prepared = tuple[str, str, str, list[tuple], dict[str, Any]]
 
 
 def _period_key(period: str) -> tuple[int, int]:
@@ -254,7 +256,7 @@ class HistoryStore:
         """Raise the ``HistoryError`` that :meth:`record_many` would raise for these
         (key, period, input_sha256) sets, writing nothing: ``audit run`` calls it before
         the notebooks, so a conflict costs seconds, not a whole run."""
-        prepared = []
+        prepared: list[_Prepared] = []
         for key, period, sha in sets:
             key = self._partnership_key(key)
             prepared.append((key, match_key(key_members(key)), self._check_period(period), [],
@@ -262,8 +264,8 @@ class HistoryStore:
         self._resolve(prepared, replace=replace)
 
     def _prepare(self, sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]]
-                 ) -> list[tuple[str, str, str, list[tuple], dict[str, Any]]]:
-        prepared = []
+                 ) -> list[_Prepared]:
+        prepared: list[_Prepared] = []
         for metrics_table, partnership, period, provenance in sets:
             key = self._partnership_key(partnership)
             prepared.append((key, match_key(key_members(key)), self._check_period(period),

@@ -374,7 +374,7 @@ def write_metrics_csv(
     """
     text = format_metrics_csv(table, leading=leading)
     if hasattr(dest, "write"):
-        dest.write(text)  # type: ignore[union-attr]
+        dest.write(text)
         return
     if not isinstance(dest, (str, os.PathLike)):
         raise ValueError(f"dest must be a path or a text stream; got {type(dest).__name__}")

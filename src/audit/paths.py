@@ -30,6 +30,7 @@ import os
 import platform
 import re
 import shutil
+import sys
 import tempfile
 import time
 import unicodedata
@@ -107,7 +108,7 @@ def pid_alive(pid: int) -> bool:
         return True
     if pid <= 0:
         return False
-    if os.name == "nt":  # pragma: no cover - Windows only; os.kill(pid, 0) would kill it
+    if sys.platform == "win32":  # pragma: no cover - Windows only; os.kill(pid, 0) would kill it
         import ctypes
 
         kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)

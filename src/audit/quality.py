@@ -62,8 +62,9 @@ def completeness_from_metrics(metrics: pd.DataFrame, cases: int | str) -> pd.Dat
         unknown = row["unknown"]
         total = as_number(cases)
         number = as_number(unknown)
-        share: object = (number / total if number is not None and total else
-                         ("c" if is_suppressed(unknown) or is_suppressed(cases) else float("nan")))
+        share: float | str = (
+            number / total if number is not None and total else
+            ("c" if is_suppressed(unknown) or is_suppressed(cases) else float("nan")))
         over = ("c" if isinstance(share, str) else
                 ("yes" if share > UNKNOWN_SHARE_THRESHOLD else "no"))
         rows.append({"Field": field, "Cases": cases, "Not known": unknown,

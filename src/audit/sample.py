@@ -571,7 +571,9 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, title: str) -> None:
     records = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
     for record in records:
         row = [None if v == "" else v for v in record]
-        row[date_col] = dt.date.fromisoformat(row[date_col])
+        date_text = row[date_col]
+        assert isinstance(date_text, str), "generated notification dates are ISO text"
+        row[date_col] = dt.date.fromisoformat(date_text)
         ws.append(row)
     for (cell,) in ws.iter_rows(min_row=2, min_col=date_col + 1, max_col=date_col + 1):
         cell.number_format = "dd/mm/yyyy"

@@ -193,6 +193,13 @@ def _check(kind: str, fn: Callable[[pd.Series], pd.Series]) -> pa.Check:
     return pa.Check(fn, name=kind, error=kind)
 
 
+def _one_of(codes: tuple[str, ...]) -> Callable[[pd.Series], pd.Series]:
+    """A check function testing each cell against ``codes``, bound now (not at loop end)."""
+    def check(s: pd.Series) -> pd.Series:
+        return s.isin(codes)
+    return check
+
+
 def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
     """The contract as a pandera schema over the :func:`prepare`-d text frame.
 
@@ -226,7 +233,7 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
     }
     for name, codes in CODED_VALUES.items():
         columns[name] = pa.Column(None, required=name in REQUIRED_COLUMNS, checks=[
-            _check("bad_code", lambda s, codes=codes: s.isin(codes)),
+            _check("bad_code", _one_of(codes)),
         ])
     for flag in FLAG_COLUMNS:
         columns[flag] = pa.Column(None, required=False, checks=[

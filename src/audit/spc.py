@@ -348,9 +348,9 @@ def spc_reading(chart: pd.DataFrame, *, unit: str = "quarters",
 
     findings: list[str] = []
     points = []
-    for i in np.flatnonzero(outside):
-        where = "above the upper limit" if rate[i] > upper[i] else "below the lower limit"
-        points.append(f"{labels[i]} ({where})")
+    for k in np.flatnonzero(outside):
+        where = "above the upper limit" if rate[k] > upper[k] else "below the lower limit"
+        points.append(f"{labels[k]} ({where})")
     if len(points) == 1:
         findings.append(f"a point outside the limits in {points[0]}")
     elif points:

@@ -266,7 +266,7 @@ class AuditData:
             table.insert(1, "cases", table["period"].map(sizes).astype("int64"))
             frames.append(table)
         if self.history is not None and not self.history.empty:
-            frames.append(self._history_quarters(frames[0] if frames else None))
+            frames.append(self._history_quarters(self.history, frames[0] if frames else None))
         frames = [f for f in frames if not f.empty]
         if not frames:
             return pd.DataFrame(columns=["period", "cases", "metric", "numerator",
@@ -274,11 +274,12 @@ class AuditData:
         return pd.concat(frames, ignore_index=True).sort_values(
             ["period", "metric"], kind="stable").reset_index(drop=True)
 
-    def _history_quarters(self, from_extract: pd.DataFrame | None) -> pd.DataFrame:
-        """Earlier quarters from ``history`` that the extract does not hold, with intervals."""
+    def _history_quarters(self, stored: pd.DataFrame, from_extract: pd.DataFrame | None
+                          ) -> pd.DataFrame:
+        """Earlier quarters from ``stored`` (the ``history`` rows) that the extract does not
+        hold, with intervals."""
         from audit.metrics import metrics_from_counts
 
-        stored = self.history
         missing = [c for c in HISTORY_COLUMNS if c not in stored.columns]
         if missing:
             raise ParameterError(f"history rows lack column(s): {', '.join(missing)}")

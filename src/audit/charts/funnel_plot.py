@@ -7,6 +7,9 @@ named as suppressed, never plotted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -40,7 +43,22 @@ from audit.charts.style import (
 from audit.contract import metric_label
 from audit.formatting import is_suppressed
 
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
 __all__ = ["funnel_plot"]
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One plotted partnership: its rate, its number of cases and where it falls."""
+
+    name: str
+    rate: float
+    n: int
+    state: str       # "within", "wide" (outside the widest limits) or "strict"
+    above: bool      # above the target
+    position: str    # the table's own words for where it falls, if any
 
 
 # --------------------------------------------------------------------------- funnel plot
@@ -92,7 +110,9 @@ def funnel_plot(
                    "national": "national figure (2021 review)"}.get(basis, "target")
 
     names = [str(v) for v in board[by]]
-    shown, suppressed, empty = [], [], []
+    shown: list[_Point] = []
+    suppressed: list[str] = []
+    empty: list[str] = []
     widest, strictest = levels[0], levels[-1]
     for i, partnership in enumerate(names):
         row = board.iloc[i]
@@ -107,20 +127,20 @@ def funnel_plot(
             state = ("strict" if outside[strictest] else
                      "wide" if outside[widest] else "within")
             above = rate > target
-            shown.append({"name": partnership, "rate": rate, "n": int(den), "state": state,
-                          "above": above, "position": str(row.get("position", ""))})
+            shown.append(_Point(name=partnership, rate=rate, n=int(den), state=state,
+                                above=above, position=str(row.get("position", ""))))
 
     def level_words(suffix: str) -> str:
         return suffix.replace("_", ".") + "%"
 
     if title is None:
-        strict = [p for p in shown if p["state"] == "strict"]
-        wide = [p for p in shown if p["state"] == "wide"]
+        strict = [p for p in shown if p.state == "strict"]
+        wide = [p for p in shown if p.state == "wide"]
         if len(strict) == 1 or (not strict and len(wide) == 1):
             p = (strict or wide)[0]
-            where = "above" if p["above"] else "below"
-            title = (f"{p['name']} {where} the {level_words(strictest if strict else widest)} "
-                     f"limit for {lower_first(label)}, at {pct0(p['rate'])}")
+            where = "above" if p.above else "below"
+            title = (f"{p.name} {where} the {level_words(strictest if strict else widest)} "
+                     f"limit for {lower_first(label)}, at {pct0(p.rate)}")
         elif strict:
             title = (f"{len(strict)} partnerships outside the {level_words(strictest)} limits "
                      f"for {lower_first(label)}")
@@ -128,8 +148,8 @@ def funnel_plot(
             title = (f"{len(wide)} partnerships outside the {level_words(widest)} limits "
                      f"for {lower_first(label)}")
         elif len(shown) == 1:
-            title = (f"{shown[0]['name']} within the funnel limits for "
-                     f"{lower_first(label)}, at {pct0(shown[0]['rate'])}")
+            title = (f"{shown[0].name} within the funnel limits for "
+                     f"{lower_first(label)}, at {pct0(shown[0].rate)}")
         elif shown:
             title = (f"All {len(shown)} partnerships shown within the limits for "
                      f"{lower_first(label)}")
@@ -149,8 +169,8 @@ def funnel_plot(
         place=place, period=period, source=source, national=basis == "national",
         suppressed=bool(suppressed), extra=" ".join(extra))
     details = "; ".join(
-        f"{p['name']}: {pct(p['rate'])} of {p['n']} cases, "
-        f"{p['position'] or ('outside the limits' if p['state'] != 'within' else 'within the limits')}"
+        f"{p.name}: {pct(p.rate)} of {p.n} cases, "
+        f"{p.position or ('outside the limits' if p.state != 'within' else 'within the limits')}"
         for p in shown)
     alt_text = (f"{sentence(title)} Funnel plot of the percentage of cases with "
                 f"'{lower_first(label)}' for {len(names)} partnerships ({place}), {period}, "
@@ -163,7 +183,7 @@ def funnel_plot(
     if empty:
         alt_text += f" {', '.join(empty)}: no cases recorded."
 
-    max_n = max((p["n"] for p in shown), default=10)
+    max_n = max((p.n for p in shown), default=10)
     grid = np.unique(np.round(np.geomspace(1, max(2, max_n * 1.15), 400)).astype(int))
     curves = funnel_limits(grid, target, [float(lv.replace("_", ".")) / 100 for lv in levels],
                            method=method)
@@ -173,7 +193,7 @@ def funnel_plot(
                  alt_text=alt_text, caption=caption)
 
 
-def _draw_funnel_plot(shown: list[dict], curves: pd.DataFrame, levels: list[str],
+def _draw_funnel_plot(shown: list[_Point], curves: pd.DataFrame, levels: list[str],
                       target: float, title: str, caption: str) -> Figure:
     title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.85
@@ -181,7 +201,7 @@ def _draw_funnel_plot(shown: list[dict], curves: pd.DataFrame, levels: list[str]
     height = top + 4.2 + bottom
     figure, ax = new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
     title_block(figure, title, height=height)
-    styles = ["--", ":", "-."]
+    styles: list[LineStyleType] = ["--", ":", "-."]
     n = curves["denominator"].to_numpy(dtype=float)
     ax.axhline(target * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
     handles = [Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8,
@@ -196,10 +216,10 @@ def _draw_funnel_plot(shown: list[dict], curves: pd.DataFrame, levels: list[str]
     markers = {"within": ("o", AF_CATEGORICAL[0], 8), "wide": ("^", SPECIAL_COLOUR, 10),
                "strict": ("D", SPECIAL_COLOUR, 10)}
     for p in shown:
-        marker, colour, size = markers[p["state"]]
-        ax.plot([p["n"]], [p["rate"] * 100], linestyle="none", marker=marker, color=colour,
+        marker, colour, size = markers[p.state]
+        ax.plot([p.n], [p.rate * 100], linestyle="none", marker=marker, color=colour,
                 markersize=size, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
-        ax.annotate(p["name"], (p["n"], p["rate"] * 100), xytext=(8, 6),
+        ax.annotate(p.name, (p.n, p.rate * 100), xytext=(8, 6),
                     textcoords="offset points", fontsize=11.5, color=TEXT_COLOUR, zorder=6,
                     path_effects=halo())
     handles += [

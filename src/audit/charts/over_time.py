@@ -140,15 +140,15 @@ def trend_chart(
     if title is None:
         if len(shown) >= 2:
             (first, a), (last, b) = shown[0], shown[-1]
-            if pct0(first.rate) == pct0(last.rate):
-                title = (f"{label} steady at {pct0(last.rate)} of cases from {labels[a]} to "
+            if pct0(first.local_rate) == pct0(last.local_rate):
+                title = (f"{label} steady at {pct0(last.local_rate)} of cases from {labels[a]} to "
                          f"{labels[b]}")
             else:
-                verb = "rose" if last.rate > first.rate else "fell"
-                title = (f"{label} {verb} from {pct0(first.rate)} in {labels[a]} to "
-                         f"{pct0(last.rate)} in {labels[b]}")
+                verb = "rose" if last.local_rate > first.local_rate else "fell"
+                title = (f"{label} {verb} from {pct0(first.local_rate)} in {labels[a]} to "
+                         f"{pct0(last.local_rate)} in {labels[b]}")
         elif shown:
-            title = f"{label} in {pct0(shown[0][0].rate)} of cases in {labels[shown[0][1]]}"
+            title = f"{label} in {pct0(shown[0][0].local_rate)} of cases in {labels[shown[0][1]]}"
         else:
             title = f"{label}: quarterly figures suppressed to protect small numbers"
 
@@ -188,7 +188,7 @@ def _draw_trend(points: list[Item], labels: list[str], national: float | None, t
 
     colour = AF_CATEGORICAL[0]
     xs = np.arange(len(points), dtype=float)
-    rate = np.array([p.rate * 100 if p.shown else np.nan for p in points])
+    rate = np.array([p.local_rate * 100 if p.shown else np.nan for p in points])
     low = np.array([p.ci_low * 100 if p.shown and p.ci_low is not None else np.nan
                     for p in points])
     high = np.array([p.ci_high * 100 if p.shown and p.ci_high is not None else np.nan
@@ -213,7 +213,7 @@ def _draw_trend(points: list[Item], labels: list[str], national: float | None, t
     shown = [i for i, p in enumerate(points) if p.shown]
     if shown:
         last = shown[-1]
-        ax.text(xs[last] + 0.12, rate[last] + 2.5, pct(points[last].rate), ha="left",
+        ax.text(xs[last] + 0.12, rate[last] + 2.5, pct(points[last].local_rate), ha="left",
                 va="bottom", fontsize=12, color=TEXT_COLOUR, path_effects=halo(), zorder=6)
     if national is not None:
         ax.axhline(national * 100, color=REFERENCE_COLOUR, linestyle="--", linewidth=1.8,

@@ -74,21 +74,23 @@ def _finding_vs_national(items: Sequence[Item], what: str = "figures") -> str:
     compared = [i for i in shown if i.national is not None]
     significant = [i for i in compared if i.p_value is not None and i.p_value < 0.05]
     if significant:
-        best = max(significant, key=lambda i: (abs(i.rate - i.national), -items.index(i)))
-        direction = "higher" if best.rate > best.national else "lower"
-        return (f"{best.label} {direction} than nationally: {pct0(best.rate)} of cases "
-                f"against {pct0(best.national)}")
+        best = max(significant,
+                   key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i)))
+        direction = "higher" if best.local_rate > best.national_rate else "lower"
+        return (f"{best.label} {direction} than nationally: {pct0(best.local_rate)} of cases "
+                f"against {pct0(best.national_rate)}")
     if compared and all(i.p_value is None for i in compared):
-        best = max(compared, key=lambda i: (abs(i.rate - i.national), -items.index(i)))
-        return (f"{best.label} in {pct0(best.rate)} of cases against "
-                f"{pct0(best.national)} nationally")
-    top = max(shown, key=lambda i: (i.rate, -items.index(i)))
-    if top.national is not None and pct0(top.rate) == pct0(top.national):
-        return f"{top.label} in {pct0(top.rate)} of cases, as nationally"
+        best = max(compared,
+                   key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i)))
+        return (f"{best.label} in {pct0(best.local_rate)} of cases against "
+                f"{pct0(best.national_rate)} nationally")
+    top = max(shown, key=lambda i: (i.local_rate, -items.index(i)))
+    if top.national is not None and pct0(top.local_rate) == pct0(top.national):
+        return f"{top.label} in {pct0(top.local_rate)} of cases, as nationally"
     if top.national is not None:
-        return (f"{top.label} in {pct0(top.rate)} of cases, not clearly different from "
+        return (f"{top.label} in {pct0(top.local_rate)} of cases, not clearly different from "
                 f"{pct0(top.national)} nationally")
-    return f"{top.label} was the most common, in {pct0(top.rate)} of cases"
+    return f"{top.label} was the most common, in {pct0(top.local_rate)} of cases"
 
 
 def local_vs_national(
@@ -165,12 +167,12 @@ def _draw_local_vs_national(items: list[Item], title: str, caption: str, place: 
     ys = np.arange(n)[::-1]
     for item, y in zip(items, ys, strict=True):
         if item.shown:
-            ax.barh(y, item.rate * 100, height=0.6, color=colour, zorder=2)
+            ax.barh(y, item.local_rate * 100, height=0.6, color=colour, zorder=2)
             if item.ci_low is not None and item.ci_high is not None:
                 bars = ax.errorbar(
-                    item.rate * 100, y,
-                    xerr=[[max(0.0, (item.rate - item.ci_low) * 100)],
-                          [max(0.0, (item.ci_high - item.rate) * 100)]],
+                    item.local_rate * 100, y,
+                    xerr=[[max(0.0, (item.local_rate - item.ci_low) * 100)],
+                          [max(0.0, (item.ci_high - item.local_rate) * 100)]],
                     fmt="none", ecolor=TEXT_COLOUR, elinewidth=1.6, capsize=5, capthick=1.6,
                     zorder=3)
                 for artist in (*bars.lines[1], *bars.lines[2]):
@@ -300,19 +302,19 @@ def engagement_funnel_chart(
                 drop = _Drop(items[i - 1], items[i], 1 - rate, conditional=True)
 
     shown = [i for i in items if i.shown]
-    lowest = min(shown, key=lambda i: (i.rate, items.index(i))) if shown else None
+    lowest = min(shown, key=lambda i: (i.local_rate, items.index(i))) if shown else None
     if title is None:
         if drop is not None:
             title = (f"Biggest drop at '{lower_first(drop.after.label)}': "
                      f"{pct0(drop.size)} of cases lost from the step before")
         elif lowest is not None and len(shown) >= 2:
-            title = (f"Lowest step: '{lower_first(lowest.label)}', in {pct0(lowest.rate)} of "
+            title = (f"Lowest step: '{lower_first(lowest.label)}', in {pct0(lowest.local_rate)} of "
                      "cases where it was recorded")
         elif len(shown) >= 2:
-            title = (f"{shown[0].label} in {pct0(shown[0].rate)} of cases; "
-                     f"{lower_first(shown[-1].label)} in {pct0(shown[-1].rate)}")
+            title = (f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases; "
+                     f"{lower_first(shown[-1].label)} in {pct0(shown[-1].local_rate)}")
         elif shown:
-            title = f"{shown[0].label} in {pct0(shown[0].rate)} of cases"
+            title = f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases"
         else:
             title = "Father-engagement figures suppressed to protect small numbers"
 
@@ -324,7 +326,8 @@ def engagement_funnel_chart(
         extra="':' = not available." if any(i.status == "unavailable" for i in items) else "",
     )
     listing = "; ".join(
-        f"{i.label}: {pct(i.rate) if i.shown else i.local_words().replace('local figure ', '')}"
+        f"{i.label}: "
+        f"{pct(i.local_rate) if i.shown else i.local_words().replace('local figure ', '')}"
         for i in items)
     alt_text = (f"{sentence(title)} Horizontal bar chart of {len(items)} father-engagement "
                 f"steps in practice order for {place}, {period}, each as a percentage of "
@@ -361,15 +364,15 @@ def _draw_funnel(items: list[Item], drop, title: str, caption: str) -> Figure:
     ys = np.arange(n)[::-1]
     for item, y in zip(items, ys, strict=True):
         if item.shown:
-            ax.barh(y, item.rate * 100, height=0.6, color=colour, zorder=2)
-            ax.text(item.rate * 100 + 1.5, y, item.label_text(), ha="left", va="center",
+            ax.barh(y, item.local_rate * 100, height=0.6, color=colour, zorder=2)
+            ax.text(item.local_rate * 100 + 1.5, y, item.label_text(), ha="left", va="center",
                     fontsize=12, color=TEXT_COLOUR, clip_on=False)
         else:
             ax.text(1.2, y, item.label_text(), ha="left", va="center", fontsize=12,
                     fontweight="bold", color=TEXT_COLOUR)
     if drop is not None:
         y0, y1 = ys[items.index(drop.before)], ys[items.index(drop.after)]
-        ends = [i.rate for i in (drop.before, drop.after) if i.shown]
+        ends = [i.local_rate for i in (drop.before, drop.after) if i.shown]
         x = max(ends, default=0.0) * 100 + 17
         ax.plot([x, x + 1.5, x + 1.5, x], [y0, y0, y1, y1], color=TEXT_COLOUR, linewidth=1.4,
                 clip_on=False, zorder=3)
@@ -447,9 +450,10 @@ def _draw_service_contact(items: list[Item], title: str, caption: str, place: st
     highest = 0.0
     for item, x in zip(items, xs, strict=True):
         if item.shown:
-            ax.bar(x - width / 2, item.rate * 100, width=width, color=local_colour, zorder=2)
-            highest = max(highest, item.rate * 100)
-        local_y = item.rate * 100 if item.shown else 0
+            ax.bar(x - width / 2, item.local_rate * 100, width=width, color=local_colour,
+                   zorder=2)
+            highest = max(highest, item.local_rate * 100)
+        local_y = item.local_rate * 100 if item.shown else 0
         ax.text(x - width / 2, local_y + 1.2, item.label_text(), ha="center", va="bottom",
                 fontsize=11.5, color=TEXT_COLOUR, fontweight="normal" if item.shown else "bold")
         if item.national is not None:

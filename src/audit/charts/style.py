@@ -38,6 +38,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import afcharts
 import matplotlib as mpl
@@ -54,6 +55,9 @@ from audit.contract import (
     metric_label,
 )
 from audit.formatting import SUPPRESSED, format_percent, is_suppressed
+
+if TYPE_CHECKING:
+    from matplotlib.typing import ColorType, RcKeyType
 
 __all__ = [
     "Chart",
@@ -123,7 +127,7 @@ REFERENCE_COLOUR = "#3D3D3D"         # AF dark grey: centre, target and national
 SUPPRESSED_NOTE = "c = suppressed to protect small numbers."
 SUPPRESSED_WORDS = "suppressed (small number)"
 
-_OVERRIDES = {
+_OVERRIDES: dict[RcKeyType, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 13,
@@ -217,7 +221,7 @@ class Chart:
 # --------------------------------------------------------------------------- helpers
 
 
-def _luminance(colour: object) -> float:
+def _luminance(colour: ColorType) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
@@ -225,13 +229,13 @@ def _luminance(colour: object) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def contrast_ratio(foreground: object, background: object = "white") -> float:
+def contrast_ratio(foreground: ColorType, background: ColorType = "white") -> float:
     """WCAG 2 contrast ratio between two matplotlib colours (1 to 21)."""
     a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
     return (a + 0.05) / (b + 0.05)
 
 
-def best_text_colour(background: object) -> str:
+def best_text_colour(background: ColorType) -> str:
     """Black or white, whichever contrasts more (pure black: >= 4.58:1 on any colour)."""
     return "black" if contrast_ratio("black", background) >= contrast_ratio("white", background) \
         else "white"
@@ -302,12 +306,26 @@ class Item:
     def shown(self) -> bool:
         return self.status == "shown"
 
+    @property
+    def local_rate(self) -> float:
+        """The local figure of a shown item (a hidden or unavailable one has none)."""
+        if self.rate is None:
+            raise ValueError(f"{self.metric} has no local figure to draw ({self.status})")
+        return self.rate
+
+    @property
+    def national_rate(self) -> float:
+        """The national figure of an item compared with one (check ``national`` first)."""
+        if self.national is None:
+            raise ValueError(f"{self.metric} has no national figure")
+        return self.national
+
     def local_words(self, *, interval: bool = True) -> str:
         if self.status == "suppressed":
             return f"local figure {SUPPRESSED_WORDS}"
         if self.status == "unavailable":
             return "local figure not available (no cases recorded)"
-        text = f"{pct(self.rate)} locally"
+        text = f"{pct(self.local_rate)} locally"
         if interval and self.ci_low is not None and self.ci_high is not None:
             text += f" (95% confidence interval {pct(self.ci_low)} to {pct(self.ci_high)})"
         return text
@@ -322,7 +340,7 @@ class Item:
             return SUPPRESSED
         if self.status == "unavailable":
             return ":"
-        return pct(self.rate)
+        return pct(self.local_rate)
 
 
 def item_of(row: pd.Series, metric: str, suppressed: set[str], label: str | None = None) -> Item:

@@ -240,8 +240,8 @@ def _candidates(publication: Publication, owners: tuple[tuple[str, str, str], ..
     same = [c for c in shown.values()
             if any(t.family in families and t.cells & cells for t in c.terms)]
     near = [c for c in shown.values() if any(t.cells & cells for t in c.terms)]
-    ordered = [*sorted(set(map(id, bound)) and bound, key=rank), *lines,
-               *sorted(same, key=rank), *sorted(near, key=rank)]
+    ordered: list[Count | tuple[str, str, str]] = [
+        *sorted(bound, key=rank), *lines, *sorted(same, key=rank), *sorted(near, key=rank)]
     seen: set[int] = set()
     out: list[Count | tuple[str, str, str]] = []
     for choice in ordered:

@@ -1,6 +1,6 @@
-"""The board pack passes axe-core in a real browser: WCAG 2.0, 2.1 and 2.2 A and AA, and
-axe's best-practice rules, with zero violations, at desktop width and at 320 CSS pixels
-(the reflow width of WCAG 1.4.10).
+"""The board pack and the public pack pass axe-core in a real browser: WCAG 2.0, 2.1 and 2.2
+A and AA, and axe's best-practice rules, with zero violations, at desktop width and at 320
+CSS pixels (the reflow width of WCAG 1.4.10).
 
 How it runs: ``tests/a11y/run-axe.mjs`` (Node, no dependency but axe-core) starts headless
 Chromium with a fresh profile, drives it over the DevTools protocol on a pipe, loads the
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from a11y.pack import board_pack, need
+from a11y.pack import need, pack
 
 A11Y = Path(__file__).resolve().parent / "a11y"
 RUNNER = A11Y / "run-axe.mjs"
@@ -37,6 +37,8 @@ AXE = A11Y / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")
 #: Desktop, and the 320 CSS px width at which content must reflow (WCAG 1.4.10).
 VIEWPORTS = ("1280x900", "320x640")
+#: Both audiences' packs, and the page each writes.
+AUDIENCES = ("board", "public")
 
 
 def _chromium() -> str:
@@ -97,15 +99,18 @@ def describe(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.fixture(scope="module")
-def axe_results(tmp_path_factory, axe_installed) -> dict:
+@pytest.fixture(scope="module", params=AUDIENCES)
+def axe_results(request, tmp_path_factory, axe_installed) -> dict:
     _node(), _chromium()  # before spending time on the pack
-    pack = board_pack(tmp_path_factory)
-    return run_axe(pack / "board-pack.html")
+    audience = request.param
+    folder = pack(tmp_path_factory, audience)
+    page = folder / f"{audience}-pack.html"
+    assert page.is_file()
+    return run_axe(page)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_board_pack_has_no_axe_violations(axe_results, viewport):
+def test_pack_has_no_axe_violations(axe_results, viewport):
     run = next(r for r in axe_results["runs"] if r["viewport"] == viewport)
     assert run["passes"] > 20, "axe checked almost nothing: is the page empty?"
     assert not run["violations"], (

@@ -22,10 +22,13 @@ def audit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(("command", "options"), [
-    (None, ["validate", "metrics", "run", "sample", "--debug", "exit codes"]),
+    (None, ["validate", "metrics", "run", "check-disclosure", "sample", "--debug",
+            "exit codes"]),
     ("validate", ["EXTRACT", "--sheet"]),
     ("metrics", ["--output", "--period", "--partnership", "--level", "--sheet"]),
-    ("run", ["--period", "--partnership", "--out", "--suppress-max", "--jobs", "--kernel"]),
+    ("run", ["--period", "--partnership", "--out", "--audience", "--marking",
+             "--suppress-max", "--jobs", "--kernel"]),
+    ("check-disclosure", ["PACK_DIR"]),
     ("sample", ["--out", "--seed"]),
 ])
 def test_help_is_complete(command, options, capsys):
@@ -147,3 +150,97 @@ def test_sample_command_writes_the_bundled_files(tmp_path):
     result = audit("sample", "--out", tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "pooled_extract.csv").read_bytes() == (SAMPLE / "pooled_extract.csv").read_bytes()
+
+
+# --------------------------------------------------------------------------- audiences
+
+
+@pytest.fixture(scope="module")
+def small_extract(tmp_path_factory) -> Path:
+    from audit.sample import generate_extract
+
+    path = tmp_path_factory.mktemp("cli") / "small.csv"
+    generate_extract(60, seed=11, partnerships=("Northbridge", "Eastmere"),
+                     quarters=4).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def public_pack(small_extract, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli-public") / "pack"
+    result = audit("run", small_extract, "--audience", "public", "--suppress-max", "5",
+                   "--marking", "OFFICIAL — published", "--no-history", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"public pack: {out.resolve() / 'public-pack.html'}"
+    return out
+
+
+def test_run_public_writes_a_marked_pack_that_check_disclosure_passes(public_pack):
+    assert (public_pack / "figures.csv").is_file() and not (public_pack / "notebooks").exists()
+    page = (public_pack / "public-pack.html").read_text(encoding="utf-8")
+    assert "OFFICIAL — published" in page
+    result = audit("check-disclosure", public_pack)
+    assert result.returncode == 0, result.stderr
+    assert "disclosure check passed (threshold 5)" in result.stdout
+
+
+def test_check_disclosure_refuses_an_altered_pack(public_pack, tmp_path):
+    altered = tmp_path / "altered"
+    import shutil
+
+    shutil.copytree(public_pack, altered)
+    metrics = (altered / "metrics.csv").read_text(encoding="utf-8").splitlines()
+    header = metrics[0].split(",")
+    column = header.index("numerator")
+    for i, line in enumerate(metrics[1:], start=1):
+        cells = line.split(",")
+        if cells[column] == "c":
+            cells[column] = "3"          # a hidden count printed after all
+            metrics[i] = ",".join(cells)
+            break
+    else:
+        pytest.fail("the public pack hides no numerator")
+    (altered / "metrics.csv").write_text("\n".join(metrics) + "\n", encoding="utf-8")
+    result = audit("check-disclosure", altered)
+    assert result.returncode == 2
+    assert "altered" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_disclosure_on_a_folder_that_is_not_a_public_pack(tmp_path):
+    result = audit("check-disclosure", tmp_path)
+    assert result.returncode == 2
+    assert "figures.csv" in result.stderr and "public pack" in result.stderr
+
+
+def test_suppress_max_is_for_public_packs_only(small_extract, tmp_path):
+    out = tmp_path / "board"
+    result = audit("run", small_extract, "--suppress-max", "3", "--no-history", "--out", out)
+    assert result.returncode == 2
+    assert "--suppress-max applies to public packs only" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [("--audience", "press"), ("--suppress-max", "many")])
+def test_bad_run_options_are_usage_errors(small_extract, tmp_path, args):
+    result = audit("run", small_extract, *args, "--no-history", "--out", tmp_path / "o")
+    assert result.returncode == 2 and "usage:" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bad_threshold_or_marking_is_exit_2_and_writes_nothing(small_extract, tmp_path):
+    for args in (("--audience", "public", "--suppress-max", "0"), ("--marking", " ")):
+        result = audit("run", small_extract, *args, "--no-history", "--out", tmp_path / "o")
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "o").exists()
+
+
+def test_an_audit_too_small_to_publish_is_exit_2(tmp_path):
+    path = tmp_path / "tiny.csv"
+    path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"
+                    + "".join(f"T{i},2025-01-0{i + 1},3,birth_father,universal\n"
+                              for i in range(4)))
+    result = audit("run", path, "--audience", "public", "--no-history", "--out", tmp_path / "o")
+    assert result.returncode == 2
+    assert "too few to publish" in result.stderr
+    assert not (tmp_path / "o").exists()

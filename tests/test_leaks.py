@@ -1,10 +1,17 @@
-"""No leaks: planted identifiers never reach a board-pack file, the logs or the notebooks.
+"""No leaks: planted identifiers never reach a pack file, the logs or the notebooks, for
+either audience; and a public pack never prints a figure it hides.
 
 The extract carries unique case ids and, in a free-text column the contract ignores,
 NHS-number-like and postcode-like values that the guard lets through (wrong check digit,
-part of a postcode). None of them may appear in any file of the pack (HTML, PNG, CSV,
-XLSX, PDF, manifest), in anything `audit run` prints, or as a row-level table in the
-executed working notebooks.
+part of a postcode). None of them may appear in any file of a board or public pack (HTML,
+PNG, CSV, XLSX, PDF, manifest), in anything `audit run` prints, or as a row-level table in
+the executed working notebooks (board only: a public pack has none).
+
+The board pack legitimately shows small counts, so what it must never show is row-level
+data. The public pack must also never print a figure it hides as ``c``: a hidden measure's
+true rate is nowhere beside its name in the page, the PDF or the workbook. (Whether a hidden
+count could be worked out from the figures shown is the attack's business:
+tests/test_disclosure*.py.)
 """
 
 from __future__ import annotations
@@ -16,8 +23,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import re
+from html import unescape
+
 import pytest
 
+from audit.contract import metric_label
+from audit.formatting import format_percent
 from audit.guard import is_uk_postcode, is_valid_nhs_number
 from audit.sample import generate_extract
 
@@ -26,21 +38,36 @@ POSTCODE_LIKE = ["SW1A 1A", "B33 8T", "EC1A 1B"]                 # not full post
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
+def extract(tmp_path_factory):
     frame = generate_extract(70, seed=23, partnerships=("Northbridge",), quarters=3)
     frame["case_id"] = [f"LEAK{i:04d}QZ" for i in range(len(frame))]
     notes = NHS_LIKE + POSTCODE_LIKE
     frame["notes"] = [notes[i % len(notes)] for i in range(len(frame))]
-    folder = tmp_path_factory.mktemp("leak")
-    path = folder / "planted.csv"
+    path = tmp_path_factory.mktemp("leak") / "planted.csv"
     frame.to_csv(path, index=False)
-    out = folder / "pack"
-    result = subprocess.run(
-        [sys.executable, "-m", "audit.cli", "run", str(path), "--out", str(out),
-         "--no-history", "--pdf", "--jobs", "2"],
-        capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    return frame, out, result.stdout + result.stderr
+    return frame, path
+
+
+_RUNS: dict[str, tuple] = {}
+
+
+def _run(extract, audience: str):
+    """``audit run`` on the planted extract for ``audience``, once per session."""
+    if audience not in _RUNS:
+        frame, path = extract
+        out = path.parent / audience
+        result = subprocess.run(
+            [sys.executable, "-m", "audit.cli", "run", str(path), "--out", str(out),
+             "--audience", audience, "--no-history", "--pdf", "--jobs", "2"],
+            capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+        _RUNS[audience] = (frame, out, result.stdout + result.stderr)
+    return _RUNS[audience]
+
+
+@pytest.fixture(scope="module", params=["board", "public"])
+def planted(request, extract):
+    return _run(extract, request.param)
 
 
 def _secrets(frame) -> list[str]:
@@ -69,11 +96,11 @@ def test_planted_values_pass_the_guard():
     assert not any(is_uk_postcode(v) for v in POSTCODE_LIKE)
 
 
-def test_no_planted_value_in_any_board_file(planted):
+def test_no_planted_value_in_any_pack_file(planted):
     frame, out, _ = planted
-    board_files = [p for p in out.rglob("*") if p.is_file() and "notebooks" not in p.parts]
-    assert {p.suffix for p in board_files} >= {".html", ".png", ".csv", ".xlsx", ".pdf", ".json"}
-    for path in board_files:
+    pack_files = [p for p in out.rglob("*") if p.is_file() and "notebooks" not in p.parts]
+    assert {p.suffix for p in pack_files} >= {".html", ".png", ".csv", ".xlsx", ".pdf", ".json"}
+    for path in pack_files:
         for text in _texts(path):
             found = [s for s in _secrets(frame) if s.encode() in text]
             assert not found, f"{path.relative_to(out)} contains {found[:3]}"
@@ -87,7 +114,62 @@ def test_no_planted_value_in_the_log(planted):
 def test_working_notebooks_show_no_case_ids(planted):
     frame, out, _ = planted
     notebooks = list((out / "notebooks").glob("*.ipynb"))
+    if out.name == "public":
+        assert not (out / "notebooks").exists()     # unsuppressed: never in a public pack
+        return
     assert notebooks
     for path in notebooks:
         text = path.read_text(encoding="utf-8")
         assert not [c for c in frame["case_id"] if c in text], path.name
+
+
+def _hidden_metrics(out: Path, path: Path) -> list[tuple[str, str, str, float, float]]:
+    """(id, label, true rate as printed, true rate, national rate) of every measure the
+    public pack hides as ``c``."""
+    import pandas as pd
+
+    from audit.workspace import open_audit
+
+    published = pd.read_csv(out / "metrics.csv", dtype=str, keep_default_na=False)
+    hidden = published.loc[published["rate"] == "c", "metric"].tolist()
+    truth = open_audit(path).metrics.set_index("metric")
+    return [(m, metric_label(m), format_percent(truth.at[m, "rate"]),
+             float(truth.at[m, "rate"]), float(truth.at[m, "national_rate"]))
+            for m in hidden if pd.notna(truth.at[m, "rate"])]
+
+
+def test_a_public_pack_never_prints_a_hidden_rate_beside_its_measure(extract):
+    _, path = extract
+    _, out, _ = _run(extract, "public")
+    hidden = _hidden_metrics(out, path)
+    assert hidden, "70 cases of one partnership: some measure must be hidden"
+    html = out / "public-pack.html"
+    page = unescape(re.sub(r"<[^>]+>", " ", html.read_text(encoding="utf-8")))
+    alts = [unescape(a) for a in re.findall(r'alt="([^"]*)"', html.read_text(encoding="utf-8"))]
+    from pypdf import PdfReader
+
+    pdf = " ".join(page.extract_text() or "" for page in PdfReader(out / "public-pack.pdf").pages)
+    for _, label, rate, _, _ in hidden:
+        near = re.compile(re.escape(label) + r"[^.;\n]{0,60}?(?<![\d.])" + re.escape(rate))
+        for where, text in (("page", page), ("pdf", " ".join(pdf.split()))):
+            assert not near.search(text), f"{label}'s hidden rate is printed in the {where}"
+        for alt in alts:
+            assert not near.search(alt), f"{label}'s hidden rate is in an alt text"
+    from openpyxl import load_workbook
+
+    # in the workbook: no number in a hidden measure's row (by id or label) is its rate
+    # (the national rate printed beside it is not the hidden figure, even if close)
+    rows = {key: (rate, national) for metric, label, _, rate, national in hidden
+            for key in (metric, label)}
+    seen = 0
+    for sheet in load_workbook(out / "public-pack.xlsx", read_only=True).worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            key = next((v for v in row if isinstance(v, str) and v in rows), None)
+            if key is None:
+                continue
+            seen += 1
+            rate, national = rows[key]
+            numbers = [v for v in row if isinstance(v, float) and v != national]
+            assert not any(abs(v - rate) < 1e-9 for v in numbers), \
+                f"{key}'s hidden rate is in sheet {sheet.title}"
+    assert seen >= len(hidden)      # every hidden measure has a row (Metrics sheet at least)

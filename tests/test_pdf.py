@@ -1,4 +1,4 @@
-"""audit.pdf: the board pack printed to an A4, numbered, tagged PDF with the same content.
+"""audit.render.pdf: the pack printed to an A4, numbered, tagged PDF with the same content.
 
 Needs WeasyPrint (``pip install 'audit[pdf]'``; it uses Debian's libpango-1.0-0 and
 libpangoft2-1.0-0) and pypdf to read the result. When either is missing the tests that
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from a11y.pack import board_pack, need
+from a11y.pack import board_pack, need, public_pack
 from audit.errors import ReportError
-from audit.pdf import require_pdf_engine, write_pdf
+from audit.render.pdf import require_pdf_engine, write_pdf
 
 A4 = (595.28, 841.89)  # points
 
@@ -130,6 +130,13 @@ def test_every_page_is_numbered(page_texts):
         assert f"Page {number} of {total}" in text, f"page {number} has no page number"
 
 
+def test_every_page_carries_the_protective_marking(page_texts):
+    from audit.disclosure import BOARD_MARKING
+
+    for number, text in enumerate(page_texts, start=1):
+        assert _squash(BOARD_MARKING) in _squash(text), f"page {number} has no marking"
+
+
 def test_every_heading_caption_and_title_is_in_the_pdf(pdf, page_texts, expected):
     text = _squash("".join(page_texts))
     sections = [t for level, _, t in expected.headings if level == 2 and t != "Contents"]
@@ -236,16 +243,32 @@ def _figures(text: str) -> set[str]:
     return {m.rstrip(".,") for m in re.findall(r"\d[\d,.]*%?", text)}
 
 
-def test_the_pdf_shows_no_figure_the_html_does_not(page_texts, pack_html):
-    # Printed from the suppressed HTML, the PDF can add page numbers and nothing else:
-    # every count or percentage in it is one the board pack already shows.
+def _only_the_html_figures(page_texts: list[str], html: Path) -> None:
     reader = _Text()
-    reader.feed(pack_html.read_text(encoding="utf-8"))
+    reader.feed(html.read_text(encoding="utf-8"))
     shown = _figures(" ".join(reader.parts))
     pages = {str(n) for n in range(1, len(page_texts) + 1)}
     printed = _figures("\n".join(page_texts)) - pages
     assert printed and printed <= shown, f"figures only in the PDF: {sorted(printed - shown)}"
-    assert "c" in " ".join(page_texts).split()  # suppressed cells print as c
+
+
+def test_the_pdf_shows_no_figure_the_html_does_not(page_texts, pack_html):
+    # Printed from the HTML, the PDF can add page numbers and nothing else: every count or
+    # percentage in it is one the board pack already shows. The board hides nothing.
+    _only_the_html_figures(page_texts, pack_html)
+    assert "c" not in " ".join(page_texts).split()
+
+
+def test_the_public_pdf_shows_no_figure_its_html_does_not(engine, pypdf, tmp_path_factory):
+    html = public_pack(tmp_path_factory) / "public-pack.html"
+    path = write_pdf(html, tmp_path_factory.mktemp("public-pdf") / "public-pack.pdf")
+    texts = [page.extract_text() for page in pypdf.PdfReader(path).pages]
+    _only_the_html_figures(texts, html)
+    words = " ".join(texts).split()
+    assert "c" in words                       # hidden cells print as c
+    total = len(texts)                        # and the marking is on every page
+    for number, text in enumerate(texts, start=1):
+        assert "OFFICIAL" in text, f"page {number} of {total} carries no marking"
 
 
 def test_default_pdf_path_is_beside_the_html(tmp_path, engine):

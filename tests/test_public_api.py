@@ -1,4 +1,6 @@
-"""The public names: what `audit` exports, and every module declares its own `__all__`."""
+"""The public names: ``audit.__all__`` (derived from ``audit._API``, the one list) all resolve,
+every submodule imports, every module declares its own ``__all__``, and ``import audit``
+stays light. Nothing here lists the API a second time."""
 
 from __future__ import annotations
 
@@ -6,64 +8,73 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from types import ModuleType
+
+import pytest
 
 import audit
 
-EXPECTED = {
-    "__version__", "METRIC_IDS", "METRICS_COLUMNS",
-    # errors
-    "AuditError", "ExtractError", "ReadError", "ValidationError", "IdentifierError",
-    "ReportError", "HistoryError", "Problem",
-    # reading and validating
-    "RawExtract", "read_extract", "find_identifiers", "check_identifiers",
-    "CaseExtract", "load_extract", "validate_extract",
-    # numbers
-    "metrics_table", "write_metrics_csv", "wilson_interval", "engagement_funnel",
-    "biggest_drop", "metrics_by", "rolling_metrics", "risk_cooccurrence",
-    "risk_count_distribution", "quarter_label", "select_period", "select_partnership",
-    "NATIONAL_REFERENCE", "national_table", "context_table", "add_national", "verdict",
-    "verdicts",
-    # board outputs
-    "suppress_metrics", "suppress_counts", "format_percent", "Chart", "AuditData",
-    "open_audit", "BoardSection", "metrics_display_table", "headline_findings",
-    "metric_sentences", "funnel_sentence", "caveats", "board_verdicts",
-    "completeness_table", "data_quality_text", "run_audit", "generate_extract",
-    "funnel_display_table", "rolling_display_table", "TREND_METRICS", "FUNNEL_METRICS",
-    "national_reference",
-    # quarter after quarter
-    "open_history", "HistoryStore", "p_chart", "spc_reading", "funnel_limits", "funnel_table",
-    "write_board_workbook",
-}
+
+def _modules() -> list[str]:
+    """Every module of the package, subpackages included (``__main__`` would run the CLI)."""
+    names = ["audit"]
+    for info in pkgutil.walk_packages(audit.__path__, prefix="audit."):
+        if info.name.rsplit(".", 1)[-1] != "__main__":
+            names.append(info.name)
+    return names
 
 
-def test_public_names_are_exactly_the_expected_ones():
-    assert set(audit.__all__) == EXPECTED
+def test_all_is_the_api_list_plus_the_eagerly_imported_names():
+    assert len(audit.__all__) == len(set(audit.__all__))          # no name twice
+    assert set(audit._API) <= set(audit.__all__)
+    eager = set(audit.__all__) - set(audit._API)
+    # what is not lazy is the version and the error classes, imported with the package
+    assert "__version__" in eager
+    assert all(name == "__version__" or issubclass(getattr(audit, name), Exception)
+               or name == "Problem" for name in eager)
+    assert dir(audit) == sorted(audit.__all__)
 
 
-def test_every_public_name_resolves():
-    for name in audit.__all__:
-        assert getattr(audit, name) is not None, name
+@pytest.mark.parametrize("name", sorted(audit.__all__))
+def test_every_public_name_resolves(name):
+    value = getattr(audit, name)
+    assert value is not None
+    if name in audit._API:
+        module = importlib.import_module(audit._API[name])
+        assert value is getattr(module, name)            # the same object, not a copy
+        assert name in module.__all__, f"{module.__name__}.__all__ does not list {name}"
 
 
-def test_every_module_declares_all_and_its_names_exist():
-    for info in pkgutil.iter_modules(audit.__path__):
-        module = importlib.import_module(f"audit.{info.name}")
-        assert hasattr(module, "__all__"), f"audit.{info.name} has no __all__"
-        for name in module.__all__:
-            assert hasattr(module, name), f"audit.{info.name}.__all__ lists missing {name}"
+@pytest.mark.parametrize("name", sorted(audit._SUBMODULES))
+def test_every_listed_submodule_imports_and_is_an_attribute(name):
+    module = getattr(audit, name)
+    assert isinstance(module, ModuleType) and module.__name__ == f"audit.{name}"
+    assert module is importlib.import_module(f"audit.{name}")
 
 
-def test_private_helpers_are_not_exported():
-    for info in pkgutil.iter_modules(audit.__path__):
-        module = importlib.import_module(f"audit.{info.name}")
-        assert not [n for n in module.__all__ if n.startswith("_") and n != "__version__"]
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no_such_name"):
+        audit.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_every_module_declares_all_and_its_names_exist(name):
+    module = importlib.import_module(name)
+    assert hasattr(module, "__all__"), f"{name} has no __all__"
+    for public in module.__all__:
+        assert hasattr(module, public), f"{name}.__all__ lists missing {public}"
+    assert not [n for n in module.__all__ if n.startswith("_") and n != "__version__"], \
+        f"{name} exports a private name"
 
 
 def test_import_audit_is_light():
-    """`import audit` (and so `audit validate`'s start-up) loads no statistics or plotting."""
-    code = ("import sys, audit; heavy = [m for m in ('scipy', 'statsmodels', 'matplotlib', "
-            "'seaborn', 'papermill') if m in sys.modules]; print(','.join(heavy))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    """`import audit` (and so `audit validate`'s start-up) loads no statistics or plotting,
+    and neither do the version and the error classes."""
+    code = ("import sys, audit; audit.__version__; audit.AuditError; audit.ParameterError; "
+            "heavy = [m for m in ('scipy', 'statsmodels', 'matplotlib', 'seaborn', "
+            "'papermill') if m in sys.modules]; print(','.join(heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip() == ""
 
 
@@ -71,5 +82,8 @@ def test_error_hierarchy():
     assert issubclass(audit.IdentifierError, audit.ValidationError)
     assert issubclass(audit.ValidationError, audit.ExtractError)
     assert issubclass(audit.ReadError, audit.ExtractError)
-    for error in (audit.ExtractError, audit.ReportError, audit.HistoryError):
+    for error in (audit.ExtractError, audit.ReportError, audit.HistoryError,
+                  audit.ParameterError, audit.DisclosureError):
         assert issubclass(error, audit.AuditError)
+    # a bad argument is also a ValueError, as Python's own checks are
+    assert issubclass(audit.ParameterError, ValueError)

@@ -36,6 +36,7 @@ examples:
   audit check-disclosure reports/2025-Q3-public
   audit history --partnership Northbridge
   audit sample --out data/sample
+  audit form -o audit-form.xlsx --partnership Northbridge
 """
 
 
@@ -153,6 +154,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_history)
 
     p = sub.add_parser(
+        "form", help="write the blank case-audit form (an Excel workbook) for auditors",
+        description="Write the blank case-audit workbook that starts the quarter: a 'Cases' "
+        "sheet with the contract's columns as readable headers, each asking its practice "
+        "question, with drop-downs of readable answers and date and age checks, and a "
+        "'Guidance' sheet (who fills it in, what each answer means, and that no names, "
+        "dates of birth, NHS numbers or addresses go in it). A completed form passes 'audit "
+        "validate' as it stands; several returned forms pool in one 'audit run'.")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.xlsx",
+                   help="where to write the form (an .xlsx file name)")
+    p.add_argument("--partnership", metavar="NAME",
+                   help="offer only this partnership in the Partnership column's drop-down")
+    p.add_argument("--rows", type=int, default=None, metavar="N",
+                   help="number of case rows offered (default 200)")
+    p.set_defaults(handler=_cmd_form)
+
+    p = sub.add_parser(
         "sample", help="write the synthetic sample extracts",
         description="Write the bundled SYNTHETIC sample extracts (a pooled extract of three "
         "fictional partnerships, the 92-case reconstruction of the national review's published "
@@ -263,6 +280,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
         return EXIT_OK
     columns = ["partnership", "period", "cases", "metrics", "input_file", "recorded_at"]
     print(runs[[c for c in columns if c in runs.columns]].to_string(index=False))
+    return EXIT_OK
+
+
+def _cmd_form(args: argparse.Namespace) -> int:
+    from audit.form import DEFAULT_ROWS, write_form
+
+    rows = DEFAULT_ROWS if args.rows is None else args.rows
+    path = write_form(args.output, partnership=args.partnership, rows=rows)
+    print(f"wrote the blank case-audit form ({rows:,} case rows) to {path}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -338,3 +338,17 @@ def test_the_pack_carries_the_plan_in_its_workbook_and_slides(pooled, tmp_path):
     titles = [s.shapes.title.text_frame.text for s in
               Presentation(str(tmp_path / "board-pack.pptx")).slides]
     assert any(t.startswith("Draft actions for the board") for t in titles)
+
+
+def test_docs_list_every_measure_and_its_messages():
+    """docs/actions.md's mapping table says what MEASURE_MESSAGES says, row for row."""
+    text = (ROOT / "docs" / "actions.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1].startswith("`"):
+            rows[cells[1].strip("`")] = cells[2]
+    assert rows == {m: "; ".join(PRACTICE_MESSAGES[i].title for i in ids)
+                    for m, ids in MEASURE_MESSAGES.items()}
+    for message in PRACTICE_MESSAGES.values():
+        assert message.message in text and message.action in text

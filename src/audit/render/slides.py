@@ -131,10 +131,10 @@ def _block_lines(block: object) -> list[str]:
 
 def _figure_notes(section: Section) -> list[tuple[Figure, str]]:
     """Each chart of a section with its speaker notes (module docstring)."""
-    indexes = [i for i, b in enumerate(section.blocks) if isinstance(b, Figure)]
+    found = [(i, b) for i, b in enumerate(section.blocks) if isinstance(b, Figure)]
+    indexes = [i for i, _ in found]
     out = []
-    for n, i in enumerate(indexes):
-        figure = section.blocks[i]
+    for n, (i, figure) in enumerate(found):
         start = 0 if n == 0 else i + 1
         end = indexes[n + 1] if n + 1 < len(indexes) else len(section.blocks)
         near = [line for b in section.blocks[start:end] if b is not figure
@@ -150,7 +150,7 @@ def _figure_notes(section: Section) -> list[tuple[Figure, str]]:
 class _Deck:
     """A python-pptx presentation with the pack's layout helpers."""
 
-    def __init__(self, marking: str, title: str) -> None:
+    def __init__(self, marking: str) -> None:
         from pptx import Presentation
         from pptx.util import Inches
 
@@ -158,7 +158,6 @@ class _Deck:
         self.prs.slide_width = Inches(_WIDTH_IN)
         self.prs.slide_height = Inches(_HEIGHT_IN)
         self.marking = marking
-        self.title = title
         self.slides: list = []
 
     # -- text ---------------------------------------------------------------------------
@@ -193,15 +192,13 @@ class _Deck:
 
     def text(self, slide, box: tuple[float, float, float, float], paragraphs: Sequence[str],
              size: float, *, name: str, bold: bool = False, colour: str = DARK_GREY,
-             align=None, space: float = 0, anchor=None):
+             align=None, space: float = 0):
         from pptx.util import Inches
 
         left, top, width, height = box
         shape = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width),
                                          Inches(height))
         shape.name = name
-        if anchor is not None:
-            shape.text_frame.vertical_anchor = anchor
         self._fill(shape.text_frame, paragraphs, size, bold=bold, colour=colour,
                    align=align, space=space)
         return shape
@@ -210,7 +207,7 @@ class _Deck:
     def new_slide(self, title: str, *, notes: str, layout: int = 5, size: float = 28,
                   colour: str = DARK_BLUE, box=None):
         """A slide with its title in the title placeholder (read first by screen readers)."""
-        from pptx.enum.text import MSO_ANCHOR
+        from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
         from pptx.util import Inches
 
         slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
@@ -220,8 +217,6 @@ class _Deck:
         holder.left, holder.top = Inches(left), Inches(top)
         holder.width, holder.height = Inches(width), Inches(height)
         holder.text_frame.vertical_anchor = MSO_ANCHOR.TOP if layout else MSO_ANCHOR.BOTTOM
-        from pptx.enum.text import PP_ALIGN
-
         self._fill(holder.text_frame, [title], _title_size(title, size), bold=True,
                    colour=colour, align=PP_ALIGN.LEFT)
         slide.notes_slide.notes_text_frame.text = notes
@@ -273,7 +268,7 @@ class _Deck:
         names = [str(c) for c in table.frame.columns]
         shape = slide.shapes.add_table(len(rows) + 1, len(columns), Inches(_MARGIN),
                                        Inches(top), Inches(sum(widths)),
-                                       Inches(_row_height(columns, columns, widths)))
+                                       Inches(_row_height(columns, widths)))
         shape.name = f"Table {table.sheet or 'table'}"
         grid = shape.table
         grid.first_row, grid.horz_banding = True, False
@@ -281,7 +276,7 @@ class _Deck:
             grid.columns[j].width = Inches(width)
         body = [[text[i][names.index(c)] for c in columns] for i in rows]
         for i, values in enumerate([list(columns), *body]):
-            grid.rows[i].height = Inches(_row_height(values, columns, widths))
+            grid.rows[i].height = Inches(_row_height(values, widths))
             for j, value in enumerate(values):
                 cell = grid.cell(i, j)
                 cell.fill.solid()
@@ -324,8 +319,8 @@ def _lines(text: str, width_in: float, size: float = MIN_SIZE) -> int:
     return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
-def _row_height(values: Sequence[str], columns: Sequence[str], widths: Sequence[float]
-                ) -> float:
+def _row_height(values: Sequence[str], widths: Sequence[float]) -> float:
+    """A table row's height in inches: its tallest cell at 14 pt, with the cell margins."""
     lines = max(_lines(v, w) for v, w in zip(values, widths, strict=True))
     return lines * MIN_SIZE * 1.2 / 72 + 0.12 + 0.06 * (max(v.count("\n") for v in values))
 
@@ -335,8 +330,8 @@ def _pages(table: Table, columns: Sequence[str], room: float) -> list[list[int]]
     widths = [_TABLE_WIDTHS.get(c, 2.0) for c in columns]
     names = [str(c) for c in table.frame.columns]
     text = table.rows_text()
-    room -= _row_height(list(columns), columns, widths)
-    heights = [_row_height([row[names.index(c)] for c in columns], columns, widths)
+    room -= _row_height(list(columns), widths)
+    heights = [_row_height([row[names.index(c)] for c in columns], widths)
                for row in text]
 
     def fill(limit: float) -> list[list[int]]:
@@ -368,7 +363,7 @@ def _plot_only(png: bytes) -> bytes:
     with Image.open(io.BytesIO(png)) as image:
         image.load()
         grey = np.asarray(image.convert("L"))
-        ink = (grey < 245).any(axis=1)
+        ink: list[bool] = np.asarray((grey < 245).any(axis=1), dtype=bool).tolist()
         blocks: list[list[int]] = []  # [first row, end row) of text set apart by wide gaps
         row = 0
         while row < len(ink):
@@ -424,7 +419,7 @@ def slides_bytes(sections: Sequence[Section], *, title: str, subtitle: str, plac
 
     if not sections:
         raise ReportError("no pack sections were produced")
-    deck = _Deck(marking, title)
+    deck = _Deck(marking)
 
     # Title slide: white on dark blue.
     wide = _WIDTH_IN - 2 * _MARGIN - 0.2

@@ -109,9 +109,10 @@ def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
                        metrics["unknown"])
     for (_, row), verdict, b in zip(metrics.iterrows(), said, base, strict=True):
         metric = str(row["metric"])
-        if verdict == VERDICT_LOWER:
+        yes = as_number(row["numerator"])
+        if verdict == VERDICT_LOWER and yes is not None:
             national = float(row["national_rate"])
-            local = float(as_number(row["numerator"])) / float(b)
+            local = yes / float(b)
             out.append(_finding(metric, local, "below_national", national - local, national))
         rate = as_number(row["rate"])
         if _practice(metric) and rate is not None and rate < LOW_RATE:

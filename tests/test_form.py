@@ -434,3 +434,54 @@ def test_labels_below_a_title_row_are_found(tmp_path):
     with pytest.raises(ValidationError) as caught:
         load_extract(path, today=TODAY)
     assert "row 1 does not hold the column names, but row 3 does" in str(caught.value)
+
+
+# ----------------------------------------------------------------------- `audit form`
+
+
+def test_audit_form_command_writes_the_form(tmp_path, capsys):
+    target = tmp_path / "audit-form.xlsx"
+    assert cli.main(["form", "-o", str(target), "--partnership", "Northbridge",
+                     "--rows", "30"]) == 0
+    book = load_workbook(target)
+    assert book.sheetnames == ["Cases", "Guidance"]
+    # 30 case rows under the header (A1 to the last contract column, row 31).
+    assert book["Cases"].tables[FORM_TABLE].ref == "A1:AD31"
+    letter = _letters("partnership")
+    dv = _validations(book["Cases"])[f"{letter}2:{letter}31"]
+    sheet_name, cell = re.fullmatch(r"(\w+)!\$([A-Z]+\$\d+)", dv.formula1).groups()
+    assert book[sheet_name][cell.replace("$", "")].value == "Northbridge"
+    assert "30 case rows" in capsys.readouterr().err
+
+
+def test_audit_form_command_defaults_to_200_rows(tmp_path):
+    target = tmp_path / "form.xlsx"
+    assert cli.main(["form", "--output", str(target)]) == 0
+    assert load_workbook(target)["Cases"].tables[FORM_TABLE].ref == "A1:AD201"
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--rows", "0"], "number of case rows"),
+    (["--partnership", "   "], "partnership name is blank"),
+])
+def test_audit_form_command_refuses_bad_arguments_with_exit_2(tmp_path, capsys, argv, words):
+    target = tmp_path / "form.xlsx"
+    assert cli.main(["form", "-o", str(target), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("audit form: ") and words in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_form_command_wants_an_xlsx_name(tmp_path, capsys):
+    assert cli.main(["form", "-o", str(tmp_path / "form.csv")]) == 2
+    assert ".xlsx" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_form_help_names_its_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["form", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--output", "--partnership", "--rows", "Guidance"):
+        assert option in text

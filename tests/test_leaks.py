@@ -79,7 +79,7 @@ def _texts(path: Path) -> list[bytes]:
     """Every byte stream a reader could see in a file: raw, unzipped parts, PDF text."""
     data = path.read_bytes()
     texts = [data]
-    if path.suffix == ".xlsx":
+    if path.suffix in (".xlsx", ".pptx"):
         with zipfile.ZipFile(path) as archive:
             texts += [archive.read(name) for name in archive.namelist()]
     if path.suffix == ".pdf":
@@ -99,7 +99,7 @@ def test_planted_values_pass_the_guard():
 def test_no_planted_value_in_any_pack_file(planted):
     frame, out, _ = planted
     pack_files = [p for p in out.rglob("*") if p.is_file() and "notebooks" not in p.parts]
-    assert {p.suffix for p in pack_files} >= {".html", ".png", ".csv", ".xlsx", ".pdf", ".json"}
+    assert {p.suffix for p in pack_files} >= {".html", ".png", ".csv", ".xlsx", ".pptx", ".pdf", ".json"}
     for path in pack_files:
         for text in _texts(path):
             found = [s for s in _secrets(frame) if s.encode() in text]

@@ -45,6 +45,7 @@ examples:
   audit history --partnership Northbridge
   audit history --forget Harbourside --period 2025-Q3 --yes
   audit sample --out data/sample
+  audit form -o audit-form.xlsx --partnership Northbridge
 """
 
 
@@ -196,6 +197,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true",
                    help="confirm --forget without asking (for scripts)")
     p.set_defaults(handler=_cmd_history)
+
+    p = sub.add_parser(
+        "form", help="write the blank case-audit form (an Excel workbook) for auditors",
+        description="Write the blank case-audit workbook that starts the quarter: a 'Cases' "
+        "sheet with the contract's columns as readable headers, each asking its practice "
+        "question, with drop-downs of readable answers and date and age checks, and a "
+        "'Guidance' sheet (who fills it in, what each answer means, and that no names, "
+        "dates of birth, NHS numbers or addresses go in it). A completed form passes 'audit "
+        "validate' as it stands; several returned forms pool in one 'audit run'.")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.xlsx",
+                   help="where to write the form (an .xlsx file name)")
+    p.add_argument("--partnership", metavar="NAME",
+                   help="offer only this partnership in the Partnership column's drop-down")
+    p.add_argument("--rows", type=int, default=None, metavar="N",
+                   help="number of case rows offered (default 200)")
+    p.set_defaults(handler=_cmd_form)
 
     p = sub.add_parser(
         "sample", help="write the synthetic sample extracts",
@@ -372,6 +389,16 @@ def _table(frame, columns: list[str]) -> str:
     rows = [line(list(columns))]
     rows += [line([col[i] for col in cells]) for i in range(len(frame))]
     return "\n".join(rows)
+
+
+
+def _cmd_form(args: argparse.Namespace) -> int:
+    from audit.form import DEFAULT_ROWS, write_form
+
+    rows = DEFAULT_ROWS if args.rows is None else args.rows
+    path = write_form(args.output, partnership=args.partnership, rows=rows)
+    print(f"wrote the blank case-audit form ({rows:,} case rows) to {path}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:

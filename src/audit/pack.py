@@ -1,4 +1,5 @@
-"""A pack's files, written from its sections: the page, the workbook, the charts, the CSVs.
+"""A pack's files, written from its sections: the page, the workbook, the slides, the charts,
+the CSVs.
 
 Everything here renders what :mod:`audit.sections` built from the protected tables; no
 figure is computed. Files are named for the audience (``board-pack.html``,
@@ -68,6 +69,20 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
     ]
 
 
+def _about(policy: Policy) -> list[str]:
+    """The slides' closing "About these figures" points."""
+    points = [_conventions(policy),
+              "Percentages are of the cases where each measure was recorded, with 95% Wilson "
+              "score intervals; 'not known' is counted and reported, never folded in.",
+              f"National figures: {SOURCE_SHORT}, {NATIONAL_DENOMINATOR} serious incident "
+              "notifications, compared like for like (Fisher's exact test, Holm-adjusted).",
+              "Every figure, caveat and table is in the pack's web page and workbook."]
+    if policy.public:
+        points.append("The board's draft action plan is its working paper, not part of a "
+                      "public pack.")
+    return points
+
+
 def _sheets(metrics: pd.DataFrame, sections: Sequence[Section]) -> list[Sheet]:
     from audit.contract import METRICS_COLUMNS
 
@@ -125,6 +140,14 @@ def write_pack(staging: Path, data: AuditData, sections: Sequence[Section], poli
                                "p_holm the same adjusted for the comparisons in this pack")]
     written.append(write_workbook(staging / f"{name}.xlsx", _sheets(p.metrics, sections),
                                   notes, marking=policy.marking))
+    from audit.render.slides import write_slides
+
+    written.append(write_slides(staging / f"{name}.pptx", sections, title=TITLE,
+                                subtitle="Quarterly audit against the national review 'The "
+                                         "Myth of Invisible Men'",
+                                place=p.place, period=p.period_label, marking=policy.marking,
+                                source=data.extract.path.name, sha256=data.extract.sha256,
+                                about=_about(policy), provenance=_provenance(data, p)))
     if p.public and p.publication is not None:
         from audit.disclosure.figures import write_figures
 

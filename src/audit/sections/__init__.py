@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.disclosure import Policy
+from audit.sections.actions import actions
 from audit.sections.data_quality import data_quality
 from audit.sections.engagement import engagement
 from audit.sections.partnerships import partnerships
@@ -46,17 +47,20 @@ __all__ = [
     "trends",
     "partnerships",
     "data_quality",
+    "actions",
 ]
 
 
 @dataclass(frozen=True)
 class SectionSpec:
-    """One section of the pack: its key, title, notebook and the function that builds it."""
+    """One section of the pack: its key, title, notebook, the function that builds it and
+    the audiences whose packs hold it."""
 
     key: str
     title: str
     notebook: str
     build: Callable[[AuditData, Policy], Section]
+    audiences: tuple[str, ...] = ("board", "public")
 
 
 #: Every section, in reading order.
@@ -69,6 +73,10 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("trends", "Quarter by quarter", "trends", trends),
     SectionSpec("partnerships", "Partnerships compared", "partnerships", partnerships),
     SectionSpec("data-quality", "Data quality", "data_quality", data_quality),
+    # Last: the plan follows from every finding above; a board paper closes on its actions.
+    # The board's working paper only (audit.sections.actions).
+    SectionSpec("actions", "Draft actions for the board", "actions", actions,
+                audiences=("board",)),
 )
 
 #: The notebooks ``audit run`` executes, one a section, in reading order.
@@ -76,6 +84,7 @@ NOTEBOOKS: tuple[str, ...] = tuple(spec.notebook for spec in SECTIONS)
 
 
 def build_sections(data: AuditData, policy: Policy | str = "board") -> list[Section]:
-    """Every section of the pack, in reading order."""
+    """Every section of the pack for ``policy``'s audience, in reading order."""
     policy = policy if isinstance(policy, Policy) else Policy.make(policy)
-    return [spec.build(data, policy) for spec in SECTIONS]
+    return [spec.build(data, policy) for spec in SECTIONS
+            if policy.audience.value in spec.audiences]

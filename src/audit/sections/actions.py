@@ -1,0 +1,317 @@
+"""Draft actions for the board: each measure found short, tied to the review's practice
+messages, with blank "Owner" and "By when" columns the board fills in.
+
+The findings are read from the protected tables only (:func:`audit.disclosure.protect`)
+and turned into the plan by :func:`audit.actions.action_table`. A measure is **short** when
+(:func:`action_findings`):
+
+* **short of the national figure** — its comparison with the review's figure has the
+  verdict "lower than nationally" (two-sided Fisher exact test, Holm-adjusted ``p_holm``
+  below 0.05, at least 10 cases in the base: :mod:`audit.compare`). The verdict, not the
+  bare rate: with a quarter's cases a rate below the national one is usually chance. The
+  figure stated and its shortfall are counted as the review counted (``yes / base``; for a
+  risk factor the base is every case), as the test is;
+* **below the funnel limits** (a pooled audit of several partnerships) — a partnership's
+  position is "below the lower 95% limit" or "below the lower 99.8% limit"; the shortfall
+  is how far its rate is below the lower 95% limit, the partnership is named;
+* **falling** — the p-chart's latest quarter is a special cause below the average: outside
+  the lower control limit, or the latest of a run of 7 or more below it (NHS England's
+  Making Data Count). Only read once the chart has :data:`~audit.spc.MIN_SPC_POINTS`
+  quarters, as the trend section does; the shortfall is the average minus that quarter;
+* **low** — under :data:`LOW_RATE` (50%) of the cases where it was recorded. Each of these
+  steps is one the review says should happen for every father; fewer than half is low
+  whatever the trend. The shortfall is 50% minus the rate.
+
+"Falling" and "low" apply to the practice measures only (father engagement and information
+sharing, where more is better); a risk factor is in the plan only when it is recorded less
+often than nationally, which may be a factor nobody asked about (:mod:`audit.actions`).
+The plan lists the furthest short first, one row a measure (placed by its largest
+shortfall, in percentage points).
+
+**Follow-up** (board only). With earlier audits in the history store (``data.history``:
+the same partnership key), last period's plan is rebuilt from the figures recorded for the
+latest earlier period of the same kind (a quarter before a quarter, a year before a year)
+by the rules those figures decide on their own (short of the national figure, low; the
+funnel and the p-chart need the partnerships and quarters around it), and
+:func:`audit.actions.follow_up` says whether each measure has moved since. The history is
+the one table read outside :func:`~audit.disclosure.protect`: it holds aggregate counts
+only, and the board sees every aggregate figure.
+
+**Public packs** get no action plan: a draft plan with blank owners is the board's working
+paper, to be agreed before anything is said in public, and naming measures "short" in
+public before the board has decided would pre-empt it. The registry leaves this section out
+of a public pack (:data:`audit.sections.SECTIONS`); called for the public, the function
+says so in one sentence.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from audit.actions import REASONS, action_table, follow_up
+from audit.compare import VERDICT_LOWER, review_base, verdicts
+from audit.disclosure import Policy, Protected, protect
+from audit.formatting import as_number, format_percent, plural
+from audit.sections.section import Section
+from audit.spc import MIN_SPC_POINTS
+from audit.workspace import AuditData
+
+__all__ = [
+    "ACTIONS_KEY",
+    "ACTIONS_TITLE",
+    "ACTIONS_SHEET",
+    "FOLLOW_UP_SHEET",
+    "LOW_RATE",
+    "PRACTICE_PREFIXES",
+    "NOT_PUBLIC",
+    "actions",
+    "action_findings",
+    "metric_findings",
+    "previous_plan",
+]
+
+ACTIONS_KEY = "actions"
+ACTIONS_TITLE = "Draft actions for the board"
+#: The workbook sheet (and slide) of the draft plan.
+ACTIONS_SHEET = "Actions"
+#: The workbook sheet of last period's actions followed up.
+FOLLOW_UP_SHEET = "Follow-up"
+#: A practice measure under this share of the cases where it was recorded is "low".
+LOW_RATE = 0.5
+#: Measures of practice, where more is better: the ones that can be "low" or "falling".
+PRACTICE_PREFIXES: tuple[str, ...] = ("engagement.", "sharing.")
+#: What the section says when asked for a public pack.
+NOT_PUBLIC = ("The draft action plan is the board's working paper: it is not part of a "
+              "public pack.")
+
+_FUNNEL_PHRASE = REASONS["below_funnel"][1]
+
+
+def _practice(metric: str) -> bool:
+    return metric.startswith(PRACTICE_PREFIXES)
+
+
+def _finding(metric: str, rate: float, reason: str, shortfall: float,
+             comparator: float) -> dict[str, object]:
+    return {"metric": metric, "rate": rate, "reason": reason,
+            "shortfall": max(0.0, float(shortfall)), "comparator": comparator}
+
+
+def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
+    """Findings a metrics table decides on its own: short of the national figure (the
+    verdict "lower than nationally", figures counted as the review counted) and low
+    (a practice measure under :data:`LOW_RATE`). Hidden (``c``) figures decide nothing."""
+    out: list[dict[str, object]] = []
+    if metrics.empty:
+        return out
+    said = verdicts(metrics)
+    base = review_base(metrics["metric"].astype(str), metrics["denominator"],
+                       metrics["unknown"])
+    for (_, row), verdict, b in zip(metrics.iterrows(), said, base, strict=True):
+        metric = str(row["metric"])
+        yes = as_number(row["numerator"])
+        if verdict == VERDICT_LOWER and yes is not None:
+            national = float(row["national_rate"])
+            local = yes / float(b)
+            out.append(_finding(metric, local, "below_national", national - local, national))
+        rate = as_number(row["rate"])
+        if _practice(metric) and rate is not None and rate < LOW_RATE:
+            out.append(_finding(metric, rate, "low", LOW_RATE - rate, LOW_RATE))
+    return out
+
+
+def _rates(metrics: pd.DataFrame) -> dict[str, float]:
+    return {str(m): r for m, r in zip(metrics["metric"], map(as_number, metrics["rate"]))
+            if r is not None}
+
+
+def _funnel_findings(p: Protected) -> tuple[list[dict[str, object]], dict[str, str]]:
+    """Practice measures with a partnership below the funnel limits, and who (in words)."""
+    rates = _rates(p.metrics)
+    out, who = [], {}
+    for metric, table in p.funnels.items():
+        if not _practice(metric) or metric not in rates:
+            continue
+        below = []
+        for _, row in table.iterrows():
+            position = str(row.get("position", ""))
+            rate, lower = as_number(row["rate"]), as_number(row.get("lower_95"))
+            if not position.startswith("below the lower") or rate is None or lower is None:
+                continue
+            level = position.removeprefix("below the lower ").removesuffix(" limit")
+            below.append((lower - rate, f"{row['partnership']} ({format_percent(rate)}; "
+                                        f"lower {level} limit "
+                                        f"{format_percent(row[_limit_column(level)])})"))
+        if below:
+            names = [text for _, text in below]
+            who[metric] = names[0] if len(names) == 1 else (
+                ", ".join(names[:-1]) + " and " + names[-1])
+            out.append(_finding(metric, rates[metric], "below_funnel",
+                                max(s for s, _ in below), float("nan")))
+    return out, who
+
+
+def _limit_column(level: str) -> str:
+    """``"95%"`` -> ``lower_95``; ``"99.8%"`` -> ``lower_99_8``."""
+    return "lower_" + level.removesuffix("%").replace(".", "_")
+
+
+def _falling_findings(p: Protected) -> list[dict[str, object]]:
+    """Practice measures whose p-chart's latest quarter is a special cause below average."""
+    rates = _rates(p.metrics)
+    out = []
+    for metric, chart in p.spc.items():
+        if not _practice(metric) or metric not in rates or len(chart) < MIN_SPC_POINTS:
+            continue
+        last = chart.iloc[-1]
+        rate, centre = as_number(last["rate"]), as_number(last["centre"])
+        if rate is None or centre is None:
+            continue
+        if bool(last["special_cause"]) and int(last["side"]) < 0:
+            out.append(_finding(metric, rates[metric], "falling", centre - rate, centre))
+    return out
+
+
+def action_findings(p: Protected) -> pd.DataFrame:
+    """Every (measure, reason) found short in the protected tables (module docstring), as
+    :func:`audit.actions.action_table` reads them: ``metric``, ``rate``, ``reason``,
+    ``shortfall`` and ``comparator``."""
+    funnel, _ = _funnel_findings(p)
+    rows = [*metric_findings(p.metrics), *funnel, *_falling_findings(p)]
+    return pd.DataFrame(rows, columns=["metric", "rate", "reason", "shortfall",
+                                       "comparator"])
+
+
+def _plan(p: Protected) -> pd.DataFrame:
+    """The draft plan (:func:`audit.actions.action_table`), funnel findings naming the
+    partnerships below the limits; indexed by metric id."""
+    table = action_table(action_findings(p))
+    _, who = _funnel_findings(p)
+    for metric, names in who.items():
+        if metric in table.index:
+            table.at[metric, "Finding"] = str(table.at[metric, "Finding"]).replace(
+                _FUNNEL_PHRASE, f"{_FUNNEL_PHRASE} in {names}", 1)
+    return table
+
+
+# ------------------------------------------------------------------------------ follow-up
+
+
+def _kind(period: str) -> str | None:
+    text = str(period).upper()
+    if len(text) == 7 and text[4:6] == "-Q":
+        return "quarter"
+    if len(text) == 4 and text.isdigit():
+        return "year"
+    return None
+
+
+def _period_key(period: str) -> tuple[int, int]:
+    """Chronological order of quarters and years (a year after its four quarters)."""
+    text = str(period).upper()
+    return int(text[:4]), int(text[-1]) if _kind(text) == "quarter" else 5
+
+
+def previous_plan(data: AuditData) -> tuple[str, pd.DataFrame] | None:
+    """Last period's draft plan rebuilt from the history (module docstring): the period and
+    its :func:`audit.actions.action_table`, or ``None`` without an earlier period."""
+    from audit.metrics import metrics_from_counts
+
+    history, kind = data.history, _kind(data.period)
+    if history is None or history.empty or kind is None:
+        return None
+    periods = {str(p) for p in history["period"]}
+    earlier = sorted((p for p in periods if _kind(p) == kind
+                      and _period_key(p) < _period_key(data.period)), key=_period_key)
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    rows = history[history["period"].astype(str) == previous]
+    counts = rows[["metric", "numerator", "denominator", "unknown"]].reset_index(drop=True)
+    metrics = metrics_from_counts(counts, level=data.level)
+    findings = pd.DataFrame(metric_findings(metrics),
+                            columns=["metric", "rate", "reason", "shortfall", "comparator"])
+    return previous, action_table(findings)
+
+
+def _last(period: str) -> str:
+    """"Last quarter's", "Last year's" or "Earlier" (for an audit of every case)."""
+    kind = _kind(period)
+    return f"Last {kind}'s" if kind else "Earlier"
+
+
+def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]:
+    """Last period's actions and whether their measures have moved (board only)."""
+    if data.history is None or data.history.empty:
+        return None, ("With the history store recorded (audit run --history), the next "
+                      "pack says whether the measures of these actions have moved.")
+    if _kind(data.period) is None:
+        return None, ("Earlier actions are followed up in the pack of one quarter or one "
+                      "year (audit run --period).")
+    found = previous_plan(data)
+    if found is None:
+        return None, (f"No earlier {_kind(data.period)} is recorded in the history, so there "
+                      "are no earlier actions to follow up.")
+    previous, plan = found
+    if plan.empty:
+        return None, (f"In {previous} no measure was short by these rules, so there are no "
+                      "earlier actions to follow up.")
+    from audit.metrics import metrics_from_counts
+
+    then = data.history[data.history["period"].astype(str) == previous]
+    then = metrics_from_counts(then[["metric", "numerator", "denominator", "unknown"]]
+                               .reset_index(drop=True), level=data.level)
+    frames = [then.assign(period=previous), p.metrics.assign(period=data.period)]
+    figures = pd.concat([f[["period", "metric", "rate", "numerator", "denominator"]]
+                         for f in frames], ignore_index=True).assign(partnership=p.place)
+    table = follow_up(plan, figures, period=data.period)
+    moved = int(table["Beyond chance"].eq("Yes").sum())
+    count = "None" if moved == 0 else plural(moved, "measure")
+    return table, (f"The actions the {previous} figures called for (short of the national "
+                   f"figure, or under {format_percent(LOW_RATE)}): has each measure moved "
+                   f"since? {count} moved by more than chance (two-sided Fisher exact test, "
+                   "p < 0.05).")
+
+
+# -------------------------------------------------------------------------------- section
+
+
+def _intro(plan: pd.DataFrame) -> str:
+    if plan.empty:
+        return ("No measure is short of the national figure, below the funnel limits, "
+                f"falling or under {format_percent(LOW_RATE)}: no draft action is suggested "
+                "this time.")
+    return (f"{plural(len(plan), 'measure')} fell short: of the national figure (the verdict "
+            "'lower than nationally'), of the funnel limits (a partnership below the lower "
+            "limit), over time (the latest quarter a special cause below the average) or "
+            f"under {format_percent(LOW_RATE)} of the cases where it was recorded. Each is "
+            "tied to the review's message for practice, with a suggested action and the "
+            "measure to watch next quarter; the furthest short comes first. A risk factor's "
+            "figure is counted as the review counted it (out of every case). The board "
+            "fills in the owner and the date.")
+
+
+def actions(data: AuditData, policy: Policy | str = "board") -> Section:
+    """The draft action plan, furthest short first, and (with history) whether last
+    period's actions moved their measures; for the public, a sentence (module docstring)."""
+    policy = policy if isinstance(policy, Policy) else Policy.make(policy)
+    section = Section(ACTIONS_KEY, ACTIONS_TITLE)
+    if policy.public:
+        return section.text(NOT_PUBLIC)
+    p = protect(data, policy)
+    plan = _plan(p)
+    section.text(_intro(plan))
+    if not plan.empty:
+        section.table(plan.reset_index(drop=True),
+                      f"Draft actions, {p.period_label}: each measure found short, its "
+                      "practice message, a suggested action and the measure to watch; owner "
+                      "and date for the board to fill in",
+                      percents=["Current value"], sheet=ACTIONS_SHEET)
+    table, words = _follow_up(data, p)
+    section.heading(f"{_last(data.period)} actions")
+    section.text(words)
+    if table is not None:
+        section.table(table.reset_index(drop=True),
+                      f"{_last(data.period)} actions: whether each measure has moved since",
+                      sheet=FOLLOW_UP_SHEET)
+    return section

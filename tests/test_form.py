@@ -238,13 +238,7 @@ def _fill(path: Path, n: int, seed: int) -> list[dict[str, object]]:
             column = match_header(header)
             dv = dvs[letter]
             if dv.type == "list":
-                items = _list_items(book, dv)
-                if column == "known_to":
-                    # Contract v1 counts a service level out of every case whose level is
-                    # known, v1.1 out of those known and not "None": without "None" the two
-                    # agree, so the count below holds under both. "None" is checked below.
-                    items = [x for x in items if x != "None"]
-                value: object = rng.choice(items)
+                value: object = rng.choice(_list_items(book, dv))
             elif dv.type == "whole":
                 value = rng.randint(int(dv.formula1), int(dv.formula2))
             elif dv.type == "date":

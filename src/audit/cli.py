@@ -50,8 +50,9 @@ examples:
 
 
 def _add_extract_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("extract", type=Path, metavar="EXTRACT",
-                        help="case extract: .csv (UTF-8 or Windows-1252), .xlsx or .parquet")
+    parser.add_argument("extract", type=Path, nargs="+", metavar="EXTRACT",
+                        help="case extract: .csv (UTF-8 or Windows-1252), .xlsx or .parquet; "
+                        "several files, or a folder of them, are pooled (auditors' returns)")
     parser.add_argument("--sheet", metavar="NAME",
                         help="worksheet to read from an .xlsx file (default: the first sheet)")
     parser.add_argument("--allow-missing", action="append", default=[], metavar="COLUMN",
@@ -235,9 +236,9 @@ def _version() -> str:
 
 
 def _load(args: argparse.Namespace):
-    from audit.validate import load_extract
+    from audit.pooling import load_returns
 
-    return load_extract(args.extract, sheet=args.sheet, allow_missing=args.allow_missing)
+    return load_returns(args.extract, sheet=args.sheet, allow_missing=args.allow_missing)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

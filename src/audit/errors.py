@@ -49,15 +49,17 @@ class Problem:
 
     ``row`` is the spreadsheet row number (the header is row 1, the first data row is row 2);
     ``None`` for a problem with the whole column or file. ``column`` is the contract's column
-    name where one applies, else the header as written.
+    name where one applies, else the header as written. ``file`` names the file when several
+    are pooled (an auditor's return each).
     """
 
     row: int | None
     column: str | None
     message: str
+    file: str | None = None
 
     def __str__(self) -> str:
-        where = []
+        where = [self.file] if self.file else []
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:

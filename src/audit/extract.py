@@ -91,7 +91,13 @@ class RawExtract:
 
 @dataclass(frozen=True, eq=False)
 class CaseExtract:
-    """A validated extract: the in-scope cases, typed, and what was left out and why."""
+    """A validated extract: the in-scope cases, typed, and what was left out and why.
+
+    Several returns pooled into one (:mod:`audit.pooling`) carry each input in ``sources``
+    (name, SHA-256, sheet, rows read, cases in scope); their ``sha256`` is then one digest
+    of the sorted inputs, the same whatever order they were given in, and each case's file
+    is in a ``source`` column.
+    """
 
     cases: pd.DataFrame
     excluded: pd.DataFrame
@@ -101,6 +107,7 @@ class CaseExtract:
     path: Path
     sha256: str
     sheet: str | None
+    sources: tuple[dict[str, object], ...] = ()
 
     def unknown_shares(self) -> pd.Series:
         """Share of in-scope cases recorded as unknown, for each coded or flag column present."""

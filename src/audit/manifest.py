@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 import shlex
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,14 @@ def package_versions() -> dict[str, str]:
     return found
 
 
-def rerun_command(extract: Path, settings: dict[str, Any]) -> str:
-    """The ``audit run`` command line that reproduces this pack from the same extract.
+def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> str:
+    """The ``audit run`` command line that reproduces this pack from the same extract(s).
 
     The extract is named as given on the command line (folder included), so the command
     works from the folder the run was started in.
     """
-    parts = ["audit", "run", str(extract)]
+    paths = [extract] if isinstance(extract, Path) else list(extract)
+    parts = ["audit", "run", *(str(p) for p in paths)]
     if settings.get("sheet"):
         parts += ["--sheet", settings["sheet"]]
     if settings.get("period") and settings["period"] != "all":
@@ -62,7 +64,8 @@ def rerun_command(extract: Path, settings: dict[str, Any]) -> str:
 
 
 def build_manifest(*, input_: dict[str, Any], audit: dict[str, Any],
-                   disclosure: dict[str, Any], settings: dict[str, Any], extract: Path,
+                   disclosure: dict[str, Any], settings: dict[str, Any],
+                   extract: Path | Sequence[Path],
                    started: datetime, seconds: float, staging: Path) -> dict[str, Any]:
     """The manifest: input, audit, disclosure, parameters, rerun command, versions, outputs."""
     outputs = {str(p.relative_to(staging).as_posix()): sha256_of(p)

@@ -76,14 +76,22 @@ def validation_summary(extract) -> str:
     """The short summary ``audit validate`` prints for a usable extract (analyst output)."""
     shares = extract.unknown_shares()
     high = shares[shares > UNKNOWN_SHARE_THRESHOLD].sort_values(ascending=False)
+    name = (f"{len(extract.sources)} returns pooled" if extract.sources
+            else extract.path.name)
     lines = [
-        f"{extract.path.name}: usable"
-        + (f" (sheet '{extract.sheet}')" if extract.sheet else ""),
+        f"{name}: usable" + (f" (sheet '{extract.sheet}')" if extract.sheet else ""),
         f"  rows read:           {extract.rows_read:,}",
         f"  in scope (0-11 m):   {len(extract.cases):,}",
         f"  excluded (12 m +):   {len(extract.excluded):,}",
     ]
-    if len(extract.excluded):
+    for source in extract.sources:
+        lines.append(f"    {source['file']}: {source['rows_read']:,} rows, "
+                     f"{source['in_scope']:,} in scope (SHA-256 {str(source['sha256'])[:12]}…)")
+    if len(extract.excluded) and "source" in extract.excluded.columns:
+        where = [f"{s} row {int(r)}" for s, r in zip(extract.excluded["source"],
+                                                    extract.excluded["row"])]
+        lines.append(f"    excluded: {', '.join(where[:10])}" + (" …" if len(where) > 10 else ""))
+    elif len(extract.excluded):
         rows = extract.excluded["row"].astype(int).tolist()
         shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
         lines.append(f"    rows: {shown}")

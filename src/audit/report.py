@@ -66,7 +66,7 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
+def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | Path | None = None,
               period: str | None = None, partnership: str | None = None,
               audience: str = "board", suppress_max: int | None = None,
               marking: str | None = None, jobs: int | None = None, sheet: str | None = None,
@@ -83,7 +83,7 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
     with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
     """
     from audit.notebooks import check_notebooks, notebooks_dir
-    from audit.validate import load_extract
+    from audit.pooling import load_returns
     from audit.workspace import audit_of, cache_path, read_history, save_prepared
 
     started = datetime.now(timezone.utc)
@@ -105,9 +105,9 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
 
         require_pdf_engine()
 
-    extract_path = Path(extract)
-    say(f"reading and validating {extract_path.name} …")
-    validated = load_extract(extract_path, sheet=sheet, allow_missing=allow_missing)
+    inputs = [Path(extract)] if isinstance(extract, (str, Path)) else [Path(e) for e in extract]
+    say(f"reading and validating {', '.join(p.name for p in inputs)} …")
+    validated = load_returns(inputs, sheet=sheet, allow_missing=allow_missing)
     history_path = Path(history).resolve() if history else None
 
     with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
@@ -136,7 +136,7 @@ def run_audit(extract: str | Path, *, output_dir: str | Path | None = None,
             result = _build(data, policy, staging, prepared, nb_dir, kernel, jobs, pdf, say,
                             history_path)
             seconds = time.perf_counter() - clock
-            _write_manifest(staging, data, policy, started, seconds, extract_path,
+            _write_manifest(staging, data, policy, started, seconds, inputs,
                             settings=dict(sheet=sheet, period=data.period,
                                           partnership=data.partnership,
                                           audience=policy.audience.value,
@@ -210,14 +210,25 @@ def _build(data, policy: Policy, staging: Path, prepared: Path, nb_dir: Path | N
     return protected.summary()
 
 
+def _input_name(validated) -> str:
+    """The input as provenance names it: the file, or the pooled returns (at most 200
+    characters)."""
+    if not validated.sources:
+        return str(validated.path.name)
+    names = ", ".join(str(s["file"]) for s in validated.sources)
+    text = f"{len(validated.sources)} returns: {names}"
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
 def _write_manifest(staging: Path, data, policy: Policy, started: datetime, seconds: float,
-                    extract: Path, *, settings: dict, disclosure: dict) -> None:
+                    extract: list[Path], *, settings: dict, disclosure: dict) -> None:
     from audit.disclosure import protect
     from audit.manifest import build_manifest
 
     p = protect(data, policy)
     validated = data.extract
-    input_ = {"file": validated.path.name, "sha256": validated.sha256,
+    input_ = {"file": _input_name(validated), "sha256": validated.sha256,
+              "files": [dict(s) for s in validated.sources] or None,
               "sheet": validated.sheet,
               "flags_not_recorded": list(validated.missing_flags)}
     if not policy.public:
@@ -283,7 +294,7 @@ def record_history(history: str | Path, data, validated, *, each_quarter: bool =
             finally:
                 store.close()
         return len(sets)
-    provenance = {"input_sha256": validated.sha256, "input_file": validated.path.name}
+    provenance = {"input_sha256": validated.sha256, "input_file": _input_name(validated)}
     if recorded_at:
         provenance["recorded_at"] = recorded_at
     store = open_history(history)

@@ -71,6 +71,7 @@ def save_prepared(extract: CaseExtract, path: str | Path) -> Path:
         "ignored_columns": list(extract.ignored_columns),
         "missing_flags": list(extract.missing_flags),
         "excluded": extract.excluded.astype({"row": "int64"}).to_dict(orient="records"),
+        "sources": [dict(s) for s in extract.sources],
     }
     table = pa.Table.from_pandas(extract.cases, preserve_index=True)
     schema_meta = dict(table.schema.metadata or {})
@@ -106,7 +107,9 @@ def load_prepared(path: str | Path) -> CaseExtract:
                         path=path) from None
     meta = json.loads(table.schema.metadata[_META_KEY])
     cases = table.to_pandas()
-    excluded = pd.DataFrame(meta["excluded"], columns=["row", "reason"])
+    excluded = pd.DataFrame(meta["excluded"])
+    if excluded.empty:
+        excluded = pd.DataFrame(columns=["row", "reason"])
     return CaseExtract(
         cases=cases,
         excluded=excluded,
@@ -116,6 +119,7 @@ def load_prepared(path: str | Path) -> CaseExtract:
         path=Path(meta["path"]),
         sha256=meta["sha256"],
         sheet=meta["sheet"],
+        sources=tuple(meta.get("sources", ())),
     )
 
 
@@ -183,6 +187,9 @@ class AuditData:
 
     @property
     def source(self) -> str:
+        """The input, as captions cite it: the extract's file, or the pooled returns."""
+        if self.extract.sources:
+            return f"{len(self.extract.sources)} audit returns pooled (case extracts)"
         return f"{self.extract.path.name} (case extract)"
 
     @property
@@ -444,7 +451,7 @@ def read_history(history_path: str | Path | None, extract: CaseExtract,
         store.close()
 
 
-def open_audit(extract_path: str | Path, *, period: str | None = None,
+def open_audit(extract_path: str | Path | Sequence[str | Path], *, period: str | None = None,
                partnership: str | None = None, sheet: str | None = None,
                level: float = 0.95, history: pd.DataFrame | None = None,
                history_path: str | Path | None = None,
@@ -459,14 +466,15 @@ def open_audit(extract_path: str | Path, *, period: str | None = None,
     used) are taken as they are. Otherwise earlier quarters come from ``history``, or are
     read from the store at ``history_path`` (:func:`read_history`).
     """
-    path = Path(extract_path)
-    prepared = is_prepared(path)
+    paths = [extract_path] if isinstance(extract_path, (str, Path)) else list(extract_path)
+    path = Path(paths[0])
+    prepared = len(paths) == 1 and is_prepared(path)
     if prepared:
         extract = load_prepared(path)
     else:
-        from audit.validate import load_extract
+        from audit.pooling import load_returns
 
-        extract = load_extract(path, sheet=sheet, allow_missing=allow_missing)
+        extract = load_returns(paths, sheet=sheet, allow_missing=allow_missing)
     data = audit_of(extract, period=period, partnership=partnership, level=level,
                     history=history)
     if prepared and data.load(cache_path(path)):

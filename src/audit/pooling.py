@@ -1,0 +1,165 @@
+"""Pooling auditors' returns: several extract files (or a folder of them) as one extract.
+
+Each auditor returns a filled-in audit form. :func:`load_returns` reads and validates every
+file as :func:`audit.validate.load_extract` does, and then:
+
+* lists every file's problems together, each naming its file, so returns are not fixed one
+  at a time (a file with direct identifiers refuses the whole pool, naming the file, never
+  the value);
+* refuses a case id that appears in two files (naming both files and rows), the same file
+  given twice, and files that record different measures (a measure present in some returns
+  and absent from others would silently count as unknown);
+* pools the cases, with each case's file in a ``source`` column, and records every input's
+  SHA-256 (:attr:`~audit.extract.CaseExtract.sources`).
+
+A folder expands to the extract files directly inside it (``.csv``, ``.xlsx``, ``.xlsm``,
+``.parquet``), sorted, skipping hidden files and Excel's lock files (``~$name.xlsx``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from audit.errors import ExtractError, IdentifierError, Problem, ReadError, ValidationError
+from audit.extract import CaseExtract, shown
+
+__all__ = ["expand_inputs", "load_returns", "pooled_digest"]
+
+_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".parquet")
+#: Repeated case ids listed per file before a summary line.
+_MAX_LISTED = 20
+
+
+def problems_files(problems: list[Problem]) -> list[Path]:
+    """The files already refused as copies of another (their case ids need no listing)."""
+    return [Path(p.file) for p in problems if p.file and p.message.startswith("is a copy")]
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """The extract files named by ``paths``: files as given, folders expanded (module doc)."""
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir()
+                            if p.is_file() and p.suffix.lower() in _SUFFIXES
+                            and not p.name.startswith((".", "~$")))
+            if not inside:
+                raise ReadError("the folder holds no extract files (.csv, .xlsx or "
+                                ".parquet)", path=path)
+            files += inside
+        else:
+            files.append(path)
+    seen: dict[Path, Path] = {}
+    for path in files:
+        key = path.resolve()
+        if key in seen:
+            raise ReadError(f"the same file is given twice ({shown(seen[key].name)})",
+                            path=path)
+        seen[key] = path
+    return files
+
+
+def pooled_digest(sources: Iterable[Mapping[str, object]]) -> str:
+    """One SHA-256 for a set of inputs, the same whatever order they come in."""
+    lines = sorted(f"{s['sha256']}  {s['file']}" for s in sources)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def load_returns(paths: Sequence[str | Path], *, sheet: str | None = None,
+                 allow_missing: Iterable[str] = (), today: dt.date | None = None
+                 ) -> CaseExtract:
+    """Read, validate and pool one or more extract files (module doc).
+
+    One file is simply :func:`audit.validate.load_extract`. Raises the project's errors,
+    each problem naming its file.
+    """
+    from audit.validate import load_extract
+
+    files = expand_inputs(paths)
+    if len(files) == 1:
+        return load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
+    allow = tuple(allow_missing)
+    extracts: list[CaseExtract] = []
+    problems: list[Problem] = []
+    identifiers = False
+    for path in files:
+        try:
+            extracts.append(load_extract(path, sheet=sheet, allow_missing=allow, today=today))
+        except ExtractError as exc:
+            identifiers |= isinstance(exc, IdentifierError)
+            problems += _named(exc, path)
+    if problems:
+        kind = IdentifierError if identifiers else ValidationError
+        raise kind(f"{len(files)} returns pooled: {len(problems):,} problem"
+                   f"{'s' if len(problems) != 1 else ''}; fix each file and pool them again",
+                   path=Path(paths[0]) if len(paths) == 1 else None, problems=problems)
+    return _pool(files, extracts)
+
+
+def _named(exc: ExtractError, path: Path) -> list[Problem]:
+    """An error of one file as problems naming that file."""
+    name = shown(path.name)
+    if not exc.problems:
+        message = str(exc).split(": ", 1)[-1] if exc.path is not None else str(exc)
+        return [Problem(None, None, message, name)]
+    return [Problem(p.row, p.column, p.message, name) for p in exc.problems]
+
+
+def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
+    problems: list[Problem] = []
+    digests: dict[str, str] = {}
+    for path, extract in zip(files, extracts):
+        if extract.sha256 in digests:
+            problems.append(Problem(None, None, "is a copy of "
+                                    f"{shown(digests[extract.sha256])} (the same bytes)",
+                                    shown(path.name)))
+        digests.setdefault(extract.sha256, path.name)
+    recorded = [frozenset(e.missing_flags) for e in extracts]
+    if len(set(recorded)) > 1:
+        for path, missing in zip(files, recorded):
+            lacking = sorted(missing - frozenset.intersection(*recorded))
+            if lacking:
+                problems.append(Problem(None, None, "does not record "
+                                        f"{', '.join(lacking)}, which other returns do: "
+                                        "every return must record the same measures",
+                                        shown(path.name)))
+    first_seen: dict[str, tuple[str, int]] = {}
+    copies = {p.name for p in problems_files(problems)}
+    for path, extract in zip(files, extracts):
+        repeats = 0
+        for row, case in zip(extract.cases.index, extract.cases["case_id"].astype(str)):
+            if case not in first_seen:
+                first_seen[case] = (path.name, int(row))
+                continue
+            repeats += 1
+            if repeats <= _MAX_LISTED and path.name not in copies:
+                other, other_row = first_seen[case]
+                problems.append(Problem(int(row), "case_id", "the same case id is in "
+                                        f"{shown(other)} row {other_row}: each case belongs "
+                                        "to one return", shown(path.name)))
+        if repeats > _MAX_LISTED and path.name not in copies:
+            problems.append(Problem(None, "case_id", f"… and {repeats - _MAX_LISTED:,} more "
+                                    "case ids already in another return", shown(path.name)))
+    if problems:
+        raise ValidationError(f"{len(files)} returns pooled: {len(problems):,} problem"
+                              f"{'s' if len(problems) != 1 else ''} across the files",
+                              problems=problems)
+    sources: tuple[dict[str, object], ...] = tuple({"file": path.name, "sha256": e.sha256, "sheet": e.sheet,
+                     "rows_read": int(e.rows_read), "in_scope": int(len(e.cases))}
+                    for path, e in zip(files, extracts))
+    cases = pd.concat([e.cases.assign(source=path.name) for path, e in zip(files, extracts)])
+    excluded = pd.concat([e.excluded.assign(source=path.name)
+                          for path, e in zip(files, extracts)], ignore_index=True)
+    folder = files[0].parent if len({p.parent for p in files}) == 1 else Path(".")
+    ignored = tuple(dict.fromkeys(c for e in extracts for c in e.ignored_columns))
+    return CaseExtract(cases=cases, excluded=excluded,
+                       rows_read=sum(int(e.rows_read) for e in extracts),
+                       ignored_columns=ignored, missing_flags=extracts[0].missing_flags,
+                       path=folder, sha256=pooled_digest(sources), sheet=None,
+                       sources=sources)

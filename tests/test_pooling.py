@@ -1,0 +1,99 @@
+"""Auditors' returns pooled: several forms, or a folder of them, as one extract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from audit.cli import main
+from audit.errors import ReadError, ValidationError
+from audit.form import write_form
+from audit.metrics import metrics_table
+from audit.pooling import load_returns, pooled_digest
+from test_form import _fill, _independent_counts
+
+
+@pytest.fixture(scope="module")
+def returns(tmp_path_factory) -> tuple[Path, list[dict[str, object]]]:
+    """Three auditors' forms, each filled from its own drop-downs, in one folder."""
+    folder = tmp_path_factory.mktemp("returns")
+    rows: list[dict[str, object]] = []
+    for seed in (1, 2, 3):
+        path = write_form(folder / f"return-{seed}.xlsx", partnership="Harbourside")
+        rows += _fill(path, 25, seed=seed)
+    return folder, rows
+
+
+def test_three_forms_in_a_folder_pool_into_one_extract(returns, capsys):
+    folder, rows = returns
+    assert main(["validate", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "3 returns pooled: usable" in out
+    extract = load_returns([folder])
+    assert len(extract.cases) == 75 and len(extract.sources) == 3
+    assert set(extract.cases["source"]) == {"return-1.xlsx", "return-2.xlsx", "return-3.xlsx"}
+    table = metrics_table(extract.cases).set_index("metric")
+    for metric, (num, den, unk) in _independent_counts(rows).items():
+        assert (table.at[metric, "numerator"], table.at[metric, "denominator"],
+                table.at[metric, "unknown"]) == (num, den, unk), metric
+
+
+def test_the_pooled_digest_does_not_depend_on_order(returns):
+    folder, _ = returns
+    files = sorted(folder.glob("*.xlsx"))
+    forward = load_returns(files)
+    backward = load_returns(list(reversed(files)))
+    assert forward.sha256 == backward.sha256 == pooled_digest(forward.sources)
+    assert {s["file"] for s in forward.sources} == {f.name for f in files}
+
+
+def test_a_case_id_in_two_returns_is_refused_naming_both_files(returns, tmp_path):
+    folder, _ = returns
+    files = sorted(folder.glob("*.xlsx"))
+    from openpyxl import load_workbook
+
+    copy = tmp_path / "late-return.xlsx"
+    shutil.copy(files[1], copy)
+    book = load_workbook(copy)
+    book["Cases"]["A2"] = load_workbook(files[0])["Cases"]["A3"].value  # another's case
+    book.save(copy)
+    with pytest.raises(ValidationError) as caught:
+        load_returns([files[0], copy])
+    text = str(caught.value)
+    assert "late-return.xlsx, row 2, column 'case_id'" in text
+    assert "return-1.xlsx row 3" in text
+
+
+def test_every_file_is_named_in_its_problems(returns, tmp_path):
+    folder, _ = returns
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"
+                   "X1,2025-13-01,3,birth_father,universal\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_returns([sorted(folder.glob("*.xlsx"))[0], bad])
+    assert any(p.file == "bad.csv" and p.row == 2 for p in caught.value.problems)
+
+
+def test_the_same_file_twice_and_an_empty_folder_are_refused(returns, tmp_path):
+    folder, _ = returns
+    first = sorted(folder.glob("*.xlsx"))[0]
+    with pytest.raises(ReadError, match="given twice"):
+        load_returns([first, first])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReadError, match="no extract files"):
+        load_returns([tmp_path / "empty"])
+
+
+@pytest.mark.e2e
+def test_a_run_over_pooled_returns_records_every_input(returns, tmp_path):
+    folder, _ = returns
+    out = tmp_path / "pack"
+    assert main(["run", str(folder), "--out", str(out), "--no-history", "--jobs", "1"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    files = manifest["input"]["files"]
+    assert [f["file"] for f in files] == ["return-1.xlsx", "return-2.xlsx", "return-3.xlsx"]
+    assert all(len(f["sha256"]) == 64 for f in files)
+    assert manifest["input"]["sha256"] == pooled_digest(files)

@@ -300,6 +300,8 @@ class Item:
     ci_low: float | None = None
     ci_high: float | None = None
     national: float | None = None
+    #: The p-value a verdict rests on: Holm-adjusted over the pack (``p_holm``) where the
+    #: table has it, else the single test's ``p_value``.
     p_value: float | None = None
 
     @property
@@ -362,7 +364,7 @@ def item_of(row: pd.Series, metric: str, suppressed: set[str], label: str | None
         ci_low=number(row.get("ci_low")) if shown else None,
         ci_high=number(row.get("ci_high")) if shown else None,
         national=number(row.get("national_rate")),
-        p_value=number(row.get("p_value")) if shown else None,
+        p_value=number(row.get("p_holm", row.get("p_value"))) if shown else None,
     )
 
 

@@ -79,12 +79,27 @@ def start_notebooks(pool: ProcessPoolExecutor, folder: Path, output: Path,
                         dict(parameters), kernel): name for name in NOTEBOOKS}
 
 
-def notebook_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes for the notebooks (each ignores Ctrl-C's second signal and stops its
-    notebook when SIGTERM is forwarded: :func:`audit.kernels.worker_init`)."""
-    from audit.kernels import worker_init
+def _start_worker(kernel: str, cwd: str) -> None:
+    """A notebook worker's start: SIGTERM handling, then its kernel, so the kernel boots
+    while the main process is still validating and computing."""
+    from audit.kernels import worker_init, worker_kernel
 
-    return ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
+    worker_init()
+    worker_kernel(kernel, cwd)
+
+
+def _ready() -> None:
+    """Nothing: submitted once a worker so that every worker (and its kernel) starts now."""
+
+
+def notebook_pool(workers: int, kernel: str, folder: Path) -> ProcessPoolExecutor:
+    """Worker processes for the notebooks, started at once, each starting its kernel
+    (:func:`audit.kernels.worker_init` stops a worker's notebook on a forwarded SIGTERM)."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                               initargs=(kernel, str(folder)))
+    for _ in range(workers):
+        pool.submit(_ready)
+    return pool
 
 
 def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None],
@@ -95,6 +110,7 @@ def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None],
     which Ctrl-C reaches by itself, so their kernels stop too.
     """
     from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     from audit.errors import Terminated
     from audit.kernels import forward_sigterm
@@ -102,7 +118,12 @@ def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None],
     total = len(futures)
     try:
         for done, future in enumerate(as_completed(futures), start=1):
-            name, seconds = future.result()
+            try:
+                name, seconds = future.result()
+            except BrokenProcessPool:
+                raise ReportError("the notebooks' worker processes stopped before they could "
+                                  "run (the 'audit' kernel did not start? Run python -m "
+                                  "audit.dev setup, then try again)") from None
             say(f"  [{done}/{total}] notebook {name} done in {seconds:.1f} s")
     except BaseException as exc:
         for future in futures:

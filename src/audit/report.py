@@ -82,8 +82,9 @@ def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | P
     holds (:func:`record_history`); a period recorded from another extract is replaced only
     with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
     """
-    from audit.notebooks import check_notebooks, notebooks_dir
+    from audit.notebooks import check_notebooks, notebook_pool, notebooks_dir
     from audit.pooling import load_returns
+    from audit.sections import NOTEBOOKS
     from audit.workspace import audit_of, cache_path, read_history, save_prepared
 
     started = datetime.now(timezone.utc)
@@ -105,62 +106,69 @@ def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | P
 
         require_pdf_engine()
 
-    inputs = [Path(extract)] if isinstance(extract, (str, Path)) else [Path(e) for e in extract]
-    say(f"reading and validating {', '.join(p.name for p in inputs)} …")
-    validated = load_returns(inputs, sheet=sheet, allow_missing=allow_missing)
-    history_path = Path(history).resolve() if history else None
+    # Board packs run the analyst notebooks: their worker processes start now, and each
+    # starts its kernel while this process reads, validates and computes the audit.
+    pool = notebook_pool(min(jobs, len(NOTEBOOKS)), kernel, nb_dir) if nb_dir else None
+    try:
+        inputs = [Path(extract)] if isinstance(extract, (str, Path)) else [Path(e) for e in extract]
+        say(f"reading and validating {', '.join(p.name for p in inputs)} …")
+        validated = load_returns(inputs, sheet=sheet, allow_missing=allow_missing)
+        history_path = Path(history).resolve() if history else None
 
-    with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
-        prepared = save_prepared(validated, Path(private) / "cases.parquet")
-        data = audit_of(validated, period=period, partnership=partnership)
-        data.history = read_history(history_path, validated, data.partnership,
-                                    data.quarters[-1] if data.quarters else None)
-        if history_path is not None:  # a history conflict costs seconds, not a whole run
-            record_history(history_path, data, validated, each_quarter=each_quarter,
-                           replace=replace, check_only=True)
-        say(f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
-            f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
-            f"{policy.audience.value}")
-        data.save(cache_path(prepared))
-        destination = Path(output_dir) if output_dir else default_output_dir(
-            data.period, data.partnership, policy)
-        destination = destination.resolve()
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        removed = remove_leftovers(destination)  # of runs killed before they could clean up
-        if removed:
-            say(f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
-                + ", ".join(p.name for p in removed))
-        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination),
-                                        dir=destination.parent))
-        try:
-            result = _build(data, policy, staging, prepared, nb_dir, kernel, jobs, pdf, say,
-                            history_path)
-            seconds = time.perf_counter() - clock
-            _write_manifest(staging, data, policy, started, seconds, inputs,
-                            settings=dict(sheet=sheet, period=data.period,
-                                          partnership=data.partnership,
-                                          audience=policy.audience.value,
-                                          suppress_max=policy.max_count,
-                                          marking=policy.marking,
-                                          marking_given=marking is not None,
-                                          history=str(history) if history else None,
-                                          each_quarter=bool(each_quarter), pdf=bool(pdf)),
-                            disclosure=result)
-            if history_path is not None:
-                # Last step before the move: one transaction, so the store is either
-                # updated whole or left as it was.
-                recorded = record_history(history_path, data, validated,
-                                          each_quarter=each_quarter, replace=replace,
-                                          recorded_at=started.isoformat(timespec="seconds"))
-                say(f"history: {_sets_recorded(recorded)} recorded in {history}" if recorded
-                    else "history: nothing recorded (a run over every case has no period; "
-                    "--period or --each-quarter records quarters)")
-            from audit.files import move_into_place
+        with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
+            prepared = save_prepared(validated, Path(private) / "cases.parquet")
+            data = audit_of(validated, period=period, partnership=partnership)
+            data.history = read_history(history_path, validated, data.partnership,
+                                        data.quarters[-1] if data.quarters else None)
+            if history_path is not None:  # a history conflict costs seconds, not a whole run
+                record_history(history_path, data, validated, each_quarter=each_quarter,
+                               replace=replace, check_only=True)
+            say(f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
+                f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
+                f"{policy.audience.value}")
+            destination = Path(output_dir) if output_dir else default_output_dir(
+                data.period, data.partnership, policy)
+            destination = destination.resolve()
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            removed = remove_leftovers(destination)  # of runs killed before they could clean up
+            if removed:
+                say(f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
+                    + ", ".join(p.name for p in removed))
+            staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination),
+                                            dir=destination.parent))
+            try:
+                result = _build(data, policy, staging, prepared, pool, nb_dir, kernel, pdf, say,
+                                cache_path(prepared))
+                seconds = time.perf_counter() - clock
+                _write_manifest(staging, data, policy, started, seconds, inputs,
+                                settings=dict(sheet=sheet, period=data.period,
+                                              partnership=data.partnership,
+                                              audience=policy.audience.value,
+                                              suppress_max=policy.max_count,
+                                              marking=policy.marking,
+                                              marking_given=marking is not None,
+                                              history=str(history) if history else None,
+                                              each_quarter=bool(each_quarter), pdf=bool(pdf)),
+                                disclosure=result)
+                if history_path is not None:
+                    # Last step before the move: one transaction, so the store is either
+                    # updated whole or left as it was.
+                    recorded = record_history(history_path, data, validated,
+                                              each_quarter=each_quarter, replace=replace,
+                                              recorded_at=started.isoformat(timespec="seconds"))
+                    say(f"history: {_sets_recorded(recorded)} recorded in {history}" if recorded
+                        else "history: nothing recorded (a run over every case has no period; "
+                        "--period or --each-quarter records quarters)")
+                from audit.files import move_into_place
 
-            move_into_place(staging, destination)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+                move_into_place(staging, destination)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     from audit.pack import pack_name
 
     seconds = time.perf_counter() - clock
@@ -169,38 +177,34 @@ def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | P
     return RunResult(destination, page, seconds, data.in_scope)
 
 
-def _build(data, policy: Policy, staging: Path, prepared: Path, nb_dir: Path | None,
-           kernel: str, jobs: int, pdf: bool, say: Callable[[str], None],
-           history: Path | None) -> dict:
-    """Notebooks (board) alongside the sections, then the pack's files; returns the
-    disclosure summary for the manifest."""
+def _build(data, policy: Policy, staging: Path, prepared: Path, pool, nb_dir: Path | None,
+           kernel: str, pdf: bool, say: Callable[[str], None], cache: Path) -> dict:
+    """The sections, drawn once; then the analyst notebooks (board) showing those same
+    sections while this process writes the pack's files. Returns the disclosure summary
+    for the manifest."""
     from audit.disclosure import protect
-    from audit.notebooks import notebook_pool, start_notebooks, wait_for_notebooks
+    from audit.notebooks import start_notebooks, wait_for_notebooks
     from audit.pack import write_pack
-    from audit.sections import SECTIONS, build_sections
+    from audit.sections import build_sections
 
-    pool = futures = None
-    if nb_dir is not None:
+    if policy.public:
+        say("protecting the public pack: hiding small counts and attacking the rest …")
+    protected = protect(data, policy)
+    say("drawing the sections …")
+    sections = build_sections(data, policy)
+    if pool is not None and nb_dir is not None:
+        data.save(cache)  # the tables, the history and the sections, for the notebooks
         parameters = {"extract_path": str(prepared), "period": data.period,
                       "partnership": data.partnership or "", "audience": "board",
                       "history_path": ""}  # the saved audit carries the history it used
-        workers = min(jobs, len(SECTIONS))
-        pool = notebook_pool(workers)
         futures = start_notebooks(pool, nb_dir, staging / "notebooks", parameters, kernel)
-        say(f"running {len(futures)} analyst notebooks, {workers} at a time")
-    try:
-        if policy.public:
-            say("protecting the public pack: hiding small counts and attacking the rest …")
-        protected = protect(data, policy)
-        say("drawing the sections …")
-        sections = build_sections(data, policy)
-        say("writing the pack …")
-        write_pack(staging, data, sections, policy, pdf=pdf)
-        if futures is not None:
-            wait_for_notebooks(futures, say, pool)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        say(f"running {len(futures)} analyst notebooks alongside")
+    else:
+        futures = None
+    say("writing the pack …")
+    write_pack(staging, data, sections, policy, pdf=pdf)
+    if futures is not None:
+        wait_for_notebooks(futures, say, pool)
     if protected.public:
         from audit.disclosure.figures import check_pack
 

@@ -140,6 +140,8 @@ class AuditData:
     level: float = 0.95
     history: pd.DataFrame | None = None
     _protected: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    #: Sections already built for this audit (:func:`audit.sections.drawn_once`).
+    _sections: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- what the audit covers ------------------------------------------------------------
     @property
@@ -370,7 +372,8 @@ class AuditData:
         notebooks of this run)."""
         self.compute()
         tables = {name: self.__dict__[name] for name in self._TABLES}
-        payload = {"key": self._cache_key(), "tables": tables, "history": self.history}
+        payload = {"key": self._cache_key(), "tables": tables, "history": self.history,
+                   "sections": self._sections}
         path = Path(path)
         path.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         return path
@@ -385,6 +388,7 @@ class AuditData:
             return False
         self.__dict__.update(payload["tables"])
         self.history = payload["history"]
+        self._sections.update(payload.get("sections", {}))
         return True
 
 

@@ -15,19 +15,20 @@ notebooks; nothing else lists sections. Adding a section is a function here and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.disclosure import Policy
-from audit.sections.actions import actions
-from audit.sections.data_quality import data_quality
-from audit.sections.engagement import engagement
-from audit.sections.partnerships import partnerships
-from audit.sections.risk_factors import risk_factors
+from audit.sections import actions as _actions
+from audit.sections import data_quality as _data_quality
+from audit.sections import engagement as _engagement
+from audit.sections import partnerships as _partnerships
+from audit.sections import risk_factors as _risk_factors
+from audit.sections import services as _services
+from audit.sections import summary as _summary
+from audit.sections import trends as _trends
 from audit.sections.section import Figure, Heading, Section, Table, Text
-from audit.sections.services import services
-from audit.sections.summary import summary
-from audit.sections.trends import trends
 from audit.workspace import AuditData
 
 __all__ = [
@@ -49,6 +50,38 @@ __all__ = [
     "data_quality",
     "actions",
 ]
+
+
+SectionBuilder = Callable[[AuditData, "Policy | str"], Section]
+
+
+def drawn_once(build: SectionBuilder) -> SectionBuilder:
+    """The section ``build`` makes, made once per audit and policy and then reused.
+
+    ``audit run`` builds every section (drawing each chart once), saves them with the audit
+    it computed, and its notebooks' board cells then show those same objects instead of
+    drawing the charts again (:meth:`audit.workspace.AuditData.save`).
+    """
+    @functools.wraps(build)
+    def section(data: AuditData, policy: Policy | str = "board") -> Section:
+        policy = policy if isinstance(policy, Policy) else Policy.make(policy)
+        key = (build.__name__, policy.audience.value, policy.max_count, policy.marking)
+        made = data._sections.get(key)
+        if made is None:
+            made = data._sections[key] = build(data, policy)
+        return made
+
+    return section
+
+
+summary = drawn_once(_summary.summary)
+risk_factors = drawn_once(_risk_factors.risk_factors)
+engagement = drawn_once(_engagement.engagement)
+services = drawn_once(_services.services)
+trends = drawn_once(_trends.trends)
+partnerships = drawn_once(_partnerships.partnerships)
+data_quality = drawn_once(_data_quality.data_quality)
+actions = drawn_once(_actions.actions)
 
 
 @dataclass(frozen=True)

@@ -92,12 +92,39 @@ __all__ = [
 ]
 
 #: submodules reachable as attributes (``audit.charts.local_vs_national``).
-_SUBMODULES = frozenset({
-    "actions", "charts", "compare", "contract", "disclosure", "errors", "extract", "files",
-    "findings", "schema",
-    "form", "formatting", "guard", "history", "kernels", "manifest", "metrics", "national",
-    "notebooks", "pack", "quality", "read", "render", "report", "sample", "sections", "spc",
-    "validate", "workspace"})
+_SUBMODULES = frozenset(
+    {
+        "actions",
+        "charts",
+        "compare",
+        "contract",
+        "disclosure",
+        "errors",
+        "extract",
+        "files",
+        "findings",
+        "schema",
+        "form",
+        "formatting",
+        "guard",
+        "history",
+        "kernels",
+        "manifest",
+        "metrics",
+        "national",
+        "notebooks",
+        "pack",
+        "quality",
+        "read",
+        "render",
+        "report",
+        "sample",
+        "sections",
+        "spc",
+        "validate",
+        "workspace",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -68,71 +68,91 @@ class PracticeMessage:
 
 _MESSAGES: tuple[PracticeMessage, ...] = (
     PracticeMessage(
-        "active_enquiries", "Ask about him from every source",
+        "active_enquiries",
+        "Ask about him from every source",
         "Make active enquiries about the father and any other man in a caring role, in "
         "pregnancy and after the birth, from every source (police, GP, adult services, "
         "housing), not only from the mother.",
         "Add a prompt about the father and other men in the household to pre-birth and "
         "first-contact templates, with checks of police and GP records; audit its use next "
-        "quarter."),
+        "quarter.",
+    ),
     PracticeMessage(
-        "direct_contact", "Contact him directly",
+        "direct_contact",
+        "Contact him directly",
         "Make direct contact with him: do not rely on the mother to pass messages on or to "
         "speak for him.",
         "Set the standard that the lead practitioner contacts the father directly at the "
-        "first contact and records when and how; follow it up in supervision."),
+        "first contact and records when and how; follow it up in supervision.",
+    ),
     PracticeMessage(
-        "see_him", "See him",
+        "see_him",
+        "See him",
         "See him: a man named in the records but never met is still unseen. Offer contact "
         "when he can come, including outside working hours.",
         "Offer visits and appointments at times fathers can attend, including evenings, "
-        "and record in every case whether he was seen."),
+        "and record in every case whether he was seen.",
+    ),
     PracticeMessage(
-        "know_history", "Know his history",
+        "know_history",
+        "Know his history",
         "Know the history of the men around the baby (substance misuse, domestic abuse, "
         "mental ill health, his own childhood) and check in with him as routinely as with "
         "the mother.",
         "Make checks of the father's history with police, adult mental health, substance "
         "misuse services and probation a standard step of every assessment, with the "
-        "result recorded."),
+        "result recorded.",
+    ),
     PracticeMessage(
-        "include_in_assessment_and_plan", "Include him in assessments and plans",
+        "include_in_assessment_and_plan",
+        "Include him in assessments and plans",
         "Include him in assessments and plans, as a risk, a resource or both, and know what "
         "you would do if you had a concern about him.",
         "Add a section on the father and other male carers to assessment and plan "
-        "templates, and check a sample of plans for it each quarter."),
+        "templates, and check a sample of plans for it each quarter.",
+    ),
     PracticeMessage(
-        "record_his_views", "Ask what he thinks, and record it",
+        "record_his_views",
+        "Ask what he thinks, and record it",
         "Ask him what he thinks and write it down: if his views are not in the record, how "
         "do you know them?",
         "Add a prompt for the father's own views to assessments, reviews and supervision, "
-        "and check a sample of records for it."),
+        "and check a sample of records for it.",
+    ),
     PracticeMessage(
-        "reachable_moment_antenatal", "Use pregnancy as a reachable moment",
+        "reachable_moment_antenatal",
+        "Use pregnancy as a reachable moment",
         "Pregnancy is a reachable moment: draw fathers into antenatal and early-months "
         "contacts, which are mostly aimed at women and held in working hours.",
         "Invite fathers by name to antenatal appointments and the new-birth visit, offer "
-        "some contacts outside working hours, and record whether he came."),
+        "some contacts outside working hours, and record whether he came.",
+    ),
     PracticeMessage(
-        "crying_advice", "Crying advice for both parents",
+        "crying_advice",
+        "Crying advice for both parents",
         "Give both parents, not only the mother, advice on coping with a crying baby and on "
         "handling a baby safely (the ICON messages).",
         "Make sure the ICON touchpoints reach fathers: midwives, health visitors and GPs "
-        "give the messages to both parents and record that he had them."),
+        "give the messages to both parents and record that he had them.",
+    ),
     PracticeMessage(
-        "share_health_information", "Share what health services know about him",
+        "share_health_information",
+        "Share what health services know about him",
         "Share what midwives, health visitors and GPs know about him: a baby's record that "
         "holds only the mother leaves him out. Consent and data protection law are not "
         "barriers to sharing information to protect a child.",
         "Agree how midwifery, health visiting and GP records note the father and other male "
-        "carers, and brief staff on sharing information to safeguard a child."),
+        "carers, and brief staff on sharing information to safeguard a child.",
+    ),
     PracticeMessage(
-        "link_adult_services", "Link adult and children's services",
+        "link_adult_services",
+        "Link adult and children's services",
         "Link adult and children's services: a man known to adult services at a low level "
         "can be of the highest concern to children's services.",
         "Set up a routine exchange of information about fathers between adult services "
         "(mental health, substance misuse, probation, domestic abuse perpetrator "
-        "programmes) and children's services."),
+        "programmes) and children's services.",
+    ),
 )
 
 #: The review's practice messages by id, in the order a plan lists them.
@@ -172,13 +192,31 @@ REASONS: dict[str, tuple[str, str]] = {
 
 #: Columns :func:`action_table` reads; ``comparator`` is optional.
 FINDING_COLUMNS: tuple[str, ...] = ("metric", "rate", "reason", "shortfall", "comparator")
-ACTION_COLUMNS: tuple[str, ...] = ("Finding", "Practice message", "Suggested action",
-                                   "Measure to watch", "Current value", "Owner", "By when")
-FOLLOW_UP_COLUMNS: tuple[str, ...] = ("Finding", "Measure to watch", "Since", "Movement",
-                                      "Beyond chance")
+ACTION_COLUMNS: tuple[str, ...] = (
+    "Finding",
+    "Practice message",
+    "Suggested action",
+    "Measure to watch",
+    "Current value",
+    "Owner",
+    "By when",
+)
+FOLLOW_UP_COLUMNS: tuple[str, ...] = (
+    "Finding",
+    "Measure to watch",
+    "Since",
+    "Movement",
+    "Beyond chance",
+)
 #: Columns :func:`follow_up` reads from the history store's rows.
-HISTORY_COLUMNS: tuple[str, ...] = ("partnership", "period", "metric", "rate", "numerator",
-                                    "denominator")
+HISTORY_COLUMNS: tuple[str, ...] = (
+    "partnership",
+    "period",
+    "metric",
+    "rate",
+    "numerator",
+    "denominator",
+)
 
 
 def messages_for(metric: str) -> tuple[PracticeMessage, ...]:
@@ -194,8 +232,9 @@ def messages_for(metric: str) -> tuple[PracticeMessage, ...]:
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ParameterError(f"{what} needs the column{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(missing)}")
+        raise ParameterError(
+            f"{what} needs the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        )
 
 
 def _check_findings(findings: pd.DataFrame) -> pd.DataFrame:
@@ -205,16 +244,20 @@ def _check_findings(findings: pd.DataFrame) -> pd.DataFrame:
         frame["comparator"] = float("nan")
     unknown = sorted(set(frame["metric"].astype(str)) - set(METRIC_IDS))
     if unknown:
-        raise ParameterError(f"unknown metric id{'s' if len(unknown) > 1 else ''}: "
-                             f"{', '.join(unknown[:5])}")
+        raise ParameterError(
+            f"unknown metric id{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:5])}"
+        )
     reasons = sorted(set(frame["reason"].astype(str)) - set(REASONS))
     if reasons:
-        raise ParameterError(f"unknown reason {', '.join(reasons[:5])}; use one of "
-                             f"{', '.join(REASONS)}")
+        raise ParameterError(
+            f"unknown reason {', '.join(reasons[:5])}; use one of {', '.join(REASONS)}"
+        )
     shortfall = pd.to_numeric(frame["shortfall"], errors="coerce")
     if shortfall.isna().any() or (shortfall < 0).any():
-        raise ParameterError("every shortfall must be a number, 0 or more (how far short "
-                             "the measure is, as a fraction)")
+        raise ParameterError(
+            "every shortfall must be a number, 0 or more (how far short "
+            "the measure is, as a fraction)"
+        )
     frame["shortfall"] = shortfall.astype("float64")
     return frame
 
@@ -250,26 +293,27 @@ def action_table(findings: pd.DataFrame) -> pd.DataFrame:
         for reason, comparator in zip(group["reason"], group["comparator"], strict=True):
             with_value, without = REASONS[str(reason)]
             missing = not is_suppressed(comparator) and pd.isna(comparator)
-            reasons.append(without if missing
-                           else with_value.format(format_percent(comparator)))
-        said = reasons[0] if len(reasons) == 1 else (
-            ", ".join(reasons[:-1]) + " and " + reasons[-1])
+            reasons.append(without if missing else with_value.format(format_percent(comparator)))
+        said = (
+            reasons[0] if len(reasons) == 1 else (", ".join(reasons[:-1]) + " and " + reasons[-1])
+        )
         messages = messages_for(str(metric))
-        rows.append({
-            "metric": metric,
-            "Finding": f"{label}: {format_percent(rate)}, {said}",
-            "Practice message": "\n".join(m.message for m in messages),
-            "Suggested action": "\n".join(m.action for m in messages),
-            "Measure to watch": label,
-            "Current value": rate,
-            "Owner": "",
-            "By when": "",
-            "_shortfall": float(group["shortfall"].max()),
-            "_order": order[str(metric)],
-        })
+        rows.append(
+            {
+                "metric": metric,
+                "Finding": f"{label}: {format_percent(rate)}, {said}",
+                "Practice message": "\n".join(m.message for m in messages),
+                "Suggested action": "\n".join(m.action for m in messages),
+                "Measure to watch": label,
+                "Current value": rate,
+                "Owner": "",
+                "By when": "",
+                "_shortfall": float(group["shortfall"].max()),
+                "_order": order[str(metric)],
+            }
+        )
     table = pd.DataFrame(rows, columns=["metric", *ACTION_COLUMNS, "_shortfall", "_order"])
-    table = table.sort_values(["_shortfall", "_order"], ascending=[False, True],
-                              kind="stable")
+    table = table.sort_values(["_shortfall", "_order"], ascending=[False, True], kind="stable")
     return table.set_index("metric")[list(ACTION_COLUMNS)]
 
 
@@ -283,8 +327,9 @@ def _period_key(period: str) -> tuple[int, int]:
         year = int(text[:4])
         quarter = int(text[-1]) if "-Q" in text else 5
     except ValueError:
-        raise ParameterError(f"period '{text[:20]}' is neither a quarter like 2025-Q3 nor a "
-                             "year like 2025") from None
+        raise ParameterError(
+            f"period '{text[:20]}' is neither a quarter like 2025-Q3 nor a year like 2025"
+        ) from None
     return year, quarter
 
 
@@ -292,8 +337,13 @@ def _same_name(a: object, b: object) -> bool:
     return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
 
 
-def follow_up(previous_actions: pd.DataFrame, history_metrics: pd.DataFrame, *,
-              partnership: str | None = None, period: str | None = None) -> pd.DataFrame:
+def follow_up(
+    previous_actions: pd.DataFrame,
+    history_metrics: pd.DataFrame,
+    *,
+    partnership: str | None = None,
+    period: str | None = None,
+) -> pd.DataFrame:
     """Whether the measure of each of last quarter's actions has moved since.
 
     ``previous_actions`` is last quarter's :func:`action_table` (indexed by metric id, or
@@ -320,8 +370,9 @@ def follow_up(previous_actions: pd.DataFrame, history_metrics: pd.DataFrame, *,
             raise ParameterError("the history holds no rows for the partnership asked for")
     names = sorted({" ".join(str(p).split()) for p in history["partnership"]})
     if len(names) > 1:
-        raise ParameterError(f"the history holds {len(names)} partnerships; choose one "
-                             "(partnership=...)")
+        raise ParameterError(
+            f"the history holds {len(names)} partnerships; choose one (partnership=...)"
+        )
     periods = sorted({str(p) for p in history["period"]}, key=_period_key)
     if period is None:
         if not periods:
@@ -330,8 +381,11 @@ def follow_up(previous_actions: pd.DataFrame, history_metrics: pd.DataFrame, *,
     elif str(period) not in periods:
         raise ParameterError(f"the history holds no figures for {str(period)[:20]}")
     kind = _period_key(period)[1] == 5
-    earlier = [p for p in periods if _period_key(p) < _period_key(period)
-               and (_period_key(p)[1] == 5) == kind]
+    earlier = [
+        p
+        for p in periods
+        if _period_key(p) < _period_key(period) and (_period_key(p)[1] == 5) == kind
+    ]
     before = earlier[-1] if earlier else None
 
     by_period = {p: rows.set_index("metric") for p, rows in history.groupby("period")}
@@ -341,11 +395,18 @@ def follow_up(previous_actions: pd.DataFrame, history_metrics: pd.DataFrame, *,
     out = []
     for metric in actions.index:
         label = metric_label(str(metric)) if metric in METRIC_IDS else str(metric)
-        finding = (actions.at[metric, "Finding"] if "Finding" in actions.columns
-                   else label)
+        finding = actions.at[metric, "Finding"] if "Finding" in actions.columns else label
         movement, beyond = _movement(_figure(then_rows, metric), _figure(now_rows, metric))
-        out.append({"metric": metric, "Finding": finding, "Measure to watch": label,
-                    "Since": since, "Movement": movement, "Beyond chance": beyond})
+        out.append(
+            {
+                "metric": metric,
+                "Finding": finding,
+                "Measure to watch": label,
+                "Since": since,
+                "Movement": movement,
+                "Beyond chance": beyond,
+            }
+        )
     frame = pd.DataFrame(out, columns=["metric", *FOLLOW_UP_COLUMNS])
     return frame.set_index("metric")
 
@@ -365,8 +426,9 @@ def _figure(rows: pd.DataFrame | None, metric: object) -> tuple[float, int, int]
     return float(rate), int(numerator), int(denominator)
 
 
-def _movement(then: tuple[float, int, int] | None, now: tuple[float, int, int] | None
-              ) -> tuple[str, str]:
+def _movement(
+    then: tuple[float, int, int] | None, now: tuple[float, int, int] | None
+) -> tuple[str, str]:
     if now is None:
         return "no figure this quarter", ""
     if then is None:
@@ -380,4 +442,3 @@ def _movement(then: tuple[float, int, int] | None, now: tuple[float, int, int] |
     if a == b:
         return f"no change ({b})", beyond
     return (f"up from {a} to {b}" if r1 > r0 else f"down from {a} to {b}"), beyond
-

@@ -15,14 +15,21 @@ from pathlib import Path
 
 from audit.errors import ParameterError
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAULT", "EXIT_INPUT", "EXIT_INTERRUPTED",
-           "EXIT_TERMINATED"]
+__all__ = [
+    "main",
+    "build_parser",
+    "EXIT_OK",
+    "EXIT_FAULT",
+    "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
+]
 
 EXIT_OK = 0
 EXIT_FAULT = 1
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
-EXIT_TERMINATED = 143   # 128 + SIGTERM
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 _DESCRIPTION = """\
 Quarterly audit of how services see the fathers and male carers of babies, measured
@@ -50,55 +57,91 @@ examples:
 
 
 def _add_extract_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("extract", type=Path, nargs="+", metavar="EXTRACT",
-                        help="case extract: .csv (UTF-8 or Windows-1252), .xlsx or .parquet; "
-                        "several files, or a folder of them, are pooled (auditors' returns)")
-    parser.add_argument("--sheet", metavar="NAME",
-                        help="worksheet to read from an .xlsx file (default: the first sheet)")
-    parser.add_argument("--allow-missing", action="append", default=[], metavar="COLUMN",
-                        help="a measure (flag column) that is meant to be absent: without "
-                        "this, a header close to a missing measure stops the run with 'did "
-                        "you mean ...?' (repeat for several)")
+    parser.add_argument(
+        "extract",
+        type=Path,
+        nargs="+",
+        metavar="EXTRACT",
+        help="case extract: .csv (UTF-8 or Windows-1252), .xlsx or .parquet; "
+        "several files, or a folder of them, are pooled (auditors' returns)",
+    )
+    parser.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="worksheet to read from an .xlsx file (default: the first sheet)",
+    )
+    parser.add_argument(
+        "--allow-missing",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="a measure (flag column) that is meant to be absent: without "
+        "this, a header close to a missing measure stops the run with 'did "
+        "you mean ...?' (repeat for several)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (also used to test that ``--help`` is complete)."""
     parser = argparse.ArgumentParser(
-        prog="audit", description=_DESCRIPTION, epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of an unexpected fault")
+        prog="audit",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of an unexpected fault"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
-        "validate", help="check an extract against the contract and summarise it",
+        "validate",
+        help="check an extract against the contract and summarise it",
         description="Check an extract against the case-extract contract. Prints rows read, "
         "cases in scope, cases excluded (12 months or older) and fields more than 10% unknown. "
         "Exit 0 when the extract is usable; exit 2 with every problem (row and column) on stderr "
         "when it is not. Direct identifiers (names, dates of birth, NHS numbers, postcodes, "
-        "addresses, phone numbers, emails) are refused without echoing the value.")
+        "addresses, phone numbers, emails) are refused without echoing the value.",
+    )
     _add_extract_args(p)
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser(
-        "metrics", help="compute the contract's metrics table (metrics.csv)",
+        "metrics",
+        help="compute the contract's metrics table (metrics.csv)",
         description="Compute every metric of the contract (rates, 95% Wilson intervals, the "
         "national figures and Fisher exact p-values) and write metrics.csv. Unsuppressed: for "
-        "analysts. Invalid input is reported as by 'audit validate' and nothing is written.")
+        "analysts. Invalid input is reported as by 'audit validate' and nothing is written.",
+    )
     _add_extract_args(p)
-    p.add_argument("-o", "--output", type=Path, metavar="FILE",
-                   help="write the table here (default: standard output)")
-    p.add_argument("--period", metavar="LABEL",
-                   help="restrict to a quarter (2025-Q3) or a year (2025); default: all")
-    p.add_argument("--partnership", metavar="NAME",
-                   help="restrict to one partnership of a pooled extract")
-    p.add_argument("--level", type=float, default=0.95, metavar="P",
-                   help="confidence level of the Wilson intervals (default 0.95; e.g. 0.998)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the table here (default: standard output)",
+    )
+    p.add_argument(
+        "--period",
+        metavar="LABEL",
+        help="restrict to a quarter (2025-Q3) or a year (2025); default: all",
+    )
+    p.add_argument(
+        "--partnership", metavar="NAME", help="restrict to one partnership of a pooled extract"
+    )
+    p.add_argument(
+        "--level",
+        type=float,
+        default=0.95,
+        metavar="P",
+        help="confidence level of the Wilson intervals (default 0.95; e.g. 0.998)",
+    )
     p.set_defaults(handler=_cmd_metrics)
 
     p = sub.add_parser(
-        "run", help="run the quarterly audit and write the board (or public) pack",
+        "run",
+        help="run the quarterly audit and write the board (or public) pack",
         description="Validate the extract once, compute the audit once and write to DIR the "
         "pack for an audience. --audience board (the default): the partnership board's own "
         "papers, every aggregate figure shown, marked OFFICIAL-SENSITIVE on every page and "
@@ -109,121 +152,224 @@ def build_parser() -> argparse.ArgumentParser:
         "by an attack on everything published (figures.csv; re-check with 'audit "
         "check-disclosure DIR'); no notebooks. The run's metrics are recorded in the "
         "history store (--history), which the trend section reads. Nothing is written "
-        "anywhere unless every step succeeds.")
+        "anywhere unless every step succeeds.",
+    )
     _add_extract_args(p)
-    p.add_argument("--period", metavar="LABEL",
-                   help="a quarter (2025-Q3) or a year (2025); default: every case")
-    p.add_argument("--partnership", metavar="NAME",
-                   help="audit one partnership of a pooled extract")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help="output folder (default: reports/<period or all>/)")
-    p.add_argument("--audience", choices=("board", "public"), default="board",
-                   help="who the pack is for: board (default; every aggregate figure, "
-                   "protectively marked) or public (small counts suppressed, attack-checked)")
-    p.add_argument("--suppress-max", type=int, default=None, metavar="N",
-                   help="public packs hide counts 1..N as 'c' (default 5, the Department "
-                   "for Education convention)")
-    p.add_argument("--marking", metavar="TEXT",
-                   help="protective marking on every page, sheet and slide (default for the "
-                   "board: 'OFFICIAL-SENSITIVE — for the partnership board, not for "
-                   "publication')")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="notebooks run at once (default: the number of CPU cores)")
-    p.add_argument("--kernel", default="audit", metavar="NAME",
-                   help="Jupyter kernel to run the notebooks on (default: audit, "
-                   "registered by 'python -m audit.dev setup', which 'make venv' runs)")
-    p.add_argument("--notebooks", type=Path, metavar="DIR",
-                   help="folder of the notebooks (default: the project's notebooks/)")
-    p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),
-                   metavar="PATH", help="history store: earlier quarters for the trend section; "
-                   "this run's metrics are recorded there (default: reports/history.sqlite)")
-    p.add_argument("--no-history", action="store_true",
-                   help="neither read nor write the history store")
-    p.add_argument("--pdf", action="store_true",
-                   help="also print board-pack.pdf (A4, page numbers; needs WeasyPrint: "
-                   "pip install 'audit[pdf]')")
-    p.add_argument("--each-quarter", action="store_true",
-                   help="also record every quarter of the extract in the history (a backfill, "
-                   "pooled and per partnership)")
-    p.add_argument("--replace", action="store_true",
-                   help="let this extract replace periods that a different extract recorded "
-                   "in the history (e.g. a corrected extract); without it such a run stops "
-                   "before any work")
+    p.add_argument(
+        "--period",
+        metavar="LABEL",
+        help="a quarter (2025-Q3) or a year (2025); default: every case",
+    )
+    p.add_argument(
+        "--partnership", metavar="NAME", help="audit one partnership of a pooled extract"
+    )
+    p.add_argument(
+        "--out", type=Path, metavar="DIR", help="output folder (default: reports/<period or all>/)"
+    )
+    p.add_argument(
+        "--audience",
+        choices=("board", "public"),
+        default="board",
+        help="who the pack is for: board (default; every aggregate figure, "
+        "protectively marked) or public (small counts suppressed, attack-checked)",
+    )
+    p.add_argument(
+        "--suppress-max",
+        type=int,
+        default=None,
+        metavar="N",
+        help="public packs hide counts 1..N as 'c' (default 5, the Department "
+        "for Education convention)",
+    )
+    p.add_argument(
+        "--marking",
+        metavar="TEXT",
+        help="protective marking on every page, sheet and slide (default for the "
+        "board: 'OFFICIAL-SENSITIVE — for the partnership board, not for "
+        "publication')",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="notebooks run at once (default: the number of CPU cores)",
+    )
+    p.add_argument(
+        "--kernel",
+        default="audit",
+        metavar="NAME",
+        help="Jupyter kernel to run the notebooks on (default: audit, "
+        "registered by 'python -m audit.dev setup', which 'make venv' runs)",
+    )
+    p.add_argument(
+        "--notebooks",
+        type=Path,
+        metavar="DIR",
+        help="folder of the notebooks (default: the project's notebooks/)",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        default=Path("reports/history.sqlite"),
+        metavar="PATH",
+        help="history store: earlier quarters for the trend section; "
+        "this run's metrics are recorded there (default: reports/history.sqlite)",
+    )
+    p.add_argument(
+        "--no-history", action="store_true", help="neither read nor write the history store"
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print board-pack.pdf (A4, page numbers; needs WeasyPrint: "
+        "pip install 'audit[pdf]')",
+    )
+    p.add_argument(
+        "--each-quarter",
+        action="store_true",
+        help="also record every quarter of the extract in the history (a backfill, "
+        "pooled and per partnership)",
+    )
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="let this extract replace periods that a different extract recorded "
+        "in the history (e.g. a corrected extract); without it such a run stops "
+        "before any work",
+    )
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
-        "notebooks", help="copy the notebooks to a working folder, ready for JupyterLab",
+        "notebooks",
+        help="copy the notebooks to a working folder, ready for JupyterLab",
         description="Copy the analyst notebooks into DIR with their parameters filled in "
         "(your extract, sheet, period, partnership), ready to open in JupyterLab with the "
         "'audit (Python 3)' kernel. Work there, never in the project's notebooks/ folder: "
-        "the copies can hold your extract's path and, once run, every figure.")
+        "the copies can hold your extract's path and, once run, every figure.",
+    )
     p.add_argument("folder", type=Path, metavar="DIR", help="working folder for the copies")
-    p.add_argument("--extract", type=Path, metavar="PATH",
-                   help="your extract (default: the bundled synthetic sample)")
+    p.add_argument(
+        "--extract",
+        type=Path,
+        metavar="PATH",
+        help="your extract (default: the bundled synthetic sample)",
+    )
     p.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx extract")
     p.add_argument("--period", metavar="LABEL", help="a quarter (2025-Q3) or a year (2025)")
     p.add_argument("--partnership", metavar="NAME", help="one partnership of a pooled extract")
-    p.add_argument("--history", type=Path, metavar="PATH",
-                   help="history store for earlier quarters (e.g. reports/history.sqlite)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace notebooks already in DIR")
+    p.add_argument(
+        "--history",
+        type=Path,
+        metavar="PATH",
+        help="history store for earlier quarters (e.g. reports/history.sqlite)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace notebooks already in DIR")
     p.set_defaults(handler=_cmd_notebooks)
 
     p = sub.add_parser(
-        "check-disclosure", help="re-run the attack on a written public pack",
+        "check-disclosure",
+        help="re-run the attack on a written public pack",
         description="Rebuild, from a public pack's published files alone (figures.csv and "
         "metrics.csv), every constraint an attacker could use, and find the lowest and "
         "highest value of every hidden count. Exit 0 when every hidden count stays at least "
-        "the threshold wide; exit 2 naming the table and measure (never a value) otherwise.")
+        "the threshold wide; exit 2 naming the table and measure (never a value) otherwise.",
+    )
     p.add_argument("pack", type=Path, metavar="PACK_DIR", help="folder of a public pack")
     p.set_defaults(handler=_cmd_check_disclosure)
 
     p = sub.add_parser(
-        "history", help="list, export or remove the metrics recorded by earlier runs",
+        "history",
+        help="list, export or remove the metrics recorded by earlier runs",
         description="List the partnership-periods recorded in the history store by 'audit "
         "run' (unsuppressed: for analysts), export every recorded metric to CSV, or remove a "
         "partnership's rows. Keys name the partnership, or the set of a pooled extract's "
         "partnerships ('Eastmere + Northbridge'); they match whatever the capitalisation "
-        "and spacing.")
-    p.add_argument("--history", type=Path, default=Path("reports/history.sqlite"),
-                   metavar="PATH", help="history store (default: reports/history.sqlite)")
+        "and spacing.",
+    )
+    p.add_argument(
+        "--history",
+        type=Path,
+        default=Path("reports/history.sqlite"),
+        metavar="PATH",
+        help="history store (default: reports/history.sqlite)",
+    )
     p.add_argument("--partnership", metavar="NAME", help="only this partnership (or pooled set)")
-    p.add_argument("--period", metavar="LABEL",
-                   help="only this period (2025-Q3 or 2025); with --forget, remove only it")
-    p.add_argument("--export", type=Path, metavar="FILE.csv",
-                   help="write every recorded metric to this CSV file")
-    p.add_argument("--forget", metavar="PARTNERSHIP",
-                   help="remove this partnership's (or pooled set's) recorded periods; asks "
-                   "first unless --yes")
-    p.add_argument("--yes", action="store_true",
-                   help="confirm --forget without asking (for scripts)")
+    p.add_argument(
+        "--period",
+        metavar="LABEL",
+        help="only this period (2025-Q3 or 2025); with --forget, remove only it",
+    )
+    p.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE.csv",
+        help="write every recorded metric to this CSV file",
+    )
+    p.add_argument(
+        "--forget",
+        metavar="PARTNERSHIP",
+        help="remove this partnership's (or pooled set's) recorded periods; asks "
+        "first unless --yes",
+    )
+    p.add_argument(
+        "--yes", action="store_true", help="confirm --forget without asking (for scripts)"
+    )
     p.set_defaults(handler=_cmd_history)
 
     p = sub.add_parser(
-        "form", help="write the blank case-audit form (an Excel workbook) for auditors",
+        "form",
+        help="write the blank case-audit form (an Excel workbook) for auditors",
         description="Write the blank case-audit workbook that starts the quarter: a 'Cases' "
         "sheet with the contract's columns as readable headers, each asking its practice "
         "question, with drop-downs of readable answers and date and age checks, and a "
         "'Guidance' sheet (who fills it in, what each answer means, and that no names, "
         "dates of birth, NHS numbers or addresses go in it). A completed form passes 'audit "
-        "validate' as it stands; several returned forms pool in one 'audit run'.")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.xlsx",
-                   help="where to write the form (an .xlsx file name)")
-    p.add_argument("--partnership", metavar="NAME",
-                   help="offer only this partnership in the Partnership column's drop-down")
-    p.add_argument("--rows", type=int, default=None, metavar="N",
-                   help="number of case rows offered (default 200)")
+        "validate' as it stands; several returned forms pool in one 'audit run'.",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="FILE.xlsx",
+        help="where to write the form (an .xlsx file name)",
+    )
+    p.add_argument(
+        "--partnership",
+        metavar="NAME",
+        help="offer only this partnership in the Partnership column's drop-down",
+    )
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="number of case rows offered (default 200)",
+    )
     p.set_defaults(handler=_cmd_form)
 
     p = sub.add_parser(
-        "sample", help="write the synthetic sample extracts",
+        "sample",
+        help="write the synthetic sample extracts",
         description="Write the bundled SYNTHETIC sample extracts (a pooled extract of three "
         "fictional partnerships, the 92-case reconstruction of the national review's published "
-        "figures, and an Excel copy). Deterministic for a given seed.")
-    p.add_argument("--out", type=Path, default=Path("data/sample"), metavar="DIR",
-                   help="folder to write to (default: data/sample)")
-    p.add_argument("--seed", type=int, default=2021, metavar="N",
-                   help="random seed (default 2021, the seed of the bundled files)")
+        "figures, and an Excel copy). Deterministic for a given seed.",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("data/sample"),
+        metavar="DIR",
+        help="folder to write to (default: data/sample)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=2021,
+        metavar="N",
+        help="random seed (default 2021, the seed of the bundled files)",
+    )
     p.set_defaults(handler=_cmd_sample)
 
     return parser
@@ -255,8 +401,14 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
     if not 0 < args.level < 1:
         raise ParameterError("--level must be between 0 and 1, e.g. 0.95 or 0.998")
-    data = open_audit(args.extract, period=args.period, partnership=args.partnership,
-                      sheet=args.sheet, level=args.level, allow_missing=args.allow_missing)
+    data = open_audit(
+        args.extract,
+        period=args.period,
+        partnership=args.partnership,
+        sheet=args.sheet,
+        level=args.level,
+        allow_missing=args.allow_missing,
+    )
     text = format_metrics_csv(data.metrics)
     if args.output is None:
         sys.stdout.write(text)
@@ -264,8 +416,10 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         from audit.files import atomic_write_text
 
         atomic_write_text(args.output, text)
-        print(f"wrote {len(data.metrics)} metrics for {data.in_scope} cases to {args.output}",
-              file=sys.stderr)
+        print(
+            f"wrote {len(data.metrics)} metrics for {data.in_scope} cases to {args.output}",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -275,17 +429,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs must be 1 or more")
     if args.suppress_max is not None and args.audience != "public":
-        raise ParameterError("--suppress-max applies to public packs only (--audience "
-                             "public): the board pack shows every aggregate figure")
-    result = run_audit(args.extract, output_dir=args.out, period=args.period,
-                       partnership=args.partnership, audience=args.audience,
-                       suppress_max=args.suppress_max, marking=args.marking,
-                       jobs=args.jobs, sheet=args.sheet, kernel=args.kernel,
-                       allow_missing=args.allow_missing,
-                       notebooks=args.notebooks,
-                       history=None if args.no_history else args.history,
-                       each_quarter=args.each_quarter, pdf=args.pdf,
-                       replace=args.replace)
+        raise ParameterError(
+            "--suppress-max applies to public packs only (--audience "
+            "public): the board pack shows every aggregate figure"
+        )
+    result = run_audit(
+        args.extract,
+        output_dir=args.out,
+        period=args.period,
+        partnership=args.partnership,
+        audience=args.audience,
+        suppress_max=args.suppress_max,
+        marking=args.marking,
+        jobs=args.jobs,
+        sheet=args.sheet,
+        kernel=args.kernel,
+        allow_missing=args.allow_missing,
+        notebooks=args.notebooks,
+        history=None if args.no_history else args.history,
+        each_quarter=args.each_quarter,
+        pdf=args.pdf,
+        replace=args.replace,
+    )
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK
 
@@ -293,11 +458,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     from audit.notebooks import copy_notebooks
 
-    written = copy_notebooks(args.folder, extract=args.extract, sheet=args.sheet,
-                             period=args.period, partnership=args.partnership,
-                             history=args.history, overwrite=args.overwrite)
-    print(f"copied {len(written)} notebooks to {args.folder}; open them with: "
-          f"jupyter lab {args.folder}")
+    written = copy_notebooks(
+        args.folder,
+        extract=args.extract,
+        sheet=args.sheet,
+        period=args.period,
+        partnership=args.partnership,
+        history=args.history,
+        overwrite=args.overwrite,
+    )
+    print(
+        f"copied {len(written)} notebooks to {args.folder}; open them with: "
+        f"jupyter lab {args.folder}"
+    )
     return EXIT_OK
 
 
@@ -305,11 +478,16 @@ def _cmd_check_disclosure(args: argparse.Namespace) -> int:
     from audit.disclosure.figures import check_pack
 
     result = check_pack(args.pack)
-    narrowest = "none could be small" if result.narrowest is None else (
-        "unbounded" if result.narrowest == float("inf") else f"{result.narrowest:g}")
-    print(f"{args.pack}: disclosure check passed (threshold {result.threshold}): "
-          f"{result.hidden} cells hidden, {result.attacked} counts attacked, narrowest "
-          f"range {narrowest}")
+    narrowest = (
+        "none could be small"
+        if result.narrowest is None
+        else ("unbounded" if result.narrowest == float("inf") else f"{result.narrowest:g}")
+    )
+    print(
+        f"{args.pack}: disclosure check passed (threshold {result.threshold}): "
+        f"{result.hidden} cells hidden, {result.attacked} counts attacked, narrowest "
+        f"range {narrowest}"
+    )
     return EXIT_OK
 
 
@@ -335,16 +513,20 @@ def _cmd_history(args: argparse.Namespace) -> int:
     if args.period:
         runs = runs[runs["period"] == args.period.strip().upper()]
     if runs.empty:
-        print("nothing recorded" + (f" for {args.partnership}" if args.partnership else "")
-              + (f" in {args.period}" if args.period else ""))
+        print(
+            "nothing recorded"
+            + (f" for {args.partnership}" if args.partnership else "")
+            + (f" in {args.period}" if args.period else "")
+        )
         return EXIT_OK
-    print(_table(runs, ["partnership", "period", "cases", "metrics", "input_file",
-                        "recorded_at"]))
+    print(_table(runs, ["partnership", "period", "cases", "metrics", "input_file", "recorded_at"]))
     if (runs["partnership"] == LEGACY_KEY).any():
-        print(f"\nnote: '{LEGACY_KEY}' rows were recorded by an earlier release under one "
-              "key shared by every whole-extract run, so their source cannot be told; no "
-              "trend reads them. Check them, then remove them with: audit history --forget "
-              "all --yes")
+        print(
+            f"\nnote: '{LEGACY_KEY}' rows were recorded by an earlier release under one "
+            "key shared by every whole-extract run, so their source cannot be told; no "
+            "trend reads them. Check them, then remove them with: audit history --forget "
+            "all --yes"
+        )
     return EXIT_OK
 
 
@@ -358,19 +540,24 @@ def _forget(store, args: argparse.Namespace) -> int:
         print(f"nothing recorded for {what}; removed 0 partnership-period sets")
         return EXIT_OK
     sets = f"{len(runs)} partnership-period set{'' if len(runs) == 1 else 's'}"
-    what = ", ".join(sorted(set(runs["partnership"]))) + \
-        (f" in {args.period.strip().upper()}" if args.period else "")
+    what = ", ".join(sorted(set(runs["partnership"]))) + (
+        f" in {args.period.strip().upper()}" if args.period else ""
+    )
     if not args.yes:
         if not sys.stdin.isatty():
-            raise ParameterError(f"--forget would remove {sets} of {what} from {args.history}; "
-                              "pass --yes to confirm (not asked: input is not a terminal)")
+            raise ParameterError(
+                f"--forget would remove {sets} of {what} from {args.history}; "
+                "pass --yes to confirm (not asked: input is not a terminal)"
+            )
         answer = input(f"remove {sets} of {what} from {args.history}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing removed")
             return EXIT_OK
     removed = store.forget(args.forget, args.period)
-    print(f"removed {removed} partnership-period set{'' if removed == 1 else 's'} of {what} "
-          f"from {args.history}")
+    print(
+        f"removed {removed} partnership-period set{'' if removed == 1 else 's'} of {what} "
+        f"from {args.history}"
+    )
     return EXIT_OK
 
 
@@ -384,13 +571,13 @@ def _table(frame, columns: list[str]) -> str:
     widths = [max([len(c), *map(len, col)]) for c, col in zip(columns, cells)]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if c in numeric else v.ljust(w)
-                         for c, v, w in zip(columns, values, widths)).rstrip()
+        return "  ".join(
+            v.rjust(w) if c in numeric else v.ljust(w) for c, v, w in zip(columns, values, widths)
+        ).rstrip()
 
     rows = [line(list(columns))]
     rows += [line([col[i] for col in cells]) for i in range(len(frame))]
     return "\n".join(rows)
-
 
 
 def _cmd_form(args: argparse.Namespace) -> int:
@@ -458,8 +645,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         # Capped and on one line: an unexpected message could quote a cell of the extract.
         detail = " ".join(str(exc).split())[:120]
-        print(f"audit {args.command}: internal error: {type(exc).__name__}: {detail} "
-              "(run again with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"audit {args.command}: internal error: {type(exc).__name__}: {detail} "
+            "(run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_FAULT
     finally:
         if previous is not None:

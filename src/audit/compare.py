@@ -67,13 +67,15 @@ fewer). :func:`detectable_difference_text` puts it into words.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.stats import fisher_exact
+
 from audit.errors import ParameterError
 from audit.national import NATIONAL_DENOMINATOR, NATIONAL_REFERENCE
 
@@ -122,8 +124,9 @@ ONE_TEST_GROUPS: tuple[tuple[str, ...], ...] = (
 
 
 def _as_float_array(values: Any) -> npt.NDArray[np.float64]:
-    return pd.to_numeric(pd.Series(np.atleast_1d(np.asarray(values, dtype=object)).ravel()),
-                         errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(
+        pd.Series(np.atleast_1d(np.asarray(values, dtype=object)).ravel()), errors="coerce"
+    ).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _require(table: pd.DataFrame, columns: Sequence[str], what: str = "metrics table") -> None:
@@ -132,8 +135,9 @@ def _require(table: pd.DataFrame, columns: Sequence[str], what: str = "metrics t
         raise ParameterError(f"the {what} lacks column(s): {', '.join(missing)}")
 
 
-def review_base(metric: npt.ArrayLike, denominator: npt.ArrayLike,
-                unknown: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def review_base(
+    metric: npt.ArrayLike, denominator: npt.ArrayLike, unknown: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
     """The like-for-like base of each row: ``denominator + unknown`` for ``risk.*`` (every
     in-scope case), ``denominator`` otherwise (module docstring). NaN where a count is
     missing or not a number (a suppressed ``c``)."""
@@ -164,18 +168,23 @@ def fisher_p_values(
     c = _as_float_array(national_numerator)
     m = _as_float_array(national_denominator)
     if not (a.shape == n.shape == c.shape == m.shape):
-        raise ParameterError("numerator, denominator and the national counts must have the "
-                             "same length")
+        raise ParameterError(
+            "numerator, denominator and the national counts must have the same length"
+        )
     out = np.full(a.shape, np.nan)
     ok = ~(np.isnan(a) | np.isnan(n) | np.isnan(c) | np.isnan(m))
     stacked = np.stack([a, n, c, m], axis=1)[ok]
     if stacked.size:
         if (stacked != np.round(stacked)).any():
             raise ParameterError("counts for the Fisher test must be whole numbers")
-        if (stacked < 0).any() or (stacked[:, 0] > stacked[:, 1]).any() \
-                or (stacked[:, 2] > stacked[:, 3]).any():
-            raise ParameterError("counts for the Fisher test must satisfy "
-                                 "0 <= numerator <= denominator")
+        if (
+            (stacked < 0).any()
+            or (stacked[:, 0] > stacked[:, 1]).any()
+            or (stacked[:, 2] > stacked[:, 3]).any()
+        ):
+            raise ParameterError(
+                "counts for the Fisher test must satisfy 0 <= numerator <= denominator"
+            )
     ok &= (n > 0) & (m > 0)
     if not ok.any():
         return out
@@ -190,8 +199,18 @@ def _fisher(a: int, b: int, c: int, d: int) -> float:
     """Two-sided Fisher p of ``[[a, b], [c, d]]``. The p-value does not change when the rows
     or the columns are swapped or the table transposed, so each table is first put in one
     canonical form: mirror-image tables (the two ``harmed_by`` rows) get the same float."""
-    return _fisher_canonical(*min((a, b, c, d), (b, a, d, c), (c, d, a, b), (d, c, b, a),
-                                  (a, c, b, d), (c, a, d, b), (b, d, a, c), (d, b, c, a)))
+    return _fisher_canonical(
+        *min(
+            (a, b, c, d),
+            (b, a, d, c),
+            (c, d, a, b),
+            (d, c, b, a),
+            (a, c, b, d),
+            (c, a, d, b),
+            (b, d, a, c),
+            (d, b, c, a),
+        )
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -227,8 +246,11 @@ def holm_p_values(table: pd.DataFrame, *, family_by: Sequence[str] = ()) -> pd.S
     _require(table, ["metric", "p_value", *family_by])
     p = _as_float_array(table["p_value"])
     metrics = table["metric"].astype(str).to_numpy()
-    keys = [tuple(r) for r in table[list(family_by)].astype(str).itertuples(index=False)] \
-        if family_by else [()] * len(table)
+    keys = (
+        [tuple(r) for r in table[list(family_by)].astype(str).itertuples(index=False)]
+        if family_by
+        else [()] * len(table)
+    )
     group_of = {m: g for g, members in enumerate(ONE_TEST_GROUPS) for m in members}
     out = np.full(len(table), np.nan)
     families: dict[tuple, dict[object, list[int]]] = {}
@@ -282,13 +304,15 @@ def _check_alpha(alpha: float) -> None:
     if not (0.0 < float(alpha) <= 0.05):
         raise ParameterError(
             f"alpha must be in (0, 0.05]; got {alpha!r} (a difference is never called on "
-            "evidence weaker than p < 0.05)")
+            "evidence weaker than p < 0.05)"
+        )
 
 
 def _check_min_denominator(min_denominator: int) -> None:
     if int(min_denominator) != min_denominator or min_denominator < 1:
         raise ParameterError(
-            f"min_denominator must be a positive whole number; got {min_denominator!r}")
+            f"min_denominator must be a positive whole number; got {min_denominator!r}"
+        )
 
 
 _VERDICT_COLUMNS = ("metric", "numerator", "denominator", "unknown", "national_rate")
@@ -310,8 +334,7 @@ def verdict(
     if missing:
         raise ParameterError(f"verdict needs {', '.join(repr(k) for k in missing)}")
     frame = pd.DataFrame({key: [row[key]] for key in keys}, dtype=object)
-    return str(verdicts(frame, alpha, min_denominator=min_denominator,
-                        p_column=p_column).iloc[0])
+    return str(verdicts(frame, alpha, min_denominator=min_denominator, p_column=p_column).iloc[0])
 
 
 def verdicts(
@@ -339,8 +362,12 @@ def verdicts(
     too_few = np.isnan(base) | (base < min_denominator) | np.isnan(p) | np.isnan(review_rate)
     significant = p < alpha
     result = np.select(
-        [no_national, too_few, significant & (review_rate > nat),
-         significant & (review_rate < nat)],
+        [
+            no_national,
+            too_few,
+            significant & (review_rate > nat),
+            significant & (review_rate < nat),
+        ],
         [VERDICT_NO_NATIONAL, VERDICT_TOO_FEW, VERDICT_HIGHER, VERDICT_LOWER],
         default=VERDICT_NO_DIFFERENCE,
     )
@@ -352,8 +379,7 @@ def verdicts(
 
 def _whole(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
-        raise ParameterError(f"{name} must be a whole number of at least {minimum}; "
-                             f"got {value!r}")
+        raise ParameterError(f"{name} must be a whole number of at least {minimum}; got {value!r}")
     return int(value)
 
 
@@ -398,9 +424,9 @@ def _rejection(base: int, count: int, total: int, alpha: float) -> tuple[float, 
     return low, high
 
 
-def detectable_difference(base: int, national_count: int,
-                          national_total: int = NATIONAL_DENOMINATOR,
-                          alpha: float = 0.05) -> tuple[float, float]:
+def detectable_difference(
+    base: int, national_count: int, national_total: int = NATIONAL_DENOMINATOR, alpha: float = 0.05
+) -> tuple[float, float]:
     """The local rates at or beyond which the two-sided Fisher test would find a difference.
 
     With ``base`` local cases against ``national_count`` of ``national_total``, returns
@@ -427,9 +453,9 @@ def _percent(rate: float) -> str:
     return (text[:-2] if text.endswith(".0") else text) + "%"
 
 
-def detectable_difference_text(base: int, national_count: int,
-                               national_total: int = NATIONAL_DENOMINATOR,
-                               alpha: float = 0.05) -> str:
+def detectable_difference_text(
+    base: int, national_count: int, national_total: int = NATIONAL_DENOMINATOR, alpha: float = 0.05
+) -> str:
     """:func:`detectable_difference` in one sentence, e.g. "With 20 cases, only 90% or more,
     or 35% or less, would differ from the national 64.1%." Says so when a side, or both,
     cannot differ at this size."""
@@ -439,22 +465,28 @@ def detectable_difference_text(base: int, national_count: int,
     if base == 0:
         return f"With no cases, no comparison with the national {national} is possible."
     if math.isnan(low) and math.isnan(high):
-        return (f"With {cases}, no result could differ from the national {national}: "
-                "too few cases for the test to find a difference either way.")
-    above = "" if math.isnan(high) else \
-        ("100%" if high == 1.0 else f"{_percent(high)} or more")
+        return (
+            f"With {cases}, no result could differ from the national {national}: "
+            "too few cases for the test to find a difference either way."
+        )
+    above = "" if math.isnan(high) else ("100%" if high == 1.0 else f"{_percent(high)} or more")
     below = "" if math.isnan(low) else ("0%" if low == 0.0 else f"{_percent(low)} or less")
     if not below:
-        return (f"With {cases}, only {above} would differ from the national {national}; "
-                f"no lower figure could (even 0 of {base} would not).")
+        return (
+            f"With {cases}, only {above} would differ from the national {national}; "
+            f"no lower figure could (even 0 of {base} would not)."
+        )
     if not above:
-        return (f"With {cases}, only {below} would differ from the national {national}; "
-                f"no higher figure could (even {base} of {base} would not).")
+        return (
+            f"With {cases}, only {below} would differ from the national {national}; "
+            f"no higher figure could (even {base} of {base} would not)."
+        )
     return f"With {cases}, only {above}, or {below}, would differ from the national {national}."
 
 
-def like_for_like(metrics: pd.DataFrame, alpha: float = 0.05, *,
-                  min_denominator: int = MIN_DENOMINATOR) -> pd.DataFrame:
+def like_for_like(
+    metrics: pd.DataFrame, alpha: float = 0.05, *, min_denominator: int = MIN_DENOMINATOR
+) -> pd.DataFrame:
     """The national comparison as the review counted, one row a metric with a national figure.
 
     ``metrics`` is the unsuppressed metrics table (:func:`audit.metrics.metrics_table`, or a
@@ -466,11 +498,20 @@ def like_for_like(metrics: pd.DataFrame, alpha: float = 0.05, *,
     (:func:`detectable_difference_text`) and ``verdict``. The board shows ``review_rate``
     beside the national figure and says it is counted as the review counted.
     """
-    needed = ["metric", "numerator", "denominator", "unknown", "rate", "national_numerator",
-              "national_denominator", "national_rate", "p_value", "p_holm"]
+    needed = [
+        "metric",
+        "numerator",
+        "denominator",
+        "unknown",
+        "rate",
+        "national_numerator",
+        "national_denominator",
+        "national_rate",
+        "p_value",
+        "p_holm",
+    ]
     _require(metrics, needed)
-    lead = [c for c in metrics.columns if c not in needed
-            and c not in ("ci_low", "ci_high")]
+    lead = [c for c in metrics.columns if c not in needed and c not in ("ci_low", "ci_high")]
     rows = metrics.loc[metrics["national_rate"].notna()].copy()
     base = review_base(rows["metric"].astype(str), rows["denominator"], rows["unknown"])
     yes = _as_float_array(rows["numerator"])
@@ -478,18 +519,26 @@ def like_for_like(metrics: pd.DataFrame, alpha: float = 0.05, *,
     out["base"] = pd.array(base, dtype="Int64") if len(rows) else pd.array([], dtype="Int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         out["review_rate"] = np.where(base > 0, yes / base, np.nan)
-    for column in ("rate", "national_numerator", "national_denominator", "national_rate",
-                   "p_value", "p_holm"):
+    for column in (
+        "rate",
+        "national_numerator",
+        "national_denominator",
+        "national_rate",
+        "p_value",
+        "p_holm",
+    ):
         out[column] = rows[column].to_numpy()
-    limits = [detectable_difference(int(b), int(c), int(t), alpha)
-              if not math.isnan(b) else (math.nan, math.nan)
-              for b, c, t in zip(base, rows["national_numerator"],
-                                 rows["national_denominator"])]
+    limits = [
+        detectable_difference(int(b), int(c), int(t), alpha)
+        if not math.isnan(b)
+        else (math.nan, math.nan)
+        for b, c, t in zip(base, rows["national_numerator"], rows["national_denominator"])
+    ]
     out["detect_low"] = [lo for lo, _ in limits]
     out["detect_high"] = [hi for _, hi in limits]
-    out["detectable"] = [detectable_difference_text(int(b), int(c), int(t), alpha)
-                         if not math.isnan(b) else ""
-                         for b, c, t in zip(base, rows["national_numerator"],
-                                            rows["national_denominator"])]
+    out["detectable"] = [
+        detectable_difference_text(int(b), int(c), int(t), alpha) if not math.isnan(b) else ""
+        for b, c, t in zip(base, rows["national_numerator"], rows["national_denominator"])
+    ]
     out["verdict"] = verdicts(rows, alpha, min_denominator=min_denominator).to_numpy()
     return out.reset_index(drop=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -72,7 +72,8 @@ HARMED_BY_CODES: tuple[str, ...] = (
     "other_male_carer",
     "unknown",
 )
-#: The codes pooled into ``harmed_by.another_male_carer`` (the review's "other male carer", 11 of 92).
+#: The codes pooled into ``harmed_by.another_male_carer`` (the review's "other male carer",
+#: 11 of 92).
 ANOTHER_MALE_CARER_CODES: tuple[str, ...] = ("stepfather", "mothers_partner", "other_male_carer")
 
 #: Highest level of service involvement, lowest to highest, then ``unknown``.
@@ -167,7 +168,8 @@ UNKNOWN_SHARE_THRESHOLD = 0.10
 #: are shares of the cases whose level is known and is not ``none`` (contract v1.1), so they
 #: add up to 100% as the review's 45 + 24 + 12 + 11 do.
 SERVICE_LEVEL_CODES: tuple[str, ...] = tuple(
-    c for c in KNOWN_TO_CODES if c not in ("none", "unknown"))
+    c for c in KNOWN_TO_CODES if c not in ("none", "unknown")
+)
 
 #: Column order of ``metrics.csv`` (v1.1 adds ``p_holm``).
 METRICS_COLUMNS: tuple[str, ...] = (
@@ -332,55 +334,54 @@ COLUMN_LABELS: dict[str, str] = {
 #: message for the column (Excel allows 255 characters).
 COLUMN_QUESTIONS: dict[str, str] = {
     "case_id": "Your pseudonymous reference for this case, used once in this form. Never a "
-               "name, date of birth, NHS number or address.",
+    "name, date of birth, NHS number or address.",
     "notification_date": "On what date was the serious incident notified to the Child "
-                         "Safeguarding Practice Review Panel? A date on or after 29/06/2018.",
+    "Safeguarding Practice Review Panel? A date on or after 29/06/2018.",
     "child_age_months": "How old was the baby at the incident, in whole months (0 to 11)? "
-                        "Babies of 12 months or more are outside this audit.",
+    "Babies of 12 months or more are outside this audit.",
     "harmed_by": "Who was the man in a caring role who harmed the baby?",
     "known_to": "What was the highest level of service involvement with the family when the "
-                "baby was harmed?",
+    "baby was harmed?",
     "domestic_abuse": "Did domestic abuse feature in the case?",
     "father_mental_ill_health": "Did the father or male carer have mental ill health, "
-                                "including low self-esteem or other emotional-health "
-                                "difficulties?",
+    "including low self-esteem or other emotional-health "
+    "difficulties?",
     "young_parent": "Did he become a parent young (as your partnership defines it, including "
-                    "young care leavers)?",
+    "young care leavers)?",
     "care_leaver": "Is he a care leaver?",
     "substance_misuse": "Did he misuse drugs or alcohol?",
     "childhood_adversity": "Were his own parents abusive, neglectful or inconsistent when he "
-                           "was a child?",
+    "was a child?",
     "impulsivity": "Is there a history of impulsive behaviour or a low frustration threshold?",
     "external_pressures": "Was the family under outside pressures such as poverty, debt, "
-                          "deprivation, worklessness or racism?",
+    "deprivation, worklessness or racism?",
     "relationship_problems": "Were there significant problems in his relationship with the "
-                             "baby's mother?",
+    "baby's mother?",
     "trigger_infant_behaviour": "Was the injury triggered by normal infant behaviour, such as "
-                                "crying or being sick?",
+    "crying or being sick?",
     "father_identified": "Is the father or male carer named in the records?",
     "father_enquiry_beyond_mother": "Were enquiries about the father made with anyone other "
-                                    "than the mother?",
+    "than the mother?",
     "father_contacted": "Did a practitioner make direct contact with him, not only through "
-                        "the mother?",
+    "the mother?",
     "father_seen": "Did a practitioner see him?",
     "father_history_checked": "Was his history checked: substance use, domestic abuse, "
-                              "mental health and his own childhood?",
+    "mental health and his own childhood?",
     "father_views_recorded": "Were his own views asked for and recorded?",
     "father_in_assessment": "Was he included in the assessment?",
     "father_in_plan": "Was he included in the plan?",
     "father_antenatal_contact": "Was he involved in antenatal contacts (pregnancy as a "
-                                "'reachable moment')?",
+    "'reachable moment')?",
     "father_crying_advice": "Was he given advice on coping with a crying baby (for example "
-                            "the ICON programme)?",
+    "the ICON programme)?",
     "info_shared_health": "Did the midwife, health visitor and GP share what they knew about "
-                          "him with each other?",
-    "adult_services_linked": "Did children's and adult services exchange information about "
-                             "him?",
+    "him with each other?",
+    "adult_services_linked": "Did children's and adult services exchange information about him?",
     "partnership": "Which safeguarding partnership is this case from?",
     "father_age_at_birth": "How old was he when the baby was born, in years (12 to 80)? "
-                           "Leave blank if not known.",
+    "Leave blank if not known.",
     "incident_type": "What was the outcome of the incident: did the baby die or suffer "
-                     "serious harm?",
+    "serious harm?",
 }
 
 _FLAG_LABELS: dict[str, str] = {FLAG_YES: "Yes", FLAG_NO: "No", FLAG_UNKNOWN: "Not known"}
@@ -430,8 +431,9 @@ def code_labels(column: str) -> dict[str, str]:
     try:
         return dict(CODE_LABELS[column])
     except KeyError:
-        raise _parameter_error(f"'{column}' is not a coded or flag column of the contract"
-                               ) from None
+        raise _parameter_error(
+            f"'{column}' is not a coded or flag column of the contract"
+        ) from None
 
 
 def _cleaned(value: object) -> str:
@@ -445,7 +447,7 @@ def _code_key(text: str) -> str:
     return re.sub(CODE_KEY_STRIP, "", text.lower())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _code_lookup(column: str) -> tuple[tuple[str, str], ...]:
     labels = code_labels(column)  # raises for a column that is not coded
     pairs = {_code_key(code): code for code in labels}
@@ -489,13 +491,24 @@ def code_from_label(column: str, value: object) -> str | None:
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "case_id": ("Case reference", "Case ref", "Case number", "Case no"),
     "substance_misuse": ("Substance abuse", "Drug or alcohol misuse"),
-    "notification_date": ("Date notified", "Date of notification", "Notified on",
-                          "Notification received"),
-    "child_age_months": ("Age in months", "Child's age in months", "Baby's age (months)",
-                         "Age (months)"),
+    "notification_date": (
+        "Date notified",
+        "Date of notification",
+        "Notified on",
+        "Notification received",
+    ),
+    "child_age_months": (
+        "Age in months",
+        "Child's age in months",
+        "Baby's age (months)",
+        "Age (months)",
+    ),
     "harmed_by": ("Who harmed the baby",),
-    "known_to": ("Highest level of service involvement", "Service involvement",
-                 "Known to services at the time"),
+    "known_to": (
+        "Highest level of service involvement",
+        "Service involvement",
+        "Known to services at the time",
+    ),
     "father_age_at_birth": ("Father's age at the birth", "Father age"),
     "partnership": ("Safeguarding partnership", "Partnership name"),
     "incident_type": ("Incident outcome", "Outcome of incident", "Type of incident"),
@@ -504,13 +517,21 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 #: Words that carry no meaning when headers are compared for a suggestion.
 _STOP_WORDS = frozenset(
     "a an the of to in on at for with by and or any was were is are did does do has had "
-    "been be his her their he him it this that who whom".split())
+    "been be his her their he him it this that who whom".split()
+)
 
 #: Word swaps tried when a header is compared for a suggestion (never for a match).
 _SYNONYMS: dict[str, str] = {
-    "dad": "father", "dads": "father", "fathers": "father", "violence": "abuse",
-    "drugs": "substance", "drug": "substance", "alcohol": "substance",
-    "cpp": "child protection plan", "mh": "mental health", "impulsive": "impulsivity",
+    "dad": "father",
+    "dads": "father",
+    "fathers": "father",
+    "violence": "abuse",
+    "drugs": "substance",
+    "drug": "substance",
+    "alcohol": "substance",
+    "cpp": "child protection plan",
+    "mh": "mental health",
+    "impulsive": "impulsivity",
     "difficulties": "problems",
 }
 
@@ -528,8 +549,7 @@ _MAX_SUGGEST_LENGTH = 100
 #: Words naming people a header may not be matched across, however alike they look:
 #: "Mother seen" is not "Father seen".
 _MOTHER_WORDS = frozenset({"mother", "mothers", "mum", "mums", "maternal"})
-_FATHER_WORDS = frozenset({"father", "fathers", "dad", "dads", "paternal", "male", "man",
-                           "men"})
+_FATHER_WORDS = frozenset({"father", "fathers", "dad", "dads", "paternal", "male", "man", "men"})
 
 
 def _words(text: object) -> list[str]:
@@ -587,8 +607,11 @@ def _similarity(header: list[str], spelling: list[str]) -> float:
     if not header or not spelling:
         return 0.0
     for one, other in ((_MOTHER_WORDS, _FATHER_WORDS), (_FATHER_WORDS, _MOTHER_WORDS)):
-        if (one.intersection(header) and other.intersection(spelling)
-                and not one.intersection(spelling)):
+        if (
+            one.intersection(header)
+            and other.intersection(spelling)
+            and not one.intersection(spelling)
+        ):
             return 0.0  # the header is about one parent, the spelling about the other
     whole = difflib.SequenceMatcher(None, " ".join(header), " ".join(spelling)).ratio()
     found = sum(1 for w in header if any(_alike(w, s) for s in spelling))
@@ -600,8 +623,7 @@ def _similarity(header: list[str], spelling: list[str]) -> float:
     return max(whole / _SUGGEST_TEXT_AT, f1 / _SUGGEST_WORDS_AT)
 
 
-def suggest_header(text: object, *, exclude: tuple[str, ...] | frozenset[str] = ()
-                   ) -> str | None:
+def suggest_header(text: object, *, exclude: tuple[str, ...] | frozenset[str] = ()) -> str | None:
     """The contract column an unmatched header probably means ("did you mean …?"), or ``None``.
 
     Misspellings and near-misses are caught ("Fathers mental health" ->

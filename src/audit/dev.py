@@ -40,8 +40,9 @@ KERNEL_NAME = "audit"
 KERNEL_DISPLAY_NAME = "audit (Python 3)"
 
 
-def register_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NAME,
-                    prefix: str | None = None) -> Path:
+def register_kernel(
+    name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_NAME, prefix: str | None = None
+) -> Path:
     """Register the Jupyter kernel ``name`` for this interpreter under ``prefix`` (default
     ``sys.prefix``, as ``python -m ipykernel install --sys-prefix`` does), and check that
     Jupyter now resolves ``name`` to this interpreter. Returns the kernel spec's folder.
@@ -54,8 +55,13 @@ def register_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_
 
     from audit.errors import ReportError
 
-    folder = Path(install(kernel_name=name, display_name=display_name,
-                          prefix=prefix if prefix is not None else sys.prefix))
+    folder = Path(
+        install(
+            kernel_name=name,
+            display_name=display_name,
+            prefix=prefix if prefix is not None else sys.prefix,
+        )
+    )
     if prefix is not None:
         return folder
     spec = KernelSpecManager().get_kernel_spec(name)
@@ -65,7 +71,8 @@ def register_kernel(name: str = KERNEL_NAME, display_name: str = KERNEL_DISPLAY_
             f"the kernel '{name}' was registered in {folder}, but Jupyter will use another "
             f"kernel of that name, in {spec.resource_dir}, which runs {used}. Remove that one "
             f"('{sys.executable} -m jupyter kernelspec remove {name}' lists and removes "
-            "kernels) and run this set-up again, or pass --kernel NAME to audit run.")
+            "kernels) and run this set-up again, or pass --kernel NAME to audit run."
+        )
     return folder
 
 
@@ -96,14 +103,18 @@ def _setup(_args: argparse.Namespace) -> int:
     except ReportError as exc:
         print(f"audit set-up: {exc}", file=sys.stderr)
         return 2
-    print(f"registered the Jupyter kernel '{KERNEL_NAME}' ({KERNEL_DISPLAY_NAME}) for "
-          f"{sys.executable} in {folder}")
+    print(
+        f"registered the Jupyter kernel '{KERNEL_NAME}' ({KERNEL_DISPLAY_NAME}) for "
+        f"{sys.executable} in {folder}"
+    )
     ok, detail = pdf_engine_status()
     if ok:
         print(f"PDF engine: {detail} (audit run --pdf works here)")
     else:
-        print(f"PDF engine: not available, so audit run --pdf will stop at once; the board "
-              f"pack is still written as HTML and Excel. {detail}")
+        print(
+            f"PDF engine: not available, so audit run --pdf will stop at once; the board "
+            f"pack is still written as HTML and Excel. {detail}"
+        )
     return 0
 
 
@@ -112,8 +123,9 @@ def _check_pdf(_args: argparse.Namespace) -> int:
     if ok:
         print(f"PDF engine: {detail}", file=sys.stderr)
         return 0
-    print(f"note: no PDF engine, so the board pack is HTML and Excel only. {detail}",
-          file=sys.stderr)
+    print(
+        f"note: no PDF engine, so the board pack is HTML and Excel only. {detail}", file=sys.stderr
+    )
     return 1
 
 
@@ -122,12 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m audit.dev",
         description="Set up a working copy of audit: the steps 'make venv' runs after "
-        "installing the project, for any platform.")
+        "installing the project, for any platform.",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    sub.add_parser("setup", help="register the Jupyter kernel 'audit' for this Python and "
-                   "report on the PDF engine").set_defaults(handler=_setup)
-    sub.add_parser("check-pdf", help="exit 0 if audit run --pdf can work here, else 1 with "
-                   "the install step").set_defaults(handler=_check_pdf)
+    sub.add_parser(
+        "setup",
+        help="register the Jupyter kernel 'audit' for this Python and report on the PDF engine",
+    ).set_defaults(handler=_setup)
+    sub.add_parser(
+        "check-pdf", help="exit 0 if audit run --pdf can work here, else 1 with the install step"
+    ).set_defaults(handler=_check_pdf)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -75,8 +75,9 @@ class AuditError(Exception):
 class ExtractError(AuditError):
     """The input extract cannot be used as it is."""
 
-    def __init__(self, message: str, *, path: str | Path | None = None,
-                 problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | Path | None = None, problems: list[Problem] | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self.problems: list[Problem] = list(problems or [])
         super().__init__(message)

@@ -112,8 +112,10 @@ class CaseExtract:
     def unknown_shares(self) -> pd.Series:
         """Share of in-scope cases recorded as unknown, for each coded or flag column present."""
         fields = [c for c in self.cases.columns if c in CODED_VALUES or c in FLAG_COLUMNS]
-        shares = {c: float((self.cases[c] == FLAG_UNKNOWN).mean()) if len(self.cases) else 0.0
-                  for c in fields}
+        shares = {
+            c: float((self.cases[c] == FLAG_UNKNOWN).mean()) if len(self.cases) else 0.0
+            for c in fields
+        }
         return pd.Series(shares, dtype="float64", name="unknown_share").rename_axis("column")
 
     def high_unknown_fields(self) -> list[str]:
@@ -134,7 +136,6 @@ def shown(text: object, limit: int = MAX_HEADER_ECHO) -> str:
     text = str(text)[: limit + 1]
     text = _UNPRINTABLE.sub("\ufffd", _SPACING.sub(" ", text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 
 def distinct(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -159,10 +160,13 @@ def _mostly_distinct(column: pd.Series) -> bool:
 
 
 def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text column factorised once into a Categorical of its values.
+    (
+        """``frame`` with every text column factorised once into a Categorical of its values.
 
     Long, mostly distinct columns (case_id) stay plain text: see :func:`_mostly_distinct`.
-    """""
+    """
+        ""
+    )
     columns = {}
     for name in frame.columns:
         if _mostly_distinct(frame[name]):

@@ -11,8 +11,13 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "sha256_of", "open_permissions",
-           "move_into_place"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "sha256_of",
+    "open_permissions",
+    "move_into_place",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -74,7 +79,8 @@ def move_into_place(staging: Path, destination: Path) -> None:
                 f"cannot replace {destination}: a file in it is open in another program "
                 f"(the pack's workbook in Excel?) or the folder is read-only "
                 f"({exc.strerror}). Close it and run again, or choose another folder with "
-                "--out") from None
+                "--out"
+            ) from None
     try:
         os.replace(staging, destination)
     except BaseException:

@@ -31,8 +31,13 @@ __all__ = [
 
 #: The measures quoted in the board summary's headline, in order.
 HEADLINE_METRICS: tuple[str, ...] = (
-    "risk.domestic_abuse", "engagement.identified", "engagement.contacted", "engagement.seen",
-    "sharing.info_shared_health", "sharing.adult_services_linked")
+    "risk.domestic_abuse",
+    "engagement.identified",
+    "engagement.contacted",
+    "engagement.seen",
+    "sharing.info_shared_health",
+    "sharing.adult_services_linked",
+)
 
 
 def verdict_words(p: Protected) -> dict[str, str]:
@@ -59,16 +64,22 @@ def describe_metric(metric: str, p: Protected) -> str:
     verdict = verdict_words(p)[metric]
     national = ""
     if pd.notna(row["national_rate"]):
-        national = (f"; nationally {format_percent(row['national_rate'])} "
-                    f"({int(row['national_numerator'])} of {int(row['national_denominator'])})")
+        national = (
+            f"; nationally {format_percent(row['national_rate'])} "
+            f"({int(row['national_numerator'])} of {int(row['national_denominator'])})"
+        )
     if is_suppressed(row["rate"]):
-        return (f"{label}: figure suppressed because it rests on a small number "
-                f"(shown as {SUPPRESSED}){national}.")
+        return (
+            f"{label}: figure suppressed because it rests on a small number "
+            f"(shown as {SUPPRESSED}){national}."
+        )
     if pd.isna(row["rate"]):
         return f"{label}: no case has this recorded as yes or no{national}."
     counts = f"{format_count(row['numerator'])} of {format_count(row['denominator'])} cases"
-    numbers = (f"{format_percent(row['rate'])}, {counts} "
-               f"(95% CI {format_percent(row['ci_low'])} to {format_percent(row['ci_high'])})")
+    numbers = (
+        f"{format_percent(row['rate'])}, {counts} "
+        f"(95% CI {format_percent(row['ci_low'])} to {format_percent(row['ci_high'])})"
+    )
     return f"{label}: {numbers}{national} — {verdict}."
 
 
@@ -87,8 +98,10 @@ def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     lines = [f"- {describe_metric(m, p)}" for m in present if m in shown]
     hidden = [metric_label(m).lower() for m in present if m not in shown]
     if hidden:
-        lines.append(f"- Suppressed because they rest on small numbers (shown as "
-                     f"{SUPPRESSED}): {', '.join(hidden)}.")
+        lines.append(
+            f"- Suppressed because they rest on small numbers (shown as "
+            f"{SUPPRESSED}): {', '.join(hidden)}."
+        )
     return "\n".join(lines)
 
 
@@ -104,15 +117,17 @@ def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     lines = []
     for metric in shown_metrics(p, metric_ids):
         if metric == "harmed_by.another_male_carer" or not words.get(metric, "").startswith(
-                VERDICT_NO_DIFFERENCE):
+            VERDICT_NO_DIFFERENCE
+        ):
             continue
         row = rows.loc[metric]
         base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
         national = as_number(row["national_numerator"])
         if base is None or national is None:
             continue
-        lines.append(f"- {metric_label(metric)}: "
-                     + detectable_difference_text(int(base), int(national)))
+        lines.append(
+            f"- {metric_label(metric)}: " + detectable_difference_text(int(base), int(national))
+        )
     return "\n".join(lines)
 
 
@@ -122,40 +137,53 @@ def steps_sentence(p: Protected) -> str:
     rows = p.metrics[p.metrics["metric"].str.startswith("engagement.")]
     shown = rows[[not is_suppressed(r) and pd.notna(r) for r in rows["rate"]]]
     if shown.empty:
-        return ("The father-engagement figures rest on small numbers and are suppressed."
-                if len(rows) else "No father-engagement steps are recorded in this extract.")
+        return (
+            "The father-engagement figures rest on small numbers and are suppressed."
+            if len(rows)
+            else "No father-engagement steps are recorded in this extract."
+        )
     lowest = shown.loc[pd.to_numeric(shown["rate"]).idxmin()]
-    sentence = (f"The lowest step is '{metric_label(str(lowest['metric'])).lower()}', in "
-                f"{format_percent(lowest['rate'])} of the cases where it was recorded.")
+    sentence = (
+        f"The lowest step is '{metric_label(str(lowest['metric'])).lower()}', in "
+        f"{format_percent(lowest['rate'])} of the cases where it was recorded."
+    )
     if not p.nested_steps:
-        sentence += (" Each step is a share of the cases where it was recorded; the steps are "
-                     "not nested in these cases, so they do not say how many fathers were "
-                     "lost between one step and the next.")
+        sentence += (
+            " Each step is a share of the cases where it was recorded; the steps are "
+            "not nested in these cases, so they do not say how many fathers were "
+            "lost between one step and the next."
+        )
     return sentence
 
 
 def headline_findings(p: Protected) -> str:
     """The summary's headline findings, as ``- `` bullet lines (only figures shown)."""
     cases = p.cases if isinstance(p.cases, str) else format_count(p.cases)
-    lines = [f"- This audit covers **{cases}** babies under one harmed by a father or male "
-             f"carer ({p.place}, {p.period_label})."]
+    lines = [
+        f"- This audit covers **{cases}** babies under one harmed by a father or male "
+        f"carer ({p.place}, {p.period_label})."
+    ]
     words = verdict_words(p)
     compared = [m for m in shown_metrics(p) if m in NATIONAL_REFERENCE]
     if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:
         compared.remove("harmed_by.another_male_carer")  # one test: the two rows mirror
     if not compared:
-        lines.append("- The figures the national review published rest on small numbers here "
-                     f"and are suppressed (shown as {SUPPRESSED}).")
+        lines.append(
+            "- The figures the national review published rest on small numbers here "
+            f"and are suppressed (shown as {SUPPRESSED})."
+        )
     for direction in ("higher", "lower"):
         found = [m for m in compared if words[m].startswith(direction)]
         if found:
             quoted = "; ".join(_quoted(p, m) for m in found)
             lines.append(f"- {direction.capitalize()} than nationally: {quoted}.")
     if compared and not any(words[m].startswith(("higher", "lower")) for m in compared):
-        lines.append(f"- On all {plural(len(compared), 'measure')} the national review "
-                     "published, there is no evidence of a difference from the national "
-                     "figures. That is not evidence that they are the same: see what these "
-                     "numbers of cases could show, in the sections below.")
+        lines.append(
+            f"- On all {plural(len(compared), 'measure')} the national review "
+            "published, there is no evidence of a difference from the national "
+            "figures. That is not evidence that they are the same: see what these "
+            "numbers of cases could show, in the sections below."
+        )
     headline = [m for m in HEADLINE_METRICS if m in set(p.metrics["metric"])]
     lines += metric_sentences(headline, p).splitlines()
     lines.append(f"- {steps_sentence(p)}")
@@ -165,8 +193,10 @@ def headline_findings(p: Protected) -> str:
 def _quoted(p: Protected, metric: str) -> str:
     row = _row(p, metric)
     assert row is not None
-    return (f"{metric_label(metric).lower()} ({format_percent(row['rate'])} against "
-            f"{format_percent(row['national_rate'])})")
+    return (
+        f"{metric_label(metric).lower()} ({format_percent(row['rate'])} against "
+        f"{format_percent(row['national_rate'])})"
+    )
 
 
 def caveats(p: Protected) -> str:
@@ -174,18 +204,24 @@ def caveats(p: Protected) -> str:
     k = p.policy.max_count
     lines = []
     if p.synthetic:
-        lines.append("- **These are synthetic data**, generated for demonstration: they describe "
-                     "no real child, family or partnership.")
+        lines.append(
+            "- **These are synthetic data**, generated for demonstration: they describe "
+            "no real child, family or partnership."
+        )
     if p.public:
-        lines.append(f"- Small numbers: counts from 1 to {k} are shown as c, and so is any "
-                     "figure from which one could be worked out (checked by an attack on "
-                     "everything this pack publishes).")
+        lines.append(
+            f"- Small numbers: counts from 1 to {k} are shown as c, and so is any "
+            "figure from which one could be worked out (checked by an attack on "
+            "everything this pack publishes)."
+        )
         lines += [f"- Left out of this public pack: {d}" for d in p.dropped]
     else:
-        lines.append("- Every figure is shown, small numbers included: these are the board's "
-                     f"own papers ({p.policy.marking}). Use the public audience for anything "
-                     "published. Quarterly figures for one partnership rest on few cases; "
-                     "read the 95% confidence intervals, not the point estimates alone.")
+        lines.append(
+            "- Every figure is shown, small numbers included: these are the board's "
+            f"own papers ({p.policy.marking}). Use the public audience for anything "
+            "published. Quarterly figures for one partnership rest on few cases; "
+            "read the 95% confidence intervals, not the point estimates alone."
+        )
     lines += [
         "- The national figures are counts of the 92 serious incident notifications about "
         "babies under one harmed by a male carer that the national review analysed "

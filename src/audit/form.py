@@ -118,12 +118,11 @@ _CODE_MEANINGS: dict[str, dict[str, str]] = {
     "known_to": {
         "none": "the family was not known to any service",
         "universal": "known only to services every family gets: midwife, health visitor, GP, "
-                     "school",
+        "school",
         "early_help": "voluntary, targeted family support below the statutory threshold",
-        "child_in_need": "assessed under section 17 of the Children Act 1989 as needing "
-                         "services",
+        "child_in_need": "assessed under section 17 of the Children Act 1989 as needing services",
         "child_protection_plan": "a plan after a section 47 enquiry and a child protection "
-                                 "conference",
+        "conference",
         "unknown": "the records do not say",
     },
     "incident_type": {
@@ -133,12 +132,15 @@ _CODE_MEANINGS: dict[str, dict[str, str]] = {
     },
 }
 
-_FLAG_ANSWERS = ("Yes: the records show it. No: the records show it did not happen or did "
-                 "not feature. Not known (or blank): the records do not say.")
+_FLAG_ANSWERS = (
+    "Yes: the records show it. No: the records show it did not happen or did "
+    "not feature. Not known (or blank): the records do not say."
+)
 
 
-def write_form(path: str | os.PathLike[str], *, partnership: str | None = None,
-               rows: int = DEFAULT_ROWS) -> Path:
+def write_form(
+    path: str | os.PathLike[str], *, partnership: str | None = None, rows: int = DEFAULT_ROWS
+) -> Path:
     """Write a blank case-audit workbook to ``path`` (an ``.xlsx`` name) and return the path.
 
     ``partnership`` limits the Partnership column's drop-down to that name; ``rows`` is the
@@ -148,11 +150,14 @@ def write_form(path: str | os.PathLike[str], *, partnership: str | None = None,
     """
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
-        raise ParameterError(f"the form is an Excel workbook: give a file name ending in "
-                             f".xlsx (not '{target.name[:60]}')")
+        raise ParameterError(
+            f"the form is an Excel workbook: give a file name ending in "
+            f".xlsx (not '{target.name[:60]}')"
+        )
     if target.is_dir():
-        raise ParameterError(f"{target} is a folder; give the form's file name, e.g. "
-                             f"{target / 'audit-form.xlsx'}")
+        raise ParameterError(
+            f"{target} is a folder; give the form's file name, e.g. {target / 'audit-form.xlsx'}"
+        )
     return atomic_write_bytes(target, form_bytes(partnership=partnership, rows=rows))
 
 
@@ -176,11 +181,15 @@ def build_form(*, partnership: str | None = None, rows: int = DEFAULT_ROWS) -> W
     book.active = 0
     props = book.properties
     props.title = FORM_TITLE
-    props.subject = ("Multi-agency case audit against 'The Myth of Invisible Men' (Child "
-                     "Safeguarding Practice Review Panel, 2021)")
+    props.subject = (
+        "Multi-agency case audit against 'The Myth of Invisible Men' (Child "
+        "Safeguarding Practice Review Panel, 2021)"
+    )
     props.creator = "audit"
-    props.description = ("One row a case. No names, dates of birth, NHS numbers or addresses: "
-                         "the case ID is a pseudonymous reference.")
+    props.description = (
+        "One row a case. No names, dates of birth, NHS numbers or addresses: "
+        "the case ID is a pseudonymous reference."
+    )
     props.keywords = "safeguarding; case audit; fathers; male carers"
     props.language = "en-GB"
     return book
@@ -196,11 +205,14 @@ def _check_partnership(partnership: str | None) -> str | None:
         raise ParameterError("the partnership must be a name (text)")
     name = " ".join(partnership.split())
     if not name:
-        raise ParameterError("the partnership name is blank; give the name, or leave "
-                             "--partnership out")
+        raise ParameterError(
+            "the partnership name is blank; give the name, or leave --partnership out"
+        )
     if len(name) > MAX_PARTNERSHIP_LENGTH:
-        raise ParameterError(f"the partnership name is {len(name)} characters long; use at "
-                             f"most {MAX_PARTNERSHIP_LENGTH}")
+        raise ParameterError(
+            f"the partnership name is {len(name)} characters long; use at "
+            f"most {MAX_PARTNERSHIP_LENGTH}"
+        )
     if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in name):
         raise ParameterError("the partnership name holds control characters; type it again")
     return name
@@ -208,8 +220,9 @@ def _check_partnership(partnership: str | None) -> str | None:
 
 def _check_rows(rows: int) -> int:
     if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_ROWS:
-        raise ParameterError(f"the number of case rows must be a whole number from 1 to "
-                             f"{MAX_ROWS:,}")
+        raise ParameterError(
+            f"the number of case rows must be a whole number from 1 to {MAX_ROWS:,}"
+        )
     return rows
 
 
@@ -231,8 +244,9 @@ def _width(column: str) -> float:
     """A column width that holds the longest answer and the label's longest (bold) word on
     a line, and the label itself on at most about two lines."""
     label = COLUMN_LABELS[column]
-    longest = max(max(map(len, label.split())) + 1, len(label) // 2 + 1,
-                  *map(len, _answers(column)), 0)
+    longest = max(
+        max(map(len, label.split())) + 1, len(label) // 2 + 1, *map(len, _answers(column)), 0
+    )
     return float(min(max(longest + 3, _MIN_WIDTH), _MAX_WIDTH))
 
 
@@ -255,44 +269,80 @@ def _stop(validation: DataValidation, title: str, message: str) -> DataValidatio
     return validation
 
 
-def _validation(column: str, letter: str, last_row: int, partnership_ref: str,
-                name: str | None) -> DataValidation:
+def _validation(
+    column: str, letter: str, last_row: int, partnership_ref: str, name: str | None
+) -> DataValidation:
     """The data validation of one column's case cells."""
     label = COLUMN_LABELS[column]
     answers = _answers(column)
     if answers:
-        dv = DataValidation(type="list", formula1='"' + ",".join(answers) + '"',
-                            allow_blank=True)
+        dv = DataValidation(type="list", formula1='"' + ",".join(answers) + '"', allow_blank=True)
         return _stop(dv, label, f"Choose one of: {', '.join(answers)}.")
     if column == "notification_date":
-        dv = DataValidation(type="date", operator="between", allow_blank=True,
-                            formula1=str(int(to_excel(EARLIEST_DATE))),
-                            formula2=str(int(to_excel(LATEST_DATE))))
-        return _stop(dv, label, "Type a date as DD/MM/YYYY, on or after 29/06/2018 (when "
-                     "notifications to the Panel began) and not in the future.")
+        dv = DataValidation(
+            type="date",
+            operator="between",
+            allow_blank=True,
+            formula1=str(int(to_excel(EARLIEST_DATE))),
+            formula2=str(int(to_excel(LATEST_DATE))),
+        )
+        return _stop(
+            dv,
+            label,
+            "Type a date as DD/MM/YYYY, on or after 29/06/2018 (when "
+            "notifications to the Panel began) and not in the future.",
+        )
     if column == "child_age_months":
-        dv = DataValidation(type="whole", operator="between", allow_blank=True,
-                            formula1=str(MIN_AGE_MONTHS), formula2=str(MAX_IN_SCOPE_AGE_MONTHS))
-        return _stop(dv, label, f"Give the baby's age in whole months, {MIN_AGE_MONTHS} to "
-                     f"{MAX_IN_SCOPE_AGE_MONTHS}. A baby of 12 months or more is outside this "
-                     "audit: leave the case out of the form.")
+        dv = DataValidation(
+            type="whole",
+            operator="between",
+            allow_blank=True,
+            formula1=str(MIN_AGE_MONTHS),
+            formula2=str(MAX_IN_SCOPE_AGE_MONTHS),
+        )
+        return _stop(
+            dv,
+            label,
+            f"Give the baby's age in whole months, {MIN_AGE_MONTHS} to "
+            f"{MAX_IN_SCOPE_AGE_MONTHS}. A baby of 12 months or more is outside this "
+            "audit: leave the case out of the form.",
+        )
     if column == "father_age_at_birth":
         low, high = FATHER_AGE_RANGE
-        dv = DataValidation(type="whole", operator="between", allow_blank=True,
-                            formula1=str(low), formula2=str(high))
-        return _stop(dv, label, f"Give his age at the birth in whole years, {low} to {high}, "
-                     "or leave it blank if not known.")
+        dv = DataValidation(
+            type="whole",
+            operator="between",
+            allow_blank=True,
+            formula1=str(low),
+            formula2=str(high),
+        )
+        return _stop(
+            dv,
+            label,
+            f"Give his age at the birth in whole years, {low} to {high}, "
+            "or leave it blank if not known.",
+        )
     if column == "case_id":
-        dv = DataValidation(type="custom", allow_blank=True,
-                            formula1=f"COUNTIF(${letter}$2:${letter}${last_row},{letter}2)=1")
-        return _stop(dv, label, "This case ID is already used in this form. Each case has "
-                     "one row and its own pseudonymous reference.")
+        dv = DataValidation(
+            type="custom",
+            allow_blank=True,
+            formula1=f"COUNTIF(${letter}$2:${letter}${last_row},{letter}2)=1",
+        )
+        return _stop(
+            dv,
+            label,
+            "This case ID is already used in this form. Each case has "
+            "one row and its own pseudonymous reference.",
+        )
     if column == "partnership" and name is not None:
         dv = DataValidation(type="list", formula1=partnership_ref, allow_blank=True)
-        return _stop(dv, label, "This form is for one partnership: choose its name from the "
-                     "list.")
-    dv = DataValidation(type="textLength", operator="lessThanOrEqual", allow_blank=True,
-                        formula1=str(MAX_PARTNERSHIP_LENGTH))
+        return _stop(dv, label, "This form is for one partnership: choose its name from the list.")
+    dv = DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        allow_blank=True,
+        formula1=str(MAX_PARTNERSHIP_LENGTH),
+    )
     return _stop(dv, label, f"Use at most {MAX_PARTNERSHIP_LENGTH} characters.")
 
 
@@ -305,8 +355,7 @@ _NUMBER_FORMATS = {
 }
 
 
-def _write_cases(sheet: Worksheet, rows: int, partnership_ref: str, name: str | None
-                 ) -> None:
+def _write_cases(sheet: Worksheet, rows: int, partnership_ref: str, name: str | None) -> None:
     last_row = rows + 1
     tallest = 1
     for index, column in enumerate(KNOWN_COLUMNS, start=1):
@@ -332,11 +381,12 @@ def _write_cases(sheet: Worksheet, rows: int, partnership_ref: str, name: str | 
 
         number_format = _NUMBER_FORMATS.get(column)
         if number_format is not None:
-            for (cell,) in sheet.iter_rows(min_row=2, max_row=last_row, min_col=index,
-                                           max_col=index):
+            for (cell,) in sheet.iter_rows(
+                min_row=2, max_row=last_row, min_col=index, max_col=index
+            ):
                 cell.number_format = number_format
                 if column in _CENTRED_COLUMNS:  # a lone number beside text reads as part
-                    cell.alignment = _CENTRED   # of it when both hug the same border
+                    cell.alignment = _CENTRED  # of it when both hug the same border
 
     sheet.row_dimensions[1].height = 15 * tallest + 6
     sheet.freeze_panes = "B2"
@@ -345,9 +395,13 @@ def _write_cases(sheet: Worksheet, rows: int, partnership_ref: str, name: str | 
     sheet.print_options.gridLines = True  # a printed blank form shows its cells
     last_letter = get_column_letter(len(KNOWN_COLUMNS))
     table = Table(displayName=FORM_TABLE, ref=f"A1:{last_letter}{last_row}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True,
-                                          showColumnStripes=False, showFirstColumn=False,
-                                          showLastColumn=False)
+    table.tableStyleInfo = TableStyleInfo(
+        name="TableStyleLight1",
+        showRowStripes=True,
+        showColumnStripes=False,
+        showFirstColumn=False,
+        showLastColumn=False,
+    )
     sheet.add_table(table)
 
 
@@ -358,36 +412,53 @@ def _guidance_notes(name: str | None) -> list[tuple[str, str]]:
     partnership = (
         f"This form is for {name}. Choose the name from the drop-down in the Partnership "
         "column of each row you fill in."
-        if name is not None else
-        "If the returns of several partnerships are pooled, type the partnership's name in "
-        "the Partnership column of each row; otherwise leave that column blank.")
+        if name is not None
+        else "If the returns of several partnerships are pooled, type the partnership's name in "
+        "the Partnership column of each row; otherwise leave that column blank."
+    )
     return [
-        ("What this form is for",
-         "One row for each serious incident notification about a baby under one who was "
-         "harmed by a man in a caring role. The questions follow the national review 'The "
-         "Myth of Invisible Men' (Child Safeguarding Practice Review Panel, 2021). The "
-         "partnership's analyst pools the returned forms and runs the audit."),
-        ("Who fills it in",
-         "The auditor who read the case records, answering from the records as they stood "
-         "when the baby was harmed. Return the form to the partnership's analyst."),
-        ("What must never go in it",
-         "No names, dates of birth, NHS numbers, addresses, postcodes, phone numbers or email "
-         "addresses of the baby, the parents or anyone else. The Case ID must be a "
-         "pseudonymous reference (such as the rapid-review number), never something that "
-         "identifies a person. The audit refuses a form that holds any of these."),
-        ("How to fill it in",
-         "Use the Cases sheet: one row a case, from row 2. Select a cell to see the question "
-         "it answers, and choose the answer from the drop-down list. Leave unused rows blank. "
-         "Do not add, rename, move or delete columns."),
-        ("Yes, No and Not known",
-         _FLAG_ANSWERS + " Not known is counted apart, never as No: choose No only when the "
-         "records show it."),
-        ("Dates", "Type the notification date as DD/MM/YYYY. It must be on or after "
-                  "29/06/2018, when notifications to the Panel began."),
-        ("Ages", f"The baby's age in whole months, {MIN_AGE_MONTHS} to "
-                 f"{MAX_IN_SCOPE_AGE_MONTHS}: babies of 12 months or more are outside this "
-                 f"audit. The father's age at the birth in whole years, {FATHER_AGE_RANGE[0]} "
-                 f"to {FATHER_AGE_RANGE[1]}, or blank if not known."),
+        (
+            "What this form is for",
+            "One row for each serious incident notification about a baby under one who was "
+            "harmed by a man in a caring role. The questions follow the national review 'The "
+            "Myth of Invisible Men' (Child Safeguarding Practice Review Panel, 2021). The "
+            "partnership's analyst pools the returned forms and runs the audit.",
+        ),
+        (
+            "Who fills it in",
+            "The auditor who read the case records, answering from the records as they stood "
+            "when the baby was harmed. Return the form to the partnership's analyst.",
+        ),
+        (
+            "What must never go in it",
+            "No names, dates of birth, NHS numbers, addresses, postcodes, phone numbers or email "
+            "addresses of the baby, the parents or anyone else. The Case ID must be a "
+            "pseudonymous reference (such as the rapid-review number), never something that "
+            "identifies a person. The audit refuses a form that holds any of these.",
+        ),
+        (
+            "How to fill it in",
+            "Use the Cases sheet: one row a case, from row 2. Select a cell to see the question "
+            "it answers, and choose the answer from the drop-down list. Leave unused rows blank. "
+            "Do not add, rename, move or delete columns.",
+        ),
+        (
+            "Yes, No and Not known",
+            _FLAG_ANSWERS + " Not known is counted apart, never as No: choose No only when the "
+            "records show it.",
+        ),
+        (
+            "Dates",
+            "Type the notification date as DD/MM/YYYY. It must be on or after "
+            "29/06/2018, when notifications to the Panel began.",
+        ),
+        (
+            "Ages",
+            f"The baby's age in whole months, {MIN_AGE_MONTHS} to "
+            f"{MAX_IN_SCOPE_AGE_MONTHS}: babies of 12 months or more are outside this "
+            f"audit. The father's age at the birth in whole years, {FATHER_AGE_RANGE[0]} "
+            f"to {FATHER_AGE_RANGE[1]}, or blank if not known.",
+        ),
         ("Partnership", partnership),
     ]
 
@@ -395,17 +466,19 @@ def _guidance_notes(name: str | None) -> list[tuple[str, str]]:
 def _answers_text(column: str) -> str:
     if column in _CODE_MEANINGS:
         labels = CODE_LABELS[column]
-        return "\n".join(f"{labels[code]}: {meaning}." for code, meaning  # a line each
-                         in _CODE_MEANINGS[column].items())
+        return "\n".join(
+            f"{labels[code]}: {meaning}."
+            for code, meaning in _CODE_MEANINGS[column].items()  # a line each
+        )
     if column in FLAG_COLUMNS:
         return "Yes, No or Not known (blank means Not known)."
     return {
         "case_id": "Text, used once in the form.",
         "notification_date": "A date, DD/MM/YYYY, on or after 29/06/2018.",
         "child_age_months": f"A whole number of months, {MIN_AGE_MONTHS} to "
-                            f"{MAX_IN_SCOPE_AGE_MONTHS}.",
+        f"{MAX_IN_SCOPE_AGE_MONTHS}.",
         "father_age_at_birth": f"A whole number of years, {FATHER_AGE_RANGE[0]} to "
-                               f"{FATHER_AGE_RANGE[1]}, or blank.",
+        f"{FATHER_AGE_RANGE[1]}, or blank.",
         "partnership": "The partnership's name.",
     }[column]
 
@@ -437,21 +510,24 @@ def _write_guidance(sheet: Worksheet, name: str | None) -> str:
     sheet[f"A{row}"].font = _SUBTITLE_FONT
     row += 1
     first = row
-    for letter, heading in zip("ABC", ("Column", "Question", "Answers and what they mean"),
-                               strict=True):
+    for letter, heading in zip(
+        "ABC", ("Column", "Question", "Answers and what they mean"), strict=True
+    ):
         _text_cell(sheet, f"{letter}{row}", heading)
         sheet[f"{letter}{row}"].font = _HEADER_FONT
         sheet[f"{letter}{row}"].fill = _HEADER_FILL
     for column in KNOWN_COLUMNS:
         row += 1
         answers = _answers_text(column)
-        for letter, text in zip("ABC", (COLUMN_LABELS[column], COLUMN_QUESTIONS[column],
-                                        answers), strict=True):
+        for letter, text in zip(
+            "ABC", (COLUMN_LABELS[column], COLUMN_QUESTIONS[column], answers), strict=True
+        ):
             _text_cell(sheet, f"{letter}{row}", text)
             sheet[f"{letter}{row}"].alignment = _WRAP_TOP
         sheet.row_dimensions[row].height = max(
             _height(COLUMN_QUESTIONS[column], _GUIDANCE_WIDTHS[1]),
-            _height(answers, _GUIDANCE_WIDTHS[2]))
+            _height(answers, _GUIDANCE_WIDTHS[2]),
+        )
     table = Table(displayName="FormColumns", ref=f"A{first}:C{row}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=True)
     sheet.add_table(table)

@@ -35,7 +35,6 @@ from audit.contract import IDENTIFIER_COLUMN_PATTERNS, KNOWN_COLUMNS, normalise_
 from audit.errors import IdentifierError, Problem
 from audit.extract import RawExtract, arrow_text, distinct, shown
 
-
 __all__ = [
     "MAX_ROWS_LISTED",
     "find_identifiers",
@@ -47,20 +46,27 @@ __all__ = [
 #: Rows listed per column and kind of identifier before "and N more rows".
 MAX_ROWS_LISTED = 20
 
-_OUTWARD = (r"(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}"
-            r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])")
+_OUTWARD = (
+    r"(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}"
+    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
+)
 _POSTCODE = rf"(?:{_OUTWARD} ?[0-9][ABD-HJLNP-UW-Z]{{2}}|GIR ?0AA)"
 _POSTCODE_WHOLE = rf"(?i)^\s*{_POSTCODE}\s*$"
 _POSTCODE_INSIDE = rf"(?:^|[^A-Za-z0-9]){_POSTCODE}(?:[^A-Za-z0-9]|$)"
 _NHS_GROUPS = r"([0-9]{3})[ \-]?([0-9]{3})[ \-]?([0-9]{4})"
 _NHS_WEIGHTS = np.arange(10, 1, -1, dtype=np.int64)
 
-_NHS_MESSAGE = ("holds what looks like an NHS number (10 digits with a valid check digit); "
-                "remove it from the extract (the value is not shown here)")
-_POSTCODE_MESSAGE = ("holds what looks like a full UK postcode; remove it from the extract "
-                     "(the value is not shown here)")
-_COLUMN_MESSAGE = ("column name looks like a direct identifier ({what}); remove the column "
-                   "from the extract")
+_NHS_MESSAGE = (
+    "holds what looks like an NHS number (10 digits with a valid check digit); "
+    "remove it from the extract (the value is not shown here)"
+)
+_POSTCODE_MESSAGE = (
+    "holds what looks like a full UK postcode; remove it from the extract "
+    "(the value is not shown here)"
+)
+_COLUMN_MESSAGE = (
+    "column name looks like a direct identifier ({what}); remove the column from the extract"
+)
 
 
 def is_valid_nhs_number(text: str) -> bool:
@@ -95,8 +101,14 @@ def find_identifiers(raw: RawExtract) -> list[Problem]:
             # A header that is itself an NHS number or postcode (a file saved without its
             # header row): say which column, never what it says.
             labels[key] = f"column {position}"
-            problems.append(Problem(1, None, f"the header of column {position} looks like an "
-                                    "NHS number or postcode; row 1 must hold column names"))
+            problems.append(
+                Problem(
+                    1,
+                    None,
+                    f"the header of column {position} looks like an "
+                    "NHS number or postcode; row 1 must hold column names",
+                )
+            )
             continue
         labels[key] = raw.label(key)
         what = _identifier_kind(key)
@@ -110,15 +122,22 @@ def find_identifiers(raw: RawExtract) -> list[Problem]:
         nhs, postcode = _value_masks(raw.frame[key])
         postcode &= ~nhs
         label = labels[key]
-        for mask, message, kind in ((nhs, _NHS_MESSAGE, "NHS numbers"),
-                                    (postcode, _POSTCODE_MESSAGE, "postcodes")):
+        for mask, message, kind in (
+            (nhs, _NHS_MESSAGE, "NHS numbers"),
+            (postcode, _POSTCODE_MESSAGE, "postcodes"),
+        ):
             if not mask.any():
                 continue
             rows = raw.frame.index.to_numpy()[mask]
             problems.extend(Problem(int(r), label, message) for r in rows[:MAX_ROWS_LISTED])
             if len(rows) > MAX_ROWS_LISTED:
-                problems.append(Problem(None, label, f"and {len(rows) - MAX_ROWS_LISTED:,} more "
-                                        f"rows that look like {kind}"))
+                problems.append(
+                    Problem(
+                        None,
+                        label,
+                        f"and {len(rows) - MAX_ROWS_LISTED:,} more rows that look like {kind}",
+                    )
+                )
     return problems
 
 
@@ -128,7 +147,10 @@ def check_identifiers(raw: RawExtract) -> None:
     if problems:
         raise IdentifierError(
             "the extract carries direct identifiers and was not processed; remove them at "
-            "source and export again", path=raw.path, problems=problems)
+            "source and export again",
+            path=raw.path,
+            problems=problems,
+        )
 
 
 # ----------------------------------------------------------------- helpers used by read
@@ -155,7 +177,8 @@ def header_looks_like_value_identifier(text: str) -> bool:
 #: Words that say what kind of identifier a refused column name is, for the message;
 #: checked in order once a pattern of IDENTIFIER_COLUMN_PATTERNS has matched.
 _KIND_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p), what) for p, what in (
+    (re.compile(p), what)
+    for p, what in (
         (r"nhs", "NHS number"),
         (r"mail", "email address"),
         (r"post_?code", "postcode"),
@@ -204,12 +227,11 @@ def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             maybe = maybe.to_numpy(zero_copy_only=False)
             if maybe.any():
                 candidates = subset.filter(pa.array(maybe))
-                post_u[where[maybe]] = (
-                    pc.match_substring_regex(candidates, _POSTCODE_WHOLE)
-                    .to_numpy(zero_copy_only=False)
-                    | pc.match_substring_regex(candidates, _POSTCODE_INSIDE)
-                    .to_numpy(zero_copy_only=False)
-                )
+                post_u[where[maybe]] = pc.match_substring_regex(
+                    candidates, _POSTCODE_WHOLE
+                ).to_numpy(zero_copy_only=False) | pc.match_substring_regex(
+                    candidates, _POSTCODE_INSIDE
+                ).to_numpy(zero_copy_only=False)
     return nhs_u[codes], post_u[codes]
 
 
@@ -218,8 +240,9 @@ def _nhs_mask(values: pa.Array) -> np.ndarray:
     found = np.zeros(len(values), dtype=bool)
     # Whole cell: only digits, whitespace and hyphens, exactly ten digits.
     compact = pc.replace_substring_regex(values, r"[\s\-]", "")
-    whole = pc.and_(pc.match_substring_regex(values, r"^[0-9\s\-]+$"),
-                    pc.equal(pc.utf8_length(compact), 10)).to_numpy(zero_copy_only=False)
+    whole = pc.and_(
+        pc.match_substring_regex(values, r"^[0-9\s\-]+$"), pc.equal(pc.utf8_length(compact), 10)
+    ).to_numpy(zero_copy_only=False)
     if whole.any():
         idx = np.flatnonzero(whole)
         found[idx] = _mod11_valid(compact.take(pa.array(idx)))

@@ -6,7 +6,8 @@ are stable across releases: ``contract.METRIC_IDS``), with the provenance of the
 input extract's SHA-256 and file name, the package version and when it was recorded.
 
 The file holds analyst figures (small counts included) but never case-level data: one row a
-metric, as in ``metrics.csv``. Board and public outputs drawn from it go through :mod:`audit.disclosure`
+metric, as in ``metrics.csv``. Board and public outputs drawn from it go through
+:mod:`audit.disclosure`
 (the trend and SPC charts apply the rule to each point they draw).
 
 Keys: what the figures are
@@ -81,7 +82,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +90,9 @@ import numpy as np
 import pandas as pd
 
 from audit.contract import METRIC_IDS
+from audit.errors import HistoryError
 from audit.files import atomic_write_text
 from audit.formatting import csv_text
-from audit.errors import HistoryError
 from audit.history_schema import (
     APPLICATION_ID,
     BUSY_TIMEOUT_MS,
@@ -128,13 +129,31 @@ _UNNAMED = {"", "unknown"}
 
 #: Columns of :meth:`HistoryStore.metrics`, in order.
 HISTORY_COLUMNS: tuple[str, ...] = (
-    "partnership", "period", "metric", "numerator", "denominator", "unknown", "rate",
-    "ci_low", "ci_high", "recorded_at", "input_sha256", "input_file", "package_version",
+    "partnership",
+    "period",
+    "metric",
+    "numerator",
+    "denominator",
+    "unknown",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "recorded_at",
+    "input_sha256",
+    "input_file",
+    "package_version",
 )
 #: Columns of :meth:`HistoryStore.runs`, in order.
 RUN_COLUMNS: tuple[str, ...] = (
-    "partnership", "period", "recorded_at", "input_sha256", "input_file", "package_version",
-    "cases", "metrics", "details",
+    "partnership",
+    "period",
+    "recorded_at",
+    "input_sha256",
+    "input_file",
+    "package_version",
+    "cases",
+    "metrics",
+    "details",
 )
 
 _PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4])?$")
@@ -190,8 +209,15 @@ class HistoryStore:
         """Called between the delete and the insert of :meth:`record` (a seam for tests that
         inject a fault there; does nothing)."""
 
-    def record(self, metrics_table: pd.DataFrame, *, partnership: str, period: str,
-               provenance: Mapping[str, Any], replace: bool = False) -> int:
+    def record(
+        self,
+        metrics_table: pd.DataFrame,
+        *,
+        partnership: str,
+        period: str,
+        provenance: Mapping[str, Any],
+        replace: bool = False,
+    ) -> int:
         """Store an audit's metrics under ``partnership`` (a key from :func:`history_key`)
         and ``period``, in one transaction. Returns the number of metric rows stored.
 
@@ -203,11 +229,14 @@ class HistoryStore:
         metric id, a malformed period or missing provenance; ``HistoryError`` if the
         database cannot be written.
         """
-        return self.record_many([(metrics_table, partnership, period, provenance)],
-                                replace=replace)
+        return self.record_many([(metrics_table, partnership, period, provenance)], replace=replace)
 
-    def record_many(self, sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]],
-                    *, replace: bool = False) -> int:
+    def record_many(
+        self,
+        sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]],
+        *,
+        replace: bool = False,
+    ) -> int:
         """Record several (metrics_table, key, period, provenance) sets in ONE transaction:
         either every set replaces its earlier record, or nothing changes. Returns the
         number of metric rows stored. Checks as :meth:`record`; every conflict with an
@@ -223,53 +252,82 @@ class HistoryStore:
             try:
                 prepared = self._resolve(prepared, replace=replace)
                 for key, match, period, rows, run in prepared:
-                    db.execute("DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
-                               "partnership, period FROM runs WHERE name_key = ? AND "
-                               "period = ?)", (match, period))
-                    db.execute("DELETE FROM runs WHERE name_key = ? AND period = ?",
-                               (match, period))
+                    db.execute(
+                        "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                        "partnership, period FROM runs WHERE name_key = ? AND "
+                        "period = ?)",
+                        (match, period),
+                    )
+                    db.execute(
+                        "DELETE FROM runs WHERE name_key = ? AND period = ?", (match, period)
+                    )
                     self._after_delete()
                     db.execute(
                         "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
                         "input_file, package_version, cases, details, name_key) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (key, period, run["recorded_at"], run["input_sha256"],
-                         run["input_file"], run["package_version"], run["cases"],
-                         run["details"], match))
+                        (
+                            key,
+                            period,
+                            run["recorded_at"],
+                            run["input_sha256"],
+                            run["input_file"],
+                            run["package_version"],
+                            run["cases"],
+                            run["details"],
+                            match,
+                        ),
+                    )
                     db.executemany(
                         "INSERT INTO metrics (partnership, period, metric, numerator, "
                         "denominator, unknown, rate, ci_low, ci_high) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(key, period, *row) for row in rows])
+                        [(key, period, *row) for row in rows],
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise HistoryError(f"could not record {key} {period} in the history file "
-                               f"{self.path}: {exc}") from exc
+            raise HistoryError(
+                f"could not record {key} {period} in the history file {self.path}: {exc}"
+            ) from exc
         return sum(len(rows) for _, _, _, rows, _ in prepared)
 
-    def check_many(self, sets: Sequence[tuple[str, str, str]], *,
-                   replace: bool = False) -> None:
+    def check_many(self, sets: Sequence[tuple[str, str, str]], *, replace: bool = False) -> None:
         """Raise the ``HistoryError`` that :meth:`record_many` would raise for these
         (key, period, input_sha256) sets, writing nothing: ``audit run`` calls it before
         the notebooks, so a conflict costs seconds, not a whole run."""
         prepared: list[_Prepared] = []
         for key, period, sha in sets:
             key = self._partnership_key(key)
-            prepared.append((key, match_key(key_members(key)), self._check_period(period), [],
-                             {"input_sha256": str(sha).strip().lower()}))
+            prepared.append(
+                (
+                    key,
+                    match_key(key_members(key)),
+                    self._check_period(period),
+                    [],
+                    {"input_sha256": str(sha).strip().lower()},
+                )
+            )
         self._resolve(prepared, replace=replace)
 
-    def _prepare(self, sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]]
-                 ) -> list[_Prepared]:
+    def _prepare(
+        self, sets: Sequence[tuple[pd.DataFrame, str, str, Mapping[str, Any]]]
+    ) -> list[_Prepared]:
         prepared: list[_Prepared] = []
         for metrics_table, partnership, period, provenance in sets:
             key = self._partnership_key(partnership)
-            prepared.append((key, match_key(key_members(key)), self._check_period(period),
-                             self._rows(metrics_table), self._provenance(provenance)))
+            prepared.append(
+                (
+                    key,
+                    match_key(key_members(key)),
+                    self._check_period(period),
+                    self._rows(metrics_table),
+                    self._provenance(provenance),
+                )
+            )
         return prepared
 
     def _resolve(self, prepared: list, *, replace: bool) -> list:
@@ -279,29 +337,38 @@ class HistoryStore:
         spellings and the earlier runs it reads cannot change before the rows are written.
         """
         spelling = self._spellings()
-        earlier = {(match, period): (when, sha, name) for match, period, when, sha, name in
-                   self._query("SELECT name_key, period, recorded_at, input_sha256, "
-                               "input_file FROM runs")}
+        earlier = {
+            (match, period): (when, sha, name)
+            for match, period, when, sha, name in self._query(
+                "SELECT name_key, period, recorded_at, input_sha256, input_file FROM runs"
+            )
+        }
         resolved, conflicts = [], []
         for key, match, period, rows, run in prepared:
             members = [spelling.setdefault(name_key(m), m) for m in key_members(key)]
-            key = SET_SEPARATOR.join(sorted(members, key=name_key)) if len(members) > 1 \
+            key = (
+                SET_SEPARATOR.join(sorted(members, key=name_key))
+                if len(members) > 1
                 else members[0]
+            )
             before = earlier.get((match, period))
             if before is not None and before[1] != run["input_sha256"] and not replace:
                 when, sha, name = before
-                conflicts.append(f"{key} {period} was recorded from {name} (SHA-256 "
-                                 f"{sha[:12]}…) at {when}")
+                conflicts.append(
+                    f"{key} {period} was recorded from {name} (SHA-256 {sha[:12]}…) at {when}"
+                )
             resolved.append((key, match, period, rows, run))
         if conflicts:
-            shown = "; ".join(conflicts[:5]) + (f"; and {len(conflicts) - 5} more"
-                                                if len(conflicts) > 5 else "")
+            shown = "; ".join(conflicts[:5]) + (
+                f"; and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+            )
             raise HistoryError(
                 f"the history file {self.path} already holds these figures from another "
                 f"extract: {shown}. This run's extract is a different file. If it corrects "
                 "that one, run again with --replace (replace=True); if not, check that "
                 "you chose the right extract and partnership, or record into another "
-                "--history file. Nothing was recorded.")
+                "--history file. Nothing was recorded."
+            )
         return resolved
 
     def _spellings(self) -> dict[str, str]:
@@ -329,8 +396,11 @@ class HistoryStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
-                           f"partnership, period FROM runs WHERE {where})", params)
+                db.execute(
+                    "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                    f"partnership, period FROM runs WHERE {where})",
+                    params,
+                )
                 removed = db.execute(f"DELETE FROM runs WHERE {where}", params).rowcount
                 db.execute("COMMIT")
             except BaseException:
@@ -338,16 +408,20 @@ class HistoryStore:
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise HistoryError(f"could not remove {key} from the history file {self.path}: "
-                               f"{exc}") from exc
+            raise HistoryError(
+                f"could not remove {key} from the history file {self.path}: {exc}"
+            ) from exc
         return int(removed)
 
     @staticmethod
     def _matches(key: str) -> set[str]:
         """The stored match keys a key typed by an analyst can mean: one name, a pooled
         set in any order, and ``all`` for :data:`LEGACY_KEY`."""
-        matches = {match_key(key_members(key)), match_key([key]),
-                   match_key(re.split(r"\s*\+\s*", key))}  # "a+b" typed for "A + B"
+        matches = {
+            match_key(key_members(key)),
+            match_key([key]),
+            match_key(re.split(r"\s*\+\s*", key)),
+        }  # "a+b" typed for "A + B"
         if name_key(key) == "all":
             matches.add(match_key([LEGACY_KEY]))
         return matches
@@ -355,8 +429,10 @@ class HistoryStore:
     @staticmethod
     def _partnership_key(partnership: str) -> str:
         if not isinstance(partnership, str) or not partnership.strip():
-            raise ValueError("partnership must be the non-empty key of the partnership(s) "
-                             "whose figures these are (see audit.history.history_key)")
+            raise ValueError(
+                "partnership must be the non-empty key of the partnership(s) "
+                "whose figures these are (see audit.history.history_key)"
+            )
         return " ".join(partnership.split())
 
     @staticmethod
@@ -365,15 +441,18 @@ class HistoryStore:
             raise ValueError(f"period must be text like '2025-Q3'; got {period!r}")
         text = period.strip().upper()
         if not _PERIOD_RE.match(text):
-            raise ValueError(f"period {period!r} cannot be recorded in the history: use a "
-                             "calendar quarter like '2025-Q3' or a year like '2025'")
+            raise ValueError(
+                f"period {period!r} cannot be recorded in the history: use a "
+                "calendar quarter like '2025-Q3' or a year like '2025'"
+            )
         return text
 
     @staticmethod
     def _rows(table: pd.DataFrame) -> list[tuple]:
         if not isinstance(table, pd.DataFrame):
-            raise TypeError(f"the metrics table must be a pandas DataFrame, not "
-                            f"{type(table).__name__}")
+            raise TypeError(
+                f"the metrics table must be a pandas DataFrame, not {type(table).__name__}"
+            )
         needed = ("metric", *_COUNT_COLUMNS, *_RATE_COLUMNS)
         missing = [c for c in needed if c not in table.columns]
         if missing:
@@ -392,12 +471,17 @@ class HistoryStore:
             if any(isinstance(v, str) for v in cells):
                 raise ValueError(
                     f"column {column!r} holds text (a suppressed 'c'?): the history stores the "
-                    "analyst's unsuppressed metrics table, not the board version")
-            numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce") \
-                .to_numpy(dtype="float64", na_value=np.nan)
+                    "analyst's unsuppressed metrics table, not the board version"
+                )
+            numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
             if column in _COUNT_COLUMNS:
-                if np.isnan(numbers).any() or (numbers < 0).any() \
-                        or (numbers != np.round(numbers)).any():
+                if (
+                    np.isnan(numbers).any()
+                    or (numbers < 0).any()
+                    or (numbers != np.round(numbers)).any()
+                ):
                     raise ValueError(f"column {column!r} must hold non-negative whole numbers")
                 values[column] = [int(v) for v in numbers]
             else:
@@ -416,8 +500,9 @@ class HistoryStore:
         extra = dict(provenance)
         sha = str(extra.pop("input_sha256", "") or "").strip().lower()
         if not _SHA_RE.match(sha):
-            raise ValueError("provenance['input_sha256'] must be the extract's SHA-256 "
-                             "(64 hexadecimal digits)")
+            raise ValueError(
+                "provenance['input_sha256'] must be the extract's SHA-256 (64 hexadecimal digits)"
+            )
         name = str(extra.pop("input_file", "") or "").strip()
         if not name:
             raise ValueError("provenance['input_file'] must name the extract file")
@@ -427,24 +512,29 @@ class HistoryStore:
             from audit import __version__ as version
         when = extra.pop("recorded_at", None)
         if when is None:
-            stamp = datetime.now(timezone.utc)
+            stamp = datetime.now(UTC)
         else:
             try:
                 stamp = pd.Timestamp(when).to_pydatetime()
             except (TypeError, ValueError):
-                raise ValueError(f"provenance['recorded_at'] is not a date and time: "
-                                 f"{when!r}") from None
-            stamp = stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None \
-                else stamp.astimezone(timezone.utc)
+                raise ValueError(
+                    f"provenance['recorded_at'] is not a date and time: {when!r}"
+                ) from None
+            stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
         cases = extra.pop("cases", None)
         if cases is not None:
             if isinstance(cases, bool) or not float(cases).is_integer() or int(cases) < 0:
                 raise ValueError("provenance['cases'] must be a whole number of cases")
             cases = int(cases)
         details = json.dumps(extra, sort_keys=True, default=str) if extra else None
-        return {"input_sha256": sha, "input_file": name, "package_version": str(version),
-                "recorded_at": stamp.replace(microsecond=0).isoformat(), "cases": cases,
-                "details": details}
+        return {
+            "input_sha256": sha,
+            "input_file": name,
+            "package_version": str(version),
+            "recorded_at": stamp.replace(microsecond=0).isoformat(),
+            "cases": cases,
+            "details": details,
+        }
 
     # ------------------------------------------------------------------ reading
 
@@ -454,25 +544,33 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryError(f"could not read the history file {self.path}: {exc}") from exc
 
-    def metrics(self, partnership: str | None = None,
-                metric: str | Sequence[str] | None = None,
-                period: str | Sequence[str] | None = None) -> pd.DataFrame:
+    def metrics(
+        self,
+        partnership: str | None = None,
+        metric: str | Sequence[str] | None = None,
+        period: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         """The stored metrics, tidy: one row a (partnership, period, metric).
 
         Columns :data:`HISTORY_COLUMNS`. Filters: ``partnership`` (``None`` = every key;
         keys match case- and space-insensitively, a pooled set's members in any order),
-        ``metric`` and ``period`` (one or several). Sorted by partnership, period (chronologically) and
+        ``metric`` and ``period`` (one or several). Sorted by partnership, period
+        (chronologically) and
         metric (contract order). Counts int64; rates float (NaN where not available).
         """
         clauses, params = [], []
-        for column, value in (("r.name_key", partnership), ("m.metric", metric),
-                              ("m.period", period)):
+        for column, value in (
+            ("r.name_key", partnership),
+            ("m.metric", metric),
+            ("m.period", period),
+        ):
             if value is None:
                 continue
             values = [value] if isinstance(value, str) else list(value)
             if column == "r.name_key":
-                values = sorted({m for v in values for m in self._matches(
-                    self._partnership_key(v))})
+                values = sorted(
+                    {m for v in values for m in self._matches(self._partnership_key(v))}
+                )
             if column == "m.period":
                 values = [str(v).strip().upper() for v in values]
             clauses.append(f"{column} IN ({', '.join('?' * len(values))})")
@@ -482,11 +580,20 @@ class HistoryStore:
             "SELECT m.partnership, m.period, m.metric, m.numerator, m.denominator, m.unknown, "
             "m.rate, m.ci_low, m.ci_high, r.recorded_at, r.input_sha256, r.input_file, "
             "r.package_version FROM metrics m JOIN runs r "
-            f"ON r.partnership = m.partnership AND r.period = m.period {where}", params)
+            f"ON r.partnership = m.partnership AND r.period = m.period {where}",
+            params,
+        )
         rows.sort(key=lambda r: (r[0], _period_key(r[1]), _METRIC_ORDER.get(r[2], 10**6), r[2]))
         frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-        for column in ("partnership", "period", "metric", "recorded_at", "input_sha256",
-                       "input_file", "package_version"):
+        for column in (
+            "partnership",
+            "period",
+            "metric",
+            "recorded_at",
+            "input_sha256",
+            "input_file",
+            "package_version",
+        ):
             frame[column] = frame[column].astype("str")
         for column in _COUNT_COLUMNS:
             frame[column] = frame[column].astype(np.int64)
@@ -510,7 +617,9 @@ class HistoryStore:
             "SELECT r.partnership, r.period, r.recorded_at, r.input_sha256, r.input_file, "
             "r.package_version, r.cases, (SELECT COUNT(*) FROM metrics m WHERE "
             f"m.partnership = r.partnership AND m.period = r.period), r.details FROM runs r "
-            f"{where}", params)
+            f"{where}",
+            params,
+        )
         rows.sort(key=lambda r: (r[0], _period_key(r[1])))
         frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
         frame["cases"] = pd.array(frame["cases"].tolist(), dtype="Int64")
@@ -524,8 +633,11 @@ class HistoryStore:
             rows = self._query("SELECT DISTINCT period FROM runs")
         else:
             matches = sorted(self._matches(self._partnership_key(partnership)))
-            rows = self._query("SELECT DISTINCT period FROM runs WHERE name_key IN "
-                               f"({', '.join('?' * len(matches))})", matches)
+            rows = self._query(
+                "SELECT DISTINCT period FROM runs WHERE name_key IN "
+                f"({', '.join('?' * len(matches))})",
+                matches,
+            )
         return sorted((r[0] for r in rows), key=_period_key)
 
     def partnerships(self) -> list[str]:
@@ -562,8 +674,9 @@ class HistoryStore:
 # --------------------------------------------------------------------------- opening
 
 
-def open_history(path: str | os.PathLike[str], *,
-                 migrations: Sequence[MigrationStep] = MIGRATIONS) -> HistoryStore:
+def open_history(
+    path: str | os.PathLike[str], *, migrations: Sequence[MigrationStep] = MIGRATIONS
+) -> HistoryStore:
     """Open (or create) the history file at ``path``, migrating it to the current schema.
 
     Creates the parent folder and the file when missing. WAL journal, 10 s busy timeout,
@@ -615,7 +728,8 @@ def history_key(cases_partnerships: Sequence[str]) -> str:
             "this extract names no partnership (it has no 'partnership' column, or every "
             "cell of it is blank), so the history cannot record whose figures these are "
             "without mixing them with another source's. Add a 'partnership' column with "
-            "your partnership's name on every row, or run with --no-history.")
+            "your partnership's name on every row, or run with --no-history."
+        )
     return SET_SEPARATOR.join(sorted(names.values(), key=name_key))
 
 

@@ -27,7 +27,8 @@ each a list of statements; step ``i`` takes the schema from version ``i`` to ``i
 Opening a file applies the missing steps, each in its own ``BEGIN IMMEDIATE`` transaction
 that also sets ``user_version``, so a failed migration leaves the file at the previous
 version. An item of a step is an SQL statement, or a function of the connection for a
-change SQL alone cannot make (Unicode case folding, step 3). A file from a *newer* schema (written by a later release of audit) is refused with
+change SQL alone cannot make (Unicode case folding, step 3). A file from a *newer* schema
+(written by a later release of audit) is refused with
 :class:`~audit.errors.HistoryError`: this release cannot know what the newer columns mean.
 Never edit a released step; append a new one.
 
@@ -99,8 +100,9 @@ def _merge_spellings(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA defer_foreign_keys = ON")  # keys change in runs and metrics together
     db.execute("UPDATE metrics SET partnership = ? WHERE partnership = 'all'", (LEGACY_KEY,))
     db.execute("UPDATE runs SET partnership = ? WHERE partnership = 'all'", (LEGACY_KEY,))
-    rows = db.execute("SELECT rowid, partnership, period, recorded_at FROM runs "
-                      "ORDER BY recorded_at, rowid").fetchall()
+    rows = db.execute(
+        "SELECT rowid, partnership, period, recorded_at FROM runs ORDER BY recorded_at, rowid"
+    ).fetchall()
     spelling: dict[str, str] = {}
     latest: dict[tuple[str, str], tuple[int, str]] = {}
     for rowid, key, period, _when in rows:
@@ -108,16 +110,21 @@ def _merge_spellings(db: sqlite3.Connection) -> None:
         spelling.setdefault(match, key)
         previous = latest.get((match, period))
         if previous is not None:  # an earlier recording under another spelling
-            db.execute("DELETE FROM metrics WHERE partnership = ? AND period = ?",
-                       (previous[1], period))
+            db.execute(
+                "DELETE FROM metrics WHERE partnership = ? AND period = ?", (previous[1], period)
+            )
             db.execute("DELETE FROM runs WHERE rowid = ?", (previous[0],))
         latest[(match, period)] = (rowid, key)
     for (match, period), (rowid, key) in latest.items():
         canonical = spelling[match]
-        db.execute("UPDATE metrics SET partnership = ? WHERE partnership = ? AND period = ?",
-                   (canonical, key, period))
-        db.execute("UPDATE runs SET partnership = ?, name_key = ? WHERE rowid = ?",
-                   (canonical, match, rowid))
+        db.execute(
+            "UPDATE metrics SET partnership = ? WHERE partnership = ? AND period = ?",
+            (canonical, key, period),
+        )
+        db.execute(
+            "UPDATE runs SET partnership = ?, name_key = ? WHERE rowid = ?",
+            (canonical, match, rowid),
+        )
 
 
 #: One step of :data:`MIGRATIONS`: SQL statements, or functions of the connection.
@@ -178,11 +185,11 @@ def _damaged(path: Path, exc: BaseException) -> HistoryError:
     return HistoryError(
         f"the history file {path} cannot be read as an audit history database ({exc}). "
         "If it is damaged, restore it from a backup, or move it aside and the next run will "
-        "start a new history; if it is another file, choose another --history path.")
+        "start a new history; if it is another file, choose another --history path."
+    )
 
 
-def migrate(db: sqlite3.Connection, path: Path,
-             migrations: Sequence[MigrationStep]) -> None:
+def migrate(db: sqlite3.Connection, path: Path, migrations: Sequence[MigrationStep]) -> None:
     """Bring the schema up to ``len(migrations)``, one transaction a step."""
     target = len(migrations)
     while True:
@@ -191,19 +198,24 @@ def migrate(db: sqlite3.Connection, path: Path,
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
             if app_id not in (0, APPLICATION_ID):
-                raise HistoryError(f"{path} is an SQLite database of another application, not "
-                                   "an audit history: choose another --history path")
+                raise HistoryError(
+                    f"{path} is an SQLite database of another application, not "
+                    "an audit history: choose another --history path"
+                )
             if version == 0 and app_id == 0:
                 tables = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
                 if tables:
-                    raise HistoryError(f"{path} is an SQLite database that is not an audit "
-                                       "history (it already holds other tables): choose "
-                                       "another --history path")
+                    raise HistoryError(
+                        f"{path} is an SQLite database that is not an audit "
+                        "history (it already holds other tables): choose "
+                        "another --history path"
+                    )
             if version > target:
                 raise HistoryError(
                     f"the history file {path} has schema version {version}, written by a newer "
                     f"release of audit; this release understands up to version {target}. "
-                    "Upgrade audit (pip install -U audit) to use it; the file was not changed.")
+                    "Upgrade audit (pip install -U audit) to use it; the file was not changed."
+                )
             if version == target:
                 db.execute("COMMIT")
                 return
@@ -255,13 +267,16 @@ def connect(path: Path, migrations: Sequence[MigrationStep] = MIGRATIONS) -> sql
     schema newer than this release's. ``migrations`` is for tests; leave the default.
     """
     if path.is_dir():
-        raise HistoryError(f"the history path {path} is a folder: give a file name such as "
-                           f"{path / 'history.sqlite'}")
+        raise HistoryError(
+            f"the history path {path} is a folder: give a file name such as "
+            f"{path / 'history.sqlite'}"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise HistoryError(f"cannot create the folder for the history file {path}: "
-                           f"{exc.strerror or exc}") from exc
+        raise HistoryError(
+            f"cannot create the folder for the history file {path}: {exc.strerror or exc}"
+        ) from exc
     try:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
@@ -282,7 +297,8 @@ def connect(path: Path, migrations: Sequence[MigrationStep] = MIGRATIONS) -> sql
         if "locked" in str(exc) or "busy" in str(exc):
             raise HistoryError(
                 f"the history file {path} stayed locked by another audit run for "
-                f"{BUSY_TIMEOUT_MS // 1000} s: try again when it has finished") from exc
+                f"{BUSY_TIMEOUT_MS // 1000} s: try again when it has finished"
+            ) from exc
         raise HistoryError(f"cannot open the history file {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         db.close()

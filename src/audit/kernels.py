@@ -88,8 +88,9 @@ def kernel_manager_class(private_dir: str, transport: str | None = None) -> type
     class AuditKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("transport", chosen)
-            kwargs.setdefault("ip", os.path.join(private_dir, "kernel") if chosen == "ipc"
-                              else LOOPBACK)
+            kwargs.setdefault(
+                "ip", os.path.join(private_dir, "kernel") if chosen == "ipc" else LOOPBACK
+            )
             # The connection file (ports and HMAC key) in the private folder too, not the
             # shared temporary directory: removed with the folder, whatever stops the run.
             kwargs.setdefault("connection_file", os.path.join(private_dir, "kernel.json"))
@@ -103,8 +104,7 @@ def kernel_manager_class(private_dir: str, transport: str | None = None) -> type
                 kw.setdefault("stderr", log)
                 await super()._async_launch_kernel(kernel_cmd, **kw)
 
-    AuditKernelManager.__name__ = AuditKernelManager.__qualname__ = \
-        f"{chosen.upper()}KernelManager"
+    AuditKernelManager.__name__ = AuditKernelManager.__qualname__ = f"{chosen.upper()}KernelManager"
     return AuditKernelManager
 
 
@@ -119,7 +119,8 @@ def check_kernel(kernel: str) -> None:
         raise ReportError(
             f"the Jupyter kernel '{kernel}' is not registered. Run "
             f"'{sys.executable} -m audit.dev setup' (which 'make venv' also runs) and try "
-            "again, or pass --kernel NAME") from None
+            "again, or pass --kernel NAME"
+        ) from None
 
 
 _WORKER_KERNEL: dict[str, Any] = {}
@@ -237,9 +238,13 @@ def reset_kernel(km: Any) -> None:
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=60)
-        kc.execute_interactive("get_ipython().run_line_magic('reset', '-f')\n"
-                               "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt\n"
-                               "get_ipython().execution_count = 1",
-                               store_history=False, timeout=60, output_hook=lambda _m: None)
+        kc.execute_interactive(
+            "get_ipython().run_line_magic('reset', '-f')\n"
+            "import matplotlib.pyplot as _plt; _plt.close('all'); del _plt\n"
+            "get_ipython().execution_count = 1",
+            store_history=False,
+            timeout=60,
+            output_hook=lambda _m: None,
+        )
     finally:
         kc.stop_channels()

@@ -13,9 +13,24 @@ from audit.files import sha256_of
 
 __all__ = ["package_versions", "rerun_command", "build_manifest"]
 
-_VERSIONED = ("pandas", "numpy", "pyarrow", "scipy", "statsmodels", "matplotlib", "seaborn",
-              "afcharts", "pandera", "papermill", "nbformat", "jinja2", "openpyxl", "highspy",
-              "weasyprint", "python-pptx")
+_VERSIONED = (
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "afcharts",
+    "pandera",
+    "papermill",
+    "nbformat",
+    "jinja2",
+    "openpyxl",
+    "highspy",
+    "weasyprint",
+    "python-pptx",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -63,13 +78,23 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
     return shlex.join(parts)
 
 
-def build_manifest(*, input_: dict[str, Any], audit: dict[str, Any],
-                   disclosure: dict[str, Any], settings: dict[str, Any],
-                   extract: Path | Sequence[Path],
-                   started: datetime, seconds: float, staging: Path) -> dict[str, Any]:
+def build_manifest(
+    *,
+    input_: dict[str, Any],
+    audit: dict[str, Any],
+    disclosure: dict[str, Any],
+    settings: dict[str, Any],
+    extract: Path | Sequence[Path],
+    started: datetime,
+    seconds: float,
+    staging: Path,
+) -> dict[str, Any]:
     """The manifest: input, audit, disclosure, parameters, rerun command, versions, outputs."""
-    outputs = {str(p.relative_to(staging).as_posix()): sha256_of(p)
-               for p in sorted(staging.rglob("*")) if p.is_file()}
+    outputs = {
+        str(p.relative_to(staging).as_posix()): sha256_of(p)
+        for p in sorted(staging.rglob("*"))
+        if p.is_file()
+    }
     return {
         "tool": "audit run",
         "marking": disclosure.get("marking"),
@@ -79,7 +104,6 @@ def build_manifest(*, input_: dict[str, Any], audit: dict[str, Any],
         "parameters": {k: v for k, v in settings.items() if k != "marking_given"},
         "rerun": rerun_command(extract, settings),
         "versions": package_versions(),
-        "run": {"started_utc": started.isoformat(timespec="seconds"),
-                "seconds": round(seconds, 2)},
+        "run": {"started_utc": started.isoformat(timespec="seconds"), "seconds": round(seconds, 2)},
         "outputs_sha256": outputs,
     }

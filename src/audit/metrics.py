@@ -33,8 +33,9 @@ import csv
 import io
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Sequence
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,9 +115,13 @@ def _check_level(level: float) -> float:
     try:
         value = float(level)
     except (TypeError, ValueError):
-        raise ValueError(f"level must be a number between 0 and 1, e.g. 0.95; got {level!r}") from None
+        raise ValueError(
+            f"level must be a number between 0 and 1, e.g. 0.95; got {level!r}"
+        ) from None
     if not (0.0 < value < 1.0) or math.isnan(value):
-        raise ValueError(f"level must be strictly between 0 and 1 (e.g. 0.95 or 0.998); got {level!r}")
+        raise ValueError(
+            f"level must be strictly between 0 and 1 (e.g. 0.95 or 0.998); got {level!r}"
+        )
     return value
 
 
@@ -187,15 +192,31 @@ def _specs(cases: pd.DataFrame) -> list[_Spec]:
     hb_unknown = HARMED_BY_CODES.index(_UNKNOWN)
     kt_unknown = KNOWN_TO_CODES.index(_UNKNOWN)
     specs = [
-        _Spec("harmed_by.birth_father", "harmed_by", HARMED_BY_CODES,
-              (HARMED_BY_CODES.index("birth_father"),), hb_unknown),
-        _Spec("harmed_by.another_male_carer", "harmed_by", HARMED_BY_CODES,
-              tuple(HARMED_BY_CODES.index(c) for c in ANOTHER_MALE_CARER_CODES), hb_unknown),
+        _Spec(
+            "harmed_by.birth_father",
+            "harmed_by",
+            HARMED_BY_CODES,
+            (HARMED_BY_CODES.index("birth_father"),),
+            hb_unknown,
+        ),
+        _Spec(
+            "harmed_by.another_male_carer",
+            "harmed_by",
+            HARMED_BY_CODES,
+            tuple(HARMED_BY_CODES.index(c) for c in ANOTHER_MALE_CARER_CODES),
+            hb_unknown,
+        ),
     ]
     kt_none = KNOWN_TO_CODES.index("none")
     specs += [
-        _Spec(f"known_to.{code}", "known_to", KNOWN_TO_CODES, (i,), kt_unknown,
-              () if code == "none" else (kt_none,))
+        _Spec(
+            f"known_to.{code}",
+            "known_to",
+            KNOWN_TO_CODES,
+            (i,),
+            kt_unknown,
+            () if code == "none" else (kt_none,),
+        )
         for i, code in enumerate(KNOWN_TO_CODES)
         if code != _UNKNOWN
     ]
@@ -217,7 +238,9 @@ def _codes(series: pd.Series, categories: tuple[str, ...], unknown: int) -> npt.
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
         position = {c: i for i, c in enumerate(categories)}
-        lookup = np.array([position.get(c, -2) for c in series.cat.categories] + [unknown], dtype=np.int64)
+        lookup = np.array(
+            [position.get(c, -2) for c in series.cat.categories] + [unknown], dtype=np.int64
+        )
         codes = lookup[np.asarray(series.cat.codes, dtype=np.int64)]  # code -1 (missing) -> last
         foreign = codes == -2
     else:
@@ -247,9 +270,9 @@ def _count_arrays(
         if spec.column not in tallies:
             k = len(spec.categories)
             codes = _codes(cases[spec.column], spec.categories, spec.unknown)
-            tallies[spec.column] = np.bincount(
-                groups * k + codes, minlength=n_groups * k
-            ).reshape(n_groups, k)
+            tallies[spec.column] = np.bincount(groups * k + codes, minlength=n_groups * k).reshape(
+                n_groups, k
+            )
         tally = tallies[spec.column]
         num[:, j] = tally[:, list(spec.numerator)].sum(axis=1)
         unk[:, j] = tally[:, spec.unknown]
@@ -269,7 +292,8 @@ def metric_counts(cases: pd.DataFrame) -> pd.DataFrame:
 
 
 def metrics_from_counts(counts: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
-    """Turn counts (``metric``, ``numerator``, ``denominator``, ``unknown``) into the contract table.
+    """Turn counts (``metric``, ``numerator``, ``denominator``, ``unknown``) into the contract
+    table.
 
     Adds the rate, its Wilson interval at ``level`` (Wilson 1927; OHID/PHE 2018) and the
     national columns with the like-for-like Fisher exact p-value and its Holm adjustment
@@ -278,7 +302,9 @@ def metrics_from_counts(counts: pd.DataFrame, *, level: float = 0.95) -> pd.Data
     family.
     """
     level = _check_level(level)
-    missing = [c for c in ("metric", "numerator", "denominator", "unknown") if c not in counts.columns]
+    missing = [
+        c for c in ("metric", "numerator", "denominator", "unknown") if c not in counts.columns
+    ]
     if missing:
         raise ValueError(f"counts table lacks column(s): {', '.join(missing)}")
     out = counts.copy()
@@ -460,11 +486,23 @@ def biggest_drop(funnel: pd.DataFrame) -> dict[str, Any] | None:
     ``reached``, ``kept``, ``lost``, ``step_rate``, ``drop``; ties go to the earlier step;
     ``None`` when no step after the first has anyone reaching it.
     """
-    needed = ("step", "flag", "metric", "label", "previous_flag", "reached", "kept", "step_rate", "drop")
+    needed = (
+        "step",
+        "flag",
+        "metric",
+        "label",
+        "previous_flag",
+        "reached",
+        "kept",
+        "step_rate",
+        "drop",
+    )
     missing = [c for c in needed if c not in funnel.columns]
     if missing:
         raise ValueError(f"funnel table lacks column(s): {', '.join(missing)}")
-    drops = pd.to_numeric(funnel["drop"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    drops = pd.to_numeric(funnel["drop"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
     if np.isnan(drops).all():
         return None
     i = int(np.nanargmax(drops))
@@ -514,8 +552,10 @@ def engagement_nesting(cases: pd.DataFrame) -> StepNesting:
     """
     steps = [f for f in ENGAGEMENT_FUNNEL if f in cases.columns]
     codes = [_flag_codes(cases, f) for f in steps]
-    breaks = {steps[i]: int(((codes[i] == _YES) & (codes[i - 1] != _YES)).sum())
-              for i in range(1, len(steps))}
+    breaks = {
+        steps[i]: int(((codes[i] == _YES) & (codes[i - 1] != _YES)).sum())
+        for i in range(1, len(steps))
+    }
     known = [int((c != _UNK).sum()) for c in codes]
     rates = [int((c == _YES).sum()) / k if k else math.nan for c, k in zip(codes, known)]
     usable = [i for i, r in enumerate(rates) if not math.isnan(r)]
@@ -529,8 +569,9 @@ def engagement_nesting(cases: pd.DataFrame) -> StepNesting:
     )
 
 
-def engagement_headline(funnel: pd.DataFrame, nesting: StepNesting, *,
-                        shown: pd.DataFrame | None = None) -> str:
+def engagement_headline(
+    funnel: pd.DataFrame, nesting: StepNesting, *, shown: pd.DataFrame | None = None
+) -> str:
     """The engagement chart's finding in one sentence, honest about nesting.
 
     Nested: the biggest drop (:func:`biggest_drop`), "lost" at the step before. Not nested:
@@ -548,19 +589,30 @@ def engagement_headline(funnel: pd.DataFrame, nesting: StepNesting, *,
     if nesting.nested and (drop := biggest_drop(funnel)) is not None:
         row = shown.loc[shown["flag"].astype(str) == drop["flag"]]
         share = pct(row["drop"].iloc[0]) if len(row) else None
-        figure = f"{share} of the cases at the step before were lost" if share else \
-            "the figure rests on small numbers"
-        return (f"The biggest drop is at '{drop['label']}' ({figure}); the steps are nested "
-                "in these records, so each is a share of the cases that reached the one before.")
+        figure = (
+            f"{share} of the cases at the step before were lost"
+            if share
+            else "the figure rests on small numbers"
+        )
+        return (
+            f"The biggest drop is at '{drop['label']}' ({figure}); the steps are nested "
+            "in these records, so each is a share of the cases that reached the one before."
+        )
     if nesting.lowest_flag is None:
         return "No father-engagement step has a recorded answer."
     row = shown.loc[shown["flag"].astype(str) == nesting.lowest_flag]
     share = pct(row["rate"].iloc[0]) if len(row) else None
-    figure = f", done in {share} of the cases where it was recorded" if share else \
-        " (its figure rests on small numbers)"
-    why = (" The steps are not nested in these records (a later step is often recorded "
-           "without the one before), so no step is said to lose cases from the one before."
-           if not nesting.nested else "")
+    figure = (
+        f", done in {share} of the cases where it was recorded"
+        if share
+        else " (its figure rests on small numbers)"
+    )
+    why = (
+        " The steps are not nested in these records (a later step is often recorded "
+        "without the one before), so no step is said to lose cases from the one before."
+        if not nesting.nested
+        else ""
+    )
     return f"The lowest step is '{nesting.lowest_label}'{figure}.{why}"
 
 
@@ -581,9 +633,12 @@ def _long_table(
     n_groups, n_metrics = num.shape
     counts = pd.DataFrame(
         {
-            group_column: pd.Series(np.repeat(np.asarray(group_labels, dtype=object), n_metrics).tolist(),
-                                    dtype="str"),
-            "metric": pd.Series(np.tile(np.asarray(metrics, dtype=object), n_groups).tolist(), dtype="str"),
+            group_column: pd.Series(
+                np.repeat(np.asarray(group_labels, dtype=object), n_metrics).tolist(), dtype="str"
+            ),
+            "metric": pd.Series(
+                np.tile(np.asarray(metrics, dtype=object), n_groups).tolist(), dtype="str"
+            ),
             "numerator": num.ravel(),
             "denominator": den.ravel(),
             "unknown": unk.ravel(),
@@ -592,7 +647,9 @@ def _long_table(
     return metrics_from_counts(counts, level=level)
 
 
-def metrics_by(cases: pd.DataFrame, by: str = "partnership", *, level: float = 0.95) -> pd.DataFrame:
+def metrics_by(
+    cases: pd.DataFrame, by: str = "partnership", *, level: float = 0.95
+) -> pd.DataFrame:
     """The metrics table for each group: ``by`` then ``METRICS_COLUMNS``, one row a (group, metric).
 
     ``by`` is ``"quarter"`` (calendar quarter of ``notification_date``) or a column of
@@ -611,15 +668,19 @@ def metrics_by(cases: pd.DataFrame, by: str = "partnership", *, level: float = 0
         labels = quarter_labels(uniques).tolist()
     else:
         if by not in cases.columns:
-            raise ValueError(f"cannot break down by {by!r}: the cases frame has no such column "
-                             "(use 'quarter' or a column such as 'partnership')")
+            raise ValueError(
+                f"cannot break down by {by!r}: the cases frame has no such column "
+                "(use 'quarter' or a column such as 'partnership')"
+            )
         values = cases[by]
         if values.isna().any():
             raise ValueError(f"{int(values.isna().sum())} case(s) have no {by} value")
         codes, uniques_index = pd.factorize(values.astype(str), sort=True)
         groups = np.asarray(codes, dtype=np.int64)
         labels = [str(u) for u in uniques_index]
-    metrics, num, den, unk = _count_arrays(cases, np.asarray(groups, dtype=np.int64).ravel(), len(labels))
+    metrics, num, den, unk = _count_arrays(
+        cases, np.asarray(groups, dtype=np.int64).ravel(), len(labels)
+    )
     return _long_table(by, labels, metrics, num, den, unk, level)
 
 
@@ -664,8 +725,15 @@ def rolling_metrics(
     starts = quarter_labels(first + start_pos[keep]).tolist()
     ends = quarter_labels(first + end_pos[keep]).tolist()
     windows = [f"{s} to {e}" for s, e in zip(starts, ends)]
-    table = _long_table("window", windows, metrics,
-                        window_sums(num)[keep], window_sums(den)[keep], window_sums(unk)[keep], level)
+    table = _long_table(
+        "window",
+        windows,
+        metrics,
+        window_sums(num)[keep],
+        window_sums(den)[keep],
+        window_sums(unk)[keep],
+        level,
+    )
     n_metrics = len(metrics)
     table.insert(1, "window_start", pd.Series(np.repeat(starts, n_metrics).tolist(), dtype="str"))
     table.insert(2, "window_end", pd.Series(np.repeat(ends, n_metrics).tolist(), dtype="str"))
@@ -677,10 +745,16 @@ def rolling_metrics(
 # --------------------------------------------------------------------------------------
 
 
-def _risk_matrix(cases: pd.DataFrame) -> tuple[list[str], npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+def _risk_matrix(
+    cases: pd.DataFrame,
+) -> tuple[list[str], npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
     flags = [f for f in RISK_FLAGS if f in cases.columns]
     codes = [_flag_codes(cases, f) for f in flags]
-    yes = np.column_stack([c == _YES for c in codes]).astype(np.int8) if flags else np.zeros((len(cases), 0), np.int8)
+    yes = (
+        np.column_stack([c == _YES for c in codes]).astype(np.int8)
+        if flags
+        else np.zeros((len(cases), 0), np.int8)
+    )
     unk = np.column_stack([c == _UNK for c in codes]) if flags else np.zeros((len(cases), 0), bool)
     return flags, yes, unk
 
@@ -695,8 +769,11 @@ def risk_cooccurrence(cases: pd.DataFrame) -> pd.DataFrame:
     flags, yes, _ = _risk_matrix(cases)
     y = yes.astype("float64")
     both = np.rint(y.T @ y).astype(np.int64)  # exact: counts are far below 2**53
-    return pd.DataFrame(both, index=pd.Index(flags, name="factor", dtype="str"),
-                        columns=pd.Index(flags, dtype="str"))
+    return pd.DataFrame(
+        both,
+        index=pd.Index(flags, name="factor", dtype="str"),
+        columns=pd.Index(flags, dtype="str"),
+    )
 
 
 def risk_count_distribution(cases: pd.DataFrame) -> pd.DataFrame:
@@ -711,10 +788,14 @@ def risk_count_distribution(cases: pd.DataFrame) -> pd.DataFrame:
     flags, yes, unk = _risk_matrix(cases)
     bands = ["0", "1", "2", "3+"]
     if not flags:
-        return pd.DataFrame({"risk_factors": pd.Series([], dtype="str"),
-                             "cases": pd.Series([], dtype=np.int64),
-                             "share": pd.Series([], dtype="float64"),
-                             "with_unknown": pd.Series([], dtype=np.int64)})
+        return pd.DataFrame(
+            {
+                "risk_factors": pd.Series([], dtype="str"),
+                "cases": pd.Series([], dtype=np.int64),
+                "share": pd.Series([], dtype="float64"),
+                "with_unknown": pd.Series([], dtype=np.int64),
+            }
+        )
     band = np.minimum(yes.sum(axis=1, dtype=np.int64), 3)
     counts = np.bincount(band, minlength=4).astype(np.int64)
     with_unknown = np.bincount(band, weights=unk.any(axis=1), minlength=4).astype(np.int64)

@@ -18,9 +18,9 @@ the metrics table stay empty for them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,9 @@ SOURCE = (
     "London: Department for Education, published 16 September 2021."
 )
 #: The citation as a chart caption shows it.
-SOURCE_SHORT = 'Child Safeguarding Practice Review Panel, "The Myth of Invisible Men" (September 2021)'
+SOURCE_SHORT = (
+    'Child Safeguarding Practice Review Panel, "The Myth of Invisible Men" (September 2021)'
+)
 SOURCE_URL = (
     "https://www.gov.uk/government/publications/"
     "safeguarding-children-under-1-year-old-from-non-accidental-injury-caused-by-male-carers"
@@ -72,8 +74,10 @@ NATIONAL_BASIS: Mapping[str, str] = MappingProxyType(
             f"of the {NATIONAL_DENOMINATOR} notifications the review analysed (45 known only "
             "to universal services; 47 to Early Help or children's social care)"
         ),
-        "risk": ("cases in which the factor featured (a factor not recorded counted as not "
-                 f"featuring), of the {NATIONAL_DENOMINATOR} notifications the review analysed"),
+        "risk": (
+            "cases in which the factor featured (a factor not recorded counted as not "
+            f"featuring), of the {NATIONAL_DENOMINATOR} notifications the review analysed"
+        ),
     }
 )
 
@@ -118,14 +122,16 @@ CONTEXT_FIGURES: tuple[ContextFigure, ...] = (
         value=482,
         unit="notifications",
         label="In 2020 the Panel received 482 serious incident notifications",
-        basis="all serious incident notifications to the Panel in calendar year 2020, children of every age",
+        basis="all serious incident notifications to the Panel in calendar year 2020, "
+        "children of every age",
     ),
     ContextFigure(
         key="children_2020",
         value=514,
         unit="children",
         label="The 482 notifications received in 2020 were about 514 children",
-        basis="children covered by the serious incident notifications of calendar year 2020, every age",
+        basis="children covered by the serious incident notifications of calendar year 2020, "
+        "every age",
     ),
     ContextFigure(
         key="share_under_one_2020",
@@ -187,15 +193,19 @@ CONTEXT_FIGURES: tuple[ContextFigure, ...] = (
         value=45,
         unit="notifications",
         label=f"45 of the {NATIONAL_DENOMINATOR} babies were known only to universal services",
-        basis=("highest level of service involvement, one per case, of the "
-               f"{NATIONAL_DENOMINATOR} notifications analysed"),
+        basis=(
+            "highest level of service involvement, one per case, of the "
+            f"{NATIONAL_DENOMINATOR} notifications analysed"
+        ),
     ),
     ContextFigure(
         key="known_early_help_or_social_care",
         value=47,
         unit="notifications",
-        label=(f"47 of the {NATIONAL_DENOMINATOR} babies were known to Early Help or "
-               "children's social care"),
+        label=(
+            f"47 of the {NATIONAL_DENOMINATOR} babies were known to Early Help or "
+            "children's social care"
+        ),
         basis=(
             "highest level of service involvement, one per case, of the "
             f"{NATIONAL_DENOMINATOR} notifications "
@@ -229,11 +239,17 @@ def national_table(*, published_only: bool = False) -> pd.DataFrame:
     Source: ``SOURCE``.
     """
     metrics = [m for m in METRIC_IDS if not published_only or m in NATIONAL_REFERENCE]
-    num = pd.array([NATIONAL_REFERENCE[m][0] if m in NATIONAL_REFERENCE else pd.NA for m in metrics],
-                   dtype="Int64")
-    den = pd.array([NATIONAL_REFERENCE[m][1] if m in NATIONAL_REFERENCE else pd.NA for m in metrics],
-                   dtype="Int64")
-    rate = num.to_numpy(dtype="float64", na_value=np.nan) / den.to_numpy(dtype="float64", na_value=np.nan)
+    num = pd.array(
+        [NATIONAL_REFERENCE[m][0] if m in NATIONAL_REFERENCE else pd.NA for m in metrics],
+        dtype="Int64",
+    )
+    den = pd.array(
+        [NATIONAL_REFERENCE[m][1] if m in NATIONAL_REFERENCE else pd.NA for m in metrics],
+        dtype="Int64",
+    )
+    rate = num.to_numpy(dtype="float64", na_value=np.nan) / den.to_numpy(
+        dtype="float64", na_value=np.nan
+    )
     return pd.DataFrame(
         {
             "metric": metrics,

@@ -18,9 +18,14 @@ from pathlib import Path
 from audit.errors import ReportError
 from audit.sections import NOTEBOOKS
 
-__all__ = ["notebooks_dir", "check_notebooks", "notebook_pool", "start_notebooks",
-           "wait_for_notebooks",
-           "copy_notebooks"]
+__all__ = [
+    "notebooks_dir",
+    "check_notebooks",
+    "notebook_pool",
+    "start_notebooks",
+    "wait_for_notebooks",
+    "copy_notebooks",
+]
 
 
 def notebooks_dir() -> Path:
@@ -30,8 +35,10 @@ def notebooks_dir() -> Path:
         candidate = parent / "notebooks"
         if (candidate / f"{NOTEBOOKS[0]}.ipynb").is_file():
             return candidate
-    raise ReportError("cannot find the notebooks/ folder: run audit from a checkout of the "
-                      "project, or pass --notebooks DIR")
+    raise ReportError(
+        "cannot find the notebooks/ folder: run audit from a checkout of the "
+        "project, or pass --notebooks DIR"
+    )
 
 
 def check_notebooks(folder: Path) -> None:
@@ -54,14 +61,21 @@ def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tup
         interrupted = False
         try:
             papermill.execute_notebook(
-                str(notebook), str(output), parameters=parameters, kernel_name=kernel,
-                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                km=km)
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=kernel,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                km=km,
+            )
         except PapermillExecutionError as exc:
             evalue = str(exc.evalue).strip().splitlines()
             detail = " ".join((evalue[-1] if evalue else "").split())[:160]
-            raise ReportError(f"notebook {notebook.name} failed at cell {exc.exec_count}: "
-                              f"{exc.ename}: {detail}") from None
+            raise ReportError(
+                f"notebook {notebook.name} failed at cell {exc.exec_count}: {exc.ename}: {detail}"
+            ) from None
         except KeyboardInterrupt:
             interrupted = True  # the worker is stopping: its exit shuts the kernel down
             raise
@@ -71,12 +85,21 @@ def _execute(notebook: Path, output: Path, parameters: dict, kernel: str) -> tup
     return notebook.stem, time.perf_counter() - start
 
 
-def start_notebooks(pool: ProcessPoolExecutor, folder: Path, output: Path,
-                    parameters: Mapping[str, object], kernel: str) -> dict[Future, str]:
+def start_notebooks(
+    pool: ProcessPoolExecutor,
+    folder: Path,
+    output: Path,
+    parameters: Mapping[str, object],
+    kernel: str,
+) -> dict[Future, str]:
     """Submit every notebook to ``pool``; the executed copies go to ``output``."""
     output.mkdir(parents=True, exist_ok=True)
-    return {pool.submit(_execute, folder / f"{name}.ipynb", output / f"{name}.ipynb",
-                        dict(parameters), kernel): name for name in NOTEBOOKS}
+    return {
+        pool.submit(
+            _execute, folder / f"{name}.ipynb", output / f"{name}.ipynb", dict(parameters), kernel
+        ): name
+        for name in NOTEBOOKS
+    }
 
 
 def _start_worker(kernel: str, cwd: str) -> None:
@@ -95,15 +118,17 @@ def _ready() -> None:
 def notebook_pool(workers: int, kernel: str, folder: Path) -> ProcessPoolExecutor:
     """Worker processes for the notebooks, started at once, each starting its kernel
     (:func:`audit.kernels.worker_init` stops a worker's notebook on a forwarded SIGTERM)."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                               initargs=(kernel, str(folder)))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_start_worker, initargs=(kernel, str(folder))
+    )
     for _ in range(workers):
         pool.submit(_ready)
     return pool
 
 
-def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None],
-                       pool: ProcessPoolExecutor | None = None) -> None:
+def wait_for_notebooks(
+    futures: dict[Future, str], say: Callable[[str], None], pool: ProcessPoolExecutor | None = None
+) -> None:
     """Wait for every notebook, saying each one's time; the first failure is raised.
 
     On SIGTERM (:class:`audit.errors.Terminated`) the signal is passed on to the workers,
@@ -121,9 +146,11 @@ def wait_for_notebooks(futures: dict[Future, str], say: Callable[[str], None],
             try:
                 name, seconds = future.result()
             except BrokenProcessPool:
-                raise ReportError("the notebooks' worker processes stopped before they could "
-                                  "run (the 'audit' kernel did not start? Run python -m "
-                                  "audit.dev setup, then try again)") from None
+                raise ReportError(
+                    "the notebooks' worker processes stopped before they could "
+                    "run (the 'audit' kernel did not start? Run python -m "
+                    "audit.dev setup, then try again)"
+                ) from None
             say(f"  [{done}/{total}] notebook {name} done in {seconds:.1f} s")
     except BaseException as exc:
         for future in futures:
@@ -152,11 +179,18 @@ def _set_parameters(source: str, values: Mapping[str, object]) -> str:
     return "\n".join(lines)
 
 
-def copy_notebooks(destination: str | Path, *, extract: str | Path | None = None,
-                   sheet: str | None = None, period: str | None = None,
-                   partnership: str | None = None, audience: str = "board",
-                   history: str | Path | None = None, source: Path | None = None,
-                   overwrite: bool = False) -> list[Path]:
+def copy_notebooks(
+    destination: str | Path,
+    *,
+    extract: str | Path | None = None,
+    sheet: str | None = None,
+    period: str | None = None,
+    partnership: str | None = None,
+    audience: str = "board",
+    history: str | Path | None = None,
+    source: Path | None = None,
+    overwrite: bool = False,
+) -> list[Path]:
     """Copy the notebooks to a working folder with their parameters filled in, for JupyterLab.
 
     The copies hold the analyst's extract path (made absolute, so they run from anywhere)
@@ -171,8 +205,10 @@ def copy_notebooks(destination: str | Path, *, extract: str | Path | None = None
     source = source or notebooks_dir()
     target = Path(destination).expanduser().resolve()
     if target == source.resolve():
-        raise ParameterError("choose a working folder outside the project's notebooks/ folder: "
-                             "the notebooks there are the tracked originals")
+        raise ParameterError(
+            "choose a working folder outside the project's notebooks/ folder: "
+            "the notebooks there are the tracked originals"
+        )
     values: dict[str, object] = {"audience": audience}
     if extract is not None:
         path = Path(extract).expanduser().resolve()
@@ -180,15 +216,23 @@ def copy_notebooks(destination: str | Path, *, extract: str | Path | None = None
             raise ParameterError(f"no extract file at {path}")
         values["extract_path"] = str(path)
     else:
-        values["extract_path"] = str((source / ".." / "data" / "sample" /
-                                      "pooled_extract.csv").resolve())
-    values.update({"sheet": sheet or "", "period": period or "all",
-                   "partnership": partnership or "",
-                   "history_path": str(Path(history).expanduser().resolve()) if history else ""})
+        values["extract_path"] = str(
+            (source / ".." / "data" / "sample" / "pooled_extract.csv").resolve()
+        )
+    values.update(
+        {
+            "sheet": sheet or "",
+            "period": period or "all",
+            "partnership": partnership or "",
+            "history_path": str(Path(history).expanduser().resolve()) if history else "",
+        }
+    )
     existing = [n for n in NOTEBOOKS if (target / f"{n}.ipynb").exists()]
     if existing and not overwrite:
-        raise ParameterError(f"{target} already holds {', '.join(existing)}: choose another "
-                             "folder, or pass --overwrite to replace them")
+        raise ParameterError(
+            f"{target} already holds {', '.join(existing)}: choose another "
+            "folder, or pass --overwrite to replace them"
+        )
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name in NOTEBOOKS:

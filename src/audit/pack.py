@@ -33,12 +33,16 @@ def pack_name(policy: Policy) -> str:
 
 def _conventions(policy: Policy) -> str:
     if policy.public:
-        return (f"Counts from 1 to {policy.max_count} are shown as c, and so is any figure "
-                "from which one could be worked out; 0 is a true zero; : means not "
-                "available. Percentages are rounded to one decimal place.")
-    return ("Every aggregate figure is shown, small numbers included: not for publication. "
-            "0 is a true zero; : means not available. Percentages are rounded to one decimal "
-            "place.")
+        return (
+            f"Counts from 1 to {policy.max_count} are shown as c, and so is any figure "
+            "from which one could be worked out; 0 is a true zero; : means not "
+            "available. Percentages are rounded to one decimal place."
+        )
+    return (
+        "Every aggregate figure is shown, small numbers included: not for publication. "
+        "0 is a true zero; : means not available. Percentages are rounded to one decimal "
+        "place."
+    )
 
 
 def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
@@ -46,12 +50,19 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
 
     extract = data.extract
     cases = str(p.cases)
-    rows = (f"{extract.rows_read:,} rows read; {len(extract.cases):,} babies under one in "
-            f"scope; {cases} in this audit" if not p.public else f"{cases} cases in this audit")
-    rule = (f"counts from 1 to {p.policy.max_count} shown as c (Department for Education "
-            "convention), with complementary suppression checked by an attack on every "
-            "figure published" if p.public else "none: the board's own papers show every "
-            "aggregate figure; never row-level data")
+    rows = (
+        f"{extract.rows_read:,} rows read; {len(extract.cases):,} babies under one in "
+        f"scope; {cases} in this audit"
+        if not p.public
+        else f"{cases} cases in this audit"
+    )
+    rule = (
+        f"counts from 1 to {p.policy.max_count} shown as c (Department for Education "
+        "convention), with complementary suppression checked by an attack on every "
+        "figure published"
+        if p.public
+        else "none: the board's own papers show every aggregate figure; never row-level data"
+    )
     return [
         ("Protective marking", p.policy.marking),
         ("Audience", p.policy.audience.value),
@@ -59,27 +70,36 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
         ("Cases", rows),
         ("Period", p.period_label),
         ("Geography", p.place),
-        ("National comparison", f"{SOURCE_SHORT}: {NATIONAL_DENOMINATOR} serious incident "
-                                "notifications; local figures counted as the review counted"),
+        (
+            "National comparison",
+            f"{SOURCE_SHORT}: {NATIONAL_DENOMINATOR} serious incident "
+            "notifications; local figures counted as the review counted",
+        ),
         ("Small numbers", rule),
-        ("Intervals and tests", "95% Wilson score intervals; two-sided Fisher exact test "
-                                "against the national counts, Holm-adjusted over the "
-                                "comparisons in this pack"),
+        (
+            "Intervals and tests",
+            "95% Wilson score intervals; two-sided Fisher exact test "
+            "against the national counts, Holm-adjusted over the "
+            "comparisons in this pack",
+        ),
         ("Produced by", f"audit {package_versions()['audit']}"),
     ]
 
 
 def _about(policy: Policy) -> list[str]:
     """The slides' closing "About these figures" points."""
-    points = [_conventions(policy),
-              "Percentages are of the cases where each measure was recorded, with 95% Wilson "
-              "score intervals; 'not known' is counted and reported, never folded in.",
-              f"National figures: {SOURCE_SHORT}, {NATIONAL_DENOMINATOR} serious incident "
-              "notifications, compared like for like (Fisher's exact test, Holm-adjusted).",
-              "Every figure, caveat and table is in the pack's web page and workbook."]
+    points = [
+        _conventions(policy),
+        "Percentages are of the cases where each measure was recorded, with 95% Wilson "
+        "score intervals; 'not known' is counted and reported, never folded in.",
+        f"National figures: {SOURCE_SHORT}, {NATIONAL_DENOMINATOR} serious incident "
+        "notifications, compared like for like (Fisher's exact test, Holm-adjusted).",
+        "Every figure, caveat and table is in the pack's web page and workbook.",
+    ]
     if policy.public:
-        points.append("The board's draft action plan is its working paper, not part of a "
-                      "public pack.")
+        points.append(
+            "The board's draft action plan is its working paper, not part of a public pack."
+        )
     return points
 
 
@@ -87,22 +107,42 @@ def _sheets(metrics: pd.DataFrame, sections: Sequence[Section]) -> list[Sheet]:
     from audit.contract import METRICS_COLUMNS
 
     columns = [c for c in METRICS_COLUMNS if c in metrics.columns]
-    formats = {c: "count" for c in ("numerator", "denominator", "unknown",
-                                    "national_numerator", "national_denominator")}
+    formats = {
+        c: "count"
+        for c in (
+            "numerator",
+            "denominator",
+            "unknown",
+            "national_numerator",
+            "national_denominator",
+        )
+    }
     formats.update({c: "percent" for c in ("rate", "ci_low", "ci_high", "national_rate")})
-    sheets = [Sheet("Metrics", "Every measure (the published metrics.csv): rates as "
-                    "percentages, with 95% Wilson intervals", metrics[columns], formats)]
+    sheets = [
+        Sheet(
+            "Metrics",
+            "Every measure (the published metrics.csv): rates as "
+            "percentages, with 95% Wilson intervals",
+            metrics[columns],
+            formats,
+        )
+    ]
     for section in sections:
         tables = section.tables
         for i, table in enumerate(tables, start=1):
-            name = table.sheet or (section.title if len(tables) == 1
-                                   else f"{section.title} {i}")
+            name = table.sheet or (section.title if len(tables) == 1 else f"{section.title} {i}")
             sheets.append(Sheet(name, table.caption, table.frame, dict(table.formats)))
     return sheets
 
 
-def write_pack(staging: Path, data: AuditData, sections: Sequence[Section], policy: Policy,
-               *, pdf: bool = False) -> list[Path]:
+def write_pack(
+    staging: Path,
+    data: AuditData,
+    sections: Sequence[Section],
+    policy: Policy,
+    *,
+    pdf: bool = False,
+) -> list[Path]:
     """Write the pack's files into ``staging``; returns them. ``metrics.csv`` is the
     protected metrics table; a public pack also gets ``figures.csv`` (every published figure,
     for ``audit check-disclosure``)."""
@@ -123,36 +163,60 @@ def write_pack(staging: Path, data: AuditData, sections: Sequence[Section], poli
         for figure in section.figures:
             (charts / f"{figure.name}.png").write_bytes(figure.png)
 
-    subtitle = (f"Quarterly audit against the national review 'The Myth of Invisible Men' · "
-                f"{p.place} · {p.period_label}")
-    page = render_pack(sections, title=TITLE, subtitle=subtitle, marking=policy.marking,
-                       provenance=_provenance(data, p), conventions=_conventions(policy))
+    subtitle = (
+        f"Quarterly audit against the national review 'The Myth of Invisible Men' · "
+        f"{p.place} · {p.period_label}"
+    )
+    page = render_pack(
+        sections,
+        title=TITLE,
+        subtitle=subtitle,
+        marking=policy.marking,
+        provenance=_provenance(data, p),
+        conventions=_conventions(policy),
+    )
     html_path = staging / f"{name}.html"
     html_path.write_text(page, encoding="utf-8")
     written.append(html_path)
 
-    notes = [("Title", f"{TITLE} Quarterly audit {name.replace('-', ' ')}"),
-             *_provenance(data, p),
-             ("Conventions", _conventions(policy)),
-             ("Metrics sheet", "The published metrics.csv: rates are fractions shown as "
-                               "percentages, with 95% Wilson score intervals; p_value is the "
-                               "two-sided Fisher exact test against the national counts, "
-                               "p_holm the same adjusted for the comparisons in this pack")]
-    written.append(write_workbook(staging / f"{name}.xlsx", _sheets(p.metrics, sections),
-                                  notes, marking=policy.marking))
+    notes = [
+        ("Title", f"{TITLE} Quarterly audit {name.replace('-', ' ')}"),
+        *_provenance(data, p),
+        ("Conventions", _conventions(policy)),
+        (
+            "Metrics sheet",
+            "The published metrics.csv: rates are fractions shown as "
+            "percentages, with 95% Wilson score intervals; p_value is the "
+            "two-sided Fisher exact test against the national counts, "
+            "p_holm the same adjusted for the comparisons in this pack",
+        ),
+    ]
+    written.append(
+        write_workbook(
+            staging / f"{name}.xlsx", _sheets(p.metrics, sections), notes, marking=policy.marking
+        )
+    )
     from audit.render.slides import write_slides
 
-    written.append(write_slides(staging / f"{name}.pptx", sections, title=TITLE,
-                                subtitle="Quarterly audit against the national review 'The "
-                                         "Myth of Invisible Men'",
-                                place=p.place, period=p.period_label, marking=policy.marking,
-                                source=data.extract.path.name, sha256=data.extract.sha256,
-                                about=_about(policy), provenance=_provenance(data, p)))
+    written.append(
+        write_slides(
+            staging / f"{name}.pptx",
+            sections,
+            title=TITLE,
+            subtitle="Quarterly audit against the national review 'The Myth of Invisible Men'",
+            place=p.place,
+            period=p.period_label,
+            marking=policy.marking,
+            source=data.extract.path.name,
+            sha256=data.extract.sha256,
+            about=_about(policy),
+            provenance=_provenance(data, p),
+        )
+    )
     if p.public and p.publication is not None:
         from audit.disclosure.figures import write_figures
 
-        written.append(write_figures(staging / "figures.csv", p.publication,
-                                     policy.max_count))
+        written.append(write_figures(staging / "figures.csv", p.publication, policy.max_count))
     if pdf:
         from audit.render.pdf import write_pdf
 

@@ -47,8 +47,15 @@ __all__ = [
     "remove_leftovers",
 ]
 
-_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-             *(f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³")}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    "CONIN$",
+    "CONOUT$",
+    *(f"{d}{n}" for d in ("COM", "LPT") for n in "0123456789¹²³"),
+}
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 #: A folder owned by a process on another computer is left alone until it is this old.
 FOREIGN_AGE_S = 24 * 3600
@@ -77,8 +84,10 @@ def portable_name(text: str, *, fallback: str = "unnamed", max_length: int = 80)
 # --------------------------------------------------------------------------- leftovers
 
 _HOST = re.sub(r"[^A-Za-z0-9]+", "", platform.node())[:24] or "host"
-_SIBLING = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|old)-"
-                      r"(?:(?P<host>[A-Za-z0-9]+)\.(?P<pid>\d+)(?:-|$))?")
+_SIBLING = re.compile(
+    r"^\.(?P<name>.+)\.(?P<kind>partial|old)-"
+    r"(?:(?P<host>[A-Za-z0-9]+)\.(?P<pid>\d+)(?:-|$))?"
+)
 _TEMP = re.compile(r"^audit-(?:run|kernel)-(?:(?P<pid>\d+)-)?")
 
 
@@ -142,8 +151,9 @@ def _stale(path: Path, host: str, pid: int, *, now: float) -> bool:
     return not pid_alive(pid)
 
 
-def remove_leftovers(destination: Path, temp_dir: str | os.PathLike[str] | None = None
-                     ) -> list[Path]:
+def remove_leftovers(
+    destination: Path, temp_dir: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """Remove staging and backup folders of ``destination`` and ``audit-*`` temporary
     folders whose owning process has gone. Returns the folders removed.
 
@@ -155,8 +165,9 @@ def remove_leftovers(destination: Path, temp_dir: str | os.PathLike[str] | None 
     removed: list[Path] = []
     candidates: list[Path] = []
     try:
-        candidates += [p for p in destination.parent.iterdir()
-                       if p.name.startswith(f".{destination.name}.")]
+        candidates += [
+            p for p in destination.parent.iterdir() if p.name.startswith(f".{destination.name}.")
+        ]
     except OSError:
         pass
     for path in candidates:

@@ -36,19 +36,24 @@ def quarter_labels(index: npt.ArrayLike) -> npt.NDArray[np.object_]:
     """Labels for quarter indices; formats each distinct quarter once (no per-row loop)."""
     q = np.asarray(index, dtype=np.int64).ravel()
     uniques, inverse = np.unique(q, return_inverse=True)
-    text = np.array([f"{y:04d}-Q{n}" for y, n in zip((uniques // 4).tolist(), (uniques % 4 + 1).tolist())],
-                    dtype=object)
+    text = np.array(
+        [f"{y:04d}-Q{n}" for y, n in zip((uniques // 4).tolist(), (uniques % 4 + 1).tolist())],
+        dtype=object,
+    )
     return text[np.asarray(inverse).ravel()] if len(q) else np.array([], dtype=object)
 
 
 def quarter_label(dates: Any) -> Any:
-    """Calendar-quarter label ``"YYYY-Qn"`` (2025-03-31 -> ``"2025-Q1"``, 2025-04-01 -> ``"2025-Q2"``).
+    """Calendar-quarter label ``"YYYY-Qn"`` (2025-03-31 -> ``"2025-Q1"``,
+    2025-04-01 -> ``"2025-Q2"``).
 
     A scalar date gives a ``str``; a Series, Index, array or list gives a ``Series`` of labels
     (named ``quarter``, on the Series' index), a missing date giving a missing label.
     """
     if isinstance(dates, (pd.Series, pd.Index, np.ndarray, list, tuple)):
-        series = dates if isinstance(dates, pd.Series) else pd.Series(np.asarray(dates, dtype=object))
+        series = (
+            dates if isinstance(dates, pd.Series) else pd.Series(np.asarray(dates, dtype=object))
+        )
         q = quarter_index(series)
         ok = ~np.isnan(q)
         out = np.full(len(q), None, dtype=object)
@@ -104,7 +109,9 @@ def select_partnership(cases: pd.DataFrame, name: str) -> pd.DataFrame:
     (the message lists the partnerships available).
     """
     if "partnership" not in cases.columns:
-        raise ValueError("this extract has no partnership column, so cannot be split by partnership")
+        raise ValueError(
+            "this extract has no partnership column, so cannot be split by partnership"
+        )
     if not isinstance(name, str) or not name.strip():
         raise ValueError("partnership name must be non-empty text")
     column = cases["partnership"]

@@ -46,12 +46,17 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            inside = sorted(p for p in path.iterdir()
-                            if p.is_file() and p.suffix.lower() in _SUFFIXES
-                            and not p.name.startswith((".", "~$")))
+            inside = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file()
+                and p.suffix.lower() in _SUFFIXES
+                and not p.name.startswith((".", "~$"))
+            )
             if not inside:
-                raise ReadError("the folder holds no extract files (.csv, .xlsx or "
-                                ".parquet)", path=path)
+                raise ReadError(
+                    "the folder holds no extract files (.csv, .xlsx or .parquet)", path=path
+                )
             files += inside
         else:
             files.append(path)
@@ -59,8 +64,7 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     for path in files:
         key = path.resolve()
         if key in seen:
-            raise ReadError(f"the same file is given twice ({shown(seen[key].name)})",
-                            path=path)
+            raise ReadError(f"the same file is given twice ({shown(seen[key].name)})", path=path)
         seen[key] = path
     return files
 
@@ -71,9 +75,13 @@ def pooled_digest(sources: Iterable[Mapping[str, object]]) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def load_returns(paths: Sequence[str | Path], *, sheet: str | None = None,
-                 allow_missing: Iterable[str] = (), today: dt.date | None = None
-                 ) -> CaseExtract:
+def load_returns(
+    paths: Sequence[str | Path],
+    *,
+    sheet: str | None = None,
+    allow_missing: Iterable[str] = (),
+    today: dt.date | None = None,
+) -> CaseExtract:
     """Read, validate and pool one or more extract files (module doc).
 
     One file is simply :func:`audit.validate.load_extract`. Raises the project's errors,
@@ -96,9 +104,12 @@ def load_returns(paths: Sequence[str | Path], *, sheet: str | None = None,
             problems += _named(exc, path)
     if problems:
         kind = IdentifierError if identifiers else ValidationError
-        raise kind(f"{len(files)} returns pooled: {len(problems):,} problem"
-                   f"{'s' if len(problems) != 1 else ''}; fix each file and pool them again",
-                   path=Path(paths[0]) if len(paths) == 1 else None, problems=problems)
+        raise kind(
+            f"{len(files)} returns pooled: {len(problems):,} problem"
+            f"{'s' if len(problems) != 1 else ''}; fix each file and pool them again",
+            path=Path(paths[0]) if len(paths) == 1 else None,
+            problems=problems,
+        )
     return _pool(files, extracts)
 
 
@@ -116,19 +127,30 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
     digests: dict[str, str] = {}
     for path, extract in zip(files, extracts):
         if extract.sha256 in digests:
-            problems.append(Problem(None, None, "is a copy of "
-                                    f"{shown(digests[extract.sha256])} (the same bytes)",
-                                    shown(path.name)))
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"is a copy of {shown(digests[extract.sha256])} (the same bytes)",
+                    shown(path.name),
+                )
+            )
         digests.setdefault(extract.sha256, path.name)
     recorded = [frozenset(e.missing_flags) for e in extracts]
     if len(set(recorded)) > 1:
         for path, missing in zip(files, recorded):
             lacking = sorted(missing - frozenset.intersection(*recorded))
             if lacking:
-                problems.append(Problem(None, None, "does not record "
-                                        f"{', '.join(lacking)}, which other returns do: "
-                                        "every return must record the same measures",
-                                        shown(path.name)))
+                problems.append(
+                    Problem(
+                        None,
+                        None,
+                        "does not record "
+                        f"{', '.join(lacking)}, which other returns do: "
+                        "every return must record the same measures",
+                        shown(path.name),
+                    )
+                )
     first_seen: dict[str, tuple[str, int]] = {}
     copies = {p.name for p in problems_files(problems)}
     for path, extract in zip(files, extracts):
@@ -140,26 +162,55 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
             repeats += 1
             if repeats <= _MAX_LISTED and path.name not in copies:
                 other, other_row = first_seen[case]
-                problems.append(Problem(int(row), "case_id", "the same case id is in "
-                                        f"{shown(other)} row {other_row}: each case belongs "
-                                        "to one return", shown(path.name)))
+                problems.append(
+                    Problem(
+                        int(row),
+                        "case_id",
+                        "the same case id is in "
+                        f"{shown(other)} row {other_row}: each case belongs "
+                        "to one return",
+                        shown(path.name),
+                    )
+                )
         if repeats > _MAX_LISTED and path.name not in copies:
-            problems.append(Problem(None, "case_id", f"… and {repeats - _MAX_LISTED:,} more "
-                                    "case ids already in another return", shown(path.name)))
+            problems.append(
+                Problem(
+                    None,
+                    "case_id",
+                    f"… and {repeats - _MAX_LISTED:,} more case ids already in another return",
+                    shown(path.name),
+                )
+            )
     if problems:
-        raise ValidationError(f"{len(files)} returns pooled: {len(problems):,} problem"
-                              f"{'s' if len(problems) != 1 else ''} across the files",
-                              problems=problems)
-    sources: tuple[dict[str, object], ...] = tuple({"file": path.name, "sha256": e.sha256, "sheet": e.sheet,
-                     "rows_read": int(e.rows_read), "in_scope": int(len(e.cases))}
-                    for path, e in zip(files, extracts))
+        raise ValidationError(
+            f"{len(files)} returns pooled: {len(problems):,} problem"
+            f"{'s' if len(problems) != 1 else ''} across the files",
+            problems=problems,
+        )
+    sources: tuple[dict[str, object], ...] = tuple(
+        {
+            "file": path.name,
+            "sha256": e.sha256,
+            "sheet": e.sheet,
+            "rows_read": int(e.rows_read),
+            "in_scope": int(len(e.cases)),
+        }
+        for path, e in zip(files, extracts)
+    )
     cases = pd.concat([e.cases.assign(source=path.name) for path, e in zip(files, extracts)])
-    excluded = pd.concat([e.excluded.assign(source=path.name)
-                          for path, e in zip(files, extracts)], ignore_index=True)
+    excluded = pd.concat(
+        [e.excluded.assign(source=path.name) for path, e in zip(files, extracts)], ignore_index=True
+    )
     folder = files[0].parent if len({p.parent for p in files}) == 1 else Path(".")
     ignored = tuple(dict.fromkeys(c for e in extracts for c in e.ignored_columns))
-    return CaseExtract(cases=cases, excluded=excluded,
-                       rows_read=sum(int(e.rows_read) for e in extracts),
-                       ignored_columns=ignored, missing_flags=extracts[0].missing_flags,
-                       path=folder, sha256=pooled_digest(sources), sheet=None,
-                       sources=sources)
+    return CaseExtract(
+        cases=cases,
+        excluded=excluded,
+        rows_read=sum(int(e.rows_read) for e in extracts),
+        ignored_columns=ignored,
+        missing_flags=extracts[0].missing_flags,
+        path=folder,
+        sha256=pooled_digest(sources),
+        sheet=None,
+        sources=sources,
+    )

@@ -30,13 +30,15 @@ def completeness_table(cases: pd.DataFrame) -> pd.DataFrame:
             continue
         unknown = int((cases[column].astype("string").fillna("unknown") == "unknown").sum())
         share = unknown / len(cases) if len(cases) else float("nan")
-        rows.append({
-            "Field": column_label(column),
-            "Cases": len(cases),
-            "Not known": unknown,
-            "Share not known": share,
-            "Over 10% not known": "yes" if share > UNKNOWN_SHARE_THRESHOLD else "no",
-        })
+        rows.append(
+            {
+                "Field": column_label(column),
+                "Cases": len(cases),
+                "Not known": unknown,
+                "Share not known": share,
+                "Over 10% not known": "yes" if share > UNKNOWN_SHARE_THRESHOLD else "no",
+            }
+        )
     return pd.DataFrame(rows, columns=_COMPLETENESS_COLUMNS)
 
 
@@ -52,8 +54,7 @@ def completeness_from_metrics(metrics: pd.DataFrame, cases: int | str) -> pd.Dat
     seen = set()
     for _, row in metrics.iterrows():
         metric = str(row["metric"])
-        column = metric.split(".")[0] if metric.startswith(("harmed_by.", "known_to.")) \
-            else None
+        column = metric.split(".")[0] if metric.startswith(("harmed_by.", "known_to.")) else None
         if column in seen:
             continue
         if column:
@@ -63,12 +64,22 @@ def completeness_from_metrics(metrics: pd.DataFrame, cases: int | str) -> pd.Dat
         total = as_number(cases)
         number = as_number(unknown)
         share: float | str = (
-            number / total if number is not None and total else
-            ("c" if is_suppressed(unknown) or is_suppressed(cases) else float("nan")))
-        over = ("c" if isinstance(share, str) else
-                ("yes" if share > UNKNOWN_SHARE_THRESHOLD else "no"))
-        rows.append({"Field": field, "Cases": cases, "Not known": unknown,
-                     "Share not known": share, "Over 10% not known": over})
+            number / total
+            if number is not None and total
+            else ("c" if is_suppressed(unknown) or is_suppressed(cases) else float("nan"))
+        )
+        over = (
+            "c" if isinstance(share, str) else ("yes" if share > UNKNOWN_SHARE_THRESHOLD else "no")
+        )
+        rows.append(
+            {
+                "Field": field,
+                "Cases": cases,
+                "Not known": unknown,
+                "Share not known": share,
+                "Over 10% not known": over,
+            }
+        )
     return pd.DataFrame(rows, columns=_COMPLETENESS_COLUMNS)
 
 
@@ -76,8 +87,7 @@ def validation_summary(extract) -> str:
     """The short summary ``audit validate`` prints for a usable extract (analyst output)."""
     shares = extract.unknown_shares()
     high = shares[shares > UNKNOWN_SHARE_THRESHOLD].sort_values(ascending=False)
-    name = (f"{len(extract.sources)} returns pooled" if extract.sources
-            else extract.path.name)
+    name = f"{len(extract.sources)} returns pooled" if extract.sources else extract.path.name
     lines = [
         f"{name}: usable" + (f" (sheet '{extract.sheet}')" if extract.sheet else ""),
         f"  rows read:           {extract.rows_read:,}",
@@ -85,11 +95,14 @@ def validation_summary(extract) -> str:
         f"  excluded (12 m +):   {len(extract.excluded):,}",
     ]
     for source in extract.sources:
-        lines.append(f"    {source['file']}: {source['rows_read']:,} rows, "
-                     f"{source['in_scope']:,} in scope (SHA-256 {str(source['sha256'])[:12]}…)")
+        lines.append(
+            f"    {source['file']}: {source['rows_read']:,} rows, "
+            f"{source['in_scope']:,} in scope (SHA-256 {str(source['sha256'])[:12]}…)"
+        )
     if len(extract.excluded) and "source" in extract.excluded.columns:
-        where = [f"{s} row {int(r)}" for s, r in zip(extract.excluded["source"],
-                                                    extract.excluded["row"])]
+        where = [
+            f"{s} row {int(r)}" for s, r in zip(extract.excluded["source"], extract.excluded["row"])
+        ]
         lines.append(f"    excluded: {', '.join(where[:10])}" + (" …" if len(where) > 10 else ""))
     elif len(extract.excluded):
         rows = extract.excluded["row"].astype(int).tolist()
@@ -104,8 +117,9 @@ def validation_summary(extract) -> str:
 
     quarters = sorted(set(quarter_label(extract.cases["notification_date"]).dropna()))
     if quarters:
-        lines.append(f"  quarters covered:    {quarters[0]} to {quarters[-1]} "
-                     f"({len(quarters)} with cases)")
+        lines.append(
+            f"  quarters covered:    {quarters[0]} to {quarters[-1]} ({len(quarters)} with cases)"
+        )
     if "partnership" in extract.cases.columns:
         names = sorted(str(p) for p in extract.cases["partnership"].dropna().unique())
         lines.append(f"  partnerships:        {', '.join(names)}")

@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from audit.disclosure import Policy
@@ -45,16 +45,20 @@ class RunResult:
     cases: int
 
 
-def default_output_dir(period: str | None, partnership: str | None,
-                       policy: Policy | None = None) -> Path:
+def default_output_dir(
+    period: str | None, partnership: str | None, policy: Policy | None = None
+) -> Path:
     """``reports/<period or all>[-<partnership>][-public]/``.
 
     The folder name is valid on Windows as well as POSIX whatever the partnership's name
     (:func:`audit.paths.portable_name`: lower-case ASCII words and hyphens, never a device
     name such as ``CON`` or a trailing dot)."""
     label = (period or "").strip().upper()
-    name = label if re.fullmatch(r"\d{4}(-Q[1-4])?", label) else \
-        portable_name(period or "all", fallback="all")
+    name = (
+        label
+        if re.fullmatch(r"\d{4}(-Q[1-4])?", label)
+        else portable_name(period or "all", fallback="all")
+    )
     if partnership:
         name += "-" + portable_name(partnership)
     if policy is not None and policy.public:
@@ -66,15 +70,26 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | Path | None = None,
-              period: str | None = None, partnership: str | None = None,
-              audience: str = "board", suppress_max: int | None = None,
-              marking: str | None = None, jobs: int | None = None, sheet: str | None = None,
-              allow_missing: Sequence[str] = (),
-              kernel: str = DEFAULT_KERNEL, notebooks: str | Path | None = None,
-              history: str | Path | None = None, each_quarter: bool = False,
-              pdf: bool = False, progress: Callable[[str], None] | None = _progress,
-              replace: bool = False) -> RunResult:
+def run_audit(
+    extract: str | Path | Sequence[str | Path],
+    *,
+    output_dir: str | Path | None = None,
+    period: str | None = None,
+    partnership: str | None = None,
+    audience: str = "board",
+    suppress_max: int | None = None,
+    marking: str | None = None,
+    jobs: int | None = None,
+    sheet: str | None = None,
+    allow_missing: Sequence[str] = (),
+    kernel: str = DEFAULT_KERNEL,
+    notebooks: str | Path | None = None,
+    history: str | Path | None = None,
+    each_quarter: bool = False,
+    pdf: bool = False,
+    progress: Callable[[str], None] | None = _progress,
+    replace: bool = False,
+) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
 
     ``history`` (a SQLite file) supplies earlier quarters to the trend section and, once the
@@ -87,7 +102,7 @@ def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | P
     from audit.sections import NOTEBOOKS
     from audit.workspace import audit_of, cache_path, read_history, save_prepared
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     clock = time.perf_counter()
     say = progress or (lambda _message: None)
     policy = Policy.make(audience, suppress_max, marking)
@@ -118,47 +133,94 @@ def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | P
         with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
             prepared = save_prepared(validated, Path(private) / "cases.parquet")
             data = audit_of(validated, period=period, partnership=partnership)
-            data.history = read_history(history_path, validated, data.partnership,
-                                        data.quarters[-1] if data.quarters else None)
+            data.history = read_history(
+                history_path,
+                validated,
+                data.partnership,
+                data.quarters[-1] if data.quarters else None,
+            )
             if history_path is not None:  # a history conflict costs seconds, not a whole run
-                record_history(history_path, data, validated, each_quarter=each_quarter,
-                               replace=replace, check_only=True)
-            say(f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
+                record_history(
+                    history_path,
+                    data,
+                    validated,
+                    each_quarter=each_quarter,
+                    replace=replace,
+                    check_only=True,
+                )
+            say(
+                f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
                 f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
-                f"{policy.audience.value}")
-            destination = Path(output_dir) if output_dir else default_output_dir(
-                data.period, data.partnership, policy)
+                f"{policy.audience.value}"
+            )
+            destination = (
+                Path(output_dir)
+                if output_dir
+                else default_output_dir(data.period, data.partnership, policy)
+            )
             destination = destination.resolve()
             destination.parent.mkdir(parents=True, exist_ok=True)
             removed = remove_leftovers(destination)  # of runs killed before they could clean up
             if removed:
-                say(f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
-                    + ", ".join(p.name for p in removed))
-            staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination),
-                                            dir=destination.parent))
+                say(
+                    f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
+                    + ", ".join(p.name for p in removed)
+                )
+            staging = Path(
+                tempfile.mkdtemp(prefix=staging_prefix(destination), dir=destination.parent)
+            )
             try:
-                result = _build(data, policy, staging, prepared, pool, nb_dir, kernel, pdf, say,
-                                cache_path(prepared))
+                result = _build(
+                    data,
+                    policy,
+                    staging,
+                    prepared,
+                    pool,
+                    nb_dir,
+                    kernel,
+                    pdf,
+                    say,
+                    cache_path(prepared),
+                )
                 seconds = time.perf_counter() - clock
-                _write_manifest(staging, data, policy, started, seconds, inputs,
-                                settings=dict(sheet=sheet, period=data.period,
-                                              partnership=data.partnership,
-                                              audience=policy.audience.value,
-                                              suppress_max=policy.max_count,
-                                              marking=policy.marking,
-                                              marking_given=marking is not None,
-                                              history=str(history) if history else None,
-                                              each_quarter=bool(each_quarter), pdf=bool(pdf)),
-                                disclosure=result)
+                _write_manifest(
+                    staging,
+                    data,
+                    policy,
+                    started,
+                    seconds,
+                    inputs,
+                    settings=dict(
+                        sheet=sheet,
+                        period=data.period,
+                        partnership=data.partnership,
+                        audience=policy.audience.value,
+                        suppress_max=policy.max_count,
+                        marking=policy.marking,
+                        marking_given=marking is not None,
+                        history=str(history) if history else None,
+                        each_quarter=bool(each_quarter),
+                        pdf=bool(pdf),
+                    ),
+                    disclosure=result,
+                )
                 if history_path is not None:
                     # Last step before the move: one transaction, so the store is either
                     # updated whole or left as it was.
-                    recorded = record_history(history_path, data, validated,
-                                              each_quarter=each_quarter, replace=replace,
-                                              recorded_at=started.isoformat(timespec="seconds"))
-                    say(f"history: {_sets_recorded(recorded)} recorded in {history}" if recorded
+                    recorded = record_history(
+                        history_path,
+                        data,
+                        validated,
+                        each_quarter=each_quarter,
+                        replace=replace,
+                        recorded_at=started.isoformat(timespec="seconds"),
+                    )
+                    say(
+                        f"history: {_sets_recorded(recorded)} recorded in {history}"
+                        if recorded
                         else "history: nothing recorded (a run over every case has no period; "
-                        "--period or --each-quarter records quarters)")
+                        "--period or --each-quarter records quarters)"
+                    )
                 from audit.files import move_into_place
 
                 move_into_place(staging, destination)
@@ -177,8 +239,18 @@ def run_audit(extract: str | Path | Sequence[str | Path], *, output_dir: str | P
     return RunResult(destination, page, seconds, data.in_scope)
 
 
-def _build(data, policy: Policy, staging: Path, prepared: Path, pool, nb_dir: Path | None,
-           kernel: str, pdf: bool, say: Callable[[str], None], cache: Path) -> dict:
+def _build(
+    data,
+    policy: Policy,
+    staging: Path,
+    prepared: Path,
+    pool,
+    nb_dir: Path | None,
+    kernel: str,
+    pdf: bool,
+    say: Callable[[str], None],
+    cache: Path,
+) -> dict:
     """The sections, drawn once; then the analyst notebooks (board) showing those same
     sections while this process writes the pack's files. Returns the disclosure summary
     for the manifest."""
@@ -194,9 +266,13 @@ def _build(data, policy: Policy, staging: Path, prepared: Path, pool, nb_dir: Pa
     sections = build_sections(data, policy)
     if pool is not None and nb_dir is not None:
         data.save(cache)  # the tables, the history and the sections, for the notebooks
-        parameters = {"extract_path": str(prepared), "period": data.period,
-                      "partnership": data.partnership or "", "audience": "board",
-                      "history_path": ""}  # the saved audit carries the history it used
+        parameters = {
+            "extract_path": str(prepared),
+            "period": data.period,
+            "partnership": data.partnership or "",
+            "audience": "board",
+            "history_path": "",
+        }  # the saved audit carries the history it used
         futures = start_notebooks(pool, nb_dir, staging / "notebooks", parameters, kernel)
         say(f"running {len(futures)} analyst notebooks alongside")
     else:
@@ -209,8 +285,10 @@ def _build(data, policy: Policy, staging: Path, prepared: Path, pool, nb_dir: Pa
         from audit.disclosure.figures import check_pack
 
         check = check_pack(staging)
-        say(f"disclosure check passed: {check.hidden} cells hidden, {check.attacked} counts "
-            f"attacked, narrowest range {check.narrowest}")
+        say(
+            f"disclosure check passed: {check.hidden} cells hidden, {check.attacked} counts "
+            f"attacked, narrowest range {check.narrowest}"
+        )
     return protected.summary()
 
 
@@ -224,34 +302,69 @@ def _input_name(validated) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _write_manifest(staging: Path, data, policy: Policy, started: datetime, seconds: float,
-                    extract: list[Path], *, settings: dict, disclosure: dict) -> None:
+def _write_manifest(
+    staging: Path,
+    data,
+    policy: Policy,
+    started: datetime,
+    seconds: float,
+    extract: list[Path],
+    *,
+    settings: dict,
+    disclosure: dict,
+) -> None:
     from audit.disclosure import protect
     from audit.manifest import build_manifest
 
     p = protect(data, policy)
     validated = data.extract
-    input_ = {"file": _input_name(validated), "sha256": validated.sha256,
-              "files": [dict(s) for s in validated.sources] or None,
-              "sheet": validated.sheet,
-              "flags_not_recorded": list(validated.missing_flags)}
+    input_ = {
+        "file": _input_name(validated),
+        "sha256": validated.sha256,
+        "files": [dict(s) for s in validated.sources] or None,
+        "sheet": validated.sheet,
+        "flags_not_recorded": list(validated.missing_flags),
+    }
     if not policy.public:
-        input_.update({"rows_read": int(validated.rows_read),
-                       "in_scope": int(len(validated.cases)),
-                       "excluded_out_of_scope": int(len(validated.excluded)),
-                       "ignored_columns": list(validated.ignored_columns)})
-    audit = {"period": data.period, "period_covered": data.period_label,
-             "partnership": data.partnership, "cases": p.cases}
-    manifest = build_manifest(input_=input_, audit=audit, disclosure=disclosure,
-                              settings=settings, extract=extract, started=started,
-                              seconds=seconds, staging=staging)
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
-                                           encoding="utf-8", newline="")
+        input_.update(
+            {
+                "rows_read": int(validated.rows_read),
+                "in_scope": int(len(validated.cases)),
+                "excluded_out_of_scope": int(len(validated.excluded)),
+                "ignored_columns": list(validated.ignored_columns),
+            }
+        )
+    audit = {
+        "period": data.period,
+        "period_covered": data.period_label,
+        "partnership": data.partnership,
+        "cases": p.cases,
+    }
+    manifest = build_manifest(
+        input_=input_,
+        audit=audit,
+        disclosure=disclosure,
+        settings=settings,
+        extract=extract,
+        started=started,
+        seconds=seconds,
+        staging=staging,
+    )
+    (staging / "manifest.json").write_text(
+        json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline=""
+    )
 
 
-def record_history(history: str | Path, data, validated, *, each_quarter: bool = False,
-                   recorded_at: str | None = None, replace: bool = False,
-                   check_only: bool = False) -> int:
+def record_history(
+    history: str | Path,
+    data,
+    validated,
+    *,
+    each_quarter: bool = False,
+    recorded_at: str | None = None,
+    replace: bool = False,
+    check_only: bool = False,
+) -> int:
     """Record an audit's unsuppressed metrics in the history store; returns the sets written.
 
     Keys name what the figures are (:func:`audit.history.history_key`): the partnership
@@ -279,22 +392,24 @@ def record_history(history: str | Path, data, validated, *, each_quarter: bool =
     if each_quarter:
         scopes = [(key, cases)]
         if len(members) > 1:
-            scopes += [(history_key([name]), select_partnership(cases, name))
-                       for name in members]
+            scopes += [(history_key([name]), select_partnership(cases, name)) for name in members]
         for scope, scope_cases in scopes:
             quarterly = metrics_by(scope_cases, by="quarter", level=data.level)
             sizes = quarter_label(scope_cases["notification_date"]).value_counts()
             for quarter, table in quarterly.groupby("quarter", sort=True):
                 if scope == key and quarter == data.period:
                     continue  # already in the list
-                sets.append((scope, str(quarter), table.drop(columns="quarter"),
-                             int(sizes.get(quarter, 0))))
+                sets.append(
+                    (scope, str(quarter), table.drop(columns="quarter"), int(sizes.get(quarter, 0)))
+                )
     if check_only:
         if sets and Path(history).is_file():  # a new store has nothing to conflict with
             store = open_history(history)
             try:
-                store.check_many([(scope, period, validated.sha256)
-                                  for scope, period, _table, _cases in sets], replace=replace)
+                store.check_many(
+                    [(scope, period, validated.sha256) for scope, period, _table, _cases in sets],
+                    replace=replace,
+                )
             finally:
                 store.close()
         return len(sets)
@@ -304,8 +419,13 @@ def record_history(history: str | Path, data, validated, *, each_quarter: bool =
     store = open_history(history)
     try:
         # One transaction: a failure part-way leaves the history as it was.
-        store.record_many([(table, scope, period, {**provenance, "cases": n})
-                           for scope, period, table, n in sets], replace=replace)
+        store.record_many(
+            [
+                (table, scope, period, {**provenance, "cases": n})
+                for scope, period, table, n in sets
+            ],
+            replace=replace,
+        )
     finally:
         store.close()
     return len(sets)

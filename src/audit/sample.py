@@ -102,17 +102,15 @@ _EXTRACT_COLUMNS: tuple[str, ...] = (
 _YES, _NO, _UNK = 0, 1, 2
 _FLAG_STYLES: tuple[tuple[tuple[tuple[str, float], ...], ...], ...] = (
     # spreadsheet kept by hand: mostly Yes/No, a few Y/N, blanks and "Not known"
-    ((("Yes", 0.96), ("Y", 0.03), ("yes", 0.01)),
-     (("No", 0.96), ("N", 0.03), ("no", 0.01)),
-     (("", 0.55), ("Not known", 0.45))),
+    (
+        (("Yes", 0.96), ("Y", 0.03), ("yes", 0.01)),
+        (("No", 0.96), ("N", 0.03), ("no", 0.01)),
+        (("", 0.55), ("Not known", 0.45)),
+    ),
     # system export: Y / N / blank
-    ((("Y", 1.0),),
-     (("N", 1.0),),
-     (("", 0.9), ("Not known", 0.1))),
+    ((("Y", 1.0),), (("N", 1.0),), (("", 0.9), ("Not known", 0.1))),
     # rapid-review log: lower case words
-    ((("yes", 0.97), ("Yes", 0.03)),
-     (("no", 0.97), ("No", 0.03)),
-     (("unknown", 0.7), ("", 0.3))),
+    ((("yes", 0.97), ("Yes", 0.03)), (("no", 0.97), ("No", 0.03)), (("unknown", 0.7), ("", 0.3))),
 )
 
 # --- the synthetic world: rates and dependencies ---------------------------------------------
@@ -165,12 +163,24 @@ _AGE_DECAY_MONTHS = 4.0
 _OUT_OF_SCOPE_AGES = (12, 16)
 
 # National reconstruction: the review's published counts (contract.md), denominator 92.
-_NATIONAL_HARMED_BY = {"birth_father": 81, "stepfather": 3, "mothers_partner": 6,
-                       "other_male_carer": 2}
-_NATIONAL_KNOWN_TO = {"universal": 45, "early_help": 24, "child_in_need": 12,
-                      "child_protection_plan": 11}
-_NATIONAL_FLAGS = {"domestic_abuse": 59, "father_mental_ill_health": 32, "young_parent": 30,
-                   "care_leaver": 5}
+_NATIONAL_HARMED_BY = {
+    "birth_father": 81,
+    "stepfather": 3,
+    "mothers_partner": 6,
+    "other_male_carer": 2,
+}
+_NATIONAL_KNOWN_TO = {
+    "universal": 45,
+    "early_help": 24,
+    "child_in_need": 12,
+    "child_protection_plan": 11,
+}
+_NATIONAL_FLAGS = {
+    "domestic_abuse": 59,
+    "father_mental_ill_health": 32,
+    "young_parent": 30,
+    "care_leaver": 5,
+}
 _NATIONAL_CARE_LEAVERS_YOUNG = 4  # of the 5 care leavers, how many were young parents
 _NATIONAL_PERIOD = ("2018-07-01", "2020-12-31")
 
@@ -180,6 +190,7 @@ _ZIP_DATE_TIME = (2021, 9, 16, 0, 0, 0)
 
 
 # --- helpers --------------------------------------------------------------------------------
+
 
 def _check_vocabulary() -> None:
     """Fail at import if a name or spelling here strays from the contract."""
@@ -249,8 +260,9 @@ def _spell(rng: np.random.Generator, levels: np.ndarray, style: np.ndarray) -> p
                 cum[s, lvl, len(options) - 1] = 1.0
     u = rng.random(levels.shape[0])
     combo = style * 3 + levels
-    variant = ((u >= cum[..., 0].ravel()[combo]).astype(np.int8)
-               + (u >= cum[..., 1].ravel()[combo]).astype(np.int8))
+    variant = (u >= cum[..., 0].ravel()[combo]).astype(np.int8) + (
+        u >= cum[..., 1].ravel()[combo]
+    ).astype(np.int8)
     return _text(vocab, table.reshape(-1, 3)[combo, variant])
 
 
@@ -260,8 +272,9 @@ def _month_start(text: str) -> np.datetime64:
         raise ValueError(f"start must be the first day of a month, got {text!r}")
     month = int(text[5:7])
     if (month - 1) % 3:
-        raise ValueError(f"start must open a calendar quarter (1 Jan, Apr, Jul or Oct), "
-                         f"got {text!r}")
+        raise ValueError(
+            f"start must open a calendar quarter (1 Jan, Apr, Jul or Oct), got {text!r}"
+        )
     return np.datetime64(text, "M")
 
 
@@ -276,6 +289,7 @@ def _age_months(rng: np.random.Generator, n: int, out_of_scope_share: float) -> 
 
 
 # --- the pooled extract ---------------------------------------------------------------------
+
 
 def generate_extract(
     n_cases: int,
@@ -353,8 +367,7 @@ def generate_extract(
     number = np.arange(n) - starts[part] + 1
     width = max(4, len(str(int(counts.max())))) if n else 4
     codes = [f"{_ID_PREFIX}-{c}-" for c in _partnership_codes(names)]
-    case_id = (_text(codes, part)
-               + pd.Series(number, dtype="int64").astype("str").str.zfill(width))
+    case_id = _text(codes, part) + pd.Series(number, dtype="int64").astype("str").str.zfill(width)
 
     all_days = np.datetime_as_string(np.arange(bounds[0], bounds[-1]), unit="D")
     notification_date = _text(all_days, day)
@@ -364,8 +377,14 @@ def generate_extract(
     recording = np.ones(k)
     if k >= 2:
         recording[1] = _POOR_RECORDING_FACTOR
-    contact_p = np.array([_CONTACT_GIVEN_IDENTIFIED[i] if i < len(_CONTACT_GIVEN_IDENTIFIED)
-                          else _CONTACT_GIVEN_IDENTIFIED_OTHER for i in range(k)])
+    contact_p = np.array(
+        [
+            _CONTACT_GIVEN_IDENTIFIED[i]
+            if i < len(_CONTACT_GIVEN_IDENTIFIED)
+            else _CONTACT_GIVEN_IDENTIFIED_OTHER
+            for i in range(k)
+        ]
+    )
     rec = recording[part]
 
     def unknown_mask(column: str) -> np.ndarray:
@@ -403,8 +422,9 @@ def generate_extract(
     # Father's age at the birth: young parents 16-21, others around 31, a few older.
     older = rng.normal(31.0, 6.5, size=n)
     older = np.where(bern(0.01), rng.integers(46, 61, size=n), older)
-    father_age = np.where(young, rng.integers(16, 22, size=n),
-                          np.clip(np.rint(older), 22, 64)).astype(np.int64)
+    father_age = np.where(
+        young, rng.integers(16, 22, size=n), np.clip(np.rint(older), 22, 64)
+    ).astype(np.int64)
     age_blank = unknown_mask("father_age_at_birth")
 
     # Father engagement: the review's funnel, each step depending on the one before.
@@ -469,12 +489,12 @@ def generate_extract(
         levels[unknown_mask(flag)] = _UNK
         columns[flag] = _spell(rng, levels, style)
 
-    frame = pd.DataFrame({name: columns[name].reset_index(drop=True)
-                          for name in _EXTRACT_COLUMNS})
+    frame = pd.DataFrame({name: columns[name].reset_index(drop=True) for name in _EXTRACT_COLUMNS})
     return frame
 
 
 # --- the national reconstruction ------------------------------------------------------------
+
 
 def generate_national_reconstruction(seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """92 synthetic cases whose marginal counts equal the national review's published figures.
@@ -502,8 +522,9 @@ def generate_national_reconstruction(seed: int = DEFAULT_SEED) -> pd.DataFrame:
     harmed_by = repeated(_NATIONAL_HARMED_BY)
     known_to = repeated(_NATIONAL_KNOWN_TO)
 
-    def pick(count: int, weights: np.ndarray | None = None, among: np.ndarray | None = None
-             ) -> np.ndarray:
+    def pick(
+        count: int, weights: np.ndarray | None = None, among: np.ndarray | None = None
+    ) -> np.ndarray:
         pool = np.arange(n) if among is None else np.flatnonzero(among)
         p = None if weights is None else weights[pool] / weights[pool].sum()
         chosen = rng.choice(pool, size=count, replace=False, p=p)
@@ -511,33 +532,47 @@ def generate_national_reconstruction(seed: int = DEFAULT_SEED) -> pd.DataFrame:
         flag[chosen] = True
         return flag
 
-    da_weight = pd.Series(known_to).map(
-        {"universal": 1.0, "early_help": 1.3, "child_in_need": 1.6,
-         "child_protection_plan": 1.6}).to_numpy(dtype=float)
+    da_weight = (
+        pd.Series(known_to)
+        .map(
+            {
+                "universal": 1.0,
+                "early_help": 1.3,
+                "child_in_need": 1.6,
+                "child_protection_plan": 1.6,
+            }
+        )
+        .to_numpy(dtype=float)
+    )
     da = pick(_NATIONAL_FLAGS["domestic_abuse"], da_weight)
     mh = pick(_NATIONAL_FLAGS["father_mental_ill_health"])
     young = pick(_NATIONAL_FLAGS["young_parent"])
-    care = (pick(_NATIONAL_CARE_LEAVERS_YOUNG, among=young)
-            | pick(_NATIONAL_FLAGS["care_leaver"] - _NATIONAL_CARE_LEAVERS_YOUNG, among=~young))
+    care = pick(_NATIONAL_CARE_LEAVERS_YOUNG, among=young) | pick(
+        _NATIONAL_FLAGS["care_leaver"] - _NATIONAL_CARE_LEAVERS_YOUNG, among=~young
+    )
 
     yes_no = np.array(["no", "yes"], dtype=object)
-    frame = pd.DataFrame({
-        "case_id": pd.Series([f"{_ID_PREFIX}-NAT-{i:04d}" for i in range(1, n + 1)],
-                             dtype="str"),
-        "notification_date": pd.Series(dates.astype(object), dtype="str"),
-        "child_age_months": pd.Series(ages, dtype="int64"),
-        "harmed_by": pd.Series(harmed_by, dtype="str"),
-        "known_to": pd.Series(known_to, dtype="str"),
-        "domestic_abuse": _text(yes_no, da.astype(int)),
-        "father_mental_ill_health": _text(yes_no, mh.astype(int)),
-        "young_parent": _text(yes_no, young.astype(int)),
-        "care_leaver": _text(yes_no, care.astype(int)),
-    })
-    assert tuple(frame.columns[:len(REQUIRED_COLUMNS)]) == REQUIRED_COLUMNS
+    frame = pd.DataFrame(
+        {
+            "case_id": pd.Series(
+                [f"{_ID_PREFIX}-NAT-{i:04d}" for i in range(1, n + 1)], dtype="str"
+            ),
+            "notification_date": pd.Series(dates.astype(object), dtype="str"),
+            "child_age_months": pd.Series(ages, dtype="int64"),
+            "harmed_by": pd.Series(harmed_by, dtype="str"),
+            "known_to": pd.Series(known_to, dtype="str"),
+            "domestic_abuse": _text(yes_no, da.astype(int)),
+            "father_mental_ill_health": _text(yes_no, mh.astype(int)),
+            "young_parent": _text(yes_no, young.astype(int)),
+            "care_leaver": _text(yes_no, care.astype(int)),
+        }
+    )
+    assert tuple(frame.columns[: len(REQUIRED_COLUMNS)]) == REQUIRED_COLUMNS
     return frame
 
 
 # --- writing the bundled samples ------------------------------------------------------------
+
 
 def _title_header(column: str) -> str:
     """An analyst's spreadsheet header: ``case_id`` -> ``Case ID``."""
@@ -585,8 +620,9 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, title: str) -> None:
     props.creator = "audit.sample (synthetic data)"
     props.lastModifiedBy = "audit.sample (synthetic data)"
     props.title = title
-    props.description = ("SYNTHETIC data generated by audit.sample; "
-                         "no row describes a real child, family or case.")
+    props.description = (
+        "SYNTHETIC data generated by audit.sample; no row describes a real child, family or case."
+    )
     props.created = _WORKBOOK_TIMESTAMP
     props.modified = _WORKBOOK_TIMESTAMP
 
@@ -596,8 +632,10 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, title: str) -> None:
         ExcelWriter(wb, archive).save()
     # Re-pack with fixed entry timestamps so the bytes depend on the content only.
     fixed = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
-            zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
+        zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
@@ -627,8 +665,9 @@ def write_samples(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> list[Path
     paths = [out / name for name in SAMPLE_FILES]
     _write_csv(pooled, paths[0])
     _write_csv(national, paths[1])
-    _write_xlsx(northbridge, paths[2],
-                title="Synthetic case extract: Northbridge (fictional partnership)")
+    _write_xlsx(
+        northbridge, paths[2], title="Synthetic case extract: Northbridge (fictional partnership)"
+    )
     return paths
 
 
@@ -639,8 +678,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write the bundled SYNTHETIC sample extracts (no real cases).",
     )
     parser.add_argument("out_dir", help="directory to write into (created if missing)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
     args = parser.parse_args(argv)
     for path in write_samples(args.out_dir, seed=args.seed):
         print(path)

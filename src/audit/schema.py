@@ -61,8 +61,9 @@ EARLIEST_YEAR = 1900
 # ------------------------------------------------------------------ normalising the text
 
 
-def per_distinct(column: pd.Series, fn: Callable[[pd.Series], pd.Series], *,
-                  text: bool = True) -> pd.Series:
+def per_distinct(
+    column: pd.Series, fn: Callable[[pd.Series], pd.Series], *, text: bool = True
+) -> pd.Series:
     """Apply a vectorised ``fn`` once per distinct value of ``column`` and spread it back.
 
     Text results come back as a Categorical (cheap to compare, count and re-code); other
@@ -80,8 +81,9 @@ def per_distinct(column: pd.Series, fn: Callable[[pd.Series], pd.Series], *,
         return pd.Series(result.to_numpy()[codes], index=column.index)
     codes2, uniques2 = pd.factorize(result)
     dtype = pd.CategoricalDtype(pd.Index(uniques2, dtype=_TEXT))
-    return pd.Series(pd.Categorical.from_codes(codes2[codes], dtype=dtype, validate=False),
-                     index=column.index)
+    return pd.Series(
+        pd.Categorical.from_codes(codes2[codes], dtype=dtype, validate=False), index=column.index
+    )
 
 
 def as_text(column: pd.Series) -> pd.Series:
@@ -149,11 +151,13 @@ def parse_dates(values: pd.Series) -> pd.Series:
 
     def parse(unique: pd.Series) -> pd.Series:
         parts = unique.str.extract(ISO_DATE).combine_first(unique.str.extract(UK_DATE))
-        numbers = pd.DataFrame({
-            "year": pd.to_numeric(parts["y"], errors="coerce"),
-            "month": pd.to_numeric(parts["m"], errors="coerce"),
-            "day": pd.to_numeric(parts["d"], errors="coerce"),
-        })
+        numbers = pd.DataFrame(
+            {
+                "year": pd.to_numeric(parts["y"], errors="coerce"),
+                "month": pd.to_numeric(parts["m"], errors="coerce"),
+                "day": pd.to_numeric(parts["d"], errors="coerce"),
+            }
+        )
         numbers.loc[numbers["year"] < EARLIEST_YEAR, "year"] = np.nan
         return pd.to_datetime(numbers, errors="coerce").astype("datetime64[ns]")
 
@@ -195,8 +199,10 @@ def _check(kind: str, fn: Callable[[pd.Series], pd.Series]) -> pa.Check:
 
 def _one_of(codes: tuple[str, ...]) -> Callable[[pd.Series], pd.Series]:
     """A check function testing each cell against ``codes``, bound now (not at loop end)."""
+
     def check(s: pd.Series) -> pd.Series:
         return s.isin(codes)
+
     return check
 
 
@@ -218,30 +224,54 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
         return (s == "") | ((age >= low) & (age <= high))
 
     columns: dict[str, pa.Column] = {
-        "case_id": pa.Column(None, required=True, checks=[
-            _check("case_id_blank", lambda s: s != ""),
-            _check("case_id_repeated", lambda s: ~(s.duplicated(keep=False) & (s != ""))),
-        ]),
-        "notification_date": pa.Column(None, required=True, checks=[
-            _check("bad_date", lambda s: parse_dates(s).notna()),
-            _check("future_date", lambda s: ~(parse_dates(s) > limit)),
-            _check("before_panel", lambda s: ~(parse_dates(s) < earliest)),
-        ]),
-        "child_age_months": pa.Column(None, required=True, checks=[
-            _check("bad_age", lambda s: parse_whole_numbers(s).notna()),
-        ]),
+        "case_id": pa.Column(
+            None,
+            required=True,
+            checks=[
+                _check("case_id_blank", lambda s: s != ""),
+                _check("case_id_repeated", lambda s: ~(s.duplicated(keep=False) & (s != ""))),
+            ],
+        ),
+        "notification_date": pa.Column(
+            None,
+            required=True,
+            checks=[
+                _check("bad_date", lambda s: parse_dates(s).notna()),
+                _check("future_date", lambda s: ~(parse_dates(s) > limit)),
+                _check("before_panel", lambda s: ~(parse_dates(s) < earliest)),
+            ],
+        ),
+        "child_age_months": pa.Column(
+            None,
+            required=True,
+            checks=[
+                _check("bad_age", lambda s: parse_whole_numbers(s).notna()),
+            ],
+        ),
     }
     for name, codes in CODED_VALUES.items():
-        columns[name] = pa.Column(None, required=name in REQUIRED_COLUMNS, checks=[
-            _check("bad_code", _one_of(codes)),
-        ])
+        columns[name] = pa.Column(
+            None,
+            required=name in REQUIRED_COLUMNS,
+            checks=[
+                _check("bad_code", _one_of(codes)),
+            ],
+        )
     for flag in FLAG_COLUMNS:
-        columns[flag] = pa.Column(None, required=False, checks=[
-            _check("bad_flag", lambda s: s.isin(FLAG_LEVELS)),
-        ])
+        columns[flag] = pa.Column(
+            None,
+            required=False,
+            checks=[
+                _check("bad_flag", lambda s: s.isin(FLAG_LEVELS)),
+            ],
+        )
     columns["partnership"] = pa.Column(None, required=False)
-    columns["father_age_at_birth"] = pa.Column(None, required=False, checks=[
-        _check("bad_father_age", father_age_ok),
-    ])
+    columns["father_age_at_birth"] = pa.Column(
+        None,
+        required=False,
+        checks=[
+            _check("bad_father_age", father_age_ok),
+        ],
+    )
     ordered = {c: columns[c] for c in KNOWN_COLUMNS}
     return pa.DataFrameSchema(ordered, name="case extract (contract v1)", ordered=False)

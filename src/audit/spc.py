@@ -152,8 +152,10 @@ _ON_LINE_TOLERANCE = 1e-12
 def _counts(values: object, what: str) -> npt.NDArray[np.float64]:
     array = np.asarray(values, dtype=object).ravel()
     if any(is_suppressed(v) for v in array):
-        raise ParameterError(f"{what} holds a suppressed value ('c'): SPC and funnel limits need "
-                         "the unsuppressed (analyst) counts; suppress the result instead")
+        raise ParameterError(
+            f"{what} holds a suppressed value ('c'): SPC and funnel limits need "
+            "the unsuppressed (analyst) counts; suppress the result instead"
+        )
     try:
         numbers = np.asarray(pd.to_numeric(pd.Series(array), errors="raise"), dtype="float64")
     except (TypeError, ValueError):
@@ -175,8 +177,10 @@ def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     for level in levels:
         value = float(level)
         if not (0.0 < value < 1.0) or math.isnan(value):
-            raise ParameterError(f"a funnel level must be strictly between 0 and 1 (e.g. 0.95 or "
-                             f"0.998); got {level!r}")
+            raise ParameterError(
+                f"a funnel level must be strictly between 0 and 1 (e.g. 0.95 or "
+                f"0.998); got {level!r}"
+            )
         out.append(value)
     if not out:
         raise ParameterError("give at least one funnel level, e.g. (0.95, 0.998)")
@@ -199,22 +203,28 @@ def run_lengths(side: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         while end + 1 < n and side[end + 1] == side[start]:
             end += 1
         if side[start] != 0:
-            lengths[start:end + 1] = end - start + 1
+            lengths[start : end + 1] = end - start + 1
         start = end + 1
     return lengths
 
 
-def _sides(values: npt.NDArray[np.float64],
-           centre: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+def _sides(
+    values: npt.NDArray[np.float64], centre: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
     """+1 above the centre line, -1 below, 0 on it (within 1e-12) or without a value."""
     with np.errstate(invalid="ignore"):
         diff = values - centre
-        return np.where(np.isnan(diff) | (np.abs(diff) <= _ON_LINE_TOLERANCE), 0,
-                        np.sign(np.nan_to_num(diff))).astype(np.int64)
+        return np.where(
+            np.isnan(diff) | (np.abs(diff) <= _ON_LINE_TOLERANCE), 0, np.sign(np.nan_to_num(diff))
+        ).astype(np.int64)
 
 
-def shifts(values: Sequence[float] | npt.ArrayLike, centre: float | npt.ArrayLike, *,
-           run_length: int = RUN_LENGTH) -> npt.NDArray[np.int64]:
+def shifts(
+    values: Sequence[float] | npt.ArrayLike,
+    centre: float | npt.ArrayLike,
+    *,
+    run_length: int = RUN_LENGTH,
+) -> npt.NDArray[np.int64]:
     """Which points belong to a shift: ``run_length`` or more consecutive points on one side.
 
     ``values`` in time order (NaN for a period without data, which breaks a run);
@@ -223,8 +233,11 @@ def shifts(values: Sequence[float] | npt.ArrayLike, centre: float | npt.ArrayLik
     neither side and breaks a run. The rule :func:`p_chart` flags as ``run`` (Making Data
     Count; ``NHSRplotthedots`` and PowerBI-SPC read it the same way).
     """
-    if isinstance(run_length, bool) or not isinstance(run_length, (int, np.integer)) \
-            or run_length < 1:
+    if (
+        isinstance(run_length, bool)
+        or not isinstance(run_length, (int, np.integer))
+        or run_length < 1
+    ):
         raise ParameterError(f"run_length must be a whole number of 1 or more; got {run_length!r}")
     try:
         vals = np.asarray(values, dtype="float64").ravel()
@@ -261,14 +274,19 @@ def p_chart(
     den = _counts(denominators, "denominators")
     labels = [str(label) for label in labels]
     if not (len(num) == len(den) == len(labels)):
-        raise ParameterError(f"numerators ({len(num)}), denominators ({len(den)}) and labels "
-                         f"({len(labels)}) must have the same length")
+        raise ParameterError(
+            f"numerators ({len(num)}), denominators ({len(den)}) and labels "
+            f"({len(labels)}) must have the same length"
+        )
     if len(set(labels)) != len(labels):
         raise ParameterError("period labels must be unique")
     if (num > den).any():
         raise ParameterError("a numerator exceeds its denominator")
-    if isinstance(run_length, bool) or not isinstance(run_length, (int, np.integer)) \
-            or run_length < 2:
+    if (
+        isinstance(run_length, bool)
+        or not isinstance(run_length, (int, np.integer))
+        or run_length < 2
+    ):
         raise ParameterError(f"run_length must be a whole number of 2 or more; got {run_length!r}")
     if not float(sigma) > 0:
         raise ParameterError(f"sigma must be positive; got {sigma!r}")
@@ -278,8 +296,7 @@ def p_chart(
     centre = num[has_data].sum() / total if total > 0 else math.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(has_data, num / np.where(has_data, den, 1), np.nan)
-        se = np.where(has_data, np.sqrt(centre * (1 - centre) / np.where(has_data, den, 1)),
-                      np.nan)
+        se = np.where(has_data, np.sqrt(centre * (1 - centre) / np.where(has_data, den, 1)), np.nan)
     lower = np.clip(centre - float(sigma) * se, 0.0, 1.0)
     upper = np.clip(centre + float(sigma) * se, 0.0, 1.0)
     with np.errstate(invalid="ignore"):
@@ -313,8 +330,9 @@ def _join(parts: Sequence[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def spc_reading(chart: pd.DataFrame, *, unit: str = "quarters",
-                run_length: int = RUN_LENGTH) -> str:
+def spc_reading(
+    chart: pd.DataFrame, *, unit: str = "quarters", run_length: int = RUN_LENGTH
+) -> str:
     """The p-chart in plain English, as a lower-case phrase a sentence can carry.
 
     * ``"common-cause variation only"`` (plus ``"; only 5 quarters, too few to detect a
@@ -375,16 +393,19 @@ def spc_reading(chart: pd.DataFrame, *, unit: str = "quarters",
         return _join(findings)
     reading = "common-cause variation only"
     if with_data < run_length:
-        reading += (f"; only {with_data} {unit if with_data != 1 else unit.rstrip('s')} with "
-                    f"data, too few to detect a shift")
+        reading += (
+            f"; only {with_data} {unit if with_data != 1 else unit.rstrip('s')} with "
+            f"data, too few to detect a shift"
+        )
     return reading
 
 
 # --------------------------------------------------------------------------- what a chart can show
 
 
-def fall_can_show(denominators: Sequence[int] | npt.ArrayLike, centre: float, *,
-                  sigma: float = SIGMA) -> npt.NDArray[np.bool_]:
+def fall_can_show(
+    denominators: Sequence[int] | npt.ArrayLike, centre: float, *, sigma: float = SIGMA
+) -> npt.NDArray[np.bool_]:
     """For each period size ``n``, whether a fall could ever show as below the lower limit.
 
     The lower limit ``p̄ − sigma·sqrt(p̄(1 − p̄)/n)`` is above 0 exactly when
@@ -440,8 +461,13 @@ class TrendReadiness:
     sentences: tuple[str, ...]
 
 
-def trend_readiness(chart: pd.DataFrame, *, min_points: int = MIN_SPC_POINTS,
-                    sigma: float = SIGMA, unit: str = "quarters") -> TrendReadiness:
+def trend_readiness(
+    chart: pd.DataFrame,
+    *,
+    min_points: int = MIN_SPC_POINTS,
+    sigma: float = SIGMA,
+    unit: str = "quarters",
+) -> TrendReadiness:
     """Whether a :func:`p_chart` frame may carry an SPC verdict, and what it cannot show.
 
     ``chart`` needs ``label``, ``denominator`` and ``centre``. Below ``min_points`` periods
@@ -452,8 +478,11 @@ def trend_readiness(chart: pd.DataFrame, *, min_points: int = MIN_SPC_POINTS,
     missing = [c for c in ("label", "denominator", "centre") if c not in chart.columns]
     if missing:
         raise ParameterError(f"the p-chart frame lacks column(s): {', '.join(missing)}")
-    if isinstance(min_points, bool) or not isinstance(min_points, (int, np.integer)) \
-            or min_points < 1:
+    if (
+        isinstance(min_points, bool)
+        or not isinstance(min_points, (int, np.integer))
+        or min_points < 1
+    ):
         raise ParameterError(f"min_points must be a positive whole number; got {min_points!r}")
     den = _counts(chart["denominator"], "denominators")
     labels = [str(v) for v in chart["label"]]
@@ -465,7 +494,8 @@ def trend_readiness(chart: pd.DataFrame, *, min_points: int = MIN_SPC_POINTS,
     if more:
         sentences.append(
             f"Only {points} {one if points == 1 else unit} with data: shown as a run chart "
-            f"without a verdict; an SPC chart needs {min_points} (that is {more} more).")
+            f"without a verdict; an SPC chart needs {min_points} (that is {more} more)."
+        )
     if math.isnan(centre):
         return TrendReadiness(points, int(min_points), not more, more, None, (), tuple(sentences))
     needed = min_cases_for_fall(centre, sigma=sigma)
@@ -476,16 +506,15 @@ def trend_readiness(chart: pd.DataFrame, *, min_points: int = MIN_SPC_POINTS,
         sentences.append(
             f"In {scope} the lower limit is 0 (fewer than {needed} cases), so a fall cannot "
             f"show as outside the limits there; the rolling four-{one} figures show a fall "
-            "more surely.")
-    return TrendReadiness(points, int(min_points), not more, more, needed, hidden,
-                          tuple(sentences))
+            "more surely."
+        )
+    return TrendReadiness(points, int(min_points), not more, more, needed, hidden, tuple(sentences))
 
 
 # --------------------------------------------------------------------------- funnel limits
 
 
-def _binom_quantile(p: float, n: npt.NDArray[np.float64],
-                    theta: float) -> npt.NDArray[np.float64]:
+def _binom_quantile(p: float, n: npt.NDArray[np.float64], theta: float) -> npt.NDArray[np.float64]:
     """The smallest whole ``r`` with ``P(R ≤ r) ≥ p`` (R's ``qbinom``), checked against the
     CDF so that a rounding step inside ``scipy.stats.binom.ppf`` cannot move it by one."""
     r = np.asarray(stats.binom.ppf(p, n, theta), dtype="float64")
@@ -493,8 +522,9 @@ def _binom_quantile(p: float, n: npt.NDArray[np.float64],
     return np.where((r > 0) & (stats.binom.cdf(r - 1, n, theta) >= p), r - 1, r)
 
 
-def _exact_limit(n: npt.NDArray[np.float64], target: float, p: float, *,
-                 upper: bool) -> npt.NDArray[np.float64]:
+def _exact_limit(
+    n: npt.NDArray[np.float64], target: float, p: float, *, upper: bool
+) -> npt.NDArray[np.float64]:
     """Spiegelhalter's interpolated binomial limit (``qbinom.interp`` of his ``funnel``
     package): ``(r − α)/n`` for the lower tail, ``(r + 1 − α)/n`` for the upper, where ``p``
     is the cumulative probability (0.025 lower, 0.975 upper for 95%)."""
@@ -505,8 +535,9 @@ def _exact_limit(n: npt.NDArray[np.float64], target: float, p: float, *,
         return (r + (1.0 if upper else 0.0) - alpha) / n
 
 
-def _wilson_limits(n: npt.NDArray[np.float64], target: float,
-                   level: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def _wilson_limits(
+    n: npt.NDArray[np.float64], target: float, level: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Fingertips / PHEindicatormethods funnel limits: where the Wilson score interval of the
     observed rate just reaches the target, ``θ ± z·sqrt(θ(1 − θ)/n)`` (module docstring)."""
     z = float(stats.norm.ppf((1 + level) / 2))
@@ -544,8 +575,10 @@ def funnel_limits(
     if method not in FUNNEL_METHODS:
         raise ParameterError(f"method must be one of {', '.join(FUNNEL_METHODS)}; got {method!r}")
 
-    out: dict[str, object] = {"denominator": den.astype(np.int64),
-                              "target": np.full(len(den), theta, dtype="float64")}
+    out: dict[str, object] = {
+        "denominator": den.astype(np.int64),
+        "target": np.full(len(den), theta, dtype="float64"),
+    }
     ok = den > 0
     n = np.where(ok, den, 1.0)
     for level in levels:
@@ -599,13 +632,16 @@ def funnel_table(
     (``"pooled"``, ``"national"`` or ``"given"``), the limits of :func:`funnel_limits`, the
     booleans ``outside_<L>`` for each level (False without cases) and ``position`` in words
     (``"above the upper 99.8% limit"``, ``"below the lower 95% limit"``, ``"within the
-    limits"``, ``"no cases recorded"``). What a board or the public may see of it is decided by :mod:`audit.disclosure`.
+    limits"``, ``"no cases recorded"``). What a board or the public may see of it is decided
+    by :mod:`audit.disclosure`.
     """
     needed = (by, "metric", "numerator", "denominator")
     missing = [c for c in needed if c not in metrics_by_partnership.columns]
     if missing:
-        raise ParameterError(f"the metrics table lacks column(s): {', '.join(missing)} "
-                         f"(pass audit.metrics.metrics_by(cases, {by!r}))")
+        raise ParameterError(
+            f"the metrics table lacks column(s): {', '.join(missing)} "
+            f"(pass audit.metrics.metrics_by(cases, {by!r}))"
+        )
     rows = metrics_by_partnership.loc[metrics_by_partnership["metric"].astype(str) == metric]
     if rows.empty:
         raise ParameterError(f"metric {metric!r} is not in the metrics table")
@@ -619,15 +655,19 @@ def funnel_table(
 
     if target is None or (isinstance(target, str) and target == "pooled"):
         if den.sum() == 0:
-            raise ParameterError(f"no partnership has cases recorded for {metric!r}: no pooled rate")
+            raise ParameterError(
+                f"no partnership has cases recorded for {metric!r}: no pooled rate"
+            )
         theta, basis = float(num.sum() / den.sum()), "pooled"
     elif isinstance(target, str) and target == "national":
         from audit.national import national_reference
 
         reference = national_reference(metric)
         if reference is None:
-            raise ParameterError(f"the national review published no figure for {metric!r}; use "
-                             "the pooled rate (target=None) or give a rate")
+            raise ParameterError(
+                f"the national review published no figure for {metric!r}; use "
+                "the pooled rate (target=None) or give a rate"
+            )
         theta, basis = reference[0] / reference[1], "national"
     elif isinstance(target, str):
         raise ParameterError(f"target must be None, 'pooled', 'national' or a rate; got {target!r}")
@@ -637,10 +677,14 @@ def funnel_table(
     limits = funnel_limits(den, theta, levels, method=method)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-    out = pd.DataFrame({by: rows[by].astype(str).to_numpy(),
-                        "metric": metric,
-                        "numerator": num.astype(np.int64),
-                        "denominator": den.astype(np.int64)})
+    out = pd.DataFrame(
+        {
+            by: rows[by].astype(str).to_numpy(),
+            "metric": metric,
+            "numerator": num.astype(np.int64),
+            "denominator": den.astype(np.int64),
+        }
+    )
     if "unknown" in rows.columns:
         out["unknown"] = _counts(rows["unknown"], "unknown counts").astype(np.int64)
     out["rate"] = rate.astype("float64")
@@ -657,8 +701,9 @@ def funnel_table(
             out[f"outside_{suffix}"] = (den > 0) & ((rate > high) | (rate < low))
         bounds[level] = (low, high)
     out["position"] = [
-        _position(float(rate[i]), {lv: (float(lo[i]), float(hi[i]))
-                                   for lv, (lo, hi) in bounds.items()})
+        _position(
+            float(rate[i]), {lv: (float(lo[i]), float(hi[i])) for lv, (lo, hi) in bounds.items()}
+        )
         for i in range(len(out))
     ]
     return out.reset_index(drop=True)

@@ -61,8 +61,8 @@ Decisions:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from itertools import zip_longest
 from pathlib import Path
@@ -84,11 +84,22 @@ from audit.contract import (
     MAX_IN_SCOPE_AGE_MONTHS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
+    column_label,
+    match_header,
+    normalise_column_name,
+    suggest_header,
 )
-from audit.contract import column_label, match_header, normalise_column_name, suggest_header
 from audit.errors import Problem, ValidationError
+from audit.extract import (
+    CODED_VALUES,
+    CaseExtract,
+    RawExtract,
+    arrow_text,
+    as_categorical,
+    distinct,
+    shown,
+)
 from audit.guard import check_identifiers
-from audit.extract import CODED_VALUES, CaseExtract, RawExtract, arrow_text, as_categorical, distinct, shown
 from audit.read import read_extract
 from audit.schema import (
     CHECK_SUMMARY,
@@ -98,8 +109,8 @@ from audit.schema import (
     UK_DATE,
     WHOLE_NUMBER,
     as_text,
-    clean_text,
     case_schema,
+    clean_text,
     parse_dates,
     parse_whole_numbers,
     prepare,
@@ -134,10 +145,13 @@ def _quote(value: object) -> str:
 
 def _flag_alternatives() -> str:
     """The other accepted flag spellings, yes/no pairs first: 'y, n, true, false, 1, 0, ...'."""
+
     def others(level: str) -> list[str]:
         return [s for s, v in FLAG_SPELLINGS.items() if v == level and s != level]
 
-    paired = [s for pair in zip_longest(others(FLAG_YES), others(FLAG_NO)) for s in pair if s is not None]
+    paired = [
+        s for pair in zip_longest(others(FLAG_YES), others(FLAG_NO)) for s in pair if s is not None
+    ]
     spellings = paired + others(FLAG_UNKNOWN)
     return ", ".join("blank" if s == "" else s for s in spellings)
 
@@ -157,19 +171,25 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
         if re.match(ISO_DATE, value) or re.match(UK_DATE, value):
             return f"{q} is not a real date (or is before {EARLIEST_YEAR}); check it"
         if re.fullmatch(r"[0-9]{5}(?:\.0*)?", value) and 20_000 <= float(value) <= 80_000:
-            return (f"{q} looks like an Excel date serial number, not a date; format the "
-                    "column as a date (YYYY-MM-DD or DD/MM/YYYY) before exporting")
+            return (
+                f"{q} looks like an Excel date serial number, not a date; format the "
+                "column as a date (YYYY-MM-DD or DD/MM/YYYY) before exporting"
+            )
         return f"{q} is not a date; use YYYY-MM-DD or DD/MM/YYYY (e.g. 2024-03-31 or 31/03/2024)"
     if kind == "future_date":
         return f"{q} is in the future (today is {today:%Y-%m-%d}); check the date"
     if kind == "before_panel":
-        return (f"{q} is before 29 June 2018, when serious incident notifications to the Child "
-                "Safeguarding Practice Review Panel began; check the year")
+        return (
+            f"{q} is before 29 June 2018, when serious incident notifications to the Child "
+            "Safeguarding Practice Review Panel began; check the year"
+        )
     if kind == "bad_age":
         if value == "":
             return f"{column} is blank; give the baby's age in whole months"
-        return (f"{q} is not a whole number of months; use 0, 1, 2 ... "
-                f"(0-{MAX_IN_SCOPE_AGE_MONTHS} are in scope)")
+        return (
+            f"{q} is not a whole number of months; use 0, 1, 2 ... "
+            f"(0-{MAX_IN_SCOPE_AGE_MONTHS} are in scope)"
+        )
     if kind == "bad_code":
         allowed = ", ".join(CODED_VALUES[column])
         return f"{q} is not a valid {column} code; use one of {allowed} (blank means unknown)"
@@ -179,7 +199,10 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
         low, high = FATHER_AGE_RANGE
         if re.fullmatch(WHOLE_NUMBER, value):
             return f"{q} is outside {low}-{high}; check his age at the birth or leave it blank"
-        return f"{q} is not a whole number of years; give his age at the birth ({low}-{high}) or leave it blank"
+        return (
+            f"{q} is not a whole number of years; give his age at the birth ({low}-{high}) "
+            "or leave it blank"
+        )
     return f"{q} fails the check '{kind}'"
 
 
@@ -189,37 +212,55 @@ def _rows_text(rows: list[int], limit: int = 5) -> str:
     return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
 
-def _problems_from(failures: pd.DataFrame, prepared: pd.DataFrame, today: dt.date
-                   ) -> tuple[list[Problem], int]:
+def _problems_from(
+    failures: pd.DataFrame, prepared: pd.DataFrame, today: dt.date
+) -> tuple[list[Problem], int]:
     """Turn pandera's failure cases into capped, ordered Problems; also the total count."""
     problems: list[Problem] = []
     missing = failures[failures["check"].astype(str) == "column_in_dataframe"]
     for column in REQUIRED_COLUMNS:
         if column in set(missing["failure_case"].astype(str)):
-            problems.append(Problem(None, column, "required column is missing (a header "
-                                    f"'{column}'; case and spaces don't matter)"))
+            problems.append(
+                Problem(
+                    None,
+                    column,
+                    "required column is missing (a header "
+                    f"'{column}'; case and spaces don't matter)",
+                )
+            )
     total = len(problems)
 
-    cells = failures[failures["check"].astype(str).isin(list(CHECK_SUMMARY))
-                     & failures["column"].isin(list(prepared.columns))]
-    cells = cells.assign(row=pd.to_numeric(cells["index"]).astype("int64"),
-                         check=cells["check"].astype(str))
+    cells = failures[
+        failures["check"].astype(str).isin(list(CHECK_SUMMARY))
+        & failures["column"].isin(list(prepared.columns))
+    ]
+    cells = cells.assign(
+        row=pd.to_numeric(cells["index"]).astype("int64"), check=cells["check"].astype(str)
+    )
     total += len(cells)
     order = {c: i for i, c in enumerate(prepared.columns)}
-    cells = cells.assign(order=cells["column"].map(order)).sort_values(["order", "row"],
-                                                                      kind="stable")
+    cells = cells.assign(order=cells["column"].map(order)).sort_values(
+        ["order", "row"], kind="stable"
+    )
     for column, group in cells.groupby("order", sort=True):
         name = prepared.columns[int(column)]
         shown = group.head(MAX_PROBLEMS_PER_COLUMN)
         repeats = _repeats(prepared[name], shown) if name == "case_id" else {}
         for row, kind in zip(shown["row"].tolist(), shown["check"].tolist(), strict=True):
             value = str(prepared.at[row, name])
-            problems.append(Problem(row, name, _message(kind, name, value, today,
-                                                        repeats.get(row, ""))))
+            problems.append(
+                Problem(row, name, _message(kind, name, value, today, repeats.get(row, "")))
+            )
         rest = group.iloc[MAX_PROBLEMS_PER_COLUMN:]
         for kind, count in rest["check"].value_counts(sort=False).items():
-            problems.append(Problem(None, name, f"… and {count:,} more row{'s' if count > 1 else ''} "
-                                    f"with {CHECK_SUMMARY[kind]} in column '{name}'"))
+            problems.append(
+                Problem(
+                    None,
+                    name,
+                    f"… and {count:,} more row{'s' if count > 1 else ''} "
+                    f"with {CHECK_SUMMARY[kind]} in column '{name}'",
+                )
+            )
     return problems, total
 
 
@@ -237,8 +278,9 @@ def _repeats(case_ids: pd.Series, shown: pd.DataFrame) -> dict[int, str]:
 # ----------------------------------------------------------------------- the entry points
 
 
-def validate_extract(raw: RawExtract, *, today: dt.date | None = None,
-                     allow_missing: Iterable[str] = ()) -> CaseExtract:
+def validate_extract(
+    raw: RawExtract, *, today: dt.date | None = None, allow_missing: Iterable[str] = ()
+) -> CaseExtract:
     """Check ``raw`` against the contract and return the typed, in-scope cases.
 
     Raises :class:`~audit.errors.IdentifierError` when the guard finds direct identifiers
@@ -256,19 +298,31 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None,
     today = today or dt.date.today()
     header = _header_problem(raw)
     if header is not None:
-        raise ValidationError(f"the extract breaks the contract: row {raw.header_row} holds "
-                              "none of the contract's column names", path=raw.path,
-                              problems=[header])
+        raise ValidationError(
+            f"the extract breaks the contract: row {raw.header_row} holds "
+            "none of the contract's column names",
+            path=raw.path,
+            problems=[header],
+        )
     prepared = prepare(raw)
 
     repeats = _repeated_header_rows(raw.frame)
     near = _near_misses(raw, frozenset(allow_missing))
-    problems = near + [Problem(int(row), None, "repeats the header row (two exports pasted "
-                         "together?); delete this row")
-                 for row in repeats[:MAX_PROBLEMS_PER_COLUMN]]
+    problems = near + [
+        Problem(
+            int(row), None, "repeats the header row (two exports pasted together?); delete this row"
+        )
+        for row in repeats[:MAX_PROBLEMS_PER_COLUMN]
+    ]
     if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
-        problems.append(Problem(None, None, f"… and {len(repeats) - MAX_PROBLEMS_PER_COLUMN:,} "
-                                "more rows that repeat the header row"))
+        problems.append(
+            Problem(
+                None,
+                None,
+                f"… and {len(repeats) - MAX_PROBLEMS_PER_COLUMN:,} "
+                "more rows that repeat the header row",
+            )
+        )
     total = len(near) + len(repeats)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
@@ -289,38 +343,68 @@ def validate_extract(raw: RawExtract, *, today: dt.date | None = None,
         raise ValidationError(
             f"the extract breaks the contract: {total:,} problem{'s' if total != 1 else ''}"
             f"{where}; fix the extract at source and export it again",
-            path=raw.path, problems=problems)
+            path=raw.path,
+            problems=problems,
+        )
 
     cases, excluded = _typed(prepared)
     if cases.empty:
         raise ValidationError(
-            "no in-scope rows: every case is 12 months or older", path=raw.path,
-            problems=[Problem(None, "child_age_months",
-                              f"all {len(excluded):,} rows are {MAX_IN_SCOPE_AGE_MONTHS + 1} "
-                              "months or older; the audit covers babies under one")])
+            "no in-scope rows: every case is 12 months or older",
+            path=raw.path,
+            problems=[
+                Problem(
+                    None,
+                    "child_age_months",
+                    f"all {len(excluded):,} rows are {MAX_IN_SCOPE_AGE_MONTHS + 1} "
+                    "months or older; the audit covers babies under one",
+                )
+            ],
+        )
     ignored = tuple(raw.label(c) for c in raw.frame.columns if c not in KNOWN_COLUMNS)
     missing = tuple(f for f in FLAG_COLUMNS if f not in raw.frame.columns)
-    return CaseExtract(cases=cases, excluded=excluded, rows_read=len(raw.frame),
-                       ignored_columns=ignored, missing_flags=missing, path=raw.path,
-                       sha256=raw.sha256, sheet=raw.sheet)
+    return CaseExtract(
+        cases=cases,
+        excluded=excluded,
+        rows_read=len(raw.frame),
+        ignored_columns=ignored,
+        missing_flags=missing,
+        path=raw.path,
+        sha256=raw.sha256,
+        sheet=raw.sheet,
+    )
 
 
 def _near_misses(raw: RawExtract, allowed: frozenset[str]) -> list[Problem]:
     """Headers close to a missing measure: "did you mean …?", a problem unless allowed."""
     present = frozenset(c for c in raw.frame.columns if c in KNOWN_COLUMNS)
     unknown = sorted(set(allowed) - set(FLAG_COLUMNS))
-    problems = [Problem(None, None, f"--allow-missing names '{shown(name, 40)}', which is not "
-                        "a measure of the contract") for name in unknown]
+    problems = [
+        Problem(
+            None,
+            None,
+            f"--allow-missing names '{shown(name, 40)}', which is not a measure of the contract",
+        )
+        for name in unknown
+    ]
     for key in raw.frame.columns:
         if key in KNOWN_COLUMNS:
             continue
         guess = suggest_header(raw.headers.get(key, key), exclude=present)
         if guess in FLAG_COLUMNS and guess not in allowed:
-            problems.append(Problem(None, raw.label(key), (
-                f"is not a column of the contract: did you mean '{guess}' "
-                f"({column_label(guess)})? Without it that measure is missing from the pack; "
-                f"rename the header, or pass --allow-missing {guess} if it is meant to be "
-                "absent")))
+            problems.append(
+                Problem(
+                    None,
+                    raw.label(key),
+                    (
+                        f"is not a column of the contract: did you mean '{guess}' "
+                        f"({column_label(guess)})? Without it that measure is missing from the "
+                        "pack; "
+                        f"rename the header, or pass --allow-missing {guess} if it is meant to be "
+                        "absent"
+                    ),
+                )
+            )
     return problems
 
 
@@ -331,21 +415,34 @@ def _header_problem(raw: RawExtract) -> Problem | None:
     required = set(REQUIRED_COLUMNS)
     head = raw.frame.head(20)
     for row, values in zip(head.index, head.itertuples(index=False, name=None), strict=True):
-        names = {match_header(v) or normalise_column_name(v)
-                 for v in values if isinstance(v, str) and v}
+        names = {
+            match_header(v) or normalise_column_name(v) for v in values if isinstance(v, str) and v
+        }
         if len(names & required) >= 2:
-            return Problem(None, None, f"row {raw.header_row} does not hold the column names, "
-                           f"but row {row} does: delete the rows above row {row} (a title, "
-                           "notes or merged group labels) so that the column names come first")
+            return Problem(
+                None,
+                None,
+                f"row {raw.header_row} does not hold the column names, "
+                f"but row {row} does: delete the rows above row {row} (a title, "
+                "notes or merged group labels) so that the column names come first",
+            )
     needed = ", ".join(REQUIRED_COLUMNS)
     if any(_looks_like_data(h) for h in raw.headers.values()):
-        return Problem(None, None, f"row {raw.header_row} looks like data, not column names "
-                       "(it holds dates, numbers or codes, and no column of the contract): the "
-                       f"header row is missing. Add a first row naming the columns ({needed} "
-                       "and any flags)")
-    return Problem(None, None, f"none of the {len(raw.headers):,} headers in row "
-                   f"{raw.header_row} is a column of the contract; the extract needs at least "
-                   f"{needed} (see docs/data-contract.md)")
+        return Problem(
+            None,
+            None,
+            f"row {raw.header_row} looks like data, not column names "
+            "(it holds dates, numbers or codes, and no column of the contract): the "
+            f"header row is missing. Add a first row naming the columns ({needed} "
+            "and any flags)",
+        )
+    return Problem(
+        None,
+        None,
+        f"none of the {len(raw.headers):,} headers in row "
+        f"{raw.header_row} is a column of the contract; the extract needs at least "
+        f"{needed} (see docs/data-contract.md)",
+    )
 
 
 def _looks_like_data(header: str) -> bool:
@@ -376,8 +473,9 @@ def _repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
         maybe = _could_name(uniques, name) if len(uniques) > 1_000 else slice(None)
         candidates = pd.Series(uniques[maybe], dtype=_TEXT)
         if len(candidates):
-            names = (candidates.str.lower()
-                     .str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_"))
+            names = (
+                candidates.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
+            )
             same[maybe] = (names == name).to_numpy(dtype=bool, na_value=False)
         if same.any():
             hits += np.where(codes >= 0, same[codes], False)
@@ -400,17 +498,24 @@ def _could_name(uniques: pd.Index, name: str) -> np.ndarray:
     part = name.split("_")[0]
     pattern = "".join(
         f"[{ch}{ch.upper()}{_LOWERS_TO_ASCII.get(ch, '')}]" if ch.isalpha() else re.escape(ch)
-        for ch in part)
+        for ch in part
+    )
     found = pc.match_substring_regex(arrow_text(uniques), pattern)
     return found.to_numpy(zero_copy_only=False)
 
 
-def load_extract(path: str | Path, *, sheet: str | None = None,
-                 today: dt.date | None = None, allow_missing: Iterable[str] = ()
-                 ) -> CaseExtract:
-    """Read and validate an extract: :func:`~audit.read.read_extract` then :func:`validate_extract`."""
-    return validate_extract(read_extract(path, sheet=sheet), today=today,
-                            allow_missing=allow_missing)
+def load_extract(
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    today: dt.date | None = None,
+    allow_missing: Iterable[str] = (),
+) -> CaseExtract:
+    """Read and validate an extract: :func:`~audit.read.read_extract`, then
+    :func:`validate_extract`."""
+    return validate_extract(
+        read_extract(path, sheet=sheet), today=today, allow_missing=allow_missing
+    )
 
 
 def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -419,13 +524,19 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     in_scope = (ages <= MAX_IN_SCOPE_AGE_MONTHS).to_numpy()
 
     out_rows = prepared.index[~in_scope]
-    age_text = as_text(prepared.loc[~in_scope, "child_age_months"]).str.replace(r"\.0*$", "",
-                                                                               regex=True)
-    excluded = pd.DataFrame({
-        "row": np.asarray(out_rows, dtype=np.int64),
-        "reason": ("child_age_months is " + age_text
-                   + f": {MAX_IN_SCOPE_AGE_MONTHS + 1} or more is out of scope").to_numpy(),
-    })
+    age_text = as_text(prepared.loc[~in_scope, "child_age_months"]).str.replace(
+        r"\.0*$", "", regex=True
+    )
+    excluded = pd.DataFrame(
+        {
+            "row": np.asarray(out_rows, dtype=np.int64),
+            "reason": (
+                "child_age_months is "
+                + age_text
+                + f": {MAX_IN_SCOPE_AGE_MONTHS + 1} or more is out of scope"
+            ).to_numpy(),
+        }
+    )
     excluded["reason"] = excluded["reason"].astype(_TEXT)
 
     kept = prepared.loc[in_scope]

@@ -48,8 +48,11 @@ __all__ = [
 #: The key metrics followed quarter by quarter (trend and SPC charts).
 TREND_METRICS: tuple[str, ...] = ("engagement.seen", "engagement.contacted", "risk.domestic_abuse")
 #: The metrics compared across partnerships in funnel plots.
-FUNNEL_METRICS: tuple[str, ...] = ("engagement.seen", "engagement.contacted",
-                                   "engagement.identified")
+FUNNEL_METRICS: tuple[str, ...] = (
+    "engagement.seen",
+    "engagement.contacted",
+    "engagement.identified",
+)
 #: Columns of the earlier quarters a caller passes in (``history``).
 HISTORY_COLUMNS: tuple[str, ...] = ("period", "metric", "numerator", "denominator", "unknown")
 
@@ -103,8 +106,9 @@ def load_prepared(path: str | Path) -> CaseExtract:
     try:
         table = pq.read_table(path)
     except Exception:  # noqa: BLE001 - pyarrow's errors become the project's
-        raise ReadError("cannot read the prepared extract (run 'audit run' again)",
-                        path=path) from None
+        raise ReadError(
+            "cannot read the prepared extract (run 'audit run' again)", path=path
+        ) from None
     meta = json.loads(table.schema.metadata[_META_KEY])
     cases = table.to_pandas()
     excluded = pd.DataFrame(meta["excluded"])
@@ -270,7 +274,8 @@ class AuditData:
         frames = []
         if not cases.empty:
             table = metrics_by(cases, by="quarter", level=self.level).rename(
-                columns={"quarter": "period"})
+                columns={"quarter": "period"}
+            )
             sizes = quarter_label(cases["notification_date"]).value_counts()
             table.insert(1, "cases", table["period"].map(sizes).astype("int64"))
             frames.append(table)
@@ -278,13 +283,28 @@ class AuditData:
             frames.append(self._history_quarters(self.history, frames[0] if frames else None))
         frames = [f for f in frames if not f.empty]
         if not frames:
-            return pd.DataFrame(columns=["period", "cases", "metric", "numerator",
-                                         "denominator", "unknown", "rate", "ci_low", "ci_high"])
-        return pd.concat(frames, ignore_index=True).sort_values(
-            ["period", "metric"], kind="stable").reset_index(drop=True)
+            return pd.DataFrame(
+                columns=[
+                    "period",
+                    "cases",
+                    "metric",
+                    "numerator",
+                    "denominator",
+                    "unknown",
+                    "rate",
+                    "ci_low",
+                    "ci_high",
+                ]
+            )
+        return (
+            pd.concat(frames, ignore_index=True)
+            .sort_values(["period", "metric"], kind="stable")
+            .reset_index(drop=True)
+        )
 
-    def _history_quarters(self, stored: pd.DataFrame, from_extract: pd.DataFrame | None
-                          ) -> pd.DataFrame:
+    def _history_quarters(
+        self, stored: pd.DataFrame, from_extract: pd.DataFrame | None
+    ) -> pd.DataFrame:
         """Earlier quarters from ``stored`` (the ``history`` rows) that the extract does not
         hold, with intervals."""
         from audit.metrics import metrics_from_counts
@@ -302,8 +322,7 @@ class AuditData:
         counts = stored[list(HISTORY_COLUMNS)].reset_index(drop=True)
         table = metrics_from_counts(counts, level=self.level)
         if "cases" in stored.columns:
-            table.insert(1, "cases", pd.to_numeric(stored["cases"].to_numpy(),
-                                                   errors="coerce"))
+            table.insert(1, "cases", pd.to_numeric(stored["cases"].to_numpy(), errors="coerce"))
         return table
 
     @cached_property
@@ -328,8 +347,9 @@ class AuditData:
         for metric in TREND_METRICS:
             series = table[table["metric"] == metric]
             if len(series) >= 2:
-                charts[metric] = p_chart(series["numerator"], series["denominator"],
-                                         series["period"])
+                charts[metric] = p_chart(
+                    series["numerator"], series["denominator"], series["period"]
+                )
         return charts
 
     @cached_property
@@ -354,8 +374,19 @@ class AuditData:
         return completeness_table(self.cases)
 
     # -- computing once, and sharing with the notebooks -------------------------------------
-    _TABLES = ("metrics", "funnel", "cooccurrence", "risk_counts", "by_partnership",
-               "scope_cases", "quarterly", "rolling", "spc", "funnels", "completeness")
+    _TABLES = (
+        "metrics",
+        "funnel",
+        "cooccurrence",
+        "risk_counts",
+        "by_partnership",
+        "scope_cases",
+        "quarterly",
+        "rolling",
+        "spc",
+        "funnels",
+        "completeness",
+    )
 
     def compute(self) -> AuditData:
         """Compute every table now (each once); returns ``self``."""
@@ -364,16 +395,25 @@ class AuditData:
         return self
 
     def _cache_key(self) -> dict[str, Any]:
-        return {"version": _CACHE_VERSION, "sha256": self.extract.sha256,
-                "period": self.period, "partnership": self.partnership, "level": self.level}
+        return {
+            "version": _CACHE_VERSION,
+            "sha256": self.extract.sha256,
+            "period": self.period,
+            "partnership": self.partnership,
+            "level": self.level,
+        }
 
     def save(self, path: str | Path) -> Path:
         """Save the computed tables, and the history they used, to ``path`` (for the
         notebooks of this run)."""
         self.compute()
         tables = {name: self.__dict__[name] for name in self._TABLES}
-        payload = {"key": self._cache_key(), "tables": tables, "history": self.history,
-                   "sections": self._sections}
+        payload = {
+            "key": self._cache_key(),
+            "tables": tables,
+            "history": self.history,
+            "sections": self._sections,
+        }
         path = Path(path)
         path.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
         return path
@@ -398,9 +438,14 @@ def cache_path(prepared: str | Path) -> Path:
     return prepared.with_name(prepared.stem + ".tables.pickle")
 
 
-def audit_of(extract: CaseExtract, *, period: str | None = None,
-             partnership: str | None = None, level: float = 0.95,
-             history: pd.DataFrame | None = None) -> AuditData:
+def audit_of(
+    extract: CaseExtract,
+    *,
+    period: str | None = None,
+    partnership: str | None = None,
+    level: float = 0.95,
+    history: pd.DataFrame | None = None,
+) -> AuditData:
     """The audit of a validated extract's period and partnership (see :func:`open_audit`)."""
     from audit.metrics import quarter_label, select_partnership, select_period
 
@@ -422,14 +467,25 @@ def audit_of(extract: CaseExtract, *, period: str | None = None,
         held = sorted(set(quarter_label(extract.cases["notification_date"]).dropna()))
         span = f"{held[0]} to {held[-1]}" if held else "no quarters"
         where = f" and partnership '{partnership}'" if partnership else ""
-        raise ParameterError(f"no in-scope cases for period '{period}'{where}; the extract "
-                             f"covers {span}")
-    return AuditData(extract=extract, cases=cases, period=period, partnership=partnership,
-                     level=level, history=history)
+        raise ParameterError(
+            f"no in-scope cases for period '{period}'{where}; the extract covers {span}"
+        )
+    return AuditData(
+        extract=extract,
+        cases=cases,
+        period=period,
+        partnership=partnership,
+        level=level,
+        history=history,
+    )
 
 
-def read_history(history_path: str | Path | None, extract: CaseExtract,
-                 partnership: str | None, until: str | None) -> pd.DataFrame | None:
+def read_history(
+    history_path: str | Path | None,
+    extract: CaseExtract,
+    partnership: str | None,
+    until: str | None,
+) -> pd.DataFrame | None:
     """Earlier quarters recorded for the partnership(s) an audit counts, or ``None``.
 
     The key is the one the figures are recorded under (:func:`audit.history.history_key`):
@@ -455,11 +511,17 @@ def read_history(history_path: str | Path | None, extract: CaseExtract,
         store.close()
 
 
-def open_audit(extract_path: str | Path | Sequence[str | Path], *, period: str | None = None,
-               partnership: str | None = None, sheet: str | None = None,
-               level: float = 0.95, history: pd.DataFrame | None = None,
-               history_path: str | Path | None = None,
-               allow_missing: Sequence[str] = ()) -> AuditData:
+def open_audit(
+    extract_path: str | Path | Sequence[str | Path],
+    *,
+    period: str | None = None,
+    partnership: str | None = None,
+    sheet: str | None = None,
+    level: float = 0.95,
+    history: pd.DataFrame | None = None,
+    history_path: str | Path | None = None,
+    allow_missing: Sequence[str] = (),
+) -> AuditData:
     """Open an extract (raw or prepared) and select the audit's period and partnership.
 
     ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
@@ -479,11 +541,11 @@ def open_audit(extract_path: str | Path | Sequence[str | Path], *, period: str |
         from audit.pooling import load_returns
 
         extract = load_returns(paths, sheet=sheet, allow_missing=allow_missing)
-    data = audit_of(extract, period=period, partnership=partnership, level=level,
-                    history=history)
+    data = audit_of(extract, period=period, partnership=partnership, level=level, history=history)
     if prepared and data.load(cache_path(path)):
         return data
     if history is None and history_path:
-        data.history = read_history(history_path, extract, data.partnership,
-                                    data.quarters[-1] if data.quarters else None)
+        data.history = read_history(
+            history_path, extract, data.partnership, data.quarters[-1] if data.quarters else None
+        )
     return data

@@ -56,9 +56,9 @@ class _Point:
     name: str
     rate: float
     n: int
-    state: str       # "within", "wide" (outside the widest limits) or "strict"
-    above: bool      # above the target
-    position: str    # the table's own words for where it falls, if any
+    state: str  # "within", "wide" (outside the widest limits) or "strict"
+    above: bool  # above the target
+    position: str  # the table's own words for where it falls, if any
 
 
 # --------------------------------------------------------------------------- funnel plot
@@ -77,7 +77,8 @@ def funnel_plot(
 ) -> Chart:
     """Partnerships' rates against their numbers of cases, inside 95% and 99.8% funnel limits.
 
-    ``table`` is a protected :func:`audit.spc.funnel_table` for one metric; ``place`` names the whole
+    ``table`` is a protected :func:`audit.spc.funnel_table` for one metric; ``place``
+    names the whole
     geography (e.g. "three partnerships pooled"). The target is a solid line labelled with
     its basis and value; the 95% limits are dashed, the 99.8% limits dotted (line style, not
     colour, tells them apart), drawn as smooth curves with ``method``. Each point is labelled
@@ -89,16 +90,19 @@ def funnel_plot(
     """
     from audit.spc import funnel_limits
 
-    require_frame(table, (by, "metric", "numerator", "denominator", "rate", "target"),
-                   "the funnel table")
+    require_frame(
+        table, (by, "metric", "numerator", "denominator", "rate", "target"), "the funnel table"
+    )
     require_text(source=source, place=place, period=period)
     metrics = table["metric"].astype(str).unique()
     if len(metrics) != 1:
         raise ValueError("the funnel table must hold one metric")
     metric = str(metrics[0])
     label = metric_label(metric)
-    levels = sorted({c.removeprefix("lower_") for c in table.columns if c.startswith("lower_")},
-                    key=lambda s: float(s.replace("_", ".")))
+    levels = sorted(
+        {c.removeprefix("lower_") for c in table.columns if c.startswith("lower_")},
+        key=lambda s: float(s.replace("_", ".")),
+    )
     if not levels:
         raise ValueError("the funnel table has no limit columns (lower_95, ...)")
     board = table
@@ -106,8 +110,10 @@ def funnel_plot(
     if target is None:
         raise ValueError("the funnel table has no target rate")
     basis = str(table["target_basis"].iloc[0]) if "target_basis" in table.columns else "given"
-    basis_words = {"pooled": "pooled rate of all the partnerships",
-                   "national": "national figure (2021 review)"}.get(basis, "target")
+    basis_words = {
+        "pooled": "pooled rate of all the partnerships",
+        "national": "national figure (2021 review)",
+    }.get(basis, "target")
 
     names = [str(v) for v in board[by]]
     shown: list[_Point] = []
@@ -124,11 +130,18 @@ def funnel_plot(
             empty.append(partnership)
         else:
             outside = {lv: bool(row.get(f"outside_{lv}", False)) for lv in levels}
-            state = ("strict" if outside[strictest] else
-                     "wide" if outside[widest] else "within")
+            state = "strict" if outside[strictest] else "wide" if outside[widest] else "within"
             above = rate > target
-            shown.append(_Point(name=partnership, rate=rate, n=int(den), state=state,
-                                above=above, position=str(row.get("position", ""))))
+            shown.append(
+                _Point(
+                    name=partnership,
+                    rate=rate,
+                    n=int(den),
+                    state=state,
+                    above=above,
+                    position=str(row.get("position", "")),
+                )
+            )
 
     def level_words(suffix: str) -> str:
         return suffix.replace("_", ".") + "%"
@@ -139,20 +152,29 @@ def funnel_plot(
         if len(strict) == 1 or (not strict and len(wide) == 1):
             p = (strict or wide)[0]
             where = "above" if p.above else "below"
-            title = (f"{p.name} {where} the {level_words(strictest if strict else widest)} "
-                     f"limit for {lower_first(label)}, at {pct0(p.rate)}")
+            title = (
+                f"{p.name} {where} the {level_words(strictest if strict else widest)} "
+                f"limit for {lower_first(label)}, at {pct0(p.rate)}"
+            )
         elif strict:
-            title = (f"{len(strict)} partnerships outside the {level_words(strictest)} limits "
-                     f"for {lower_first(label)}")
+            title = (
+                f"{len(strict)} partnerships outside the {level_words(strictest)} limits "
+                f"for {lower_first(label)}"
+            )
         elif wide:
-            title = (f"{len(wide)} partnerships outside the {level_words(widest)} limits "
-                     f"for {lower_first(label)}")
+            title = (
+                f"{len(wide)} partnerships outside the {level_words(widest)} limits "
+                f"for {lower_first(label)}"
+            )
         elif len(shown) == 1:
-            title = (f"{shown[0].name} within the funnel limits for "
-                     f"{lower_first(label)}, at {pct0(shown[0].rate)}")
+            title = (
+                f"{shown[0].name} within the funnel limits for "
+                f"{lower_first(label)}, at {pct0(shown[0].rate)}"
+            )
         elif shown:
-            title = (f"All {len(shown)} partnerships shown within the limits for "
-                     f"{lower_first(label)}")
+            title = (
+                f"All {len(shown)} partnerships shown within the limits for {lower_first(label)}"
+            )
         else:
             title = f"{label}: partnership figures suppressed to protect small numbers"
 
@@ -166,35 +188,56 @@ def funnel_plot(
         f"number of cases where it was recorded. Target: {basis_words}, {pct(target)}. "
         f"Funnel limits: {' and '.join(level_words(lv) for lv in levels)}, exact binomial "
         "(Spiegelhalter 2005)",
-        place=place, period=period, source=source, national=basis == "national",
-        suppressed=bool(suppressed), extra=" ".join(extra))
+        place=place,
+        period=period,
+        source=source,
+        national=basis == "national",
+        suppressed=bool(suppressed),
+        extra=" ".join(extra),
+    )
     details = "; ".join(
         f"{p.name}: {pct(p.rate)} of {p.n} cases, "
         f"{p.position or ('outside the limits' if p.state != 'within' else 'within the limits')}"
-        for p in shown)
-    alt_text = (f"{sentence(title)} Funnel plot of the percentage of cases with "
-                f"'{lower_first(label)}' for {len(names)} partnerships ({place}), {period}, "
-                f"each against its number of cases, with {' and '.join(level_words(lv) for lv in levels)} control "
-                f"limits around the {basis_words} of {pct(target)}.")
+        for p in shown
+    )
+    alt_text = (
+        f"{sentence(title)} Funnel plot of the percentage of cases with "
+        f"'{lower_first(label)}' for {len(names)} partnerships ({place}), {period}, "
+        f"each against its number of cases, with "
+        f"{' and '.join(level_words(lv) for lv in levels)} control "
+        f"limits around the {basis_words} of {pct(target)}."
+    )
     if details:
         alt_text += " " + sentence(details)
     if suppressed:
-        alt_text += (f" {', '.join(suppressed)}: {SUPPRESSED_WORDS}, not plotted.")
+        alt_text += f" {', '.join(suppressed)}: {SUPPRESSED_WORDS}, not plotted."
     if empty:
         alt_text += f" {', '.join(empty)}: no cases recorded."
 
     max_n = max((p.n for p in shown), default=10)
     grid = np.unique(np.round(np.geomspace(1, max(2, max_n * 1.15), 400)).astype(int))
-    curves = funnel_limits(grid, target, [float(lv.replace("_", ".")) / 100 for lv in levels],
-                           method=method)
+    curves = funnel_limits(
+        grid, target, [float(lv.replace("_", ".")) / 100 for lv in levels], method=method
+    )
     with af_style():
         figure = _draw_funnel_plot(shown, curves, levels, target, title, caption)
-    return Chart(name=name or f"funnel_{metric.replace('.', '_')}", figure=figure, title=title,
-                 alt_text=alt_text, caption=caption)
+    return Chart(
+        name=name or f"funnel_{metric.replace('.', '_')}",
+        figure=figure,
+        title=title,
+        alt_text=alt_text,
+        caption=caption,
+    )
 
 
-def _draw_funnel_plot(shown: list[_Point], curves: pd.DataFrame, levels: list[str],
-                      target: float, title: str, caption: str) -> Figure:
+def _draw_funnel_plot(
+    shown: list[_Point],
+    curves: pd.DataFrame,
+    levels: list[str],
+    target: float,
+    title: str,
+    caption: str,
+) -> Figure:
     title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.85
     bottom = 0.95 + caption_height(caption)
@@ -204,38 +247,105 @@ def _draw_funnel_plot(shown: list[_Point], curves: pd.DataFrame, levels: list[st
     styles: list[LineStyleType] = ["--", ":", "-."]
     n = curves["denominator"].to_numpy(dtype=float)
     ax.axhline(target * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
-    handles = [Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8,
-                      label=f"Target: {pct(target)}")]
+    handles = [
+        Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8, label=f"Target: {pct(target)}")
+    ]
     for i, suffix in enumerate(levels):
         style = styles[i % len(styles)]
         for side in ("lower", "upper"):
-            ax.plot(n, curves[f"{side}_{suffix}"].to_numpy() * 100, color=REFERENCE_COLOUR,
-                    linestyle=style, linewidth=1.5, zorder=2)
-        handles.append(Line2D([0], [0], color=REFERENCE_COLOUR, linestyle=style, linewidth=1.5,
-                              label=f"{suffix.replace('_', '.')}% limits"))
-    markers = {"within": ("o", AF_CATEGORICAL[0], 8), "wide": ("^", SPECIAL_COLOUR, 10),
-               "strict": ("D", SPECIAL_COLOUR, 10)}
+            ax.plot(
+                n,
+                curves[f"{side}_{suffix}"].to_numpy() * 100,
+                color=REFERENCE_COLOUR,
+                linestyle=style,
+                linewidth=1.5,
+                zorder=2,
+            )
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                color=REFERENCE_COLOUR,
+                linestyle=style,
+                linewidth=1.5,
+                label=f"{suffix.replace('_', '.')}% limits",
+            )
+        )
+    markers = {
+        "within": ("o", AF_CATEGORICAL[0], 8),
+        "wide": ("^", SPECIAL_COLOUR, 10),
+        "strict": ("D", SPECIAL_COLOUR, 10),
+    }
     for p in shown:
         marker, colour, size = markers[p.state]
-        ax.plot([p.n], [p.rate * 100], linestyle="none", marker=marker, color=colour,
-                markersize=size, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
-        ax.annotate(p.name, (p.n, p.rate * 100), xytext=(8, 6),
-                    textcoords="offset points", fontsize=11.5, color=TEXT_COLOUR, zorder=6,
-                    path_effects=halo())
+        ax.plot(
+            [p.n],
+            [p.rate * 100],
+            linestyle="none",
+            marker=marker,
+            color=colour,
+            markersize=size,
+            markeredgecolor="white",
+            markeredgewidth=1.2,
+            zorder=5,
+        )
+        ax.annotate(
+            p.name,
+            (p.n, p.rate * 100),
+            xytext=(8, 6),
+            textcoords="offset points",
+            fontsize=11.5,
+            color=TEXT_COLOUR,
+            zorder=6,
+            path_effects=halo(),
+        )
     handles += [
-        Line2D([0], [0], linestyle="none", marker="o", markersize=8, color=AF_CATEGORICAL[0],
-               markeredgecolor="white", label="Within the limits"),
-        Line2D([0], [0], linestyle="none", marker="^", markersize=10, color=SPECIAL_COLOUR,
-               markeredgecolor="white", label=f"Outside {levels[0].replace('_', '.')}%"),
+        Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker="o",
+            markersize=8,
+            color=AF_CATEGORICAL[0],
+            markeredgecolor="white",
+            label="Within the limits",
+        ),
+        Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker="^",
+            markersize=10,
+            color=SPECIAL_COLOUR,
+            markeredgecolor="white",
+            label=f"Outside {levels[0].replace('_', '.')}%",
+        ),
     ]
     if len(levels) > 1:
-        handles.append(Line2D([0], [0], linestyle="none", marker="D", markersize=10,
-                              color=SPECIAL_COLOUR, markeredgecolor="white",
-                              label=f"Outside {levels[-1].replace('_', '.')}%"))
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                linestyle="none",
+                marker="D",
+                markersize=10,
+                color=SPECIAL_COLOUR,
+                markeredgecolor="white",
+                label=f"Outside {levels[-1].replace('_', '.')}%",
+            )
+        )
     ax.set_xlim(0, float(n.max()) * 1.02)
     ax.set_xlabel("Number of cases where it was recorded")
     percent_axis(ax, "y", 100)
     ax.grid(axis="x", visible=False)
-    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
-                        ncols=3, handlelength=2.4, columnspacing=1.2)
+    legend_and_caption(
+        figure,
+        handles,
+        caption,
+        title_lines=title_lines,
+        height=height,
+        ncols=3,
+        handlelength=2.4,
+        columnspacing=1.2,
+    )
     return figure

@@ -66,8 +66,9 @@ def _period_column(frame: pd.DataFrame) -> str:
     for column in _PERIOD_COLUMNS:
         if column in frame.columns:
             return column
-    raise ValueError("the table needs a 'period' (or 'quarter' / 'label') column naming each "
-                     "quarter")
+    raise ValueError(
+        "the table needs a 'period' (or 'quarter' / 'label') column naming each quarter"
+    )
 
 
 def period_span(labels: Sequence[str]) -> str:
@@ -85,8 +86,12 @@ def _period_axis(ax, labels: Sequence[str]) -> None:
     xs = np.arange(len(labels))
     ax.set_xticks(xs)
     rotate = len(labels) > 8
-    ax.set_xticklabels(labels, rotation=45 if rotate else 0, ha="right" if rotate else "center",
-                       rotation_mode="anchor" if rotate else "default")
+    ax.set_xticklabels(
+        labels,
+        rotation=45 if rotate else 0,
+        ha="right" if rotate else "center",
+        rotation_mode="anchor" if rotate else "default",
+    )
     ax.set_xlim(-0.5, len(labels) - 0.5)
     ax.set_xlabel("Quarter" if _unit(labels) == "quarters" else "Period")
 
@@ -131,8 +136,10 @@ def trend_chart(
 
     ordered = sorted(range(len(rows)), key=lambda i: _period_sort_key(str(rows.iloc[i][column])))
     labels = [str(rows.iloc[i][column]) for i in ordered]
-    points = [item_of(rows.iloc[i].drop(labels=["national_rate"], errors="ignore"), metric,
-                      set(), label) for i in ordered]
+    points = [
+        item_of(rows.iloc[i].drop(labels=["national_rate"], errors="ignore"), metric, set(), label)
+        for i in ordered
+    ]
     shown = [(p, i) for i, p in enumerate(points) if p.shown]
     period_text = period or period_span(labels)
     unit = _unit(labels)
@@ -141,12 +148,16 @@ def trend_chart(
         if len(shown) >= 2:
             (first, a), (last, b) = shown[0], shown[-1]
             if pct0(first.local_rate) == pct0(last.local_rate):
-                title = (f"{label} steady at {pct0(last.local_rate)} of cases from {labels[a]} to "
-                         f"{labels[b]}")
+                title = (
+                    f"{label} steady at {pct0(last.local_rate)} of cases from {labels[a]} to "
+                    f"{labels[b]}"
+                )
             else:
                 verb = "rose" if last.local_rate > first.local_rate else "fell"
-                title = (f"{label} {verb} from {pct0(first.local_rate)} in {labels[a]} to "
-                         f"{pct0(last.local_rate)} in {labels[b]}")
+                title = (
+                    f"{label} {verb} from {pct0(first.local_rate)} in {labels[a]} to "
+                    f"{pct0(last.local_rate)} in {labels[b]}"
+                )
         elif shown:
             title = f"{label} in {pct0(shown[0][0].local_rate)} of cases in {labels[shown[0][1]]}"
         else:
@@ -156,28 +167,48 @@ def trend_chart(
     caption = caption_text(
         f"percentage of cases with '{lower_first(label)}' each {unit[:-1]}, of those where it "
         "was recorded (unknowns excluded); shaded band: 95% Wilson confidence interval",
-        place=place, period=period_text, source=source, national=national is not None,
+        place=place,
+        period=period_text,
+        source=source,
+        national=national is not None,
         suppressed=any_hidden,
-        extra="':' = not available (no cases recorded)." if any(
-            p.status == "unavailable" for p in points) else "")
+        extra="':' = not available (no cases recorded)."
+        if any(p.status == "unavailable" for p in points)
+        else "",
+    )
     values = "; ".join(
         f"{labels[i]}: {p.local_words().replace(' locally', '').replace('local figure ', '')}"
-        for i, p in enumerate(points))
-    alt_text = (f"{sentence(title)} Line chart of the percentage of cases with "
-                f"'{lower_first(label)}' in {place}, for each of {len(points)} {unit} from "
-                f"{period_span(labels)}, with a shaded 95% confidence interval. {sentence(values)}")
+        for i, p in enumerate(points)
+    )
+    alt_text = (
+        f"{sentence(title)} Line chart of the percentage of cases with "
+        f"'{lower_first(label)}' in {place}, for each of {len(points)} {unit} from "
+        f"{period_span(labels)}, with a shaded 95% confidence interval. {sentence(values)}"
+    )
     if national is not None:
-        alt_text += (f" A dashed line marks the national figure from the 2021 review, "
-                     f"{pct(national)}.")
+        alt_text += (
+            f" A dashed line marks the national figure from the 2021 review, {pct(national)}."
+        )
 
     with af_style():
         figure = _draw_trend(points, labels, national, title, caption, place)
-    return Chart(name=name or f"trend_{metric.replace('.', '_')}", figure=figure, title=title,
-                 alt_text=alt_text, caption=caption)
+    return Chart(
+        name=name or f"trend_{metric.replace('.', '_')}",
+        figure=figure,
+        title=title,
+        alt_text=alt_text,
+        caption=caption,
+    )
 
 
-def _draw_trend(points: list[Item], labels: list[str], national: float | None, title: str,
-                caption: str, place: str) -> Figure:
+def _draw_trend(
+    points: list[Item],
+    labels: list[str],
+    national: float | None,
+    title: str,
+    caption: str,
+    place: str,
+) -> Figure:
     title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.55
     bottom = (1.35 if len(labels) > 8 else 0.95) + caption_height(caption)
@@ -189,50 +220,120 @@ def _draw_trend(points: list[Item], labels: list[str], national: float | None, t
     colour = AF_CATEGORICAL[0]
     xs = np.arange(len(points), dtype=float)
     rate = np.array([p.local_rate * 100 if p.shown else np.nan for p in points])
-    low = np.array([p.ci_low * 100 if p.shown and p.ci_low is not None else np.nan
-                    for p in points])
-    high = np.array([p.ci_high * 100 if p.shown and p.ci_high is not None else np.nan
-                     for p in points])
-    highest = max([v for v in (*high, *rate) if not np.isnan(v)] +
-                  ([national * 100] if national is not None else [0.0]), default=0.0)
+    low = np.array([p.ci_low * 100 if p.shown and p.ci_low is not None else np.nan for p in points])
+    high = np.array(
+        [p.ci_high * 100 if p.shown and p.ci_high is not None else np.nan for p in points]
+    )
+    highest = max(
+        [v for v in (*high, *rate) if not np.isnan(v)]
+        + ([national * 100] if national is not None else [0.0]),
+        default=0.0,
+    )
     limit = percent_limit(highest / 100)
     ax.fill_between(xs, low, high, color=colour, alpha=0.18, linewidth=0, zorder=1)
     for i in range(len(points)):  # a point with no shown neighbour gets its own band
-        if not np.isnan(low[i]) and all(j < 0 or j >= len(points) or np.isnan(low[j])
-                                        for j in (i - 1, i + 1)):
-            ax.fill_between([xs[i] - 0.14, xs[i] + 0.14], [low[i]] * 2, [high[i]] * 2,
-                            color=colour, alpha=0.18, linewidth=0, zorder=1)
-    ax.plot(xs, rate, color=colour, linewidth=2.2, marker="o", markersize=7,
-            markeredgecolor="white", markeredgewidth=1.2, zorder=3)
+        if not np.isnan(low[i]) and all(
+            j < 0 or j >= len(points) or np.isnan(low[j]) for j in (i - 1, i + 1)
+        ):
+            ax.fill_between(
+                [xs[i] - 0.14, xs[i] + 0.14],
+                [low[i]] * 2,
+                [high[i]] * 2,
+                color=colour,
+                alpha=0.18,
+                linewidth=0,
+                zorder=1,
+            )
+    ax.plot(
+        xs,
+        rate,
+        color=colour,
+        linewidth=2.2,
+        marker="o",
+        markersize=7,
+        markeredgecolor="white",
+        markeredgewidth=1.2,
+        zorder=3,
+    )
     for x, point in zip(xs, points, strict=True):
         if point.status == "suppressed":
             c_marker(ax, x, limit)
         elif point.status == "unavailable":
-            ax.text(x, limit * 0.03, ":", ha="center", va="bottom", fontsize=13,
-                    fontweight="bold", color=TEXT_COLOUR)
+            ax.text(
+                x,
+                limit * 0.03,
+                ":",
+                ha="center",
+                va="bottom",
+                fontsize=13,
+                fontweight="bold",
+                color=TEXT_COLOUR,
+            )
     shown = [i for i, p in enumerate(points) if p.shown]
     if shown:
         last = shown[-1]
-        ax.text(xs[last] + 0.12, rate[last] + 2.5, pct(points[last].local_rate), ha="left",
-                va="bottom", fontsize=12, color=TEXT_COLOUR, path_effects=halo(), zorder=6)
+        ax.text(
+            xs[last] + 0.12,
+            rate[last] + 2.5,
+            pct(points[last].local_rate),
+            ha="left",
+            va="bottom",
+            fontsize=12,
+            color=TEXT_COLOUR,
+            path_effects=halo(),
+            zorder=6,
+        )
     if national is not None:
-        ax.axhline(national * 100, color=REFERENCE_COLOUR, linestyle="--", linewidth=1.8,
-                   zorder=2)
+        ax.axhline(national * 100, color=REFERENCE_COLOUR, linestyle="--", linewidth=1.8, zorder=2)
         blend = blended_transform_factory(ax.transAxes, ax.transData)
-        ax.text(1.02, national * 100, f"National (2021\nreview): {pct(national)}",
-                transform=blend, ha="left", va="center", fontsize=11, color=TEXT_COLOUR,
-                clip_on=False)
+        ax.text(
+            1.02,
+            national * 100,
+            f"National (2021\nreview): {pct(national)}",
+            transform=blend,
+            ha="left",
+            va="center",
+            fontsize=11,
+            color=TEXT_COLOUR,
+            clip_on=False,
+        )
     _period_axis(ax, labels)
     percent_axis(ax, "y", limit)
     ax.grid(axis="y", visible=True)
-    handles = [Line2D([0], [0], color=colour, linewidth=2.2, marker="o", markersize=7,
-                      markeredgecolor="white", label=f"Local ({place})"),
-               Patch(facecolor=colour, alpha=0.18, label="95% confidence interval")]
+    handles = [
+        Line2D(
+            [0],
+            [0],
+            color=colour,
+            linewidth=2.2,
+            marker="o",
+            markersize=7,
+            markeredgecolor="white",
+            label=f"Local ({place})",
+        ),
+        Patch(facecolor=colour, alpha=0.18, label="95% confidence interval"),
+    ]
     if national is not None:
-        handles.append(Line2D([0], [0], color=REFERENCE_COLOUR, linestyle="--",
-                              linewidth=1.8, label="National (2021 review)"))
-    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
-                        ncols=len(handles), handlelength=2.2, columnspacing=1.4)
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                color=REFERENCE_COLOUR,
+                linestyle="--",
+                linewidth=1.8,
+                label="National (2021 review)",
+            )
+        )
+    legend_and_caption(
+        figure,
+        handles,
+        caption,
+        title_lines=title_lines,
+        height=height,
+        ncols=len(handles),
+        handlelength=2.2,
+        columnspacing=1.4,
+    )
     return figure
 
 
@@ -266,20 +367,42 @@ def spc_chart(
     """
     from audit.spc import spc_reading
 
-    require_frame(chart, ("label", "numerator", "denominator", "rate", "centre", "lower",
-                          "upper", "side", "run_length", "outside", "run"), "the p-chart")
+    require_frame(
+        chart,
+        (
+            "label",
+            "numerator",
+            "denominator",
+            "rate",
+            "centre",
+            "lower",
+            "upper",
+            "side",
+            "run_length",
+            "outside",
+            "run",
+        ),
+        "the p-chart",
+    )
     require_text(source=source, place=place)
     label = metric_label(metric)
     labels = [str(v) for v in chart["label"]]
-    hide = np.array([any(is_suppressed(chart[c].iloc[i]) for c in
-                         ("numerator", "denominator", "rate")) for i in range(len(chart))],
-                    dtype=bool)
+    hide = np.array(
+        [
+            any(is_suppressed(chart[c].iloc[i]) for c in ("numerator", "denominator", "rate"))
+            for i in range(len(chart))
+        ],
+        dtype=bool,
+    )
     rate = pd.to_numeric(chart["rate"].where(~hide), errors="coerce").to_numpy(dtype=float)
     points = int((~hide & ~np.isnan(rate)).sum() + hide.sum())
     run_chart = points < int(min_points)
     reading = spc_reading(chart, unit=_unit(labels))
-    special = (np.asarray(chart["outside"], dtype=bool) | np.asarray(chart["run"], dtype=bool)) \
-        & ~hide & ~np.isnan(rate)
+    special = (
+        (np.asarray(chart["outside"], dtype=bool) | np.asarray(chart["run"], dtype=bool))
+        & ~hide
+        & ~np.isnan(rate)
+    )
     if run_chart:
         special = np.zeros(len(labels), dtype=bool)
     centre = number(chart["centre"].iloc[0])
@@ -291,26 +414,36 @@ def spc_chart(
         if centre is None:
             title = f"{label}: no cases recorded in these {unit}"
         elif run_chart:
-            title = (f"{label} around an average of {pct0(centre)}: {points} {unit} so far, "
-                     f"too few for control limits")
+            title = (
+                f"{label} around an average of {pct0(centre)}: {points} {unit} so far, "
+                f"too few for control limits"
+            )
         elif reading.startswith("common-cause"):
-            title = (f"{label}: common-cause variation only, around an average of "
-                     f"{pct0(centre)}")
+            title = f"{label}: common-cause variation only, around an average of {pct0(centre)}"
         else:
             title = f"{label}: {_spc_headline(chart, labels)}"
     if run_chart:
-        kind = (f"Run chart: the line is the average over all {unit}. A control chart needs "
-                f"at least {min_points} {unit} (NHS England, Making Data Count); "
-                f"{more} more to go")
+        kind = (
+            f"Run chart: the line is the average over all {unit}. A control chart needs "
+            f"at least {min_points} {unit} (NHS England, Making Data Count); "
+            f"{more} more to go"
+        )
     else:
-        kind = ("Statistical process control p-chart: centre line = average over all "
-                f"{unit}; control limits = average ± 3 standard errors for each "
-                f"{unit[:-1]}'s cases. Special cause (NHS England, Making Data Count): a point "
-                "outside the limits, or 7 or more in a row on one side of the average")
+        kind = (
+            "Statistical process control p-chart: centre line = average over all "
+            f"{unit}; control limits = average ± 3 standard errors for each "
+            f"{unit[:-1]}'s cases. Special cause (NHS England, Making Data Count): a point "
+            "outside the limits, or 7 or more in a row on one side of the average"
+        )
     caption = caption_text(
         f"percentage of cases with '{lower_first(label)}' each {unit[:-1]}, unknowns excluded. "
-        + kind, place=place, period=period_text, source=source, national=False,
-        suppressed=bool(hide.any()))
+        + kind,
+        place=place,
+        period=period_text,
+        source=source,
+        national=False,
+        suppressed=bool(hide.any()),
+    )
 
     def words(i: int) -> str:
         if hide[i]:
@@ -321,30 +454,47 @@ def spc_chart(
         return f"{labels[i]}: {pct(rate[i])}{note}"
 
     what = "Run chart" if run_chart else "Statistical process control chart (p-chart)"
-    alt_text = (f"{sentence(title)} {what} of the percentage of cases with "
-                f"'{lower_first(label)}' in {place}, for {len(labels)} {unit} from "
-                f"{period_span(labels)}.")
+    alt_text = (
+        f"{sentence(title)} {what} of the percentage of cases with "
+        f"'{lower_first(label)}' in {place}, for {len(labels)} {unit} from "
+        f"{period_span(labels)}."
+    )
     if centre is not None:
         alt_text += f" The average is {pct(centre)}."
         if run_chart:
-            alt_text += (f" No control limits are drawn until {min_points} {unit} are "
-                         f"recorded ({more} more).")
+            alt_text += (
+                f" No control limits are drawn until {min_points} {unit} are "
+                f"recorded ({more} more)."
+            )
         else:
-            alt_text += (" The control limits are three standard errors either side. "
-                         f"Reading: {reading}.")
+            alt_text += (
+                f" The control limits are three standard errors either side. Reading: {reading}."
+            )
     alt_text += " " + sentence("; ".join(words(i) for i in range(len(labels))))
 
     nan = np.full(len(labels), np.nan)
-    lower = nan if run_chart else pd.to_numeric(chart["lower"].where(~hide),
-                                                errors="coerce").to_numpy(dtype=float)
-    upper = nan if run_chart else pd.to_numeric(chart["upper"].where(~hide),
-                                                errors="coerce").to_numpy(dtype=float)
+    lower = (
+        nan
+        if run_chart
+        else pd.to_numeric(chart["lower"].where(~hide), errors="coerce").to_numpy(dtype=float)
+    )
+    upper = (
+        nan
+        if run_chart
+        else pd.to_numeric(chart["upper"].where(~hide), errors="coerce").to_numpy(dtype=float)
+    )
     with af_style():
-        figure = _draw_spc(labels, rate, lower, upper, centre, special, hide, title, caption,
-                           limits=not run_chart)
+        figure = _draw_spc(
+            labels, rate, lower, upper, centre, special, hide, title, caption, limits=not run_chart
+        )
     prefix = "run" if run_chart else "spc"
-    return Chart(name=name or f"{prefix}_{metric.replace('.', '_')}", figure=figure,
-                 title=title, alt_text=alt_text, caption=caption)
+    return Chart(
+        name=name or f"{prefix}_{metric.replace('.', '_')}",
+        figure=figure,
+        title=title,
+        alt_text=alt_text,
+        caption=caption,
+    )
 
 
 def _spc_headline(board: pd.DataFrame, labels: list[str]) -> str:
@@ -371,9 +521,19 @@ def _spc_headline(board: pd.DataFrame, labels: list[str]) -> str:
     return " and ".join(parts)
 
 
-def _draw_spc(labels: list[str], rate: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              centre: float | None, special: np.ndarray, hidden: np.ndarray, title: str,
-              caption: str, *, limits: bool = True) -> Figure:
+def _draw_spc(
+    labels: list[str],
+    rate: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    centre: float | None,
+    special: np.ndarray,
+    hidden: np.ndarray,
+    title: str,
+    caption: str,
+    *,
+    limits: bool = True,
+) -> Figure:
     title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.85
     bottom = (1.35 if len(labels) > 8 else 0.95) + caption_height(caption)
@@ -388,32 +548,87 @@ def _draw_spc(labels: list[str], rate: np.ndarray, lower: np.ndarray, upper: np.
         ax.axhline(centre * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
     if limits:
         for bound in (upper, lower):
-            ax.plot(xs, bound * 100, drawstyle="steps-mid", color=REFERENCE_COLOUR,
-                    linestyle="--", linewidth=1.4, zorder=2)
+            ax.plot(
+                xs,
+                bound * 100,
+                drawstyle="steps-mid",
+                color=REFERENCE_COLOUR,
+                linestyle="--",
+                linewidth=1.4,
+                zorder=2,
+            )
     ax.plot(xs, rate * 100, color=AF_CATEGORICAL[0], linewidth=1.4, zorder=3)
     common = ~special & ~np.isnan(rate)
-    ax.plot(xs[common], rate[common] * 100, linestyle="none", marker="o", markersize=8,
-            color=AF_CATEGORICAL[0], markeredgecolor="white", markeredgewidth=1.2, zorder=4)
-    ax.plot(xs[special], rate[special] * 100, linestyle="none", marker="D", markersize=10,
-            color=SPECIAL_COLOUR, markeredgecolor="white", markeredgewidth=1.2, zorder=5)
+    ax.plot(
+        xs[common],
+        rate[common] * 100,
+        linestyle="none",
+        marker="o",
+        markersize=8,
+        color=AF_CATEGORICAL[0],
+        markeredgecolor="white",
+        markeredgewidth=1.2,
+        zorder=4,
+    )
+    ax.plot(
+        xs[special],
+        rate[special] * 100,
+        linestyle="none",
+        marker="D",
+        markersize=10,
+        color=SPECIAL_COLOUR,
+        markeredgecolor="white",
+        markeredgewidth=1.2,
+        zorder=5,
+    )
     for x in xs[hidden]:
         c_marker(ax, x, limit)
     _period_axis(ax, labels)
     percent_axis(ax, "y", limit)
     handles = [
-        Line2D([0], [0], linestyle="none", marker="o", markersize=8, color=AF_CATEGORICAL[0],
-               markeredgecolor="white", label="Common cause"),
-        Line2D([0], [0], linestyle="none", marker="D", markersize=10, color=SPECIAL_COLOUR,
-               markeredgecolor="white", label="Special cause"),
+        Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker="o",
+            markersize=8,
+            color=AF_CATEGORICAL[0],
+            markeredgecolor="white",
+            label="Common cause",
+        ),
+        Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker="D",
+            markersize=10,
+            color=SPECIAL_COLOUR,
+            markeredgecolor="white",
+            label="Special cause",
+        ),
         Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8, label="Average"),
     ]
     if limits:
-        handles.append(Line2D([0], [0], color=REFERENCE_COLOUR, linestyle="--", linewidth=1.4,
-                              label="Control limits (3 sigma)"))
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                color=REFERENCE_COLOUR,
+                linestyle="--",
+                linewidth=1.4,
+                label="Control limits (3 sigma)",
+            )
+        )
     else:
         handles = [handles[0], handles[2]]
-    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
-                        ncols=2, handlelength=2.2, columnspacing=1.4)
+    legend_and_caption(
+        figure,
+        handles,
+        caption,
+        title_lines=title_lines,
+        height=height,
+        ncols=2,
+        handlelength=2.2,
+        columnspacing=1.4,
+    )
     return figure
-
-

@@ -74,22 +74,28 @@ def _finding_vs_national(items: Sequence[Item], what: str = "figures") -> str:
     compared = [i for i in shown if i.national is not None]
     significant = [i for i in compared if i.p_value is not None and i.p_value < 0.05]
     if significant:
-        best = max(significant,
-                   key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i)))
+        best = max(
+            significant, key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i))
+        )
         direction = "higher" if best.local_rate > best.national_rate else "lower"
-        return (f"{best.label} {direction} than nationally: {pct0(best.local_rate)} of cases "
-                f"against {pct0(best.national_rate)}")
+        return (
+            f"{best.label} {direction} than nationally: {pct0(best.local_rate)} of cases "
+            f"against {pct0(best.national_rate)}"
+        )
     if compared and all(i.p_value is None for i in compared):
-        best = max(compared,
-                   key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i)))
-        return (f"{best.label} in {pct0(best.local_rate)} of cases against "
-                f"{pct0(best.national_rate)} nationally")
+        best = max(compared, key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i)))
+        return (
+            f"{best.label} in {pct0(best.local_rate)} of cases against "
+            f"{pct0(best.national_rate)} nationally"
+        )
     top = max(shown, key=lambda i: (i.local_rate, -items.index(i)))
     if top.national is not None and pct0(top.local_rate) == pct0(top.national):
         return f"{top.label} in {pct0(top.local_rate)} of cases, as nationally"
     if top.national is not None:
-        return (f"{top.label} in {pct0(top.local_rate)} of cases, not clearly different from "
-                f"{pct0(top.national)} nationally")
+        return (
+            f"{top.label} in {pct0(top.local_rate)} of cases, not clearly different from "
+            f"{pct0(top.national)} nationally"
+        )
     return f"{top.label} was the most common, in {pct0(top.local_rate)} of cases"
 
 
@@ -111,8 +117,9 @@ def local_vs_national(
     is ``:``, not available). The title, unless given, states the finding: the largest clear
     (p < 0.05) difference from the national figure, else the most common factor.
     """
-    require_frame(table, ("metric", "rate", "ci_low", "ci_high", "national_rate"),
-                   "the metrics table")
+    require_frame(
+        table, ("metric", "rate", "ci_low", "ci_high", "national_rate"), "the metrics table"
+    )
     require_text(period=period, source=source, place=place)
     metrics = list(metrics)
     if not metrics:
@@ -134,10 +141,14 @@ def local_vs_national(
     caption = caption_text(
         "percentage of cases with each factor, of those where it was recorded (unknowns "
         "excluded); lines show 95% Wilson confidence intervals",
-        place=place, period=period, source=source, national=any_national,
+        place=place,
+        period=period,
+        source=source,
+        national=any_national,
         suppressed=any_hidden,
-        extra="':' = not available or not published." if any(
-            i.status == "unavailable" or i.national is None for i in items) else "",
+        extra="':' = not available or not published."
+        if any(i.status == "unavailable" or i.national is None for i in items)
+        else "",
     )
     details = "; ".join(f"{i.label}: {i.local_words()}, {i.national_words()}" for i in items)
     alt_text = (
@@ -151,8 +162,9 @@ def local_vs_national(
     return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
 
 
-def _draw_local_vs_national(items: list[Item], title: str, caption: str, place: str,
-                            any_national: bool) -> Figure:
+def _draw_local_vs_national(
+    items: list[Item], title: str, caption: str, place: str, any_national: bool
+) -> Figure:
     n = len(items)
     title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.55
@@ -170,19 +182,44 @@ def _draw_local_vs_national(items: list[Item], title: str, caption: str, place: 
             ax.barh(y, item.local_rate * 100, height=0.6, color=colour, zorder=2)
             if item.ci_low is not None and item.ci_high is not None:
                 bars = ax.errorbar(
-                    item.local_rate * 100, y,
-                    xerr=[[max(0.0, (item.local_rate - item.ci_low) * 100)],
-                          [max(0.0, (item.ci_high - item.local_rate) * 100)]],
-                    fmt="none", ecolor=TEXT_COLOUR, elinewidth=1.6, capsize=5, capthick=1.6,
-                    zorder=3)
+                    item.local_rate * 100,
+                    y,
+                    xerr=[
+                        [max(0.0, (item.local_rate - item.ci_low) * 100)],
+                        [max(0.0, (item.ci_high - item.local_rate) * 100)],
+                    ],
+                    fmt="none",
+                    ecolor=TEXT_COLOUR,
+                    elinewidth=1.6,
+                    capsize=5,
+                    capthick=1.6,
+                    zorder=3,
+                )
                 for artist in (*bars.lines[1], *bars.lines[2]):
                     artist.set_path_effects([*halo(4.0), patheffects.Normal()])
         else:
-            ax.text(1, y, item.label_text(), ha="left", va="center", fontsize=13,
-                    fontweight="bold", color=TEXT_COLOUR)
+            ax.text(
+                1,
+                y,
+                item.label_text(),
+                ha="left",
+                va="center",
+                fontsize=13,
+                fontweight="bold",
+                color=TEXT_COLOUR,
+            )
         if item.national is not None:
-            ax.plot([item.national * 100], [y], linestyle="none", marker="D", markersize=9,
-                    color="black", markeredgecolor="white", markeredgewidth=1.5, zorder=4)
+            ax.plot(
+                [item.national * 100],
+                [y],
+                linestyle="none",
+                marker="D",
+                markersize=9,
+                color="black",
+                markeredgecolor="white",
+                markeredgewidth=1.5,
+                zorder=4,
+            )
 
     ax.set_yticks(ys)
     ax.set_yticklabels([wrap(i.label, 30) for i in items])
@@ -195,24 +232,65 @@ def _draw_local_vs_national(items: list[Item], title: str, caption: str, place: 
     blend = blended_transform_factory(ax.transAxes, ax.transData)
     columns = [("Local", 1 + 0.2 / axis_width, [i.label_text() for i in items])]
     if any_national:
-        columns.append(("National", 1 + 1.05 / axis_width,
-                        [pct(i.national) if i.national is not None else ":" for i in items]))
+        columns.append(
+            (
+                "National",
+                1 + 1.05 / axis_width,
+                [pct(i.national) if i.national is not None else ":" for i in items],
+            )
+        )
     for header, x, values in columns:
-        ax.text(x, n - 0.45, header, transform=blend, ha="left", va="bottom",
-                fontsize=12, fontweight="bold", color=TEXT_COLOUR)
+        ax.text(
+            x,
+            n - 0.45,
+            header,
+            transform=blend,
+            ha="left",
+            va="bottom",
+            fontsize=12,
+            fontweight="bold",
+            color=TEXT_COLOUR,
+        )
         for value, y in zip(values, ys, strict=True):
-            ax.text(x, y, value, transform=blend, ha="left", va="center", fontsize=12,
-                    color=TEXT_COLOUR)
+            ax.text(
+                x, y, value, transform=blend, ha="left", va="center", fontsize=12, color=TEXT_COLOUR
+            )
 
-    handles = [Patch(facecolor=colour, label=f"Local ({place})"),
-               Line2D([0], [0], color=TEXT_COLOUR, marker="|", markersize=10, linewidth=1.6,
-                      label="95% confidence interval")]
+    handles = [
+        Patch(facecolor=colour, label=f"Local ({place})"),
+        Line2D(
+            [0],
+            [0],
+            color=TEXT_COLOUR,
+            marker="|",
+            markersize=10,
+            linewidth=1.6,
+            label="95% confidence interval",
+        ),
+    ]
     if any_national:
-        handles.append(Line2D([0], [0], linestyle="none", marker="D", markersize=9,
-                              color="black", markeredgecolor="white",
-                              label="National (2021 review)"))
-    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
-                        ncols=len(handles), handlelength=1.6, columnspacing=1.4)
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                linestyle="none",
+                marker="D",
+                markersize=9,
+                color="black",
+                markeredgecolor="white",
+                label="National (2021 review)",
+            )
+        )
+    legend_and_caption(
+        figure,
+        handles,
+        caption,
+        title_lines=title_lines,
+        height=height,
+        ncols=len(handles),
+        handlelength=1.6,
+        columnspacing=1.4,
+    )
     return figure
 
 
@@ -225,8 +303,8 @@ class _Drop:
 
     before: Item
     after: Item
-    size: float          # fraction lost (conditional) or fall in rate (points)
-    conditional: bool    # True: 1 - step_rate; False: fall in percentage points
+    size: float  # fraction lost (conditional) or fall in rate (points)
+    conditional: bool  # True: 1 - step_rate; False: fall in percentage points
 
     def short(self) -> str:
         return f"{pct0(self.size)} lost" if self.conditional else _points(self.size)
@@ -243,8 +321,9 @@ def _funnel_flags(funnel: pd.DataFrame) -> list[str]:
                 break
     else:
         if "metric" not in funnel.columns:
-            raise ValueError("the engagement funnel needs a 'flag', 'step' or 'metric' column "
-                             "naming each step")
+            raise ValueError(
+                "the engagement funnel needs a 'flag', 'step' or 'metric' column naming each step"
+            )
         by_metric = {flag_metric_id(f): f for f in ENGAGEMENT_FUNNEL}
         flags = [by_metric.get(str(m), str(m)) for m in funnel["metric"]]
     unknown = [f for f in flags if f not in known]
@@ -305,14 +384,20 @@ def engagement_funnel_chart(
     lowest = min(shown, key=lambda i: (i.local_rate, items.index(i))) if shown else None
     if title is None:
         if drop is not None:
-            title = (f"Biggest drop at '{lower_first(drop.after.label)}': "
-                     f"{pct0(drop.size)} of cases lost from the step before")
+            title = (
+                f"Biggest drop at '{lower_first(drop.after.label)}': "
+                f"{pct0(drop.size)} of cases lost from the step before"
+            )
         elif lowest is not None and len(shown) >= 2:
-            title = (f"Lowest step: '{lower_first(lowest.label)}', in {pct0(lowest.local_rate)} of "
-                     "cases where it was recorded")
+            title = (
+                f"Lowest step: '{lower_first(lowest.label)}', in {pct0(lowest.local_rate)} of "
+                "cases where it was recorded"
+            )
         elif len(shown) >= 2:
-            title = (f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases; "
-                     f"{lower_first(shown[-1].label)} in {pct0(shown[-1].local_rate)}")
+            title = (
+                f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases; "
+                f"{lower_first(shown[-1].label)} in {pct0(shown[-1].local_rate)}"
+            )
         elif shown:
             title = f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases"
         else:
@@ -322,24 +407,35 @@ def engagement_funnel_chart(
     caption = caption_text(
         "percentage of cases where each step was recorded as done, unknowns excluded; "
         "steps in the order practice takes them",
-        place=place, period=period, source=source, national=False, suppressed=any_hidden,
+        place=place,
+        period=period,
+        source=source,
+        national=False,
+        suppressed=any_hidden,
         extra="':' = not available." if any(i.status == "unavailable" for i in items) else "",
     )
     listing = "; ".join(
         f"{i.label}: "
         f"{pct(i.local_rate) if i.shown else i.local_words().replace('local figure ', '')}"
-        for i in items)
-    alt_text = (f"{sentence(title)} Horizontal bar chart of {len(items)} father-engagement "
-                f"steps in practice order for {place}, {period}, each as a percentage of "
-                f"cases. {sentence(listing)}")
+        for i in items
+    )
+    alt_text = (
+        f"{sentence(title)} Horizontal bar chart of {len(items)} father-engagement "
+        f"steps in practice order for {place}, {period}, each as a percentage of "
+        f"cases. {sentence(listing)}"
+    )
     if drop is not None:
-        alt_text += (f" The biggest drop was at '{drop.after.label}': of the cases with "
-                     f"'{lower_first(drop.before.label)}', {pct(1 - drop.size)} also had "
-                     f"'{lower_first(drop.after.label)}', so {pct(drop.size)} were lost.")
+        alt_text += (
+            f" The biggest drop was at '{drop.after.label}': of the cases with "
+            f"'{lower_first(drop.before.label)}', {pct(1 - drop.size)} also had "
+            f"'{lower_first(drop.after.label)}', so {pct(drop.size)} were lost."
+        )
     elif len(shown) >= 2:
-        alt_text += (" The steps are not nested in these cases (a father can be contacted "
-                     "without an earlier step being recorded), so each is a share of the "
-                     "cases where it was recorded, not of those that passed the step before.")
+        alt_text += (
+            " The steps are not nested in these cases (a father can be contacted "
+            "without an earlier step being recorded), so each is a share of the "
+            "cases where it was recorded, not of those that passed the step before."
+        )
 
     with af_style():
         figure = _draw_funnel(items, drop, title, caption)
@@ -365,19 +461,49 @@ def _draw_funnel(items: list[Item], drop, title: str, caption: str) -> Figure:
     for item, y in zip(items, ys, strict=True):
         if item.shown:
             ax.barh(y, item.local_rate * 100, height=0.6, color=colour, zorder=2)
-            ax.text(item.local_rate * 100 + 1.5, y, item.label_text(), ha="left", va="center",
-                    fontsize=12, color=TEXT_COLOUR, clip_on=False)
+            ax.text(
+                item.local_rate * 100 + 1.5,
+                y,
+                item.label_text(),
+                ha="left",
+                va="center",
+                fontsize=12,
+                color=TEXT_COLOUR,
+                clip_on=False,
+            )
         else:
-            ax.text(1.2, y, item.label_text(), ha="left", va="center", fontsize=12,
-                    fontweight="bold", color=TEXT_COLOUR)
+            ax.text(
+                1.2,
+                y,
+                item.label_text(),
+                ha="left",
+                va="center",
+                fontsize=12,
+                fontweight="bold",
+                color=TEXT_COLOUR,
+            )
     if drop is not None:
         y0, y1 = ys[items.index(drop.before)], ys[items.index(drop.after)]
         ends = [i.local_rate for i in (drop.before, drop.after) if i.shown]
         x = max(ends, default=0.0) * 100 + 17
-        ax.plot([x, x + 1.5, x + 1.5, x], [y0, y0, y1, y1], color=TEXT_COLOUR, linewidth=1.4,
-                clip_on=False, zorder=3)
-        ax.text(x + 3, (y0 + y1) / 2, f"Biggest drop:\n{drop.short()}", ha="left",
-                va="center", fontsize=11, color=TEXT_COLOUR, clip_on=False)
+        ax.plot(
+            [x, x + 1.5, x + 1.5, x],
+            [y0, y0, y1, y1],
+            color=TEXT_COLOUR,
+            linewidth=1.4,
+            clip_on=False,
+            zorder=3,
+        )
+        ax.text(
+            x + 3,
+            (y0 + y1) / 2,
+            f"Biggest drop:\n{drop.short()}",
+            ha="left",
+            va="center",
+            fontsize=11,
+            color=TEXT_COLOUR,
+            clip_on=False,
+        )
     ax.set_yticks(ys)
     ax.set_yticklabels([wrap(i.label, 30) for i in items])
     ax.set_ylim(-0.6, n - 0.4)
@@ -421,15 +547,21 @@ def service_contact_chart(
     caption = caption_text(
         "percentage of cases by the highest level of service involvement at the time of the "
         "abuse, of cases where it is known; one level per case",
-        place=place, period=period, source=source, national=any_national,
+        place=place,
+        period=period,
+        source=source,
+        national=any_national,
         suppressed=any_hidden,
         extra="':' = no figure (not available or not published).",
     )
     details = "; ".join(
-        f"{i.label}: {i.local_words(interval=False)}, {i.national_words()}" for i in items)
-    alt_text = (f"{sentence(title)} Grouped bar chart of the highest level of service "
-                f"involvement for {place}, {period}, against the national review. "
-                f"{sentence(details)}")
+        f"{i.label}: {i.local_words(interval=False)}, {i.national_words()}" for i in items
+    )
+    alt_text = (
+        f"{sentence(title)} Grouped bar chart of the highest level of service "
+        f"involvement for {place}, {period}, against the national review. "
+        f"{sentence(details)}"
+    )
 
     with af_style():
         figure = _draw_service_contact(items, title, caption, place)
@@ -450,32 +582,73 @@ def _draw_service_contact(items: list[Item], title: str, caption: str, place: st
     highest = 0.0
     for item, x in zip(items, xs, strict=True):
         if item.shown:
-            ax.bar(x - width / 2, item.local_rate * 100, width=width, color=local_colour,
-                   zorder=2)
+            ax.bar(x - width / 2, item.local_rate * 100, width=width, color=local_colour, zorder=2)
             highest = max(highest, item.local_rate * 100)
         local_y = item.local_rate * 100 if item.shown else 0
-        ax.text(x - width / 2, local_y + 1.2, item.label_text(), ha="center", va="bottom",
-                fontsize=11.5, color=TEXT_COLOUR, fontweight="normal" if item.shown else "bold")
+        ax.text(
+            x - width / 2,
+            local_y + 1.2,
+            item.label_text(),
+            ha="center",
+            va="bottom",
+            fontsize=11.5,
+            color=TEXT_COLOUR,
+            fontweight="normal" if item.shown else "bold",
+        )
         if item.national is not None:
-            ax.bar(x + width / 2, item.national * 100, width=width, color=national_colour,
-                   hatch="//", edgecolor="white", linewidth=0.8, zorder=2)
+            ax.bar(
+                x + width / 2,
+                item.national * 100,
+                width=width,
+                color=national_colour,
+                hatch="//",
+                edgecolor="white",
+                linewidth=0.8,
+                zorder=2,
+            )
             highest = max(highest, item.national * 100)
-            ax.text(x + width / 2, item.national * 100 + 1.2, pct(item.national),
-                    ha="center", va="bottom", fontsize=11.5, color=TEXT_COLOUR)
+            ax.text(
+                x + width / 2,
+                item.national * 100 + 1.2,
+                pct(item.national),
+                ha="center",
+                va="bottom",
+                fontsize=11.5,
+                color=TEXT_COLOUR,
+            )
         else:
-            ax.text(x + width / 2, 1.2, ":", ha="center", va="bottom", fontsize=11.5,
-                    fontweight="bold", color=TEXT_COLOUR)
+            ax.text(
+                x + width / 2,
+                1.2,
+                ":",
+                ha="center",
+                va="bottom",
+                fontsize=11.5,
+                fontweight="bold",
+                color=TEXT_COLOUR,
+            )
     ax.set_xticks(xs)
     ax.set_xticklabels([wrap(i.label, 14) for i in items])
     ax.tick_params(axis="x", length=0)
     limit = min(110.0, max(20.0, highest + 8))
     percent_axis(ax, "y", limit)
     ax.spines["left"].set_visible(False)
-    handles = [Patch(facecolor=local_colour, label=f"Local ({place})"),
-               Patch(facecolor=national_colour, hatch="//", edgecolor="white",
-                     label="National (2021 review)")]
-    legend_and_caption(figure, handles, caption, title_lines=title_lines, height=height,
-                        ncols=2, handlelength=2.2, handleheight=1.2)
+    handles = [
+        Patch(facecolor=local_colour, label=f"Local ({place})"),
+        Patch(
+            facecolor=national_colour, hatch="//", edgecolor="white", label="National (2021 review)"
+        ),
+    ]
+    legend_and_caption(
+        figure,
+        handles,
+        caption,
+        title_lines=title_lines,
+        height=height,
+        ncols=2,
+        handlelength=2.2,
+        handleheight=1.2,
+    )
     return figure
 
 
@@ -536,8 +709,7 @@ def cooccurrence_heatmap(
             if ties > 1:
                 title = f"{ties} pairs of risk factors tied as most common, each in {cases}"
             else:
-                title = (f"{labels[j]} and {lower_first(labels[i])} together most often, "
-                         f"in {cases}")
+                title = f"{labels[j]} and {lower_first(labels[i])} together most often, in {cases}"
         elif ranked and not hidden_pairs:
             title = "No case had two of these risk factors recorded together"
         else:
@@ -546,22 +718,35 @@ def cooccurrence_heatmap(
     caption = caption_text(
         "number of cases with both risk factors recorded as yes; each cell is labelled "
         "with its count",
-        place=place, period=period, source=source, national=False,
-        suppressed=bool(hidden_pairs))
+        place=place,
+        period=period,
+        source=source,
+        national=False,
+        suppressed=bool(hidden_pairs),
+    )
     top_pairs = [p for p in ranked if counts[p] > 0][:5]
-    alt_text = (f"{sentence(title)} Heatmap of the number of cases in {place}, {period}, "
-                f"with each pair of {n} risk factors recorded together; darker cells mean more "
-                f"cases and every cell is labelled with its count.")
+    alt_text = (
+        f"{sentence(title)} Heatmap of the number of cases in {place}, {period}, "
+        f"with each pair of {n} risk factors recorded together; darker cells mean more "
+        f"cases and every cell is labelled with its count."
+    )
     if top_pairs:
-        alt_text += " Most common pairs: " + "; ".join(
-            f"{pair_words(*p)}, {int(counts[p])} case{'s' if counts[p] != 1 else ''}"
-            for p in top_pairs) + "."
+        alt_text += (
+            " Most common pairs: "
+            + "; ".join(
+                f"{pair_words(*p)}, {int(counts[p])} case{'s' if counts[p] != 1 else ''}"
+                for p in top_pairs
+            )
+            + "."
+        )
     zero = [p for p in shown_pairs if counts[p] == 0]
     if zero:
         alt_text += f" {len(zero)} pair{'s' if len(zero) != 1 else ''} never occurred together."
     if hidden_pairs:
-        alt_text += (f" {len(hidden_pairs)} pair{'s are' if len(hidden_pairs) != 1 else ' is'} "
-                     f"{SUPPRESSED_WORDS}, shown as c.")
+        alt_text += (
+            f" {len(hidden_pairs)} pair{'s are' if len(hidden_pairs) != 1 else ' is'} "
+            f"{SUPPRESSED_WORDS}, shown as c."
+        )
 
     with af_style():
         figure = _draw_heatmap(sns, counts, hidden, labels, title, caption)
@@ -572,8 +757,9 @@ def _sequential_cmap() -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list("af_sequential", list(AF_SEQUENTIAL[::-1]))
 
 
-def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str], title: str,
-                  caption: str) -> Figure:
+def _draw_heatmap(
+    sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str], title: str, caption: str
+) -> Figure:
     n = len(labels)
     rows, cols = list(range(1, n)), list(range(n - 1))
     grid = counts[np.ix_(rows, cols)]
@@ -589,18 +775,30 @@ def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str]
     right = WIDTH - left - cell * (n - 1) - 0.3
     figure, ax = new_figure(height, left=left, right=right, top=top, bottom=bottom)
     title_block(figure, title, height=height)
-    colourbar_ax = figure.add_axes(((WIDTH - right + 0.45) / WIDTH, bottom / height,
-                                    0.22 / WIDTH, (cell * (n - 1)) / height))
+    colourbar_ax = figure.add_axes(
+        ((WIDTH - right + 0.45) / WIDTH, bottom / height, 0.22 / WIDTH, (cell * (n - 1)) / height)
+    )
 
     cmap = _sequential_cmap()
     visible = grid[~upper & ~grid_hidden]
-    vmax = max(1.0, float(np.nanmax(visible))) if visible.size and \
-        not np.all(np.isnan(visible)) else 1.0
+    vmax = (
+        max(1.0, float(np.nanmax(visible)))
+        if visible.size and not np.all(np.isnan(visible))
+        else 1.0
+    )
     norm = Normalize(vmin=0, vmax=vmax)
     sns.heatmap(
-        pd.DataFrame(np.where(grid_hidden, np.nan, grid)), mask=upper | grid_hidden, ax=ax,
-        cmap=cmap, norm=norm, annot=False, linewidths=1.5, linecolor="white",
-        cbar_ax=colourbar_ax, cbar_kws={"label": "Number of cases"}, square=False,
+        pd.DataFrame(np.where(grid_hidden, np.nan, grid)),
+        mask=upper | grid_hidden,
+        ax=ax,
+        cmap=cmap,
+        norm=norm,
+        annot=False,
+        linewidths=1.5,
+        linecolor="white",
+        cbar_ax=colourbar_ax,
+        cbar_kws={"label": "Number of cases"},
+        square=False,
         xticklabels=[labels[c] for c in cols],
         yticklabels=[wrap(labels[r], 30) for r in rows],
     )
@@ -609,14 +807,31 @@ def _draw_heatmap(sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str]
             if upper[r, c]:
                 continue
             if grid_hidden[r, c]:
-                ax.add_patch(Rectangle((c, r), 1, 1, facecolor=NULL_COLOUR, edgecolor="white",
-                                       linewidth=1.5, zorder=2))
+                ax.add_patch(
+                    Rectangle(
+                        (c, r),
+                        1,
+                        1,
+                        facecolor=NULL_COLOUR,
+                        edgecolor="white",
+                        linewidth=1.5,
+                        zorder=2,
+                    )
+                )
                 text, colour = SUPPRESSED, TEXT_COLOUR
             else:
                 text = f"{int(grid[r, c]):d}"
                 colour = best_text_colour(cmap(norm(grid[r, c])))
-            ax.text(c + 0.5, r + 0.5, text, ha="center", va="center", fontsize=12,
-                    color=colour, zorder=3)
+            ax.text(
+                c + 0.5,
+                r + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=12,
+                color=colour,
+                zorder=3,
+            )
     ax.tick_params(axis="both", length=0)
     ax.set_xticklabels(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticklabels(ax.get_yticklabels(), rotation=0)

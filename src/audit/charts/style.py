@@ -114,15 +114,15 @@ NATIONAL_SOURCE = (
     "92 serious incident notifications"
 )
 
-TEXT_COLOUR = "#0B0C0C"          # near-black text (GOV.UK), 19:1 on white
-AXIS_COLOUR = "#3D3D3D"          # AF dark grey for axis lines and ticks, 11:1 on white
-GRID_COLOUR = "#8A8A8A"          # lightest grey passing 3:1 on white (3.5:1)
-NULL_COLOUR = "#F2F2F2"          # AF grey for suppressed heatmap cells
+TEXT_COLOUR = "#0B0C0C"  # near-black text (GOV.UK), 19:1 on white
+AXIS_COLOUR = "#3D3D3D"  # AF dark grey for axis lines and ticks, 11:1 on white
+GRID_COLOUR = "#8A8A8A"  # lightest grey passing 3:1 on white (3.5:1)
+NULL_COLOUR = "#F2F2F2"  # AF grey for suppressed heatmap cells
 DPI = 150
-WIDTH = 10.0              # inches
+WIDTH = 10.0  # inches
 
-SPECIAL_COLOUR = AF_CATEGORICAL[2]   # dark pink, 9.8:1 on white: special cause / outside limits
-REFERENCE_COLOUR = "#3D3D3D"         # AF dark grey: centre, target and national lines
+SPECIAL_COLOUR = AF_CATEGORICAL[2]  # dark pink, 9.8:1 on white: special cause / outside limits
+REFERENCE_COLOUR = "#3D3D3D"  # AF dark grey: centre, target and national lines
 
 SUPPRESSED_NOTE = "c = suppressed to protect small numbers."
 SUPPRESSED_WORDS = "suppressed (small number)"
@@ -184,8 +184,15 @@ class Chart:
         """The chart as PNG bytes: identical for identical input."""
         buffer = io.BytesIO()
         with af_style():
-            self.figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None},
-                                bbox_inches="tight", pad_inches=0.2, facecolor="white")
+            self.figure.savefig(
+                buffer,
+                format="png",
+                dpi=DPI,
+                metadata={"Software": None},
+                bbox_inches="tight",
+                pad_inches=0.2,
+                facecolor="white",
+            )
         return buffer.getvalue()
 
     def save(self, path: str | Path) -> Path:
@@ -237,8 +244,11 @@ def contrast_ratio(foreground: ColorType, background: ColorType = "white") -> fl
 
 def best_text_colour(background: ColorType) -> str:
     """Black or white, whichever contrasts more (pure black: >= 4.58:1 on any colour)."""
-    return "black" if contrast_ratio("black", background) >= contrast_ratio("white", background) \
+    return (
+        "black"
+        if contrast_ratio("black", background) >= contrast_ratio("white", background)
         else "white"
+    )
 
 
 def number(value: object) -> float | None:
@@ -295,8 +305,8 @@ class Item:
 
     metric: str
     label: str
-    rate: float | None           # None: suppressed or not available
-    status: str                  # "shown", "suppressed" or "unavailable"
+    rate: float | None  # None: suppressed or not available
+    status: str  # "shown", "suppressed" or "unavailable"
     ci_low: float | None = None
     ci_high: float | None = None
     national: float | None = None
@@ -375,13 +385,20 @@ def rows_by_metric(table: pd.DataFrame) -> dict[str, pd.Series]:
     return rows
 
 
-def new_figure(height: float, *, left: float, right: float, top: float, bottom: float,
-                width: float = WIDTH):
+def new_figure(
+    height: float, *, left: float, right: float, top: float, bottom: float, width: float = WIDTH
+):
     """A pyplot-free figure on the Agg canvas with one axes placed in inches."""
     figure = Figure(figsize=(width, height), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
-    ax = figure.add_axes((left / width, bottom / height, (width - left - right) / width,
-                          (height - top - bottom) / height))
+    ax = figure.add_axes(
+        (
+            left / width,
+            bottom / height,
+            (width - left - right) / width,
+            (height - top - bottom) / height,
+        )
+    )
     return figure, ax
 
 
@@ -389,23 +406,52 @@ def title_block(figure: Figure, title: str, *, height: float, width: float = WID
     """Draw the wrapped title at the top left; return the inches it takes."""
     wrapped = wrap(title, int(width * 6.6))
     lines = wrapped.count("\n") + 1
-    figure.text(0.15 / width, 1 - 0.15 / height, wrapped, ha="left", va="top",
-                fontsize=16, fontweight="bold", color=TEXT_COLOUR)
+    figure.text(
+        0.15 / width,
+        1 - 0.15 / height,
+        wrapped,
+        ha="left",
+        va="top",
+        fontsize=16,
+        fontweight="bold",
+        color=TEXT_COLOUR,
+    )
     return 0.15 + lines * 0.3
 
 
-def caption_block(figure: Figure, caption: str, *, height: float,
-                   width: float = WIDTH) -> None:
-    figure.text(0.15 / width, 0.12 / height, wrap(caption, int(width * 11.5)), ha="left",
-                va="bottom", fontsize=10.5, color=TEXT_COLOUR, linespacing=1.3)
+def caption_block(figure: Figure, caption: str, *, height: float, width: float = WIDTH) -> None:
+    figure.text(
+        0.15 / width,
+        0.12 / height,
+        wrap(caption, int(width * 11.5)),
+        ha="left",
+        va="bottom",
+        fontsize=10.5,
+        color=TEXT_COLOUR,
+        linespacing=1.3,
+    )
 
 
-def legend_and_caption(figure: Figure, handles: list, caption: str, *, title_lines: int,
-                        height: float, ncols: int, **style: float) -> None:
+def legend_and_caption(
+    figure: Figure,
+    handles: list,
+    caption: str,
+    *,
+    title_lines: int,
+    height: float,
+    ncols: int,
+    **style: float,
+) -> None:
     """The legend under the title, left-aligned, then the caption at the foot."""
-    figure.legend(handles=handles, loc="upper left", ncols=ncols, frameon=False,
-                  bbox_to_anchor=(0.15 / WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
-                  borderaxespad=0, **style)
+    figure.legend(
+        handles=handles,
+        loc="upper left",
+        ncols=ncols,
+        frameon=False,
+        bbox_to_anchor=(0.15 / WIDTH, 1 - (0.3 + title_lines * 0.3) / height),
+        borderaxespad=0,
+        **style,
+    )
     caption_block(figure, caption, height=height)
 
 
@@ -413,10 +459,22 @@ def caption_height(caption: str, width: float = WIDTH) -> float:
     return 0.2 + (wrap(caption, int(width * 11.5)).count("\n") + 1) * 0.2
 
 
-def caption_text(measure: str, *, place: str, period: str, source: str, national: bool,
-             suppressed: bool, extra: str = "") -> str:
-    parts = [f"Measure: {measure}", f"Population: in-scope cases (babies under one), {place}",
-             f"Period: {period}", f"Source: {source}"]
+def caption_text(
+    measure: str,
+    *,
+    place: str,
+    period: str,
+    source: str,
+    national: bool,
+    suppressed: bool,
+    extra: str = "",
+) -> str:
+    parts = [
+        f"Measure: {measure}",
+        f"Population: in-scope cases (babies under one), {place}",
+        f"Period: {period}",
+        f"Source: {source}",
+    ]
     if national:
         parts.append(f"National: {NATIONAL_SOURCE}")
     text = ". ".join(p.rstrip(".") for p in parts) + "."
@@ -455,8 +513,17 @@ def sentence(text: str) -> str:
 
 def c_marker(ax, x: float, limit: float) -> None:
     """A bold ``c`` at the foot of the plot where a hidden point would be."""
-    ax.text(x, limit * 0.03, SUPPRESSED, ha="center", va="bottom", fontsize=13,
-            fontweight="bold", color=TEXT_COLOUR, zorder=5)
+    ax.text(
+        x,
+        limit * 0.03,
+        SUPPRESSED,
+        ha="center",
+        va="bottom",
+        fontsize=13,
+        fontweight="bold",
+        color=TEXT_COLOUR,
+        zorder=5,
+    )
 
 
 def percent_limit(highest: float) -> float:

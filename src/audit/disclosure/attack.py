@@ -25,11 +25,10 @@ count from 0 or from more than ``k``. A range at least ``k`` wide, or one lying 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-
 import os
 import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -81,8 +80,18 @@ class AttackReport:
         return min(widths) if widths else None
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"count": b.label, "low": b.low, "high": b.high,
-                              "width": b.width, "exposed": b.exposed} for b in self.bounds])
+        return pd.DataFrame(
+            [
+                {
+                    "count": b.label,
+                    "low": b.low,
+                    "high": b.high,
+                    "width": b.width,
+                    "exposed": b.exposed,
+                }
+                for b in self.bounds
+            ]
+        )
 
 
 def exposed(low: float, high: float, k: int) -> bool:
@@ -91,8 +100,17 @@ def exposed(low: float, high: float, k: int) -> bool:
 
 
 def _key(terms: Iterable[Term]) -> tuple:
-    return tuple(sorted((t.family, tuple(sorted(t.categories)), tuple(sorted(t.partnerships)),
-                         tuple(sorted(t.quarters))) for t in terms))
+    return tuple(
+        sorted(
+            (
+                t.family,
+                tuple(sorted(t.categories)),
+                tuple(sorted(t.partnerships)),
+                tuple(sorted(t.quarters)),
+            )
+            for t in terms
+        )
+    )
 
 
 def _label(terms: tuple[Term, ...]) -> str:
@@ -122,8 +140,9 @@ def attack_targets(publication: Publication) -> list[tuple[str, tuple[Term, ...]
             scopes.setdefault(t.family, set()).add(t.scope)
             categories.setdefault(t.family, set()).update(t.categories)
     for family, family_scopes in sorted(scopes.items()):
-        for partnerships, quarters in sorted(family_scopes, key=lambda s: (sorted(s[0]),
-                                                                           sorted(s[1]))):
+        for partnerships, quarters in sorted(
+            family_scopes, key=lambda s: (sorted(s[0]), sorted(s[1]))
+        ):
             for category in sorted(categories[family]):
                 atom = (Term(family, (category,), partnerships, quarters),)
                 key = _key(atom)
@@ -175,16 +194,22 @@ class _Solver:
         if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
             return -math.inf, []
         if status == self.status.kInfeasible:
-            raise DisclosureError("the published figures contradict each other (no set of "
-                                  "counts fits them all): the pack has been altered or is "
-                                  "damaged")
+            raise DisclosureError(
+                "the published figures contradict each other (no set of "
+                "counts fits them all): the pack has been altered or is "
+                "damaged"
+            )
         if status != self.status.kOptimal:  # pragma: no cover - limits on tiny models
-            raise DisclosureError("the disclosure check could not finish "
-                                  f"({self.highs.modelStatusToString(status)})")
+            raise DisclosureError(
+                f"the disclosure check could not finish ({self.highs.modelStatusToString(status)})"
+            )
         duals = np.asarray(self.highs.getSolution().row_dual)
-        owners = [o for o, d in zip(self.model.eq_owner, duals[:self.n_eq])
-                  if o is not None and abs(d) > 1e-9]
-        owners += [o for o, d in zip(self.model.ub_owner, duals[self.n_eq:]) if abs(d) > 1e-9]
+        owners = [
+            o
+            for o, d in zip(self.model.eq_owner, duals[: self.n_eq])
+            if o is not None and abs(d) > 1e-9
+        ]
+        owners += [o for o, d in zip(self.model.ub_owner, duals[self.n_eq :]) if abs(d) > 1e-9]
         return float(self.highs.getInfo().objective_function_value), owners
 
 
@@ -207,9 +232,13 @@ def _quiet_highs(highspy):
         os.close(null)
 
 
-def attack(publication: Publication, k: int, *,
-           truth: Callable[[tuple[Term, ...]], int] | None = None,
-           targets: list[tuple[str, tuple[Term, ...]]] | None = None) -> AttackReport:
+def attack(
+    publication: Publication,
+    k: int,
+    *,
+    truth: Callable[[tuple[Term, ...]], int] | None = None,
+    targets: list[tuple[str, tuple[Term, ...]]] | None = None,
+) -> AttackReport:
     """Bound every target count from the shown figures and rates (module doc).
 
     ``truth`` gives a target's true value; with it, counts of ``2k`` or more are skipped
@@ -234,6 +263,7 @@ def attack(publication: Publication, k: int, *,
             neg_high, more = solver.minimum(-objective)
             high = math.inf if neg_high == -math.inf else math.floor(-neg_high + _TOLERANCE)
             binding = binding + more
-        report.bounds.append(Bounds(label, terms, low, high, exposed(low, high, k),
-                                    tuple(dict.fromkeys(binding))))
+        report.bounds.append(
+            Bounds(label, terms, low, high, exposed(low, high, k), tuple(dict.fromkeys(binding)))
+        )
     return report

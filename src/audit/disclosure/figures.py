@@ -27,14 +27,15 @@ from audit.formatting import SUPPRESSED, csv_text
 __all__ = ["FIGURES_FILE", "write_figures", "read_figures", "check_pack", "CheckResult"]
 
 FIGURES_FILE = "figures.csv"
-_COLUMNS = ["kind", "table", "row", "column", "value", "low", "high", "terms",
-            "denominator_terms"]
+_COLUMNS = ["kind", "table", "row", "column", "value", "low", "high", "terms", "denominator_terms"]
 
 
 def _terms_json(terms: tuple[Term, ...]) -> str:
-    return json.dumps([[t.family, list(t.categories), sorted(t.partnerships),
-                        sorted(t.quarters)] for t in terms], ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(
+        [[t.family, list(t.categories), sorted(t.partnerships), sorted(t.quarters)] for t in terms],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _terms(text: str) -> tuple[Term, ...]:
@@ -50,23 +51,57 @@ def write_figures(path: Path, publication: Publication, k: int) -> Path:
     """Write ``figures.csv`` for a protected publication (threshold ``k`` in the header)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([f"# audit figures: threshold {k}; pattern flags "
-                     + "|".join(publication.pattern_flags)])
+    writer.writerow(
+        [f"# audit figures: threshold {k}; pattern flags " + "|".join(publication.pattern_flags)]
+    )
     writer.writerow(_COLUMNS)
-    pack = json.dumps([sorted(publication.pack_partnerships),
-                       sorted(publication.pack_quarters)], ensure_ascii=False)
+    pack = json.dumps(
+        [sorted(publication.pack_partnerships), sorted(publication.pack_quarters)],
+        ensure_ascii=False,
+    )
     writer.writerow(["pack", "", "", "", "", "", "", csv_text(pack), ""])
     for family, categories in sorted(publication.categories.items()):
-        writer.writerow(["family", "", csv_text(family), "", "", "", "",
-                         csv_text(json.dumps(list(categories))), ""])
+        writer.writerow(
+            [
+                "family",
+                "",
+                csv_text(family),
+                "",
+                "",
+                "",
+                "",
+                csv_text(json.dumps(list(categories))),
+                "",
+            ]
+        )
     for c in publication.counts:
-        writer.writerow(["count", c.table, csv_text(c.row), c.column,
-                         SUPPRESSED if c.hidden else c.value, "", "",
-                         csv_text(_terms_json(c.terms)), ""])
+        writer.writerow(
+            [
+                "count",
+                c.table,
+                csv_text(c.row),
+                c.column,
+                SUPPRESSED if c.hidden else c.value,
+                "",
+                "",
+                csv_text(_terms_json(c.terms)),
+                "",
+            ]
+        )
     for r in publication.rates:
-        writer.writerow(["rate", r.table, csv_text(r.row), r.column, "", repr(r.low),
-                         repr(r.high), csv_text(_terms_json(r.numerator)),
-                         csv_text(_terms_json(r.denominator))])
+        writer.writerow(
+            [
+                "rate",
+                r.table,
+                csv_text(r.row),
+                r.column,
+                "",
+                repr(r.low),
+                repr(r.high),
+                csv_text(_terms_json(r.numerator)),
+                csv_text(_terms_json(r.denominator)),
+            ]
+        )
     return atomic_write_text(path, out.getvalue())
 
 
@@ -91,21 +126,35 @@ def read_figures(path: Path) -> tuple[Publication, int]:
                 publication.pack_partnerships = frozenset(partnerships)
                 publication.pack_quarters = frozenset(quarters)
             elif kind == "family":
-                publication.categories[_uncsv(row["row"])] = tuple(
-                    json.loads(_uncsv(row["terms"])))
+                publication.categories[_uncsv(row["row"])] = tuple(json.loads(_uncsv(row["terms"])))
             elif kind == "count":
                 hidden = row["value"] == SUPPRESSED
-                publication.counts.append(Count(
-                    row["table"], _uncsv(row["row"]), row["column"], _terms(_uncsv(row["terms"])),
-                    None if hidden else int(row["value"]), hidden))
+                publication.counts.append(
+                    Count(
+                        row["table"],
+                        _uncsv(row["row"]),
+                        row["column"],
+                        _terms(_uncsv(row["terms"])),
+                        None if hidden else int(row["value"]),
+                        hidden,
+                    )
+                )
             elif kind == "rate":
-                publication.rates.append(Rate(
-                    row["table"], _uncsv(row["row"]), row["column"],
-                    _terms(_uncsv(row["terms"])), _terms(_uncsv(row["denominator_terms"])),
-                    float(row["low"]), float(row["high"])))
+                publication.rates.append(
+                    Rate(
+                        row["table"],
+                        _uncsv(row["row"]),
+                        row["column"],
+                        _terms(_uncsv(row["terms"])),
+                        _terms(_uncsv(row["denominator_terms"])),
+                        float(row["low"]),
+                        float(row["high"]),
+                    )
+                )
     except (KeyError, ValueError, TypeError) as exc:
-        raise DisclosureError(f"{path.name} is damaged ({type(exc).__name__} on line "
-                              f"{reader.line_num + 1})") from None
+        raise DisclosureError(
+            f"{path.name} is damaged ({type(exc).__name__} on line {reader.line_num + 1})"
+        ) from None
     return publication, int(k_text)
 
 
@@ -125,8 +174,11 @@ def _check_metrics_csv(folder: Path, publication: Publication) -> None:
     path = folder / "metrics.csv"
     if not path.is_file():
         return
-    recorded = {(c.row, c.column): (SUPPRESSED if c.hidden else str(c.value))
-                for c in publication.counts if c.table == "metrics"}
+    recorded = {
+        (c.row, c.column): (SUPPRESSED if c.hidden else str(c.value))
+        for c in publication.counts
+        if c.table == "metrics"
+    }
     with open(path, encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             for column in ("numerator", "denominator", "unknown"):
@@ -134,7 +186,8 @@ def _check_metrics_csv(folder: Path, publication: Publication) -> None:
                 if key in recorded and row.get(column, "") != recorded[key]:
                     raise DisclosureError(
                         f"metrics.csv line {line}, column '{column}' does not match "
-                        "figures.csv: the pack has been altered")
+                        "figures.csv: the pack has been altered"
+                    )
 
 
 def check_pack(folder: str | Path) -> CheckResult:
@@ -146,13 +199,17 @@ def check_pack(folder: str | Path) -> CheckResult:
     folder = Path(folder)
     path = folder / FIGURES_FILE
     if not path.is_file():
-        raise DisclosureError(f"{folder} holds no {FIGURES_FILE}: only a public pack "
-                              "(audit run --audience public) can be checked")
+        raise DisclosureError(
+            f"{folder} holds no {FIGURES_FILE}: only a public pack "
+            "(audit run --audience public) can be checked"
+        )
     publication, k = read_figures(path)
     _check_metrics_csv(folder, publication)
     report = attack(publication, k)
     if report.exposed:
         worst = report.exposed[0]
-        raise DisclosureError(f"a hidden count can be narrowed to fewer than {k} values: "
-                              f"{worst.label}; {len(report.exposed)} count(s) in all")
+        raise DisclosureError(
+            f"a hidden count can be narrowed to fewer than {k} values: "
+            f"{worst.label}; {len(report.exposed)} count(s) in all"
+        )
     return CheckResult(k, report.hidden, report.attacked, report.narrowest(k), report)

@@ -66,8 +66,12 @@ class Term:
         return self.partnerships, self.quarters
 
 
-def term(family: str, categories: str | Sequence[str], partnerships: Iterable[str],
-         quarters: Iterable[str]) -> Term:
+def term(
+    family: str,
+    categories: str | Sequence[str],
+    partnerships: Iterable[str],
+    quarters: Iterable[str],
+) -> Term:
     """A :class:`Term`; ``categories`` may be one category."""
     cats = (categories,) if isinstance(categories, str) else tuple(categories)
     return Term(family, cats, frozenset(partnerships), frozenset(quarters))
@@ -133,7 +137,7 @@ class Publication:
         family), or ``None`` when not declared."""
         if family == PATTERN and self.pattern_flags:
             n = len(self.pattern_flags)
-            return tuple(format(i, f"0{n}b")[::-1] for i in range(2 ** n))
+            return tuple(format(i, f"0{n}b")[::-1] for i in range(2**n))
         return self.categories.get(family)
 
     def shown(self) -> list[Count]:
@@ -143,8 +147,9 @@ class Publication:
         return [c for c in self.counts if c.hidden]
 
 
-def _signature_blocks(cells: Iterable[Cell], scopes: Sequence[frozenset[Cell]]
-                      ) -> list[frozenset[Cell]]:
+def _signature_blocks(
+    cells: Iterable[Cell], scopes: Sequence[frozenset[Cell]]
+) -> list[frozenset[Cell]]:
     """Group ``cells`` by which of ``scopes`` they belong to (cells in none are dropped)."""
     groups: dict[tuple[bool, ...], set[Cell]] = defaultdict(set)
     for cell in cells:
@@ -163,8 +168,7 @@ class LinearModel:
     of terms into a row over the variables, for use as an objective.
     """
 
-    def __init__(self, publication: Publication,
-                 extra_terms: Iterable[Term] = ()) -> None:
+    def __init__(self, publication: Publication, extra_terms: Iterable[Term] = ()) -> None:
         self.publication = publication
         all_terms: list[Term] = [t for c in publication.counts for t in c.terms]
         for rate in publication.rates:
@@ -173,8 +177,9 @@ class LinearModel:
         pack = term(CASES, "all", publication.pack_partnerships, publication.pack_quarters)
         if publication.pattern_flags:
             all_terms.append(pack)
-            all_terms += [term(f, "yes", pack.partnerships, pack.quarters)
-                          for f in publication.pattern_flags]
+            all_terms += [
+                term(f, "yes", pack.partnerships, pack.quarters) for f in publication.pattern_flags
+            ]
         self.categories: dict[str, set[str]] = defaultdict(set)
         scopes: dict[str, set[frozenset[Cell]]] = defaultdict(set)
         for t in all_terms:
@@ -194,7 +199,8 @@ class LinearModel:
                 continue
             else:
                 self.blocks[family] = _signature_blocks(
-                    grid, sorted(family_scopes, key=lambda s: sorted(s)))
+                    grid, sorted(family_scopes, key=lambda s: sorted(s))
+                )
         # Cases are refined by every scope, so each family's block is a union of them.
         self.blocks[CASES] = _signature_blocks(grid, every_scope)
         self.categories[CASES].add("all")
@@ -231,10 +237,10 @@ class LinearModel:
             eq_rhs.append(0.0)
             self.eq_owner.append(None)
             for position, flag in enumerate(publication.pattern_flags):
-                row = {self.index[(PATTERN, p, block)]: 1.0 for p in patterns
-                       if p[position] == "1"}
-                for i, v in self._vector([term(flag, "yes", pack.partnerships,
-                                               pack.quarters)]).items():
+                row = {self.index[(PATTERN, p, block)]: 1.0 for p in patterns if p[position] == "1"}
+                for i, v in self._vector(
+                    [term(flag, "yes", pack.partnerships, pack.quarters)]
+                ).items():
                     row[i] = row.get(i, 0.0) - v
                 eq_rows.append(row)
                 eq_rhs.append(0.0)

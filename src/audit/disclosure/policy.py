@@ -14,7 +14,7 @@ Three audiences read the suite's figures (``docs/methodology.md``, "Disclosure c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from audit.errors import ParameterError
 
@@ -35,7 +35,7 @@ BOARD_MARKING = "OFFICIAL-SENSITIVE — for the partnership board, not for publi
 PUBLIC_MARKING = "OFFICIAL — published with small numbers suppressed"
 
 
-class Audience(str, Enum):
+class Audience(StrEnum):
     """Who a pack is written for."""
 
     BOARD = "board"
@@ -62,14 +62,17 @@ class Policy:
     marking: str = BOARD_MARKING
 
     @classmethod
-    def make(cls, audience: object = Audience.BOARD, max_count: object = None,
-             marking: str | None = None) -> Policy:
+    def make(
+        cls, audience: object = Audience.BOARD, max_count: object = None, marking: str | None = None
+    ) -> Policy:
         """A checked policy; defaults follow the audience (threshold 5; its marking)."""
         aud = Audience.parse(audience)
         k = DEFAULT_MAX_COUNT if max_count is None else max_count
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ParameterError(f"the small-number threshold must be a whole number of 1 or "
-                                 f"more, not '{str(k)[:20]}'")
+            raise ParameterError(
+                f"the small-number threshold must be a whole number of 1 or "
+                f"more, not '{str(k)[:20]}'"
+            )
         if marking is None:
             marking = BOARD_MARKING if aud is Audience.BOARD else PUBLIC_MARKING
         marking = " ".join(str(marking).split())

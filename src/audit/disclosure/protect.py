@@ -47,8 +47,16 @@ __all__ = ["Protected", "protect", "DROP_SHARE"]
 DROP_SHARE = 0.5
 
 # Which table to hide a complementary figure in first: detail before headline figures.
-_PRIORITY = {"quarterly": 0, "rolling": 1, "partnerships": 2, "cooccurrence": 3,
-             "risk_bands": 4, "metrics": 5, "spc": 6, "cases": 9}
+_PRIORITY = {
+    "quarterly": 0,
+    "rolling": 1,
+    "partnerships": 2,
+    "cooccurrence": 3,
+    "risk_bands": 4,
+    "metrics": 5,
+    "spc": 6,
+    "cases": 9,
+}
 # Groups of figures that can be dropped from a public pack as a whole: (table, metric or "").
 _DROPPABLE = ("quarterly", "rolling", "partnerships", "cooccurrence", "risk_bands")
 _DERIVED_METRIC = ("rate", "ci_low", "ci_high", "p_value", "p_holm")
@@ -97,18 +105,23 @@ class Protected:
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records of the disclosure control."""
-        out: dict[str, Any] = {"audience": self.policy.audience.value,
-                               "marking": self.policy.marking}
+        out: dict[str, Any] = {
+            "audience": self.policy.audience.value,
+            "marking": self.policy.marking,
+        }
         if self.public:
             narrowest = self.report.narrowest(self.policy.max_count) if self.report else None
-            out.update({
-                "suppress_max": self.policy.max_count,
-                "cells_hidden": len(self.publication.hidden()) if self.publication else 0,
-                "cells_attacked": self.report.attacked if self.report else 0,
-                "narrowest_range": None if narrowest is None or math.isinf(narrowest)
-                else narrowest,
-                "figures_dropped": list(self.dropped),
-            })
+            out.update(
+                {
+                    "suppress_max": self.policy.max_count,
+                    "cells_hidden": len(self.publication.hidden()) if self.publication else 0,
+                    "cells_attacked": self.report.attacked if self.report else 0,
+                    "narrowest_range": None
+                    if narrowest is None or math.isinf(narrowest)
+                    else narrowest,
+                    "figures_dropped": list(self.dropped),
+                }
+            )
         return out
 
 
@@ -129,9 +142,14 @@ def protect(data: AuditData, policy: Policy | str = "board") -> Protected:
 
 
 def _context(data: AuditData) -> dict[str, Any]:
-    return {"place": data.place, "period": data.period, "period_label": data.period_label,
-            "source": data.source, "partnership": data.partnership,
-            "synthetic": data.synthetic}
+    return {
+        "place": data.place,
+        "period": data.period,
+        "period_label": data.period_label,
+        "source": data.source,
+        "partnership": data.partnership,
+        "synthetic": data.synthetic,
+    }
 
 
 def _nested(data: AuditData) -> bool:
@@ -147,29 +165,42 @@ def _nested(data: AuditData) -> bool:
 
 def _extract_counts(data: AuditData) -> dict[str, Any]:
     extract = data.extract
-    return {"rows_read": int(extract.rows_read), "in_scope": int(len(extract.cases)),
-            "excluded": int(len(extract.excluded)),
-            "missing_flags": list(extract.missing_flags),
-            "ignored_columns": list(extract.ignored_columns)}
+    return {
+        "rows_read": int(extract.rows_read),
+        "in_scope": int(len(extract.cases)),
+        "excluded": int(len(extract.excluded)),
+        "missing_flags": list(extract.missing_flags),
+        "ignored_columns": list(extract.ignored_columns),
+    }
 
 
 def _board(data: AuditData, policy: Policy) -> Protected:
     trend = data.quarterly
-    return Protected(policy=policy, cases=data.in_scope, metrics=data.metrics.copy(),
-                     quarterly=trend.copy(), spc=dict(data.spc), rolling=data.rolling.copy(),
-                     funnels=dict(data.funnels), risk_counts=data.risk_counts.copy(),
-                     cooccurrence=data.cooccurrence.copy(),
-                     completeness=data.completeness.copy(), nested_steps=_nested(data),
-                     funnel=data.funnel.copy(), extract=_extract_counts(data),
-                     **_context(data))
+    return Protected(
+        policy=policy,
+        cases=data.in_scope,
+        metrics=data.metrics.copy(),
+        quarterly=trend.copy(),
+        spc=dict(data.spc),
+        rolling=data.rolling.copy(),
+        funnels=dict(data.funnels),
+        risk_counts=data.risk_counts.copy(),
+        cooccurrence=data.cooccurrence.copy(),
+        completeness=data.completeness.copy(),
+        nested_steps=_nested(data),
+        funnel=data.funnel.copy(),
+        extract=_extract_counts(data),
+        **_context(data),
+    )
 
 
 # ------------------------------------------------------------------------------- public
 
 
 def _group(count_or_address: Count | tuple[str, str, str]) -> tuple[str, str]:
-    table, row, _ = (count_or_address.address if isinstance(count_or_address, Count)
-                     else count_or_address)
+    table, row, _ = (
+        count_or_address.address if isinstance(count_or_address, Count) else count_or_address
+    )
     if table in ("quarterly", "partnerships"):
         return table, row.split("|")[-1]
     if table in ("rolling",):
@@ -181,34 +212,46 @@ def _group(count_or_address: Count | tuple[str, str, str]) -> tuple[str, str]:
 
 def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publication:
     keep_count = [c for c in publication.counts if _group(c) not in dropped]
-    keep_rate = [r for r in publication.rates
-                 if _group(r.address) not in dropped
-                 and not (r.table == "spc" and ("quarterly", r.row) in dropped)
-                 and not (r.table == "partnerships" and r.column == "target"
-                          and ("partnerships", r.row) in dropped)]
-    return Publication(counts=[Count(c.table, c.row, c.column, c.terms, c.value)
-                               for c in keep_count],
-                       rates=list(keep_rate),
-                       pattern_flags=publication.pattern_flags if any(
-                           c.table in ("risk_bands", "cooccurrence") for c in keep_count) else (),
-                       pack_partnerships=publication.pack_partnerships,
-                       pack_quarters=publication.pack_quarters,
-                       categories=dict(publication.categories))
+    keep_rate = [
+        r
+        for r in publication.rates
+        if _group(r.address) not in dropped
+        and not (r.table == "spc" and ("quarterly", r.row) in dropped)
+        and not (
+            r.table == "partnerships"
+            and r.column == "target"
+            and ("partnerships", r.row) in dropped
+        )
+    ]
+    return Publication(
+        counts=[Count(c.table, c.row, c.column, c.terms, c.value) for c in keep_count],
+        rates=list(keep_rate),
+        pattern_flags=publication.pattern_flags
+        if any(c.table in ("risk_bands", "cooccurrence") for c in keep_count)
+        else (),
+        pack_partnerships=publication.pack_partnerships,
+        pack_quarters=publication.pack_quarters,
+        categories=dict(publication.categories),
+    )
 
 
 def _rates_for(publication: Publication, full: Publication) -> None:
     """Keep only the rates whose row shows every count (row rule) and whose owner is shown."""
     hidden_rows = {(c.table, c.row) for c in publication.counts if c.hidden}
-    publication.rates = [r for r in full.rates if (r.table, r.row) not in hidden_rows
-                         and r.address not in _dropped_rates(publication)]
+    publication.rates = [
+        r
+        for r in full.rates
+        if (r.table, r.row) not in hidden_rows and r.address not in _dropped_rates(publication)
+    ]
 
 
 def _dropped_rates(publication: Publication) -> set[tuple[str, str, str]]:
     return publication.withheld
 
 
-def _candidates(publication: Publication, owners: tuple[tuple[str, str, str], ...],
-                terms: tuple[Term, ...]) -> list[Count | tuple[str, str, str]]:
+def _candidates(
+    publication: Publication, owners: tuple[tuple[str, str, str], ...], terms: tuple[Term, ...]
+) -> list[Count | tuple[str, str, str]]:
     """Shown figures that could be hidden to widen an exposed count, best first.
 
     First the figures that bind the attacker's bound (a rate binds through the counts of
@@ -237,11 +280,16 @@ def _candidates(publication: Publication, owners: tuple[tuple[str, str, str], ..
 
     families = {t.family for t in terms}
     cells = set().union(*(t.cells for t in terms))
-    same = [c for c in shown.values()
-            if any(t.family in families and t.cells & cells for t in c.terms)]
+    same = [
+        c for c in shown.values() if any(t.family in families and t.cells & cells for t in c.terms)
+    ]
     near = [c for c in shown.values() if any(t.cells & cells for t in c.terms)]
     ordered: list[Count | tuple[str, str, str]] = [
-        *sorted(bound, key=rank), *lines, *sorted(same, key=rank), *sorted(near, key=rank)]
+        *sorted(bound, key=rank),
+        *lines,
+        *sorted(same, key=rank),
+        *sorted(near, key=rank),
+    ]
     seen: set[int] = set()
     out: list[Count | tuple[str, str, str]] = []
     for choice in ordered:
@@ -255,9 +303,11 @@ def _candidates(publication: Publication, owners: tuple[tuple[str, str, str], ..
 def _public(data: AuditData, policy: Policy) -> Protected:
     k = policy.max_count
     if data.in_scope <= k:
-        raise DisclosureError(f"this audit holds {k} cases or fewer, too few to publish: "
-                              "choose a longer period or the whole partnership, or use the "
-                              "board audience for the board's own papers")
+        raise DisclosureError(
+            f"this audit holds {k} cases or fewer, too few to publish: "
+            "choose a longer period or the whole partnership, or use the "
+            "board audience for the board's own papers"
+        )
     full = build_publication(data)
     truth = true_counts(data)
     dropped: set[tuple[str, str]] = set()
@@ -307,10 +357,12 @@ def _settle(publication: Publication, full: Publication, k: int, truth) -> Attac
                 raise DisclosureError(
                     f"the public pack cannot hide {measure} in {table}: whatever else is "
                     "hidden it could be worked out from the published figures. Nothing was "
-                    "written; publish a longer period or a larger area")
+                    "written; publish a longer period or a larger area"
+                )
         _rates_for(publication, full)
         pending = [(b.label, b.terms) for b in report.exposed] + [
-            (f"{c.table}: {c.row}, {c.column}", c.terms) for c in newly]
+            (f"{c.table}: {c.row}, {c.column}", c.terms) for c in newly
+        ]
     else:
         raise DisclosureError("the disclosure check did not settle; nothing was written")
     return attack(publication, k, truth=truth)
@@ -321,8 +373,10 @@ def _describe(terms: tuple[Term, ...]) -> tuple[str, str]:
     family = t.family
     quarters = sorted(t.quarters)
     when = quarters[0] if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
-    return f"the figures for {', '.join(sorted(t.partnerships))}, {when}", \
-        f"'{family}' ({'/'.join(t.categories) if len(t.categories) < 4 else 'a pattern'})"
+    return (
+        f"the figures for {', '.join(sorted(t.partnerships))}, {when}",
+        f"'{family}' ({'/'.join(t.categories) if len(t.categories) < 4 else 'a pattern'})",
+    )
 
 
 def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
@@ -330,8 +384,7 @@ def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
     for count in publication.counts:
         if count.table in _DROPPABLE:
             groups.setdefault(_group(count), []).append(count)
-    crowded = {g for g, cs in groups.items()
-               if sum(c.hidden for c in cs) > DROP_SHARE * len(cs)}
+    crowded = {g for g, cs in groups.items() if sum(c.hidden for c in cs) > DROP_SHARE * len(cs)}
     for rate in _dropped_rates(publication):
         if rate[0] == "spc":
             crowded.add(("quarterly", rate[1]))
@@ -354,13 +407,19 @@ def _hide(frame: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> pd.DataF
     return out
 
 
-def _apply(data: AuditData, policy: Policy, publication: Publication, report: AttackReport,
-           dropped: set[tuple[str, str]]) -> Protected:
+def _apply(
+    data: AuditData,
+    policy: Policy,
+    publication: Publication,
+    report: AttackReport,
+    dropped: set[tuple[str, str]],
+) -> Protected:
     hidden = {c.address for c in publication.counts if c.hidden}
 
     def masks(table: str, rows: list[str], columns: list[str]) -> dict[str, np.ndarray]:
-        return {col: np.array([(table, r, col) in hidden for r in rows], dtype=bool)
-                for col in columns}
+        return {
+            col: np.array([(table, r, col) in hidden for r in rows], dtype=bool) for col in columns
+        }
 
     # The metrics table.
     metrics = data.metrics
@@ -377,19 +436,32 @@ def _apply(data: AuditData, policy: Policy, publication: Publication, report: At
     quarterly = data.quarterly
     from audit.workspace import TREND_METRICS
 
-    quarterly = quarterly[quarterly["metric"].isin(TREND_METRICS)
-                          & ~quarterly["metric"].isin({g[1] for g in dropped
-                                                       if g[0] == "quarterly"})]
+    quarterly = quarterly[
+        quarterly["metric"].isin(TREND_METRICS)
+        & ~quarterly["metric"].isin({g[1] for g in dropped if g[0] == "quarterly"})
+    ]
     keys = [f"{p}|{mm}" for p, mm in zip(quarterly["period"], quarterly["metric"])]
     qm = masks("quarterly", keys, ["numerator", "denominator"])
     q_hidden = qm["numerator"] | qm["denominator"]
-    quarterly = _hide(quarterly.drop(columns=[c for c in ("cases", "unknown")
-                                              if c in quarterly.columns]),
-                      q_hidden, ["numerator", "denominator", "rate", "ci_low", "ci_high",
-                                 "national_numerator", "national_denominator", "national_rate",
-                                 "p_value", "p_holm"])
-    hidden_quarters = {(p, mm) for (p, mm), h in zip(zip(quarterly["period"],
-                                                         quarterly["metric"]), q_hidden) if h}
+    quarterly = _hide(
+        quarterly.drop(columns=[c for c in ("cases", "unknown") if c in quarterly.columns]),
+        q_hidden,
+        [
+            "numerator",
+            "denominator",
+            "rate",
+            "ci_low",
+            "ci_high",
+            "national_numerator",
+            "national_denominator",
+            "national_rate",
+            "p_value",
+            "p_holm",
+        ],
+    )
+    hidden_quarters = {
+        (p, mm) for (p, mm), h in zip(zip(quarterly["period"], quarterly["metric"]), q_hidden) if h
+    }
     spc = {}
     for metric, chart in data.spc.items():
         if ("quarterly", metric) in dropped:
@@ -397,13 +469,29 @@ def _apply(data: AuditData, policy: Policy, publication: Publication, report: At
         spc[metric] = _public_p_chart(chart, {p for p, mm in hidden_quarters if mm == metric})
 
     rolling = data.rolling
-    rolling = rolling[rolling["metric"].isin(TREND_METRICS)] if ("rolling", "") not in dropped \
+    rolling = (
+        rolling[rolling["metric"].isin(TREND_METRICS)]
+        if ("rolling", "") not in dropped
         else rolling.iloc[0:0]
+    )
     rm = masks("rolling", [str(x) for x in rolling["metric"]], ["numerator", "denominator"])
     r_hidden = rm["numerator"] | rm["denominator"]
-    rolling = _hide(rolling.drop(columns=["unknown"]), r_hidden,
-                    ["numerator", "denominator", "rate", "ci_low", "ci_high", "p_value",
-                     "p_holm", "national_numerator", "national_denominator", "national_rate"])
+    rolling = _hide(
+        rolling.drop(columns=["unknown"]),
+        r_hidden,
+        [
+            "numerator",
+            "denominator",
+            "rate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+            "national_numerator",
+            "national_denominator",
+            "national_rate",
+        ],
+    )
 
     funnels = {}
     for metric, table in data.funnels.items():
@@ -412,19 +500,18 @@ def _apply(data: AuditData, policy: Policy, publication: Publication, report: At
         keys = [f"{p}|{metric}" for p in table["partnership"]]
         fm = masks("partnerships", keys, ["numerator", "denominator"])
         f_hidden = fm["numerator"] | fm["denominator"]
-        limit_columns = [c for c in table.columns if c.startswith(("lower_", "upper_",
-                                                                   "outside_"))]
-        funnels[metric] = _hide(table.drop(columns=[c for c in ("unknown",)
-                                                    if c in table.columns]),
-                                f_hidden, ["numerator", "denominator", "rate", "position",
-                                           *limit_columns])
+        limit_columns = [c for c in table.columns if c.startswith(("lower_", "upper_", "outside_"))]
+        funnels[metric] = _hide(
+            table.drop(columns=[c for c in ("unknown",) if c in table.columns]),
+            f_hidden,
+            ["numerator", "denominator", "rate", "position", *limit_columns],
+        )
 
     risk_counts = cooccurrence = None
     if ("risk_bands", "") not in dropped and not data.risk_counts.empty:
         bands = [str(b) for b in data.risk_counts["risk_factors"]]
         bm = masks("risk_bands", bands, ["cases"])["cases"]
-        risk_counts = _hide(data.risk_counts.drop(columns=["with_unknown"]), bm,
-                            ["cases", "share"])
+        risk_counts = _hide(data.risk_counts.drop(columns=["with_unknown"]), bm, ["cases", "share"])
     if ("cooccurrence", "") not in dropped and not data.cooccurrence.empty:
         cooc = data.cooccurrence.astype(object).copy()
         for flag in cooc.columns:
@@ -432,21 +519,38 @@ def _apply(data: AuditData, policy: Policy, publication: Publication, report: At
                 cooc.loc[flag, flag] = SUPPRESSED
         for a in cooc.index:
             for b in cooc.columns:
-                if ("cooccurrence", f"{a}|{b}", "cases") in hidden or \
-                        ("cooccurrence", f"{b}|{a}", "cases") in hidden:
+                if ("cooccurrence", f"{a}|{b}", "cases") in hidden or (
+                    "cooccurrence",
+                    f"{b}|{a}",
+                    "cases",
+                ) in hidden:
                     cooc.loc[a, b] = SUPPRESSED
         cooccurrence = cooc
 
     cases_shown = SUPPRESSED if ("cases", "pack", "cases") in hidden else data.in_scope
     words = _dropped_words(dropped, data)
-    return Protected(policy=policy, cases=cases_shown, metrics=metrics, quarterly=quarterly,
-                     spc=spc, rolling=rolling, funnels=funnels, risk_counts=risk_counts,
-                     cooccurrence=cooccurrence,
-                     completeness=_public_completeness(metrics, cases_shown),
-                     nested_steps=_nested(data), funnel=None,
-                     extract={"missing_flags": list(data.extract.missing_flags),
-                              "ignored_columns": list(data.extract.ignored_columns)},
-                     dropped=words, publication=publication, report=report, **_context(data))
+    return Protected(
+        policy=policy,
+        cases=cases_shown,
+        metrics=metrics,
+        quarterly=quarterly,
+        spc=spc,
+        rolling=rolling,
+        funnels=funnels,
+        risk_counts=risk_counts,
+        cooccurrence=cooccurrence,
+        completeness=_public_completeness(metrics, cases_shown),
+        nested_steps=_nested(data),
+        funnel=None,
+        extract={
+            "missing_flags": list(data.extract.missing_flags),
+            "ignored_columns": list(data.extract.ignored_columns),
+        },
+        dropped=words,
+        publication=publication,
+        report=report,
+        **_context(data),
+    )
 
 
 def _adjust_shown(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -498,20 +602,21 @@ def _dropped_words(dropped: set[tuple[str, str]], data: AuditData) -> list[str]:
     words = []
     for table, metric in sorted(dropped):
         if table == "quarterly":
-            words.append(f"The quarter-by-quarter charts of "
-                         f"'{metric_label(metric).lower()}': most quarters rest on small "
-                         "numbers. The latest four quarters together are shown instead where "
-                         "they can be.")
+            words.append(
+                f"The quarter-by-quarter charts of "
+                f"'{metric_label(metric).lower()}': most quarters rest on small "
+                "numbers. The latest four quarters together are shown instead where "
+                "they can be."
+            )
         elif table == "partnerships":
-            words.append(f"The funnel plot of '{metric_label(metric).lower()}': most "
-                         "partnerships' figures rest on small numbers.")
+            words.append(
+                f"The funnel plot of '{metric_label(metric).lower()}': most "
+                "partnerships' figures rest on small numbers."
+            )
         elif table == "rolling":
-            words.append("The latest four quarters together: they would reveal a hidden "
-                         "quarter.")
+            words.append("The latest four quarters together: they would reveal a hidden quarter.")
         elif table == "cooccurrence":
-            words.append("Which risk factors occur together: most pairs rest on small "
-                         "numbers.")
+            words.append("Which risk factors occur together: most pairs rest on small numbers.")
         elif table == "risk_bands":
-            words.append("Cases by the number of risk factors: most bands rest on small "
-                         "numbers.")
+            words.append("Cases by the number of risk factors: most bands rest on small numbers.")
     return words

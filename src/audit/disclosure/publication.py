@@ -82,6 +82,7 @@ def metric_terms(metric: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tu
 
 def quarters_between(first: str, last: str) -> list[str]:
     """Every calendar quarter from ``first`` to ``last`` inclusive (``"2024-Q4"`` ...)."""
+
     def index(label: str) -> int:
         year, quarter = label.split("-Q")
         return int(year) * 4 + int(quarter) - 1
@@ -97,21 +98,43 @@ def printed_range(rate: float, *, decimals: int = 1) -> tuple[float, float]:
     return float(value - half), float(value + half)
 
 
-def _metric_counts(table: str, row: str, metric: str, where: tuple[frozenset, frozenset],
-                   values: pd.Series, columns: Sequence[str]) -> list[Count]:
+def _metric_counts(
+    table: str,
+    row: str,
+    metric: str,
+    where: tuple[frozenset, frozenset],
+    values: pd.Series,
+    columns: Sequence[str],
+) -> list[Count]:
     family, num, den, unk = metric_terms(metric)
     cats = {"numerator": num, "denominator": den, "unknown": unk}
-    return [Count(table, row, column, (Term(family, cats[column], *where),),
-                  int(values[column])) for column in columns]
+    return [
+        Count(table, row, column, (Term(family, cats[column], *where),), int(values[column]))
+        for column in columns
+    ]
 
 
-def _rate(table: str, row: str, column: str, metric: str,
-          where: tuple[frozenset, frozenset], value: float, decimals: int = 1,
-          denominator: tuple[Term, ...] | None = None) -> Rate:
+def _rate(
+    table: str,
+    row: str,
+    column: str,
+    metric: str,
+    where: tuple[frozenset, frozenset],
+    value: float,
+    decimals: int = 1,
+    denominator: tuple[Term, ...] | None = None,
+) -> Rate:
     family, num, den, _ = metric_terms(metric)
     low, high = printed_range(value, decimals=decimals)
-    return Rate(table, row, column, (Term(family, num, *where),),
-                denominator or (Term(family, den, *where),), low, high)
+    return Rate(
+        table,
+        row,
+        column,
+        (Term(family, num, *where),),
+        denominator or (Term(family, den, *where),),
+        low,
+        high,
+    )
 
 
 def build_publication(data: AuditData) -> Publication:
@@ -119,24 +142,36 @@ def build_publication(data: AuditData) -> Publication:
     partnerships = frozenset(_partnerships(data))
     pack_quarters = frozenset(data.quarters)
     pack = (partnerships, pack_quarters)
-    publication = Publication(pack_partnerships=partnerships, pack_quarters=pack_quarters,
-                              categories=family_categories(data))
+    publication = Publication(
+        pack_partnerships=partnerships,
+        pack_quarters=pack_quarters,
+        categories=family_categories(data),
+    )
     counts, rates = publication.counts, publication.rates
 
     # The number of cases, and the metrics table.
-    counts.append(Count("cases", "pack", "cases", (Term(CASES, ("all",), *pack),),
-                        data.in_scope))
+    counts.append(Count("cases", "pack", "cases", (Term(CASES, ("all",), *pack),), data.in_scope))
     for _, row in data.metrics.iterrows():
         metric = str(row["metric"])
-        counts += _metric_counts("metrics", metric, metric, pack, row,
-                                 ("numerator", "denominator", "unknown"))
+        counts += _metric_counts(
+            "metrics", metric, metric, pack, row, ("numerator", "denominator", "unknown")
+        )
         if pd.notna(row["rate"]):
-            rates.append(_rate("metrics", metric, "rate", metric, pack, float(row["rate"]),
-                               decimals=4))
+            rates.append(
+                _rate("metrics", metric, "rate", metric, pack, float(row["rate"]), decimals=4)
+            )
         if metric.startswith("risk.") and data.in_scope:
-            rates.append(_rate("metrics", metric, "review_rate", metric, pack,
-                               int(row["numerator"]) / data.in_scope,
-                               denominator=(Term(CASES, ("all",), *pack),)))
+            rates.append(
+                _rate(
+                    "metrics",
+                    metric,
+                    "review_rate",
+                    metric,
+                    pack,
+                    int(row["numerator"]) / data.in_scope,
+                    denominator=(Term(CASES, ("all",), *pack),),
+                )
+            )
 
     # Risk factors together: bands and pairs over the patterns of risk factors.
     flags = [f for f in RISK_FLAGS if f in data.cases.columns]
@@ -149,15 +184,29 @@ def build_publication(data: AuditData) -> Publication:
             by_band["3+" if n >= 3 else str(n)].append(p)
         for _, row in data.risk_counts.iterrows():
             band = str(row["risk_factors"])
-            counts.append(Count("risk_bands", band, "cases",
-                                (Term(PATTERN, tuple(by_band[band]), *pack),), int(row["cases"])))
+            counts.append(
+                Count(
+                    "risk_bands",
+                    band,
+                    "cases",
+                    (Term(PATTERN, tuple(by_band[band]), *pack),),
+                    int(row["cases"]),
+                )
+            )
         cooc = data.cooccurrence
         for i, a in enumerate(flags):
             for j in range(i + 1, len(flags)):
                 b = flags[j]
                 both = tuple(p for p in patterns if p[i] == "1" and p[j] == "1")
-                counts.append(Count("cooccurrence", f"{a}|{b}", "cases",
-                                    (Term(PATTERN, both, *pack),), int(cooc.loc[a, b])))
+                counts.append(
+                    Count(
+                        "cooccurrence",
+                        f"{a}|{b}",
+                        "cases",
+                        (Term(PATTERN, both, *pack),),
+                        int(cooc.loc[a, b]),
+                    )
+                )
 
     # Quarter by quarter: the trend and p-charts.
     quarterly = data.quarterly
@@ -168,25 +217,30 @@ def build_publication(data: AuditData) -> Publication:
         for _, row in series.iterrows():
             where = (partnerships, frozenset([str(row["period"])]))
             key = f"{row['period']}|{metric}"
-            counts += _metric_counts("quarterly", key, metric, where, row,
-                                     ("numerator", "denominator"))
+            counts += _metric_counts(
+                "quarterly", key, metric, where, row, ("numerator", "denominator")
+            )
             if pd.notna(row["rate"]):
                 rates.append(_rate("quarterly", key, "rate", metric, where, float(row["rate"])))
         chart = data.spc.get(metric)
         if chart is not None and pd.notna(chart["centre"].iloc[0]):
             where = (partnerships, frozenset(str(p) for p in series["period"]))
-            rates.append(_rate("spc", metric, "centre", metric, where,
-                               float(chart["centre"].iloc[0])))
+            rates.append(
+                _rate("spc", metric, "centre", metric, where, float(chart["centre"].iloc[0]))
+            )
 
     # The latest four quarters together.
     for _, row in data.rolling.iterrows():
         metric = str(row["metric"])
         if metric not in TREND_METRICS:
             continue
-        where = (partnerships, frozenset(quarters_between(str(row["window_start"]),
-                                                          str(row["window_end"]))))
-        counts += _metric_counts("rolling", metric, metric, where, row,
-                                 ("numerator", "denominator"))
+        where = (
+            partnerships,
+            frozenset(quarters_between(str(row["window_start"]), str(row["window_end"]))),
+        )
+        counts += _metric_counts(
+            "rolling", metric, metric, where, row, ("numerator", "denominator")
+        )
         if pd.notna(row["rate"]):
             rates.append(_rate("rolling", metric, "rate", metric, where, float(row["rate"])))
 
@@ -195,20 +249,24 @@ def build_publication(data: AuditData) -> Publication:
         for _, row in table.iterrows():
             where = (frozenset([str(row["partnership"])]), pack_quarters)
             key = f"{row['partnership']}|{metric}"
-            counts += _metric_counts("partnerships", key, metric, where, row,
-                                     ("numerator", "denominator"))
+            counts += _metric_counts(
+                "partnerships", key, metric, where, row, ("numerator", "denominator")
+            )
             if pd.notna(row["rate"]):
-                rates.append(_rate("partnerships", key, "rate", metric, where,
-                                   float(row["rate"])))
-        rates.append(_rate("partnerships", metric, "target", metric, pack,
-                           float(table["target"].iloc[0])))
+                rates.append(_rate("partnerships", key, "rate", metric, where, float(row["rate"])))
+        rates.append(
+            _rate("partnerships", metric, "target", metric, pack, float(table["target"].iloc[0]))
+        )
     return publication
 
 
 def family_categories(data: AuditData) -> dict[str, tuple[str, ...]]:
     """Every category of each family in ``data``: a family's categories add up to its cases."""
-    out: dict[str, tuple[str, ...]] = {CASES: ("all",), "known_to": KNOWN_TO_CODES,
-                                       "harmed_by": HARMED_BY_CATEGORIES}
+    out: dict[str, tuple[str, ...]] = {
+        CASES: ("all",),
+        "known_to": KNOWN_TO_CODES,
+        "harmed_by": HARMED_BY_CATEGORIES,
+    }
     for flag in FLAG_COLUMNS:
         if flag in data.cases.columns:
             out[flag] = ("yes", "no", "unknown")
@@ -232,8 +290,11 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
     from audit.metrics import quarter_label
 
     quarter = quarter_label(cases["notification_date"]).astype(str).to_numpy()
-    partnership = (cases["partnership"].astype(str).to_numpy() if "partnership" in cases.columns
-                   else np.full(len(cases), NO_PARTNERSHIP, dtype=object))
+    partnership = (
+        cases["partnership"].astype(str).to_numpy()
+        if "partnership" in cases.columns
+        else np.full(len(cases), NO_PARTNERSHIP, dtype=object)
+    )
     grid = pd.DataFrame({"p": partnership, "q": quarter}, index=cases.index)
     families: dict[str, pd.Series] = {CASES: pd.Series("all", index=cases.index)}
     for flag in FLAG_COLUMNS:
@@ -241,15 +302,23 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
             families[flag] = cases[flag].astype(str)
     families["known_to"] = cases["known_to"].astype(str)
     harmed = cases["harmed_by"].astype(str)
-    families["harmed_by"] = harmed.where(~harmed.isin(ANOTHER_MALE_CARER_CODES),
-                                         "another_male_carer")
+    families["harmed_by"] = harmed.where(
+        ~harmed.isin(ANOTHER_MALE_CARER_CODES), "another_male_carer"
+    )
     flags = [f for f in RISK_FLAGS if f in cases.columns]
     if flags:
         yes = np.column_stack([(cases[f].astype(str) == "yes").to_numpy() for f in flags])
-        families[PATTERN] = pd.Series(["".join("1" if v else "0" for v in r) for r in yes],
-                                      index=cases.index)
-    tallies = {name: grid.assign(c=values.to_numpy()).groupby(["p", "q", "c"]).size()
-               .rename("n").reset_index() for name, values in families.items()}
+        families[PATTERN] = pd.Series(
+            ["".join("1" if v else "0" for v in r) for r in yes], index=cases.index
+        )
+    tallies = {
+        name: grid.assign(c=values.to_numpy())
+        .groupby(["p", "q", "c"])
+        .size()
+        .rename("n")
+        .reset_index()
+        for name, values in families.items()
+    }
     history = _history_atoms(data)
     extract_quarters = set(quarter)
 
@@ -270,8 +339,11 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
             quarters = [q for q in t.quarters if q in extract_quarters]
             if not quarters:
                 continue
-            mask = (tally["p"].isin(t.partnerships) & tally["q"].isin(quarters)
-                    & tally["c"].isin(t.categories))
+            mask = (
+                tally["p"].isin(t.partnerships)
+                & tally["q"].isin(quarters)
+                & tally["c"].isin(t.categories)
+            )
             total += int(tally.loc[mask, "n"].sum())
         memo[terms] = total
         return total
@@ -303,4 +375,3 @@ def _history_atoms(data: AuditData) -> dict[tuple[str, str, str], int]:
         if "cases" in row and pd.notna(row["cases"]):
             atoms[(CASES, "all", q)] = int(row["cases"])
     return atoms
-

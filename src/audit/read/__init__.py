@@ -87,7 +87,6 @@ _TEXT = TEXT_DTYPE
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$"
 
 
-
 def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     """Read ``path`` (``.csv``, ``.xlsx``/``.xlsm`` or ``.parquet``) into a :class:`RawExtract`.
 
@@ -104,28 +103,39 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     if not exists:
         raise ReadError(f"file not found: {p}", path=p)
     if is_dir:
-        raise ReadError("this is a folder, not an extract file; give the path of the file "
-                        "inside it", path=p)
+        raise ReadError(
+            "this is a folder, not an extract file; give the path of the file inside it", path=p
+        )
     if suffix not in SUPPORTED_SUFFIXES:
-        hint = (" (if it holds comma-separated text, rename it to .csv)"
-                if suffix in (".txt", ".tsv", ".tab", ".dat", "") else "")
+        hint = (
+            " (if it holds comma-separated text, rename it to .csv)"
+            if suffix in (".txt", ".tsv", ".tab", ".dat", "")
+            else ""
+        )
         raise ReadError(
             f"cannot read '{shown(p.suffix or '(no extension)', 20)}' files; save the extract as "
             f"CSV (.csv), an Excel workbook (.xlsx) or Parquet (.parquet){hint}",
             path=p,
         )
     if not is_file:
-        raise ReadError("is not a regular file (a device, pipe or socket); give the path of "
-                        "an extract file", path=p)
+        raise ReadError(
+            "is not a regular file (a device, pipe or socket); give the path of an extract file",
+            path=p,
+        )
     if sheet is not None and suffix not in (".xlsx", ".xlsm"):
-        raise ReadError(f"a sheet ('{shown(sheet, 40)}') can only be chosen in a workbook, "
-                        f"not a {suffix} file", path=p)
+        raise ReadError(
+            f"a sheet ('{shown(sheet, 40)}') can only be chosen in a workbook, not a {suffix} file",
+            path=p,
+        )
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ReadError(f"the file is {size / 2**20:,.0f} MB, more than the "
-                            f"{MAX_FILE_BYTES / 2**20:,.0f} MB the suite reads; is it the right "
-                            "file? Take out columns and rows the audit does not need", path=p)
+            raise ReadError(
+                f"the file is {size / 2**20:,.0f} MB, more than the "
+                f"{MAX_FILE_BYTES / 2**20:,.0f} MB the suite reads; is it the right "
+                "file? Take out columns and rows the audit does not need",
+                path=p,
+            )
         data = p.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
@@ -151,12 +161,14 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
         refuse_unreadable_cells(cell_problems, headers, header_row, p)
     hashing.join()
     digest = hasher.hexdigest()
-    return RawExtract(frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest,
-                      header_row=header_row)
+    return RawExtract(
+        frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest, header_row=header_row
+    )
 
 
-def _tidy(headers: list[str], body: pd.DataFrame, path: Path
-          ) -> tuple[pd.DataFrame, dict[str, str]]:
+def _tidy(
+    headers: list[str], body: pd.DataFrame, path: Path
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """Name the columns, drop blank rows and empty unnamed columns, check for clashes."""
     body = body.astype(_TEXT) if len(body.columns) else body
     keys: list[str] = []
@@ -182,8 +194,9 @@ def _tidy(headers: list[str], body: pd.DataFrame, path: Path
     return frame, written
 
 
-def _refuse_clashing_headers(keys: list[str], written: list[str], positions: list[int],
-                             path: Path) -> None:
+def _refuse_clashing_headers(
+    keys: list[str], written: list[str], positions: list[int], path: Path
+) -> None:
     seen: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         seen.setdefault(key, []).append(i)
@@ -199,14 +212,25 @@ def _refuse_clashing_headers(keys: list[str], written: list[str], positions: lis
         else:
             named = " and ".join(f"column {positions[i]}" for i in idx)
         both = "both" if len(idx) == 2 else "all"
-        clash_problems.append(Problem(None, shown(key), f"headers {named} {both} mean "
-                                      f"'{shown(key)}' (case, spaces and punctuation are "
-                                      "ignored); keep one"))
+        clash_problems.append(
+            Problem(
+                None,
+                shown(key),
+                f"headers {named} {both} mean "
+                f"'{shown(key)}' (case, spaces and punctuation are "
+                "ignored); keep one",
+            )
+        )
     if problems:
-        raise IdentifierError("the extract carries direct identifiers: remove these columns "
-                              "and export again", path=path, problems=problems + clash_problems)
+        raise IdentifierError(
+            "the extract carries direct identifiers: remove these columns and export again",
+            path=path,
+            problems=problems + clash_problems,
+        )
     message = "two or more headers name the same column"
     if not set(keys) & set(KNOWN_COLUMNS):
-        message += (" (and no header is a column of the contract: is row 1 data rather than "
-                    "the column names? If so, add the header row)")
+        message += (
+            " (and no header is a column of the contract: is row 1 data rather than "
+            "the column names? If so, add the header row)"
+        )
     raise ValidationError(message, path=path, problems=clash_problems)

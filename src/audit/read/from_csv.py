@@ -23,23 +23,34 @@ __all__ = ["read_csv"]
 def read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
     kind = sniff(data)
     if kind == "zip":
-        raise ReadError("this is an Excel workbook (or another zip file) with a .csv name; "
-                        "rename it to .xlsx, or save it from Excel as CSV", path=path)
+        raise ReadError(
+            "this is an Excel workbook (or another zip file) with a .csv name; "
+            "rename it to .xlsx, or save it from Excel as CSV",
+            path=path,
+        )
     if kind == "parquet":
-        raise ReadError("this is a Parquet file with a .csv name; rename it to .parquet",
-                        path=path)
+        raise ReadError("this is a Parquet file with a .csv name; rename it to .parquet", path=path)
     if kind == "utf-16":
-        raise ReadError("the file is UTF-16 text (Excel's 'Unicode Text'); save it from Excel "
-                        "as 'CSV UTF-8 (Comma delimited)'", path=path)
+        raise ReadError(
+            "the file is UTF-16 text (Excel's 'Unicode Text'); save it from Excel "
+            "as 'CSV UTF-8 (Comma delimited)'",
+            path=path,
+        )
     if kind in ("encrypted", "ole"):
-        raise ReadError(f"this is {KINDS[kind]}, not CSV text; open it in Excel and save it "
-                        "as 'CSV UTF-8 (Comma delimited)'", path=path)
+        raise ReadError(
+            f"this is {KINDS[kind]}, not CSV text; open it in Excel and save it "
+            "as 'CSV UTF-8 (Comma delimited)'",
+            path=path,
+        )
     if kind is not None:
-        raise ReadError(f"this is {KINDS[kind]}, not CSV text; export the extract as CSV",
-                        path=path)
+        raise ReadError(
+            f"this is {KINDS[kind]}, not CSV text; export the extract as CSV", path=path
+        )
     if b"\x00" in data:
-        raise ReadError("the file looks binary, not CSV text (it holds NUL bytes); export the "
-                        "extract as CSV", path=path)
+        raise ReadError(
+            "the file looks binary, not CSV text (it holds NUL bytes); export the extract as CSV",
+            path=path,
+        )
 
     try:
         data.decode("utf-8")
@@ -48,7 +59,8 @@ def read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
             raise ReadError(
                 f"the file says it is UTF-8 but line {line_of(data, utf8_error.start):,} holds "
                 "bytes that are not valid UTF-8; export the extract again as 'CSV UTF-8'",
-                path=path) from None
+                path=path,
+            ) from None
         try:
             data = data.decode("cp1252").encode("utf-8")
         except UnicodeDecodeError as exc:
@@ -56,15 +68,18 @@ def read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
                 f"the file is neither UTF-8 nor Windows-1252 text (line "
                 f"{line_of(data, exc.start):,} holds bytes that cannot be decoded: byte "
                 f"{exc.start + 1:,}); save it from Excel as 'CSV UTF-8 (Comma delimited)'",
-                path=path) from None
+                path=path,
+            ) from None
 
     if not _NOT_BLANK.search(data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0):
-        raise ReadError("the file holds only blank lines: there is no header row and no data; "
-                        "export the extract again", path=path)
+        raise ReadError(
+            "the file holds only blank lines: there is no header row and no data; "
+            "export the extract again",
+            path=path,
+        )
     grid = _parse_csv(data, path)
     if grid.shape[0] == 0 or grid.shape[1] == 0:
-        raise ReadError("the file has no header row; row 1 must hold the column names",
-                        path=path)
+        raise ReadError("the file has no header row; row 1 must hold the column names", path=path)
     grid = grid.fillna("")
     headers = [str(h) for h in grid.iloc[0].tolist()]
     if headers:
@@ -81,8 +96,6 @@ def read_csv(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
 _NOT_BLANK = re.compile(rb"[^ \t\r\n,;]")
 
 
-
-
 def _refuse_other_separators(headers: list[str], path: Path) -> None:
     """A one-column header holding semicolons or tabs: the file is not comma-separated."""
     if len(headers) != 1:
@@ -97,7 +110,8 @@ def _refuse_other_separators(headers: list[str], path: Path) -> None:
             raise ReadError(
                 f"row 1 is split by {name}, not commas ({why}); save the extract as "
                 "'CSV UTF-8 (Comma delimited)', or export it with commas between values",
-                path=path)
+                path=path,
+            )
 
 
 def _parse_csv_arrow(data: bytes) -> pd.DataFrame:
@@ -108,15 +122,18 @@ def _parse_csv_arrow(data: bytes) -> pd.DataFrame:
     while end and data[end - 1] in b"\r\n":  # blank lines at the very end are not rows
         end -= 1
     if end < len(data):  # but keep the last row's line ending (a header alone needs it)
-        end += 2 if data[end:end + 2] == b"\r\n" else 1
+        end += 2 if data[end : end + 2] == b"\r\n" else 1
     table = pacsv.read_csv(
         pa.BufferReader(arrow_buffer(data).slice(0, end)),  # Arrow-owned: see _arrow_buffer
         read_options=pacsv.ReadOptions(autogenerate_column_names=True),
         parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(default_column_type=pa.large_string(),
-                                             strings_can_be_null=False,
-                                             quoted_strings_can_be_null=False,
-                                             null_values=[]))
+        convert_options=pacsv.ConvertOptions(
+            default_column_type=pa.large_string(),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[],
+        ),
+    )
     text = pd.StringDtype("pyarrow", na_value=np.nan)
     frame = table.to_pandas(types_mapper=lambda _t: text)
     frame.columns = pd.RangeIndex(table.num_columns)
@@ -135,11 +152,11 @@ def _parse_csv(data: bytes, path: Path) -> pd.DataFrame:
         except Exception:  # noqa: BLE001 - fall back to the C engine, whose errors are clearer
             pass
     try:
-        return pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=False,
-                           **options)
+        return pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=False, **options)
     except pd.errors.EmptyDataError:
-        raise ReadError("the file has no header row; row 1 must hold the column names",
-                        path=path) from None
+        raise ReadError(
+            "the file has no header row; row 1 must hold the column names", path=path
+        ) from None
     except Exception as exc:  # noqa: BLE001 - parser errors become analyst messages
         raise ReadError(f"cannot be read as CSV: {_parser_message(exc)}", path=path) from None
 
@@ -149,12 +166,17 @@ def _parser_message(exc: Exception) -> str:
     text = str(exc)
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if m:
-        return (f"line {m.group(2)} has {m.group(3)} values but the header has {m.group(1)}; "
-                "check for unquoted commas in that line")
+        return (
+            f"line {m.group(2)} has {m.group(3)} values but the header has {m.group(1)}; "
+            "check for unquoted commas in that line"
+        )
     m = re.search(r"EOF inside string starting at row (\d+)", text)
     if m:
-        return (f"a quoted value starting on line {int(m.group(1)) + 1} is never closed; "
-                "check for a stray double quote (\")")
-    return f"the CSV structure is broken ({type(exc).__name__}); open it in Excel and save as CSV again"
-
-
+        return (
+            f"a quoted value starting on line {int(m.group(1)) + 1} is never closed; "
+            'check for a stray double quote (")'
+        )
+    return (
+        f"the CSV structure is broken ({type(exc).__name__}); open it in Excel and save as "
+        "CSV again"
+    )

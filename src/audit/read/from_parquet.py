@@ -29,8 +29,11 @@ def read_parquet(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
         names = [field.name for field in table.schema]
     except Exception:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, UnicodeDecodeError
         kind = sniff(data)
-        what = f"this is {KINDS[kind]}, not Parquet" if kind not in (None, "parquet") else (
-            "cannot be read as Parquet (the file is damaged or is not Parquet)")
+        what = (
+            f"this is {KINDS[kind]}, not Parquet"
+            if kind not in (None, "parquet")
+            else ("cannot be read as Parquet (the file is damaged or is not Parquet)")
+        )
         raise ReadError(f"{what}; export the extract again", path=path) from None
     headers: list[str] = []
     columns: dict[int, pd.Series] = {}
@@ -42,8 +45,11 @@ def read_parquet(data: bytes, path: Path) -> tuple[list[str], pd.DataFrame]:
         except ReadError:
             raise
         except Exception:  # noqa: BLE001 - damaged data pages surface only when read
-            raise ReadError(f"{_named(name, i + 1)} cannot be read (the Parquet file is "
-                            "damaged); export the extract again", path=path) from None
+            raise ReadError(
+                f"{_named(name, i + 1)} cannot be read (the Parquet file is "
+                "damaged); export the extract again",
+                path=path,
+            ) from None
         headers.append(str(name))
     if not headers:
         raise ReadError("the Parquet file has no columns", path=path)
@@ -80,21 +86,28 @@ def _arrow_to_text(column, header: str, position: int, path: Path) -> pd.Series:
             col = pc.cast(col, pa.large_string())
             col = pc.replace_substring_regex(col, MIDNIGHT, r"\1")
         elif pa.types.is_nested(kind):
-            raise ReadError(f"{_named(header, position)} holds lists or records; the contract "
-                            "needs one value a cell", path=path)
+            raise ReadError(
+                f"{_named(header, position)} holds lists or records; the contract "
+                "needs one value a cell",
+                path=path,
+            )
         else:
             col = pc.cast(col, pa.large_string())
     except ReadError:
         raise
     except Exception:  # noqa: BLE001 - e.g. binary that is not UTF-8
-        raise ReadError(f"{_named(header, position)} has a type ({shown(kind, 40)}) that cannot "
-                        "be read as text", path=path) from None
+        raise ReadError(
+            f"{_named(header, position)} has a type ({shown(kind, 40)}) that cannot "
+            "be read as text",
+            path=path,
+        ) from None
     try:
         col.validate(full=True)  # Parquet does not check that its text is UTF-8: a damaged
     except Exception:  # noqa: BLE001  file can hold bytes that break every step after this
-        raise ReadError(f"{_named(header, position)} holds text that is not valid UTF-8 (the "
-                        "Parquet file is damaged); export the extract again", path=path) from None
+        raise ReadError(
+            f"{_named(header, position)} holds text that is not valid UTF-8 (the "
+            "Parquet file is damaged); export the extract again",
+            path=path,
+        ) from None
     col = pc.fill_null(col, "")
     return pd.Series(col.to_pandas(), dtype=_TEXT).reset_index(drop=True)
-
-

@@ -29,27 +29,41 @@ _TEXT = TEXT_DTYPE
 # ---------------------------------------------------------------------------- workbooks
 
 
-def read_workbook(data: bytes, path: Path, sheet: str | None
-                   ) -> tuple[list[str], pd.DataFrame, str, int, dict[tuple[int, int], str]]:
+def read_workbook(
+    data: bytes, path: Path, sheet: str | None
+) -> tuple[list[str], pd.DataFrame, str, int, dict[tuple[int, int], str]]:
     """Headers, body, sheet name, header row and unreadable cells ((row, column) -> why)."""
     kind = sniff(data)
     if kind == "encrypted":
-        raise ReadError("the workbook is password-protected (encrypted), so it cannot be read; "
-                        "open it in Excel, remove the password (File > Info > Protect Workbook > "
-                        "Encrypt with Password, then clear it) and save it again", path=path)
+        raise ReadError(
+            "the workbook is password-protected (encrypted), so it cannot be read; "
+            "open it in Excel, remove the password (File > Info > Protect Workbook > "
+            "Encrypt with Password, then clear it) and save it again",
+            path=path,
+        )
     if kind == "ole":
-        raise ReadError("this is an old-style Excel 97-2003 workbook (.xls) or another older "
-                        "Office file with an .xlsx name; open it in Excel and save it as an "
-                        "Excel Workbook (.xlsx)", path=path)
+        raise ReadError(
+            "this is an old-style Excel 97-2003 workbook (.xls) or another older "
+            "Office file with an .xlsx name; open it in Excel and save it as an "
+            "Excel Workbook (.xlsx)",
+            path=path,
+        )
     if kind not in (None, "zip"):
-        raise ReadError(f"this is {KINDS[kind]}, not an Excel workbook; export the extract "
-                        "again", path=path)
+        raise ReadError(
+            f"this is {KINDS[kind]}, not an Excel workbook; export the extract again", path=path
+        )
     if kind is None:
         if looks_like_text(data):
-            raise ReadError("this is plain text (perhaps CSV), not an Excel workbook; if it is "
-                            "comma-separated, rename it to .csv", path=path)
-        raise ReadError("cannot be opened as an Excel workbook (the file is damaged or is "
-                        "not really .xlsx); open it in Excel and save it again", path=path)
+            raise ReadError(
+                "this is plain text (perhaps CSV), not an Excel workbook; if it is "
+                "comma-separated, rename it to .csv",
+                path=path,
+            )
+        raise ReadError(
+            "cannot be opened as an Excel workbook (the file is damaged or is "
+            "not really .xlsx); open it in Excel and save it again",
+            path=path,
+        )
 
     _inspect_zip(data, path)
     try:
@@ -59,36 +73,44 @@ def read_workbook(data: bytes, path: Path, sheet: str | None
         raise
     except BaseException:  # noqa: BLE001 - calamine's own errors, and its panics (pyo3's
         # PanicException derives from BaseException)
-        raise ReadError("cannot be opened as an Excel workbook (the file is damaged or is "
-                        "not really .xlsx); open it in Excel and save it again", path=path) from None
+        raise ReadError(
+            "cannot be opened as an Excel workbook (the file is damaged or is "
+            "not really .xlsx); open it in Excel and save it again",
+            path=path,
+        ) from None
     if not names:
         raise ReadError("the workbook has no sheets", path=path)
     listed = ", ".join(f"'{shown(n, 40)}'" for n in names[:20]) + (
-        f" and {len(names) - 20} more" if len(names) > 20 else "")
+        f" and {len(names) - 20} more" if len(names) > 20 else ""
+    )
     if sheet is None:
         sheet = names[0]
     elif sheet not in names:
         near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         hint = f" (did you mean '{shown(near[0], 40)}'?)" if near else ""
-        raise ReadError(f"the workbook has no sheet named '{shown(sheet, 40)}'{hint}; its "
-                        f"sheets are {listed}", path=path)
+        raise ReadError(
+            f"the workbook has no sheet named '{shown(sheet, 40)}'{hint}; its sheets are {listed}",
+            path=path,
+        )
 
     cells = _inspect_sheet(data, path, sheet)
     try:
-        grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str,
-                             na_filter=False)
+        grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, na_filter=False)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # noqa: BLE001 - as above: errors and panics of the reader
-        raise ReadError(f"sheet '{shown(sheet, 40)}' cannot be read; open the workbook in "
-                        "Excel and save it again", path=path) from None
+        raise ReadError(
+            f"sheet '{shown(sheet, 40)}' cannot be read; open the workbook in "
+            "Excel and save it again",
+            path=path,
+        ) from None
     grid = grid.fillna("").astype(_TEXT)
     grid.index = pd.RangeIndex(1, len(grid) + 1)  # the sheet's own row numbers
     if len(grid):
         # Cells holding dates read as "2024-01-05 00:00:00": keep the date.
         grid = grid.apply(lambda col: col.str.replace(MIDNIGHT, r"\1", regex=True))
         filled = nonblank_rows(grid)
-        grid = grid.loc[filled.idxmax():] if filled.any() else grid.iloc[0:0]
+        grid = grid.loc[filled.idxmax() :] if filled.any() else grid.iloc[0:0]
     if grid.shape[0] == 0 or grid.shape[1] == 0:
         others = [n for n in names if n != sheet]
         hint = ""
@@ -101,29 +123,39 @@ def read_workbook(data: bytes, path: Path, sheet: str | None
     return headers, grid.iloc[1:], sheet, header_row, cells
 
 
-
-
 def _inspect_zip(data: bytes, path: Path) -> None:
     """Refuse a damaged, truncated or zip-bomb workbook before the spreadsheet library sees it."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise ReadError("the workbook is damaged or incomplete (it is not a whole zip archive; "
-                        "perhaps a download or copy was cut short); open it in Excel and save "
-                        "it again, or export it again", path=path) from None
+        raise ReadError(
+            "the workbook is damaged or incomplete (it is not a whole zip archive; "
+            "perhaps a download or copy was cut short); open it in Excel and save "
+            "it again, or export it again",
+            path=path,
+        ) from None
     total = sum(i.file_size for i in infos)
-    bomb = [i for i in infos if i.file_size > 32 * 2**20
-            and i.file_size > _MAX_RATIO * max(i.compress_size, 1)]
+    bomb = [
+        i
+        for i in infos
+        if i.file_size > 32 * 2**20 and i.file_size > _MAX_RATIO * max(i.compress_size, 1)
+    ]
     if total > MAX_UNZIPPED_BYTES or bomb:
-        raise ReadError(f"the workbook would expand to {total / 2**20:,.0f} MB when opened"
-                        + (f" (compressed more than {_MAX_RATIO} to 1)" if bomb else "")
-                        + ", far more than a case extract needs; it may be damaged or hostile. "
-                        "Open it in Excel, check it and save it as CSV", path=path)
+        raise ReadError(
+            f"the workbook would expand to {total / 2**20:,.0f} MB when opened"
+            + (f" (compressed more than {_MAX_RATIO} to 1)" if bomb else "")
+            + ", far more than a case extract needs; it may be damaged or hostile. "
+            "Open it in Excel, check it and save it as CSV",
+            path=path,
+        )
     if not any(i.filename.lower().startswith("xl/") for i in infos):
-        raise ReadError("this zip file is not an Excel workbook (it has no 'xl/' part: perhaps "
-                        "a Word or OpenDocument file, or an archive); save the extract from "
-                        "Excel as .xlsx", path=path)
+        raise ReadError(
+            "this zip file is not an Excel workbook (it has no 'xl/' part: perhaps "
+            "a Word or OpenDocument file, or an archive); save the extract from "
+            "Excel as .xlsx",
+            path=path,
+        )
 
 
 #: Highest compression ratio of a large workbook part (real sheets compress about 10-30 to 1).
@@ -133,9 +165,11 @@ _CHUNK = 16 * 2**20
 _CELL_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW_REF = re.compile(rb'<row\s[^>]*?r="([0-9]{1,7})"')
 _FORMULA_CELL = re.compile(
-    rb'<c\s([^>]*)>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
+    rb"<c\s([^>]*)>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
+)
 _ERROR_CELL = re.compile(
-    rb'<c\s([^>]*?\bt="e"[^>]*)>\s*(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?(?:<v>([^<]{0,32})</v>)?')
+    rb'<c\s([^>]*?\bt="e"[^>]*)>\s*(?:<f\b[^>]*?(?:/>|>[^<]*</f>)\s*)?(?:<v>([^<]{0,32})</v>)?'
+)
 
 
 def _column_number(letters: bytes) -> int:
@@ -180,8 +214,11 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> list[str]:
         if name != sheet or rid not in targets:
             continue
         target = targets[rid]
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join("xl", target))
+        part = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join("xl", target))
+        )
         return [part] if part in members else every
     return every
 
@@ -228,8 +265,9 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
                                 attrs = match.group(1)
                                 where = _CELL_REF.search(attrs)
                                 if where and b't="str"' not in attrs:
-                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = \
+                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = (
                                         "formula"
+                                    )
                         if b't="e"' in piece:
                             for match in _ERROR_CELL.finditer(piece):
                                 where = _CELL_REF.search(match.group(1))
@@ -237,15 +275,19 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
                                 if where:
                                     error = re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value)
                                     code = value if error else ""
-                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = \
+                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = (
                                         "error " + code
+                                    )
                         if not block:
                             break
     except ReadError:
         raise
     except Exception:  # noqa: BLE001 - BadZipFile, zlib.error, CRC and size mismatches, ...
-        raise ReadError("the workbook is damaged (a part of it cannot be unzipped); open it in "
-                        "Excel and save it again", path=path) from None
+        raise ReadError(
+            "the workbook is damaged (a part of it cannot be unzipped); open it in "
+            "Excel and save it again",
+            path=path,
+        ) from None
     # Cells without an r="A1" reference are placed one after another along their row.
     width = max_col + max(starts - refs, 0)
     if max_row * width > MAX_SHEET_CELLS:
@@ -254,12 +296,15 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
             f"(to row {max_row:,} and column {_column_letters(width)}), more than the "
             f"{MAX_SHEET_CELLS:,} cells the suite reads from a "
             "workbook; delete the rows and columns beyond your data (or save the extract as "
-            "CSV) and try again", path=path)
+            "CSV) and try again",
+            path=path,
+        )
     return cells
 
 
-def refuse_unreadable_cells(cells: dict[tuple[int, int], str], headers: list[str],
-                             header_row: int, path: Path) -> None:
+def refuse_unreadable_cells(
+    cells: dict[tuple[int, int], str], headers: list[str], header_row: int, path: Path
+) -> None:
     """Formula cells without results and error cells in contract columns, as problems."""
     by_column: dict[str, list[tuple[int, str]]] = {}
     for (row, col), why in sorted(cells.items()):
@@ -277,27 +322,35 @@ def refuse_unreadable_cells(cells: dict[tuple[int, int], str], headers: list[str
         listed = by_column[key]
         for row, why in listed[:_MAX_CELLS_LISTED]:
             if why == "formula":
-                message = ("holds a formula with no saved result, so its value cannot be read; "
-                           "open the workbook in Excel and save it (Excel stores the results), "
-                           "or paste the values over the formulas")
+                message = (
+                    "holds a formula with no saved result, so its value cannot be read; "
+                    "open the workbook in Excel and save it (Excel stores the results), "
+                    "or paste the values over the formulas"
+                )
             else:
                 code = why.removeprefix("error").strip()
-                message = (f"holds an Excel error{f' ({code})' if code else ''}, not a value; "
-                           "fix the formula or type the value")
+                message = (
+                    f"holds an Excel error{f' ({code})' if code else ''}, not a value; "
+                    "fix the formula or type the value"
+                )
             problems.append(Problem(row, key, message))
         if len(listed) > _MAX_CELLS_LISTED:
             rest = len(listed) - _MAX_CELLS_LISTED
-            problems.append(Problem(None, key, f"… and {rest:,} more formula or error cells in "
-                                    f"column '{key}'"))
+            problems.append(
+                Problem(None, key, f"… and {rest:,} more formula or error cells in column '{key}'")
+            )
         formulas += sum(1 for _, why in listed if why == "formula")
         errors += sum(1 for _, why in listed if why != "formula")
     parts = []
     if formulas:
-        parts.append(f"{formulas:,} formula cell{'s' if formulas != 1 else ''} with no saved "
-                     "result (the workbook was written by a program and never saved in Excel)")
+        parts.append(
+            f"{formulas:,} formula cell{'s' if formulas != 1 else ''} with no saved "
+            "result (the workbook was written by a program and never saved in Excel)"
+        )
     if errors:
         parts.append(f"{errors:,} Excel error value{'s' if errors != 1 else ''}")
-    raise ReadError("cannot read every value: " + " and ".join(parts) + " in contract columns",
-                    path=path, problems=problems)
-
-
+    raise ReadError(
+        "cannot read every value: " + " and ".join(parts) + " in contract columns",
+        path=path,
+        problems=problems,
+    )

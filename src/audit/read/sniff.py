@@ -10,8 +10,17 @@ import pyarrow as pa
 
 from audit.contract import match_header, normalise_column_name
 
-__all__ = ["KINDS", "MIDNIGHT", "sniff", "ole_is_encrypted", "looks_like_text", "line_of",
-           "arrow_buffer", "nonblank_rows", "column_key"]
+__all__ = [
+    "KINDS",
+    "MIDNIGHT",
+    "sniff",
+    "ole_is_encrypted",
+    "looks_like_text",
+    "line_of",
+    "arrow_buffer",
+    "nonblank_rows",
+    "column_key",
+]
 
 #: A workbook cell holding a date reads as "2024-01-05 00:00:00": the date is kept.
 MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$"
@@ -35,11 +44,20 @@ KINDS = {
 }
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"PAR1", "parquet"),
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"\x89PNG", "png"),
-    (b"\xff\xd8\xff", "jpeg"), (b"GIF8", "gif"), (b"%PDF", "pdf"), (b"\x1f\x8b", "gzip"),
-    (b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!", "rar"), (b"{\\rtf", "rtf"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"PAR1", "parquet"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"%PDF", "pdf"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!", "rar"),
+    (b"{\\rtf", "rtf"),
 )
 
 
@@ -64,8 +82,9 @@ def sniff(data: bytes) -> str | None:
 
 def ole_is_encrypted(data: bytes) -> bool:
     """An OLE2 compound file holding an encrypted OOXML package (a password-protected .xlsx)."""
-    return "EncryptedPackage".encode("utf-16-le") in data[:1 << 20] or (
-        "EncryptionInfo".encode("utf-16-le") in data[:1 << 20])
+    return "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20] or (
+        "EncryptionInfo".encode("utf-16-le") in data[: 1 << 20]
+    )
 
 
 # ------------------------------------------------------------------------------- shared

@@ -27,8 +27,9 @@ _SHORT_TABLE_ROWS = 15
 def css_string(text: str) -> str:
     """``text`` escaped for a CSS string: every character but letters, digits and spaces as a
     hex escape, so a marking can hold quotes, backslashes or ``</style>`` safely."""
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x}"
-                   for ch in text)
+    return "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x}" for ch in text
+    )
 
 
 def _paragraphs(text: str) -> str:
@@ -38,8 +39,7 @@ def _paragraphs(text: str) -> str:
         if not lines:
             continue
         if all(ln.startswith("- ") for ln in lines):
-            parts.append("<ul>" + "".join(f"<li>{_inline(ln[2:])}</li>" for ln in lines)
-                         + "</ul>")
+            parts.append("<ul>" + "".join(f"<li>{_inline(ln[2:])}</li>" for ln in lines) + "</ul>")
         else:
             parts.append(f"<p>{_inline(' '.join(lines))}</p>")
     return "\n".join(parts)
@@ -57,20 +57,25 @@ def _render_table(table: Any, table_id: str) -> str:
     rows = table.rows_text()
     numeric = [i > 0 and table.formats.get(c, "text") != "text" for i, c in enumerate(columns)]
     num = ' class="num"'
-    head = "".join(f'<th scope="col"{num if numeric[i] else ""}>{html.escape(c)}</th>'
-                   for i, c in enumerate(columns))
+    head = "".join(
+        f'<th scope="col"{num if numeric[i] else ""}>{html.escape(c)}</th>'
+        for i, c in enumerate(columns)
+    )
     body = []
     for row in rows:
         cells = [f'<th scope="row">{html.escape(row[0])}</th>'] + [
-            f'<td{num if numeric[i] else ""}>{html.escape(v)}</td>'
-            for i, v in enumerate(row[1:], start=1)]
+            f"<td{num if numeric[i] else ''}>{html.escape(v)}</td>"
+            for i, v in enumerate(row[1:], start=1)
+        ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     size = " short" if len(rows) <= _SHORT_TABLE_ROWS else ""
     caption = html.escape(table.caption)
-    return (f'<div class="table-wrap{size}" tabindex="0" role="region" '
-            f'aria-label="{html.escape(table.caption, quote=True)}"><table id="{table_id}">'
-            f"<caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    return (
+        f'<div class="table-wrap{size}" tabindex="0" role="region" '
+        f'aria-label="{html.escape(table.caption, quote=True)}"><table id="{table_id}">'
+        f"<caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _render_figure(figure: Any, level: int) -> str:
@@ -78,11 +83,13 @@ def _render_figure(figure: Any, level: int) -> str:
     # already shows the title and caption, so their text versions are for screen readers
     # and search only (visually hidden, not display:none).
     src = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
-    return ('<figure class="chart">'
-            f'<h{level} class="chart-title visually-hidden">{html.escape(figure.title)}</h{level}>'
-            f'<img src="{src}" alt="{html.escape(figure.alt, quote=True)}">'
-            f'<figcaption class="visually-hidden">{html.escape(figure.caption)}</figcaption>'
-            "</figure>")
+    return (
+        '<figure class="chart">'
+        f'<h{level} class="chart-title visually-hidden">{html.escape(figure.title)}</h{level}>'
+        f'<img src="{src}" alt="{html.escape(figure.alt, quote=True)}">'
+        f'<figcaption class="visually-hidden">{html.escape(figure.caption)}</figcaption>'
+        "</figure>"
+    )
 
 
 def render_section(section: Any, *, level: int = 2) -> str:
@@ -91,8 +98,10 @@ def render_section(section: Any, *, level: int = 2) -> str:
     nothing from the sections package (which calls it to display itself)."""
     key = html.escape(section.key)
     sub = level + 1
-    out = [f'<section id="{key}" aria-labelledby="{key}-title">',
-           f'<h{level} id="{key}-title">{html.escape(section.title)}</h{level}>']
+    out = [
+        f'<section id="{key}" aria-labelledby="{key}-title">',
+        f'<h{level} id="{key}-title">{html.escape(section.title)}</h{level}>',
+    ]
     tables = 0
     for block in section.blocks:
         if block.kind == "text":
@@ -110,20 +119,31 @@ def render_section(section: Any, *, level: int = 2) -> str:
     return "\n".join(out)
 
 
-def render_pack(sections: Sequence[Any], *, title: str, subtitle: str, marking: str,
-                provenance: Sequence[tuple[str, str]], conventions: str) -> str:
+def render_pack(
+    sections: Sequence[Any],
+    *,
+    title: str,
+    subtitle: str,
+    marking: str,
+    provenance: Sequence[tuple[str, str]],
+    conventions: str,
+) -> str:
     """One self-contained HTML page: marking, contents, sections, provenance; images inline."""
     from jinja2 import Environment, PackageLoader, select_autoescape
     from markupsafe import Markup
 
     if not sections:
         raise ReportError("no pack sections were produced")
-    env = Environment(loader=PackageLoader("audit", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     return env.get_template("board-pack.html.j2").render(
-        title=title, subtitle=subtitle, marking=marking,
+        title=title,
+        subtitle=subtitle,
+        marking=marking,
         marking_css=Markup(css_string(marking)),
         contents=[(s.key, s.title) for s in sections],
         sections=[Markup(render_section(s)) for s in sections],
-        provenance=provenance, conventions=conventions,
+        provenance=provenance,
+        conventions=conventions,
     )

@@ -30,32 +30,40 @@ __all__ = ["PDF_VARIANT", "BROWSER_ROUTE", "pango_install_hint", "require_pdf_en
 #: Tagged PDF for accessibility (ISO 14289-1).
 PDF_VARIANT = "pdf/ua-1"
 
-_INSTALL_HINT = ("install it with: pip install 'audit[pdf]' (in a checkout: "
-                 "python -m pip install -e '.[pdf]' with the project's Python)")
+_INSTALL_HINT = (
+    "install it with: pip install 'audit[pdf]' (in a checkout: "
+    "python -m pip install -e '.[pdf]' with the project's Python)"
+)
 
 #: The no-install route, for every platform: the board pack's own print styles.
-BROWSER_ROUTE = ("Without it, open board-pack.html in a browser and print it to PDF (Print, "
-                 "then Save as PDF or Microsoft Print to PDF): its print styles give A4 "
-                 "pages, page numbers and each chart with its heading.")
+BROWSER_ROUTE = (
+    "Without it, open board-pack.html in a browser and print it to PDF (Print, "
+    "then Save as PDF or Microsoft Print to PDF): its print styles give A4 "
+    "pages, page numbers and each chart with its heading."
+)
 
 
 def pango_install_hint(platform: str = sys.platform) -> str:
     """What to install for WeasyPrint's Pango library on ``platform`` (a ``sys.platform``
     value), as WeasyPrint's installation guide gives it."""
     if platform.startswith(("win32", "cygwin", "msys")):
-        return ("WeasyPrint needs the Pango library, which on Windows comes with the GTK3 "
-                "runtime: install it with the GTK for Windows Runtime Environment Installer "
-                "(https://github.com/tschoonj/GTK-for-Windows-Runtime-Environment-Installer/"
-                "releases, the route WeasyPrint's documentation gives; it asks for "
-                "administrator rights), or with MSYS2 (pacman -S mingw-w64-ucrt-x86_64-pango). "
-                "If it is installed in a folder WeasyPrint does not search, set "
-                "WEASYPRINT_DLL_DIRECTORIES to that folder's bin, e.g. "
-                r"set WEASYPRINT_DLL_DIRECTORIES=C:\GTK3\bin")
+        return (
+            "WeasyPrint needs the Pango library, which on Windows comes with the GTK3 "
+            "runtime: install it with the GTK for Windows Runtime Environment Installer "
+            "(https://github.com/tschoonj/GTK-for-Windows-Runtime-Environment-Installer/"
+            "releases, the route WeasyPrint's documentation gives; it asks for "
+            "administrator rights), or with MSYS2 (pacman -S mingw-w64-ucrt-x86_64-pango). "
+            "If it is installed in a folder WeasyPrint does not search, set "
+            "WEASYPRINT_DLL_DIRECTORIES to that folder's bin, e.g. "
+            r"set WEASYPRINT_DLL_DIRECTORIES=C:\GTK3\bin"
+        )
     if platform == "darwin":
         return "WeasyPrint needs the Pango library: on macOS, brew install pango"
-    return ("WeasyPrint needs the Pango library: on Debian or Ubuntu, "
-            "apt-get install libpango-1.0-0 libpangoft2-1.0-0; on Fedora, dnf install pango; "
-            "with conda, conda install -c conda-forge weasyprint")
+    return (
+        "WeasyPrint needs the Pango library: on Debian or Ubuntu, "
+        "apt-get install libpango-1.0-0 libpangoft2-1.0-0; on Fedora, dnf install pango; "
+        "with conda, conda install -c conda-forge weasyprint"
+    )
 
 
 def _engine() -> Any:
@@ -65,11 +73,13 @@ def _engine() -> Any:
         with contextlib.redirect_stdout(io.StringIO()):
             import weasyprint
     except ImportError:
-        raise ReportError(f"PDF output needs WeasyPrint, which is not installed: "
-                          f"{_INSTALL_HINT}. {BROWSER_ROUTE}") from None
+        raise ReportError(
+            f"PDF output needs WeasyPrint, which is not installed: {_INSTALL_HINT}. {BROWSER_ROUTE}"
+        ) from None
     except OSError as exc:  # the Python package is there, its system libraries are not
-        raise ReportError(f"PDF output cannot start: {pango_install_hint(sys.platform)} ({exc}). "
-                          f"{BROWSER_ROUTE}") from None
+        raise ReportError(
+            f"PDF output cannot start: {pango_install_hint(sys.platform)} ({exc}). {BROWSER_ROUTE}"
+        ) from None
     return weasyprint
 
 
@@ -133,19 +143,26 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path | None = None) -> Path
     logger.addHandler(collect)
     logger.propagate = False  # CSS the print engine does not know is not the user's concern
     try:
-        document = weasyprint.HTML(string=text, base_url=source.resolve().parent.as_uri() + "/",
-                                   url_fetcher=_url_fetcher(), media_type="print")
+        document = weasyprint.HTML(
+            string=text,
+            base_url=source.resolve().parent.as_uri() + "/",
+            url_fetcher=_url_fetcher(),
+            media_type="print",
+        )
         data = document.write_pdf(pdf_variant=PDF_VARIANT)
     except Exception as exc:  # WeasyPrint raises many kinds; all mean "no PDF"
-        raise ReportError(f"could not print {source.name} to PDF: "
-                          f"{type(exc).__name__}: {exc}") from None
+        raise ReportError(
+            f"could not print {source.name} to PDF: {type(exc).__name__}: {exc}"
+        ) from None
     finally:
         logger.removeHandler(collect)
         logger.propagate = saved_propagate
     if collect.messages:
         shown = "; ".join(m[:200] for m in collect.messages[:3])
-        raise ReportError(f"{source.name} did not print completely, so no PDF was written "
-                          f"(the board pack must be self-contained): {shown}")
+        raise ReportError(
+            f"{source.name} did not print completely, so no PDF was written "
+            f"(the board pack must be self-contained): {shown}"
+        )
 
     from audit.files import atomic_write_bytes
 

@@ -88,8 +88,14 @@ _CAPTION_HEIGHT = 0.62
 _FOOTER_TOP, _FOOTER_HEIGHT = 6.98, 0.4
 _BODY_BOTTOM = _FOOTER_TOP - 0.08
 _TABLE_WIDTHS = {  # inches, by column, for the slide tables
-    "Finding": 3.7, "Suggested action": 6.1, "Owner": 1.25, "By when": 1.25,
-    "Measure to watch": 4.3, "Since": 2.6, "Movement": 3.6, "Beyond chance": 1.8,
+    "Finding": 3.7,
+    "Suggested action": 6.1,
+    "Owner": 1.25,
+    "By when": 1.25,
+    "Measure to watch": 4.3,
+    "Since": 2.6,
+    "Movement": 3.6,
+    "Beyond chance": 1.8,
 }
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _MAX_NOTE_ROWS = 25
@@ -137,8 +143,9 @@ def _figure_notes(section: Section) -> list[tuple[Figure, str]]:
     for n, (i, figure) in enumerate(found):
         start = 0 if n == 0 else i + 1
         end = indexes[n + 1] if n + 1 < len(indexes) else len(section.blocks)
-        near = [line for b in section.blocks[start:end] if b is not figure
-                for line in _block_lines(b)]
+        near = [
+            line for b in section.blocks[start:end] if b is not figure for line in _block_lines(b)
+        ]
         notes = [f"{section.title}.", figure.alt, *near, f"Caption: {figure.caption}"]
         out.append((figure, "\n\n".join(x for x in notes if x.strip())))
     return out
@@ -173,8 +180,17 @@ class _Deck:
         run.font.color.rgb = RGBColor.from_string(colour)
         run.font.language_id = MSO_LANGUAGE_ID.ENGLISH_UK
 
-    def _fill(self, frame, paragraphs: Sequence[str], size: float, *, bold: bool = False,
-              colour: str = DARK_GREY, align=None, space: float = 0) -> None:
+    def _fill(
+        self,
+        frame,
+        paragraphs: Sequence[str],
+        size: float,
+        *,
+        bold: bool = False,
+        colour: str = DARK_GREY,
+        align=None,
+        space: float = 0,
+    ) -> None:
         from pptx.enum.text import MSO_AUTO_SIZE
         from pptx.util import Pt
 
@@ -190,35 +206,63 @@ class _Deck:
             run.text = text
             self._style(run, size, bold=bold, colour=colour)
 
-    def text(self, slide, box: tuple[float, float, float, float], paragraphs: Sequence[str],
-             size: float, *, name: str, bold: bool = False, colour: str = DARK_GREY,
-             align=None, space: float = 0):
+    def text(
+        self,
+        slide,
+        box: tuple[float, float, float, float],
+        paragraphs: Sequence[str],
+        size: float,
+        *,
+        name: str,
+        bold: bool = False,
+        colour: str = DARK_GREY,
+        align=None,
+        space: float = 0,
+    ):
         from pptx.util import Inches
 
         left, top, width, height = box
-        shape = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width),
-                                         Inches(height))
+        shape = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
         shape.name = name
-        self._fill(shape.text_frame, paragraphs, size, bold=bold, colour=colour,
-                   align=align, space=space)
+        self._fill(
+            shape.text_frame, paragraphs, size, bold=bold, colour=colour, align=align, space=space
+        )
         return shape
 
     # -- slides -------------------------------------------------------------------------
-    def new_slide(self, title: str, *, notes: str, layout: int = 5, size: float = 28,
-                  colour: str = DARK_BLUE, box=None):
+    def new_slide(
+        self,
+        title: str,
+        *,
+        notes: str,
+        layout: int = 5,
+        size: float = 28,
+        colour: str = DARK_BLUE,
+        box=None,
+    ):
         """A slide with its title in the title placeholder (read first by screen readers)."""
         from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
         from pptx.util import Inches
 
         slide = self.prs.slides.add_slide(self.prs.slide_layouts[layout])
-        left, top, width, height = box or (_MARGIN, _TITLE_TOP, _WIDTH_IN - 2 * _MARGIN,
-                                          _TITLE_HEIGHT)
+        left, top, width, height = box or (
+            _MARGIN,
+            _TITLE_TOP,
+            _WIDTH_IN - 2 * _MARGIN,
+            _TITLE_HEIGHT,
+        )
         holder = slide.shapes.title
         holder.left, holder.top = Inches(left), Inches(top)
         holder.width, holder.height = Inches(width), Inches(height)
         holder.text_frame.vertical_anchor = MSO_ANCHOR.TOP if layout else MSO_ANCHOR.BOTTOM
-        self._fill(holder.text_frame, [title], _title_size(title, size), bold=True,
-                   colour=colour, align=PP_ALIGN.LEFT)
+        self._fill(
+            holder.text_frame,
+            [title],
+            _title_size(title, size),
+            bold=True,
+            colour=colour,
+            align=PP_ALIGN.LEFT,
+        )
         slide.notes_slide.notes_text_frame.text = notes
         self.slides.append(slide)
         return slide
@@ -230,11 +274,24 @@ class _Deck:
         total = len(self.slides)
         for n, slide in enumerate(self.slides, start=1):
             colour = "FFFFFF" if dark_first and n == 1 else DARK_GREY
-            self.text(slide, (_MARGIN, _FOOTER_TOP, 10.6, _FOOTER_HEIGHT), [self.marking],
-                      MIN_SIZE, name=MARKING_SHAPE, bold=True, colour=colour)
-            self.text(slide, (_WIDTH_IN - _MARGIN - 1.6, _FOOTER_TOP, 1.6, _FOOTER_HEIGHT),
-                      [f"{n} / {total}"], MIN_SIZE, name="Slide number", colour=colour,
-                      align=PP_ALIGN.RIGHT)
+            self.text(
+                slide,
+                (_MARGIN, _FOOTER_TOP, 10.6, _FOOTER_HEIGHT),
+                [self.marking],
+                MIN_SIZE,
+                name=MARKING_SHAPE,
+                bold=True,
+                colour=colour,
+            )
+            self.text(
+                slide,
+                (_WIDTH_IN - _MARGIN - 1.6, _FOOTER_TOP, 1.6, _FOOTER_HEIGHT),
+                [f"{n} / {total}"],
+                MIN_SIZE,
+                name="Slide number",
+                colour=colour,
+                align=PP_ALIGN.RIGHT,
+            )
 
     def picture(self, slide, figure: Figure, *, top: float, bottom: float) -> None:
         """The chart, as large as fits between ``top`` and ``bottom``, centred; its alt
@@ -250,15 +307,17 @@ class _Deck:
         width, height = width_px * scale, height_px * scale
         left = (_WIDTH_IN - width) / 2
         top += (room_h - height) / 2
-        shape = slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top),
-                                         Inches(width), Inches(height))
+        shape = slide.shapes.add_picture(
+            io.BytesIO(png), Inches(left), Inches(top), Inches(width), Inches(height)
+        )
         shape.name = f"Chart {figure.name}"
         c_nv_pr = shape._element.nvPicPr.cNvPr
         c_nv_pr.set("descr", figure.alt)
         c_nv_pr.set("title", figure.title)
 
-    def table(self, slide, table: Table, columns: Sequence[str], rows: Sequence[int],
-              *, top: float) -> None:
+    def table(
+        self, slide, table: Table, columns: Sequence[str], rows: Sequence[int], *, top: float
+    ) -> None:
         """Rows ``rows`` of ``table`` in ``columns``: header white on dark blue, 14 pt."""
         from pptx.dml.color import RGBColor
         from pptx.util import Inches
@@ -266,9 +325,14 @@ class _Deck:
         widths = [_TABLE_WIDTHS.get(c, 2.0) for c in columns]
         text = table.rows_text()
         names = [str(c) for c in table.frame.columns]
-        shape = slide.shapes.add_table(len(rows) + 1, len(columns), Inches(_MARGIN),
-                                       Inches(top), Inches(sum(widths)),
-                                       Inches(_row_height(columns, widths)))
+        shape = slide.shapes.add_table(
+            len(rows) + 1,
+            len(columns),
+            Inches(_MARGIN),
+            Inches(top),
+            Inches(sum(widths)),
+            Inches(_row_height(columns, widths)),
+        )
         shape.name = f"Table {table.sheet or 'table'}"
         grid = shape.table
         grid.first_row, grid.horz_banding = True, False
@@ -280,12 +344,17 @@ class _Deck:
             for j, value in enumerate(values):
                 cell = grid.cell(i, j)
                 cell.fill.solid()
-                cell.fill.fore_color.rgb = RGBColor.from_string(DARK_BLUE if i == 0
-                                                                else "FFFFFF")
+                cell.fill.fore_color.rgb = RGBColor.from_string(DARK_BLUE if i == 0 else "FFFFFF")
                 cell.text_frame.text = ""
                 if value.strip():
-                    self._fill(cell.text_frame, value.split("\n"), MIN_SIZE, bold=i == 0,
-                               colour="FFFFFF" if i == 0 else DARK_GREY, space=4)
+                    self._fill(
+                        cell.text_frame,
+                        value.split("\n"),
+                        MIN_SIZE,
+                        bold=i == 0,
+                        colour="FFFFFF" if i == 0 else DARK_GREY,
+                        space=4,
+                    )
 
     def save(self, core_title: str, timestamp: datetime) -> bytes:
         props = self.prs.core_properties
@@ -331,8 +400,7 @@ def _pages(table: Table, columns: Sequence[str], room: float) -> list[list[int]]
     names = [str(c) for c in table.frame.columns]
     text = table.rows_text()
     room -= _row_height(list(columns), widths)
-    heights = [_row_height([row[names.index(c)] for c in columns], widths)
-               for row in text]
+    heights = [_row_height([row[names.index(c)] for c in columns], widths) for row in text]
 
     def fill(limit: float) -> list[list[int]]:
         pages: list[list[int]] = [[]]
@@ -382,9 +450,12 @@ def _plot_only(png: bytes) -> bytes:
         if len(blocks) < 3:
             return png
         title, caption = blocks[0], blocks[-1]
-        if (blocks[1][0] - title[1] < _BLOCK_GAP or caption[0] - blocks[-2][1] < _BLOCK_GAP
-                or title[1] - title[0] > 0.2 * height
-                or caption[1] - caption[0] > 0.35 * height):
+        if (
+            blocks[1][0] - title[1] < _BLOCK_GAP
+            or caption[0] - blocks[-2][1] < _BLOCK_GAP
+            or title[1] - title[0] > 0.2 * height
+            or caption[1] - caption[0] > 0.35 * height
+        ):
             return png
         top = max(0, blocks[1][0] - _PAD)
         bottom = min(height, blocks[-2][1] + _PAD)
@@ -409,10 +480,20 @@ def _fixed_zip(data: bytes) -> bytes:
 # ------------------------------------------------------------------------------ the deck
 
 
-def slides_bytes(sections: Sequence[Section], *, title: str, subtitle: str, place: str,
-                 period: str, marking: str, source: str, sha256: str,
-                 about: Sequence[str] = (), provenance: Sequence[tuple[str, str]] = (),
-                 timestamp: datetime = FIXED_TIMESTAMP) -> bytes:
+def slides_bytes(
+    sections: Sequence[Section],
+    *,
+    title: str,
+    subtitle: str,
+    place: str,
+    period: str,
+    marking: str,
+    source: str,
+    sha256: str,
+    about: Sequence[str] = (),
+    provenance: Sequence[tuple[str, str]] = (),
+    timestamp: datetime = FIXED_TIMESTAMP,
+) -> bytes:
     """The deck as the bytes of a ``.pptx`` file (see :func:`write_slides`)."""
     from pptx.dml.color import RGBColor
     from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -423,10 +504,15 @@ def slides_bytes(sections: Sequence[Section], *, title: str, subtitle: str, plac
 
     # Title slide: white on dark blue.
     wide = _WIDTH_IN - 2 * _MARGIN - 0.2
-    first = deck.new_slide(title, layout=0, size=40, colour="FFFFFF",
-                           box=(_MARGIN + 0.1, 0.6, wide, 1.7),
-                           notes=f"{title} {subtitle}. {place}, {period}. {marking}. Source: "
-                                 f"{source}, SHA-256 {sha256}.")
+    first = deck.new_slide(
+        title,
+        layout=0,
+        size=40,
+        colour="FFFFFF",
+        box=(_MARGIN + 0.1, 0.6, wide, 1.7),
+        notes=f"{title} {subtitle}. {place}, {period}. {marking}. Source: "
+        f"{source}, SHA-256 {sha256}.",
+    )
     first.background.fill.solid()
     first.background.fill.fore_color.rgb = RGBColor.from_string(DARK_BLUE)
     subtitle_box = first.placeholders[1]
@@ -434,13 +520,33 @@ def slides_bytes(sections: Sequence[Section], *, title: str, subtitle: str, plac
     subtitle_box.width, subtitle_box.height = _emu(wide), _emu(0.9)
     subtitle_box.text_frame.vertical_anchor = MSO_ANCHOR.TOP
     deck._fill(subtitle_box.text_frame, [subtitle], 20, colour="FFFFFF", align=PP_ALIGN.LEFT)
-    deck.text(first, (_MARGIN + 0.1, 3.45, wide, 1.3), [place, period], 24,
-              name="Place and period", bold=True, colour="FFFFFF", space=4)
-    deck.text(first, (_MARGIN + 0.1, 4.95, wide, 0.6), [marking], 20,
-              name="Protective marking", bold=True, colour="FFFFFF")
-    deck.text(first, (_MARGIN + 0.1, 5.75, wide, 0.5),
-              [f"Source: {source} · SHA-256 {sha256[:16]}…"], MIN_SIZE,
-              name=f"{SOURCE_PREFIX} extract", colour="FFFFFF")
+    deck.text(
+        first,
+        (_MARGIN + 0.1, 3.45, wide, 1.3),
+        [place, period],
+        24,
+        name="Place and period",
+        bold=True,
+        colour="FFFFFF",
+        space=4,
+    )
+    deck.text(
+        first,
+        (_MARGIN + 0.1, 4.95, wide, 0.6),
+        [marking],
+        20,
+        name="Protective marking",
+        bold=True,
+        colour="FFFFFF",
+    )
+    deck.text(
+        first,
+        (_MARGIN + 0.1, 5.75, wide, 0.5),
+        [f"Source: {source} · SHA-256 {sha256[:16]}…"],
+        MIN_SIZE,
+        name=f"{SOURCE_PREFIX} extract",
+        colour="FFFFFF",
+    )
 
     background: list[str] = []
     for section in sections:
@@ -449,20 +555,31 @@ def slides_bytes(sections: Sequence[Section], *, title: str, subtitle: str, plac
             slide = deck.new_slide(figure.title, notes=notes)
             bottom = _BODY_BOTTOM - _CAPTION_HEIGHT - 0.05
             deck.picture(slide, figure, top=_BODY_TOP, bottom=bottom)
-            deck.text(slide, (_MARGIN, bottom + 0.05, _WIDTH_IN - 2 * _MARGIN,
-                              _CAPTION_HEIGHT), [figure.caption], SOURCE_SIZE,
-                      name=f"{SOURCE_PREFIX} caption")
+            deck.text(
+                slide,
+                (_MARGIN, bottom + 0.05, _WIDTH_IN - 2 * _MARGIN, _CAPTION_HEIGHT),
+                [figure.caption],
+                SOURCE_SIZE,
+                name=f"{SOURCE_PREFIX} caption",
+            )
         shown = _table_slides(deck, section)
         if not figures and not shown:
             background += [f"{section.title}:"] + [
-                line for b in section.blocks for line in _block_lines(b)]
+                line for b in section.blocks for line in _block_lines(b)
+            ]
 
     closing = deck.new_slide(
         "About these figures",
-        notes="\n\n".join([*(f"{k}: {v}" for k, v in provenance), *background]))
-    deck.text(closing, (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP),
-              [f"• {line}" for line in about] or ["• Every figure is in the pack's workbook."],
-              18, name="About", space=10)
+        notes="\n\n".join([*(f"{k}: {v}" for k, v in provenance), *background]),
+    )
+    deck.text(
+        closing,
+        (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP),
+        [f"• {line}" for line in about] or ["• Every figure is in the pack's workbook."],
+        18,
+        name="About",
+        space=10,
+    )
     deck.footers(dark_first=True)
     return deck.save(f"{title} ({place}, {period})", timestamp)
 
@@ -484,8 +601,7 @@ def _table_slides(deck: _Deck, section: Section) -> bool:
         if isinstance(block, Text):
             prose.append(_plain(block.text))
             continue
-        if not isinstance(block, Table) or block.sheet not in SLIDE_COLUMNS \
-                or block.frame.empty:
+        if not isinstance(block, Table) or block.sheet not in SLIDE_COLUMNS or block.frame.empty:
             prose = [] if isinstance(block, (Table, Figure)) else prose
             continue
         columns = [c for c in SLIDE_COLUMNS[str(block.sheet)] if c in block.frame.columns]
@@ -496,26 +612,39 @@ def _table_slides(deck: _Deck, section: Section) -> bool:
         for n, rows in enumerate(pages, start=1):
             title = heading if len(pages) == 1 else f"{heading} ({n} of {len(pages)})"
             notes = [*prose, block.caption + ":"] + [
-                "\n".join(f"{c}: {row[names.index(c)]}" for c in names
-                          if row[names.index(c)].strip())
-                for row in (text[i] for i in rows)]
+                "\n".join(
+                    f"{c}: {row[names.index(c)]}" for c in names if row[names.index(c)].strip()
+                )
+                for row in (text[i] for i in rows)
+            ]
             slide = deck.new_slide(title, notes="\n\n".join(notes))
             deck.table(slide, block, columns, rows, top=_BODY_TOP)
         made, prose = True, []
     if not made and section.key == _ACTIONS_KEY and not section.figures:
         said = [_plain(b.text) for b in section.blocks if isinstance(b, Text)]
         slide = deck.new_slide(section.title, notes="\n\n".join(said))
-        deck.text(slide, (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, 3.0), said[:1], 20,
-                  name="Text")
+        deck.text(
+            slide, (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, 3.0), said[:1], 20, name="Text"
+        )
         made = True
     return made
 
 
-def write_slides(path: str | os.PathLike[str], sections: Sequence[Section], *, title: str,
-                 subtitle: str, place: str, period: str, marking: str, source: str,
-                 sha256: str, about: Sequence[str] = (),
-                 provenance: Sequence[tuple[str, str]] = (),
-                 timestamp: datetime = FIXED_TIMESTAMP) -> Path:
+def write_slides(
+    path: str | os.PathLike[str],
+    sections: Sequence[Section],
+    *,
+    title: str,
+    subtitle: str,
+    place: str,
+    period: str,
+    marking: str,
+    source: str,
+    sha256: str,
+    about: Sequence[str] = (),
+    provenance: Sequence[tuple[str, str]] = (),
+    timestamp: datetime = FIXED_TIMESTAMP,
+) -> Path:
     """Write the deck (module docstring) to ``path`` and return it.
 
     ``sections`` are the pack's sections, built from the protected tables; ``place`` and
@@ -526,7 +655,17 @@ def write_slides(path: str | os.PathLike[str], sections: Sequence[Section], *, t
     """
     from audit.files import atomic_write_bytes
 
-    data = slides_bytes(sections, title=title, subtitle=subtitle, place=place, period=period,
-                        marking=marking, source=source, sha256=sha256, about=about,
-                        provenance=provenance, timestamp=timestamp)
+    data = slides_bytes(
+        sections,
+        title=title,
+        subtitle=subtitle,
+        place=place,
+        period=period,
+        marking=marking,
+        source=source,
+        sha256=sha256,
+        about=about,
+        provenance=provenance,
+        timestamp=timestamp,
+    )
     return atomic_write_bytes(Path(path), data)

@@ -85,7 +85,7 @@ def sheet_name(name: object, taken: set[str] | None = None) -> str:
     while candidate.lower() in taken or candidate.lower() in _RESERVED:
         n += 1
         suffix = f" ({n})"
-        candidate = base[:_MAX_NAME - len(suffix)].rstrip() + suffix
+        candidate = base[: _MAX_NAME - len(suffix)].rstrip() + suffix
     taken.add(candidate.lower())
     return candidate
 
@@ -114,12 +114,14 @@ def _check_table(name: str, table: object) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
         raise ReportError(f"sheet {name!r}: expected a table, not {type(table).__name__}")
     names = [table.index.name, *table.index.names, *table.columns]
-    row_level = sorted({normalise_column_name(str(c)) for c in names if c is not None}
-                       & ROW_LEVEL_COLUMNS)
+    row_level = sorted(
+        {normalise_column_name(str(c)) for c in names if c is not None} & ROW_LEVEL_COLUMNS
+    )
     if row_level:
         raise ReportError(
             f"sheet {name!r} has case-level column(s) {', '.join(row_level)}: the workbook "
-            "takes only aggregated, protected tables, never case-level data")
+            "takes only aggregated, protected tables, never case-level data"
+        )
     if isinstance(table.columns, pd.MultiIndex):
         raise ReportError(f"sheet {name!r}: flatten multi-level column headers first")
     return table.reset_index(drop=True)
@@ -156,9 +158,15 @@ def _put(ws, row: int, column: int, value: object):
     return cell
 
 
-def _write_sheet(ws, sheet: Sheet, marking: str, *, table_name: str | None = None,
-                 wrap_columns: Sequence[int] = (), widths: Mapping[int, float] | None = None,
-                 ) -> None:
+def _write_sheet(
+    ws,
+    sheet: Sheet,
+    marking: str,
+    *,
+    table_name: str | None = None,
+    wrap_columns: Sequence[int] = (),
+    widths: Mapping[int, float] | None = None,
+) -> None:
     """Marking (row 1), title (row 2), header (row 3), values; numbers formatted, text text."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -188,21 +196,26 @@ def _write_sheet(ws, sheet: Sheet, marking: str, *, table_name: str | None = Non
                 cell.number_format = _COUNT_FORMAT
             elif isinstance(value, str):
                 short = len(value) <= 1
-                cell.alignment = Alignment(horizontal="right" if short else "general",
-                                           wrap_text=(j - 1) in wrap_columns, vertical="top")
+                cell.alignment = Alignment(
+                    horizontal="right" if short else "general",
+                    wrap_text=(j - 1) in wrap_columns,
+                    vertical="top",
+                )
         width = (widths or {}).get(j - 1) or _width([header, *values])
         ws.column_dimensions[get_column_letter(j)].width = width
-    first_is_label = bool(len(table)) and all(isinstance(v, str) for v in columns[0]) \
-        if columns else False
-    ws.freeze_panes = f"B{_HEADER_ROW + 1}" if first_is_label and len(headers) > 1 \
-        else f"A{_HEADER_ROW + 1}"
+    first_is_label = (
+        bool(len(table)) and all(isinstance(v, str) for v in columns[0]) if columns else False
+    )
+    ws.freeze_panes = (
+        f"B{_HEADER_ROW + 1}" if first_is_label and len(headers) > 1 else f"A{_HEADER_ROW + 1}"
+    )
     unique_headers = len({h.lower() for h in headers}) == len(headers) and all(
-        h.strip() for h in headers)
+        h.strip() for h in headers
+    )
     if table_name and unique_headers and len(table) > 0:
         ref = f"A{_HEADER_ROW}:{get_column_letter(len(headers))}{len(table) + _HEADER_ROW}"
         excel_table = Table(displayName=table_name, ref=ref)
-        excel_table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1",
-                                                    showRowStripes=False)
+        excel_table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
         ws.add_table(excel_table)
 
 
@@ -265,8 +278,9 @@ def write_workbook(
 
     if not sheets:
         raise ReportError("give at least one table to write")
-    checked = [Sheet(s.name, s.title, _check_table(s.name, s.frame), dict(s.formats))
-               for s in sheets]
+    checked = [
+        Sheet(s.name, s.title, _check_table(s.name, s.frame), dict(s.formats)) for s in sheets
+    ]
     note_rows = [(str(item), str(detail)) for item, detail in notes]
 
     workbook = Workbook()
@@ -280,9 +294,14 @@ def write_workbook(
     notes_sheet = workbook.active
     notes_sheet.title = sheet_name(NOTES_SHEET, taken)
     notes_frame = pd.DataFrame(note_rows, columns=["Item", "Detail"])
-    _write_sheet(notes_sheet, Sheet(NOTES_SHEET, "About this workbook", notes_frame), marking,
-                 wrap_columns=(1,), widths={1: 100.0},
-                 table_name=_table_name(notes_sheet.title, used_tables))
+    _write_sheet(
+        notes_sheet,
+        Sheet(NOTES_SHEET, "About this workbook", notes_frame),
+        marking,
+        wrap_columns=(1,),
+        widths={1: 100.0},
+        table_name=_table_name(notes_sheet.title, used_tables),
+    )
     for sheet in checked:
         ws = workbook.create_sheet(sheet_name(sheet.name, taken))
         _write_sheet(ws, sheet, marking, table_name=_table_name(ws.title, used_tables))

@@ -62,6 +62,7 @@ def drawn_once(build: SectionBuilder) -> SectionBuilder:
     it computed, and its notebooks' board cells then show those same objects instead of
     drawing the charts again (:meth:`audit.workspace.AuditData.save`).
     """
+
     @functools.wraps(build)
     def section(data: AuditData, policy: Policy | str = "board") -> Section:
         policy = policy if isinstance(policy, Policy) else Policy.make(policy)
@@ -101,15 +102,15 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec("summary", "Summary for the board", "board_summary", summary),
     SectionSpec("risk-factors", "Risk factors", "risk_factors", risk_factors),
     SectionSpec("engagement", "Father engagement", "father_engagement", engagement),
-    SectionSpec("services", "Service contact and information sharing", "services_and_sharing",
-                services),
+    SectionSpec(
+        "services", "Service contact and information sharing", "services_and_sharing", services
+    ),
     SectionSpec("trends", "Quarter by quarter", "trends", trends),
     SectionSpec("partnerships", "Partnerships compared", "partnerships", partnerships),
     SectionSpec("data-quality", "Data quality", "data_quality", data_quality),
     # Last: the plan follows from every finding above; a board paper closes on its actions.
     # The board's working paper only (audit.sections.actions).
-    SectionSpec("actions", "Draft actions for the board", "actions", actions,
-                audiences=("board",)),
+    SectionSpec("actions", "Draft actions for the board", "actions", actions, audiences=("board",)),
 )
 
 #: The notebooks ``audit run`` executes, one a section, in reading order.
@@ -119,5 +120,6 @@ NOTEBOOKS: tuple[str, ...] = tuple(spec.notebook for spec in SECTIONS)
 def build_sections(data: AuditData, policy: Policy | str = "board") -> list[Section]:
     """Every section of the pack for ``policy``'s audience, in reading order."""
     policy = policy if isinstance(policy, Policy) else Policy.make(policy)
-    return [spec.build(data, policy) for spec in SECTIONS
-            if policy.audience.value in spec.audiences]
+    return [
+        spec.build(data, policy) for spec in SECTIONS if policy.audience.value in spec.audiences
+    ]

@@ -81,8 +81,7 @@ LOW_RATE = 0.5
 #: Measures of practice, where more is better: the ones that can be "low" or "falling".
 PRACTICE_PREFIXES: tuple[str, ...] = ("engagement.", "sharing.")
 #: What the section says when asked for a public pack.
-NOT_PUBLIC = ("The draft action plan is the board's working paper: it is not part of a "
-              "public pack.")
+NOT_PUBLIC = "The draft action plan is the board's working paper: it is not part of a public pack."
 
 _FUNNEL_PHRASE = REASONS["below_funnel"][1]
 
@@ -91,10 +90,16 @@ def _practice(metric: str) -> bool:
     return metric.startswith(PRACTICE_PREFIXES)
 
 
-def _finding(metric: str, rate: float, reason: str, shortfall: float,
-             comparator: float) -> dict[str, object]:
-    return {"metric": metric, "rate": rate, "reason": reason,
-            "shortfall": max(0.0, float(shortfall)), "comparator": comparator}
+def _finding(
+    metric: str, rate: float, reason: str, shortfall: float, comparator: float
+) -> dict[str, object]:
+    return {
+        "metric": metric,
+        "rate": rate,
+        "reason": reason,
+        "shortfall": max(0.0, float(shortfall)),
+        "comparator": comparator,
+    }
 
 
 def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
@@ -105,8 +110,7 @@ def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
     if metrics.empty:
         return out
     said = verdicts(metrics)
-    base = review_base(metrics["metric"].astype(str), metrics["denominator"],
-                       metrics["unknown"])
+    base = review_base(metrics["metric"].astype(str), metrics["denominator"], metrics["unknown"])
     for (_, row), verdict, b in zip(metrics.iterrows(), said, base, strict=True):
         metric = str(row["metric"])
         yes = as_number(row["numerator"])
@@ -121,8 +125,11 @@ def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def _rates(metrics: pd.DataFrame) -> dict[str, float]:
-    return {str(m): r for m, r in zip(metrics["metric"], map(as_number, metrics["rate"]))
-            if r is not None}
+    return {
+        str(m): r
+        for m, r in zip(metrics["metric"], map(as_number, metrics["rate"]))
+        if r is not None
+    }
 
 
 def _funnel_findings(p: Protected) -> tuple[list[dict[str, object]], dict[str, str]]:
@@ -139,15 +146,24 @@ def _funnel_findings(p: Protected) -> tuple[list[dict[str, object]], dict[str, s
             if not position.startswith("below the lower") or rate is None or lower is None:
                 continue
             level = position.removeprefix("below the lower ").removesuffix(" limit")
-            below.append((lower - rate, f"{row['partnership']} ({format_percent(rate)}; "
-                                        f"lower {level} limit "
-                                        f"{format_percent(row[_limit_column(level)])})"))
+            below.append(
+                (
+                    lower - rate,
+                    f"{row['partnership']} ({format_percent(rate)}; "
+                    f"lower {level} limit "
+                    f"{format_percent(row[_limit_column(level)])})",
+                )
+            )
         if below:
             names = [text for _, text in below]
-            who[metric] = names[0] if len(names) == 1 else (
-                ", ".join(names[:-1]) + " and " + names[-1])
-            out.append(_finding(metric, rates[metric], "below_funnel",
-                                max(s for s, _ in below), float("nan")))
+            who[metric] = (
+                names[0] if len(names) == 1 else (", ".join(names[:-1]) + " and " + names[-1])
+            )
+            out.append(
+                _finding(
+                    metric, rates[metric], "below_funnel", max(s for s, _ in below), float("nan")
+                )
+            )
     return out, who
 
 
@@ -178,8 +194,7 @@ def action_findings(p: Protected) -> pd.DataFrame:
     ``shortfall`` and ``comparator``."""
     funnel, _ = _funnel_findings(p)
     rows = [*metric_findings(p.metrics), *funnel, *_falling_findings(p)]
-    return pd.DataFrame(rows, columns=["metric", "rate", "reason", "shortfall",
-                                       "comparator"])
+    return pd.DataFrame(rows, columns=["metric", "rate", "reason", "shortfall", "comparator"])
 
 
 def _plan(p: Protected) -> pd.DataFrame:
@@ -190,7 +205,8 @@ def _plan(p: Protected) -> pd.DataFrame:
     for metric, names in who.items():
         if metric in table.index:
             table.at[metric, "Finding"] = str(table.at[metric, "Finding"]).replace(
-                _FUNNEL_PHRASE, f"{_FUNNEL_PHRASE} in {names}", 1)
+                _FUNNEL_PHRASE, f"{_FUNNEL_PHRASE} in {names}", 1
+            )
     return table
 
 
@@ -221,21 +237,24 @@ def previous_plan(data: AuditData) -> tuple[str, pd.DataFrame] | None:
     if history is None or history.empty or kind is None:
         return None
     periods = {str(p) for p in history["period"]}
-    earlier = sorted((p for p in periods if _kind(p) == kind
-                      and _period_key(p) < _period_key(data.period)), key=_period_key)
+    earlier = sorted(
+        (p for p in periods if _kind(p) == kind and _period_key(p) < _period_key(data.period)),
+        key=_period_key,
+    )
     if not earlier:
         return None
     previous = earlier[-1]
     rows = history[history["period"].astype(str) == previous]
     counts = rows[["metric", "numerator", "denominator", "unknown"]].reset_index(drop=True)
     metrics = metrics_from_counts(counts, level=data.level)
-    findings = pd.DataFrame(metric_findings(metrics),
-                            columns=["metric", "rate", "reason", "shortfall", "comparator"])
+    findings = pd.DataFrame(
+        metric_findings(metrics), columns=["metric", "rate", "reason", "shortfall", "comparator"]
+    )
     return previous, action_table(findings)
 
 
 def _last(period: str) -> str:
-    """"Last quarter's", "Last year's" or "Earlier" (for an audit of every case)."""
+    """ "Last quarter's", "Last year's" or "Earlier" (for an audit of every case)."""
     kind = _kind(period)
     return f"Last {kind}'s" if kind else "Earlier"
 
@@ -243,34 +262,48 @@ def _last(period: str) -> str:
 def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]:
     """Last period's actions and whether their measures have moved (board only)."""
     if data.history is None or data.history.empty:
-        return None, ("With the history store recorded (audit run --history), the next "
-                      "pack says whether the measures of these actions have moved.")
+        return None, (
+            "With the history store recorded (audit run --history), the next "
+            "pack says whether the measures of these actions have moved."
+        )
     if _kind(data.period) is None:
-        return None, ("Earlier actions are followed up in the pack of one quarter or one "
-                      "year (audit run --period).")
+        return None, (
+            "Earlier actions are followed up in the pack of one quarter or one "
+            "year (audit run --period)."
+        )
     found = previous_plan(data)
     if found is None:
-        return None, (f"No earlier {_kind(data.period)} is recorded in the history, so there "
-                      "are no earlier actions to follow up.")
+        return None, (
+            f"No earlier {_kind(data.period)} is recorded in the history, so there "
+            "are no earlier actions to follow up."
+        )
     previous, plan = found
     if plan.empty:
-        return None, (f"In {previous} no measure was short by these rules, so there are no "
-                      "earlier actions to follow up.")
+        return None, (
+            f"In {previous} no measure was short by these rules, so there are no "
+            "earlier actions to follow up."
+        )
     from audit.metrics import metrics_from_counts
 
     then = data.history[data.history["period"].astype(str) == previous]
-    then = metrics_from_counts(then[["metric", "numerator", "denominator", "unknown"]]
-                               .reset_index(drop=True), level=data.level)
+    then = metrics_from_counts(
+        then[["metric", "numerator", "denominator", "unknown"]].reset_index(drop=True),
+        level=data.level,
+    )
     frames = [then.assign(period=previous), p.metrics.assign(period=data.period)]
-    figures = pd.concat([f[["period", "metric", "rate", "numerator", "denominator"]]
-                         for f in frames], ignore_index=True).assign(partnership=p.place)
+    figures = pd.concat(
+        [f[["period", "metric", "rate", "numerator", "denominator"]] for f in frames],
+        ignore_index=True,
+    ).assign(partnership=p.place)
     table = follow_up(plan, figures, period=data.period)
     moved = int(table["Beyond chance"].eq("Yes").sum())
     count = "None" if moved == 0 else plural(moved, "measure")
-    return table, (f"The actions the {previous} figures called for (short of the national "
-                   f"figure, or under {format_percent(LOW_RATE)}): has each measure moved "
-                   f"since? {count} moved by more than chance (two-sided Fisher exact test, "
-                   "p < 0.05).")
+    return table, (
+        f"The actions the {previous} figures called for (short of the national "
+        f"figure, or under {format_percent(LOW_RATE)}): has each measure moved "
+        f"since? {count} moved by more than chance (two-sided Fisher exact test, "
+        "p < 0.05)."
+    )
 
 
 # -------------------------------------------------------------------------------- section
@@ -278,17 +311,21 @@ def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]
 
 def _intro(plan: pd.DataFrame) -> str:
     if plan.empty:
-        return ("No measure is short of the national figure, below the funnel limits, "
-                f"falling or under {format_percent(LOW_RATE)}: no draft action is suggested "
-                "this time.")
-    return (f"{plural(len(plan), 'measure')} fell short: of the national figure (the verdict "
-            "'lower than nationally'), of the funnel limits (a partnership below the lower "
-            "limit), over time (the latest quarter a special cause below the average) or "
-            f"under {format_percent(LOW_RATE)} of the cases where it was recorded. Each is "
-            "tied to the review's message for practice, with a suggested action and the "
-            "measure to watch next quarter; the furthest short comes first. A risk factor's "
-            "figure is counted as the review counted it (out of every case). The board "
-            "fills in the owner and the date.")
+        return (
+            "No measure is short of the national figure, below the funnel limits, "
+            f"falling or under {format_percent(LOW_RATE)}: no draft action is suggested "
+            "this time."
+        )
+    return (
+        f"{plural(len(plan), 'measure')} fell short: of the national figure (the verdict "
+        "'lower than nationally'), of the funnel limits (a partnership below the lower "
+        "limit), over time (the latest quarter a special cause below the average) or "
+        f"under {format_percent(LOW_RATE)} of the cases where it was recorded. Each is "
+        "tied to the review's message for practice, with a suggested action and the "
+        "measure to watch next quarter; the furthest short comes first. A risk factor's "
+        "figure is counted as the review counted it (out of every case). The board "
+        "fills in the owner and the date."
+    )
 
 
 def actions(data: AuditData, policy: Policy | str = "board") -> Section:
@@ -302,16 +339,21 @@ def actions(data: AuditData, policy: Policy | str = "board") -> Section:
     plan = _plan(p)
     section.text(_intro(plan))
     if not plan.empty:
-        section.table(plan.reset_index(drop=True),
-                      f"Draft actions, {p.period_label}: each measure found short, its "
-                      "practice message, a suggested action and the measure to watch; owner "
-                      "and date for the board to fill in",
-                      percents=["Current value"], sheet=ACTIONS_SHEET)
+        section.table(
+            plan.reset_index(drop=True),
+            f"Draft actions, {p.period_label}: each measure found short, its "
+            "practice message, a suggested action and the measure to watch; owner "
+            "and date for the board to fill in",
+            percents=["Current value"],
+            sheet=ACTIONS_SHEET,
+        )
     table, words = _follow_up(data, p)
     section.heading(f"{_last(data.period)} actions")
     section.text(words)
     if table is not None:
-        section.table(table.reset_index(drop=True),
-                      f"{_last(data.period)} actions: whether each measure has moved since",
-                      sheet=FOLLOW_UP_SHEET)
+        section.table(
+            table.reset_index(drop=True),
+            f"{_last(data.period)} actions: whether each measure has moved since",
+            sheet=FOLLOW_UP_SHEET,
+        )
     return section

@@ -25,9 +25,17 @@ def steps_table(p: Protected) -> pd.DataFrame:
         if metric not in by_metric.index:
             continue
         r = by_metric.loc[metric]
-        rows.append({"flag": flag, "metric": metric, "rate": r["rate"], "ci_low": r["ci_low"],
-                     "ci_high": r["ci_high"], "known": r["denominator"],
-                     "numerator": r["numerator"]})
+        rows.append(
+            {
+                "flag": flag,
+                "metric": metric,
+                "rate": r["rate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "known": r["denominator"],
+                "numerator": r["numerator"],
+            }
+        )
     table = pd.DataFrame(rows)
     if p.funnel is not None and not table.empty and "step_rate" in p.funnel.columns:
         step = p.funnel.set_index("flag")["step_rate"]
@@ -45,8 +53,11 @@ def engagement(data: AuditData, policy: Policy | str = "board") -> Section:
     section.text(steps_sentence(p))
     ids = [m for m in p.metrics["metric"] if m.startswith("engagement.")]
     if ids:
-        section.table(metrics_display(p.metrics, ids, national=False),
-                      "Father engagement: each practice question as a percentage of cases "
-                      "where it was recorded (no national figure was published)",
-                      counts=METRIC_COUNTS, percents=METRIC_PERCENTS)
+        section.table(
+            metrics_display(p.metrics, ids, national=False),
+            "Father engagement: each practice question as a percentage of cases "
+            "where it was recorded (no national figure was published)",
+            counts=METRIC_COUNTS,
+            percents=METRIC_PERCENTS,
+        )
     return section

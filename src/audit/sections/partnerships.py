@@ -16,14 +16,16 @@ def partnerships(data: AuditData, policy: Policy | str = "board") -> Section:
     p = protect(data, policy)
     section = Section("partnerships", "Partnerships compared")
     if len(data.partnerships) < 2:
-        return section.text("This audit covers one partnership; funnel plots need a pooled "
-                            "extract of several.")
+        return section.text(
+            "This audit covers one partnership; funnel plots need a pooled extract of several."
+        )
     for table in p.funnels.values():
-        section.chart(funnel_plot(table, source=p.source, place=p.place,
-                                  period=p.period_label))
+        section.chart(funnel_plot(table, source=p.source, place=p.place, period=p.period_label))
     if p.funnels:
-        section.table(partnerships_display(p.funnels),
-                      "Partnerships against the funnel limits around the pooled rate",
-                      counts=["Cases (yes)", "Of cases known"],
-                      percents=["Percentage", "Target (pooled)"])
+        section.table(
+            partnerships_display(p.funnels),
+            "Partnerships against the funnel limits around the pooled rate",
+            counts=["Cases (yes)", "Of cases known"],
+            percents=["Percentage", "Target (pooled)"],
+        )
     return section

@@ -34,7 +34,8 @@ __all__ = [
 
 #: Columns only a case-level table carries; a section table with one is refused.
 ROW_LEVEL_COLUMNS: frozenset[str] = frozenset(
-    {"case_id", "row", "notification_date", "child_age_months", "father_age_at_birth"})
+    {"case_id", "row", "notification_date", "child_age_months", "father_age_at_birth"}
+)
 
 Format = Literal["count", "percent", "text"]
 
@@ -95,8 +96,10 @@ class Table:
     def rows_text(self) -> list[list[str]]:
         """Every row as printed text."""
         columns = [str(c) for c in self.frame.columns]
-        return [[self.cell_text(c, v) for c, v in zip(columns, row, strict=True)]
-                for row in self.frame.itertuples(index=False, name=None)]
+        return [
+            [self.cell_text(c, v) for c, v in zip(columns, row, strict=True)]
+            for row in self.frame.itertuples(index=False, name=None)
+        ]
 
 
 Block = Text | Heading | Figure | Table
@@ -112,8 +115,9 @@ class Section:
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9-]+", self.key):
-            raise ReportError(f"section key {self.key!r} must be lower-case letters, digits "
-                              "and '-'")
+            raise ReportError(
+                f"section key {self.key!r} must be lower-case letters, digits and '-'"
+            )
 
     def text(self, text: str) -> Section:
         """Add prose (paragraphs; ``- `` lines make a list)."""
@@ -133,15 +137,24 @@ class Section:
         chart.close()
         return self
 
-    def table(self, frame: pd.DataFrame, caption: str, *, counts: Sequence[str] = (),
-              percents: Sequence[str] = (), sheet: str | None = None) -> Section:
+    def table(
+        self,
+        frame: pd.DataFrame,
+        caption: str,
+        *,
+        counts: Sequence[str] = (),
+        percents: Sequence[str] = (),
+        sheet: str | None = None,
+    ) -> Section:
         """Add a table; ``counts`` and ``percents`` name the columns written as such."""
         names = {normalise_column_name(str(c)) for c in frame.columns}
         names.add(normalise_column_name(str(frame.index.name or "")))
         bad = ROW_LEVEL_COLUMNS & names
         if bad:
-            raise ReportError(f"table '{caption}' has row-level column(s) {sorted(bad)}: "
-                              "packs carry aggregates only")
+            raise ReportError(
+                f"table '{caption}' has row-level column(s) {sorted(bad)}: "
+                "packs carry aggregates only"
+            )
         formats: dict[str, Format] = {str(c): "text" for c in frame.columns}
         formats.update({c: "count" for c in counts})
         formats.update({c: "percent" for c in percents})

@@ -27,26 +27,36 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
     if shown_metrics(p, ids):
         section.chart(service_contact_chart(p.metrics, **p.chart_context))
     section.text(metric_sentences(ids, p))
-    section.table(metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
-                  "Who harmed the baby and the highest level of service involvement, with the "
-                  "national figures (92 notifications). Service levels are shares of the "
-                  "cases known to a service, as the review's 45 + 24 + 12 + 11 = 92 are; "
-                  "'not known to services' is a share of every case whose level is known",
-                  counts=METRIC_COUNTS,
-                  percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"])
+    section.table(
+        metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
+        "Who harmed the baby and the highest level of service involvement, with the "
+        "national figures (92 notifications). Service levels are shares of the "
+        "cases known to a service, as the review's 45 + 24 + 12 + 11 = 92 are; "
+        "'not known to services' is a share of every case whose level is known",
+        counts=METRIC_COUNTS,
+        percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"],
+    )
     detectable = detectable_sentences(ids, p)
     if detectable:
         section.heading("What these numbers of cases could show")
-        section.text("No evidence of a difference is not evidence of no difference. With "
-                     "this many cases, the test could only have found a difference this "
-                     "large (one comparison at the 5% level; after adjusting for the others "
-                     "the bar is a little higher):\n\n" + detectable)
-    section.text("Nationally 45 of the 92 babies were known only to universal services and "
-                 "47 to Early Help or children's social care.")
+        section.text(
+            "No evidence of a difference is not evidence of no difference. With "
+            "this many cases, the test could only have found a difference this "
+            "large (one comparison at the 5% level; after adjusting for the others "
+            "the bar is a little higher):\n\n" + detectable
+        )
+    section.text(
+        "Nationally 45 of the 92 babies were known only to universal services and "
+        "47 to Early Help or children's social care."
+    )
     if shown_metrics(p, sharing):
-        section.chart(local_vs_national(p.metrics, sharing, name="information_sharing",
-                                        **p.chart_context))
-        section.table(metrics_display(p.metrics, sharing, national=False),
-                      "Information sharing about the father (no national figure was "
-                      "published)", counts=METRIC_COUNTS, percents=METRIC_PERCENTS)
+        section.chart(
+            local_vs_national(p.metrics, sharing, name="information_sharing", **p.chart_context)
+        )
+        section.table(
+            metrics_display(p.metrics, sharing, national=False),
+            "Information sharing about the father (no national figure was published)",
+            counts=METRIC_COUNTS,
+            percents=METRIC_PERCENTS,
+        )
     return section

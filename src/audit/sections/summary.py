@@ -19,15 +19,18 @@ def summary(data: AuditData, policy: Policy | str = "board") -> Section:
     p = protect(data, policy)
     section = Section("summary", "Summary" if p.public else "Summary for the board")
     section.text(headline_findings(p))
-    national = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE
-                and m.startswith("risk.")]
+    national = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE and m.startswith("risk.")]
     if shown_metrics(p, national):
-        section.chart(local_vs_national(p.metrics, national, name="summary_risk_factors",
-                                        **p.chart_context))
+        section.chart(
+            local_vs_national(p.metrics, national, name="summary_risk_factors", **p.chart_context)
+        )
     steps = steps_table(p)
     if shown_metrics(p, list(steps.get("metric", []))):
-        section.chart(engagement_funnel_chart(steps, name="summary_engagement",
-                                              nested=p.nested_steps, **p.chart_context))
+        section.chart(
+            engagement_funnel_chart(
+                steps, name="summary_engagement", nested=p.nested_steps, **p.chart_context
+            )
+        )
     section.heading("Read these figures with")
     section.text(caveats(p))
     return section

@@ -54,9 +54,14 @@ def review_counted(metric: str, row: pd.Series, cases: object) -> tuple[object, 
     return y, y / b
 
 
-def metrics_display(metrics: pd.DataFrame, metric_ids: Sequence[str], *,
-                    verdicts: Mapping[str, str] | None = None, cases: object = None,
-                    national: bool = True) -> pd.DataFrame:
+def metrics_display(
+    metrics: pd.DataFrame,
+    metric_ids: Sequence[str],
+    *,
+    verdicts: Mapping[str, str] | None = None,
+    cases: object = None,
+    national: bool = True,
+) -> pd.DataFrame:
     """The published view of protected metric rows: label, counts, percentage and interval,
     and (``national``) the national figure, the local figure counted as the review counted
     it (``cases`` is the audit's number of cases) and the verdict."""
@@ -89,15 +94,17 @@ def partnerships_display(funnels: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for metric, table in funnels.items():
         for _, r in table.iterrows():
-            rows.append({
-                "Partnership": str(r["partnership"]),
-                "Measure": metric_label(metric),
-                "Cases (yes)": _value(r["numerator"]),
-                "Of cases known": _value(r["denominator"]),
-                "Percentage": _value(r["rate"]),
-                "Target (pooled)": _value(r["target"]),
-                "Against the funnel limits": str(r["position"]),
-            })
+            rows.append(
+                {
+                    "Partnership": str(r["partnership"]),
+                    "Measure": metric_label(metric),
+                    "Cases (yes)": _value(r["numerator"]),
+                    "Of cases known": _value(r["denominator"]),
+                    "Percentage": _value(r["rate"]),
+                    "Target (pooled)": _value(r["target"]),
+                    "Against the funnel limits": str(r["position"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -107,36 +114,44 @@ def rolling_display(rolling: pd.DataFrame, metric_ids: Sequence[str]) -> pd.Data
     for _, r in rolling.iterrows():
         if str(r["metric"]) not in metric_ids:
             continue
-        rows.append({"Four quarters": str(r["window"]), "Measure": metric_label(str(r["metric"])),
-                     "Cases (yes)": _value(r["numerator"]),
-                     "Of cases known": _value(r["denominator"]),
-                     "Percentage": _value(r["rate"]),
-                     "95% CI lower": _value(r["ci_low"]),
-                     "95% CI upper": _value(r["ci_high"])})
+        rows.append(
+            {
+                "Four quarters": str(r["window"]),
+                "Measure": metric_label(str(r["metric"])),
+                "Cases (yes)": _value(r["numerator"]),
+                "Of cases known": _value(r["denominator"]),
+                "Percentage": _value(r["rate"]),
+                "95% CI lower": _value(r["ci_low"]),
+                "95% CI upper": _value(r["ci_high"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def bands_display(risk_counts: pd.DataFrame) -> pd.DataFrame:
     """Cases by the number of risk factors recorded yes."""
-    frame = pd.DataFrame({
-        "Risk factors recorded as yes": risk_counts["risk_factors"].astype(str),
-        "Cases": [_value(v) for v in risk_counts["cases"]],
-        "Share of cases": [_value(v) for v in risk_counts["share"]],
-    })
+    frame = pd.DataFrame(
+        {
+            "Risk factors recorded as yes": risk_counts["risk_factors"].astype(str),
+            "Cases": [_value(v) for v in risk_counts["cases"]],
+            "Share of cases": [_value(v) for v in risk_counts["share"]],
+        }
+    )
     if "with_unknown" in risk_counts.columns:
-        frame["Of which with a factor not known"] = [_value(v) for v in
-                                                     risk_counts["with_unknown"]]
+        frame["Of which with a factor not known"] = [_value(v) for v in risk_counts["with_unknown"]]
     return frame
 
 
 def chart_data(quarterly: pd.DataFrame, metric: str) -> pd.DataFrame:
     """A trend chart's figures as a table (the chart's data, for the workbook)."""
     rows = quarterly[quarterly["metric"] == metric]
-    return pd.DataFrame({
-        "Quarter": rows["period"].astype(str).to_numpy(),
-        "Cases (yes)": [_value(v) for v in rows["numerator"]],
-        "Of cases known": [_value(v) for v in rows["denominator"]],
-        "Percentage": [_value(v) for v in rows["rate"]],
-        "95% CI lower": [_value(v) for v in rows["ci_low"]],
-        "95% CI upper": [_value(v) for v in rows["ci_high"]],
-    })
+    return pd.DataFrame(
+        {
+            "Quarter": rows["period"].astype(str).to_numpy(),
+            "Cases (yes)": [_value(v) for v in rows["numerator"]],
+            "Of cases known": [_value(v) for v in rows["denominator"]],
+            "Percentage": [_value(v) for v in rows["rate"]],
+            "95% CI lower": [_value(v) for v in rows["ci_low"]],
+            "95% CI upper": [_value(v) for v in rows["ci_high"]],
+        }
+    )

@@ -10,8 +10,8 @@ from audit.disclosure import Policy, protect
 from audit.formatting import as_number, format_percent, plural
 from audit.national import national_reference
 from audit.sections.section import Section
-from audit.spc import MIN_SPC_POINTS
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
+from audit.spc import MIN_SPC_POINTS
 from audit.workspace import TREND_METRICS, AuditData
 
 __all__ = ["trends"]
@@ -33,40 +33,63 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
     quarterly = p.quarterly
     quarters = quarterly["period"].nunique() if not quarterly.empty else 0
     if quarters < 2:
-        section.text("Trends appear once two or more quarters are recorded: run the audit "
-                     "again next quarter, or record earlier quarters with --each-quarter.")
+        section.text(
+            "Trends appear once two or more quarters are recorded: run the audit "
+            "again next quarter, or record earlier quarters with --each-quarter."
+        )
     for metric in TREND_METRICS:
         if metric not in p.spc:
             continue
         reference = national_reference(metric)
-        section.chart(trend_chart(quarterly, metric,
-                                  reference[0] / reference[1] if reference else None,
-                                  source=p.source, place=p.place))
+        section.chart(
+            trend_chart(
+                quarterly,
+                metric,
+                reference[0] / reference[1] if reference else None,
+                source=p.source,
+                place=p.place,
+            )
+        )
         chart = p.spc[metric]
-        section.chart(spc_chart(chart, metric=metric, source=p.source, place=p.place,
-                                min_points=MIN_SPC_POINTS))
-        section.table(chart_data(quarterly, metric),
-                      f"{metric_label(metric)}: the figures behind the charts",
-                      counts=["Cases (yes)", "Of cases known"], percents=METRIC_PERCENTS,
-                      sheet=f"Trend {metric_label(metric)}")
+        section.chart(
+            spc_chart(
+                chart, metric=metric, source=p.source, place=p.place, min_points=MIN_SPC_POINTS
+            )
+        )
+        section.table(
+            chart_data(quarterly, metric),
+            f"{metric_label(metric)}: the figures behind the charts",
+            counts=["Cases (yes)", "Of cases known"],
+            percents=METRIC_PERCENTS,
+            sheet=f"Trend {metric_label(metric)}",
+        )
         shown = len(chart)
         if shown < MIN_SPC_POINTS:
-            section.text(f"{metric_label(metric)}: {plural(shown, 'quarter')} recorded. "
-                         f"Control limits are trusted from {MIN_SPC_POINTS} quarters "
-                         "(NHS England's Making Data Count; NHSRplotthedots), so this is a run chart: it shows the "
-                         f"pattern, with no verdict, until {MIN_SPC_POINTS - shown} more "
-                         "quarters are recorded.")
+            section.text(
+                f"{metric_label(metric)}: {plural(shown, 'quarter')} recorded. "
+                f"Control limits are trusted from {MIN_SPC_POINTS} quarters "
+                "(NHS England's Making Data Count; NHSRplotthedots), so this is a run chart: "
+                "it shows the "
+                f"pattern, with no verdict, until {MIN_SPC_POINTS - shown} more "
+                "quarters are recorded."
+            )
         flat = _fall_hidden(chart)
         if flat and shown >= MIN_SPC_POINTS:
             centre = as_number(chart["centre"].iloc[0])
-            section.text(f"In {plural(len(flat), 'quarter')} the lower control limit is 0%: "
-                         f"with so few cases a fall below the average of "
-                         f"{format_percent(centre)} could not show as unusual, however "
-                         "large. Read the latest four quarters together below.")
+            section.text(
+                f"In {plural(len(flat), 'quarter')} the lower control limit is 0%: "
+                f"with so few cases a fall below the average of "
+                f"{format_percent(centre)} could not show as unusual, however "
+                "large. Read the latest four quarters together below."
+            )
     if not p.rolling.empty:
         table = rolling_display(p.rolling, TREND_METRICS)
         if not table.empty:
-            section.table(table, "The latest four quarters together (steadier than single "
-                          "quarters when numbers are small)",
-                          counts=["Cases (yes)", "Of cases known"], percents=METRIC_PERCENTS)
+            section.table(
+                table,
+                "The latest four quarters together (steadier than single "
+                "quarters when numbers are small)",
+                counts=["Cases (yes)", "Of cases known"],
+                percents=METRIC_PERCENTS,
+            )
     return section

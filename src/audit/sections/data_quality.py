@@ -55,5 +55,6 @@ def data_quality(data: AuditData, policy: Policy | str = "board") -> Section:
         f"(fields over {UNKNOWN_SHARE_THRESHOLD:.0%} not known are flagged)",
         counts=["Cases", "Not known"],
         percents=["Share not known"],
+        sheet="Completeness",
     )
     return section

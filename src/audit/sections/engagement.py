@@ -59,5 +59,6 @@ def engagement(data: AuditData, policy: Policy | str = "board") -> Section:
             "where it was recorded (no national figure was published)",
             counts=METRIC_COUNTS,
             percents=METRIC_PERCENTS,
+            sheet="Father engagement",
         )
     return section

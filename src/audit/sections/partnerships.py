@@ -27,5 +27,6 @@ def partnerships(data: AuditData, policy: Policy | str = "board") -> Section:
             "Partnerships against the funnel limits around the pooled rate",
             counts=["Cases (yes)", "Of cases known"],
             percents=["Percentage", "Target (pooled)"],
+            sheet="Partnerships",
         )
     return section

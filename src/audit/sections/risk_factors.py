@@ -41,6 +41,7 @@ def risk_factors(data: AuditData, policy: Policy | str = "board") -> Section:
         "notifications)",
         counts=METRIC_COUNTS,
         percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"],
+        sheet="Risk factors",
     )
     detectable = detectable_sentences(ids, p)
     if detectable:
@@ -61,5 +62,6 @@ def risk_factors(data: AuditData, policy: Policy | str = "board") -> Section:
             "Cases by the number of risk factors recorded as yes",
             counts=counts,
             percents=["Share of cases"],
+            sheet="Risk factor counts",
         )
     return section

@@ -35,6 +35,7 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
         "'not known to services' is a share of every case whose level is known",
         counts=METRIC_COUNTS,
         percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"],
+        sheet="Services and harm",
     )
     detectable = detectable_sentences(ids, p)
     if detectable:
@@ -58,5 +59,6 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
             "Information sharing about the father (no national figure was published)",
             counts=METRIC_COUNTS,
             percents=METRIC_PERCENTS,
+            sheet="Information sharing",
         )
     return section

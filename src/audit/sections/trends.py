@@ -91,5 +91,6 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
                 "quarters when numbers are small)",
                 counts=["Cases (yes)", "Of cases known"],
                 percents=METRIC_PERCENTS,
+                sheet="Latest four quarters",
             )
     return section

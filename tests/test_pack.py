@@ -1,0 +1,66 @@
+"""A pack's files, written from its sections: marking everywhere, numbers as numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING, Policy
+from audit.pack import write_pack
+from audit.sections import build_sections
+from audit.workspace import open_audit
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory):
+    data = open_audit(SAMPLE, period="2025").compute()
+    out = {}
+    for audience in ("board", "public"):
+        folder = tmp_path_factory.mktemp(audience)
+        policy = Policy.make(audience)
+        write_pack(folder, data, build_sections(data, policy), policy)
+        out[audience] = folder
+    return out
+
+
+@pytest.mark.parametrize("audience,marking", [("board", BOARD_MARKING),
+                                              ("public", PUBLIC_MARKING)])
+def test_every_sheet_carries_the_marking_and_a_name_of_its_own(packs, audience, marking):
+    book = load_workbook(packs[audience] / f"{audience}-pack.xlsx")
+    for ws in book.worksheets:
+        assert ws["A1"].value == marking, ws.title
+        assert ws.oddHeader.center.text == marking, ws.title
+        assert "(2)" not in ws.title and len(ws.title) <= 31
+    names = [ws.title for ws in book.worksheets]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("audience,marking", [("board", BOARD_MARKING),
+                                              ("public", PUBLIC_MARKING)])
+def test_the_page_carries_the_marking_on_screen_and_on_every_printed_page(packs, audience,
+                                                                           marking):
+    page = (packs[audience] / f"{audience}-pack.html").read_text(encoding="utf-8")
+    assert page.count(marking) >= 2  # header and footer
+    assert "@top-center" in page  # every printed page's running header
+
+
+def test_counts_and_percentages_are_numbers_in_the_workbook(packs):
+    ws = load_workbook(packs["board"] / "board-pack.xlsx")["Risk factors"]
+    header = [c.value for c in ws[3]]
+    counts = header.index("Cases (yes)") + 1
+    share = header.index("Percentage") + 1
+    for row in range(4, ws.max_row + 1):
+        assert isinstance(ws.cell(row, counts).value, int | float)
+        assert ws.cell(row, counts).number_format == "#,##0"
+        assert isinstance(ws.cell(row, share).value, float)
+        assert ws.cell(row, share).number_format == "0.0%"
+
+
+def test_public_pack_writes_no_notebooks_and_a_figures_file(packs):
+    names = {p.name for p in packs["public"].iterdir()}
+    assert "figures.csv" in names and "notebooks" not in names
+    assert "figures.csv" not in {p.name for p in packs["board"].iterdir()}

@@ -178,11 +178,15 @@ def headline_findings(p: Protected) -> str:
             quoted = "; ".join(_quoted(p, m) for m in found)
             lines.append(f"- {direction.capitalize()} than nationally: {quoted}.")
     if compared and not any(words[m].startswith(("higher", "lower")) for m in compared):
+        which = (
+            "On the one measure the national review published that this pack shows"
+            if len(compared) == 1
+            else f"On all {plural(len(compared), 'measure')} the national review published"
+        )
         lines.append(
-            f"- On all {plural(len(compared), 'measure')} the national review "
-            "published, there is no evidence of a difference from the national "
-            "figures. That is not evidence that they are the same: see what these "
-            "numbers of cases could show, in the sections below."
+            f"- {which}, there is no evidence of a difference from the national figures. That "
+            "is not evidence that they are the same: see what these numbers of cases could "
+            "show, in the sections below."
         )
     headline = [m for m in HEADLINE_METRICS if m in set(p.metrics["metric"])]
     lines += metric_sentences(headline, p).splitlines()

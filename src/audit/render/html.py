@@ -25,11 +25,11 @@ _SHORT_TABLE_ROWS = 15
 
 
 def css_string(text: str) -> str:
-    """``text`` escaped for a CSS string: every character but letters, digits and spaces as a
-    hex escape, so a marking can hold quotes, backslashes or ``</style>`` safely."""
-    return "".join(
-        ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):06x}" for ch in text
-    )
+    """``text`` escaped for a CSS string: every character but ASCII letters and digits as a
+    six-digit hex escape, so a marking can hold quotes, backslashes or ``</style>`` safely.
+    Spaces are escaped too: CSS takes a space after a hex escape as its end, so "— for"
+    written as an escape and a space would lose the space."""
+    return "".join(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}" for ch in text)
 
 
 def _paragraphs(text: str) -> str:

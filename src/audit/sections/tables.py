@@ -71,6 +71,8 @@ def metrics_display(
         if metric not in rows.index:
             continue
         r = rows.loc[metric]
+        if all(is_suppressed(r[c]) for c in ("numerator", "denominator", "unknown")):
+            continue  # nothing of it can be shown: named in the section's text instead
         record = {
             "Measure": metric_label(metric),
             "Cases (yes)": _value(r["numerator"]),

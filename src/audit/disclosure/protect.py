@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id, metric_label
+from audit.contract import flag_metric_id, metric_label
 from audit.disclosure.attack import AttackReport, attack
 from audit.disclosure.model import Count, Publication, Term
 from audit.disclosure.policy import Policy
@@ -153,14 +153,11 @@ def _context(data: AuditData) -> dict[str, Any]:
 
 
 def _nested(data: AuditData) -> bool:
-    """True when every ``yes`` at an engagement step is a ``yes`` at the step before."""
-    steps = [f for f in ENGAGEMENT_FUNNEL if f in data.cases.columns]
-    for before, after in zip(steps, steps[1:]):
-        later = data.cases[after].astype(str) == "yes"
-        earlier = data.cases[before].astype(str) == "yes"
-        if bool((later & ~earlier).any()):
-            return False
-    return len(steps) >= 2
+    """True when every ``yes`` at an engagement step is a ``yes`` at the step before
+    (:func:`audit.metrics.engagement_nesting`)."""
+    from audit.metrics import engagement_nesting
+
+    return engagement_nesting(data.cases).nested
 
 
 def _extract_counts(data: AuditData) -> dict[str, Any]:

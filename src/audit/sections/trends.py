@@ -7,22 +7,25 @@ import pandas as pd
 from audit.charts import spc_chart, trend_chart
 from audit.contract import metric_label
 from audit.disclosure import Policy, protect
-from audit.formatting import as_number, format_percent, plural
 from audit.national import national_reference
 from audit.sections.section import Section
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
-from audit.spc import MIN_SPC_POINTS
+from audit.spc import MIN_SPC_POINTS, trend_readiness
 from audit.workspace import TREND_METRICS, AuditData
 
 __all__ = ["trends"]
 
 
-def _fall_hidden(chart: pd.DataFrame) -> list[str]:
-    """Quarters whose lower control limit is 0: a fall there can never look unusual."""
-    lower = pd.to_numeric(chart["lower"], errors="coerce")
-    den = pd.to_numeric(chart["denominator"], errors="coerce")
-    mask = (lower <= 0) & (den > 0)
-    return [str(q) for q in chart.loc[mask, "label"]]
+def _readiness(chart: pd.DataFrame) -> tuple[str, ...]:
+    """What this p-chart can and cannot show (:func:`audit.spc.trend_readiness`): too few
+    quarters for limits yet, quarters too small for a fall to show. Quarters a public pack
+    hides are left out: it says nothing of their size."""
+    from audit.formatting import is_suppressed
+
+    shown = chart[[not is_suppressed(v) for v in chart["denominator"]]]
+    if shown.empty:
+        return ()
+    return trend_readiness(shown.astype({"denominator": "int64"})).sentences
 
 
 def trends(data: AuditData, policy: Policy | str = "board") -> Section:
@@ -63,25 +66,9 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
             percents=METRIC_PERCENTS,
             sheet=f"Trend {metric_label(metric)}",
         )
-        shown = len(chart)
-        if shown < MIN_SPC_POINTS:
-            section.text(
-                f"{metric_label(metric)}: {plural(shown, 'quarter')} recorded. "
-                f"Control limits are trusted from {MIN_SPC_POINTS} quarters "
-                "(NHS England's Making Data Count; NHSRplotthedots), so this is a run chart: "
-                "it shows the "
-                f"pattern, with no verdict, until {MIN_SPC_POINTS - shown} more "
-                "quarters are recorded."
-            )
-        flat = _fall_hidden(chart)
-        if flat and shown >= MIN_SPC_POINTS:
-            centre = as_number(chart["centre"].iloc[0])
-            section.text(
-                f"In {plural(len(flat), 'quarter')} the lower control limit is 0%: "
-                f"with so few cases a fall below the average of "
-                f"{format_percent(centre)} could not show as unusual, however "
-                "large. Read the latest four quarters together below."
-            )
+        sentences = _readiness(chart)
+        if sentences:
+            section.text(f"{metric_label(metric)}: " + " ".join(sentences))
     if not p.rolling.empty:
         table = rolling_display(p.rolling, TREND_METRICS)
         if not table.empty:

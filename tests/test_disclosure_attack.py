@@ -61,8 +61,9 @@ def test_a_hidden_cell_beside_its_total_is_recovered_exactly():
 
 
 def test_two_hidden_cells_in_one_row_share_the_remainder():
-    # yes 3 and unknown 4 hidden, no 40 and cases 47 printed: yes + unknown = 7, so
-    # yes ranges over 0..7 (width 7 >= 5): protected.
+    # yes 3 and unknown 4 hidden, no 40 and cases 47 printed: yes + unknown = 7, and each
+    # "c" is at least 1 (a true zero is always printed), so yes ranges over 1..6 (width 5):
+    # protected, just.
     pub = Publication(counts=[
         _count("m", "f", "yes", _flag("yes"), 3, hidden=True),
         _count("m", "f", "no", _flag("no"), 40),
@@ -70,14 +71,15 @@ def test_two_hidden_cells_in_one_row_share_the_remainder():
         _count("m", "all", "cases", (term(CASES, "all", P, Q),), 47),
     ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
     b = _bounds(attack(pub, 5), "m: f, yes")
-    assert (b.low, b.high) == (0, 7)
+    assert (b.low, b.high) == (1, 6)
     assert not b.exposed
 
 
 def test_a_2x2_table_with_margins_bounds_every_hidden_cell_by_frechet():
     # Cells yes at A/B x Q1/Q2 all hidden; margins printed: A 10, B 12, Q1 9, Q2 13 (22).
-    # A single cell x = yes[A,Q1] satisfies x <= min(10, 9) = 9 and x >= 10 + 9 - 22 = -3,
-    # so 0..9 (the Fréchet bounds).
+    # With x = yes[A,Q1]: [A,Q2] = 10 - x, [B,Q1] = 9 - x, [B,Q2] = 3 + x, and every hidden
+    # cell is at least 1, so x >= 1 and x <= 8 (from 9 - x >= 1): 1..8, inside the Fréchet
+    # bounds 0..9 that hold without the "c >= 1" knowledge.
     def cell(p, q):
         return (term("f", "yes", [p], [q]),)
 
@@ -93,7 +95,7 @@ def test_a_2x2_table_with_margins_bounds_every_hidden_cell_by_frechet():
     pub = Publication(counts=counts, pack_partnerships=frozenset(P),
                       pack_quarters=frozenset(Q))
     b = _bounds(attack(pub, 5), "q: A|2025-Q1, yes")
-    assert (b.low, b.high) == (0, 9)
+    assert (b.low, b.high) == (1, 8)
     # Publish one interior cell (A,Q2 = 6): the rest follow exactly (A,Q1 = 10 - 6 = 4).
     counts[1].hidden = False
     b = _bounds(attack(pub, 5), "q: A|2025-Q1, yes")
@@ -116,7 +118,7 @@ def test_a_printed_rate_narrows_a_hidden_numerator():
     assert ("m", "f", "rate") in b.binding
     pub.rates.clear()
     b = _bounds(attack(pub, 5), "m: f, numerator")
-    assert (b.low, b.high) == (0, 40)
+    assert (b.low, b.high) == (1, 40)  # hidden, so at least 1
 
 
 def test_the_unprinted_complement_is_attacked_too():
@@ -137,3 +139,17 @@ def test_contradictory_figures_are_refused():
     ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
     with pytest.raises(DisclosureError, match="contradict"):
         attack(pub, 5)
+
+
+def test_an_attacker_knows_a_hidden_count_is_not_zero():
+    # care leaver c / 14 / c with 16 cases (the leak pytauargus's audit missed in our
+    # evaluation): yes + unknown = 2 and each is at least 1, so both are exactly 1.
+    pub = Publication(counts=[
+        _count("m", "f", "yes", _flag("yes"), 1, hidden=True),
+        _count("m", "f", "no", _flag("no"), 14),
+        _count("m", "f", "unknown", _flag("unknown"), 1, hidden=True),
+        _count("m", "all", "cases", (term(CASES, "all", P, Q),), 16),
+    ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    b = _bounds(attack(pub, 5), "m: f, yes")
+    assert (b.low, b.high) == (1, 1)
+    assert b.exposed

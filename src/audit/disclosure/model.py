@@ -8,7 +8,9 @@ of partnerships by a set of calendar quarters). A :class:`Term` names such a sum
 published ratio of two sums, known to the printed precision. The structure that links the
 tables — categories of a family add up to the cases of the scope, a scope is the sum of its
 partnerships and quarters, a risk factor's ``yes`` is the sum of the patterns that hold it —
-is built here as linear equations over non-negative variables (:class:`LinearModel`),
+and what the convention tells an attacker — a hidden count is at least 1, since a true zero
+is always printed — are built here as linear constraints over non-negative variables
+(:class:`LinearModel`),
 which :mod:`audit.disclosure.attack` hands to a linear-programming solver.
 
 Scopes are refined into *blocks*: for each family, the grid cells (partnership, quarter)
@@ -266,6 +268,13 @@ class LinearModel:
             ub_rows += [upper, lower]
             ub_rhs += [0.0, 0.0]
             self.ub_owner += [rate.address, rate.address]
+        # A hidden count is never 0: a true zero is always printed (the convention says
+        # so), so an attacker knows every "c" is at least 1. -expression <= -1.
+        for count in publication.counts:
+            if count.hidden:
+                ub_rows.append({i: -v for i, v in self._vector(count.terms).items()})
+                ub_rhs.append(-1.0)
+                self.ub_owner.append(count.address)
         self.A_eq = self._matrix(eq_rows)
         self.b_eq = np.asarray(eq_rhs, dtype=float)
         self.A_ub = self._matrix(ub_rows) if ub_rows else None

@@ -257,7 +257,13 @@ def _candidates(
     family whose scope meets the exposed count's, then any shown count whose scope meets it.
     The number of cases in the pack is never hidden.
     """
-    shown = {c.address: c for c in publication.counts if not c.hidden and c.table != "cases"}
+    # A true zero is always printed (so an attacker knows every "c" is at least 1): a zero
+    # is never hidden, and the number of cases in the pack never is.
+    shown = {
+        c.address: c
+        for c in publication.counts
+        if not c.hidden and c.table != "cases" and c.value != 0
+    }
     by_row: dict[tuple[str, str], list[Count]] = {}
     for c in shown.values():
         by_row.setdefault((c.table, c.row), []).append(c)
@@ -273,7 +279,7 @@ def _candidates(
 
     def rank(c: Count) -> tuple:
         value = c.value if c.value is not None else 0
-        return (_PRIORITY.get(c.table, 7), value == 0, value, c.address)
+        return (_PRIORITY.get(c.table, 7), value, c.address)
 
     families = {t.family for t in terms}
     cells = set().union(*(t.cells for t in terms))

@@ -55,7 +55,7 @@ def test_metric_ids_follow_the_contract():
     assert len(METRIC_IDS) == 2 + 5 + len(FLAG_COLUMNS)
     assert METRICS_COLUMNS == ("metric", "numerator", "denominator", "unknown", "rate",
                                "ci_low", "ci_high", "national_numerator",
-                               "national_denominator", "national_rate", "p_value")
+                               "national_denominator", "national_rate", "p_value", "p_holm")
 
 
 def test_every_metric_has_a_label_and_unknown_ids_are_errors():

@@ -230,7 +230,7 @@ def test_remove_leftovers_keeps_what_running_runs_own(tmp_path):
 def test_pdf_without_pango_stops_before_any_work(platform, says, monkeypatch, tmp_path,
                                                  capsys):
     """WeasyPrint installed, Pango missing (importing it raises OSError, as cffi does)."""
-    import audit.pdf
+    import audit.render.pdf as pdf_module
 
     class NoPango:
         def find_spec(self, name, path=None, target=None):
@@ -240,7 +240,7 @@ def test_pdf_without_pango_stops_before_any_work(platform, says, monkeypatch, tm
 
     monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
     monkeypatch.setattr(sys, "meta_path", [NoPango(), *sys.meta_path])
-    monkeypatch.setattr(audit.pdf, "sys", types.SimpleNamespace(platform=platform))
+    monkeypatch.setattr(pdf_module, "sys", types.SimpleNamespace(platform=platform))
     missing = tmp_path / "not_read.csv"  # never opened: the check comes first
     with pytest.raises(ReportError) as caught:
         run_audit(missing, output_dir=tmp_path / "pack", pdf=True, progress=None)
@@ -288,7 +288,7 @@ def test_sigterm_mid_run_cleans_up_and_exits_143(tmp_path):
         seen = []
         for line in process.stderr:  # wait until the notebooks are running on kernels
             seen.append(line)
-            if line.startswith("running 7 notebooks"):
+            if line.startswith("running ") and "notebooks" in line:
                 break
         deadline = time.monotonic() + 60
         while len(list(temp.glob("audit-kernel-*/kernel.json"))) < 2 \

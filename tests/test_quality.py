@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import pytest
 
+from audit.contract import column_label
 from audit.disclosure import Policy, Protected, protect
 from audit.quality import completeness_from_metrics, completeness_table, validation_summary
 from audit.sections.data_quality import data_quality_text
@@ -34,14 +35,15 @@ def test_completeness_counts_unknowns_per_field(data):
     table = completeness_table(data.cases).set_index("Field")
     assert list(table.columns) == ["Cases", "Not known", "Share not known",
                                    "Over 10% not known"]
-    assert table.at["Domestic abuse", "Not known"] == 2
-    assert table.at["Domestic abuse", "Share not known"] == pytest.approx(0.2)   # 2 of 10
-    assert table.at["Domestic abuse", "Over 10% not known"] == "yes"
-    level = "Highest level of service involvement"
+    abuse, level, harmed = (column_label(c) for c in ("domestic_abuse", "known_to",
+                                                      "harmed_by"))
+    assert table.at[abuse, "Not known"] == 2
+    assert table.at[abuse, "Share not known"] == pytest.approx(0.2)   # 2 of 10
+    assert table.at[abuse, "Over 10% not known"] == "yes"
     assert table.at[level, "Not known"] == 1
     assert table.at[level, "Over 10% not known"] == "no"  # exactly 10% is not *more than*
-    assert table.at["Who harmed the baby", "Cases"] == 10
-    assert table.at["Who harmed the baby", "Not known"] == 0
+    assert table.at[harmed, "Cases"] == 10
+    assert table.at[harmed, "Not known"] == 0
     assert "colour" not in " ".join(table.index).lower()   # not a contract field
 
 
@@ -59,7 +61,8 @@ def test_completeness_from_metrics_publishes_only_the_metrics_tables_counts():
     })
     table = completeness_from_metrics(metrics, 40)
     # one row for the harmed_by group (its rows share one unknown count), one a risk factor
-    assert table["Field"].tolist() == ["Who harmed the baby", "Domestic abuse", "Care leaver"]
+    assert table["Field"].tolist() == [column_label("harmed_by"), column_label("domestic_abuse"),
+                                       column_label("care_leaver")]
     assert table["Not known"].tolist() == [0, 8, "c"]
     assert table["Share not known"].tolist()[:2] == [0.0, pytest.approx(0.2)]   # 8 of 40
     assert table["Share not known"].tolist()[2] == "c"
@@ -74,7 +77,7 @@ def test_board_text_shows_every_count_and_names_fields_and_columns(data):
     assert ("- The extract held 11 cases; 1 were excluded because the baby was 12 months "
             "or older.") in text
     assert "- This audit covers 10 cases (2025-Q1)." in text
-    assert "More than 10% not known: Domestic abuse." in text
+    assert f"More than 10% not known: {column_label('domestic_abuse')}." in text
     assert "- Columns ignored (not part of the contract): colour." in text
 
 

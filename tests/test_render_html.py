@@ -128,7 +128,7 @@ def test_the_marking_cannot_break_out_of_the_page_or_its_style():
     assert "".join(parsed.text).count(marking) >= 2     # top and foot, as text
     # in the printed page header it is a CSS string of hex escapes
     assert css_string(marking) in page
-    assert css_string('a"b') == "a\\000022b" and css_string("x y") == "x y"
+    assert css_string('a"b') == "a\\000022b" and css_string("x y") == "x\\000020y"
     assert css_string("</style>") == "\\00003c\\00002fstyle\\00003e"
 
 
@@ -177,8 +177,12 @@ def test_tables_have_captions_and_scoped_header_cells():
 def test_the_marking_is_at_the_top_and_foot_of_the_page():
     page = _page([_small_section()])
     assert page.count(MARKING) == 2
-    top = page.index('<p class="marking" role="note" aria-label="Protective marking">')
-    assert top < page.index("<h1>") < page.rindex(f'<p class="marking">{MARKING}</p>')
+    body = page[page.index("<body"):]
+    # first thing a reader meets (before the title), and again at the foot
+    assert body.index(MARKING) < body.index("<h1>") < body.rindex(MARKING)
+    assert f'<p class="marking">{MARKING}</p>' in body
+    text = " ".join("".join(_parse(page).text).split())
+    assert f"Protective marking: {MARKING}" in text        # named as such to a screen reader
     assert f'content: "{css_string(MARKING)}"' in page     # every printed page
 
 

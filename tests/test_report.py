@@ -92,7 +92,8 @@ def _files(folder: Path) -> set[str]:
 
 
 def test_board_pack_has_every_output(pack):
-    for name in ("board-pack.html", "board-pack.xlsx", "metrics.csv", "manifest.json"):
+    for name in ("board-pack.html", "board-pack.xlsx", "board-pack.pptx", "metrics.csv",
+                 "manifest.json"):
         assert (pack / name).is_file(), name
     assert sorted(p.stem for p in (pack / "notebooks").glob("*.ipynb")) == sorted(NOTEBOOKS)
     assert len(list((pack / "charts").glob("*.png"))) >= 5
@@ -104,16 +105,16 @@ def test_board_pack_has_every_output(pack):
 
 
 def test_public_pack_holds_only_publishable_files(public):
-    for name in ("public-pack.html", "public-pack.xlsx", "metrics.csv", "figures.csv",
-                 "manifest.json"):
+    for name in ("public-pack.html", "public-pack.xlsx", "public-pack.pptx", "metrics.csv",
+                 "figures.csv", "manifest.json"):
         assert (public / name).is_file(), name
     assert not (public / "notebooks").exists()     # analyst copies are unsuppressed
     files = _files(public)
     assert not [f for f in files if "board-pack" in f]
     assert not [f for f in files if f.endswith((".ipynb", ".parquet", ".pickle", ".sqlite"))]
     assert {f.split("/")[0] for f in files} <= {"public-pack.html", "public-pack.xlsx",
-                                                "metrics.csv", "figures.csv",
-                                                "manifest.json", "charts"}
+                                                "public-pack.pptx", "metrics.csv",
+                                                "figures.csv", "manifest.json", "charts"}
 
 
 @pytest.mark.parametrize("which", ["pack", "public"])
@@ -123,7 +124,11 @@ def test_html_has_every_section_no_code_and_alt_text(which, request):
     html = (folder / name).read_text(encoding="utf-8")
     page = _Page()
     page.feed(html)
-    assert {s.key for s in SECTIONS} <= page.ids
+    audience = "board" if which == "pack" else "public"
+    keys = {s.key for s in SECTIONS if audience in s.audiences}
+    assert keys <= page.ids
+    # the draft actions are the board's working paper only
+    assert ("actions" in page.ids) is (audience == "board")
     assert page.images and all(img.get("alt", "").strip() for img in page.images)
     assert all(img["src"].startswith("data:image/png;base64,") for img in page.images)
     # no code cells or prompts from a notebook conversion

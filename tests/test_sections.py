@@ -14,12 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from audit.contract import column_label, metric_label
 from audit.disclosure import Policy
 from audit.errors import ReportError
 from audit.formatting import NOT_AVAILABLE, SUPPRESSED
 from audit.sections import (
     NOTEBOOKS,
     SECTIONS,
+    actions,
     Figure,
     Heading,
     Section,
@@ -105,9 +107,9 @@ def _cells(table: Table, kinds: tuple[str, ...]) -> list[object]:
 
 def test_one_registry_in_reading_order_with_a_notebook_each():
     assert [s.key for s in SECTIONS] == ["summary", "risk-factors", "engagement", "services",
-                                         "trends", "partnerships", "data-quality"]
+                                         "trends", "partnerships", "data-quality", "actions"]
     assert [s.build for s in SECTIONS] == [summary, risk_factors, engagement, services,
-                                           trends, partnerships, data_quality]
+                                           trends, partnerships, data_quality, actions]
     assert NOTEBOOKS == tuple(s.notebook for s in SECTIONS)
     on_disk = {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert set(NOTEBOOKS) == on_disk      # every notebook is a section, and every section has one
@@ -192,7 +194,7 @@ def test_board_tables_hold_numbers_not_strings_and_no_c(board):
 def test_board_risk_factors_table_counts_match_the_extract(board):
     raw = _raw()
     table = next(t for t in board["risk-factors"].tables if t.caption.startswith("Risk factors"))
-    row = table.frame.set_index("Measure").loc["Domestic abuse"]
+    row = table.frame.set_index("Measure").loc[metric_label("risk.domestic_abuse")]
     answers = _answer(raw["domestic_abuse"])
     yes, no, unknown = ((answers == v).sum() for v in ("yes", "no", "unknown"))
     assert (row["Cases (yes)"], row["Of cases known"], row["Not known"]) == \
@@ -218,7 +220,7 @@ def test_board_services_section_shows_the_service_contact_profile(board):
     table = section.tables[0].frame.set_index("Measure")
     level = raw["known_to"]
     known = level[~level.isin(["none", "unknown"])]
-    universal = table.loc["Known to universal services only"]
+    universal = table.loc[metric_label("known_to.universal")]
     assert universal["Cases (yes)"] == (known == "universal").sum()
     assert universal["National (92 cases)"] == pytest.approx(45 / 92)
     assert "45 of the 92" in " ".join(b.text for b in section.blocks if isinstance(b, Text))
@@ -232,7 +234,7 @@ def test_board_trends_show_every_quarter_as_a_run_chart_until_twelve(board):
         stem = metric.replace(".", "_")
         assert f"trend_{stem}" in names
         assert f"run_{stem}" in names            # 10 quarters < 12: no control limits yet
-    seen = next(t for t in section.tables if t.sheet == "Trend Father seen").frame
+    seen = next(t for t in section.tables if t.sheet == f"Trend {metric_label('engagement.seen')}").frame
     quarters = _quarter(raw["notification_date"])
     answers = _answer(raw["father_seen"])
     expected = sorted(quarters.unique())
@@ -242,7 +244,10 @@ def test_board_trends_show_every_quarter_as_a_run_chart_until_twelve(board):
         assert row["Cases (yes)"] == (in_q == "yes").sum()
         assert row["Of cases known"] == (in_q != "unknown").sum()
     text = " ".join(b.text for b in section.blocks if isinstance(b, Text))
-    assert "Father seen: 10 quarters recorded." in text and "2 more" in text
+    # 10 quarters of 12 needed for control limits: the section says so, and how many more
+    label = metric_label("engagement.seen")
+    said = text[text.index(f"{label}:"):]
+    assert "10 quarters" in said[:80] and "12" in said[:160] and "2 more" in said[:200]
 
 
 def test_board_partnerships_section_shows_every_partnership(board, pooled):
@@ -261,7 +266,7 @@ def test_board_data_quality_names_rows_read_and_excluded(board):
     text = " ".join(b.text for b in board["data-quality"].blocks if isinstance(b, Text))
     assert f"The extract held {len(raw_all)} cases; {excluded} were excluded" in text
     table = board["data-quality"].tables[0].frame.set_index("Field")
-    assert table.at["Domestic abuse", "Not known"] == (_answer(_raw()["domestic_abuse"])
+    assert table.at[column_label("domestic_abuse"), "Not known"] == (_answer(_raw()["domestic_abuse"])
                                                        == "unknown").sum()
 
 

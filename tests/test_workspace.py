@@ -132,7 +132,9 @@ def test_tables_are_computed_once_from_the_cases(extract_csv):
     sizes = quarterly.drop_duplicates("period").set_index("period")["cases"]
     assert sizes.to_dict() == {"2024-Q4": 1, "2025-Q1": 2, "2025-Q2": 1}
     completeness = data.completeness.set_index("Field")
-    assert completeness.at["Domestic abuse", "Not known"] == 1      # A4
+    from audit.contract import column_label
+
+    assert completeness.at[column_label("domestic_abuse"), "Not known"] == 1      # A4
 
 
 def test_a_single_partnership_audit_has_no_funnels(extract_csv):

@@ -114,8 +114,10 @@ class Case:
         return self.name
 
 
+# Counted by hand from make_corpus.ROWS. Service levels are shares of the cases known to a
+# service (contract v1.1): 6 known, 1 of them "none", so 2 of 5 for universal.
 NATIVE = {"harmed_by.birth_father": (3, 6, 0), "risk.domestic_abuse": (3, 5, 1),
-          "engagement.seen": (3, 5, 1), "known_to.universal": (2, 6, 0)}
+          "engagement.seen": (3, 5, 1), "known_to.universal": (2, 5, 0)}
 
 CASES: list[Case] = [
     # ------------------------------------------------------------ empty and near-empty
@@ -221,8 +223,11 @@ CASES: list[Case] = [
     Case("extract.txt", "a good CSV extract with a .txt name", 2,
          ("cannot read '.txt' files", "rename it to .csv")),
     Case("extract.json", "JSON", 2, ("cannot read '.json' files",)),
-    Case("folder.csv", "a folder, not a file (made at test time)", 2,
-         ("this is a folder, not an extract file",), make=make_folder),
+    Case("folder.csv", "a folder named like an extract, with an extract inside (made at test "
+         "time): a folder is read as a folder of returns, so it is accepted", 0,
+         ("usable",), make=make_folder),
+    Case("empty_folder", "a folder with no extract inside (made at test time)", 2,
+         ("the folder holds no extract files",), make=lambda p: p.mkdir()),
     # ---------------------------------------------------------------------- workbooks
     Case("truncated.xlsx", "the first 1,500 bytes of a workbook", 2,
          ("the workbook is damaged or incomplete",)),

@@ -32,7 +32,7 @@ from audit.history import (
 from audit.metrics import metrics_from_counts
 from audit.report import _sets_recorded, record_history
 from audit.sample import generate_extract
-from audit.workspace import open_audit
+from audit.workspace import open_audit, read_history
 
 ROOT = Path(__file__).resolve().parents[1]
 POOLED = ROOT / "data" / "sample" / "pooled_extract.csv"
@@ -115,13 +115,14 @@ def test_sample_and_own_extract_never_mix(tmp_path: Path, harbourside: Path):
             "2024-Q2", "2024-Q3", "2024-Q4"}
         assert set(quarters_for(store, "Harbourside", until="2024")["period"]) == {
             "2024-Q2", "2024-Q3", "2024-Q4"}
-    # The trend section's reading (AuditData.quarterly) gets Harbourside's figures only.
-    quarterly = own.quarterly(store_path)
-    rows = quarterly[quarterly["metric"] == "engagement.seen"]
+    # The trend section's reading (the history an audit is opened with) is Harbourside's only.
+    history = read_history(store_path, own.extract, own.partnership, "2025-Q3")
+    rows = history[history["metric"] == "engagement.seen"]
     assert {p: (n, d) for p, n, d in zip(rows["period"], rows["numerator"],
                                           rows["denominator"])} == expected
-    assert own.history_label == "Harbourside"
-    assert sample.history_label == SAMPLE_KEY
+    reopened = open_audit(harbourside, period="2025-Q3", history_path=store_path)
+    rows = reopened.quarterly[reopened.quarterly["metric"] == "engagement.seen"]
+    assert set(rows["period"]) == set(expected)
 
 
 def test_another_extract_for_a_recorded_period_needs_replace(tmp_path: Path, harbourside):
@@ -161,7 +162,9 @@ def test_an_extract_naming_no_partnership_is_not_recorded(tmp_path: Path):
         with pytest.raises(HistoryError, match="names no partnership"):
             record_history(store_path, data, data.extract, check_only=check_only)
     assert not store_path.exists()
-    assert data.history_label is None and not data.quarterly(store_path).empty
+    # No key, so no stored quarters are read; the trend uses the extract's own quarters.
+    assert read_history(store_path, data.extract, None, "2023-Q2") is None
+    assert not open_audit(path, period="2023-Q2", history_path=store_path).quarterly.empty
     # a run over every case records nothing, so it needs no key and is not refused
     everything = open_audit(path)
     assert record_history(store_path, everything, everything.extract) == 0

@@ -127,6 +127,21 @@ _WORKER_KERNEL: dict[str, Any] = {}
 _FINALIZERS: dict[str, Any] = {}
 
 
+#: Longest folder the IPC sockets may live in: a Unix socket path holds at most 107 bytes
+#: ("<folder>/kernel-<n>", the suffix at most 10 bytes).
+_MAX_SOCKET_FOLDER = 96
+
+
+def _private_folder(prefix: str) -> str:
+    """A private (0700) folder for one kernel's connection file and sockets: in the temporary
+    folder, or in /tmp when that path is too long for a Unix socket (a deep ``TMPDIR``)."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    if os.name == "posix" and len(folder.encode()) > _MAX_SOCKET_FOLDER:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    return folder
+
+
 def worker_kernel(kernel: str, cwd: str, transport: str | None = None) -> Any:
     """One kernel per worker process, started on first use and reused for its notebooks.
 
@@ -142,7 +157,7 @@ def worker_kernel(kernel: str, cwd: str, transport: str | None = None) -> Any:
 
     from audit.paths import temp_prefix
 
-    private = tempfile.mkdtemp(prefix=temp_prefix("kernel"))
+    private = _private_folder(temp_prefix("kernel"))
     km = kernel_manager_class(private, transport)(kernel_name=kernel)
 
     def stop() -> None:

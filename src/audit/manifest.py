@@ -52,9 +52,12 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
     """The ``audit run`` command line that reproduces this pack from the same extract(s).
 
     The extract is named as given on the command line (folder included), so the command
-    works from the folder the run was started in.
+    works from the folder the run was started in; a public pack names the file only, so
+    nothing it publishes says where the analyst keeps the extract.
     """
     paths = [extract] if isinstance(extract, Path) else list(extract)
+    if settings.get("audience") == "public":
+        paths = [Path(p.name) for p in paths]
     parts = ["audit", "run", *(str(p) for p in paths)]
     if settings.get("sheet"):
         parts += ["--sheet", settings["sheet"]]

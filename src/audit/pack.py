@@ -176,7 +176,7 @@ def write_pack(
         conventions=_conventions(policy),
     )
     html_path = staging / f"{name}.html"
-    html_path.write_text(page, encoding="utf-8")
+    html_path.write_text(page, encoding="utf-8", newline="")
     written.append(html_path)
 
     notes = [

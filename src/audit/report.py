@@ -289,6 +289,14 @@ def _build(
             f"disclosure check passed: {check.hidden} cells hidden, {check.attacked} counts "
             f"attacked, narrowest range {check.narrowest}"
         )
+        # The manifest records the reviewer's check from the written files: the same figures
+        # `audit check-disclosure` prints for this pack.
+        return {
+            **protected.summary(),
+            "cells_hidden": check.hidden,
+            "cells_attacked": check.attacked,
+            "narrowest_range": None if check.narrowest in (None, float("inf")) else check.narrowest,
+        }
     return protected.summary()
 
 

@@ -146,7 +146,8 @@ class Section:
         percents: Sequence[str] = (),
         sheet: str | None = None,
     ) -> Section:
-        """Add a table; ``counts`` and ``percents`` name the columns written as such."""
+        """Add a table; ``counts`` and ``percents`` name the columns written as such. A table
+        with no rows is left out."""
         names = {normalise_column_name(str(c)) for c in frame.columns}
         names.add(normalise_column_name(str(frame.index.name or "")))
         bad = ROW_LEVEL_COLUMNS & names
@@ -155,6 +156,8 @@ class Section:
                 f"table '{caption}' has row-level column(s) {sorted(bad)}: "
                 "packs carry aggregates only"
             )
+        if frame.empty:
+            return self  # nothing to show (a public pack left every row out): no table
         formats: dict[str, Format] = {str(c): "text" for c in frame.columns}
         formats.update({c: "count" for c in counts})
         formats.update({c: "percent" for c in percents})

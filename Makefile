@@ -22,7 +22,7 @@ help:
 	@echo "make report   run the quarterly audit on the bundled sample"
 	@echo "make test     run every test (pytest + nbval), as CI does"
 	@echo "make test-fast  every test but the end-to-end runs and notebooks (about a minute)"
-	@echo "make lint     ruff: lint and format check"
+	@echo "make lint     ruff: lint (src, tests) and format check (src)"
 	@echo "make typecheck  mypy on src/"
 	@echo "make lab      JupyterLab on a working copy of the notebooks (reports/lab)"
 	@echo "make clean    remove .venv and the sample's reports (keeps reports/history.sqlite)"
@@ -52,7 +52,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests
-	$(BIN)/python -m ruff format --check src tests
+	$(BIN)/python -m ruff format --check src
 
 typecheck: $(STAMP)
 	$(BIN)/python -m mypy

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact
-
 from statsmodels.stats.multitest import multipletests
 
 from audit import compare as C

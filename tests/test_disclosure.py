@@ -7,9 +7,6 @@ protection and attacks the result again from its figures alone.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import math
 import re
 from pathlib import Path
 
@@ -21,10 +18,9 @@ from hypothesis import strategies as st
 
 from audit.disclosure import Policy, protect
 from audit.disclosure.attack import attack
-from audit.disclosure.figures import check_pack, read_figures, write_figures
-from audit.disclosure.publication import build_publication
+from audit.disclosure.figures import read_figures, write_figures
 from audit.errors import DisclosureError, ParameterError
-from audit.formatting import SUPPRESSED, is_suppressed
+from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"

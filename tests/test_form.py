@@ -33,7 +33,6 @@ from audit.errors import IdentifierError, ParameterError, ValidationError
 from audit.form import FORM_TABLE, FORM_TITLE, MAX_ROWS, build_form, write_form
 from audit.metrics import metrics_table
 from audit.validate import load_extract
-
 from conftest import TODAY
 
 # Excel date serial numbers, counted by hand from Excel's day 0 (30 December 1899).

@@ -17,9 +17,9 @@ import pytest
 
 from audit.errors import HistoryError
 from audit.history import (
-    LEGACY_KEY,
     APPLICATION_ID,
     HISTORY_COLUMNS,
+    LEGACY_KEY,
     MIGRATIONS,
     RUN_COLUMNS,
     SCHEMA_VERSION,

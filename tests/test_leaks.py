@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
-
-import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 

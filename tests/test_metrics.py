@@ -27,7 +27,6 @@ from audit.contract import (
     RISK_FLAGS,
 )
 
-
 # --------------------------------------------------------------------------------------
 # A validated cases frame, built by hand
 # --------------------------------------------------------------------------------------
@@ -310,7 +309,7 @@ def test_csv_keeps_suppressed_cells() -> None:
     table = M.metrics_table(small_cases()).astype(object)
     table.loc[table["metric"] == "known_to.none", ["numerator", "rate", "ci_low", "ci_high"]] = "c"
     text = M.format_metrics_csv(table)
-    line = next(l for l in text.split("\n") if l.startswith("known_to.none,"))
+    line = next(row for row in text.split("\n") if row.startswith("known_to.none,"))
     assert line.split(",")[:7] == ["known_to.none", "c", "8", "2", "c", "c", "c"]
     assert M.format_metrics_csv(table) == text
 

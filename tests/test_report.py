@@ -14,12 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.disclosure import BOARD_MARKING
+from audit.disclosure import BOARD_MARKING, Policy
 from audit.disclosure.figures import check_pack
 from audit.errors import ParameterError, ReportError
 from audit.notebooks import notebooks_dir
 from audit.report import default_output_dir, run_audit
-from audit.disclosure import Policy
 from audit.sample import generate_extract
 from audit.sections import NOTEBOOKS, SECTIONS
 

@@ -21,12 +21,12 @@ from audit.formatting import NOT_AVAILABLE, SUPPRESSED
 from audit.sections import (
     NOTEBOOKS,
     SECTIONS,
-    actions,
     Figure,
     Heading,
     Section,
     Table,
     Text,
+    actions,
     build_sections,
     data_quality,
     engagement,

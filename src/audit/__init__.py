@@ -119,6 +119,7 @@ _SUBMODULES = frozenset(
         "render",
         "report",
         "sample",
+        "section",
         "sections",
         "spc",
         "validate",

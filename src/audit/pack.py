@@ -17,7 +17,7 @@ import pandas as pd
 from audit.disclosure import Policy, Protected, protect
 from audit.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
 from audit.render.workbook import Sheet, write_workbook
-from audit.sections.section import Section
+from audit.section import Section
 from audit.workspace import AuditData
 
 __all__ = ["pack_name", "write_pack", "TITLE"]

@@ -1,6 +1,6 @@
 """The pack as slides for the board meeting (``board-pack.pptx``), written with python-pptx.
 
-The slides are built from the **same** :class:`~audit.sections.section.Section` objects as
+The slides are built from the **same** :class:`~audit.section.Section` objects as
 the HTML page, so a public pack's slides show exactly what its page shows and nothing else.
 Nothing here computes a figure.
 
@@ -8,7 +8,7 @@ What the deck holds, in order:
 
 * a **title slide**: the pack's title, the partnership and period, the protective marking,
   and the source extract with the first 16 characters of its SHA-256;
-* **one slide a chart** (every :class:`~audit.sections.section.Figure` of every section, in
+* **one slide a chart** (every :class:`~audit.section.Figure` of every section, in
   reading order): the chart's active title (the finding in about ten words) as the slide
   title, the chart with its alt text as the picture's description (what a screen reader
   reads), the chart's caption (measure, population, period, source) small beneath; the
@@ -43,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 
 from audit.errors import ReportError
-from audit.sections.section import Figure, Heading, Section, Table, Text
+from audit.section import Figure, Heading, Section, Table, Text
 
 __all__ = [
     "DARK_BLUE",

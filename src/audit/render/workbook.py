@@ -45,7 +45,7 @@ import pandas as pd
 
 from audit.contract import normalise_column_name
 from audit.errors import ReportError
-from audit.sections.section import ROW_LEVEL_COLUMNS
+from audit.section import ROW_LEVEL_COLUMNS
 
 __all__ = [
     "NOTES_SHEET",

@@ -3,7 +3,7 @@
 Each section function takes the audit (:class:`~audit.workspace.AuditData`) and a
 disclosure policy (:class:`~audit.disclosure.Policy`, or just ``"board"``/``"public"``),
 renders only from :func:`audit.disclosure.protect`'s tables, and returns a
-:class:`~audit.sections.section.Section`. A notebook's board cell is one call::
+:class:`~audit.section.Section`. A notebook's board cell is one call::
 
     audit.sections.risk_factors(data, "board")
 
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.disclosure import Policy
+from audit.section import Figure, Heading, Section, Table, Text
 from audit.sections import actions as _actions
 from audit.sections import data_quality as _data_quality
 from audit.sections import engagement as _engagement
@@ -28,7 +29,6 @@ from audit.sections import risk_factors as _risk_factors
 from audit.sections import services as _services
 from audit.sections import summary as _summary
 from audit.sections import trends as _trends
-from audit.sections.section import Figure, Heading, Section, Table, Text
 from audit.workspace import AuditData
 
 __all__ = [

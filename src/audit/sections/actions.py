@@ -52,7 +52,7 @@ from audit.actions import REASONS, action_table, follow_up
 from audit.compare import VERDICT_LOWER, review_base, verdicts
 from audit.disclosure import Policy, Protected, protect
 from audit.formatting import as_number, format_percent, plural
-from audit.sections.section import Section
+from audit.section import Section
 from audit.spc import MIN_SPC_POINTS
 from audit.workspace import AuditData
 

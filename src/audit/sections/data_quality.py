@@ -5,7 +5,7 @@ from __future__ import annotations
 from audit.contract import UNKNOWN_SHARE_THRESHOLD, column_label
 from audit.disclosure import Policy, Protected, protect
 from audit.formatting import format_count, is_suppressed
-from audit.sections.section import Section
+from audit.section import Section
 from audit.workspace import AuditData
 
 __all__ = ["data_quality", "data_quality_text"]

@@ -8,7 +8,7 @@ from audit.charts import engagement_funnel_chart
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id
 from audit.disclosure import Policy, Protected, protect
 from audit.findings import shown_metrics, steps_sentence
-from audit.sections.section import Section
+from audit.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 from audit.workspace import AuditData
 

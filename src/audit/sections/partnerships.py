@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from audit.charts import funnel_plot
 from audit.disclosure import Policy, protect
-from audit.sections.section import Section
+from audit.section import Section
 from audit.sections.tables import partnerships_display
 from audit.workspace import AuditData
 

@@ -10,7 +10,7 @@ from audit.findings import (
     shown_metrics,
     verdict_words,
 )
-from audit.sections.section import Section
+from audit.section import Section
 from audit.sections.tables import (
     METRIC_COUNTS,
     METRIC_PERCENTS,

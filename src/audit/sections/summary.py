@@ -6,8 +6,8 @@ from audit.charts import engagement_funnel_chart, local_vs_national
 from audit.disclosure import Policy, protect
 from audit.findings import caveats, headline_findings, shown_metrics
 from audit.national import NATIONAL_REFERENCE
+from audit.section import Section
 from audit.sections.engagement import steps_table
-from audit.sections.section import Section
 from audit.workspace import AuditData
 
 __all__ = ["summary"]

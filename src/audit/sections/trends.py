@@ -8,7 +8,7 @@ from audit.charts import spc_chart, trend_chart
 from audit.contract import metric_label
 from audit.disclosure import Policy, protect
 from audit.national import national_reference
-from audit.sections.section import Section
+from audit.section import Section
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
 from audit.spc import MIN_SPC_POINTS, trend_readiness
 from audit.workspace import TREND_METRICS, AuditData

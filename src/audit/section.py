@@ -6,12 +6,18 @@ content only — chart images as PNG bytes with their title, alt text and captio
 published values (numbers as numbers, ``c`` and ``:`` as text) with the format of each
 column — so rendering never computes a figure, and a notebook shows it by displaying it.
 
+A section renders itself as HTML (:func:`render_section`: how a notebook displays it and
+how the pack's page holds it), every piece of text escaped: text from an extract is data,
+never markup.
+
 A table with a column that only case-level data carries (``case_id``, ``row``, a date or an
 age) is refused: packs hold aggregates only.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +36,7 @@ __all__ = [
     "Table",
     "Section",
     "Block",
+    "render_section",
 ]
 
 #: Columns only a case-level table carries; a section table with one is refused.
@@ -176,6 +183,106 @@ class Section:
         return [b for b in self.blocks if isinstance(b, Figure)]
 
     def _repr_html_(self) -> str:
-        from audit.render.html import render_section
-
         return render_section(self, level=2)
+
+
+# --------------------------------------------------------------------------- as HTML
+
+
+#: Tables with at most this many body rows are kept on one printed page.
+_SHORT_TABLE_ROWS = 15
+
+
+def css_string(text: str) -> str:
+    """``text`` escaped for a CSS string: every character but ASCII letters and digits as a
+    six-digit hex escape, so a marking can hold quotes, backslashes or ``</style>`` safely.
+    Spaces are escaped too: CSS takes a space after a hex escape as its end, so "— for"
+    written as an escape and a space would lose the space."""
+    return "".join(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}" for ch in text)
+
+
+def _paragraphs(text: str) -> str:
+    parts = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in para.strip().splitlines() if ln.strip()]
+        if not lines:
+            continue
+        if all(ln.startswith("- ") for ln in lines):
+            parts.append("<ul>" + "".join(f"<li>{_inline(ln[2:])}</li>" for ln in lines) + "</ul>")
+        else:
+            parts.append(f"<p>{_inline(' '.join(lines))}</p>")
+    return "\n".join(parts)
+
+
+def _inline(text: str) -> str:
+    # Escape first, then allow **bold** only.
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+
+
+def _render_table(table: Table, table_id: str) -> str:
+    """Caption, column headers, row headers; figures right-aligned. Wrapped in a focusable,
+    labelled region so a keyboard user can scroll a wide table (WCAG 2.1.1, 1.4.10)."""
+    columns = [str(c) for c in table.frame.columns]
+    rows = table.rows_text()
+    numeric = [i > 0 and table.formats.get(c, "text") != "text" for i, c in enumerate(columns)]
+    num = ' class="num"'
+    head = "".join(
+        f'<th scope="col"{num if numeric[i] else ""}>{html.escape(c)}</th>'
+        for i, c in enumerate(columns)
+    )
+    body = []
+    for row in rows:
+        cells = [f'<th scope="row">{html.escape(row[0])}</th>'] + [
+            f"<td{num if numeric[i] else ''}>{html.escape(v)}</td>"
+            for i, v in enumerate(row[1:], start=1)
+        ]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    size = " short" if len(rows) <= _SHORT_TABLE_ROWS else ""
+    caption = html.escape(table.caption)
+    return (
+        f'<div class="table-wrap{size}" tabindex="0" role="region" '
+        f'aria-label="{html.escape(table.caption, quote=True)}"><table id="{table_id}">'
+        f"<caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _render_figure(figure: Figure, level: int) -> str:
+    # The title is the figure's heading, so it never prints apart from its chart. The image
+    # already shows the title and caption, so their text versions are for screen readers
+    # and search only (visually hidden, not display:none).
+    src = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
+    return (
+        '<figure class="chart">'
+        f'<h{level} class="chart-title visually-hidden">{html.escape(figure.title)}</h{level}>'
+        f'<img src="{src}" alt="{html.escape(figure.alt, quote=True)}">'
+        f'<figcaption class="visually-hidden">{html.escape(figure.caption)}</figcaption>'
+        "</figure>"
+    )
+
+
+def render_section(section: Section, *, level: int = 2) -> str:
+    """One section (:class:`audit.section.Section`) as an HTML ``<section>``, also
+    how a notebook displays it. Blocks are told apart by their ``kind``, so this module needs
+    nothing from the sections package (which calls it to display itself)."""
+    key = html.escape(section.key)
+    sub = level + 1
+    out = [
+        f'<section id="{key}" aria-labelledby="{key}-title">',
+        f'<h{level} id="{key}-title">{html.escape(section.title)}</h{level}>',
+    ]
+    tables = 0
+    for block in section.blocks:
+        if isinstance(block, Text):
+            out.append(_paragraphs(block.text))
+        elif isinstance(block, Heading):
+            out.append(f"<h{sub}>{html.escape(block.text)}</h{sub}>")
+        elif isinstance(block, Figure):
+            out.append(_render_figure(block, sub))
+        elif isinstance(block, Table):
+            tables += 1
+            out.append(_render_table(block, f"{key}-table-{tables}"))
+        else:  # pragma: no cover - Section only holds these blocks
+            raise ReportError(f"unknown block {type(block).__name__} in section {section.key}")
+    out.append("</section>")
+    return "\n".join(out)

@@ -253,7 +253,9 @@ def test_public_manifest_records_the_disclosure_check(public, small_extract):
     assert all(isinstance(d, str) and d for d in disclosure["figures_dropped"])
     # no extract counts a public reader could combine with the pack's figures
     assert "rows_read" not in manifest["input"] and "ignored_columns" not in manifest["input"]
-    assert manifest["rerun"] == (f"audit run {small_extract} --audience public --suppress-max 5 "
+    # a public pack names the extract's file only: never where the analyst keeps it
+    assert manifest["rerun"] == (f"audit run {small_extract.name} --audience public "
+                                 "--suppress-max 5 "
                                  f"--marking '{PUBLIC_MARKING}' --no-history")
     assert set(manifest["outputs_sha256"]) == _files(public) - {"manifest.json"}
 

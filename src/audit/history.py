@@ -102,9 +102,11 @@ from audit.history_schema import (
     SET_SEPARATOR,
     MigrationStep,
     connect,
+    history_key,
     key_members,
     match_key,
     name_key,
+    partnerships_in,
 )
 
 __all__ = [
@@ -689,48 +691,6 @@ def open_history(
 
 
 # --------------------------------------------------------------------------- keys and reading
-
-
-def partnerships_in(cases: pd.DataFrame) -> list[str]:
-    """The partnerships a cases frame names, one spelling each (the first in sorted order
-    of names that match case- and space-insensitively); ``[]`` without a ``partnership``
-    column. Blank cells (validated as ``"unknown"``) name no partnership and are left out.
-    """
-    if "partnership" not in cases.columns:
-        return []
-    names: dict[str, str] = {}
-    for value in sorted(str(v).strip() for v in cases["partnership"].dropna().unique()):
-        if value.casefold() not in _UNNAMED:
-            names.setdefault(name_key(value), value)
-    return sorted(names.values(), key=name_key)
-
-
-def history_key(cases_partnerships: Sequence[str]) -> str:
-    """The history key of figures counted over cases of these partnerships.
-
-    One partnership: its name (spaces tidied). Several: the set, sorted case-insensitively
-    and joined with :data:`SET_SEPARATOR` (``"Eastmere + Northbridge + Westvale"``). Pass
-    the partnerships of the cases the figures count — for an audit, the whole extract
-    after any ``--partnership`` selection (:func:`partnerships_in`), not only the audit
-    period's, so every quarter of one source shares one key. The store spells the result
-    as it first saw each name (:meth:`HistoryStore.record_many`).
-
-    :class:`~audit.errors.HistoryError` when no partnership is named: such figures cannot
-    be told apart from any other unnamed extract's.
-    """
-    names: dict[str, str] = {}
-    for value in cases_partnerships:
-        text = " ".join(str(value).split())
-        if text.casefold() not in _UNNAMED:
-            names.setdefault(name_key(text), text)
-    if not names:
-        raise HistoryError(
-            "this extract names no partnership (it has no 'partnership' column, or every "
-            "cell of it is blank), so the history cannot record whose figures these are "
-            "without mixing them with another source's. Add a 'partnership' column with "
-            "your partnership's name on every row, or run with --no-history."
-        )
-    return SET_SEPARATOR.join(sorted(names.values(), key=name_key))
 
 
 def quarters_for(store: HistoryStore, key: str, until: str | None = None) -> pd.DataFrame:

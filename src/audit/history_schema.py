@@ -45,9 +45,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from audit.errors import HistoryError
 
 __all__ = [
+    "history_key",
+    "partnerships_in",
     "LEGACY_KEY",
     "SET_SEPARATOR",
     "APPLICATION_ID",
@@ -72,6 +76,10 @@ SET_SEPARATOR = " + "
 APPLICATION_ID = 0x41554448
 #: How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
+
+
+#: Partnership cells that name no partnership (validation turns a blank cell into "unknown").
+_UNNAMED = {"", "unknown"}
 
 
 def name_key(name: str) -> str:
@@ -306,3 +314,45 @@ def connect(path: Path, migrations: Sequence[MigrationStep] = MIGRATIONS) -> sql
     except BaseException:
         db.close()
         raise
+
+
+def partnerships_in(cases: pd.DataFrame) -> list[str]:
+    """The partnerships a cases frame names, one spelling each (the first in sorted order
+    of names that match case- and space-insensitively); ``[]`` without a ``partnership``
+    column. Blank cells (validated as ``"unknown"``) name no partnership and are left out.
+    """
+    if "partnership" not in cases.columns:
+        return []
+    names: dict[str, str] = {}
+    for value in sorted(str(v).strip() for v in cases["partnership"].dropna().unique()):
+        if value.casefold() not in _UNNAMED:
+            names.setdefault(name_key(value), value)
+    return sorted(names.values(), key=name_key)
+
+
+def history_key(cases_partnerships: Sequence[str]) -> str:
+    """The history key of figures counted over cases of these partnerships.
+
+    One partnership: its name (spaces tidied). Several: the set, sorted case-insensitively
+    and joined with :data:`SET_SEPARATOR` (``"Eastmere + Northbridge + Westvale"``). Pass
+    the partnerships of the cases the figures count — for an audit, the whole extract
+    after any ``--partnership`` selection (:func:`partnerships_in`), not only the audit
+    period's, so every quarter of one source shares one key. The store spells the result
+    as it first saw each name (:meth:`HistoryStore.record_many`).
+
+    :class:`~audit.errors.HistoryError` when no partnership is named: such figures cannot
+    be told apart from any other unnamed extract's.
+    """
+    names: dict[str, str] = {}
+    for value in cases_partnerships:
+        text = " ".join(str(value).split())
+        if text.casefold() not in _UNNAMED:
+            names.setdefault(name_key(text), text)
+    if not names:
+        raise HistoryError(
+            "this extract names no partnership (it has no 'partnership' column, or every "
+            "cell of it is blank), so the history cannot record whose figures these are "
+            "without mixing them with another source's. Add a 'partnership' column with "
+            "your partnership's name on every row, or run with --no-history."
+        )
+    return SET_SEPARATOR.join(sorted(names.values(), key=name_key))

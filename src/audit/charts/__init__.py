@@ -3,7 +3,8 @@
 * :mod:`audit.charts.style` — the palette and style, the :class:`Chart` and the layout
   helpers every chart shares;
 * :mod:`audit.charts.snapshot` — one period's figures: local against national, the
-  engagement steps, service contact, risk factors together;
+  engagement steps, service contact;
+* :mod:`audit.charts.heatmap` — which risk factors occur together;
 * :mod:`audit.charts.funnel_plot` — partnerships against funnel limits;
 * :mod:`audit.charts.over_time` — a measure quarter by quarter, and its p-chart or run chart.
 
@@ -12,9 +13,9 @@ figure that is ``c`` there.
 """
 
 from audit.charts.funnel_plot import funnel_plot
+from audit.charts.heatmap import cooccurrence_heatmap
 from audit.charts.over_time import period_span, spc_chart, trend_chart
 from audit.charts.snapshot import (
-    cooccurrence_heatmap,
     engagement_funnel_chart,
     local_vs_national,
     service_contact_chart,

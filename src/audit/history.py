@@ -126,8 +126,6 @@ __all__ = [
     "quarters_for",
 ]
 
-#: Partnership cells that name no partnership (validation turns a blank cell into "unknown").
-_UNNAMED = {"", "unknown"}
 
 #: Columns of :meth:`HistoryStore.metrics`, in order.
 HISTORY_COLUMNS: tuple[str, ...] = (

@@ -35,12 +35,12 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from audit.compare import add_national
 from audit.contract import (
@@ -132,9 +132,13 @@ def wilson_interval(
 ) -> tuple[Any, Any]:
     """Wilson score interval for ``count`` successes out of ``nobs`` (vectorised).
 
-    Computed by ``statsmodels.stats.proportion.proportion_confint(method="wilson")``, the
-    method of Wilson (1927), recommended by Newcombe (1998) and by OHID Fingertips /
-    PHE "Technical Guide: Confidence Intervals" (2018). ``level`` is the coverage (0.95,
+    The method of Wilson (1927), recommended by Newcombe (1998) and by OHID Fingertips /
+    PHE "Technical Guide: Confidence Intervals" (2018), as its closed formula: with
+    ``z`` the normal quantile of ``1 - (1 - level) / 2`` and ``p = count / nobs``,
+    ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``, in the order of operations
+    of ``statsmodels.stats.proportion.proportion_confint(method="wilson")`` (the test
+    oracle: agreement to 1e-12 over every count of every ``nobs`` up to 500), without
+    paying about 0.7 s to import statsmodels and scipy. ``level`` is the coverage (0.95,
     0.998, ...). Returns ``(low, high)``, clipped to [0, 1]; NaN where ``nobs`` is 0.
     Scalars in, floats out; arrays in, float arrays out. ``ValueError`` for negative or
     fractional counts or ``count > nobs``.
@@ -157,7 +161,7 @@ def wilson_interval(
     high = np.full(k.shape, np.nan)
     ok = n > 0
     if ok.any():
-        lo, hi = proportion_confint(k[ok], n[ok], alpha=1.0 - level, method="wilson")
+        lo, hi = _wilson(k[ok], n[ok], level)
         low[ok] = np.clip(np.asarray(lo, dtype="float64"), 0.0, 1.0) + 0.0
         high[ok] = np.clip(np.asarray(hi, dtype="float64"), 0.0, 1.0) + 0.0
         # Exact end points (statsmodels can give 0.9999999999999999 for n of n).
@@ -166,6 +170,20 @@ def wilson_interval(
     if scalar:
         return float(low[0]), float(high[0])
     return low, high
+
+
+def _wilson(
+    k: npt.NDArray[np.float64], n: npt.NDArray[np.float64], level: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Wilson bounds for ``k`` of ``n`` (``n > 0``), unclipped (see :func:`wilson_interval`)."""
+    crit = -NormalDist().inv_cdf((1.0 - level) / 2.0)  # upper quantile, accurate in the tail
+    crit2 = crit**2
+    q = k / n
+    denom = 1 + crit2 / n
+    center = (q + crit2 / (2 * n)) / denom
+    dist = crit * np.sqrt(q * (1.0 - q) / n + crit2 / (4.0 * n**2))
+    dist /= denom
+    return center - dist, center + dist
 
 
 # --------------------------------------------------------------------------------------

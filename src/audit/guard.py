@@ -242,6 +242,8 @@ def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                 ).to_numpy(zero_copy_only=False)
     if codes is None:
         return nhs_u, post_u
+    if not (nhs_u.any() or post_u.any()):  # the usual answer: no row to look at
+        return np.zeros(len(codes), dtype=bool), np.zeros(len(codes), dtype=bool)
     return nhs_u[codes], post_u[codes]
 
 

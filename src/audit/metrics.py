@@ -275,6 +275,41 @@ def _codes(series: pd.Series, categories: tuple[str, ...], unknown: int) -> npt.
     return codes
 
 
+def _tally(
+    series: pd.Series, spec: _Spec, groups: npt.NDArray[np.int64], n_groups: int
+) -> npt.NDArray[np.int64]:
+    """Cases of each group (rows) in each of ``spec.categories`` (columns), missing cells
+    counted as unknown.
+
+    A categorical column is counted on its own codes (one ``bincount``), and the counts of
+    its categories are then added into the contract's: no row is re-coded. A value outside
+    the contract's codes raises ``ValueError``, as :func:`_codes` does.
+    """
+    k = len(spec.categories)
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        codes = _codes(series, spec.categories, spec.unknown)
+        return np.bincount(groups * k + codes, minlength=n_groups * k).reshape(n_groups, k)
+    position = {c: i for i, c in enumerate(spec.categories)}
+    # bin 0: a missing cell (code -1); bin i + 1: category i
+    target = [spec.unknown] + [position.get(c, -2) for c in series.cat.categories]
+    m = len(target)
+    raw = series.cat.codes.to_numpy().astype(np.intp) + 1
+    flat = raw if n_groups == 1 else groups * m + raw
+    per_category = np.bincount(flat, minlength=n_groups * m).reshape(n_groups, m)
+    foreign = [i for i, t in enumerate(target) if t == -2]
+    outside = int(per_category[:, foreign].sum())
+    if outside:
+        raise ValueError(
+            f"column {series.name!r} holds {outside} value(s) outside the contract's "
+            f"codes ({', '.join(spec.categories)}); validate the extract first"
+        )
+    tally = np.zeros((n_groups, k), dtype=np.int64)
+    for i, t in enumerate(target):
+        if t >= 0:
+            tally[:, t] += per_category[:, i]
+    return tally
+
+
 def _count_arrays(
     cases: pd.DataFrame, groups: npt.NDArray[np.int64], n_groups: int
 ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -286,11 +321,7 @@ def _count_arrays(
     tallies: dict[str, npt.NDArray[np.int64]] = {}
     for j, spec in enumerate(specs):
         if spec.column not in tallies:
-            k = len(spec.categories)
-            codes = _codes(cases[spec.column], spec.categories, spec.unknown)
-            tallies[spec.column] = np.bincount(groups * k + codes, minlength=n_groups * k).reshape(
-                n_groups, k
-            )
+            tallies[spec.column] = _tally(cases[spec.column], spec, groups, n_groups)
         tally = tallies[spec.column]
         num[:, j] = tally[:, list(spec.numerator)].sum(axis=1)
         unk[:, j] = tally[:, spec.unknown]

@@ -85,10 +85,14 @@ def per_distinct(
         return pd.Series(result.to_numpy()[codes], index=column.index)
     codes2, uniques2 = pd.factorize(result)
     dtype = pd.CategoricalDtype(pd.Index(uniques2, dtype=_TEXT))
-    if len(uniques2) < 127:  # re-code a row in one byte, as pandas stores the codes
-        codes2 = codes2.astype(np.int8)
+    if len(uniques2) == len(uniques) and (codes.min(initial=0) >= 0):
+        new_codes = codes  # one value in, one out, in the same order: the codes stand
+    else:
+        if len(uniques2) < 127:  # re-code a row in one byte, as pandas stores the codes
+            codes2 = codes2.astype(np.int8)
+        new_codes = codes2[codes]
     return pd.Series(
-        pd.Categorical.from_codes(codes2[codes], dtype=dtype, validate=False), index=column.index
+        pd.Categorical.from_codes(new_codes, dtype=dtype, validate=False), index=column.index
     )
 
 
@@ -231,23 +235,33 @@ CHECK_SUMMARY = {
 Check = tuple[str, Callable[[pd.Series], pd.Series]]
 
 
-def _isin(s: pd.Series, values: tuple[str, ...]) -> pd.Series:
-    """``s.isin(values)``, for a categorical column tested once a category (a missing cell,
-    code -1, is in no list of codes, as with pandas)."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        ok = np.append(s.cat.categories.isin(values), False)
+def _each_cell(check: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """``check`` (a test of each cell on its own) run once a category of a categorical column.
+
+    The answers are spread back to the rows through the codes; when every category passes
+    there is no row to look at, and the answer is True throughout. A column with missing
+    cells (code -1) is checked as it is.
+    """
+
+    def run(s: pd.Series) -> pd.Series:
+        if not isinstance(s.dtype, pd.CategoricalDtype):
+            return check(s)
         codes = s.cat.codes.to_numpy()
-        if ok[:-1].all() and (len(codes) == 0 or codes.min() >= 0):
-            return pd.Series(True, index=s.index)  # every category passes: no row to look at
+        if len(codes) and codes.min() < 0:
+            return check(s)
+        ok = np.asarray(check(pd.Series(s.cat.categories, dtype=_TEXT)), dtype=bool)
+        if ok.all():
+            return pd.Series(True, index=s.index)
         return pd.Series(ok[codes], index=s.index)
-    return s.isin(values)
+
+    return run
 
 
 def _one_of(codes: tuple[str, ...]) -> Callable[[pd.Series], pd.Series]:
     """A check function testing each cell against ``codes``, bound now (not at loop end)."""
 
     def check(s: pd.Series) -> pd.Series:
-        return _isin(s, codes)
+        return s.isin(codes)
 
     return check
 
@@ -292,20 +306,23 @@ def schema_checks(*, today: dt.date | None = None) -> dict[str, tuple[Check, ...
         return (s == "") | ((age >= low) & (age <= high))
 
     checks: dict[str, tuple[Check, ...]] = {
-        "case_id": (("case_id_blank", _not_blank), ("case_id_repeated", _not_repeated)),
-        "notification_date": (
-            ("bad_date", lambda s: parse_dates(s).notna()),
-            ("future_date", lambda s: ~(parse_dates(s) > limit)),
-            ("before_panel", lambda s: ~(parse_dates(s) < earliest)),
+        "case_id": (
+            ("case_id_blank", _each_cell(_not_blank)),
+            ("case_id_repeated", _not_repeated),
         ),
-        "child_age_months": (("bad_age", lambda s: parse_whole_numbers(s).notna()),),
+        "notification_date": (
+            ("bad_date", _each_cell(lambda s: parse_dates(s).notna())),
+            ("future_date", _each_cell(lambda s: ~(parse_dates(s) > limit))),
+            ("before_panel", _each_cell(lambda s: ~(parse_dates(s) < earliest))),
+        ),
+        "child_age_months": (("bad_age", _each_cell(lambda s: parse_whole_numbers(s).notna())),),
     }
     for name, codes in CODED_VALUES.items():
-        checks[name] = (("bad_code", _one_of(codes)),)
+        checks[name] = (("bad_code", _each_cell(_one_of(codes))),)
     for flag in FLAG_COLUMNS:
-        checks[flag] = (("bad_flag", _one_of(FLAG_LEVELS)),)
+        checks[flag] = (("bad_flag", _each_cell(_one_of(FLAG_LEVELS))),)
     checks["partnership"] = ()
-    checks["father_age_at_birth"] = (("bad_father_age", father_age_ok),)
+    checks["father_age_at_birth"] = (("bad_father_age", _each_cell(father_age_ok)),)
     return {c: checks[c] for c in KNOWN_COLUMNS}
 
 

@@ -585,6 +585,20 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _recode(column: pd.Series, categories: tuple[str, ...]) -> pd.Series:
-    """A validated prepared column as a Categorical with exactly ``categories``, in order."""
+    """A validated prepared column as a Categorical with exactly ``categories``, in order.
+
+    A categorical column is re-coded through its categories (one look-up a row), as
+    ``set_categories`` would: a value not in ``categories`` becomes missing.
+    """
     dtype = pd.CategoricalDtype(pd.Index(list(categories), dtype=_TEXT))
-    return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
+    lookup = np.append(dtype.categories.get_indexer(column.cat.categories), -1)
+    codes = lookup.astype(np.int8 if len(categories) < 127 else np.int64)[
+        column.cat.codes.to_numpy()
+    ]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, dtype=dtype, validate=False),
+        index=column.index,
+        name=column.name,
+    )

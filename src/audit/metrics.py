@@ -60,6 +60,7 @@ from audit.contract import (
 )
 from audit.periods import (
     add_quarter,
+    distinct_quarters,
     quarter_index,
     quarter_label,
     quarter_labels,
@@ -713,7 +714,7 @@ def metrics_by(
         keys = quarter_index(cases["notification_date"])
         if np.isnan(keys).any():
             raise ValueError(f"{int(np.isnan(keys).sum())} case(s) have no notification_date")
-        uniques, groups = np.unique(keys.astype(np.int64), return_inverse=True)
+        uniques, groups = distinct_quarters(keys.astype(np.int64))
         labels = quarter_labels(uniques).tolist()
     else:
         if by not in cases.columns:

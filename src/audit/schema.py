@@ -10,7 +10,7 @@ checks use (:func:`parse_dates`, :func:`parse_whole_numbers`) work once a distin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,12 +66,19 @@ EARLIEST_YEAR = 1900
 
 
 def per_distinct(
-    column: pd.Series, fn: Callable[[pd.Series], pd.Series], *, text: bool = True
+    column: pd.Series,
+    fn: Callable[[pd.Series], pd.Series],
+    *,
+    text: bool = True,
+    leading: Sequence[str] = (),
 ) -> pd.Series:
     """Apply a vectorised ``fn`` once per distinct value of ``column`` and spread it back.
 
     Text results come back as a Categorical (cheap to compare, count and re-code); other
-    results (dates, numbers) as a plain column.
+    results (dates, numbers) as a plain column. ``leading`` (a coded column's codes) come
+    first among the categories, in that order, so that a column holding only those values
+    is already the typed column's Categorical (:func:`audit.validate._typed` re-codes
+    nothing).
     """
     if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
         # an id column left as text (see as_categorical): every value is its own
@@ -83,12 +90,19 @@ def per_distinct(
     result = fn(pd.Series(uniques, dtype=_TEXT))
     if not text:
         return pd.Series(result.to_numpy()[codes], index=column.index)
-    codes2, uniques2 = pd.factorize(result)
-    dtype = pd.CategoricalDtype(pd.Index(uniques2, dtype=_TEXT))
-    if len(uniques2) == len(uniques) and (codes.min(initial=0) >= 0):
+    if leading:
+        found = pd.Index(pd.unique(result.to_numpy(dtype=object)), dtype=_TEXT)
+        categories = pd.Index(list(leading), dtype=_TEXT).append(
+            found.difference(leading, sort=False)
+        )
+        codes2 = categories.get_indexer(result)
+    else:
+        codes2, categories = pd.factorize(result)
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=_TEXT))
+    if np.array_equal(codes2, np.arange(len(uniques))) and (codes.min(initial=0) >= 0):
         new_codes = codes  # one value in, one out, in the same order: the codes stand
     else:
-        if len(uniques2) < 127:  # re-code a row in one byte, as pandas stores the codes
+        if len(categories) < 127:  # re-code a row in one byte, as pandas stores the codes
             codes2 = codes2.astype(np.int8)
         new_codes = codes2[codes]
     return pd.Series(
@@ -174,14 +188,39 @@ def _preparer(column: str) -> Callable[[pd.Series], pd.Series]:
     return clean_text
 
 
+def _once_a_spelling(fn: Callable[[pd.Series], pd.Series]) -> Callable[[pd.Series], pd.Series]:
+    """``fn`` (a function of each value on its own) remembering every answer it gave, so
+    the twenty-odd flag columns, which share a handful of spellings, pay for each once."""
+    answers: dict[str, str] = {}
+
+    def run(values: pd.Series) -> pd.Series:
+        if len(values) > 10_000:  # an id-like column: nothing to share
+            return fn(values)
+        new = [v for v in pd.unique(values.to_numpy(dtype=object)) if v not in answers]
+        if new:
+            answers.update(zip(new, fn(pd.Series(new, dtype=_TEXT)).tolist(), strict=True))
+        return pd.Series(values.map(answers).to_numpy(dtype=object), index=values.index).astype(
+            _TEXT
+        )
+
+    return run
+
+
 def prepare(raw: RawExtract) -> pd.DataFrame:
     """The contract columns of ``raw``, trimmed and with codes and flags normalised.
 
     Values that cannot be normalised are kept as written (trimmed), so the schema's checks
-    fail on them and the messages can quote them.
+    fail on them and the messages can quote them. A coded or flag column's categories
+    start with the contract's codes.
     """
     columns = [c for c in KNOWN_COLUMNS if c in raw.frame.columns]
-    prepared = {c: per_distinct(raw.frame[c], _preparer(c)) for c in columns}
+    flag_prep = _once_a_spelling(_flag_prep)
+    prepared = {}
+    for c in columns:
+        if c in FLAG_COLUMNS:
+            prepared[c] = per_distinct(raw.frame[c], flag_prep, leading=FLAG_LEVELS)
+        else:
+            prepared[c] = per_distinct(raw.frame[c], _preparer(c), leading=CODED_VALUES.get(c, ()))
     return pd.DataFrame(prepared, index=raw.frame.index, columns=columns)
 
 

@@ -593,6 +593,12 @@ def _recode(column: pd.Series, categories: tuple[str, ...]) -> pd.Series:
     dtype = pd.CategoricalDtype(pd.Index(list(categories), dtype=_TEXT))
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
+    if column.cat.categories.equals(dtype.categories):  # prepared in the contract's order
+        return pd.Series(
+            pd.Categorical.from_codes(column.cat.codes.to_numpy(), dtype=dtype, validate=False),
+            index=column.index,
+            name=column.name,
+        )
     lookup = np.append(dtype.categories.get_indexer(column.cat.categories), -1)
     codes = lookup.astype(np.int8 if len(categories) < 127 else np.int64)[
         column.cat.codes.to_numpy()

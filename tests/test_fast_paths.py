@@ -282,3 +282,19 @@ def test_recoding_through_categories_equals_set_categories(values):
 def test_flag_columns_of_the_contract_are_checked_as_flags():
     checks = schema.schema_checks(today=TODAY)
     assert all(kind == "bad_flag" for flag in FLAG_COLUMNS for kind, _ in checks[flag])
+
+
+def test_a_date_past_2262_is_a_date_in_the_future_not_an_internal_error(write):
+    """Nanosecond dates end in 2262; a typing error such as 2999 is still a problem to list."""
+    from audit.errors import ValidationError
+    from audit.validate import load_extract
+
+    path = write(
+        "case_id,notification_date,child_age_months,harmed_by,known_to\n"
+        "A,2999-01-01,3,birth_father,none\nB,2024-01-05,3,birth_father,none\n"
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column) == (2, "notification_date")
+    assert "is in the future" in problem.message

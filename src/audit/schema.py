@@ -225,7 +225,13 @@ def prepare(raw: RawExtract) -> pd.DataFrame:
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """Parse prepared date text; NaT where it is not a real date in an accepted format."""
+    """Parse prepared date text; NaT where it is not a real date in an accepted format.
+
+    Dates are to the second (``datetime64[s]``), which holds every four-digit year: a
+    nanosecond date ends in 2262, and a typing error such as 2999 must be reported as a date
+    in the future, not break validation. The typed cases, all on or before today, are
+    nanosecond dates.
+    """
 
     def parse(unique: pd.Series) -> pd.Series:
         parts = unique.str.extract(ISO_DATE).combine_first(unique.str.extract(UK_DATE))
@@ -237,7 +243,7 @@ def parse_dates(values: pd.Series) -> pd.Series:
             }
         )
         numbers.loc[numbers["year"] < EARLIEST_YEAR, "year"] = np.nan
-        return pd.to_datetime(numbers, errors="coerce").astype("datetime64[ns]")
+        return pd.to_datetime(numbers, errors="coerce").astype("datetime64[s]")
 
     return per_distinct(values, parse, text=False)
 

@@ -564,7 +564,7 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     kept = prepared.loc[in_scope]
     cases = pd.DataFrame(index=kept.index)
     cases["case_id"] = as_text(kept["case_id"])
-    cases["notification_date"] = parse_dates(kept["notification_date"])
+    cases["notification_date"] = parse_dates(kept["notification_date"]).astype("datetime64[ns]")
     cases["child_age_months"] = ages[in_scope].astype("int64")
     for name in ("harmed_by", "known_to"):
         cases[name] = _recode(kept[name], CODED_VALUES[name])

@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audit.contract import KNOWN_COLUMNS
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
@@ -143,10 +144,10 @@ def read_extract(
                 "file? Take out columns and rows the audit does not need",
                 path=p,
             )
-        data = p.read_bytes()
+        data = _read_into_arrow(p, size) if suffix == ".csv" else p.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
-    if not data:
+    if not len(data):
         raise ReadError("the file is empty (0 bytes); export the extract again", path=p)
     # Hash on a second thread while the file parses (hashlib lets go of the GIL).
     hasher = hashlib.sha256()
@@ -171,6 +172,22 @@ def read_extract(
     return RawExtract(
         frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest, header_row=header_row
     )
+
+
+def _read_into_arrow(path: Path, size: int) -> pa.Buffer | bytes:
+    """The file's bytes read straight into memory Arrow owns, so pyarrow's CSV reader parses
+    them without a copy (and without holding Python memory: see
+    :func:`audit.read.sniff.arrow_buffer`). A file that grew since ``size`` was taken is read
+    again as ``bytes``."""
+    buffer = pa.allocate_buffer(size)
+    got = 0
+    with open(path, "rb") as handle, memoryview(buffer) as view:
+        while got < size and (n := handle.readinto(view[got:])):
+            got += n
+        grew = bool(handle.read(1))
+    if grew:
+        return path.read_bytes()
+    return buffer if got == size else buffer.slice(0, got)
 
 
 def _tidy(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +23,35 @@ __all__ = ["read_csv"]
 # --------------------------------------------------------------------------------- CSV
 
 
+#: Bytes of a file looked at a time by the checks that scan the whole of it.
+_CHUNK = 1 << 24
+
+
+def _chunks(data: bytes | pa.Buffer) -> Iterator[bytes]:
+    """The file's bytes in pieces of :data:`_CHUNK` (all at once when they are ``bytes``)."""
+    if isinstance(data, bytes):
+        yield data
+        return
+    for start in range(0, data.size, _CHUNK):
+        yield data.slice(start, min(_CHUNK, data.size - start)).to_pybytes()
+
+
 def read_csv(
-    data: bytes, path: Path, *, categorical: bool = False
+    data: bytes | pa.Buffer, path: Path, *, categorical: bool = False
 ) -> tuple[list[str], pd.DataFrame]:
     """The header row and the body of a CSV extract, every cell text (``''`` when empty).
+
+    ``data`` is the file's bytes, or a buffer Arrow owns (:func:`audit.read.read_extract`
+    reads a CSV file straight into one, so pyarrow parses it without a copy); a file that
+    is not plain ASCII is looked at as ``bytes``, as it always was.
 
     With ``categorical``, columns whose values repeat come back as Categoricals of ``str``,
     dictionary-encoded by pyarrow while it parses (see :func:`_column_types`); the body may
     then mix Categorical and ``str`` columns.
     """
-    kind = sniff(data)
+    if isinstance(data, pa.Buffer) and not all(c.isascii() for c in _chunks(data)):
+        data = data.to_pybytes()
+    kind = sniff(data if isinstance(data, bytes) else next(_chunks(data)))  # the first MiB
     if kind == "zip":
         raise ReadError(
             "this is an Excel workbook (or another zip file) with a .csv name; "
@@ -56,16 +76,18 @@ def read_csv(
         raise ReadError(
             f"this is {KINDS[kind]}, not CSV text; export the extract as CSV", path=path
         )
-    if b"\x00" in data:
+    if any(b"\x00" in c for c in _chunks(data)):
         raise ReadError(
             "the file looks binary, not CSV text (it holds NUL bytes); export the extract as CSV",
             path=path,
         )
 
     try:
-        if not data.isascii():  # ASCII is UTF-8: a check ten times cheaper than decoding
+        # ASCII is UTF-8 (an Arrow buffer here is ASCII): a check ten times cheaper than decoding
+        if isinstance(data, bytes) and not data.isascii():
             data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
+        assert isinstance(data, bytes)
         if data.startswith(codecs.BOM_UTF8):
             raise ReadError(
                 f"the file says it is UTF-8 but line {line_of(data, utf8_error.start):,} holds "
@@ -82,7 +104,12 @@ def read_csv(
                 path=path,
             ) from None
 
-    if not _NOT_BLANK.search(data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0):
+    if isinstance(data, bytes):
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        blank = not _NOT_BLANK.search(data, bom)
+    else:  # ASCII: no byte-order mark
+        blank = not any(_NOT_BLANK.search(c) for c in _chunks(data))
+    if blank:
         raise ReadError(
             "the file holds only blank lines: there is no header row and no data; "
             "export the extract again",
@@ -234,30 +261,36 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _parse_csv_arrow(data: bytes, *, categorical: bool) -> pd.DataFrame:
+def _parse_csv_arrow(data: bytes | pa.Buffer, *, categorical: bool) -> pd.DataFrame:
     """Every value as text with pyarrow.csv; blank lines kept (they number the rows)."""
-    end = len(data)
-    while end and data[end - 1] in b"\r\n":  # blank lines at the very end are not rows
+    view = memoryview(data)
+    end = len(view)
+    while end and view[end - 1] in b"\r\n":  # blank lines at the very end are not rows
         end -= 1
-    if end < len(data):  # but keep the last row's line ending (a header alone needs it)
-        end += 2 if data[end : end + 2] == b"\r\n" else 1
-    source = arrow_buffer(data).slice(0, end)  # Arrow-owned: see arrow_buffer
+    if end < len(view):  # but keep the last row's line ending (a header alone needs it)
+        end += 2 if bytes(view[end : end + 2]) == b"\r\n" else 1
+    view.release()
+    # Arrow-owned memory: see arrow_buffer
+    source = (data if isinstance(data, pa.Buffer) else arrow_buffer(data)).slice(0, end)
     types = _column_types(source) if categorical else {}
     table = pacsv.read_csv(pa.BufferReader(source), *_arrow_options(types))
     return _to_frame(table)
 
 
-def _parse_csv(data: bytes, path: Path, *, categorical: bool = False) -> pd.DataFrame:
+def _parse_csv(data: bytes | pa.Buffer, path: Path, *, categorical: bool = False) -> pd.DataFrame:
     """Parse UTF-8 CSV bytes into a grid of text, header row included (columns 0..n-1)."""
     options = dict(header=None, dtype=str, keep_default_na=False, na_filter=False)
     # pyarrow.csv is the fast path, but it refuses ragged rows (and so a blank line, read as
     # one empty value, in a file of several columns) and lets an unclosed quote swallow the
     # rest of the file (an odd number of quote characters); the C engine handles these.
-    if b'"' not in data or data.count(b'"') % 2 == 0:
+    quotes = [c.count(b'"') for c in _chunks(data) if b'"' in c]
+    if sum(quotes) % 2 == 0:
         try:
             return _parse_csv_arrow(data, categorical=categorical)
         except Exception:  # noqa: BLE001 - fall back to the C engine, whose errors are clearer
             pass
+    if isinstance(data, pa.Buffer):
+        data = data.to_pybytes()
     try:
         grid = pd.read_csv(io.BytesIO(data), engine="c", skip_blank_lines=False, **options)
     except pd.errors.EmptyDataError:

@@ -6,6 +6,7 @@ import codecs
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,24 @@ def _chunks(data: bytes | pa.Buffer) -> Iterator[bytes]:
         yield data.slice(start, min(_CHUNK, data.size - start)).to_pybytes()
 
 
+@dataclass(frozen=True)
+class _Scan:
+    """What one pass over the whole file tells: plain ASCII, any NUL byte, how many quotes."""
+
+    ascii: bool
+    nul: bool
+    quotes: int
+
+
+def _scan(data: bytes | pa.Buffer) -> _Scan:
+    ascii_, nul, quotes = True, False, 0
+    for piece in _chunks(data):
+        ascii_ = ascii_ and piece.isascii()
+        nul = nul or b"\x00" in piece
+        quotes += piece.count(b'"') if b'"' in piece else 0
+    return _Scan(ascii_, nul, quotes)
+
+
 def read_csv(
     data: bytes | pa.Buffer, path: Path, *, categorical: bool = False
 ) -> tuple[list[str], pd.DataFrame]:
@@ -49,7 +68,8 @@ def read_csv(
     dictionary-encoded by pyarrow while it parses (see :func:`_column_types`); the body may
     then mix Categorical and ``str`` columns.
     """
-    if isinstance(data, pa.Buffer) and not all(c.isascii() for c in _chunks(data)):
+    scan = _scan(data)
+    if isinstance(data, pa.Buffer) and not scan.ascii:
         data = data.to_pybytes()
     kind = sniff(data if isinstance(data, bytes) else next(_chunks(data)))  # the first MiB
     if kind == "zip":
@@ -76,7 +96,7 @@ def read_csv(
         raise ReadError(
             f"this is {KINDS[kind]}, not CSV text; export the extract as CSV", path=path
         )
-    if any(b"\x00" in c for c in _chunks(data)):
+    if scan.nul:
         raise ReadError(
             "the file looks binary, not CSV text (it holds NUL bytes); export the extract as CSV",
             path=path,
@@ -84,7 +104,7 @@ def read_csv(
 
     try:
         # ASCII is UTF-8 (an Arrow buffer here is ASCII): a check ten times cheaper than decoding
-        if isinstance(data, bytes) and not data.isascii():
+        if isinstance(data, bytes) and not scan.ascii:
             data.decode("utf-8")
     except UnicodeDecodeError as utf8_error:
         assert isinstance(data, bytes)
@@ -115,7 +135,7 @@ def read_csv(
             "export the extract again",
             path=path,
         )
-    grid = _parse_csv(data, path, categorical=categorical)
+    grid = _parse_csv(data, path, categorical=categorical, quotes=scan.quotes)
     if grid.shape[0] == 0 or grid.shape[1] == 0:
         raise ReadError("the file has no header row; row 1 must hold the column names", path=path)
     headers = [str(h) for h in grid.iloc[0].tolist()]
@@ -277,14 +297,19 @@ def _parse_csv_arrow(data: bytes | pa.Buffer, *, categorical: bool) -> pd.DataFr
     return _to_frame(table)
 
 
-def _parse_csv(data: bytes | pa.Buffer, path: Path, *, categorical: bool = False) -> pd.DataFrame:
-    """Parse UTF-8 CSV bytes into a grid of text, header row included (columns 0..n-1)."""
+def _parse_csv(
+    data: bytes | pa.Buffer, path: Path, *, categorical: bool = False, quotes: int | None = None
+) -> pd.DataFrame:
+    """Parse UTF-8 CSV bytes into a grid of text, header row included (columns 0..n-1).
+
+    ``quotes`` is the number of double quotes in ``data``, when already counted."""
     options = dict(header=None, dtype=str, keep_default_na=False, na_filter=False)
     # pyarrow.csv is the fast path, but it refuses ragged rows (and so a blank line, read as
     # one empty value, in a file of several columns) and lets an unclosed quote swallow the
     # rest of the file (an odd number of quote characters); the C engine handles these.
-    quotes = [c.count(b'"') for c in _chunks(data) if b'"' in c]
-    if sum(quotes) % 2 == 0:
+    if quotes is None:
+        quotes = _scan(data).quotes
+    if quotes % 2 == 0:
         try:
             return _parse_csv_arrow(data, categorical=categorical)
         except Exception:  # noqa: BLE001 - fall back to the C engine, whose errors are clearer

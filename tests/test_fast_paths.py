@@ -298,3 +298,30 @@ def test_a_date_past_2262_is_a_date_in_the_future_not_an_internal_error(write):
     (problem,) = caught.value.problems
     assert (problem.row, problem.column) == (2, "notification_date")
     assert "is in the future" in problem.message
+
+
+@SETTINGS
+@given(
+    values=st.lists(st.sampled_from(["yes", "No", "", None, "unknown", "é"]), max_size=30),
+    rows=st.sampled_from([3, 2_500]),
+    encoded=st.booleans(),
+)
+def test_parquet_read_with_categories_gives_the_same_cells(tmp_path, values, rows, encoded):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    flags = (values * (rows // max(len(values), 1) + 1))[:rows] if values else [None] * rows
+    flag = pa.array(flags, pa.string())
+    table = pa.table(
+        {
+            "case_id": [f"C-{i}" for i in range(rows)],
+            "flag": flag.dictionary_encode() if encoded else flag,
+            "age": pa.array([i % 13 for i in range(rows)], pa.int64()),
+        }
+    )
+    path = tmp_path / "extract.parquet"
+    pq.write_table(table, path)
+    plain, fast = read_extract(path), read_extract(path, categorical=True)
+    assert fast.frame.index.tolist() == plain.frame.index.tolist()
+    for column in plain.frame.columns:
+        assert _plain(fast.frame[column]).tolist() == plain.frame[column].tolist()

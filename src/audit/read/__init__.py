@@ -162,7 +162,7 @@ def read_extract(
     elif suffix in (".xlsx", ".xlsm"):
         headers, body, sheet_read, header_row, cell_problems = read_workbook(data, p, sheet)
     else:
-        headers, body = read_parquet(data, p)
+        headers, body = read_parquet(data, p, categorical=categorical)
 
     frame, written = _tidy(headers, body, p)
     if cell_problems:

@@ -331,6 +331,12 @@ class Case:
             "floor_tree_peak_rss_mib": (None if f is None or f.tree_peak_mib is None
                                         else round(f.tree_peak_mib, 1)),
             "ratio_wall": None if f is None else round(c.wall / f.wall, 3),
+            # the median of each repeat's ratio (floor and command back to back), and the
+            # best of each side: steadier than the ratio of medians when the load changes
+            "ratio_wall_paired": None if f is None else round(statistics.median(
+                a.wall / b.wall for a, b in zip(c.samples, f.samples)), 3),
+            "ratio_wall_best": None if f is None else round(
+                min(s.wall for s in c.samples) / min(s.wall for s in f.samples), 3),
             "ratio_cpu": None if f is None else round(c.cpu / f.cpu, 3),
             "floor2": None if g is None else g.label,
             "floor2_wall_s": None if g is None else round(g.wall, 3),
@@ -687,8 +693,8 @@ def _load():
 def _print_tables(rows: list[dict], scaling: list[dict], targets: list[dict]) -> None:
     print()
     head = (f"{'case':<18}{'rows':>10}{'n':>3}{'wall s':>9}{'cpu s':>8}{'RSS MiB':>9}"
-            f"{'floor s':>9}{'floor cpu':>10}{'ratio':>7}{'cpu ratio':>10}"
-            f"{'floor2 s':>9}{'ratio2':>8}")
+            f"{'floor s':>9}{'floor cpu':>10}{'ratio':>7}{'cpu ratio':>10}{'paired':>8}"
+            f"{'best':>7}{'floor2 s':>9}{'ratio2':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -699,12 +705,14 @@ def _print_tables(rows: list[dict], scaling: list[dict], targets: list[dict]) ->
         line += f"{rss:>9.0f}" if r["case"] not in ("test", "test_fast") else f"{'':>9}"
         if r["floor"] is not None:
             line += (f"{r['floor_wall_s']:>9.2f}{r['floor_cpu_s']:>10.2f}{r['ratio_wall']:>6.2f}x"
-                     f"{r['ratio_cpu']:>9.2f}x")
+                     f"{r['ratio_cpu']:>9.2f}x{r['ratio_wall_paired']:>7.2f}x"
+                     f"{r['ratio_wall_best']:>6.2f}x")
         if r["floor2"] is not None:
             line += f"{r['floor2_wall_s']:>9.2f}{r['ratio2_wall']:>7.2f}x"
         print(line)
     print("(floor: the Arrow parse for metrics, import pandas for start-up, a bare papermill "
-          "run for run; floor2: the pandas read)")
+          "run for run; floor2: the pandas read; ratio: of the median wall times, the target's "
+          "measure; paired: median of each repeat's ratio; best: fastest over fastest)")
     if any(r["tree_peak_rss_mib"] is not None for r in rows):
         print("(RSS for 'run' is the peak summed over its process tree, kernels included)")
     if scaling:

@@ -164,10 +164,10 @@ def _mostly_distinct(column: pd.Series) -> bool:
 def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text column factorised once into a Categorical of its values.
 
-    A column already categorical (dictionary-encoded as it was read) is kept as it is; its
-    categories may include values no row holds any longer (the header row, a blank row), so
-    every step maps answers back to the rows through the codes. Long, mostly distinct
-    columns (case_id) stay plain text: see :func:`_mostly_distinct`.
+    A column already categorical (dictionary-encoded as it was read) is kept as it is: the
+    readers leave it no category that no row holds. Every step maps answers back to the
+    rows through the codes all the same. Long, mostly distinct columns (case_id) stay plain
+    text: see :func:`_mostly_distinct`.
     """
     columns = {}
     for name in frame.columns:

@@ -103,6 +103,20 @@ def test_wilson_matches_statsmodels(count: int, nobs: int, level: float) -> None
     assert high == pytest.approx(min(exp_high, 1.0), abs=1e-12)
 
 
+@pytest.mark.parametrize("level", [0.95, 0.998])
+def test_wilson_closed_formula_agrees_with_statsmodels_for_every_count_up_to_500(
+    level: float,
+) -> None:
+    """statsmodels is the oracle of the closed formula: every x/n with 1 <= n <= 500."""
+    nobs = np.repeat(np.arange(1, 501), np.arange(2, 502))
+    counts = np.concatenate([np.arange(n + 1) for n in range(1, 501)])
+    assert len(counts) == len(nobs) == sum(n + 1 for n in range(1, 501))
+    low, high = M.wilson_interval(counts, nobs, level)
+    exp_low, exp_high = proportion_confint(counts, nobs, alpha=1 - level, method="wilson")
+    np.testing.assert_allclose(low, np.clip(exp_low, 0.0, 1.0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(high, np.clip(exp_high, 0.0, 1.0), rtol=0, atol=1e-12)
+
+
 def test_wilson_edge_values() -> None:
     low, high = M.wilson_interval(0, 20)
     assert low == 0.0 and 0.0 < high < 0.2

@@ -61,8 +61,10 @@ CODED_VALUES: dict[str, tuple[str, ...]] = {
 class RawExtract:
     """An extract as read from disk, every cell still text.
 
-    ``frame`` holds one ``str`` column a header (``''`` for an empty cell), named by the
-    normalised column name; its index, named ``row``, is the spreadsheet row number.
+    ``frame`` holds one text column a header (``''`` for an empty cell), named by the
+    normalised column name: ``str``, or a Categorical of ``str`` for the columns a reader
+    dictionary-encoded (``read_extract(..., categorical=True)``). Its index, named ``row``,
+    is the spreadsheet row number.
     ``headers`` maps each normalised name back to the header as written in the file.
     """
 
@@ -160,15 +162,18 @@ def _mostly_distinct(column: pd.Series) -> bool:
 
 
 def as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    (
-        """``frame`` with every text column factorised once into a Categorical of its values.
+    """``frame`` with every text column factorised once into a Categorical of its values.
 
-    Long, mostly distinct columns (case_id) stay plain text: see :func:`_mostly_distinct`.
+    A column already categorical (dictionary-encoded as it was read) is kept as it is: the
+    readers leave it no category that no row holds. Every step maps answers back to the
+    rows through the codes all the same. Long, mostly distinct columns (case_id) stay plain
+    text: see :func:`_mostly_distinct`.
     """
-        ""
-    )
     columns = {}
     for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            columns[name] = frame[name]
+            continue
         if _mostly_distinct(frame[name]):
             columns[name] = frame[name]  # an id column (case_id): factorising buys nothing
             continue

@@ -202,36 +202,48 @@ def _identifier_kind(key: str) -> str | None:
     return "direct identifier"
 
 
+#: One pass over every distinct value finds the few that can hold an identifier: an NHS
+#: number needs ten digits, a postcode a letter followed by a digit.
+_MAYBE_IDENTIFIER = r"(?:[0-9][^0-9]*){10}|[A-Za-z][0-9]"
+
+
 def _value_masks(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean arrays (one a row): NHS number, postcode. Work is done once a distinct value."""
+    """Boolean arrays (one a row): NHS number, postcode. Work is done once a distinct value.
+
+    One regular-expression pass over the distinct values (:data:`_MAYBE_IDENTIFIER`) sieves
+    out the values that cannot hold either; only the few left are looked at closely. The
+    sieve does not care about non-breaking spaces, which are read as spaces from then on.
+    """
     if isinstance(column.dtype, pd.CategoricalDtype) or len(column) < 10_000:
         codes, uniques = distinct(column)
     else:  # an id column left as text (see as_categorical): every value is its own
-        codes, uniques = np.arange(len(column)), pd.Index(column.fillna(""), dtype="str")
+        codes, uniques = None, pd.Index(column.fillna(""), dtype="str")
     nhs_u = np.zeros(len(uniques), dtype=bool)
     post_u = np.zeros(len(uniques), dtype=bool)
     if len(uniques):
         values = arrow_text(uniques)
-        values = pc.replace_substring(values, "\u00a0", " ")
-        with_digit = pc.match_substring_regex(values, r"[0-9]").to_numpy(zero_copy_only=False)
-        if with_digit.any():
-            where = np.flatnonzero(with_digit)
-            subset = values.take(pa.array(where))
-            # ten or more digits anywhere: one regex match (a count of digits costs ~10x more)
+        maybe = pc.match_substring_regex(values, _MAYBE_IDENTIFIER)
+        if pc.any(maybe).as_py():
+            where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+            subset = pc.replace_substring(values.take(pa.array(where)), "\u00a0", " ")
             ten_digits = pc.match_substring_regex(subset, r"(?:[0-9][^0-9]*){10}")
             ten_digits = ten_digits.to_numpy(zero_copy_only=False)
             if ten_digits.any():
                 nhs_u[where[ten_digits]] = _nhs_mask(subset.filter(pa.array(ten_digits)))
             # A postcode starts with a letter followed by a digit: a cheap first sieve.
-            maybe = pc.match_substring_regex(subset, r"[A-Za-z][0-9]")
-            maybe = maybe.to_numpy(zero_copy_only=False)
-            if maybe.any():
-                candidates = subset.filter(pa.array(maybe))
-                post_u[where[maybe]] = pc.match_substring_regex(
+            letter_digit = pc.match_substring_regex(subset, r"[A-Za-z][0-9]")
+            letter_digit = letter_digit.to_numpy(zero_copy_only=False)
+            if letter_digit.any():
+                candidates = subset.filter(pa.array(letter_digit))
+                post_u[where[letter_digit]] = pc.match_substring_regex(
                     candidates, _POSTCODE_WHOLE
                 ).to_numpy(zero_copy_only=False) | pc.match_substring_regex(
                     candidates, _POSTCODE_INSIDE
                 ).to_numpy(zero_copy_only=False)
+    if codes is None:
+        return nhs_u, post_u
+    if not (nhs_u.any() or post_u.any()):  # the usual answer: no row to look at
+        return np.zeros(len(codes), dtype=bool), np.zeros(len(codes), dtype=bool)
     return nhs_u[codes], post_u[codes]
 
 

@@ -35,12 +35,12 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
 from audit.compare import add_national
 from audit.contract import (
@@ -60,6 +60,7 @@ from audit.contract import (
 )
 from audit.periods import (
     add_quarter,
+    distinct_quarters,
     quarter_index,
     quarter_label,
     quarter_labels,
@@ -132,9 +133,13 @@ def wilson_interval(
 ) -> tuple[Any, Any]:
     """Wilson score interval for ``count`` successes out of ``nobs`` (vectorised).
 
-    Computed by ``statsmodels.stats.proportion.proportion_confint(method="wilson")``, the
-    method of Wilson (1927), recommended by Newcombe (1998) and by OHID Fingertips /
-    PHE "Technical Guide: Confidence Intervals" (2018). ``level`` is the coverage (0.95,
+    The method of Wilson (1927), recommended by Newcombe (1998) and by OHID Fingertips /
+    PHE "Technical Guide: Confidence Intervals" (2018), as its closed formula: with
+    ``z`` the normal quantile of ``1 - (1 - level) / 2`` and ``p = count / nobs``,
+    ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``, in the order of operations
+    of ``statsmodels.stats.proportion.proportion_confint(method="wilson")`` (the test
+    oracle: agreement to 1e-12 over every count of every ``nobs`` up to 500), without
+    paying about 0.7 s to import statsmodels and scipy. ``level`` is the coverage (0.95,
     0.998, ...). Returns ``(low, high)``, clipped to [0, 1]; NaN where ``nobs`` is 0.
     Scalars in, floats out; arrays in, float arrays out. ``ValueError`` for negative or
     fractional counts or ``count > nobs``.
@@ -157,7 +162,7 @@ def wilson_interval(
     high = np.full(k.shape, np.nan)
     ok = n > 0
     if ok.any():
-        lo, hi = proportion_confint(k[ok], n[ok], alpha=1.0 - level, method="wilson")
+        lo, hi = _wilson(k[ok], n[ok], level)
         low[ok] = np.clip(np.asarray(lo, dtype="float64"), 0.0, 1.0) + 0.0
         high[ok] = np.clip(np.asarray(hi, dtype="float64"), 0.0, 1.0) + 0.0
         # Exact end points (statsmodels can give 0.9999999999999999 for n of n).
@@ -166,6 +171,20 @@ def wilson_interval(
     if scalar:
         return float(low[0]), float(high[0])
     return low, high
+
+
+def _wilson(
+    k: npt.NDArray[np.float64], n: npt.NDArray[np.float64], level: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Wilson bounds for ``k`` of ``n`` (``n > 0``), unclipped (see :func:`wilson_interval`)."""
+    crit = -NormalDist().inv_cdf((1.0 - level) / 2.0)  # upper quantile, accurate in the tail
+    crit2 = crit**2
+    q = k / n
+    denom = 1 + crit2 / n
+    center = (q + crit2 / (2 * n)) / denom
+    dist = crit * np.sqrt(q * (1.0 - q) / n + crit2 / (4.0 * n**2))
+    dist /= denom
+    return center - dist, center + dist
 
 
 # --------------------------------------------------------------------------------------
@@ -257,6 +276,41 @@ def _codes(series: pd.Series, categories: tuple[str, ...], unknown: int) -> npt.
     return codes
 
 
+def _tally(
+    series: pd.Series, spec: _Spec, groups: npt.NDArray[np.int64], n_groups: int
+) -> npt.NDArray[np.int64]:
+    """Cases of each group (rows) in each of ``spec.categories`` (columns), missing cells
+    counted as unknown.
+
+    A categorical column is counted on its own codes (one ``bincount``), and the counts of
+    its categories are then added into the contract's: no row is re-coded. A value outside
+    the contract's codes raises ``ValueError``, as :func:`_codes` does.
+    """
+    k = len(spec.categories)
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        codes = _codes(series, spec.categories, spec.unknown)
+        return np.bincount(groups * k + codes, minlength=n_groups * k).reshape(n_groups, k)
+    position = {c: i for i, c in enumerate(spec.categories)}
+    # bin 0: a missing cell (code -1); bin i + 1: category i
+    target = [spec.unknown] + [position.get(c, -2) for c in series.cat.categories]
+    m = len(target)
+    raw = series.cat.codes.to_numpy().astype(np.intp) + 1
+    flat = raw if n_groups == 1 else groups * m + raw
+    per_category = np.bincount(flat, minlength=n_groups * m).reshape(n_groups, m)
+    foreign = [i for i, t in enumerate(target) if t == -2]
+    outside = int(per_category[:, foreign].sum())
+    if outside:
+        raise ValueError(
+            f"column {series.name!r} holds {outside} value(s) outside the contract's "
+            f"codes ({', '.join(spec.categories)}); validate the extract first"
+        )
+    tally = np.zeros((n_groups, k), dtype=np.int64)
+    for i, t in enumerate(target):
+        if t >= 0:
+            tally[:, t] += per_category[:, i]
+    return tally
+
+
 def _count_arrays(
     cases: pd.DataFrame, groups: npt.NDArray[np.int64], n_groups: int
 ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -268,11 +322,7 @@ def _count_arrays(
     tallies: dict[str, npt.NDArray[np.int64]] = {}
     for j, spec in enumerate(specs):
         if spec.column not in tallies:
-            k = len(spec.categories)
-            codes = _codes(cases[spec.column], spec.categories, spec.unknown)
-            tallies[spec.column] = np.bincount(groups * k + codes, minlength=n_groups * k).reshape(
-                n_groups, k
-            )
+            tallies[spec.column] = _tally(cases[spec.column], spec, groups, n_groups)
         tally = tallies[spec.column]
         num[:, j] = tally[:, list(spec.numerator)].sum(axis=1)
         unk[:, j] = tally[:, spec.unknown]
@@ -664,7 +714,7 @@ def metrics_by(
         keys = quarter_index(cases["notification_date"])
         if np.isnan(keys).any():
             raise ValueError(f"{int(np.isnan(keys).sum())} case(s) have no notification_date")
-        uniques, groups = np.unique(keys.astype(np.int64), return_inverse=True)
+        uniques, groups = distinct_quarters(keys.astype(np.int64))
         labels = quarter_labels(uniques).tolist()
     else:
         if by not in cases.columns:

@@ -16,6 +16,7 @@ import pandas as pd
 
 __all__ = [
     "quarter_index",
+    "distinct_quarters",
     "quarter_labels",
     "quarter_label",
     "add_quarter",
@@ -25,22 +26,54 @@ __all__ = [
 
 
 def quarter_index(dates: pd.Series) -> npt.NDArray[np.float64]:
-    """year * 4 + quarter - 1 (float, NaN for a missing date)."""
+    """year * 4 + quarter - 1 (float, NaN for a missing date).
+
+    Plain (time-zone-free) datetimes are counted in months since 1970 with numpy, without
+    building pandas' date fields for every row.
+    """
     d = pd.to_datetime(dates)
+    if isinstance(d, pd.Series) and d.dtype.kind == "M" and getattr(d.dtype, "tz", None) is None:
+        stamps = d.to_numpy()
+        months = stamps.astype("datetime64[M]").astype(np.int64)
+        index = ((months // 12 + 1970) * 4 + (months % 12) // 3).astype("float64")
+        index[np.isnat(stamps)] = np.nan
+        return index
     year = d.dt.year.to_numpy(dtype="float64", na_value=np.nan)
     quarter = d.dt.quarter.to_numpy(dtype="float64", na_value=np.nan)
     return year * 4 + quarter - 1
 
 
+def distinct_quarters(
+    index: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """``np.unique(index, return_inverse=True)`` for quarter indices, by counting.
+
+    Quarters span a few dozen values, so a ``bincount`` over the span finds them in one
+    pass instead of sorting a million rows.
+    """
+    q = np.asarray(index, dtype=np.int64).ravel()
+    if not len(q):
+        return np.array([], dtype=np.int64), np.array([], dtype=np.intp)
+    first = int(q.min())
+    span = int(q.max()) - first + 1
+    if span > 4 * len(q) + 1_000:  # far-apart quarters: sorting is cheaper
+        uniques, inverse = np.unique(q, return_inverse=True)
+        return uniques, np.asarray(inverse).ravel()
+    present = np.bincount(q - first, minlength=span) > 0
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present) + first, rank[q - first]
+
+
+def _labels(uniques: npt.NDArray[np.int64]) -> list[str]:
+    return [f"{y:04d}-Q{n}" for y, n in zip((uniques // 4).tolist(), (uniques % 4 + 1).tolist())]
+
+
 def quarter_labels(index: npt.ArrayLike) -> npt.NDArray[np.object_]:
     """Labels for quarter indices; formats each distinct quarter once (no per-row loop)."""
     q = np.asarray(index, dtype=np.int64).ravel()
-    uniques, inverse = np.unique(q, return_inverse=True)
-    text = np.array(
-        [f"{y:04d}-Q{n}" for y, n in zip((uniques // 4).tolist(), (uniques % 4 + 1).tolist())],
-        dtype=object,
-    )
-    return text[np.asarray(inverse).ravel()] if len(q) else np.array([], dtype=object)
+    uniques, inverse = distinct_quarters(q)
+    text = np.array(_labels(uniques), dtype=object)
+    return text[inverse] if len(q) else np.array([], dtype=object)
 
 
 def quarter_label(dates: Any) -> Any:
@@ -56,9 +89,12 @@ def quarter_label(dates: Any) -> Any:
         )
         q = quarter_index(series)
         ok = ~np.isnan(q)
-        out = np.full(len(q), None, dtype=object)
-        out[ok] = quarter_labels(q[ok])
-        return pd.Series(out, index=series.index, name="quarter", dtype="str")
+        uniques, inverse = distinct_quarters(q[ok].astype(np.int64))
+        codes = np.full(len(q), -1, dtype=np.intp)
+        codes[ok] = inverse
+        categories = pd.Index(_labels(uniques), dtype="str")
+        labels = pd.Categorical.from_codes(codes, categories=categories)
+        return pd.Series(labels, index=series.index, name="quarter").astype("str")
     if pd.api.types.is_scalar(dates) and pd.isna(dates):
         raise ValueError("quarter_label needs a date; got a missing value")
     stamp = pd.Timestamp(dates)

@@ -113,6 +113,7 @@ from audit.schema import (
     clean_text,
     parse_dates,
     parse_whole_numbers,
+    passes,
     prepare,
 )
 
@@ -326,14 +327,15 @@ def validate_extract(
     total = len(near) + len(repeats)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
-    from pandera.errors import SchemaErrors
+    if not passes(prepared, today=today):  # a clean extract never pays for pandera
+        from pandera.errors import SchemaErrors
 
-    try:
-        case_schema(today=today).validate(prepared, lazy=True)
-    except SchemaErrors as errors:
-        found, count = _problems_from(errors.failure_cases, prepared, today)
-        problems += found
-        total += count
+        try:
+            case_schema(today=today).validate(prepared, lazy=True)
+        except SchemaErrors as errors:
+            found, count = _problems_from(errors.failure_cases, prepared, today)
+            problems += found
+            total += count
     if len(raw.frame) == 0:
         problems.insert(0, Problem(None, None, "the extract has a header but no data rows"))
         total += 1
@@ -457,29 +459,47 @@ def _looks_like_data(header: str) -> bool:
 
 
 def _repeated_header_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Row numbers of data rows that repeat the header (3 or more cells naming their column)."""
+    """Row numbers of data rows that repeat the header (3 or more cells naming their column).
+
+    Columns are looked at once a distinct value; a long text column (case_id, a million
+    values) only when it could make a third: a row needs three columns naming themselves.
+    """
     columns = [c for c in KNOWN_COLUMNS if c in frame.columns]
     if len(frame) == 0 or len(columns) < 3:
         return np.array([], dtype=np.int64)
-    hits = np.zeros(len(frame), dtype=np.int64)
+    naming: list[np.ndarray] = []  # for each column with such a cell: True on its rows
+    long_text: list[str] = []
     for name in columns:
         column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype) or len(column) < 10_000:
-            codes, uniques = distinct(column)
-        else:  # an id column left as text (see as_categorical): every row its own value
-            codes, uniques = np.arange(len(column)), pd.Index(column.fillna(""), dtype=_TEXT)
-        same = np.zeros(len(uniques), dtype=bool)
-        # Only values that could name the column are normalised (case_id has a million).
-        maybe = _could_name(uniques, name) if len(uniques) > 1_000 else slice(None)
-        candidates = pd.Series(uniques[maybe], dtype=_TEXT)
-        if len(candidates):
-            names = (
-                candidates.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
-            )
-            same[maybe] = (names == name).to_numpy(dtype=bool, na_value=False)
+        if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
+            long_text.append(name)  # an id column left as text (see as_categorical)
+            continue
+        codes, uniques = distinct(column)
+        same = _names_itself(uniques, name)
         if same.any():
-            hits += np.where(codes >= 0, same[codes], False)
+            naming.append(np.where(codes >= 0, same[codes], False))
+    if len(naming) + len(long_text) < 3:
+        return np.array([], dtype=np.int64)
+    for name in long_text:
+        same = _names_itself(pd.Index(frame[name].fillna(""), dtype=_TEXT), name)
+        if same.any():
+            naming.append(same)
+    if len(naming) < 3:
+        return np.array([], dtype=np.int64)
+    hits = np.sum(naming, axis=0, dtype=np.int64)
     return frame.index.to_numpy(dtype=np.int64)[hits >= 3]
+
+
+def _names_itself(uniques: pd.Index, name: str) -> np.ndarray:
+    """A mask over ``uniques``: True for each value that normalises to ``name``."""
+    same = np.zeros(len(uniques), dtype=bool)
+    # Only values that could name the column are normalised (case_id has a million).
+    maybe = _could_name(uniques, name) if len(uniques) > 1_000 else slice(None)
+    candidates = pd.Series(uniques[maybe], dtype=_TEXT)
+    if len(candidates):
+        names = candidates.str.lower().str.replace(r"[^0-9a-z]+", "_", regex=True).str.strip("_")
+        same[maybe] = (names == name).to_numpy(dtype=bool, na_value=False)
+    return same
 
 
 # Characters other than ASCII letters whose str.lower() holds an ASCII letter or digit.
@@ -514,7 +534,9 @@ def load_extract(
     """Read and validate an extract: :func:`~audit.read.read_extract`, then
     :func:`validate_extract`."""
     return validate_extract(
-        read_extract(path, sheet=sheet), today=today, allow_missing=allow_missing
+        read_extract(path, sheet=sheet, categorical=True),
+        today=today,
+        allow_missing=allow_missing,
     )
 
 
@@ -542,7 +564,7 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     kept = prepared.loc[in_scope]
     cases = pd.DataFrame(index=kept.index)
     cases["case_id"] = as_text(kept["case_id"])
-    cases["notification_date"] = parse_dates(kept["notification_date"])
+    cases["notification_date"] = parse_dates(kept["notification_date"]).astype("datetime64[ns]")
     cases["child_age_months"] = ages[in_scope].astype("int64")
     for name in ("harmed_by", "known_to"):
         cases[name] = _recode(kept[name], CODED_VALUES[name])
@@ -563,6 +585,26 @@ def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _recode(column: pd.Series, categories: tuple[str, ...]) -> pd.Series:
-    """A validated prepared column as a Categorical with exactly ``categories``, in order."""
+    """A validated prepared column as a Categorical with exactly ``categories``, in order.
+
+    A categorical column is re-coded through its categories (one look-up a row), as
+    ``set_categories`` would: a value not in ``categories`` becomes missing.
+    """
     dtype = pd.CategoricalDtype(pd.Index(list(categories), dtype=_TEXT))
-    return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
+    if column.cat.categories.equals(dtype.categories):  # prepared in the contract's order
+        return pd.Series(
+            pd.Categorical.from_codes(column.cat.codes.to_numpy(), dtype=dtype, validate=False),
+            index=column.index,
+            name=column.name,
+        )
+    lookup = np.append(dtype.categories.get_indexer(column.cat.categories), -1)
+    codes = lookup.astype(np.int8 if len(categories) < 127 else np.int64)[
+        column.cat.codes.to_numpy()
+    ]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, dtype=dtype, validate=False),
+        index=column.index,
+        name=column.name,
+    )

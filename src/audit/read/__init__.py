@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audit.contract import KNOWN_COLUMNS
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
@@ -87,12 +88,19 @@ _TEXT = TEXT_DTYPE
 _MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$"
 
 
-def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
+def read_extract(
+    path: str | Path, *, sheet: str | None = None, categorical: bool = False
+) -> RawExtract:
     """Read ``path`` (``.csv``, ``.xlsx``/``.xlsm`` or ``.parquet``) into a :class:`RawExtract`.
 
     ``sheet`` names the worksheet of a workbook (default: the first one); it is an error for
     other formats. Raises :class:`~audit.errors.ReadError` when the file cannot be read, with
     a message naming the file and what to do about it.
+
+    With ``categorical`` (as :func:`audit.validate.load_extract` reads), a CSV column whose
+    values repeat comes back as a Categorical of ``str``, dictionary-encoded while pyarrow
+    parses it, so validation works on its few distinct values; the values are the same.
+    Without it, every column is ``str``.
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -136,10 +144,10 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
                 "file? Take out columns and rows the audit does not need",
                 path=p,
             )
-        data = p.read_bytes()
+        data = _read_into_arrow(p, size) if suffix == ".csv" else p.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
-    if not data:
+    if not len(data):
         raise ReadError("the file is empty (0 bytes); export the extract again", path=p)
     # Hash on a second thread while the file parses (hashlib lets go of the GIL).
     hasher = hashlib.sha256()
@@ -150,11 +158,11 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     header_row = 1
     cell_problems: dict[tuple[int, int], str] = {}
     if suffix == ".csv":
-        headers, body = read_csv(data, p)
+        headers, body = read_csv(data, p, categorical=categorical)
     elif suffix in (".xlsx", ".xlsm"):
         headers, body, sheet_read, header_row, cell_problems = read_workbook(data, p, sheet)
     else:
-        headers, body = read_parquet(data, p)
+        headers, body = read_parquet(data, p, categorical=categorical)
 
     frame, written = _tidy(headers, body, p)
     if cell_problems:
@@ -166,11 +174,34 @@ def read_extract(path: str | Path, *, sheet: str | None = None) -> RawExtract:
     )
 
 
+def _read_into_arrow(path: Path, size: int) -> pa.Buffer | bytes:
+    """The file's bytes read straight into memory Arrow owns, so pyarrow's CSV reader parses
+    them without a copy (and without holding Python memory: see
+    :func:`audit.read.sniff.arrow_buffer`). A file that grew since ``size`` was taken is read
+    again as ``bytes``."""
+    buffer = pa.allocate_buffer(size)
+    got = 0
+    with open(path, "rb") as handle, memoryview(buffer) as view:
+        while got < size and (n := handle.readinto(view[got:])):
+            got += n
+        grew = bool(handle.read(1))
+    if grew:
+        return path.read_bytes()
+    return buffer if got == size else buffer.slice(0, got)
+
+
 def _tidy(
     headers: list[str], body: pd.DataFrame, path: Path
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Name the columns, drop blank rows and empty unnamed columns, check for clashes."""
-    body = body.astype(_TEXT) if len(body.columns) else body
+    if len(body.columns):
+        body = body.astype(
+            {
+                c: _TEXT
+                for c, dtype in body.dtypes.items()
+                if not isinstance(dtype, pd.CategoricalDtype) and dtype != _TEXT
+            }
+        )
     keys: list[str] = []
     keep: list[int] = []
     for position, header in enumerate(headers):
@@ -187,11 +218,44 @@ def _tidy(
 
     frame = body.iloc[:, keep] if keep else pd.DataFrame(index=body.index)
     frame.columns = pd.Index(keys, dtype=object)
+    dropped = False
     if len(frame) and len(frame.columns):
-        frame = frame.loc[nonblank_rows(frame).to_numpy()]
+        nonblank = nonblank_rows(frame).to_numpy()
+        dropped = not nonblank.all()
+        if dropped:
+            frame = frame.loc[nonblank]
     frame.index = pd.Index(frame.index.to_numpy(dtype=np.int64), name="row")
+    if dropped and any(isinstance(t, pd.CategoricalDtype) for t in frame.dtypes):
+        frame = pd.DataFrame(
+            {c: _only_used(frame[c]) for c in frame.columns},
+            index=frame.index,
+            columns=frame.columns,
+        )
     written = dict(zip(keys, (headers[i] for i in keep), strict=True))
     return frame, written
+
+
+def _only_used(column: pd.Series) -> pd.Series:
+    """A categorical column without the categories no row holds any longer (a value only
+    blank rows held): its categories are then exactly its distinct values, as
+    :func:`audit.extract.as_categorical` would make them, in the order they first appear."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    codes = column.cat.codes.to_numpy()
+    n = len(column.cat.categories)
+    used = np.bincount(codes[codes >= 0], minlength=n) > 0
+    if used.all():
+        return column
+    position = np.cumsum(used) - 1
+    remap = np.append(np.where(used, position, -1), -1)  # code -1 (none) stays -1
+    categories = column.cat.categories[used]
+    return pd.Series(
+        pd.Categorical.from_codes(
+            remap[codes], dtype=pd.CategoricalDtype(categories), validate=False
+        ),
+        index=column.index,
+        name=column.name,
+    )
 
 
 def _refuse_clashing_headers(

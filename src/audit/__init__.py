@@ -39,7 +39,7 @@ _API: dict[str, str] = {
     "metrics_table": "audit.metrics",
     "write_metrics_csv": "audit.metrics",
     "wilson_interval": "audit.metrics",
-    "engagement_funnel": "audit.metrics",
+    "engagement_funnel": "audit.engagement",
     "metrics_by": "audit.metrics",
     "rolling_metrics": "audit.metrics",
     "risk_cooccurrence": "audit.metrics",

@@ -220,7 +220,7 @@ class AuditData:
     @cached_property
     def funnel(self) -> pd.DataFrame:
         """The father-engagement steps in practice order."""
-        from audit.metrics import engagement_funnel
+        from audit.engagement import engagement_funnel
 
         return engagement_funnel(self.cases, level=self.level)
 

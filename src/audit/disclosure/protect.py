@@ -154,8 +154,8 @@ def _context(data: AuditData) -> dict[str, Any]:
 
 def _nested(data: AuditData) -> bool:
     """True when every ``yes`` at an engagement step is a ``yes`` at the step before
-    (:func:`audit.metrics.engagement_nesting`)."""
-    from audit.metrics import engagement_nesting
+    (:func:`audit.engagement.engagement_nesting`)."""
+    from audit.engagement import engagement_nesting
 
     return engagement_nesting(data.cases).nested
 

@@ -336,14 +336,20 @@ def _settle(publication: Publication, full: Publication, k: int, truth) -> Attac
     """Hide complementary figures until the attack finds nothing exposed.
 
     Hiding a figure only removes constraints, so a count once protected stays protected:
-    each round attacks only the counts exposed last time and the figures just hidden. A
-    last attack over every target is the audit the manifest records.
+    each round attacks only the counts exposed last time and the figures just hidden. But a
+    hidden figure can also make a new count worth attacking (hide a partnership's numerator
+    and denominator and its "no", printed before as their difference, becomes a target), so
+    a clean targeted round is confirmed by an attack over every target, and only a clean
+    full attack ends the search. That last attack is the audit the manifest records.
     """
-    pending = None
+    pending: list[tuple[str, tuple[Term, ...]]] | None = None
     for _ in range(_MAX_ROUNDS):
         report = attack(publication, k, truth=truth, targets=pending)
         if not report.exposed:
-            break
+            if pending is None:
+                return report
+            pending = None  # confirm with a full attack
+            continue
         newly: list[Count] = []
         for bounds in report.exposed:
             for choice in _candidates(publication, bounds.binding, bounds.terms):
@@ -366,9 +372,7 @@ def _settle(publication: Publication, full: Publication, k: int, truth) -> Attac
         pending = [(b.label, b.terms) for b in report.exposed] + [
             (f"{c.table}: {c.row}, {c.column}", c.terms) for c in newly
         ]
-    else:
-        raise DisclosureError("the disclosure check did not settle; nothing was written")
-    return attack(publication, k, truth=truth)
+    raise DisclosureError("the disclosure check did not settle; nothing was written")
 
 
 def _describe(terms: tuple[Term, ...]) -> tuple[str, str]:

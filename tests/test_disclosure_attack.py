@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from audit.disclosure.attack import attack, exposed
+from audit.disclosure.attack import attack, exposed, pinned
 from audit.disclosure.model import CASES, Count, Publication, Rate, term
 from audit.errors import DisclosureError
 
@@ -153,3 +153,20 @@ def test_an_attacker_knows_a_hidden_count_is_not_zero():
     b = _bounds(attack(pub, 5), "m: f, yes")
     assert (b.low, b.high) == (1, 1)
     assert b.exposed
+
+
+def test_pinned_tells_a_figure_the_others_fix_from_one_they_leave_open():
+    # yes 30 (hidden), no 40, unknown 4 (hidden), cases 74: yes + unknown = 34 only, so
+    # neither is fixed (yes may be 30 to 33, given unknown >= 1). Print unknown and yes
+    # = 74 - 40 - 4 = 30 is fixed: printing it again would tell an attacker nothing new.
+    def pub(unknown_hidden):
+        return Publication(counts=[
+            _count("m", "f", "yes", _flag("yes"), 30, hidden=True),
+            _count("m", "f", "no", _flag("no"), 40),
+            _count("m", "f", "unknown", _flag("unknown"), 4, hidden=unknown_hidden),
+            _count("m", "all", "cases", (term(CASES, "all", P, Q),), 74),
+        ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+
+    assert pinned(pub(True), [_flag("yes"), _flag("unknown")]) == [False, False]
+    assert pinned(pub(False), [_flag("yes")]) == [True]
+    assert pinned(pub(False), []) == []

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from openpyxl import load_workbook
 
-from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING, Policy
-from audit.pack import write_pack
-from audit.sections import build_sections
-from audit.workspace import open_audit
-
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
+from a11y.pack import pack
+from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING
 
 
 @pytest.fixture(scope="module")
 def packs(tmp_path_factory):
-    data = open_audit(SAMPLE, period="2025").compute()
-    out = {}
-    for audience in ("board", "public"):
-        folder = tmp_path_factory.mktemp(audience)
-        policy = Policy.make(audience)
-        write_pack(folder, data, build_sections(data, policy), policy)
-        out[audience] = folder
-    return out
+    """The session's board and public packs (tests/a11y/pack.py: made once, shared)."""
+    return {audience: pack(tmp_path_factory, audience) for audience in ("board", "public")}
 
 
 @pytest.mark.parametrize("audience,marking", [("board", BOARD_MARKING),

@@ -37,7 +37,7 @@ from scipy import sparse
 from audit.disclosure.model import CASES, PATTERN, LinearModel, Publication, Term
 from audit.errors import DisclosureError
 
-__all__ = ["Bounds", "AttackReport", "attack_targets", "attack", "exposed"]
+__all__ = ["Bounds", "AttackReport", "attack_targets", "attack", "exposed", "pinned"]
 
 _TOLERANCE = 1e-6
 
@@ -267,3 +267,24 @@ def attack(
             Bounds(label, terms, low, high, exposed(low, high, k), tuple(dict.fromkeys(binding)))
         )
     return report
+
+
+def pinned(publication: Publication, counts: list[tuple[Term, ...]]) -> list[bool]:
+    """For each count, whether the shown figures fix it to one value (no room at all).
+
+    Exact on the linear relaxation the attack uses: printing such a count adds a constraint
+    the others already imply, so the attacker learns nothing new from it and every range
+    stays as it was.
+    """
+    if not counts:
+        return []
+    model = LinearModel(publication, extra_terms=[t for terms in counts for t in terms])
+    solver = _Solver(model)
+    solver.minimum(np.zeros(model.size))
+    out = []
+    for terms in counts:
+        objective = model.vector(terms)
+        low, _ = solver.minimum(objective)
+        neg_high, _ = solver.minimum(-objective)
+        out.append(neg_high != -math.inf and (-neg_high) - low < _TOLERANCE)
+    return out

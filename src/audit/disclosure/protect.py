@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from audit.contract import flag_metric_id, metric_label
-from audit.disclosure.attack import AttackReport, attack
+from audit.disclosure.attack import AttackReport, attack, pinned
 from audit.disclosure.model import Count, Publication, Term
 from audit.disclosure.policy import Policy
 from audit.disclosure.publication import build_publication, true_counts
@@ -233,8 +233,13 @@ def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publica
 
 
 def _rates_for(publication: Publication, full: Publication) -> None:
-    """Keep only the rates whose row shows every count (row rule) and whose owner is shown."""
-    hidden_rows = {(c.table, c.row) for c in publication.counts if c.hidden}
+    """Keep only the rates whose row shows the counts a rate is made of (row rule) and whose
+    owner is shown. A hidden ``unknown`` leaves its row's rate printed: the rate is
+    ``yes / (yes + no)``, which the printed numerator and denominator give anyway, so hiding
+    it would cost the reader a figure and protect nothing."""
+    hidden_rows = {
+        (c.table, c.row) for c in publication.counts if c.hidden and c.column != "unknown"
+    }
     publication.rates = [
         r
         for r in full.rates
@@ -328,6 +333,7 @@ def _public(data: AuditData, policy: Policy) -> Protected:
         if not crowded:
             break
         dropped |= crowded
+    report = _release(publication, _without(full, dropped), k, truth, report)
     protected = _apply(data, policy, publication, report, dropped)
     return protected
 
@@ -373,6 +379,41 @@ def _settle(publication: Publication, full: Publication, k: int, truth) -> Attac
             (f"{c.table}: {c.row}, {c.column}", c.terms) for c in newly
         ]
     raise DisclosureError("the disclosure check did not settle; nothing was written")
+
+
+def _release(
+    publication: Publication, full: Publication, k: int, truth, report: AttackReport
+) -> AttackReport:
+    """Print again each complementary figure that hiding protects nothing.
+
+    The search hides the cheapest figure that binds an exposed count, and a later choice
+    can make an earlier one pointless: an ``unknown`` hidden while the case count and the
+    denominator beside it still give it exactly. A hidden figure that the shown figures fix
+    to one value (:func:`~audit.disclosure.attack.pinned`) is printed again: it adds no
+    fact. The final attack over every target confirms it; were anything exposed, the
+    figures would be hidden again.
+    """
+    k_small = [
+        c for c in publication.counts if c.hidden and c.value is not None and 1 <= c.value <= k
+    ]
+    extra = [c for c in publication.counts if c.hidden and c not in k_small]
+    if not extra:
+        return report
+    released = [
+        c for c, fixed in zip(extra, pinned(publication, [c.terms for c in extra])) if fixed
+    ]
+    if not released:
+        return report
+    for c in released:
+        c.hidden = False
+    _rates_for(publication, full)
+    after = attack(publication, k, truth=truth)
+    if after.exposed:  # pragma: no cover - an implied figure cannot narrow any range
+        for c in released:
+            c.hidden = True
+        _rates_for(publication, full)
+        return report
+    return after
 
 
 def _describe(terms: tuple[Term, ...]) -> tuple[str, str]:
@@ -432,7 +473,7 @@ def _apply(
     metrics = data.metrics
     ids = [str(m) for m in metrics["metric"]]
     m = masks("metrics", ids, ["numerator", "denominator", "unknown"])
-    row_hidden = m["numerator"] | m["denominator"] | m["unknown"]
+    row_hidden = m["numerator"] | m["denominator"]  # the rate is not made of the unknown
     out = metrics
     for column, mask in m.items():
         out = _hide(out, mask, [column])

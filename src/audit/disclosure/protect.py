@@ -15,9 +15,12 @@ output. For the **board** it returns every aggregate table as it is. For the **p
 4. drops a figure whose table would be mostly ``c`` (a trend chart of a partnership with
    very few cases a quarter, a heatmap of small pairs) rather than publish a table of
    ``c``, and starts again without it;
-5. applies the result to the tables: a hidden count is ``c`` and so is every figure of its
-   row built on it (rate, interval, p-value, limits, position); a chart with a hidden line
-   (the p-chart's average, the funnel's target) is dropped.
+5. prints again every complementary figure the shown ones give exactly (it adds no fact),
+   then attacks everything once more: that report is the audit the manifest records;
+6. applies the result to the tables: a hidden count is ``c`` and so is every figure of its
+   row built on it (rate, interval, p-value, limits, position; a hidden ``unknown`` is not
+   part of a rate); a chart with a hidden line (the p-chart's average, the funnel's
+   target) is dropped.
 
 If a count stays exposed whatever is hidden, nothing is published: a
 :class:`~audit.errors.DisclosureError` names the table and measure (never the value).

@@ -144,13 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the quarterly audit and write the board (or public) pack",
         description="Validate the extract once, compute the audit once and write to DIR the "
         "pack for an audience. --audience board (the default): the partnership board's own "
-        "papers, every aggregate figure shown, marked OFFICIAL-SENSITIVE on every page and "
-        "sheet: board-pack.html, board-pack.xlsx, board-pack.pdf with --pdf, metrics.csv, "
+        "papers, every aggregate figure shown, marked OFFICIAL-SENSITIVE on every page, "
+        "sheet and slide: board-pack.html, board-pack.xlsx, board-pack.pptx (slides), "
+        "board-pack.pdf with --pdf, metrics.csv, "
         "charts/*.png, notebooks/*.ipynb (the executed analyst notebooks: every figure, keep "
         "them with analysts) and manifest.json. --audience public: for anything published: "
         "counts of 1 to --suppress-max hidden as c, with complementary suppression proven "
         "by an attack on everything published (figures.csv; re-check with 'audit "
-        "check-disclosure DIR'); no notebooks. The run's metrics are recorded in the "
+        "check-disclosure DIR'); public-pack.html, .xlsx, .pptx (.pdf with --pdf); "
+        "no notebooks. The run's metrics are recorded in the "
         "history store (--history), which the trend section reads. Nothing is written "
         "anywhere unless every step succeeds.",
     )

@@ -54,7 +54,9 @@ __all__ = [
     "suggest_header",
 ]
 
-CONTRACT_VERSION = "1"
+#: The version of ../shared/contract.md this code follows (v1.1: like-for-like national
+#: comparison, service levels without ``none``, ``p_holm``, small numbers by audience).
+CONTRACT_VERSION = "1.1"
 
 #: Columns every extract must carry.
 REQUIRED_COLUMNS: tuple[str, ...] = (

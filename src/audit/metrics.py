@@ -1,4 +1,4 @@
-"""Rates, Wilson intervals, the father-engagement funnel, co-occurrence and breakdowns.
+"""Rates, Wilson intervals, co-occurrence and breakdowns (the funnel: audit.engagement).
 
 Every figure a quality lead shows a board comes from here. Definitions follow the contract:
 

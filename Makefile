@@ -21,7 +21,7 @@ SAMPLE_OUT := reports/sample/pack
 help:
 	@echo "make report   run the quarterly audit on the bundled sample"
 	@echo "make test     run every test (pytest + nbval), as CI does"
-	@echo "make test-fast  every test but the end-to-end runs and notebooks (about a minute)"
+	@echo "make test-fast  every test but the end-to-end, notebook and slow ones (about a minute)"
 	@echo "make lint     ruff: lint (src, tests) and format check (src)"
 	@echo "make typecheck  mypy on src/"
 	@echo "make lab      JupyterLab on a working copy of the notebooks (reports/lab)"
@@ -48,7 +48,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not e2e" -q
+	$(BIN)/python -m pytest tests -m "not e2e and not slow" -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests

@@ -34,17 +34,63 @@ def write(tmp_path: Path) -> Callable[..., Path]:
 E2E_FILES = frozenset({
     "test_report.py", "test_pdf.py", "test_accessibility.py", "test_leaks.py",
     "test_kernels.py", "test_lab.py", "test_platform.py", "test_corpus.py",
-    "test_history_keys.py", "test_render_slides.py",
+    "test_history_keys.py", "test_render_slides.py", "test_pack.py",
 })
+#: Tests of a few seconds or more each outside those files: property tests over many
+#: generated extracts, whole packs built in-process, loops over every bundled file. Measured
+#: with ``pytest --junitxml`` on 2 cores (1.5 s or more, all parameters together, 30 Nov
+#: 2026); ``make test-fast`` skips them, ``make test`` runs them.
+SLOW_TESTS = frozenset({
+    "test_cli.py::test_a_bad_threshold_or_marking_is_exit_2_and_writes_nothing",
+    "test_cli.py::test_an_audit_too_small_to_publish_is_exit_2",
+    "test_cli.py::test_bad_codes_lists_every_problem_with_row_and_column",
+    "test_cli.py::test_metrics_on_bad_input_writes_nothing",
+    "test_cli.py::test_metrics_output_is_byte_identical_across_runs",
+    "test_cli.py::test_metrics_reproduce_the_national_review",
+    "test_cli.py::test_run_public_writes_a_marked_pack_that_check_disclosure_passes",
+    "test_cli.py::test_validate_accepts_every_bundled_sample",
+    "test_cli.py::test_validate_refuses_each_broken_extract_with_exit_2",
+    "test_compare.py::test_detectable_difference_is_the_edge_of_the_rejection_region",
+    "test_compare.py::test_holm_adjust_matches_statsmodels",
+    "test_compare.py::test_vectorised_two_sided_p_values_equal_scipy_fisher_exact",
+    "test_disclosure.py::test_alt_text_states_no_more_than_the_tables",
+    "test_disclosure.py::test_no_figure_is_hidden_that_the_shown_ones_give_exactly",
+    "test_disclosure.py::test_public_pack_hides_every_count_from_one_to_k",
+    "test_disclosure.py::test_random_public_packs_reveal_nothing",
+    "test_fast_paths.py::test_first_pass_agrees_with_pandera_and_with_the_plain_checks",
+    "test_form.py::test_a_form_filled_from_its_own_drop_downs_validates_unchanged",
+    "test_history.py::test_two_processes_writing_at_once",
+    "test_pack.py::test_every_sheet_carries_the_marking_and_a_name_of_its_own",
+    "test_properties.py::test_damaged_files_read_or_raise_an_audit_error",
+    "test_properties.py::test_generated_tables_read_or_raise_an_audit_error",
+    "test_render_html.py::test_partnership_names_from_an_extract_are_escaped",
+    "test_sample.py::test_write_samples_is_byte_reproducible",
+    "test_sections.py::test_build_sections_follows_the_registry",
+    "test_sections.py::test_the_board_sees_small_counts_the_public_does_not",
+    "test_sections_actions.py::test_public_packs_leave_the_plan_out",
+    "test_sections_actions.py::test_the_pack_carries_the_plan_in_its_workbook_and_slides",
+    "test_validate.py::test_arbitrary_rows_under_a_good_header_load_or_raise_an_audit_error",
+})
+#: Module fixtures that build a whole pack or its sections (seconds): a test using one is
+#: slow too, whichever test happens to pay for the fixture first.
+SLOW_FIXTURES = {
+    "test_cli.py": frozenset({"public_pack"}),
+    "test_sections.py": frozenset({"board", "quarter_board", "quarter_public"}),
+}
 #: Test files that drive a real browser.
 BROWSER_FILES = frozenset({"test_accessibility.py", "test_lab.py"})
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark end-to-end and browser tests by file, so ``-m "not e2e"`` is the fast loop."""
+    """Mark end-to-end, slow and browser tests, so ``-m "not e2e and not slow"`` is the fast
+    loop (``make test-fast``)."""
     for item in items:
         name = Path(str(item.fspath)).name
         if name in E2E_FILES or name.endswith(".ipynb"):
             item.add_marker(pytest.mark.e2e)
+        if f"{name}::{getattr(item, 'originalname', item.name)}" in SLOW_TESTS or (
+            SLOW_FIXTURES.get(name, frozenset()) & set(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.slow)
         if name in BROWSER_FILES:
             item.add_marker(pytest.mark.browser)

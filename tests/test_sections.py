@@ -350,3 +350,19 @@ def test_no_risk_columns_says_so(tmp_path):
                               for i in range(12)))
     section = risk_factors(open_audit(path), "board")
     assert section.blocks == [Text("No risk-factor column is recorded in this extract.")]
+
+
+def test_a_chart_left_out_for_small_numbers_is_said_so(quarter, monkeypatch):
+    # As if every service and sharing rate were hidden: the section says where the chart
+    # would stand instead of leaving the reader to wonder (the public pack of a small
+    # audit; found when a public pack dropped two charts without a word).
+    import importlib
+
+    services_module = importlib.import_module("audit.sections.services")
+
+    monkeypatch.setattr(services_module, "shown_metrics", lambda p, ids=None: [])
+    section = services_module.services(quarter, "public")
+    texts = [b.text for b in section.blocks if type(b).__name__ == "Text"]
+    assert not section.figures
+    assert any(t.startswith("No chart of who harmed the baby and service contact") for t in texts)
+    assert any(t.startswith("No chart of information sharing") for t in texts)

@@ -26,6 +26,8 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
     sharing = [m for m in p.metrics["metric"] if m.startswith("sharing.")]
     if shown_metrics(p, ids):
         section.chart(service_contact_chart(p.metrics, **p.chart_context))
+    else:
+        section.text(_NOT_SHOWN.format(what="who harmed the baby and service contact"))
     section.text(metric_sentences(ids, p))
     section.table(
         metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
@@ -61,4 +63,14 @@ def services(data: AuditData, policy: Policy | str = "board") -> Section:
             percents=METRIC_PERCENTS,
             sheet="Information sharing",
         )
+    elif sharing:
+        section.text(_NOT_SHOWN.format(what="information sharing"))
     return section
+
+
+#: Said where a chart would stand but none of its rates can be printed, so a reader is
+#: never left to wonder whether it was forgotten.
+_NOT_SHOWN = (
+    "No chart of {what}: none of its rates can be shown here, because each rests on "
+    "small numbers or was not recorded."
+)

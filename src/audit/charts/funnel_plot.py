@@ -34,6 +34,7 @@ from audit.charts.style import (
     pct,
     pct0,
     percent_axis,
+    point_handle,
     require_frame,
     require_text,
     sentence,
@@ -300,39 +301,12 @@ def _draw_funnel_plot(
             path_effects=halo(),
         )
     handles += [
-        Line2D(
-            [0],
-            [0],
-            linestyle="none",
-            marker="o",
-            markersize=8,
-            color=AF_CATEGORICAL[0],
-            markeredgecolor="white",
-            label="Within the limits",
-        ),
-        Line2D(
-            [0],
-            [0],
-            linestyle="none",
-            marker="^",
-            markersize=10,
-            color=SPECIAL_COLOUR,
-            markeredgecolor="white",
-            label=f"Outside {levels[0].replace('_', '.')}%",
-        ),
+        point_handle("o", AF_CATEGORICAL[0], "Within the limits", size=8),
+        point_handle("^", SPECIAL_COLOUR, f"Outside {levels[0].replace('_', '.')}%", size=10),
     ]
     if len(levels) > 1:
         handles.append(
-            Line2D(
-                [0],
-                [0],
-                linestyle="none",
-                marker="D",
-                markersize=10,
-                color=SPECIAL_COLOUR,
-                markeredgecolor="white",
-                label=f"Outside {levels[-1].replace('_', '.')}%",
-            )
+            point_handle("D", SPECIAL_COLOUR, f"Outside {levels[-1].replace('_', '.')}%", size=10)
         )
     ax.set_xlim(0, float(n.max()) * 1.02)
     ax.set_xlabel("Number of cases where it was recorded")

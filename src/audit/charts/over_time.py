@@ -40,6 +40,7 @@ from audit.charts.style import (
     pct0,
     percent_axis,
     percent_limit,
+    point_handle,
     require_frame,
     require_text,
     sentence,
@@ -586,26 +587,8 @@ def _draw_spc(
     _period_axis(ax, labels)
     percent_axis(ax, "y", limit)
     handles = [
-        Line2D(
-            [0],
-            [0],
-            linestyle="none",
-            marker="o",
-            markersize=8,
-            color=AF_CATEGORICAL[0],
-            markeredgecolor="white",
-            label="Common cause",
-        ),
-        Line2D(
-            [0],
-            [0],
-            linestyle="none",
-            marker="D",
-            markersize=10,
-            color=SPECIAL_COLOUR,
-            markeredgecolor="white",
-            label="Special cause",
-        ),
+        point_handle("o", AF_CATEGORICAL[0], "Common cause", size=8),
+        point_handle("D", SPECIAL_COLOUR, "Special cause", size=10),
         Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8, label="Average"),
     ]
     if limits:

@@ -38,6 +38,7 @@ from audit.charts.style import (
     pct,
     pct0,
     percent_axis,
+    point_handle,
     require_frame,
     require_text,
     rows_by_metric,
@@ -261,18 +262,7 @@ def _draw_local_vs_national(
         ),
     ]
     if any_national:
-        handles.append(
-            Line2D(
-                [0],
-                [0],
-                linestyle="none",
-                marker="D",
-                markersize=9,
-                color="black",
-                markeredgecolor="white",
-                label="National (2021 review)",
-            )
-        )
+        handles.append(point_handle("D", "black", "National (2021 review)", size=9))
     legend_and_caption(
         figure,
         handles,

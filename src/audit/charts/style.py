@@ -50,6 +50,7 @@ from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from audit.contract import (
     metric_label,
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from matplotlib.typing import ColorType, RcKeyType
 
 __all__ = [
+    "point_handle",
     "Chart",
     "Item",
     "AF_CATEGORICAL",
@@ -383,6 +385,21 @@ def rows_by_metric(table: pd.DataFrame) -> dict[str, pd.Series]:
     for _, row in table.iterrows():
         rows.setdefault(str(row["metric"]), row)
     return rows
+
+
+def point_handle(marker: str, colour: ColorType, label: str, *, size: float = 8) -> Any:
+    """A legend entry that is one marker (white edge, no line), as the charts' points are
+    drawn."""
+    return Line2D(
+        [0],
+        [0],
+        linestyle="none",
+        marker=marker,
+        markersize=size,
+        color=colour,
+        markeredgecolor="white",
+        label=label,
+    )
 
 
 def new_figure(

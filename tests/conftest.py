@@ -18,6 +18,15 @@ TODAY = dt.date(2025, 6, 30)
 REQUIRED_HEADER = "case_id,notification_date,child_age_months,harmed_by,known_to"
 
 
+@pytest.fixture(autouse=True)
+def _own_history_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Every test gets a default history store of its own (``AUDIT_HISTORY``, inherited by
+    the commands it starts): a run without --history never reads or writes the real user's
+    store, on any platform. Tests of the default place itself unset it (test_history_place)."""
+    store = tmp_path_factory.mktemp("default-history") / "history.sqlite"
+    monkeypatch.setenv("AUDIT_HISTORY", str(store))
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
     """Write ``text`` to ``tmp_path / name`` in ``encoding`` (``utf-8-sig`` adds a BOM)."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit.errors import ParameterError
+from audit.paths import HISTORY_ENV, history_location
 
 __all__ = [
     "main",
@@ -213,10 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--history",
         type=Path,
-        default=Path("reports/history.sqlite"),
         metavar="PATH",
-        help="history store: earlier quarters for the trend section; "
-        "this run's metrics are recorded there (default: reports/history.sqlite)",
+        help="history store: earlier quarters for the trend section; this run's metrics "
+        f"are recorded there (default: ${HISTORY_ENV} if set, else one store for your user "
+        "account, the same from any folder: 'audit history' shows where)",
     )
     p.add_argument(
         "--no-history", action="store_true", help="neither read nor write the history store"
@@ -292,9 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--history",
         type=Path,
-        default=Path("reports/history.sqlite"),
         metavar="PATH",
-        help="history store (default: reports/history.sqlite)",
+        help=f"history store (default: ${HISTORY_ENV} if set, else your user account's store)",
     )
     p.add_argument("--partnership", metavar="NAME", help="only this partnership (or pooled set)")
     p.add_argument(
@@ -473,7 +473,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         kernel=args.kernel,
         allow_missing=args.allow_missing,
         notebooks=args.notebooks,
-        history=None if args.no_history else args.history,
+        history=None if args.no_history else history_location(args.history),
         each_quarter=args.each_quarter,
         pdf=args.pdf,
         replace=args.replace,
@@ -524,9 +524,12 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
     if args.forget is not None and args.export is not None:
         raise ParameterError("--forget and --export cannot be combined")
-    if not args.history.is_file():
-        raise HistoryError(f"no history store at {args.history}: 'audit run' creates it")
-    store = open_history(args.history)
+    place = history_location(args.history)
+    args.history = place.path
+    print(f"history store: {place.describe()}", file=sys.stderr)
+    if not place.exists:
+        raise HistoryError(f"no history store at {place.path}: 'audit run' creates it")
+    store = open_history(place.path)
     try:
         if args.export:
             path = store.export_csv(args.export)

@@ -365,7 +365,7 @@ class HistoryStore:
             raise HistoryError(
                 f"the history file {self.path} already holds these figures from another "
                 f"extract: {shown}. This run's extract is a different file. If it corrects "
-                "that one, run again with --replace (replace=True); if not, check that "
+                "that one, run again with --replace; if not, check that "
                 "you chose the right extract and partnership, or record into another "
                 "--history file. Nothing was recorded."
             )
@@ -701,10 +701,14 @@ def quarters_for(store: HistoryStore, key: str, until: str | None = None) -> pd.
     ci_low, ci_high``, sorted by period then metric in contract order.
     """
     rows = store.metrics(partnership=key)
-    rows = rows[rows["period"].str.contains("-Q", regex=False)]
+    keep = rows["period"].str.contains("-Q", regex=False).to_numpy(dtype=bool, copy=True)
     if until is not None:
         end = HistoryStore._check_period(until)
         last = _period_key(end if "-Q" in end else f"{end}-Q4")
-        rows = rows[[_period_key(p) <= last for p in rows["period"]]]
+        # A boolean array, never a list: an empty list would select columns, not rows
+        # (a store without this key's quarters crashed every first run, issue 21).
+        keep &= np.fromiter(
+            (_period_key(p) <= last for p in rows["period"]), dtype=bool, count=len(rows)
+        )
     columns = ["period", "metric", *_COUNT_COLUMNS, *_RATE_COLUMNS]
-    return rows[columns].reset_index(drop=True)
+    return rows.loc[keep, columns].reset_index(drop=True)

@@ -22,6 +22,20 @@ SIGTERM) removes them itself; one that is killed outright (SIGKILL, a power cut)
 is no longer running, so the next run into the same place clears them. A folder that a
 *running* process owns is never touched, so two runs at once do not disturb each other;
 one written from another computer (a shared drive) is removed only when a day old.
+
+The history store's place
+=========================
+
+Trends need the quarters recorded by earlier runs, so the store must be the same file
+whichever folder a command is run from. :func:`history_location` chooses it: ``--history
+PATH`` when given, else the file named by the environment variable ``AUDIT_HISTORY`` (a
+setting for a team's shared location), else one store per user account in the platform's
+data folder (:func:`default_history_path`, from ``platformdirs``: the documented place on
+Windows, macOS and Linux, so no folder layout is invented here). Earlier versions kept
+it at ``reports/history.sqlite`` *relative to the current folder*, which quietly started a
+new, empty store whenever a run began elsewhere (issue 21): such a file in the current
+folder is never silently ignored nor silently used while the default store does not exist
+yet -- :class:`~audit.errors.HistoryError` says how to move it or name it.
 """
 
 from __future__ import annotations
@@ -34,9 +48,15 @@ import sys
 import tempfile
 import time
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "HISTORY_ENV",
+    "LEGACY_HISTORY",
+    "HistoryLocation",
+    "default_history_path",
+    "history_location",
     "is_valid_windows_name",
     "portable_name",
     "owner_tag",
@@ -212,3 +232,80 @@ def _remove(path: Path) -> bool:
     except OSError:
         return False  # another user's folder, or already gone: not ours to report
     return True
+
+
+# --------------------------------------------------------------------------- the history store
+
+#: The environment variable that names the history store when ``--history`` is not given.
+HISTORY_ENV = "AUDIT_HISTORY"
+#: Where earlier versions kept the store, relative to the folder a command ran from.
+LEGACY_HISTORY = Path("reports") / "history.sqlite"
+
+
+def default_history_path() -> Path:
+    """This user account's history store: ``history.sqlite`` in the platform's user data
+    folder for ``audit`` (``~/.local/share/audit`` on Linux, ``~/Library/Application
+    Support/audit`` on macOS, ``%LOCALAPPDATA%\\audit`` on Windows), via ``platformdirs``."""
+    from platformdirs import user_data_path
+
+    return user_data_path("audit", appauthor=False) / "history.sqlite"
+
+
+@dataclass(frozen=True)
+class HistoryLocation:
+    """The history store a command uses, and why: ``source`` is ``"--history"``,
+    ``"AUDIT_HISTORY"`` or ``"default"``; ``unused`` an old store left in the current
+    folder that this command does not read (said to the analyst)."""
+
+    path: Path
+    source: str
+    unused: Path | None = None
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def describe(self) -> str:
+        """``"/home/a/.local/share/audit/history.sqlite (the default store)"``."""
+        why = {
+            "--history": "named by --history",
+            HISTORY_ENV: f"named by {HISTORY_ENV}",
+            "default": "this account's default store",
+        }[self.source]
+        return f"{self.path} ({why})"
+
+
+def history_location(
+    given: str | os.PathLike[str] | None, *, cwd: Path | None = None
+) -> HistoryLocation:
+    """The store to use (module doc, "The history store's place"): ``given`` (``--history``),
+    else ``$AUDIT_HISTORY``, else :func:`default_history_path`. Raises
+    :class:`~audit.errors.HistoryError` when an old ``reports/history.sqlite`` in the current
+    folder would otherwise be passed over for a default store that does not exist yet."""
+    here = Path.cwd() if cwd is None else cwd
+    if given is not None and str(given).strip():
+        return HistoryLocation(_absolute(Path(given), here), "--history")
+    env = os.environ.get(HISTORY_ENV, "").strip()
+    if env:
+        return HistoryLocation(_absolute(Path(env).expanduser(), here), HISTORY_ENV)
+    default = default_history_path()
+    old = here / LEGACY_HISTORY
+    if old.is_file() and old.resolve() != default.resolve():
+        if not default.is_file():
+            from audit.errors import HistoryError
+
+            raise HistoryError(
+                f"found a history store at {old}, where earlier versions kept it (relative "
+                "to the folder a command runs from), but the default store is now "
+                f"{default}, the same from any folder, and it does not exist yet. Move "
+                f"the file there to keep your earlier quarters (create the folder "
+                f"{default.parent} first), or name it on each run with --history {old}, "
+                f"or set {HISTORY_ENV}={old}. Nothing was read or written."
+            )
+        return HistoryLocation(default, "default", unused=old)
+    return HistoryLocation(default, "default")
+
+
+def _absolute(path: Path, here: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else (here / path)

@@ -30,7 +30,13 @@ from pathlib import Path
 from audit.disclosure import Policy
 from audit.errors import ParameterError
 from audit.kernels import DEFAULT_KERNEL
-from audit.paths import portable_name, remove_leftovers, staging_prefix, temp_prefix
+from audit.paths import (
+    HistoryLocation,
+    portable_name,
+    remove_leftovers,
+    staging_prefix,
+    temp_prefix,
+)
 
 __all__ = ["RunResult", "run_audit", "default_output_dir", "record_history", "DEFAULT_KERNEL"]
 
@@ -84,7 +90,7 @@ def run_audit(
     allow_missing: Sequence[str] = (),
     kernel: str = DEFAULT_KERNEL,
     notebooks: str | Path | None = None,
-    history: str | Path | None = None,
+    history: str | Path | HistoryLocation | None = None,
     each_quarter: bool = False,
     pdf: bool = False,
     progress: Callable[[str], None] | None = _progress,
@@ -92,7 +98,9 @@ def run_audit(
 ) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
 
-    ``history`` (a SQLite file) supplies earlier quarters to the trend section and, once the
+    ``history`` (a SQLite file, or the :class:`~audit.paths.HistoryLocation` the CLI
+    chose; the run says which store it uses, how many earlier quarters it found there, and
+    when it creates a new one) supplies earlier quarters to the trend section and, once the
     pack is in place, receives this run's metrics, keyed by the partnership(s) the extract
     holds (:func:`record_history`); a period recorded from another extract is replaced only
     with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
@@ -128,7 +136,8 @@ def run_audit(
         inputs = [Path(extract)] if isinstance(extract, (str, Path)) else [Path(e) for e in extract]
         say(f"reading and validating {', '.join(p.name for p in inputs)} …")
         validated = load_returns(inputs, sheet=sheet, allow_missing=allow_missing)
-        history_path = Path(history).resolve() if history else None
+        place = _history_place(history)
+        history_path = place.path.resolve() if place is not None else None
 
         with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
             prepared = save_prepared(validated, Path(private) / "cases.parquet")
@@ -139,6 +148,8 @@ def run_audit(
                 data.partnership,
                 data.quarters[-1] if data.quarters else None,
             )
+            if place is not None:
+                _say_history(say, place, data)
             if history_path is not None:  # a history conflict costs seconds, not a whole run
                 record_history(
                     history_path,
@@ -198,7 +209,7 @@ def run_audit(
                         suppress_max=policy.max_count,
                         marking=policy.marking,
                         marking_given=marking is not None,
-                        history=str(history) if history else None,
+                        history=str(place.path) if place is not None else None,
                         each_quarter=bool(each_quarter),
                         pdf=bool(pdf),
                     ),
@@ -216,7 +227,7 @@ def run_audit(
                         recorded_at=started.isoformat(timespec="seconds"),
                     )
                     say(
-                        f"history: {_sets_recorded(recorded)} recorded in {history}"
+                        f"history: {_sets_recorded(recorded)} recorded in {history_path}"
                         if recorded
                         else "history: nothing recorded (a run over every case has no period; "
                         "--period or --each-quarter records quarters)"
@@ -298,6 +309,44 @@ def _build(
             "narrowest_range": None if check.narrowest in (None, float("inf")) else check.narrowest,
         }
     return protected.summary()
+
+
+def _history_place(history: str | Path | HistoryLocation | None) -> HistoryLocation | None:
+    if history is None or isinstance(history, HistoryLocation):
+        return history
+    return HistoryLocation(Path(history), "--history")
+
+
+def _say_history(say: Callable[[str], None], place: HistoryLocation, data) -> None:
+    """Which store the run reads and records into, and what it found there: a trend never
+    loses its earlier quarters without a word (issue 21)."""
+    if place.unused is not None:
+        say(
+            f"note: {place.unused} in this folder is an older history store; this run "
+            f"does not read it (it uses {place.path}). Pass --history {place.unused} to "
+            "use it, or remove it once its quarters are in the default store"
+        )
+    if not place.exists:
+        say(
+            f"history: no store at {place.describe()} yet: this run creates it, so the "
+            "trend shows no earlier quarters. If you expected earlier quarters, stop and "
+            "name your store with --history PATH"
+        )
+        return
+    if data.history is None:
+        say(f"history: {place.describe()}; the extract names no partnership, so none is read")
+        return
+    current = data.period if data.period not in (None, "all") else None
+    earlier = sorted(
+        {str(p) for p in data.history["period"] if current is None or str(p) < current}
+    )
+    found = (
+        f"{len(earlier)} earlier quarter{'s' if len(earlier) != 1 else ''} for "
+        f"{data.place} ({earlier[0]}{f' to {earlier[-1]}' if len(earlier) > 1 else ''})"
+        if earlier
+        else f"no earlier quarters for {data.place}"
+    )
+    say(f"history: {place.describe()}: {found}")
 
 
 def _input_name(validated) -> str:

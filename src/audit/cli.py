@@ -80,6 +80,12 @@ def _add_extract_args(parser: argparse.ArgumentParser) -> None:
         "this, a header close to a missing measure stops the run with 'did "
         "you mean ...?' (repeat for several)",
     )
+    parser.add_argument(
+        "--accept-stray-dates",
+        action="store_true",
+        help="accept cases dated apart from the quarters the rest of their return covers "
+        "(without this, such a date, often a mistyped year, stops the command)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -386,7 +392,12 @@ def _version() -> str:
 def _load(args: argparse.Namespace):
     from audit.pooling import load_returns
 
-    return load_returns(args.extract, sheet=args.sheet, allow_missing=args.allow_missing)
+    return load_returns(
+        args.extract,
+        sheet=args.sheet,
+        allow_missing=args.allow_missing,
+        accept_stray_dates=args.accept_stray_dates,
+    )
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -435,6 +446,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         level=args.level,
         allow_missing=args.allow_missing,
+        accept_stray_dates=args.accept_stray_dates,
     )
     text = format_metrics_csv(data.metrics)
     if args.output is None:
@@ -472,6 +484,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         kernel=args.kernel,
         allow_missing=args.allow_missing,
+        accept_stray_dates=args.accept_stray_dates,
         notebooks=args.notebooks,
         history=None if args.no_history else history_location(args.history),
         each_quarter=args.each_quarter,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from audit.contract import (
     UNKNOWN_SHARE_THRESHOLD,
     normalise_column_name,
 )
+
+if TYPE_CHECKING:
+    from audit.stray_dates import StrayDate
 
 __all__ = [
     "RawExtract",
@@ -110,6 +114,9 @@ class CaseExtract:
     sha256: str
     sheet: str | None
     sources: tuple[dict[str, object], ...] = ()
+    #: Cases dated apart from the quarters the rest of their return covers, accepted by
+    #: the analyst (``--accept-stray-dates``): said by the run (:mod:`audit.stray_dates`).
+    stray_dates: tuple[StrayDate, ...] = ()
 
     def unknown_shares(self) -> pd.Series:
         """Share of in-scope cases recorded as unknown, for each coded or flag column present."""

@@ -81,17 +81,22 @@ def load_returns(
     sheet: str | None = None,
     allow_missing: Iterable[str] = (),
     today: dt.date | None = None,
+    accept_stray_dates: bool = False,
 ) -> CaseExtract:
     """Read, validate and pool one or more extract files (module doc).
 
-    One file is simply :func:`audit.validate.load_extract`. Raises the project's errors,
-    each problem naming its file.
+    One file is :func:`audit.validate.load_extract`, then the check for cases dated apart
+    from the rest of their return (:func:`audit.stray_dates.stray_dates`), which raises
+    :class:`~audit.errors.ValidationError` unless ``accept_stray_dates`` (the accepted
+    cases are then kept in :attr:`~audit.extract.CaseExtract.stray_dates`). Raises the
+    project's errors, each problem naming its file.
     """
     from audit.validate import load_extract
 
     files = expand_inputs(paths)
     if len(files) == 1:
-        return load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
+        extract = load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
+        return _checked_dates([files[0]], [extract], extract, accept_stray_dates)
     allow = tuple(allow_missing)
     extracts: list[CaseExtract] = []
     problems: list[Problem] = []
@@ -110,7 +115,32 @@ def load_returns(
             path=Path(paths[0]) if len(paths) == 1 else None,
             problems=problems,
         )
-    return _pool(files, extracts)
+    return _checked_dates(files, extracts, _pool(files, extracts), accept_stray_dates)
+
+
+def _checked_dates(
+    files: list[Path], extracts: list[CaseExtract], result: CaseExtract, accept: bool
+) -> CaseExtract:
+    """``result`` with its returns' stray dates (:mod:`audit.stray_dates`) accepted, or a
+    :class:`~audit.errors.ValidationError` listing every one, each naming its file."""
+    from dataclasses import replace
+
+    from audit.stray_dates import ACCEPT_FLAG, stray_dates
+
+    strays = [p for path, e in zip(files, extracts) for p in stray_dates(e.cases, shown(path.name))]
+    if not strays:
+        return result
+    if accept:
+        return replace(result, stray_dates=tuple(strays))
+    one = len(strays) == 1
+    raise ValidationError(
+        f"{len(strays)} case{'' if one else 's'} dated apart from the quarters the rest of "
+        f"{'its' if one else 'their'} return covers: a quarter of the trend would rest on "
+        f"{'it' if one else 'them'}. Correct each date, or pass {ACCEPT_FLAG} if "
+        f"{'it is' if one else 'they are'} right",
+        path=files[0] if len(files) == 1 else None,
+        problems=[s.problem() for s in strays],
+    )
 
 
 def _named(exc: ExtractError, path: Path) -> list[Problem]:

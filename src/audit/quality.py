@@ -123,6 +123,12 @@ def validation_summary(extract) -> str:
     if "partnership" in extract.cases.columns:
         names = sorted(str(p) for p in extract.cases["partnership"].dropna().unique())
         lines.append(f"  partnerships:        {', '.join(names)}")
+    if extract.stray_dates:
+        lines.append(
+            f"  dates accepted apart from their return ({len(extract.stray_dates)}, "
+            "--accept-stray-dates):"
+        )
+        lines += [f"    {stray}" for stray in extract.stray_dates]
     lines.append("  flags not recorded:  " + (", ".join(extract.missing_flags) or "none"))
     lines.append("  columns ignored:     " + (", ".join(extract.ignored_columns) or "none"))
     return "\n".join(lines)

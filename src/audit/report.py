@@ -88,6 +88,7 @@ def run_audit(
     jobs: int | None = None,
     sheet: str | None = None,
     allow_missing: Sequence[str] = (),
+    accept_stray_dates: bool = False,
     kernel: str = DEFAULT_KERNEL,
     notebooks: str | Path | None = None,
     history: str | Path | HistoryLocation | None = None,
@@ -135,7 +136,14 @@ def run_audit(
     try:
         inputs = [Path(extract)] if isinstance(extract, (str, Path)) else [Path(e) for e in extract]
         say(f"reading and validating {', '.join(p.name for p in inputs)} …")
-        validated = load_returns(inputs, sheet=sheet, allow_missing=allow_missing)
+        validated = load_returns(
+            inputs,
+            sheet=sheet,
+            allow_missing=allow_missing,
+            accept_stray_dates=accept_stray_dates,
+        )
+        for stray in validated.stray_dates:  # accepted: still said, never silent
+            say(f"accepted with --accept-stray-dates: {stray}")
         place = _history_place(history)
         history_path = place.path.resolve() if place is not None else None
 

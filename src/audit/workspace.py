@@ -521,6 +521,7 @@ def open_audit(
     history: pd.DataFrame | None = None,
     history_path: str | Path | None = None,
     allow_missing: Sequence[str] = (),
+    accept_stray_dates: bool = False,
 ) -> AuditData:
     """Open an extract (raw or prepared) and select the audit's period and partnership.
 
@@ -540,7 +541,12 @@ def open_audit(
     else:
         from audit.pooling import load_returns
 
-        extract = load_returns(paths, sheet=sheet, allow_missing=allow_missing)
+        extract = load_returns(
+            paths,
+            sheet=sheet,
+            allow_missing=allow_missing,
+            accept_stray_dates=accept_stray_dates,
+        )
     data = audit_of(extract, period=period, partnership=partnership, level=level, history=history)
     if prepared and data.load(cache_path(path)):
         return data

@@ -397,6 +397,7 @@ def _write_manifest(
                 "in_scope": int(len(validated.cases)),
                 "excluded_out_of_scope": int(len(validated.excluded)),
                 "ignored_columns": list(validated.ignored_columns),
+                "stray_dates_accepted": [str(s) for s in validated.stray_dates],
             }
         )
     audit = {

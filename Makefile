@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE := data/sample/pooled_extract.csv
 # The sample's own history store: synthetic figures never enter the analyst's default
-# reports/history.sqlite. --replace because a regenerated sample is a new file.
+# history store. --replace because a regenerated sample is a new file.
 SAMPLE_HISTORY := reports/sample/history.sqlite
 # The sample's pack, apart from reports/all (an analyst's own whole-extract run).
 SAMPLE_OUT := reports/sample/pack
@@ -25,7 +25,7 @@ help:
 	@echo "make lint     ruff: lint (src, tests) and format check (src)"
 	@echo "make typecheck  mypy on src/"
 	@echo "make lab      JupyterLab on a working copy of the notebooks (reports/lab)"
-	@echo "make clean    remove .venv and the sample's reports (keeps reports/history.sqlite)"
+	@echo "make clean    remove .venv and the sample's reports (keeps your history store)"
 
 venv: $(STAMP)
 
@@ -68,6 +68,6 @@ lab: $(STAMP)
 clean:
 	rm -rf $(VENV) reports/sample
 	@echo "removed .venv and the sample's pack and history (reports/sample)."
-	@echo "kept reports/history.sqlite and any other folder in reports/: your own audits."
+	@echo "kept your history store (audit history prints where) and any other folder in reports/."
 	@echo "  remove a partnership's quarters with: python -m audit history --forget NAME"
-	@echo "  or delete reports/history.sqlite by hand to start the history afresh."
+	@echo "  or delete the history file by hand to start the history afresh."

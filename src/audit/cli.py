@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--history",
         type=Path,
         metavar="PATH",
-        help="history store for earlier quarters (e.g. reports/history.sqlite)",
+        help="history store for earlier quarters (audit history prints where yours is)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace notebooks already in DIR")
     p.set_defaults(handler=_cmd_notebooks)

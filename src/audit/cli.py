@@ -235,6 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         "pip install 'audit[pdf]')",
     )
     p.add_argument(
+        "--targets",
+        type=Path,
+        metavar="FILE",
+        help="the targets the board set (CSV or Excel: measure, target, agreed_by, "
+        "agreed_on): the only standard the pack holds a figure against",
+    )
+    p.add_argument(
         "--each-quarter",
         action="store_true",
         help="also record every quarter of the extract in the history (a backfill, "
@@ -490,6 +497,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         each_quarter=args.each_quarter,
         pdf=args.pdf,
         replace=args.replace,
+        targets=args.targets,
     )
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK

@@ -96,6 +96,7 @@ def run_audit(
     pdf: bool = False,
     progress: Callable[[str], None] | None = _progress,
     replace: bool = False,
+    targets: str | Path | None = None,
 ) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
 
@@ -105,6 +106,7 @@ def run_audit(
     pack is in place, receives this run's metrics, keyed by the partnership(s) the extract
     holds (:func:`record_history`); a period recorded from another extract is replaced only
     with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
+    ``targets`` is the board's targets file (:mod:`audit.targets`), read before any work.
     """
     from audit.notebooks import check_notebooks, notebook_pool, notebooks_dir
     from audit.pooling import load_returns
@@ -125,6 +127,9 @@ def run_audit(
         nb_dir = Path(notebooks) if notebooks else notebooks_dir()
         check_notebooks(nb_dir)
         check_kernel(kernel)
+    from audit.targets import read_targets
+
+    board_targets = read_targets(targets) if targets else {}
     if pdf:  # fail before any work if the PDF engine is missing
         from audit.render.pdf import require_pdf_engine
 
@@ -150,6 +155,7 @@ def run_audit(
         with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
             prepared = save_prepared(validated, Path(private) / "cases.parquet")
             data = audit_of(validated, period=period, partnership=partnership)
+            data.targets = dict(board_targets)
             data.history = read_history(
                 history_path,
                 validated,
@@ -219,6 +225,7 @@ def run_audit(
                         marking_given=marking is not None,
                         history=str(place.path) if place is not None else None,
                         each_quarter=bool(each_quarter),
+                        targets=Path(targets).name if targets else None,
                         pdf=bool(pdf),
                     ),
                     disclosure=result,

@@ -143,6 +143,8 @@ class AuditData:
     partnership: str | None
     level: float = 0.95
     history: pd.DataFrame | None = None
+    #: Targets the board set (:func:`audit.targets.read_targets`), by metric id.
+    targets: dict[str, Any] = field(default_factory=dict)
     _protected: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Sections already built for this audit (:func:`audit.sections.drawn_once`).
     _sections: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -412,6 +414,7 @@ class AuditData:
             "key": self._cache_key(),
             "tables": tables,
             "history": self.history,
+            "targets": self.targets,
             "sections": self._sections,
         }
         path = Path(path)
@@ -428,6 +431,7 @@ class AuditData:
             return False
         self.__dict__.update(payload["tables"])
         self.history = payload["history"]
+        self.targets = payload.get("targets", {})
         self._sections.update(payload.get("sections", {}))
         return True
 

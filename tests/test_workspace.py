@@ -3,6 +3,8 @@ tables computed once, the earlier quarters passed in, and the cache shared with 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -208,3 +210,11 @@ def test_open_audit_of_a_prepared_extract_takes_the_saved_tables(extract_csv, tm
     pd.testing.assert_frame_equal(opened.metrics, data.metrics)
     other = open_audit(prepared, partnership="North")
     assert "metrics" not in other.__dict__       # another audit: computed when needed
+
+
+def test_a_year_with_cases_in_fewer_than_four_quarters_says_which():
+    """Issue 20: a pack "for 2025" holding 2025-Q1 to Q3 must not read as a whole year."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
+    assert open_audit(sample, period="2025").period_label == (
+        "2025 (cases in 2025-Q1, 2025-Q2 and 2025-Q3 only)")
+    assert open_audit(sample, period="2024").period_label == "2024"  # all four quarters

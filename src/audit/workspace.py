@@ -185,7 +185,19 @@ class AuditData:
 
     @property
     def period_label(self) -> str:
-        """The period in words for captions: a quarter, a year or the extract's span."""
+        """The period in words for captions: a quarter, a year or the extract's span. A year
+        whose cases fall in fewer than its four quarters says which ("2025 (cases in
+        2025-Q2 and 2025-Q3 only)"): a reader must not take it for a whole year."""
+        if len(self.period) == 4 and self.period.isdigit():
+            covered = [q for q in self.quarters if q.startswith(self.period)]
+            if 0 < len(covered) < 4:
+                which = (
+                    covered[0]
+                    if len(covered) == 1
+                    else ", ".join(covered[:-1]) + f" and {covered[-1]}"
+                )
+                return f"{self.period} (cases in {which} only)"
+            return self.period
         if self.period not in ("", "all"):
             return self.period
         quarters = self.quarters

@@ -375,8 +375,8 @@ CODED = (
 
 
 def test_labels_and_codes_read_as_the_same_cases(write):
-    labelled = load_extract(write(LABELLED, "labelled.csv"), today=TODAY)
-    coded = load_extract(write(CODED, "coded.csv"), today=TODAY)
+    labelled = load_extract(write(LABELLED, "labelled.csv"), today=TODAY, allow_missing="all")
+    coded = load_extract(write(CODED, "coded.csv"), today=TODAY, allow_missing="all")
     assert labelled.ignored_columns == ()
     assert "father_mental_ill_health" not in labelled.missing_flags
     assert labelled.missing_flags == coded.missing_flags
@@ -389,7 +389,8 @@ def test_labels_and_codes_read_as_the_same_cases(write):
 def test_the_issue_12_header_is_recognised_by_audit_validate(write, capsys):
     path = write("case_id,notification_date,child_age_months,harmed_by,known_to,"
                  "Father's mental ill health\nR1,2024-03-01,3,birth_father,universal,yes\n")
-    assert cli.main(["validate", str(path)]) == cli.EXIT_OK
+    # the other 21 measures are deliberately absent: said so
+    assert cli.main(["validate", str(path), "--allow-missing", "all"]) == cli.EXIT_OK
     out = capsys.readouterr().out
     assert "father_mental_ill_health" not in out.split("flags not recorded:")[1].split("\n")[0]
     assert re.search(r"columns ignored:\s+none", out)

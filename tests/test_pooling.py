@@ -97,3 +97,32 @@ def test_a_run_over_pooled_returns_records_every_input(returns, tmp_path):
     assert [f["file"] for f in files] == ["return-1.xlsx", "return-2.xlsx", "return-3.xlsx"]
     assert all(len(f["sha256"]) == 64 for f in files)
     assert manifest["input"]["sha256"] == pooled_digest(files)
+
+
+def test_each_return_reports_its_missing_measures_once(tmp_path, capsys):
+    from audit.contract import FLAG_COLUMNS
+
+    rest = [f for f in FLAG_COLUMNS if f != "domestic_abuse"]
+    header = ",".join(["case_id,notification_date,child_age_months,harmed_by,known_to", *rest])
+    for name, first in (("alice.csv", "A"), ("bob.csv", "B")):
+        extra = ",DA" if name == "alice.csv" else ""
+        rows = [
+            f"{first}{i},2025-07-0{i + 1},3,birth_father,universal,"
+            + ",".join(["no"] * len(rest))
+            + (",yes" if extra else "")
+            for i in range(3)
+        ]
+        (tmp_path / name).write_text("\n".join([header + extra, *rows]) + "\n")
+    assert main(["validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("column 'domestic_abuse': measure missing") == 2
+    assert (
+        "alice.csv, column 'domestic_abuse': measure missing (Domestic abuse): the file's "
+        "column 'DA' looks like it"
+    ) in err
+    assert (
+        "bob.csv, column 'domestic_abuse': measure missing (Domestic abuse): no column of "
+        "this file looks like it"
+    ) in err
+    assert err.count("run again with --allow-missing domestic_abuse") == 2
+    assert main(["validate", str(tmp_path), "--allow-missing", "domestic_abuse"]) == 0

@@ -79,7 +79,7 @@ def load_returns(
     paths: Sequence[str | Path],
     *,
     sheet: str | None = None,
-    allow_missing: Iterable[str] = (),
+    allow_missing: Iterable[str] | str = (),
     today: dt.date | None = None,
 ) -> CaseExtract:
     """Read, validate and pool one or more extract files (module doc).
@@ -92,7 +92,7 @@ def load_returns(
     files = expand_inputs(paths)
     if len(files) == 1:
         return load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
-    allow = tuple(allow_missing)
+    allow = (allow_missing,) if isinstance(allow_missing, str) else tuple(allow_missing)
     extracts: list[CaseExtract] = []
     problems: list[Problem] = []
     identifiers = False

@@ -629,3 +629,23 @@ def test_missing_measures_are_listed_with_the_other_problems(write):
         load_extract(write(text), today=TODAY)
     assert problems_at(caught.value) >= {(None, "father_seen"), (2, "notification_date")}
     assert "; and 1 other problem" in str(caught.value).splitlines()[0]
+
+
+# ------------------------------------------- one partnership, one name (issue 21, item 4)
+
+
+def test_one_partnership_spelt_two_ways_in_one_file_is_a_problem(write):
+    text = _every_flag_but(extra="partnership").replace(",x\n", ",Harbourside\n")
+    row = text.splitlines()[1]
+    body = "\n".join(row.replace("C-1", f"C-{i}").replace(
+        "Harbourside", "Harbour side" if i == 4 else "Harbourside") for i in range(1, 6))
+    path = write(text.splitlines()[0] + "\n" + body + "\n")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    (problem,) = caught.value.problems
+    assert problem.column == "partnership" and problem.row is None
+    assert problem.message.startswith(
+        "'Harbourside' (rows 2, 3, 4 and 1 more) and 'Harbour side' (row 5) differ only in case,"
+        " spaces or punctuation")
+    assert "correct those cells to one spelling (e.g. 'Harbourside', used in 4 rows)" \
+        in problem.message

@@ -365,7 +365,7 @@ class HistoryStore:
             raise HistoryError(
                 f"the history file {self.path} already holds these figures from another "
                 f"extract: {shown}. This run's extract is a different file. If it corrects "
-                "that one, run again with --replace (replace=True); if not, check that "
+                "that one, run again with --replace; if not, check that "
                 "you chose the right extract and partnership, or record into another "
                 "--history file. Nothing was recorded."
             )

@@ -27,6 +27,7 @@ import pandas as pd
 
 from audit.errors import ExtractError, IdentifierError, Problem, ReadError, ValidationError
 from audit.extract import CaseExtract, shown
+from audit.names import spelling_problems
 
 __all__ = ["expand_inputs", "load_returns", "pooled_digest"]
 
@@ -151,6 +152,8 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
                         shown(path.name),
                     )
                 )
+    named = [(p.name, e.cases.get("partnership")) for p, e in zip(files, extracts)]
+    problems += spelling_problems([(name, cells) for name, cells in named if cells is not None])
     first_seen: dict[str, tuple[str, int]] = {}
     copies = {p.name for p in problems_files(problems)}
     for path, extract in zip(files, extracts):

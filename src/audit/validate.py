@@ -99,6 +99,7 @@ from audit.extract import (
 )
 from audit.guard import check_identifiers
 from audit.measures import MISSING_MEASURE, missing_measure_problems
+from audit.names import spelling_problems
 from audit.read import read_extract
 from audit.schema import (
     CHECK_SUMMARY,
@@ -336,6 +337,10 @@ def validate_extract(
             found, count = _problems_from(errors.failure_cases, prepared, today)
             problems += found
             total += count
+    if "partnership" in prepared.columns:  # "Harbour side" and "Harbourside": one partnership?
+        spellings = spelling_problems([(None, as_text(prepared["partnership"]))])
+        problems += spellings
+        total += len(spellings)
     if len(raw.frame) == 0:
         problems.insert(0, Problem(None, None, "the extract has a header but no data rows"))
         total += 1

@@ -479,3 +479,18 @@ def test_audit_form_help_names_its_options(capsys):
     text = capsys.readouterr().out
     for option in ("--output", "--partnership", "--rows", "Guidance"):
         assert option in text
+
+
+def test_a_returned_form_with_its_guidance_sheet_first_reads_its_cases_sheet(tmp_path, capsys):
+    """Issue 21: the Guidance sheet moved first made 'audit validate' read it and fail."""
+    path = write_form(tmp_path / "return.xlsx", partnership="Harbourside")
+    _fill(path, 6, seed=21)
+    book = load_workbook(path)
+    book.move_sheet("Guidance", offset=-1)
+    book.save(path)
+    assert load_workbook(path).sheetnames == ["Guidance", "Cases"]
+    assert cli.main(["validate", str(path)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("return.xlsx: usable (sheet 'Cases')")
+    assert "in scope (0-11 m):   6" in out
+

@@ -300,8 +300,9 @@ def validate_extract(
     today = today or dt.date.today()
     header = _header_problem(raw)
     if header is not None:
+        sheet = f" of sheet '{shown(raw.sheet, 40)}'" if raw.sheet is not None else ""
         raise ValidationError(
-            f"the extract breaks the contract: row {raw.header_row} holds "
+            f"the extract breaks the contract: row {raw.header_row}{sheet} holds "
             "none of the contract's column names",
             path=raw.path,
             problems=[header],
@@ -411,6 +412,15 @@ def _header_problem(raw: RawExtract) -> Problem | None:
                 "notes or merged group labels) so that the column names come first",
             )
     needed = ", ".join(REQUIRED_COLUMNS)
+    others = [s for s in raw.sheets if s != raw.sheet]
+    choose = (
+        "; this was the workbook's sheet "
+        f"'{shown(raw.sheet, 40)}', and its other sheets are "
+        + ", ".join(f"'{shown(s, 40)}'" for s in others[:20])
+        + ": choose the sheet that holds the cases with --sheet NAME"
+        if raw.sheet is not None and others
+        else ""
+    )
     if any(_looks_like_data(h) for h in raw.headers.values()):
         return Problem(
             None,
@@ -418,14 +428,14 @@ def _header_problem(raw: RawExtract) -> Problem | None:
             f"row {raw.header_row} looks like data, not column names "
             "(it holds dates, numbers or codes, and no column of the contract): the "
             f"header row is missing. Add a first row naming the columns ({needed} "
-            "and any flags)",
+            f"and any flags){choose}",
         )
     return Problem(
         None,
         None,
         f"none of the {len(raw.headers):,} headers in row "
         f"{raw.header_row} is a column of the contract; the extract needs at least "
-        f"{needed} (see docs/data-contract.md)",
+        f"{needed} (see docs/data-contract.md){choose}",
     )
 
 

@@ -245,7 +245,8 @@ def test_an_audit_too_small_to_publish_is_exit_2(tmp_path):
     path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"
                     + "".join(f"T{i},2025-01-0{i + 1},3,birth_father,universal\n"
                               for i in range(4)))
-    result = audit("run", path, "--audience", "public", "--no-history", "--out", tmp_path / "o")
+    result = audit("run", path, "--audience", "public", "--no-history", "--out", tmp_path / "o",
+                   "--allow-missing", "all")  # no measures at all: deliberately, and said so
     assert result.returncode == 2
     assert "too few to publish" in result.stderr
     assert not (tmp_path / "o").exists()

@@ -618,8 +618,10 @@ def test_allowing_one_of_two_missing_measures_leaves_the_other_a_problem(write):
     assert str(caught.value).startswith("extract.csv: 1 measure of the contract is missing")
 
 
-def test_allowing_a_name_that_is_not_a_measure_is_a_problem(write):
-    with pytest.raises(ValidationError, match="'known_to', which is not a measure"):
+def test_allowing_a_name_that_is_not_a_measure_is_a_parameter_error(write):
+    from audit.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'known_to', which is not a measure"):
         load_extract(write(_every_flag_but()), today=TODAY, allow_missing=["known_to"])
 
 

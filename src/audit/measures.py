@@ -21,7 +21,7 @@ from audit.contract import (
     match_header,
     suggest_header,
 )
-from audit.errors import Problem
+from audit.errors import ParameterError, Problem
 from audit.extract import RawExtract, shown
 
 __all__ = ["ALL_MEASURES", "allowed_measures", "missing_measure_problems", "MISSING_MEASURE"]
@@ -60,18 +60,18 @@ def allowed_measures(names: Iterable[str] | str) -> tuple[frozenset[str], list[s
 
 def missing_measure_problems(raw: RawExtract, allow_missing: Iterable[str] | str) -> list[Problem]:
     """One problem for every measure ``raw`` lacks that ``allow_missing`` does not allow,
-    with the file's headers that look like it; one for each name allowed that is not a
-    measure; and a last line saying how to go on without them (module doc)."""
+    with the file's headers that look like it, and a last line saying how to go on without
+    them (module doc). :class:`~audit.errors.ParameterError` when ``allow_missing`` names
+    something that is not a measure."""
     allowed, unknown = allowed_measures(allow_missing)
-    problems = [
-        Problem(
-            None,
-            None,
-            f"--allow-missing names '{shown(name, 40)}', which is not a measure of the "
-            "contract (a flag column such as domestic_abuse, or all)",
+    if unknown:
+        names = ", ".join(f"'{shown(name, 40)}'" for name in unknown[:5])
+        raise ParameterError(
+            f"--allow-missing names {names}, which {'is' if len(unknown) == 1 else 'are'} "
+            "not a measure of the contract; the measures are "
+            f"{', '.join(FLAG_COLUMNS)} (or all)"
         )
-        for name in unknown
-    ]
+    problems: list[Problem] = []
     present = frozenset(c for c in raw.frame.columns if c in KNOWN_COLUMNS)
     guesses: dict[str, list[str]] = {}
     for key in raw.frame.columns:

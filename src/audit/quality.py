@@ -97,8 +97,8 @@ def validation_summary(extract) -> str:
     if extract.missing_flags:
         lines.insert(
             1,
-            f"  measures absent:     {len(extract.missing_flags)} (allowed with "
-            "--allow-missing; left out of every figure and named in the summary)",
+            f"  measures absent:     {len(extract.missing_flags)} of {len(FLAG_COLUMNS)}, "
+            f"allowed with --allow-missing: {', '.join(extract.missing_flags)}",
         )
     for source in extract.sources:
         lines.append(

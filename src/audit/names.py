@@ -48,13 +48,22 @@ def spelling_problems(columns: Sequence[tuple[str | None, pd.Series]]) -> list[P
     its partnership cells as text, indexed by spreadsheet row. Blank cells name no
     partnership and are left out. Spellings are listed most used first.
     """
+    # The distinct spellings first (a few, however many rows): rows only for a clash.
+    spelt: dict[str, set[str]] = {}
+    for _, column in columns:
+        for value in column.dropna().unique():
+            spelling = str(value).strip()
+            if spelling.casefold() not in _UNNAMED:
+                spelt.setdefault(partnership_key(spelling), set()).add(spelling)
+    clashing = {s for spellings in spelt.values() if len(spellings) > 1 for s in spellings}
+    if not clashing:
+        return []
     where: dict[str, dict[str, dict[str | None, list[int]]]] = {}
     for file, column in columns:
         text = column.astype("string").fillna("").str.strip()
+        text = text[text.isin(clashing)]
         for value, rows in text.groupby(text, sort=True).groups.items():
             spelling = str(value)
-            if spelling.casefold() in _UNNAMED:
-                continue
             files = where.setdefault(partnership_key(spelling), {}).setdefault(spelling, {})
             files.setdefault(file, []).extend(int(r) for r in rows)
     problems: list[Problem] = []

@@ -53,6 +53,9 @@ Decisions:
   the others.
 * An extract with no data rows, or with no in-scope rows (every case 12 months or older),
   is a :class:`~audit.errors.ValidationError`: there is nothing to audit.
+* A measure (flag column) missing from the extract is a problem unless ``allow_missing``
+  names it (:mod:`audit.measures`); so are two spellings of one partnership that differ
+  only in case, spaces or punctuation (:mod:`audit.names`).
 * Each column lists at most :data:`MAX_PROBLEMS_PER_COLUMN` problems, then one summary line
   a kind of problem ("and 999,980 more rows with a bad date"). Cell values are quoted in
   messages, cut to :data:`MAX_VALUE_ECHO` characters.
@@ -339,7 +342,7 @@ def validate_extract(
             problems += found
             total += count
     if "partnership" in prepared.columns:  # "Harbour side" and "Harbourside": one partnership?
-        spellings = spelling_problems([(None, as_text(prepared["partnership"]))])
+        spellings = spelling_problems([(None, prepared["partnership"])])
         problems += spellings
         total += len(spellings)
     if len(raw.frame) == 0:

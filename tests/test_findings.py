@@ -194,3 +194,15 @@ def test_caveats_say_what_each_audience_sees() -> None:
     for text in (board, public):
         assert "92 serious incident notifications" in text
         assert "Holm's method" in text
+
+
+def test_measures_allowed_missing_open_the_summary() -> None:
+    p = protected()
+    p.extract["missing_flags"] = ["domestic_abuse", "father_crying_advice"]
+    lines = headline_findings(p).split("\n")
+    assert lines[0] == (
+        "- **Not recorded in this extract, so left out of every figure:** "
+        "Domestic abuse, Father given crying advice (2 measures of 22)."
+    )
+    assert lines[1].startswith("- This audit covers **100** babies")
+    assert not headline_findings(protected()).startswith("- **Not recorded")

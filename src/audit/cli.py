@@ -75,10 +75,10 @@ def _add_extract_args(parser: argparse.ArgumentParser) -> None:
         "--allow-missing",
         action="append",
         default=[],
-        metavar="COLUMN",
-        help="a measure (flag column) that is meant to be absent: without "
-        "this, a header close to a missing measure stops the run with 'did "
-        "you mean ...?' (repeat for several)",
+        metavar="NAME",
+        help="a measure (flag column) meant to be absent from the extract; several as "
+        "NAME,NAME or by repeating the option, 'all' for every measure it lacks. Without "
+        "it, a missing measure stops the command, naming the headers that look like it",
     )
     parser.add_argument(
         "--accept-stray-dates",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from audit.claims import HIDDEN_REASON, claims_for
 from audit.compare import verdicts
-from audit.contract import metric_label
+from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
 from audit.national import NATIONAL_REFERENCE
@@ -27,6 +27,7 @@ __all__ = [
     "steps_sentence",
     "detectable_sentences",
     "headline_findings",
+    "absent_sentence",
     "caveats",
 ]
 
@@ -160,13 +161,27 @@ def steps_sentence(p: Protected) -> str:
     return sentence
 
 
+def absent_sentence(p: Protected) -> str:
+    """The measures the extract does not record (allowed missing by the analyst), as a
+    ``- `` bullet line for the top of the summary; ``""`` when every measure is recorded."""
+    missing = list(p.extract.get("missing_flags") or [])
+    if not missing:
+        return ""
+    names = ", ".join(column_label(m) for m in missing)
+    return (
+        f"- **Not recorded in this extract, so left out of every figure:** {names} "
+        f"({plural(len(missing), 'measure')} of {len(FLAG_COLUMNS)})."
+    )
+
+
 def headline_findings(p: Protected) -> str:
     """The summary's headline findings, as ``- `` bullet lines (only figures shown)."""
     cases = p.cases if isinstance(p.cases, str) else format_count(p.cases)
-    lines = [
+    lines = [absent_sentence(p)] if absent_sentence(p) else []
+    lines.append(
         f"- This audit covers **{cases}** babies under one harmed by a father or male "
         f"carer ({p.place}, {p.period_label})."
-    ]
+    )
     words = verdict_words(p)
     compared = [m for m in shown_metrics(p) if m in NATIONAL_REFERENCE]
     if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:

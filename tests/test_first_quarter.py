@@ -30,6 +30,11 @@ pytestmark = [
 ]
 
 PARTNERSHIP = "Harbourside"
+#: Headers a case-management system exports for six measures (issue 21, case 3).
+LOCAL = {"domestic_abuse": "DA", "young_parent": "Young dad",
+         "father_enquiry_beyond_mother": "Enquiries beyond mum",
+         "father_crying_advice": "ICON advice to dad", "external_pressures": "Money worries",
+         "trigger_infant_behaviour": "Crying trigger"}
 YES, NO, NOT_KNOWN = "Yes", "No", "Not known"
 
 
@@ -116,23 +121,37 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
     assert made.returncode == 0, made.stderr
     form = office / "form.xlsx"
 
-    # 2. three returns for 2025-Q3: carol's row 6 dated a year early
+    # 2. three returns for 2025-Q3: bob types the partnership another way throughout, carol's
+    #    row 6 is dated a year early
     alice, bob, carol = case_rows(1, 12, 7), case_rows(101, 11, 8), case_rows(201, 12, 9)
+    for row in bob:
+        row["partnership"] = "Harbour side"
     carol[4]["notification_date"] = dt.date(2024, 8, 20)
     for name, rows in (("alice", alice), ("bob", bob), ("carol", carol)):
         fill(form, returns / f"{name}.xlsx", rows)
 
-    # 3. validation names the date with its file, row and the fix; nothing is usable yet
+    # 3. validation names both problems at once, each with its file, row and the fix
     checked = audit(analyst, "validate", "returns", cwd=office)
     assert checked.returncode == 2, checked.stdout
+    assert "3 returns pooled: 2 problems across the files" in checked.stderr
+    assert ("column 'partnership': 'Harbourside' (alice.xlsx rows 2, 3, 4 and 9 more; carol.xlsx "
+            "rows 2, 3, 4 and 9 more) and 'Harbour side' (bob.xlsx rows 2, 3, 4 and 8 more) "
+            "differ only in case, spaces or punctuation") in checked.stderr
+    assert "correct those cells to one spelling (e.g. 'Harbourside'" in checked.stderr
     assert ("carol.xlsx, row 6, column 'notification_date': 20/08/2024 (2024-Q3) is a year "
             "before the period the rest of this return covers (2025-Q3)") in checked.stderr
     assert "--accept-stray-dates" in checked.stderr
-    run = audit(analyst, "run", "returns", "--period", "2025-Q3", cwd=office)
-    assert run.returncode == 2 and "carol.xlsx, row 6" in run.stderr
+    for extra in ([], ["--replace"]):  # no --replace ever makes one partnership two
+        run = audit(analyst, "run", "returns", "--period", "2025-Q3", *extra, cwd=office)
+        assert run.returncode == 2 and "carol.xlsx, row 6" in run.stderr
+        assert "'Harbour side' (bob.xlsx rows 2, 3, 4 and 8 more)" in run.stderr
+        assert "replace=True" not in run.stderr
     assert not analyst["store"].exists()  # nothing recorded from a refused run
 
     # 4. corrected at source: the board pack for 2025-Q3, run from the office folder
+    for i, row in enumerate(bob, start=2):
+        set_cell(returns / "bob.xlsx", i, "partnership", PARTNERSHIP)
+        row["partnership"] = PARTNERSHIP
     set_cell(returns / "carol.xlsx", 6, "notification_date", dt.date(2025, 8, 20))
     carol[4]["notification_date"] = dt.date(2025, 8, 20)
     q3 = audit(analyst, "run", "returns", "--period", "2025-Q3", "--out", "q3", cwd=office)
@@ -145,7 +164,8 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
     for metric, counts in expected_counts(q3_rows).items():
         assert got[metric] == counts, metric
 
-    # 5. next quarter: a case-management export, run from another folder
+    # 5. next quarter: a case-management export with local shorthand for six measures, run
+    #    from another folder: stopped with every missing measure and its look-alike header
     q4_rows = case_rows(301, 14, 11)
     export = home / "harbourside-q4.csv"
     headers = {c: c for c in ("case_id", "notification_date", "child_age_months",
@@ -154,15 +174,30 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
                     "child_age_months": "Age (months)", "harmed_by": "Who harmed the baby",
                     "known_to": "Service involvement",
                     "partnership": "Safeguarding partnership"})
-    short = {YES: "Y", NO: "N", NOT_KNOWN: ""}
-    with export.open("w", encoding="cp1252", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(headers.values())
-        for row in q4_rows:
-            writer.writerow([
-                row[c].strftime("%d/%m/%Y") if c == "notification_date"
-                else short.get(row[c], row[c]) if c in FLAG_COLUMNS
-                else str(row[c]).replace("'", "\u2019") for c in headers])
+    headers.update(LOCAL)
+
+    def write_export() -> None:
+        short = {YES: "Y", NO: "N", NOT_KNOWN: ""}
+        with export.open("w", encoding="cp1252", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(headers.values())
+            for row in q4_rows:
+                writer.writerow([
+                    row[c].strftime("%d/%m/%Y") if c == "notification_date"
+                    else short.get(row[c], row[c]) if c in FLAG_COLUMNS
+                    else str(row[c]).replace("'", "\u2019") for c in headers])
+
+    write_export()
+    refused = audit(analyst, "run", export, "--period", "2025-Q4", "--out", "q4", cwd=home)
+    assert refused.returncode == 2
+    assert "6 measures of the contract are missing" in refused.stderr
+    for column, header in LOCAL.items():
+        assert (f"column '{column}': measure missing") in refused.stderr
+        assert f"the file's column '{header}' looks like it: rename that header to " \
+               f"'{column}'" in refused.stderr
+    # the analyst renames the six headers as told
+    headers.update({column: column for column in LOCAL})
+    write_export()
     q4 = audit(analyst, "run", export, "--period", "2025-Q4", "--out", "q4", cwd=home)
     assert q4.returncode == 0, q4.stderr
     assert f"history: {analyst['store']} (this account's default store): 1 earlier quarter " \
@@ -170,6 +205,9 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
     got = read_metrics(home / "q4" / "metrics.csv")
     for metric, counts in expected_counts(q4_rows).items():
         assert got[metric] == counts, metric
+    page = (home / "q4" / "board-pack.html").read_text(encoding="utf-8")
+    assert "babies under one harmed by a father or male carer (Harbourside, 2025-Q4)" in page
+    assert "Not recorded in this extract" not in page  # no measure silently left out
 
     # 6. the trend holds both quarters, from the one store
     listed = audit(analyst, "history", cwd=tmp_path)

@@ -106,12 +106,17 @@ def load_returns(
     extracts: list[CaseExtract] = []
     problems: list[Problem] = []
     identifiers = False
+    usable: list[Path] = []
     for path in files:
         try:
             extracts.append(load_extract(path, sheet=sheet, allow_missing=allow, today=today))
+            usable.append(path)
         except ExtractError as exc:
             identifiers |= isinstance(exc, IdentifierError)
             problems += _named(exc, path)
+    if problems and not identifiers and not accept_stray_dates:
+        # every problem at once: the returns that did validate have their dates checked too
+        problems += [s.problem() for s in _strays(usable, extracts)]
     if problems:
         kind = IdentifierError if identifiers else ValidationError
         raise kind(

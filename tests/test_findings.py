@@ -17,6 +17,7 @@ from audit.disclosure import Policy, Protected
 from audit.findings import (
     caveats,
     describe_metric,
+    MAX_HEADLINE_BULLETS,
     headline_findings,
     metric_sentences,
     steps_sentence,
@@ -156,11 +157,15 @@ def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() 
     lines = text.split("\n")
     assert lines[0] == ("- This audit covers **100** babies under one harmed by a father or "
                         "male carer (Eastmere, 2025-Q1).")
-    assert lines[1] == "- Higher than nationally: domestic abuse (80.0% against 64.1%)."
-    assert not any(line.startswith("- Lower than nationally") for line in lines)
-    assert "- Domestic abuse: 80.0%, 80 of 100 cases" in text
-    assert lines[-1] == ("- The lowest of the 3 engagement steps is 'father seen', in 30.0% of "
-                         "the cases where it was recorded.")
+    # the difference that survives the adjustment leads, with its adjusted p (issue 20)
+    assert lines[1] == ("- **Higher than nationally:** domestic abuse (80.0% against 64.1%; "
+                        f"adjusted p = {P_DA:.3f}).")
+    assert not any("Lower than nationally" in line for line in lines)
+    assert lines[2] == ("- The lowest of the 3 engagement steps is 'father seen', in 30.0% of "
+                        "the cases where it was recorded.")
+    assert lines[3].startswith("- On the one other measure the national review published, there "
+                               "is no evidence of a difference")
+    assert len(lines) <= MAX_HEADLINE_BULLETS
     assert "3.0%" not in text and "3 of 100" not in text
     hidden_cases = headline_findings(protected(PUBLIC_METRICS, audience="public", cases="c"))
     assert hidden_cases.startswith("- This audit covers **c** babies")
@@ -169,9 +174,18 @@ def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() 
 def test_headline_says_no_evidence_is_not_evidence_of_sameness() -> None:
     calm = BOARD_METRICS.drop(index=0).reset_index(drop=True)   # no clear difference left
     text = headline_findings(protected(calm))
+    # what these numbers could have shown, worked out here by scipy at every count: the
+    # nearest local count to the national rate at which Fisher's p falls below 0.05
+    def nearest_gap(national: int, base: int = 100) -> int:
+        rate = national / 92
+        found = [abs(x / base - rate) for x in range(base + 1)
+                 if fisher_exact([[x, base - x], [national, 92 - national]]).pvalue < 0.05]
+        return round(min(found) * 100)
+    low, high = sorted((nearest_gap(30), nearest_gap(5)))
     assert ("On all 2 measures the national review published, there is no evidence of a "
-            "difference from the national figures. That is not evidence that they are the "
-            "same") in text
+            "difference from the national figures: with these numbers of cases only a "
+            f"difference of about {low} to {high} percentage points or more could have shown. "
+            "That is not evidence that they are the same.") in text
 
 
 @pytest.mark.parametrize("synthetic", [True, False])

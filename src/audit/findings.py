@@ -27,19 +27,11 @@ __all__ = [
     "steps_sentence",
     "detectable_sentences",
     "headline_findings",
+    "further_findings",
+    "MAX_HEADLINE_BULLETS",
     "absent_sentence",
     "caveats",
 ]
-
-#: The measures quoted in the board summary's headline, in order.
-HEADLINE_METRICS: tuple[str, ...] = (
-    "risk.domestic_abuse",
-    "engagement.identified",
-    "engagement.contacted",
-    "engagement.seen",
-    "sharing.info_shared_health",
-    "sharing.adult_services_linked",
-)
 
 
 def verdict_words(p: Protected) -> dict[str, str]:
@@ -174,8 +166,26 @@ def absent_sentence(p: Protected) -> str:
     )
 
 
+#: Bullets of the summary before its first chart: a board member gets the point in 30 s.
+MAX_HEADLINE_BULLETS = 5
+
+
 def headline_findings(p: Protected) -> str:
-    """The summary's headline findings, as ``- `` bullet lines (only figures shown)."""
+    """The summary's headline, as ``- `` bullet lines, at most :data:`MAX_HEADLINE_BULLETS`
+    (only figures shown), in the order the evidence earns: measures not recorded (if any),
+    what the audit covers, the differences from the national figures that survive the Holm
+    adjustment, the lowest engagement step, changes over time that pass the test for trend,
+    then the measures with no evidence of a difference in one sentence with what these
+    numbers could have shown. The rest is in :func:`further_findings`."""
+    return "\n".join(_findings(p)[:MAX_HEADLINE_BULLETS])
+
+
+def further_findings(p: Protected) -> str:
+    """The headline's bullets beyond :data:`MAX_HEADLINE_BULLETS` (after the charts)."""
+    return "\n".join(_findings(p)[MAX_HEADLINE_BULLETS:])
+
+
+def _findings(p: Protected) -> list[str]:
     cases = p.cases if isinstance(p.cases, str) else format_count(p.cases)
     lines = [absent_sentence(p)] if absent_sentence(p) else []
     lines.append(
@@ -188,37 +198,75 @@ def headline_findings(p: Protected) -> str:
         compared.remove("harmed_by.another_male_carer")  # one test: the two rows mirror
     if not compared:
         lines.append(
-            "- The figures the national review published rest on small numbers here "
-            f"and are suppressed (shown as {SUPPRESSED})."
+            f"- The figures the national review published are {HIDDEN_REASON} here "
+            f"(shown as {SUPPRESSED})."
         )
-    for direction in ("higher", "lower"):
+    for direction in ("lower", "higher"):
         found = [m for m in compared if words[m].startswith(direction)]
         if found:
             quoted = "; ".join(_quoted(p, m) for m in found)
-            lines.append(f"- {direction.capitalize()} than nationally: {quoted}.")
-    if compared and not any(words[m].startswith(("higher", "lower")) for m in compared):
-        which = (
-            "On the one measure the national review published that this pack shows"
-            if len(compared) == 1
-            else f"On all {plural(len(compared), 'measure')} the national review published"
+            lines.append(f"- **{direction.capitalize()} than nationally:** {quoted}.")
+    claims = claims_for(p)
+    if claims.lowest_step is not None:
+        lines.append(f"- {claims.lowest_step.sentence}")
+    lines += [f"- {c.sentence}" for c in claims.trends.values() if c.kind == "change"]
+    others = [m for m in compared if not words[m].startswith(("higher", "lower"))]
+    if others:
+        lines.append(f"- {_no_evidence(p, others, len(others) < len(compared))}")
+    return lines
+
+
+def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool) -> str:
+    """One sentence for the measures with no evidence of a difference, with the smallest
+    and largest gap from the national figure these numbers of cases could have shown."""
+    from audit.compare import detectable_difference
+    from audit.formatting import as_number
+
+    rows = p.metrics.set_index("metric")
+    gaps = []
+    for metric in metrics:
+        row = rows.loc[metric]
+        base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
+        national = as_number(row["national_numerator"])
+        if base is None or national is None or not base:
+            continue
+        low, high = detectable_difference(int(base), int(national))
+        rate = float(row["national_rate"])
+        sides = [rate - low, high - rate]
+        sides = [g for g in sides if g == g]  # a side no result could reach is NaN
+        if sides:
+            gaps.append(min(sides))
+    which = (
+        ("the one other measure" if len(metrics) == 1 else f"the other {len(metrics)} measures")
+        if rest
+        else ("the one measure" if len(metrics) == 1 else f"all {plural(len(metrics), 'measure')}")
+    )
+    sentence = (
+        f"On {which} the national review published, there is no evidence of a difference "
+        "from the national figures"
+    )
+    if gaps:
+        low, high = round(min(gaps) * 100), round(max(gaps) * 100)
+        span = f"{low}" if low == high else f"{low} to {high}"
+        sentence += (
+            f": with these numbers of cases only a difference of about {span} percentage "
+            "points or more could have shown"
         )
-        lines.append(
-            f"- {which}, there is no evidence of a difference from the national figures. That "
-            "is not evidence that they are the same: see what these numbers of cases could "
-            "show, in the sections below."
-        )
-    headline = [m for m in HEADLINE_METRICS if m in set(p.metrics["metric"])]
-    lines += metric_sentences(headline, p).splitlines()
-    lines.append(f"- {steps_sentence(p)}")
-    return "\n".join(lines)
+    return sentence + ". That is not evidence that they are the same."
 
 
 def _quoted(p: Protected, metric: str) -> str:
     row = _row(p, metric)
     assert row is not None
+    adjusted = row.get("p_holm")
+    test = (
+        f"; adjusted p {'< 0.001' if float(adjusted) < 0.001 else f'= {float(adjusted):.3f}'}"
+        if adjusted is not None and not is_suppressed(adjusted) and pd.notna(adjusted)
+        else ""
+    )
     return (
         f"{metric_label(metric).lower()} ({format_percent(row['rate'])} against "
-        f"{format_percent(row['national_rate'])})"
+        f"{format_percent(row['national_rate'])}{test})"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from audit.charts import engagement_funnel_chart, local_vs_national
 from audit.claims import claims_for
 from audit.disclosure import Policy, protect
-from audit.findings import caveats, headline_findings, shown_metrics
+from audit.findings import caveats, further_findings, headline_findings, shown_metrics
 from audit.national import NATIONAL_REFERENCE
 from audit.section import Section
 from audit.sections.engagement import steps_table
@@ -43,6 +43,9 @@ def summary(data: AuditData, policy: Policy | str = "board") -> Section:
                 **p.chart_context,
             )
         )
+    more = further_findings(p)
+    if more:
+        section.text(more)
     section.heading("Read these figures with")
     section.text(caveats(p))
     return section

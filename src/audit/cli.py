@@ -54,6 +54,8 @@ examples:
   audit history --forget Harbourside --period 2025-Q3 --yes
   audit sample --out data/sample
   audit form -o audit-form.xlsx --partnership Northbridge
+  audit plan --shortfall 0.2 --cases 30
+  audit select eligible.csv --n 30 --by team --seed 2026 -o selection.csv
 """
 
 
@@ -380,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_sample)
 
+    from audit.cli_design import add_design_commands
+
+    add_design_commands(sub)
     return parser
 
 

@@ -106,8 +106,7 @@ def _last_quarter(args: argparse.Namespace):
                     f"the history store holds {len(keys)} partnerships; choose one with "
                     f"--partnership ({', '.join(keys[:10])})"
                     if keys
-                    else "the history store holds no quarters yet: 'audit run --period' "
-                    "records one"
+                    else "the history store holds no quarters yet: 'audit run --period' records one"
                 )
             key = keys[0]
         rows = quarters_for(store, key)

@@ -162,8 +162,7 @@ def history_references(quarters: pd.DataFrame, quarter: str | None = None) -> li
     quarter = str(quarter).strip().upper()
     if quarter not in periods:
         raise ParameterError(
-            f"the history store holds no figures for {quarter[:20]}; it holds "
-            f"{', '.join(periods)}"
+            f"the history store holds no figures for {quarter[:20]}; it holds {', '.join(periods)}"
         )
     rows = quarters.loc[quarters["period"].astype(str) == quarter]
     out = []
@@ -366,8 +365,10 @@ def plan_table(
 
 
 def _pct(value: float) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else (
-        f"{value * 100:.1f}%"
+    return (
+        ""
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (f"{value * 100:.1f}%")
     )
 
 
@@ -414,7 +415,7 @@ def plan_text(
     )
     cases = table["cases"].dropna()
     planned = int(cases.iloc[0]) if len(cases) else None
-    header = ["Measure", "Figure", "Shortfall", "Cases needed", f"Power"]
+    header = ["Measure", "Figure", "Shortfall", "Cases needed", "Power"]
     if planned is not None:
         header += [f"Power with {planned}", f"{planned} cases detect"]
     rows = []
@@ -446,8 +447,11 @@ def plan_text(
         "",
         "Cases are those the comparison counts: every case for a risk factor; cases whose "
         "perpetrator is known for 'harmed by'; cases known to services for 'known to'"
-        + ("." if against == "national" else "; against last quarter, cases where the "
-           "measure is recorded."),
+        + (
+            "."
+            if against == "national"
+            else "; against last quarter, cases where the measure is recorded."
+        ),
         "Exact power rises in steps, not smoothly: a case or two more can have a little "
         "less power (see docs/methodology.md).",
     ]

@@ -83,6 +83,39 @@ def add_design_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=_cmd_plan)
 
+    p = sub.add_parser(
+        "select",
+        help="a reproducible random selection of the quarter's cases from the eligible list",
+        description="Draw N cases at random from ELIGIBLE, a list (CSV or .xlsx) of "
+        "pseudonymised case references with a 'Case ID' (or 'Case reference') column, "
+        "optionally stratified by a column with proportional allocation (largest-remainder "
+        "rounding). The references are sorted first, so the same list, seed and rule give "
+        "byte-identical files whatever the list's row order. Writes the selection (CSV) and "
+        "a record beside it (<name>.record.json: seed, rule, counts, the list's SHA-256) for "
+        "'audit run --selection'. A list with names, dates of birth, NHS numbers, postcodes "
+        "or other direct identifiers is refused, as an extract is.",
+    )
+    p.add_argument("eligible", type=Path, metavar="ELIGIBLE", help="the list of eligible cases")
+    p.add_argument("--n", type=int, required=True, metavar="N", help="cases to select")
+    p.add_argument("--by", metavar="COLUMN", help="stratify by this column (e.g. team)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        metavar="S",
+        help="random seed (default: one drawn at random, printed and recorded)",
+    )
+    p.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx list")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("selection.csv"),
+        metavar="FILE.csv",
+        help="where to write the selection (default selection.csv; the record goes beside "
+        "it as FILE.record.json)",
+    )
+    p.set_defaults(handler=_cmd_select)
+
 
 def _last_quarter(args: argparse.Namespace):
     from audit.errors import HistoryError
@@ -154,4 +187,29 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             notes=notes,
         )
     )
+    return _EXIT_OK
+
+
+def _cmd_select(args: argparse.Namespace) -> int:
+    from audit.selection import (
+        new_seed,
+        read_eligible,
+        select_cases,
+        selection_record,
+        write_selection,
+    )
+
+    if args.output.suffix.lower() != ".csv":
+        raise ParameterError("-o/--output names a .csv file (the record is written beside it)")
+    eligible = read_eligible(args.eligible, sheet=args.sheet, by=args.by)
+    seed = new_seed() if args.seed is None else args.seed
+    selected = select_cases(eligible.references, args.n, seed=seed, strata=eligible.strata)
+    record = selection_record(eligible, selected, seed=seed, selection_file=args.output.name)
+    csv_path, record_path = write_selection(args.output, selected, record, eligible.by)
+    if args.seed is None:
+        print(
+            f"seed {seed} drawn at random (recorded: --seed {seed} repeats this)", file=sys.stderr
+        )
+    print(f"{record['rule']}; seed {seed}", file=sys.stderr)
+    print(f"wrote {csv_path} and {record_path}", file=sys.stderr)
     return _EXIT_OK

@@ -270,8 +270,8 @@ def selection_record(
         counts: dict[str, list[int]] = {}
         for s in eligible.strata or ():
             counts.setdefault(s, [0, 0])[0] += 1
-        for _, s in selected:
-            counts[str(s)][1] += 1
+        for _, chosen in selected:
+            counts[str(chosen)][1] += 1
         strata = [
             {"stratum": k, "eligible": v[0], "selected": v[1]} for k, v in sorted(counts.items())
         ]

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from audit.cli_design import add_design_commands, add_selection_option
 from audit.errors import ParameterError
 from audit.paths import HISTORY_ENV, history_location
 
@@ -249,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in the history (e.g. a corrected extract); without it such a run stops "
         "before any work",
     )
+    add_selection_option(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
@@ -382,8 +384,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_sample)
 
-    from audit.cli_design import add_design_commands
-
     add_design_commands(sub)
     return parser
 
@@ -495,6 +495,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         each_quarter=args.each_quarter,
         pdf=args.pdf,
         replace=args.replace,
+        selection=args.selection,
     )
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK

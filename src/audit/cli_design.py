@@ -12,7 +12,7 @@ from pathlib import Path
 from audit.errors import ParameterError
 from audit.paths import HISTORY_ENV, history_location
 
-__all__ = ["add_design_commands"]
+__all__ = ["add_design_commands", "add_selection_option"]
 
 _EXIT_OK = 0
 
@@ -115,6 +115,18 @@ def add_design_commands(sub: argparse._SubParsersAction) -> None:
         "it as FILE.record.json)",
     )
     p.set_defaults(handler=_cmd_select)
+
+
+def add_selection_option(parser: argparse.ArgumentParser) -> None:
+    """``audit run --selection RECORD.json``: the record 'audit select' wrote."""
+    parser.add_argument(
+        "--selection",
+        type=Path,
+        metavar="RECORD.json",
+        help="the record 'audit select' wrote (its selection CSV beside it): the run checks "
+        "the returns against the selection, names any case not in it (file and row), and "
+        "carries the record into the manifest and the pack's 'About these figures'",
+    )
 
 
 def _last_quarter(args: argparse.Namespace):

@@ -143,6 +143,9 @@ class AuditData:
     partnership: str | None
     level: float = 0.95
     history: pd.DataFrame | None = None
+    #: The case selection's record and how many of its cases were returned
+    #: (:func:`audit.selection.check_returns`), set by ``audit run --selection``.
+    selection: dict[str, Any] | None = None
     _protected: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Sections already built for this audit (:func:`audit.sections.drawn_once`).
     _sections: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

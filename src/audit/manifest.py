@@ -79,13 +79,9 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
     if settings.get("pdf"):
         parts.append("--pdf")
     if settings.get("selection"):
-        selection = settings["selection"]
-        parts += [
-            "--selection",
-            Path(selection).name
-            if len(paths) and settings.get("audience") == "public"
-            else selection,
-        ]
+        selection = settings["selection"]  # a public pack names the file only, as above
+        public = settings.get("audience") == "public"
+        parts += ["--selection", Path(selection).name if public else selection]
     return shlex.join(parts)
 
 

@@ -316,3 +316,13 @@ def test_cli_plan_against_last_quarter_without_a_store_is_exit_2(tmp_path):
 
 def test_max_cases_is_a_quarter_and_more():
     assert MAX_CASES >= 100
+
+
+def test_power_matches_the_methodology_table():
+    """docs/methodology.md, "What a comparison of this size can detect": the power of the
+    domestic-abuse comparison (59 of 92) at p < 0.05, in whole percent."""
+    ref = Reference("risk.domestic_abuse", 59, 92, "national")
+    table = {10: (38, 17), 20: (42, 13), 40: (69, 21), 80: (96, 46)}
+    for n, (at40, at50) in table.items():
+        assert round(100 * power(n, ref, 0.40)) == at40
+        assert round(100 * power(n, ref, 0.50)) == at50

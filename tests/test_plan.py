@@ -326,3 +326,20 @@ def test_power_matches_the_methodology_table():
     for n, (at40, at50) in table.items():
         assert round(100 * power(n, ref, 0.40)) == at40
         assert round(100 * power(n, ref, 0.50)) == at50
+
+
+@pytest.mark.parametrize(("command", "options"), [
+    ("plan", ["--measure", "--against", "--shortfall", "--power", "--cases", "--comparisons",
+              "--partnership", "--quarter", "--history"]),
+    ("select", ["ELIGIBLE", "--n", "--by", "--seed", "--output", "largest-remainder"]),
+    ("run", ["--selection"]),
+])
+def test_help_names_every_option(command, options, capsys):
+    from audit import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for option in options:
+        assert option in text

@@ -64,6 +64,7 @@ Checked against a kept implementation and published values in ``tests/test_plan.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -409,9 +410,9 @@ def plan_text(
     held = (
         f"Holm-adjusted over the pack's {comparisons} comparisons: planned at "
         f"{alpha:g}/{comparisons} = {level:.4f}, the level at which Holm calls a difference "
-        "whatever the other measures show"
+        "whatever the other measures show."
         if comparisons > 1
-        else f"p < {alpha:g}, unadjusted"
+        else f"p < {alpha:g}, unadjusted."
     )
     cases = table["cases"].dropna()
     planned = int(cases.iloc[0]) if len(cases) else None
@@ -422,7 +423,7 @@ def plan_text(
     for row in table.itertuples(index=False):
         figure = f"{_pct(row.reference_rate)} ({row.reference_count}/{row.reference_total})"
         if math.isnan(row.planned_rate):
-            needed, reached = "n/a: below 0%", ""
+            needed, reached = "n/a", ""
         elif pd.isna(row.cases_needed):
             needed, reached = f"more than {max_cases}", ""
         else:
@@ -436,15 +437,14 @@ def plan_text(
             ]
         rows.append(cells)
     right = {1, 2, 3, 4, 5, 6}
-    lines = [
-        f"Cases needed to detect a fall of {_points(float(table['shortfall'].iloc[0]))} "
-        f"from {what}",
-        f"with {target:.0%} power, with the pack's test: two-sided Fisher exact, {held}.",
-        "Power is exact (every possible result of the planned cases enumerated); no "
-        f"verdict under {MIN_DENOMINATOR} cases.",
-        "",
-        *_lines(header, rows, right),
-        "",
+    shortfall = _points(float(table["shortfall"].iloc[0]))
+    head = [
+        f"Cases needed to detect a fall of {shortfall} from {what}, with {target:.0%} power.",
+        f"Test: as the pack's, two-sided Fisher exact, {held}",
+        "Power: exact, every possible result of the planned cases enumerated; no verdict "
+        f"under {MIN_DENOMINATOR} cases.",
+    ]
+    foot = [
         "Cases are those the comparison counts: every case for a risk factor; cases whose "
         "perpetrator is known for 'harmed by'; cases known to services for 'known to'"
         + (
@@ -452,8 +452,17 @@ def plan_text(
             if against == "national"
             else "; against last quarter, cases where the measure is recorded."
         ),
-        "Exact power rises in steps, not smoothly: a case or two more can have a little "
-        "less power (see docs/methodology.md).",
+        "n/a: the figure is smaller than the fall asked about; nothing: no true rate, not "
+        "even 0%, would be found lower that often.",
+        "Exact power rises in a saw-tooth, not smoothly: a case or two more can have a "
+        "little less power (docs/methodology.md, 'Planning a quarter').",
+    ]
+    lines = [
+        *(textwrap.fill(t, 92, subsequent_indent="  ") for t in head),
+        "",
+        *_lines(header, rows, right),
+        "",
+        *(textwrap.fill(t, 92) for t in foot),
     ]
     for key, value in (notes or {}).items():
         lines.append(f"{key}: {value}")

@@ -169,11 +169,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
                 raise ParameterError(f"--{option} applies to --against last-quarter only")
         references = national_references()
         comparisons = PACK_COMPARISONS if args.comparisons is None else args.comparisons
-        notes = {}
+        partnership = None
     else:
-        references, key = _last_quarter(args)
+        references, partnership = _last_quarter(args)
         comparisons = 1 if args.comparisons is None else args.comparisons
-        notes = {"Partnership": key}
     if args.measure is not None:
         chosen = [r for r in references if r.metric == args.measure.strip()]
         if not chosen:
@@ -196,7 +195,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             target=args.power,
             comparisons=comparisons,
             against=args.against,
-            notes=notes,
+            partnership=partnership,
         )
     )
     return _EXIT_OK

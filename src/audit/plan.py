@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -398,13 +398,15 @@ def plan_text(
     comparisons: int = 1,
     against: str = "national",
     max_cases: int = MAX_CASES,
-    notes: Mapping[str, str] | None = None,
+    partnership: str | None = None,
 ) -> str:
-    """The plan as the analyst reads it: what is tested and how, then one line a measure."""
+    """The plan as the analyst reads it: what is tested and how, then one line a measure
+    (``partnership`` names whose last quarter it is)."""
     what = (
         "the national figure (the review's 92 cases)"
         if against == "national"
-        else f"last quarter's figure ({', '.join(sorted(set(table['reference'])))})"
+        else f"last quarter's figure ({', '.join(sorted(set(table['reference'])))}"
+        + (f", {partnership})" if partnership else ")")
     )
     level = alpha / comparisons
     held = (
@@ -464,6 +466,4 @@ def plan_text(
         "",
         *(textwrap.fill(t, 92) for t in foot),
     ]
-    for key, value in (notes or {}).items():
-        lines.append(f"{key}: {value}")
     return "\n".join(lines) + "\n"

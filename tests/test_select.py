@@ -305,3 +305,20 @@ def test_run_refuses_a_changed_selection_file_before_any_work(quarter):
     (folder / "junk.json").write_text("{}", encoding="utf-8")
     run = _run(folder, "junk.json", "never")
     assert run.returncode == 2 and "not a record written by 'audit select'" in run.stderr
+
+
+def test_cli_select_never_writes_over_a_different_selection(tmp_path):
+    write_list(tmp_path / "eligible.csv", [f"R{i}" for i in range(20)])
+    first = audit("select", "eligible.csv", "--n", "5", "--seed", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = (tmp_path / "selection.csv").read_bytes()
+    again = audit("select", "eligible.csv", "--n", "5", "--seed", "1", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr  # the same draw again: the same bytes
+    other = audit("select", "eligible.csv", "--n", "5", "--seed", "2", cwd=tmp_path)
+    assert other.returncode == 2
+    assert "already holds a different selection" in other.stderr
+    assert (tmp_path / "selection.csv").read_bytes() == before
+    elsewhere = audit("select", "eligible.csv", "--n", "5", "--seed", "2", "-o",
+                      "new/second.csv", cwd=tmp_path)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert (tmp_path / "new" / "second.record.json").is_file()

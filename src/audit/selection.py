@@ -317,13 +317,27 @@ def write_selection(
     by: str | None,
 ) -> tuple[Path, Path]:
     """Write the selection CSV to ``output`` and its record beside it
-    (``<name>.record.json``); returns both paths. Each file is written whole or not at all."""
+    (``<name>.record.json``); returns both paths. Each file is written whole or not at all.
+    A file already there is replaced only by the same bytes (the same list, seed and rule
+    run again): a different selection is never written over one already drawn, so a sample
+    cannot quietly be drawn again until it suits (``ParameterError``)."""
     from audit.files import atomic_write_text
 
     output = Path(output)
     record_path = output.with_name(output.stem + ".record.json")
-    atomic_write_text(output, selection_csv(selected, by))
-    atomic_write_text(record_path, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    texts = {
+        output: selection_csv(selected, by),
+        record_path: json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+    }
+    for path, text in texts.items():
+        if path.exists() and path.read_bytes() != text.encode("utf-8"):
+            raise ParameterError(
+                f"{path.name} already holds a different selection: a drawn sample is not "
+                "replaced. Write this one under another name (-o), or remove the old files "
+                "deliberately if they were never used"
+            )
+    for path, text in texts.items():
+        atomic_write_text(path, text)
     return output, record_path
 
 

@@ -101,6 +101,12 @@ def test_enumeration_reproduces_pass_exact_binomial_power():
                  0.1139]
     for p, want in zip(0.6 + np.linspace(0, 0.09, 10), published):
         assert power_of_region(n, p, region) == pytest.approx(want, abs=5e-5)
+    # statsmodels' own implementation (kept beside the published values) agrees
+    from statsmodels.stats.proportion import power_binom_tost
+
+    for p in (0.6, 0.63, 0.66, 0.69):
+        assert power_of_region(500, p, region) == pytest.approx(
+            power_binom_tost(0.5, 0.7, 500, p_alt=p, alpha=alpha), abs=1e-12)
     # the second PASS case quoted there: bounds 0.4 and 0.6, p = 0.5, N = 20, 40, ..., 200
     published = [0.0, 0.0, 0.0, 0.0889, 0.2356, 0.3517, 0.4457, 0.6154, 0.6674, 0.7708]
     for n, want in zip(range(20, 201, 20), published):

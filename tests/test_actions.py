@@ -108,10 +108,13 @@ def test_every_reason_is_worded_with_and_without_its_comparator():
     table = action_table(_findings(*rows))
     assert table.at["engagement.seen", "Finding"] == (
         "Father seen: 25.0%, short of the national figure (40.0%), below the lower funnel "
-        "limit (40.0%), falling (from 40.0%) and below the expected level (40.0%)")
+        "limit (40.0%), falling (from 40.0%), below the target the board set (40.0%) and "
+        "the lowest engagement step (next lowest 40.0%)")
+    assert "expected" not in table.at["engagement.seen", "Finding"]  # no invented standard
     bare = action_table(pd.DataFrame({"metric": ["engagement.contacted"], "rate": [0.2],
-                                      "reason": ["low"], "shortfall": [0.1]}))
-    assert bare.at["engagement.contacted", "Finding"] == "Father contacted: 20.0%, low"
+                                      "reason": ["below_target"], "shortfall": [0.1]}))
+    assert bare.at["engagement.contacted", "Finding"] == (
+        "Father contacted: 20.0%, below the board's target")
 
 
 def test_a_hidden_figure_stays_hidden():
@@ -126,9 +129,9 @@ def test_a_hidden_figure_stays_hidden():
 
 def test_ties_keep_the_contract_order_of_measures():
     table = action_table(_findings(
-        ("sharing.adult_services_linked", 0.2, "low", 0.1, NAN),
-        ("engagement.crying_advice", 0.2, "low", 0.1, NAN),
-        ("engagement.identified", 0.2, "low", 0.1, NAN)))
+        ("sharing.adult_services_linked", 0.2, "below_target", 0.1, NAN),
+        ("engagement.crying_advice", 0.2, "below_target", 0.1, NAN),
+        ("engagement.identified", 0.2, "below_target", 0.1, NAN)))
     assert list(table.index) == ["engagement.identified", "engagement.crying_advice",
                                  "sharing.adult_services_linked"]
 
@@ -141,10 +144,10 @@ def test_no_findings_no_actions():
 @pytest.mark.parametrize("findings, words", [
     (pd.DataFrame({"metric": ["engagement.seen"], "rate": [0.2], "reason": ["low"]}),
      "shortfall"),
-    (_findings(("engagement.sen", 0.2, "low", 0.1, NAN)), "unknown metric"),
+    (_findings(("engagement.sen", 0.2, "below_target", 0.1, NAN)), "unknown metric"),
     (_findings(("engagement.seen", 0.2, "worse", 0.1, NAN)), "unknown reason"),
-    (_findings(("engagement.seen", 0.2, "low", -0.1, NAN)), "0 or more"),
-    (_findings(("engagement.seen", 0.2, "low", NAN, NAN)), "0 or more"),
+    (_findings(("engagement.seen", 0.2, "below_target", -0.1, NAN)), "0 or more"),
+    (_findings(("engagement.seen", 0.2, "below_target", NAN, NAN)), "0 or more"),
 ])
 def test_unusable_findings_are_parameter_errors(findings, words):
     with pytest.raises(ParameterError, match=words):
@@ -188,10 +191,10 @@ HISTORY = _history(
 def _previous() -> pd.DataFrame:
     return action_table(_findings(
         ("engagement.seen", 13 / 42, "below_national", 0.2, 0.52),
-        ("engagement.contacted", 0.75, "low", 0.1, 0.85),
+        ("engagement.contacted", 0.75, "below_target", 0.1, 0.85),
         ("risk.domestic_abuse", 0.4, "below_national", 0.24, 0.64),
-        ("engagement.in_plan", 0.5, "low", 0.05, 0.55),
-        ("engagement.crying_advice", 0.2, "low", 0.01, 0.21)))
+        ("engagement.in_plan", 0.5, "below_target", 0.05, 0.55),
+        ("engagement.crying_advice", 0.2, "below_target", 0.01, 0.21)))
 
 
 def test_follow_up_says_whether_each_measure_moved():

@@ -242,8 +242,10 @@ def test_local_vs_national_in_line_title_and_the_hidden_row(risk_table) -> None:
     public = hide(risk_table, "risk.care_leaver")
     chart = local_vs_national(public, ["risk.domestic_abuse", "risk.young_parent",
                                        "risk.care_leaver"], **CONTEXT)
-    # No p < 0.05; the most common, domestic abuse 25/39 = 64.1%, rounds like 59/92 = 64.1%.
-    assert chart.title == "Domestic abuse in 64% of cases, as nationally"
+    # No adjusted p < 0.05, and one row hidden: no verdict and no rank (issue 20)
+    assert chart.title == ("Local figures against the national review: no clear difference in "
+                           "any of the 2 comparisons, once adjusted for their number")
+    assert "most common" not in chart.title + chart.alt_text
     # Care leaver 3/40 is a small number: the public table hides it, the chart follows.
     assert "Care leaver: local figure suppressed (small number)" in chart.alt_text
     assert not contains_figure(chart.alt_text + all_text(chart), "7.5%")
@@ -264,14 +266,21 @@ def test_local_vs_national_calls_a_difference_only_on_the_holm_adjusted_p(risk_t
     chart = local_vs_national(adjusted, ["risk.domestic_abuse", "risk.father_mental_ill_health"],
                               **CONTEXT)
     assert "lower than nationally" not in chart.title
-    assert chart.title == "Domestic abuse in 64% of cases, as nationally"
+    assert chart.title == ("Local figures against the national review: no clear difference in "
+                           "any of the 2 comparisons, once adjusted for their number")
     chart.close()
 
 
 def test_local_vs_national_without_national_figures(risk_table) -> None:
     chart = local_vs_national(risk_table, ["risk.impulsivity", "risk.substance_misuse"],
                               **CONTEXT)
-    assert chart.title == "Substance misuse was the most common, in 50% of cases"
+    # the chart ranks nothing itself: a rank is a claim (audit.claims), passed in
+    assert chart.title == "Local figures: no national figure to compare with"
+    chart.close()
+    claim = "Of the 2 risk factors, substance misuse was the most common, in 50.0% of cases"
+    chart = local_vs_national(risk_table, ["risk.impulsivity", "risk.substance_misuse"],
+                              rank=claim, **CONTEXT)
+    assert chart.title == claim and chart.alt_text.startswith(claim)
     assert "Impulsivity: 30.0% locally (95% confidence interval 18.1% to 45.4%), no " \
            "national figure published" in chart.alt_text
     assert not [line for line in chart.figure.axes[0].get_lines() if line.get_marker() == "D"]
@@ -351,17 +360,21 @@ def test_funnel_not_nested_names_the_lowest_step_and_speaks_of_no_loss(funnel) -
     # Unless every yes at a step is a yes at the step before, the steps are not a funnel:
     # nothing is "lost from the step before", whatever the step rates say.
     chart = engagement_funnel_chart(funnel, nested=False, **CONTEXT)
-    # the lowest shown rate is father in plan, 20%
-    assert chart.title == "Lowest step: 'father in plan', in 20% of cases where it was recorded"
+    # the chart names no lowest step itself (a rank is a claim of audit.claims, passed in)
+    assert chart.title == "Father identified in 90% of cases; father in plan in 20%"
+    chart.close()
+    claim = "The lowest of the 7 engagement steps is 'father in plan', in 20.0% of the cases"
+    chart = engagement_funnel_chart(funnel, nested=False, rank=claim, **CONTEXT)
+    assert chart.title == claim
     assert "lost" not in chart.title + chart.alt_text
     assert "The steps are not nested in these cases" in chart.alt_text
     assert not any(t.startswith("Biggest drop") for t in
                    (t.get_text() for t in figure_texts(chart)))
     chart.close()
-    # nested, but with no step rates (a public pack has none): the lowest step too
+    # nested, but with no step rates (a public pack has none): no drop, and the claim
     bare = engagement_funnel_chart(funnel.drop(columns=["step_rate", "flag", "step"]),
-                                   nested=True, **CONTEXT)
-    assert bare.title == "Lowest step: 'father in plan', in 20% of cases where it was recorded"
+                                   nested=True, rank=claim, **CONTEXT)
+    assert bare.title == claim
     bare.close()
 
 
@@ -483,7 +496,8 @@ def test_chart_save_to_directory_html_and_no_leaked_figures(risk_table, tmp_path
         assert path == tmp_path / "out" / "local_vs_national.png"
         assert path.read_bytes().startswith(PNG_MAGIC)
         html = chart.to_html()
-        assert 'alt="Domestic abuse in 64% of cases, as nationally.' in html
+        assert ('alt="Domestic abuse in 64% of cases against 64% nationally: no clear '
+                'difference.') in html
         assert "<figcaption>" in html and "data:image/png;base64," in html
         chart.close()
     assert plt.get_fignums() == before

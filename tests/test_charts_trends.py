@@ -74,7 +74,8 @@ def texts(chart: Chart) -> list[str]:
 
 def test_trend_title_alt_text_and_caption(seen):
     chart = trend_chart(seen.iloc[::-1], "engagement.seen", 0.5, **CONTEXT)  # any row order
-    assert chart.title == "Father seen rose from 30% in 2024-Q1 to 55% in 2025-Q2"
+    # without a claim (audit.claims) the chart states no change: it only says what it shows
+    assert chart.title == "Father seen, quarter by quarter, 2024-Q1 to 2025-Q2"
     assert chart.name == "trend_engagement_seen"
     assert chart.alt_text.startswith(chart.title + ". Line chart")
     for phrase in ("2024-Q1: 30.0%", "2024-Q2: 37.5%", "2024-Q4: 45.0%", "2025-Q2: 55.0%",
@@ -103,12 +104,26 @@ def test_trend_board_version_and_steady_title(board_seen):
     steady = history([("2024-Q1", "risk.domestic_abuse", 20, 40, 0),
                       ("2024-Q2", "risk.domestic_abuse", 21, 41, 0)])
     chart = trend_chart(steady, "risk.domestic_abuse", **CONTEXT)
-    # 50% and 51.2% both round to 50% and 51%? 21/41 = 0.5122 -> 51%: not steady
-    assert chart.title == "Domestic abuse rose from 50% in 2024-Q1 to 51% in 2024-Q2"
-    same = history([("2024-Q1", "risk.domestic_abuse", 20, 40, 0),
-                    ("2024-Q2", "risk.domestic_abuse", 30, 60, 0)])
-    assert trend_chart(same, "risk.domestic_abuse", **CONTEXT).title == (
-        "Domestic abuse steady at 50% of cases from 2024-Q1 to 2024-Q2")
+    # 20 of 40 then 21 of 41: never "rose" (issue 20); a claim passed in is the title
+    assert "rose" not in chart.title and chart.title.startswith("Domestic abuse, quarter by")
+    chart = trend_chart(steady, "risk.domestic_abuse", title="A claim", **CONTEXT)
+    assert chart.title == "A claim" and chart.alt_text.startswith("A claim. Line chart")
+
+
+def test_quarters_without_cases_are_gaps_on_a_real_time_axis():
+    """2024-Q3 and 2025-Q2 are a year apart: the chart keeps the three quarters between as
+    not-available points, not side by side (issue 20)."""
+    apart = history([("2024-Q3", "engagement.contacted", 1, 1, 0),
+                     ("2025-Q2", "engagement.contacted", 9, 16, 0)])
+    chart = trend_chart(apart, "engagement.contacted", few_cases=("2024-Q3",), **CONTEXT)
+    labels = [t.get_text() for t in chart.figure.axes[0].get_xticklabels()]
+    assert labels == ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
+    assert "for each of 4 quarters" in chart.alt_text
+    assert "2024-Q4: not available (no cases recorded)" in chart.alt_text
+    assert "Hollow points (2024-Q3): fewer than 5 cases recorded" in chart.caption
+    hollow = [line for line in chart.figure.axes[0].lines
+              if line.get_marker() == "o" and line.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [0.0]
 
 
 def test_trend_refuses_a_repeated_quarter_and_unknown_metric(seen):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from audit import cli
+from audit.contract import column_label
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -44,7 +45,9 @@ def test_help_is_complete(command, options, capsys):
 @pytest.mark.parametrize("name", ["pooled_extract.csv", "national_review_2021.csv",
                                   "northbridge_extract.xlsx"])
 def test_validate_accepts_every_bundled_sample(name):
-    result = audit("validate", SAMPLE / name)
+    # the national review's reconstruction records only the measures it published
+    partial = ("--allow-missing", "all") if name == "national_review_2021.csv" else ()
+    result = audit("validate", SAMPLE / name, *partial)
     assert result.returncode == 0, result.stderr
     assert "rows read" in result.stdout and "in scope" in result.stdout
 
@@ -82,14 +85,16 @@ def test_identifier_values_are_never_echoed(name, secret):
 
 
 def test_out_of_scope_rows_are_reported_not_fatal():
-    result = audit("validate", BROKEN / "out_of_scope.csv")
+    # the file records two of the 22 measures: the others are meant to be absent
+    result = audit("validate", BROKEN / "out_of_scope.csv", "--allow-missing", "all")
     assert result.returncode == 0
     assert "excluded (12 m +):   2" in result.stdout
 
 
 def test_metrics_reproduce_the_national_review(tmp_path):
     out = tmp_path / "metrics.csv"
-    result = audit("metrics", SAMPLE / "national_review_2021.csv", "-o", out)
+    result = audit("metrics", SAMPLE / "national_review_2021.csv", "-o", out,
+                   "--allow-missing", "all")  # it records only the published measures
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out).set_index("metric")
     published = {  # contract.md, "The national reference", typed out by hand
@@ -240,7 +245,116 @@ def test_an_audit_too_small_to_publish_is_exit_2(tmp_path):
     path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"
                     + "".join(f"T{i},2025-01-0{i + 1},3,birth_father,universal\n"
                               for i in range(4)))
-    result = audit("run", path, "--audience", "public", "--no-history", "--out", tmp_path / "o")
+    result = audit("run", path, "--audience", "public", "--no-history", "--out", tmp_path / "o",
+                   "--allow-missing", "all")  # no measures at all: deliberately, and said so
     assert result.returncode == 2
     assert "too few to publish" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------- issue 21: no measure missing without consent
+
+MESSY_HEADER = (
+    "case_id,notification_date,child_age_months,harmed_by,known_to,partnership,"
+    "DA,Young dad,Enquiries beyond mum,ICON advice to dad,Money worries,"
+    "Crying trigger"
+)
+
+
+def _messy(tmp_path: Path, *, with_the_rest: bool = True) -> Path:
+    """A case-management export: six measures under local names; the other 16 as the
+    contract names them (or not at all)."""
+    from audit.contract import FLAG_COLUMNS
+
+    renamed = {
+        "domestic_abuse",
+        "young_parent",
+        "father_enquiry_beyond_mother",
+        "father_crying_advice",
+        "external_pressures",
+        "trigger_infant_behaviour",
+    }
+    rest = [f for f in FLAG_COLUMNS if f not in renamed] if with_the_rest else []
+    header = ",".join([MESSY_HEADER, *rest])
+    rows = [
+        f"M{i},2025-0{7 + i % 3}-1{i},{i % 12},birth_father,universal,Harbourside,"
+        + ",".join(["yes" if (i + j) % 2 else "no" for j in range(6 + len(rest))])
+        for i in range(8)
+    ]
+    path = tmp_path / "messy.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", ["validate", "metrics", "run"])
+def test_measures_under_local_names_stop_every_command_with_the_renames(tmp_path, capsys, command):
+    path = _messy(tmp_path)
+    out = tmp_path / "out"
+    extra = {
+        "validate": [],
+        "metrics": ["-o", str(tmp_path / "m.csv")],
+        "run": ["--out", str(out), "--no-history"],
+    }[command]
+    assert cli.main([command, str(path), *extra]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert (
+        f"\naudit {command}: messy.csv: 6 measures of the contract are missing, and a "
+        "run would leave them out of every figure"
+    ) in f"\n{err}"
+    for header, column in [
+        ("DA", "domestic_abuse"),
+        ("Young dad", "young_parent"),
+        ("Enquiries beyond mum", "father_enquiry_beyond_mother"),
+        ("ICON advice to dad", "father_crying_advice"),
+        ("Money worries", "external_pressures"),
+        ("Crying trigger", "trigger_infant_behaviour"),
+    ]:
+        assert (
+            f"column '{column}': measure missing ({column_label(column)}): the file's "
+            f"column '{header}' looks like it: rename that header to '{column}'"
+        ) in err
+    assert "--allow-missing domestic_abuse,young_parent," in err
+    assert not (tmp_path / "m.csv").exists() and not out.exists()
+
+
+def test_every_missing_measure_is_listed_even_with_no_look_alike(tmp_path, capsys):
+    path = _messy(tmp_path, with_the_rest=False)
+    assert cli.main(["validate", str(path)]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "22 measures of the contract are missing" in err
+    assert err.count("measure missing (") == 22
+    assert (
+        "column 'care_leaver': measure missing (Care leaver): no column of this file looks like it"
+    ) in err
+
+
+def test_allow_missing_takes_several_names_and_validate_says_which_are_absent(tmp_path, capsys):
+    path = _messy(tmp_path)
+    names = (
+        "domestic_abuse,young_parent,father_enquiry_beyond_mother,father_crying_advice,"
+        "external_pressures"
+    )
+    assert (
+        cli.main(
+            [
+                "validate",
+                str(path),
+                "--allow-missing",
+                names,
+                "--allow-missing",
+                "trigger_infant_behaviour",
+            ]
+        )
+        == cli.EXIT_OK
+    )
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == (
+        "  measures absent:     6 of 22, allowed with --allow-missing: domestic_abuse, "
+        "young_parent, external_pressures, trigger_infant_behaviour, "
+        "father_enquiry_beyond_mother, father_crying_advice")
+    assert cli.main(["validate", str(path), "--allow-missing", "all"]) == cli.EXIT_OK
+    # one left out of the list is still a problem
+    assert cli.main(["validate", str(path), "--allow-missing", names]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "1 measure of the contract is missing" in err
+    assert "run again with --allow-missing trigger_infant_behaviour" in err

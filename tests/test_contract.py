@@ -244,3 +244,72 @@ def test_a_hostile_header_is_neither_slow_nor_suggested():
     assert suggest_header("father seen " * 20_000) is None
     assert match_header("father seen " * 20_000) is None
     assert time.perf_counter() - start < 2
+
+
+# ------------------------------------------------- local shorthand (issue 21, item 3)
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        # the six headers of issue 21 that got no suggestion
+        ("DA", "domestic_abuse"),
+        ("Young dad", "young_parent"),
+        ("Enquiries beyond mum", "father_enquiry_beyond_mother"),
+        ("ICON advice to dad", "father_crying_advice"),
+        ("Money worries", "external_pressures"),
+        ("Crying trigger", "trigger_infant_behaviour"),
+        # more of the table, and the word swaps beside it
+        ("DV", "domestic_abuse"),
+        ("DA?", "domestic_abuse"),
+        ("Debt", "external_pressures"),
+        ("Dad MH", "father_mental_ill_health"),
+        ("ICON", "father_crying_advice"),
+        ("Dad given ICON", "father_crying_advice"),
+        ("Dad seen (Y/N)", "father_seen"),
+        ("Dad in CP plan", "father_in_plan"),
+        ("CIN/CP", "known_to"),
+        ("ACEs", "childhood_adversity"),
+    ],
+)
+def test_local_shorthand_gets_a_suggestion_never_a_match(header, column):
+    assert match_header(header) is None  # shorthand is never taken as it stands
+    assert suggest_header(header) == column
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Crying",  # a crying trigger, or crying advice? neither is guessed
+        "CP plan",  # the child's plan (a level of known_to), not the father in the plan
+        "Mum MH",
+        "Mum seen",
+        "Young mum",
+        "Mum DV victim",  # about the mother
+    ],
+)
+def test_shorthand_that_could_mean_two_things_gets_no_suggestion(header):
+    assert suggest_header(header) is None
+
+
+def test_no_local_term_draws_a_spelling_of_another_column():
+    from audit.contract import (
+        _HEADER_ALIASES,
+        _LABELS,
+        COLUMN_LABELS,
+        FLAG_COLUMNS,
+        KNOWN_COLUMNS,
+        LOCAL_HEADERS,
+        flag_metric_id,
+    )
+
+    for column, terms in LOCAL_HEADERS.items():
+        assert column in KNOWN_COLUMNS
+        for term in terms:
+            assert suggest_header(term) == column, term
+    for column in KNOWN_COLUMNS:
+        spellings = [column, COLUMN_LABELS[column], *_HEADER_ALIASES.get(column, ())]
+        if column in FLAG_COLUMNS:
+            spellings.append(_LABELS[flag_metric_id(column)])
+        for spelling in spellings:
+            assert match_header(spelling) == column, spelling

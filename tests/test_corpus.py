@@ -109,6 +109,10 @@ class Case:
     full: bool = False                         # also `audit metrics -o` (and `audit run` if refused)
     metrics: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)
     make: Callable[[Path], None] | None = None  # made at test time (too big, or not a file)
+    # The corpus's extract records 2 of the 22 measures (domestic_abuse, father_seen): each
+    # command says the other 20 are meant to be absent (--allow-missing all), unless the
+    # case is about missing measures itself.
+    partial: bool = True
 
     def __str__(self) -> str:
         return self.name
@@ -157,9 +161,12 @@ CASES: list[Case] = [
          ("usable", "Free text notes"), absent=("Free text notes " * 4,),
          make=make_huge_header),
     Case("unrecognised_flag_headers.csv", "every flag column under a name the contract does "
-         "not know ('DA?', 'Dad seen (Y/N)')", 0, ("usable", "DA?", "Dad seen (Y/N)"),
-         full=True, metrics={"harmed_by.birth_father": (3, 6, 0), "risk.domestic_abuse": None,
-                             "engagement.seen": None}),
+         "not know ('DA?', 'Dad seen (Y/N)')", 2,
+         ("22 measures of the contract are missing, and a run would leave them out of every "
+          "figure", "the file's column 'DA?' looks like it: rename that header to "
+          "'domestic_abuse'", "the file's column 'Dad seen (Y/N)' looks like it: rename that "
+          "header to 'father_seen'", "--allow-missing all"),
+         ("column 'domestic_abuse'", "column 'father_seen'"), full=True, partial=False),
     Case("identifier_among_40_columns.csv", "a 'Mother's surname' column hidden at column 22 "
          "of 41", 2, ("column 'Mother's surname'", "looks like a direct identifier"),
          secret=("Exampleson", "Sampleton")),
@@ -238,8 +245,8 @@ CASES: list[Case] = [
     Case("wrong_sheet_name.xlsx", "a sheet asked for that is not there: the only sheet is "
          "'Rapid reviews'", 2,
          ("no sheet named 'Cases'", "its sheets are 'Rapid reviews'"), args=("--sheet", "Cases")),
-    Case("empty_first_sheet.xlsx", "the first sheet is empty, the data are on 'Cases'", 2,
-         ("sheet 'Sheet1' is empty", "'Cases': choose one with --sheet NAME")),
+    Case("empty_first_sheet.xlsx", "the first sheet is empty, the data are on 'Cases'", 0,
+         ("usable (sheet 'Cases')",)),
     Case("formula_cells.xlsx", "formulas written by openpyxl, with no saved results, in "
          "three contract columns and one ignored column", 2,
          ("3 formula cells with no saved result", "open the workbook in Excel and save it"),
@@ -317,6 +324,8 @@ class Runner:
         else:
             target = CORPUS / case.name
         argv = [sys.executable, "-m", "audit.cli", command, str(target), *case.args]
+        if case.partial:
+            argv += ["--allow-missing", "all"]
         if command == "metrics":
             argv += ["-o", str(cwd / "metrics.csv")]
         elif command == "run":

@@ -129,7 +129,7 @@ def test_risk_bands_never_leave_one_band_to_subtraction(tmp_path):
             + [{"domestic_abuse": "yes", "substance_misuse": "no", "care_leaver": "no"}] * 2
             + [{"domestic_abuse": "yes", "substance_misuse": "yes", "care_leaver": "no"}] * 8
             + [{"domestic_abuse": "yes", "substance_misuse": "yes", "care_leaver": "yes"}] * 37)
-    data = open_audit(_extract(tmp_path, rows)).compute()
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all").compute()
     assert list(data.risk_counts["cases"]) == [0, 2, 8, 37]
     p = protect(data, Policy.make("public"))
     if p.risk_counts is not None:
@@ -152,7 +152,7 @@ def test_a_hidden_quarter_has_no_control_limits(tmp_path):
             rows.append({"notification_date": f"{year}-{month}-10",
                          "father_seen": "yes" if rng.random() < 0.4 else "no",
                          "father_contacted": "yes" if rng.random() < 0.5 else "no"})
-    data = open_audit(_extract(tmp_path, rows)).compute()
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all").compute()
     p = protect(data, "public")
     chart = p.spc["engagement.seen"]
     hidden = chart[[is_suppressed(v) for v in chart["rate"]]]
@@ -174,7 +174,7 @@ def test_funnel_table_protects_a_partnership_when_the_others_are_zero(tmp_path):
             + [{"partnership": "A", "father_seen": "no"}] * 3
             + [{"partnership": "B", "father_seen": "no"}] * 30
             + [{"partnership": "C", "father_seen": "no"}] * 25)
-    data = open_audit(_extract(tmp_path, rows)).compute()
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all").compute()
     p = protect(data, "public")
     no_a = [b for b in p.report.bounds if "father_seen=no [A;" in b.label]
     for bound in no_a:
@@ -221,7 +221,7 @@ def test_no_figure_is_hidden_that_the_shown_ones_give_exactly(pooled):
 
 
 def test_too_few_cases_for_a_public_pack(tmp_path):
-    data = open_audit(_extract(tmp_path, [{"father_seen": "yes"}] * 4)).compute()
+    data = open_audit(_extract(tmp_path, [{"father_seen": "yes"}] * 4), allow_missing="all").compute()
     with pytest.raises(DisclosureError, match="too few to publish"):
         protect(data, "public")
 
@@ -283,7 +283,7 @@ def test_a_count_made_attackable_by_hiding_is_attacked_too(tmp_path):
          **{flag: answer[code] for flag, code in zip(_FLAGS, token[2:])}}
         for token in _NEW_TARGET_CASES.split()
     ]
-    p = protect(open_audit(_extract(tmp_path, rows)).compute(), "public")
+    p = protect(open_audit(_extract(tmp_path, rows), allow_missing="all").compute(), "public")
     assert p.report.exposed == []
     publication, k = read_figures(write_figures(tmp_path / "figures.csv", p.publication, K))
     assert attack(publication, k).exposed == []
@@ -296,7 +296,7 @@ def test_random_public_packs_reveal_nothing(tmp_path_factory, rows):
     if len(rows) <= K:
         return
     folder = tmp_path_factory.mktemp("prop")
-    data = open_audit(_extract(folder, rows)).compute()
+    data = open_audit(_extract(folder, rows), allow_missing="all").compute()
     try:
         p = protect(data, "public")
     except DisclosureError as exc:

@@ -77,7 +77,9 @@ def test_verdicts_follow_holm_p_values_and_hidden_rows() -> None:
     words = verdict_words(protected(PUBLIC_METRICS, audience="public"))
     assert words["risk.domestic_abuse"] == "higher than nationally"   # 80% vs 64.1%, p < 0.05
     assert words["risk.young_parent"] == VERDICT_NO_DIFFERENCE
-    assert words["risk.care_leaver"] == VERDICT_TOO_FEW + " (small numbers)"  # hidden row
+    # a row hidden by disclosure control says so; "too few cases" is for statistical power
+    assert words["risk.care_leaver"] == "hidden to protect privacy"
+    assert VERDICT_TOO_FEW not in words.values()
     assert words["engagement.seen"] == VERDICT_NO_NATIONAL
     # the board sees the row, and the test's verdict on it: 3 of 100 vs 5 of 92, p = 0.48
     assert verdict_words(protected())["risk.care_leaver"] == VERDICT_NO_DIFFERENCE
@@ -94,7 +96,7 @@ def test_sentence_quotes_rate_counts_interval_and_national_figure() -> None:
 
 def test_sentence_for_a_hidden_metric_gives_no_local_number() -> None:
     text = describe_metric("risk.care_leaver", protected(PUBLIC_METRICS, audience="public"))
-    assert text == ("Care leaver: figure suppressed because it rests on a small number "
+    assert text == ("Care leaver: figure hidden to protect privacy "
                     "(shown as c); nationally 5.4% (5 of 92).")
     assert "3.0%" not in text and " 3 " not in text and "1.0%" not in text
     # the board sees it
@@ -123,7 +125,8 @@ def test_metric_sentences_are_a_list_of_the_ids_present() -> None:
 def test_steps_sentence_names_the_lowest_step() -> None:
     # identified 90%, contacted 40%, seen 30%: the lowest is 'father seen'.
     nested = steps_sentence(protected(nested=True))
-    assert nested == "The lowest step is 'father seen', in 30.0% of the cases where it was recorded."
+    assert nested == ("The lowest of the 3 engagement steps is 'father seen', in 30.0% of the "
+                      "cases where it was recorded.")
     loose = steps_sentence(protected(nested=False))
     assert loose.startswith(nested)
     assert "not nested" in loose and "lost between one step and the next" in loose
@@ -134,7 +137,15 @@ def test_steps_sentence_when_every_step_is_hidden_or_none_recorded() -> None:
     steps = hidden["metric"].str.startswith("engagement.")
     hidden.loc[steps, ["numerator", "rate", "ci_low", "ci_high"]] = "c"
     assert steps_sentence(protected(hidden, audience="public")) == (
-        "The father-engagement figures rest on small numbers and are suppressed.")
+        "The father-engagement figures are hidden to protect privacy.")
+    # one step hidden: no step is named the lowest, since the hidden one could be (issue 20)
+    one = BOARD_METRICS.astype(object).copy()
+    one.loc[one["metric"] == "engagement.contacted", ["numerator", "rate", "ci_low",
+                                                      "ci_high"]] = "c"
+    text = steps_sentence(protected(one, audience="public"))
+    assert text.startswith("Some engagement steps are hidden to protect privacy, so none is "
+                           "named the lowest")
+    assert "'father seen'" not in text
     risks = BOARD_METRICS[BOARD_METRICS["metric"].str.startswith("risk.")]
     assert steps_sentence(protected(risks)) == \
         "No father-engagement steps are recorded in this extract."
@@ -148,8 +159,8 @@ def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() 
     assert lines[1] == "- Higher than nationally: domestic abuse (80.0% against 64.1%)."
     assert not any(line.startswith("- Lower than nationally") for line in lines)
     assert "- Domestic abuse: 80.0%, 80 of 100 cases" in text
-    assert lines[-1] == ("- The lowest step is 'father seen', in 30.0% of the cases where it "
-                         "was recorded.")
+    assert lines[-1] == ("- The lowest of the 3 engagement steps is 'father seen', in 30.0% of "
+                         "the cases where it was recorded.")
     assert "3.0%" not in text and "3 of 100" not in text
     hidden_cases = headline_findings(protected(PUBLIC_METRICS, audience="public", cases="c"))
     assert hidden_cases.startswith("- This audit covers **c** babies")
@@ -183,3 +194,15 @@ def test_caveats_say_what_each_audience_sees() -> None:
     for text in (board, public):
         assert "92 serious incident notifications" in text
         assert "Holm's method" in text
+
+
+def test_measures_allowed_missing_open_the_summary() -> None:
+    p = protected()
+    p.extract["missing_flags"] = ["domestic_abuse", "father_crying_advice"]
+    lines = headline_findings(p).split("\n")
+    assert lines[0] == (
+        "- **Not recorded in this extract, so left out of every figure:** "
+        "Domestic abuse, Father given crying advice (2 measures of 22)."
+    )
+    assert lines[1].startswith("- This audit covers **100** babies")
+    assert not headline_findings(protected()).startswith("- **Not recorded")

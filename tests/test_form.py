@@ -375,8 +375,8 @@ CODED = (
 
 
 def test_labels_and_codes_read_as_the_same_cases(write):
-    labelled = load_extract(write(LABELLED, "labelled.csv"), today=TODAY)
-    coded = load_extract(write(CODED, "coded.csv"), today=TODAY)
+    labelled = load_extract(write(LABELLED, "labelled.csv"), today=TODAY, allow_missing="all")
+    coded = load_extract(write(CODED, "coded.csv"), today=TODAY, allow_missing="all")
     assert labelled.ignored_columns == ()
     assert "father_mental_ill_health" not in labelled.missing_flags
     assert labelled.missing_flags == coded.missing_flags
@@ -389,7 +389,8 @@ def test_labels_and_codes_read_as_the_same_cases(write):
 def test_the_issue_12_header_is_recognised_by_audit_validate(write, capsys):
     path = write("case_id,notification_date,child_age_months,harmed_by,known_to,"
                  "Father's mental ill health\nR1,2024-03-01,3,birth_father,universal,yes\n")
-    assert cli.main(["validate", str(path)]) == cli.EXIT_OK
+    # the other 21 measures are deliberately absent: said so
+    assert cli.main(["validate", str(path), "--allow-missing", "all"]) == cli.EXIT_OK
     out = capsys.readouterr().out
     assert "father_mental_ill_health" not in out.split("flags not recorded:")[1].split("\n")[0]
     assert re.search(r"columns ignored:\s+none", out)
@@ -478,3 +479,18 @@ def test_audit_form_help_names_its_options(capsys):
     text = capsys.readouterr().out
     for option in ("--output", "--partnership", "--rows", "Guidance"):
         assert option in text
+
+
+def test_a_returned_form_with_its_guidance_sheet_first_reads_its_cases_sheet(tmp_path, capsys):
+    """Issue 21: the Guidance sheet moved first made 'audit validate' read it and fail."""
+    path = write_form(tmp_path / "return.xlsx", partnership="Harbourside")
+    _fill(path, 6, seed=21)
+    book = load_workbook(path)
+    book.move_sheet("Guidance", offset=-1)
+    book.save(path)
+    assert load_workbook(path).sheetnames == ["Guidance", "Cases"]
+    assert cli.main(["validate", str(path)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("return.xlsx: usable (sheet 'Cases')")
+    assert "in scope (0-11 m):   6" in out
+

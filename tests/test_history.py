@@ -402,3 +402,11 @@ def test_export_csv_is_deterministic_and_order_independent(tmp_path: Path):
     assert lines[4].startswith("Westvale,2024-Q4,risk.domestic_abuse,30,44,0,0.681818,")
     assert len(lines) == 1 + 5 + 1 and lines[-1] == ""
     assert b"\r" not in text
+
+
+def test_a_conflict_names_the_cli_flag_not_the_python_keyword(store: HistoryStore):
+    store.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
+    with pytest.raises(HistoryError) as caught:
+        store.record(Q2, partnership="Eastmere", period="2025-Q1", provenance=provenance(SHA_B))
+    assert "run again with --replace;" in str(caught.value)
+    assert "replace=True" not in str(caught.value)

@@ -97,3 +97,79 @@ def test_a_run_over_pooled_returns_records_every_input(returns, tmp_path):
     assert [f["file"] for f in files] == ["return-1.xlsx", "return-2.xlsx", "return-3.xlsx"]
     assert all(len(f["sha256"]) == 64 for f in files)
     assert manifest["input"]["sha256"] == pooled_digest(files)
+
+
+def test_each_return_reports_its_missing_measures_once(tmp_path, capsys):
+    from audit.contract import FLAG_COLUMNS
+
+    rest = [f for f in FLAG_COLUMNS if f != "domestic_abuse"]
+    header = ",".join(["case_id,notification_date,child_age_months,harmed_by,known_to", *rest])
+    for name, first in (("alice.csv", "A"), ("bob.csv", "B")):
+        extra = ",DA" if name == "alice.csv" else ""
+        rows = [
+            f"{first}{i},2025-07-0{i + 1},3,birth_father,universal,"
+            + ",".join(["no"] * len(rest))
+            + (",yes" if extra else "")
+            for i in range(3)
+        ]
+        (tmp_path / name).write_text("\n".join([header + extra, *rows]) + "\n")
+    assert main(["validate", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("column 'domestic_abuse': measure missing") == 2
+    assert (
+        "alice.csv, column 'domestic_abuse': measure missing (Domestic abuse): the file's "
+        "column 'DA' looks like it"
+    ) in err
+    assert (
+        "bob.csv, column 'domestic_abuse': measure missing (Domestic abuse): no column of "
+        "this file looks like it"
+    ) in err
+    assert err.count("run again with --allow-missing domestic_abuse") == 2
+    assert main(["validate", str(tmp_path), "--allow-missing", "domestic_abuse"]) == 0
+
+
+def _harbourside_returns(folder: Path) -> dict[str, int]:
+    """Three full returns; carol typed 'Harbour side'. Returns cases per spelling."""
+    from audit.contract import FLAG_COLUMNS
+
+    folder.mkdir()
+    header = ",".join(["case_id,notification_date,child_age_months,harmed_by,known_to,"
+                       "partnership", *FLAG_COLUMNS])
+    for name, spelling in (("alice.csv", "Harbourside"), ("bob.csv", "Harbourside"),
+                           ("carol.csv", "Harbour side")):
+        rows = [f"{name[0]}{i},2025-07-1{i},{i},birth_father,universal,{spelling},"
+                + ",".join(["yes"] * len(FLAG_COLUMNS)) for i in range(5)]
+        (folder / name).write_text("\n".join([header, *rows]) + "\n")
+    return {"Harbourside": 10, "Harbour side": 5}
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_one_partnership_spelt_two_ways_across_returns_stops_even_with_replace(
+        tmp_path, capsys, command):
+    _harbourside_returns(tmp_path / "returns")
+    out = tmp_path / "pack"
+    extra = ["--replace", "--no-history", "--out", str(out)] if command == "run" else []
+    assert main([command, str(tmp_path / "returns"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert ("column 'partnership': 'Harbourside' (alice.csv rows 2, 3, 4 and 2 more; bob.csv "
+            "rows 2, 3, 4 and 2 more) and 'Harbour side' (carol.csv rows 2, 3, 4 and 2 more) "
+            "differ only in case, spaces or punctuation, so they would be counted as 2 "
+            "partnerships. If they are one partnership, correct those cells to one spelling "
+            "(e.g. 'Harbourside', used in 10 rows) and run again") in err
+    assert "replace=True" not in err and not out.exists()
+
+
+def test_partnership_is_selected_ignoring_case_spaces_and_punctuation(tmp_path, capsys):
+    import pandas as pd
+
+    folder = tmp_path / "returns"
+    _harbourside_returns(folder)
+    (folder / "carol.csv").write_text((folder / "carol.csv").read_text().replace(
+        "Harbour side", "Eastmere"))
+    for asked in ("Harbour side", "HARBOUR-SIDE", "harbourside"):
+        target = tmp_path / f"{asked}.csv"
+        assert main(["metrics", str(folder), "--partnership", asked, "-o", str(target)]) == 0
+        table = pd.read_csv(target).set_index("metric")
+        assert table.at["harmed_by.birth_father", "denominator"] == 10  # alice's 5 and bob's 5
+    assert main(["metrics", str(folder), "--partnership", "Harbour view"]) == 2
+    assert "no partnership named 'Harbour view'" in capsys.readouterr().err

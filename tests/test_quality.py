@@ -28,7 +28,7 @@ ROWS = [f"C{i},2025-01-{i + 1:02d},3,birth_father,universal,yes,blue" for i in r
 def data(tmp_path):
     path = tmp_path / "q.csv"
     path.write_text("\n".join([HEADER, *ROWS]) + "\n")
-    return open_audit(path)
+    return open_audit(path, allow_missing="all")
 
 
 def test_completeness_counts_unknowns_per_field(data):

@@ -244,6 +244,60 @@ def test_corrupt_and_empty_workbooks(tmp_path):
         read_extract(empty)
 
 
+# ------------------------------------------- which sheet, without --sheet (issue 21, "Also")
+
+
+def _sheets(path, sheets: dict[str, list[list[object]]]):
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for values in rows:
+            sheet.append(values)
+    book.save(path)
+    return path
+
+
+GUIDANCE = [["How to fill in this form", "Who", "What"], ["one row a case", "auditor", "-"]]
+
+
+def test_the_cases_sheet_is_found_by_name_wherever_it_stands(tmp_path):
+    path = _sheets(tmp_path / "form.xlsx", {"Guidance": GUIDANCE,
+                                            "cases ": [["case_id"], ["C-1"]]})
+    raw = read_extract(path)
+    assert raw.sheet == "cases " and cells(raw) == [["C-1"]]
+    assert raw.sheets == ("Guidance", "cases ")
+
+
+def test_the_one_sheet_whose_header_names_contract_columns_is_read(tmp_path):
+    path = _sheets(tmp_path / "return.xlsx", {"Guidance": GUIDANCE,
+                                              "Return": [["Case ID", "Known to services"],
+                                                         ["C-1", "None"]],
+                                              "Notes": [["Notes"], ["none"]]})
+    raw = read_extract(path)
+    assert raw.sheet == "Return" and cells(raw) == [["C-1", "None"]]
+    # two such sheets: no guess, the first sheet is read (and validation says which)
+    two = _sheets(tmp_path / "two.xlsx", {"Guidance": GUIDANCE, "Q2": [["case_id"], ["C-1"]],
+                                          "Q3": [["case_id"], ["C-2"]]})
+    assert read_extract(two).sheet == "Guidance"
+    assert read_extract(two, sheet="Q3").sheet == "Q3"  # --sheet always wins
+
+
+def test_a_sheet_without_the_contract_columns_names_itself_and_the_others(tmp_path):
+    path = _sheets(tmp_path / "book.xlsx", {"Guidance": GUIDANCE, "Q2": [["case_id"], ["C-1"]],
+                                           "Q3": [["case_id"], ["C-2"]]})
+    with pytest.raises(ValidationError) as caught:
+        from audit.validate import load_extract
+
+        load_extract(path)
+    text = str(caught.value)
+    assert text.startswith("book.xlsx: the extract breaks the contract: row 1 of sheet "
+                           "'Guidance' holds none of the contract's column names")
+    assert text.endswith("; this was the workbook's sheet 'Guidance', and its other sheets "
+                         "are 'Q2', 'Q3': choose the sheet that holds the cases with --sheet "
+                         "NAME")
+
+
 # ---------------------------------------------------------------------------- Parquet
 
 
@@ -431,11 +485,16 @@ def test_formula_cells_with_saved_results_are_read(tmp_path):
 def test_an_empty_first_sheet_names_the_others(tmp_path):
     book = openpyxl.Workbook()
     book.active.title = "Notes"
-    book.create_sheet("Cases")["A1"] = "case_id"
+    book.create_sheet("Summary")["A1"] = "Quarter"  # no sheet named Cases, none with its columns
     book.save(tmp_path / "two.xlsx")
     with pytest.raises(ReadError, match="sheet 'Notes' is empty; the workbook's other sheets "
-                                        "are 'Cases': choose one with --sheet NAME"):
+                                        "are 'Summary': choose one with --sheet NAME"):
         read_extract(tmp_path / "two.xlsx")
+    # a sheet named Cases (the form's), or the one sheet whose header names contract
+    # columns, is read instead of an empty first sheet (issue 21)
+    book.create_sheet("Cases")["A1"] = "case_id"
+    book.save(tmp_path / "three.xlsx")
+    assert read_extract(tmp_path / "three.xlsx").sheet == "Cases"
 
 
 def test_a_near_miss_sheet_name_is_suggested(tmp_path):

@@ -20,14 +20,17 @@ from pptx.util import Pt
 from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING
 from audit.errors import ReportError
 from audit.render.slides import (
+    BOARD_SLIDE,
     FIXED_TIMESTAMP,
     MARKING_SHAPE,
+    MAX_HEADLINE,
     MIN_SIZE,
     SLIDE_COLUMNS,
     SOURCE_PREFIX,
     slides_bytes,
     write_slides,
 )
+from audit.section import Text
 from audit.sections import build_sections
 from audit.workspace import open_audit
 
@@ -63,7 +66,14 @@ def public(tmp_path_factory):
 
 
 def _figures(sections):
-    return [f for s in sections for f in s.figures]
+    """The charts of the sections in reading order, each drawn once (the summary repeats
+    the engagement steps' chart; the deck shows it once, issue 20)."""
+    out, seen = [], set()
+    for figure in (f for s in sections for f in s.figures):
+        if figure.png not in seen:
+            seen.add(figure.png)
+            out.append(figure)
+    return out
 
 
 def _action_table(sections):
@@ -105,12 +115,29 @@ def test_one_slide_a_chart_titled_with_the_chart_title_in_reading_order(board):
     slides = list(prs.slides)
     chart_slides = [s for s in slides if _pictures(s)]
     assert [_title(s) for s in chart_slides] == [f.title for f in figures]
-    # Title slide first, then the charts, then the action slides, then the closing slide.
-    assert slides[1:1 + len(figures)] == chart_slides
+    # Title slide, what the board needs to know, the charts, the actions, the closing slide.
+    assert _title(slides[1]) == BOARD_SLIDE
+    assert slides[2:2 + len(figures)] == chart_slides
     actions = [s for s in slides if _title(s).startswith("Draft actions for the board")]
-    assert actions and slides[1 + len(figures):1 + len(figures) + len(actions)] == actions
+    assert actions and slides[2 + len(figures):2 + len(figures) + len(actions)] == actions
     assert _title(slides[-1]) == "About these figures"
-    assert len(slides) == 1 + len(figures) + len(actions) + 1
+    assert len(slides) == 2 + len(figures) + len(actions) + 1
+    # no chart twice (issue 20: slide 2 was the same chart as slide 4)
+    pictures = [p.image.blob for s in chart_slides for p in _pictures(s)]
+    assert len(pictures) == len(set(pictures))
+    assert len(figures) < len([f for s in sections for f in s.figures])
+
+
+def test_the_board_slide_leads_with_the_summarys_headline(board):
+    _, sections, _, prs = board
+    summary = next(s for s in sections if s.key == "summary")
+    first = next(b for b in summary.blocks if isinstance(b, Text))
+    bullets = [line[2:].replace("**", "") for line in first.text.splitlines()
+               if line.startswith("- ")]
+    slide = prs.slides[1]
+    shown = [s for s in slide.shapes if s.name == "Headline"][0].text_frame.text.splitlines()
+    assert shown == [f"• {b}" for b in bullets[:MAX_HEADLINE]]
+    assert slide.notes_slide.notes_text_frame.text == "\n\n".join(bullets)
 
 
 def test_every_picture_is_described_by_its_chart_alt_text(board):
@@ -160,12 +187,16 @@ def test_no_text_under_14_pt_except_sources(board):
     assert seen_source  # the captions are there, small
 
 
-def test_title_slide_names_the_audit_and_its_source(board):
+def test_title_slide_names_the_audit_and_the_closing_slide_its_source(board):
     data, _, _, prs = board
     text = "\n".join(run.text for _, run in _runs(prs.slides[0]))
-    for expected in (data.place, data.period_label, BOARD_MARKING, data.extract.path.name,
-                     data.extract.sha256[:16]):
+    for expected in (data.place, data.period_label, BOARD_MARKING):
         assert expected in text
+    # provenance belongs on "About these figures", not the title slide (issue 20)
+    assert data.extract.sha256[:16] not in text and "SHA-256" not in text
+    closing = "\n".join(run.text for _, run in _runs(prs.slides[-1]))
+    for expected in (data.extract.path.name, data.extract.sha256[:16]):
+        assert expected in closing
 
 
 def test_action_slides_hold_every_action_in_order_with_blank_owner_and_date(board):

@@ -361,7 +361,7 @@ def test_national_reconstruction_board_shows_the_five_care_leavers_public_hides_
     """An extract with only the published columns (no engagement or sharing flags)."""
     sample = ROOT / "data" / "sample" / "national_review_2021.csv"
     board = tmp_path / "national"
-    run_audit(sample, output_dir=board, jobs=2, progress=None)
+    run_audit(sample, output_dir=board, jobs=2, progress=None, allow_missing="all")
     table = pd.read_csv(board / "metrics.csv", dtype=str, keep_default_na=False).set_index("metric")
     assert (table.at["harmed_by.birth_father", "numerator"],
             table.at["harmed_by.birth_father", "denominator"]) == ("81", "92")
@@ -371,7 +371,8 @@ def test_national_reconstruction_board_shows_the_five_care_leavers_public_hides_
     assert "No father-engagement steps are recorded in this extract." in html
 
     public = tmp_path / "national-public"
-    run_audit(sample, output_dir=public, audience="public", jobs=2, progress=None)
+    run_audit(sample, output_dir=public, audience="public", jobs=2, progress=None,
+              allow_missing="all")
     table = pd.read_csv(public / "metrics.csv", dtype=str,
                         keep_default_na=False).set_index("metric")
     assert table.at["risk.care_leaver", "numerator"] == "c"      # 5 is a small number
@@ -387,3 +388,33 @@ def test_excel_extract_with_a_named_sheet_runs(tmp_path):
     assert manifest["input"]["sheet"] == "Cases"
     assert manifest["audit"]["period"] == "2025"
     assert "--sheet Cases --period 2025 --partnership Northbridge" in manifest["rerun"]
+
+
+def test_measures_allowed_missing_open_the_board_summary(tmp_path, capsys):
+    """Issue 21: a case-management export with six measures under local names. Without
+    consent the run stops; with --allow-missing the summary's first line names them."""
+    from audit import cli
+
+    renamed = {"domestic_abuse": "DA", "young_parent": "Young dad",
+               "father_enquiry_beyond_mother": "Enquiries beyond mum",
+               "father_crying_advice": "ICON advice to dad",
+               "external_pressures": "Money worries", "trigger_infant_behaviour": "Crying trigger"}
+    path = tmp_path / "export.csv"
+    generate_extract(60, seed=21, partnerships=("Harbourside",), quarters=2).rename(
+        columns=renamed).to_csv(path, index=False)
+    out = tmp_path / "pack"
+    argv = ["run", str(path), "--no-history", "--jobs", "1", "--out", str(out)]
+    assert cli.main(argv) == cli.EXIT_INPUT
+    assert "6 measures of the contract are missing" in capsys.readouterr().err
+    assert not out.exists()
+    assert cli.main([*argv, "--allow-missing", ",".join(renamed)]) == cli.EXIT_OK
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "board-pack.html").read_text(
+        encoding="utf-8")))
+    summary = text[text.index("Summary for the board", text.index("About these figures")):]
+    assert summary.startswith(
+        "Summary for the board Not recorded in this extract, so left out of every figure: "
+        "Domestic abuse, Young parent, External pressures, Triggered by infant behaviour, "
+        "Enquiries beyond the mother, Father given crying advice (6 measures of 22). This "
+        "audit covers")
+    table = pd.read_csv(out / "metrics.csv").set_index("metric")
+    assert "risk.domestic_abuse" not in table.index and "engagement.seen" in table.index

@@ -23,14 +23,13 @@ from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from audit.actions import ACTION_COLUMNS, FOLLOW_UP_COLUMNS, MEASURE_MESSAGES, PRACTICE_MESSAGES
-from audit.contract import METRIC_IDS, metric_label
+from audit.contract import ENGAGEMENT_FUNNEL, METRIC_IDS, flag_metric_id, metric_label
 from audit.disclosure import Policy, protect
 from audit.sample import generate_extract
 from audit.sections import NOTEBOOKS, SECTIONS, build_sections
 from audit.sections.actions import (
     ACTIONS_SHEET,
     FOLLOW_UP_SHEET,
-    LOW_RATE,
     NOT_PUBLIC,
     actions,
 )
@@ -70,14 +69,19 @@ def _national_shortfalls(metrics: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def _low_shortfalls(metrics: pd.DataFrame) -> dict[str, float]:
-    out = {}
-    for _, row in metrics.iterrows():
-        if str(row["metric"]).startswith(PRACTICE) and row["denominator"] > 0:
-            rate = row["numerator"] / row["denominator"]
-            if rate < LOW_RATE:
-                out[str(row["metric"])] = LOW_RATE - rate
-    return out
+def _lowest_step_shortfalls(metrics: pd.DataFrame) -> dict[str, float]:
+    """The lowest of the engagement steps of the funnel (every one recorded, none hidden:
+    the board's tables), its shortfall the next lowest step's rate minus its own. No 50%
+    line: nobody set one (issue 20)."""
+    steps = {flag_metric_id(f) for f in ENGAGEMENT_FUNNEL}
+    rates = {str(r["metric"]): r["numerator"] / r["denominator"] for _, r in metrics.iterrows()
+             if str(r["metric"]) in steps and r["denominator"] > 0}
+    if len(rates) < 2:
+        return {}
+    low = min(rates.values())
+    lowest = [m for m, r in rates.items() if r == low]
+    others = [r for m, r in rates.items() if m not in lowest]
+    return {m: (min(others) if others else low) - low for m in lowest}
 
 
 def _funnel_shortfalls(funnels: dict[str, pd.DataFrame]) -> dict[str, float]:
@@ -115,7 +119,7 @@ def expected_plan(data, *, history_rules_only: bool = False,
     first, ties in the contract's order; only measures with a practice message."""
     metrics = data.metrics if metrics is None else metrics
     found: dict[str, float] = defaultdict(float)
-    parts = [_national_shortfalls(metrics), _low_shortfalls(metrics)]
+    parts = [_national_shortfalls(metrics), _lowest_step_shortfalls(metrics)]
     if not history_rules_only:
         parts += [_funnel_shortfalls(data.funnels), _falling_shortfalls(data.spc)]
     for part in parts:
@@ -181,13 +185,16 @@ def test_listed_measures_and_order_follow_the_documented_rules(fixture, request)
     assert listed == [m for m, _ in expected_plan(data)]
 
 
-def test_the_pooled_sample_lists_the_low_steps_and_names_the_partnership_below_the_funnel(
+def test_the_pooled_sample_lists_the_lowest_step_and_names_the_partnership_below_the_funnel(
         pooled):
     data, section = pooled
     frame = _table(section, ACTIONS_SHEET).frame.set_index("Measure to watch")
-    low = _low_shortfalls(data.metrics)
+    low = _lowest_step_shortfalls(data.metrics)
     funnel = _funnel_shortfalls(data.funnels)
-    assert set(low) <= {LABEL_TO_METRIC[x] for x in frame.index}
+    assert len(low) == 1 and set(low) <= {LABEL_TO_METRIC[x] for x in frame.index}
+    lowest = frame.at[metric_label(next(iter(low))), "Finding"]
+    assert "the lowest engagement step (next lowest" in lowest
+    assert not any("expected" in f or "50.0%" in f for f in frame["Finding"])
     assert set(funnel) == {"engagement.seen", "engagement.contacted"}  # Eastmere, both
     for metric in funnel:
         finding = frame.at[metric_label(metric), "Finding"]

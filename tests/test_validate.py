@@ -36,7 +36,7 @@ def problems_at(error: ValidationError) -> set[tuple[int | None, str | None]]:
 
 
 def test_typed_cases_frame(write):
-    extract = load_extract(write(GOOD), today=TODAY)
+    extract = load_extract(write(GOOD), today=TODAY, allow_missing="all")
     cases = extract.cases
     assert isinstance(extract, CaseExtract)
     assert list(cases.columns) == [
@@ -83,7 +83,7 @@ def test_typed_cases_frame(write):
 
 
 def test_required_columns_only(write):
-    extract = load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,,\n"), today=TODAY)
+    extract = load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,,\n"), today=TODAY, allow_missing="all")
     assert list(extract.cases.columns) == list(REQUIRED_HEADER.split(","))
     assert extract.cases["harmed_by"].tolist() == ["unknown"]
     assert extract.cases["known_to"].tolist() == ["unknown"]
@@ -102,7 +102,7 @@ FLAG_SPELLINGS_BY_HAND = {
 def test_every_flag_spelling(write):
     spellings = list(FLAG_SPELLINGS_BY_HAND)
     body = "".join(f'C-{i},2024-01-05,3,,,"{s}"\n' for i, s in enumerate(spellings))
-    extract = load_extract(write(f"{REQUIRED_HEADER},care_leaver\n{body}"), today=TODAY)
+    extract = load_extract(write(f"{REQUIRED_HEADER},care_leaver\n{body}"), today=TODAY, allow_missing="all")
     assert extract.cases["care_leaver"].tolist() == list(FLAG_SPELLINGS_BY_HAND.values())
 
 
@@ -124,7 +124,7 @@ def test_every_flag_spelling(write):
 def test_codes_are_matched_leniently(write, column, written, code):
     values = {"harmed_by": "", "known_to": ""} | {column: written}
     text = f'{REQUIRED_HEADER}\nC-1,2024-01-05,3,"{values["harmed_by"]}","{values["known_to"]}"\n'
-    assert load_extract(write(text), today=TODAY).cases[column].tolist() == [code]
+    assert load_extract(write(text), today=TODAY, allow_missing="all").cases[column].tolist() == [code]
 
 
 @pytest.mark.parametrize(("written", "date"), [
@@ -138,13 +138,13 @@ def test_codes_are_matched_leniently(write, column, written, code):
 ])
 def test_accepted_dates(write, written, date):
     text = f"{REQUIRED_HEADER}\nC-1,{written},3,,\n"
-    cases = load_extract(write(text), today=TODAY).cases
+    cases = load_extract(write(text), today=TODAY, allow_missing="all").cases
     assert cases["notification_date"].tolist() == [pd.Timestamp(date)]
 
 
 def test_case_ids_are_trimmed_text(write):
     text = f"{REQUIRED_HEADER}\n C-0001 ,2024-01-05,3,,\n0042,2024-01-05,3,,\n"
-    cases = load_extract(write(text), today=TODAY).cases
+    cases = load_extract(write(text), today=TODAY, allow_missing="all").cases
     assert cases["case_id"].tolist() == ["C-0001", "0042"]
 
 
@@ -152,7 +152,7 @@ def test_case_ids_are_trimmed_text(write):
 
 
 def test_out_of_scope_rows_are_excluded_with_reasons():
-    extract = load_extract(BROKEN / "out_of_scope.csv", today=TODAY)
+    extract = load_extract(BROKEN / "out_of_scope.csv", today=TODAY, allow_missing="all")
     assert extract.cases.index.tolist() == [2, 4, 6]
     assert extract.cases["case_id"].tolist() == ["OS-0001", "OS-0003", "OS-0005"]
     assert extract.excluded.to_dict("records") == [
@@ -165,7 +165,7 @@ def test_out_of_scope_rows_are_excluded_with_reasons():
 def test_no_in_scope_rows_is_an_error(write):
     text = f"{REQUIRED_HEADER}\nC-1,2024-01-05,12,,\nC-2,2024-01-05,30.0,,\n"
     with pytest.raises(ValidationError, match="no in-scope rows") as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     assert caught.value.problems == [
         Problem(None, "child_age_months", "all 2 rows are 12 months or older; the audit "
                 "covers babies under one")]
@@ -181,7 +181,7 @@ def test_header_only_is_an_error(write):
 
 def test_every_problem_kind_in_one_error():
     with pytest.raises(ValidationError) as caught:
-        load_extract(BROKEN / "bad_codes.csv", today=TODAY)
+        load_extract(BROKEN / "bad_codes.csv", today=TODAY, allow_missing="all")
     error = caught.value
     assert not isinstance(error, IdentifierError)
     assert problems_at(error) == {
@@ -222,7 +222,7 @@ def test_every_problem_kind_in_one_error():
 
 def test_problems_are_grouped_by_column_in_row_order():
     with pytest.raises(ValidationError) as caught:
-        load_extract(BROKEN / "bad_codes.csv", today=TODAY)
+        load_extract(BROKEN / "bad_codes.csv", today=TODAY, allow_missing="all")
     located = [(p.column, p.row) for p in caught.value.problems]
     assert located[:6] == [("case_id", 2), ("case_id", 6), ("case_id", 7),
                            ("notification_date", 3), ("notification_date", 4),
@@ -232,7 +232,7 @@ def test_problems_are_grouped_by_column_in_row_order():
 def test_missing_required_columns_are_reported_with_the_rest(write):
     text = "case_id,notification_date,child_age_months\nC-1,2024-13-01,3\n"
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     assert problems_at(caught.value) == {(None, "harmed_by"), (None, "known_to"),
                                          (2, "notification_date")}
     missing = caught.value.problems[0]
@@ -242,7 +242,7 @@ def test_missing_required_columns_are_reported_with_the_rest(write):
 
 def test_missing_column_sample():
     with pytest.raises(ValidationError) as caught:
-        load_extract(BROKEN / "missing_column.csv", today=TODAY)
+        load_extract(BROKEN / "missing_column.csv", today=TODAY, allow_missing="all")
     assert problems_at(caught.value) == {(None, "known_to")}
 
 
@@ -250,7 +250,7 @@ def test_duplicates_name_every_row_involved(write):
     text = (f"{REQUIRED_HEADER}\nA,2024-01-05,3,,\nB,2024-01-05,3,,\nA,2024-01-05,3,,\n"
             "A ,2024-01-05,3,,\n")
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     messages = {p.row: p.message for p in caught.value.problems}
     assert set(messages) == {2, 4, 5}
     assert messages[2].startswith("case_id 'A' duplicates rows 4, 5;")
@@ -260,7 +260,7 @@ def test_duplicates_name_every_row_involved(write):
 @pytest.mark.parametrize("age", ["three", "2.5", "-1", "", "1e3", "3 months"])
 def test_non_integer_ages(write, age):
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(f'{REQUIRED_HEADER}\nC-1,2024-01-05,"{age}",,\n'), today=TODAY)
+        load_extract(write(f'{REQUIRED_HEADER}\nC-1,2024-01-05,"{age}",,\n'), today=TODAY, allow_missing="all")
     assert problems_at(caught.value) == {(2, "child_age_months")}
 
 
@@ -268,7 +268,7 @@ def test_non_integer_ages(write, age):
                                   "2024-02-30", "05/01/24", "", "1899-12-31", "2025-07-01"])
 def test_bad_and_future_dates(write, date):
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(f'{REQUIRED_HEADER}\nC-1,"{date}",3,,\n'), today=TODAY)
+        load_extract(write(f'{REQUIRED_HEADER}\nC-1,"{date}",3,,\n'), today=TODAY, allow_missing="all")
     assert problems_at(caught.value) == {(2, "notification_date")}
 
 
@@ -276,13 +276,13 @@ def test_bad_and_future_dates(write, date):
 def test_bad_father_ages(write, age):
     text = f"{REQUIRED_HEADER},father_age_at_birth\nC-1,2024-01-05,3,,,{age}\n"
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     assert problems_at(caught.value) == {(2, "father_age_at_birth")}
 
 
 def test_father_age_limits_are_inclusive(write):
     text = f"{REQUIRED_HEADER},father_age_at_birth\nC-1,2024-01-05,3,,,12\nC-2,2024-01-05,3,,,80\n"
-    assert load_extract(write(text), today=TODAY).cases["father_age_at_birth"].tolist() == [12, 80]
+    assert load_extract(write(text), today=TODAY, allow_missing="all").cases["father_age_at_birth"].tolist() == [12, 80]
 
 
 def test_bad_incident_type(write):
@@ -294,7 +294,7 @@ def test_bad_incident_type(write):
 def test_problems_are_capped_per_column_with_a_summary(write):
     body = "".join(f"C-{i},someday,3,,\n" for i in range(1000))
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(f"{REQUIRED_HEADER}\n{body}"), today=TODAY)
+        load_extract(write(f"{REQUIRED_HEADER}\n{body}"), today=TODAY, allow_missing="all")
     problems = caught.value.problems
     assert len(problems) == 21
     assert [p.row for p in problems[:20]] == list(range(2, 22))
@@ -307,7 +307,7 @@ def test_problems_are_capped_per_column_with_a_summary(write):
 def test_long_values_are_cut_in_messages(write):
     long = "x" * 500
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,{long},\n"), today=TODAY)
+        load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,{long},\n"), today=TODAY, allow_missing="all")
     [problem] = caught.value.problems
     assert "x" * 39 + "…'" in problem.message
     assert "x" * 40 not in problem.message
@@ -334,7 +334,7 @@ def test_unknown_shares_and_high_unknown_fields(write):
         rows.append(f"C-{i},2024-01-05,3,{harmed},universal,{abuse},{seen}")
     rows.append("C-99,2024-01-05,14,,,,")
     text = f"{REQUIRED_HEADER},domestic_abuse,father_seen\n" + "\n".join(rows) + "\n"
-    extract = load_extract(write(text), today=TODAY)
+    extract = load_extract(write(text), today=TODAY, allow_missing="all")
     shares = extract.unknown_shares()
     assert shares.to_dict() == {"harmed_by": 0.1, "known_to": 0.0, "domestic_abuse": 0.2,
                                 "father_seen": 0.5}
@@ -355,7 +355,7 @@ def test_xlsx_extract_validates(tmp_path):
     sheet.append([3, dt.date(2024, 3, 3), 0, "unknown", "none", 0])
     path = tmp_path / "reviews.xlsx"
     book.save(path)
-    extract = load_extract(path, today=TODAY)
+    extract = load_extract(path, today=TODAY, allow_missing="all")
     assert extract.sheet == "Rapid reviews"
     assert extract.cases["case_id"].tolist() == ["R-1", "3"]
     assert extract.cases["notification_date"].tolist() == [pd.Timestamp("2024-03-01"),
@@ -376,7 +376,7 @@ def test_parquet_extract_validates(tmp_path):
     })
     path = tmp_path / "extract.parquet"
     pq.write_table(table, path)
-    cases = load_extract(path, today=TODAY).cases
+    cases = load_extract(path, today=TODAY, allow_missing="all").cases
     assert cases.index.tolist() == [2, 3]
     assert cases["child_age_months"].tolist() == [3, 7]
     assert cases["harmed_by"].tolist() == ["birth_father", "unknown"]
@@ -385,7 +385,7 @@ def test_parquet_extract_validates(tmp_path):
 
 def test_cp1252_extract_validates(write):
     text = f"{REQUIRED_HEADER},partnership\nC-1,2024-01-05,3,Mother’s partner,,Ynys Môn\n"
-    cases = load_extract(write(text, encoding="cp1252"), today=TODAY).cases
+    cases = load_extract(write(text, encoding="cp1252"), today=TODAY, allow_missing="all").cases
     assert cases["harmed_by"].tolist() == ["mothers_partner"]
     assert cases["partnership"].tolist() == ["Ynys Môn"]
 
@@ -393,7 +393,7 @@ def test_cp1252_extract_validates(write):
 def test_blank_rows_do_not_shift_row_numbers_in_messages(write):
     text = f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,,\n\n\nC-4,2024-01-05,x,,\n"
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     assert problems_at(caught.value) == {(5, "child_age_months")}
 
 
@@ -412,7 +412,7 @@ def test_case_schema_is_a_pandera_declaration(write):
 
 def test_validate_extract_takes_a_raw_extract(write):
     raw = read_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,,\n"))
-    extract = validate_extract(raw, today=TODAY)
+    extract = validate_extract(raw, today=TODAY, allow_missing="all")
     assert extract.sha256 == raw.sha256
     assert extract.path == raw.path
 
@@ -465,10 +465,10 @@ def test_arbitrary_rows_under_a_good_header_load_or_raise_an_audit_error(tmp_pat
 def test_dates_before_the_panel_began_are_problems(write, date, accepted):
     text = f"{REQUIRED_HEADER}\nC-1,{date},3,,\n"
     if accepted:
-        assert load_extract(write(text), today=TODAY).cases["notification_date"].notna().all()
+        assert load_extract(write(text), today=TODAY, allow_missing="all").cases["notification_date"].notna().all()
         return
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     [problem] = caught.value.problems
     assert (problem.row, problem.column) == (2, "notification_date")
     assert problem.message == (f"'{date}' is before 29 June 2018, when serious incident "
@@ -521,7 +521,7 @@ def test_a_repeated_header_row_is_one_problem(write):
             f"{REQUIRED_HEADER.replace('case_id', 'Case ID')},Domestic abuse\n"
             "C-2,2024-01-05,13,,,maybe\n")
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(text), today=TODAY)
+        load_extract(write(text), today=TODAY, allow_missing="all")
     assert [(p.row, p.column) for p in caught.value.problems] == [(3, None),
                                                                  (4, "domestic_abuse")]
     assert caught.value.problems[0].message.startswith("repeats the header row")
@@ -532,7 +532,7 @@ def test_zero_width_and_non_breaking_padding_is_accepted(write):
     text = (f"{REQUIRED_HEADER},father_seen\n"
             "\u200bC-1\ufeff,\u00a02024-01-05,\u200b3\u00a0,\u00a0Birth\u00a0father\u200b,"
             "\tEarly help ,\u200bY\u00a0\n")
-    cases = load_extract(write(text), today=TODAY).cases
+    cases = load_extract(write(text), today=TODAY, allow_missing="all").cases
     assert cases.iloc[0].tolist() == ["C-1", pd.Timestamp("2024-01-05"), 3, "birth_father",
                                       "early_help", "yes"]
 
@@ -549,5 +549,105 @@ def test_control_and_bidi_characters_are_never_echoed(write):
 def test_a_ten_megabyte_cell_is_quoted_in_forty_characters(write):
     huge = "birth_father" + "x" * 10_000_000
     with pytest.raises(ValidationError) as caught:
-        load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,{huge},\n"), today=TODAY)
+        load_extract(write(f"{REQUIRED_HEADER}\nC-1,2024-01-05,3,{huge},\n"), today=TODAY, allow_missing="all")
     assert len(str(caught.value)) < 1_000
+
+
+# --------------------------------------------- no measure missing without consent (issue 21)
+
+ALL_FLAGS = (
+    "domestic_abuse,father_mental_ill_health,young_parent,care_leaver,substance_misuse,"
+    "childhood_adversity,impulsivity,external_pressures,relationship_problems,"
+    "trigger_infant_behaviour,father_identified,father_enquiry_beyond_mother,father_contacted,"
+    "father_seen,father_history_checked,father_views_recorded,father_in_assessment,"
+    "father_in_plan,father_antenatal_contact,father_crying_advice,info_shared_health,"
+    "adult_services_linked"
+).split(",")  # typed out from docs/data-contract.md: the 22 measures
+
+
+def _every_flag_but(*left_out: str, extra: str = "", value: str = "yes") -> str:
+    flags = [f for f in ALL_FLAGS if f not in left_out]
+    header = ",".join([REQUIRED_HEADER, *flags]) + (f",{extra}" if extra else "")
+    row = ",".join(["C-1,2024-01-05,3,,", *[value] * len(flags)]) + (",x" if extra else "")
+    return f"{header}\n{row}\n"
+
+
+def test_an_extract_with_every_measure_needs_no_consent(write):
+    extract = load_extract(write(_every_flag_but()), today=TODAY)
+    assert extract.missing_flags == ()
+
+
+def test_a_missing_measure_is_a_problem_naming_the_header_that_looks_like_it(write):
+    path = write(_every_flag_but("domestic_abuse", "care_leaver", extra="DA"))
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    error = caught.value
+    by_column = {p.column: p.message for p in error.problems}
+    assert by_column["domestic_abuse"].startswith("measure missing (Domestic abuse)")
+    assert (
+        "the file's column 'DA' looks like it: rename that header to 'domestic_abuse'"
+        in by_column["domestic_abuse"]
+    )
+    assert "no column of this file looks like it" in by_column["care_leaver"]
+    assert str(error).startswith("extract.csv: 2 measures of the contract are missing")
+    last = error.problems[-1]
+    assert last.column is None
+    assert "--allow-missing domestic_abuse,care_leaver (or --allow-missing all)" in last.message
+
+
+def test_allowed_missing_measures_pass_and_are_recorded(write):
+    text = _every_flag_but("domestic_abuse", "care_leaver", extra="DA")
+    for allow in (
+        ["domestic_abuse", "care_leaver"],
+        ["domestic_abuse,care_leaver"],
+        ["Domestic abuse", "CARE LEAVER"],
+        "all",
+        ["all"],
+    ):
+        extract = load_extract(write(text), today=TODAY, allow_missing=allow)
+        assert extract.missing_flags == ("domestic_abuse", "care_leaver")
+        assert extract.ignored_columns == ("DA",)
+
+
+def test_allowing_one_of_two_missing_measures_leaves_the_other_a_problem(write):
+    path = write(_every_flag_but("domestic_abuse", "care_leaver"))
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY, allow_missing=["domestic_abuse"])
+    assert [p.column for p in caught.value.problems] == ["care_leaver", None]
+    assert "--allow-missing care_leaver" in caught.value.problems[-1].message
+    assert str(caught.value).startswith("extract.csv: 1 measure of the contract is missing")
+
+
+def test_allowing_a_name_that_is_not_a_measure_is_a_parameter_error(write):
+    from audit.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'known_to', which is not a measure"):
+        load_extract(write(_every_flag_but()), today=TODAY, allow_missing=["known_to"])
+
+
+def test_missing_measures_are_listed_with_the_other_problems(write):
+    text = _every_flag_but("father_seen").replace("2024-01-05", "31/02/2024")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY)
+    assert problems_at(caught.value) >= {(None, "father_seen"), (2, "notification_date")}
+    assert "; and 1 other problem" in str(caught.value).splitlines()[0]
+
+
+# ------------------------------------------- one partnership, one name (issue 21, item 4)
+
+
+def test_one_partnership_spelt_two_ways_in_one_file_is_a_problem(write):
+    text = _every_flag_but(extra="partnership").replace(",x\n", ",Harbourside\n")
+    row = text.splitlines()[1]
+    body = "\n".join(row.replace("C-1", f"C-{i}").replace(
+        "Harbourside", "Harbour side" if i == 4 else "Harbourside") for i in range(1, 6))
+    path = write(text.splitlines()[0] + "\n" + body + "\n")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    (problem,) = caught.value.problems
+    assert problem.column == "partnership" and problem.row is None
+    assert problem.message.startswith(
+        "'Harbourside' (rows 2, 3, 4 and 1 more) and 'Harbour side' (row 5) differ only in case,"
+        " spaces or punctuation")
+    assert "correct those cells to one spelling (e.g. 'Harbourside', used in 4 rows)" \
+        in problem.message

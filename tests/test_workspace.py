@@ -3,6 +3,8 @@ tables computed once, the earlier quarters passed in, and the cache shared with 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -39,7 +41,7 @@ def extract_csv(tmp_path):
 
 
 def test_prepared_copy_round_trips_cases_and_provenance(extract_csv, tmp_path):
-    extract = load_extract(extract_csv)
+    extract = load_extract(extract_csv, allow_missing="all")
     path = save_prepared(extract, tmp_path / "cases.parquet")
     assert is_prepared(path)
     again = load_prepared(path)
@@ -57,19 +59,19 @@ def test_a_plain_parquet_extract_is_not_mistaken_for_a_prepared_copy(tmp_path):
 
 
 def test_open_audit_selects_quarter_and_partnership(extract_csv):
-    data = open_audit(extract_csv, period="2025-Q1")
+    data = open_audit(extract_csv, period="2025-Q1", allow_missing="all")
     assert sorted(data.cases["case_id"]) == ["A1", "A2"]
     assert data.period == "2025-Q1" and data.period_label == "2025-Q1"
-    south = open_audit(extract_csv, partnership="South")
+    south = open_audit(extract_csv, partnership="South", allow_missing="all")
     assert sorted(south.cases["case_id"]) == ["A4", "A5"]  # A3 is out of scope
     assert south.place == "South" and south.partnership == "South"
     # a case-insensitive match takes the extract's own spelling
-    assert open_audit(extract_csv, partnership="south").partnership == "South"
-    assert open_audit(extract_csv, period="2025-q1").period == "2025-Q1"
+    assert open_audit(extract_csv, partnership="south", allow_missing="all").partnership == "South"
+    assert open_audit(extract_csv, period="2025-q1", allow_missing="all").period == "2025-Q1"
 
 
 def test_open_audit_all_periods_labels_the_span(extract_csv):
-    data = open_audit(extract_csv)
+    data = open_audit(extract_csv, allow_missing="all")
     assert data.period == "all"
     assert data.period_label == "2024-Q4 to 2025-Q2"
     assert data.quarters == ["2024-Q4", "2025-Q1", "2025-Q2"]
@@ -84,26 +86,26 @@ def test_open_audit_all_periods_labels_the_span(extract_csv):
 
 def test_open_audit_rejects_a_malformed_period_with_a_parameter_error(extract_csv):
     with pytest.raises(ParameterError, match="not understood"):
-        open_audit(extract_csv, period="Q3 2025")
+        open_audit(extract_csv, period="Q3 2025", allow_missing="all")
 
 
 def test_a_period_with_no_cases_names_the_quarters_the_extract_covers(extract_csv):
     with pytest.raises(ParameterError) as caught:
-        open_audit(extract_csv, period="2019-Q1")
+        open_audit(extract_csv, period="2019-Q1", allow_missing="all")
     assert "2024-Q4 to 2025-Q2" in str(caught.value)
     with pytest.raises(ParameterError) as caught:
-        open_audit(extract_csv, period="2025-Q2", partnership="North")
+        open_audit(extract_csv, period="2025-Q2", partnership="North", allow_missing="all")
     assert "'North'" in str(caught.value) and "2024-Q4 to 2025-Q2" in str(caught.value)
 
 
 def test_an_unknown_partnership_is_a_parameter_error_listing_those_held(extract_csv):
     with pytest.raises(ParameterError) as caught:
-        open_audit(extract_csv, partnership="Eastmere")
+        open_audit(extract_csv, partnership="Eastmere", allow_missing="all")
     assert "'North'" in str(caught.value) and "'South'" in str(caught.value)
 
 
 def test_analyst_and_board_tables_show_small_counts_the_public_cannot_have(extract_csv):
-    data = open_audit(extract_csv)
+    data = open_audit(extract_csv, allow_missing="all")
     raw = data.metrics.set_index("metric")
     # domestic abuse: yes A1, A5; no A2; unknown A4 -> 2 of 3
     assert (raw.at["risk.domestic_abuse", "numerator"],
@@ -118,7 +120,7 @@ def test_analyst_and_board_tables_show_small_counts_the_public_cannot_have(extra
 
 
 def test_tables_are_computed_once_from_the_cases(extract_csv):
-    data = open_audit(extract_csv)
+    data = open_audit(extract_csv, allow_missing="all")
     assert data.metrics is data.metrics          # cached, not recomputed
     data.compute()
     for name in AuditData._TABLES:
@@ -138,7 +140,7 @@ def test_tables_are_computed_once_from_the_cases(extract_csv):
 
 
 def test_a_single_partnership_audit_has_no_funnels(extract_csv):
-    south = open_audit(extract_csv, partnership="South")
+    south = open_audit(extract_csv, partnership="South", allow_missing="all")
     assert south.by_partnership.empty and south.funnels == {}
     assert south.scope_cases["case_id"].tolist() == ["A4", "A5"]
 
@@ -152,7 +154,7 @@ def test_history_fills_earlier_quarters_the_extract_does_not_hold(extract_csv):
         "unknown": [0, 0, 0, 0, 0],
         "cases": [10, 8, 99, 9, 60],
     })
-    data = open_audit(extract_csv, period="2025-Q1", history=history)
+    data = open_audit(extract_csv, period="2025-Q1", history=history, allow_missing="all")
     rows = data.quarterly[data.quarterly["metric"] == "risk.domestic_abuse"]
     by_period = rows.set_index("period")
     # 2024-Q2 and 2024-Q3 come from history; 2024-Q4 and 2025-Q1 from the extract (its own
@@ -174,13 +176,13 @@ def test_history_fills_earlier_quarters_the_extract_does_not_hold(extract_csv):
 
 
 def test_history_without_its_columns_is_a_parameter_error(extract_csv):
-    data = open_audit(extract_csv, history=pd.DataFrame({"period": ["2024-Q1"]}))
+    data = open_audit(extract_csv, history=pd.DataFrame({"period": ["2024-Q1"]}), allow_missing="all")
     with pytest.raises(ParameterError, match="numerator"):
         _ = data.quarterly
 
 
 def test_saved_tables_are_taken_by_the_same_audit_only(extract_csv, tmp_path):
-    extract = load_extract(extract_csv)
+    extract = load_extract(extract_csv, allow_missing="all")
     history = pd.DataFrame({"period": ["2024-Q3"], "metric": ["risk.domestic_abuse"],
                             "numerator": [4], "denominator": [8], "unknown": [0]})
     first = audit_of(extract, period="all", history=history)
@@ -198,13 +200,21 @@ def test_saved_tables_are_taken_by_the_same_audit_only(extract_csv, tmp_path):
 
 
 def test_open_audit_of_a_prepared_extract_takes_the_saved_tables(extract_csv, tmp_path):
-    extract = load_extract(extract_csv)
+    extract = load_extract(extract_csv, allow_missing="all")
     prepared = save_prepared(extract, tmp_path / "cases.parquet")
     data = audit_of(extract, partnership="South")
     data.save(cache_path(prepared))
     assert cache_path(prepared) == tmp_path / "cases.tables.pickle"
-    opened = open_audit(prepared, partnership="South")
+    opened = open_audit(prepared, partnership="South", allow_missing="all")
     assert "metrics" in opened.__dict__          # loaded, not computed on first use
     pd.testing.assert_frame_equal(opened.metrics, data.metrics)
-    other = open_audit(prepared, partnership="North")
+    other = open_audit(prepared, partnership="North", allow_missing="all")
     assert "metrics" not in other.__dict__       # another audit: computed when needed
+
+
+def test_a_year_with_cases_in_fewer_than_four_quarters_says_which():
+    """Issue 20: a pack "for 2025" holding 2025-Q1 to Q3 must not read as a whole year."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
+    assert open_audit(sample, period="2025").period_label == (
+        "2025 (cases in 2025-Q1, 2025-Q2 and 2025-Q3 only)")
+    assert open_audit(sample, period="2024").period_label == "2024"  # all four quarters

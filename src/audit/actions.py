@@ -187,7 +187,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "below_national": ("short of the national figure ({})", "short of the national figure"),
     "below_funnel": ("below the lower funnel limit ({})", "below the lower funnel limit"),
     "falling": ("falling (from {})", "falling"),
-    "low": ("below the expected level ({})", "low"),
+    # only against a target the board set (audit.targets): no standard is invented
+    "below_target": ("below the target the board set ({})", "below the board's target"),
+    # what the figures show when no target is set: a rank over every engagement step
+    "lowest_step": ("the lowest engagement step (next lowest {})", "the lowest engagement step"),
 }
 
 #: Columns :func:`action_table` reads; ``comparator`` is optional.
@@ -267,7 +270,8 @@ def action_table(findings: pd.DataFrame) -> pd.DataFrame:
 
     ``findings`` has one row a (measure, reason): ``metric`` (a metric id), ``rate`` (its
     current value, a fraction, or ``c`` where a public pack hides it), ``reason`` (one of
-    :data:`REASONS`: ``below_national``, ``below_funnel``, ``falling``, ``low``),
+    :data:`REASONS`: ``below_national``, ``below_funnel``, ``falling``, ``below_target``,
+    ``lowest_step``),
     ``shortfall`` (how far short, as a fraction: the national rate minus the local one, the
     lower limit minus the rate, the fall since last quarter, ...) and, optionally,
     ``comparator`` (the figure it fell short of, stated in the finding). A measure listed

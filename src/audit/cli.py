@@ -78,10 +78,10 @@ def _add_extract_args(parser: argparse.ArgumentParser) -> None:
         "--allow-missing",
         action="append",
         default=[],
-        metavar="COLUMN",
-        help="a measure (flag column) that is meant to be absent: without "
-        "this, a header close to a missing measure stops the run with 'did "
-        "you mean ...?' (repeat for several)",
+        metavar="NAME",
+        help="a measure (flag column) meant to be absent from the extract; several as "
+        "NAME,NAME or by repeating the option, 'all' for every measure it lacks. Without "
+        "it, a missing measure stops the command, naming the headers that look like it",
     )
     parser.add_argument(
         "--accept-stray-dates",
@@ -236,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also print board-pack.pdf (A4, page numbers; needs WeasyPrint: "
         "pip install 'audit[pdf]')",
+    )
+    p.add_argument(
+        "--targets",
+        type=Path,
+        metavar="FILE",
+        help="the targets the board set (CSV or Excel: measure, target, agreed_by, "
+        "agreed_on): the only standard the pack holds a figure against",
     )
     p.add_argument(
         "--each-quarter",
@@ -495,6 +502,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         each_quarter=args.each_quarter,
         pdf=args.pdf,
         replace=args.replace,
+        targets=args.targets,
         selection=args.selection,
     )
     print(f"{args.audience} pack: {result.pack}")

@@ -52,6 +52,7 @@ __all__ = [
     "code_from_label",
     "match_header",
     "suggest_header",
+    "LOCAL_HEADERS",
 ]
 
 #: The version of ../shared/contract.md this code follows (v1.1: like-for-like national
@@ -516,16 +517,43 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "incident_type": ("Incident outcome", "Outcome of incident", "Type of incident"),
 }
 
+#: Common local abbreviations and phrasings of a column (partnerships' own shorthand), tried
+#: for a suggestion only, never accepted as they stand: "DA" is not certainly domestic abuse,
+#: so the analyst renames the header (or says the measure is absent). Each was checked not
+#: to draw a header meant for another column (tests/test_contract.py).
+LOCAL_HEADERS: dict[str, tuple[str, ...]] = {
+    "domestic_abuse": ("DA", "DV", "DVA", "Domestic abuse or violence", "DA in household"),
+    "father_mental_ill_health": ("Dad MH", "Male carer MH", "Paternal mental health"),
+    "young_parent": ("Young dad", "Young father", "Teenage dad", "Teen father"),
+    "care_leaver": ("Care experienced", "Dad care experienced", "Looked after as a child"),
+    "substance_misuse": ("Drugs", "Alcohol", "Drugs or alcohol", "Substance use"),
+    "childhood_adversity": ("ACEs", "Dad ACEs", "Adverse childhood experiences"),
+    "impulsivity": ("Low frustration tolerance", "Poor impulse control"),
+    "external_pressures": ("Money worries", "Debt", "Poverty", "Financial pressures"),
+    "relationship_problems": ("Relationship difficulties", "Parental conflict"),
+    "trigger_infant_behaviour": ("Crying trigger", "Triggered by crying", "Crying as trigger"),
+    "father_enquiry_beyond_mother": ("Enquiries beyond mum", "Asked beyond mum"),
+    "father_views_recorded": ("Voice of dad", "Voice of father", "Dad's voice"),
+    "father_antenatal_contact": ("Dad antenatal", "Antenatal dad", "Father antenatal"),
+    "father_crying_advice": ("ICON", "ICON advice", "ICON advice to dad", "Crying advice"),
+    "info_shared_health": ("Health info shared", "Midwife HV GP shared"),
+    "adult_services_linked": ("Adult services", "Adult social care linked"),
+    "known_to": ("CIN/CP", "CP/CIN status", "Level of involvement"),
+}
+
 #: Words that carry no meaning when headers are compared for a suggestion.
 _STOP_WORDS = frozenset(
     "a an the of to in on at for with by and or any was were is are did does do has had "
-    "been be his her their he him it this that who whom".split()
+    "been be his her their he him it this that who whom y n yn".split()  # y/n: "Seen (Y/N)"
 )
 
 #: Word swaps tried when a header is compared for a suggestion (never for a match).
 _SYNONYMS: dict[str, str] = {
     "dad": "father",
     "dads": "father",
+    "mum": "mother",
+    "mums": "mother",
+    "icon": "crying advice",  # the ICON programme: advice on coping with a crying baby
     "fathers": "father",
     "violence": "abuse",
     "drugs": "substance",
@@ -565,7 +593,8 @@ def _words(text: object) -> list[str]:
 
 
 def _spellings() -> tuple[tuple[str, str], ...]:
-    """(column, spelling) for every accepted spelling of every contract column."""
+    """(column, spelling) for every accepted spelling of every contract column (local
+    shorthand, :data:`LOCAL_HEADERS`, is not among them: see :data:`_SUGGESTED`)."""
     pairs: list[tuple[str, str]] = []
     for column in KNOWN_COLUMNS:
         pairs += [(column, column), (column, COLUMN_LABELS[column])]
@@ -577,6 +606,10 @@ def _spellings() -> tuple[tuple[str, str], ...]:
 
 _SPELLINGS: tuple[tuple[str, str], ...] = _spellings()
 _EXACT: dict[str, str] = {"".join(_words(s)): c for c, s in _SPELLINGS}
+#: Every spelling a suggestion is measured against: the accepted ones and the local shorthand.
+_SUGGESTED: tuple[tuple[str, str], ...] = _SPELLINGS + tuple(
+    (column, term) for column, terms in LOCAL_HEADERS.items() for term in terms
+)
 
 
 def match_header(text: object) -> str | None:
@@ -645,7 +678,7 @@ def suggest_header(text: object, *, exclude: tuple[str, ...] | frozenset[str] = 
         return None
     words = _fuzzy_words(_words(text))
     scores: dict[str, float] = {}
-    for column, spelling in _SPELLINGS:
+    for column, spelling in _SUGGESTED:
         if column in exclude:
             continue
         score = _similarity(words, _fuzzy_words(_words(spelling)))

@@ -80,6 +80,8 @@ class RawExtract:
     #: The row the headers were read from (1 for CSV and Parquet; in a workbook, the first
     #: row of the sheet with anything in it).
     header_row: int = 1
+    #: Every sheet of the workbook, in order (empty for CSV and Parquet).
+    sheets: tuple[str, ...] = ()
 
     def label(self, column: str) -> str:
         """How to name ``column`` in a message: the contract's name, else the header as written.

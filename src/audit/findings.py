@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from audit.compare import VERDICT_TOO_FEW, verdicts
-from audit.contract import metric_label
+from audit.claims import HIDDEN_REASON, claims_for
+from audit.compare import verdicts
+from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
 from audit.national import NATIONAL_REFERENCE
@@ -26,6 +27,7 @@ __all__ = [
     "steps_sentence",
     "detectable_sentences",
     "headline_findings",
+    "absent_sentence",
     "caveats",
 ]
 
@@ -41,12 +43,13 @@ HEADLINE_METRICS: tuple[str, ...] = (
 
 
 def verdict_words(p: Protected) -> dict[str, str]:
-    """metric id -> verdict wording; a hidden row gets "too few cases to tell"."""
+    """metric id -> verdict wording; a row hidden by disclosure control is "hidden to
+    protect privacy" ("too few cases to tell" is said only of statistical power)."""
     raw = verdicts(p.metrics)
     out: dict[str, str] = {}
     for (_, row), wording in zip(p.metrics.iterrows(), raw, strict=True):
         hidden = is_suppressed(row["rate"])
-        out[str(row["metric"])] = VERDICT_TOO_FEW + " (small numbers)" if hidden else str(wording)
+        out[str(row["metric"])] = HIDDEN_REASON if hidden else str(wording)
     return out
 
 
@@ -69,10 +72,7 @@ def describe_metric(metric: str, p: Protected) -> str:
             f"({int(row['national_numerator'])} of {int(row['national_denominator'])})"
         )
     if is_suppressed(row["rate"]):
-        return (
-            f"{label}: figure suppressed because it rests on a small number "
-            f"(shown as {SUPPRESSED}){national}."
-        )
+        return f"{label}: figure {HIDDEN_REASON} (shown as {SUPPRESSED}){national}."
     if pd.isna(row["rate"]):
         return f"{label}: no case has this recorded as yes or no{national}."
     counts = f"{format_count(row['numerator'])} of {format_count(row['denominator'])} cases"
@@ -99,8 +99,7 @@ def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     hidden = [metric_label(m).lower() for m in present if m not in shown]
     if hidden:
         lines.append(
-            f"- Suppressed because they rest on small numbers (shown as "
-            f"{SUPPRESSED}): {', '.join(hidden)}."
+            f"- {HIDDEN_REASON.capitalize()} (shown as {SUPPRESSED}): {', '.join(hidden)}."
         )
     return "\n".join(lines)
 
@@ -132,21 +131,27 @@ def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
 
 
 def steps_sentence(p: Protected) -> str:
-    """What the engagement steps show: the biggest drop where the steps are nested, else the
-    lowest step (a father can be contacted without an earlier step being recorded)."""
+    """What the engagement steps show: the lowest-step claim of :mod:`audit.claims` (true
+    over every step; none when a step is hidden), and that the steps are not nested where
+    they are not (a father can be contacted without an earlier step being recorded)."""
     rows = p.metrics[p.metrics["metric"].str.startswith("engagement.")]
     shown = rows[[not is_suppressed(r) and pd.notna(r) for r in rows["rate"]]]
     if shown.empty:
         return (
-            "The father-engagement figures rest on small numbers and are suppressed."
+            f"The father-engagement figures are {HIDDEN_REASON}."
             if len(rows)
             else "No father-engagement steps are recorded in this extract."
         )
-    lowest = shown.loc[pd.to_numeric(shown["rate"]).idxmin()]
-    sentence = (
-        f"The lowest step is '{metric_label(str(lowest['metric'])).lower()}', in "
-        f"{format_percent(lowest['rate'])} of the cases where it was recorded."
-    )
+    claim = claims_for(p).lowest_step
+    if claim is not None:
+        sentence = claim.sentence
+    elif any(is_suppressed(r) for r in rows["rate"]):
+        sentence = (
+            f"Some engagement steps are {HIDDEN_REASON}, so none is named the lowest: "
+            "it could be one of those."
+        )
+    else:
+        sentence = "Too few engagement steps are recorded to say which is the lowest."
     if not p.nested_steps:
         sentence += (
             " Each step is a share of the cases where it was recorded; the steps are "
@@ -156,13 +161,27 @@ def steps_sentence(p: Protected) -> str:
     return sentence
 
 
+def absent_sentence(p: Protected) -> str:
+    """The measures the extract does not record (allowed missing by the analyst), as a
+    ``- `` bullet line for the top of the summary; ``""`` when every measure is recorded."""
+    missing = list(p.extract.get("missing_flags") or [])
+    if not missing:
+        return ""
+    names = ", ".join(column_label(m) for m in missing)
+    return (
+        f"- **Not recorded in this extract, so left out of every figure:** {names} "
+        f"({plural(len(missing), 'measure')} of {len(FLAG_COLUMNS)})."
+    )
+
+
 def headline_findings(p: Protected) -> str:
     """The summary's headline findings, as ``- `` bullet lines (only figures shown)."""
     cases = p.cases if isinstance(p.cases, str) else format_count(p.cases)
-    lines = [
+    lines = [absent_sentence(p)] if absent_sentence(p) else []
+    lines.append(
         f"- This audit covers **{cases}** babies under one harmed by a father or male "
         f"carer ({p.place}, {p.period_label})."
-    ]
+    )
     words = verdict_words(p)
     compared = [m for m in shown_metrics(p) if m in NATIONAL_REFERENCE]
     if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:

@@ -4,7 +4,8 @@ Auditors fill in one row a case on the form's "Cases" sheet and return it; the a
 ``audit validate`` / ``audit run`` on the returned file as it stands. The form produces a
 valid extract by construction:
 
-* the "Cases" sheet is the first sheet (read by default) and its header row holds the
+* the "Cases" sheet is the first sheet, and is read by default (found by its name, so a
+  returned form whose sheets were reordered still reads), and its header row holds the
   contract's columns in contract order, headed by their readable labels
   (:data:`~audit.contract.COLUMN_LABELS`), which :func:`~audit.contract.match_header`
   recognises;
@@ -58,6 +59,7 @@ from audit.contract import (
 )
 from audit.errors import ParameterError
 from audit.files import atomic_write_bytes
+from audit.read.from_xlsx import CASES_SHEET
 
 __all__ = [
     "FORM_SHEET",
@@ -74,7 +76,8 @@ __all__ = [
     "write_form",
 ]
 
-FORM_SHEET = "Cases"
+#: The cases sheet's name: the reader looks for it by name (it need not come first).
+FORM_SHEET = CASES_SHEET
 GUIDANCE_SHEET = "Guidance"
 #: The Excel table over the case rows (a name of its own: table and sheet names may clash).
 FORM_TABLE = "CaseAudit"

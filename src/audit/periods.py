@@ -139,7 +139,8 @@ def select_period(cases: pd.DataFrame, label: str | None) -> pd.DataFrame:
 
 
 def select_partnership(cases: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Cases of one partnership (exact name, else a unique case-insensitive match).
+    """Cases of one partnership (exact name, else the one spelt the same but for case,
+    spaces and punctuation: :func:`audit.names.partnership_key`).
 
     ``ValueError`` if the frame has no ``partnership`` column or the name is not in it
     (the message lists the partnerships available).
@@ -154,7 +155,9 @@ def select_partnership(cases: pd.DataFrame, name: str) -> pd.DataFrame:
     available = sorted({str(v) for v in column.dropna().unique()})
     if name in available:
         return cases.loc[(column == name).to_numpy()]
-    folded = [p for p in available if p.strip().casefold() == name.strip().casefold()]
+    from audit.names import partnership_key
+
+    folded = [p for p in available if partnership_key(p) == partnership_key(name)]
     if len(folded) == 1:
         return cases.loc[(column == folded[0]).to_numpy()]
     listing = ", ".join(repr(p) for p in available) or "none"

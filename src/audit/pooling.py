@@ -22,11 +22,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from audit.errors import ExtractError, IdentifierError, Problem, ReadError, ValidationError
 from audit.extract import CaseExtract, shown
+
+if TYPE_CHECKING:
+    from audit.stray_dates import StrayDate
+from audit.names import spelling_problems
 
 __all__ = ["expand_inputs", "load_returns", "pooled_digest"]
 
@@ -79,7 +84,7 @@ def load_returns(
     paths: Sequence[str | Path],
     *,
     sheet: str | None = None,
-    allow_missing: Iterable[str] = (),
+    allow_missing: Iterable[str] | str = (),
     today: dt.date | None = None,
     accept_stray_dates: bool = False,
 ) -> CaseExtract:
@@ -97,7 +102,7 @@ def load_returns(
     if len(files) == 1:
         extract = load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
         return _checked_dates([files[0]], [extract], extract, accept_stray_dates)
-    allow = tuple(allow_missing)
+    allow = (allow_missing,) if isinstance(allow_missing, str) else tuple(allow_missing)
     extracts: list[CaseExtract] = []
     problems: list[Problem] = []
     identifiers = False
@@ -115,7 +120,25 @@ def load_returns(
             path=Path(paths[0]) if len(paths) == 1 else None,
             problems=problems,
         )
-    return _checked_dates(files, extracts, _pool(files, extracts), accept_stray_dates)
+    try:
+        pooled = _pool(files, extracts)
+    except ValidationError as exc:  # the stray dates are listed with the pool's problems
+        strays = [] if accept_stray_dates else [s.problem() for s in _strays(files, extracts)]
+        if not strays:
+            raise
+        raise ValidationError(
+            f"{len(files)} returns pooled: {len(exc.problems) + len(strays):,} problems across "
+            "the files",
+            problems=[*exc.problems, *strays],
+        ) from None
+    return _checked_dates(files, extracts, pooled, accept_stray_dates)
+
+
+def _strays(files: list[Path], extracts: list[CaseExtract]) -> list[StrayDate]:
+    """Every return's cases dated apart from the rest of it (:mod:`audit.stray_dates`)."""
+    from audit.stray_dates import stray_dates
+
+    return [p for path, e in zip(files, extracts) for p in stray_dates(e.cases, shown(path.name))]
 
 
 def _checked_dates(
@@ -125,9 +148,9 @@ def _checked_dates(
     :class:`~audit.errors.ValidationError` listing every one, each naming its file."""
     from dataclasses import replace
 
-    from audit.stray_dates import ACCEPT_FLAG, stray_dates
+    from audit.stray_dates import ACCEPT_FLAG
 
-    strays = [p for path, e in zip(files, extracts) for p in stray_dates(e.cases, shown(path.name))]
+    strays = _strays(files, extracts)
     if not strays:
         return result
     if accept:
@@ -181,6 +204,8 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
                         shown(path.name),
                     )
                 )
+    named = [(p.name, e.cases.get("partnership")) for p, e in zip(files, extracts)]
+    problems += spelling_problems([(name, cells) for name, cells in named if cells is not None])
     first_seen: dict[str, tuple[str, int]] = {}
     copies = {p.name for p in problems_files(problems)}
     for path, extract in zip(files, extracts):

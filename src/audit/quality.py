@@ -94,6 +94,12 @@ def validation_summary(extract) -> str:
         f"  in scope (0-11 m):   {len(extract.cases):,}",
         f"  excluded (12 m +):   {len(extract.excluded):,}",
     ]
+    if extract.missing_flags:
+        lines.insert(
+            1,
+            f"  measures absent:     {len(extract.missing_flags)} of {len(FLAG_COLUMNS)}, "
+            f"allowed with --allow-missing: {', '.join(extract.missing_flags)}",
+        )
     for source in extract.sources:
         lines.append(
             f"    {source['file']}: {source['rows_read']:,} rows, "

@@ -96,6 +96,7 @@ def run_audit(
     pdf: bool = False,
     progress: Callable[[str], None] | None = _progress,
     replace: bool = False,
+    targets: str | Path | None = None,
     selection: str | Path | None = None,
 ) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
@@ -106,6 +107,7 @@ def run_audit(
     pack is in place, receives this run's metrics, keyed by the partnership(s) the extract
     holds (:func:`record_history`); a period recorded from another extract is replaced only
     with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
+    ``targets`` is the board's targets file (:mod:`audit.targets`), read before any work.
     ``selection`` is the record ``audit select`` wrote: the returns are checked against it
     (:func:`_check_selection`) and it goes into the manifest and "About these figures".
     """
@@ -128,6 +130,9 @@ def run_audit(
         nb_dir = Path(notebooks) if notebooks else notebooks_dir()
         check_notebooks(nb_dir)
         check_kernel(kernel)
+    from audit.targets import read_targets
+
+    board_targets = read_targets(targets) if targets else {}
     chosen = None
     if selection is not None:  # a bad record stops the run before any work
         from audit.selection import load_selection
@@ -158,6 +163,7 @@ def run_audit(
         with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
             prepared = save_prepared(validated, Path(private) / "cases.parquet")
             data = audit_of(validated, period=period, partnership=partnership)
+            data.targets = dict(board_targets)
             data.history = read_history(
                 history_path,
                 validated,
@@ -229,6 +235,7 @@ def run_audit(
                         marking_given=marking is not None,
                         history=str(place.path) if place is not None else None,
                         each_quarter=bool(each_quarter),
+                        targets=Path(targets).name if targets else None,
                         pdf=bool(pdf),
                         selection=str(selection) if selection is not None else None,
                     ),

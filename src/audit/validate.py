@@ -53,6 +53,9 @@ Decisions:
   the others.
 * An extract with no data rows, or with no in-scope rows (every case 12 months or older),
   is a :class:`~audit.errors.ValidationError`: there is nothing to audit.
+* A measure (flag column) missing from the extract is a problem unless ``allow_missing``
+  names it (:mod:`audit.measures`); so are two spellings of one partnership that differ
+  only in case, spaces or punctuation (:mod:`audit.names`).
 * Each column lists at most :data:`MAX_PROBLEMS_PER_COLUMN` problems, then one summary line
   a kind of problem ("and 999,980 more rows with a bad date"). Cell values are quoted in
   messages, cut to :data:`MAX_VALUE_ECHO` characters.
@@ -84,10 +87,8 @@ from audit.contract import (
     MAX_IN_SCOPE_AGE_MONTHS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
-    column_label,
     match_header,
     normalise_column_name,
-    suggest_header,
 )
 from audit.errors import Problem, ValidationError
 from audit.extract import (
@@ -100,6 +101,8 @@ from audit.extract import (
     shown,
 )
 from audit.guard import check_identifiers
+from audit.measures import MISSING_MEASURE, missing_measure_problems
+from audit.names import spelling_problems
 from audit.read import read_extract
 from audit.schema import (
     CHECK_SUMMARY,
@@ -280,7 +283,7 @@ def _repeats(case_ids: pd.Series, shown: pd.DataFrame) -> dict[int, str]:
 
 
 def validate_extract(
-    raw: RawExtract, *, today: dt.date | None = None, allow_missing: Iterable[str] = ()
+    raw: RawExtract, *, today: dt.date | None = None, allow_missing: Iterable[str] | str = ()
 ) -> CaseExtract:
     """Check ``raw`` against the contract and return the typed, in-scope cases.
 
@@ -289,9 +292,10 @@ def validate_extract(
     problem found in one pass. ``today`` (default: the local date) is the latest allowed
     notification date; pass it for a reproducible run.
 
-    A header that is not a contract column but is close to one gets "did you mean …?";
-    when that column is a measure (a flag) missing from the extract, it is a problem —
-    the measure would silently drop out of the pack — unless ``allow_missing`` names it.
+    A measure (flag column) the extract lacks is a problem — it would silently drop out of
+    the pack — unless ``allow_missing`` names it (``"all"`` names every measure): the
+    problems list every missing measure with the file's headers that look like it
+    (:func:`audit.measures.missing_measure_problems`).
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
@@ -299,8 +303,9 @@ def validate_extract(
     today = today or dt.date.today()
     header = _header_problem(raw)
     if header is not None:
+        sheet = f" of sheet '{shown(raw.sheet, 40)}'" if raw.sheet is not None else ""
         raise ValidationError(
-            f"the extract breaks the contract: row {raw.header_row} holds "
+            f"the extract breaks the contract: row {raw.header_row}{sheet} holds "
             "none of the contract's column names",
             path=raw.path,
             problems=[header],
@@ -308,7 +313,7 @@ def validate_extract(
     prepared = prepare(raw)
 
     repeats = _repeated_header_rows(raw.frame)
-    near = _near_misses(raw, frozenset(allow_missing))
+    near = missing_measure_problems(raw, allow_missing)
     problems = near + [
         Problem(
             int(row), None, "repeats the header row (two exports pasted together?); delete this row"
@@ -336,18 +341,32 @@ def validate_extract(
             found, count = _problems_from(errors.failure_cases, prepared, today)
             problems += found
             total += count
+    if "partnership" in prepared.columns:  # "Harbour side" and "Harbourside": one partnership?
+        spellings = spelling_problems([(None, prepared["partnership"])])
+        problems += spellings
+        total += len(spellings)
     if len(raw.frame) == 0:
         problems.insert(0, Problem(None, None, "the extract has a header but no data rows"))
         total += 1
     if problems:
         columns = {p.column for p in problems if p.column is not None}
         where = f" in {len(columns)} column{'s' if len(columns) != 1 else ''}" if columns else ""
-        raise ValidationError(
+        measures = sum(p.message.startswith(MISSING_MEASURE) for p in problems)
+        head = (
             f"the extract breaks the contract: {total:,} problem{'s' if total != 1 else ''}"
-            f"{where}; fix the extract at source and export it again",
-            path=raw.path,
-            problems=problems,
+            f"{where}; fix the extract at source and export it again"
         )
+        if measures:
+            others = total - len(near)
+            head = (
+                f"{measures} measure{'s' if measures != 1 else ''} of the contract "
+                f"{'are' if measures != 1 else 'is'} missing, and a run would leave "
+                f"{'them' if measures != 1 else 'it'} out of every figure: for each, rename "
+                "the header that holds it, add the column, or say it is meant to be absent "
+                "with --allow-missing NAME"
+                + (f"; and {others:,} other problem{'s' if others != 1 else ''}" if others else "")
+            )
+        raise ValidationError(head, path=raw.path, problems=problems)
 
     cases, excluded = _typed(prepared)
     if cases.empty:
@@ -377,39 +396,6 @@ def validate_extract(
     )
 
 
-def _near_misses(raw: RawExtract, allowed: frozenset[str]) -> list[Problem]:
-    """Headers close to a missing measure: "did you mean …?", a problem unless allowed."""
-    present = frozenset(c for c in raw.frame.columns if c in KNOWN_COLUMNS)
-    unknown = sorted(set(allowed) - set(FLAG_COLUMNS))
-    problems = [
-        Problem(
-            None,
-            None,
-            f"--allow-missing names '{shown(name, 40)}', which is not a measure of the contract",
-        )
-        for name in unknown
-    ]
-    for key in raw.frame.columns:
-        if key in KNOWN_COLUMNS:
-            continue
-        guess = suggest_header(raw.headers.get(key, key), exclude=present)
-        if guess in FLAG_COLUMNS and guess not in allowed:
-            problems.append(
-                Problem(
-                    None,
-                    raw.label(key),
-                    (
-                        f"is not a column of the contract: did you mean '{guess}' "
-                        f"({column_label(guess)})? Without it that measure is missing from the "
-                        "pack; "
-                        f"rename the header, or pass --allow-missing {guess} if it is meant to be "
-                        "absent"
-                    ),
-                )
-            )
-    return problems
-
-
 def _header_problem(raw: RawExtract) -> Problem | None:
     """Why no column of ``raw`` is a contract column, or ``None`` when some are."""
     if set(raw.frame.columns) & set(KNOWN_COLUMNS):
@@ -429,6 +415,15 @@ def _header_problem(raw: RawExtract) -> Problem | None:
                 "notes or merged group labels) so that the column names come first",
             )
     needed = ", ".join(REQUIRED_COLUMNS)
+    others = [s for s in raw.sheets if s != raw.sheet]
+    choose = (
+        "; this was the workbook's sheet "
+        f"'{shown(raw.sheet, 40)}', and its other sheets are "
+        + ", ".join(f"'{shown(s, 40)}'" for s in others[:20])
+        + ": choose the sheet that holds the cases with --sheet NAME"
+        if raw.sheet is not None and others
+        else ""
+    )
     if any(_looks_like_data(h) for h in raw.headers.values()):
         return Problem(
             None,
@@ -436,14 +431,14 @@ def _header_problem(raw: RawExtract) -> Problem | None:
             f"row {raw.header_row} looks like data, not column names "
             "(it holds dates, numbers or codes, and no column of the contract): the "
             f"header row is missing. Add a first row naming the columns ({needed} "
-            "and any flags)",
+            f"and any flags){choose}",
         )
     return Problem(
         None,
         None,
         f"none of the {len(raw.headers):,} headers in row "
         f"{raw.header_row} is a column of the contract; the extract needs at least "
-        f"{needed} (see docs/data-contract.md)",
+        f"{needed} (see docs/data-contract.md){choose}",
     )
 
 
@@ -529,7 +524,7 @@ def load_extract(
     *,
     sheet: str | None = None,
     today: dt.date | None = None,
-    allow_missing: Iterable[str] = (),
+    allow_missing: Iterable[str] | str = (),
 ) -> CaseExtract:
     """Read and validate an extract: :func:`~audit.read.read_extract`, then
     :func:`validate_extract`."""

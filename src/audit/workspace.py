@@ -143,6 +143,8 @@ class AuditData:
     partnership: str | None
     level: float = 0.95
     history: pd.DataFrame | None = None
+    #: Targets the board set (:func:`audit.targets.read_targets`), by metric id.
+    targets: dict[str, Any] = field(default_factory=dict)
     #: The case selection's record and how many of its cases were returned
     #: (:func:`audit.selection.check_returns`), set by ``audit run --selection``.
     selection: dict[str, Any] | None = None
@@ -186,7 +188,19 @@ class AuditData:
 
     @property
     def period_label(self) -> str:
-        """The period in words for captions: a quarter, a year or the extract's span."""
+        """The period in words for captions: a quarter, a year or the extract's span. A year
+        whose cases fall in fewer than its four quarters says which ("2025 (cases in
+        2025-Q2 and 2025-Q3 only)"): a reader must not take it for a whole year."""
+        if len(self.period) == 4 and self.period.isdigit():
+            covered = [q for q in self.quarters if q.startswith(self.period)]
+            if 0 < len(covered) < 4:
+                which = (
+                    covered[0]
+                    if len(covered) == 1
+                    else ", ".join(covered[:-1]) + f" and {covered[-1]}"
+                )
+                return f"{self.period} (cases in {which} only)"
+            return self.period
         if self.period not in ("", "all"):
             return self.period
         quarters = self.quarters
@@ -415,6 +429,7 @@ class AuditData:
             "key": self._cache_key(),
             "tables": tables,
             "history": self.history,
+            "targets": self.targets,
             "sections": self._sections,
         }
         path = Path(path)
@@ -431,6 +446,7 @@ class AuditData:
             return False
         self.__dict__.update(payload["tables"])
         self.history = payload["history"]
+        self.targets = payload.get("targets", {})
         self._sections.update(payload.get("sections", {}))
         return True
 

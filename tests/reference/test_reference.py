@@ -183,3 +183,17 @@ def test_exact_funnel_equals_spiegelhalters_funnel_package_on_his_example() -> N
     assert (ours["upper_99_8"] == 1.0).sum() >= 1  # the smallest hospitals reach 100%
     assert n.sum() == 47795 and data["Deaths"].sum() == 973  # the fixture's totals
     assert math.isclose(target, 1 - 973 / 47795)
+
+
+# --------------------------------------------------------------------------- R prop.trend.test
+
+
+def test_trend_test_equals_r_prop_trend_test() -> None:
+    from audit.trend_test import prop_trend_test
+
+    ref = _json("r_prop_trend_test.json")
+    got = prop_trend_test(ref["x"], ref["n"], ref["score"])
+    # printed to 5 significant figures (statistic) and 4 (p-value)
+    assert round(got.statistic, 4) == ref["statistic"]
+    assert float(f"{got.p_value:.4g}") == ref["p_value"]
+    assert got.direction == -1  # 96.5%, 96.8%, 94.9%, 85.4%: falling

@@ -8,6 +8,7 @@ tables show every quarter, the public's hide what the attack requires.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,6 +84,29 @@ def _unit(labels: Sequence[str]) -> str:
     return "quarters" if all("-Q" in str(label) for label in labels) else "periods"
 
 
+def _with_gaps(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``rows`` with a not-available row for every quarter between the first and the last
+    that has none: a time axis keeps its spacing (two quarters a year apart are not drawn
+    side by side)."""
+    labels = [str(q) for q in rows[column]]
+    if len(labels) < 2 or not all(re.fullmatch(r"\d{4}-Q[1-4]", q) for q in labels):
+        return rows
+    numbers = {int(q[:4]) * 4 + int(q[-1]) - 1 for q in labels}
+    missing = [n for n in range(min(numbers), max(numbers) + 1) if n not in numbers]
+    if not missing:
+        return rows
+    blank = {c: np.nan for c in rows.columns}
+    extra = pd.DataFrame(
+        [
+            {**blank, column: f"{n // 4}-Q{n % 4 + 1}", "numerator": 0, "denominator": 0}
+            for n in missing
+        ]
+    )
+    if "metric" in rows.columns:
+        extra["metric"] = rows["metric"].iloc[0]
+    return pd.concat([rows.astype(object), extra.astype(object)], ignore_index=True)
+
+
 def _period_axis(ax, labels: Sequence[str]) -> None:
     xs = np.arange(len(labels))
     ax.set_xticks(xs)
@@ -107,6 +131,7 @@ def trend_chart(
     period: str | None = None,
     title: str | None = None,
     name: str | None = None,
+    few_cases: Sequence[str] = (),
 ) -> Chart:
     """A metric's rate quarter by quarter, with its 95% Wilson band and the national figure.
 
@@ -115,8 +140,11 @@ def trend_chart(
     series without a ``metric`` column is taken as ``metric``'s. Periods are sorted in time
     order. ``national_rate`` (0-1), when given, is a dashed reference line labelled with its
     value (the review's figure is one number for 2021, not a trend). A quarter whose rate is
-    ``c`` has no point, no band and a ``c`` label. The title states the change between the
-    first and the latest shown quarter.
+    ``c`` has no point, no band and a ``c`` label. Quarters are placed on a real time axis:
+    a quarter between two recorded ones with no row is drawn as ``:`` (not available), not
+    closed up. ``few_cases`` names quarters resting on too few cases to carry a claim: they
+    are drawn hollow and named in the caption. The title is ``title`` (the change claim of
+    :mod:`audit.claims`, earned by a test for trend); without one it states no verdict.
     """
     require_frame(history, ("rate",), "the quarterly table")
     require_text(source=source, place=place)
@@ -135,34 +163,19 @@ def trend_chart(
         if national is None or not 0 <= national <= 1:
             raise ValueError(f"national_rate must be a rate between 0 and 1; got {national_rate!r}")
 
+    rows = _with_gaps(rows, column)
     ordered = sorted(range(len(rows)), key=lambda i: _period_sort_key(str(rows.iloc[i][column])))
     labels = [str(rows.iloc[i][column]) for i in ordered]
     points = [
         item_of(rows.iloc[i].drop(labels=["national_rate"], errors="ignore"), metric, set(), label)
         for i in ordered
     ]
-    shown = [(p, i) for i, p in enumerate(points) if p.shown]
+    few = [i for i, q in enumerate(labels) if q in set(few_cases) and points[i].shown]
     period_text = period or period_span(labels)
     unit = _unit(labels)
 
-    if title is None:
-        if len(shown) >= 2:
-            (first, a), (last, b) = shown[0], shown[-1]
-            if pct0(first.local_rate) == pct0(last.local_rate):
-                title = (
-                    f"{label} steady at {pct0(last.local_rate)} of cases from {labels[a]} to "
-                    f"{labels[b]}"
-                )
-            else:
-                verb = "rose" if last.local_rate > first.local_rate else "fell"
-                title = (
-                    f"{label} {verb} from {pct0(first.local_rate)} in {labels[a]} to "
-                    f"{pct0(last.local_rate)} in {labels[b]}"
-                )
-        elif shown:
-            title = f"{label} in {pct0(shown[0][0].local_rate)} of cases in {labels[shown[0][1]]}"
-        else:
-            title = f"{label}: quarterly figures suppressed to protect small numbers"
+    if title is None:  # no verdict without a claim that earns it
+        title = f"{label}, {unit[:-1]} by {unit[:-1]}, {period_span(labels)}"
 
     any_hidden = any(p.status == "suppressed" for p in points)
     caption = caption_text(
@@ -173,9 +186,19 @@ def trend_chart(
         source=source,
         national=national is not None,
         suppressed=any_hidden,
-        extra="':' = not available (no cases recorded)."
-        if any(p.status == "unavailable" for p in points)
-        else "",
+        extra=" ".join(
+            text
+            for text in (
+                "':' = not available (no cases recorded)."
+                if any(p.status == "unavailable" for p in points)
+                else "",
+                f"Hollow points ({', '.join(labels[i] for i in few)}): fewer than 5 cases "
+                "recorded, too few to carry a statement about change."
+                if few
+                else "",
+            )
+            if text
+        ),
     )
     values = "; ".join(
         f"{labels[i]}: {p.local_words().replace(' locally', '').replace('local figure ', '')}"
@@ -192,7 +215,7 @@ def trend_chart(
         )
 
     with af_style():
-        figure = _draw_trend(points, labels, national, title, caption, place)
+        figure = _draw_trend(points, labels, national, title, caption, place, few)
     return Chart(
         name=name or f"trend_{metric.replace('.', '_')}",
         figure=figure,
@@ -209,6 +232,7 @@ def _draw_trend(
     title: str,
     caption: str,
     place: str,
+    few: Sequence[int] = (),
 ) -> Figure:
     title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
     top = 0.3 + title_lines * 0.3 + 0.55
@@ -256,6 +280,18 @@ def _draw_trend(
         markeredgewidth=1.2,
         zorder=3,
     )
+    for i in few:  # hollow: too few cases to carry a claim
+        ax.plot(
+            xs[i],
+            rate[i],
+            marker="o",
+            markersize=7,
+            markerfacecolor="white",
+            markeredgecolor=colour,
+            markeredgewidth=1.8,
+            linestyle="none",
+            zorder=4,
+        )
     for x, point in zip(xs, points, strict=True):
         if point.status == "suppressed":
             c_marker(ax, x, limit)

@@ -59,8 +59,12 @@ __all__ = [
 # --------------------------------------------------------------------------- local vs national
 
 
-def _finding_vs_national(items: Sequence[Item], what: str = "figures") -> str:
-    """The active title for local-against-national bars."""
+def _finding_vs_national(
+    items: Sequence[Item], what: str = "figures", rank: str | None = None
+) -> str:
+    """The active title for local-against-national bars: a difference that survives the
+    adjustment, else ``rank`` (a rank claim of :mod:`audit.claims`, true over the whole
+    set), else the figures without a verdict."""
     shown = [i for i in items if i.shown]
     if not shown:
         return f"Local {what} suppressed to protect small numbers"
@@ -81,15 +85,20 @@ def _finding_vs_national(items: Sequence[Item], what: str = "figures") -> str:
             f"{best.label} in {pct0(best.local_rate)} of cases against "
             f"{pct0(best.national_rate)} nationally"
         )
-    top = max(shown, key=lambda i: (i.local_rate, -items.index(i)))
-    if top.national is not None and pct0(top.local_rate) == pct0(top.national):
-        return f"{top.label} in {pct0(top.local_rate)} of cases, as nationally"
-    if top.national is not None:
+    if rank is not None:
+        return rank
+    if len(compared) == 1:
+        one = compared[0]
         return (
-            f"{top.label} in {pct0(top.local_rate)} of cases, not clearly different from "
-            f"{pct0(top.national)} nationally"
+            f"{one.label} in {pct0(one.local_rate)} of cases against "
+            f"{pct0(one.national_rate)} nationally: no clear difference"
         )
-    return f"{top.label} was the most common, in {pct0(top.local_rate)} of cases"
+    if compared:
+        return (
+            f"Local {what} against the national review: no clear difference in any of the "
+            f"{len(compared)} comparisons, once adjusted for their number"
+        )
+    return f"Local {what}: no national figure to compare with"
 
 
 def local_vs_national(
@@ -97,6 +106,7 @@ def local_vs_national(
     metrics: Sequence[str],
     *,
     title: str | None = None,
+    rank: str | None = None,
     period: str,
     source: str,
     place: str,
@@ -108,7 +118,8 @@ def local_vs_national(
     ``metrics`` the metric ids to show, top to bottom. A metric in ``suppressed``, or whose
     rate is ``c`` or NaN, is drawn as ``c`` with no bar (a NaN rate over a zero denominator
     is ``:``, not available). The title, unless given, states the finding: the largest clear
-    (p < 0.05) difference from the national figure, else the most common factor.
+    (adjusted p < 0.05) difference from the national figure, else ``rank`` (a claim from
+    :mod:`audit.claims`: the chart ranks nothing itself), else no verdict.
     """
     require_frame(
         table, ("metric", "rate", "ci_low", "ci_high", "national_rate"), "the metrics table"
@@ -128,7 +139,7 @@ def local_vs_national(
             raise ValueError(f"metric {metric!r} is not in the metrics table")
         items.append(item_of(rows[metric], metric, hidden, label))
 
-    title = title or _finding_vs_national(items)
+    title = title or _finding_vs_national(items, rank=rank)
     any_national = any(i.national is not None for i in items)
     any_hidden = any(i.status == "suppressed" for i in items)
     caption = caption_text(
@@ -323,6 +334,7 @@ def engagement_funnel_chart(
     source: str,
     place: str,
     title: str | None = None,
+    rank: str | None = None,
     nested: bool = False,
     name: str = "engagement_funnel",
 ) -> Chart:
@@ -335,8 +347,9 @@ def engagement_funnel_chart(
     at the step before) does the chart speak of cases "lost from the step before": then the
     biggest drop is the lowest ``step_rate`` (as :func:`audit.engagement.biggest_drop` defines
     it), bracketed and stated in the title. Otherwise a father can be, say, contacted
-    without enquiries beyond the mother, so the steps are not a funnel: the title names the
-    lowest step.
+    without enquiries beyond the mother, so the steps are not a funnel: the title is
+    ``rank``, the lowest-step claim of :mod:`audit.claims` (true over every step), when
+    given; the chart ranks nothing itself.
     """
     require_frame(funnel, ("rate",), "the engagement funnel")
     require_text(period=period, source=source, place=place)
@@ -363,18 +376,14 @@ def engagement_funnel_chart(
                 drop = _Drop(items[i - 1], items[i], 1 - rate, conditional=True)
 
     shown = [i for i in items if i.shown]
-    lowest = min(shown, key=lambda i: (i.local_rate, items.index(i))) if shown else None
     if title is None:
         if drop is not None:
             title = (
                 f"Biggest drop at '{lower_first(drop.after.label)}': "
                 f"{pct0(drop.size)} of cases lost from the step before"
             )
-        elif lowest is not None and len(shown) >= 2:
-            title = (
-                f"Lowest step: '{lower_first(lowest.label)}', in {pct0(lowest.local_rate)} of "
-                "cases where it was recorded"
-            )
+        elif rank is not None:
+            title = rank
         elif len(shown) >= 2:
             title = (
                 f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases; "

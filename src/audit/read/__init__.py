@@ -155,12 +155,13 @@ def read_extract(
     hashing.start()
 
     sheet_read: str | None = None
+    sheets: tuple[str, ...] = ()
     header_row = 1
     cell_problems: dict[tuple[int, int], str] = {}
     if suffix == ".csv":
         headers, body = read_csv(data, p, categorical=categorical)
     elif suffix in (".xlsx", ".xlsm"):
-        headers, body, sheet_read, header_row, cell_problems = read_workbook(data, p, sheet)
+        headers, body, sheet_read, header_row, cell_problems, sheets = read_workbook(data, p, sheet)
     else:
         headers, body = read_parquet(data, p, categorical=categorical)
 
@@ -170,7 +171,13 @@ def read_extract(
     hashing.join()
     digest = hasher.hexdigest()
     return RawExtract(
-        frame=frame, path=p, headers=written, sheet=sheet_read, sha256=digest, header_row=header_row
+        frame=frame,
+        path=p,
+        headers=written,
+        sheet=sheet_read,
+        sha256=digest,
+        header_row=header_row,
+        sheets=sheets,
     )
 
 

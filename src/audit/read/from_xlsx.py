@@ -14,7 +14,17 @@ from audit.errors import Problem, ReadError
 from audit.extract import TEXT_DTYPE, shown
 from audit.read.sniff import KINDS, MIDNIGHT, column_key, looks_like_text, nonblank_rows, sniff
 
-__all__ = ["read_workbook", "refuse_unreadable_cells", "MAX_UNZIPPED_BYTES", "MAX_SHEET_CELLS"]
+__all__ = [
+    "read_workbook",
+    "refuse_unreadable_cells",
+    "MAX_UNZIPPED_BYTES",
+    "MAX_SHEET_CELLS",
+    "CASES_SHEET",
+]
+
+#: The sheet of the audit form (:mod:`audit.form`) that holds the cases: read by default
+#: when a workbook has a sheet of this name (any case), whichever sheet comes first.
+CASES_SHEET = "Cases"
 
 #: Most a workbook may expand to when unzipped (4 GiB).
 MAX_UNZIPPED_BYTES = 4 * 2**30
@@ -31,8 +41,14 @@ _TEXT = TEXT_DTYPE
 
 def read_workbook(
     data: bytes, path: Path, sheet: str | None
-) -> tuple[list[str], pd.DataFrame, str, int, dict[tuple[int, int], str]]:
-    """Headers, body, sheet name, header row and unreadable cells ((row, column) -> why)."""
+) -> tuple[list[str], pd.DataFrame, str, int, dict[tuple[int, int], str], tuple[str, ...]]:
+    """Headers, body, sheet name, header row, unreadable cells ((row, column) -> why) and
+    the workbook's sheet names.
+
+    Without ``sheet``: the sheet named :data:`CASES_SHEET` (any case) if there is one; else
+    the first sheet, unless its header row names no contract column and exactly one other
+    sheet's does (a guidance or cover sheet put first), when that one is read.
+    """
     kind = sniff(data)
     if kind == "encrypted":
         raise ReadError(
@@ -83,8 +99,11 @@ def read_workbook(
     listed = ", ".join(f"'{shown(n, 40)}'" for n in names[:20]) + (
         f" and {len(names) - 20} more" if len(names) > 20 else ""
     )
+    chosen = sheet is not None
     if sheet is None:
-        sheet = names[0]
+        named = [n for n in names if n.strip().casefold() == CASES_SHEET.casefold()]
+        chosen = len(named) == 1
+        sheet = named[0] if chosen else names[0]
     elif sheet not in names:
         near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         hint = f" (did you mean '{shown(near[0], 40)}'?)" if near else ""
@@ -93,6 +112,44 @@ def read_workbook(
             path=path,
         )
 
+    grid, cells = _read_sheet(book, data, path, sheet)
+    if not chosen and len(names) > 1 and not _names_a_column(grid):
+        others = [n for n in names if n != sheet]
+        holding = [n for n in others if _sheet_names_a_column(book, data, path, n)]
+        if len(holding) == 1:
+            sheet = holding[0]
+            grid, cells = _read_sheet(book, data, path, sheet)
+    if grid.shape[0] == 0 or grid.shape[1] == 0:
+        others = [n for n in names if n != sheet]
+        hint = ""
+        if others:
+            listing = ", ".join(f"'{shown(n, 40)}'" for n in others[:20])
+            hint = f"; the workbook's other sheets are {listing}: choose one with --sheet NAME"
+        raise ReadError(f"sheet '{shown(sheet, 40)}' is empty{hint}", path=path)
+    header_row = int(grid.index[0])
+    headers = [str(h) for h in grid.iloc[0].tolist()]
+    return headers, grid.iloc[1:], sheet, header_row, cells, tuple(names)
+
+
+def _sheet_names_a_column(book: pd.ExcelFile, data: bytes, path: Path, sheet: str) -> bool:
+    """Whether ``sheet``'s header row names a contract column (a sheet that cannot be read
+    does not)."""
+    try:
+        return _names_a_column(_read_sheet(book, data, path, sheet)[0])
+    except ReadError:
+        return False
+
+
+def _names_a_column(grid: pd.DataFrame) -> bool:
+    """Whether the header row (the first row of ``grid``) names a contract column."""
+    return bool(len(grid)) and any(column_key(str(h)) in KNOWN_COLUMNS for h in grid.iloc[0])
+
+
+def _read_sheet(
+    book: pd.ExcelFile, data: bytes, path: Path, sheet: str
+) -> tuple[pd.DataFrame, dict[tuple[int, int], str]]:
+    """The cells of ``sheet`` from its first non-blank row (numbered as the sheet numbers
+    them), after :func:`_inspect_sheet` has checked its extent; and its unreadable cells."""
     cells = _inspect_sheet(data, path, sheet)
     try:
         grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, na_filter=False)
@@ -111,16 +168,7 @@ def read_workbook(
         grid = grid.apply(lambda col: col.str.replace(MIDNIGHT, r"\1", regex=True))
         filled = nonblank_rows(grid)
         grid = grid.loc[filled.idxmax() :] if filled.any() else grid.iloc[0:0]
-    if grid.shape[0] == 0 or grid.shape[1] == 0:
-        others = [n for n in names if n != sheet]
-        hint = ""
-        if others:
-            listing = ", ".join(f"'{shown(n, 40)}'" for n in others[:20])
-            hint = f"; the workbook's other sheets are {listing}: choose one with --sheet NAME"
-        raise ReadError(f"sheet '{shown(sheet, 40)}' is empty{hint}", path=path)
-    header_row = int(grid.index[0])
-    headers = [str(h) for h in grid.iloc[0].tolist()]
-    return headers, grid.iloc[1:], sheet, header_row, cells
+    return grid, cells
 
 
 def _inspect_zip(data: bytes, path: Path) -> None:

@@ -6,10 +6,12 @@ Nothing here computes a figure.
 
 What the deck holds, in order:
 
-* a **title slide**: the pack's title, the partnership and period, the protective marking,
-  and the source extract with the first 16 characters of its SHA-256;
+* a **title slide**: the pack's title, the partnership and period, the protective marking;
+* **"What the board needs to know"**: the summary's headline bullets (at most
+  :data:`MAX_HEADLINE`; every one in the notes);
 * **one slide a chart** (every :class:`~audit.section.Figure` of every section, in
-  reading order): the chart's active title (the finding in about ten words) as the slide
+  reading order; a chart drawn the same in two sections gets one slide): the chart's
+  active title (the finding in about ten words) as the slide
   title, the chart with its alt text as the picture's description (what a screen reader
   reads), the chart's caption (measure, population, period, source) small beneath; the
   speaker notes hold what a presenter must say aloud: the alt text (every number and its
@@ -18,8 +20,9 @@ What the deck holds, in order:
 * a slide (or more, when the rows do not fit) for each table meant for the room: the draft
   actions (``sheet="Actions"``) and last period's actions followed up (``"Follow-up"``),
   with the columns of :data:`SLIDE_COLUMNS`; the other columns go in the notes;
-* a closing **"About these figures"** slide: how to read the numbers; its notes carry the
-  provenance and any section with no chart (data quality).
+* a closing **"About these figures"** slide: how to read the numbers and the source
+  extract with the first 16 characters of its SHA-256 (provenance belongs here, not on the
+  title slide); its notes carry the provenance and any section with no chart.
 
 Legible from the back of a room: 16:9, Arial, nothing under 14 pt except the notes and the
 captions and source lines (:data:`SOURCE_SIZE`, shapes named ``Source …``); the Government
@@ -53,6 +56,8 @@ __all__ = [
     "SOURCE_SIZE",
     "SLIDE_COLUMNS",
     "MARKING_SHAPE",
+    "BOARD_SLIDE",
+    "MAX_HEADLINE",
     "SOURCE_PREFIX",
     "FIXED_TIMESTAMP",
     "write_slides",
@@ -72,6 +77,10 @@ SOURCE_SIZE = 11
 SOURCE_PREFIX = "Source"
 #: The name of the footer text box that carries the protective marking on every slide.
 MARKING_SHAPE = "Marking"
+#: The title of the slide after the title slide: the summary's headline bullets.
+BOARD_SLIDE = "What the board needs to know"
+#: At most this many headline bullets on that slide (the rest are in its notes).
+MAX_HEADLINE = 5
 #: The tables shown on slides, by workbook sheet name, and the columns the room sees.
 SLIDE_COLUMNS: dict[str, tuple[str, ...]] = {
     "Actions": ("Finding", "Suggested action", "Owner", "By when"),
@@ -132,6 +141,20 @@ def _block_lines(block: object) -> list[str]:
         return [block.text + ":"]
     if isinstance(block, Table):
         return ["\n".join(_table_lines(block))]
+    return []
+
+
+def _headline(sections: Sequence[Section]) -> list[str]:
+    """The summary's headline bullets (its first prose block's ``- `` lines), plain: what
+    the board needs to know, on the slide after the title."""
+    for section in sections:
+        if section.key != "summary":
+            continue
+        for block in section.blocks:
+            if isinstance(block, Text):
+                return [
+                    _plain(line[2:]) for line in block.text.splitlines() if line.startswith("- ")
+                ]
     return []
 
 
@@ -540,19 +563,24 @@ def slides_bytes(
         bold=True,
         colour="FFFFFF",
     )
-    deck.text(
-        first,
-        (_MARGIN + 0.1, 5.75, wide, 0.5),
-        [f"Source: {source} · SHA-256 {sha256[:16]}…"],
-        MIN_SIZE,
-        name=f"{SOURCE_PREFIX} extract",
-        colour="FFFFFF",
-    )
+    headline = _headline(sections)
+    if headline:
+        slide = deck.new_slide(BOARD_SLIDE, notes="\n\n".join(headline))
+        deck.text(
+            slide,
+            (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP),
+            [f"• {line}" for line in headline[:MAX_HEADLINE]],
+            20,
+            name="Headline",
+            space=10,
+        )
 
     background: list[str] = []
+    drawn: set[bytes] = set()
     for section in sections:
-        figures = _figure_notes(section)
+        figures = [(f, n) for f, n in _figure_notes(section) if f.png not in drawn]
         for figure, notes in figures:
+            drawn.add(figure.png)  # a chart shown in two sections gets one slide
             slide = deck.new_slide(figure.title, notes=notes)
             bottom = _BODY_BOTTOM - _CAPTION_HEIGHT - 0.05
             deck.picture(slide, figure, top=_BODY_TOP, bottom=bottom)
@@ -575,11 +603,18 @@ def slides_bytes(
     )
     deck.text(
         closing,
-        (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP),
+        (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP - 0.5),
         [f"• {line}" for line in about] or ["• Every figure is in the pack's workbook."],
         18,
         name="About",
         space=10,
+    )
+    deck.text(
+        closing,
+        (_MARGIN, _BODY_BOTTOM - 0.45, _WIDTH_IN - 2 * _MARGIN, 0.45),
+        [f"Source: {source} · SHA-256 {sha256[:16]}…"],
+        SOURCE_SIZE,
+        name=f"{SOURCE_PREFIX} extract",
     )
     deck.footers(dark_first=True)
     return deck.save(f"{title} ({place}, {period})", timestamp)

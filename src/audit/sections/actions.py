@@ -18,13 +18,17 @@ and turned into the plan by :func:`audit.actions.action_table`. A measure is **s
   the lower control limit, or the latest of a run of 7 or more below it (NHS England's
   Making Data Count). Only read once the chart has :data:`~audit.spc.MIN_SPC_POINTS`
   quarters, as the trend section does; the shortfall is the average minus that quarter;
-* **low** — under :data:`LOW_RATE` (50%) of the cases where it was recorded. Each of these
-  steps is one the review says should happen for every father; fewer than half is low
-  whatever the trend. The shortfall is 50% minus the rate.
+* **below the board's target** — only where the board set one (``audit run --targets``,
+  :mod:`audit.targets`, with who agreed it and when): nobody publishes an "expected level"
+  for these measures, so the pack invents none. The shortfall is the target minus the rate;
+* **the lowest engagement step** — what the figures show when no standard is set: the
+  lowest of every engagement step the pack shows (:func:`audit.claims.lowest_step`, no
+  rank when a step is hidden). The shortfall is the next lowest step minus it.
 
-"Falling" and "low" apply to the practice measures only (father engagement and information
-sharing, where more is better); a risk factor is in the plan only when it is recorded less
-often than nationally, which may be a factor nobody asked about (:mod:`audit.actions`).
+"Falling", "below target" and "lowest step" apply to the practice measures only (father
+engagement and information sharing, where more is better); a risk factor is in the plan
+only when it is recorded less often than nationally, which may be a factor nobody asked
+about (:mod:`audit.actions`).
 The plan lists the furthest short first, one row a measure (placed by its largest
 shortfall, in percentage points).
 
@@ -46,14 +50,19 @@ says so in one sentence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from audit.actions import REASONS, action_table, follow_up
+from audit.claims import lowest_step
 from audit.compare import VERDICT_LOWER, review_base, verdicts
+from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id, metric_label
 from audit.disclosure import Policy, Protected, protect
 from audit.formatting import as_number, format_percent, plural
 from audit.section import Section
 from audit.spc import MIN_SPC_POINTS
+from audit.targets import Target
 from audit.workspace import AuditData
 
 __all__ = [
@@ -61,7 +70,6 @@ __all__ = [
     "ACTIONS_TITLE",
     "ACTIONS_SHEET",
     "FOLLOW_UP_SHEET",
-    "LOW_RATE",
     "PRACTICE_PREFIXES",
     "NOT_PUBLIC",
     "actions",
@@ -76,14 +84,13 @@ ACTIONS_TITLE = "Draft actions for the board"
 ACTIONS_SHEET = "Actions"
 #: The workbook sheet of last period's actions followed up.
 FOLLOW_UP_SHEET = "Follow-up"
-#: A practice measure under this share of the cases where it was recorded is "low".
-LOW_RATE = 0.5
 #: Measures of practice, where more is better: the ones that can be "low" or "falling".
 PRACTICE_PREFIXES: tuple[str, ...] = ("engagement.", "sharing.")
 #: What the section says when asked for a public pack.
 NOT_PUBLIC = "The draft action plan is the board's working paper: it is not part of a public pack."
 
 _FUNNEL_PHRASE = REASONS["below_funnel"][1]
+_STEPS = frozenset(flag_metric_id(f) for f in ENGAGEMENT_FUNNEL)
 
 
 def _practice(metric: str) -> bool:
@@ -102,10 +109,13 @@ def _finding(
     }
 
 
-def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
+def metric_findings(
+    metrics: pd.DataFrame, targets: Mapping[str, Target] | None = None
+) -> list[dict[str, object]]:
     """Findings a metrics table decides on its own: short of the national figure (the
-    verdict "lower than nationally", figures counted as the review counted) and low
-    (a practice measure under :data:`LOW_RATE`). Hidden (``c``) figures decide nothing."""
+    verdict "lower than nationally", figures counted as the review counted), below a target
+    the board set (``targets``), and the lowest engagement step. Hidden (``c``) figures
+    decide nothing."""
     out: list[dict[str, object]] = []
     if metrics.empty:
         return out
@@ -119,8 +129,19 @@ def metric_findings(metrics: pd.DataFrame) -> list[dict[str, object]]:
             local = yes / float(b)
             out.append(_finding(metric, local, "below_national", national - local, national))
         rate = as_number(row["rate"])
-        if _practice(metric) and rate is not None and rate < LOW_RATE:
-            out.append(_finding(metric, rate, "low", LOW_RATE - rate, LOW_RATE))
+        target = (targets or {}).get(metric)
+        if _practice(metric) and target is not None and rate is not None and rate < target.rate:
+            out.append(_finding(metric, rate, "below_target", target.rate - rate, target.rate))
+    claim = lowest_step(metrics)
+    if claim is not None:
+        rates = _rates(metrics)
+        steps = {m: r for m, r in rates.items() if m in _STEPS}
+        others = [r for m, r in steps.items() if m not in claim.figures]
+        for metric in claim.figures:
+            following = min(others) if others else rates[metric]
+            out.append(
+                _finding(metric, rates[metric], "lowest_step", following - rates[metric], following)
+            )
     return out
 
 
@@ -188,19 +209,19 @@ def _falling_findings(p: Protected) -> list[dict[str, object]]:
     return out
 
 
-def action_findings(p: Protected) -> pd.DataFrame:
+def action_findings(p: Protected, targets: Mapping[str, Target] | None = None) -> pd.DataFrame:
     """Every (measure, reason) found short in the protected tables (module docstring), as
     :func:`audit.actions.action_table` reads them: ``metric``, ``rate``, ``reason``,
     ``shortfall`` and ``comparator``."""
     funnel, _ = _funnel_findings(p)
-    rows = [*metric_findings(p.metrics), *funnel, *_falling_findings(p)]
+    rows = [*metric_findings(p.metrics, targets), *funnel, *_falling_findings(p)]
     return pd.DataFrame(rows, columns=["metric", "rate", "reason", "shortfall", "comparator"])
 
 
-def _plan(p: Protected) -> pd.DataFrame:
+def _plan(p: Protected, targets: Mapping[str, Target] | None = None) -> pd.DataFrame:
     """The draft plan (:func:`audit.actions.action_table`), funnel findings naming the
     partnerships below the limits; indexed by metric id."""
-    table = action_table(action_findings(p))
+    table = action_table(action_findings(p, targets))
     _, who = _funnel_findings(p)
     for metric, names in who.items():
         if metric in table.index:
@@ -248,7 +269,8 @@ def previous_plan(data: AuditData) -> tuple[str, pd.DataFrame] | None:
     counts = rows[["metric", "numerator", "denominator", "unknown"]].reset_index(drop=True)
     metrics = metrics_from_counts(counts, level=data.level)
     findings = pd.DataFrame(
-        metric_findings(metrics), columns=["metric", "rate", "reason", "shortfall", "comparator"]
+        metric_findings(metrics, data.targets),
+        columns=["metric", "rate", "reason", "shortfall", "comparator"],
     )
     return previous, action_table(findings)
 
@@ -300,7 +322,8 @@ def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]
     count = "None" if moved == 0 else plural(moved, "measure")
     return table, (
         f"The actions the {previous} figures called for (short of the national "
-        f"figure, or under {format_percent(LOW_RATE)}): has each measure moved "
+        f"figure{', below a target the board set' if data.targets else ''}, or the lowest "
+        "engagement step): has each measure moved "
         f"since? {count} moved by more than chance (two-sided Fisher exact test, "
         "p < 0.05)."
     )
@@ -309,22 +332,28 @@ def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]
 # -------------------------------------------------------------------------------- section
 
 
-def _intro(plan: pd.DataFrame) -> str:
+def _intro(plan: pd.DataFrame, targets: Mapping[str, Target]) -> str:
+    target = (
+        "below a target the board set, "
+        if targets
+        else "(no target is set: the pack holds no figure against a standard nobody agreed; "
+        "give the board's targets with audit run --targets), "
+    )
     if plan.empty:
         return (
             "No measure is short of the national figure, below the funnel limits, "
-            f"falling or under {format_percent(LOW_RATE)}: no draft action is suggested "
-            "this time."
+            f"falling or {target}and no engagement step stands lowest: no draft action is "
+            "suggested this time."
         )
     return (
-        f"{plural(len(plan), 'measure')} fell short: of the national figure (the verdict "
-        "'lower than nationally'), of the funnel limits (a partnership below the lower "
-        "limit), over time (the latest quarter a special cause below the average) or "
-        f"under {format_percent(LOW_RATE)} of the cases where it was recorded. Each is "
-        "tied to the review's message for practice, with a suggested action and the "
-        "measure to watch next quarter; the furthest short comes first. A risk factor's "
-        "figure is counted as the review counted it (out of every case). The board "
-        "fills in the owner and the date."
+        f"{plural(len(plan), 'measure')} called for action: short of the national figure "
+        "(the verdict 'lower than nationally'), of the funnel limits (a partnership below "
+        "the lower limit), over time (the latest quarter a special cause below the "
+        f"average), {target}or the lowest of the engagement steps. Each is tied to the "
+        "review's message for practice, with a suggested action and the measure to watch "
+        "next quarter; the furthest short comes first. A risk factor's figure is counted "
+        "as the review counted it (out of every case). The board fills in the owner and "
+        "the date."
     )
 
 
@@ -336,8 +365,8 @@ def actions(data: AuditData, policy: Policy | str = "board") -> Section:
     if policy.public:
         return section.text(NOT_PUBLIC)
     p = protect(data, policy)
-    plan = _plan(p)
-    section.text(_intro(plan))
+    plan = _plan(p, data.targets)
+    section.text(_intro(plan, data.targets))
     if not plan.empty:
         section.table(
             plan.reset_index(drop=True),
@@ -346,6 +375,23 @@ def actions(data: AuditData, policy: Policy | str = "board") -> Section:
             "and date for the board to fill in",
             percents=["Current value"],
             sheet=ACTIONS_SHEET,
+        )
+    if data.targets:
+        section.table(
+            pd.DataFrame(
+                [
+                    {
+                        "Measure": metric_label(t.metric),
+                        "Target": format_percent(t.rate),
+                        "Agreed by": t.agreed_by,
+                        "Agreed on": f"{t.agreed_on:%d/%m/%Y}",
+                    }
+                    for t in data.targets.values()
+                ]
+            ),
+            "The targets the board set, with who agreed them and when (the only standard "
+            "this pack holds a figure against)",
+            sheet="Targets",
         )
     table, words = _follow_up(data, p)
     section.heading(f"{_last(data.period)} actions")

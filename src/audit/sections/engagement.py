@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from audit.charts import engagement_funnel_chart
+from audit.claims import claims_for
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id
 from audit.disclosure import Policy, Protected, protect
 from audit.findings import shown_metrics, steps_sentence
@@ -49,7 +50,14 @@ def engagement(data: AuditData, policy: Policy | str = "board") -> Section:
     section = Section("engagement", "Father engagement")
     steps = steps_table(p)
     if shown_metrics(p, list(steps.get("metric", []))):
-        section.chart(engagement_funnel_chart(steps, nested=p.nested_steps, **p.chart_context))
+        section.chart(
+            engagement_funnel_chart(
+                steps,
+                nested=p.nested_steps,
+                rank=claims_for(p).rank_title("lowest_step", list(steps["metric"])),
+                **p.chart_context,
+            )
+        )
     section.text(steps_sentence(p))
     ids = [m for m in p.metrics["metric"] if m.startswith("engagement.")]
     if ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit.charts import cooccurrence_heatmap, local_vs_national
+from audit.claims import claims_for
 from audit.disclosure import Policy, protect
 from audit.findings import (
     detectable_sentences,
@@ -31,7 +32,15 @@ def risk_factors(data: AuditData, policy: Policy | str = "board") -> Section:
     if not ids:
         return section.text("No risk-factor column is recorded in this extract.")
     if shown_metrics(p, ids):
-        section.chart(local_vs_national(p.metrics, ids, name="risk_factors", **p.chart_context))
+        section.chart(
+            local_vs_national(
+                p.metrics,
+                ids,
+                name="risk_factors",
+                rank=claims_for(p).rank_title("most_common_risk", ids),
+                **p.chart_context,
+            )
+        )
     section.text(metric_sentences(ids, p))
     section.table(
         metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),

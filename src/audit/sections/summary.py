@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit.charts import engagement_funnel_chart, local_vs_national
+from audit.claims import claims_for
 from audit.disclosure import Policy, protect
 from audit.findings import caveats, headline_findings, shown_metrics
 from audit.national import NATIONAL_REFERENCE
@@ -17,18 +18,29 @@ def summary(data: AuditData, policy: Policy | str = "board") -> Section:
     """Headline findings in plain English, the risk factors against the national review,
     the engagement steps, and what to read the figures with."""
     p = protect(data, policy)
+    claims = claims_for(p)
     section = Section("summary", "Summary" if p.public else "Summary for the board")
     section.text(headline_findings(p))
     national = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE and m.startswith("risk.")]
     if shown_metrics(p, national):
         section.chart(
-            local_vs_national(p.metrics, national, name="summary_risk_factors", **p.chart_context)
+            local_vs_national(
+                p.metrics,
+                national,
+                name="summary_risk_factors",
+                rank=claims.rank_title("most_common_risk", national),
+                **p.chart_context,
+            )
         )
     steps = steps_table(p)
     if shown_metrics(p, list(steps.get("metric", []))):
         section.chart(
             engagement_funnel_chart(
-                steps, name="summary_engagement", nested=p.nested_steps, **p.chart_context
+                steps,
+                name="summary_engagement",
+                nested=p.nested_steps,
+                rank=claims.rank_title("lowest_step", list(steps["metric"])),
+                **p.chart_context,
             )
         )
     section.heading("Read these figures with")

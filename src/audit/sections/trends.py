@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from audit.charts import spc_chart, trend_chart
+from audit.claims import claims_for
 from audit.contract import metric_label
 from audit.disclosure import Policy, protect
 from audit.national import national_reference
@@ -32,6 +33,7 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
     """Each key measure quarter by quarter with its 95% band, then its p-chart (or a run
     chart until enough quarters are recorded), and the latest four quarters together."""
     p = protect(data, policy)
+    claims = claims_for(p)
     section = Section("trends", "Quarter by quarter")
     quarterly = p.quarterly
     quarters = quarterly["period"].nunique() if not quarterly.empty else 0
@@ -51,6 +53,8 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
                 reference[0] / reference[1] if reference else None,
                 source=p.source,
                 place=p.place,
+                title=claims.trends[metric].text if metric in claims.trends else None,
+                few_cases=claims.few_cases.get(metric, ()),
             )
         )
         chart = p.spc[metric]

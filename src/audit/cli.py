@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from audit.cli_design import add_design_commands, add_selection_option
 from audit.errors import ParameterError
 from audit.paths import HISTORY_ENV, history_location
 
@@ -54,6 +55,8 @@ examples:
   audit history --forget Harbourside --period 2025-Q3 --yes
   audit sample --out data/sample
   audit form -o audit-form.xlsx --partnership Northbridge
+  audit plan --shortfall 0.2 --cases 30
+  audit select eligible.csv --n 30 --by team --seed 2026 -o selection.csv
 """
 
 
@@ -254,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "in the history (e.g. a corrected extract); without it such a run stops "
         "before any work",
     )
+    add_selection_option(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
@@ -387,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_sample)
 
+    add_design_commands(sub)
     return parser
 
 
@@ -498,6 +503,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pdf=args.pdf,
         replace=args.replace,
         targets=args.targets,
+        selection=args.selection,
     )
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK

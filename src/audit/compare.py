@@ -96,6 +96,7 @@ __all__ = [
     "verdicts",
     "detectable_difference",
     "detectable_difference_text",
+    "fisher_p_values_by_count",
     "like_for_like",
 ]
 
@@ -407,6 +408,21 @@ def _two_sided_p_values(base: int, count: int, total: int) -> npt.NDArray[np.flo
         small = log_p <= observed + np.log1p(1e-14)
     p = np.where(small, np.exp(log_p), 0.0).sum(axis=1)
     return np.minimum(1.0, p)
+
+
+def fisher_p_values_by_count(
+    base: int, national_count: int, national_total: int = NATIONAL_DENOMINATOR
+) -> npt.NDArray[np.float64]:
+    """The two-sided Fisher p-value the pack would give every local result: element ``x``
+    tests ``x`` of ``base`` against ``national_count`` of ``national_total`` (the table of
+    :func:`fisher_p_values`), for ``x`` from 0 to ``base``. The test's whole rejection region
+    at this size, for planning (:mod:`audit.plan`). A new array; ``base`` of at least 1."""
+    base = _whole(base, "base", 1)
+    total = _whole(national_total, "national_total", 1)
+    count = _whole(national_count, "national_count", 0)
+    if count > total:
+        raise ParameterError("national_count must not exceed national_total")
+    return _two_sided_p_values(base, count, total).copy()
 
 
 def _rejection(base: int, count: int, total: int, alpha: float) -> tuple[float, float]:

@@ -78,6 +78,10 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
         parts.append("--each-quarter")
     if settings.get("pdf"):
         parts.append("--pdf")
+    if settings.get("selection"):
+        selection = settings["selection"]  # a public pack names the file only, as above
+        public = settings.get("audience") == "public"
+        parts += ["--selection", Path(selection).name if public else selection]
     return shlex.join(parts)
 
 
@@ -91,8 +95,11 @@ def build_manifest(
     started: datetime,
     seconds: float,
     staging: Path,
+    selection: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest: input, audit, disclosure, parameters, rerun command, versions, outputs."""
+    """The manifest: input, audit, the case selection (the record ``audit select`` wrote,
+    with how many of its cases the returns hold; ``None`` without one), disclosure,
+    parameters, rerun command, versions, outputs."""
     outputs = {
         str(p.relative_to(staging).as_posix()): sha256_of(p)
         for p in sorted(staging.rglob("*"))
@@ -103,6 +110,7 @@ def build_manifest(
         "marking": disclosure.get("marking"),
         "input": input_,
         "audit": audit,
+        "selection": selection,
         "disclosure": disclosure,
         "parameters": {k: v for k, v in settings.items() if k != "marking_given"},
         "rerun": rerun_command(extract, settings),

@@ -82,8 +82,28 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
             "against the national counts, Holm-adjusted over the "
             "comparisons in this pack",
         ),
+        *_selection(data.selection, p.public),
         ("Produced by", f"audit {package_versions()['audit']}"),
     ]
+
+
+def _selection(record: dict | None, public: bool) -> list[tuple[str, str]]:
+    """The "Case selection" line of "About these figures": the rule, seed and list digest
+    of ``audit select``'s record and, for the board, how far the returns cover it."""
+    if not record:
+        return []
+    text = (
+        f"{record['rule'][0].upper()}{record['rule'][1:]}, drawn by 'audit select' with seed "
+        f"{record['seed']} (list of eligible cases SHA-256 {record['eligible_sha256'][:16]}…)"
+    )
+    if not public:
+        outside = record["not_in_selection"]
+        text += (
+            f"; {record['returned']} of the {record['selected']} selected cases are in the "
+            f"returns, and {outside} audited case{'' if outside == 1 else 's'} "
+            f"{'was' if outside == 1 else 'were'} not selected"
+        )
+    return [("Case selection", text)]
 
 
 def _about(policy: Policy) -> list[str]:

@@ -97,6 +97,7 @@ def run_audit(
     progress: Callable[[str], None] | None = _progress,
     replace: bool = False,
     targets: str | Path | None = None,
+    selection: str | Path | None = None,
 ) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
 
@@ -107,6 +108,8 @@ def run_audit(
     holds (:func:`record_history`); a period recorded from another extract is replaced only
     with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
     ``targets`` is the board's targets file (:mod:`audit.targets`), read before any work.
+    ``selection`` is the record ``audit select`` wrote: the returns are checked against it
+    (:func:`_check_selection`) and it goes into the manifest and "About these figures".
     """
     from audit.notebooks import check_notebooks, notebook_pool, notebooks_dir
     from audit.pooling import load_returns
@@ -130,6 +133,11 @@ def run_audit(
     from audit.targets import read_targets
 
     board_targets = read_targets(targets) if targets else {}
+    chosen = None
+    if selection is not None:  # a bad record stops the run before any work
+        from audit.selection import load_selection
+
+        chosen = load_selection(selection)
     if pdf:  # fail before any work if the PDF engine is missing
         from audit.render.pdf import require_pdf_engine
 
@@ -164,6 +172,8 @@ def run_audit(
             )
             if place is not None:
                 _say_history(say, place, data)
+            if chosen is not None:
+                data.selection = _check_selection(say, data, validated, *chosen)
             if history_path is not None:  # a history conflict costs seconds, not a whole run
                 record_history(
                     history_path,
@@ -227,6 +237,7 @@ def run_audit(
                         each_quarter=bool(each_quarter),
                         targets=Path(targets).name if targets else None,
                         pdf=bool(pdf),
+                        selection=str(selection) if selection is not None else None,
                     ),
                     disclosure=result,
                 )
@@ -364,6 +375,24 @@ def _say_history(say: Callable[[str], None], place: HistoryLocation, data) -> No
     say(f"history: {place.describe()}: {found}")
 
 
+def _check_selection(say: Callable[[str], None], data, validated, record, selected) -> dict:
+    """Check the audited cases against the selection (:func:`audit.selection.check_returns`),
+    say what was found (each return row outside the selection by file and row), and return
+    the record with those counts, for the manifest and the pack."""
+    from audit.selection import check_returns
+
+    counts, warnings = check_returns(data.cases, selected, validated.path.name)
+    for warning in warnings:
+        say(warning)
+    outside = counts["not_in_selection"]
+    say(
+        f"selection: {counts['returned']} of the {record['selected']} selected cases are in "
+        f"the returns ({counts['not_returned']} not); {outside} audited "
+        f"case{' is' if outside == 1 else 's are'} not in the selection"
+    )
+    return {**record, **counts}
+
+
 def _input_name(validated) -> str:
     """The input as provenance names it: the file, or the pooled returns (at most 200
     characters)."""
@@ -372,6 +401,23 @@ def _input_name(validated) -> str:
     names = ", ".join(str(s["file"]) for s in validated.sources)
     text = f"{len(validated.sources)} returns: {names}"
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+#: The parts of a selection record a public pack's manifest carries.
+_PUBLIC_SELECTION = frozenset(
+    {
+        "tool",
+        "seed",
+        "rule",
+        "method",
+        "eligible",
+        "selected",
+        "eligible_sha256",
+        "selected_sha256",
+        "audit_version",
+        "numpy_version",
+    }
+)
 
 
 def _write_manifest(
@@ -413,7 +459,11 @@ def _write_manifest(
         "partnership": data.partnership,
         "cases": p.cases,
     }
+    selection = data.selection
+    if selection is not None and policy.public:  # what was done, not who was where
+        selection = {k: v for k, v in selection.items() if k in _PUBLIC_SELECTION}
     manifest = build_manifest(
+        selection=selection,
         input_=input_,
         audit=audit,
         disclosure=disclosure,

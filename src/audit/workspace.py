@@ -145,6 +145,9 @@ class AuditData:
     history: pd.DataFrame | None = None
     #: Targets the board set (:func:`audit.targets.read_targets`), by metric id.
     targets: dict[str, Any] = field(default_factory=dict)
+    #: The case selection's record and how many of its cases were returned
+    #: (:func:`audit.selection.check_returns`), set by ``audit run --selection``.
+    selection: dict[str, Any] | None = None
     _protected: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     #: Sections already built for this audit (:func:`audit.sections.drawn_once`).
     _sections: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -15,9 +15,9 @@ from audit.compare import VERDICT_NO_DIFFERENCE, VERDICT_NO_NATIONAL, VERDICT_TO
 from audit.contract import METRICS_COLUMNS
 from audit.disclosure import Policy, Protected
 from audit.findings import (
+    MAX_HEADLINE_BULLETS,
     caveats,
     describe_metric,
-    MAX_HEADLINE_BULLETS,
     headline_findings,
     metric_sentences,
     steps_sentence,

@@ -30,7 +30,7 @@ from audit.render.slides import (
     slides_bytes,
     write_slides,
 )
-from audit.section import Text
+from audit.section import Section, Text
 from audit.sections import build_sections
 from audit.workspace import open_audit
 
@@ -289,3 +289,18 @@ def test_libreoffice_opens_the_deck_and_prints_a_page_a_slide(board, tmp_path):
     pdf = tmp_path / "board-pack.pdf"
     assert result.returncode == 0 and pdf.is_file(), result.stderr
     assert len(PdfReader(str(pdf)).pages) == len(prs.slides)
+
+
+def test_a_difference_that_survives_the_adjustment_has_a_slide_of_its_own(tmp_path):
+    """Issue 20: 'harmed by the birth father, 62.9% against 88% nationally (adjusted p =
+    0.02)' was one line of the summary and on no slide."""
+    bullet = ("**Lower than nationally:** harmed by birth father (62.9% against 88.0%; "
+              "adjusted p = 0.020).")
+    summary = Section("summary", "Summary for the board")
+    summary.text(f"- This audit covers **35** babies.\n- {bullet}\n- Something else.")
+    path = write_slides(tmp_path / "d.pptx", [summary], title="t", subtitle="s", place="p",
+                        period="q", marking="m", source="f", sha256="0" * 64)
+    titles = [_title(s) for s in Presentation(str(path)).slides]
+    plain = bullet.replace("**", "")
+    assert titles[:3] == ["t", BOARD_SLIDE, plain]
+    assert titles.count(plain) == 1

@@ -8,7 +8,8 @@ What the deck holds, in order:
 
 * a **title slide**: the pack's title, the partnership and period, the protective marking;
 * **"What the board needs to know"**: the summary's headline bullets (at most
-  :data:`MAX_HEADLINE`; every one in the notes);
+  :data:`MAX_HEADLINE`; every one in the notes); then a slide for each difference from the
+  national figures that survives the adjustment (:data:`FINDING_PREFIXES`);
 * **one slide a chart** (every :class:`~audit.section.Figure` of every section, in
   reading order; a chart drawn the same in two sections gets one slide): the chart's
   active title (the finding in about ten words) as the slide
@@ -58,6 +59,7 @@ __all__ = [
     "MARKING_SHAPE",
     "BOARD_SLIDE",
     "MAX_HEADLINE",
+    "FINDING_PREFIXES",
     "SOURCE_PREFIX",
     "FIXED_TIMESTAMP",
     "write_slides",
@@ -81,6 +83,8 @@ MARKING_SHAPE = "Marking"
 BOARD_SLIDE = "What the board needs to know"
 #: At most this many headline bullets on that slide (the rest are in its notes).
 MAX_HEADLINE = 5
+#: Headline bullets that state a difference surviving the adjustment: a slide each.
+FINDING_PREFIXES = ("Lower than nationally:", "Higher than nationally:")
 #: The tables shown on slides, by workbook sheet name, and the columns the room sees.
 SLIDE_COLUMNS: dict[str, tuple[str, ...]] = {
     "Actions": ("Finding", "Suggested action", "Owner", "By when"),
@@ -572,6 +576,23 @@ def slides_bytes(
             [f"• {line}" for line in headline[:MAX_HEADLINE]],
             20,
             name="Headline",
+            space=10,
+        )
+    for finding in (line for line in headline if line.startswith(FINDING_PREFIXES)):
+        # every difference that survives the adjustment has a slide of its own
+        slide = deck.new_slide(finding, notes=finding)
+        deck.text(
+            slide,
+            (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, 2.0),
+            [
+                "Compared like for like with the 92 cases of the national review (two-sided "
+                "Fisher exact test), adjusted for the number of comparisons in this pack "
+                "(Holm's method): a difference unlikely to be chance alone.",
+                "The pack's risk-factor and services sections show the figure with its 95% "
+                "confidence interval beside the national figure.",
+            ],
+            20,
+            name="Finding",
             space=10,
         )
 

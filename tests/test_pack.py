@@ -52,3 +52,25 @@ def test_public_pack_writes_no_notebooks_and_a_figures_file(packs):
     names = {p.name for p in packs["public"].iterdir()}
     assert "figures.csv" in names and "notebooks" not in names
     assert "figures.csv" not in {p.name for p in packs["board"].iterdir()}
+
+
+@pytest.mark.parametrize("audience", ["board", "public"])
+def test_the_same_headline_in_the_page_the_slides_and_the_workbook(packs, audience):
+    """Issue 20: the same fact worded the same wherever it appears."""
+    import html
+    import re
+
+    from pptx import Presentation
+
+    folder = packs[audience]
+    page = (folder / f"{audience}-pack.html").read_text(encoding="utf-8")
+    summary = page[page.index('id="summary"'):]
+    first_list = summary[summary.index("<ul>"):summary.index("</ul>")]
+    on_page = [html.unescape(re.sub(r"<[^>]+>", "", item)).strip()
+               for item in re.findall(r"<li>(.*?)</li>", first_list, flags=re.S)]
+    notes = load_workbook(folder / f"{audience}-pack.xlsx")["Notes"]
+    in_workbook = [row[1] for row in notes.iter_rows(values_only=True) if row[0] == "Summary"]
+    deck = Presentation(str(folder / f"{audience}-pack.pptx"))
+    slide = deck.slides[1]
+    on_slide = slide.notes_slide.notes_text_frame.text.split("\n\n")
+    assert on_page and on_page == in_workbook == on_slide

@@ -17,7 +17,7 @@ import pandas as pd
 from audit.disclosure import Policy, Protected, protect
 from audit.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
 from audit.render.workbook import Sheet, write_workbook
-from audit.section import Section
+from audit.section import Section, summary_bullets
 from audit.workspace import AuditData
 
 __all__ = ["pack_name", "write_pack", "TITLE"]
@@ -201,6 +201,7 @@ def write_pack(
 
     notes = [
         ("Title", f"{TITLE} Quarterly audit {name.replace('-', ' ')}"),
+        *(("Summary", bullet) for bullet in summary_bullets(sections)),
         *_provenance(data, p),
         ("Conventions", _conventions(policy)),
         (

@@ -37,6 +37,7 @@ __all__ = [
     "Section",
     "Block",
     "render_section",
+    "summary_bullets",
 ]
 
 #: Columns only a case-level table carries; a section table with one is refused.
@@ -286,3 +287,20 @@ def render_section(section: Section, *, level: int = 2) -> str:
             raise ReportError(f"unknown block {type(block).__name__} in section {section.key}")
     out.append("</section>")
     return "\n".join(out)
+
+
+def summary_bullets(sections: Sequence[Section]) -> list[str]:
+    """The headline of the pack: the ``- `` lines of the summary section's first prose
+    block, without markup. The page, the slides and the workbook's Notes all show these
+    same sentences (:mod:`audit.claims` composes them once)."""
+    for section in sections:
+        if section.key != "summary":
+            continue
+        for block in section.blocks:
+            if isinstance(block, Text):
+                return [
+                    re.sub(r"\*\*(.+?)\*\*", r"\1", line[2:]).strip()
+                    for line in block.text.splitlines()
+                    if line.startswith("- ")
+                ]
+    return []

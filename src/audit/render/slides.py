@@ -47,7 +47,7 @@ from datetime import datetime
 from pathlib import Path
 
 from audit.errors import ReportError
-from audit.section import Figure, Heading, Section, Table, Text
+from audit.section import Figure, Heading, Section, Table, Text, summary_bullets
 
 __all__ = [
     "DARK_BLUE",
@@ -145,20 +145,6 @@ def _block_lines(block: object) -> list[str]:
         return [block.text + ":"]
     if isinstance(block, Table):
         return ["\n".join(_table_lines(block))]
-    return []
-
-
-def _headline(sections: Sequence[Section]) -> list[str]:
-    """The summary's headline bullets (its first prose block's ``- `` lines), plain: what
-    the board needs to know, on the slide after the title."""
-    for section in sections:
-        if section.key != "summary":
-            continue
-        for block in section.blocks:
-            if isinstance(block, Text):
-                return [
-                    _plain(line[2:]) for line in block.text.splitlines() if line.startswith("- ")
-                ]
     return []
 
 
@@ -567,7 +553,7 @@ def slides_bytes(
         bold=True,
         colour="FFFFFF",
     )
-    headline = _headline(sections)
+    headline = summary_bullets(sections)
     if headline:
         slide = deck.new_slide(BOARD_SLIDE, notes="\n\n".join(headline))
         deck.text(

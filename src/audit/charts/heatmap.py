@@ -90,7 +90,12 @@ def cooccurrence_heatmap(
 
     ranked = sorted(shown_pairs, key=lambda p: (-counts[p], p[0], p[1]))
     if title is None:
-        if ranked and counts[ranked[0]] > 0:
+        if hidden_pairs and ranked:  # a rank over a set with hidden members could be false
+            title = (
+                f"Risk factors recorded together: {len(shown_pairs)} pairs shown, "
+                f"{len(hidden_pairs)} hidden to protect privacy"
+            )
+        elif ranked and counts[ranked[0]] > 0:
             i, j = ranked[0]
             count = int(counts[i, j])
             cases = f"{count} case{'s' if count != 1 else ''}"
@@ -102,7 +107,7 @@ def cooccurrence_heatmap(
         elif ranked and not hidden_pairs:
             title = "No case had two of these risk factors recorded together"
         else:
-            title = "Risk factor pairs suppressed to protect small numbers"
+            title = "Risk factor pairs hidden to protect privacy"
 
     caption = caption_text(
         "number of cases with both risk factors recorded as yes; each cell is labelled "
@@ -121,7 +126,7 @@ def cooccurrence_heatmap(
     )
     if top_pairs:
         alt_text += (
-            " Most common pairs: "
+            (" Most common pairs: " if not hidden_pairs else " Pairs shown, the most first: ")
             + "; ".join(
                 f"{pair_words(*p)}, {int(counts[p])} case{'s' if counts[p] != 1 else ''}"
                 for p in top_pairs

@@ -134,7 +134,9 @@ def load_returns(
             problems += _named(exc, path)
     if problems and not identifiers and not accept_stray_dates:
         # every problem at once: the returns that did validate have their dates checked too
-        problems += [s.problem() for s in _strays(usable, extracts)]
+        # (a second audit's or agreed cases are the first returns' own: dated there)
+        firsts = [(p, e) for p, e in zip(usable, extracts) if p in files]
+        problems += [s.problem() for s in _strays([p for p, _ in firsts], [e for _, e in firsts])]
     if problems:
         kind = IdentifierError if identifiers else ValidationError
         raise kind(
@@ -146,7 +148,7 @@ def load_returns(
     try:
         pooled = _pool(files, extracts[: len(files)])
     except ValidationError as exc:  # the stray dates are listed with the pool's problems
-        strays = [] if accept_stray_dates else [s.problem() for s in _strays(every, extracts)]
+        strays = [] if accept_stray_dates else [s.problem() for s in _strays(files, extracts)]
         if not strays:
             raise
         raise ValidationError(
@@ -166,7 +168,7 @@ def load_returns(
             list(zip(settled, extracts[n + len(second) :])),
         )
         pooled = replace(pooled, sha256=pooled_digest(pooled.sources))
-    return _checked_dates(every, extracts, pooled, accept_stray_dates)
+    return _checked_dates(files, extracts[: len(files)], pooled, accept_stray_dates)
 
 
 def _marked(

@@ -121,7 +121,8 @@ def consistency_text(p: Protected) -> str:
         "- Cohen's kappa can be low even when the auditors nearly always agree, if nearly "
         "every answer is the same (it is not defined when every answer is the same), so "
         f"the flag reads Gwet's AC1. With {format_count(pairs)} cases compared, the "
-        "intervals are wide: the flag says where to look, not a verdict."
+        "intervals are wide: the flag says where to look, not a verdict. Where the two "
+        "answered every case alike the method gives no interval."
     )
     return "\n".join(lines)
 
@@ -131,6 +132,8 @@ def _coefficient(value: float, low: float, high: float) -> str:
         return "not defined"
     if math.isnan(low) or math.isnan(high):
         return f"{value:.2f}"
+    if low == high:  # every pair alike: the method's standard error is 0
+        return f"{value:.2f} (every case alike: no interval)"
     return f"{value:.2f} ({low:.2f} to {high:.2f})"
 
 

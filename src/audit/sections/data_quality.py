@@ -127,13 +127,13 @@ def consistency_text(p: Protected) -> str:
     return "\n".join(lines)
 
 
-def _coefficient(value: float, low: float, high: float) -> str:
+def _coefficient(value: float, low: float, high: float, alike: bool) -> str:
     if value is None or math.isnan(value):
         return "not defined"
+    if alike:  # every case answered alike: the method's standard error is 0
+        return f"{value:.2f} (every case alike: no interval)"
     if math.isnan(low) or math.isnan(high):
         return f"{value:.2f}"
-    if low == high:  # every pair alike: the method's standard error is 0
-        return f"{value:.2f} (every case alike: no interval)"
     return f"{value:.2f} ({low:.2f} to {high:.2f})"
 
 
@@ -144,8 +144,8 @@ def _consistency_table(agreement: pd.DataFrame) -> pd.DataFrame:
             "Question": column_label(r.question),
             "Cases compared": int(r.pairs),
             "Answered alike": float(r.agreement),
-            "Cohen's kappa": _coefficient(r.kappa, r.kappa_low, r.kappa_high),
-            "Gwet's AC1": _coefficient(r.ac1, r.ac1_low, r.ac1_high),
+            "Cohen's kappa": _coefficient(r.kappa, r.kappa_low, r.kappa_high, r.agreed == r.pairs),
+            "Gwet's AC1": _coefficient(r.ac1, r.ac1_low, r.ac1_high, r.agreed == r.pairs),
             "Agreement (AC1, Landis and Koch)": str(r.strength),
             "Read differently": "yes" if r.weak else "",
         }

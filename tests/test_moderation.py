@@ -182,3 +182,26 @@ def test_the_form_explains_moderation():
     text = " ".join(str(c.value) for row in guidance.iter_rows() for c in row if c.value)
     assert "--moderation" in text and "same Case ID" in text
     assert COLUMN_LABELS["case_id"] in text
+
+
+@pytest.mark.e2e
+def test_run_with_a_second_audit_board_and_public_packs(pool, tmp_path):
+    import json
+
+    folder, second, _ = pool
+    board = tmp_path / "board"
+    assert main(["run", str(folder), "--moderation", str(second), "--out", str(board),
+                 "--no-history", "--jobs", "1"]) == 0
+    page = (board / "board-pack.html").read_text(encoding="utf-8")
+    assert CONSISTENCY_HEADING in page and "Questions the auditors read differently" in page
+    assert "Auditor agreement" in load_workbook(board / "board-pack.xlsx").sheetnames
+    manifest = json.loads((board / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["input"]["files"][-1]["role"] == "second audit"
+    assert "--moderation" in manifest["rerun"]
+
+    public = tmp_path / "public"
+    assert main(["run", str(folder), "--moderation", str(second), "--out", str(public),
+                 "--no-history", "--audience", "public"]) == 0
+    page = next(public.glob("*.html")).read_text(encoding="utf-8")
+    assert "reported to the board, not in this public pack" in page
+    assert "Gwet" not in page and "kappa" not in page

@@ -205,3 +205,18 @@ def test_run_with_a_second_audit_board_and_public_packs(pool, tmp_path):
     page = next(public.glob("*.html")).read_text(encoding="utf-8")
     assert "reported to the board, not in this public pack" in page
     assert "Gwet" not in page and "kappa" not in page
+
+
+def test_the_prepared_extract_keeps_the_moderated_answers(pool, tmp_path):
+    from audit.workspace import load_prepared, save_prepared
+
+    folder, second, _ = pool
+    extract = load_returns([folder], moderation=[second])
+    again = load_prepared(save_prepared(extract, tmp_path / "cases.parquet"))
+    pd.testing.assert_frame_equal(
+        again.moderated.astype(object), extract.moderated.astype(object)
+    )
+    assert again.sources == extract.sources
+    plain = load_prepared(save_prepared(load_returns([folder / "return-1.xlsx"]),
+                                        tmp_path / "plain.parquet"))
+    assert plain.moderated is None

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from audit.cli_design import add_design_commands, add_selection_option
+from audit.cli_design import add_design_commands, add_moderation_options, add_selection_option
 from audit.cli_history import add_history_command
 from audit.errors import ParameterError
 from audit.paths import HISTORY_ENV, history_location
@@ -90,6 +90,7 @@ def _add_extract_args(parser: argparse.ArgumentParser) -> None:
         help="accept cases dated apart from the quarters the rest of their return covers "
         "(without this, such a date, often a mistyped year, stops the command)",
     )
+    add_moderation_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -374,6 +375,8 @@ def _load(args: argparse.Namespace):
         sheet=args.sheet,
         allow_missing=args.allow_missing,
         accept_stray_dates=args.accept_stray_dates,
+        moderation=args.moderation,
+        agreed=args.agreed,
     )
 
 
@@ -424,6 +427,8 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         level=args.level,
         allow_missing=args.allow_missing,
         accept_stray_dates=args.accept_stray_dates,
+        moderation=args.moderation,
+        agreed=args.agreed,
     )
     text = format_metrics_csv(data.metrics)
     if args.output is None:
@@ -469,6 +474,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         replace=args.replace,
         targets=args.targets,
         selection=args.selection,
+        moderation=args.moderation,
+        agreed=args.agreed,
     )
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK

@@ -1,7 +1,8 @@
-"""The commands that come before a quarter's returns: ``audit plan`` (how many cases) and
-``audit select`` (which cases). Arguments and output only; the work is in
-:mod:`audit.plan` and :mod:`audit.selection`. :mod:`audit.cli` adds these subcommands and
-stays the one place where errors become exit codes."""
+"""The commands that design the quarter's audit: ``audit plan`` (how many cases), ``audit
+select`` (which cases), and the options that mark a second audit (``--moderation``,
+``--agreed``: :mod:`audit.moderation`). Arguments and output only; the work is in
+:mod:`audit.plan`, :mod:`audit.selection` and :mod:`audit.moderation`. :mod:`audit.cli`
+adds these subcommands and options and stays the one place where errors become exit codes."""
 
 from __future__ import annotations
 
@@ -12,9 +13,33 @@ from pathlib import Path
 from audit.errors import ParameterError
 from audit.paths import HISTORY_ENV, history_location
 
-__all__ = ["add_design_commands", "add_selection_option"]
+__all__ = ["add_design_commands", "add_moderation_options", "add_selection_option"]
 
 _EXIT_OK = 0
+
+
+def add_moderation_options(parser: argparse.ArgumentParser) -> None:
+    """``--moderation FILE`` and ``--agreed FILE`` (module doc), each repeatable."""
+    parser.add_argument(
+        "--moderation",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a second audit (moderation): a return re-auditing cases already in the other "
+        "returns, with the same case IDs. Its answers are compared with the first auditor's "
+        "(agreement in the data-quality section), never counted; repeat for several. "
+        "Without this option a case id in two returns is refused as a duplicate",
+    )
+    parser.add_argument(
+        "--agreed",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="with --moderation: the answers the two auditors agreed for moderated cases "
+        "(a form of its own); the figures use them in place of the first auditor's",
+    )
 
 
 def add_design_commands(sub: argparse._SubParsersAction) -> None:

@@ -119,6 +119,10 @@ class CaseExtract:
     #: Cases dated apart from the quarters the rest of their return covers, accepted by
     #: the analyst (``--accept-stray-dates``): said by the run (:mod:`audit.stray_dates`).
     stray_dates: tuple[StrayDate, ...] = ()
+    #: Cases a second auditor re-audited (:mod:`audit.moderation`): a row a case and
+    #: question, with the first and second auditors' answers and any agreed answer;
+    #: ``None`` when no case was moderated.
+    moderated: pd.DataFrame | None = None
 
     def unknown_shares(self) -> pd.Series:
         """Share of in-scope cases recorded as unknown, for each coded or flag column present."""

@@ -27,6 +27,10 @@ Decisions an analyst may notice:
 * The header row and the first column (Case ID) are frozen; the header row repeats on
   every printed page. The case rows form an Excel table (``CaseAudit``), so screen readers
   announce each cell's column header; no cell is merged.
+* The Case ID column is also the selection's case reference (:mod:`audit.selection`), and
+  a second audit (moderation, :mod:`audit.moderation`) is an ordinary copy of this form
+  with the same Case IDs, marked by the analyst with ``--moderation``: the form needs no
+  field or sheet of its own for either, and its guidance says so.
 * The workbook is written atomically (:func:`audit.files.atomic_write_bytes`): an error
   leaves the old file, or no file, in place.
 """
@@ -463,6 +467,24 @@ def _guidance_notes(name: str | None) -> list[tuple[str, str]]:
             f"to {FATHER_AGE_RANGE[1]}, or blank if not known.",
         ),
         ("Partnership", partnership),
+        (
+            "Case ID and the selection",
+            "Where the cases were chosen at random with 'audit select', type each case's "
+            "reference from the selection list as its Case ID: the Case ID is the selection's "
+            "case reference, and the analyst checks the returns against the selection by it.",
+        ),
+        (
+            "A second audit (moderation)",
+            "To check that auditors read the questions alike, a second auditor may audit some "
+            "cases again. Use a fresh copy of this form, with the same Case ID as in the first "
+            "audit, and answer from the records without looking at the first answers. Label "
+            "the file as a second audit when you return it: the analyst gives it with "
+            "--moderation, so its answers are compared with the first auditor's, never "
+            "counted twice (without it, a Case ID in two forms is refused). Where the two "
+            "auditors then agree answers, record them, for those cases, on another fresh "
+            "copy: given with --agreed, the figures use the agreed answers; otherwise they "
+            "use the first auditor's.",
+        ),
     ]
 
 
@@ -476,7 +498,8 @@ def _answers_text(column: str) -> str:
     if column in FLAG_COLUMNS:
         return "Yes, No or Not known (blank means Not known)."
     return {
-        "case_id": "Text, used once in the form.",
+        "case_id": "Text, used once in the form: the selection's case reference where "
+        "the cases were selected ('audit select').",
         "notification_date": "A date, DD/MM/YYYY, on or after 29/06/2018.",
         "child_age_months": f"A whole number of months, {MIN_AGE_MONTHS} to "
         f"{MAX_IN_SCOPE_AGE_MONTHS}.",

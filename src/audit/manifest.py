@@ -82,6 +82,10 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
         selection = settings["selection"]  # a public pack names the file only, as above
         public = settings.get("audience") == "public"
         parts += ["--selection", Path(selection).name if public else selection]
+    for option in ("moderation", "agreed"):  # second audits (audit.moderation)
+        for given in settings.get(option) or ():
+            public = settings.get("audience") == "public"
+            parts += [f"--{option}", Path(given).name if public else given]
     return shlex.join(parts)
 
 

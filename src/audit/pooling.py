@@ -12,6 +12,10 @@ file as :func:`audit.validate.load_extract` does, and then:
 * pools the cases, with each case's file in a ``source`` column, and records every input's
   SHA-256 (:attr:`~audit.extract.CaseExtract.sources`).
 
+Second audits of cases already audited (moderation) are given apart, as ``moderation``
+(and their settled answers as ``agreed``): :mod:`audit.moderation` says how they are
+marked, checked and counted. Only then may a case id be in two files.
+
 A folder expands to the extract files directly inside it (``.csv``, ``.xlsx``, ``.xlsm``,
 ``.parquet``), sorted, skipping hidden files and Excel's lock files (``~$name.xlsx``).
 """
@@ -26,7 +30,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from audit.errors import ExtractError, IdentifierError, Problem, ReadError, ValidationError
+from audit.errors import (
+    ExtractError,
+    IdentifierError,
+    ParameterError,
+    Problem,
+    ReadError,
+    ValidationError,
+)
 from audit.extract import CaseExtract, shown
 
 if TYPE_CHECKING:
@@ -87,8 +98,14 @@ def load_returns(
     allow_missing: Iterable[str] | str = (),
     today: dt.date | None = None,
     accept_stray_dates: bool = False,
+    moderation: Sequence[str | Path] = (),
+    agreed: Sequence[str | Path] = (),
 ) -> CaseExtract:
     """Read, validate and pool one or more extract files (module doc).
+
+    ``moderation`` names second audits of cases in the other files, ``agreed`` the answers
+    two auditors settled (:mod:`audit.moderation`); a file among them is taken out of
+    ``paths`` (a folder of returns may hold it).
 
     One file is :func:`audit.validate.load_extract`, then the check for cases dated apart
     from the rest of their return (:func:`audit.stray_dates.stray_dates`), which raises
@@ -98,16 +115,17 @@ def load_returns(
     """
     from audit.validate import load_extract
 
-    files = expand_inputs(paths)
-    if len(files) == 1:
+    files, second, settled = _marked(paths, moderation, agreed)
+    if len(files) == 1 and not second:
         extract = load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
         return _checked_dates([files[0]], [extract], extract, accept_stray_dates)
+    every = [*files, *second, *settled]
     allow = (allow_missing,) if isinstance(allow_missing, str) else tuple(allow_missing)
     extracts: list[CaseExtract] = []
     problems: list[Problem] = []
     identifiers = False
     usable: list[Path] = []
-    for path in files:
+    for path in every:
         try:
             extracts.append(load_extract(path, sheet=sheet, allow_missing=allow, today=today))
             usable.append(path)
@@ -116,27 +134,68 @@ def load_returns(
             problems += _named(exc, path)
     if problems and not identifiers and not accept_stray_dates:
         # every problem at once: the returns that did validate have their dates checked too
-        problems += [s.problem() for s in _strays(usable, extracts)]
+        # (a second audit's or agreed cases are the first returns' own: dated there)
+        firsts = [(p, e) for p, e in zip(usable, extracts) if p in files]
+        problems += [s.problem() for s in _strays([p for p, _ in firsts], [e for _, e in firsts])]
     if problems:
         kind = IdentifierError if identifiers else ValidationError
         raise kind(
-            f"{len(files)} returns pooled: {len(problems):,} problem"
+            f"{len(every)} returns pooled: {len(problems):,} problem"
             f"{'s' if len(problems) != 1 else ''}; fix each file and pool them again",
-            path=Path(paths[0]) if len(paths) == 1 else None,
+            path=Path(paths[0]) if len(paths) == 1 and not second else None,
             problems=problems,
         )
     try:
-        pooled = _pool(files, extracts)
+        pooled = _pool(files, extracts[: len(files)])
     except ValidationError as exc:  # the stray dates are listed with the pool's problems
         strays = [] if accept_stray_dates else [s.problem() for s in _strays(files, extracts)]
         if not strays:
             raise
         raise ValidationError(
-            f"{len(files)} returns pooled: {len(exc.problems) + len(strays):,} problems across "
+            f"{len(every)} returns pooled: {len(exc.problems) + len(strays):,} problems across "
             "the files",
             problems=[*exc.problems, *strays],
         ) from None
-    return _checked_dates(files, extracts, pooled, accept_stray_dates)
+    if second:
+        from dataclasses import replace
+
+        from audit.moderation import moderate
+
+        n = len(files)
+        pooled = moderate(
+            pooled,
+            list(zip(second, extracts[n : n + len(second)])),
+            list(zip(settled, extracts[n + len(second) :])),
+        )
+        pooled = replace(pooled, sha256=pooled_digest(pooled.sources))
+    return _checked_dates(files, extracts[: len(files)], pooled, accept_stray_dates)
+
+
+def _marked(
+    paths: Sequence[str | Path],
+    moderation: Sequence[str | Path],
+    agreed: Sequence[str | Path],
+) -> tuple[list[Path], list[Path], list[Path]]:
+    """The first audits, the second audits and the agreed answers, each file in one list
+    (a marked file is taken out of the returns: :mod:`audit.moderation`)."""
+    second = expand_inputs(moderation) if moderation else []
+    settled = expand_inputs(agreed) if agreed else []
+    if settled and not second:
+        raise ParameterError(
+            "agreed answers settle moderated cases: give the second audits with --moderation"
+        )
+    marked = {p.resolve(): p for p in second}
+    for path in settled:
+        if path.resolve() in marked:
+            raise ReadError("is given both as a second audit and as agreed answers", path=path)
+        marked[path.resolve()] = path
+    files = [p for p in expand_inputs(paths) if p.resolve() not in marked]
+    if second and not files:
+        raise ParameterError(
+            "a second audit (--moderation) re-audits cases in the first auditors' returns: "
+            "give those returns too"
+        )
+    return files, second, settled
 
 
 def _strays(files: list[Path], extracts: list[CaseExtract]) -> list[StrayDate]:

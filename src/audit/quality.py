@@ -101,9 +101,16 @@ def validation_summary(extract) -> str:
             f"allowed with --allow-missing: {', '.join(extract.missing_flags)}",
         )
     for source in extract.sources:
+        role = f" ({source['role']})" if source.get("role") else ""
         lines.append(
-            f"    {source['file']}: {source['rows_read']:,} rows, "
+            f"    {source['file']}{role}: {source['rows_read']:,} rows, "
             f"{source['in_scope']:,} in scope (SHA-256 {str(source['sha256'])[:12]}…)"
+        )
+    if extract.moderated is not None:
+        moderated = extract.moderated["case_id"].nunique()
+        lines.append(
+            f"  moderated cases:     {moderated:,} audited twice; the figures use the first "
+            "auditor's answers (or the agreed ones)"
         )
     if len(extract.excluded) and "source" in extract.excluded.columns:
         where = [

@@ -98,6 +98,8 @@ def run_audit(
     replace: bool = False,
     targets: str | Path | None = None,
     selection: str | Path | None = None,
+    moderation: Sequence[str | Path] = (),
+    agreed: Sequence[str | Path] = (),
 ) -> RunResult:
     """Run the quarterly audit and write the pack for ``audience`` (module doc).
 
@@ -110,6 +112,8 @@ def run_audit(
     ``targets`` is the board's targets file (:mod:`audit.targets`), read before any work.
     ``selection`` is the record ``audit select`` wrote: the returns are checked against it
     (:func:`_check_selection`) and it goes into the manifest and "About these figures".
+    ``moderation`` and ``agreed`` are second audits and settled answers
+    (:mod:`audit.moderation`): pooled as such, recorded as inputs in the manifest.
     """
     from audit.notebooks import check_notebooks, notebook_pool, notebooks_dir
     from audit.pooling import load_returns
@@ -154,6 +158,8 @@ def run_audit(
             sheet=sheet,
             allow_missing=allow_missing,
             accept_stray_dates=accept_stray_dates,
+            moderation=moderation,
+            agreed=agreed,
         )
         for stray in validated.stray_dates:  # accepted: still said, never silent
             say(f"accepted with --accept-stray-dates: {stray}")
@@ -238,6 +244,8 @@ def run_audit(
                         targets=Path(targets).name if targets else None,
                         pdf=bool(pdf),
                         selection=str(selection) if selection is not None else None,
+                        moderation=[str(m) for m in moderation] or None,
+                        agreed=[str(a) for a in agreed] or None,
                     ),
                     disclosure=result,
                 )

@@ -57,7 +57,7 @@ FUNNEL_METRICS: tuple[str, ...] = (
 HISTORY_COLUMNS: tuple[str, ...] = ("period", "metric", "numerator", "denominator", "unknown")
 
 _META_KEY = b"audit.extract"
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 
 
 def save_prepared(extract: CaseExtract, path: str | Path) -> Path:
@@ -75,6 +75,11 @@ def save_prepared(extract: CaseExtract, path: str | Path) -> Path:
         "missing_flags": list(extract.missing_flags),
         "excluded": extract.excluded.astype({"row": "int64"}).to_dict(orient="records"),
         "sources": [dict(s) for s in extract.sources],
+        "moderated": None
+        if extract.moderated is None
+        else extract.moderated.astype(object)
+        .where(extract.moderated.notna(), None)
+        .to_dict(orient="records"),
     }
     table = pa.Table.from_pandas(extract.cases, preserve_index=True)
     schema_meta = dict(table.schema.metadata or {})
@@ -124,7 +129,17 @@ def load_prepared(path: str | Path) -> CaseExtract:
         sha256=meta["sha256"],
         sheet=meta["sheet"],
         sources=tuple(meta.get("sources", ())),
+        moderated=_moderated(meta.get("moderated")),
     )
+
+
+def _moderated(records: list[dict[str, Any]] | None) -> pd.DataFrame | None:
+    """The moderated answers saved with a prepared extract (:mod:`audit.moderation`)."""
+    if records is None:
+        return None
+    from audit.moderation import MODERATED_COLUMNS
+
+    return pd.DataFrame(records, columns=list(MODERATED_COLUMNS))
 
 
 @dataclass
@@ -390,6 +405,23 @@ class AuditData:
 
         return completeness_table(self.cases)
 
+    @cached_property
+    def agreement(self) -> pd.DataFrame | None:
+        """Per question, how far the two auditors of this audit's moderated cases agree
+        (:func:`audit.agreement.agreement_table`); ``None`` when no case was moderated."""
+        moderated = self.extract.moderated
+        if moderated is None:
+            return None
+        from audit.agreement import agreement_table
+        from audit.moderation import questions
+
+        held = set(self.cases["case_id"].astype(str))
+        pairs = moderated[moderated["case_id"].astype(str).isin(held)]
+        if pairs.empty:
+            return None
+        asked = questions(self.cases, self.extract.missing_flags)
+        return agreement_table(pairs, asked, level=0.95)
+
     # -- computing once, and sharing with the notebooks -------------------------------------
     _TABLES = (
         "metrics",
@@ -403,6 +435,7 @@ class AuditData:
         "spc",
         "funnels",
         "completeness",
+        "agreement",
     )
 
     def compute(self) -> AuditData:
@@ -541,8 +574,13 @@ def open_audit(
     history_path: str | Path | None = None,
     allow_missing: Sequence[str] = (),
     accept_stray_dates: bool = False,
+    moderation: Sequence[str | Path] = (),
+    agreed: Sequence[str | Path] = (),
 ) -> AuditData:
     """Open an extract (raw or prepared) and select the audit's period and partnership.
+
+    ``moderation`` and ``agreed`` name second audits and settled answers
+    (:mod:`audit.moderation`); a prepared extract carries its own.
 
     ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
     ``history`` holds earlier quarters (:data:`HISTORY_COLUMNS`) for the trend charts.
@@ -565,6 +603,8 @@ def open_audit(
             sheet=sheet,
             allow_missing=allow_missing,
             accept_stray_dates=accept_stray_dates,
+            moderation=moderation,
+            agreed=agreed,
         )
     data = audit_of(extract, period=period, partnership=partnership, level=level, history=history)
     if prepared and data.load(cache_path(path)):

@@ -197,3 +197,24 @@ def test_trend_test_equals_r_prop_trend_test() -> None:
     assert round(got.statistic, 4) == ref["statistic"]
     assert float(f"{got.p_value:.4g}") == ref["p_value"]
     assert got.direction == -1  # 96.5%, 96.8%, 94.9%, 85.4%: falling
+
+
+# --------------------------------------------------------------------------- irrCAC (Gwet)
+
+
+@pytest.mark.parametrize(
+    ("function", "name"),
+    [("cohen_kappa", "kappa2.table"), ("gwet_ac1", "gwet.ac1.table"),
+     ("percent_agreement", "pa2.table")],
+)
+def test_agreement_equals_irrcac_on_cont3x3abstractors(function: str, name: str) -> None:
+    import audit.agreement as agreement
+
+    ref = _json("irrcac_cont3x3abstractors.json")
+    got = getattr(agreement, function)(np.array(ref["table"]), 0.95)
+    printed = ref[name]
+    # irrCAC prints the coefficient and its SE to 7 significant figures, the interval to 3
+    # decimals (R's round)
+    assert got.value == pytest.approx(printed["coeff.val"], abs=5e-8)
+    assert got.se == pytest.approx(printed["coeff.se"], abs=5e-9)
+    assert [round(got.low, 3), round(got.high, 3)] == printed["coeff.ci"]

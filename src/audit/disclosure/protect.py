@@ -97,6 +97,9 @@ class Protected:
     dropped: list[str] = field(default_factory=list)
     publication: Publication | None = None
     report: AttackReport | None = None
+    #: How far the auditors agree (:attr:`audit.workspace.AuditData.agreement`): the board's
+    #: only; ``None`` in a public pack, and when no case was moderated.
+    agreement: pd.DataFrame | None = None
 
     @property
     def chart_context(self) -> dict[str, str]:
@@ -171,6 +174,7 @@ def _extract_counts(data: AuditData) -> dict[str, Any]:
         "excluded": int(len(extract.excluded)),
         "missing_flags": list(extract.missing_flags),
         "ignored_columns": list(extract.ignored_columns),
+        "moderated": extract.moderated is not None,
     }
 
 
@@ -190,6 +194,7 @@ def _board(data: AuditData, policy: Policy) -> Protected:
         nested_steps=_nested(data),
         funnel=data.funnel.copy(),
         extract=_extract_counts(data),
+        agreement=None if data.agreement is None else data.agreement.copy(),
         **_context(data),
     )
 
@@ -596,6 +601,7 @@ def _apply(
         extract={
             "missing_flags": list(data.extract.missing_flags),
             "ignored_columns": list(data.extract.ignored_columns),
+            "moderated": data.extract.moderated is not None,
         },
         dropped=words,
         publication=publication,

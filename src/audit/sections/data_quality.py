@@ -1,14 +1,22 @@
-"""Data quality: how far to trust each rate before reading it."""
+"""Data quality: how far to trust each rate before reading it, and how consistent the
+auditors were (moderated cases, board only: :mod:`audit.moderation`)."""
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
+
+from audit.agreement import WEAK_BELOW
 from audit.contract import UNKNOWN_SHARE_THRESHOLD, column_label
 from audit.disclosure import Policy, Protected, protect
 from audit.formatting import format_count, is_suppressed
 from audit.section import Section
 from audit.workspace import AuditData
 
-__all__ = ["data_quality", "data_quality_text"]
+__all__ = ["CONSISTENCY_HEADING", "consistency_text", "data_quality", "data_quality_text"]
+
+CONSISTENCY_HEADING = "How consistent were the auditors"
 
 
 def data_quality_text(p: Protected) -> str:
@@ -57,4 +65,90 @@ def data_quality(data: AuditData, policy: Policy | str = "board") -> Section:
         percents=["Share not known"],
         sheet="Completeness",
     )
+    if p.extract.get("moderated") or p.agreement is not None:
+        section.heading(CONSISTENCY_HEADING)
+        section.text(consistency_text(p))
+        if p.agreement is not None:
+            section.table(
+                _consistency_table(p.agreement),
+                "Agreement between first and second auditors, question by question "
+                "(95% intervals; AC1 below "
+                f"{WEAK_BELOW:.2f} is flagged)",
+                counts=["Cases compared"],
+                percents=["Answered alike"],
+                sheet="Auditor agreement",
+            )
     return section
+
+
+def consistency_text(p: Protected) -> str:
+    """What the moderation shows, and which answers the figures use (module doc).
+
+    A public pack says only that moderation took place and which answers count: the
+    agreement figures are the board's (:attr:`~audit.disclosure.Protected.agreement`).
+    """
+    from audit.moderation import RULE
+
+    if p.public:
+        return (
+            "- Some cases were audited a second time, by another auditor, to check that the "
+            f"questions were read alike. {RULE} How consistent the auditors were is "
+            "reported to the board, not in this public pack."
+        )
+    table = p.agreement
+    if table is None:
+        return f"- No case of {p.period_label} was audited a second time (moderated). {RULE}"
+    pairs = int(table["pairs"].max())
+    lines = [
+        f"- {format_count(pairs)} case{'s were' if pairs != 1 else ' was'} audited a second "
+        "time by another auditor (moderation), and the two auditors' answers compared "
+        f"question by question. {RULE}",
+    ]
+    weak = [column_label(q) for q in table.loc[table["weak"], "question"]]
+    if weak:
+        lines.append(
+            f"- **Questions the auditors read differently** (Gwet's AC1 below {WEAK_BELOW:.2f}: "
+            f"moderate agreement or less on Landis and Koch's scale): {', '.join(weak)}. "
+            "Rates for these questions depend on who audited the case; agree how to read "
+            "them before the next quarter."
+        )
+    else:
+        lines.append(
+            f"- No question fell below Gwet's AC1 of {WEAK_BELOW:.2f} (moderate agreement or "
+            "less on Landis and Koch's scale)."
+        )
+    lines.append(
+        "- Cohen's kappa can be low even when the auditors nearly always agree, if nearly "
+        "every answer is the same (it is not defined when every answer is the same), so "
+        f"the flag reads Gwet's AC1. With {format_count(pairs)} cases compared, the "
+        "intervals are wide: the flag says where to look, not a verdict. Where the two "
+        "answered every case alike the method gives no interval."
+    )
+    return "\n".join(lines)
+
+
+def _coefficient(value: float, low: float, high: float, alike: bool) -> str:
+    if value is None or math.isnan(value):
+        return "not defined"
+    if alike:  # every case answered alike: the method's standard error is 0
+        return f"{value:.2f} (every case alike: no interval)"
+    if math.isnan(low) or math.isnan(high):
+        return f"{value:.2f}"
+    return f"{value:.2f} ({low:.2f} to {high:.2f})"
+
+
+def _consistency_table(agreement: pd.DataFrame) -> pd.DataFrame:
+    """The board's table of :func:`audit.agreement.agreement_table`, in words."""
+    rows = [
+        {
+            "Question": column_label(r.question),
+            "Cases compared": int(r.pairs),
+            "Answered alike": float(r.agreement),
+            "Cohen's kappa": _coefficient(r.kappa, r.kappa_low, r.kappa_high, r.agreed == r.pairs),
+            "Gwet's AC1": _coefficient(r.ac1, r.ac1_low, r.ac1_high, r.agreed == r.pairs),
+            "Agreement (AC1, Landis and Koch)": str(r.strength),
+            "Read differently": "yes" if r.weak else "",
+        }
+        for r in agreement.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows)

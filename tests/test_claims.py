@@ -185,3 +185,23 @@ def test_no_claim_is_false_against_the_full_figures(data):
         else:
             assert not changed and claim.kind in ("figure", "none")
         assert not math.isnan(claim.p_adjusted or 0.0)
+
+
+def test_partnerships_outside_the_limits_are_counted_of_those_shown():
+    """Issue 20: 'N partnerships outside the limits' over every figure of the set; with one
+    hidden, the count is of the partnerships shown (the hidden one could be outside too)."""
+    from audit.claims import funnel_claim
+
+    rows = [("Ashby", 10, 40, True, True), ("Brook", 30, 40, True, True),
+            ("Carrow", 20, 40, False, False), ("Dunmere", "c", 4, "c", "c")]
+    table = pd.DataFrame(
+        [{"partnership": name, "metric": "engagement.seen", "numerator": x,
+          "denominator": n, "rate": x / n if x != "c" else "c", "target": 0.5,
+          "lower_95": 0.35, "lower_99_8": 0.3, "outside_95": o95, "outside_99_8": o998}
+         for name, x, n, o95, o998 in rows]).astype(object)
+    claim = funnel_claim(table)
+    assert claim.text == ("2 of the 3 shown partnerships outside the 99.8% limits for father "
+                          "seen")
+    assert claim.figures == ("Ashby", "Brook")
+    board = table.iloc[:3]
+    assert funnel_claim(board).text == "2 partnerships outside the 99.8% limits for father seen"

@@ -26,6 +26,7 @@ The rules (``docs/methodology.md``, "What the pack claims"):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,8 @@ __all__ = [
     "change_claims",
     "lowest_step",
     "most_common_risk",
+    "spc_claim",
+    "funnel_claim",
 ]
 
 #: The level at which an adjusted p-value earns a "rose"/"fell".
@@ -88,6 +91,8 @@ class Claims:
     few_cases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lowest_step: Claim | None = None
     most_common_risk: Claim | None = None
+    spc: dict[str, Claim] = field(default_factory=dict)
+    funnels: dict[str, Claim] = field(default_factory=dict)
 
     def rank_title(self, which: str, charted: Sequence[str]) -> str | None:
         """``which`` ("lowest_step" or "most_common_risk") as a chart's title, if the chart
@@ -105,11 +110,15 @@ def claims_for(p) -> Claims:
 
     metrics = [m for m in TREND_METRICS if m in set(p.quarterly.get("metric", []))]
     trends, few = change_claims(p.quarterly, metrics)
+    from audit.spc import MIN_SPC_POINTS
+
     claims = Claims(
         trends=trends,
         few_cases=few,
         lowest_step=lowest_step(p.metrics),
         most_common_risk=most_common_risk(p.metrics),
+        spc={m: spc_claim(c, m, min_points=MIN_SPC_POINTS) for m, c in p.spc.items()},
+        funnels={m: funnel_claim(t) for m, t in p.funnels.items() if len(t)},
     )
     object.__setattr__(p, "_claims", claims)
     return claims
@@ -270,3 +279,151 @@ def most_common_risk(metrics: pd.DataFrame) -> Claim | None:
         f"{format_percent(rate)} of the cases where it was recorded"
     )
     return Claim("rank", "risk factors", text, tuple(which))
+
+
+# --------------------------------------------------------------------------- control charts
+
+
+def _lower_first(label: str) -> str:
+    """ "Known to Early Help" -> "known to Early Help" (an acronym keeps its capitals)."""
+    first, _, rest = label.partition(" ")
+    if first[:1].isupper() and not first[1:2].isupper():
+        first = first[:1].lower() + first[1:]
+    return f"{first} {rest}".strip()
+
+
+def _unit(labels: Sequence[str]) -> str:
+    return "quarters" if all(re.fullmatch(r"\d{4}-Q[1-4]", q) for q in labels) else "periods"
+
+
+def spc_claim(chart: pd.DataFrame, metric: str, *, min_points: int) -> Claim:
+    """What a p-chart's signals earn (NHS England's Making Data Count rules, read by
+    :func:`audit.spc.spc_reading`): a shift or a point outside the limits, or common-cause
+    variation only; with fewer than ``min_points`` quarters, no verdict (a run chart)."""
+    from audit.spc import spc_reading
+
+    label = metric_label(metric)
+    labels = [str(v) for v in chart["label"]]
+    hide = np.array(
+        [
+            any(is_suppressed(chart[c].iloc[i]) for c in ("numerator", "denominator", "rate"))
+            for i in range(len(chart))
+        ],
+        dtype=bool,
+    )
+    rate = pd.to_numeric(chart["rate"].where(~hide), errors="coerce").to_numpy(dtype=float)
+    points = int((~hide & ~np.isnan(rate)).sum() + hide.sum())
+    unit = _unit(labels)
+    centre = pd.to_numeric(pd.Series([chart["centre"].iloc[0]]), errors="coerce").iloc[0]
+    if len(chart) == 0 or pd.isna(centre):
+        return Claim("none", metric, f"{label}: no cases recorded in these {unit}")
+    average = format_percent(float(centre), decimals=0)
+    if points < int(min_points):
+        return Claim(
+            "figure",
+            metric,
+            f"{label} around an average of {average}: {points} {unit} so far, too few for "
+            "control limits",
+            test="run chart (too few quarters for limits)",
+        )
+    if spc_reading(chart, unit=unit).startswith("common-cause"):
+        return Claim(
+            "no_change",
+            metric,
+            f"{label}: common-cause variation only, around an average of {average}",
+            test="p-chart, Making Data Count rules",
+        )
+    return Claim(
+        "change",
+        metric,
+        f"{label}: {_spc_headline(chart, labels)}",
+        tuple(labels),
+        test="p-chart, Making Data Count rules",
+    )
+
+
+def _spc_headline(board: pd.DataFrame, labels: list[str]) -> str:
+    """A short title for a chart with special causes: the latest shift, then the outliers."""
+    parts = []
+    side = np.asarray(board["side"], dtype=np.int64)
+    runs = np.asarray(board["run"], dtype=bool)
+    lengths = np.asarray(board["run_length"], dtype=np.int64)
+    rate = pd.to_numeric(board["rate"], errors="coerce").to_numpy(dtype=float)
+    with_data = np.flatnonzero(~np.isnan(rate))
+    if runs.any():
+        end = int(np.flatnonzero(runs)[-1])
+        start = end - int(lengths[end]) + 1
+        where = "above" if side[end] > 0 else "below"
+        if with_data.size and end == int(with_data[-1]):
+            parts.append(f"shift {where} the average since {labels[start]}")
+        else:
+            parts.append(f"shift {where} the average from {labels[start]} to {labels[end]}")
+    outside = np.flatnonzero(np.asarray(board["outside"], dtype=bool))
+    if len(outside) == 1:
+        parts.append(f"a point outside the limits in {labels[int(outside[0])]}")
+    elif len(outside) > 1:
+        parts.append(f"{len(outside)} points outside the limits")
+    return " and ".join(parts)
+
+
+# --------------------------------------------------------------------------- funnel plots
+
+
+def funnel_claim(table: pd.DataFrame, *, by: str = "partnership") -> Claim:
+    """Which partnerships fall outside a funnel plot's limits (one metric's protected
+    :func:`audit.spc.funnel_table`). Counts are of the partnerships shown: with any hidden,
+    the title says "of the N shown", since a hidden one could be outside too."""
+    metric = str(table["metric"].astype(str).iloc[0])
+    label = _lower_first(metric_label(metric))
+    levels = sorted(
+        {c.removeprefix("lower_") for c in table.columns if c.startswith("lower_")},
+        key=lambda s: float(s.replace("_", ".")),
+    )
+    widest, strictest = levels[0], levels[-1]
+    target = float(pd.to_numeric(pd.Series([table["target"].iloc[0]])).iloc[0])
+    shown, hidden = [], 0
+    for _, row in table.iterrows():
+        if any(is_suppressed(row[c]) for c in ("numerator", "denominator", "rate")):
+            hidden += 1
+            continue
+        rate = pd.to_numeric(pd.Series([row["rate"]]), errors="coerce").iloc[0]
+        if pd.isna(rate) or not row["denominator"]:
+            continue
+        state = (
+            "strict"
+            if bool(row.get(f"outside_{strictest}", False))
+            else "wide"
+            if bool(row.get(f"outside_{widest}", False))
+            else "within"
+        )
+        shown.append((str(row[by]), float(rate), state, float(rate) > target))
+
+    def level(suffix: str) -> str:
+        return suffix.replace("_", ".") + "%"
+
+    strict = [p for p in shown if p[2] == "strict"]
+    wide = [p for p in shown if p[2] == "wide"]
+    of = f" of the {len(shown)} shown" if hidden else ""
+    names = tuple(p[0] for p in strict or wide)
+    if len(strict) == 1 or (not strict and len(wide) == 1):
+        name, rate, _state, above = (strict or wide)[0]
+        text = (
+            f"{name} {'above' if above else 'below'} the "
+            f"{level(strictest if strict else widest)} limit for {label}, at "
+            f"{format_percent(rate, decimals=0)}"
+        )
+    elif strict:
+        text = f"{len(strict)}{of} partnerships outside the {level(strictest)} limits for {label}"
+    elif wide:
+        text = f"{len(wide)}{of} partnerships outside the {level(widest)} limits for {label}"
+    elif len(shown) == 1:
+        text = (
+            f"{shown[0][0]} within the funnel limits for {label}, at "
+            f"{format_percent(shown[0][1], decimals=0)}"
+        )
+    elif shown:
+        text = f"All {len(shown)} partnerships shown within the limits for {label}"
+    else:
+        return Claim("none", metric, f"{metric_label(metric)}: partnership figures {HIDDEN_REASON}")
+    kind = "outside_limits" if names else "within_limits"
+    return Claim(kind, metric, text, names, test="funnel limits (Spiegelhalter, exact)")

@@ -32,7 +32,6 @@ from audit.charts.style import (
     new_figure,
     number,
     pct,
-    pct0,
     percent_axis,
     point_handle,
     require_frame,
@@ -147,37 +146,10 @@ def funnel_plot(
     def level_words(suffix: str) -> str:
         return suffix.replace("_", ".") + "%"
 
-    if title is None:
-        strict = [p for p in shown if p.state == "strict"]
-        wide = [p for p in shown if p.state == "wide"]
-        if len(strict) == 1 or (not strict and len(wide) == 1):
-            p = (strict or wide)[0]
-            where = "above" if p.above else "below"
-            title = (
-                f"{p.name} {where} the {level_words(strictest if strict else widest)} "
-                f"limit for {lower_first(label)}, at {pct0(p.rate)}"
-            )
-        elif strict:
-            title = (
-                f"{len(strict)} partnerships outside the {level_words(strictest)} limits "
-                f"for {lower_first(label)}"
-            )
-        elif wide:
-            title = (
-                f"{len(wide)} partnerships outside the {level_words(widest)} limits "
-                f"for {lower_first(label)}"
-            )
-        elif len(shown) == 1:
-            title = (
-                f"{shown[0].name} within the funnel limits for "
-                f"{lower_first(label)}, at {pct0(shown[0].rate)}"
-            )
-        elif shown:
-            title = (
-                f"All {len(shown)} partnerships shown within the limits for {lower_first(label)}"
-            )
-        else:
-            title = f"{label}: partnership figures suppressed to protect small numbers"
+    if title is None:  # the claim of audit.claims, which sections pass in (built once)
+        from audit.claims import funnel_claim
+
+        title = funnel_claim(table, by=by).text
 
     extra = []
     if suppressed:

@@ -38,7 +38,6 @@ from audit.charts.style import (
     new_figure,
     number,
     pct,
-    pct0,
     percent_axis,
     percent_limit,
     point_handle,
@@ -447,18 +446,10 @@ def spc_chart(
     unit = _unit(labels)
     more = int(min_points) - points
 
-    if title is None:
-        if centre is None:
-            title = f"{label}: no cases recorded in these {unit}"
-        elif run_chart:
-            title = (
-                f"{label} around an average of {pct0(centre)}: {points} {unit} so far, "
-                f"too few for control limits"
-            )
-        elif reading.startswith("common-cause"):
-            title = f"{label}: common-cause variation only, around an average of {pct0(centre)}"
-        else:
-            title = f"{label}: {_spc_headline(chart, labels)}"
+    if title is None:  # the claim of audit.claims, which sections pass in (built once)
+        from audit.claims import spc_claim
+
+        title = spc_claim(chart, metric, min_points=min_points).text
     if run_chart:
         kind = (
             f"Run chart: the line is the average over all {unit}. A control chart needs "
@@ -532,30 +523,6 @@ def spc_chart(
         alt_text=alt_text,
         caption=caption,
     )
-
-
-def _spc_headline(board: pd.DataFrame, labels: list[str]) -> str:
-    """A short title for a chart with special causes: the latest shift, then the outliers."""
-    parts = []
-    side = np.asarray(board["side"], dtype=np.int64)
-    runs = np.asarray(board["run"], dtype=bool)
-    lengths = np.asarray(board["run_length"], dtype=np.int64)
-    rate = pd.to_numeric(board["rate"], errors="coerce").to_numpy(dtype=float)
-    with_data = np.flatnonzero(~np.isnan(rate))
-    if runs.any():
-        end = int(np.flatnonzero(runs)[-1])
-        start = end - int(lengths[end]) + 1
-        where = "above" if side[end] > 0 else "below"
-        if with_data.size and end == int(with_data[-1]):
-            parts.append(f"shift {where} the average since {labels[start]}")
-        else:
-            parts.append(f"shift {where} the average from {labels[start]} to {labels[end]}")
-    outside = np.flatnonzero(np.asarray(board["outside"], dtype=bool))
-    if len(outside) == 1:
-        parts.append(f"a point outside the limits in {labels[int(outside[0])]}")
-    elif len(outside) > 1:
-        parts.append(f"{len(outside)} points outside the limits")
-    return " and ".join(parts)
 
 
 def _draw_spc(

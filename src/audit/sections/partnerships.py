@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from audit.charts import funnel_plot
+from audit.claims import claims_for
 from audit.disclosure import Policy, protect
 from audit.section import Section
 from audit.sections.tables import partnerships_display
@@ -19,8 +20,17 @@ def partnerships(data: AuditData, policy: Policy | str = "board") -> Section:
         return section.text(
             "This audit covers one partnership; funnel plots need a pooled extract of several."
         )
-    for table in p.funnels.values():
-        section.chart(funnel_plot(table, source=p.source, place=p.place, period=p.period_label))
+    claims = claims_for(p)
+    for metric, table in p.funnels.items():
+        section.chart(
+            funnel_plot(
+                table,
+                source=p.source,
+                place=p.place,
+                period=p.period_label,
+                title=claims.funnels[metric].text if metric in claims.funnels else None,
+            )
+        )
     if p.funnels:
         section.table(
             partnerships_display(p.funnels),

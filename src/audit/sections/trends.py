@@ -60,7 +60,12 @@ def trends(data: AuditData, policy: Policy | str = "board") -> Section:
         chart = p.spc[metric]
         section.chart(
             spc_chart(
-                chart, metric=metric, source=p.source, place=p.place, min_points=MIN_SPC_POINTS
+                chart,
+                metric=metric,
+                source=p.source,
+                place=p.place,
+                min_points=MIN_SPC_POINTS,
+                title=claims.spc[metric].text,
             )
         )
         section.table(

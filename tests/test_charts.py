@@ -275,7 +275,8 @@ def test_local_vs_national_without_national_figures(risk_table) -> None:
     chart = local_vs_national(risk_table, ["risk.impulsivity", "risk.substance_misuse"],
                               **CONTEXT)
     # the chart ranks nothing itself: a rank is a claim (audit.claims), passed in
-    assert chart.title == "Local figures: no national figure to compare with"
+    # the figures as charted, in chart order: no "most common"
+    assert chart.title == "Impulsivity in 30% of cases; substance misuse in 50%"
     chart.close()
     claim = "Of the 2 risk factors, substance misuse was the most common, in 50.0% of cases"
     chart = local_vs_national(risk_table, ["risk.impulsivity", "risk.substance_misuse"],
@@ -361,7 +362,8 @@ def test_funnel_not_nested_names_the_lowest_step_and_speaks_of_no_loss(funnel) -
     # nothing is "lost from the step before", whatever the step rates say.
     chart = engagement_funnel_chart(funnel, nested=False, **CONTEXT)
     # the chart names no lowest step itself (a rank is a claim of audit.claims, passed in)
-    assert chart.title == "Father identified in 90% of cases; father in plan in 20%"
+    # one step is hidden (c): how many are shown, nothing ranked
+    assert chart.title == "Father-engagement steps: 6 shown, 1 hidden to protect privacy"
     chart.close()
     claim = "The lowest of the 7 engagement steps is 'father in plan', in 20.0% of the cases"
     chart = engagement_funnel_chart(funnel, nested=False, rank=claim, **CONTEXT)

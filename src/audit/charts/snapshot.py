@@ -98,6 +98,12 @@ def _finding_vs_national(
             f"Local {what} against the national review: no clear difference in any of the "
             f"{len(compared)} comparisons, once adjusted for their number"
         )
+    if len(shown) <= 3:  # the figures as charted, in chart order: no rank, no verdict
+        return "; ".join(
+            f"{i.label if n == 0 else lower_first(i.label)} in {pct0(i.local_rate)}"
+            + (" of cases" if n == 0 else "")
+            for n, i in enumerate(shown)
+        )
     return f"Local {what}: no national figure to compare with"
 
 
@@ -384,6 +390,12 @@ def engagement_funnel_chart(
             )
         elif rank is not None:
             title = rank
+        elif any(i.status == "suppressed" for i in items):
+            hidden = sum(1 for i in items if i.status == "suppressed")
+            title = (
+                f"Father-engagement steps: {len(shown)} shown, {hidden} hidden to protect "
+                "privacy"
+            )
         elif len(shown) >= 2:
             title = (
                 f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases; "

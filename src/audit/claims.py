@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from audit.contract import ENGAGEMENT_FUNNEL, RISK_FLAGS, flag_metric_id, metric_label
-from audit.formatting import format_percent, is_suppressed
+from audit.formatting import format_percent, is_suppressed, p_chart_points
 
 __all__ = [
     "ALPHA",
@@ -304,15 +304,7 @@ def spc_claim(chart: pd.DataFrame, metric: str, *, min_points: int) -> Claim:
 
     label = metric_label(metric)
     labels = [str(v) for v in chart["label"]]
-    hide = np.array(
-        [
-            any(is_suppressed(chart[c].iloc[i]) for c in ("numerator", "denominator", "rate"))
-            for i in range(len(chart))
-        ],
-        dtype=bool,
-    )
-    rate = pd.to_numeric(chart["rate"].where(~hide), errors="coerce").to_numpy(dtype=float)
-    points = int((~hide & ~np.isnan(rate)).sum() + hide.sum())
+    hide, rate, points = p_chart_points(chart)
     unit = _unit(labels)
     centre = pd.to_numeric(pd.Series([chart["centre"].iloc[0]]), errors="coerce").iloc[0]
     if len(chart) == 0 or pd.isna(centre):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,7 @@ __all__ = [
     "NOT_AVAILABLE",
     "NOT_APPLICABLE",
     "is_suppressed",
+    "p_chart_points",
     "as_number",
     "format_percent",
     "format_count",
@@ -102,3 +104,21 @@ def csv_text(value: str) -> str:
     return gets an apostrophe in front, so a spreadsheet opening the file shows the text
     instead of running it as a formula (OWASP, "CSV Injection")."""
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def p_chart_points(chart: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """A protected p-chart's rows (``numerator``, ``denominator``, ``rate``): which are
+    hidden (any of the three ``c``), the rates with hidden ones as NaN, and how many
+    periods count towards the chart (those with data, and hidden ones: they have data the
+    reader may not see). The chart that draws it and the claim that reads it agree."""
+    import pandas as pd
+
+    hide = np.array(
+        [
+            any(is_suppressed(chart[c].iloc[i]) for c in ("numerator", "denominator", "rate"))
+            for i in range(len(chart))
+        ],
+        dtype=bool,
+    )
+    rate = pd.to_numeric(chart["rate"].where(~hide), errors="coerce").to_numpy(dtype=float)
+    return hide, rate, int((~hide & ~np.isnan(rate)).sum() + hide.sum())

@@ -48,7 +48,7 @@ from audit.charts.style import (
     wrap,
 )
 from audit.contract import metric_label
-from audit.formatting import is_suppressed
+from audit.formatting import p_chart_points
 
 __all__ = ["trend_chart", "spc_chart", "period_span"]
 
@@ -423,15 +423,7 @@ def spc_chart(
     require_text(source=source, place=place)
     label = metric_label(metric)
     labels = [str(v) for v in chart["label"]]
-    hide = np.array(
-        [
-            any(is_suppressed(chart[c].iloc[i]) for c in ("numerator", "denominator", "rate"))
-            for i in range(len(chart))
-        ],
-        dtype=bool,
-    )
-    rate = pd.to_numeric(chart["rate"].where(~hide), errors="coerce").to_numpy(dtype=float)
-    points = int((~hide & ~np.isnan(rate)).sum() + hide.sum())
+    hide, rate, points = p_chart_points(chart)
     run_chart = points < int(min_points)
     reading = spc_reading(chart, unit=_unit(labels))
     special = (

@@ -393,8 +393,7 @@ def engagement_funnel_chart(
         elif any(i.status == "suppressed" for i in items):
             hidden = sum(1 for i in items if i.status == "suppressed")
             title = (
-                f"Father-engagement steps: {len(shown)} shown, {hidden} hidden to protect "
-                "privacy"
+                f"Father-engagement steps: {len(shown)} shown, {hidden} hidden to protect privacy"
             )
         elif len(shown) >= 2:
             title = (

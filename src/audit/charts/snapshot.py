@@ -391,9 +391,9 @@ def engagement_funnel_chart(
         elif rank is not None:
             title = rank
         elif any(i.status == "suppressed" for i in items):
-            hidden = sum(1 for i in items if i.status == "suppressed")
+            n_hidden = sum(1 for i in items if i.status == "suppressed")
             title = (
-                f"Father-engagement steps: {len(shown)} shown, {hidden} hidden to protect privacy"
+                f"Father-engagement steps: {len(shown)} shown, {n_hidden} hidden to protect privacy"
             )
         elif len(shown) >= 2:
             title = (

@@ -77,7 +77,8 @@ SLOW_FIXTURES = {
     "test_cli.py": frozenset({"public_pack"}),
     "test_sections.py": frozenset({"board", "quarter_board", "quarter_public"}),
     "test_public_oracle.py": frozenset({"zero_of_three_pack", "hidden_outlier_pack",
-                                        "clipped_limit_pack", "small_public_pack"}),
+                                        "clipped_limit_pack", "small_public_pack",
+                                        "mostly_hidden_pack"}),
 }
 #: Test files that drive a real browser.
 BROWSER_FILES = frozenset({"test_accessibility.py", "test_lab.py"})

@@ -14,7 +14,7 @@ checks, **without importing** :mod:`audit.disclosure`:
    for it, and ``figures.csv`` lists nothing that the pack does not print;
 4. the pack's own rules on what it prints, worked out here from the printed figures: a
    rate of 100% is never above an upper limit nor 0% below a lower one (limits are
-   clipped to [0, 1]); a table of detail (a quarter-by-quarter table, the four quarters
+   clipped to [0, 1]; a funnel table's position, a p-chart's alt text); a table of detail (a quarter-by-quarter table, the four quarters
    together, a funnel table, the risk-factor bands) is never mostly ``c``; the public
    Holm-adjusted p-values are those of the printed p-values alone.
 
@@ -457,13 +457,23 @@ def check_limits(pack: PublicPack) -> list[str]:
                 if rate == 1.0 and re.search(r"\babove\b", place) or (
                         rate == 0.0 and re.search(r"\bbelow\b", place)):
                     out.append(f"{t.where}: {row[:2]} at {rate:.0%} is '{place}'")
-    # hidden quarters of each trend metric, from the page's trend tables
+    # hidden quarters of each trend metric, from the page's trend tables; quarters at 0%
+    # or 100%, which no clipped limit can have beyond it
     hidden_quarters: set[str] = set()
+    extremes: dict[str, str] = {}
     for t in pack.tables:
         if t.header[:1] == ["Quarter"]:
+            rate_at = t.column(("Percentage",))
             for row in t.rows:
                 if any(as_count(v) == HIDDEN for v in row[1:3]):
                     hidden_quarters.add(str(row[0]))
+                rate = as_rate(row[rate_at]) if rate_at is not None else None
+                if rate in (0.0, 1.0):
+                    extremes[str(row[0])] = "below" if rate == 0.0 else "above"
+    for where, text in pack.texts:
+        for quarter, side in extremes.items():
+            if re.search(re.escape(quarter) + r" \(" + side, text):
+                out.append(f"{where}: {quarter} at 0% or 100% said to be {side} a limit")
     for where, text in pack.texts:
         for sentence in re.split(r"(?<=[.;])\s+", text):
             for quarter in hidden_quarters:

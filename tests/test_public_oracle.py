@@ -99,15 +99,18 @@ def zero_of_three_pack(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def hidden_outlier_pack(tmp_path_factory) -> Path:
     """Twelve quarters (2022-Q1 to 2024-Q4, enough for control limits) of 30 cases, father
-    seen in 12 of 30, except 2023-Q3: 2 of 30. The average is 134/360 = 0.372, its lower
-    3-sigma limit at n = 30 is 0.372 - 3 sqrt(0.372 x 0.628 / 30) = 0.107, so 2023-Q3
-    (0.067) is beyond it — and hidden, its numerator being 2."""
+    seen in 12 of 30, except 2023-Q3: 2 of 30; then 2025-Q1, 0 of 8. The average is
+    134/368 = 0.364; its lower 3-sigma limit at n = 30 is 0.364 - 3 sqrt(0.364 x 0.636 /
+    30) = 0.100, so 2023-Q3 (0.067) is beyond it — and hidden, its numerator being 2. At
+    n = 8 the lower limit, 0.364 - 3 sqrt(0.364 x 0.636 / 8) < 0, is clipped to 0: 2025-Q1
+    (0%, printed) is on it, not below it."""
     rows: list[dict] = []
     for year in ("2022", "2023", "2024"):
         for q in ("Q1", "Q2", "Q3", "Q4"):
             seen = 2 if (year, q) == ("2023", "Q3") else 12
             rows += _cases(seen, f"{year}-{q}", father_seen="yes")
             rows += _cases(30 - seen, f"{year}-{q}", father_seen="no")
+    rows += _cases(8, "2025-Q1", father_seen="no")
     return _build(tmp_path_factory, "hidden-outlier", rows)
 
 
@@ -217,7 +220,7 @@ def test_hidden_outlier_pack_passes_the_oracle(hidden_outlier_pack):
 def test_a_hidden_quarter_beyond_its_limits_is_not_said_to_be_outside(hidden_outlier_pack):
     pack = read_pack(hidden_outlier_pack)
     table = _table(pack, "page", "Father seen: the figures behind the charts")
-    assert len(table.rows) == 12
+    assert len(table.rows) == 13
     q = _row(table, "2023-Q3")
     assert q["Cases (yes)"] == HIDDEN and q["Percentage"] == HIDDEN
     said = [text for _, text in pack.texts if "2023-Q3" in text]
@@ -225,6 +228,45 @@ def test_a_hidden_quarter_beyond_its_limits_is_not_said_to_be_outside(hidden_out
     for text in said:
         assert "outside the limits in 2023-Q3" not in text
         assert "below the lower limit" not in text
+
+
+def test_a_quarter_on_a_clipped_lower_limit_is_not_below_it(hidden_outlier_pack):
+    pack = read_pack(hidden_outlier_pack)
+    table = _table(pack, "page", "Father seen: the figures behind the charts")
+    q = _row(table, "2025-Q1")
+    assert as_count(q["Cases (yes)"]) == 0 and as_count(q["Of cases known"]) == 8
+    assert as_rate(q["Percentage"]) == 0.0
+    spc = [text for where, text in pack.texts if where == "page alt text" and "p-chart" in text]
+    assert spc, [text[:80] for where, text in pack.texts if where == "page alt text"]
+    for text in spc:
+        assert "2025-Q1 (below" not in text
+        assert "outside the limits in 2025-Q1" not in text
+
+
+# ------------------------------------------------------------------ a mostly hidden table
+
+
+@pytest.fixture(scope="session")
+def mostly_hidden_pack(tmp_path_factory) -> Path:
+    """Two quarters of 40 cases (father seen 17 and 23), then four of 5 cases (3 seen):
+    the four small quarters' 8 counts are hidden, 8 of the table's 12 — a table mostly of
+    ``c``, left out of the pack rather than printed."""
+    rows: list[dict] = []
+    for quarter, seen in (("2023-Q1", 17), ("2023-Q2", 23)):
+        rows += _cases(seen, quarter, father_seen="yes") + _cases(40 - seen, quarter,
+                                                                   father_seen="no")
+    for quarter in ("2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2"):
+        rows += _cases(3, quarter, father_seen="yes") + _cases(2, quarter, father_seen="no")
+    return _build(tmp_path_factory, "mostly-hidden", rows)
+
+
+def test_a_table_mostly_hidden_is_left_out_and_said_so(mostly_hidden_pack):
+    assert problems(mostly_hidden_pack) == []
+    pack = read_pack(mostly_hidden_pack)
+    assert not [t for t in pack.tables if t.caption.startswith("Father seen: the figures")]
+    dropped = pack.manifest["disclosure"]["figures_dropped"]
+    assert any("quarter-by-quarter charts of 'father seen'" in d for d in dropped)
+    assert not any(k[0] == "quarterly" for k in pack.counts)
 
 
 # ------------------------------------------------------------------ a clipped limit

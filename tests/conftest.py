@@ -30,6 +30,47 @@ def write(tmp_path: Path) -> Callable[..., Path]:
     return _write
 
 
+class Clock:
+    """A wall clock a test moves by hand (:func:`clock`)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """A frozen clock the test moves on instead of sleeping: ``time.time``,
+    ``time.localtime`` and ``time.gmtime`` (the dates of zip entries) and openpyxl's ``datetime.now`` (a workbook's created and modified
+    properties) read it, so writing a file twice with ``clock.advance(...)`` between
+    shows whether a timestamp leaks into it."""
+    import time
+    import types
+
+    import openpyxl.packaging.core
+    import openpyxl.writer.excel
+
+    frozen = Clock(time.time())
+    localtime, gmtime = time.localtime, time.gmtime
+    monkeypatch.setattr(time, "time", lambda: frozen.now)
+    monkeypatch.setattr(time, "localtime",
+                        lambda secs=None: localtime(frozen.now if secs is None else secs))
+    monkeypatch.setattr(time, "gmtime",
+                        lambda secs=None: gmtime(frozen.now if secs is None else secs))
+
+    class _Now(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return dt.datetime.fromtimestamp(frozen.now, tz)
+
+    fake = types.SimpleNamespace(datetime=_Now, timezone=dt.timezone)
+    for module in (openpyxl.packaging.core, openpyxl.writer.excel):
+        monkeypatch.setattr(module, "datetime", fake)
+    return frozen
+
+
 #: Test files that run whole commands or packs end to end (``make test-fast`` skips them).
 E2E_FILES = frozenset({
     "test_report.py", "test_pdf.py", "test_accessibility.py", "test_leaks.py",

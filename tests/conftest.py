@@ -103,7 +103,6 @@ SLOW_TESTS = frozenset({
     "test_properties.py::test_damaged_files_read_or_raise_an_audit_error",
     "test_properties.py::test_generated_tables_read_or_raise_an_audit_error",
     "test_render_html.py::test_partnership_names_from_an_extract_are_escaped",
-    "test_sample.py::test_write_samples_is_byte_reproducible",
     "test_sections.py::test_build_sections_follows_the_registry",
     "test_sections.py::test_the_board_sees_small_counts_the_public_does_not",
     "test_sections_actions.py::test_public_packs_leave_the_plan_out",

@@ -474,12 +474,12 @@ def check_limits(pack: PublicPack) -> list[str]:
         for quarter, side in extremes.items():
             if re.search(re.escape(quarter) + r" \(" + side, text):
                 out.append(f"{where}: {quarter} at 0% or 100% said to be {side} a limit")
+    # (strict: a quarter hidden for one measure is not placed against limits anywhere)
     for where, text in pack.texts:
         for sentence in re.split(r"(?<=[.;])\s+", text):
             for quarter in hidden_quarters:
-                if quarter in sentence and _VERDICT.search(sentence.split(quarter)[0][-60:]
-                                                           + quarter
-                                                           + sentence.split(quarter, 1)[1][:40]):
+                at = sentence.find(quarter)
+                if at >= 0 and _VERDICT.search(sentence[max(0, at - 60):at + len(quarter) + 40]):
                     out.append(f"{where}: hidden quarter {quarter} placed: {sentence[:120]!r}")
     # a detail table of mostly c is left out instead (issue 10; the pack's rule)
     for t in pack.tables:

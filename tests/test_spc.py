@@ -7,6 +7,7 @@ computed here directly from scipy.stats / math.comb, never by calling the code u
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -137,17 +138,29 @@ def test_run_and_outside_together_and_short_series_caveat():
     assert spc_reading(p_chart([0], [0], ["2025-Q1"])) == "no data to read"
 
 
-def test_p_chart_rejects_bad_input():
-    with pytest.raises(ValueError, match="same length"):
-        p_chart([1, 2], [3], ["a", "b"])
-    with pytest.raises(ValueError, match="exceeds"):
-        p_chart([5], [4], ["a"])
-    with pytest.raises(ValueError, match="unique"):
-        p_chart([1, 1], [2, 2], ["a", "a"])
-    with pytest.raises(ValueError, match="suppressed"):
-        p_chart(["c", 1], [2, 2], ["a", "b"])
-    with pytest.raises(ValueError, match="whole"):
-        p_chart([1.5], [2], ["a"])
+@pytest.mark.parametrize(("arguments", "keywords", "message"), [
+    (([1, 2], [3], ["a", "b"]), {},
+     "numerators (2), denominators (1) and labels (2) must have the same length"),
+    (([5], [4], ["a"]), {}, "a numerator exceeds its denominator"),
+    (([1, 1], [2, 2], ["a", "a"]), {}, "period labels must be unique"),
+    ((["c", 1], [2, 2], ["a", "b"]), {},
+     "numerators holds a suppressed value ('c'): SPC and funnel limits need the "
+     "unsuppressed (analyst) counts; suppress the result instead"),
+    (([1, 1], ["c", 2], ["a", "b"]), {},
+     "denominators holds a suppressed value ('c'): SPC and funnel limits need the "
+     "unsuppressed (analyst) counts; suppress the result instead"),
+    (([1.5], [2], ["a"]), {}, "numerators must be non-negative whole numbers"),
+    (([-1], [2], ["a"]), {}, "numerators must be non-negative whole numbers"),
+    (([1], [2.5], ["a"]), {}, "denominators must be non-negative whole numbers"),
+    (([1], [2], ["a"]), {"run_length": 1}, "run_length must be a whole number of 2 or more; got 1"),
+    (([1], [2], ["a"]), {"run_length": True},
+     "run_length must be a whole number of 2 or more; got True"),
+    (([1], [2], ["a"]), {"sigma": 0}, "sigma must be positive; got 0"),
+])
+def test_p_chart_rejects_bad_input(arguments, keywords, message):
+    # the whole message, once per case: what the analyst reads is part of the behaviour
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        p_chart(*arguments, **keywords)
 
 
 # --------------------------------------------------------------------------- funnel limits

@@ -6,6 +6,7 @@ the national cohort."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -115,19 +116,36 @@ def test_fisher_vectorised_missing_and_zero() -> None:
     assert math.isnan(got[1]) and math.isnan(got[2]) and math.isnan(got[4])
 
 
-def test_fisher_refuses_a_numerator_above_its_denominator() -> None:
-    with pytest.raises(ParameterError, match=r"0 <= numerator <= denominator"):
-        C.fisher_p_values([5], [4], [1], [92])
+@pytest.mark.parametrize(("arguments", "message"), [
+    (([5], [4], [1], [92]),
+     "counts for the Fisher test must satisfy 0 <= numerator <= denominator"),
+    (([1], [4], [93], [92]),
+     "counts for the Fisher test must satisfy 0 <= numerator <= denominator"),
+    (([-1], [4], [1], [92]),
+     "counts for the Fisher test must satisfy 0 <= numerator <= denominator"),
+    (([1, 2], [4], [1], [92]),
+     "numerator, denominator and the national counts must have the same length"),
+    (([1.5], [4], [1], [92]), "counts for the Fisher test must be whole numbers"),
+])
+def test_fisher_refuses_bad_counts(arguments, message) -> None:
+    # the whole message, one case at a time
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        C.fisher_p_values(*arguments)
 
 
-def test_fisher_refuses_counts_of_different_lengths() -> None:
-    with pytest.raises(ParameterError, match="must have the same length"):
-        C.fisher_p_values([1, 2], [4], [1], [92])
+def test_fisher_is_missing_where_any_one_count_is_missing() -> None:
+    nan = np.nan
+    got = C.fisher_p_values([nan, 3, 3, 3, 3], [7, nan, 7, 7, 7], [32, 32, nan, 32, 32],
+                            [92, 92, 92, nan, 92])
+    assert [math.isnan(v) for v in got] == [True, True, True, True, False]
+    assert got[4] == pytest.approx(fisher_by_hand(3, 4, 32, 60), rel=1e-9)
 
 
-def test_fisher_refuses_a_fractional_count() -> None:
-    with pytest.raises(ParameterError, match="must be whole numbers"):
-        C.fisher_p_values([1.5], [4], [1], [92])
+def test_fisher_tests_a_national_base_of_one_case() -> None:
+    # [[1, 3], [1, 0]]: the margins allow x = 1 or 2 (weights C(4,1) C(1,1) = 4 and
+    # C(4,2) C(1,0) = 6 of C(5,2) = 10): P(observed) = 0.4 is the smaller, p = 0.4
+    assert fisher_by_hand(1, 3, 1, 0) == pytest.approx(0.4, rel=1e-15)
+    assert C.fisher_p_values([1], [4], [1], [1])[0] == pytest.approx(0.4, rel=1e-12)
 
 
 def counts(rows: list[tuple[str, int, int, int]]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ SAMPLE_HISTORY := reports/sample/history.sqlite
 # The sample's pack, apart from reports/all (an analyst's own whole-extract run).
 SAMPLE_OUT := reports/sample/pack
 
-.PHONY: report test test-fast lint typecheck lab venv clean help
+.PHONY: report test test-fast lint typecheck lab venv clean help mutate
 
 help:
 	@echo "make report   run the quarterly audit on the bundled sample"
@@ -24,6 +24,7 @@ help:
 	@echo "make test-fast  every test but the end-to-end, notebook and slow ones (about a minute)"
 	@echo "make lint     ruff: lint (src, tests) and format check (src)"
 	@echo "make typecheck  mypy on src/"
+	@echo "make mutate   mutation testing (mutmut) of the rates, statistics and disclosure protection (hours; not in CI)"
 	@echo "make lab      JupyterLab on a working copy of the notebooks (reports/lab)"
 	@echo "make clean    remove .venv and the sample's reports (keeps your history store)"
 
@@ -49,6 +50,15 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not e2e and not slow" -q
+
+# Mutation testing, not run in CI (hours on 2 cores): mutmut mutates the rates, the statistics
+# and disclosure protection ([tool.mutmut] in pyproject.toml), runs their tests against each
+# mutant in mutants/, and lists the survivors. Each survivor is killed by a new test or
+# recorded as equivalent in benchmarks/mutation.md. `mutmut show NAME` prints one.
+mutate: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut>=3.8,<4'
+	$(BIN)/python -m mutmut run --max-children 2
+	$(BIN)/python -m mutmut results
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests

@@ -39,6 +39,47 @@ def write(tmp_path: Path) -> Callable[..., Path]:
     return _write
 
 
+class Clock:
+    """A wall clock a test moves by hand (:func:`clock`)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """A frozen clock the test moves on instead of sleeping: ``time.time``,
+    ``time.localtime`` and ``time.gmtime`` (the dates of zip entries) and openpyxl's ``datetime.now`` (a workbook's created and modified
+    properties) read it, so writing a file twice with ``clock.advance(...)`` between
+    shows whether a timestamp leaks into it."""
+    import time
+    import types
+
+    import openpyxl.packaging.core
+    import openpyxl.writer.excel
+
+    frozen = Clock(time.time())
+    localtime, gmtime = time.localtime, time.gmtime
+    monkeypatch.setattr(time, "time", lambda: frozen.now)
+    monkeypatch.setattr(time, "localtime",
+                        lambda secs=None: localtime(frozen.now if secs is None else secs))
+    monkeypatch.setattr(time, "gmtime",
+                        lambda secs=None: gmtime(frozen.now if secs is None else secs))
+
+    class _Now(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return dt.datetime.fromtimestamp(frozen.now, tz)
+
+    fake = types.SimpleNamespace(datetime=_Now, timezone=dt.timezone)
+    for module in (openpyxl.packaging.core, openpyxl.writer.excel):
+        monkeypatch.setattr(module, "datetime", fake)
+    return frozen
+
+
 #: Test files that run whole commands or packs end to end (``make test-fast`` skips them).
 E2E_FILES = frozenset({
     "test_report.py", "test_pdf.py", "test_accessibility.py", "test_leaks.py",
@@ -59,7 +100,6 @@ SLOW_TESTS = frozenset({
     "test_cli.py::test_run_public_writes_a_marked_pack_that_check_disclosure_passes",
     "test_cli.py::test_validate_accepts_every_bundled_sample",
     "test_cli.py::test_validate_refuses_each_broken_extract_with_exit_2",
-    "test_compare.py::test_detectable_difference_is_the_edge_of_the_rejection_region",
     "test_moderation.py::test_agreed_answers_replace_the_first_auditors_and_need_a_moderated_case",
     "test_moderation.py::test_cli_metrics_and_validate_take_moderation",
     "test_moderation.py::test_a_moderated_pool_counts_the_first_auditors_and_names_weak_questions",
@@ -73,7 +113,6 @@ SLOW_TESTS = frozenset({
     "test_select.py::test_selection_does_not_depend_on_row_order",
     "test_select.py::test_cli_select_is_byte_identical_for_any_row_order",
     "test_compare.py::test_holm_adjust_matches_statsmodels",
-    "test_compare.py::test_vectorised_two_sided_p_values_equal_scipy_fisher_exact",
     "test_disclosure.py::test_alt_text_states_no_more_than_the_tables",
     "test_disclosure.py::test_no_figure_is_hidden_that_the_shown_ones_give_exactly",
     "test_disclosure.py::test_public_pack_hides_every_count_from_one_to_k",
@@ -85,7 +124,6 @@ SLOW_TESTS = frozenset({
     "test_properties.py::test_damaged_files_read_or_raise_an_audit_error",
     "test_properties.py::test_generated_tables_read_or_raise_an_audit_error",
     "test_render_html.py::test_partnership_names_from_an_extract_are_escaped",
-    "test_sample.py::test_write_samples_is_byte_reproducible",
     "test_sections.py::test_build_sections_follows_the_registry",
     "test_sections.py::test_the_board_sees_small_counts_the_public_does_not",
     "test_sections_actions.py::test_public_packs_leave_the_plan_out",
@@ -97,6 +135,9 @@ SLOW_TESTS = frozenset({
 SLOW_FIXTURES = {
     "test_cli.py": frozenset({"public_pack"}),
     "test_sections.py": frozenset({"board", "quarter_board", "quarter_public"}),
+    "test_public_oracle.py": frozenset({"zero_of_three_pack", "hidden_outlier_pack",
+                                        "clipped_limit_pack", "small_public_pack",
+                                        "mostly_hidden_pack"}),
 }
 #: Test files that drive a real browser.
 BROWSER_FILES = frozenset({"test_accessibility.py", "test_lab.py"})

@@ -1,22 +1,53 @@
-"""Tests for audit.compare: Fisher exact p-values (checked against scipy directly), the
-national columns, verdicts, and the 92-case reconstruction of the national cohort."""
+"""Tests for audit.compare: Fisher exact p-values (checked against an exact enumeration of
+the hypergeometric distribution in whole numbers, written here, not against scipy, which
+audit.compare calls), the national columns, verdicts, and the 92-case reconstruction of
+the national cohort."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from audit import compare as C
 from audit.contract import FLAG_LEVELS, HARMED_BY_CODES, KNOWN_TO_CODES, METRICS_COLUMNS
 from audit.errors import ParameterError
 from audit.metrics import metrics_by, metrics_table
+
+
+def fisher_by_hand(a: int, b: int, c: int, d: int) -> float:
+    """Fisher's two-sided exact p-value of ``[[a, b], [c, d]]``, by enumeration.
+
+    With the margins fixed, the first cell ``x`` of a table is hypergeometric:
+    ``P(x) = C(a + b, x) C(c + d, a + c - x) / C(N, a + c)``. The two-sided p-value sums
+    ``P(x)`` over every table no more probable than the observed one (the rule of R's
+    ``fisher.test`` and of scipy). Everything is a whole number until the one division, so
+    no tolerance is needed to find the tables that tie with the observed one.
+    """
+    row, column, total = a + b, a + c, a + b + c + d
+    weight = {x: math.comb(row, x) * math.comb(total - row, column - x)
+              for x in range(max(0, column - (total - row)), min(row, column) + 1)}
+    observed = weight[a]
+    return sum(w for w in weight.values() if w <= observed) / math.comb(total, column)
+
+
+def test_the_enumeration_gives_the_tea_tasting_p_value() -> None:
+    # Fisher's lady tasting tea (Agresti 1990; the example of R's ?fisher.test): 3 of 4
+    # cups right, [[3, 1], [1, 3]]. By hand: the first cell x = 0..4 has weights
+    # C(4, x) C(4, 4 - x) = 1, 16, 36, 16, 1 out of C(8, 4) = 70. R's example (one-sided,
+    # "greater") prints p-value = 0.2429, that is (16 + 1)/70; the two-sided p is
+    # (1 + 16 + 16 + 1)/70 = 34/70.
+    assert round(17 / 70, 4) == 0.2429
+    assert fisher_by_hand(3, 1, 1, 3) == pytest.approx(34 / 70, rel=1e-15)
+    assert fisher_by_hand(4, 0, 0, 4) == pytest.approx(2 / 70, rel=1e-15)
+    assert fisher_by_hand(2, 2, 2, 2) == 1.0
+    assert C.fisher_p_values([3], [4], [1], [4])[0] == pytest.approx(34 / 70, rel=1e-12)
 
 
 def make_cases(**columns: list) -> pd.DataFrame:
@@ -72,23 +103,49 @@ def test_national_cohort_reproduces_the_review() -> None:
     [(0, 10, 59, 92), (10, 10, 59, 92), (1, 1, 81, 92), (0, 1, 5, 92), (3, 7, 32, 92),
      (40, 50, 11, 92), (0, 5, 0, 92), (5, 5, 92, 92)],
 )
-def test_fisher_matches_scipy(a: int, n: int, c: int, m: int) -> None:
-    expected = fisher_exact([[a, n - a], [c, m - c]], alternative="two-sided").pvalue
+def test_fisher_matches_the_exact_enumeration(a: int, n: int, c: int, m: int) -> None:
+    expected = fisher_by_hand(a, n - a, c, m - c)
     got = C.fisher_p_values([a], [n], [c], [m])
-    assert got[0] == pytest.approx(min(expected, 1.0), rel=1e-12)
+    assert got[0] == pytest.approx(min(expected, 1.0), rel=1e-9)
 
 
 def test_fisher_vectorised_missing_and_zero() -> None:
     got = C.fisher_p_values([3, 0, 2, 3, 1], [7, 0, 4, 7, 2], [32, 59, np.nan, 32, 0], [92, 92, np.nan, 92, 0])
-    assert got[0] == pytest.approx(fisher_exact([[3, 4], [32, 60]]).pvalue)
+    assert got[0] == pytest.approx(fisher_by_hand(3, 4, 32, 60), rel=1e-9)
     assert got[3] == got[0]
     assert math.isnan(got[1]) and math.isnan(got[2]) and math.isnan(got[4])
-    with pytest.raises(ParameterError):
-        C.fisher_p_values([5], [4], [1], [92])
-    with pytest.raises(ValueError):
-        C.fisher_p_values([1, 2], [4], [1], [92])
-    with pytest.raises(ValueError):
-        C.fisher_p_values([1.5], [4], [1], [92])
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (([5], [4], [1], [92]),
+     "counts for the Fisher test must satisfy 0 <= numerator <= denominator"),
+    (([1], [4], [93], [92]),
+     "counts for the Fisher test must satisfy 0 <= numerator <= denominator"),
+    (([-1], [4], [1], [92]),
+     "counts for the Fisher test must satisfy 0 <= numerator <= denominator"),
+    (([1, 2], [4], [1], [92]),
+     "numerator, denominator and the national counts must have the same length"),
+    (([1.5], [4], [1], [92]), "counts for the Fisher test must be whole numbers"),
+])
+def test_fisher_refuses_bad_counts(arguments, message) -> None:
+    # the whole message, one case at a time
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        C.fisher_p_values(*arguments)
+
+
+def test_fisher_is_missing_where_any_one_count_is_missing() -> None:
+    nan = np.nan
+    got = C.fisher_p_values([nan, 3, 3, 3, 3], [7, nan, 7, 7, 7], [32, 32, nan, 32, 32],
+                            [92, 92, 92, nan, 92])
+    assert [math.isnan(v) for v in got] == [True, True, True, True, False]
+    assert got[4] == pytest.approx(fisher_by_hand(3, 4, 32, 60), rel=1e-9)
+
+
+def test_fisher_tests_a_national_base_of_one_case() -> None:
+    # [[1, 3], [1, 0]]: the margins allow x = 1 or 2 (weights C(4,1) C(1,1) = 4 and
+    # C(4,2) C(1,0) = 6 of C(5,2) = 10): P(observed) = 0.4 is the smaller, p = 0.4
+    assert fisher_by_hand(1, 3, 1, 0) == pytest.approx(0.4, rel=1e-15)
+    assert C.fisher_p_values([1], [4], [1], [1])[0] == pytest.approx(0.4, rel=1e-12)
 
 
 def counts(rows: list[tuple[str, int, int, int]]) -> pd.DataFrame:
@@ -110,14 +167,14 @@ def test_add_national_is_like_for_like() -> None:
     assert list(out["national_numerator"].astype("Float64").fillna(-1)) == [32, -1, 5, -1]
     assert out["national_numerator"].dtype == "Int64"
     assert out.loc[0, "national_rate"] == pytest.approx(32 / 92)
-    assert out.loc[0, "p_value"] == pytest.approx(fisher_exact([[146, 262], [32, 60]]).pvalue,
-                                                  rel=1e-12)
+    assert out.loc[0, "p_value"] == pytest.approx(fisher_by_hand(146, 262, 32, 60),
+                                                  rel=1e-9)
     # no known answer, but 4 in-scope cases: the review would count 0 of 4
-    assert out.loc[2, "p_value"] == pytest.approx(fisher_exact([[0, 4], [5, 87]]).pvalue)
+    assert out.loc[2, "p_value"] == pytest.approx(fisher_by_hand(0, 4, 5, 87), rel=1e-9)
     assert out.loc[[1, 3], "p_value"].isna().all() and out.loc[[1, 3], "p_holm"].isna().all()
     assert "national_rate" not in table.columns  # input untouched
     custom = C.add_national(table, {"known_to.none": (10, 50)})
-    assert custom.loc[1, "p_value"] == pytest.approx(fisher_exact([[3, 17], [10, 40]]).pvalue)
+    assert custom.loc[1, "p_value"] == pytest.approx(fisher_by_hand(3, 17, 10, 40), rel=1e-9)
     with pytest.raises(ParameterError, match="unknown"):
         C.add_national(table.drop(columns="unknown"))
 
@@ -164,9 +221,9 @@ def row(metric: str, yes: float, den: float, unk: float, nat: float, p: float) -
 
 
 def test_verdict_wording_uses_p_holm_and_the_review_rate() -> None:
-    p_high = fisher_exact([[30, 0], [59, 33]]).pvalue
+    p_high = fisher_by_hand(30, 0, 59, 33)
     assert C.verdict(row("risk.domestic_abuse", 30, 30, 0, 59 / 92, p_high)) == C.VERDICT_HIGHER
-    p_low = fisher_exact([[2, 38], [59, 33]]).pvalue
+    p_low = fisher_by_hand(2, 38, 59, 33)
     assert C.verdict(row("risk.domestic_abuse", 2, 40, 0, 59 / 92, p_low)) == C.VERDICT_LOWER
     assert C.verdict(row("risk.domestic_abuse", 13, 20, 0, 59 / 92, 0.9)) == \
         C.VERDICT_NO_DIFFERENCE
@@ -246,8 +303,8 @@ def test_detectable_difference_matches_the_issue_example() -> None:
     # with 20 cases against 59 of 92: only 18/20 or more, or 7/20 or fewer, would differ
     low, high = C.detectable_difference(20, 59)
     assert (low, high) == (7 / 20, 18 / 20)
-    assert fisher_exact([[18, 2], [59, 33]]).pvalue < 0.05 <= fisher_exact([[17, 3], [59, 33]]).pvalue
-    assert fisher_exact([[7, 13], [59, 33]]).pvalue < 0.05 <= fisher_exact([[8, 12], [59, 33]]).pvalue
+    assert fisher_by_hand(18, 2, 59, 33) < 0.05 <= fisher_by_hand(17, 3, 59, 33)
+    assert fisher_by_hand(7, 13, 59, 33) < 0.05 <= fisher_by_hand(8, 12, 59, 33)
     assert C.detectable_difference_text(20, 59) == (
         "With 20 cases, only 90% or more, or 35% or less, would differ from the national 64.1%.")
 
@@ -256,7 +313,7 @@ def test_care_leavers_lower_is_impossible_up_to_40_cases() -> None:
     for n in range(1, 41):
         low, high = C.detectable_difference(n, 5)
         assert math.isnan(low), n
-        assert fisher_exact([[0, n], [5, 87]]).pvalue >= 0.05  # even 0 of n does not differ
+        assert fisher_by_hand(0, n, 5, 87) >= 0.05  # even 0 of n does not differ
     assert C.detectable_difference_text(40, 5) == (
         "With 40 cases, only 17.5% or more would differ from the national 5.4%; no lower "
         "figure could (even 0 of 40 would not).")
@@ -269,11 +326,12 @@ def test_care_leavers_lower_is_impossible_up_to_40_cases() -> None:
 
 @pytest.mark.parametrize("count", [5, 32, 59, 81])
 def test_detectable_difference_is_the_edge_of_the_rejection_region(count: int) -> None:
-    # brute force with scipy: every x at or beyond the edge rejects, the next one in does not
+    # brute force by enumeration: every x at or beyond the edge rejects, the next one in
+    # does not
     national = count / 92
     for n in range(1, 41):
         low, high = C.detectable_difference(n, count)
-        p = [fisher_exact([[x, n - x], [count, 92 - count]]).pvalue for x in range(n + 1)]
+        p = [fisher_by_hand(x, n - x, count, 92 - count) for x in range(n + 1)]
         if not math.isnan(low):
             k = round(low * n)
             assert all(p[x] < 0.05 for x in range(k + 1)) and k / n < national
@@ -324,15 +382,14 @@ def test_public_api_is_declared() -> None:
         assert hasattr(C, name), name
 
 
-def test_vectorised_two_sided_p_values_equal_scipy_fisher_exact():
-    # The detectable-difference search computes every x at once; scipy is the oracle.
-    from scipy.stats import fisher_exact
-
+def test_vectorised_two_sided_p_values_equal_the_exact_enumeration():
+    # The detectable-difference search computes every x at once; the whole-number
+    # enumeration above is the oracle.
     from audit.compare import _two_sided_p_values
 
     for base in (1, 2, 5, 10, 20, 37, 100, 250):
         for count in (0, 5, 11, 32, 45, 59, 81, 92):
             got = _two_sided_p_values(base, count, 92)
             for x in range(base + 1):
-                expected = min(1.0, fisher_exact([[x, base - x], [count, 92 - count]]).pvalue)
-                assert abs(got[x] - expected) < 1e-10, (base, count, x)
+                expected = min(1.0, fisher_by_hand(x, base - x, count, 92 - count))
+                assert got[x] == pytest.approx(expected, rel=1e-9, abs=1e-300), (base, count, x)

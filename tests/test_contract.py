@@ -60,9 +60,9 @@ def test_metric_ids_follow_the_contract():
 
 def test_every_metric_has_a_label_and_unknown_ids_are_errors():
     assert all(metric_label(m) for m in METRIC_IDS)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown metric id 'risk.nonsense'"):
         metric_label("risk.nonsense")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'case_id' is not a flag column of the contract"):
         flag_metric_id("case_id")
 
 

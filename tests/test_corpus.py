@@ -427,6 +427,16 @@ def test_the_corpus_has_at_least_thirty_files():
     assert len({c.name for c in CASES}) == len(CASES)
 
 
+def _corpus_state() -> dict[str, tuple[int, int]]:
+    """Every file in the corpus folder, with its size and modification time."""
+    return {str(p.relative_to(CORPUS)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(CORPUS.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+#: The corpus folder as collection found it, before any command ran.
+_BEFORE_THE_RUNS = _corpus_state()
+
+
 def test_committed_files_are_small_and_each_has_a_case():
     committed = {p.name for p in CORPUS.iterdir() if p.name not in ("README.md", "make_corpus.py")
                  and not p.name.startswith((".", "__"))}
@@ -442,7 +452,12 @@ def test_readme_table_lists_every_case_in_order():
 
 
 def test_the_corpus_folder_is_untouched_by_the_runs(runner):
-    # Runs happen in their own working folders; nothing may appear next to the inputs.
-    for future in list(runner.futures.values()):
-        future.result()
-    test_committed_files_are_small_and_each_has_a_case()
+    # Runs happen in their own working folders; nothing may appear next to the inputs, and
+    # no input may change. Every command runs on a committed file here even when this test
+    # runs alone (the other tests' runs, if selected, are waited for too).
+    committed = next(c for c in CASES if c.make is None and c.full and c.code == 0)
+    for command in COMMANDS:
+        runner.submit(committed, command)
+    outcomes = [future.result() for future in list(runner.futures.values())]
+    assert {o.target for o in outcomes} >= {CORPUS / committed.name}
+    assert _corpus_state() == _BEFORE_THE_RUNS

@@ -142,12 +142,18 @@ def test_wilson_vectorised_and_zero_denominator() -> None:
 
 
 @pytest.mark.parametrize(
-    ("count", "nobs", "level"),
-    [(5, 4, 0.95), (-1, 4, 0.95), (1.5, 4, 0.95), (1, 4, 0.0), (1, 4, 1.0), (1, 4, 95),
-     (1, 4, "high"), ([1, 2], [3, 4, 5], 0.95)],
+    ("count", "nobs", "level", "message"),
+    [(5, 4, 0.95, "count must not exceed nobs"),
+     (-1, 4, 0.95, "count and nobs must be non-negative whole numbers"),
+     (1.5, 4, 0.95, "count and nobs must be non-negative whole numbers"),
+     (1, 4, 0.0, r"level must be strictly between 0 and 1 .*; got 0\.0"),
+     (1, 4, 1.0, r"level must be strictly between 0 and 1 .*; got 1\.0"),
+     (1, 4, 95, "level must be strictly between 0 and 1 .*; got 95"),
+     (1, 4, "high", "level must be a number between 0 and 1, e.g. 0.95; got 'high'"),
+     ([1, 2], [3, 4, 5], 0.95, "count and nobs must have the same shape")],
 )
-def test_wilson_rejects_bad_arguments(count, nobs, level) -> None:
-    with pytest.raises(ValueError):
+def test_wilson_rejects_bad_arguments(count, nobs, level, message) -> None:
+    with pytest.raises(ValueError, match=message):
         M.wilson_interval(count, nobs, level)
 
 
@@ -388,7 +394,7 @@ def test_select_period() -> None:
     for bad in ("2025-Q5", "25", "Q3 2025", "2025-13", "2025Q1", "", "last quarter"):
         with pytest.raises(ValueError, match="2025-Q3"):
             M.select_period(cases, bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="period must be text like '2025-Q3'.*; got 2025"):
         M.select_period(cases, 2025)  # type: ignore[arg-type]
 
 

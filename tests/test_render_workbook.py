@@ -4,7 +4,6 @@ sheet, numbers stored as numbers, text always stored as text (never a formula)."
 from __future__ import annotations
 
 import re
-import time
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -153,9 +152,25 @@ def test_layout_frozen_panes_widths_and_excel_tables(tmp_path: Path, metrics):
         assert next(iter(tables.values())).ref.startswith("A3:")   # ... from the header row
 
 
-def test_bytes_are_deterministic(tmp_path: Path, metrics):
+def test_the_moved_clock_would_show_a_leaking_timestamp(tmp_path: Path, clock):
+    # what test_bytes_are_deterministic guards against: a plain openpyxl workbook saved
+    # after the clock moves on differs (its properties and zip entry dates follow the clock)
+    first, second = openpyxl.Workbook(), None
+    first.save(tmp_path / "a.xlsx")
+    clock.advance(400 * 86400)
+    second = openpyxl.Workbook()
+    second.save(tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() != (tmp_path / "b.xlsx").read_bytes()
+    created = openpyxl.load_workbook(tmp_path / "b.xlsx").properties.created
+    assert created.year == datetime.fromtimestamp(clock.now).year
+    with zipfile.ZipFile(tmp_path / "b.xlsx") as archive:   # entries written from memory;
+        stamped = {info.date_time[:3] for info in archive.infolist()}  # a sheet's temporary
+    assert datetime.fromtimestamp(clock.now).timetuple()[:3] in stamped  # file has its mtime
+
+
+def test_bytes_are_deterministic(tmp_path: Path, metrics, clock):
     a = write_workbook(tmp_path / "a.xlsx", [_sheet(metrics)], NOTES, marking=MARKING)
-    time.sleep(1.1)  # openpyxl would stamp a different save time and zip dates
+    clock.advance(400 * 86400)  # openpyxl would stamp a different save time and zip dates
     b = write_workbook(tmp_path / "b.xlsx", [_sheet(metrics)], NOTES, marking=MARKING)
     assert a.read_bytes() == b.read_bytes()
     wb = openpyxl.load_workbook(a)

@@ -7,6 +7,7 @@ computed here directly from scipy.stats / math.comb, never by calling the code u
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -137,17 +138,29 @@ def test_run_and_outside_together_and_short_series_caveat():
     assert spc_reading(p_chart([0], [0], ["2025-Q1"])) == "no data to read"
 
 
-def test_p_chart_rejects_bad_input():
-    with pytest.raises(ValueError, match="same length"):
-        p_chart([1, 2], [3], ["a", "b"])
-    with pytest.raises(ValueError, match="exceeds"):
-        p_chart([5], [4], ["a"])
-    with pytest.raises(ValueError, match="unique"):
-        p_chart([1, 1], [2, 2], ["a", "a"])
-    with pytest.raises(ValueError, match="suppressed"):
-        p_chart(["c", 1], [2, 2], ["a", "b"])
-    with pytest.raises(ValueError, match="whole"):
-        p_chart([1.5], [2], ["a"])
+@pytest.mark.parametrize(("arguments", "keywords", "message"), [
+    (([1, 2], [3], ["a", "b"]), {},
+     "numerators (2), denominators (1) and labels (2) must have the same length"),
+    (([5], [4], ["a"]), {}, "a numerator exceeds its denominator"),
+    (([1, 1], [2, 2], ["a", "a"]), {}, "period labels must be unique"),
+    ((["c", 1], [2, 2], ["a", "b"]), {},
+     "numerators holds a suppressed value ('c'): SPC and funnel limits need the "
+     "unsuppressed (analyst) counts; suppress the result instead"),
+    (([1, 1], ["c", 2], ["a", "b"]), {},
+     "denominators holds a suppressed value ('c'): SPC and funnel limits need the "
+     "unsuppressed (analyst) counts; suppress the result instead"),
+    (([1.5], [2], ["a"]), {}, "numerators must be non-negative whole numbers"),
+    (([-1], [2], ["a"]), {}, "numerators must be non-negative whole numbers"),
+    (([1], [2.5], ["a"]), {}, "denominators must be non-negative whole numbers"),
+    (([1], [2], ["a"]), {"run_length": 1}, "run_length must be a whole number of 2 or more; got 1"),
+    (([1], [2], ["a"]), {"run_length": True},
+     "run_length must be a whole number of 2 or more; got True"),
+    (([1], [2], ["a"]), {"sigma": 0}, "sigma must be positive; got 0"),
+])
+def test_p_chart_rejects_bad_input(arguments, keywords, message):
+    # the whole message, once per case: what the analyst reads is part of the behaviour
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        p_chart(*arguments, **keywords)
 
 
 # --------------------------------------------------------------------------- funnel limits
@@ -388,3 +401,39 @@ def test_trend_readiness_says_run_chart_and_where_a_fall_cannot_show():
     assert ready.spc_ready and ready.more_needed == 0 and ready.fall_hidden == ()
     assert ready.sentences == ()
     assert MIN_SPC_POINTS == 12
+
+
+# --------------------------------------------------------------------------- clipped limits
+
+
+def test_a_rate_on_a_clipped_upper_funnel_limit_is_not_outside():
+    # A 10/10, B 80/90: pooled target 90/100 = 0.9. At n = 10 the 97.5% and 99.9% binomial
+    # quantiles are r = 10 (P(R <= 9) = 1 - 0.9^10 = 0.651), so both upper limits
+    # (r + 1 - alpha)/n are above 1 and clipped to 1: A, at 100%, is on them (issue 24).
+    funnel = funnel_table(_by_partnership([("A", "engagement.seen", 10, 10, 0),
+                                           ("B", "engagement.seen", 80, 90, 0)]),
+                          "engagement.seen")
+    a = funnel.iloc[0]
+    assert a["target"] == pytest.approx(0.9)
+    assert a["upper_95"] == 1.0 and a["upper_99_8"] == 1.0 and a["rate"] == 1.0
+    assert not a["outside_95"] and not a["outside_99_8"]
+    assert a["position"] == "within the limits"
+
+
+def test_a_rate_on_a_clipped_lower_funnel_limit_is_not_outside():
+    # a given target of 0.1 at n = 10: P(R = 0) = 0.9^10 = 0.349 >= 0.025, so r = 0 and the
+    # lower limits (r - alpha)/n are below 0, clipped to 0: 0 of 10 is on them
+    funnel = funnel_table(_by_partnership([("C", "engagement.seen", 0, 10, 0)]),
+                          "engagement.seen", 0.1)
+    c = funnel.iloc[0]
+    assert c["lower_95"] == 0.0 and c["lower_99_8"] == 0.0 and c["rate"] == 0.0
+    assert not c["outside_95"] and not c["outside_99_8"]
+    assert c["position"] == "within the limits"
+
+
+def test_a_rate_on_a_clipped_upper_p_chart_limit_is_not_outside():
+    # 9/10 in five quarters and 10/10 in one: p-bar = 55/60 = 0.9167; n = 10:
+    # 3 sqrt(0.9167 x 0.0833 / 10) = 0.262, so the upper limit is clipped to 1: 10/10 is on it
+    chart = p_chart([9] * 5 + [10], [10] * 6, Q[:6])
+    assert chart["upper"].iloc[-1] == 1.0 and chart["rate"].iloc[-1] == 1.0
+    assert not chart["outside"].any()

@@ -37,7 +37,7 @@ import pandas as pd
 
 from audit.contract import flag_metric_id, metric_label
 from audit.disclosure.attack import AttackReport, attack, pinned
-from audit.disclosure.model import Count, Publication, Term
+from audit.disclosure.model import Count, Publication, Rate, Term
 from audit.disclosure.policy import Policy
 from audit.disclosure.publication import build_publication, true_counts
 from audit.errors import DisclosureError
@@ -248,10 +248,21 @@ def _rates_for(publication: Publication, full: Publication) -> None:
     hidden_rows = {
         (c.table, c.row) for c in publication.counts if c.hidden and c.column != "unknown"
     }
+    hidden = {c.address for c in publication.counts if c.hidden}
+
+    def shown(r: Rate) -> bool:
+        if r.column == "review_rate":
+            # a risk factor "as the review counted" is yes out of every case: the page
+            # prints it while its numerator and the number of cases are printed (issue 24)
+            return (r.table, r.row, "numerator") not in hidden and (
+                "cases",
+                "pack",
+                "cases",
+            ) not in hidden
+        return (r.table, r.row) not in hidden_rows
+
     publication.rates = [
-        r
-        for r in full.rates
-        if (r.table, r.row) not in hidden_rows and r.address not in _dropped_rates(publication)
+        r for r in full.rates if shown(r) and r.address not in _dropped_rates(publication)
     ]
 
 
@@ -463,6 +474,14 @@ def _hide(frame: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> pd.DataF
     return out
 
 
+def _hide_counts(frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Each count column hidden where that count is: a count the publication prints (and
+    ``figures.csv`` lists as printed) stays printed beside a hidden one (issue 24)."""
+    for column, mask in masks.items():
+        frame = _hide(frame, mask, [column])
+    return frame
+
+
 def _apply(
     data: AuditData,
     policy: Policy,
@@ -499,12 +518,14 @@ def _apply(
     keys = [f"{p}|{mm}" for p, mm in zip(quarterly["period"], quarterly["metric"])]
     qm = masks("quarterly", keys, ["numerator", "denominator"])
     q_hidden = qm["numerator"] | qm["denominator"]
-    quarterly = _hide(
+    quarterly = _hide_counts(
         quarterly.drop(columns=[c for c in ("cases", "unknown") if c in quarterly.columns]),
+        qm,
+    )
+    quarterly = _hide(
+        quarterly,
         q_hidden,
         [
-            "numerator",
-            "denominator",
             "rate",
             "ci_low",
             "ci_high",
@@ -533,11 +554,9 @@ def _apply(
     rm = masks("rolling", [str(x) for x in rolling["metric"]], ["numerator", "denominator"])
     r_hidden = rm["numerator"] | rm["denominator"]
     rolling = _hide(
-        rolling.drop(columns=["unknown"]),
+        _hide_counts(rolling.drop(columns=["unknown"]), rm),
         r_hidden,
         [
-            "numerator",
-            "denominator",
             "rate",
             "ci_low",
             "ci_high",
@@ -558,9 +577,9 @@ def _apply(
         f_hidden = fm["numerator"] | fm["denominator"]
         limit_columns = [c for c in table.columns if c.startswith(("lower_", "upper_", "outside_"))]
         funnels[metric] = _hide(
-            table.drop(columns=[c for c in ("unknown",) if c in table.columns]),
+            _hide_counts(table.drop(columns=[c for c in ("unknown",) if c in table.columns]), fm),
             f_hidden,
-            ["numerator", "denominator", "rate", "position", *limit_columns],
+            ["rate", "position", *limit_columns],
         )
 
     risk_counts = cooccurrence = None

@@ -52,7 +52,7 @@ def _cases(n: int, quarter: str, **flags: str) -> list[dict]:
 
 def _run(extract: Path, out: Path, capsys) -> tuple[int, str]:
     code = cli.main(["run", str(extract), "--audience", "public", "--suppress-max", str(K),
-                     "--no-history", "--out", str(out)])
+                     "--allow-missing", "all", "--no-history", "--out", str(out)])
     return code, capsys.readouterr().err
 
 
@@ -60,7 +60,8 @@ def _build(tmp_path_factory, name: str, rows: list[dict]) -> Path:
     folder = tmp_path_factory.mktemp(name)
     out = folder / "pack"
     code = cli.main(["run", str(_write(folder / "extract.csv", rows)), "--audience", "public",
-                     "--suppress-max", str(K), "--no-history", "--out", str(out)])
+                     "--suppress-max", str(K), "--allow-missing", "all", "--no-history",
+                     "--out", str(out)])
     assert code == 0
     return out
 

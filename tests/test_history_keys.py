@@ -225,11 +225,11 @@ def _version_2_file(path: Path) -> None:
                             "NULL, NULL, NULL)", (key, period, len(name)))
 
 
-def test_migration_3_from_a_version_2_file(tmp_path: Path):
+def test_migrations_3_and_4_from_a_version_2_file(tmp_path: Path):
     path = tmp_path / "history.sqlite"
     _version_2_file(path)
     with open_history(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4  # through 3 and 4
         runs = store.runs()
         # 'all' retired; the two spellings merged into the first one seen; for 2025-Q2 the
         # later recording (q2b.csv) kept

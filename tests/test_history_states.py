@@ -247,3 +247,34 @@ def test_two_quarters_from_two_folders_share_one_store(tmp_path: Path):
     with sqlite3.connect(store) as db:
         periods = sorted(r[0] for r in db.execute("SELECT period FROM runs"))
     assert periods == ["2025-Q2", "2025-Q3"]
+
+
+def test_a_store_of_version_3_merges_names_that_differ_by_punctuation(tmp_path: Path):
+    """Schema 4 (issue 21): 'Harbour-side' one quarter and 'Harbourside' the next were two
+    keys, two trend lines; they are one partnership, in the store as in validation."""
+    path = tmp_path / "history.sqlite"
+    with open_history(path, migrations=MIGRATIONS[:3]) as old:  # as version 3 wrote them
+        for key, old_key, period, when in (
+                ("Harbour-side", "harbour-side", "2025-Q2", "2025-07-01T00:00:00+00:00"),
+                ("Harbourside", "harbourside", "2025-Q3", "2025-10-01T00:00:00+00:00"),
+                ("Harbourside", "harbourside", "2025-Q2", "2025-10-02T00:00:00+00:00")):
+            old._db.execute(
+                "INSERT INTO runs (partnership, period, recorded_at, input_sha256, input_file, "
+                "package_version, name_key) VALUES (?, ?, ?, ?, 'x.csv', '0.1', ?)",
+                (key, period, when, SHA, old_key))
+            old._db.execute("INSERT INTO metrics VALUES (?, ?, 'engagement.seen', 7, 20, 1, "
+                            "0.35, 0.18, 0.57)", (key, period))
+        assert sorted(old.partnerships()) == ["Harbour-side", "Harbourside"]
+    with open_history(path) as store:
+        assert store.schema_version == 4
+        runs = store.runs()
+        # one key, the first spelling recorded; the later recording of 2025-Q2 kept
+        assert runs[["partnership", "period"]].values.tolist() == [
+            ["Harbour-side", "2025-Q2"], ["Harbour-side", "2025-Q3"]]
+        assert runs["recorded_at"].tolist()[0] == "2025-10-02T00:00:00+00:00"
+        assert quarters_for(store, "HARBOURSIDE")["period"].unique().tolist() == [
+            "2025-Q2", "2025-Q3"]
+        # and a new recording under a third spelling joins the same key
+        store.record(table(3), partnership="Harbour Side", period="2025-Q4",
+                     provenance={"input_sha256": SHA, "input_file": "x.csv"})
+        assert store.partnerships() == ["Harbour-side"]

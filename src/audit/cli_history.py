@@ -25,8 +25,8 @@ def add_history_command(sub: argparse._SubParsersAction) -> None:
         description="List the partnership-periods recorded in the history store by 'audit "
         "run' (unsuppressed: for analysts), export every recorded metric to CSV, or remove a "
         "partnership's rows. Keys name the partnership, or the set of a pooled extract's "
-        "partnerships ('Eastmere + Northbridge'); they match whatever the capitalisation "
-        "and spacing.",
+        "partnerships ('Eastmere + Northbridge'); they match whatever the capitalisation, "
+        "spacing and punctuation.",
     )
     p.add_argument(
         "--history",

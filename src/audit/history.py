@@ -27,11 +27,12 @@ Keys: what the figures are
     one would be shared by every such extract, which is how sample figures reached a real
     trend chart (issue 12).
 
-  Names match **case- and space-insensitively** (``"harbourside"``, ``"Harbour side"`` and
-  ``"HARBOURSIDE"`` are one partnership) and are stored in one spelling: the first one the
-  store saw. Releases before schema version 3 stored whole-extract runs under ``"all"``;
-  migration renames those rows :data:`LEGACY_KEY` so that no new run can add to them
-  (``audit history`` points them out; ``audit history --forget`` removes them).
+  Names match **ignoring case, spaces and punctuation** (``"harbourside"``, ``"Harbour
+  side"``, ``"Harbour-side"`` and ``"HARBOURSIDE"`` are one partnership; schema version 4)
+  and are stored in one spelling: the first one the store saw. Releases before schema
+  version 3 stored whole-extract runs under ``"all"``; migration renames those rows
+  :data:`LEGACY_KEY` so that no new run can add to them (``audit history`` points them
+  out; ``audit history --forget`` removes them).
 * ``period`` — a calendar quarter ``"2025-Q3"`` or a calendar year ``"2025"`` (as
   ``audit run --period`` takes it). ``"all"`` is refused: a run over every case has no place
   on a time axis.
@@ -382,7 +383,7 @@ class HistoryStore:
 
     def forget(self, partnership: str, period: str | None = None) -> int:
         """Remove the recorded sets of ``partnership`` (a key as :meth:`runs` lists it,
-        matched case- and space-insensitively; a pooled set's members in any order), for
+        matched ignoring case, spaces and punctuation; a pooled set's members in any order), for
         every period or only ``period``. Returns the number of partnership-period sets
         removed (0 if none matched). One transaction."""
         key = self._partnership_key(partnership)
@@ -553,7 +554,7 @@ class HistoryStore:
         """The stored metrics, tidy: one row a (partnership, period, metric).
 
         Columns :data:`HISTORY_COLUMNS`. Filters: ``partnership`` (``None`` = every key;
-        keys match case- and space-insensitively, a pooled set's members in any order),
+        keys match ignoring case, spaces and punctuation, a pooled set's members in any order),
         ``metric`` and ``period`` (one or several). Sorted by partnership, period
         (chronologically) and
         metric (contract order). Counts int64; rates float (NaN where not available).
@@ -694,7 +695,7 @@ def open_history(
 def quarters_for(store: HistoryStore, key: str, until: str | None = None) -> pd.DataFrame:
     """The quarterly metrics recorded under ``key``, up to and including ``until``.
 
-    ``key`` as :func:`history_key` gives it (matched case- and space-insensitively);
+    ``key`` as :func:`history_key` gives it (matched ignoring case, spaces and punctuation);
     ``until`` a quarter (``"2025-Q3"``), a year (``"2025"``: its four quarters) or ``None``
     for every quarter. Years recorded as periods are left out (they are not points on a
     quarterly axis). Columns ``period, metric, numerator, denominator, unknown, rate,

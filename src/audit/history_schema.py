@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -83,9 +82,13 @@ _UNNAMED = {"", "unknown"}
 
 
 def name_key(name: str) -> str:
-    """The match key of one partnership name: Unicode-normalised (NFKC), case-folded and
-    without whitespace, so spellings that differ only in case or spacing are one name."""
-    return "".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+    """The match key of one partnership name: :func:`audit.names.partnership_key`
+    (Unicode-normalised, case-folded, without spaces or punctuation), so spellings that
+    differ only in case, spacing or punctuation ("Harbour-side", "Harbourside") are one
+    name, in the store as in validation and ``--partnership``."""
+    from audit.names import partnership_key
+
+    return partnership_key(name)
 
 
 def key_members(key: str) -> list[str]:
@@ -94,7 +97,7 @@ def key_members(key: str) -> list[str]:
 
 
 def match_key(members: Sequence[str]) -> str:
-    """The match key of a key's members: order- case- and space-insensitive."""
+    """The match key of a key's members: order-, case-, space- and punctuation-insensitive."""
     return SET_SEPARATOR.join(sorted({name_key(m) for m in members}))
 
 
@@ -184,6 +187,9 @@ MIGRATIONS: tuple[MigrationStep, ...] = (
         _merge_spellings,
         "CREATE UNIQUE INDEX runs_by_name_key ON runs (name_key, period)",
     ),
+    # 4: names match ignoring punctuation too, as validation and --partnership do (issue
+    #    21): match keys recomputed and spellings merged again (_merge_spellings).
+    (_merge_spellings,),
 )
 #: The schema version this release writes.
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -318,7 +324,7 @@ def connect(path: Path, migrations: Sequence[MigrationStep] = MIGRATIONS) -> sql
 
 def partnerships_in(cases: pd.DataFrame) -> list[str]:
     """The partnerships a cases frame names, one spelling each (the first in sorted order
-    of names that match case- and space-insensitively); ``[]`` without a ``partnership``
+    of names that match ignoring case, spaces and punctuation); ``[]`` without a ``partnership``
     column. Blank cells (validated as ``"unknown"``) name no partnership and are left out.
     """
     if "partnership" not in cases.columns:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,11 +32,11 @@ from audit.contract import (
     UNKNOWN_SHARE_THRESHOLD,
     normalise_column_name,
 )
-
-if TYPE_CHECKING:
-    from audit.stray_dates import StrayDate
+from audit.errors import Problem
 
 __all__ = [
+    "ACCEPT_FLAG",
+    "StrayDate",
     "RawExtract",
     "CaseExtract",
     "CODED_VALUES",
@@ -95,6 +94,33 @@ class RawExtract:
         if column.startswith("_column_") and not normalise_column_name(written):
             return f"(column {column.removeprefix('_column_')}, no header)"
         return shown(written)
+
+
+#: The command-line flag that accepts stray dates (:mod:`audit.stray_dates`).
+ACCEPT_FLAG = "--accept-stray-dates"
+
+
+@dataclass(frozen=True)
+class StrayDate:
+    """One case dated apart from the rest of its return: where it is and what was found."""
+
+    row: int
+    file: str | None
+    finding: str  # "20/08/2024 (2024-Q3) is a year before the period ... (2025-Q3)"
+
+    def problem(self) -> Problem:
+        """The problem that stops validation, with the fix."""
+        return Problem(
+            self.row,
+            "notification_date",
+            f"{self.finding}: correct the year or month if it was mistyped, or pass "
+            f"{ACCEPT_FLAG} if the case belongs to that quarter",
+            self.file,
+        )
+
+    def __str__(self) -> str:
+        """The accepted case, as the run and ``audit validate`` name it."""
+        return str(Problem(self.row, "notification_date", self.finding, self.file))
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,7 +26,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -38,10 +37,7 @@ from audit.errors import (
     ReadError,
     ValidationError,
 )
-from audit.extract import CaseExtract, shown
-
-if TYPE_CHECKING:
-    from audit.stray_dates import StrayDate
+from audit.extract import ACCEPT_FLAG, CaseExtract, StrayDate, shown
 from audit.names import spelling_problems
 
 __all__ = ["expand_inputs", "load_returns", "pooled_digest"]
@@ -211,8 +207,6 @@ def _checked_dates(
     """``result`` with its returns' stray dates (:mod:`audit.stray_dates`) accepted, or a
     :class:`~audit.errors.ValidationError` listing every one, each naming its file."""
     from dataclasses import replace
-
-    from audit.stray_dates import ACCEPT_FLAG
 
     strays = _strays(files, extracts)
     if not strays:

@@ -23,12 +23,10 @@ unless ``--accept-stray-dates`` says they are right; the run then names them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from audit.errors import Problem
+from audit.extract import ACCEPT_FLAG, StrayDate
 from audit.periods import quarter_index, quarter_labels
 
 __all__ = ["MAX_STRAY_SHARE", "MAX_STRAY_CASES", "ACCEPT_FLAG", "StrayDate", "stray_dates"]
@@ -37,8 +35,6 @@ __all__ = ["MAX_STRAY_SHARE", "MAX_STRAY_CASES", "ACCEPT_FLAG", "StrayDate", "st
 MAX_STRAY_SHARE = 0.1
 #: ... and up to this many cases (a larger group apart is a period of its own).
 MAX_STRAY_CASES = 5
-#: The command-line flag that accepts stray dates.
-ACCEPT_FLAG = "--accept-stray-dates"
 
 
 def _distance(quarters: int) -> str:
@@ -50,29 +46,6 @@ def _distance(quarters: int) -> str:
 
 def _span(labels: list[str]) -> str:
     return labels[0] if labels[0] == labels[-1] else f"{labels[0]} to {labels[-1]}"
-
-
-@dataclass(frozen=True)
-class StrayDate:
-    """One case dated apart from the rest of its return: where it is and what was found."""
-
-    row: int
-    file: str | None
-    finding: str  # "20/08/2024 (2024-Q3) is a year before the period ... (2025-Q3)"
-
-    def problem(self) -> Problem:
-        """The problem that stops validation, with the fix."""
-        return Problem(
-            self.row,
-            "notification_date",
-            f"{self.finding}: correct the year or month if it was mistyped, or pass "
-            f"{ACCEPT_FLAG} if the case belongs to that quarter",
-            self.file,
-        )
-
-    def __str__(self) -> str:
-        """The accepted case, as the run and ``audit validate`` name it."""
-        return str(Problem(self.row, "notification_date", self.finding, self.file))
 
 
 def stray_dates(cases: pd.DataFrame, file: str | None = None) -> list[StrayDate]:

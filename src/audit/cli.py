@@ -367,17 +367,23 @@ def _version() -> str:
     return __version__
 
 
+def _reading(args: argparse.Namespace) -> dict:
+    """How the extract is read and pooled, as ``validate``, ``metrics`` and ``run`` pass it
+    on (the options of :func:`_add_extract_args` and the moderation options): one place to
+    add the next one."""
+    return {
+        "sheet": args.sheet,
+        "allow_missing": args.allow_missing,
+        "accept_stray_dates": args.accept_stray_dates,
+        "moderation": args.moderation,
+        "agreed": args.agreed,
+    }
+
+
 def _load(args: argparse.Namespace):
     from audit.pooling import load_returns
 
-    return load_returns(
-        args.extract,
-        sheet=args.sheet,
-        allow_missing=args.allow_missing,
-        accept_stray_dates=args.accept_stray_dates,
-        moderation=args.moderation,
-        agreed=args.agreed,
-    )
+    return load_returns(args.extract, **_reading(args))
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -423,12 +429,8 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         args.extract,
         period=args.period,
         partnership=args.partnership,
-        sheet=args.sheet,
         level=args.level,
-        allow_missing=args.allow_missing,
-        accept_stray_dates=args.accept_stray_dates,
-        moderation=args.moderation,
-        agreed=args.agreed,
+        **_reading(args),
     )
     text = format_metrics_csv(data.metrics)
     if args.output is None:
@@ -463,10 +465,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         suppress_max=args.suppress_max,
         marking=args.marking,
         jobs=args.jobs,
-        sheet=args.sheet,
         kernel=args.kernel,
-        allow_missing=args.allow_missing,
-        accept_stray_dates=args.accept_stray_dates,
         notebooks=args.notebooks,
         history=None if args.no_history else history_location(args.history),
         each_quarter=args.each_quarter,
@@ -474,8 +473,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         replace=args.replace,
         targets=args.targets,
         selection=args.selection,
-        moderation=args.moderation,
-        agreed=args.agreed,
+        **_reading(args),
     )
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK

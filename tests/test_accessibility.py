@@ -27,7 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from a11y.pack import need, pack
+from packs import need
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]  # a real browser, end to end
 
 A11Y = Path(__file__).resolve().parent / "a11y"
 RUNNER = A11Y / "run-axe.mjs"
@@ -100,10 +102,10 @@ def describe(results: list[dict]) -> str:
 
 
 @pytest.fixture(scope="module", params=AUDIENCES)
-def axe_results(request, tmp_path_factory, axe_installed) -> dict:
+def axe_results(request, axe_installed) -> dict:
     _node(), _chromium()  # before spending time on the pack
     audience = request.param
-    folder = pack(tmp_path_factory, audience)
+    folder = request.getfixturevalue(f"{audience}_pack").folder
     page = folder / f"{audience}-pack.html"
     assert page.is_file()
     return run_axe(page)

@@ -11,6 +11,7 @@ import pytest
 
 from audit import cli
 from audit.contract import column_label
+from packs import MARKING
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -161,30 +162,17 @@ def test_sample_command_writes_the_bundled_files(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def small_extract(tmp_path_factory) -> Path:
-    from audit.sample import generate_extract
-
-    path = tmp_path_factory.mktemp("cli") / "small.csv"
-    generate_extract(60, seed=11, partnerships=("Northbridge", "Eastmere"),
-                     quarters=4).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def public_pack(small_extract, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("cli-public") / "pack"
-    result = audit("run", small_extract, "--audience", "public", "--suppress-max", "5",
-                   "--marking", "OFFICIAL — published", "--no-history", "--out", out)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"public pack: {out.resolve() / 'public-pack.html'}"
-    return out
+def small_extract(shared_extract) -> Path:
+    return shared_extract
 
 
 def test_run_public_writes_a_marked_pack_that_check_disclosure_passes(public_pack):
-    assert (public_pack / "figures.csv").is_file() and not (public_pack / "notebooks").exists()
-    page = (public_pack / "public-pack.html").read_text(encoding="utf-8")
-    assert "OFFICIAL — published" in page
-    result = audit("check-disclosure", public_pack)
+    folder = public_pack.folder
+    assert public_pack.stdout.strip() == f"public pack: {folder.resolve() / 'public-pack.html'}"
+    assert (folder / "figures.csv").is_file() and not (folder / "notebooks").exists()
+    page = (folder / "public-pack.html").read_text(encoding="utf-8")
+    assert MARKING in page
+    result = audit("check-disclosure", folder)
     assert result.returncode == 0, result.stderr
     assert "disclosure check passed (threshold 5)" in result.stdout
 
@@ -193,7 +181,7 @@ def test_check_disclosure_refuses_an_altered_pack(public_pack, tmp_path):
     altered = tmp_path / "altered"
     import shutil
 
-    shutil.copytree(public_pack, altered)
+    shutil.copytree(public_pack.folder, altered)
     metrics = (altered / "metrics.csv").read_text(encoding="utf-8").splitlines()
     header = metrics[0].split(",")
     column = header.index("numerator")

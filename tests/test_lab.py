@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]  # a real browser, end to end
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "father_engagement.ipynb"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -19,8 +19,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import zipfile
 from html import unescape
 from pathlib import Path
@@ -30,43 +28,27 @@ import pytest
 from audit.contract import metric_label
 from audit.formatting import format_percent
 from audit.guard import is_uk_postcode, is_valid_nhs_number
-from audit.sample import generate_extract
-
-NHS_LIKE = ["943 476 5918", "401 023 2138", "9434765918"]   # check digits wrong (see test below)
-POSTCODE_LIKE = ["SW1A 1A", "B33 8T", "EC1A 1B"]                 # not full postcodes
+from packs import NHS_LIKE, POSTCODE_LIKE
 
 
 @pytest.fixture(scope="module")
-def extract(tmp_path_factory):
-    frame = generate_extract(70, seed=23, partnerships=("Northbridge",), quarters=3)
-    frame["case_id"] = [f"LEAK{i:04d}QZ" for i in range(len(frame))]
-    notes = NHS_LIKE + POSTCODE_LIKE
-    frame["notes"] = [notes[i % len(notes)] for i in range(len(frame))]
-    path = tmp_path_factory.mktemp("leak") / "planted.csv"
-    frame.to_csv(path, index=False)
-    return frame, path
+def extract(shared_extract):
+    """The session's shared extract (tests/packs.py): planted case ids and notes."""
+    import pandas as pd
+
+    return pd.read_csv(shared_extract, dtype=str), shared_extract
 
 
-_RUNS: dict[str, tuple] = {}
-
-
-def _run(extract, audience: str):
-    """``audit run`` on the planted extract for ``audience``, once per session."""
-    if audience not in _RUNS:
-        frame, path = extract
-        out = path.parent / audience
-        result = subprocess.run(
-            [sys.executable, "-m", "audit.cli", "run", str(path), "--out", str(out),
-             "--audience", audience, "--no-history", "--pdf", "--jobs", "2"],
-            capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, result.stderr
-        _RUNS[audience] = (frame, out, result.stdout + result.stderr)
-    return _RUNS[audience]
+def _run(audience: str, request):
+    """The session's pack for ``audience``, built once through the command line with --pdf."""
+    pack = request.getfixturevalue(f"{audience}_pack")
+    return pack.folder, pack.stdout + pack.stderr
 
 
 @pytest.fixture(scope="module", params=["board", "public"])
 def planted(request, extract):
-    return _run(extract, request.param)
+    frame, _ = extract
+    return (frame, *_run(request.param, request))
 
 
 def _secrets(frame) -> list[str]:
@@ -137,11 +119,11 @@ def _hidden_metrics(out: Path, path: Path) -> list[tuple[str, str, str, float, f
             for m in hidden if pd.notna(truth.at[m, "rate"])]
 
 
-def test_a_public_pack_never_prints_a_hidden_rate_beside_its_measure(extract):
+def test_a_public_pack_never_prints_a_hidden_rate_beside_its_measure(extract, public_pack):
     _, path = extract
-    _, out, _ = _run(extract, "public")
+    out = public_pack.folder
     hidden = _hidden_metrics(out, path)
-    assert hidden, "70 cases of one partnership: some measure must be hidden"
+    assert hidden, "60 cases in two partnerships: some measure must be hidden"
     html = out / "public-pack.html"
     page = unescape(re.sub(r"<[^>]+>", " ", html.read_text(encoding="utf-8")))
     alts = [unescape(a) for a in re.findall(r'alt="([^"]*)"', html.read_text(encoding="utf-8"))]

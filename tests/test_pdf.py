@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from a11y.pack import board_pack, need, public_pack
 from audit.errors import ReportError
 from audit.render.pdf import require_pdf_engine, write_pdf
+from packs import need
 
 A4 = (595.28, 841.89)  # points
 
@@ -79,8 +79,16 @@ def engine():
 
 
 @pytest.fixture(scope="module")
-def pack_html(tmp_path_factory) -> Path:
-    return board_pack(tmp_path_factory) / "board-pack.html"
+def pack_html(board_pack) -> Path:
+    return board_pack.folder / "board-pack.html"
+
+
+def _pack_pdf(pack, audience: str) -> Path:
+    """The PDF ``audit run --pdf`` wrote into the shared pack (tests/packs.py)."""
+    path = pack.folder / f"{audience}-pack.pdf"
+    if not path.is_file():
+        need(f"the shared {audience} pack has no PDF: 'python -m audit.dev check-pdf' says why")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +99,8 @@ def expected(pack_html) -> _Pack:
 
 
 @pytest.fixture(scope="module")
-def pdf(pack_html, engine, pypdf, tmp_path_factory):
-    path = write_pdf(pack_html, tmp_path_factory.mktemp("pdf") / "board-pack.pdf")
-    return pypdf.PdfReader(path)
+def pdf(board_pack, engine, pypdf):
+    return pypdf.PdfReader(_pack_pdf(board_pack, "board"))
 
 
 @pytest.fixture(scope="module")
@@ -259,9 +266,9 @@ def test_the_pdf_shows_no_figure_the_html_does_not(page_texts, pack_html):
     assert "c" not in " ".join(page_texts).split()
 
 
-def test_the_public_pdf_shows_no_figure_its_html_does_not(engine, pypdf, tmp_path_factory):
-    html = public_pack(tmp_path_factory) / "public-pack.html"
-    path = write_pdf(html, tmp_path_factory.mktemp("public-pdf") / "public-pack.pdf")
+def test_the_public_pdf_shows_no_figure_its_html_does_not(engine, pypdf, public_pack):
+    html = public_pack.folder / "public-pack.html"
+    path = _pack_pdf(public_pack, "public")
     texts = [page.extract_text() for page in pypdf.PdfReader(path).pages]
     _only_the_html_figures(texts, html)
     words = " ".join(texts).split()

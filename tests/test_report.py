@@ -21,10 +21,10 @@ from audit.notebooks import notebooks_dir
 from audit.report import default_output_dir, run_audit
 from audit.sample import generate_extract
 from audit.sections import NOTEBOOKS, SECTIONS
+from packs import MARKING
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 5
-PUBLIC_MARKING = "OFFICIAL — Eastmere and Northbridge annual report"
 
 
 class _Page(HTMLParser):
@@ -44,13 +44,9 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def small_extract(tmp_path_factory) -> Path:
-    """A small two-partnership extract with distinctive, plantable case ids."""
-    frame = generate_extract(60, seed=11, partnerships=("Northbridge", "Eastmere"), quarters=4)
-    frame["case_id"] = [f"ZQX{i:05d}" for i in range(len(frame))]
-    path = tmp_path_factory.mktemp("extract") / "small.csv"
-    frame.to_csv(path, index=False)
-    return path
+def small_extract(shared_extract) -> Path:
+    """The session's small two-partnership extract, with planted case ids (tests/packs.py)."""
+    return shared_extract
 
 
 @pytest.fixture(scope="module")
@@ -60,27 +56,20 @@ def in_scope(small_extract) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def history(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("history") / "history.sqlite"
+def history(board_pack) -> Path:
+    """The board pack's own history store (it ran with --each-quarter)."""
+    return board_pack.history
 
 
 @pytest.fixture(scope="module")
-def pack(small_extract, history, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports") / "pack"
-    result = run_audit(small_extract, output_dir=out, jobs=2, progress=None,
-                       history=history, each_quarter=True)
-    assert result.output_dir == out.resolve()
-    assert result.pack == out.resolve() / "board-pack.html"
-    return out
+def pack(board_pack) -> Path:
+    assert board_pack.stdout.strip().endswith(str(board_pack.folder.resolve() / "board-pack.html"))
+    return board_pack.folder
 
 
 @pytest.fixture(scope="module")
-def public(small_extract, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("reports") / "public"
-    result = run_audit(small_extract, output_dir=out, audience="public",
-                       marking=PUBLIC_MARKING, jobs=2, progress=None)
-    assert result.pack == out.resolve() / "public-pack.html"
-    return out
+def public(public_pack) -> Path:
+    return public_pack.folder
 
 
 def _files(folder: Path) -> set[str]:
@@ -112,8 +101,9 @@ def test_public_pack_holds_only_publishable_files(public):
     assert not [f for f in files if "board-pack" in f]
     assert not [f for f in files if f.endswith((".ipynb", ".parquet", ".pickle", ".sqlite"))]
     assert {f.split("/")[0] for f in files} <= {"public-pack.html", "public-pack.xlsx",
-                                                "public-pack.pptx", "metrics.csv",
-                                                "figures.csv", "manifest.json", "charts"}
+                                                "public-pack.pptx", "public-pack.pdf",
+                                                "metrics.csv", "figures.csv", "manifest.json",
+                                                "charts"}
 
 
 @pytest.mark.parametrize("which", ["pack", "public"])
@@ -191,7 +181,7 @@ def test_workbook_numbers_equal_the_published_csv(which, request):
 
     folder = request.getfixturevalue(which)
     name = "board-pack.xlsx" if which == "pack" else "public-pack.xlsx"
-    marking = BOARD_MARKING if which == "pack" else PUBLIC_MARKING
+    marking = BOARD_MARKING if which == "pack" else MARKING
     csv = pd.read_csv(folder / "metrics.csv", dtype=str, keep_default_na=False)
     workbook = load_workbook(folder / name, read_only=True)
     for sheet in workbook.worksheets:                       # the marking on every sheet
@@ -213,7 +203,7 @@ def test_the_marking_is_on_the_page(pack, public):
     board = (pack / "board-pack.html").read_text(encoding="utf-8")
     assert board.count(BOARD_MARKING) >= 2
     page = (public / "public-pack.html").read_text(encoding="utf-8")
-    assert page.count(PUBLIC_MARKING) >= 2 and BOARD_MARKING not in page
+    assert page.count(MARKING) >= 2 and BOARD_MARKING not in page
 
 
 # --------------------------------------------------------------------------- the manifest
@@ -223,7 +213,7 @@ def test_board_manifest_records_provenance(pack, small_extract, in_scope):
     manifest = json.loads((pack / "manifest.json").read_text())
     assert manifest["marking"] == BOARD_MARKING
     assert manifest["disclosure"] == {"audience": "board", "marking": BOARD_MARKING}
-    assert manifest["input"]["file"] == "small.csv"
+    assert manifest["input"]["file"] == small_extract.name
     assert manifest["input"]["sha256"] == hashlib.sha256(small_extract.read_bytes()).hexdigest()
     # the board's own papers: every count of the extract, small ones included
     assert manifest["input"]["rows_read"] == 60
@@ -233,7 +223,7 @@ def test_board_manifest_records_provenance(pack, small_extract, in_scope):
     # the extract is named as given (folder included), so the command works from where it ran
     assert manifest["rerun"].startswith(f"audit run {small_extract} --audience board --history ")
     assert "--suppress-max" not in manifest["rerun"] and "--marking" not in manifest["rerun"]
-    assert manifest["rerun"].endswith("--each-quarter")
+    assert "--each-quarter" in manifest["rerun"].split()
     assert manifest["versions"]["pandas"] == pd.__version__
     outputs = manifest["outputs_sha256"]
     assert outputs["metrics.csv"] == hashlib.sha256(
@@ -243,9 +233,9 @@ def test_board_manifest_records_provenance(pack, small_extract, in_scope):
 
 def test_public_manifest_records_the_disclosure_check(public, small_extract):
     manifest = json.loads((public / "manifest.json").read_text())
-    assert manifest["marking"] == PUBLIC_MARKING
+    assert manifest["marking"] == MARKING
     disclosure = manifest["disclosure"]
-    assert disclosure["audience"] == "public" and disclosure["marking"] == PUBLIC_MARKING
+    assert disclosure["audience"] == "public" and disclosure["marking"] == MARKING
     assert disclosure["suppress_max"] == K
     assert disclosure["cells_hidden"] >= 1 and disclosure["cells_attacked"] >= 1
     assert disclosure["narrowest_range"] is None or disclosure["narrowest_range"] >= K
@@ -254,9 +244,9 @@ def test_public_manifest_records_the_disclosure_check(public, small_extract):
     # no extract counts a public reader could combine with the pack's figures
     assert "rows_read" not in manifest["input"] and "ignored_columns" not in manifest["input"]
     # a public pack names the extract's file only: never where the analyst keeps it
-    assert manifest["rerun"] == (f"audit run {small_extract.name} --audience public "
-                                 "--suppress-max 5 "
-                                 f"--marking '{PUBLIC_MARKING}' --no-history")
+    assert manifest["rerun"].removesuffix(" --pdf") == (
+        f"audit run {small_extract.name} --audience public --suppress-max 5 "
+        f"--marking '{MARKING}' --no-history")
     assert set(manifest["outputs_sha256"]) == _files(public) - {"manifest.json"}
 
 
@@ -331,6 +321,8 @@ def test_history_holds_every_quarter_pooled_and_per_partnership(pack, history, i
 
 def test_running_twice_leaves_the_same_history_rows(pack, history, small_extract, tmp_path):
     from audit.history import open_history
+
+    history = Path(shutil.copy(history, tmp_path / "history.sqlite"))  # the shared one stays
 
     def rows():
         store = open_history(history)

@@ -1,0 +1,170 @@
+"""Which tests are slow, from measured durations, not from a list of names (a pytest plugin).
+
+``tests/durations.json`` holds what one run measured: every test whose call took at least
+:data:`THRESHOLD` seconds and every fixture whose set-up did, with the machine and its load.
+At collection a test is marked ``slow`` when it is listed, or when it uses a listed fixture
+(a shared pack costs its set-up to whichever test happens to need it first, so every user is
+slow). ``make test-fast`` (``-m "not e2e and not slow"``) leaves them out; ``make test``
+runs them all.
+
+The file is checked at collection: when the whole suite is collected, an entry naming a test
+or fixture that no longer exists is an error (a renamed slow test must not slip silently
+into the fast loop), and a full run reports tests slower than the threshold that are not
+marked. Re-measure with ``make durations``, which runs the whole suite as ``make test``
+does (two workers: times are a little longer than alone, which errs towards slow)::
+
+    python -m pytest -n 2 --dist loadfile --record-durations
+
+Why our own few hooks and not pytest-split's ``--store-durations``: that plugin records
+every test's total time (set-up included) and has no notion of a fixture's own cost, which is
+what marks the users of a shared pack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+__all__ = ["THRESHOLD", "DURATIONS"]
+
+#: Seconds from which a test (its call) or a fixture (its set-up) counts as slow.
+THRESHOLD = 1.5
+#: The measured durations (see the module docstring).
+DURATIONS = Path(__file__).resolve().parent / "durations.json"
+
+_TESTS_DIR = Path(__file__).resolve().parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--record-durations", action="store_true",
+                     help="measure every test's call and every fixture's set-up and write "
+                          "the slow ones to tests/durations.json (run with -p no:xdist)")
+
+
+def _fixture_key(fixturedef) -> str:
+    """``tests/test_cli.py::public_pack``, ``tests::board_pack`` (conftest): where and what."""
+    return f"{fixturedef.baseid or '.'}::{fixturedef.argname}"
+
+
+class _Recorder:
+    """Collects call and set-up times during a ``--record-durations`` run."""
+
+    def __init__(self) -> None:
+        self.tests: dict[str, float] = {}
+        self.fixtures: dict[str, float] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        start = time.perf_counter()
+        yield
+        key = _fixture_key(fixturedef)
+        self.fixtures[key] = max(self.fixtures.get(key, 0.0), time.perf_counter() - start)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.tests[report.nodeid] = report.duration
+
+    def write(self, config: pytest.Config) -> None:
+        def slow(times: dict[str, float]) -> dict[str, float]:
+            return {k: round(v, 2) for k, v in sorted(times.items()) if v >= THRESHOLD}
+
+        record = {
+            "about": "tests/timing.py: tests whose call, and fixtures whose set-up, took "
+                     f"{THRESHOLD} s or more; re-measure with make durations",
+            "measured": {
+                "utc": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": f"{platform.system()} {platform.machine()}, "
+                           f"{os.cpu_count()} cores",
+                "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]
+                if hasattr(os, "getloadavg") else None,
+                "tests_measured": len(self.tests),
+            },
+            "threshold_seconds": THRESHOLD,
+            "tests": slow(self.tests),
+            "fixtures": slow(self.fixtures),
+        }
+        DURATIONS.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--record-durations"):
+        config.pluginmanager.register(_Recorder(), "audit-durations-recorder")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Write the record. Under pytest-xdist each worker leaves its fixtures' set-up times in
+    a file beside it, and the controller (which sees every test's report) merges them."""
+    recorder = config.pluginmanager.get_plugin("audit-durations-recorder")
+    if recorder is None:
+        return
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        part = DURATIONS.with_name(f".durations-{worker['workerid']}.json")
+        part.write_text(json.dumps(recorder.fixtures), encoding="utf-8")
+        return
+    for part in DURATIONS.parent.glob(".durations-*.json"):
+        for key, seconds in json.loads(part.read_text(encoding="utf-8")).items():
+            recorder.fixtures[key] = max(recorder.fixtures.get(key, 0.0), seconds)
+        part.unlink()
+    recorder.write(config)
+
+
+def _measured() -> tuple[dict[str, float], dict[str, float]]:
+    if not DURATIONS.is_file():
+        return {}, {}
+    record = json.loads(DURATIONS.read_text(encoding="utf-8"))
+    return record.get("tests", {}), record.get("fixtures", {})
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """True when the run collects every test file: no -k, and only folders that hold tests/
+    (and the notebooks) were named, as ``make test`` and ``make test-fast`` do."""
+    if config.getoption("keyword") or any("::" in a for a in config.args):
+        return False
+    args = [Path(a).resolve() for a in config.args]
+    return (any(_TESTS_DIR.is_relative_to(a) for a in args)
+            and all(a.is_dir() or a.suffix == ".ipynb" for a in args))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark slow tests from the measured file; refuse stale entries in a whole-suite run."""
+    tests, fixtures = _measured()
+    seen_tests: set[str] = set()
+    seen_fixtures: set[str] = set()
+    for item in items:
+        seen_tests.add(item.nodeid)
+        # _fixtureinfo is pytest's record of the fixtures an item uses; no public equivalent
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        used = {_fixture_key(d[-1]) for d in defs.values() if d}
+        seen_fixtures |= used
+        if item.nodeid in tests or used & fixtures.keys():
+            item.add_marker(pytest.mark.slow)
+    if _whole_suite(config):
+        stale = sorted(set(tests) - seen_tests) + sorted(set(fixtures) - seen_fixtures)
+        if stale:
+            raise pytest.UsageError(
+                f"{DURATIONS.name} names tests or fixtures that no longer exist: "
+                + ", ".join(stale[:10]) + (" …" if len(stale) > 10 else "")
+                + ". Re-measure with 'make durations' (or edit the file).")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """After a full run: tests over the threshold that are not marked slow, to re-measure."""
+    if config.getoption("--record-durations") or not _whole_suite(config):
+        return
+    unmarked = []
+    for report in terminalreporter.stats.get("passed", []):
+        if report.when == "call" and report.duration >= 2 * THRESHOLD \
+                and "slow" not in report.keywords:
+            unmarked.append(f"{report.nodeid} ({report.duration:.1f} s)")
+    if unmarked:
+        terminalreporter.write_sep("-", "slow tests not marked slow (run 'make durations')")
+        for line in unmarked:
+            terminalreporter.write_line(line)

@@ -85,9 +85,10 @@ def shared_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from filelock import FileLock
 
     root = _root(tmp_path_factory)
-    path = root / "extract.csv"
+    path = root / "extract" / "extract.csv"     # alone in its folder: nothing is written beside it
     with FileLock(str(root / "extract.lock")):
         if not path.is_file():
+            path.parent.mkdir(exist_ok=True)
             from audit.sample import generate_extract
 
             frame = generate_extract(60, seed=11, partnerships=("Northbridge", "Eastmere"),
@@ -95,8 +96,8 @@ def shared_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
             frame["case_id"] = [f"LEAK{i:04d}QZ" for i in range(len(frame))]
             notes = NHS_LIKE + POSTCODE_LIKE
             frame["notes"] = [notes[i % len(notes)] for i in range(len(frame))]
-            frame.to_csv(path.with_suffix(".tmp"), index=False)
-            path.with_suffix(".tmp").replace(path)
+            frame.to_csv(root / "extract.tmp", index=False)
+            (root / "extract.tmp").replace(path)
     return path
 
 

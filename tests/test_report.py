@@ -141,6 +141,14 @@ def test_no_case_id_reaches_any_pack_file(which, request, small_extract):
     assert checked >= 6
 
 
+def test_nothing_is_written_beside_the_extract(pack, public, small_extract):
+    # Both packs ran on it (the board pack with the notebooks and a history): the extract's
+    # folder holds the extract alone and the file is unchanged (its digest is in the manifest).
+    assert [p.name for p in small_extract.parent.iterdir()] == [small_extract.name]
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert manifest["input"]["sha256"] == hashlib.sha256(small_extract.read_bytes()).hexdigest()
+
+
 # --------------------------------------------------------------------------- the figures
 
 

@@ -16,12 +16,13 @@ SAMPLE_HISTORY := reports/sample/history.sqlite
 # The sample's pack, apart from reports/all (an analyst's own whole-extract run).
 SAMPLE_OUT := reports/sample/pack
 
-.PHONY: report test test-fast lint typecheck lab venv clean help mutate
+.PHONY: report test test-fast durations lint typecheck lab venv clean help mutate
 
 help:
 	@echo "make report   run the quarterly audit on the bundled sample"
 	@echo "make test     run every test (pytest + nbval), as CI does"
-	@echo "make test-fast  every test but the end-to-end, notebook and slow ones (about a minute)"
+	@echo "make test-fast  every test but the end-to-end, notebook and slow ones (under a minute)"
+	@echo "make durations  re-measure which tests are slow (tests/durations.json)"
 	@echo "make lint     ruff: lint (src, tests) and format check (src)"
 	@echo "make typecheck  mypy on src/"
 	@echo "make mutate   mutation testing (mutmut) of the rates, statistics and disclosure protection (hours; not in CI)"
@@ -45,11 +46,20 @@ report: $(STAMP)
 	$(BIN)/python -m audit run $(SAMPLE) --each-quarter --history $(SAMPLE_HISTORY) --replace --out $(SAMPLE_OUT) $$pdf
 	@echo "Open $(SAMPLE_OUT)/board-pack.html in a browser."
 
+# Two workers (pytest-xdist), a test file each at a time: a notebook's cells stay together and
+# a module's fixtures are built once; the shared packs are built once for both (tests/packs.py).
+PYTEST_WORKERS := -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not e2e and not slow" -q
+	$(BIN)/python -m pytest tests -m "not e2e and not slow" -q $(PYTEST_WORKERS)
+
+# Re-measure which tests are slow (tests/durations.json, read by tests/timing.py): the whole
+# suite as `make test` runs it. Commit the file it writes.
+durations: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --record-durations
 
 # Mutation testing, not run in CI (hours on 2 cores): mutmut mutates the rates, the statistics
 # and disclosure protection ([tool.mutmut] in pyproject.toml), runs their tests against each

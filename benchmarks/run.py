@@ -68,8 +68,8 @@ TARGET_PEAK_RSS_GB = 1.0           # peak RSS of audit metrics (GB = 1e9 bytes)
 TARGET_STARTUP_VS_PANDAS = 2.0     # audit validate tiny.csv <= 2x python -c "import pandas"
 TARGET_SCALING = 11.0              # 10x the rows <= 11x the time
 TARGET_RUN_VS_PAPERMILL = 2.0      # audit run (no --pdf) <= 2x one bare papermill run
-TARGET_TEST_S = 120.0              # make test, wall seconds
-TARGET_TEST_FAST_S = 60.0          # make test-fast, wall seconds
+TARGET_TEST_S = 300.0              # make test, wall seconds, quiet 2-core machine (issue 24)
+TARGET_TEST_FAST_S = 30.0          # make test-fast, wall seconds (issue 24)
 
 LARGE_ROWS = 1_000_000
 
@@ -631,8 +631,9 @@ def _targets(cases: list[Case], scaling: list[dict]) -> list[dict]:
         "" if run is None else f"{run.command.wall:.1f} s vs {run.floor.wall:.1f} s "
         f"(cpu {run.command.cpu / run.floor.cpu:.2f}x)")
 
-    for case, name, limit in (("test_fast", "make test-fast <= 60 s", TARGET_TEST_FAST_S),
-                              ("test", "make test <= 120 s", TARGET_TEST_S)):
+    for case, name, limit in (("test_fast", f"make test-fast <= {TARGET_TEST_FAST_S:.0f} s",
+                               TARGET_TEST_FAST_S),
+                              ("test", f"make test <= {TARGET_TEST_S:.0f} s", TARGET_TEST_S)):
         c = find(case)
         exit_code = None if c is None else max(s.returncode for s in c.command.samples)
         add(name, None if c is None else c.command.wall, limit, "s",

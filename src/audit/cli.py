@@ -447,7 +447,7 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from audit.report import run_audit
+    from audit.report import RunConfig, run_audit
 
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs must be 1 or more")
@@ -456,7 +456,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "--suppress-max applies to public packs only (--audience "
             "public): the board pack shows every aggregate figure"
         )
-    result = run_audit(
+    config = RunConfig(
         args.extract,
         output_dir=args.out,
         period=args.period,
@@ -475,6 +475,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         selection=args.selection,
         **_reading(args),
     )
+    result = run_audit(config)
     print(f"{args.audience} pack: {result.pack}")
     return EXIT_OK
 

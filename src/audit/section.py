@@ -194,14 +194,6 @@ class Section:
 _SHORT_TABLE_ROWS = 15
 
 
-def css_string(text: str) -> str:
-    """``text`` escaped for a CSS string: every character but ASCII letters and digits as a
-    six-digit hex escape, so a marking can hold quotes, backslashes or ``</style>`` safely.
-    Spaces are escaped too: CSS takes a space after a hex escape as its end, so "— for"
-    written as an escape and a space would lose the space."""
-    return "".join(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}" for ch in text)
-
-
 def _paragraphs(text: str) -> str:
     parts = []
     for para in re.split(r"\n\s*\n", text):

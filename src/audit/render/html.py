@@ -18,9 +18,6 @@ from audit.section import render_section
 
 __all__ = ["render_pack", "css_string"]
 
-#: Tables with at most this many body rows are kept on one printed page.
-_SHORT_TABLE_ROWS = 15
-
 
 def css_string(text: str) -> str:
     """``text`` escaped for a CSS string: every character but ASCII letters and digits as a

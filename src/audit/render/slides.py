@@ -31,8 +31,8 @@ Analysis Function palette (dark blue ``#12436D`` titles, dark grey ``#3D3D3D`` t
 headers white on dark blue; contrast 10:1 or more). Every slide carries the protective
 marking in a footer text box (named ``Marking``), and the slide number.
 
-The bytes are deterministic (fixed document dates and zip entry dates, as
-:mod:`audit.render.workbook` does), so the manifest's checksums are reproducible.
+The bytes are deterministic (fixed document dates and zip entry dates:
+:mod:`audit.render.archive`, as the workbook), so the manifest's checksums are reproducible.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ import io
 import math
 import os
 import re
-import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from audit.errors import ReportError
+from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
 from audit.section import Figure, Heading, Section, Table, Text, summary_bullets
 
 __all__ = [
@@ -90,8 +90,6 @@ SLIDE_COLUMNS: dict[str, tuple[str, ...]] = {
     "Actions": ("Finding", "Suggested action", "Owner", "By when"),
     "Follow-up": ("Measure to watch", "Since", "Movement", "Beyond chance"),
 }
-#: The document's created and modified time, fixed so the bytes do not depend on the clock.
-FIXED_TIMESTAMP = datetime(2000, 1, 1, 0, 0, 0)
 
 _WIDTH_IN, _HEIGHT_IN = 13.333, 7.5
 _MARGIN = 0.5
@@ -110,7 +108,6 @@ _TABLE_WIDTHS = {  # inches, by column, for the slide tables
     "Movement": 3.6,
     "Beyond chance": 1.8,
 }
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _MAX_NOTE_ROWS = 25
 # Chart images: text lines of one block are at most this many pixels apart; the title and
 # the caption are set apart by at least _BLOCK_GAP; _PAD pixels of white are kept.
@@ -384,7 +381,7 @@ class _Deck:
         props.keywords = ""
         buffer = io.BytesIO()
         self.prs.save(buffer)
-        return _fixed_zip(buffer.getvalue())
+        return fixed_zip(buffer.getvalue())
 
 
 def _title_size(title: str, size: float) -> float:
@@ -475,19 +472,6 @@ def _plot_only(png: bytes) -> bytes:
         out = io.BytesIO()
         # Fast compression: the slide is the only reader, and level 6 took 0.1 s a chart.
         image.crop((0, top, image.width, bottom)).save(out, format="PNG", compress_level=1)
-    return out.getvalue()
-
-
-def _fixed_zip(data: bytes) -> bytes:
-    """Re-pack the pptx with fixed entry dates and permissions, in the same order."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(info))
     return out.getvalue()
 
 

@@ -34,7 +34,6 @@ import io
 import math
 import os
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +44,7 @@ import pandas as pd
 
 from audit.contract import normalise_column_name
 from audit.errors import ReportError
+from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
 from audit.section import ROW_LEVEL_COLUMNS
 
 __all__ = [
@@ -57,12 +57,9 @@ __all__ = [
 
 #: The name of the notes sheet (always first).
 NOTES_SHEET = "Notes"
-#: The document's created and modified time, fixed so the bytes do not depend on the clock.
-FIXED_TIMESTAMP = datetime(2000, 1, 1, 0, 0, 0)
 #: The row of each sheet holding the table's column headers (marking and title above).
 _HEADER_ROW = 3
 
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _DROPPED = re.compile(r"[\[\]:*?]")
 _SLASHES = re.compile(r"[/\\]")
 _MAX_NAME = 31
@@ -231,17 +228,7 @@ def _deterministic_bytes(data: bytes, workbook, timestamp: datetime) -> bytes:
     props = workbook.properties
     props.created = timestamp
     props.modified = timestamp
-    core = tostring(props.to_tree())
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = core if info.filename == "docProps/core.xml" else source.read(info)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, content)
-    return out.getvalue()
+    return fixed_zip(data, {"docProps/core.xml": tostring(props.to_tree())})
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from audit.errors import ReportError
-from audit.section import render_section
+from audit.section import render_section, section_view
 
-__all__ = ["render_pack", "css_string"]
+__all__ = ["render_pack", "render_section", "css_string"]
 
 
 def css_string(text: str) -> str:
@@ -36,22 +36,25 @@ def render_pack(
     provenance: Sequence[tuple[str, str]],
     conventions: str,
 ) -> str:
-    """One self-contained HTML page: marking, contents, sections, provenance; images inline."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    """One self-contained HTML page: marking, contents, sections, provenance; images inline.
+    Each section is drawn by ``templates/section.html.j2``, which the page includes."""
     from markupsafe import Markup
+
+    from audit.templating import environment
 
     if not sections:
         raise ReportError("no pack sections were produced")
-    env = Environment(
-        loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["html", "j2"])
-    )
-    return env.get_template("board-pack.html.j2").render(
-        title=title,
-        subtitle=subtitle,
-        marking=marking,
-        marking_css=Markup(css_string(marking)),
-        contents=[(s.key, s.title) for s in sections],
-        sections=[Markup(render_section(s)) for s in sections],
-        provenance=provenance,
-        conventions=conventions,
+    return (
+        environment()
+        .get_template("board-pack.html.j2")
+        .render(
+            title=title,
+            subtitle=subtitle,
+            marking=marking,
+            marking_css=Markup(css_string(marking)),
+            contents=[(s.key, s.title) for s in sections],
+            sections=[section_view(s) for s in sections],
+            provenance=provenance,
+            conventions=conventions,
+        )
     )

@@ -120,6 +120,9 @@ class Section:
     key: str
     title: str
     blocks: list[Block] = field(default_factory=list)
+    #: The slides show this section's prose on a slide of its own even when it has no chart
+    #: and no table for the room (the draft actions: its prose says why there is none).
+    always_slide: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9-]+", self.key):

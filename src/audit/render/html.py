@@ -11,12 +11,14 @@ escaped: text from an extract (a partnership's name) is data, never markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from audit.errors import ReportError
+from audit.render.content import PackContent, RenderOptions
 from audit.section import render_section, section_view
 
-__all__ = ["render_pack", "render_section", "css_string"]
+__all__ = ["HtmlPage", "render_pack", "render_section", "css_string"]
 
 
 def css_string(text: str) -> str:
@@ -58,3 +60,23 @@ def render_pack(
             conventions=conventions,
         )
     )
+
+
+class HtmlPage:
+    """The pack's page, ``<name>.html`` (:func:`render_pack`)."""
+
+    label = "page"
+
+    def write(self, content: PackContent, folder: Path, options: RenderOptions) -> Path:
+        """Write the page into ``folder`` and return its path."""
+        page = render_pack(
+            content.sections,
+            title=content.title,
+            subtitle=content.page_subtitle,
+            marking=content.marking,
+            provenance=content.provenance,
+            conventions=content.conventions,
+        )
+        path = folder / f"{content.name}.html"
+        path.write_text(page, encoding="utf-8", newline="")
+        return path

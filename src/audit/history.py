@@ -56,7 +56,8 @@ import math
 import os
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -180,6 +181,24 @@ class HistoryStore:
 
     # ------------------------------------------------------------------ writing
 
+    @contextmanager
+    def _transaction(self, doing: Callable[[], str]) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction, committed whole or rolled back on any
+        exception; an SQLite error becomes a ``HistoryError`` saying what could not be done
+        (``doing()``, read when it fails: "record Eastmere 2025-Q3 in")."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise HistoryError(f"could not {doing()} the history file {self.path}: {exc}") from exc
+
     def _after_delete(self) -> None:
         """Called between the delete and the insert of :meth:`record` (a seam for tests that
         inject a fault there; does nothing)."""
@@ -222,52 +241,39 @@ class HistoryStore:
             return 0
         db = self._db
         key = period = ""
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                prepared = self._resolve(prepared, replace=replace)
-                for key, match, period, rows, run in prepared:
-                    db.execute(
-                        "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
-                        "partnership, period FROM runs WHERE name_key = ? AND "
-                        "period = ?)",
-                        (match, period),
-                    )
-                    db.execute(
-                        "DELETE FROM runs WHERE name_key = ? AND period = ?", (match, period)
-                    )
-                    self._after_delete()
-                    db.execute(
-                        "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
-                        "input_file, package_version, cases, details, name_key) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            key,
-                            period,
-                            run["recorded_at"],
-                            run["input_sha256"],
-                            run["input_file"],
-                            run["package_version"],
-                            run["cases"],
-                            run["details"],
-                            match,
-                        ),
-                    )
-                    db.executemany(
-                        "INSERT INTO metrics (partnership, period, metric, numerator, "
-                        "denominator, unknown, rate, ci_low, ci_high) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(key, period, *row) for row in rows],
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise HistoryError(
-                f"could not record {key} {period} in the history file {self.path}: {exc}"
-            ) from exc
+        with self._transaction(lambda: f"record {key} {period} in"):
+            prepared = self._resolve(prepared, replace=replace)
+            for key, match, period, rows, run in prepared:
+                db.execute(
+                    "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                    "partnership, period FROM runs WHERE name_key = ? AND "
+                    "period = ?)",
+                    (match, period),
+                )
+                db.execute("DELETE FROM runs WHERE name_key = ? AND period = ?", (match, period))
+                self._after_delete()
+                db.execute(
+                    "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
+                    "input_file, package_version, cases, details, name_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key,
+                        period,
+                        run["recorded_at"],
+                        run["input_sha256"],
+                        run["input_file"],
+                        run["package_version"],
+                        run["cases"],
+                        run["details"],
+                        match,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO metrics (partnership, period, metric, numerator, "
+                    "denominator, unknown, rate, ci_low, ci_high) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(key, period, *row) for row in rows],
+                )
         return sum(len(rows) for _, _, _, rows, _ in prepared)
 
     def check_many(self, sets: Sequence[tuple[str, str, str]], *, replace: bool = False) -> None:
@@ -368,24 +374,13 @@ class HistoryStore:
             where += " AND period = ?"
             params.append(check_period(period))
         db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
-                    f"partnership, period FROM runs WHERE {where})",
-                    params,
-                )
-                removed = db.execute(f"DELETE FROM runs WHERE {where}", params).rowcount
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise HistoryError(
-                f"could not remove {key} from the history file {self.path}: {exc}"
-            ) from exc
+        with self._transaction(lambda: f"remove {key} from"):
+            db.execute(
+                "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                f"partnership, period FROM runs WHERE {where})",
+                params,
+            )
+            removed = db.execute(f"DELETE FROM runs WHERE {where}", params).rowcount
         return int(removed)
 
     @staticmethod

@@ -344,8 +344,18 @@ def test_one_record_per_measure_gives_every_derived_list():
     assert seen.answers == {"yes": "Yes", "no": "No", "unknown": "Not known"}
 
 
-def test_the_measure_catalogue_refuses_a_measure_listed_twice():
+def test_the_measure_catalogue_refuses_what_the_suite_could_not_use():
+    from dataclasses import replace
+
     from audit.measure_catalogue import MEASURES, _check
 
+    seen = next(m for m in MEASURES if m.column == "father_seen")
     with pytest.raises(ValueError, match="twice"):
         _check((*MEASURES, MEASURES[0]))
+    with pytest.raises(ValueError, match="only engagement measures are funnel steps"):
+        _check((replace(MEASURES[0], step=True),))
+    with pytest.raises(ValueError, match="header of 1 to 32"):
+        _check((replace(seen, header="Was the father seen face to face by anyone"),))
+    with pytest.raises(ValueError, match="ending in"):
+        _check((replace(seen, question="Seen"),))
+    _check(MEASURES)  # the catalogue as it stands passes

@@ -16,7 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Family", "FAMILIES", "Measure", "MEASURES", "FLAG_ANSWERS"]
+__all__ = [
+    "Family",
+    "FAMILIES",
+    "Measure",
+    "MEASURES",
+    "FLAG_ANSWERS",
+    "MAX_HEADER",
+    "MAX_QUESTION",
+]
 
 #: The groups a measure belongs to, in the order the metrics table lists them.
 Family = Literal["risk", "engagement", "sharing"]
@@ -283,14 +291,30 @@ MEASURES: tuple[Measure, ...] = (
 )
 
 
+#: The audit form's limits: a header is an Excel input message's title (32 characters), a
+#: question its text (255).
+MAX_HEADER, MAX_QUESTION = 32, 255
+
+
 def _check(measures: tuple[Measure, ...]) -> None:
-    """Refuse a catalogue with a repeated column or an unknown family at import time."""
+    """Refuse, at import time, a catalogue the rest of the suite could not use: a column
+    listed twice, an unknown family, a funnel step outside the engagement family, or a
+    header or question the audit form cannot hold."""
     columns = [m.column for m in measures]
     if len(set(columns)) != len(columns):
         raise ValueError("a measure is listed twice in MEASURES")
     for m in measures:
         if m.family not in FAMILIES:
             raise ValueError(f"measure {m.column!r} has an unknown family {m.family!r}")
+        if m.step and m.family != "engagement":
+            raise ValueError(f"measure {m.column!r}: only engagement measures are funnel steps")
+        if not 0 < len(m.header) <= MAX_HEADER:
+            raise ValueError(f"measure {m.column!r}: a header of 1 to {MAX_HEADER} characters")
+        if not (len(m.question) <= MAX_QUESTION and m.question.endswith(("?", "."))):
+            raise ValueError(
+                f"measure {m.column!r}: a question of at most {MAX_QUESTION} characters, "
+                "ending in '?' or '.'"
+            )
 
 
 _check(MEASURES)

@@ -313,3 +313,49 @@ def test_no_local_term_draws_a_spelling_of_another_column():
             spellings.append(_LABELS[flag_metric_id(column)])
         for spelling in spellings:
             assert match_header(spelling) == column, spelling
+
+
+def test_one_record_per_measure_gives_every_derived_list():
+    """The flag tuples, labels, questions and practice messages all come from MEASURES."""
+    from audit.actions import MEASURE_MESSAGES
+    from audit.contract import (
+        _LABELS,
+        COLUMN_LABELS,
+        COLUMN_QUESTIONS,
+        ENGAGEMENT_FUNNEL,
+        MEASURES,
+        RISK_FLAGS,
+        SHARING_FLAGS,
+    )
+
+    by_column = {m.column: m for m in MEASURES}
+    assert set(by_column) == set(FLAG_COLUMNS) and len(MEASURES) == len(FLAG_COLUMNS)
+    assert RISK_FLAGS == tuple(m.column for m in MEASURES if m.family == "risk")
+    assert SHARING_FLAGS == ("info_shared_health", "adult_services_linked")
+    assert ENGAGEMENT_FUNNEL[0] == "father_identified" and ENGAGEMENT_FUNNEL[-1] == "father_in_plan"
+    seen = by_column["father_seen"]
+    assert (seen.metric, seen.label, seen.header) == ("engagement.seen", "Father seen",
+                                                      "Father seen")
+    assert _LABELS["engagement.seen"] == seen.label
+    assert COLUMN_LABELS["father_seen"] == seen.header
+    assert COLUMN_QUESTIONS["father_seen"] == "Did a practitioner see him?" == seen.question
+    assert MEASURE_MESSAGES["risk.domestic_abuse"] == ("know_history", "link_adult_services")
+    assert "risk.impulsivity" not in MEASURE_MESSAGES  # no message: left out of the actions
+    assert seen.answers == {"yes": "Yes", "no": "No", "unknown": "Not known"}
+
+
+def test_the_measure_catalogue_refuses_what_the_suite_could_not_use():
+    from dataclasses import replace
+
+    from audit.measure_catalogue import MEASURES, _check
+
+    seen = next(m for m in MEASURES if m.column == "father_seen")
+    with pytest.raises(ValueError, match="twice"):
+        _check((*MEASURES, MEASURES[0]))
+    with pytest.raises(ValueError, match="only engagement measures are funnel steps"):
+        _check((replace(MEASURES[0], step=True),))
+    with pytest.raises(ValueError, match="header of 1 to 32"):
+        _check((replace(seen, header="Was the father seen face to face by anyone"),))
+    with pytest.raises(ValueError, match="ending in"):
+        _check((replace(seen, question="Seen"),))
+    _check(MEASURES)  # the catalogue as it stands passes

@@ -1,11 +1,12 @@
-"""Adding a measure is three edits, as CONTRIBUTING.md says: this test makes them.
+"""Adding a measure is one edit, as CONTRIBUTING.md says: this test makes it.
 
 It copies the package, adds a made-up engagement measure (``father_invited_to_conference``)
-to the contract exactly as CONTRIBUTING.md's "Adding a measure" describes — the column in
-``ENGAGEMENT_FLAGS``, its metric's label, the audit form's header and question — and
-checks, in a fresh interpreter on the copy, that the new measure reaches the metrics table,
-the engagement section of the board pack, and the public pack's disclosure model, with no
-other edit anywhere.
+exactly as CONTRIBUTING.md's "Adding a measure" describes — one ``Measure`` record in
+``MEASURES`` (src/audit/measure_catalogue.py) holding its column, family, label, the audit
+form's header and question, and its practice message — and checks, in a fresh interpreter
+on the copy, that the new measure reaches the metrics table, the engagement section of the
+board pack, the public pack's disclosure model, the audit form and the draft actions'
+practice messages, with no other edit anywhere.
 """
 
 from __future__ import annotations
@@ -26,30 +27,32 @@ def _edit(text: str, anchor: str, addition: str) -> str:
     return text.replace(anchor, anchor + addition, 1)
 
 
+#: The one edit: CONTRIBUTING.md's "Adding a measure" shows this record.
+NEW_MEASURE = """    Measure(
+        "father_invited_to_conference",
+        "engagement",
+        label="Father invited to conference",
+        header="Invited to conference",
+        question="Was he invited to the child protection conference?",
+        messages=("include_in_assessment_and_plan",),
+    ),
+"""
+
+
 @pytest.mark.e2e
-def test_a_new_measure_takes_three_edits_in_the_contract(tmp_path):
+def test_a_new_measure_takes_one_record_in_the_catalogue(tmp_path):
     package = tmp_path / "src" / "audit"
     shutil.copytree(ROOT / "src" / "audit", package,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    contract = package / "contract.py"
-    text = contract.read_text(encoding="utf-8")
-    # 1. The column, in its group (not a funnel step, so ENGAGEMENT_FUNNEL is left alone).
-    text = _edit(text, '    "father_crying_advice",\n)', "")
-    text = text.replace('    "father_crying_advice",\n)',
-                        '    "father_crying_advice",\n    "father_invited_to_conference",\n)', 1)
-    # 2. Its metric's label.
-    text = _edit(text, '    "engagement.crying_advice": "Father given crying advice",\n',
-                 '    "engagement.invited_to_conference": "Father invited to conference",\n')
-    # 3. The audit form's header and question.
-    text = _edit(text, '    "father_crying_advice": "Father given crying advice",\n',
-                 '    "father_invited_to_conference": "Invited to conference",\n')
-    text = _edit(text, '    "father_crying_advice": "Was he given advice',
-                 "")
-    text = text.replace(
-        '    "father_crying_advice": "Was he given advice',
-        '    "father_invited_to_conference": "Was he invited to the child protection '
-        'conference?",\n    "father_crying_advice": "Was he given advice', 1)
-    contract.write_text(text, encoding="utf-8")
+    catalogue = package / "measure_catalogue.py"
+    text = catalogue.read_text(encoding="utf-8")
+    # The one edit: a record after the last engagement measure (not a funnel step, so no
+    # ``step=True``). Nothing else in the package changes.
+    text = _edit(text, '"ICON advice to dad", "Crying advice"),\n    ),\n', NEW_MEASURE)
+    catalogue.write_text(text, encoding="utf-8")
+    # CONTRIBUTING.md shows the very record this test adds.
+    guide = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert textwrap.dedent(NEW_MEASURE).strip() in guide
 
     rows = ["case_id,notification_date,child_age_months,harmed_by,known_to,partnership,"
             "father_seen,father_invited_to_conference"]
@@ -71,7 +74,12 @@ def test_a_new_measure_takes_three_edits_in_the_contract(tmp_path):
         families = {{t.family for c in build_publication(data).counts for t in c.terms}}
         print("public", "father_invited_to_conference" in families)
         from audit.form import build_form
-        print("form", "Invited to conference" in [c.value for c in build_form()["Cases"][1]])
+        form = build_form()
+        print("form", "Invited to conference" in [c.value for c in form["Cases"][1]])
+        print("question", any(dv.prompt == "Was he invited to the child protection conference?"
+                              for dv in form["Cases"].data_validations.dataValidation))
+        from audit.actions import messages_for
+        print("actions", [m.id for m in messages_for("engagement.invited_to_conference")])
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env={"PYTHONPATH": str(tmp_path / "src"), "PATH": "/usr/bin:/bin"},
@@ -83,3 +91,5 @@ def test_a_new_measure_takes_three_edits_in_the_contract(tmp_path):
     assert lines["section"] == "True"
     assert lines["public"] == "True"
     assert lines["form"] == "True"
+    assert lines["question"] == "True"
+    assert lines["actions"] == "['include_in_assessment_and_plan']"

@@ -224,6 +224,27 @@ def test_fault_between_delete_and_insert_keeps_previous_rows(store: HistoryStore
     assert set(store.metrics()["input_sha256"]) == {SHA_B}
 
 
+def test_an_sqlite_error_says_which_set_could_not_be_recorded(store: HistoryStore, monkeypatch):
+    """A database error part-way is a HistoryError naming the set being written when it
+    happened (not the first), and rolls every set back."""
+    store.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
+    before = store.metrics()
+    calls = []
+
+    def locked_on_second_set(self):
+        calls.append(1)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(HistoryStore, "_after_delete", locked_on_second_set)
+    with pytest.raises(HistoryError, match=r"could not record Eastmere 2025-Q2 in the history "
+                                           r"file .*: database is locked"):
+        store.record_many([(Q2, "Eastmere", "2025-Q1", provenance(SHA_B)),
+                           (Q2, "Eastmere", "2025-Q2", provenance(SHA_B))], replace=True)
+    pd.testing.assert_frame_equal(store.metrics(), before)
+    assert not store._db.in_transaction
+
+
 def test_record_many_is_all_or_nothing(store: HistoryStore, monkeypatch):
     store.record(Q1, partnership="Eastmere", period="2025-Q1", provenance=provenance())
     before = store.metrics()

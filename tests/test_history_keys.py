@@ -28,9 +28,10 @@ from audit.history import (
     open_history,
     partnerships_in,
     quarters_for,
+    record_history,
 )
 from audit.metrics import metrics_from_counts
-from audit.report import _sets_recorded, record_history
+from audit.report import _sets_recorded
 from audit.sample import generate_extract
 from audit.workspace import open_audit, read_history
 

@@ -76,3 +76,39 @@ def test_the_same_headline_in_the_page_the_slides_and_the_workbook(packs, audien
     slide = deck.slides[1]
     on_slide = slide.notes_slide.notes_text_frame.text.split("\n\n")
     assert on_page and on_page == in_workbook == on_slide
+
+
+@pytest.mark.slow  # reads the sample and writes a whole pack: about 4 s
+def test_a_new_format_is_one_class_in_the_list_of_renderers(tmp_path, monkeypatch):
+    """A renderer is any object with ``label`` and ``write(content, folder, options)``:
+    listed in RENDERERS, it gets the same content as the page, workbook and slides."""
+    from pathlib import Path
+
+    from audit.disclosure import Policy
+    from audit.pack import write_pack
+    from audit.render import formats
+    from audit.section import Section
+    from audit.workspace import open_audit
+
+    class Outline:
+        label = "outline"
+
+        def write(self, content, folder, options):
+            path = folder / f"{content.name}.txt"
+            lines = [content.marking, content.title, *(s.title for s in content.sections)]
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return path
+
+    monkeypatch.setattr(formats, "RENDERERS", (*formats.RENDERERS, Outline()))
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
+    data = open_audit(sample, period="2025")
+    policy = Policy.make("board")
+    sections = [Section("one", "First section").text("Some prose."),
+                Section("two", "Second section").text("More prose.")]
+    written = write_pack(tmp_path, data, sections, policy)
+    outline = tmp_path / "board-pack.txt"
+    assert outline in written
+    assert outline.read_text(encoding="utf-8").splitlines() == [
+        BOARD_MARKING, "Are services seeing the men around babies?",
+        "First section", "Second section"]
+    assert {p.suffix for p in written} >= {".html", ".xlsx", ".pptx", ".txt"}

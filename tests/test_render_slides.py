@@ -19,6 +19,7 @@ from pptx.util import Pt
 
 from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING
 from audit.errors import ReportError
+from audit.render.content import PackContent
 from audit.render.slides import (
     BOARD_SLIDE,
     FIXED_TIMESTAMP,
@@ -39,20 +40,27 @@ SAMPLE = ROOT / "data" / "sample" / "pooled_extract.csv"
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
 
 
-def _deck_args(data, marking: str) -> dict:
-    return dict(title="Are services seeing the men around babies?",
-                subtitle="Quarterly audit against the national review", place=data.place,
-                period=data.period_label, marking=marking, source=data.extract.path.name,
-                sha256=data.extract.sha256, about=["Point one.", "Point two."],
-                provenance=[("Source extract", data.extract.path.name)])
+def _deck(data, sections, marking: str, **changes) -> PackContent:
+    fields = dict(name="board-pack", title="Are services seeing the men around babies?",
+                  subtitle="Quarterly audit against the national review", place=data.place,
+                  period=data.period_label, marking=marking, sections=sections,
+                  source=data.extract.path.name, sha256=data.extract.sha256,
+                  about=["Point one.", "Point two."],
+                  provenance=[("Source extract", data.extract.path.name)])
+    return PackContent(**{**fields, **changes})
+
+
+def _bare(sections) -> PackContent:
+    return PackContent(name="x", title="t", subtitle="s", place="p", period="q", marking="m",
+                       sections=sections, source="f", sha256="0" * 64)
 
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     data = open_audit(SAMPLE)
     sections = build_sections(data, "board")
-    path = write_slides(tmp_path_factory.mktemp("slides") / "board-pack.pptx", sections,
-                        **_deck_args(data, BOARD_MARKING))
+    path = write_slides(tmp_path_factory.mktemp("slides") / "board-pack.pptx",
+                        _deck(data, sections, BOARD_MARKING))
     return data, sections, path, Presentation(str(path))
 
 
@@ -60,8 +68,8 @@ def board(tmp_path_factory):
 def public(tmp_path_factory):
     data = open_audit(SAMPLE, period="2025")
     sections = build_sections(data, "public")
-    path = write_slides(tmp_path_factory.mktemp("slides") / "public-pack.pptx", sections,
-                        **_deck_args(data, PUBLIC_MARKING))
+    path = write_slides(tmp_path_factory.mktemp("slides") / "public-pack.pptx",
+                        _deck(data, sections, PUBLIC_MARKING))
     return data, sections, path, Presentation(str(path))
 
 
@@ -247,7 +255,7 @@ def test_public_deck_shows_only_the_public_sections(public):
 
 def test_bytes_are_deterministic(board):
     data, sections, path, prs = board
-    again = slides_bytes(sections, **_deck_args(data, BOARD_MARKING))
+    again = slides_bytes(_deck(data, sections, BOARD_MARKING))
     assert again == path.read_bytes()
     assert prs.core_properties.created == FIXED_TIMESTAMP
     assert prs.core_properties.modified == FIXED_TIMESTAMP
@@ -257,18 +265,17 @@ def test_bytes_are_deterministic(board):
 
 def test_text_from_an_extract_stays_text(board, tmp_path):
     data, sections, _, _ = board
-    args = _deck_args(data, "OFFICIAL <b>&\"quoted\"</b> =SUM(A1)")
-    args["place"] = "=HYPERLINK(\"x\") & <Partnership>"
-    path = write_slides(tmp_path / "odd.pptx", sections[:1], **args)
+    deck = _deck(data, sections[:1], "OFFICIAL <b>&\"quoted\"</b> =SUM(A1)",
+                 place="=HYPERLINK(\"x\") & <Partnership>")
+    path = write_slides(tmp_path / "odd.pptx", deck)
     prs = Presentation(str(path))
     text = "\n".join(run.text for _, run in _runs(prs.slides[0]))
-    assert args["place"] in text and args["marking"] in text
+    assert deck.place in text and deck.marking in text
 
 
 def test_no_sections_is_a_report_error(tmp_path):
     with pytest.raises(ReportError):
-        write_slides(tmp_path / "x.pptx", [], title="t", subtitle="s", place="p",
-                     period="q", marking="m", source="f", sha256="0" * 64)
+        write_slides(tmp_path / "x.pptx", _bare([]))
     assert not (tmp_path / "x.pptx").exists()
 
 
@@ -298,9 +305,22 @@ def test_a_difference_that_survives_the_adjustment_has_a_slide_of_its_own(tmp_pa
               "adjusted p = 0.020).")
     summary = Section("summary", "Summary for the board")
     summary.text(f"- This audit covers **35** babies.\n- {bullet}\n- Something else.")
-    path = write_slides(tmp_path / "d.pptx", [summary], title="t", subtitle="s", place="p",
-                        period="q", marking="m", source="f", sha256="0" * 64)
+    path = write_slides(tmp_path / "d.pptx", _bare([summary]))
     titles = [_title(s) for s in Presentation(str(path)).slides]
     plain = bullet.replace("**", "")
     assert titles[:3] == ["t", BOARD_SLIDE, plain]
     assert titles.count(plain) == 1
+
+
+def test_a_section_that_asks_for_a_slide_gets_one_without_a_chart_or_table(tmp_path):
+    """The slides take no section key as special: a section says ``always_slide`` (the draft
+    actions do), and its prose gets a slide even when there is nothing to tabulate."""
+    asked = Section("anything", "Draft actions", always_slide=True)
+    asked.text("No measure was found short this quarter, so there is no draft action.")
+    plain = Section("other", "Background")
+    plain.text("Only background.")
+    prs = Presentation(str(write_slides(tmp_path / "a.pptx", _bare([asked, plain]))))
+    titles = [_title(s) for s in prs.slides]
+    assert "Draft actions" in titles and "Background" not in titles
+    notes = prs.slides[titles.index("Draft actions")].notes_slide.notes_text_frame.text
+    assert notes.startswith("No measure was found short this quarter")

@@ -290,6 +290,21 @@ def test_bad_settings_are_parameter_errors_before_any_work(small_extract, tmp_pa
     assert not (tmp_path / "o").exists()
 
 
+def test_a_run_configuration_is_one_object_and_not_mixed_with_options(small_extract, tmp_path):
+    """``run_audit`` takes a RunConfig (what the CLI builds) or the same fields as keywords."""
+    from audit.report import RunConfig
+
+    config = RunConfig(small_extract, output_dir=tmp_path / "o", jobs=0, progress=None)
+    assert config.inputs == [Path(small_extract)]
+    with pytest.raises(ParameterError, match="not both"):
+        run_audit(config, audience="public")
+    with pytest.raises(TypeError):
+        run_audit(small_extract, no_such_option=True)
+    with pytest.raises(ParameterError, match="--jobs"):  # its checks come before any work
+        run_audit(RunConfig(small_extract, output_dir=tmp_path / "o", jobs=-1, progress=None))
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_missing_notebook_is_refused_before_any_work(small_extract, tmp_path):
     empty = tmp_path / "notebooks"
     empty.mkdir()

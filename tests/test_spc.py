@@ -18,16 +18,14 @@ from audit.errors import ParameterError
 from audit.metrics import metrics_from_counts
 from audit.spc import (
     MIN_SPC_POINTS,
-    fall_can_show,
     funnel_limits,
     funnel_table,
     level_suffix,
-    min_cases_for_fall,
     p_chart,
     shifts,
     spc_reading,
-    trend_readiness,
 )
+from audit.spc_readiness import fall_can_show, min_cases_for_fall, trend_readiness
 
 Q = [f"{y}-Q{q}" for y in (2022, 2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)]
 

@@ -3,8 +3,9 @@
 The review ("The Myth of Invisible Men", Child Safeguarding Practice Review Panel, 2021)
 turns its findings into messages for practice. This module holds them as data, in the
 project's own words (:data:`PRACTICE_MESSAGES`), and maps each measure of the metrics table
-to the message(s) it bears on (:data:`MEASURE_MESSAGES`): the one place that says which
-practice a low figure points to.
+to the message(s) it bears on (:data:`MEASURE_MESSAGES`, derived from each measure's
+record in :data:`audit.contract.MEASURES`, the one place that says which practice a low
+figure points to).
 
 Two pure functions build the board's tables:
 
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from audit.contract import METRIC_IDS, metric_label
+from audit.contract import MEASURES, METRIC_IDS, metric_label
 from audit.errors import ParameterError
 from audit.formatting import format_percent, is_suppressed
 
@@ -158,28 +159,15 @@ _MESSAGES: tuple[PracticeMessage, ...] = (
 #: The review's practice messages by id, in the order a plan lists them.
 PRACTICE_MESSAGES: dict[str, PracticeMessage] = {m.id: m for m in _MESSAGES}
 
-#: Each measure (metric id) and the practice message(s) a shortfall in it points to.
+#: Each measure (metric id) and the practice message(s) a shortfall in it points to, from
+#: the measures' records (:data:`audit.contract.MEASURES`). A risk factor recorded less often
+#: than nationally may be one nobody asked about, so some risk factors point to his history.
 MEASURE_MESSAGES: dict[str, tuple[str, ...]] = {
-    "engagement.identified": ("active_enquiries",),
-    "engagement.enquiry_beyond_mother": ("active_enquiries",),
-    "engagement.contacted": ("direct_contact",),
-    "engagement.seen": ("see_him",),
-    "engagement.history_checked": ("know_history",),
-    "engagement.views_recorded": ("record_his_views",),
-    "engagement.in_assessment": ("include_in_assessment_and_plan",),
-    "engagement.in_plan": ("include_in_assessment_and_plan",),
-    "engagement.antenatal_contact": ("reachable_moment_antenatal",),
-    "engagement.crying_advice": ("crying_advice",),
-    "sharing.info_shared_health": ("share_health_information",),
-    "sharing.adult_services_linked": ("link_adult_services",),
-    # A risk factor recorded less often than nationally may be one nobody asked about.
-    "risk.domestic_abuse": ("know_history", "link_adult_services"),
-    "risk.father_mental_ill_health": ("know_history", "link_adult_services"),
-    "risk.substance_misuse": ("know_history", "link_adult_services"),
-    "risk.young_parent": ("know_history",),
-    "risk.care_leaver": ("know_history",),
-    "risk.childhood_adversity": ("know_history",),
+    m.metric: m.messages for m in MEASURES if m.messages
 }
+_UNKNOWN_MESSAGES = {i for ids in MEASURE_MESSAGES.values() for i in ids} - set(PRACTICE_MESSAGES)
+if _UNKNOWN_MESSAGES:  # a measure's record names a message this module does not hold
+    raise ValueError(f"unknown practice message id(s): {', '.join(sorted(_UNKNOWN_MESSAGES))}")
 
 #: Why a measure is in the findings, and how the finding says so (``{}`` is the comparator).
 REASONS: dict[str, tuple[str, str]] = {

@@ -11,8 +11,13 @@ import re
 import unicodedata
 from functools import cache
 
+from audit.measure_catalogue import MEASURES, Measure
+
 __all__ = [
     "CONTRACT_VERSION",
+    "Measure",
+    "MEASURES",
+    "measure",
     "REQUIRED_COLUMNS",
     "HARMED_BY_CODES",
     "ANOTHER_MALE_CARER_CODES",
@@ -55,8 +60,9 @@ __all__ = [
     "LOCAL_HEADERS",
 ]
 
-#: The version of ../shared/contract.md this code follows (v1.1: like-for-like national
-#: comparison, service levels without ``none``, ``p_holm``, small numbers by audience).
+#: The version of the data contract (docs/data-contract.md) this code follows (v1.1:
+#: like-for-like national comparison, service levels without ``none``, ``p_holm``, small
+#: numbers by audience).
 CONTRACT_VERSION = "1.1"
 
 #: Columns every extract must carry.
@@ -91,46 +97,22 @@ KNOWN_TO_CODES: tuple[str, ...] = (
 
 INCIDENT_TYPE_CODES: tuple[str, ...] = ("death", "serious_harm", "unknown")
 
-#: Risk factors from the national review's findings.
-RISK_FLAGS: tuple[str, ...] = (
-    "domestic_abuse",
-    "father_mental_ill_health",
-    "young_parent",
-    "care_leaver",
-    "substance_misuse",
-    "childhood_adversity",
-    "impulsivity",
-    "external_pressures",
-    "relationship_problems",
-    "trigger_infant_behaviour",
-)
+
+def _family(family: str) -> tuple[str, ...]:
+    return tuple(m.column for m in MEASURES if m.family == family)
+
+
+#: Risk factors from the national review's findings (derived from :data:`MEASURES`).
+RISK_FLAGS: tuple[str, ...] = _family("risk")
 
 #: Father-engagement flags (the briefing's practice questions).
-ENGAGEMENT_FLAGS: tuple[str, ...] = (
-    "father_identified",
-    "father_enquiry_beyond_mother",
-    "father_contacted",
-    "father_seen",
-    "father_history_checked",
-    "father_views_recorded",
-    "father_in_assessment",
-    "father_in_plan",
-    "father_antenatal_contact",
-    "father_crying_advice",
-)
+ENGAGEMENT_FLAGS: tuple[str, ...] = _family("engagement")
 
-#: The engagement steps in practice order, for the funnel.
-ENGAGEMENT_FUNNEL: tuple[str, ...] = (
-    "father_identified",
-    "father_enquiry_beyond_mother",
-    "father_contacted",
-    "father_seen",
-    "father_history_checked",
-    "father_in_assessment",
-    "father_in_plan",
-)
+#: The engagement steps in practice order, for the funnel (the measures with ``step=True``).
+ENGAGEMENT_FUNNEL: tuple[str, ...] = tuple(m.column for m in MEASURES if m.step)
 
-SHARING_FLAGS: tuple[str, ...] = ("info_shared_health", "adult_services_linked")
+#: Information-sharing flags.
+SHARING_FLAGS: tuple[str, ...] = _family("sharing")
 
 FLAG_COLUMNS: tuple[str, ...] = RISK_FLAGS + ENGAGEMENT_FLAGS + SHARING_FLAGS
 
@@ -191,15 +173,20 @@ METRICS_COLUMNS: tuple[str, ...] = (
 )
 
 
+_BY_COLUMN: dict[str, Measure] = {m.column: m for m in MEASURES}
+
+
+def measure(column: str) -> Measure:
+    """The :class:`~audit.measure_catalogue.Measure` record of a flag column."""
+    try:
+        return _BY_COLUMN[column]
+    except KeyError:
+        raise ValueError(f"{column!r} is not a flag column of the contract") from None
+
+
 def flag_metric_id(flag: str) -> str:
     """Return the stable metric id for a flag column (``father_seen`` -> ``engagement.seen``)."""
-    if flag in RISK_FLAGS:
-        return f"risk.{flag}"
-    if flag in ENGAGEMENT_FLAGS:
-        return "engagement." + flag.removeprefix("father_")
-    if flag in SHARING_FLAGS:
-        return f"sharing.{flag}"
-    raise ValueError(f"{flag!r} is not a flag column of the contract")
+    return measure(flag).metric
 
 
 #: Every metric id, in the order ``metrics.csv`` lists them. Stable across releases.
@@ -218,28 +205,7 @@ _LABELS: dict[str, str] = {
     "known_to.early_help": "Known to Early Help",
     "known_to.child_in_need": "Child in need",
     "known_to.child_protection_plan": "Child protection plan",
-    "risk.domestic_abuse": "Domestic abuse",
-    "risk.father_mental_ill_health": "Father's mental ill health",
-    "risk.young_parent": "Young parent",
-    "risk.care_leaver": "Care leaver",
-    "risk.substance_misuse": "Substance misuse",
-    "risk.childhood_adversity": "Adverse childhood of his own",
-    "risk.impulsivity": "Impulsivity",
-    "risk.external_pressures": "External pressures (poverty, debt)",
-    "risk.relationship_problems": "Relationship problems",
-    "risk.trigger_infant_behaviour": "Triggered by normal infant behaviour",
-    "engagement.identified": "Father identified",
-    "engagement.enquiry_beyond_mother": "Enquiries beyond the mother",
-    "engagement.contacted": "Father contacted",
-    "engagement.seen": "Father seen",
-    "engagement.history_checked": "Father's history checked",
-    "engagement.views_recorded": "Father's views recorded",
-    "engagement.in_assessment": "Father in assessment",
-    "engagement.in_plan": "Father in plan",
-    "engagement.antenatal_contact": "Father in antenatal contacts",
-    "engagement.crying_advice": "Father given crying advice",
-    "sharing.info_shared_health": "Health shared information",
-    "sharing.adult_services_linked": "Adult services linked",
+    **{measure(flag).metric: measure(flag).label for flag in FLAG_COLUMNS},
 }
 
 
@@ -306,28 +272,7 @@ COLUMN_LABELS: dict[str, str] = {
     "child_age_months": "Child age (months)",
     "harmed_by": "Harmed by",
     "known_to": "Known to services",
-    "domestic_abuse": "Domestic abuse",
-    "father_mental_ill_health": "Father's mental ill health",
-    "young_parent": "Young parent",
-    "care_leaver": "Care leaver",
-    "substance_misuse": "Substance misuse",
-    "childhood_adversity": "Adverse childhood",
-    "impulsivity": "Impulsivity",
-    "external_pressures": "External pressures",
-    "relationship_problems": "Relationship problems",
-    "trigger_infant_behaviour": "Triggered by infant behaviour",
-    "father_identified": "Father identified",
-    "father_enquiry_beyond_mother": "Enquiries beyond the mother",
-    "father_contacted": "Father contacted",
-    "father_seen": "Father seen",
-    "father_history_checked": "Father's history checked",
-    "father_views_recorded": "Father's views recorded",
-    "father_in_assessment": "Father in assessment",
-    "father_in_plan": "Father in plan",
-    "father_antenatal_contact": "Father in antenatal contacts",
-    "father_crying_advice": "Father given crying advice",
-    "info_shared_health": "Health information shared",
-    "adult_services_linked": "Adult services linked",
+    **{flag: measure(flag).header for flag in FLAG_COLUMNS},
     "partnership": "Partnership",
     "father_age_at_birth": "Father's age at birth",
     "incident_type": "Incident type",
@@ -345,49 +290,13 @@ COLUMN_QUESTIONS: dict[str, str] = {
     "harmed_by": "Who was the man in a caring role who harmed the baby?",
     "known_to": "What was the highest level of service involvement with the family when the "
     "baby was harmed?",
-    "domestic_abuse": "Did domestic abuse feature in the case?",
-    "father_mental_ill_health": "Did the father or male carer have mental ill health, "
-    "including low self-esteem or other emotional-health "
-    "difficulties?",
-    "young_parent": "Did he become a parent young (as your partnership defines it, including "
-    "young care leavers)?",
-    "care_leaver": "Is he a care leaver?",
-    "substance_misuse": "Did he misuse drugs or alcohol?",
-    "childhood_adversity": "Were his own parents abusive, neglectful or inconsistent when he "
-    "was a child?",
-    "impulsivity": "Is there a history of impulsive behaviour or a low frustration threshold?",
-    "external_pressures": "Was the family under outside pressures such as poverty, debt, "
-    "deprivation, worklessness or racism?",
-    "relationship_problems": "Were there significant problems in his relationship with the "
-    "baby's mother?",
-    "trigger_infant_behaviour": "Was the injury triggered by normal infant behaviour, such as "
-    "crying or being sick?",
-    "father_identified": "Is the father or male carer named in the records?",
-    "father_enquiry_beyond_mother": "Were enquiries about the father made with anyone other "
-    "than the mother?",
-    "father_contacted": "Did a practitioner make direct contact with him, not only through "
-    "the mother?",
-    "father_seen": "Did a practitioner see him?",
-    "father_history_checked": "Was his history checked: substance use, domestic abuse, "
-    "mental health and his own childhood?",
-    "father_views_recorded": "Were his own views asked for and recorded?",
-    "father_in_assessment": "Was he included in the assessment?",
-    "father_in_plan": "Was he included in the plan?",
-    "father_antenatal_contact": "Was he involved in antenatal contacts (pregnancy as a "
-    "'reachable moment')?",
-    "father_crying_advice": "Was he given advice on coping with a crying baby (for example "
-    "the ICON programme)?",
-    "info_shared_health": "Did the midwife, health visitor and GP share what they knew about "
-    "him with each other?",
-    "adult_services_linked": "Did children's and adult services exchange information about him?",
+    **{flag: measure(flag).question for flag in FLAG_COLUMNS},
     "partnership": "Which safeguarding partnership is this case from?",
     "father_age_at_birth": "How old was he when the baby was born, in years (12 to 80)? "
     "Leave blank if not known.",
     "incident_type": "What was the outcome of the incident: did the baby die or suffer "
     "serious harm?",
 }
-
-_FLAG_LABELS: dict[str, str] = {FLAG_YES: "Yes", FLAG_NO: "No", FLAG_UNKNOWN: "Not known"}
 
 #: The readable label of every code, for each coded column and each flag column, in the
 #: contract's order (the order of the form's drop-downs).
@@ -412,7 +321,7 @@ CODE_LABELS: dict[str, dict[str, str]] = {
         "serious_harm": "Serious harm",
         "unknown": "Not known",
     },
-    **{flag: dict(_FLAG_LABELS) for flag in FLAG_COLUMNS},
+    **{flag: measure(flag).answers for flag in FLAG_COLUMNS},
 }
 
 #: Characters ignored when a code is matched: spaces, underscores, hyphens, apostrophes
@@ -493,7 +402,6 @@ def code_from_label(column: str, value: object) -> str | None:
 #: a flag, its metric label): names analysts' systems commonly use.
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "case_id": ("Case reference", "Case ref", "Case number", "Case no"),
-    "substance_misuse": ("Substance abuse", "Drug or alcohol misuse"),
     "notification_date": (
         "Date notified",
         "Date of notification",
@@ -515,6 +423,7 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "father_age_at_birth": ("Father's age at the birth", "Father age"),
     "partnership": ("Safeguarding partnership", "Partnership name"),
     "incident_type": ("Incident outcome", "Outcome of incident", "Type of incident"),
+    **{m.column: m.aliases for m in MEASURES if m.aliases},
 }
 
 #: Common local abbreviations and phrasings of a column (partnerships' own shorthand), tried
@@ -522,22 +431,7 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 #: so the analyst renames the header (or says the measure is absent). Each was checked not
 #: to draw a header meant for another column (tests/test_contract.py).
 LOCAL_HEADERS: dict[str, tuple[str, ...]] = {
-    "domestic_abuse": ("DA", "DV", "DVA", "Domestic abuse or violence", "DA in household"),
-    "father_mental_ill_health": ("Dad MH", "Male carer MH", "Paternal mental health"),
-    "young_parent": ("Young dad", "Young father", "Teenage dad", "Teen father"),
-    "care_leaver": ("Care experienced", "Dad care experienced", "Looked after as a child"),
-    "substance_misuse": ("Drugs", "Alcohol", "Drugs or alcohol", "Substance use"),
-    "childhood_adversity": ("ACEs", "Dad ACEs", "Adverse childhood experiences"),
-    "impulsivity": ("Low frustration tolerance", "Poor impulse control"),
-    "external_pressures": ("Money worries", "Debt", "Poverty", "Financial pressures"),
-    "relationship_problems": ("Relationship difficulties", "Parental conflict"),
-    "trigger_infant_behaviour": ("Crying trigger", "Triggered by crying", "Crying as trigger"),
-    "father_enquiry_beyond_mother": ("Enquiries beyond mum", "Asked beyond mum"),
-    "father_views_recorded": ("Voice of dad", "Voice of father", "Dad's voice"),
-    "father_antenatal_contact": ("Dad antenatal", "Antenatal dad", "Father antenatal"),
-    "father_crying_advice": ("ICON", "ICON advice", "ICON advice to dad", "Crying advice"),
-    "info_shared_health": ("Health info shared", "Midwife HV GP shared"),
-    "adult_services_linked": ("Adult services", "Adult social care linked"),
+    **{m.column: m.shorthand for m in MEASURES if m.shorthand},
     "known_to": ("CIN/CP", "CP/CIN status", "Level of involvement"),
 }
 

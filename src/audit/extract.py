@@ -159,6 +159,15 @@ class CaseExtract:
         }
         return pd.Series(shares, dtype="float64", name="unknown_share").rename_axis("column")
 
+    def input_name(self) -> str:
+        """The input as provenance names it (history, manifest): the file, or the pooled
+        returns (at most 200 characters)."""
+        if not self.sources:
+            return str(self.path.name)
+        names = ", ".join(str(s["file"]) for s in self.sources)
+        text = f"{len(self.sources)} returns: {names}"
+        return text if len(text) <= 200 else text[:199] + "…"
+
     def high_unknown_fields(self) -> list[str]:
         """Columns more than :data:`~audit.contract.UNKNOWN_SHARE_THRESHOLD` unknown."""
         shares = self.unknown_shares()

@@ -13,29 +13,12 @@ metric, as in ``metrics.csv``. Board and public outputs drawn from it go through
 Keys: what the figures are
 ==========================
 
-* ``partnership`` — the partnership(s) whose cases the figures count, **as the extract
-  names them** (:func:`history_key`), never a label another source could share:
-
-  - an extract (or the ``--partnership`` selection of one) holding one partnership records
-    under that partnership's name, whether or not ``--partnership`` was given;
-  - a pooled extract records under the *set* of its partnerships, sorted and joined with
-    ``" + "`` (``"Eastmere + Northbridge + Westvale"``), so two pools of different
-    partnerships never share a key;
-  - an extract that names no partnership (no ``partnership`` column, or every cell blank)
-    is **not recorded**: :class:`~audit.errors.HistoryError` asks for a partnership column.
-    A key made up from the file name would change with every quarter's file, and a fixed
-    one would be shared by every such extract, which is how sample figures reached a real
-    trend chart (issue 12).
-
-  Names match **ignoring case, spaces and punctuation** (``"harbourside"``, ``"Harbour
-  side"``, ``"Harbour-side"`` and ``"HARBOURSIDE"`` are one partnership; schema version 4)
-  and are stored in one spelling: the first one the store saw. Releases before schema
-  version 3 stored whole-extract runs under ``"all"``; migration renames those rows
-  :data:`LEGACY_KEY` so that no new run can add to them (``audit history`` points them
-  out; ``audit history --forget`` removes them).
-* ``period`` — a calendar quarter ``"2025-Q3"`` or a calendar year ``"2025"`` (as
-  ``audit run --period`` takes it). ``"all"`` is refused: a run over every case has no place
-  on a time axis.
+* ``partnership`` — the partnership(s) whose cases the figures count, as the extract names
+  them (:func:`history_key`: one partnership's name, or the set of a pooled extract's;
+  an extract that names no partnership is not recorded). Names match ignoring case,
+  spaces and punctuation: :mod:`audit.history_schema` says how and why.
+* ``period`` — a calendar quarter ``"2025-Q3"`` or a calendar year ``"2025"``; ``"all"``
+  is refused.
 * ``metric`` — a contract metric id.
 
 Recording again: same extract or a different one
@@ -60,40 +43,40 @@ forward-only migrations: see :mod:`audit.history_schema`.
 Provenance
 ==========
 
-``record(..., provenance=...)`` takes a mapping:
-
-========================  =============================================================
-``input_sha256``          required: SHA-256 of the extract file (64 hex digits)
-``input_file``            required: the extract's file name (no folder is stored)
-``package_version``       optional: defaults to ``audit.__version__``
-``recorded_at``           optional: when the run happened (datetime or ISO 8601 text);
-                          defaults to now. Stored as UTC ISO 8601, to the second
-``cases``                 optional: in-scope cases in the audit
-anything else             kept as JSON text in the ``details`` column
-========================  =============================================================
+``record(..., provenance=...)`` takes a mapping with the extract's ``input_sha256`` and
+``input_file`` (required) and optionally ``package_version``, ``recorded_at`` and ``cases``;
+anything else is kept as JSON text: :func:`audit.history_rows.run_provenance` says how.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from audit.contract import METRIC_IDS
 from audit.errors import HistoryError
+from audit.extract import CaseExtract
 from audit.files import atomic_write_text
 from audit.formatting import csv_text
+from audit.history_rows import (
+    COUNT_COLUMNS,
+    METRIC_ORDER,
+    RATE_COLUMNS,
+    check_period,
+    metric_rows,
+    period_key,
+    run_provenance,
+)
 from audit.history_schema import (
     APPLICATION_ID,
     BUSY_TIMEOUT_MS,
@@ -125,6 +108,10 @@ __all__ = [
     "partnerships_in",
     "name_key",
     "quarters_for",
+    "AuditFigures",
+    "RecordedSet",
+    "audit_sets",
+    "record_history",
 ]
 
 
@@ -157,20 +144,8 @@ RUN_COLUMNS: tuple[str, ...] = (
     "details",
 )
 
-_PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4])?$")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-_METRIC_ORDER = {m: i for i, m in enumerate(METRIC_IDS)}
-_RATE_COLUMNS = ("rate", "ci_low", "ci_high")
-_COUNT_COLUMNS = ("numerator", "denominator", "unknown")
 # One set ready to write: (key, match key, period, metric rows, provenance).
 _Prepared = tuple[str, str, str, list[tuple], dict[str, Any]]
-
-
-def _period_key(period: str) -> tuple[int, int]:
-    """Chronological order: a year sorts after its four quarters."""
-    year = int(period[:4])
-    quarter = int(period[-1]) if "-Q" in period else 5
-    return year, quarter
 
 
 class HistoryStore:
@@ -205,6 +180,24 @@ class HistoryStore:
         return str(self._db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
     # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _transaction(self, doing: Callable[[], str]) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction, committed whole or rolled back on any
+        exception; an SQLite error becomes a ``HistoryError`` saying what could not be done
+        (``doing()``, read when it fails: "record Eastmere 2025-Q3 in")."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise HistoryError(f"could not {doing()} the history file {self.path}: {exc}") from exc
 
     def _after_delete(self) -> None:
         """Called between the delete and the insert of :meth:`record` (a seam for tests that
@@ -248,52 +241,39 @@ class HistoryStore:
             return 0
         db = self._db
         key = period = ""
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                prepared = self._resolve(prepared, replace=replace)
-                for key, match, period, rows, run in prepared:
-                    db.execute(
-                        "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
-                        "partnership, period FROM runs WHERE name_key = ? AND "
-                        "period = ?)",
-                        (match, period),
-                    )
-                    db.execute(
-                        "DELETE FROM runs WHERE name_key = ? AND period = ?", (match, period)
-                    )
-                    self._after_delete()
-                    db.execute(
-                        "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
-                        "input_file, package_version, cases, details, name_key) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            key,
-                            period,
-                            run["recorded_at"],
-                            run["input_sha256"],
-                            run["input_file"],
-                            run["package_version"],
-                            run["cases"],
-                            run["details"],
-                            match,
-                        ),
-                    )
-                    db.executemany(
-                        "INSERT INTO metrics (partnership, period, metric, numerator, "
-                        "denominator, unknown, rate, ci_low, ci_high) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(key, period, *row) for row in rows],
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise HistoryError(
-                f"could not record {key} {period} in the history file {self.path}: {exc}"
-            ) from exc
+        with self._transaction(lambda: f"record {key} {period} in"):
+            prepared = self._resolve(prepared, replace=replace)
+            for key, match, period, rows, run in prepared:
+                db.execute(
+                    "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                    "partnership, period FROM runs WHERE name_key = ? AND "
+                    "period = ?)",
+                    (match, period),
+                )
+                db.execute("DELETE FROM runs WHERE name_key = ? AND period = ?", (match, period))
+                self._after_delete()
+                db.execute(
+                    "INSERT INTO runs (partnership, period, recorded_at, input_sha256, "
+                    "input_file, package_version, cases, details, name_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key,
+                        period,
+                        run["recorded_at"],
+                        run["input_sha256"],
+                        run["input_file"],
+                        run["package_version"],
+                        run["cases"],
+                        run["details"],
+                        match,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO metrics (partnership, period, metric, numerator, "
+                    "denominator, unknown, rate, ci_low, ci_high) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(key, period, *row) for row in rows],
+                )
         return sum(len(rows) for _, _, _, rows, _ in prepared)
 
     def check_many(self, sets: Sequence[tuple[str, str, str]], *, replace: bool = False) -> None:
@@ -307,7 +287,7 @@ class HistoryStore:
                 (
                     key,
                     match_key(key_members(key)),
-                    self._check_period(period),
+                    check_period(period),
                     [],
                     {"input_sha256": str(sha).strip().lower()},
                 )
@@ -324,9 +304,9 @@ class HistoryStore:
                 (
                     key,
                     match_key(key_members(key)),
-                    self._check_period(period),
-                    self._rows(metrics_table),
-                    self._provenance(provenance),
+                    check_period(period),
+                    metric_rows(metrics_table),
+                    run_provenance(provenance),
                 )
             )
         return prepared
@@ -392,26 +372,15 @@ class HistoryStore:
         params: list[Any] = sorted(matches)
         if period is not None:
             where += " AND period = ?"
-            params.append(self._check_period(period))
+            params.append(check_period(period))
         db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(
-                    "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
-                    f"partnership, period FROM runs WHERE {where})",
-                    params,
-                )
-                removed = db.execute(f"DELETE FROM runs WHERE {where}", params).rowcount
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise HistoryError(
-                f"could not remove {key} from the history file {self.path}: {exc}"
-            ) from exc
+        with self._transaction(lambda: f"remove {key} from"):
+            db.execute(
+                "DELETE FROM metrics WHERE (partnership, period) IN (SELECT "
+                f"partnership, period FROM runs WHERE {where})",
+                params,
+            )
+            removed = db.execute(f"DELETE FROM runs WHERE {where}", params).rowcount
         return int(removed)
 
     @staticmethod
@@ -435,107 +404,6 @@ class HistoryStore:
                 "whose figures these are (see audit.history.history_key)"
             )
         return " ".join(partnership.split())
-
-    @staticmethod
-    def _check_period(period: str) -> str:
-        if not isinstance(period, str):
-            raise ValueError(f"period must be text like '2025-Q3'; got {period!r}")
-        text = period.strip().upper()
-        if not _PERIOD_RE.match(text):
-            raise ValueError(
-                f"period {period!r} cannot be recorded in the history: use a "
-                "calendar quarter like '2025-Q3' or a year like '2025'"
-            )
-        return text
-
-    @staticmethod
-    def _rows(table: pd.DataFrame) -> list[tuple]:
-        if not isinstance(table, pd.DataFrame):
-            raise TypeError(
-                f"the metrics table must be a pandas DataFrame, not {type(table).__name__}"
-            )
-        needed = ("metric", *_COUNT_COLUMNS, *_RATE_COLUMNS)
-        missing = [c for c in needed if c not in table.columns]
-        if missing:
-            raise ValueError(f"the metrics table lacks column(s): {', '.join(missing)}")
-        if table.empty:
-            raise ValueError("the metrics table is empty: nothing to record")
-        metrics = [str(m) for m in table["metric"]]
-        unknown_ids = sorted({m for m in metrics if m not in _METRIC_ORDER})
-        if unknown_ids:
-            raise ValueError(f"not metric id(s) of the contract: {', '.join(unknown_ids)}")
-        if len(set(metrics)) != len(metrics):
-            raise ValueError("a metric appears twice in the metrics table")
-        values: dict[str, list] = {}
-        for column in (*_COUNT_COLUMNS, *_RATE_COLUMNS):
-            cells = table[column].astype(object).tolist()
-            if any(isinstance(v, str) for v in cells):
-                raise ValueError(
-                    f"column {column!r} holds text (a suppressed 'c'?): the history stores the "
-                    "analyst's unsuppressed metrics table, not the board version"
-                )
-            numbers = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(
-                dtype="float64", na_value=np.nan
-            )
-            if column in _COUNT_COLUMNS:
-                if (
-                    np.isnan(numbers).any()
-                    or (numbers < 0).any()
-                    or (numbers != np.round(numbers)).any()
-                ):
-                    raise ValueError(f"column {column!r} must hold non-negative whole numbers")
-                values[column] = [int(v) for v in numbers]
-            else:
-                values[column] = [None if math.isnan(v) else float(v) for v in numbers]
-        if any(n > d for n, d in zip(values["numerator"], values["denominator"])):
-            raise ValueError("a numerator exceeds its denominator")
-        return [
-            (metrics[i], *(values[c][i] for c in (*_COUNT_COLUMNS, *_RATE_COLUMNS)))
-            for i in range(len(metrics))
-        ]
-
-    @staticmethod
-    def _provenance(provenance: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(provenance, Mapping):
-            raise ValueError("provenance must be a mapping with input_sha256 and input_file")
-        extra = dict(provenance)
-        sha = str(extra.pop("input_sha256", "") or "").strip().lower()
-        if not _SHA_RE.match(sha):
-            raise ValueError(
-                "provenance['input_sha256'] must be the extract's SHA-256 (64 hexadecimal digits)"
-            )
-        name = str(extra.pop("input_file", "") or "").strip()
-        if not name:
-            raise ValueError("provenance['input_file'] must name the extract file")
-        name = Path(name.replace("\\", "/")).name  # never store a folder path
-        version = extra.pop("package_version", None)
-        if version is None:
-            from audit import __version__ as version
-        when = extra.pop("recorded_at", None)
-        if when is None:
-            stamp = datetime.now(UTC)
-        else:
-            try:
-                stamp = pd.Timestamp(when).to_pydatetime()
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"provenance['recorded_at'] is not a date and time: {when!r}"
-                ) from None
-            stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-        cases = extra.pop("cases", None)
-        if cases is not None:
-            if isinstance(cases, bool) or not float(cases).is_integer() or int(cases) < 0:
-                raise ValueError("provenance['cases'] must be a whole number of cases")
-            cases = int(cases)
-        details = json.dumps(extra, sort_keys=True, default=str) if extra else None
-        return {
-            "input_sha256": sha,
-            "input_file": name,
-            "package_version": str(version),
-            "recorded_at": stamp.replace(microsecond=0).isoformat(),
-            "cases": cases,
-            "details": details,
-        }
 
     # ------------------------------------------------------------------ reading
 
@@ -584,7 +452,7 @@ class HistoryStore:
             f"ON r.partnership = m.partnership AND r.period = m.period {where}",
             params,
         )
-        rows.sort(key=lambda r: (r[0], _period_key(r[1]), _METRIC_ORDER.get(r[2], 10**6), r[2]))
+        rows.sort(key=lambda r: (r[0], period_key(r[1]), METRIC_ORDER.get(r[2], 10**6), r[2]))
         frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
         for column in (
             "partnership",
@@ -596,9 +464,9 @@ class HistoryStore:
             "package_version",
         ):
             frame[column] = frame[column].astype("str")
-        for column in _COUNT_COLUMNS:
+        for column in COUNT_COLUMNS:
             frame[column] = frame[column].astype(np.int64)
-        for column in _RATE_COLUMNS:
+        for column in RATE_COLUMNS:
             frame[column] = pd.to_numeric(frame[column]).astype("float64")
         return frame
 
@@ -621,7 +489,7 @@ class HistoryStore:
             f"{where}",
             params,
         )
-        rows.sort(key=lambda r: (r[0], _period_key(r[1])))
+        rows.sort(key=lambda r: (r[0], period_key(r[1])))
         frame = pd.DataFrame(rows, columns=list(RUN_COLUMNS))
         frame["cases"] = pd.array(frame["cases"].tolist(), dtype="Int64")
         frame["metrics"] = frame["metrics"].astype(np.int64)
@@ -639,7 +507,7 @@ class HistoryStore:
                 f"({', '.join('?' * len(matches))})",
                 matches,
             )
-        return sorted((r[0] for r in rows), key=_period_key)
+        return sorted((r[0] for r in rows), key=period_key)
 
     def partnerships(self) -> list[str]:
         """The keys recorded (one partnership, or a pooled set), sorted."""
@@ -662,7 +530,7 @@ class HistoryStore:
         for row in frame.itertuples(index=False):
             cells = []
             for column, value in zip(HISTORY_COLUMNS, row):
-                if column in _RATE_COLUMNS:
+                if column in RATE_COLUMNS:
                     cells.append("" if math.isnan(value) else f"{value + 0.0:.6f}")
                 elif isinstance(value, str):
                     cells.append(csv_text(value))  # a name from an extract is never a formula
@@ -704,12 +572,120 @@ def quarters_for(store: HistoryStore, key: str, until: str | None = None) -> pd.
     rows = store.metrics(partnership=key)
     keep = rows["period"].str.contains("-Q", regex=False).to_numpy(dtype=bool, copy=True)
     if until is not None:
-        end = HistoryStore._check_period(until)
-        last = _period_key(end if "-Q" in end else f"{end}-Q4")
+        end = check_period(until)
+        last = period_key(end if "-Q" in end else f"{end}-Q4")
         # A boolean array, never a list: an empty list would select columns, not rows
         # (a store without this key's quarters crashed every first run, issue 21).
         keep &= np.fromiter(
-            (_period_key(p) <= last for p in rows["period"]), dtype=bool, count=len(rows)
+            (period_key(p) <= last for p in rows["period"]), dtype=bool, count=len(rows)
         )
-    columns = ["period", "metric", *_COUNT_COLUMNS, *_RATE_COLUMNS]
+    columns = ["period", "metric", *COUNT_COLUMNS, *RATE_COLUMNS]
     return rows.loc[keep, columns].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- recording an audit
+
+
+class AuditFigures(Protocol):
+    """What :func:`record_history` reads of an audit (:class:`audit.workspace.AuditData`)."""
+
+    @property
+    def period(self) -> str: ...
+
+    @property
+    def partnership(self) -> str | None: ...
+
+    @property
+    def level(self) -> float: ...
+
+    @property
+    def metrics(self) -> pd.DataFrame: ...
+
+    @property
+    def in_scope(self) -> int: ...
+
+
+#: One set an audit records: (key, period, metrics table, cases in scope).
+RecordedSet = tuple[str, str, pd.DataFrame, int]
+
+
+def audit_sets(
+    data: AuditFigures, validated: CaseExtract, *, each_quarter: bool = False
+) -> list[RecordedSet]:
+    """The (key, period, metrics, cases) sets an audit records (:func:`record_history`).
+
+    The audit's own period unless it is "all"; with ``each_quarter`` every quarter of the
+    extract as well, computed here from the cases (a backfill), under the same key and, for
+    a pooled extract, under each partnership's own key.
+    """
+    from audit.metrics import metrics_by, quarter_label, select_partnership
+
+    if data.period == "all" and not each_quarter:
+        return []  # a run over every case has no place on a time axis: nothing to record
+    cases = validated.cases
+    if data.partnership:
+        cases = select_partnership(cases, data.partnership)
+    members = partnerships_in(cases)
+    key = history_key(members)
+    sets: list[RecordedSet] = []
+    if data.period != "all":
+        sets.append((key, data.period, data.metrics, data.in_scope))
+    if not each_quarter:
+        return sets
+    scopes = [(key, cases)]
+    if len(members) > 1:
+        scopes += [(history_key([name]), select_partnership(cases, name)) for name in members]
+    for scope, scope_cases in scopes:
+        quarterly = metrics_by(scope_cases, by="quarter", level=data.level)
+        sizes = quarter_label(scope_cases["notification_date"]).value_counts()
+        for quarter, table in quarterly.groupby("quarter", sort=True):
+            if scope == key and quarter == data.period:
+                continue  # already in the list
+            sets.append(
+                (scope, str(quarter), table.drop(columns="quarter"), int(sizes.get(quarter, 0)))
+            )
+    return sets
+
+
+def record_history(
+    history: str | Path,
+    data: AuditFigures,
+    validated: CaseExtract,
+    *,
+    each_quarter: bool = False,
+    recorded_at: str | None = None,
+    replace: bool = False,
+    check_only: bool = False,
+) -> int:
+    """Record an audit's unsuppressed metrics (the sets of :func:`audit_sets`) in the history
+    store, in one transaction; returns the number of sets. An extract naming no partnership,
+    or a period recorded from a different extract (unless ``replace``), raises
+    ``HistoryError``. ``check_only`` checks without writing (``audit run``, before the
+    notebooks)."""
+    sets = audit_sets(data, validated, each_quarter=each_quarter)
+    if check_only:
+        if sets and Path(history).is_file():  # a new store has nothing to conflict with
+            with open_history(history) as store:
+                store.check_many(
+                    [(scope, period, validated.sha256) for scope, period, _table, _n in sets],
+                    replace=replace,
+                )
+        return len(sets)
+    if not sets:
+        return 0
+    provenance: dict[str, Any] = {
+        "input_sha256": validated.sha256,
+        "input_file": validated.input_name(),
+    }
+    if recorded_at:
+        provenance["recorded_at"] = recorded_at
+    with open_history(history) as store:
+        # One transaction: a failure part-way leaves the history as it was.
+        store.record_many(
+            [
+                (table, scope, period, {**provenance, "cases": n})
+                for scope, period, table, n in sets
+            ],
+            replace=replace,
+        )
+    return len(sets)

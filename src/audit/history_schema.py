@@ -3,6 +3,34 @@
 :mod:`audit.history` is the store's interface; this module opens the file and keeps its
 schema. Everything here is re-exported there (``from audit.history import MIGRATIONS``).
 
+Keys: what the figures are
+==========================
+
+* ``partnership`` — the partnership(s) whose cases the figures count, **as the extract
+  names them** (:func:`history_key`), never a label another source could share:
+
+  - an extract (or the ``--partnership`` selection of one) holding one partnership records
+    under that partnership's name, whether or not ``--partnership`` was given;
+  - a pooled extract records under the *set* of its partnerships, sorted and joined with
+    ``" + "`` (``"Eastmere + Northbridge + Westvale"``), so two pools of different
+    partnerships never share a key;
+  - an extract that names no partnership (no ``partnership`` column, or every cell blank)
+    is **not recorded**: :class:`~audit.errors.HistoryError` asks for a partnership column.
+    A key made up from the file name would change with every quarter's file, and a fixed
+    one would be shared by every such extract, which is how sample figures reached a real
+    trend chart (issue 12).
+
+  Names match **ignoring case, spaces and punctuation** (``"harbourside"``, ``"Harbour
+  side"``, ``"Harbour-side"`` and ``"HARBOURSIDE"`` are one partnership; schema version 4)
+  and are stored in one spelling: the first one the store saw. Releases before schema
+  version 3 stored whole-extract runs under ``"all"``; migration renames those rows
+  :data:`LEGACY_KEY` so that no new run can add to them (``audit history`` points them
+  out; ``audit history --forget`` removes them).
+* ``period`` — a calendar quarter ``"2025-Q3"`` or a calendar year ``"2025"`` (as
+  ``audit run --period`` takes it). ``"all"`` is refused: a run over every case has no place
+  on a time axis.
+* ``metric`` — a contract metric id.
+
 Concurrency and durability
 ==========================
 

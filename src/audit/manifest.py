@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import shlex
 from collections.abc import Sequence
@@ -9,9 +10,34 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from audit.extract import CaseExtract
 from audit.files import sha256_of
 
-__all__ = ["package_versions", "rerun_command", "build_manifest"]
+__all__ = [
+    "PUBLIC_SELECTION",
+    "package_versions",
+    "rerun_command",
+    "input_record",
+    "build_manifest",
+    "write_manifest",
+]
+
+#: The parts of a selection record a public pack's manifest carries: what was done, not who
+#: was where.
+PUBLIC_SELECTION = frozenset(
+    {
+        "tool",
+        "seed",
+        "rule",
+        "method",
+        "eligible",
+        "selected",
+        "eligible_sha256",
+        "selected_sha256",
+        "audit_version",
+        "numpy_version",
+    }
+)
 
 _VERSIONED = (
     "pandas",
@@ -122,3 +148,60 @@ def build_manifest(
         "run": {"started_utc": started.isoformat(timespec="seconds"), "seconds": round(seconds, 2)},
         "outputs_sha256": outputs,
     }
+
+
+def input_record(validated: CaseExtract, *, public: bool) -> dict[str, Any]:
+    """The manifest's ``input``: the file(s) and their digest; a board pack adds the row
+    counts, ignored columns and accepted stray dates (a public pack says nothing of rows)."""
+    record: dict[str, Any] = {
+        "file": validated.input_name(),
+        "sha256": validated.sha256,
+        "files": [dict(s) for s in validated.sources] or None,
+        "sheet": validated.sheet,
+        "flags_not_recorded": list(validated.missing_flags),
+    }
+    if not public:
+        record.update(
+            {
+                "rows_read": int(validated.rows_read),
+                "in_scope": int(len(validated.cases)),
+                "excluded_out_of_scope": int(len(validated.excluded)),
+                "ignored_columns": list(validated.ignored_columns),
+                "stray_dates_accepted": [str(s) for s in validated.stray_dates],
+            }
+        )
+    return record
+
+
+def write_manifest(
+    staging: Path,
+    validated: CaseExtract,
+    *,
+    public: bool,
+    audit: dict[str, Any],
+    selection: dict[str, Any] | None,
+    disclosure: dict[str, Any],
+    settings: dict[str, Any],
+    extract: Path | Sequence[Path],
+    started: datetime,
+    seconds: float,
+) -> Path:
+    """Write ``manifest.json`` into the staged pack (:func:`build_manifest`, over the files
+    already there) and return its path. A public pack's selection keeps only
+    :data:`PUBLIC_SELECTION`."""
+    if selection is not None and public:
+        selection = {k: v for k, v in selection.items() if k in PUBLIC_SELECTION}
+    manifest = build_manifest(
+        selection=selection,
+        input_=input_record(validated, public=public),
+        audit=audit,
+        disclosure=disclosure,
+        settings=settings,
+        extract=extract,
+        started=started,
+        seconds=seconds,
+        staging=staging,
+    )
+    path = staging / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="")
+    return path

@@ -12,18 +12,18 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from audit.disclosure import Policy, Protected, protect
 from audit.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
-from audit.render.workbook import Sheet, write_workbook
-from audit.section import Section, summary_bullets
+from audit.render.content import PackContent, RenderOptions
+from audit.section import Section
 from audit.workspace import AuditData
 
-__all__ = ["pack_name", "write_pack", "TITLE"]
+__all__ = ["pack_name", "write_pack", "TITLE", "SUBTITLE"]
 
 #: The pack's title, on its first page, slide and sheet.
 TITLE = "Are services seeing the men around babies?"
+#: The line under it (the page adds the place and period).
+SUBTITLE = "Quarterly audit against the national review 'The Myth of Invisible Men'"
 
 
 def pack_name(policy: Policy) -> str:
@@ -123,38 +123,6 @@ def _about(policy: Policy) -> list[str]:
     return points
 
 
-def _sheets(metrics: pd.DataFrame, sections: Sequence[Section]) -> list[Sheet]:
-    from audit.contract import METRICS_COLUMNS
-
-    columns = [c for c in METRICS_COLUMNS if c in metrics.columns]
-    formats = {
-        c: "count"
-        for c in (
-            "numerator",
-            "denominator",
-            "unknown",
-            "national_numerator",
-            "national_denominator",
-        )
-    }
-    formats.update({c: "percent" for c in ("rate", "ci_low", "ci_high", "national_rate")})
-    sheets = [
-        Sheet(
-            "Metrics",
-            "Every measure (the published metrics.csv): rates as "
-            "percentages, with 95% Wilson intervals",
-            metrics[columns],
-            formats,
-        )
-    ]
-    for section in sections:
-        tables = section.tables
-        for i, table in enumerate(tables, start=1):
-            name = table.sheet or (section.title if len(tables) == 1 else f"{section.title} {i}")
-            sheets.append(Sheet(name, table.caption, table.frame, dict(table.formats)))
-    return sheets
-
-
 def write_pack(
     staging: Path,
     data: AuditData,
@@ -165,9 +133,10 @@ def write_pack(
 ) -> list[Path]:
     """Write the pack's files into ``staging``; returns them. ``metrics.csv`` is the
     protected metrics table; a public pack also gets ``figures.csv`` (every published figure,
-    for ``audit check-disclosure``)."""
+    for ``audit check-disclosure``); then every format of
+    :data:`audit.render.formats.RENDERERS` renders the same :class:`PackContent`."""
     from audit.metrics import write_metrics_csv
-    from audit.render.html import render_pack
+    from audit.render.formats import RENDERERS
 
     p = protect(data, policy)
     name = pack_name(policy)
@@ -183,63 +152,28 @@ def write_pack(
         for figure in section.figures:
             (charts / f"{figure.name}.png").write_bytes(figure.png)
 
-    subtitle = (
-        f"Quarterly audit against the national review 'The Myth of Invisible Men' · "
-        f"{p.place} · {p.period_label}"
-    )
-    page = render_pack(
-        sections,
+    content = PackContent(
+        name=name,
         title=TITLE,
-        subtitle=subtitle,
+        subtitle=SUBTITLE,
+        place=p.place,
+        period=p.period_label,
         marking=policy.marking,
-        provenance=_provenance(data, p),
+        sections=tuple(sections),
+        source=data.extract.path.name,
+        sha256=data.extract.sha256,
+        provenance=tuple(_provenance(data, p)),
+        about=tuple(_about(policy)),
         conventions=_conventions(policy),
-    )
-    html_path = staging / f"{name}.html"
-    html_path.write_text(page, encoding="utf-8", newline="")
-    written.append(html_path)
-
-    notes = [
-        ("Title", f"{TITLE} Quarterly audit {name.replace('-', ' ')}"),
-        *(("Summary", bullet) for bullet in summary_bullets(sections)),
-        *_provenance(data, p),
-        ("Conventions", _conventions(policy)),
-        (
-            "Metrics sheet",
-            "The published metrics.csv: rates are fractions shown as "
-            "percentages, with 95% Wilson score intervals; p_value is the "
-            "two-sided Fisher exact test against the national counts, "
-            "p_holm the same adjusted for the comparisons in this pack",
-        ),
-    ]
-    written.append(
-        write_workbook(
-            staging / f"{name}.xlsx", _sheets(p.metrics, sections), notes, marking=policy.marking
-        )
-    )
-    from audit.render.slides import write_slides
-
-    written.append(
-        write_slides(
-            staging / f"{name}.pptx",
-            sections,
-            title=TITLE,
-            subtitle="Quarterly audit against the national review 'The Myth of Invisible Men'",
-            place=p.place,
-            period=p.period_label,
-            marking=policy.marking,
-            source=data.extract.path.name,
-            sha256=data.extract.sha256,
-            about=_about(policy),
-            provenance=_provenance(data, p),
-        )
+        metrics=p.metrics,
     )
     if p.public and p.publication is not None:
         from audit.disclosure.figures import write_figures
 
         written.append(write_figures(staging / "figures.csv", p.publication, policy.max_count))
-    if pdf:
-        from audit.render.pdf import write_pdf
-
-        written.append(write_pdf(html_path, staging / f"{name}.pdf"))
+    options = RenderOptions(pdf=pdf)
+    for renderer in RENDERERS:  # the page, workbook, slides and (when asked) the PDF
+        path = renderer.write(content, staging, options)
+        if path is not None:
+            written.append(path)
     return written

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -23,12 +22,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from audit.disclosure import Policy
 from audit.errors import ParameterError
+from audit.history import record_history
 from audit.kernels import DEFAULT_KERNEL
 from audit.paths import (
     HistoryLocation,
@@ -38,7 +39,17 @@ from audit.paths import (
     temp_prefix,
 )
 
-__all__ = ["RunResult", "run_audit", "default_output_dir", "record_history", "DEFAULT_KERNEL"]
+if TYPE_CHECKING:
+    from audit.workspace import AuditData
+
+__all__ = [
+    "RunConfig",
+    "RunResult",
+    "run_audit",
+    "default_output_dir",
+    "record_history",
+    "DEFAULT_KERNEL",
+]
 
 
 @dataclass(frozen=True)
@@ -76,202 +87,153 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_audit(
-    extract: str | Path | Sequence[str | Path],
-    *,
-    output_dir: str | Path | None = None,
-    period: str | None = None,
-    partnership: str | None = None,
-    audience: str = "board",
-    suppress_max: int | None = None,
-    marking: str | None = None,
-    jobs: int | None = None,
-    sheet: str | None = None,
-    allow_missing: Sequence[str] = (),
-    accept_stray_dates: bool = False,
-    kernel: str = DEFAULT_KERNEL,
-    notebooks: str | Path | None = None,
-    history: str | Path | HistoryLocation | None = None,
-    each_quarter: bool = False,
-    pdf: bool = False,
-    progress: Callable[[str], None] | None = _progress,
-    replace: bool = False,
-    targets: str | Path | None = None,
-    selection: str | Path | None = None,
-    moderation: Sequence[str | Path] = (),
-    agreed: Sequence[str | Path] = (),
-) -> RunResult:
-    """Run the quarterly audit and write the pack for ``audience`` (module doc).
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything ``audit run`` is told: the extract(s) and the options (module doc).
 
     ``history`` (a SQLite file, or the :class:`~audit.paths.HistoryLocation` the CLI
     chose; the run says which store it uses, how many earlier quarters it found there, and
     when it creates a new one) supplies earlier quarters to the trend section and, once the
     pack is in place, receives this run's metrics, keyed by the partnership(s) the extract
-    holds (:func:`record_history`); a period recorded from another extract is replaced only
-    with ``replace``. ``each_quarter`` records every quarter of the extract too (a backfill).
-    ``targets`` is the board's targets file (:mod:`audit.targets`), read before any work.
-    ``selection`` is the record ``audit select`` wrote: the returns are checked against it
-    (:func:`_check_selection`) and it goes into the manifest and "About these figures".
-    ``moderation`` and ``agreed`` are second audits and settled answers
+    holds (:func:`audit.history.record_history`); a period recorded from another extract is
+    replaced only with ``replace``. ``each_quarter`` records every quarter of the extract
+    too (a backfill). ``targets`` is the board's targets file (:mod:`audit.targets`), read
+    before any work. ``selection`` is the record ``audit select`` wrote: the returns are
+    checked against it (:func:`_check_selection`) and it goes into the manifest and "About
+    these figures". ``moderation`` and ``agreed`` are second audits and settled answers
     (:mod:`audit.moderation`): pooled as such, recorded as inputs in the manifest.
+    ``progress`` receives each line the run says (``None``: silent).
     """
-    from audit.notebooks import check_notebooks, notebook_pool, notebooks_dir
-    from audit.pooling import load_returns
-    from audit.sections import NOTEBOOKS
-    from audit.workspace import audit_of, cache_path, read_history, save_prepared
 
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    say = progress or (lambda _message: None)
-    policy = Policy.make(audience, suppress_max, marking)
-    jobs = int(jobs or os.cpu_count() or 1)
+    extract: str | Path | Sequence[str | Path]
+    output_dir: str | Path | None = None
+    period: str | None = None
+    partnership: str | None = None
+    audience: str = "board"
+    suppress_max: int | None = None
+    marking: str | None = None
+    jobs: int | None = None
+    sheet: str | None = None
+    allow_missing: Sequence[str] = ()
+    accept_stray_dates: bool = False
+    kernel: str = DEFAULT_KERNEL
+    notebooks: str | Path | None = None
+    history: str | Path | HistoryLocation | None = None
+    each_quarter: bool = False
+    pdf: bool = False
+    progress: Callable[[str], None] | None = field(default=_progress, compare=False)
+    replace: bool = False
+    targets: str | Path | None = None
+    selection: str | Path | None = None
+    moderation: Sequence[str | Path] = ()
+    agreed: Sequence[str | Path] = ()
+
+    @property
+    def inputs(self) -> list[Path]:
+        """The extract file(s), as paths."""
+        if isinstance(self.extract, (str, Path)):
+            return [Path(self.extract)]
+        return [Path(e) for e in self.extract]
+
+    def say(self, message: str) -> None:
+        """Pass one line of progress on (or drop it when ``progress`` is ``None``)."""
+        if self.progress is not None:
+            self.progress(message)
+
+    def settings(self, data: AuditData, policy: Policy, place: HistoryLocation | None) -> dict:
+        """The run's parameters as the manifest records them (and its rerun command reads)."""
+        return dict(
+            sheet=self.sheet,
+            period=data.period,
+            partnership=data.partnership,
+            audience=policy.audience.value,
+            suppress_max=policy.max_count,
+            marking=policy.marking,
+            marking_given=self.marking is not None,
+            history=str(place.path) if place is not None else None,
+            each_quarter=bool(self.each_quarter),
+            targets=Path(self.targets).name if self.targets else None,
+            pdf=bool(self.pdf),
+            selection=str(self.selection) if self.selection is not None else None,
+            moderation=[str(m) for m in self.moderation] or None,
+            agreed=[str(a) for a in self.agreed] or None,
+        )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What :func:`_check_config` found before any work: the policy, the worker count, the
+    notebooks folder (board packs), the board's targets and the selection record."""
+
+    policy: Policy
+    jobs: int
+    nb_dir: Path | None
+    targets: dict
+    chosen: tuple | None
+
+
+def _check_config(config: RunConfig) -> _Checked:
+    """Every check that can fail before any work: the audience and its options, ``jobs``,
+    the notebooks and their kernel (board), the targets file, the selection record and the
+    PDF engine."""
+    from audit.notebooks import check_notebooks, notebooks_dir
+    from audit.targets import read_targets
+
+    policy = Policy.make(config.audience, config.suppress_max, config.marking)
+    jobs = int(config.jobs or os.cpu_count() or 1)
     if jobs < 1:
         raise ParameterError("--jobs must be 1 or more")
     nb_dir = None
     if not policy.public:
         from audit.kernels import check_kernel
 
-        nb_dir = Path(notebooks) if notebooks else notebooks_dir()
+        nb_dir = Path(config.notebooks) if config.notebooks else notebooks_dir()
         check_notebooks(nb_dir)
-        check_kernel(kernel)
-    from audit.targets import read_targets
-
-    board_targets = read_targets(targets) if targets else {}
+        check_kernel(config.kernel)
+    board_targets = read_targets(config.targets) if config.targets else {}
     chosen = None
-    if selection is not None:  # a bad record stops the run before any work
+    if config.selection is not None:  # a bad record stops the run before any work
         from audit.selection import load_selection
 
-        chosen = load_selection(selection)
-    if pdf:  # fail before any work if the PDF engine is missing
+        chosen = load_selection(config.selection)
+    if config.pdf:  # fail before any work if the PDF engine is missing
         from audit.render.pdf import require_pdf_engine
 
         require_pdf_engine()
+    return _Checked(policy, jobs, nb_dir, board_targets, chosen)
+
+
+def run_audit(
+    extract: RunConfig | str | Path | Sequence[str | Path], /, **options: Any
+) -> RunResult:
+    """Run the quarterly audit and write the pack (module doc).
+
+    Takes a :class:`RunConfig`, or the extract(s) and :class:`RunConfig`'s fields as keyword
+    arguments (``run_audit(path, audience="public")``).
+    """
+    if isinstance(extract, RunConfig):
+        if options:
+            raise ParameterError("run_audit takes a RunConfig or options, not both")
+        config = extract
+    else:
+        config = RunConfig(extract, **options)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    checked = _check_config(config)
+    from audit.notebooks import notebook_pool
+    from audit.sections import NOTEBOOKS
 
     # Board packs run the analyst notebooks: their worker processes start now, and each
     # starts its kernel while this process reads, validates and computes the audit.
-    pool = notebook_pool(min(jobs, len(NOTEBOOKS)), kernel, nb_dir) if nb_dir else None
+    pool = None
+    if checked.nb_dir is not None:
+        workers = min(checked.jobs, len(NOTEBOOKS))
+        pool = notebook_pool(workers, config.kernel, checked.nb_dir)
     try:
-        inputs = [Path(extract)] if isinstance(extract, (str, Path)) else [Path(e) for e in extract]
-        say(f"reading and validating {', '.join(p.name for p in inputs)} …")
-        validated = load_returns(
-            inputs,
-            sheet=sheet,
-            allow_missing=allow_missing,
-            accept_stray_dates=accept_stray_dates,
-            moderation=moderation,
-            agreed=agreed,
-        )
-        for stray in validated.stray_dates:  # accepted: still said, never silent
-            say(f"accepted with --accept-stray-dates: {stray}")
-        place = _history_place(history)
-        history_path = place.path.resolve() if place is not None else None
-
         with tempfile.TemporaryDirectory(prefix=temp_prefix("run")) as private:
-            prepared = save_prepared(validated, Path(private) / "cases.parquet")
-            data = audit_of(validated, period=period, partnership=partnership)
-            data.targets = dict(board_targets)
-            data.history = read_history(
-                history_path,
-                validated,
-                data.partnership,
-                data.quarters[-1] if data.quarters else None,
-            )
-            if place is not None:
-                _say_history(say, place, data)
-            if chosen is not None:
-                data.selection = _check_selection(say, data, validated, *chosen)
-            if history_path is not None:  # a history conflict costs seconds, not a whole run
-                record_history(
-                    history_path,
-                    data,
-                    validated,
-                    each_quarter=each_quarter,
-                    replace=replace,
-                    check_only=True,
-                )
-            say(
-                f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
-                f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
-                f"{policy.audience.value}"
-            )
-            destination = (
-                Path(output_dir)
-                if output_dir
-                else default_output_dir(data.period, data.partnership, policy)
-            )
-            destination = destination.resolve()
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            removed = remove_leftovers(destination)  # of runs killed before they could clean up
-            if removed:
-                say(
-                    f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
-                    + ", ".join(p.name for p in removed)
-                )
-            staging = Path(
-                tempfile.mkdtemp(prefix=staging_prefix(destination), dir=destination.parent)
-            )
-            try:
-                result = _build(
-                    data,
-                    policy,
-                    staging,
-                    prepared,
-                    pool,
-                    nb_dir,
-                    kernel,
-                    pdf,
-                    say,
-                    cache_path(prepared),
-                )
-                seconds = time.perf_counter() - clock
-                _write_manifest(
-                    staging,
-                    data,
-                    policy,
-                    started,
-                    seconds,
-                    inputs,
-                    settings=dict(
-                        sheet=sheet,
-                        period=data.period,
-                        partnership=data.partnership,
-                        audience=policy.audience.value,
-                        suppress_max=policy.max_count,
-                        marking=policy.marking,
-                        marking_given=marking is not None,
-                        history=str(place.path) if place is not None else None,
-                        each_quarter=bool(each_quarter),
-                        targets=Path(targets).name if targets else None,
-                        pdf=bool(pdf),
-                        selection=str(selection) if selection is not None else None,
-                        moderation=[str(m) for m in moderation] or None,
-                        agreed=[str(a) for a in agreed] or None,
-                    ),
-                    disclosure=result,
-                )
-                if history_path is not None:
-                    # Last step before the move: one transaction, so the store is either
-                    # updated whole or left as it was.
-                    recorded = record_history(
-                        history_path,
-                        data,
-                        validated,
-                        each_quarter=each_quarter,
-                        replace=replace,
-                        recorded_at=started.isoformat(timespec="seconds"),
-                    )
-                    say(
-                        f"history: {_sets_recorded(recorded)} recorded in {history_path}"
-                        if recorded
-                        else "history: nothing recorded (a run over every case has no period; "
-                        "--period or --each-quarter records quarters)"
-                    )
-                from audit.files import move_into_place
-
-                move_into_place(staging, destination)
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
+            data, prepared, place = _compute(config, checked, Path(private))
+            destination = _destination(config, data, checked.policy)
+            _stage_and_move(config, checked, data, prepared, place, pool, destination, started)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -279,9 +241,158 @@ def run_audit(
     from audit.pack import pack_name
 
     seconds = time.perf_counter() - clock
-    page = destination / f"{pack_name(policy)}.html"
-    say(f"{policy.audience.value} pack written to {page} in {seconds:.1f} s")
+    page = destination / f"{pack_name(checked.policy)}.html"
+    config.say(f"{checked.policy.audience.value} pack written to {page} in {seconds:.1f} s")
     return RunResult(destination, page, seconds, data.in_scope)
+
+
+def _compute(
+    config: RunConfig, checked: _Checked, private: Path
+) -> tuple[AuditData, Path, HistoryLocation | None]:
+    """Read and validate the extract once, save the prepared cases in ``private``, compute
+    the audit with its history, targets and selection, and check the history would take
+    this run's figures (a conflict costs seconds, not a whole run)."""
+    from audit.pooling import load_returns
+    from audit.workspace import audit_of, read_history, save_prepared
+
+    say = config.say
+    inputs = config.inputs
+    say(f"reading and validating {', '.join(p.name for p in inputs)} …")
+    validated = load_returns(
+        inputs,
+        sheet=config.sheet,
+        allow_missing=config.allow_missing,
+        accept_stray_dates=config.accept_stray_dates,
+        moderation=config.moderation,
+        agreed=config.agreed,
+    )
+    for stray in validated.stray_dates:  # accepted: still said, never silent
+        say(f"accepted with --accept-stray-dates: {stray}")
+    place = _history_place(config.history)
+    history_path = place.path.resolve() if place is not None else None
+    prepared = save_prepared(validated, private / "cases.parquet")
+    data = audit_of(validated, period=config.period, partnership=config.partnership)
+    data.targets = dict(checked.targets)
+    data.history = read_history(
+        history_path, validated, data.partnership, data.quarters[-1] if data.quarters else None
+    )
+    if place is not None:
+        _say_history(say, place, data)
+    if checked.chosen is not None:
+        data.selection = _check_selection(say, data, validated, *checked.chosen)
+    if history_path is not None:
+        record_history(
+            history_path,
+            data,
+            validated,
+            each_quarter=config.each_quarter,
+            replace=config.replace,
+            check_only=True,
+        )
+    say(
+        f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
+        f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
+        f"{checked.policy.audience.value}"
+    )
+    return data, prepared, place
+
+
+def _destination(config: RunConfig, data: AuditData, policy: Policy) -> Path:
+    """The output folder, made ready: its parent exists, and folders left by runs that were
+    stopped before they could clean up are removed (and said)."""
+    destination = (
+        Path(config.output_dir)
+        if config.output_dir
+        else default_output_dir(data.period, data.partnership, policy)
+    ).resolve()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    removed = remove_leftovers(destination)
+    if removed:
+        config.say(
+            f"removed {len(removed)} folder(s) left by an earlier run that was stopped: "
+            + ", ".join(p.name for p in removed)
+        )
+    return destination
+
+
+def _stage_and_move(
+    config: RunConfig,
+    checked: _Checked,
+    data: AuditData,
+    prepared: Path,
+    place: HistoryLocation | None,
+    pool: Any,
+    destination: Path,
+    started: datetime,
+) -> None:
+    """Build the pack in a staging folder beside ``destination``, write its manifest,
+    record the history (last, one transaction) and move the folder into place; a failure
+    at any step removes the staging folder and leaves the history as it was."""
+    from audit.files import move_into_place
+    from audit.manifest import write_manifest
+    from audit.workspace import cache_path
+
+    policy = checked.policy
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination), dir=destination.parent))
+    try:
+        result = _build(
+            data,
+            policy,
+            staging,
+            prepared,
+            pool,
+            checked.nb_dir,
+            config.kernel,
+            config.pdf,
+            config.say,
+            cache_path(prepared),
+        )
+        write_manifest(
+            staging,
+            data.extract,
+            public=policy.public,
+            audit=_audit_record(data, policy),
+            selection=data.selection,
+            disclosure=result,
+            settings=config.settings(data, policy, place),
+            extract=config.inputs,
+            started=started,
+            seconds=(datetime.now(UTC) - started).total_seconds(),
+        )
+        if place is not None:
+            history_path = place.path.resolve()
+            # Last step before the move: one transaction, so the store is either updated
+            # whole or left as it was.
+            recorded = record_history(
+                history_path,
+                data,
+                data.extract,
+                each_quarter=config.each_quarter,
+                replace=config.replace,
+                recorded_at=started.isoformat(timespec="seconds"),
+            )
+            config.say(
+                f"history: {_sets_recorded(recorded)} recorded in {history_path}"
+                if recorded
+                else "history: nothing recorded (a run over every case has no period; "
+                "--period or --each-quarter records quarters)"
+            )
+        move_into_place(staging, destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _audit_record(data: AuditData, policy: Policy) -> dict:
+    """The manifest's ``audit``: period, partnership and the cases as the audience sees them."""
+    from audit.disclosure import protect
+
+    return {
+        "period": data.period,
+        "period_covered": data.period_label,
+        "partnership": data.partnership,
+        "cases": protect(data, policy).cases,
+    }
 
 
 def _build(
@@ -399,167 +510,6 @@ def _check_selection(say: Callable[[str], None], data, validated, record, select
         f"case{' is' if outside == 1 else 's are'} not in the selection"
     )
     return {**record, **counts}
-
-
-def _input_name(validated) -> str:
-    """The input as provenance names it: the file, or the pooled returns (at most 200
-    characters)."""
-    if not validated.sources:
-        return str(validated.path.name)
-    names = ", ".join(str(s["file"]) for s in validated.sources)
-    text = f"{len(validated.sources)} returns: {names}"
-    return text if len(text) <= 200 else text[:199] + "…"
-
-
-#: The parts of a selection record a public pack's manifest carries.
-_PUBLIC_SELECTION = frozenset(
-    {
-        "tool",
-        "seed",
-        "rule",
-        "method",
-        "eligible",
-        "selected",
-        "eligible_sha256",
-        "selected_sha256",
-        "audit_version",
-        "numpy_version",
-    }
-)
-
-
-def _write_manifest(
-    staging: Path,
-    data,
-    policy: Policy,
-    started: datetime,
-    seconds: float,
-    extract: list[Path],
-    *,
-    settings: dict,
-    disclosure: dict,
-) -> None:
-    from audit.disclosure import protect
-    from audit.manifest import build_manifest
-
-    p = protect(data, policy)
-    validated = data.extract
-    input_ = {
-        "file": _input_name(validated),
-        "sha256": validated.sha256,
-        "files": [dict(s) for s in validated.sources] or None,
-        "sheet": validated.sheet,
-        "flags_not_recorded": list(validated.missing_flags),
-    }
-    if not policy.public:
-        input_.update(
-            {
-                "rows_read": int(validated.rows_read),
-                "in_scope": int(len(validated.cases)),
-                "excluded_out_of_scope": int(len(validated.excluded)),
-                "ignored_columns": list(validated.ignored_columns),
-                "stray_dates_accepted": [str(s) for s in validated.stray_dates],
-            }
-        )
-    audit = {
-        "period": data.period,
-        "period_covered": data.period_label,
-        "partnership": data.partnership,
-        "cases": p.cases,
-    }
-    selection = data.selection
-    if selection is not None and policy.public:  # what was done, not who was where
-        selection = {k: v for k, v in selection.items() if k in _PUBLIC_SELECTION}
-    manifest = build_manifest(
-        selection=selection,
-        input_=input_,
-        audit=audit,
-        disclosure=disclosure,
-        settings=settings,
-        extract=extract,
-        started=started,
-        seconds=seconds,
-        staging=staging,
-    )
-    (staging / "manifest.json").write_text(
-        json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline=""
-    )
-
-
-def record_history(
-    history: str | Path,
-    data,
-    validated,
-    *,
-    each_quarter: bool = False,
-    recorded_at: str | None = None,
-    replace: bool = False,
-    check_only: bool = False,
-) -> int:
-    """Record an audit's unsuppressed metrics in the history store; returns the sets written.
-
-    Keys name what the figures are (:func:`audit.history.history_key`): the partnership
-    the extract (after any ``--partnership`` selection) holds, or the set of a pooled
-    extract's partnerships; an extract that names no partnership raises ``HistoryError``.
-    The audit's own period is recorded unless it is "all"; with ``each_quarter`` every
-    quarter of the extract is recorded as well, under the same key and (for a pooled
-    extract) under each partnership. One transaction. A period already recorded from a
-    different extract raises ``HistoryError`` unless ``replace``. ``check_only`` makes
-    those checks without writing (``audit run`` calls it before the notebooks).
-    """
-    from audit.history import history_key, open_history, partnerships_in
-    from audit.metrics import metrics_by, quarter_label, select_partnership
-
-    if data.period == "all" and not each_quarter:
-        return 0  # a run over every case has no place on a time axis: nothing to record
-    cases = validated.cases
-    if data.partnership:
-        cases = select_partnership(cases, data.partnership)
-    members = partnerships_in(cases)
-    key = history_key(members)
-    sets: list[tuple[str, str, object, int]] = []
-    if data.period != "all":
-        sets.append((key, data.period, data.metrics, data.in_scope))
-    if each_quarter:
-        scopes = [(key, cases)]
-        if len(members) > 1:
-            scopes += [(history_key([name]), select_partnership(cases, name)) for name in members]
-        for scope, scope_cases in scopes:
-            quarterly = metrics_by(scope_cases, by="quarter", level=data.level)
-            sizes = quarter_label(scope_cases["notification_date"]).value_counts()
-            for quarter, table in quarterly.groupby("quarter", sort=True):
-                if scope == key and quarter == data.period:
-                    continue  # already in the list
-                sets.append(
-                    (scope, str(quarter), table.drop(columns="quarter"), int(sizes.get(quarter, 0)))
-                )
-    if check_only:
-        if sets and Path(history).is_file():  # a new store has nothing to conflict with
-            store = open_history(history)
-            try:
-                store.check_many(
-                    [(scope, period, validated.sha256) for scope, period, _table, _cases in sets],
-                    replace=replace,
-                )
-            finally:
-                store.close()
-        return len(sets)
-    provenance = {"input_sha256": validated.sha256, "input_file": _input_name(validated)}
-    if recorded_at:
-        provenance["recorded_at"] = recorded_at
-    store = open_history(history)
-    try:
-        # One transaction: a failure part-way leaves the history as it was.
-        store.record_many(
-            [
-                (table, scope, period, {**provenance, "cases": n})
-                for scope, period, table, n in sets
-            ],
-            replace=replace,
-        )
-    finally:
-        store.close()
-    return len(sets)
 
 
 def _sets_recorded(count: int) -> str:

@@ -6,9 +6,9 @@ content only — chart images as PNG bytes with their title, alt text and captio
 published values (numbers as numbers, ``c`` and ``:`` as text) with the format of each
 column — so rendering never computes a figure, and a notebook shows it by displaying it.
 
-A section renders itself as HTML (:func:`render_section`: how a notebook displays it and
-how the pack's page holds it), every piece of text escaped: text from an extract is data,
-never markup.
+A section renders itself as HTML (:func:`render_section`, through the template the pack's
+page includes, ``templates/section.html.j2``: how a notebook displays it), every piece of
+text escaped: text from an extract is data, never markup.
 
 A table with a column that only case-level data carries (``case_id``, ``row``, a date or an
 age) is refused: packs hold aggregates only.
@@ -17,7 +17,6 @@ age) is refused: packs hold aggregates only.
 from __future__ import annotations
 
 import base64
-import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ __all__ = [
     "Table",
     "Section",
     "Block",
+    "section_view",
     "render_section",
     "summary_bullets",
 ]
@@ -120,6 +120,9 @@ class Section:
     key: str
     title: str
     blocks: list[Block] = field(default_factory=list)
+    #: The slides show this section's prose on a slide of its own even when it has no chart
+    #: and no table for the room (the draft actions: its prose says why there is none).
+    always_slide: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9-]+", self.key):
@@ -194,99 +197,81 @@ class Section:
 _SHORT_TABLE_ROWS = 15
 
 
-def css_string(text: str) -> str:
-    """``text`` escaped for a CSS string: every character but ASCII letters and digits as a
-    six-digit hex escape, so a marking can hold quotes, backslashes or ``</style>`` safely.
-    Spaces are escaped too: CSS takes a space after a hex escape as its end, so "— for"
-    written as an escape and a space would lose the space."""
-    return "".join(ch if ch.isascii() and ch.isalnum() else f"\\{ord(ch):06x}" for ch in text)
-
-
-def _paragraphs(text: str) -> str:
-    parts = []
+def _paragraphs(text: str) -> list[dict[str, Any]]:
+    """Prose as paragraphs: blank lines part them; a paragraph of ``- `` lines is a list."""
+    parts: list[dict[str, Any]] = []
     for para in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in para.strip().splitlines() if ln.strip()]
         if not lines:
             continue
         if all(ln.startswith("- ") for ln in lines):
-            parts.append("<ul>" + "".join(f"<li>{_inline(ln[2:])}</li>" for ln in lines) + "</ul>")
+            parts.append({"list": True, "lines": [ln[2:] for ln in lines]})
         else:
-            parts.append(f"<p>{_inline(' '.join(lines))}</p>")
-    return "\n".join(parts)
+            parts.append({"list": False, "text": " ".join(lines)})
+    return parts
 
 
-def _inline(text: str) -> str:
-    # Escape first, then allow **bold** only.
-    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
-
-
-def _render_table(table: Table, table_id: str) -> str:
-    """Caption, column headers, row headers; figures right-aligned. Wrapped in a focusable,
-    labelled region so a keyboard user can scroll a wide table (WCAG 2.1.1, 1.4.10)."""
+def _table_view(table: Table, table_id: str) -> dict[str, Any]:
+    """Caption, column headers, row headers; figures right-aligned (``numeric``). The page
+    wraps it in a focusable, labelled region so a keyboard user can scroll a wide table
+    (WCAG 2.1.1, 1.4.10); a short table is kept on one printed page."""
     columns = [str(c) for c in table.frame.columns]
     rows = table.rows_text()
-    numeric = [i > 0 and table.formats.get(c, "text") != "text" for i, c in enumerate(columns)]
-    num = ' class="num"'
-    head = "".join(
-        f'<th scope="col"{num if numeric[i] else ""}>{html.escape(c)}</th>'
-        for i, c in enumerate(columns)
-    )
-    body = []
-    for row in rows:
-        cells = [f'<th scope="row">{html.escape(row[0])}</th>'] + [
-            f"<td{num if numeric[i] else ''}>{html.escape(v)}</td>"
-            for i, v in enumerate(row[1:], start=1)
-        ]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    size = " short" if len(rows) <= _SHORT_TABLE_ROWS else ""
-    caption = html.escape(table.caption)
-    return (
-        f'<div class="table-wrap{size}" tabindex="0" role="region" '
-        f'aria-label="{html.escape(table.caption, quote=True)}"><table id="{table_id}">'
-        f"<caption>{caption}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
+    return {
+        "kind": "table",
+        "id": table_id,
+        "caption": table.caption,
+        "columns": columns,
+        "numeric": [
+            i > 0 and table.formats.get(c, "text") != "text" for i, c in enumerate(columns)
+        ],
+        "rows": rows,
+        "short": len(rows) <= _SHORT_TABLE_ROWS,
+    }
 
 
-def _render_figure(figure: Figure, level: int) -> str:
-    # The title is the figure's heading, so it never prints apart from its chart. The image
-    # already shows the title and caption, so their text versions are for screen readers
-    # and search only (visually hidden, not display:none).
+def _figure_view(figure: Figure) -> dict[str, Any]:
+    """The title is the figure's heading, so it never prints apart from its chart. The image
+    already shows the title and caption, so their text versions are for screen readers and
+    search only (visually hidden, not display:none)."""
     src = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
-    return (
-        '<figure class="chart">'
-        f'<h{level} class="chart-title visually-hidden">{html.escape(figure.title)}</h{level}>'
-        f'<img src="{src}" alt="{html.escape(figure.alt, quote=True)}">'
-        f'<figcaption class="visually-hidden">{html.escape(figure.caption)}</figcaption>'
-        "</figure>"
-    )
+    return {
+        "kind": "figure",
+        "title": figure.title,
+        "alt": figure.alt,
+        "caption": figure.caption,
+        "src": src,
+    }
 
 
-def render_section(section: Section, *, level: int = 2) -> str:
-    """One section (:class:`audit.section.Section`) as an HTML ``<section>``, also
-    how a notebook displays it. Blocks are told apart by their ``kind``, so this module needs
-    nothing from the sections package (which calls it to display itself)."""
-    key = html.escape(section.key)
-    sub = level + 1
-    out = [
-        f'<section id="{key}" aria-labelledby="{key}-title">',
-        f'<h{level} id="{key}-title">{html.escape(section.title)}</h{level}>',
-    ]
+def section_view(section: Section, *, level: int = 2) -> dict[str, Any]:
+    """What ``templates/section.html.j2`` draws of a section: its key, title, heading level
+    and its blocks in order, each a mapping with a ``kind``."""
+    blocks: list[dict[str, Any]] = []
     tables = 0
     for block in section.blocks:
         if isinstance(block, Text):
-            out.append(_paragraphs(block.text))
+            blocks.append({"kind": "text", "paragraphs": _paragraphs(block.text)})
         elif isinstance(block, Heading):
-            out.append(f"<h{sub}>{html.escape(block.text)}</h{sub}>")
+            blocks.append({"kind": "heading", "text": block.text})
         elif isinstance(block, Figure):
-            out.append(_render_figure(block, sub))
+            blocks.append(_figure_view(block))
         elif isinstance(block, Table):
             tables += 1
-            out.append(_render_table(block, f"{key}-table-{tables}"))
+            blocks.append(_table_view(block, f"{section.key}-table-{tables}"))
         else:  # pragma: no cover - Section only holds these blocks
             raise ReportError(f"unknown block {type(block).__name__} in section {section.key}")
-    out.append("</section>")
-    return "\n".join(out)
+    return {"key": section.key, "title": section.title, "level": level, "blocks": blocks}
+
+
+def render_section(section: Section, *, level: int = 2) -> str:
+    """One section as an HTML ``<section>`` (``templates/section.html.j2``, the template the
+    page includes for each section), also how a notebook displays it."""
+    from audit.templating import environment
+
+    return (
+        environment().get_template("section.html.j2").render(s=section_view(section, level=level))
+    )
 
 
 def summary_bullets(sections: Sequence[Section]) -> list[str]:

@@ -77,18 +77,11 @@ A target of exactly 0 or 1 gives limits equal to the target (no variation is pos
 denominator of 0 gives no limits. A partnership is outside a level's limits when its rate is
 strictly above the upper or strictly below the lower limit.
 
-What the data can show (:func:`fall_can_show`, :func:`trend_readiness`)
-=======================================================================
+What the data can show
+======================
 
-A p-chart's lower limit is 0 whenever ``n·p̄ ≤ 9(1 − p̄)`` (3-sigma limits), that is below
-``9(1 − p̄)/p̄`` cases a period: for father seen (``p̄`` about 0.35), below 17 cases a
-quarter. Then no fall, however large, can show as "outside the limits". And limits worked
-out from a handful of periods are not yet trusted: NHS-R's ``NHSRplotthedots`` (the NHS
-Making Data Count method in R) warns below 12 points that the limits are "trial limits,
-which will be revised with each additional observation" (``ptd_add_short_group_warnings``);
-NHS Education for Scotland's QI guidance says not to draw an SPC chart with fewer than 12
-points but a run chart instead. Below ``MIN_SPC_POINTS`` (12) periods with data the pack
-draws a run chart, with no verdict, and says how many more periods the SPC chart needs.
+Whether a p-chart may carry a verdict (12 periods with data) and when a fall cannot show:
+:mod:`audit.spc_readiness`.
 
 Disclosure
 ==========
@@ -101,7 +94,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -120,14 +112,11 @@ __all__ = [
     "p_chart",
     "shifts",
     "spc_reading",
-    "fall_can_show",
-    "min_cases_for_fall",
-    "TrendReadiness",
-    "trend_readiness",
     "funnel_limits",
     "funnel_table",
     "level_suffix",
     "run_lengths",
+    "as_counts",
 ]
 
 #: Consecutive points on one side of the centre line that make a shift (Making Data Count).
@@ -149,7 +138,9 @@ _ON_LINE_TOLERANCE = 1e-12
 # --------------------------------------------------------------------------- helpers
 
 
-def _counts(values: object, what: str) -> npt.NDArray[np.float64]:
+def as_counts(values: object, what: str) -> npt.NDArray[np.float64]:
+    """``values`` as whole, non-negative, unsuppressed counts (floats); ``ParameterError``
+    naming ``what`` otherwise (a ``c``, a missing value, a negative or a fraction)."""
     array = np.asarray(values, dtype=object).ravel()
     if any(is_suppressed(v) for v in array):
         raise ParameterError(
@@ -270,8 +261,8 @@ def p_chart(
     ``outside``, ``run`` and ``special_cause``. ``ParameterError`` for mismatched lengths,
     repeated labels, negative or fractional counts, or a numerator above its denominator.
     """
-    num = _counts(numerators, "numerators")
-    den = _counts(denominators, "denominators")
+    num = as_counts(numerators, "numerators")
+    den = as_counts(denominators, "denominators")
     labels = [str(label) for label in labels]
     if not (len(num) == len(den) == len(labels)):
         raise ParameterError(
@@ -400,117 +391,6 @@ def spc_reading(
     return reading
 
 
-# --------------------------------------------------------------------------- what a chart can show
-
-
-def fall_can_show(
-    denominators: Sequence[int] | npt.ArrayLike, centre: float, *, sigma: float = SIGMA
-) -> npt.NDArray[np.bool_]:
-    """For each period size ``n``, whether a fall could ever show as below the lower limit.
-
-    The lower limit ``p̄ − sigma·sqrt(p̄(1 − p̄)/n)`` is above 0 exactly when
-    ``n·p̄ > sigma²·(1 − p̄)``; otherwise it is clipped to 0 and no rate can fall below it.
-    Worked in that product form, so the boundary is exact. False for ``n = 0`` and for a
-    centre of 0 (no fall is possible) or outside [0, 1].
-    """
-    n = _counts(denominators, "denominators")
-    p_bar = float(centre)
-    if not float(sigma) > 0:
-        raise ParameterError(f"sigma must be positive; got {sigma!r}")
-    if not (0.0 < p_bar <= 1.0):
-        return np.zeros(len(n), dtype=bool)
-    return (n > 0) & (n * p_bar > float(sigma) ** 2 * (1.0 - p_bar))
-
-
-def min_cases_for_fall(centre: float, *, sigma: float = SIGMA) -> int | None:
-    """The fewest cases a period needs for a fall to be able to show on the p-chart: the
-    smallest whole ``n`` with ``n·p̄ > sigma²·(1 − p̄)`` (17 at ``p̄`` = 0.346, 3 sigma).
-    ``None`` for a centre of 0 (there is nothing to fall from)."""
-    p_bar = float(centre)
-    if not float(sigma) > 0:
-        raise ParameterError(f"sigma must be positive; got {sigma!r}")
-    if not (0.0 <= p_bar <= 1.0):
-        raise ParameterError(f"centre must be a rate between 0 and 1; got {centre!r}")
-    if p_bar == 0.0:
-        return None
-    n = math.floor(float(sigma) ** 2 * (1.0 - p_bar) / p_bar) + 1
-    while n > 1 and (n - 1) * p_bar > float(sigma) ** 2 * (1.0 - p_bar):
-        n -= 1  # guard the floor against rounding
-    while not n * p_bar > float(sigma) ** 2 * (1.0 - p_bar):
-        n += 1
-    return n
-
-
-@dataclass(frozen=True)
-class TrendReadiness:
-    """What a p-chart of these periods can and cannot show (:func:`trend_readiness`).
-
-    ``points``: periods with data; ``spc_ready``: at least ``min_points`` of them (else draw
-    a run chart with no verdict); ``more_needed``: periods still to come before it is;
-    ``min_cases_for_fall``: cases a period needs for a fall to show (None without a centre);
-    ``fall_hidden``: labels of the periods with data whose lower limit is 0, so a fall there
-    could never show as outside the limits; ``sentences``: all of it in plain English.
-    """
-
-    points: int
-    min_points: int
-    spc_ready: bool
-    more_needed: int
-    min_cases_for_fall: int | None
-    fall_hidden: tuple[str, ...]
-    sentences: tuple[str, ...]
-
-
-def trend_readiness(
-    chart: pd.DataFrame,
-    *,
-    min_points: int = MIN_SPC_POINTS,
-    sigma: float = SIGMA,
-    unit: str = "quarters",
-) -> TrendReadiness:
-    """Whether a :func:`p_chart` frame may carry an SPC verdict, and what it cannot show.
-
-    ``chart`` needs ``label``, ``denominator`` and ``centre``. Below ``min_points`` periods
-    with data the pack draws a run chart without a verdict (module docstring: the source of
-    the number). Periods too small for their lower limit to leave 0 are named, so the trend
-    section can say a fall cannot show there and offer the rolling four-quarter view.
-    """
-    missing = [c for c in ("label", "denominator", "centre") if c not in chart.columns]
-    if missing:
-        raise ParameterError(f"the p-chart frame lacks column(s): {', '.join(missing)}")
-    if (
-        isinstance(min_points, bool)
-        or not isinstance(min_points, (int, np.integer))
-        or min_points < 1
-    ):
-        raise ParameterError(f"min_points must be a positive whole number; got {min_points!r}")
-    den = _counts(chart["denominator"], "denominators")
-    labels = [str(v) for v in chart["label"]]
-    centre = float(chart["centre"].iloc[0]) if len(chart) else math.nan
-    points = int((den > 0).sum())
-    more = max(0, int(min_points) - points)
-    one = unit.rstrip("s")
-    sentences = []
-    if more:
-        sentences.append(
-            f"Only {points} {one if points == 1 else unit} with data: shown as a run chart "
-            f"without a verdict; an SPC chart needs {min_points} (that is {more} more)."
-        )
-    if math.isnan(centre):
-        return TrendReadiness(points, int(min_points), not more, more, None, (), tuple(sentences))
-    needed = min_cases_for_fall(centre, sigma=sigma)
-    can_fall = fall_can_show(den, centre, sigma=sigma)
-    hidden = tuple(label for label, n, ok in zip(labels, den, can_fall) if n > 0 and not ok)
-    if hidden and needed is not None:
-        scope = f"every {one}" if len(hidden) == points else f"{len(hidden)} of the {unit}"
-        sentences.append(
-            f"In {scope} the lower limit is 0 (fewer than {needed} cases), so a fall cannot "
-            f"show as outside the limits there; the rolling four-{one} figures show a fall "
-            "more surely."
-        )
-    return TrendReadiness(points, int(min_points), not more, more, needed, hidden, tuple(sentences))
-
-
 # --------------------------------------------------------------------------- funnel limits
 
 
@@ -564,7 +444,7 @@ def funnel_limits(
     each level (``lower_95``, ``upper_95``, ``lower_99_8``, ``upper_99_8``), clipped to
     [0, 1]; NaN for a denominator of 0. ``ParameterError`` for a bad target, level or method.
     """
-    den = _counts(denominators, "denominators")
+    den = as_counts(denominators, "denominators")
     levels = _check_levels(levels)
     try:
         theta = float(target)
@@ -610,6 +490,36 @@ def _position(rate: float, limits: Mapping[float, tuple[float, float]]) -> str:
     return "within the limits"
 
 
+def _funnel_target(
+    metric: str,
+    target: float | str | None,
+    num: npt.NDArray[np.float64],
+    den: npt.NDArray[np.float64],
+) -> tuple[float, str]:
+    """The funnel's target rate and its basis (``"pooled"``, ``"national"`` or ``"given"``)
+    for :func:`funnel_table`'s ``target``."""
+    if target is None or (isinstance(target, str) and target == "pooled"):
+        if den.sum() == 0:
+            raise ParameterError(
+                f"no partnership has cases recorded for {metric!r}: no pooled rate"
+            )
+        return float(num.sum() / den.sum()), "pooled"
+    elif isinstance(target, str) and target == "national":
+        from audit.national import national_reference
+
+        reference = national_reference(metric)
+        if reference is None:
+            raise ParameterError(
+                f"the national review published no figure for {metric!r}; use "
+                "the pooled rate (target=None) or give a rate"
+            )
+        return reference[0] / reference[1], "national"
+    elif isinstance(target, str):
+        raise ParameterError(f"target must be None, 'pooled', 'national' or a rate; got {target!r}")
+    else:
+        return float(target), "given"
+
+
 def funnel_table(
     metrics_by_partnership: pd.DataFrame,
     metric: str,
@@ -648,31 +558,12 @@ def funnel_table(
     if rows[by].duplicated().any():
         raise ParameterError(f"a {by} appears twice for {metric!r}: pass one period's breakdown")
     levels = _check_levels(levels)
-    num = _counts(rows["numerator"], "numerators")
-    den = _counts(rows["denominator"], "denominators")
+    num = as_counts(rows["numerator"], "numerators")
+    den = as_counts(rows["denominator"], "denominators")
     if (num > den).any():
         raise ParameterError("a numerator exceeds its denominator")
 
-    if target is None or (isinstance(target, str) and target == "pooled"):
-        if den.sum() == 0:
-            raise ParameterError(
-                f"no partnership has cases recorded for {metric!r}: no pooled rate"
-            )
-        theta, basis = float(num.sum() / den.sum()), "pooled"
-    elif isinstance(target, str) and target == "national":
-        from audit.national import national_reference
-
-        reference = national_reference(metric)
-        if reference is None:
-            raise ParameterError(
-                f"the national review published no figure for {metric!r}; use "
-                "the pooled rate (target=None) or give a rate"
-            )
-        theta, basis = reference[0] / reference[1], "national"
-    elif isinstance(target, str):
-        raise ParameterError(f"target must be None, 'pooled', 'national' or a rate; got {target!r}")
-    else:
-        theta, basis = float(target), "given"
+    theta, basis = _funnel_target(metric, target, num, den)
 
     limits = funnel_limits(den, theta, levels, method=method)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -686,7 +577,7 @@ def funnel_table(
         }
     )
     if "unknown" in rows.columns:
-        out["unknown"] = _counts(rows["unknown"], "unknown counts").astype(np.int64)
+        out["unknown"] = as_counts(rows["unknown"], "unknown counts").astype(np.int64)
     out["rate"] = rate.astype("float64")
     out["target"] = theta
     out["target_basis"] = basis

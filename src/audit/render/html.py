@@ -11,15 +11,14 @@ escaped: text from an extract (a partnership's name) is data, never markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from audit.errors import ReportError
-from audit.section import render_section
+from audit.render.content import PackContent, RenderOptions
+from audit.section import render_section, section_view
 
-__all__ = ["render_pack", "css_string"]
-
-#: Tables with at most this many body rows are kept on one printed page.
-_SHORT_TABLE_ROWS = 15
+__all__ = ["HtmlPage", "render_pack", "render_section", "css_string"]
 
 
 def css_string(text: str) -> str:
@@ -39,22 +38,45 @@ def render_pack(
     provenance: Sequence[tuple[str, str]],
     conventions: str,
 ) -> str:
-    """One self-contained HTML page: marking, contents, sections, provenance; images inline."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    """One self-contained HTML page: marking, contents, sections, provenance; images inline.
+    Each section is drawn by ``templates/section.html.j2``, which the page includes."""
     from markupsafe import Markup
+
+    from audit.templating import environment
 
     if not sections:
         raise ReportError("no pack sections were produced")
-    env = Environment(
-        loader=PackageLoader("audit", "templates"), autoescape=select_autoescape(["html", "j2"])
+    return (
+        environment()
+        .get_template("board-pack.html.j2")
+        .render(
+            title=title,
+            subtitle=subtitle,
+            marking=marking,
+            marking_css=Markup(css_string(marking)),
+            contents=[(s.key, s.title) for s in sections],
+            sections=[section_view(s) for s in sections],
+            provenance=provenance,
+            conventions=conventions,
+        )
     )
-    return env.get_template("board-pack.html.j2").render(
-        title=title,
-        subtitle=subtitle,
-        marking=marking,
-        marking_css=Markup(css_string(marking)),
-        contents=[(s.key, s.title) for s in sections],
-        sections=[Markup(render_section(s)) for s in sections],
-        provenance=provenance,
-        conventions=conventions,
-    )
+
+
+class HtmlPage:
+    """The pack's page, ``<name>.html`` (:func:`render_pack`)."""
+
+    label = "page"
+
+    def write(self, content: PackContent, folder: Path, options: RenderOptions) -> Path:
+        """Write the page into ``folder`` and return its path."""
+        page = render_pack(
+            content.sections,
+            title=content.title,
+            subtitle=content.page_subtitle,
+            marking=content.marking,
+            provenance=content.provenance,
+            conventions=content.conventions,
+        )
+        path = folder / f"{content.name}.html"
+        path.write_text(page, encoding="utf-8", newline="")
+        return path

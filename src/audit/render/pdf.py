@@ -24,8 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import ReportError
+from audit.render.content import PackContent, RenderOptions
 
-__all__ = ["PDF_VARIANT", "BROWSER_ROUTE", "pango_install_hint", "require_pdf_engine", "write_pdf"]
+__all__ = [
+    "PDF_VARIANT",
+    "BROWSER_ROUTE",
+    "PdfFile",
+    "pango_install_hint",
+    "require_pdf_engine",
+    "write_pdf",
+]
 
 #: Tagged PDF for accessibility (ISO 14289-1).
 PDF_VARIANT = "pdf/ua-1"
@@ -167,3 +175,16 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path | None = None) -> Path
     from audit.files import atomic_write_bytes
 
     return atomic_write_bytes(target, data)
+
+
+class PdfFile:
+    """The pack as a PDF, ``<name>.pdf``, printed from the page (written before it), when
+    :attr:`~audit.render.content.RenderOptions.pdf` asks for it."""
+
+    label = "PDF"
+
+    def write(self, content: PackContent, folder: Path, options: RenderOptions) -> Path | None:
+        """Print the page in ``folder`` to a PDF beside it; ``None`` when not asked for."""
+        if not options.pdf:
+            return None
+        return write_pdf(folder / f"{content.name}.html", folder / f"{content.name}.pdf")

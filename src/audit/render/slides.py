@@ -31,8 +31,8 @@ Analysis Function palette (dark blue ``#12436D`` titles, dark grey ``#3D3D3D`` t
 headers white on dark blue; contrast 10:1 or more). Every slide carries the protective
 marking in a footer text box (named ``Marking``), and the slide number.
 
-The bytes are deterministic (fixed document dates and zip entry dates, as
-:mod:`audit.render.workbook` does), so the manifest's checksums are reproducible.
+The bytes are deterministic (fixed document dates and zip entry dates:
+:mod:`audit.render.archive`, as the workbook), so the manifest's checksums are reproducible.
 """
 
 from __future__ import annotations
@@ -41,12 +41,13 @@ import io
 import math
 import os
 import re
-import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from audit.errors import ReportError
+from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
+from audit.render.content import PackContent, RenderOptions
 from audit.section import Figure, Heading, Section, Table, Text, summary_bullets
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "FINDING_PREFIXES",
     "SOURCE_PREFIX",
     "FIXED_TIMESTAMP",
+    "SlideDeck",
     "write_slides",
     "slides_bytes",
 ]
@@ -90,8 +92,6 @@ SLIDE_COLUMNS: dict[str, tuple[str, ...]] = {
     "Actions": ("Finding", "Suggested action", "Owner", "By when"),
     "Follow-up": ("Measure to watch", "Since", "Movement", "Beyond chance"),
 }
-#: The document's created and modified time, fixed so the bytes do not depend on the clock.
-FIXED_TIMESTAMP = datetime(2000, 1, 1, 0, 0, 0)
 
 _WIDTH_IN, _HEIGHT_IN = 13.333, 7.5
 _MARGIN = 0.5
@@ -110,12 +110,10 @@ _TABLE_WIDTHS = {  # inches, by column, for the slide tables
     "Movement": 3.6,
     "Beyond chance": 1.8,
 }
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _MAX_NOTE_ROWS = 25
 # Chart images: text lines of one block are at most this many pixels apart; the title and
 # the caption are set apart by at least _BLOCK_GAP; _PAD pixels of white are kept.
 _LINE_GAP, _BLOCK_GAP, _PAD = 12, 30, 12
-_ACTIONS_KEY = "actions"  # audit.sections.actions.ACTIONS_KEY (not imported: no cycle)
 
 
 def _plain(text: str) -> str:
@@ -384,7 +382,7 @@ class _Deck:
         props.keywords = ""
         buffer = io.BytesIO()
         self.prs.save(buffer)
-        return _fixed_zip(buffer.getvalue())
+        return fixed_zip(buffer.getvalue())
 
 
 def _title_size(title: str, size: float) -> float:
@@ -478,54 +476,37 @@ def _plot_only(png: bytes) -> bytes:
     return out.getvalue()
 
 
-def _fixed_zip(data: bytes) -> bytes:
-    """Re-pack the pptx with fixed entry dates and permissions, in the same order."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, source.read(info))
-    return out.getvalue()
-
-
 # ------------------------------------------------------------------------------ the deck
 
 
-def slides_bytes(
-    sections: Sequence[Section],
-    *,
-    title: str,
-    subtitle: str,
-    place: str,
-    period: str,
-    marking: str,
-    source: str,
-    sha256: str,
-    about: Sequence[str] = (),
-    provenance: Sequence[tuple[str, str]] = (),
-    timestamp: datetime = FIXED_TIMESTAMP,
-) -> bytes:
+def slides_bytes(content: PackContent, timestamp: datetime = FIXED_TIMESTAMP) -> bytes:
     """The deck as the bytes of a ``.pptx`` file (see :func:`write_slides`)."""
+    if not content.sections:
+        raise ReportError("no pack sections were produced")
+    deck = _Deck(content.marking)
+    _title_slide(deck, content)
+    _headline_slides(deck, summary_bullets(content.sections))
+    background = _section_slides(deck, content.sections)
+    _closing_slide(deck, content, background)
+    deck.footers(dark_first=True)
+    return deck.save(f"{content.title} ({content.place}, {content.period})", timestamp)
+
+
+def _title_slide(deck: _Deck, content: PackContent) -> None:
+    """White on dark blue: the title, the subtitle, the place and period, the marking."""
     from pptx.dml.color import RGBColor
     from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 
-    if not sections:
-        raise ReportError("no pack sections were produced")
-    deck = _Deck(marking)
-
-    # Title slide: white on dark blue.
+    c = content
     wide = _WIDTH_IN - 2 * _MARGIN - 0.2
     first = deck.new_slide(
-        title,
+        c.title,
         layout=0,
         size=40,
         colour="FFFFFF",
         box=(_MARGIN + 0.1, 0.6, wide, 1.7),
-        notes=f"{title} {subtitle}. {place}, {period}. {marking}. Source: "
-        f"{source}, SHA-256 {sha256}.",
+        notes=f"{c.title} {c.subtitle}. {c.place}, {c.period}. {c.marking}. Source: "
+        f"{c.source}, SHA-256 {c.sha256}.",
     )
     first.background.fill.solid()
     first.background.fill.fore_color.rgb = RGBColor.from_string(DARK_BLUE)
@@ -533,11 +514,11 @@ def slides_bytes(
     subtitle_box.left, subtitle_box.top = _emu(_MARGIN + 0.1), _emu(2.4)
     subtitle_box.width, subtitle_box.height = _emu(wide), _emu(0.9)
     subtitle_box.text_frame.vertical_anchor = MSO_ANCHOR.TOP
-    deck._fill(subtitle_box.text_frame, [subtitle], 20, colour="FFFFFF", align=PP_ALIGN.LEFT)
+    deck._fill(subtitle_box.text_frame, [c.subtitle], 20, colour="FFFFFF", align=PP_ALIGN.LEFT)
     deck.text(
         first,
         (_MARGIN + 0.1, 3.45, wide, 1.3),
-        [place, period],
+        [c.place, c.period],
         24,
         name="Place and period",
         bold=True,
@@ -547,13 +528,17 @@ def slides_bytes(
     deck.text(
         first,
         (_MARGIN + 0.1, 4.95, wide, 0.6),
-        [marking],
+        [c.marking],
         20,
         name="Protective marking",
         bold=True,
         colour="FFFFFF",
     )
-    headline = summary_bullets(sections)
+
+
+def _headline_slides(deck: _Deck, headline: list[str]) -> None:
+    """ "What the board needs to know" (the summary's bullets), then a slide for each
+    difference from the national figures that survives the adjustment."""
     if headline:
         slide = deck.new_slide(BOARD_SLIDE, notes="\n\n".join(headline))
         deck.text(
@@ -565,7 +550,6 @@ def slides_bytes(
             space=10,
         )
     for finding in (line for line in headline if line.startswith(FINDING_PREFIXES)):
-        # every difference that survives the adjustment has a slide of its own
         slide = deck.new_slide(finding, notes=finding)
         deck.text(
             slide,
@@ -582,12 +566,16 @@ def slides_bytes(
             space=10,
         )
 
+
+def _section_slides(deck: _Deck, sections: Sequence[Section]) -> list[str]:
+    """A slide a chart (a chart shown in two sections gets one) and the slides of the tables
+    meant for the room; returns the note lines of the sections with neither."""
     background: list[str] = []
     drawn: set[bytes] = set()
     for section in sections:
         figures = [(f, n) for f, n in _figure_notes(section) if f.png not in drawn]
         for figure, notes in figures:
-            drawn.add(figure.png)  # a chart shown in two sections gets one slide
+            drawn.add(figure.png)
             slide = deck.new_slide(figure.title, notes=notes)
             bottom = _BODY_BOTTOM - _CAPTION_HEIGHT - 0.05
             deck.picture(slide, figure, top=_BODY_TOP, bottom=bottom)
@@ -603,15 +591,20 @@ def slides_bytes(
             background += [f"{section.title}:"] + [
                 line for b in section.blocks for line in _block_lines(b)
             ]
+    return background
 
+
+def _closing_slide(deck: _Deck, content: PackContent, background: list[str]) -> None:
+    """ "About these figures": how to read them and the source extract; the notes carry the
+    provenance and the sections with no slide of their own."""
     closing = deck.new_slide(
         "About these figures",
-        notes="\n\n".join([*(f"{k}: {v}" for k, v in provenance), *background]),
+        notes="\n\n".join([*(f"{k}: {v}" for k, v in content.provenance), *background]),
     )
     deck.text(
         closing,
         (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP - 0.5),
-        [f"• {line}" for line in about] or ["• Every figure is in the pack's workbook."],
+        [f"• {line}" for line in content.about] or ["• Every figure is in the pack's workbook."],
         18,
         name="About",
         space=10,
@@ -619,12 +612,10 @@ def slides_bytes(
     deck.text(
         closing,
         (_MARGIN, _BODY_BOTTOM - 0.45, _WIDTH_IN - 2 * _MARGIN, 0.45),
-        [f"Source: {source} · SHA-256 {sha256[:16]}…"],
+        [f"Source: {content.source} · SHA-256 {content.sha256[:16]}…"],
         SOURCE_SIZE,
         name=f"{SOURCE_PREFIX} extract",
     )
-    deck.footers(dark_first=True)
-    return deck.save(f"{title} ({place}, {period})", timestamp)
 
 
 def _emu(inches: float) -> int:
@@ -636,8 +627,9 @@ def _emu(inches: float) -> int:
 def _table_slides(deck: _Deck, section: Section) -> bool:
     """Slides for the section's tables meant for the room (:data:`SLIDE_COLUMNS`), a page
     at a time; the notes hold the prose before each table and every column, row by row.
-    The draft actions get a slide even with no action (its prose says why). Returns True
-    when a slide was made."""
+    A section that asks for a slide (``always_slide``, as the draft actions do) gets one
+    of its prose when no table is shown (its prose says why). Returns True when a slide
+    was made."""
     made = False
     prose: list[str] = []
     for block in section.blocks:
@@ -663,7 +655,7 @@ def _table_slides(deck: _Deck, section: Section) -> bool:
             slide = deck.new_slide(title, notes="\n\n".join(notes))
             deck.table(slide, block, columns, rows, top=_BODY_TOP)
         made, prose = True, []
-    if not made and section.key == _ACTIONS_KEY and not section.figures:
+    if not made and section.always_slide and not section.figures:
         said = [_plain(b.text) for b in section.blocks if isinstance(b, Text)]
         slide = deck.new_slide(section.title, notes="\n\n".join(said))
         deck.text(
@@ -674,41 +666,25 @@ def _table_slides(deck: _Deck, section: Section) -> bool:
 
 
 def write_slides(
-    path: str | os.PathLike[str],
-    sections: Sequence[Section],
-    *,
-    title: str,
-    subtitle: str,
-    place: str,
-    period: str,
-    marking: str,
-    source: str,
-    sha256: str,
-    about: Sequence[str] = (),
-    provenance: Sequence[tuple[str, str]] = (),
-    timestamp: datetime = FIXED_TIMESTAMP,
+    path: str | os.PathLike[str], content: PackContent, *, timestamp: datetime = FIXED_TIMESTAMP
 ) -> Path:
-    """Write the deck (module docstring) to ``path`` and return it.
+    """Write the deck (module docstring) of ``content`` to ``path`` and return it.
 
-    ``sections`` are the pack's sections, built from the protected tables; ``place`` and
-    ``period`` name the partnership and period on the title slide; ``source`` and
-    ``sha256`` the extract; ``about`` the closing slide's points (short sentences);
-    ``provenance`` (item, detail) pairs for its notes. Written atomically;
+    The sections are the pack's, built from the protected tables; the title slide names
+    the place and period, the closing slide the source extract and its SHA-256, with
+    ``about`` as its points and the provenance in its notes. Written atomically;
     :class:`~audit.errors.ReportError` when there is nothing to show.
     """
     from audit.files import atomic_write_bytes
 
-    data = slides_bytes(
-        sections,
-        title=title,
-        subtitle=subtitle,
-        place=place,
-        period=period,
-        marking=marking,
-        source=source,
-        sha256=sha256,
-        about=about,
-        provenance=provenance,
-        timestamp=timestamp,
-    )
-    return atomic_write_bytes(Path(path), data)
+    return atomic_write_bytes(Path(path), slides_bytes(content, timestamp))
+
+
+class SlideDeck:
+    """The pack's slides, ``<name>.pptx`` (:func:`write_slides`)."""
+
+    label = "slides"
+
+    def write(self, content: PackContent, folder: Path, options: RenderOptions) -> Path:
+        """Write the deck into ``folder`` and return its path."""
+        return write_slides(folder / f"{content.name}.pptx", content, timestamp=options.timestamp)

@@ -34,7 +34,6 @@ import io
 import math
 import os
 import re
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,7 +44,9 @@ import pandas as pd
 
 from audit.contract import normalise_column_name
 from audit.errors import ReportError
-from audit.section import ROW_LEVEL_COLUMNS
+from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
+from audit.render.content import PackContent, RenderOptions
+from audit.section import ROW_LEVEL_COLUMNS, summary_bullets
 
 __all__ = [
     "NOTES_SHEET",
@@ -53,16 +54,16 @@ __all__ = [
     "Sheet",
     "sheet_name",
     "write_workbook",
+    "pack_sheets",
+    "pack_notes",
+    "WorkbookFile",
 ]
 
 #: The name of the notes sheet (always first).
 NOTES_SHEET = "Notes"
-#: The document's created and modified time, fixed so the bytes do not depend on the clock.
-FIXED_TIMESTAMP = datetime(2000, 1, 1, 0, 0, 0)
 #: The row of each sheet holding the table's column headers (marking and title above).
 _HEADER_ROW = 3
 
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _DROPPED = re.compile(r"[\[\]:*?]")
 _SLASHES = re.compile(r"[/\\]")
 _MAX_NAME = 31
@@ -231,17 +232,7 @@ def _deterministic_bytes(data: bytes, workbook, timestamp: datetime) -> bytes:
     props = workbook.properties
     props.created = timestamp
     props.modified = timestamp
-    core = tostring(props.to_tree())
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = core if info.filename == "docProps/core.xml" else source.read(info)
-            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            target.writestr(fixed, content)
-    return out.getvalue()
+    return fixed_zip(data, {"docProps/core.xml": tostring(props.to_tree())})
 
 
 @dataclass(frozen=True)
@@ -312,3 +303,64 @@ def write_workbook(
     from audit.files import atomic_write_bytes
 
     return atomic_write_bytes(Path(path), data)
+
+
+def pack_sheets(content: PackContent) -> list[Sheet]:
+    """The pack's sheets: the protected metrics table (the published ``metrics.csv``), then
+    one sheet a section table, named by its ``sheet`` or its section's title."""
+    from audit.contract import METRICS_COLUMNS
+
+    metrics = content.metrics
+    columns = [c for c in METRICS_COLUMNS if c in metrics.columns]
+    counts = ("numerator", "denominator", "unknown", "national_numerator", "national_denominator")
+    formats = {c: "count" for c in counts}
+    formats.update({c: "percent" for c in ("rate", "ci_low", "ci_high", "national_rate")})
+    sheets = [
+        Sheet(
+            "Metrics",
+            "Every measure (the published metrics.csv): rates as "
+            "percentages, with 95% Wilson intervals",
+            metrics[columns],
+            formats,
+        )
+    ]
+    for section in content.sections:
+        tables = section.tables
+        for i, table in enumerate(tables, start=1):
+            name = table.sheet or (section.title if len(tables) == 1 else f"{section.title} {i}")
+            sheets.append(Sheet(name, table.caption, table.frame, dict(table.formats)))
+    return sheets
+
+
+def pack_notes(content: PackContent) -> list[tuple[str, str]]:
+    """The Notes sheet: title, the summary's headline, provenance, conventions and how to
+    read the Metrics sheet."""
+    return [
+        ("Title", f"{content.title} Quarterly audit {content.name.replace('-', ' ')}"),
+        *(("Summary", bullet) for bullet in summary_bullets(content.sections)),
+        *content.provenance,
+        ("Conventions", content.conventions),
+        (
+            "Metrics sheet",
+            "The published metrics.csv: rates are fractions shown as "
+            "percentages, with 95% Wilson score intervals; p_value is the "
+            "two-sided Fisher exact test against the national counts, "
+            "p_holm the same adjusted for the comparisons in this pack",
+        ),
+    ]
+
+
+class WorkbookFile:
+    """The pack's workbook, ``<name>.xlsx`` (:func:`write_workbook`)."""
+
+    label = "workbook"
+
+    def write(self, content: PackContent, folder: Path, options: RenderOptions) -> Path:
+        """Write the workbook into ``folder`` and return its path."""
+        return write_workbook(
+            folder / f"{content.name}.xlsx",
+            pack_sheets(content),
+            pack_notes(content),
+            marking=content.marking,
+            timestamp=options.timestamp,
+        )

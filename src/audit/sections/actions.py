@@ -361,7 +361,7 @@ def actions(data: AuditData, policy: Policy | str = "board") -> Section:
     """The draft action plan, furthest short first, and (with history) whether last
     period's actions moved their measures; for the public, a sentence (module docstring)."""
     policy = policy if isinstance(policy, Policy) else Policy.make(policy)
-    section = Section(ACTIONS_KEY, ACTIONS_TITLE)
+    section = Section(ACTIONS_KEY, ACTIONS_TITLE, always_slide=True)
     if policy.public:
         return section.text(NOT_PUBLIC)
     p = protect(data, policy)

@@ -11,14 +11,15 @@ from audit.disclosure import Policy, protect
 from audit.national import national_reference
 from audit.section import Section
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
-from audit.spc import MIN_SPC_POINTS, trend_readiness
+from audit.spc import MIN_SPC_POINTS
+from audit.spc_readiness import trend_readiness
 from audit.workspace import TREND_METRICS, AuditData
 
 __all__ = ["trends"]
 
 
 def _readiness(chart: pd.DataFrame) -> tuple[str, ...]:
-    """What this p-chart can and cannot show (:func:`audit.spc.trend_readiness`): too few
+    """What this p-chart can and cannot show (:func:`audit.spc_readiness.trend_readiness`): too few
     quarters for limits yet, quarters too small for a fall to show. Quarters a public pack
     hides are left out: it says nothing of their size."""
     from audit.formatting import is_suppressed

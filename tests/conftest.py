@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["timing"]
+pytest_plugins = ["timing", "pytester"]
 
 #: Hypothesis: "ci" is fixed (derandomized, no example database, no deadline) so CI runs the
 #: same examples every time and a failure there reproduces here with HYPOTHESIS_PROFILE=ci;

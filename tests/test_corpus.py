@@ -321,7 +321,13 @@ def _in_process(argv: list[str], cwd: Path, temp: Path) -> tuple[int, str, str]:
     try:
         with warnings.catch_warnings(record=True) as caught, \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            # Python's own defaults for a process (-W unset): warnings shown once each,
+            # but deprecation, import and resource warnings not (a garbage-collected file
+            # some earlier test left open would otherwise land on this command's stderr)
             warnings.simplefilter("default")
+            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                          ResourceWarning):
+                warnings.filterwarnings("ignore", category=quiet)
             try:
                 code = cli.main(argv)
             except SystemExit as exit_:      # argparse's usage errors

@@ -96,6 +96,8 @@ def test_worker_kernel_uses_the_patched_platform_choice(monkeypatch, tmp_path):
     real = kernel_transport
     monkeypatch.setattr(kernels, "kernel_transport", lambda platform=sys.platform: real("win32"))
     monkeypatch.setattr(kernels.tempfile, "tempdir", str(tmp_path))
+    # a kernel an earlier test of this process left to be reused would be returned instead
+    kernels.stop_worker_kernels()
     km = worker_kernel("audit", str(tmp_path))
     try:
         assert worker_kernel("audit", str(tmp_path)) is km  # reused by the same worker

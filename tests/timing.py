@@ -147,11 +147,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.nodeid in tests or used & fixtures.keys():
             item.add_marker(pytest.mark.slow)
     if _whole_suite(config):
-        stale = sorted(set(tests) - seen_tests) + sorted(set(fixtures) - seen_fixtures)
-        if stale:
+        root = Path(str(config.rootpath))
+        files = {item.nodeid.split("::")[0] for item in items}
+
+        def stale(key: str, seen: set[str]) -> bool:
+            """Gone from disk, or in a file this run collected and not found in it."""
+            base = key.split("::")[0]
+            if not (root / base).exists():
+                return True
+            collected = any(f == base or f.startswith(base + "/") for f in files)
+            return collected and key not in seen
+
+        gone = [k for k in tests if stale(k, seen_tests)] + \
+            [k for k in fixtures if stale(k, seen_fixtures)]
+        if gone:
             raise pytest.UsageError(
                 f"{DURATIONS.name} names tests or fixtures that no longer exist: "
-                + ", ".join(stale[:10]) + (" …" if len(stale) > 10 else "")
+                + ", ".join(gone[:10]) + (" …" if len(gone) > 10 else "")
                 + ". Re-measure with 'make durations' (or edit the file).")
 
 

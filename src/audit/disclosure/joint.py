@@ -65,6 +65,8 @@ __all__ = [
     "joint_targets",
     "joint_attack",
     "term_key",
+    "JointCheck",
+    "check_packs",
 ]
 
 _TOLERANCE = 1e-6
@@ -140,8 +142,10 @@ class JointBounds:
 
     def describe(self) -> str:
         high = "unbounded" if math.isinf(self.high) else f"{self.high:g}"
-        where = "; ".join(self.target.hidden_in) or self.target.label
-        return f"{where}: {self.target.label} lies in {self.low:g}..{high}"
+        where = "; ".join(self.target.hidden_in) or (
+            f"not printed in {', '.join(self.target.packs)}"
+        )
+        return f"{where} ({self.target.label}) lies in {self.low:g}..{high}"
 
 
 @dataclass
@@ -371,3 +375,43 @@ def _single_pack_bounds(
             low, high = out.get(key, (0.0, math.inf))
             out[key] = (max(low, bounds.low), min(high, bounds.high))
     return out
+
+
+@dataclass(frozen=True)
+class JointCheck:
+    """What ``audit check-disclosure`` found over several packs."""
+
+    packs: list[str]
+    threshold: int
+    attacked: int
+    integer_solved: int
+    report: JointReport
+
+
+def check_packs(paths: Iterable[str | Path], *, budget: float = 60.0) -> JointCheck:
+    """Check each pack alone (:func:`~audit.disclosure.figures.check_pack`), then all of
+    them together (:func:`joint_attack`).
+
+    Raises :class:`~audit.errors.DisclosureError` naming, for each exposed count, the packs
+    that hide it, the cell and the range an outsider can narrow it to.
+    """
+    from audit.disclosure.figures import check_pack
+
+    folders = find_packs(paths)
+    for folder in folders:
+        try:
+            check_pack(folder)
+        except DisclosureError as exc:
+            raise DisclosureError(f"{folder.name}: {exc}") from None
+    packs = read_packs(folders)
+    report = joint_attack(packs, budget=budget)
+    if report.exposed:
+        shown = "\n".join(f"  {b.describe()}" for b in report.exposed[:20])
+        more = len(report.exposed) - 20
+        raise DisclosureError(
+            f"read together, {len(packs)} packs narrow {len(report.exposed)} count(s) to "
+            f"fewer than {report.k} values:\n{shown}"
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+    solved = sum(b.exact for b in report.bounds)
+    return JointCheck(report.packs, report.k, len(report.bounds), solved, report)

@@ -145,7 +145,18 @@ class JointBounds:
         where = "; ".join(self.target.hidden_in) or (
             f"not printed in {', '.join(self.target.packs)}"
         )
-        return f"{where} ({self.target.label}) lies in {self.low:g}..{high}"
+        return f"{where} ({_describe(self.target.terms)}) lies in {self.low:g}..{high}"
+
+
+def _describe(terms: tuple[Term, ...]) -> str:
+    """``family=category [partnerships; first..last quarter]`` for each term."""
+    parts = []
+    for t in terms:
+        quarters = sorted(t.quarters)
+        when = quarters[0] if len(quarters) == 1 else f"{quarters[0]}..{quarters[-1]}"
+        cats = "+".join(t.categories) if len(t.categories) < 4 else "a pattern sum"
+        parts.append(f"{t.family}={cats} [{'/'.join(sorted(t.partnerships))}; {when}]")
+    return " + ".join(parts)
 
 
 @dataclass

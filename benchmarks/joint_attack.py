@@ -71,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     work = []
     for name, sets in rows:
         for chosen in sets:
-            targets = [
-                t for t in joint_targets(chosen) if t.hidden_in and 1 <= truth(t.terms) <= 5
-            ]
+            targets = [t for t in joint_targets(chosen) if t.hidden_in and 1 <= truth(t.terms) <= 5]
             work.append((name, chosen, targets))
     total = sum(len(t) for _, _, t in work) or 1
     table: dict[str, list[float]] = {name: [0, 0, 0, 0, 0, 0.0] for name, _ in rows}

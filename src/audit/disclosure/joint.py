@@ -5,30 +5,28 @@ partnership — and an outsider reads them all (issue 22). This module rebuilds,
 packs' ``figures.csv`` alone, one model of everything they publish and bounds every hidden
 count in whole numbers.
 
-**Common cells.** Every figure of every pack is a sum of atomic counts addressed by family,
-category, partnership and quarter (:class:`~audit.disclosure.model.Term`), and the same
-names mean the same cases in every pack. So, as rtauargus's ``tab_multi_manager`` merges a
-set of linked tables into one table in which a cell belongs to several tables, and as
-``GaussSuppression`` calls *global protection* of linked tables, the packs are merged into
-one system: the grid of (partnership, quarter) cells is refined, family by family, into the
-blocks that belong to exactly the same published scopes, and one variable stands for one
-category of one block whatever pack prints it. A quarter pack, the year (the sum of its
-quarters), the pool (the sum of its partnerships), the trend charts of later quarters
-(history) and a re-run all become equations on the same variables. sdcTable's
-``protectLinkedTables`` requires that a common cell has the same suppression state in every
-table; here a count hidden in one pack and printed in another is simply printed (recovered
-exactly), and so reported.
+**Common cells** (:mod:`audit.disclosure.joint_model`). Every figure of every pack is a sum
+of atomic counts addressed by family, category, partnership and quarter, and the same
+address means the same cases in every pack, so the packs are merged into one system, as
+rtauargus's ``tab_multi_manager`` merges linked tables into one table and ``GaussSuppression``
+protects them *globally*: a quarter pack, the year (the sum of its quarters), the pool (the
+sum of its partnerships), the trend charts of later quarters (history) and a re-run all
+become equations on shared variables. sdcTable's ``protectLinkedTables`` requires a common
+cell to have the same suppression state in every table; a count hidden in one pack and
+printed in another is here recovered exactly, and reported so. What is adopted from them is
+the merged model and that requirement; their protection algorithms (HITAS, modular,
+back-tracking over the tables) are for the protection step, which this module only checks.
 
-**Integers.** τ-ARGUS audits a suppression pattern by computing each hidden cell's
-feasibility interval with linear programming, as :mod:`audit.disclosure.attack` does. Counts
-are whole numbers, and printed rates and averages are intervals on ratios of them
-(``lo * n <= y <= hi * n``), so whole-number reasoning can pin a count the linear
-relaxation leaves wide (issue 22's first recipe). The joint attack therefore bounds each
-target with the linear relaxation first (HiGHS simplex, one model kept and re-solved) and
-then solves the integer programme (HiGHS branch and bound, all variables integer) for the
-targets the bar concerns: the range's integer minimum and maximum. A mixed-integer solve
-that hits its time limit keeps HiGHS's proven dual bound, so a range is never reported
-narrower than it is; such a range is marked not exact.
+**Integers.** τ-ARGUS audits a suppression pattern by each hidden cell's feasibility
+interval from linear programming, as :mod:`audit.disclosure.attack` does. Counts are whole
+numbers and printed rates and averages are intervals on ratios of them (``lo * n <= y <= hi
+* n``), so whole-number reasoning can pin a count the linear relaxation leaves wide (issue
+22's first recipe). :func:`joint_attack` bounds each target by the linear relaxation of the
+joint model intersected with the single-pack attack of each pack naming it (which reads the
+risk-factor patterns whole), then narrows the ranges by the integer programme (HiGHS branch
+and bound, every count whole), narrowest first, within a time budget. A solve that hits its
+time limit keeps HiGHS's proven dual bound, so no range is reported narrower than it is;
+a range the integer step did not finish is marked not exact.
 
 A count is **exposed** (:func:`audit.disclosure.attack.exposed`) when its range is
 narrower than the threshold ``k`` and reaches into 1..k: the same bar as the single-pack

@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from scipy.optimize import linprog
 
 from audit.disclosure.figures import write_figures
 from audit.disclosure.joint import (
+    JointModel,
     PackFigures,
     check_packs,
     find_packs,
@@ -250,3 +252,59 @@ def test_check_disclosure_command_attacks_several_packs(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert safe.returncode == 0, safe.stderr
     assert "2 packs" in safe.stdout
+
+
+def risk_pack(name: str, partnerships: list[str], *figures) -> PackFigures:
+    """A pack printing risk-factor tables over three flags a, b, c (patterns "abc")."""
+    made = pack(name, partnerships, ["2025-Q1"], *figures)
+    made.publication.pattern_flags = ("a", "b", "c")
+    for flag in "abc":
+        made.publication.categories[flag] = ("yes", "no", "unknown")
+    return made
+
+
+def pair(ps, value: int | None) -> Count:
+    """Cases with both a and b: patterns 110 and 111 (the cooccurrence table's a|b)."""
+    return Count("cooccurrence", "a|b", "cases",
+                 (Term("risk_pattern", ("110", "111"), frozenset(ps), frozenset(["2025-Q1"])),),
+                 value, value is None)
+
+
+def cases(ps, value: int) -> Count:
+    return Count("cases", "pack", "cases", (term(CASES, "all", ps, ["2025-Q1"]),), value)
+
+
+def test_pool_minus_partnerships_works_on_the_risk_factor_pairs_too():
+    """The pool prints 7 cases with both a and b, Y's pack 4, X's hides its own (true 3).
+
+    X alone: 12 cases and nothing else: the pair lies in 1..12. Together: 7 - 4 = 3.
+    """
+    packs = [
+        risk_pack("pool", ["X", "Y"], cases(["X", "Y"], 25), pair(["X", "Y"], 7)),
+        risk_pack("Y", ["Y"], cases(["Y"], 13), pair(["Y"], 4)),
+        risk_pack("X", ["X"], cases(["X"], 12), pair(["X"], None)),
+    ]
+    both = pair(["X"], None).terms
+    assert bounds_of(joint_attack([packs[2]]), both) == (1, 12)
+    assert bounds_of(joint_attack(packs), both) == (3, 3)
+
+
+def test_risk_factors_printed_alone_bound_their_pair_from_below():
+    """12 cases, a yes 9, b yes 8, the pair hidden: at least 9 + 8 - 12 = 5 have both and
+    at most 8 (b's yes), so the pair lies in 5..8 (Fréchet); no pattern is needed for it."""
+    q = ["2025-Q1"]
+    made = risk_pack(
+        "X", ["X"], cases(["X"], 12), pair(["X"], None),
+        Count("metrics", "a", "numerator", (term("a", "yes", ["X"], q),), 9),
+        Count("metrics", "b", "numerator", (term("b", "yes", ["X"], q),), 8),
+    )
+    assert bounds_of(joint_attack([made]), pair(["X"], None).terms) == (5, 8)
+    # the joint model alone (bands and pairs, no patterns) knows it too
+    model = JointModel([made])
+    objective = model.vector(pair(["X"], None).terms)
+    ranges = [
+        linprog(sign * objective, A_ub=model.A_ub, b_ub=model.b_ub, A_eq=model.A_eq,
+                b_eq=model.b_eq, bounds=(0, None), method="highs").fun
+        for sign in (1, -1)
+    ]
+    assert ranges == pytest.approx([5, -8])

@@ -308,3 +308,13 @@ def test_risk_factors_printed_alone_bound_their_pair_from_below():
         for sign in (1, -1)
     ]
     assert ranges == pytest.approx([5, -8])
+
+
+def test_packs_whose_figures_cannot_all_hold_are_refused():
+    """Y alone prints 12 not known, more than the 10 of the pool it is part of."""
+    packs = pool_and_partnerships()
+    packs[1] = pack("Y", ["Y"], ["2025-Q1"],
+                    count("cases", "pack", "cases", "all", ["Y"], ["2025-Q1"], 14),
+                    count("metrics", FLAG, "unknown", "unknown", ["Y"], ["2025-Q1"], 12))
+    with pytest.raises(DisclosureError, match="contradict each other"):
+        joint_attack(packs)

@@ -24,9 +24,10 @@ numbers and printed rates and averages are intervals on ratios of them (``lo * n
 22's first recipe). :func:`joint_attack` bounds each target by the linear relaxation of the
 joint model intersected with the single-pack attack of each pack naming it (which reads the
 risk-factor patterns whole), then narrows the ranges by the integer programme (HiGHS branch
-and bound, every count whole), narrowest first, within a time budget. A solve that hits its
-time limit keeps HiGHS's proven dual bound, so no range is reported narrower than it is;
-a range the integer step did not finish is marked not exact.
+and bound, every count whole), narrowest first, within a time budget, where the linear
+optimum is not already reached at whole numbers (then it is the integer optimum too). A
+solve that hits its time limit keeps HiGHS's proven dual bound, so no range is reported
+narrower than it is; a range the integer step did not finish is marked not exact.
 
 A count is **exposed** (:func:`audit.disclosure.attack.exposed`) when its range is
 narrower than the threshold ``k`` and reaches into 1..k: the same bar as the single-pack
@@ -276,7 +277,9 @@ class _Highs:
         if status == self.status.kOptimal:
             if self.integer:
                 return max(info.objective_function_value, info.mip_dual_bound), True
-            return info.objective_function_value, True
+            # A linear optimum reached at whole numbers is the integer optimum as well.
+            x = np.asarray(self.highs.getSolution().col_value)
+            return info.objective_function_value, bool(np.all(np.abs(x - np.round(x)) < 1e-6))
         if self.integer and status == self.status.kTimeLimit:
             return info.mip_dual_bound, False
         raise DisclosureError(  # pragma: no cover - other limits are not set
@@ -333,16 +336,19 @@ def joint_attack(
             ranges.append((target, value, value, True))
             continue
         low, high = single.get(key, (0.0, math.inf))
+        whole = False
         if model.holds(target.terms):
             objective = model.vector(target.terms)
-            low = max(low, math.ceil(lp.minimum(objective)[0] - _TOLERANCE))
+            found, whole = lp.minimum(objective)
+            low = max(low, math.ceil(found - _TOLERANCE))
             if low <= k:
-                neg = lp.minimum(-objective)[0]
+                neg, whole_high = lp.minimum(-objective)
+                whole = whole and whole_high
                 if neg != -math.inf:
                     high = min(high, math.floor(-neg + _TOLERANCE))
             else:
                 high = math.inf
-        ranges.append((target, low, high, high == low or low > k))
+        ranges.append((target, low, high, whole or high == low or low > k))
     if integer:
         order = sorted(
             (i for i, r in enumerate(ranges) if not r[3] and model.holds(r[0].terms)),

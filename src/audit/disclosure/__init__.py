@@ -12,7 +12,10 @@ This package is the one place that decides what a board or public output may sho
 * :mod:`~audit.disclosure.protect` — primary and complementary suppression, audited by the
   attack, and the protected tables every section is rendered from;
 * :mod:`~audit.disclosure.figures` — the public pack's ``figures.csv`` and
-  ``audit check-disclosure``, which re-runs the attack from a written pack alone.
+  ``audit check-disclosure``, which re-runs the attack from a written pack alone;
+* :mod:`~audit.disclosure.joint` (with :mod:`~audit.disclosure.joint_model`) — several
+  packs' ``figures.csv`` read together and every hidden count bounded in whole numbers
+  (``audit check-disclosure`` given several packs or a folder of them).
 
 Board and public outputs are rendered only from :func:`protect`'s tables, never from the
 analyst's, so protecting the tables protects the pack.

@@ -1,0 +1,438 @@
+"""The joint attack: several public packs read together, every hidden count solved in integers.
+
+A partnership publishes a *series* of packs — each quarter, the year, the pool and each
+partnership — and an outsider reads them all (issue 22). This module rebuilds, from the
+packs' ``figures.csv`` alone, one model of everything they publish and bounds every hidden
+count in whole numbers.
+
+**Common cells** (:mod:`audit.disclosure.joint_model`). Every figure of every pack is a sum
+of atomic counts addressed by family, category, partnership and quarter, and the same
+address means the same cases in every pack, so the packs are merged into one system, as
+rtauargus's ``tab_multi_manager`` merges linked tables into one table and ``GaussSuppression``
+protects them *globally*: a quarter pack, the year (the sum of its quarters), the pool (the
+sum of its partnerships), the trend charts of later quarters (history) and a re-run all
+become equations on shared variables. sdcTable's ``protectLinkedTables`` requires a common
+cell to have the same suppression state in every table; a count hidden in one pack and
+printed in another is here recovered exactly, and reported so. What is adopted from them is
+the merged model and that requirement; their protection algorithms (HITAS, modular,
+back-tracking over the tables) are for the protection step, which this module only checks.
+
+**Integers.** τ-ARGUS audits a suppression pattern by each hidden cell's feasibility
+interval from linear programming, as :mod:`audit.disclosure.attack` does. Counts are whole
+numbers and printed rates and averages are intervals on ratios of them (``lo * n <= y <= hi
+* n``), so whole-number reasoning can pin a count the linear relaxation leaves wide (issue
+22's first recipe). :func:`joint_attack` bounds each target by the linear relaxation of the
+joint model intersected with the single-pack attack of each pack naming it (which reads the
+risk-factor patterns whole), then narrows the ranges by the integer programme (HiGHS branch
+and bound, every count whole), narrowest first, within a time budget, where the linear
+optimum is not already reached at whole numbers (then it is the integer optimum too). A
+solve that hits its time limit keeps HiGHS's proven dual bound, so no range is reported
+narrower than it is; a range the integer step did not finish is marked not exact.
+
+A count is **exposed** (:func:`audit.disclosure.attack.exposed`) when its range is
+narrower than the threshold ``k`` and reaches into 1..k: the same bar as the single-pack
+check. Issue 22's table also counts ranges of fewer than ``k`` values (``high - low <= k -
+2``) and exact recoveries (``high == low``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from audit.disclosure.attack import attack, attack_targets, exposed
+from audit.disclosure.figures import FIGURES_FILE, read_figures
+from audit.disclosure.joint_model import JointModel, PackFigures, TermKey, term_key
+from audit.disclosure.model import Term
+from audit.errors import DisclosureError
+
+__all__ = [
+    "PackFigures",
+    "Target",
+    "JointBounds",
+    "JointReport",
+    "JointModel",
+    "find_packs",
+    "read_packs",
+    "joint_targets",
+    "joint_attack",
+    "term_key",
+    "JointCheck",
+    "check_packs",
+]
+
+_TOLERANCE = 1e-6
+
+
+def find_packs(paths: Iterable[str | Path]) -> list[Path]:
+    """The public packs named: each path a pack (a folder holding ``figures.csv``) or a
+    folder of packs (its sub-folders that hold one). Raises
+    :class:`~audit.errors.DisclosureError` when a path holds no pack."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if (path / FIGURES_FILE).is_file():
+            found.append(path)
+            continue
+        inner = (
+            sorted(p for p in path.iterdir() if (p / FIGURES_FILE).is_file())
+            if path.is_dir()
+            else []
+        )
+        if not inner:
+            raise DisclosureError(
+                f"{path} holds no {FIGURES_FILE} nor any folder with one: only public packs "
+                "(audit run --audience public) can be checked"
+            )
+        found += inner
+    return list(dict.fromkeys(found))
+
+
+def read_packs(paths: Iterable[str | Path]) -> list[PackFigures]:
+    """Read every pack :func:`find_packs` names (their ``figures.csv``)."""
+    packs = []
+    for folder in find_packs(paths):
+        publication, k = read_figures(folder / FIGURES_FILE)
+        packs.append(PackFigures(folder.name, publication, k))
+    return packs
+
+
+@dataclass(frozen=True)
+class Target:
+    """A count the attacker is scored on, and where the packs print it (or hide it)."""
+
+    label: str
+    terms: tuple[Term, ...]
+    #: ``pack: table, row, column`` of every place it is hidden (empty: never printed).
+    hidden_in: tuple[str, ...]
+    #: The value printed for it somewhere, when one pack prints what another hides.
+    printed: int | None = None
+    #: The packs whose figures name it (printed, hidden or an unprinted atomic count).
+    packs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JointBounds:
+    """The attacker's integer range for one target."""
+
+    target: Target
+    low: float
+    high: float
+    #: ``False`` when a solve hit its time limit: the range is then HiGHS's proven bound,
+    #: at least as wide as the true one.
+    exact: bool
+    k: int
+
+    @property
+    def values(self) -> float:
+        """How many whole numbers the range holds."""
+        return self.high - self.low + 1
+
+    @property
+    def exposed(self) -> bool:
+        return exposed(self.low, self.high, self.k)
+
+    def describe(self) -> str:
+        high = "unbounded" if math.isinf(self.high) else f"{self.high:g}"
+        where = "; ".join(self.target.hidden_in) or (
+            f"not printed in {', '.join(self.target.packs)}"
+        )
+        return f"{where} ({_describe(self.target.terms)}) lies in {self.low:g}..{high}"
+
+
+def _describe(terms: tuple[Term, ...]) -> str:
+    """``family=category [partnerships; first..last quarter]`` for each term."""
+    parts = []
+    for t in terms:
+        quarters = sorted(t.quarters)
+        when = quarters[0] if len(quarters) == 1 else f"{quarters[0]}..{quarters[-1]}"
+        cats = "+".join(t.categories) if len(t.categories) < 4 else "a pattern sum"
+        parts.append(f"{t.family}={cats} [{'/'.join(sorted(t.partnerships))}; {when}]")
+    return " + ".join(parts)
+
+
+@dataclass
+class JointReport:
+    """The result of a joint attack over several packs."""
+
+    packs: list[str]
+    k: int
+    bounds: list[JointBounds] = field(default_factory=list)
+    seconds: float = 0.0
+    mip_solves: int = 0
+
+    @property
+    def exposed(self) -> list[JointBounds]:
+        return [b for b in self.bounds if b.exposed]
+
+
+# ---------------------------------------------------------------------------- the attack
+
+
+def joint_targets(packs: Sequence[PackFigures]) -> list[Target]:
+    """Every count an attacker of ``packs`` is scored on, once each: every hidden figure and
+    every unprinted atomic count of a published scope (:func:`attack_targets`), with where
+    each is hidden and, when another pack prints it, the printed value."""
+    printed = _printed(packs)
+    found: dict[TermKey, tuple[str, tuple[Term, ...], list[str], list[str]]] = {}
+    for pack in packs:
+        hidden = {
+            term_key(c.terms): f"{pack.name}: {c.table}: {c.row}, {c.column}"
+            for c in pack.publication.counts
+            if c.hidden
+        }
+        for label, terms in attack_targets(pack.publication):
+            key = term_key(terms)
+            entry = found.setdefault(key, (label, terms, [], []))
+            entry[3].append(pack.name)
+            if key in hidden:
+                entry[2].append(hidden[key])
+    return [
+        Target(label, terms, tuple(where), printed.get(key), tuple(names))
+        for key, (label, terms, where, names) in found.items()
+    ]
+
+
+def _printed(packs: Sequence[PackFigures]) -> dict[TermKey, int]:
+    return {
+        term_key(c.terms): c.value
+        for p in packs
+        for c in p.publication.counts
+        if not c.hidden and c.value is not None
+    }
+
+
+class _Highs:
+    """One HiGHS model of the joint system, re-solved objective after objective: as a linear
+    programme, or (``integer``) with every variable a whole number."""
+
+    def __init__(self, model: JointModel, *, integer: bool) -> None:
+        import highspy
+
+        from audit.disclosure.attack import _quiet_highs
+
+        self.size = model.size
+        self.highs = _quiet_highs(highspy)
+        self.highs.setOptionValue("output_flag", False)
+        inf = highspy.kHighsInf
+        matrix = sparse.vstack([model.A_eq, model.A_ub]).tocsc()
+        n_ub = model.A_ub.shape[0]
+        lp = highspy.HighsLp()
+        lp.num_col_ = model.size
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(model.size)
+        lp.col_lower_ = np.zeros(model.size)
+        lp.col_upper_ = np.full(model.size, inf)
+        lp.row_lower_ = np.concatenate([model.b_eq, np.full(n_ub, -inf)])
+        lp.row_upper_ = np.concatenate([model.b_eq, model.b_ub])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        if integer:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * model.size
+            # Objectives are sums of whole numbers: a gap below 1 proves the optimum.
+            self.highs.setOptionValue("mip_abs_gap", 1 - 1e-6)
+            self.highs.setOptionValue("mip_rel_gap", 0.0)
+        self.highs.passModel(lp)
+        if not integer:
+            # The first solve presolves; later ones change only the objective, so the
+            # primal simplex restarts from a basis that is still feasible (measured on the
+            # 20 packs of benchmarks/year.py: 0.06 s a bound, against 1.2 s with the dual).
+            self.highs.run()
+            if self.highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+                raise DisclosureError(
+                    "the packs' figures contradict each other (no set of counts fits them "
+                    "all): a pack has been altered, or they are not one series of the same data"
+                )
+            self.highs.setOptionValue("presolve", "off")
+            self.highs.setOptionValue("simplex_strategy", 4)
+        self.columns = np.arange(model.size, dtype=np.int32)
+        self.status = highspy.HighsModelStatus
+        self.integer = integer
+
+    def minimum(self, objective: np.ndarray, seconds: float = math.inf) -> tuple[float, bool]:
+        """A lower bound on ``objective · x`` and whether it is the minimum itself
+        (``-inf`` when unbounded). Raises when the figures contradict each other."""
+        self.highs.changeColsCost(self.size, self.columns, objective)
+        if self.integer:
+            self.highs.setOptionValue("time_limit", float(max(seconds, 0.01)))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
+            return -math.inf, True
+        if status == self.status.kInfeasible:
+            raise DisclosureError(
+                "the packs' figures contradict each other (no set of counts fits them all): "
+                "a pack has been altered, or they are not one series of the same data"
+            )
+        info = self.highs.getInfo()
+        if status == self.status.kOptimal:
+            if self.integer:
+                return max(info.objective_function_value, info.mip_dual_bound), True
+            # A linear optimum reached at whole numbers is the integer optimum as well.
+            x = np.asarray(self.highs.getSolution().col_value)
+            return info.objective_function_value, bool(np.all(np.abs(x - np.round(x)) < 1e-6))
+        if self.integer and status == self.status.kTimeLimit:
+            return info.mip_dual_bound, False
+        raise DisclosureError(  # pragma: no cover - other limits are not set
+            f"the joint check could not finish ({self.highs.modelStatusToString(status)})"
+        )
+
+
+def _threshold(packs: Sequence[PackFigures]) -> int:
+    thresholds = {p.threshold for p in packs}
+    if len(thresholds) != 1:
+        raise DisclosureError(
+            "the packs were published with different small-number thresholds "
+            f"({', '.join(str(k) for k in sorted(thresholds))}): check them one threshold at a time"
+        )
+    return thresholds.pop()
+
+
+def joint_attack(
+    packs: Sequence[PackFigures],
+    *,
+    targets: Sequence[Target] | None = None,
+    integer: bool = True,
+    mip_seconds: float = 2.0,
+    budget: float = 60.0,
+) -> JointReport:
+    """Bound every target in whole numbers from everything ``packs`` publish (module doc).
+
+    First, for every target, two outer bounds of its range are intersected: the linear
+    relaxation of the joint model (:class:`JointModel`) and, for each pack that names the
+    target, the single-pack attack (linear, risk-factor patterns read whole:
+    :func:`audit.disclosure.attack.attack`). A range lying wholly above ``k`` is left
+    there (it cannot be exposed). Then (``integer``) the integer programme narrows the
+    others, narrowest first — where whole numbers most often decide exposure — each solve
+    given at most ``mip_seconds`` and all of them what is left of ``budget`` seconds; a
+    target the budget does not reach keeps its linear range and is marked not exact (on
+    the 20 packs of ``benchmarks/year.py`` an integer solve takes about 0.3 s and narrows
+    about one linear range in thirty).
+    """
+    started = time.perf_counter()
+    if not packs:
+        raise DisclosureError("no public pack to check")
+    k = _threshold(packs)
+    if targets is None:
+        targets = joint_targets(packs)
+    model = JointModel(packs, extra_terms=[t for tg in targets for t in tg.terms])
+    report = JointReport([p.name for p in packs], k)
+    single = _single_pack_bounds(packs, targets, k)
+    lp = _Highs(model, integer=False)
+    ranges: list[tuple[Target, float, float, bool]] = []
+    for target in targets:
+        key = term_key(target.terms)
+        if key in model.printed:
+            value = float(model.printed[key])
+            ranges.append((target, value, value, True))
+            continue
+        low, high = single.get(key, (0.0, math.inf))
+        whole = False
+        if model.holds(target.terms):
+            objective = model.vector(target.terms)
+            found, whole = lp.minimum(objective)
+            low = max(low, math.ceil(found - _TOLERANCE))
+            if low <= k:
+                neg, whole_high = lp.minimum(-objective)
+                whole = whole and whole_high
+                if neg != -math.inf:
+                    high = min(high, math.floor(-neg + _TOLERANCE))
+            else:
+                high = math.inf
+        ranges.append((target, low, high, whole or high == low or low > k))
+    if integer:
+        order = sorted(
+            (i for i, r in enumerate(ranges) if not r[3] and model.holds(r[0].terms)),
+            key=lambda i: ranges[i][2] - ranges[i][1],
+        )
+        mip: _Highs | None = None
+        for i in order:
+            left = budget - (time.perf_counter() - started)
+            if left <= 0:
+                break
+            target, low, high, _ = ranges[i]
+            mip = mip or _Highs(model, integer=True)
+            objective = model.vector(target.terms)
+            found, exact_low = mip.minimum(objective, min(mip_seconds, left))
+            if math.isfinite(found):  # a solve cut short before any bound keeps none
+                low = max(low, math.ceil(found - _TOLERANCE))
+            left = budget - (time.perf_counter() - started)
+            neg, exact_high = mip.minimum(-objective, min(mip_seconds, max(left, 0.0)))
+            if math.isfinite(neg):
+                high = min(high, math.floor(-neg + _TOLERANCE))
+            report.mip_solves += 2
+            ranges[i] = (target, low, high, (exact_low and exact_high) or high == low)
+    report.bounds = [JointBounds(t, low, high, exact, k) for t, low, high, exact in ranges]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _single_pack_bounds(
+    packs: Sequence[PackFigures], targets: Sequence[Target], k: int
+) -> dict[TermKey, tuple[float, float]]:
+    """Each target's range from the single-pack attack of every pack that names it,
+    intersected (risk-factor patterns read whole)."""
+    by_pack: dict[str, list[Target]] = defaultdict(list)
+    for target in targets:
+        for name in target.packs:
+            by_pack[name].append(target)
+    out: dict[TermKey, tuple[float, float]] = {}
+    for pack in packs:
+        chosen = by_pack.get(pack.name)
+        if not chosen:
+            continue
+        result = attack(pack.publication, k, targets=[(t.label, t.terms) for t in chosen])
+        for bounds in result.bounds:
+            key = term_key(bounds.terms)
+            low, high = out.get(key, (0.0, math.inf))
+            out[key] = (max(low, bounds.low), min(high, bounds.high))
+    return out
+
+
+@dataclass(frozen=True)
+class JointCheck:
+    """What ``audit check-disclosure`` found over several packs."""
+
+    packs: list[str]
+    threshold: int
+    attacked: int
+    integer_solved: int
+    report: JointReport
+
+
+def check_packs(paths: Iterable[str | Path], *, budget: float = 60.0) -> JointCheck:
+    """Check each pack alone (:func:`~audit.disclosure.figures.check_pack`), then all of
+    them together (:func:`joint_attack`).
+
+    Raises :class:`~audit.errors.DisclosureError` naming, for each exposed count, the packs
+    that hide it, the cell and the range an outsider can narrow it to.
+    """
+    from audit.disclosure.figures import check_pack
+
+    folders = find_packs(paths)
+    for folder in folders:
+        try:
+            check_pack(folder)
+        except DisclosureError as exc:
+            raise DisclosureError(f"{folder.name}: {exc}") from None
+    packs = read_packs(folders)
+    report = joint_attack(packs, budget=budget)
+    if report.exposed:
+        shown = "\n".join(f"  {b.describe()}" for b in report.exposed[:20])
+        more = len(report.exposed) - 20
+        raise DisclosureError(
+            f"read together, {len(packs)} packs narrow {len(report.exposed)} count(s) to "
+            f"fewer than {report.k} values:\n{shown}"
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+    solved = sum(b.exact for b in report.bounds)
+    return JointCheck(report.packs, report.k, len(report.bounds), solved, report)

@@ -1,0 +1,320 @@
+"""The joint attack (issue 22): the four recipes an outsider used on a year of public packs.
+
+Each recipe is a small hand-made set of packs' figures in which every pack alone keeps its
+hidden count at least 5 values wide, and the set read together recovers it; the expected
+ranges are worked out by hand in each test's docstring. A last set is safe together too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scipy.optimize import linprog
+
+from audit.disclosure.figures import write_figures
+from audit.disclosure.joint import (
+    JointModel,
+    PackFigures,
+    check_packs,
+    find_packs,
+    joint_attack,
+    joint_targets,
+    read_packs,
+)
+from audit.disclosure.model import CASES, Count, Publication, Rate, Term, term
+from audit.errors import DisclosureError
+
+FLAG = "domestic_abuse"
+K = 5
+
+
+def pack(name: str, partnerships: list[str], quarters: list[str], *figures) -> PackFigures:
+    """A pack printing ``figures`` (counts and rates) about one flag, threshold 5."""
+    publication = Publication(
+        pack_partnerships=frozenset(partnerships),
+        pack_quarters=frozenset(quarters),
+        categories={CASES: ("all",), FLAG: ("yes", "no", "unknown")},
+    )
+    for f in figures:
+        (publication.rates if isinstance(f, Rate) else publication.counts).append(f)
+    return PackFigures(name, publication, K)
+
+
+def count(table: str, row: str, column: str, cats, ps, qs, value: int | None) -> Count:
+    """A count of ``FLAG`` (or the cases, ``cats="all"``) over ``ps`` x ``qs``; ``None``
+    is hidden."""
+    family = CASES if cats == "all" else FLAG
+    return Count(table, row, column, (term(family, cats, ps, qs),), value, value is None)
+
+
+def rate(table: str, row: str, ps, qs, low: float, high: float) -> Rate:
+    """The printed rate yes / (yes + no) over ``ps`` x ``qs``, known to [low, high]."""
+    return Rate(
+        table, row, "rate", (term(FLAG, "yes", ps, qs),), (term(FLAG, ("yes", "no"), ps, qs),),
+        low, high,
+    )
+
+
+def bounds_of(report, terms: tuple[Term, ...]):
+    key = sorted(terms)
+    (found,) = [b for b in report.bounds if sorted(b.target.terms) == key]
+    return found.low, found.high
+
+
+UNKNOWN_X = (term(FLAG, "unknown", ["X"], ["2025-Q1"]),)
+
+
+def pool_and_partnerships() -> list[PackFigures]:
+    """Pool X+Y prints 10 unknown; Y's pack 7; X's pack hides its unknown (true 3).
+
+    X alone: 16 cases, 7 "no", yes and unknown hidden (each >= 1): unknown in 1..8.
+    Together: unknown(X) = 10 - 7 = 3 exactly.
+    """
+    q = ["2025-Q1"]
+    return [
+        pack("pool", ["X", "Y"], q,
+             count("cases", "pack", "cases", "all", ["X", "Y"], q, 30),
+             count("metrics", FLAG, "unknown", "unknown", ["X", "Y"], q, 10)),
+        pack("Y", ["Y"], q,
+             count("cases", "pack", "cases", "all", ["Y"], q, 14),
+             count("metrics", FLAG, "unknown", "unknown", ["Y"], q, 7)),
+        pack("X", ["X"], q,
+             count("cases", "pack", "cases", "all", ["X"], q, 16),
+             count("metrics", FLAG, "numerator", "yes", ["X"], q, None),
+             count("metrics", FLAG, "no", "no", ["X"], q, 7),
+             count("metrics", FLAG, "unknown", "unknown", ["X"], q, None)),
+    ]
+
+
+def test_pool_minus_partnerships_recovers_the_hidden_count():
+    packs = pool_and_partnerships()
+    alone = joint_attack([packs[2]])
+    assert bounds_of(alone, UNKNOWN_X) == (1, 8)
+    assert not alone.exposed
+    together = joint_attack(packs)
+    assert bounds_of(together, UNKNOWN_X) == (3, 3)
+    exposed = {b.target.hidden_in for b in together.exposed}
+    assert ("X: metrics: domestic_abuse, unknown",) in exposed
+
+
+def test_year_minus_quarters_recovers_the_hidden_quarter():
+    """The year prints 9 unknown over Q1+Q2, Q1's pack 6; Q2's pack hides its unknown.
+
+    Q2 alone: 20 cases, 10 yes, "no" and unknown hidden: unknown in 1..9.
+    Together: unknown(Q2) = 9 - 6 = 3.
+    """
+    year = ["2025-Q1", "2025-Q2"]
+    packs = [
+        pack("year", ["X"], year, count("metrics", FLAG, "unknown", "unknown", ["X"], year, 9)),
+        pack("Q1", ["X"], ["2025-Q1"],
+             count("metrics", FLAG, "unknown", "unknown", ["X"], ["2025-Q1"], 6)),
+        pack("Q2", ["X"], ["2025-Q2"],
+             count("cases", "pack", "cases", "all", ["X"], ["2025-Q2"], 20),
+             count("metrics", FLAG, "numerator", "yes", ["X"], ["2025-Q2"], 10),
+             count("metrics", FLAG, "no", "no", ["X"], ["2025-Q2"], None),
+             count("metrics", FLAG, "unknown", "unknown", ["X"], ["2025-Q2"], None)),
+    ]
+    q2_unknown = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
+    assert bounds_of(joint_attack([packs[2]]), q2_unknown) == (1, 9)
+    assert bounds_of(joint_attack(packs), q2_unknown) == (3, 3)
+
+
+def rounded_average_pack() -> PackFigures:
+    """Issue 22's first recipe, in one pack: Q2 has 19 cases; Q1 showed 10 yes of 17 known;
+    the run chart's average over Q1+Q2 prints 65.7% (0.6565..0.6575); Q2's yes, known and
+    unknown are hidden (each >= 1).
+
+    With n = known(Q2) = 19 - u and y = yes(Q2), 1 <= y <= n: (10 + y) / (17 + n) must lie
+    in [0.6565, 0.6575]. Over n = 1..18 the only whole solution is n = 18, y = 13
+    (23/35 = 0.65714), so u = 1. The linear relaxation lets y be fractional: with y <= n,
+    (10 + n) / (17 + n) >= 0.6565 needs n >= 1.1605 / 0.3435 = 3.38, so u reaches
+    19 - 3.38 = 15.62, rounded inwards 15.
+    """
+    q1, q2, both = ["2025-Q1"], ["2025-Q2"], ["2025-Q1", "2025-Q2"]
+    return pack(
+        "Q2", ["X"], q2,
+        count("cases", "pack", "cases", "all", ["X"], q2, 19),
+        count("quarterly", f"2025-Q1|{FLAG}", "numerator", "yes", ["X"], q1, 10),
+        count("quarterly", f"2025-Q1|{FLAG}", "denominator", ("yes", "no"), ["X"], q1, 17),
+        count("metrics", FLAG, "numerator", "yes", ["X"], q2, None),
+        count("metrics", FLAG, "denominator", ("yes", "no"), ["X"], q2, None),
+        count("metrics", FLAG, "unknown", "unknown", ["X"], q2, None),
+        rate("spc", FLAG, ["X"], both, 0.6565, 0.6575),
+    )
+
+
+def test_a_rounded_average_pins_a_hidden_count_by_whole_numbers():
+    single = rounded_average_pack()
+    unknown = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
+    linear = joint_attack([single], integer=False)
+    low, high = bounds_of(linear, unknown)
+    assert (low, high) == (1, 15)  # the relaxation misses it
+    exact = joint_attack([single])
+    assert bounds_of(exact, unknown) == (1, 1)
+    assert bounds_of(exact, (term(FLAG, "yes", ["X"], ["2025-Q2"]),)) == (13, 13)
+    assert any(b.target.terms == unknown for b in exact.exposed)
+
+
+def test_next_quarters_rolling_total_and_the_last_average_fix_a_hidden_yes():
+    """Q3's run chart averages 37.8% over Q1..Q3; Q4 prints the latest four quarters, 22
+    yes of 57 known, and 12 known in Q4 with its yes hidden.
+
+    Q4 alone: yes(Q4) in 1..12 (12 known, "no" not printed). Together: known(Q1..Q3) =
+    57 - 12 = 45 and yes(Q1..Q3) / 45 in [0.3775, 0.3785] gives 17 (16.99..17.03), so
+    yes(Q4) = 22 - 17 = 5.
+    """
+    q13 = ["2025-Q1", "2025-Q2", "2025-Q3"]
+    q14 = [*q13, "2025-Q4"]
+    q4 = ["2025-Q4"]
+    packs = [
+        pack("Q3", ["X"], ["2025-Q3"], rate("spc", FLAG, ["X"], q13, 0.3775, 0.3785)),
+        pack("Q4", ["X"], q4,
+             count("cases", "pack", "cases", "all", ["X"], q4, 20),
+             count("rolling", FLAG, "numerator", "yes", ["X"], q14, 22),
+             count("rolling", FLAG, "denominator", ("yes", "no"), ["X"], q14, 57),
+             count("metrics", FLAG, "numerator", "yes", ["X"], q4, None),
+             count("metrics", FLAG, "denominator", ("yes", "no"), ["X"], q4, 12),
+             count("metrics", FLAG, "unknown", "unknown", ["X"], q4, 8)),
+    ]
+    yes_q4 = (term(FLAG, "yes", ["X"], q4),)
+    assert bounds_of(joint_attack([packs[1]]), yes_q4) == (1, 12)
+    assert bounds_of(joint_attack(packs), yes_q4) == (5, 5)
+
+
+def test_a_series_that_stays_safe_together():
+    """Without Y's pack, the pool's 10 unknown split between X (1..8 alone) and Y (hidden,
+    14 cases, nothing else printed): unknown(X) = 10 - unknown(Y) with unknown(Y) >= 1 and
+    <= 14 gives 1..9 together with X's own 1..8: still 1..8, nothing exposed."""
+    packs = pool_and_partnerships()
+    packs[1] = pack("Y", ["Y"], ["2025-Q1"],
+                    count("cases", "pack", "cases", "all", ["Y"], ["2025-Q1"], 14),
+                    count("metrics", FLAG, "unknown", "unknown", ["Y"], ["2025-Q1"], None))
+    report = joint_attack(packs)
+    assert report.exposed == []
+    assert bounds_of(report, UNKNOWN_X) == (1, 8)
+
+
+def test_a_count_printed_by_one_pack_and_hidden_by_another_is_recovered():
+    q = ["2025-Q1"]
+    packs = [
+        pack("a", ["X"], q, count("cases", "pack", "cases", "all", ["X"], q, 10),
+             count("metrics", FLAG, "unknown", "unknown", ["X"], q, None)),
+        pack("b", ["X"], q, count("cases", "pack", "cases", "all", ["X"], q, 10),
+             count("metrics", FLAG, "unknown", "unknown", ["X"], q, 4)),
+    ]
+    (target,) = [t for t in joint_targets(packs) if t.hidden_in]
+    assert target.printed == 4
+    assert bounds_of(joint_attack(packs), UNKNOWN_X) == (4, 4)
+
+
+def test_two_packs_that_print_one_count_differently_are_refused():
+    q = ["2025-Q1"]
+    packs = [
+        pack("a", ["X"], q, count("metrics", FLAG, "unknown", "unknown", ["X"], q, 9)),
+        pack("b", ["X"], q, count("metrics", FLAG, "unknown", "unknown", ["X"], q, 8)),
+    ]
+    with pytest.raises(DisclosureError, match="different value"):
+        joint_attack(packs)
+
+
+def write_packs(tmp_path: Path, packs: list[PackFigures]) -> Path:
+    folder = tmp_path / "series"
+    for p in packs:
+        (folder / p.name).mkdir(parents=True)
+        write_figures(folder / p.name / "figures.csv", p.publication, p.threshold)
+    return folder
+
+
+def test_a_folder_of_packs_is_read_and_attacked_together(tmp_path):
+    folder = write_packs(tmp_path, pool_and_partnerships())
+    assert [p.name for p in find_packs([folder])] == ["X", "Y", "pool"]
+    assert [p.name for p in read_packs([folder / "X", folder / "pool"])] == ["X", "pool"]
+    with pytest.raises(DisclosureError, match=r"X: metrics: domestic_abuse, unknown .* 3\.\.3"):
+        check_packs([folder])
+    with pytest.raises(DisclosureError, match="holds no figures.csv"):
+        find_packs([tmp_path / "nothing"])
+
+
+def test_check_disclosure_command_attacks_several_packs(tmp_path):
+    folder = write_packs(tmp_path, pool_and_partnerships())
+    run = [sys.executable, "-m", "audit.cli", "check-disclosure"]
+    alone = subprocess.run([*run, folder / "X"], capture_output=True, text=True, timeout=120)
+    assert alone.returncode == 0, alone.stderr
+    together = subprocess.run([*run, folder / "X", folder / "Y", folder / "pool"],
+                              capture_output=True, text=True, timeout=120)
+    assert together.returncode == 2
+    assert "X: metrics: domestic_abuse, unknown" in together.stderr
+    assert "lies in 3..3" in together.stderr
+    safe = subprocess.run([*run, folder / "X", folder / "pool"],
+                          capture_output=True, text=True, timeout=120)
+    assert safe.returncode == 0, safe.stderr
+    assert "2 packs" in safe.stdout
+
+
+def risk_pack(name: str, partnerships: list[str], *figures) -> PackFigures:
+    """A pack printing risk-factor tables over three flags a, b, c (patterns "abc")."""
+    made = pack(name, partnerships, ["2025-Q1"], *figures)
+    made.publication.pattern_flags = ("a", "b", "c")
+    for flag in "abc":
+        made.publication.categories[flag] = ("yes", "no", "unknown")
+    return made
+
+
+def pair(ps, value: int | None) -> Count:
+    """Cases with both a and b: patterns 110 and 111 (the cooccurrence table's a|b)."""
+    return Count("cooccurrence", "a|b", "cases",
+                 (Term("risk_pattern", ("110", "111"), frozenset(ps), frozenset(["2025-Q1"])),),
+                 value, value is None)
+
+
+def cases(ps, value: int) -> Count:
+    return Count("cases", "pack", "cases", (term(CASES, "all", ps, ["2025-Q1"]),), value)
+
+
+def test_pool_minus_partnerships_works_on_the_risk_factor_pairs_too():
+    """The pool prints 7 cases with both a and b, Y's pack 4, X's hides its own (true 3).
+
+    X alone: 12 cases and nothing else: the pair lies in 1..12. Together: 7 - 4 = 3.
+    """
+    packs = [
+        risk_pack("pool", ["X", "Y"], cases(["X", "Y"], 25), pair(["X", "Y"], 7)),
+        risk_pack("Y", ["Y"], cases(["Y"], 13), pair(["Y"], 4)),
+        risk_pack("X", ["X"], cases(["X"], 12), pair(["X"], None)),
+    ]
+    both = pair(["X"], None).terms
+    assert bounds_of(joint_attack([packs[2]]), both) == (1, 12)
+    assert bounds_of(joint_attack(packs), both) == (3, 3)
+
+
+def test_risk_factors_printed_alone_bound_their_pair_from_below():
+    """12 cases, a yes 9, b yes 8, the pair hidden: at least 9 + 8 - 12 = 5 have both and
+    at most 8 (b's yes), so the pair lies in 5..8 (Fréchet); no pattern is needed for it."""
+    q = ["2025-Q1"]
+    made = risk_pack(
+        "X", ["X"], cases(["X"], 12), pair(["X"], None),
+        Count("metrics", "a", "numerator", (term("a", "yes", ["X"], q),), 9),
+        Count("metrics", "b", "numerator", (term("b", "yes", ["X"], q),), 8),
+    )
+    assert bounds_of(joint_attack([made]), pair(["X"], None).terms) == (5, 8)
+    # the joint model alone (bands and pairs, no patterns) knows it too
+    model = JointModel([made])
+    objective = model.vector(pair(["X"], None).terms)
+    ranges = [
+        linprog(sign * objective, A_ub=model.A_ub, b_ub=model.b_ub, A_eq=model.A_eq,
+                b_eq=model.b_eq, bounds=(0, None), method="highs").fun
+        for sign in (1, -1)
+    ]
+    assert ranges == pytest.approx([5, -8])
+
+
+def test_packs_whose_figures_cannot_all_hold_are_refused():
+    """Y alone prints 12 not known, more than the 10 of the pool it is part of."""
+    packs = pool_and_partnerships()
+    packs[1] = pack("Y", ["Y"], ["2025-Q1"],
+                    count("cases", "pack", "cases", "all", ["Y"], ["2025-Q1"], 14),
+                    count("metrics", FLAG, "unknown", "unknown", ["Y"], ["2025-Q1"], 12))
+    with pytest.raises(DisclosureError, match="contradict each other"):
+        joint_attack(packs)

@@ -90,9 +90,14 @@ def test_each_branch_starts_a_working_kernel(platform, tmp_path):
     assert (tmp_path / "kernel.log").is_file()  # kernel chatter kept out of the terminal
 
 
-def test_worker_kernel_uses_the_patched_platform_choice(monkeypatch, tmp_path):
+def test_worker_kernel_uses_the_patched_platform_choice(monkeypatch):
     """worker_kernel asks kernel_transport at call time, so patching the platform check
     (as a Windows machine would answer it) gives a TCP kernel; stopping removes its folder."""
+    # a short folder: under a deep one (pytest-xdist's popen-gw0/...) the kernel's folder
+    # goes to /tmp instead, for the socket path's length (_private_folder)
+    import tempfile
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="k", dir="/tmp" if os.name == "posix" else None))
     real = kernel_transport
     monkeypatch.setattr(kernels, "kernel_transport", lambda platform=sys.platform: real("win32"))
     monkeypatch.setattr(kernels.tempfile, "tempdir", str(tmp_path))
@@ -109,6 +114,7 @@ def test_worker_kernel_uses_the_patched_platform_choice(monkeypatch, tmp_path):
         stop_worker_kernels()
     assert not km.has_kernel
     assert [p for p in tmp_path.iterdir() if p.name.startswith("audit-kernel-")] == []
+    tmp_path.rmdir()  # empty: nothing else was left in it
 
 
 def test_an_unregistered_kernel_names_the_setup_command():

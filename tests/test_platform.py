@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -276,8 +277,9 @@ def _processes_mentioning(text: str) -> list[int]:
                     reason="SIGTERM to a running process and /proc are POSIX (Linux) only; on "
                     "Windows a scheduler ends a process without a signal it could handle")
 def test_sigterm_mid_run_cleans_up_and_exits_143(tmp_path):
-    temp, out = tmp_path / "tmp", tmp_path / "reports"
-    temp.mkdir()
+    # a short TMPDIR: under a deep one (pytest-xdist's popen-gw0/...) the kernels' folders
+    # go to /tmp instead, for the socket path's length (kernels._private_folder)
+    temp, out = Path(tempfile.mkdtemp(prefix="t", dir="/tmp")), tmp_path / "reports"
     out.mkdir()
     env = {**os.environ, "TMPDIR": str(temp)}
     process = subprocess.Popen(
@@ -316,6 +318,7 @@ def test_sigterm_mid_run_cleans_up_and_exits_143(tmp_path):
     assert "Traceback" not in rest
     assert list(out.iterdir()) == []                   # no pack, no .pack.partial-*
     assert list(temp.iterdir()) == []                  # no audit-run-*, audit-kernel-*
+    temp.rmdir()
     assert [pid for pid in kernels_running if Path(f"/proc/{pid}").exists()] == []
 
 

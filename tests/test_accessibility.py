@@ -102,10 +102,10 @@ def describe(results: list[dict]) -> str:
 
 
 @pytest.fixture(scope="module", params=AUDIENCES)
-def axe_results(request, axe_installed) -> dict:
+def axe_results(request, axe_installed, board_pack, public_pack) -> dict:
     _node(), _chromium()  # before spending time on the pack
     audience = request.param
-    folder = request.getfixturevalue(f"{audience}_pack").folder
+    folder = {"board": board_pack, "public": public_pack}[audience].folder
     page = folder / f"{audience}-pack.html"
     assert page.is_file()
     return run_axe(page)

@@ -477,6 +477,7 @@ def test_metrics(case, runner):
         assert got == expected, metric
 
 
+@pytest.mark.slow  # a real process each, several seconds on a busy machine
 @pytest.mark.parametrize("case", [c for c in CASES if c.full and c.code], ids=str)
 def test_run(case, runner):
     outcome = runner.result(case, "run")

@@ -39,16 +39,13 @@ def extract(shared_extract):
     return pd.read_csv(shared_extract, dtype=str), shared_extract
 
 
-def _run(audience: str, request):
-    """The session's pack for ``audience``, built once through the command line with --pdf."""
-    pack = request.getfixturevalue(f"{audience}_pack")
-    return pack.folder, pack.stdout + pack.stderr
-
-
 @pytest.fixture(scope="module", params=["board", "public"])
-def planted(request, extract):
+def planted(request, extract, board_pack, public_pack):
+    """(frame, pack folder, what the run printed) of the session's pack for each audience,
+    built once through the command line with --pdf."""
     frame, _ = extract
-    return (frame, *_run(request.param, request))
+    pack = {"board": board_pack, "public": public_pack}[request.param]
+    return frame, pack.folder, pack.stdout + pack.stderr
 
 
 def _secrets(frame) -> list[str]:

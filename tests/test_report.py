@@ -107,8 +107,8 @@ def test_public_pack_holds_only_publishable_files(public):
 
 
 @pytest.mark.parametrize("which", ["pack", "public"])
-def test_html_has_every_section_no_code_and_alt_text(which, request):
-    folder = request.getfixturevalue(which)
+def test_html_has_every_section_no_code_and_alt_text(which, pack, public):
+    folder = {"pack": pack, "public": public}[which]
     name = "board-pack.html" if which == "pack" else "public-pack.html"
     html = (folder / name).read_text(encoding="utf-8")
     page = _Page()
@@ -127,8 +127,8 @@ def test_html_has_every_section_no_code_and_alt_text(which, request):
 
 
 @pytest.mark.parametrize("which", ["pack", "public"])
-def test_no_case_id_reaches_any_pack_file(which, request, small_extract):
-    folder = request.getfixturevalue(which)
+def test_no_case_id_reaches_any_pack_file(which, pack, public, small_extract):
+    folder = {"pack": pack, "public": public}[which]
     ids = pd.read_csv(small_extract, dtype=str)["case_id"].tolist()
     checked = 0
     for path in folder.rglob("*"):
@@ -184,10 +184,10 @@ def test_the_public_pack_passes_the_reviewers_check(public):
 
 
 @pytest.mark.parametrize("which", ["pack", "public"])
-def test_workbook_numbers_equal_the_published_csv(which, request):
+def test_workbook_numbers_equal_the_published_csv(which, pack, public):
     from openpyxl import load_workbook
 
-    folder = request.getfixturevalue(which)
+    folder = {"pack": pack, "public": public}[which]
     name = "board-pack.xlsx" if which == "pack" else "public-pack.xlsx"
     marking = BOARD_MARKING if which == "pack" else MARKING
     csv = pd.read_csv(folder / "metrics.csv", dtype=str, keep_default_na=False)

@@ -4,7 +4,8 @@
 :data:`THRESHOLD` seconds and every fixture whose set-up did, with the machine and its load.
 At collection a test is marked ``slow`` when it is listed, or when it uses a listed fixture
 (a shared pack costs its set-up to whichever test happens to need it first, so every user is
-slow). ``make test-fast`` (``-m "not e2e and not slow"``) leaves them out; ``make test``
+slow; name such a fixture as an argument, since one fetched with
+``request.getfixturevalue`` is not seen at collection). ``make test-fast`` (``-m "not e2e and not slow"``) leaves them out; ``make test``
 runs them all.
 
 The file is checked at collection: when the whole suite is collected, an entry naming a test

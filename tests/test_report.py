@@ -251,10 +251,13 @@ def test_public_manifest_records_the_disclosure_check(public, small_extract):
     assert all(isinstance(d, str) and d for d in disclosure["figures_dropped"])
     # no extract counts a public reader could combine with the pack's figures
     assert "rows_read" not in manifest["input"] and "ignored_columns" not in manifest["input"]
-    # a public pack names the extract's file only: never where the analyst keeps it
+    # a public pack names no file and no folder of the analyst's (issue 22)
     assert manifest["rerun"].removesuffix(" --pdf") == (
-        f"audit run {small_extract.name} --audience public --suppress-max 5 "
+        f"audit run EXTRACT --audience public --suppress-max 5 "
         f"--marking '{MARKING}' --no-history")
+    text = json.dumps(manifest)
+    assert small_extract.name not in text and str(small_extract.parent.parent) not in text
+    assert "file" not in manifest["input"] and manifest["parameters"]["history"] is False
     assert set(manifest["outputs_sha256"]) == _files(public) - {"manifest.json"}
 
 
@@ -433,3 +436,24 @@ def test_measures_allowed_missing_open_the_board_summary(tmp_path, capsys):
         "audit covers")
     table = pd.read_csv(out / "metrics.csv").set_index("metric")
     assert "risk.domestic_abuse" not in table.index and "engagement.seen" in table.index
+
+
+def test_a_public_manifest_names_no_file_and_no_folder():
+    """Issue 22: the rerun command and the parameters of a public manifest carry
+    placeholders and yes/no in place of every file the run was given."""
+    from audit.manifest import public_settings, rerun_command
+
+    settings = {"audience": "public", "suppress_max": 5, "history": "/home/ann/h.sqlite",
+                "selection": "C:\\audits\\q3.record.json", "moderation": ["/srv/second.csv"],
+                "agreed": ["/srv/agreed.csv"], "targets": "/srv/targets.csv", "period": "2025-Q3"}
+    rerun = rerun_command([Path("/srv/q3/northbridge.csv"), Path("/srv/q3/eastmere.xlsx")],
+                          settings)
+    assert rerun == ("audit run EXTRACT EXTRACT --period 2025-Q3 --audience public "
+                     "--suppress-max 5 --history HISTORY --selection SELECTION "
+                     "--moderation MODERATION --agreed AGREED")
+    shown = public_settings(settings)
+    assert {k: shown[k] for k in ("history", "selection", "moderation", "agreed", "targets")} \
+        == dict.fromkeys(("history", "selection", "moderation", "agreed", "targets"), True)
+    assert shown["period"] == "2025-Q3" and shown["suppress_max"] == 5
+    board = rerun_command(Path("/srv/q3/northbridge.csv"), {**settings, "audience": "board"})
+    assert board.startswith("audit run /srv/q3/northbridge.csv ") and "/home/ann/h.sqlite" in board

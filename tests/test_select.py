@@ -277,7 +277,8 @@ def test_run_carries_the_selection_and_flags_cases_outside_it(quarter):
     assert selection["eligible_sha256"] == references_digest(refs)
     assert selection["seed"] == 2026 and selection["selected"] == 12
     assert "strata" not in selection and "not_in_selection" not in selection  # public pack
-    assert manifest["rerun"].endswith("--selection sel.record.json")
+    assert manifest["rerun"].endswith("--selection SELECTION")  # a public pack names no file
+    assert "sel.record" not in json.dumps(manifest) and str(folder) not in json.dumps(manifest)
     page = (folder / "pack" / "public-pack.html").read_text(encoding="utf-8")
     assert ("<dt>Case selection</dt><dd>Simple random sample of 12 of the "
             f"{len(refs)} eligible") in page

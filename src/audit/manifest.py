@@ -15,12 +15,27 @@ from audit.files import sha256_of
 
 __all__ = [
     "PUBLIC_SELECTION",
+    "PATH_SETTINGS",
+    "PLACEHOLDERS",
+    "public_settings",
     "package_versions",
     "rerun_command",
     "input_record",
     "build_manifest",
     "write_manifest",
 ]
+
+#: Settings that name a file on the analyst's computer: a public manifest says only whether
+#: each was given (``True``/``False``), never its name or where it is.
+PATH_SETTINGS = ("history", "targets", "selection", "moderation", "agreed")
+#: What a public manifest's rerun command puts in place of each file it must not name.
+PLACEHOLDERS = {
+    "extract": "EXTRACT",
+    "history": "HISTORY",
+    "selection": "SELECTION",
+    "moderation": "MODERATION",
+    "agreed": "AGREED",
+}
 
 #: The parts of a selection record a public pack's manifest carries: what was done, not who
 #: was where.
@@ -78,13 +93,17 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
     """The ``audit run`` command line that reproduces this pack from the same extract(s).
 
     The extract is named as given on the command line (folder included), so the command
-    works from the folder the run was started in; a public pack names the file only, so
-    nothing it publishes says where the analyst keeps the extract.
+    works from the folder the run was started in. A public pack names no file and no
+    folder (issue 22): each is a placeholder (:data:`PLACEHOLDERS`), so nothing it
+    publishes says what the analyst's files are called or where they are kept.
     """
+    public = settings.get("audience") == "public"
+
+    def named(option: str, given: Any) -> str:
+        return PLACEHOLDERS[option] if public else str(given)
+
     paths = [extract] if isinstance(extract, Path) else list(extract)
-    if settings.get("audience") == "public":
-        paths = [Path(p.name) for p in paths]
-    parts = ["audit", "run", *(str(p) for p in paths)]
+    parts = ["audit", "run", *(named("extract", p) for p in paths)]
     if settings.get("sheet"):
         parts += ["--sheet", settings["sheet"]]
     if settings.get("period") and settings["period"] != "all":
@@ -97,7 +116,7 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
     if settings.get("marking_given"):
         parts += ["--marking", settings["marking"]]
     if settings.get("history"):
-        parts += ["--history", settings["history"]]
+        parts += ["--history", named("history", settings["history"])]
     else:
         parts.append("--no-history")
     if settings.get("each_quarter"):
@@ -105,14 +124,17 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
     if settings.get("pdf"):
         parts.append("--pdf")
     if settings.get("selection"):
-        selection = settings["selection"]  # a public pack names the file only, as above
-        public = settings.get("audience") == "public"
-        parts += ["--selection", Path(selection).name if public else selection]
+        parts += ["--selection", named("selection", settings["selection"])]
     for option in ("moderation", "agreed"):  # second audits (audit.moderation)
         for given in settings.get(option) or ():
-            public = settings.get("audience") == "public"
-            parts += [f"--{option}", Path(given).name if public else given]
+            parts += [f"--{option}", named(option, given)]
     return shlex.join(parts)
+
+
+def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The run's settings as a public manifest states them: every file-naming setting
+    (:data:`PATH_SETTINGS`) as whether it was given."""
+    return {k: (bool(v) if k in PATH_SETTINGS else v) for k, v in settings.items()}
 
 
 def build_manifest(
@@ -142,7 +164,13 @@ def build_manifest(
         "audit": audit,
         "selection": selection,
         "disclosure": disclosure,
-        "parameters": {k: v for k, v in settings.items() if k != "marking_given"},
+        "parameters": {
+            k: v
+            for k, v in (
+                public_settings(settings) if settings.get("audience") == "public" else settings
+            ).items()
+            if k != "marking_given"
+        },
         "rerun": rerun_command(extract, settings),
         "versions": package_versions(),
         "run": {"started_utc": started.isoformat(timespec="seconds"), "seconds": round(seconds, 2)},
@@ -151,12 +179,22 @@ def build_manifest(
 
 
 def input_record(validated: CaseExtract, *, public: bool) -> dict[str, Any]:
-    """The manifest's ``input``: the file(s) and their digest; a board pack adds the row
-    counts, ignored columns and accepted stray dates (a public pack says nothing of rows)."""
+    """The manifest's ``input``: the file(s) and their digest; a board pack adds the file
+    names, row counts, ignored columns and accepted stray dates. A public pack names no
+    file (issue 22) and says nothing of rows: the digests identify the extract to whoever
+    holds it."""
+    sources = [dict(s) for s in validated.sources]
+    if public:
+        return {
+            "sha256": validated.sha256,
+            "files": [{k: s[k] for k in ("sha256", "role") if k in s} for s in sources] or None,
+            "sheet": validated.sheet,
+            "flags_not_recorded": list(validated.missing_flags),
+        }
     record: dict[str, Any] = {
         "file": validated.input_name(),
         "sha256": validated.sha256,
-        "files": [dict(s) for s in validated.sources] or None,
+        "files": sources or None,
         "sheet": validated.sheet,
         "flags_not_recorded": list(validated.missing_flags),
     }

@@ -179,6 +179,11 @@ class HistoryStore:
     def journal_mode(self) -> str:
         return str(self._db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection, for the publication ledger (:mod:`audit.disclosure.ledger`)."""
+        return self._db
+
     # ------------------------------------------------------------------ writing
 
     @contextmanager

@@ -218,6 +218,22 @@ MIGRATIONS: tuple[MigrationStep, ...] = (
     # 4: names match ignoring punctuation too, as validation and --partnership do (issue
     #    21): match keys recomputed and spellings merged again (_merge_spellings).
     (_merge_spellings,),
+    # 5: the publication ledger (issue 22): every public pack's figures.csv, so the next
+    #    public pack is attacked together with what was already published
+    #    (audit.disclosure.ledger).
+    (
+        """
+        CREATE TABLE releases (
+            figures_sha256 TEXT PRIMARY KEY,
+            name           TEXT NOT NULL,
+            partnerships   TEXT NOT NULL,
+            period         TEXT NOT NULL,
+            threshold      INTEGER NOT NULL,
+            recorded_at    TEXT NOT NULL,
+            figures        TEXT NOT NULL
+        )
+        """,
+    ),
 )
 #: The schema version this release writes.
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -361,6 +361,8 @@ def _stage_and_move(
         )
         if place is not None:
             history_path = place.path.resolve()
+            if policy.public:
+                _ledger(config, data, staging, history_path, started)
             # Last step before the move: one transaction, so the store is either updated
             # whole or left as it was.
             recorded = record_history(
@@ -381,6 +383,33 @@ def _stage_and_move(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _ledger(
+    config: RunConfig, data: AuditData, staging: Path, history_path: Path, started: datetime
+) -> None:
+    """Attack the staged public pack together with the public packs this store has already
+    produced about its partnerships, refusing it if it newly exposes a count; then add it to
+    the ledger (:mod:`audit.disclosure.ledger`). Recorded before the history, so a failure
+    after this leaves the ledger holding a pack that was not written: the safe side."""
+    from audit.disclosure.ledger import check_release, record_release
+    from audit.history import open_history
+
+    name = f"{data.partnership or 'pooled'} {data.period}"
+    with open_history(history_path) as store:
+        checked = check_release(store.connection, staging, name=name)
+        with store.connection:
+            record_release(
+                store.connection,
+                staging,
+                name=name,
+                period=str(data.period),
+                recorded_at=started.isoformat(timespec="seconds"),
+            )
+    config.say(
+        f"publication ledger: checked with {checked} earlier public pack(s) about the same "
+        f"partnerships; this one recorded in {history_path}"
+    )
 
 
 def _audit_record(data: AuditData, policy: Policy) -> dict:

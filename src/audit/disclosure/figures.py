@@ -24,7 +24,14 @@ from audit.errors import DisclosureError
 from audit.files import atomic_write_text
 from audit.formatting import SUPPRESSED, csv_text
 
-__all__ = ["FIGURES_FILE", "write_figures", "read_figures", "check_pack", "CheckResult"]
+__all__ = [
+    "FIGURES_FILE",
+    "write_figures",
+    "read_figures",
+    "parse_figures",
+    "check_pack",
+    "CheckResult",
+]
 
 FIGURES_FILE = "figures.csv"
 _COLUMNS = ["kind", "table", "row", "column", "value", "low", "high", "terms", "denominator_terms"]
@@ -111,9 +118,15 @@ def read_figures(path: Path) -> tuple[Publication, int]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DisclosureError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    return parse_figures(text, path.name)
+
+
+def parse_figures(text: str, name: str = FIGURES_FILE) -> tuple[Publication, int]:
+    """The publication and threshold of a ``figures.csv``'s text (``name`` in messages):
+    a pack's file, or a release kept in the history store's ledger."""
     lines = text.splitlines()
     if not lines or not lines[0].startswith("# audit figures: threshold "):
-        raise DisclosureError(f"{path.name} is not an audit figures file")
+        raise DisclosureError(f"{name} is not an audit figures file")
     head = lines[0].removeprefix("# audit figures: threshold ")
     k_text, _, flags = head.partition("; pattern flags ")
     publication = Publication(pattern_flags=tuple(f for f in flags.split("|") if f))
@@ -153,7 +166,7 @@ def read_figures(path: Path) -> tuple[Publication, int]:
                 )
     except (KeyError, ValueError, TypeError) as exc:
         raise DisclosureError(
-            f"{path.name} is damaged ({type(exc).__name__} on line {reader.line_num + 1})"
+            f"{name} is damaged ({type(exc).__name__} on line {reader.line_num + 1})"
         ) from None
     return publication, int(k_text)
 

@@ -1,0 +1,135 @@
+"""The publication ledger: every public pack a history store's runs produced, read together
+with the next one before it is written (issue 22).
+
+A partnership publishes a *series* — each quarter, the year, the pool and each partnership —
+and an outsider reads them all. Each public pack's ``figures.csv`` (everything it prints,
+hidden counts marked) is kept in the history store's ``releases`` table
+(:func:`record_release`), beside the metrics the trend charts read. Before a new public
+pack is written, :func:`new_exposures` attacks it together with every earlier release about
+any of its partnerships (:func:`earlier_releases`; packs about other partnerships share no
+cases with it) by the joint integer attack (:mod:`audit.disclosure.joint`), and returns
+the counts the new pack would newly let a reader narrow to fewer than ``k`` values: those
+the earlier releases alone do not already give away. ``audit run --audience public``
+refuses such a pack (:func:`check_release`) and records the ones it writes, in the same
+transaction as the history.
+
+What is adopted from τ-ARGUS and sdcTable (see :mod:`audit.disclosure.joint`): linked
+tables are checked in one model over their shared cells, and a cell one release hid is a
+target in every later one. What is not done yet: protection that *hides more* in the new
+pack to keep it publishable (today the pack is refused and the message says which counts
+and which earlier packs), and a final pass that prints again what the joint attack does not
+need hidden.
+
+Every produced public pack is recorded, whether or not it was then published: the ledger
+cannot know, and assuming it was is the safe side. The same figures produced twice are one
+release (keyed by the SHA-256 of ``figures.csv``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from audit.disclosure.figures import FIGURES_FILE, parse_figures, read_figures
+from audit.disclosure.joint import JointBounds, PackFigures, joint_attack, term_key
+from audit.errors import DisclosureError
+from audit.files import sha256_of
+from audit.names import partnership_key
+
+__all__ = [
+    "RELEASES_TABLE",
+    "record_release",
+    "earlier_releases",
+    "new_exposures",
+    "check_release",
+]
+
+#: The history store's table of releases (schema version 5, :mod:`audit.history_schema`).
+RELEASES_TABLE = "releases"
+
+#: Seconds the integer step of each joint attack may take at run time.
+RUN_BUDGET = 30.0
+
+
+def _members(partnerships: Iterable[str]) -> str:
+    """The partnerships of a release as stored: their match keys, sorted, one per line."""
+    return "\n".join(sorted({partnership_key(p) for p in partnerships}))
+
+
+def record_release(
+    db: sqlite3.Connection, folder: Path, *, name: str, period: str, recorded_at: str
+) -> bool:
+    """Add the public pack in ``folder`` (its ``figures.csv``) to the ledger, inside the
+    caller's transaction. Returns False when the same figures are already recorded."""
+    figures = folder / FIGURES_FILE
+    publication, k = read_figures(figures)
+    before = db.total_changes
+    db.execute(
+        f"INSERT OR IGNORE INTO {RELEASES_TABLE} "
+        "(figures_sha256, name, partnerships, period, threshold, recorded_at, figures) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            sha256_of(figures),
+            name,
+            _members(publication.pack_partnerships),
+            period,
+            k,
+            recorded_at,
+            figures.read_text(encoding="utf-8"),
+        ),
+    )
+    return db.total_changes > before
+
+
+def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> list[PackFigures]:
+    """Every recorded release naming any of ``partnerships`` (by match key), oldest first."""
+    wanted = {partnership_key(p) for p in partnerships}
+    rows = db.execute(
+        f"SELECT name, period, recorded_at, partnerships, figures FROM {RELEASES_TABLE} "
+        "ORDER BY recorded_at, rowid"
+    ).fetchall()
+    found = []
+    for i, (name, period, recorded_at, members, text) in enumerate(rows):
+        if not wanted & set(members.split("\n")):
+            continue
+        publication, k = parse_figures(text, f"the ledger's {name} ({period})")
+        found.append(PackFigures(f"{name} ({period}, {recorded_at}, #{i + 1})", publication, k))
+    return found
+
+
+def new_exposures(
+    new: PackFigures, earlier: Sequence[PackFigures], *, budget: float = RUN_BUDGET
+) -> list[JointBounds]:
+    """The counts ``new`` read with ``earlier`` narrows to fewer than ``k`` values that
+    ``earlier`` alone does not (an exposure already published is not this pack's doing)."""
+    if not earlier:
+        return []
+    together = joint_attack([*earlier, new], budget=budget).exposed
+    if not together:
+        return []
+    already = {term_key(b.target.terms) for b in joint_attack(earlier, budget=budget).exposed}
+    return [b for b in together if term_key(b.target.terms) not in already]
+
+
+def check_release(
+    db: sqlite3.Connection, folder: Path, *, name: str, budget: float = RUN_BUDGET
+) -> int:
+    """Refuse the public pack in ``folder`` if, read with the earlier releases about its
+    partnerships, it newly exposes a count (:func:`new_exposures`); returns how many
+    earlier releases it was checked with."""
+    publication, k = read_figures(folder / FIGURES_FILE)
+    earlier = earlier_releases(db, publication.pack_partnerships)
+    found = new_exposures(PackFigures(name, publication, k), earlier, budget=budget)
+    if found:
+        shown = "\n".join(f"  {b.describe()}" for b in found[:10])
+        more = f"\n  ... and {len(found) - 10} more" if len(found) > 10 else ""
+        raise DisclosureError(
+            f"read with the {len(earlier)} public pack(s) this history store has already "
+            f"produced about the same partnerships, this pack would let a reader narrow "
+            f"{len(found)} hidden count(s) to fewer than {k} values:\n{shown}{more}\n"
+            "Nothing was written. Publish a pack that covers more cases (the year rather "
+            "than a quarter, or the partnerships pooled), or leave this one unpublished; "
+            "'audit check-disclosure FOLDER' checks a folder of published packs together."
+        )
+    return len(earlier)

@@ -1,0 +1,99 @@
+"""The publication ledger (issue 22): a public pack is attacked together with the public
+packs the same history store already produced about its partnerships.
+
+The packs are the hand-made figure sets of tests/test_joint_attack.py (ranges worked out by
+hand there): the year prints 9 "not known" over Q1+Q2, Q1's pack prints 6, and Q2's pack
+hides its own (true 3), which alone lies in 1..9 but read with the two others is 9 - 6 = 3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.disclosure.figures import write_figures
+from audit.disclosure.ledger import (
+    check_release,
+    earlier_releases,
+    new_exposures,
+    record_release,
+)
+from audit.disclosure.model import term
+from audit.errors import DisclosureError
+from audit.history import open_history
+from test_joint_attack import FLAG, K, count, pack
+
+YEAR = ["2025-Q1", "2025-Q2"]
+
+
+def _series():
+    year = pack("year", ["X"], YEAR, count("metrics", FLAG, "unknown", "unknown", ["X"], YEAR, 9))
+    q1 = pack("Q1", ["X"], ["2025-Q1"],
+              count("metrics", FLAG, "unknown", "unknown", ["X"], ["2025-Q1"], 6))
+    q2 = pack("Q2", ["X"], ["2025-Q2"],
+              count("cases", "pack", "cases", "all", ["X"], ["2025-Q2"], 20),
+              count("metrics", FLAG, "numerator", "yes", ["X"], ["2025-Q2"], 10),
+              count("metrics", FLAG, "no", "no", ["X"], ["2025-Q2"], None),
+              count("metrics", FLAG, "unknown", "unknown", ["X"], ["2025-Q2"], None))
+    return year, q1, q2
+
+
+def _folder(tmp_path: Path, figures) -> Path:
+    folder = tmp_path / figures.name
+    folder.mkdir()
+    write_figures(folder / "figures.csv", figures.publication, figures.threshold)
+    return folder
+
+
+def test_a_pack_that_gives_away_a_count_with_earlier_releases_is_refused(tmp_path):
+    year, q1, q2 = _series()
+    with open_history(tmp_path / "history.sqlite") as store:
+        db = store.connection
+        for figures, period in ((year, "2025"), (q1, "2025-Q1")):
+            assert record_release(db, _folder(tmp_path, figures), name=figures.name,
+                                  period=period, recorded_at="2026-01-01T00:00:00+00:00")
+        assert [p.name.split(" ")[0] for p in earlier_releases(db, ["x"])] == ["year", "Q1"]
+        assert earlier_releases(db, ["Y"]) == []          # another partnership shares nothing
+        with pytest.raises(DisclosureError, match=r"(?s)2 public pack\(s\).*narrow 1 hidden "
+                                                  r"count\(s\) to fewer than 5 values.*"
+                                                  r"Q2: metrics: domestic_abuse, unknown.*"
+                                                  r"lies in 3\.\.3.*Nothing was written"):
+            check_release(db, _folder(tmp_path, q2), name="Q2")
+
+
+def test_alone_or_beside_other_partnerships_the_same_pack_passes(tmp_path):
+    year, q1, q2 = _series()
+    with open_history(tmp_path / "history.sqlite") as store:
+        db = store.connection
+        assert check_release(db, _folder(tmp_path, q2), name="Q2") == 0
+        other = pack("Y year", ["Y"], YEAR,
+                     count("metrics", FLAG, "unknown", "unknown", ["Y"], YEAR, 9))
+        record_release(db, _folder(tmp_path, other), name="Y", period="2025",
+                       recorded_at="2026-01-01T00:00:00+00:00")
+        assert check_release(db, tmp_path / "Q2", name="Q2") == 0
+
+
+def test_the_same_figures_are_one_release(tmp_path):
+    year, _, _ = _series()
+    folder = _folder(tmp_path, year)
+    with open_history(tmp_path / "history.sqlite") as store:
+        first = record_release(store.connection, folder, name="year", period="2025",
+                               recorded_at="2026-01-01T00:00:00+00:00")
+        again = record_release(store.connection, folder, name="year", period="2025",
+                               recorded_at="2026-04-01T00:00:00+00:00")
+        assert (first, again) == (True, False)
+        assert len(earlier_releases(store.connection, ["X"])) == 1
+
+
+def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
+    """Q1 and the year already published; Q2 hides its count. Read with a pack about the
+    same quarters that adds nothing (the year again under another name), Q2's count is
+    exposed already by the earlier three, so the fourth adds no new exposure."""
+    year, q1, q2 = _series()
+    again = pack("year again", ["X"], YEAR,
+                 count("metrics", FLAG, "unknown", "unknown", ["X"], YEAR, 9))
+    assert [b.target.terms for b in new_exposures(q2, [year, q1])] == \
+        [(term(FLAG, "unknown", ["X"], ["2025-Q2"]),)]
+    assert new_exposures(again, [year, q1, q2]) == []
+    assert K == 5

@@ -97,3 +97,40 @@ def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
         [(term(FLAG, "unknown", ["X"], ["2025-Q2"]),)]
     assert new_exposures(again, [year, q1, q2]) == []
     assert K == 5
+
+
+@pytest.mark.slow  # two whole public runs
+def test_audit_run_refuses_a_quarter_that_gives_away_the_last_one(tmp_path):
+    """Through the command line, one history store: a partnership's first quarter is
+    published and recorded in the ledger; its next quarter, whose trend table repeats the
+    first quarter's counts and whose own "not known" counts whole numbers pin, is refused
+    with exit 2, naming the packs and cells, and nothing is written or recorded."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from audit.sample import generate_extract
+
+    extract = tmp_path / "nb.csv"
+    generate_extract(90, seed=7, partnerships=("Northbridge",), quarters=4).to_csv(
+        extract, index=False)
+    store = tmp_path / "history.sqlite"
+
+    def run(period: str):
+        return subprocess.run(
+            [sys.executable, "-m", "audit", "run", str(extract), "--audience", "public",
+             "--history", str(store), "--period", period, "--out", str(tmp_path / period),
+             "--jobs", "1"], capture_output=True, text=True, timeout=600)
+
+    first = run("2023-Q2")
+    assert first.returncode == 0, first.stderr
+    assert "publication ledger: checked with 0 earlier public pack(s)" in first.stderr
+    second = run("2023-Q3")
+    assert second.returncode == 2, second.stderr
+    assert "read with the 1 public pack(s) this history store has already produced" in \
+        second.stderr
+    assert "quarterly: 2023-Q2|engagement.seen, numerator" in second.stderr
+    assert "Traceback" not in second.stderr and not (tmp_path / "2023-Q3").exists()
+    with sqlite3.connect(store) as db:
+        assert [r[0] for r in db.execute("SELECT period FROM releases")] == ["2023-Q2"]
+        assert [r[0] for r in db.execute("SELECT period FROM runs")] == ["2023-Q2"]

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.disclosure import Policy, Protected, protect
+from audit.disclosure import Policy, Protected
 from audit.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
 from audit.render.workbook import Sheet, write_workbook
 from audit.section import Section, summary_bullets
-from audit.workspace import AuditData
 
 __all__ = ["pack_name", "write_pack", "TITLE"]
 
@@ -45,13 +44,12 @@ def _conventions(policy: Policy) -> str:
     )
 
 
-def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
+def _provenance(p: Protected) -> list[tuple[str, str]]:
     from audit.manifest import package_versions
 
-    extract = data.extract
     cases = str(p.cases)
     rows = (
-        f"{extract.rows_read:,} rows read; {len(extract.cases):,} babies under one in "
+        f"{p.extract['rows_read']:,} rows read; {p.extract['in_scope']:,} babies under one in "
         f"scope; {cases} in this audit"
         if not p.public
         else f"{cases} cases in this audit"
@@ -66,7 +64,7 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
     return [
         ("Protective marking", p.policy.marking),
         ("Audience", p.policy.audience.value),
-        ("Source extract", f"{extract.path.name} (SHA-256 {extract.sha256[:16]}…)"),
+        ("Source extract", f"{p.extract_file} (SHA-256 {p.extract_sha256[:16]}…)"),
         ("Cases", rows),
         ("Period", p.period_label),
         ("Geography", p.place),
@@ -82,7 +80,7 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
             "against the national counts, Holm-adjusted over the "
             "comparisons in this pack",
         ),
-        *_selection(data.selection, p.public),
+        *_selection(p.selection, p.public),
         ("Produced by", f"audit {package_versions()['audit']}"),
     ]
 
@@ -157,19 +155,18 @@ def _sheets(metrics: pd.DataFrame, sections: Sequence[Section]) -> list[Sheet]:
 
 def write_pack(
     staging: Path,
-    data: AuditData,
+    p: Protected,
     sections: Sequence[Section],
-    policy: Policy,
     *,
     pdf: bool = False,
 ) -> list[Path]:
-    """Write the pack's files into ``staging``; returns them. ``metrics.csv`` is the
-    protected metrics table; a public pack also gets ``figures.csv`` (every published figure,
-    for ``audit check-disclosure``)."""
+    """Write the pack of the protected view ``p`` into ``staging``; returns the files.
+    ``metrics.csv`` is the protected metrics table; a public pack also gets ``figures.csv``
+    (every published figure, for ``audit check-disclosure``)."""
     from audit.metrics import write_metrics_csv
     from audit.render.html import render_pack
 
-    p = protect(data, policy)
+    policy = p.policy
     name = pack_name(policy)
     written: list[Path] = []
     buffer = io.StringIO()
@@ -192,7 +189,7 @@ def write_pack(
         title=TITLE,
         subtitle=subtitle,
         marking=policy.marking,
-        provenance=_provenance(data, p),
+        provenance=_provenance(p),
         conventions=_conventions(policy),
     )
     html_path = staging / f"{name}.html"
@@ -202,7 +199,7 @@ def write_pack(
     notes = [
         ("Title", f"{TITLE} Quarterly audit {name.replace('-', ' ')}"),
         *(("Summary", bullet) for bullet in summary_bullets(sections)),
-        *_provenance(data, p),
+        *_provenance(p),
         ("Conventions", _conventions(policy)),
         (
             "Metrics sheet",
@@ -228,10 +225,10 @@ def write_pack(
             place=p.place,
             period=p.period_label,
             marking=policy.marking,
-            source=data.extract.path.name,
-            sha256=data.extract.sha256,
+            source=p.extract_file,
+            sha256=p.extract_sha256,
             about=_about(policy),
-            provenance=_provenance(data, p),
+            provenance=_provenance(p),
         )
     )
     if p.public and p.publication is not None:

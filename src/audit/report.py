@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from audit.disclosure import Policy
+from audit.disclosure import Policy, Protected
 from audit.errors import ParameterError
 from audit.kernels import DEFAULT_KERNEL
 from audit.paths import (
@@ -211,7 +211,7 @@ def run_audit(
                 tempfile.mkdtemp(prefix=staging_prefix(destination), dir=destination.parent)
             )
             try:
-                result = _build(
+                view, result = _build(
                     data,
                     policy,
                     staging,
@@ -227,7 +227,7 @@ def run_audit(
                 _write_manifest(
                     staging,
                     data,
-                    policy,
+                    view,
                     started,
                     seconds,
                     inputs,
@@ -295,10 +295,10 @@ def _build(
     pdf: bool,
     say: Callable[[str], None],
     cache: Path,
-) -> dict:
-    """The sections, drawn once; then the analyst notebooks (board) showing those same
-    sections while this process writes the pack's files. Returns the disclosure summary
-    for the manifest."""
+) -> tuple[Protected, dict]:
+    """The protected view and its sections, drawn once; then the analyst notebooks (board)
+    while this process writes the pack's files from that view. Returns the view and the
+    disclosure summary for the manifest."""
     from audit.disclosure import protect
     from audit.notebooks import start_notebooks, wait_for_notebooks
     from audit.pack import write_pack
@@ -308,9 +308,9 @@ def _build(
         say("protecting the public pack: hiding small counts and attacking the rest …")
     protected = protect(data, policy)
     say("drawing the sections …")
-    sections = build_sections(data, policy)
+    sections = build_sections(protected, data.history)
     if pool is not None and nb_dir is not None:
-        data.save(cache)  # the tables, the history and the sections, for the notebooks
+        data.save(cache)  # the tables and the history, for the notebooks
         parameters = {
             "extract_path": str(prepared),
             "period": data.period,
@@ -323,7 +323,7 @@ def _build(
     else:
         futures = None
     say("writing the pack …")
-    write_pack(staging, data, sections, policy, pdf=pdf)
+    write_pack(staging, protected, sections, pdf=pdf)
     if futures is not None:
         wait_for_notebooks(futures, say, pool)
     if protected.public:
@@ -336,13 +336,13 @@ def _build(
         )
         # The manifest records the reviewer's check from the written files: the same figures
         # `audit check-disclosure` prints for this pack.
-        return {
+        return protected, {
             **protected.summary(),
             "cells_hidden": check.hidden,
             "cells_attacked": check.attacked,
             "narrowest_range": None if check.narrowest in (None, float("inf")) else check.narrowest,
         }
-    return protected.summary()
+    return protected, protected.summary()
 
 
 def _history_place(history: str | Path | HistoryLocation | None) -> HistoryLocation | None:
@@ -431,7 +431,7 @@ _PUBLIC_SELECTION = frozenset(
 def _write_manifest(
     staging: Path,
     data,
-    policy: Policy,
+    p: Protected,
     started: datetime,
     seconds: float,
     extract: list[Path],
@@ -439,10 +439,9 @@ def _write_manifest(
     settings: dict,
     disclosure: dict,
 ) -> None:
-    from audit.disclosure import protect
     from audit.manifest import build_manifest
 
-    p = protect(data, policy)
+    policy = p.policy
     validated = data.extract
     input_ = {
         "file": _input_name(validated),

@@ -17,7 +17,7 @@ import pytest
 from pptx import Presentation
 from pptx.util import Pt
 
-from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING
+from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING, protect
 from audit.errors import ReportError
 from audit.render.slides import (
     BOARD_SLIDE,
@@ -50,7 +50,7 @@ def _deck_args(data, marking: str) -> dict:
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     data = open_audit(SAMPLE)
-    sections = build_sections(data, "board")
+    sections = build_sections(protect(data, "board"), data.history)
     path = write_slides(tmp_path_factory.mktemp("slides") / "board-pack.pptx", sections,
                         **_deck_args(data, BOARD_MARKING))
     return data, sections, path, Presentation(str(path))
@@ -59,7 +59,7 @@ def board(tmp_path_factory):
 @pytest.fixture(scope="module")
 def public(tmp_path_factory):
     data = open_audit(SAMPLE, period="2025")
-    sections = build_sections(data, "public")
+    sections = build_sections(protect(data, "public"), data.history)
     path = write_slides(tmp_path_factory.mktemp("slides") / "public-pack.pptx", sections,
                         **_deck_args(data, PUBLIC_MARKING))
     return data, sections, path, Presentation(str(path))

@@ -422,6 +422,11 @@ class AuditData:
         return agreement_table(pairs, asked, level=0.95)
 
     # -- computing once, and sharing with the notebooks -------------------------------------
+    @staticmethod
+    def table_names() -> tuple[str, ...]:
+        """The tables :meth:`compute` computes and :meth:`save` saves: every cached table."""
+        return _tables()
+
     def compute(self) -> AuditData:
         """Compute every table now (each once); returns ``self``."""
         for name in _tables():
@@ -469,7 +474,9 @@ class AuditData:
 def _tables() -> tuple[str, ...]:
     """Every table :class:`AuditData` computes (its cached properties): found, not listed,
     so a new table is computed, saved and shared with the notebooks without another edit."""
-    return tuple(name for name, value in vars(AuditData).items() if isinstance(value, cached_property))
+    return tuple(
+        name for name, value in vars(AuditData).items() if isinstance(value, cached_property)
+    )
 
 
 def cache_path(prepared: str | Path) -> Path:

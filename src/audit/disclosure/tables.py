@@ -66,6 +66,7 @@ __all__ = [
     "entry",
     "entry_of_address",
     "build_publication",
+    "counts_table",
     "hide",
     "row_key",
 ]
@@ -468,6 +469,37 @@ def _completeness_public(completeness: pd.DataFrame, hiding: Hiding) -> pd.DataF
     from audit.quality import completeness_from_metrics
 
     return completeness_from_metrics(hiding.shown["metrics"], hiding.shown["cases"])
+
+
+def counts_table(
+    name: str,
+    compute: Callable[[AuditData], pd.DataFrame],
+    family: str,
+    *,
+    row: str = "category",
+    count: str = "cases",
+    priority: int = 7,
+) -> PublishedTable:
+    """The entry of a table of counts, one row a category of ``family`` over the whole
+    pack (``compute`` gives a frame with the category in ``row`` and the number of cases in
+    ``count``; any other column is taken as built on the count, a share say).
+
+    The simplest new table is one such entry; a table over quarters or partnerships, or
+    with rates, writes its own ``cells`` and ``public`` as the entries below do.
+    """
+
+    def cells(data: AuditData, publication: Publication) -> None:
+        pack = (publication.pack_partnerships, publication.pack_quarters)
+        for _, r in compute(data).iterrows():
+            category = str(r[row])
+            term = Term(family, (category,), *pack)
+            publication.counts.append(Count(name, category, count, (term,), int(r[count])))
+
+    def public(frame: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
+        masks = hiding.masks(name, [str(c) for c in frame[row]], [count])
+        return hide(frame, masks, [c for c in frame.columns if c not in (row, count)])
+
+    return PublishedTable(name, name, compute, cells, public, priority=priority)
 
 
 #: Every published table, in the order its figures are listed (``figures.csv``).

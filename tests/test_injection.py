@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.disclosure import Policy
-from audit.disclosure import protect
+from audit.disclosure import Policy, protect
 from audit.pack import write_pack
 from audit.sections import build_sections
 from audit.workspace import open_audit

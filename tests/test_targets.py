@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from audit.disclosure import protect
 from audit.errors import ValidationError
 from audit.section import Text
-from audit.disclosure import protect
 from audit.sections.action_plan import ACTIONS_SHEET, actions
 from audit.targets import Target, read_targets
 from audit.workspace import open_audit

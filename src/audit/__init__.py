@@ -91,6 +91,7 @@ __all__ = [
     *_API,
 ]
 
+
 def _submodules() -> frozenset[str]:
     """Every module and subpackage of the package, found on disk (not listed, so none is
     forgotten), except the command's entry point and the private ones."""

@@ -54,7 +54,13 @@ FUNNEL_METRICS: tuple[str, ...] = (
     "engagement.identified",
 )
 #: Columns of the earlier quarters a caller passes in (``history``): counts a quarter.
-EARLIER_QUARTER_COLUMNS: tuple[str, ...] = ("period", "metric", "numerator", "denominator", "unknown")
+EARLIER_QUARTER_COLUMNS: tuple[str, ...] = (
+    "period",
+    "metric",
+    "numerator",
+    "denominator",
+    "unknown",
+)
 
 _META_KEY = b"audit.extract"
 _CACHE_VERSION = 4

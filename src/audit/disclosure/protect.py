@@ -108,57 +108,57 @@ class Protected:
     @property
     def cases(self) -> int | str:
         """The number of cases in the audit (``c`` if hidden)."""
-        return self.table("cases")  # type: ignore[no-any-return]
+        return self.table("cases")
 
     @property
     def metrics(self) -> pd.DataFrame:
         """The metrics table (``metrics.csv``)."""
-        return self.table("metrics")  # type: ignore[no-any-return]
+        return self.table("metrics")
 
     @property
     def quarterly(self) -> pd.DataFrame:
         """The trend metrics quarter by quarter."""
-        return self.table("quarterly")  # type: ignore[no-any-return]
+        return self.table("quarterly")
 
     @property
     def spc(self) -> dict[str, pd.DataFrame]:
         """A p-chart for each trend metric."""
-        return self.table("spc")  # type: ignore[no-any-return]
+        return self.table("spc")
 
     @property
     def rolling(self) -> pd.DataFrame:
         """The latest four quarters together."""
-        return self.table("rolling")  # type: ignore[no-any-return]
+        return self.table("rolling")
 
     @property
     def funnels(self) -> dict[str, pd.DataFrame]:
         """Each funnel metric's partnerships against the funnel limits."""
-        return self.table("funnels")  # type: ignore[no-any-return]
+        return self.table("funnels")
 
     @property
     def risk_counts(self) -> pd.DataFrame | None:
         """Cases by the number of risk factors (``None``: left out)."""
-        return self.table("risk_counts")  # type: ignore[no-any-return]
+        return self.table("risk_counts")
 
     @property
     def cooccurrence(self) -> pd.DataFrame | None:
         """Risk factors together (``None``: left out)."""
-        return self.table("cooccurrence")  # type: ignore[no-any-return]
+        return self.table("cooccurrence")
 
     @property
     def completeness(self) -> pd.DataFrame:
         """Per coded field, cases not known."""
-        return self.table("completeness")  # type: ignore[no-any-return]
+        return self.table("completeness")
 
     @property
     def steps(self) -> pd.DataFrame | None:
         """The engagement steps with their conditional counts (board only)."""
-        return self.table("steps")  # type: ignore[no-any-return]
+        return self.table("steps")
 
     @property
     def agreement(self) -> pd.DataFrame | None:
         """How far the auditors agree (board only; ``None`` when no case was moderated)."""
-        return self.table("agreement")  # type: ignore[no-any-return]
+        return self.table("agreement")
 
     @property
     def chart_context(self) -> dict[str, str]:

@@ -422,7 +422,9 @@ def _rolling_public(rolling: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
         rolling = rolling.iloc[0:0]
     else:
         rolling = rolling[rolling["metric"].isin(TREND_METRICS)]
-    masks = hiding.masks("rolling", [str(x) for x in rolling["metric"]], ["numerator", "denominator"])
+    masks = hiding.masks(
+        "rolling", [str(x) for x in rolling["metric"]], ["numerator", "denominator"]
+    )
     return hide(rolling.drop(columns=["unknown"]), masks, [*_RATE_COLUMNS, *_NATIONAL])
 
 
@@ -443,12 +445,12 @@ def _funnel_cells(data: AuditData, publication: Publication) -> None:
                     metric_rate("partnerships", key, "rate", metric, where, float(row["rate"]))
                 )
         target = float(table["target"].iloc[0])
-        publication.rates.append(metric_rate("partnerships", metric, "target", metric, pack, target))
+        publication.rates.append(
+            metric_rate("partnerships", metric, "target", metric, pack, target)
+        )
 
 
-def _funnel_public(
-    funnels: dict[str, pd.DataFrame], hiding: Hiding
-) -> dict[str, pd.DataFrame]:
+def _funnel_public(funnels: dict[str, pd.DataFrame], hiding: Hiding) -> dict[str, pd.DataFrame]:
     out = {}
     for metric, table in funnels.items():
         if metric in hiding.left_out("partnerships"):
@@ -504,9 +506,7 @@ def counts_table(
 
 #: Every published table, in the order its figures are listed (``figures.csv``).
 TABLES: tuple[PublishedTable, ...] = (
-    PublishedTable(
-        "cases", "cases", lambda d: d.in_scope, _cases_cells, _cases_public, priority=9
-    ),
+    PublishedTable("cases", "cases", lambda d: d.in_scope, _cases_cells, _cases_public, priority=9),
     PublishedTable(
         "metrics", "metrics", lambda d: d.metrics, _metrics_cells, _metrics_public, priority=5
     ),
@@ -608,9 +608,11 @@ def _check(tables: Iterable[PublishedTable]) -> None:
     the table it is built on): a figure cannot be published unattacked."""
     keys = {t.key for t in tables}
     for t in tables:
-        if t.public is not None and t.cells is None and t.built_on not in keys | {
-            x.name for x in tables
-        }:
+        if (
+            t.public is not None
+            and t.cells is None
+            and t.built_on not in keys | {x.name for x in tables}
+        ):
             raise TypeError(
                 f"published table {t.name!r} prints figures in a public pack but lists no "
                 "cells (give it cells, or the table it is built_on)"

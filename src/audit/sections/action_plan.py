@@ -33,10 +33,10 @@ The plan lists the furthest short first, one row a measure (placed by its larges
 shortfall, in percentage points).
 
 **Follow-up** (board only). With earlier audits in the history store (``history``, passed
-in by the caller: the same partnership key), last period's plan is rebuilt from the figures recorded for the
-latest earlier period of the same kind (a quarter before a quarter, a year before a year)
-by the rules those figures decide on their own (short of the national figure, low; the
-funnel and the p-chart need the partnerships and quarters around it), and
+in by the caller: the same partnership key), last period's plan is rebuilt from the figures
+recorded for the latest earlier period of the same kind (a quarter before a quarter, a year
+before a year) by the rules those figures decide on their own (short of the national
+figure, low; the funnel and the p-chart need the partnerships and quarters around it), and
 :func:`audit.actions.follow_up` says whether each measure has moved since. The history is
 the one table read outside :func:`~audit.disclosure.protect`: it holds aggregate counts
 only, and the board sees every aggregate figure.
@@ -248,9 +248,7 @@ def _period_key(period: str) -> tuple[int, int]:
     return int(text[:4]), int(text[-1]) if _kind(text) == "quarter" else 5
 
 
-def previous_plan(
-    p: Protected, history: pd.DataFrame | None
-) -> tuple[str, pd.DataFrame] | None:
+def previous_plan(p: Protected, history: pd.DataFrame | None) -> tuple[str, pd.DataFrame] | None:
     """Last period's draft plan rebuilt from ``history`` (module docstring): the period and
     its :func:`audit.actions.action_table`, or ``None`` without an earlier period."""
     from audit.metrics import metrics_from_counts

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
@@ -49,6 +49,23 @@ __all__ = ["Protected", "protect", "DROP_SHARE"]
 DROP_SHARE = 0.5
 
 _MAX_ROUNDS = 500
+
+
+T = TypeVar("T")
+
+
+class _Table(Generic[T]):
+    """A table of the view read as an attribute (``p.metrics`` is ``p.table("metrics")``)."""
+
+    key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    def __get__(self, view: Protected | None, owner: type | None = None) -> T:
+        if view is None:  # read on the class: the descriptor itself
+            return self  # type: ignore[return-value]
+        return view.table(self.key)
 
 
 @dataclass(frozen=True)
@@ -105,60 +122,19 @@ class Protected:
             )
         return self.tables[key]
 
-    @property
-    def cases(self) -> int | str:
-        """The number of cases in the audit (``c`` if hidden)."""
-        return self.table("cases")
-
-    @property
-    def metrics(self) -> pd.DataFrame:
-        """The metrics table (``metrics.csv``)."""
-        return self.table("metrics")
-
-    @property
-    def quarterly(self) -> pd.DataFrame:
-        """The trend metrics quarter by quarter."""
-        return self.table("quarterly")
-
-    @property
-    def spc(self) -> dict[str, pd.DataFrame]:
-        """A p-chart for each trend metric."""
-        return self.table("spc")
-
-    @property
-    def rolling(self) -> pd.DataFrame:
-        """The latest four quarters together."""
-        return self.table("rolling")
-
-    @property
-    def funnels(self) -> dict[str, pd.DataFrame]:
-        """Each funnel metric's partnerships against the funnel limits."""
-        return self.table("funnels")
-
-    @property
-    def risk_counts(self) -> pd.DataFrame | None:
-        """Cases by the number of risk factors (``None``: left out)."""
-        return self.table("risk_counts")
-
-    @property
-    def cooccurrence(self) -> pd.DataFrame | None:
-        """Risk factors together (``None``: left out)."""
-        return self.table("cooccurrence")
-
-    @property
-    def completeness(self) -> pd.DataFrame:
-        """Per coded field, cases not known."""
-        return self.table("completeness")
-
-    @property
-    def steps(self) -> pd.DataFrame | None:
-        """The engagement steps with their conditional counts (board only)."""
-        return self.table("steps")
-
-    @property
-    def agreement(self) -> pd.DataFrame | None:
-        """How far the auditors agree (board only; ``None`` when no case was moderated)."""
-        return self.table("agreement")
+    cases: ClassVar[_Table[int | str]] = _Table()
+    metrics: ClassVar[_Table[pd.DataFrame]] = _Table()
+    quarterly: ClassVar[_Table[pd.DataFrame]] = _Table()
+    spc: ClassVar[_Table[dict[str, pd.DataFrame]]] = _Table()
+    rolling: ClassVar[_Table[pd.DataFrame]] = _Table()
+    funnels: ClassVar[_Table[dict[str, pd.DataFrame]]] = _Table()
+    risk_counts: ClassVar[_Table[pd.DataFrame | None]] = _Table()
+    cooccurrence: ClassVar[_Table[pd.DataFrame | None]] = _Table()
+    completeness: ClassVar[_Table[pd.DataFrame]] = _Table()
+    #: The engagement steps with their conditional counts (board only).
+    steps: ClassVar[_Table[pd.DataFrame | None]] = _Table()
+    #: How far the auditors agree (board only; ``None`` when no case was moderated).
+    agreement: ClassVar[_Table[pd.DataFrame | None]] = _Table()
 
     @property
     def chart_context(self) -> dict[str, str]:

@@ -168,6 +168,25 @@ _RATE_COLUMNS = ("rate", "ci_low", "ci_high", "p_value", "p_holm")
 _NATIONAL = ("national_numerator", "national_denominator", "national_rate")
 
 
+def _row_cells(
+    publication: Publication,
+    table: str,
+    row: str,
+    metric: str,
+    where: tuple[frozenset[str], frozenset[str]],
+    values: pd.Series,
+) -> None:
+    """One metric's row over ``where``: its numerator and denominator, and its rate when
+    there is one (a trend quarter, the four quarters together, a partnership)."""
+    publication.counts += metric_counts(
+        table, row, metric, where, values, ("numerator", "denominator")
+    )
+    if pd.notna(values["rate"]):
+        publication.rates.append(
+            metric_rate(table, row, "rate", metric, where, float(values["rate"]))
+        )
+
+
 def _metric_group(row: str) -> str:
     return row.split("|")[-1]
 
@@ -328,14 +347,7 @@ def _quarterly_cells(data: AuditData, publication: Publication) -> None:
             continue
         for _, row in series.iterrows():
             where = (partnerships, frozenset([str(row["period"])]))
-            key = row_key(row["period"], metric)
-            publication.counts += metric_counts(
-                "quarterly", key, metric, where, row, ("numerator", "denominator")
-            )
-            if pd.notna(row["rate"]):
-                publication.rates.append(
-                    metric_rate("quarterly", key, "rate", metric, where, float(row["rate"]))
-                )
+            _row_cells(publication, "quarterly", row_key(row["period"], metric), metric, where, row)
         chart = data.spc.get(metric)
         if chart is not None and pd.notna(chart["centre"].iloc[0]):
             where = (partnerships, frozenset(str(p) for p in series["period"]))
@@ -408,13 +420,7 @@ def _rolling_cells(data: AuditData, publication: Publication) -> None:
             continue
         quarters = quarters_between(str(row["window_start"]), str(row["window_end"]))
         where = (publication.pack_partnerships, frozenset(quarters))
-        publication.counts += metric_counts(
-            "rolling", metric, metric, where, row, ("numerator", "denominator")
-        )
-        if pd.notna(row["rate"]):
-            publication.rates.append(
-                metric_rate("rolling", metric, "rate", metric, where, float(row["rate"]))
-            )
+        _row_cells(publication, "rolling", metric, metric, where, row)
 
 
 def _rolling_public(rolling: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
@@ -437,13 +443,7 @@ def _funnel_cells(data: AuditData, publication: Publication) -> None:
         for _, row in table.iterrows():
             where = (frozenset([str(row["partnership"])]), publication.pack_quarters)
             key = row_key(row["partnership"], metric)
-            publication.counts += metric_counts(
-                "partnerships", key, metric, where, row, ("numerator", "denominator")
-            )
-            if pd.notna(row["rate"]):
-                publication.rates.append(
-                    metric_rate("partnerships", key, "rate", metric, where, float(row["rate"]))
-                )
+            _row_cells(publication, "partnerships", key, metric, where, row)
         target = float(table["target"].iloc[0])
         publication.rates.append(
             metric_rate("partnerships", metric, "target", metric, pack, target)

@@ -67,6 +67,7 @@ __all__ = [
     "entry_of_address",
     "build_publication",
     "counts_table",
+    "check_tables",
     "hide",
     "row_key",
 ]
@@ -603,7 +604,7 @@ def entry_of_address(table: str) -> PublishedTable | None:
     return _BY_ADDRESS.get(table)
 
 
-def _check(tables: Iterable[PublishedTable]) -> None:
+def check_tables(tables: Iterable[PublishedTable]) -> None:
     """Every table a public pack prints has cells the attack checks (its own, or those of
     the table it is built on): a figure cannot be published unattacked."""
     keys = {t.key for t in tables}
@@ -619,7 +620,7 @@ def _check(tables: Iterable[PublishedTable]) -> None:
             )
 
 
-_check(TABLES)
+check_tables(TABLES)
 
 
 def build_publication(data: AuditData) -> Publication:

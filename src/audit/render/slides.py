@@ -115,7 +115,7 @@ _MAX_NOTE_ROWS = 25
 # Chart images: text lines of one block are at most this many pixels apart; the title and
 # the caption are set apart by at least _BLOCK_GAP; _PAD pixels of white are kept.
 _LINE_GAP, _BLOCK_GAP, _PAD = 12, 30, 12
-_ACTIONS_KEY = "actions"  # audit.sections.actions.ACTIONS_KEY (not imported: no cycle)
+_ACTIONS_KEY = "actions"  # audit.sections.action_plan.ACTIONS_KEY (not imported: no cycle)
 
 
 def _plain(text: str) -> str:

@@ -10,7 +10,8 @@ output. For the **board** it returns every aggregate table as it is. For the **p
 3. attacks what is left (:func:`~audit.disclosure.attack.attack`) and, while any count is
    exposed, hides one more published figure among those that pin it (the constraints with
    a non-zero dual value in the solver's answer: hiding one of them loosens the bound),
-   preferring a quarter, a rolling window or a partnership to the headline table, and the
+   preferring the table of lowest drop priority (a quarter, a rolling window or a
+   partnership before the headline table: each entry's ``priority``), and the
    smallest count (complementary suppression, in the manner of τ-ARGUS's hypercube and
    modular methods, audited after every step);
 4. drops a figure whose table would be mostly ``c`` (a trend chart of a partnership with
@@ -18,10 +19,14 @@ output. For the **board** it returns every aggregate table as it is. For the **p
    ``c``, and starts again without it;
 5. prints again every complementary figure the shown ones give exactly (it adds no fact),
    then attacks everything once more: that report is the audit the manifest records;
-6. applies the result to the tables: a hidden count is ``c`` and so is every figure of its
-   row built on it (rate, interval, p-value, limits, position; a hidden ``unknown`` is not
-   part of a rate); a chart with a hidden line (the p-chart's average, the funnel's
-   target) is dropped.
+6. applies the result to the tables, each by its entry's ``public``: a hidden count is
+   ``c`` and so is every figure of its row built on it (rate, interval, p-value, limits,
+   position; a hidden ``unknown`` is not part of a rate); a chart with a hidden line (the
+   p-chart's average, the funnel's target) is dropped.
+
+The board's view and the public's are both one loop over
+:data:`~audit.disclosure.tables.TABLES`, and neither is kept in the audit: each call makes
+a new :class:`Protected`.
 
 If a count stays exposed whatever is hidden, nothing is published: a
 :class:`~audit.errors.DisclosureError` names the table and measure (never the value).

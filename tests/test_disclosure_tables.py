@@ -68,6 +68,10 @@ def test_an_entry_printing_for_the_public_without_cells_is_refused():
     with pytest.raises(TypeError, match="'extra' prints figures in a public pack"):
         check_tables((*TABLES, unattacked))
     check_tables((*TABLES, PublishedTable("board_only", "board_only", lambda d: None)))
+    with pytest.raises(TypeError, match="share the key 'metrics'"):
+        check_tables((*TABLES, PublishedTable("metrics_again", "metrics", lambda d: None)))
+    with pytest.raises(TypeError, match="share the address table 'spc'"):
+        check_tables((*TABLES, PublishedTable("spc", "charts", lambda d: None)))
 
 
 def test_every_module_of_the_package_is_an_attribute():

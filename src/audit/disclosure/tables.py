@@ -39,7 +39,7 @@ table               row                         columns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -604,16 +604,18 @@ def entry_of_address(table: str) -> PublishedTable | None:
     return _BY_ADDRESS.get(table)
 
 
-def check_tables(tables: Iterable[PublishedTable]) -> None:
+def check_tables(tables: Sequence[PublishedTable]) -> None:
     """Every table a public pack prints has cells the attack checks (its own, or those of
-    the table it is built on): a figure cannot be published unattacked."""
-    keys = {t.key for t in tables}
+    the table it is built on), and no two entries share a key or an address table: a
+    figure cannot be published unattacked, nor one table's cells taken for another's."""
+    keys = [t.key for t in tables]
+    addresses = [a for t in tables for a in t.addresses]
+    for names, what in ((keys, "key"), (addresses, "address table")):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise TypeError(f"two published tables share the {what} {twice[0]!r}")
     for t in tables:
-        if (
-            t.public is not None
-            and t.cells is None
-            and t.built_on not in keys | {x.name for x in tables}
-        ):
+        if t.public is not None and t.cells is None and t.built_on not in {*keys, *addresses}:
             raise TypeError(
                 f"published table {t.name!r} prints figures in a public pack but lists no "
                 "cells (give it cells, or the table it is built_on)"

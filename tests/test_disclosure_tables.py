@@ -71,10 +71,38 @@ def test_an_entry_printing_for_the_public_without_cells_is_refused():
     with pytest.raises(TypeError, match="share the key 'metrics'"):
         check_tables((*TABLES, PublishedTable("metrics_again", "metrics", lambda d: None)))
     with pytest.raises(TypeError, match="share the address table 'spc'"):
-        check_tables((*TABLES, PublishedTable("spc", "charts", lambda d: None)))
+        check_tables((*TABLES, PublishedTable("spc", "charts", lambda d: None,
+                                              cells=lambda d, p: None)))
+
+
+def test_a_chart_line_belongs_to_the_table_it_is_drawn_over():
+    # the p-chart's average is listed with the quarters (address table "spc"): withheld as
+    # a line when it pins a count, and left out with its metric's quarters
+    owner = entry_of_address("spc")
+    assert owner is not None and owner.name == "quarterly" and "centre" in owner.lines
+    assert owner.group is not None and owner.group("engagement.seen") == "engagement.seen"
+    assert entry_of_address("partnerships").lines == ("target",)
 
 
 def test_every_module_of_the_package_is_an_attribute():
     # audit.engagement was once left out of a hand-kept list and raised AttributeError
     assert audit.engagement.engagement_funnel is audit.engagement_funnel
     assert {"engagement", "workspace", "disclosure", "sections"} <= audit._SUBMODULES
+
+
+def test_leaving_out_a_chart_leaves_out_its_line_and_a_withheld_line_its_chart(pooled):
+    from audit.disclosure.protect import _crowded_groups, _without
+
+    full = build_publication(pooled)
+    kept = _without(full, {("quarterly", "engagement.seen"), ("partnerships", "engagement.seen")})
+    lines = {(r.table, r.row) for r in kept.rates if r.column in ("centre", "target")}
+    assert ("spc", "engagement.seen") not in lines and ("spc", "engagement.contacted") in lines
+    assert ("partnerships", "engagement.seen") not in lines
+    assert ("partnerships", "engagement.contacted") in lines
+    assert not [c for c in kept.counts if c.row.endswith("|engagement.seen")
+                and c.table in ("quarterly", "partnerships")]
+    assert _crowded_groups(kept) == set()
+    kept.withheld |= {("spc", "engagement.contacted", "centre"),
+                      ("partnerships", "engagement.identified", "target")}
+    assert _crowded_groups(kept) == {("quarterly", "engagement.contacted"),
+                                     ("partnerships", "engagement.identified")}

@@ -136,7 +136,9 @@ class PublishedTable:
 
     @property
     def addresses(self) -> tuple[str, ...]:
-        return (self.name, *self.also)
+        """The address tables of the figures it lists (none for a table whose figures are
+        listed by the table it is built on)."""
+        return () if self.cells is None else (self.name, *self.also)
 
 
 # ------------------------------------------------------------------------------ helpers

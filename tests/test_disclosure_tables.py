@@ -82,6 +82,8 @@ def test_a_chart_line_belongs_to_the_table_it_is_drawn_over():
     assert owner is not None and owner.name == "quarterly" and "centre" in owner.lines
     assert owner.group is not None and owner.group("engagement.seen") == "engagement.seen"
     assert entry_of_address("partnerships").lines == ("target",)
+    # the number of cases is never hidden to protect another count
+    assert [t.name for t in TABLES if not t.complementary] == ["cases"]
 
 
 def test_every_module_of_the_package_is_an_attribute():

@@ -262,6 +262,13 @@ def _line(address: tuple[str, str, str]) -> bool:
     return owner is not None and address[2] in owner.lines
 
 
+def _complementary(table: str) -> bool:
+    """Whether a count of ``table`` may be hidden to protect another (its entry's
+    ``complementary``: the number of cases in the pack never is)."""
+    owner = entry_of_address(table)
+    return owner is None or owner.complementary
+
+
 def _priority(table: str) -> int:
     owner = entry_of_address(table)
     return 7 if owner is None else owner.priority
@@ -328,7 +335,7 @@ def _candidates(
     shown = {
         c.address: c
         for c in publication.counts
-        if not c.hidden and c.table != "cases" and c.value != 0
+        if not c.hidden and _complementary(c.table) and c.value != 0
     }
     by_row: dict[tuple[str, str], list[Count]] = {}
     for c in shown.values():

@@ -133,6 +133,8 @@ class PublishedTable:
     dropped_words: Callable[[str], str] | None = None
     #: The entry whose cells carry this table's figures (a table derived from another).
     built_on: str | None = None
+    #: False for a figure never hidden to protect another (the number of cases in the pack).
+    complementary: bool = True
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -509,7 +511,15 @@ def counts_table(
 
 #: Every published table, in the order its figures are listed (``figures.csv``).
 TABLES: tuple[PublishedTable, ...] = (
-    PublishedTable("cases", "cases", lambda d: d.in_scope, _cases_cells, _cases_public, priority=9),
+    PublishedTable(
+        "cases",
+        "cases",
+        lambda d: d.in_scope,
+        _cases_cells,
+        _cases_public,
+        priority=9,
+        complementary=False,
+    ),
     PublishedTable(
         "metrics", "metrics", lambda d: d.metrics, _metrics_cells, _metrics_public, priority=5
     ),

@@ -232,9 +232,11 @@ def write_pack(
         )
     )
     if p.public and p.publication is not None:
-        from audit.disclosure.figures import write_figures
+        from audit.disclosure.figures import FIGURES_FILE, figures_text
+        from audit.files import atomic_write_text
 
-        written.append(write_figures(staging / "figures.csv", p.publication, policy.max_count))
+        text = figures_text(p.publication, policy.max_count)
+        written.append(atomic_write_text(staging / FIGURES_FILE, text))
     if pdf:
         from audit.render.pdf import write_pdf
 

@@ -24,7 +24,14 @@ from audit.errors import DisclosureError
 from audit.files import atomic_write_text
 from audit.formatting import SUPPRESSED, csv_text
 
-__all__ = ["FIGURES_FILE", "write_figures", "read_figures", "check_pack", "CheckResult"]
+__all__ = [
+    "FIGURES_FILE",
+    "figures_text",
+    "write_figures",
+    "read_figures",
+    "check_pack",
+    "CheckResult",
+]
 
 FIGURES_FILE = "figures.csv"
 _COLUMNS = ["kind", "table", "row", "column", "value", "low", "high", "terms", "denominator_terms"]
@@ -49,6 +56,12 @@ def _uncsv(text: str) -> str:
 
 def write_figures(path: Path, publication: Publication, k: int) -> Path:
     """Write ``figures.csv`` for a protected publication (threshold ``k`` in the header)."""
+    return atomic_write_text(path, figures_text(publication, k))
+
+
+def figures_text(publication: Publication, k: int) -> str:
+    """The text of ``figures.csv`` for a protected publication (threshold ``k`` in the
+    header): what a pack writes beside its other files."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
@@ -102,7 +115,7 @@ def write_figures(path: Path, publication: Publication, k: int) -> Path:
                 csv_text(_terms_json(r.denominator)),
             ]
         )
-    return atomic_write_text(path, out.getvalue())
+    return out.getvalue()
 
 
 def read_figures(path: Path) -> tuple[Publication, int]:

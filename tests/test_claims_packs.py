@@ -56,7 +56,7 @@ def test_no_claim_is_false_against_the_full_figures(tmp_path_factory, cases, qua
     frame.to_csv(path, index=False)
     try:
         data = open_audit(path, period="all")
-        sections = build_sections(data, audience)
+        sections = build_sections(protect(data, audience), data.history)
     except Exception as exc:  # a public pack too small to publish is refused, not drawn
         from audit.errors import AuditError
 

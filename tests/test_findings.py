@@ -64,9 +64,11 @@ def protected(metrics: pd.DataFrame = BOARD_METRICS, *, audience: str = "board",
     return Protected(
         policy=Policy.make(audience), place="Eastmere", period="2025-Q1",
         period_label="2025-Q1", source="extract.csv (case extract)", partnership="Eastmere",
-        synthetic=synthetic, cases=cases, metrics=metrics, quarterly=empty, spc={},
-        rolling=empty, funnels={}, risk_counts=None, cooccurrence=None, completeness=empty,
-        nested_steps=nested, funnel=None, extract={}, dropped=list(dropped))
+        synthetic=synthetic,
+        tables=dict(cases=cases, metrics=metrics, quarterly=empty, spc={}, rolling=empty,
+                    funnels={}, risk_counts=None, cooccurrence=None, completeness=empty,
+                    steps=None, agreement=None),
+        nested_steps=nested, extract={}, dropped=list(dropped))
 
 
 def test_the_fisher_p_values_behind_the_fixture() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.disclosure import Policy
+from audit.disclosure import Policy, protect
 from audit.pack import write_pack
 from audit.sections import build_sections
 from audit.workspace import open_audit
@@ -51,7 +51,8 @@ def packs(tmp_path_factory):
         folder = tmp / audience
         folder.mkdir()
         policy = Policy.make(audience)
-        write_pack(folder, data, build_sections(data, policy), policy)
+        view = protect(data, policy)
+        write_pack(folder, view, build_sections(view, data.history))
         out[audience] = folder
     return out
 

@@ -35,4 +35,5 @@ def test_each_board_cell_is_one_call_to_its_section(spec):
     parameters = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(parameters) == 1
     calls = [s for s in sources if re.search(r"audit\.sections\.\w+\(", s)]
-    assert calls == [f"audit.sections.{spec.build.__name__}(data, audience)"]
+    history = ", data.history" if spec.history else ""
+    assert calls == [f"audit.sections.{spec.build.__name__}(audit.protect(data, audience){history})"]

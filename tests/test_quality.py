@@ -85,9 +85,11 @@ def _public(cases: int | str, completeness: pd.DataFrame) -> Protected:
     empty = pd.DataFrame()
     return Protected(
         policy=Policy.make("public"), place="Eastmere", period="all", period_label="2025-Q1",
-        source="q.csv (case extract)", partnership=None, synthetic=False, cases=cases,
-        metrics=empty, quarterly=empty, spc={}, rolling=empty, funnels={}, risk_counts=None,
-        cooccurrence=None, completeness=completeness, nested_steps=False, funnel=None,
+        source="q.csv (case extract)", partnership=None, synthetic=False,
+        tables=dict(cases=cases, metrics=empty, quarterly=empty, spc={}, rolling=empty,
+                    funnels={}, risk_counts=None, cooccurrence=None, completeness=completeness,
+                    steps=None, agreement=None),
+        nested_steps=False,
         extract={"missing_flags": ["father_seen"], "ignored_columns": ["colour", "shoe"]})
 
 

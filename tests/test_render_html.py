@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
+from audit.disclosure import protect
 from audit.errors import ReportError
 from audit.render.html import css_string, render_pack, render_section
 from audit.sample import generate_extract
@@ -78,8 +79,8 @@ def hostile_sections(tmp_path_factory):
     generate_extract(60, seed=7, partnerships=[HOSTILE, AMPERSAND]).to_csv(path, index=False)
     data = open_audit(path)
     assert data.partnerships == sorted([HOSTILE, AMPERSAND])   # the names are the extract's
-    return data, [summary(data, "board"), partnerships(data, "board"),
-                  data_quality(data, "board")]
+    view = protect(data, "board")
+    return data, [summary(view), partnerships(view), data_quality(view)]
 
 
 # --------------------------------------------------------------------------- escaping

@@ -17,7 +17,7 @@ import pytest
 from pptx import Presentation
 from pptx.util import Pt
 
-from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING
+from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING, protect
 from audit.errors import ReportError
 from audit.render.content import PackContent
 from audit.render.slides import (
@@ -58,7 +58,7 @@ def _bare(sections) -> PackContent:
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     data = open_audit(SAMPLE)
-    sections = build_sections(data, "board")
+    sections = build_sections(protect(data, "board"), data.history)
     path = write_slides(tmp_path_factory.mktemp("slides") / "board-pack.pptx",
                         _deck(data, sections, BOARD_MARKING))
     return data, sections, path, Presentation(str(path))
@@ -67,7 +67,7 @@ def board(tmp_path_factory):
 @pytest.fixture(scope="module")
 def public(tmp_path_factory):
     data = open_audit(SAMPLE, period="2025")
-    sections = build_sections(data, "public")
+    sections = build_sections(protect(data, "public"), data.history)
     path = write_slides(tmp_path_factory.mktemp("slides") / "public-pack.pptx",
                         _deck(data, sections, PUBLIC_MARKING))
     return data, sections, path, Presentation(str(path))

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from audit.contract import column_label, metric_label
-from audit.disclosure import Policy
+from audit.disclosure import Policy, protect
 from audit.errors import ReportError
 from audit.formatting import NOT_AVAILABLE, SUPPRESSED
 from audit.sections import (
@@ -73,7 +73,7 @@ def pooled():
 
 @pytest.fixture(scope="module")
 def board(pooled) -> dict[str, Section]:
-    return {s.key: s for s in build_sections(pooled, "board")}
+    return {s.key: s for s in build_sections(protect(pooled, "board"), pooled.history)}
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +84,12 @@ def quarter():
 
 @pytest.fixture(scope="module")
 def quarter_board(quarter) -> list[Section]:
-    return build_sections(quarter, "board")
+    return build_sections(protect(quarter, "board"), quarter.history)
 
 
 @pytest.fixture(scope="module")
 def quarter_public(quarter) -> list[Section]:
-    return build_sections(quarter, Policy.make("public"))
+    return build_sections(protect(quarter, Policy.make("public")), quarter.history)
 
 
 def _tables(sections) -> list[Table]:
@@ -122,12 +122,24 @@ def test_build_sections_follows_the_registry(board):
         assert board[spec.key].title == spec.title
 
 
-def test_a_section_function_takes_an_audience_name_or_a_policy(quarter):
-    by_name = data_quality(quarter, "board")
-    by_policy = data_quality(quarter, Policy.make("board"))
-    assert isinstance(by_name, Section) and by_name.key == "data-quality"
-    assert [b.text for b in by_name.blocks if isinstance(b, Text)] == \
-        [b.text for b in by_policy.blocks if isinstance(b, Text)]
+def test_a_section_takes_the_protected_view_and_writes_nothing_back(quarter):
+    quarter.compute()
+    held = {name: id(value) for name, value in vars(quarter).items()}
+    view = protect(quarter, "board")
+    section = data_quality(view)
+    assert isinstance(section, Section) and section.key == "data-quality"
+    again = data_quality(view)                                # a function of the view alone
+    assert [b.text for b in again.blocks if isinstance(b, Text)] == \
+        [b.text for b in section.blocks if isinstance(b, Text)]
+    # nothing downstream is kept in the audit: no view, no section written back into it
+    assert {name: id(value) for name, value in vars(quarter).items()} == held
+    # the view holds no row-level data: no case ids, no dates, no ages in any table
+    assert not hasattr(view, "cases_table") and not hasattr(view, "history")
+    for table in view.tables.values():
+        for frame in (table.values() if isinstance(table, dict) else [table]):
+            if isinstance(frame, pd.DataFrame):
+                assert not {"case_id", "notification_date", "child_age_months"} & set(
+                    map(str, frame.columns))
 
 
 # --------------------------------------------------------------------------- the Section
@@ -337,7 +349,7 @@ def test_trends_need_two_quarters(tmp_path):
     path = tmp_path / "one_quarter.csv"
     raw = pd.read_csv(SAMPLE, dtype=str)
     raw[_quarter(raw["notification_date"]) == "2025-Q3"].to_csv(path, index=False)
-    section = trends(open_audit(path), "board")
+    section = trends(protect(open_audit(path), "board"))
     assert not section.figures
     assert section.blocks[0].text.startswith("Trends appear once two or more quarters are "
                                              "recorded")
@@ -348,7 +360,7 @@ def test_no_risk_columns_says_so(tmp_path):
     path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"
                     + "".join(f"C{i},2025-01-{i + 1:02d},3,birth_father,universal\n"
                               for i in range(12)))
-    section = risk_factors(open_audit(path, allow_missing="all"), "board")
+    section = risk_factors(protect(open_audit(path, allow_missing="all"), "board"))
     assert section.blocks == [Text("No risk-factor column is recorded in this extract.")]
 
 
@@ -361,7 +373,7 @@ def test_a_chart_left_out_for_small_numbers_is_said_so(quarter, monkeypatch):
     services_module = importlib.import_module("audit.sections.services")
 
     monkeypatch.setattr(services_module, "shown_metrics", lambda p, ids=None: [])
-    section = services_module.services(quarter, "public")
+    section = services_module.services(protect(quarter, "public"))
     texts = [b.text for b in section.blocks if type(b).__name__ == "Text"]
     assert not section.figures
     assert any(t.startswith("No chart of who harmed the baby and service contact") for t in texts)

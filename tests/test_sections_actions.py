@@ -27,7 +27,7 @@ from audit.contract import ENGAGEMENT_FUNNEL, METRIC_IDS, flag_metric_id, metric
 from audit.disclosure import Policy, protect
 from audit.sample import generate_extract
 from audit.sections import NOTEBOOKS, SECTIONS, build_sections
-from audit.sections.actions import (
+from audit.sections.action_plan import (
     ACTIONS_SHEET,
     FOLLOW_UP_SHEET,
     NOT_PUBLIC,
@@ -144,7 +144,7 @@ def _table(section, sheet):
 @pytest.fixture(scope="module")
 def pooled():
     data = open_audit(SAMPLE)
-    return data, actions(data, "board")
+    return data, actions(protect(data, "board"), data.history)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +162,7 @@ def crafted(tmp_path_factory):
     path = tmp_path_factory.mktemp("crafted") / "crafted.csv"
     frame.to_csv(path, index=False)
     data = open_audit(path, period="2024-Q3")
-    return data, actions(data, "board")
+    return data, actions(protect(data, "board"), data.history)
 
 
 # ------------------------------------------------------------------------------ the plan
@@ -239,9 +239,8 @@ def test_the_section_reads_the_protected_tables(tmp_path):
     metrics = p.metrics.copy()
     row = metrics["metric"] == "engagement.identified"
     metrics.loc[row, "rate"] = 0.10
-    data._protected[(policy.audience, policy.max_count, policy.marking)] = \
-        dataclasses.replace(p, metrics=metrics)
-    listed = list(_table(actions(data, policy), ACTIONS_SHEET).frame["Measure to watch"])
+    view = dataclasses.replace(p, tables={**p.tables, "metrics": metrics})
+    listed = list(_table(actions(view, data.history), ACTIONS_SHEET).frame["Measure to watch"])
     assert "Father identified" in listed
     assert "engagement.identified" not in dict(expected_plan(data))
 
@@ -255,7 +254,7 @@ def followed():
     history = q2.metrics[["metric", "numerator", "denominator", "unknown"]].assign(
         period="2025-Q2", partnership="Northbridge")
     data = open_audit(SAMPLE, period="2025-Q3", partnership="Northbridge", history=history)
-    return q2, data, actions(data, "board")
+    return q2, data, actions(protect(data, "board"), data.history)
 
 
 def test_follow_up_lists_last_quarters_actions_and_whether_they_moved(followed):
@@ -291,7 +290,7 @@ def test_history_without_an_earlier_quarter_gives_no_follow_up(followed):
     history = q2.metrics[["metric", "numerator", "denominator", "unknown"]].assign(
         period="2025-Q3")  # the same quarter only: nothing earlier
     data = open_audit(SAMPLE, period="2025-Q3", partnership="Northbridge", history=history)
-    assert _table(actions(data, "board"), FOLLOW_UP_SHEET) is None
+    assert _table(actions(protect(data, "board"), data.history), FOLLOW_UP_SHEET) is None
 
 
 # ---------------------------------------------------------------- audiences and the pack
@@ -299,12 +298,12 @@ def test_history_without_an_earlier_quarter_gives_no_follow_up(followed):
 
 def test_public_packs_leave_the_plan_out():
     data = open_audit(SAMPLE, period="2025")
-    section = actions(data, "public")
+    section = actions(protect(data, "public"), data.history)
     assert [b.text for b in section.blocks] == [NOT_PUBLIC]
     assert not section.tables
     public_keys = [spec.key for spec in SECTIONS if "public" in spec.audiences]
     assert "actions" not in public_keys
-    board_keys = [s.key for s in build_sections(data, "board")]
+    board_keys = [s.key for s in build_sections(protect(data, "board"), data.history)]
     assert board_keys[-1] == "actions"
 
 
@@ -319,7 +318,7 @@ def test_registry_runs_the_actions_notebook(tmp_path):
     assert all(not c["outputs"] and c["execution_count"] is None for c in code)
     assert "parameters" in code[0]["metadata"].get("tags", [])
     sources = ["".join(c["source"]) for c in code]
-    assert sources[-1].strip() == "audit.sections.actions(data, audience)"
+    assert sources[-1].strip() == "audit.sections.actions(audit.protect(data, audience), data.history)"
 
 
 def test_the_pack_carries_the_plan_in_its_workbook_and_slides(pooled, tmp_path):
@@ -329,8 +328,9 @@ def test_the_pack_carries_the_plan_in_its_workbook_and_slides(pooled, tmp_path):
 
     data, _ = pooled
     policy = Policy.make("board")
-    sections = build_sections(data, policy)
-    written = {p.name for p in write_pack(tmp_path, data, sections, policy)}
+    view = protect(data, policy)
+    sections = build_sections(view, data.history)
+    written = {p.name for p in write_pack(tmp_path, view, sections)}
     assert {"board-pack.html", "board-pack.xlsx", "board-pack.pptx"} <= written
     sheet = load_workbook(tmp_path / "board-pack.xlsx")[ACTIONS_SHEET]
     header = [c.value for c in sheet[3]]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from audit.disclosure import protect
 from audit.errors import ValidationError
 from audit.section import Text
-from audit.sections.actions import ACTIONS_SHEET, actions
+from audit.sections.action_plan import ACTIONS_SHEET, actions
 from audit.targets import Target, read_targets
 from audit.workspace import open_audit
 
@@ -61,7 +62,7 @@ def test_the_plan_holds_a_figure_against_the_boards_target_and_says_who_set_it()
     rate = seen["numerator"] / seen["denominator"]
     data.targets = {"engagement.seen": Target("engagement.seen", 0.9, "Partnership board",
                                               dt.date(2025, 9, 12))}
-    section = actions(data, "board")
+    section = actions(protect(data, "board"))
     plan = next(t for t in section.tables if t.sheet == ACTIONS_SHEET).frame
     finding = plan.set_index("Measure to watch").at["Father seen", "Finding"]
     half_up = Decimal(repr(float(rate) * 100)).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -73,8 +74,7 @@ def test_the_plan_holds_a_figure_against_the_boards_target_and_says_who_set_it()
                                            "Agreed on": "12/09/2025"}]
     # without targets: no figure is held against any line
     data.targets = {}
-    data._sections.clear()
-    plain = actions(data, "board")
+    plain = actions(protect(data, "board"))
     words = " ".join(b.text for b in plain.blocks if isinstance(b, Text))
     findings = " ".join(next(t for t in plain.tables if t.sheet == ACTIONS_SHEET)
                         .frame["Finding"])

@@ -91,41 +91,21 @@ __all__ = [
     *_API,
 ]
 
+
+def _submodules() -> frozenset[str]:
+    """Every module and subpackage of the package, found on disk (not listed, so none is
+    forgotten), except the command's entry point and the private ones."""
+    from pkgutil import iter_modules
+
+    return frozenset(
+        info.name
+        for info in iter_modules(__path__)
+        if not info.name.startswith("_") and info.name != "__main__"
+    )
+
+
 #: submodules reachable as attributes (``audit.charts.local_vs_national``).
-_SUBMODULES = frozenset(
-    {
-        "actions",
-        "charts",
-        "compare",
-        "contract",
-        "disclosure",
-        "errors",
-        "extract",
-        "files",
-        "findings",
-        "schema",
-        "form",
-        "formatting",
-        "guard",
-        "history",
-        "kernels",
-        "manifest",
-        "metrics",
-        "national",
-        "notebooks",
-        "pack",
-        "quality",
-        "read",
-        "render",
-        "report",
-        "sample",
-        "section",
-        "sections",
-        "spc",
-        "validate",
-        "workspace",
-    }
-)
+_SUBMODULES = _submodules()
 
 
 def __getattr__(name: str) -> Any:

@@ -49,7 +49,7 @@ __all__ = [
     "FINDING_COLUMNS",
     "ACTION_COLUMNS",
     "FOLLOW_UP_COLUMNS",
-    "HISTORY_COLUMNS",
+    "FOLLOWED_UP_COLUMNS",
     "messages_for",
     "action_table",
     "follow_up",
@@ -199,8 +199,9 @@ FOLLOW_UP_COLUMNS: tuple[str, ...] = (
     "Movement",
     "Beyond chance",
 )
-#: Columns :func:`follow_up` reads from the history store's rows.
-HISTORY_COLUMNS: tuple[str, ...] = (
+#: Columns :func:`follow_up` reads of the figures it follows up (a history store's rows
+#: or the current metrics, with their partnership and period).
+FOLLOWED_UP_COLUMNS: tuple[str, ...] = (
     "partnership",
     "period",
     "metric",
@@ -340,7 +341,7 @@ def follow_up(
 
     ``previous_actions`` is last quarter's :func:`action_table` (indexed by metric id, or
     with a ``metric`` column). ``history_metrics`` holds the history store's rows
-    (:data:`HISTORY_COLUMNS`: partnership, period, metric, rate, numerator, denominator).
+    (:data:`FOLLOWED_UP_COLUMNS`: partnership, period, metric, rate, numerator, denominator).
     ``partnership`` picks one partnership's rows (case and spacing ignored; needed when
     the history holds several); ``period`` is this quarter (default: the latest in the
     history), compared with the latest period of the same kind (quarter or year) before it.
@@ -351,7 +352,7 @@ def follow_up(
     quarter"; "Beyond chance" says "Yes" when a two-sided Fisher exact test of the two
     quarters' counts gives p < 0.05, "No" otherwise, and is blank with no figure.
     """
-    _require(history_metrics, HISTORY_COLUMNS, "the history")
+    _require(history_metrics, FOLLOWED_UP_COLUMNS, "the history")
     actions = previous_actions
     if "metric" in actions.columns:
         actions = actions.set_index("metric")

@@ -102,17 +102,15 @@ class Claims:
 
 
 def claims_for(p) -> Claims:
-    """The claims of the pack drawn from protected view ``p``, computed on first use."""
-    cached = getattr(p, "_claims", None)
-    if cached is not None:
-        return cached
+    """The claims of the pack drawn from protected view ``p`` (a few tests over published
+    figures: computed where asked, nothing kept in the view)."""
     from audit.workspace import TREND_METRICS
 
     metrics = [m for m in TREND_METRICS if m in set(p.quarterly.get("metric", []))]
     trends, few = change_claims(p.quarterly, metrics)
     from audit.spc import MIN_SPC_POINTS
 
-    claims = Claims(
+    return Claims(
         trends=trends,
         few_cases=few,
         lowest_step=lowest_step(p.metrics),
@@ -120,8 +118,6 @@ def claims_for(p) -> Claims:
         spc={m: spc_claim(c, m, min_points=MIN_SPC_POINTS) for m, c in p.spc.items()},
         funnels={m: funnel_claim(t) for m, t in p.funnels.items() if len(t)},
     )
-    object.__setattr__(p, "_claims", claims)
-    return claims
 
 
 # --------------------------------------------------------------------------- change over time

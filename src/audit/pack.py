@@ -12,11 +12,10 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from audit.disclosure import Policy, Protected, protect
+from audit.disclosure import Policy, Protected
 from audit.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
 from audit.render.content import PackContent, RenderOptions
 from audit.section import Section
-from audit.workspace import AuditData
 
 __all__ = ["pack_name", "write_pack", "TITLE", "SUBTITLE"]
 
@@ -45,13 +44,12 @@ def _conventions(policy: Policy) -> str:
     )
 
 
-def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
+def _provenance(p: Protected) -> list[tuple[str, str]]:
     from audit.manifest import package_versions
 
-    extract = data.extract
     cases = str(p.cases)
     rows = (
-        f"{extract.rows_read:,} rows read; {len(extract.cases):,} babies under one in "
+        f"{p.extract['rows_read']:,} rows read; {p.extract['in_scope']:,} babies under one in "
         f"scope; {cases} in this audit"
         if not p.public
         else f"{cases} cases in this audit"
@@ -66,7 +64,7 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
     return [
         ("Protective marking", p.policy.marking),
         ("Audience", p.policy.audience.value),
-        ("Source extract", f"{extract.path.name} (SHA-256 {extract.sha256[:16]}…)"),
+        ("Source extract", f"{p.extract_file} (SHA-256 {p.extract_sha256[:16]}…)"),
         ("Cases", rows),
         ("Period", p.period_label),
         ("Geography", p.place),
@@ -82,7 +80,7 @@ def _provenance(data: AuditData, p: Protected) -> list[tuple[str, str]]:
             "against the national counts, Holm-adjusted over the "
             "comparisons in this pack",
         ),
-        *_selection(data.selection, p.public),
+        *_selection(p.selection, p.public),
         ("Produced by", f"audit {package_versions()['audit']}"),
     ]
 
@@ -125,20 +123,19 @@ def _about(policy: Policy) -> list[str]:
 
 def write_pack(
     staging: Path,
-    data: AuditData,
+    p: Protected,
     sections: Sequence[Section],
-    policy: Policy,
     *,
     pdf: bool = False,
 ) -> list[Path]:
-    """Write the pack's files into ``staging``; returns them. ``metrics.csv`` is the
-    protected metrics table; a public pack also gets ``figures.csv`` (every published figure,
-    for ``audit check-disclosure``); then every format of
+    """Write the pack of the protected view ``p`` into ``staging``; returns the files.
+    ``metrics.csv`` is the protected metrics table; a public pack also gets ``figures.csv``
+    (every published figure, for ``audit check-disclosure``); then every format of
     :data:`audit.render.formats.RENDERERS` renders the same :class:`PackContent`."""
     from audit.metrics import write_metrics_csv
     from audit.render.formats import RENDERERS
 
-    p = protect(data, policy)
+    policy = p.policy
     name = pack_name(policy)
     written: list[Path] = []
     buffer = io.StringIO()
@@ -160,17 +157,19 @@ def write_pack(
         period=p.period_label,
         marking=policy.marking,
         sections=tuple(sections),
-        source=data.extract.path.name,
-        sha256=data.extract.sha256,
-        provenance=tuple(_provenance(data, p)),
+        source=p.extract_file,
+        sha256=p.extract_sha256,
+        provenance=tuple(_provenance(p)),
         about=tuple(_about(policy)),
         conventions=_conventions(policy),
         metrics=p.metrics,
     )
     if p.public and p.publication is not None:
-        from audit.disclosure.figures import write_figures
+        from audit.disclosure.figures import FIGURES_FILE, figures_text
+        from audit.files import atomic_write_text
 
-        written.append(write_figures(staging / "figures.csv", p.publication, policy.max_count))
+        text = figures_text(p.publication, policy.max_count)
+        written.append(atomic_write_text(staging / FIGURES_FILE, text))
     options = RenderOptions(pdf=pdf)
     for renderer in RENDERERS:  # the page, workbook, slides and (when asked) the PDF
         path = renderer.write(content, staging, options)

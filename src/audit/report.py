@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit.disclosure import Policy
+from audit.disclosure import Policy, Protected
 from audit.errors import ParameterError
 from audit.history import record_history
 from audit.kernels import DEFAULT_KERNEL
@@ -335,7 +335,7 @@ def _stage_and_move(
     policy = checked.policy
     staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination), dir=destination.parent))
     try:
-        result = _build(
+        view, result = _build(
             data,
             policy,
             staging,
@@ -351,7 +351,7 @@ def _stage_and_move(
             staging,
             data.extract,
             public=policy.public,
-            audit=_audit_record(data, policy),
+            audit=_audit_record(data, view),
             selection=data.selection,
             disclosure=result,
             settings=config.settings(data, policy, place),
@@ -412,15 +412,13 @@ def _ledger(
     )
 
 
-def _audit_record(data: AuditData, policy: Policy) -> dict:
+def _audit_record(data: AuditData, view: Protected) -> dict:
     """The manifest's ``audit``: period, partnership and the cases as the audience sees them."""
-    from audit.disclosure import protect
-
     return {
         "period": data.period,
         "period_covered": data.period_label,
         "partnership": data.partnership,
-        "cases": protect(data, policy).cases,
+        "cases": view.cases,
     }
 
 
@@ -435,10 +433,10 @@ def _build(
     pdf: bool,
     say: Callable[[str], None],
     cache: Path,
-) -> dict:
-    """The sections, drawn once; then the analyst notebooks (board) showing those same
-    sections while this process writes the pack's files. Returns the disclosure summary
-    for the manifest."""
+) -> tuple[Protected, dict]:
+    """The protected view and its sections, drawn once; then the analyst notebooks (board)
+    while this process writes the pack's files from that view. Returns the view and the
+    disclosure summary for the manifest."""
     from audit.disclosure import protect
     from audit.notebooks import start_notebooks, wait_for_notebooks
     from audit.pack import write_pack
@@ -448,9 +446,9 @@ def _build(
         say("protecting the public pack: hiding small counts and attacking the rest …")
     protected = protect(data, policy)
     say("drawing the sections …")
-    sections = build_sections(data, policy)
+    sections = build_sections(protected, data.history)
     if pool is not None and nb_dir is not None:
-        data.save(cache)  # the tables, the history and the sections, for the notebooks
+        data.save(cache)  # the tables and the history, for the notebooks
         parameters = {
             "extract_path": str(prepared),
             "period": data.period,
@@ -463,7 +461,7 @@ def _build(
     else:
         futures = None
     say("writing the pack …")
-    write_pack(staging, data, sections, policy, pdf=pdf)
+    write_pack(staging, protected, sections, pdf=pdf)
     if futures is not None:
         wait_for_notebooks(futures, say, pool)
     if protected.public:
@@ -476,13 +474,13 @@ def _build(
         )
         # The manifest records the reviewer's check from the written files: the same figures
         # `audit check-disclosure` prints for this pack.
-        return {
+        return protected, {
             **protected.summary(),
             "cells_hidden": check.hidden,
             "cells_attacked": check.attacked,
             "narrowest_range": None if check.narrowest in (None, float("inf")) else check.narrowest,
         }
-    return protected.summary()
+    return protected, protected.summary()
 
 
 def _history_place(history: str | Path | HistoryLocation | None) -> HistoryLocation | None:

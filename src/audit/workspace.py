@@ -42,7 +42,7 @@ __all__ = [
     "is_prepared",
     "TREND_METRICS",
     "FUNNEL_METRICS",
-    "HISTORY_COLUMNS",
+    "EARLIER_QUARTER_COLUMNS",
 ]
 
 #: The key metrics followed quarter by quarter (trend and SPC charts).
@@ -53,11 +53,17 @@ FUNNEL_METRICS: tuple[str, ...] = (
     "engagement.contacted",
     "engagement.identified",
 )
-#: Columns of the earlier quarters a caller passes in (``history``).
-HISTORY_COLUMNS: tuple[str, ...] = ("period", "metric", "numerator", "denominator", "unknown")
+#: Columns of the earlier quarters a caller passes in (``history``): counts a quarter.
+EARLIER_QUARTER_COLUMNS: tuple[str, ...] = (
+    "period",
+    "metric",
+    "numerator",
+    "denominator",
+    "unknown",
+)
 
 _META_KEY = b"audit.extract"
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 
 
 def save_prepared(extract: CaseExtract, path: str | Path) -> Path:
@@ -148,7 +154,7 @@ class AuditData:
 
     ``cases`` is the extract's in-scope cases for the audit's period and partnership;
     ``history`` holds earlier quarters of the same partnership(s) from the history store
-    (columns :data:`HISTORY_COLUMNS`), read by the caller. The tables are the analyst's,
+    (columns :data:`EARLIER_QUARTER_COLUMNS`), read by the caller. The tables are the analyst's,
     unprotected; :func:`audit.disclosure.protect` makes the board's and the public's.
     """
 
@@ -163,9 +169,6 @@ class AuditData:
     #: The case selection's record and how many of its cases were returned
     #: (:func:`audit.selection.check_returns`), set by ``audit run --selection``.
     selection: dict[str, Any] | None = None
-    _protected: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-    #: Sections already built for this audit (:func:`audit.sections.drawn_once`).
-    _sections: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- what the audit covers ------------------------------------------------------------
     @property
@@ -250,8 +253,10 @@ class AuditData:
         return metrics_table(self.cases, level=self.level)
 
     @cached_property
-    def funnel(self) -> pd.DataFrame:
-        """The father-engagement steps in practice order."""
+    def steps(self) -> pd.DataFrame:
+        """The father-engagement steps in practice order, with the conditional counts
+        (how many reached each step and kept to the next: not the funnel plots,
+        :attr:`funnels`)."""
         from audit.engagement import engagement_funnel
 
         return engagement_funnel(self.cases, level=self.level)
@@ -341,7 +346,7 @@ class AuditData:
         hold, with intervals."""
         from audit.metrics import metrics_from_counts
 
-        missing = [c for c in HISTORY_COLUMNS if c not in stored.columns]
+        missing = [c for c in EARLIER_QUARTER_COLUMNS if c not in stored.columns]
         if missing:
             raise ParameterError(f"history rows lack column(s): {', '.join(missing)}")
         stored = stored[stored["period"].astype(str).str.contains("-Q")]
@@ -351,7 +356,7 @@ class AuditData:
             stored = stored[stored["period"] <= self.quarters[-1]]
         if stored.empty:
             return pd.DataFrame()
-        counts = stored[list(HISTORY_COLUMNS)].reset_index(drop=True)
+        counts = stored[list(EARLIER_QUARTER_COLUMNS)].reset_index(drop=True)
         table = metrics_from_counts(counts, level=self.level)
         if "cases" in stored.columns:
             table.insert(1, "cases", pd.to_numeric(stored["cases"].to_numpy(), errors="coerce"))
@@ -423,24 +428,14 @@ class AuditData:
         return agreement_table(pairs, asked, level=0.95)
 
     # -- computing once, and sharing with the notebooks -------------------------------------
-    _TABLES = (
-        "metrics",
-        "funnel",
-        "cooccurrence",
-        "risk_counts",
-        "by_partnership",
-        "scope_cases",
-        "quarterly",
-        "rolling",
-        "spc",
-        "funnels",
-        "completeness",
-        "agreement",
-    )
+    @staticmethod
+    def table_names() -> tuple[str, ...]:
+        """The tables :meth:`compute` computes and :meth:`save` saves: every cached table."""
+        return _tables()
 
     def compute(self) -> AuditData:
         """Compute every table now (each once); returns ``self``."""
-        for name in self._TABLES:
+        for name in _tables():
             getattr(self, name)
         return self
 
@@ -457,13 +452,12 @@ class AuditData:
         """Save the computed tables, and the history they used, to ``path`` (for the
         notebooks of this run)."""
         self.compute()
-        tables = {name: self.__dict__[name] for name in self._TABLES}
+        tables = {name: self.__dict__[name] for name in _tables()}
         payload = {
             "key": self._cache_key(),
             "tables": tables,
             "history": self.history,
             "targets": self.targets,
-            "sections": self._sections,
         }
         path = Path(path)
         path.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
@@ -480,8 +474,15 @@ class AuditData:
         self.__dict__.update(payload["tables"])
         self.history = payload["history"]
         self.targets = payload.get("targets", {})
-        self._sections.update(payload.get("sections", {}))
         return True
+
+
+def _tables() -> tuple[str, ...]:
+    """Every table :class:`AuditData` computes (its cached properties): found, not listed,
+    so a new table is computed, saved and shared with the notebooks without another edit."""
+    return tuple(
+        name for name, value in vars(AuditData).items() if isinstance(value, cached_property)
+    )
 
 
 def cache_path(prepared: str | Path) -> Path:
@@ -583,7 +584,7 @@ def open_audit(
     (:mod:`audit.moderation`); a prepared extract carries its own.
 
     ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
-    ``history`` holds earlier quarters (:data:`HISTORY_COLUMNS`) for the trend charts.
+    ``history`` holds earlier quarters (:data:`EARLIER_QUARTER_COLUMNS`) for the trend charts.
     Raises :class:`~audit.errors.ParameterError` for a malformed period or an unknown
     partnership, naming the quarters and partnerships the extract does hold. For a prepared
     extract written by ``audit run``, the tables that run computed (and the history they

@@ -4,8 +4,11 @@ This package is the one place that decides what a board or public output may sho
 
 * :mod:`~audit.disclosure.policy` — the audiences (board, public), the small-number
   threshold and the protective marking;
-* :mod:`~audit.disclosure.publication` — everything a pack prints, as counts and rates
-  addressed by table, row and column;
+* :mod:`~audit.disclosure.tables` — the one registry of published tables: for each, how
+  it is computed, its cells (every count and rate it prints, addressed by table, row and
+  column), how hiding a cell blanks what is built on it, its drop priority;
+* :mod:`~audit.disclosure.publication` — the building blocks of those cells, and the true
+  value of any sum of counts;
 * :mod:`~audit.disclosure.model` — those figures as linear facts about non-negative counts;
 * :mod:`~audit.disclosure.attack` — the attacker's check: the lowest and highest value
   each hidden count can take given everything published (linear programming, HiGHS);
@@ -17,8 +20,9 @@ This package is the one place that decides what a board or public output may sho
   packs' ``figures.csv`` read together and every hidden count bounded in whole numbers
   (``audit check-disclosure`` given several packs or a folder of them).
 
-Board and public outputs are rendered only from :func:`protect`'s tables, never from the
-analyst's, so protecting the tables protects the pack.
+Board and public outputs are rendered only from :func:`protect`'s view, which holds the
+registry's tables and nothing else, never from the analyst's, so protecting the tables
+protects the pack.
 """
 
 from audit.disclosure.attack import AttackReport, Bounds, attack, exposed

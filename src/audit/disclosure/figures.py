@@ -26,6 +26,7 @@ from audit.formatting import SUPPRESSED, csv_text
 
 __all__ = [
     "FIGURES_FILE",
+    "figures_text",
     "write_figures",
     "read_figures",
     "parse_figures",
@@ -56,6 +57,12 @@ def _uncsv(text: str) -> str:
 
 def write_figures(path: Path, publication: Publication, k: int) -> Path:
     """Write ``figures.csv`` for a protected publication (threshold ``k`` in the header)."""
+    return atomic_write_text(path, figures_text(publication, k))
+
+
+def figures_text(publication: Publication, k: int) -> str:
+    """The text of ``figures.csv`` for a protected publication (threshold ``k`` in the
+    header): what a pack writes beside its other files."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
@@ -109,7 +116,7 @@ def write_figures(path: Path, publication: Publication, k: int) -> Path:
                 csv_text(_terms_json(r.denominator)),
             ]
         )
-    return atomic_write_text(path, out.getvalue())
+    return out.getvalue()
 
 
 def read_figures(path: Path) -> tuple[Publication, int]:

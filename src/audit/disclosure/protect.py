@@ -4,12 +4,14 @@ for the public.
 :func:`protect` is the one door from an audit's (analyst) tables to any board or public
 output. For the **board** it returns every aggregate table as it is. For the **public** it:
 
-1. lists everything the pack would print (:func:`~audit.disclosure.publication.build_publication`);
+1. lists everything the pack would print: the cells of every published table
+   (:func:`~audit.disclosure.tables.build_publication`);
 2. hides every count from 1 to ``k`` (primary suppression);
 3. attacks what is left (:func:`~audit.disclosure.attack.attack`) and, while any count is
    exposed, hides one more published figure among those that pin it (the constraints with
    a non-zero dual value in the solver's answer: hiding one of them loosens the bound),
-   preferring a quarter, a rolling window or a partnership to the headline table, and the
+   preferring the table of lowest drop priority (a quarter, a rolling window or a
+   partnership before the headline table: each entry's ``priority``), and the
    smallest count (complementary suppression, in the manner of τ-ARGUS's hypercube and
    modular methods, audited after every step);
 4. drops a figure whose table would be mostly ``c`` (a trend chart of a partnership with
@@ -17,10 +19,14 @@ output. For the **board** it returns every aggregate table as it is. For the **p
    ``c``, and starts again without it;
 5. prints again every complementary figure the shown ones give exactly (it adds no fact),
    then attacks everything once more: that report is the audit the manifest records;
-6. applies the result to the tables: a hidden count is ``c`` and so is every figure of its
-   row built on it (rate, interval, p-value, limits, position; a hidden ``unknown`` is not
-   part of a rate); a chart with a hidden line (the p-chart's average, the funnel's
-   target) is dropped.
+6. applies the result to the tables, each by its entry's ``public``: a hidden count is
+   ``c`` and so is every figure of its row built on it (rate, interval, p-value, limits,
+   position; a hidden ``unknown`` is not part of a rate); a chart with a hidden line (the
+   p-chart's average, the funnel's target) is dropped.
+
+The board's view and the public's are both one loop over
+:data:`~audit.disclosure.tables.TABLES`, and neither is kept in the audit: each call makes
+a new :class:`Protected`.
 
 If a count stays exposed whatever is hidden, nothing is published: a
 :class:`~audit.errors.DisclosureError` names the table and measure (never the value).
@@ -30,18 +36,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
-import numpy as np
 import pandas as pd
 
-from audit.contract import flag_metric_id, metric_label
 from audit.disclosure.attack import AttackReport, attack, pinned
-from audit.disclosure.model import Count, Publication, Rate, Term
+from audit.disclosure.model import PATTERN, Count, Publication, Rate, Term
 from audit.disclosure.policy import Policy
-from audit.disclosure.publication import build_publication, true_counts
-from audit.errors import DisclosureError
-from audit.formatting import SUPPRESSED
+from audit.disclosure.publication import true_counts
+from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
+from audit.errors import DisclosureError, ReportError
 from audit.workspace import AuditData
 
 __all__ = ["Protected", "protect", "DROP_SHARE"]
@@ -49,29 +53,36 @@ __all__ = ["Protected", "protect", "DROP_SHARE"]
 #: A table with more than this share of its counts hidden is left out of a public pack.
 DROP_SHARE = 0.5
 
-# Which table to hide a complementary figure in first: detail before headline figures.
-_PRIORITY = {
-    "quarterly": 0,
-    "rolling": 1,
-    "partnerships": 2,
-    "cooccurrence": 3,
-    "risk_bands": 4,
-    "metrics": 5,
-    "spc": 6,
-    "cases": 9,
-}
-# Groups of figures that can be dropped from a public pack as a whole: (table, metric or "").
-_DROPPABLE = ("quarterly", "rolling", "partnerships", "cooccurrence", "risk_bands")
-_DERIVED_METRIC = ("rate", "ci_low", "ci_high", "p_value", "p_holm")
 _MAX_ROUNDS = 500
 
 
-@dataclass
-class Protected:
-    """What a pack may show, table by table (``c`` where a figure is hidden).
+T = TypeVar("T")
 
-    Sections and charts are rendered from these tables only. ``dropped`` says, in words,
-    which figures a public pack leaves out and why; ``report`` is the attack's result.
+
+class _Table(Generic[T]):
+    """A table of the view read as an attribute (``p.metrics`` is ``p.table("metrics")``)."""
+
+    key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = name
+
+    def __get__(self, view: Protected | None, owner: type | None = None) -> T:
+        if view is None:  # read on the class: the descriptor itself
+            return self  # type: ignore[return-value]
+        return view.table(self.key)
+
+
+@dataclass(frozen=True)
+class Protected:
+    """What a pack may show, table by table (``c`` where a figure is hidden): the protected
+    view every section, chart and file is rendered from.
+
+    It carries no row-level data and no unprotected table: :attr:`tables` holds one table
+    for each entry of :data:`audit.disclosure.tables.TABLES` (``None`` where the audience
+    may not see it), read with :meth:`table` or the named properties. ``dropped`` says, in
+    words, which figures a public pack leaves out and why; ``report`` is the attack's
+    result.
     """
 
     policy: Policy
@@ -81,25 +92,54 @@ class Protected:
     source: str
     partnership: str | None
     synthetic: bool
-    cases: int | str
-    metrics: pd.DataFrame
-    quarterly: pd.DataFrame
-    spc: dict[str, pd.DataFrame]
-    rolling: pd.DataFrame
-    funnels: dict[str, pd.DataFrame]
-    risk_counts: pd.DataFrame | None
-    cooccurrence: pd.DataFrame | None
-    completeness: pd.DataFrame
+    #: The published tables, by the key of their entry (:mod:`audit.disclosure.tables`).
+    tables: dict[str, Any]
     nested_steps: bool
-    #: The engagement steps with their conditional counts (board only; ``None`` in public).
-    funnel: pd.DataFrame | None
+    #: What the extract held, as the audience may see it (counts, flags not recorded ...).
     extract: dict[str, Any]
+    #: The partnerships the audit's cases come from (empty without a partnership column).
+    partnerships: tuple[str, ...] = ()
+    #: The extract's file name and SHA-256, as the pack's provenance cites them.
+    extract_file: str = ""
+    extract_sha256: str = ""
+    #: The confidence level of the intervals.
+    level: float = 0.95
+    #: Targets the board set (:func:`audit.targets.read_targets`), by metric id.
+    targets: dict[str, Any] = field(default_factory=dict)
+    #: The case selection's record (:attr:`audit.workspace.AuditData.selection`).
+    selection: dict[str, Any] | None = None
     dropped: list[str] = field(default_factory=list)
     publication: Publication | None = None
     report: AttackReport | None = None
-    #: How far the auditors agree (:attr:`audit.workspace.AuditData.agreement`): the board's
-    #: only; ``None`` in a public pack, and when no case was moderated.
-    agreement: pd.DataFrame | None = None
+
+    def table(self, key: str) -> Any:
+        """The published table ``key`` (``None`` where this audience may not see it).
+
+        Raises :class:`~audit.errors.ReportError` for a table with no entry in
+        :data:`audit.disclosure.tables.TABLES`: nothing is rendered that protection and
+        the attack have not seen.
+        """
+        if key not in self.tables:
+            raise ReportError(
+                f"no published table {key!r}: a table reaches a pack only through an entry "
+                "in audit.disclosure.tables.TABLES (its cells, how hiding blanks it, its "
+                "drop priority); add one there"
+            )
+        return self.tables[key]
+
+    cases: ClassVar[_Table[int | str]] = _Table()
+    metrics: ClassVar[_Table[pd.DataFrame]] = _Table()
+    quarterly: ClassVar[_Table[pd.DataFrame]] = _Table()
+    spc: ClassVar[_Table[dict[str, pd.DataFrame]]] = _Table()
+    rolling: ClassVar[_Table[pd.DataFrame]] = _Table()
+    funnels: ClassVar[_Table[dict[str, pd.DataFrame]]] = _Table()
+    risk_counts: ClassVar[_Table[pd.DataFrame | None]] = _Table()
+    cooccurrence: ClassVar[_Table[pd.DataFrame | None]] = _Table()
+    completeness: ClassVar[_Table[pd.DataFrame]] = _Table()
+    #: The engagement steps with their conditional counts (board only).
+    steps: ClassVar[_Table[pd.DataFrame | None]] = _Table()
+    #: How far the auditors agree (board only; ``None`` when no case was moderated).
+    agreement: ClassVar[_Table[pd.DataFrame | None]] = _Table()
 
     @property
     def chart_context(self) -> dict[str, str]:
@@ -132,22 +172,18 @@ class Protected:
 
 
 def protect(data: AuditData, policy: Policy | str = "board") -> Protected:
-    """The tables ``policy``'s audience may see for ``data`` (computed once per policy).
+    """The tables ``policy``'s audience may see for ``data``: a new view at each call,
+    nothing written back into ``data``.
 
     ``policy`` may be an audience name (``"board"``, ``"public"``) for the defaults.
     """
     if not isinstance(policy, Policy):
         policy = Policy.make(policy)
-    key = (policy.audience, policy.max_count, policy.marking)
-    if key not in data._protected:
-        if policy.public:
-            data._protected[key] = _public(data, policy)
-        else:
-            data._protected[key] = _board(data, policy)
-    return data._protected[key]
+    return _public(data, policy) if policy.public else _board(data, policy)
 
 
 def _context(data: AuditData) -> dict[str, Any]:
+    """What every view says of the audit besides its tables."""
     return {
         "place": data.place,
         "period": data.period,
@@ -155,6 +191,13 @@ def _context(data: AuditData) -> dict[str, Any]:
         "source": data.source,
         "partnership": data.partnership,
         "synthetic": data.synthetic,
+        "nested_steps": _nested(data),
+        "partnerships": tuple(data.partnerships),
+        "extract_file": data.extract.path.name,
+        "extract_sha256": data.extract.sha256,
+        "level": data.level,
+        "targets": dict(data.targets),
+        "selection": None if data.selection is None else dict(data.selection),
     }
 
 
@@ -179,60 +222,66 @@ def _extract_counts(data: AuditData) -> dict[str, Any]:
 
 
 def _board(data: AuditData, policy: Policy) -> Protected:
-    trend = data.quarterly
+    """Every published table as the analyst's, copied: the board sees every aggregate."""
     return Protected(
         policy=policy,
-        cases=data.in_scope,
-        metrics=data.metrics.copy(),
-        quarterly=trend.copy(),
-        spc=dict(data.spc),
-        rolling=data.rolling.copy(),
-        funnels=dict(data.funnels),
-        risk_counts=data.risk_counts.copy(),
-        cooccurrence=data.cooccurrence.copy(),
-        completeness=data.completeness.copy(),
-        nested_steps=_nested(data),
-        funnel=data.funnel.copy(),
+        tables={t.key: _copy(t.compute(data)) for t in TABLES},
         extract=_extract_counts(data),
-        agreement=None if data.agreement is None else data.agreement.copy(),
         **_context(data),
     )
+
+
+def _copy(table: Any) -> Any:
+    """The board's own copy of an analyst table."""
+    if isinstance(table, pd.DataFrame):
+        return table.copy()
+    if isinstance(table, dict):
+        return dict(table)
+    return table
 
 
 # ------------------------------------------------------------------------------- public
 
 
-def _group(count_or_address: Count | tuple[str, str, str]) -> tuple[str, str]:
+def _group(count_or_address: Count | tuple[str, str, str]) -> tuple[str, str] | None:
+    """The group a figure is left out with, (table, group); ``None`` when its table is
+    never left out of a pack (:attr:`~audit.disclosure.tables.PublishedTable.group`)."""
     table, row, _ = (
         count_or_address.address if isinstance(count_or_address, Count) else count_or_address
     )
-    if table in ("quarterly", "partnerships"):
-        return table, row.split("|")[-1]
-    if table in ("rolling",):
-        return table, ""
-    if table in ("cooccurrence", "risk_bands"):
-        return table, ""
-    return table, row
+    owner = entry_of_address(table)
+    if owner is None or owner.group is None:
+        return None
+    return owner.name, owner.group(row)
+
+
+def _line(address: tuple[str, str, str]) -> bool:
+    """True for a rate drawn as a chart's line (the p-chart's average, the funnel's
+    target): withheld itself, and its chart with it, when it pins a count."""
+    owner = entry_of_address(address[0])
+    return owner is not None and address[2] in owner.lines
+
+
+def _complementary(table: str) -> bool:
+    """Whether a count of ``table`` may be hidden to protect another (its entry's
+    ``complementary``: the number of cases in the pack never is)."""
+    owner = entry_of_address(table)
+    return owner is None or owner.complementary
+
+
+def _priority(table: str) -> int:
+    owner = entry_of_address(table)
+    return 7 if owner is None else owner.priority
 
 
 def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publication:
     keep_count = [c for c in publication.counts if _group(c) not in dropped]
-    keep_rate = [
-        r
-        for r in publication.rates
-        if _group(r.address) not in dropped
-        and not (r.table == "spc" and ("quarterly", r.row) in dropped)
-        and not (
-            r.table == "partnerships"
-            and r.column == "target"
-            and ("partnerships", r.row) in dropped
-        )
-    ]
+    keep_rate = [r for r in publication.rates if _group(r.address) not in dropped]
     return Publication(
         counts=[Count(c.table, c.row, c.column, c.terms, c.value) for c in keep_count],
         rates=list(keep_rate),
         pattern_flags=publication.pattern_flags
-        if any(c.table in ("risk_bands", "cooccurrence") for c in keep_count)
+        if any(t.family == PATTERN for c in keep_count for t in c.terms)
         else (),
         pack_partnerships=publication.pack_partnerships,
         pack_quarters=publication.pack_quarters,
@@ -286,7 +335,7 @@ def _candidates(
     shown = {
         c.address: c
         for c in publication.counts
-        if not c.hidden and c.table != "cases" and c.value != 0
+        if not c.hidden and _complementary(c.table) and c.value != 0
     }
     by_row: dict[tuple[str, str], list[Count]] = {}
     for c in shown.values():
@@ -296,14 +345,14 @@ def _candidates(
     for owner in owners:
         if owner in shown:
             bound.append(shown[owner])
-        elif owner[0] == "spc" or owner[2] == "target":
+        elif _line(owner):
             lines.append(owner)
         else:
             bound += by_row.get((owner[0], owner[1]), [])
 
     def rank(c: Count) -> tuple:
         value = c.value if c.value is not None else 0
-        return (_PRIORITY.get(c.table, 7), value, c.address)
+        return (_priority(c.table), value, c.address)
 
     families = {t.family for t in terms}
     cells = set().union(*(t.cells for t in terms))
@@ -353,8 +402,7 @@ def _public(data: AuditData, policy: Policy) -> Protected:
             break
         dropped |= crowded
     report = _release(publication, _without(full, dropped), k, truth, report)
-    protected = _apply(data, policy, publication, report, dropped)
-    return protected
+    return _apply(data, policy, publication, report, dropped)
 
 
 def _settle(publication: Publication, full: Publication, k: int, truth) -> AttackReport:
@@ -449,37 +497,18 @@ def _describe(terms: tuple[Term, ...]) -> tuple[str, str]:
 def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
     groups: dict[tuple[str, str], list[Count]] = {}
     for count in publication.counts:
-        if count.table in _DROPPABLE:
-            groups.setdefault(_group(count), []).append(count)
+        group = _group(count)
+        if group is not None:
+            groups.setdefault(group, []).append(count)
     crowded = {g for g, cs in groups.items() if sum(c.hidden for c in cs) > DROP_SHARE * len(cs)}
-    for rate in _dropped_rates(publication):
-        if rate[0] == "spc":
-            crowded.add(("quarterly", rate[1]))
-        elif rate[2] == "target":
-            crowded.add(("partnerships", rate[1]))
+    for line in _dropped_rates(publication):  # a withheld line takes its chart with it
+        group = _group(line)
+        if group is not None:
+            crowded.add(group)
     return crowded
 
 
 # ---------------------------------------------------------------------- the tables
-
-
-def _hide(frame: pd.DataFrame, mask: np.ndarray, columns: list[str]) -> pd.DataFrame:
-    out = frame.copy()
-    for column in columns:
-        if column not in out.columns or not mask.any():
-            continue
-        values = out[column].astype(object).to_numpy(copy=True)
-        values[mask] = SUPPRESSED
-        out[column] = pd.Series(values, index=out.index, dtype=object)
-    return out
-
-
-def _hide_counts(frame: pd.DataFrame, masks: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Each count column hidden where that count is: a count the publication prints (and
-    ``figures.csv`` lists as printed) stays printed beside a hidden one (issue 24)."""
-    for column, mask in masks.items():
-        frame = _hide(frame, mask, [column])
-    return frame
 
 
 def _apply(
@@ -489,210 +518,38 @@ def _apply(
     report: AttackReport,
     dropped: set[tuple[str, str]],
 ) -> Protected:
-    hidden = {c.address for c in publication.counts if c.hidden}
-
-    def masks(table: str, rows: list[str], columns: list[str]) -> dict[str, np.ndarray]:
-        return {
-            col: np.array([(table, r, col) in hidden for r in rows], dtype=bool) for col in columns
-        }
-
-    # The metrics table.
-    metrics = data.metrics
-    ids = [str(m) for m in metrics["metric"]]
-    m = masks("metrics", ids, ["numerator", "denominator", "unknown"])
-    row_hidden = m["numerator"] | m["denominator"]  # the rate is not made of the unknown
-    out = metrics
-    for column, mask in m.items():
-        out = _hide(out, mask, [column])
-    out = _hide(out, row_hidden, list(_DERIVED_METRIC))
-    metrics = _adjust_shown(out)
-
-    # Quarter by quarter.
-    quarterly = data.quarterly
-    from audit.workspace import TREND_METRICS
-
-    quarterly = quarterly[
-        quarterly["metric"].isin(TREND_METRICS)
-        & ~quarterly["metric"].isin({g[1] for g in dropped if g[0] == "quarterly"})
-    ]
-    keys = [f"{p}|{mm}" for p, mm in zip(quarterly["period"], quarterly["metric"])]
-    qm = masks("quarterly", keys, ["numerator", "denominator"])
-    q_hidden = qm["numerator"] | qm["denominator"]
-    quarterly = _hide_counts(
-        quarterly.drop(columns=[c for c in ("cases", "unknown") if c in quarterly.columns]),
-        qm,
+    """The public view: each entry of :data:`~audit.disclosure.tables.TABLES` as a public
+    pack prints it (a hidden count ``c``, and every figure built on it), in order."""
+    shown: dict[str, Any] = {}
+    hiding = Hiding(
+        hidden=frozenset(c.address for c in publication.counts if c.hidden),
+        dropped=frozenset(dropped),
+        shown=shown,
     )
-    quarterly = _hide(
-        quarterly,
-        q_hidden,
-        [
-            "rate",
-            "ci_low",
-            "ci_high",
-            "national_numerator",
-            "national_denominator",
-            "national_rate",
-            "p_value",
-            "p_holm",
-        ],
-    )
-    hidden_quarters = {
-        (p, mm) for (p, mm), h in zip(zip(quarterly["period"], quarterly["metric"]), q_hidden) if h
-    }
-    spc = {}
-    for metric, chart in data.spc.items():
-        if ("quarterly", metric) in dropped:
-            continue
-        spc[metric] = _public_p_chart(chart, {p for p, mm in hidden_quarters if mm == metric})
-
-    rolling = data.rolling
-    rolling = (
-        rolling[rolling["metric"].isin(TREND_METRICS)]
-        if ("rolling", "") not in dropped
-        else rolling.iloc[0:0]
-    )
-    rm = masks("rolling", [str(x) for x in rolling["metric"]], ["numerator", "denominator"])
-    r_hidden = rm["numerator"] | rm["denominator"]
-    rolling = _hide(
-        _hide_counts(rolling.drop(columns=["unknown"]), rm),
-        r_hidden,
-        [
-            "rate",
-            "ci_low",
-            "ci_high",
-            "p_value",
-            "p_holm",
-            "national_numerator",
-            "national_denominator",
-            "national_rate",
-        ],
-    )
-
-    funnels = {}
-    for metric, table in data.funnels.items():
-        if ("partnerships", metric) in dropped:
-            continue
-        keys = [f"{p}|{metric}" for p in table["partnership"]]
-        fm = masks("partnerships", keys, ["numerator", "denominator"])
-        f_hidden = fm["numerator"] | fm["denominator"]
-        limit_columns = [c for c in table.columns if c.startswith(("lower_", "upper_", "outside_"))]
-        funnels[metric] = _hide(
-            _hide_counts(table.drop(columns=[c for c in ("unknown",) if c in table.columns]), fm),
-            f_hidden,
-            ["rate", "position", *limit_columns],
+    for table in TABLES:
+        shown[table.key] = (
+            None if table.public is None else table.public(table.compute(data), hiding)
         )
-
-    risk_counts = cooccurrence = None
-    if ("risk_bands", "") not in dropped and not data.risk_counts.empty:
-        bands = [str(b) for b in data.risk_counts["risk_factors"]]
-        bm = masks("risk_bands", bands, ["cases"])["cases"]
-        risk_counts = _hide(data.risk_counts.drop(columns=["with_unknown"]), bm, ["cases", "share"])
-    if ("cooccurrence", "") not in dropped and not data.cooccurrence.empty:
-        cooc = data.cooccurrence.astype(object).copy()
-        for flag in cooc.columns:
-            if ("metrics", flag_metric_id(flag), "numerator") in hidden:
-                cooc.loc[flag, flag] = SUPPRESSED
-        for a in cooc.index:
-            for b in cooc.columns:
-                if ("cooccurrence", f"{a}|{b}", "cases") in hidden or (
-                    "cooccurrence",
-                    f"{b}|{a}",
-                    "cases",
-                ) in hidden:
-                    cooc.loc[a, b] = SUPPRESSED
-        cooccurrence = cooc
-
-    cases_shown = SUPPRESSED if ("cases", "pack", "cases") in hidden else data.in_scope
-    words = _dropped_words(dropped, data)
     return Protected(
         policy=policy,
-        cases=cases_shown,
-        metrics=metrics,
-        quarterly=quarterly,
-        spc=spc,
-        rolling=rolling,
-        funnels=funnels,
-        risk_counts=risk_counts,
-        cooccurrence=cooccurrence,
-        completeness=_public_completeness(metrics, cases_shown),
-        nested_steps=_nested(data),
-        funnel=None,
+        tables=shown,
         extract={
             "missing_flags": list(data.extract.missing_flags),
             "ignored_columns": list(data.extract.ignored_columns),
             "moderated": data.extract.moderated is not None,
         },
-        dropped=words,
+        dropped=_dropped_words(dropped),
         publication=publication,
         report=report,
         **_context(data),
     )
 
 
-def _adjust_shown(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Holm-adjust the p-values of the rows a public pack shows, over those rows only.
-
-    Holm's adjustment of one p-value depends on the others of its family; over a family that
-    includes a hidden row it would carry that row's p-value (and so its counts). The public
-    pack adjusts over the comparisons it publishes, and says so.
-    """
-    if "p_holm" not in metrics.columns:
-        return metrics
-    from audit.compare import holm_p_values
-
-    shown = metrics[[not isinstance(v, str) for v in metrics["p_value"]]]
-    adjusted = holm_p_values(shown.assign(p_value=shown["p_value"].astype("float64")))
-    out = metrics.copy()
-    out.loc[shown.index, "p_holm"] = adjusted
-    return out
-
-
-def _public_p_chart(chart: pd.DataFrame, hidden: set[str]) -> pd.DataFrame:
-    """A p-chart as a public pack draws it: hidden quarters are gaps with no limits.
-
-    The average still uses every quarter (it is published as a rate the attack checks);
-    a hidden quarter is a gap that breaks a run, so its side of the average is not told.
-    """
-    from audit.spc import RUN_LENGTH, run_lengths
-
-    out = chart.copy()
-    mask = out["label"].astype(str).isin(hidden).to_numpy()
-    side = np.where(mask, 0, out["side"].to_numpy())
-    lengths = run_lengths(side)
-    out["side"] = side
-    out["run_length"] = lengths
-    out["run"] = lengths >= RUN_LENGTH
-    out["outside"] = out["outside"].to_numpy(dtype=bool) & ~mask
-    out["special_cause"] = out["outside"] | out["run"]
-    return _hide(out, mask, ["numerator", "denominator", "rate", "sigma", "lower", "upper"])
-
-
-def _public_completeness(metrics: pd.DataFrame, cases: int | str) -> pd.DataFrame:
-    """Completeness as a public pack shows it: from the protected metrics table."""
-    from audit.quality import completeness_from_metrics
-
-    return completeness_from_metrics(metrics, cases)
-
-
-def _dropped_words(dropped: set[tuple[str, str]], data: AuditData) -> list[str]:
+def _dropped_words(dropped: set[tuple[str, str]]) -> list[str]:
+    """Why each group was left out, in words (its entry's ``dropped_words``)."""
     words = []
-    for table, metric in sorted(dropped):
-        if table == "quarterly":
-            words.append(
-                f"The quarter-by-quarter charts of "
-                f"'{metric_label(metric).lower()}': most quarters rest on small "
-                "numbers. The latest four quarters together are shown instead where "
-                "they can be."
-            )
-        elif table == "partnerships":
-            words.append(
-                f"The funnel plot of '{metric_label(metric).lower()}': most "
-                "partnerships' figures rest on small numbers."
-            )
-        elif table == "rolling":
-            words.append("The latest four quarters together: they would reveal a hidden quarter.")
-        elif table == "cooccurrence":
-            words.append("Which risk factors occur together: most pairs rest on small numbers.")
-        elif table == "risk_bands":
-            words.append("Cases by the number of risk factors: most bands rest on small numbers.")
+    for table, group in sorted(dropped):
+        owner = entry_of_address(table)
+        if owner is not None and owner.dropped_words is not None:
+            words.append(owner.dropped_words(group))
     return words

@@ -1,28 +1,11 @@
-"""The figures a pack would publish, with where each is printed and what it adds up.
+"""The figures a pack publishes, as the attacker's model sees them: the building blocks.
 
-:func:`build_publication` lists, for one audit, every count and rate the board and public
-sections print — the metrics table, the number of cases, the risk-factor bands and pairs,
-each quarter of the trend charts, the rolling four quarters, each partnership of the funnel
-plots, and the rates drawn as lines (the p-chart's average, the funnel plot's target) — as
-:class:`~audit.disclosure.model.Count` and :class:`~audit.disclosure.model.Rate` objects
-addressed by (table, row, column). :func:`true_counts` gives the true value of any sum of
+Each published table (:mod:`audit.disclosure.tables`) lists its figures with these helpers:
+:func:`metric_counts` and :func:`metric_rate` make the
+:class:`~audit.disclosure.model.Count` and :class:`~audit.disclosure.model.Rate` of one
+metric's row, :func:`metric_terms` says what a metric adds up, :func:`family_categories`
+every category of each family. :func:`true_counts` gives the true value of any sum of
 atomic counts, for choosing what to hide and for the producer's attack.
-
-Tables and their addresses:
-
-==================  ==========================  =========================================
-table               row                         columns
-==================  ==========================  =========================================
-``metrics``         metric id                   numerator, denominator, unknown; rates:
-                                                rate, review_rate
-``cases``           ``pack``                    cases
-``risk_bands``      ``0``, ``1``, ``2``, ``3+`` cases
-``cooccurrence``    ``flag|flag``               cases
-``quarterly``       ``quarter|metric``          numerator, denominator; rate
-``spc``             metric id                   centre (rate)
-``rolling``         metric id                   numerator, denominator; rate
-``partnerships``    ``partnership|metric``      numerator, denominator; rate, target
-==================  ==========================  =========================================
 """
 
 from __future__ import annotations
@@ -40,9 +23,9 @@ from audit.contract import (
     RISK_FLAGS,
     flag_metric_id,
 )
-from audit.disclosure.model import CASES, PATTERN, Count, Publication, Rate, Term
+from audit.disclosure.model import CASES, PATTERN, Count, Rate, Term
 from audit.formatting import format_percent
-from audit.workspace import TREND_METRICS, AuditData
+from audit.workspace import AuditData
 
 __all__ = [
     "family_categories",
@@ -50,7 +33,9 @@ __all__ = [
     "HARMED_BY_CATEGORIES",
     "metric_terms",
     "quarters_between",
-    "build_publication",
+    "metric_counts",
+    "metric_rate",
+    "pack_partnerships",
     "true_counts",
     "printed_range",
 ]
@@ -98,7 +83,7 @@ def printed_range(rate: float, *, decimals: int = 1) -> tuple[float, float]:
     return float(value - half), float(value + half)
 
 
-def _metric_counts(
+def metric_counts(
     table: str,
     row: str,
     metric: str,
@@ -106,6 +91,7 @@ def _metric_counts(
     values: pd.Series,
     columns: Sequence[str],
 ) -> list[Count]:
+    """The counts ``columns`` of one metric's row at (``table``, ``row``) over ``where``."""
     family, num, den, unk = metric_terms(metric)
     cats = {"numerator": num, "denominator": den, "unknown": unk}
     return [
@@ -114,7 +100,7 @@ def _metric_counts(
     ]
 
 
-def _rate(
+def metric_rate(
     table: str,
     row: str,
     column: str,
@@ -124,6 +110,7 @@ def _rate(
     decimals: int = 1,
     denominator: tuple[Term, ...] | None = None,
 ) -> Rate:
+    """The rate of one metric's row as printed to ``decimals`` places (of a percentage)."""
     family, num, den, _ = metric_terms(metric)
     low, high = printed_range(value, decimals=decimals)
     return Rate(
@@ -135,129 +122,6 @@ def _rate(
         low,
         high,
     )
-
-
-def build_publication(data: AuditData) -> Publication:
-    """Every count and rate the pack's sections print for ``data`` (module doc)."""
-    partnerships = frozenset(_partnerships(data))
-    pack_quarters = frozenset(data.quarters)
-    pack = (partnerships, pack_quarters)
-    publication = Publication(
-        pack_partnerships=partnerships,
-        pack_quarters=pack_quarters,
-        categories=family_categories(data),
-    )
-    counts, rates = publication.counts, publication.rates
-
-    # The number of cases, and the metrics table.
-    counts.append(Count("cases", "pack", "cases", (Term(CASES, ("all",), *pack),), data.in_scope))
-    for _, row in data.metrics.iterrows():
-        metric = str(row["metric"])
-        counts += _metric_counts(
-            "metrics", metric, metric, pack, row, ("numerator", "denominator", "unknown")
-        )
-        if pd.notna(row["rate"]):
-            rates.append(
-                _rate("metrics", metric, "rate", metric, pack, float(row["rate"]), decimals=4)
-            )
-        if metric.startswith("risk.") and data.in_scope:
-            rates.append(
-                _rate(
-                    "metrics",
-                    metric,
-                    "review_rate",
-                    metric,
-                    pack,
-                    int(row["numerator"]) / data.in_scope,
-                    denominator=(Term(CASES, ("all",), *pack),),
-                )
-            )
-
-    # Risk factors together: bands and pairs over the patterns of risk factors.
-    flags = [f for f in RISK_FLAGS if f in data.cases.columns]
-    if flags and not data.risk_counts.empty:
-        publication.pattern_flags = tuple(flags)
-        patterns = [format(i, f"0{len(flags)}b")[::-1] for i in range(2 ** len(flags))]
-        by_band: dict[str, list[str]] = {"0": [], "1": [], "2": [], "3+": []}
-        for p in patterns:
-            n = p.count("1")
-            by_band["3+" if n >= 3 else str(n)].append(p)
-        for _, row in data.risk_counts.iterrows():
-            band = str(row["risk_factors"])
-            counts.append(
-                Count(
-                    "risk_bands",
-                    band,
-                    "cases",
-                    (Term(PATTERN, tuple(by_band[band]), *pack),),
-                    int(row["cases"]),
-                )
-            )
-        cooc = data.cooccurrence
-        for i, a in enumerate(flags):
-            for j in range(i + 1, len(flags)):
-                b = flags[j]
-                both = tuple(p for p in patterns if p[i] == "1" and p[j] == "1")
-                counts.append(
-                    Count(
-                        "cooccurrence",
-                        f"{a}|{b}",
-                        "cases",
-                        (Term(PATTERN, both, *pack),),
-                        int(cooc.loc[a, b]),
-                    )
-                )
-
-    # Quarter by quarter: the trend and p-charts.
-    quarterly = data.quarterly
-    for metric in TREND_METRICS:
-        series = quarterly[quarterly["metric"] == metric]
-        if series["period"].nunique() < 2:
-            continue
-        for _, row in series.iterrows():
-            where = (partnerships, frozenset([str(row["period"])]))
-            key = f"{row['period']}|{metric}"
-            counts += _metric_counts(
-                "quarterly", key, metric, where, row, ("numerator", "denominator")
-            )
-            if pd.notna(row["rate"]):
-                rates.append(_rate("quarterly", key, "rate", metric, where, float(row["rate"])))
-        chart = data.spc.get(metric)
-        if chart is not None and pd.notna(chart["centre"].iloc[0]):
-            where = (partnerships, frozenset(str(p) for p in series["period"]))
-            rates.append(
-                _rate("spc", metric, "centre", metric, where, float(chart["centre"].iloc[0]))
-            )
-
-    # The latest four quarters together.
-    for _, row in data.rolling.iterrows():
-        metric = str(row["metric"])
-        if metric not in TREND_METRICS:
-            continue
-        where = (
-            partnerships,
-            frozenset(quarters_between(str(row["window_start"]), str(row["window_end"]))),
-        )
-        counts += _metric_counts(
-            "rolling", metric, metric, where, row, ("numerator", "denominator")
-        )
-        if pd.notna(row["rate"]):
-            rates.append(_rate("rolling", metric, "rate", metric, where, float(row["rate"])))
-
-    # Partnerships compared: the funnel plots.
-    for metric, table in data.funnels.items():
-        for _, row in table.iterrows():
-            where = (frozenset([str(row["partnership"])]), pack_quarters)
-            key = f"{row['partnership']}|{metric}"
-            counts += _metric_counts(
-                "partnerships", key, metric, where, row, ("numerator", "denominator")
-            )
-            if pd.notna(row["rate"]):
-                rates.append(_rate("partnerships", key, "rate", metric, where, float(row["rate"])))
-        rates.append(
-            _rate("partnerships", metric, "target", metric, pack, float(table["target"].iloc[0]))
-        )
-    return publication
 
 
 def family_categories(data: AuditData) -> dict[str, tuple[str, ...]]:
@@ -273,7 +137,8 @@ def family_categories(data: AuditData) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _partnerships(data: AuditData) -> list[str]:
+def pack_partnerships(data: AuditData) -> list[str]:
+    """The partnerships of the pack's grid (one unnamed partnership without the column)."""
     cases = data.scope_cases
     if "partnership" not in cases.columns:
         return [NO_PARTNERSHIP]

@@ -9,10 +9,9 @@ import pandas as pd
 
 from audit.agreement import WEAK_BELOW
 from audit.contract import UNKNOWN_SHARE_THRESHOLD, column_label
-from audit.disclosure import Policy, Protected, protect
+from audit.disclosure import Protected
 from audit.formatting import format_count, is_suppressed
 from audit.section import Section
-from audit.workspace import AuditData
 
 __all__ = ["CONSISTENCY_HEADING", "consistency_text", "data_quality", "data_quality_text"]
 
@@ -52,9 +51,8 @@ def data_quality_text(p: Protected) -> str:
     return "\n".join(lines)
 
 
-def data_quality(data: AuditData, policy: Policy | str = "board") -> Section:
+def data_quality(p: Protected) -> Section:
     """What the extract held, what was excluded, and how complete each field is."""
-    p = protect(data, policy)
     section = Section("data-quality", "Data quality")
     section.text(data_quality_text(p))
     section.table(

@@ -7,11 +7,10 @@ import pandas as pd
 from audit.charts import engagement_funnel_chart
 from audit.claims import claims_for
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id
-from audit.disclosure import Policy, Protected, protect
+from audit.disclosure import Protected
 from audit.findings import shown_metrics, steps_sentence
 from audit.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
-from audit.workspace import AuditData
 
 __all__ = ["engagement", "steps_table"]
 
@@ -38,15 +37,14 @@ def steps_table(p: Protected) -> pd.DataFrame:
             }
         )
     table = pd.DataFrame(rows)
-    if p.funnel is not None and not table.empty and "step_rate" in p.funnel.columns:
-        step = p.funnel.set_index("flag")["step_rate"]
+    if p.steps is not None and not table.empty and "step_rate" in p.steps.columns:
+        step = p.steps.set_index("flag")["step_rate"]
         table["step_rate"] = [step.get(f) for f in table["flag"]]
     return table
 
 
-def engagement(data: AuditData, policy: Policy | str = "board") -> Section:
+def engagement(p: Protected) -> Section:
     """Each practice step as a share of the cases where it was recorded, with its interval."""
-    p = protect(data, policy)
     section = Section("engagement", "Father engagement")
     steps = steps_table(p)
     if shown_metrics(p, list(steps.get("metric", []))):

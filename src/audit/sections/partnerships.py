@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from audit.charts import funnel_plot
 from audit.claims import claims_for
-from audit.disclosure import Policy, protect
+from audit.disclosure import Protected
 from audit.section import Section
 from audit.sections.tables import partnerships_display
-from audit.workspace import AuditData
 
 __all__ = ["partnerships"]
 
 
-def partnerships(data: AuditData, policy: Policy | str = "board") -> Section:
+def partnerships(p: Protected) -> Section:
     """Each partnership's rate against its number of cases, inside 95% and 99.8% limits."""
-    p = protect(data, policy)
     section = Section("partnerships", "Partnerships compared")
-    if len(data.partnerships) < 2:
+    if len(p.partnerships) < 2:
         return section.text(
             "This audit covers one partnership; funnel plots need a pooled extract of several."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from audit.charts import cooccurrence_heatmap, local_vs_national
 from audit.claims import claims_for
-from audit.disclosure import Policy, protect
+from audit.disclosure import Protected
 from audit.findings import (
     detectable_sentences,
     metric_sentences,
@@ -18,15 +18,13 @@ from audit.sections.tables import (
     bands_display,
     metrics_display,
 )
-from audit.workspace import AuditData
 
 __all__ = ["risk_factors"]
 
 
-def risk_factors(data: AuditData, policy: Policy | str = "board") -> Section:
+def risk_factors(p: Protected) -> Section:
     """Each risk factor locally, with its interval, against the national figure counted the
     same way; the factors that occur together; cases by the number of factors."""
-    p = protect(data, policy)
     section = Section("risk-factors", "Risk factors")
     ids = [m for m in p.metrics["metric"] if m.startswith("risk.")]
     if not ids:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit.charts import local_vs_national, service_contact_chart
-from audit.disclosure import Policy, protect
+from audit.disclosure import Protected
 from audit.findings import (
     detectable_sentences,
     metric_sentences,
@@ -12,15 +12,13 @@ from audit.findings import (
 )
 from audit.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
-from audit.workspace import AuditData
 
 __all__ = ["services"]
 
 
-def services(data: AuditData, policy: Policy | str = "board") -> Section:
+def services(p: Protected) -> Section:
     """The highest level of service involvement against the review's 45 / 24 / 12 / 11 of
     92, who harmed the baby, and whether health and adult services shared what they knew."""
-    p = protect(data, policy)
     section = Section("services", "Service contact and information sharing")
     ids = [m for m in p.metrics["metric"] if m.startswith(("harmed_by.", "known_to."))]
     sharing = [m for m in p.metrics["metric"] if m.startswith("sharing.")]

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from audit.charts import engagement_funnel_chart, local_vs_national
 from audit.claims import claims_for
-from audit.disclosure import Policy, protect
+from audit.disclosure import Protected
 from audit.findings import caveats, further_findings, headline_findings, shown_metrics
 from audit.national import NATIONAL_REFERENCE
 from audit.section import Section
 from audit.sections.engagement import steps_table
-from audit.workspace import AuditData
 
 __all__ = ["summary"]
 
 
-def summary(data: AuditData, policy: Policy | str = "board") -> Section:
+def summary(p: Protected) -> Section:
     """Headline findings in plain English, the risk factors against the national review,
     the engagement steps, and what to read the figures with."""
-    p = protect(data, policy)
     claims = claims_for(p)
     section = Section("summary", "Summary" if p.public else "Summary for the board")
     section.text(headline_findings(p))

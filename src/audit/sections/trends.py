@@ -7,13 +7,13 @@ import pandas as pd
 from audit.charts import spc_chart, trend_chart
 from audit.claims import claims_for
 from audit.contract import metric_label
-from audit.disclosure import Policy, protect
+from audit.disclosure import Protected
 from audit.national import national_reference
 from audit.section import Section
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
 from audit.spc import MIN_SPC_POINTS
 from audit.spc_readiness import trend_readiness
-from audit.workspace import TREND_METRICS, AuditData
+from audit.workspace import TREND_METRICS
 
 __all__ = ["trends"]
 
@@ -30,10 +30,9 @@ def _readiness(chart: pd.DataFrame) -> tuple[str, ...]:
     return trend_readiness(shown.astype({"denominator": "int64"})).sentences
 
 
-def trends(data: AuditData, policy: Policy | str = "board") -> Section:
+def trends(p: Protected) -> Section:
     """Each key measure quarter by quarter with its 95% band, then its p-chart (or a run
     chart until enough quarters are recorded), and the latest four quarters together."""
-    p = protect(data, policy)
     claims = claims_for(p)
     section = Section("trends", "Quarter by quarter")
     quarterly = p.quarterly

@@ -32,11 +32,11 @@ about (:mod:`audit.actions`).
 The plan lists the furthest short first, one row a measure (placed by its largest
 shortfall, in percentage points).
 
-**Follow-up** (board only). With earlier audits in the history store (``data.history``:
-the same partnership key), last period's plan is rebuilt from the figures recorded for the
-latest earlier period of the same kind (a quarter before a quarter, a year before a year)
-by the rules those figures decide on their own (short of the national figure, low; the
-funnel and the p-chart need the partnerships and quarters around it), and
+**Follow-up** (board only). With earlier audits in the history store (``history``, passed
+in by the caller: the same partnership key), last period's plan is rebuilt from the figures
+recorded for the latest earlier period of the same kind (a quarter before a quarter, a year
+before a year) by the rules those figures decide on their own (short of the national
+figure, low; the funnel and the p-chart need the partnerships and quarters around it), and
 :func:`audit.actions.follow_up` says whether each measure has moved since. The history is
 the one table read outside :func:`~audit.disclosure.protect`: it holds aggregate counts
 only, and the board sees every aggregate figure.
@@ -58,12 +58,11 @@ from audit.actions import REASONS, action_table, follow_up
 from audit.claims import lowest_step
 from audit.compare import VERDICT_LOWER, review_base, verdicts
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id, metric_label
-from audit.disclosure import Policy, Protected, protect
+from audit.disclosure import Protected
 from audit.formatting import as_number, format_percent, plural
 from audit.section import Section
 from audit.spc import MIN_SPC_POINTS
 from audit.targets import Target
-from audit.workspace import AuditData
 
 __all__ = [
     "ACTIONS_KEY",
@@ -249,17 +248,17 @@ def _period_key(period: str) -> tuple[int, int]:
     return int(text[:4]), int(text[-1]) if _kind(text) == "quarter" else 5
 
 
-def previous_plan(data: AuditData) -> tuple[str, pd.DataFrame] | None:
-    """Last period's draft plan rebuilt from the history (module docstring): the period and
+def previous_plan(p: Protected, history: pd.DataFrame | None) -> tuple[str, pd.DataFrame] | None:
+    """Last period's draft plan rebuilt from ``history`` (module docstring): the period and
     its :func:`audit.actions.action_table`, or ``None`` without an earlier period."""
     from audit.metrics import metrics_from_counts
 
-    history, kind = data.history, _kind(data.period)
+    kind = _kind(p.period)
     if history is None or history.empty or kind is None:
         return None
     periods = {str(p) for p in history["period"]}
     earlier = sorted(
-        (p for p in periods if _kind(p) == kind and _period_key(p) < _period_key(data.period)),
+        (q for q in periods if _kind(q) == kind and _period_key(q) < _period_key(p.period)),
         key=_period_key,
     )
     if not earlier:
@@ -267,9 +266,9 @@ def previous_plan(data: AuditData) -> tuple[str, pd.DataFrame] | None:
     previous = earlier[-1]
     rows = history[history["period"].astype(str) == previous]
     counts = rows[["metric", "numerator", "denominator", "unknown"]].reset_index(drop=True)
-    metrics = metrics_from_counts(counts, level=data.level)
+    metrics = metrics_from_counts(counts, level=p.level)
     findings = pd.DataFrame(
-        metric_findings(metrics, data.targets),
+        metric_findings(metrics, p.targets),
         columns=["metric", "rate", "reason", "shortfall", "comparator"],
     )
     return previous, action_table(findings)
@@ -281,22 +280,22 @@ def _last(period: str) -> str:
     return f"Last {kind}'s" if kind else "Earlier"
 
 
-def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]:
+def _follow_up(p: Protected, history: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
     """Last period's actions and whether their measures have moved (board only)."""
-    if data.history is None or data.history.empty:
+    if history is None or history.empty:
         return None, (
             "With the history store recorded (audit run --history), the next "
             "pack says whether the measures of these actions have moved."
         )
-    if _kind(data.period) is None:
+    if _kind(p.period) is None:
         return None, (
             "Earlier actions are followed up in the pack of one quarter or one "
             "year (audit run --period)."
         )
-    found = previous_plan(data)
+    found = previous_plan(p, history)
     if found is None:
         return None, (
-            f"No earlier {_kind(data.period)} is recorded in the history, so there "
+            f"No earlier {_kind(p.period)} is recorded in the history, so there "
             "are no earlier actions to follow up."
         )
     previous, plan = found
@@ -307,22 +306,22 @@ def _follow_up(data: AuditData, p: Protected) -> tuple[pd.DataFrame | None, str]
         )
     from audit.metrics import metrics_from_counts
 
-    then = data.history[data.history["period"].astype(str) == previous]
+    then = history[history["period"].astype(str) == previous]
     then = metrics_from_counts(
         then[["metric", "numerator", "denominator", "unknown"]].reset_index(drop=True),
-        level=data.level,
+        level=p.level,
     )
-    frames = [then.assign(period=previous), p.metrics.assign(period=data.period)]
+    frames = [then.assign(period=previous), p.metrics.assign(period=p.period)]
     figures = pd.concat(
         [f[["period", "metric", "rate", "numerator", "denominator"]] for f in frames],
         ignore_index=True,
     ).assign(partnership=p.place)
-    table = follow_up(plan, figures, period=data.period)
+    table = follow_up(plan, figures, period=p.period)
     moved = int(table["Beyond chance"].eq("Yes").sum())
     count = "None" if moved == 0 else plural(moved, "measure")
     return table, (
         f"The actions the {previous} figures called for (short of the national "
-        f"figure{', below a target the board set' if data.targets else ''}, or the lowest "
+        f"figure{', below a target the board set' if p.targets else ''}, or the lowest "
         "engagement step): has each measure moved "
         f"since? {count} moved by more than chance (two-sided Fisher exact test, "
         "p < 0.05)."
@@ -357,16 +356,15 @@ def _intro(plan: pd.DataFrame, targets: Mapping[str, Target]) -> str:
     )
 
 
-def actions(data: AuditData, policy: Policy | str = "board") -> Section:
-    """The draft action plan, furthest short first, and (with history) whether last
-    period's actions moved their measures; for the public, a sentence (module docstring)."""
-    policy = policy if isinstance(policy, Policy) else Policy.make(policy)
+def actions(p: Protected, history: pd.DataFrame | None = None) -> Section:
+    """The draft action plan, furthest short first, and (with ``history``, the earlier
+    periods of the history store) whether last period's actions moved their measures; for
+    the public, a sentence (module docstring)."""
     section = Section(ACTIONS_KEY, ACTIONS_TITLE, always_slide=True)
-    if policy.public:
+    if p.public:
         return section.text(NOT_PUBLIC)
-    p = protect(data, policy)
-    plan = _plan(p, data.targets)
-    section.text(_intro(plan, data.targets))
+    plan = _plan(p, p.targets)
+    section.text(_intro(plan, p.targets))
     if not plan.empty:
         section.table(
             plan.reset_index(drop=True),
@@ -376,7 +374,7 @@ def actions(data: AuditData, policy: Policy | str = "board") -> Section:
             percents=["Current value"],
             sheet=ACTIONS_SHEET,
         )
-    if data.targets:
+    if p.targets:
         section.table(
             pd.DataFrame(
                 [
@@ -386,20 +384,20 @@ def actions(data: AuditData, policy: Policy | str = "board") -> Section:
                         "Agreed by": t.agreed_by,
                         "Agreed on": f"{t.agreed_on:%d/%m/%Y}",
                     }
-                    for t in data.targets.values()
+                    for t in p.targets.values()
                 ]
             ),
             "The targets the board set, with who agreed them and when (the only standard "
             "this pack holds a figure against)",
             sheet="Targets",
         )
-    table, words = _follow_up(data, p)
-    section.heading(f"{_last(data.period)} actions")
+    table, words = _follow_up(p, history)
+    section.heading(f"{_last(p.period)} actions")
     section.text(words)
     if table is not None:
         section.table(
             table.reset_index(drop=True),
-            f"{_last(data.period)} actions: whether each measure has moved since",
+            f"{_last(p.period)} actions: whether each measure has moved since",
             sheet=FOLLOW_UP_SHEET,
         )
     return section

@@ -99,12 +99,14 @@ def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
     assert K == 5
 
 
-@pytest.mark.slow  # two whole public runs
-def test_audit_run_refuses_a_quarter_that_gives_away_the_last_one(tmp_path):
-    """Through the command line, one history store: a partnership's first quarter is
-    published and recorded in the ledger; its next quarter, whose trend table repeats the
-    first quarter's counts and whose own "not known" counts whole numbers pin, is refused
-    with exit 2, naming the packs and cells, and nothing is written or recorded."""
+@pytest.mark.slow  # three whole public runs and two protections
+def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_path):
+    """Through the command line, one history store (a partnership's quarters published as
+    they come): the first quarter is published and recorded in the ledger. The next
+    quarter's trend table repeats the first quarter's counts; read together, the two give
+    away a count no figure of the new pack can hide, so it is refused with exit 2 and
+    nothing is written or recorded. The quarter after is protected together with the first:
+    it hides more than it would alone, and is published and recorded."""
     import sqlite3
     import subprocess
     import sys
@@ -127,10 +129,36 @@ def test_audit_run_refuses_a_quarter_that_gives_away_the_last_one(tmp_path):
     assert "publication ledger: checked with 0 earlier public pack(s)" in first.stderr
     second = run("2023-Q3")
     assert second.returncode == 2, second.stderr
-    assert "read with the 1 public pack(s) this history store has already produced" in \
-        second.stderr
-    assert "quarterly: 2023-Q2|engagement.seen, numerator" in second.stderr
+    assert "read with the public packs already produced about these partnerships, this " \
+        "pack cannot hide" in second.stderr
     assert "Traceback" not in second.stderr and not (tmp_path / "2023-Q3").exists()
+    third = run("2023-Q4")
+    assert third.returncode == 0, third.stderr
+    assert "together with 1 public pack(s) already produced" in third.stderr
+    assert "publication ledger: checked with 1 earlier public pack(s)" in third.stderr
     with sqlite3.connect(store) as db:
-        assert [r[0] for r in db.execute("SELECT period FROM releases")] == ["2023-Q2"]
-        assert [r[0] for r in db.execute("SELECT period FROM runs")] == ["2023-Q2"]
+        assert [r[0] for r in db.execute("SELECT period FROM releases ORDER BY rowid")] == \
+            ["2023-Q2", "2023-Q4"]
+        assert [r[0] for r in db.execute("SELECT period FROM runs ORDER BY period")] == \
+            ["2023-Q2", "2023-Q4"]
+    # The joint step at work, in-process on the same quarter and history: alone, the
+    # quarter's pack gives away counts when read with the first; protected with it, it
+    # hides more and gives away nothing new.
+    from audit.disclosure import protect
+    from audit.disclosure.joint import PackFigures
+    from audit.workspace import open_audit, read_history
+
+    data = open_audit(extract, period="2023-Q4")
+    data.history = read_history(store, data.extract, data.partnership, data.quarters[-1])
+    with open_history(store) as opened:
+        q2 = [p for p in earlier_releases(opened.connection, ["Northbridge"])
+              if "2023-Q2" in p.name]
+    alone, joint = protect(data, "public"), protect(data, "public", earlier=q2)
+
+    def pack_of(view):
+        return PackFigures("Q4", view.publication, 5)
+
+    assert new_exposures(pack_of(alone), q2)
+    assert new_exposures(pack_of(joint), q2) == []
+    hidden = [sum(c.hidden for c in v.publication.counts) for v in (joint, alone)]
+    assert hidden[0] > hidden[1]

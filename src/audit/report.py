@@ -346,6 +346,7 @@ def _stage_and_move(
             config.pdf,
             config.say,
             cache_path(prepared),
+            place.path.resolve() if place is not None else None,
         )
         write_manifest(
             staging,
@@ -412,6 +413,18 @@ def _ledger(
     )
 
 
+def _earlier_releases(data: AuditData, history_path: Path | None) -> list:
+    """The public packs the history store has already produced about this audit's
+    partnerships (:func:`audit.disclosure.ledger.earlier_releases`); none without a store."""
+    if history_path is None or not history_path.is_file():
+        return []
+    from audit.disclosure.ledger import earlier_releases
+    from audit.history import open_history
+
+    with open_history(history_path) as store:
+        return earlier_releases(store.connection, data.partnerships)
+
+
 def _audit_record(data: AuditData, view: Protected) -> dict:
     """The manifest's ``audit``: period, partnership and the cases as the audience sees them."""
     return {
@@ -433,6 +446,7 @@ def _build(
     pdf: bool,
     say: Callable[[str], None],
     cache: Path,
+    history_path: Path | None = None,
 ) -> tuple[Protected, dict]:
     """The protected view and its sections, drawn once; then the analyst notebooks (board)
     while this process writes the pack's files from that view. Returns the view and the
@@ -444,7 +458,13 @@ def _build(
 
     if policy.public:
         say("protecting the public pack: hiding small counts and attacking the rest …")
-    protected = protect(data, policy)
+    earlier = _earlier_releases(data, history_path) if policy.public else []
+    if earlier:
+        say(
+            f"… together with {len(earlier)} public pack(s) already produced about the same "
+            "partnerships (the publication ledger)"
+        )
+    protected = protect(data, policy, earlier=earlier)
     say("drawing the sections …")
     sections = build_sections(protected, data.history)
     if pool is not None and nb_dir is not None:

@@ -41,6 +41,7 @@ __all__ = [
     "RELEASES_TABLE",
     "record_release",
     "earlier_releases",
+    "exposed_keys",
     "new_exposures",
     "check_release",
 ]
@@ -98,17 +99,30 @@ def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> lis
     return found
 
 
+def exposed_keys(earlier: Sequence[PackFigures], *, budget: float = RUN_BUDGET) -> set:
+    """The counts the ``earlier`` packs alone already narrow (their cells' keys)."""
+    if not earlier:
+        return set()
+    return {term_key(b.target.terms) for b in joint_attack(earlier, budget=budget).exposed}
+
+
 def new_exposures(
-    new: PackFigures, earlier: Sequence[PackFigures], *, budget: float = RUN_BUDGET
+    new: PackFigures,
+    earlier: Sequence[PackFigures],
+    *,
+    budget: float = RUN_BUDGET,
+    already: set | None = None,
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to fewer than ``k`` values that
-    ``earlier`` alone does not (an exposure already published is not this pack's doing)."""
+    ``earlier`` alone does not (an exposure already published is not this pack's doing;
+    ``already``: :func:`exposed_keys` of ``earlier``, when the caller has it)."""
     if not earlier:
         return []
     together = joint_attack([*earlier, new], budget=budget).exposed
     if not together:
         return []
-    already = {term_key(b.target.terms) for b in joint_attack(earlier, budget=budget).exposed}
+    if already is None:
+        already = exposed_keys(earlier, budget=budget)
     return [b for b in together if term_key(b.target.terms) not in already]
 
 

@@ -35,12 +35,14 @@ If a count stays exposed whatever is hidden, nothing is published: a
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
 from audit.disclosure.attack import AttackReport, attack, pinned
+from audit.disclosure.joint_model import PackFigures
 from audit.disclosure.model import PATTERN, Count, Publication, Rate, Term
 from audit.disclosure.policy import Policy
 from audit.disclosure.publication import true_counts
@@ -54,6 +56,8 @@ __all__ = ["Protected", "protect", "DROP_SHARE"]
 DROP_SHARE = 0.5
 
 _MAX_ROUNDS = 500
+#: Rounds of the joint attack (each up to two integer attacks) before a pack is refused.
+_JOINT_ROUNDS = 25
 
 
 T = TypeVar("T")
@@ -171,15 +175,20 @@ class Protected:
         return out
 
 
-def protect(data: AuditData, policy: Policy | str = "board") -> Protected:
+def protect(
+    data: AuditData, policy: Policy | str = "board", *, earlier: Sequence[PackFigures] = ()
+) -> Protected:
     """The tables ``policy``'s audience may see for ``data``: a new view at each call,
     nothing written back into ``data``.
 
     ``policy`` may be an audience name (``"board"``, ``"public"``) for the defaults.
+    ``earlier`` (public only) are the public packs already produced about the same
+    partnerships (the publication ledger, :mod:`audit.disclosure.ledger`): the new pack is
+    protected together with them (:func:`_together`).
     """
     if not isinstance(policy, Policy):
         policy = Policy.make(policy)
-    return _public(data, policy) if policy.public else _board(data, policy)
+    return _public(data, policy, earlier) if policy.public else _board(data, policy)
 
 
 def _context(data: AuditData) -> dict[str, Any]:
@@ -376,7 +385,7 @@ def _candidates(
     return out
 
 
-def _public(data: AuditData, policy: Policy) -> Protected:
+def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()) -> Protected:
     k = policy.max_count
     if data.in_scope <= k:
         raise DisclosureError(
@@ -402,7 +411,68 @@ def _public(data: AuditData, policy: Policy) -> Protected:
             break
         dropped |= crowded
     report = _release(publication, _without(full, dropped), k, truth, report)
+    if earlier:
+        report = _together(publication, _without(full, dropped), k, truth, report, earlier)
     return _apply(data, policy, publication, report, dropped)
+
+
+def _together(
+    publication: Publication,
+    full: Publication,
+    k: int,
+    truth,
+    report: AttackReport,
+    earlier: Sequence[PackFigures],
+) -> AttackReport:
+    """Protect the new pack together with the public packs already produced (issue 22).
+
+    As sdcTable's linked tables require, a count an earlier pack hid is hidden here too
+    (a common cell has one suppression state). Then, while the joint integer attack over
+    the earlier packs and this one (:func:`audit.disclosure.ledger.new_exposures`) narrows
+    a count the earlier packs alone did not, one more figure of this pack whose scope meets
+    that count is hidden (:func:`_candidates`, cheapest first) and the pack is settled again
+    on its own (:func:`_settle`). Earlier packs are published: only this one can change. A
+    count no figure of this pack can widen stops the pack (nothing is written).
+    """
+    from audit.disclosure.joint import term_key
+    from audit.disclosure.ledger import exposed_keys, new_exposures
+
+    hidden_before = {
+        term_key(c.terms) for pack in earlier for c in pack.publication.counts if c.hidden
+    }
+    changed = False
+    for count in publication.counts:
+        if not count.hidden and count.value and term_key(count.terms) in hidden_before:
+            count.hidden = changed = True
+    if changed:
+        _rates_for(publication, full)
+        report = _settle(publication, full, k, truth)
+    already = exposed_keys(earlier)
+    for _ in range(_JOINT_ROUNDS):
+        found = new_exposures(PackFigures("this pack", publication, k), earlier, already=already)
+        if not found:
+            return report
+        for bounds in found:
+            choice = next(
+                (
+                    c
+                    for c in _candidates(publication, (), bounds.target.terms)
+                    if isinstance(c, Count) and not c.hidden
+                ),
+                None,
+            )
+            if choice is None:
+                table, measure = _describe(bounds.target.terms)
+                raise DisclosureError(
+                    f"read with the public packs already produced about these partnerships, "
+                    f"this pack cannot hide {measure} in {table}: whatever else it hides, "
+                    "the figures published together give it away. Nothing was written; "
+                    "publish a longer period or a larger area, or leave this pack unpublished"
+                )
+            choice.hidden = True
+        _rates_for(publication, full)
+        report = _settle(publication, full, k, truth)
+    raise DisclosureError("the joint disclosure check did not settle; nothing was written")
 
 
 def _settle(publication: Publication, full: Publication, k: int, truth) -> AttackReport:

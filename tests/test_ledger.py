@@ -129,8 +129,9 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     assert "publication ledger: checked with 0 earlier public pack(s)" in first.stderr
     second = run("2023-Q3")
     assert second.returncode == 2, second.stderr
-    assert "read with the public packs already produced about these partnerships, this " \
-        "pack cannot hide" in second.stderr
+    assert "this pack cannot hide" in second.stderr
+    assert "read with the public packs already produced about these partnerships" in \
+        second.stderr
     assert "Traceback" not in second.stderr and not (tmp_path / "2023-Q3").exists()
     third = run("2023-Q4")
     assert third.returncode == 0, third.stderr
@@ -141,11 +142,11 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
             ["2023-Q2", "2023-Q4"]
         assert [r[0] for r in db.execute("SELECT period FROM runs ORDER BY period")] == \
             ["2023-Q2", "2023-Q4"]
-    # The joint step at work, in-process on the same quarter and history: alone, the
-    # quarter's pack gives away counts when read with the first; protected with it, it
-    # hides more and gives away nothing new.
+    # The joint step at work, in-process on the same quarter and history: protected with
+    # the first quarter, the pack hides every count the first one hid that it prints (one
+    # suppression state for a common cell), and read with it gives away nothing.
     from audit.disclosure import protect
-    from audit.disclosure.joint import PackFigures
+    from audit.disclosure.joint import PackFigures, term_key
     from audit.workspace import open_audit, read_history
 
     data = open_audit(extract, period="2023-Q4")
@@ -153,12 +154,8 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     with open_history(store) as opened:
         q2 = [p for p in earlier_releases(opened.connection, ["Northbridge"])
               if "2023-Q2" in p.name]
-    alone, joint = protect(data, "public"), protect(data, "public", earlier=q2)
-
-    def pack_of(view):
-        return PackFigures("Q4", view.publication, 5)
-
-    assert new_exposures(pack_of(alone), q2)
-    assert new_exposures(pack_of(joint), q2) == []
-    hidden = [sum(c.hidden for c in v.publication.counts) for v in (joint, alone)]
-    assert hidden[0] > hidden[1]
+    joint = protect(data, "public", earlier=q2)
+    assert new_exposures(PackFigures("Q4", joint.publication, 5), q2) == []
+    hid_before = {term_key(c.terms) for c in q2[0].publication.counts if c.hidden}
+    common = [c for c in joint.publication.counts if term_key(c.terms) in hid_before]
+    assert common and all(c.hidden for c in common if c.value)

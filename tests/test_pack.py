@@ -84,7 +84,7 @@ def test_a_new_format_is_one_class_in_the_list_of_renderers(tmp_path, monkeypatc
     listed in RENDERERS, it gets the same content as the page, workbook and slides."""
     from pathlib import Path
 
-    from audit.disclosure import Policy
+    from audit.disclosure import protect
     from audit.pack import write_pack
     from audit.render import formats
     from audit.section import Section
@@ -102,10 +102,9 @@ def test_a_new_format_is_one_class_in_the_list_of_renderers(tmp_path, monkeypatc
     monkeypatch.setattr(formats, "RENDERERS", (*formats.RENDERERS, Outline()))
     sample = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
     data = open_audit(sample, period="2025")
-    policy = Policy.make("board")
     sections = [Section("one", "First section").text("Some prose."),
                 Section("two", "Second section").text("More prose.")]
-    written = write_pack(tmp_path, data, sections, policy)
+    written = write_pack(tmp_path, protect(data, "board"), sections)
     outline = tmp_path / "board-pack.txt"
     assert outline in written
     assert outline.read_text(encoding="utf-8").splitlines() == [

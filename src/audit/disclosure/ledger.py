@@ -115,9 +115,9 @@ def new_exposures(
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to fewer than ``k`` values that
     ``earlier`` alone does not (an exposure already published is not this pack's doing;
-    ``already``: :func:`exposed_keys` of ``earlier``, when the caller has it)."""
-    if not earlier:
-        return []
+    ``already``: :func:`exposed_keys` of ``earlier``, when the caller has it). With no
+    earlier pack, what whole numbers give away in ``new`` alone (issue 22's first recipe:
+    a rounded average the linear check leaves wide)."""
     together = joint_attack([*earlier, new], budget=budget).exposed
     if not together:
         return []

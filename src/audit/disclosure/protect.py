@@ -411,8 +411,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
             break
         dropped |= crowded
     report = _release(publication, _without(full, dropped), k, truth, report)
-    if earlier:
-        report = _together(publication, _without(full, dropped), k, truth, report, earlier)
+    report = _together(publication, _without(full, dropped), k, truth, report, earlier)
     return _apply(data, policy, publication, report, dropped)
 
 
@@ -424,7 +423,8 @@ def _together(
     report: AttackReport,
     earlier: Sequence[PackFigures],
 ) -> AttackReport:
-    """Protect the new pack together with the public packs already produced (issue 22).
+    """Protect the new pack together with the public packs already produced (issue 22),
+    and in whole numbers: with no earlier pack, against the integer attack on it alone.
 
     As sdcTable's linked tables require, a count an earlier pack hid is hidden here too
     (a common cell has one suppression state). Then, while the joint integer attack over
@@ -463,11 +463,16 @@ def _together(
             )
             if choice is None:
                 table, measure = _describe(bounds.target.terms)
+                how = (
+                    "read with the public packs already produced about these partnerships, "
+                    "the figures published together give it away"
+                    if earlier
+                    else "its own figures give it away in whole numbers"
+                )
                 raise DisclosureError(
-                    f"read with the public packs already produced about these partnerships, "
                     f"this pack cannot hide {measure} in {table}: whatever else it hides, "
-                    "the figures published together give it away. Nothing was written; "
-                    "publish a longer period or a larger area, or leave this pack unpublished"
+                    f"{how}. Nothing was written; publish a longer period or a larger area, "
+                    "or leave this pack unpublished"
                 )
             choice.hidden = True
         _rates_for(publication, full)

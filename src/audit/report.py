@@ -459,6 +459,11 @@ def _build(
     if policy.public:
         say("protecting the public pack: hiding small counts and attacking the rest …")
     earlier = _earlier_releases(data, history_path) if policy.public else []
+    if policy.public and history_path is None:
+        say(
+            "note: no history store (--no-history), so this public pack is checked alone, "
+            "not with the public packs published before it (README: Publishing over a year)"
+        )
     if earlier:
         say(
             f"… together with {len(earlier)} public pack(s) already produced about the same "

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from audit.disclosure.figures import write_figures
 from audit.disclosure.ledger import (
@@ -159,3 +161,38 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     hid_before = {term_key(c.terms) for c in q2[0].publication.counts if c.hidden}
     common = [c for c in joint.publication.counts if term_key(c.terms) in hid_before]
     assert common and all(c.hidden for c in common if c.value)
+
+
+@pytest.mark.slow  # several public packs protected per example
+@settings(max_examples=2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), order=st.permutations(range(6)), keep=st.integers(3, 4))
+def test_random_series_published_in_turn_expose_nothing_together(tmp_path, seed, order, keep):
+    """Issue 22: a random series of public packs (each quarter and the year, pooled and for
+    each partnership), published in a random order, each protected with the ones published
+    before it (as the ledger does): read all together, in whole numbers, nothing is
+    exposed. A pack protection refuses is not published, as audit run would not write it."""
+    from audit.disclosure import protect
+    from audit.disclosure.joint import PackFigures, joint_attack
+    from audit.sample import generate_extract
+    from audit.workspace import open_audit
+
+    path = tmp_path / f"year-{seed}.csv"
+    generate_extract(70, seed=seed, partnerships=("Northbridge", "Eastmere"),
+                     quarters=2).to_csv(path, index=False)
+    quarters = sorted(open_audit(path).quarters)
+    year = quarters[0][:4] if quarters[0][:4] == quarters[-1][:4] else None
+    packs = [(q, None) for q in quarters] + [(q, "Northbridge") for q in quarters]
+    packs += [(year, None), (year, "Eastmere")] if year else [(quarters[0], "Eastmere")] * 2
+    published: list[PackFigures] = []
+    for i in order[:keep]:
+        period, partnership = packs[i]
+        data = open_audit(path, period=period, partnership=partnership)
+        try:
+            view = protect(data, "public", earlier=published)
+        except DisclosureError:
+            continue
+        published.append(PackFigures(f"{period} {partnership or 'pooled'}", view.publication, K))
+    assert published, "at least one pack of 70 cases is publishable"
+    together = joint_attack(published, budget=120)
+    assert [b.describe() for b in together.exposed] == []

@@ -27,17 +27,26 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from audit.disclosure.model import CASES, PATTERN, LinearModel, Publication, Term
+from audit.disclosure.model import CASES, PATTERN, LinearModel, Publication, Term, term_key
 from audit.errors import DisclosureError
 
-__all__ = ["Bounds", "AttackReport", "attack_targets", "attack", "exposed", "pinned"]
+__all__ = [
+    "Bounds",
+    "AttackReport",
+    "attack_targets",
+    "attack",
+    "exposed",
+    "pinned",
+    "highs_model",
+]
 
 _TOLERANCE = 1e-6
 
@@ -99,20 +108,6 @@ def exposed(low: float, high: float, k: int) -> bool:
     return high - low < k and high >= 1 and low <= k
 
 
-def _key(terms: Iterable[Term]) -> tuple:
-    return tuple(
-        sorted(
-            (
-                t.family,
-                tuple(sorted(t.categories)),
-                tuple(sorted(t.partnerships)),
-                tuple(sorted(t.quarters)),
-            )
-            for t in terms
-        )
-    )
-
-
 def _label(terms: tuple[Term, ...]) -> str:
     parts = []
     for t in terms:
@@ -125,11 +120,11 @@ def _label(terms: tuple[Term, ...]) -> str:
 
 def attack_targets(publication: Publication) -> list[tuple[str, tuple[Term, ...]]]:
     """The counts an attacker is scored on: hidden figures and unprinted atomic counts."""
-    shown = {_key(c.terms) for c in publication.counts if not c.hidden}
+    shown = {term_key(c.terms) for c in publication.counts if not c.hidden}
     targets: dict[tuple, tuple[str, tuple[Term, ...]]] = {}
     for count in publication.counts:
         if count.hidden:
-            key = _key(count.terms)
+            key = term_key(count.terms)
             targets.setdefault(key, (f"{count.table}: {count.row}, {count.column}", count.terms))
     scopes: dict[str, set[tuple[frozenset[str], frozenset[str]]]] = {}
     categories: dict[str, set[str]] = {}
@@ -145,13 +140,13 @@ def attack_targets(publication: Publication) -> list[tuple[str, tuple[Term, ...]
         ):
             for category in sorted(categories[family]):
                 atom = (Term(family, (category,), partnerships, quarters),)
-                key = _key(atom)
+                key = term_key(atom)
                 if key not in shown:
                     targets.setdefault(key, (_label(atom), atom))
             if family != CASES:
                 cases = (Term(CASES, ("all",), partnerships, quarters),)
-                if _key(cases) not in shown:
-                    targets.setdefault(_key(cases), (_label(cases), cases))
+                if term_key(cases) not in shown:
+                    targets.setdefault(term_key(cases), (_label(cases), cases))
     return list(targets.values())
 
 
@@ -162,25 +157,7 @@ class _Solver:
         import highspy
 
         self.model = model
-        self.highs = _quiet_highs(highspy)
-        self.highs.setOptionValue("output_flag", False)
-        inf = highspy.kHighsInf
-        blocks = [model.A_eq] + ([model.A_ub] if model.A_ub is not None else [])
-        matrix = sparse.vstack(blocks).tocsc() if model.size else sparse.csc_matrix((0, 0))
-        n_ub = model.A_ub.shape[0] if model.A_ub is not None else 0
-        lp = highspy.HighsLp()
-        lp.num_col_ = model.size
-        lp.num_row_ = matrix.shape[0]
-        lp.col_cost_ = np.zeros(model.size)
-        lp.col_lower_ = np.zeros(model.size)
-        lp.col_upper_ = np.full(model.size, inf)
-        lp.row_lower_ = np.concatenate([model.b_eq, np.full(n_ub, -inf)])
-        lp.row_upper_ = np.concatenate([model.b_eq, model.b_ub if n_ub else np.zeros(0)])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
-        self.highs.passModel(lp)
+        self.highs = highs_model(model)
         self.columns = np.arange(model.size, dtype=np.int32)
         self.n_eq = model.A_eq.shape[0]
         self.status = highspy.HighsModelStatus
@@ -211,6 +188,39 @@ class _Solver:
         ]
         owners += [o for o, d in zip(self.model.ub_owner, duals[self.n_eq :]) if abs(d) > 1e-9]
         return float(self.highs.getInfo().objective_function_value), owners
+
+
+def highs_model(model: Any, *, integer: bool = False) -> Any:
+    """A quiet ``highspy.Highs`` holding ``model``'s constraints (``size`` counts, each 0 or
+    more; ``A_eq x = b_eq``; ``A_ub x <= b_ub`` when there are any), every count whole when
+    ``integer``: the one place both attacks build their solver."""
+    import highspy
+
+    highs = _quiet_highs(highspy)
+    highs.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    blocks = [model.A_eq] + ([model.A_ub] if model.A_ub is not None else [])
+    matrix = sparse.vstack(blocks).tocsc() if model.size else sparse.csc_matrix((0, 0))
+    n_ub = model.A_ub.shape[0] if model.A_ub is not None else 0
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.size
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = np.zeros(model.size)
+    lp.col_lower_ = np.zeros(model.size)
+    lp.col_upper_ = np.full(model.size, inf)
+    lp.row_lower_ = np.concatenate([model.b_eq, np.full(n_ub, -inf)])
+    lp.row_upper_ = np.concatenate([model.b_eq, model.b_ub if n_ub else np.zeros(0)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr
+    lp.a_matrix_.index_ = matrix.indices
+    lp.a_matrix_.value_ = matrix.data
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * model.size
+        # Objectives are sums of whole numbers: a gap below 1 proves the optimum.
+        highs.setOptionValue("mip_abs_gap", 1 - 1e-6)
+        highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.passModel(lp)
+    return highs
 
 
 def _quiet_highs(highspy):

@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from audit.disclosure.attack import attack, attack_targets, exposed
 from audit.disclosure.figures import FIGURES_FILE, read_figures
@@ -216,32 +215,10 @@ class _Highs:
     def __init__(self, model: JointModel, *, integer: bool) -> None:
         import highspy
 
-        from audit.disclosure.attack import _quiet_highs
+        from audit.disclosure.attack import highs_model
 
         self.size = model.size
-        self.highs = _quiet_highs(highspy)
-        self.highs.setOptionValue("output_flag", False)
-        inf = highspy.kHighsInf
-        matrix = sparse.vstack([model.A_eq, model.A_ub]).tocsc()
-        n_ub = model.A_ub.shape[0]
-        lp = highspy.HighsLp()
-        lp.num_col_ = model.size
-        lp.num_row_ = matrix.shape[0]
-        lp.col_cost_ = np.zeros(model.size)
-        lp.col_lower_ = np.zeros(model.size)
-        lp.col_upper_ = np.full(model.size, inf)
-        lp.row_lower_ = np.concatenate([model.b_eq, np.full(n_ub, -inf)])
-        lp.row_upper_ = np.concatenate([model.b_eq, model.b_ub])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
-        if integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * model.size
-            # Objectives are sums of whole numbers: a gap below 1 proves the optimum.
-            self.highs.setOptionValue("mip_abs_gap", 1 - 1e-6)
-            self.highs.setOptionValue("mip_rel_gap", 0.0)
-        self.highs.passModel(lp)
+        self.highs = highs_model(model, integer=integer)
         if not integer:
             # The first solve presolves; later ones change only the objective, so the
             # primal simplex restarts from a basis that is still feasible (measured on the

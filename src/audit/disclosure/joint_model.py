@@ -21,7 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from audit.disclosure.model import CASES, PATTERN, Publication, Term, term
+from audit.disclosure.model import (
+    CASES,
+    PATTERN,
+    Publication,
+    Term,
+    TermKey,
+    block_vector,
+    signature_blocks,
+    sparse_rows,
+    term,
+    term_key,
+)
 from audit.errors import DisclosureError
 
 __all__ = [
@@ -37,22 +48,6 @@ __all__ = [
 
 Cell = tuple[str, str]  # (partnership, quarter)
 Block = frozenset[Cell]
-TermKey = tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
-
-
-def term_key(terms: Iterable[Term]) -> TermKey:
-    """One key for a sum of terms, whichever pack prints it and in whatever order."""
-    return tuple(
-        sorted(
-            (
-                t.family,
-                tuple(sorted(t.categories)),
-                tuple(sorted(t.partnerships)),
-                tuple(sorted(t.quarters)),
-            )
-            for t in terms
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -62,16 +57,6 @@ class PackFigures:
     name: str
     publication: Publication
     threshold: int
-
-
-def _signature_blocks(cells: Iterable[Cell], scopes: Sequence[frozenset[Cell]]) -> list[Block]:
-    """Group ``cells`` by which of ``scopes`` they belong to (cells in none are dropped)."""
-    groups: dict[tuple[bool, ...], set[Cell]] = defaultdict(set)
-    for cell in cells:
-        signature = tuple(cell in s for s in scopes)
-        if any(signature):
-            groups[signature].add(cell)
-    return sorted((frozenset(g) for g in groups.values()), key=lambda b: sorted(b))
 
 
 def _pattern_flags(packs: Sequence[PackFigures]) -> tuple[str, ...]:
@@ -186,9 +171,9 @@ class JointModel:
         ordered = {f: sorted(s, key=lambda c: sorted(c)) for f, s in scopes.items()}
         every = sorted({s for ss in scopes.values() for s in ss}, key=lambda c: sorted(c))
         self.blocks: dict[str, list[Block]] = {
-            f: _signature_blocks(grid, ordered[f]) for f in scopes if f != CASES
+            f: signature_blocks(grid, ordered[f]) for f in scopes if f != CASES
         }
-        self.blocks[CASES] = _signature_blocks(grid, every)
+        self.blocks[CASES] = signature_blocks(grid, every)
         self.index: dict[tuple[str, str, Block], int] = {}
         for family in sorted(self.blocks):
             for category in sorted(self.categories[family]):
@@ -316,28 +301,10 @@ class JointModel:
         self._eq_rhs.append(rhs)
 
     def _matrix(self, rows: list[dict[int, float]]) -> sparse.csr_matrix:
-        data: list[float] = []
-        cols: list[int] = []
-        indptr = [0]
-        for row in rows:
-            for i, v in sorted(row.items()):
-                if v != 0.0:
-                    cols.append(i)
-                    data.append(v)
-            indptr.append(len(cols))
-        return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), self.size))
+        return sparse_rows(rows, self.size)
 
     def _vector(self, terms: Iterable[Term]) -> dict[int, float]:
-        out: dict[int, float] = defaultdict(float)
-        for t in terms:
-            cells = t.cells
-            for block in self.blocks[t.family]:
-                if block <= cells:
-                    for category in t.categories:
-                        out[self.index[(t.family, category, block)]] += 1.0
-                elif block & cells:  # pragma: no cover - blocks refine every scope
-                    raise AssertionError(f"block of {t.family} straddles a scope")
-        return dict(out)
+        return block_vector(self.blocks, self.index, terms)
 
     def vector(self, terms: Iterable[Term]) -> np.ndarray:
         """A dense objective row for the sum of ``terms`` (see :meth:`holds`)."""

@@ -38,6 +38,11 @@ __all__ = [
     "Publication",
     "LinearModel",
     "term",
+    "TermKey",
+    "term_key",
+    "signature_blocks",
+    "sparse_rows",
+    "block_vector",
 ]
 
 #: The family counting cases (one category, ``all``).
@@ -48,6 +53,8 @@ PATTERN = "risk_pattern"
 FLAG_CATEGORIES: tuple[str, ...] = ("yes", "no", "unknown")
 
 Cell = tuple[str, str]  # (partnership, quarter)
+#: One key for a sum of terms, whichever pack prints it and in whatever order.
+TermKey = tuple[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True, order=True)
@@ -149,7 +156,56 @@ class Publication:
         return [c for c in self.counts if c.hidden]
 
 
-def _signature_blocks(
+def term_key(terms: Iterable[Term]) -> TermKey:
+    """One key for a sum of terms, whichever pack prints it and in whatever order."""
+    return tuple(
+        sorted(
+            (
+                t.family,
+                tuple(sorted(t.categories)),
+                tuple(sorted(t.partnerships)),
+                tuple(sorted(t.quarters)),
+            )
+            for t in terms
+        )
+    )
+
+
+def sparse_rows(rows: list[dict[int, float]], size: int) -> sparse.csr_matrix:
+    """The constraint rows ``{variable: coefficient}`` as a sparse matrix of ``size``
+    columns (zeros left out)."""
+    data: list[float] = []
+    cols: list[int] = []
+    indptr = [0]
+    for row in rows:
+        for i, v in sorted(row.items()):
+            if v != 0.0:
+                cols.append(i)
+                data.append(v)
+        indptr.append(len(cols))
+    return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), size))
+
+
+def block_vector(
+    blocks: dict[str, list[frozenset[Cell]]],
+    index: dict[tuple[str, str, frozenset[Cell]], int],
+    terms: Iterable[Term],
+) -> dict[int, float]:
+    """The sum of ``terms`` over the model's variables: one per family, category and block
+    (every term's scope is a union of its family's blocks)."""
+    out: dict[int, float] = defaultdict(float)
+    for t in terms:
+        cells = t.cells
+        for block in blocks[t.family]:
+            if block <= cells:
+                for category in t.categories:
+                    out[index[(t.family, category, block)]] += 1.0
+            elif block & cells:  # pragma: no cover - blocks refine every scope
+                raise AssertionError(f"block of {t.family} straddles a scope")
+    return dict(out)
+
+
+def signature_blocks(
     cells: Iterable[Cell], scopes: Sequence[frozenset[Cell]]
 ) -> list[frozenset[Cell]]:
     """Group ``cells`` by which of ``scopes`` they belong to (cells in none are dropped)."""
@@ -200,11 +256,11 @@ class LinearModel:
             elif family == CASES:
                 continue
             else:
-                self.blocks[family] = _signature_blocks(
+                self.blocks[family] = signature_blocks(
                     grid, sorted(family_scopes, key=lambda s: sorted(s))
                 )
         # Cases are refined by every scope, so each family's block is a union of them.
-        self.blocks[CASES] = _signature_blocks(grid, every_scope)
+        self.blocks[CASES] = signature_blocks(grid, every_scope)
         self.categories[CASES].add("all")
 
         self.index: dict[tuple[str, str, frozenset[Cell]], int] = {}
@@ -281,26 +337,10 @@ class LinearModel:
         self.b_ub = np.asarray(ub_rhs, dtype=float) if ub_rows else None
 
     def _matrix(self, rows: list[dict[int, float]]) -> sparse.csr_matrix:
-        data, cols, indptr = [], [], [0]
-        for row in rows:
-            for i, v in sorted(row.items()):
-                if v != 0.0:
-                    cols.append(i)
-                    data.append(v)
-            indptr.append(len(cols))
-        return sparse.csr_matrix((data, cols, indptr), shape=(len(rows), self.size))
+        return sparse_rows(rows, self.size)
 
     def _vector(self, terms: Iterable[Term]) -> dict[int, float]:
-        out: dict[int, float] = defaultdict(float)
-        for t in terms:
-            cells = t.cells
-            for block in self.blocks[t.family]:
-                if block <= cells:
-                    for category in t.categories:
-                        out[self.index[(t.family, category, block)]] += 1.0
-                elif block & cells:  # pragma: no cover - blocks refine every scope
-                    raise AssertionError(f"block of {t.family} straddles a scope")
-        return dict(out)
+        return block_vector(self.blocks, self.index, terms)
 
     def vector(self, terms: Iterable[Term]) -> np.ndarray:
         """A dense objective row for the sum of ``terms``."""

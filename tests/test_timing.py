@@ -81,10 +81,10 @@ import pytest
 
 @pytest.fixture
 def slow_setup():
-    time.sleep(1.6)
+    time.sleep(0.6)
 
 def test_sleeps():
-    time.sleep(1.6)
+    time.sleep(0.6)
 
 def test_after_slow_setup(slow_setup):
     pass
@@ -93,4 +93,4 @@ def test_after_slow_setup(slow_setup):
     record = json.loads((suite.path / "durations.json").read_text(encoding="utf-8"))
     assert set(record["tests"]) == {"test_sleepy.py::test_sleeps"}
     assert set(record["fixtures"]) == {"test_sleepy.py::slow_setup"}
-    assert record["threshold_seconds"] == 1.5 and record["measured"]["tests_measured"] == 5
+    assert record["threshold_seconds"] == 0.5 and record["measured"]["tests_measured"] == 5

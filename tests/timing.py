@@ -35,7 +35,7 @@ import pytest
 __all__ = ["THRESHOLD", "DURATIONS"]
 
 #: Seconds from which a test (its call) or a fixture (its set-up) counts as slow.
-THRESHOLD = 1.5
+THRESHOLD = 0.5
 #: The measured durations (see the module docstring).
 DURATIONS = Path(__file__).resolve().parent / "durations.json"
 

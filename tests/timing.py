@@ -95,6 +95,9 @@ class _Recorder:
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--record-durations"):
+        if getattr(config, "workerinput", None) is None:  # parts an interrupted run left
+            for part in DURATIONS.parent.glob(".durations-*.json"):
+                part.unlink()
         config.pluginmanager.register(_Recorder(), "audit-durations-recorder")
 
 

@@ -99,9 +99,14 @@ def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
             command += ["--partnership", scope]
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode == 2 and "this pack cannot hide" in done.stderr:
+            # refused by protection (alone or with the packs before it): not published
+            print(f"{name}: refused ({seconds:.1f} s)", file=sys.stderr)
+            continue
         if done.returncode != 0:
             raise SystemExit(f"{name}: audit run failed ({done.returncode}):\n{done.stderr}")
-        print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        print(f"{name}: {seconds:.1f} s", file=sys.stderr)
         written.append(target)
     return written
 
@@ -112,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     packs = write_year(args.out, args.seed)
-    print(f"{len(packs)} public packs in {args.out / 'packs'}")
+    print(f"{len(packs)} of {len(pack_names())} public packs written in {args.out / 'packs'} "
+          "(the others refused by protection, so not published)")
     return 0
 
 

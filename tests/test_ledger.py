@@ -196,3 +196,18 @@ def test_random_series_published_in_turn_expose_nothing_together(tmp_path, seed,
     assert published, "at least one pack of 70 cases is publishable"
     together = joint_attack(published, budget=120)
     assert [b.describe() for b in together.exposed] == []
+
+
+def test_packs_linked_through_a_pooled_pack_are_read_together(tmp_path):
+    """Pool X+Y, then X: Y's pack shares no partnership with X's, but pool minus X gives Y
+    away, so a pack about Y is read with both (the linked releases, not only those naming Y)."""
+    q = ["2025-Q1"]
+    pool = pack("pool", ["X", "Y"], q, count("metrics", FLAG, "unknown", "unknown", ["X", "Y"], q, 10))
+    x = pack("X", ["X"], q, count("metrics", FLAG, "unknown", "unknown", ["X"], q, 7))
+    z = pack("Z", ["Z"], q, count("metrics", FLAG, "unknown", "unknown", ["Z"], q, 9))
+    with open_history(tmp_path / "history.sqlite") as store:
+        for figures in (pool, x, z):
+            record_release(store.connection, _folder(tmp_path, figures), name=figures.name,
+                           period="2025-Q1", recorded_at="2026-01-01T00:00:00+00:00")
+        names = [p.name.split(" ")[0] for p in earlier_releases(store.connection, ["Y"])]
+    assert names == ["pool", "X"]          # X through the pool; Z linked by nothing

@@ -5,13 +5,14 @@ A partnership publishes a *series* — each quarter, the year, the pool and each
 and an outsider reads them all. Each public pack's ``figures.csv`` (everything it prints,
 hidden counts marked) is kept in the history store's ``releases`` table
 (:func:`record_release`), beside the metrics the trend charts read. Before a new public
-pack is written, :func:`new_exposures` attacks it together with every earlier release about
-any of its partnerships (:func:`earlier_releases`; packs about other partnerships share no
-cases with it) by the joint integer attack (:mod:`audit.disclosure.joint`), and returns
+pack is written, :func:`new_exposures` attacks it together with every earlier release
+linked to its partnerships (:func:`earlier_releases`: naming one of them, or linked through
+a pooled pack; packs linked to it by nothing share no cases with it) by the joint integer
+attack (:mod:`audit.disclosure.joint`), and returns
 the counts the new pack would newly let a reader narrow to fewer than ``k`` values: those
 the earlier releases alone do not already give away. ``audit run --audience public``
-refuses such a pack (:func:`check_release`) and records the ones it writes, in the same
-transaction as the history.
+protects the new pack with them (:func:`audit.disclosure.protect.protect`, ``earlier``),
+re-checks what it wrote (:func:`check_release`) and records it, just before the history.
 
 What is adopted from τ-ARGUS and sdcTable (see :mod:`audit.disclosure.joint`): linked
 tables are checked in one model over their shared cells, and a cell one release hid is a
@@ -84,18 +85,30 @@ def record_release(
 
 
 def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> list[PackFigures]:
-    """Every recorded release naming any of ``partnerships`` (by match key), oldest first."""
-    wanted = {partnership_key(p) for p in partnerships}
+    """Every recorded release linked to ``partnerships``, oldest first: naming any of them,
+    or linked to them through another release (a pooled pack links its partnerships, so a
+    partnership's pack is read with the other partnerships' packs too: pool minus the
+    others gives it away)."""
     rows = db.execute(
         f"SELECT name, period, recorded_at, partnerships, figures FROM {RELEASES_TABLE} "
         "ORDER BY recorded_at, rowid"
     ).fetchall()
+    wanted = {partnership_key(p) for p in partnerships}
+    linked: set[int] = set()
+    grew = True
+    while grew:  # the releases connected to ``wanted`` through shared partnerships
+        grew = False
+        for i, (_, _, _, members, _) in enumerate(rows):
+            names = set(members.split("\n"))
+            if i not in linked and wanted & names:
+                linked.add(i)
+                wanted |= names
+                grew = True
     found = []
-    for i, (name, period, recorded_at, members, text) in enumerate(rows):
-        if not wanted & set(members.split("\n")):
-            continue
-        publication, k = parse_figures(text, f"the ledger's {name} ({period})")
-        found.append(PackFigures(f"{name} ({period}, {recorded_at}, #{i + 1})", publication, k))
+    for i, (name, period, recorded_at, _, text) in enumerate(rows):
+        if i in linked:
+            publication, k = parse_figures(text, f"the ledger's {name} ({period})")
+            found.append(PackFigures(f"{name} ({period}, {recorded_at}, #{i + 1})", publication, k))
     return found
 
 

@@ -334,6 +334,10 @@ def _stage_and_move(
 
     policy = checked.policy
     staging = Path(tempfile.mkdtemp(prefix=staging_prefix(destination), dir=destination.parent))
+    history_path = place.path.resolve() if place is not None else None
+    # The public packs already produced about these partnerships: read once, protected with
+    # (_build) and counted when this one is added to the ledger (_ledger).
+    earlier = _earlier_releases(data, history_path) if policy.public else []
     try:
         view, result = _build(
             data,
@@ -346,7 +350,8 @@ def _stage_and_move(
             config.pdf,
             config.say,
             cache_path(prepared),
-            place.path.resolve() if place is not None else None,
+            earlier,
+            no_history=history_path is None,
         )
         write_manifest(
             staging,
@@ -360,10 +365,9 @@ def _stage_and_move(
             started=started,
             seconds=(datetime.now(UTC) - started).total_seconds(),
         )
-        if place is not None:
-            history_path = place.path.resolve()
+        if history_path is not None:
             if policy.public:
-                _ledger(config, data, staging, history_path, started)
+                _ledger(config, data, staging, history_path, started, len(earlier))
             # Last step before the move: one transaction, so the store is either updated
             # whole or left as it was.
             recorded = record_history(
@@ -387,26 +391,28 @@ def _stage_and_move(
 
 
 def _ledger(
-    config: RunConfig, data: AuditData, staging: Path, history_path: Path, started: datetime
+    config: RunConfig,
+    data: AuditData,
+    staging: Path,
+    history_path: Path,
+    started: datetime,
+    checked: int,
 ) -> None:
-    """Attack the staged public pack together with the public packs this store has already
-    produced about its partnerships, refusing it if it newly exposes a count; then add it to
-    the ledger (:mod:`audit.disclosure.ledger`). Recorded before the history, so a failure
-    after this leaves the ledger holding a pack that was not written: the safe side."""
-    from audit.disclosure.ledger import check_release, record_release
+    """Add the staged public pack, protected with the ``checked`` earlier packs
+    (:func:`audit.disclosure.protect.protect`, ``earlier``), to the ledger
+    (:mod:`audit.disclosure.ledger`). Recorded before the history, so a failure after this
+    leaves the ledger holding a pack that was not written: the safe side."""
+    from audit.disclosure.ledger import record_release
     from audit.history import open_history
 
-    name = f"{data.partnership or 'pooled'} {data.period}"
-    with open_history(history_path) as store:
-        checked = check_release(store.connection, staging, name=name)
-        with store.connection:
-            record_release(
-                store.connection,
-                staging,
-                name=name,
-                period=str(data.period),
-                recorded_at=started.isoformat(timespec="seconds"),
-            )
+    with open_history(history_path) as store, store.connection:
+        record_release(
+            store.connection,
+            staging,
+            name=f"{data.partnership or 'pooled'} {data.period}",
+            period=str(data.period),
+            recorded_at=started.isoformat(timespec="seconds"),
+        )
     config.say(
         f"publication ledger: checked with {checked} earlier public pack(s) about the same "
         f"partnerships; this one recorded in {history_path}"
@@ -446,7 +452,9 @@ def _build(
     pdf: bool,
     say: Callable[[str], None],
     cache: Path,
-    history_path: Path | None = None,
+    earlier: Sequence[Any] = (),
+    *,
+    no_history: bool = False,
 ) -> tuple[Protected, dict]:
     """The protected view and its sections, drawn once; then the analyst notebooks (board)
     while this process writes the pack's files from that view. Returns the view and the
@@ -458,8 +466,7 @@ def _build(
 
     if policy.public:
         say("protecting the public pack: hiding small counts and attacking the rest …")
-    earlier = _earlier_releases(data, history_path) if policy.public else []
-    if policy.public and history_path is None:
+    if policy.public and no_history:
         say(
             "note: no history store (--no-history), so this public pack is checked alone, "
             "not with the public packs published before it (README: Publishing over a year)"

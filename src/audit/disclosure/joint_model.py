@@ -28,6 +28,7 @@ from audit.disclosure.model import (
     Term,
     TermKey,
     block_vector,
+    rate_rows,
     signature_blocks,
     sparse_rows,
     term,
@@ -268,12 +269,7 @@ class JointModel:
                 self._add_eq(self._vector(terms), float(count.value))
             for rate in pack.publication.rates:
                 num, den = self._vector(rate.numerator), self._vector(rate.denominator)
-                upper = dict(num)
-                for i, x in den.items():
-                    upper[i] = upper.get(i, 0.0) - rate.high * x
-                lower = {i: rate.low * x for i, x in den.items()}
-                for i, x in num.items():
-                    lower[i] = lower.get(i, 0.0) - x
+                upper, lower = rate_rows(num, den, rate.low, rate.high)
                 self._add_ub(upper, 0.0)
                 self._add_ub(lower, 0.0)
         self.printed = printed

@@ -11,8 +11,9 @@ a pooled pack; packs linked to it by nothing share no cases with it) by the join
 attack (:mod:`audit.disclosure.joint`), and returns
 the counts the new pack would newly let a reader narrow to fewer than ``k`` values: those
 the earlier releases alone do not already give away. ``audit run --audience public``
-protects the new pack with them (:func:`audit.disclosure.protect.protect`, ``earlier``),
-re-checks what it wrote (:func:`check_release`) and records it, just before the history.
+protects the new pack with them (:func:`audit.disclosure.protect.protect`, ``earlier``)
+and records it, just before the history; :func:`check_release` checks a written pack
+against a ledger the same way.
 
 What is adopted from τ-ARGUS and sdcTable (see :mod:`audit.disclosure.joint`): linked
 tables are checked in one model over their shared cells, and a cell one release hid is a

@@ -43,6 +43,7 @@ __all__ = [
     "signature_blocks",
     "sparse_rows",
     "block_vector",
+    "rate_rows",
 ]
 
 #: The family counting cases (one category, ``all``).
@@ -205,6 +206,20 @@ def block_vector(
     return dict(out)
 
 
+def rate_rows(
+    num: dict[int, float], den: dict[int, float], low: float, high: float
+) -> tuple[dict[int, float], dict[int, float]]:
+    """A printed rate known to ``[low, high]`` as two rows ``<= 0``:
+    ``num - high * den`` and ``low * den - num``."""
+    upper = dict(num)
+    for i, v in den.items():
+        upper[i] = upper.get(i, 0.0) - high * v
+    lower = {i: low * v for i, v in den.items()}
+    for i, v in num.items():
+        lower[i] = lower.get(i, 0.0) - v
+    return upper, lower
+
+
 def signature_blocks(
     cells: Iterable[Cell], scopes: Sequence[frozenset[Cell]]
 ) -> list[frozenset[Cell]]:
@@ -314,14 +329,7 @@ class LinearModel:
         self.ub_owner: list[tuple[str, str, str]] = []
         for rate in publication.rates:
             num, den = self._vector(rate.numerator), self._vector(rate.denominator)
-            # num - high * den <= 0  and  low * den - num <= 0
-            upper = dict(num)
-            for i, v in den.items():
-                upper[i] = upper.get(i, 0.0) - rate.high * v
-            lower = {i: rate.low * v for i, v in den.items()}
-            for i, v in num.items():
-                lower[i] = lower.get(i, 0.0) - v
-            ub_rows += [upper, lower]
+            ub_rows += list(rate_rows(num, den, rate.low, rate.high))
             ub_rhs += [0.0, 0.0]
             self.ub_owner += [rate.address, rate.address]
         # A hidden count is never 0: a true zero is always printed (the convention says

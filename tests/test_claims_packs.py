@@ -56,13 +56,13 @@ def test_no_claim_is_false_against_the_full_figures(tmp_path_factory, cases, qua
     frame.to_csv(path, index=False)
     try:
         data = open_audit(path, period="all")
-        sections = build_sections(protect(data, audience), data.history)
+        p = protect(data, audience)
+        sections = build_sections(p, data.history)
     except Exception as exc:  # a public pack too small to publish is refused, not drawn
         from audit.errors import AuditError
 
         assert isinstance(exc, AuditError), exc
         return
-    p = protect(data, audience)
     shown = p.metrics.set_index("metric")
     texts = _texts(sections)
 

@@ -29,7 +29,7 @@ def audit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     ("validate", ["EXTRACT", "--sheet"]),
     ("metrics", ["--output", "--period", "--partnership", "--level", "--sheet"]),
     ("run", ["--period", "--partnership", "--out", "--audience", "--marking",
-             "--suppress-max", "--jobs", "--kernel"]),
+             "--suppress-max", "--jobs", "--kernel", "--no-notebooks"]),
     ("check-disclosure", ["PACK_DIR"]),
     ("sample", ["--out", "--seed"]),
 ])
@@ -210,6 +210,15 @@ def test_suppress_max_is_for_public_packs_only(small_extract, tmp_path):
     result = audit("run", small_extract, "--suppress-max", "3", "--no-history", "--out", out)
     assert result.returncode == 2
     assert "--suppress-max applies to public packs only" in result.stderr
+    assert not out.exists()
+
+
+def test_no_notebooks_and_a_notebooks_folder_are_refused_together(small_extract, tmp_path,
+                                                                    capsys):
+    out = tmp_path / "board"
+    assert cli.main(["run", str(small_extract), "--no-notebooks", "--notebooks",
+                     str(tmp_path), "--no-history", "--out", str(out)]) == cli.EXIT_INPUT
+    assert "give one or the other" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -188,7 +188,8 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
                     else str(row[c]).replace("'", "\u2019") for c in headers])
 
     write_export()
-    refused = audit(analyst, "run", export, "--period", "2025-Q4", "--out", "q4", cwd=home)
+    refused = audit(analyst, "run", export, "--period", "2025-Q4", "--out", "q4",
+                    "--no-notebooks", cwd=home)
     assert refused.returncode == 2
     assert "6 measures of the contract are missing" in refused.stderr
     for column, header in LOCAL.items():
@@ -198,7 +199,8 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
     # the analyst renames the six headers as told
     headers.update({column: column for column in LOCAL})
     write_export()
-    q4 = audit(analyst, "run", export, "--period", "2025-Q4", "--out", "q4", cwd=home)
+    q4 = audit(analyst, "run", export, "--period", "2025-Q4", "--out", "q4", "--no-notebooks",
+               cwd=home)
     assert q4.returncode == 0, q4.stderr
     assert f"history: {analyst['store']} (this account's default store): 1 earlier quarter " \
            f"for {PARTNERSHIP} (2025-Q3)" in q4.stderr

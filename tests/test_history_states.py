@@ -164,7 +164,7 @@ def test_audit_run_over_every_store_state(state: str, tmp_path: Path):
     store = tmp_path / "history.sqlite"
     set_up(store)
     result = audit("run", NORTHBRIDGE, "--period", "2025-Q3", "--history", store,
-                   "--out", tmp_path / "pack", "--jobs", "1")
+                   "--out", tmp_path / "pack", "--no-notebooks")
     assert result.returncode == code, result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert said in result.stderr
@@ -236,11 +236,11 @@ def test_two_quarters_from_two_folders_share_one_store(tmp_path: Path):
     extract = tmp_path / "northbridge.csv"
     pd.read_excel(NORTHBRIDGE, sheet_name=0, engine="calamine").to_csv(extract, index=False)
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
-    first = audit("run", extract, "--period", "2025-Q2", "--out", "pack", "--jobs", "1",
+    first = audit("run", extract, "--period", "2025-Q2", "--out", "pack", "--no-notebooks",
                   cwd=tmp_path / "a", env=env)
     assert first.returncode == 0, first.stderr
     assert "this run creates it" in first.stderr
-    second = audit("run", extract, "--period", "2025-Q3", "--out", "pack", "--jobs", "1",
+    second = audit("run", extract, "--period", "2025-Q3", "--out", "pack", "--no-notebooks",
                    cwd=tmp_path / "b", env=env)
     assert second.returncode == 0, second.stderr
     store = tmp_path / "account-data" / "audit" / "history.sqlite"

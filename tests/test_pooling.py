@@ -91,7 +91,7 @@ def test_the_same_file_twice_and_an_empty_folder_are_refused(returns, tmp_path):
 def test_a_run_over_pooled_returns_records_every_input(returns, tmp_path):
     folder, _ = returns
     out = tmp_path / "pack"
-    assert main(["run", str(folder), "--out", str(out), "--no-history", "--jobs", "1"]) == 0
+    assert main(["run", str(folder), "--out", str(out), "--no-history", "--no-notebooks"]) == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     files = manifest["input"]["files"]
     assert [f["file"] for f in files] == ["return-1.xlsx", "return-2.xlsx", "return-3.xlsx"]

@@ -360,10 +360,14 @@ def test_running_twice_leaves_the_same_history_rows(pack, history, small_extract
     before = rows()
     again = tmp_path / "again"
     run_audit(small_extract, output_dir=again, jobs=2, progress=None,
-              history=history, each_quarter=True)
+              history=history, each_quarter=True, run_notebooks=False)
     after = rows()
     pd.testing.assert_frame_equal(before, after)
-    # Reproducible: the same extract and parameters give the same bytes.
+    # Without its notebooks (--no-notebooks) the pack holds every other file, and says so.
+    assert _files(again) == {f for f in _files(pack)
+                             if not f.startswith("notebooks/") and f != "board-pack.pdf"}
+    assert json.loads((again / "manifest.json").read_text())["rerun"].endswith("--no-notebooks")
+    # Reproducible: the same extract and parameters give the same bytes, notebooks run or not.
     assert (again / "metrics.csv").read_bytes() == (pack / "metrics.csv").read_bytes()
     assert (again / "board-pack.xlsx").read_bytes() == (pack / "board-pack.xlsx").read_bytes()
     charts = sorted(p.name for p in (pack / "charts").glob("*.png"))
@@ -379,7 +383,8 @@ def test_national_reconstruction_board_shows_the_five_care_leavers_public_hides_
     """An extract with only the published columns (no engagement or sharing flags)."""
     sample = ROOT / "data" / "sample" / "national_review_2021.csv"
     board = tmp_path / "national"
-    run_audit(sample, output_dir=board, jobs=2, progress=None, allow_missing="all")
+    run_audit(sample, output_dir=board, jobs=2, progress=None, allow_missing="all",
+              run_notebooks=False)
     table = pd.read_csv(board / "metrics.csv", dtype=str, keep_default_na=False).set_index("metric")
     assert (table.at["harmed_by.birth_father", "numerator"],
             table.at["harmed_by.birth_father", "denominator"]) == ("81", "92")
@@ -401,7 +406,7 @@ def test_excel_extract_with_a_named_sheet_runs(tmp_path):
     sample = ROOT / "data" / "sample" / "northbridge_extract.xlsx"
     out = tmp_path / "northbridge"
     run_audit(sample, output_dir=out, jobs=2, progress=None, sheet="Cases",
-              partnership="Northbridge", period="2025")
+              partnership="Northbridge", period="2025", run_notebooks=False)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["input"]["sheet"] == "Cases"
     assert manifest["audit"]["period"] == "2025"
@@ -421,7 +426,7 @@ def test_measures_allowed_missing_open_the_board_summary(tmp_path, capsys):
     generate_extract(60, seed=21, partnerships=("Harbourside",), quarters=2).rename(
         columns=renamed).to_csv(path, index=False)
     out = tmp_path / "pack"
-    argv = ["run", str(path), "--no-history", "--jobs", "1", "--out", str(out)]
+    argv = ["run", str(path), "--no-history", "--no-notebooks", "--out", str(out)]
     assert cli.main(argv) == cli.EXIT_INPUT
     assert "6 measures of the contract are missing" in capsys.readouterr().err
     assert not out.exists()

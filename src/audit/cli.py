@@ -227,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of the notebooks (default: the project's notebooks/)",
     )
     p.add_argument(
+        "--no-notebooks",
+        action="store_true",
+        help="board pack without the executed analyst notebooks: every other file is the "
+        "same, written sooner (the notebooks are for analysts, not the board)",
+    )
+    p.add_argument(
         "--history",
         type=Path,
         metavar="PATH",
@@ -474,6 +480,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs must be 1 or more")
+    if args.no_notebooks and args.notebooks is not None:
+        raise ParameterError("--notebooks names the notebooks to run; --no-notebooks runs "
+                             "none: give one or the other")
     if args.suppress_max is not None and args.audience != "public":
         raise ParameterError(
             "--suppress-max applies to public packs only (--audience "
@@ -490,6 +499,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         kernel=args.kernel,
         notebooks=args.notebooks,
+        run_notebooks=not args.no_notebooks,
         history=None if args.no_history else history_location(args.history),
         each_quarter=args.each_quarter,
         pdf=args.pdf,

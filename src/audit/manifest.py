@@ -123,6 +123,8 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
         parts.append("--each-quarter")
     if settings.get("pdf"):
         parts.append("--pdf")
+    if settings.get("notebooks") is False:  # a board pack written without its notebooks
+        parts.append("--no-notebooks")
     if settings.get("selection"):
         parts += ["--selection", named("selection", settings["selection"])]
     for option in ("moderation", "agreed"):  # second audits (audit.moderation)

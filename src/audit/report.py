@@ -97,7 +97,9 @@ class RunConfig:
     pack is in place, receives this run's metrics, keyed by the partnership(s) the extract
     holds (:func:`audit.history.record_history`); a period recorded from another extract is
     replaced only with ``replace``. ``each_quarter`` records every quarter of the extract
-    too (a backfill). ``targets`` is the board's targets file (:mod:`audit.targets`), read
+    too (a backfill). ``run_notebooks=False`` writes a board pack without the executed
+    analyst notebooks (the pack's other files are the same; quicker where no analyst needs
+    them). ``targets`` is the board's targets file (:mod:`audit.targets`), read
     before any work. ``selection`` is the record ``audit select`` wrote: the returns are
     checked against it (:func:`_check_selection`) and it goes into the manifest and "About
     these figures". ``moderation`` and ``agreed`` are second audits and settled answers
@@ -118,6 +120,7 @@ class RunConfig:
     accept_stray_dates: bool = False
     kernel: str = DEFAULT_KERNEL
     notebooks: str | Path | None = None
+    run_notebooks: bool = True
     history: str | Path | HistoryLocation | None = None
     each_quarter: bool = False
     pdf: bool = False
@@ -154,6 +157,7 @@ class RunConfig:
             each_quarter=bool(self.each_quarter),
             targets=Path(self.targets).name if self.targets else None,
             pdf=bool(self.pdf),
+            notebooks=bool(self.run_notebooks) if not policy.public else None,
             selection=str(self.selection) if self.selection is not None else None,
             moderation=[str(m) for m in self.moderation] or None,
             agreed=[str(a) for a in self.agreed] or None,
@@ -184,7 +188,7 @@ def _check_config(config: RunConfig) -> _Checked:
     if jobs < 1:
         raise ParameterError("--jobs must be 1 or more")
     nb_dir = None
-    if not policy.public:
+    if not policy.public and config.run_notebooks:
         from audit.kernels import check_kernel
 
         nb_dir = Path(config.notebooks) if config.notebooks else notebooks_dir()

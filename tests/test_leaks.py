@@ -84,6 +84,19 @@ def test_no_planted_value_in_any_pack_file(planted):
             assert not found, f"{path.relative_to(out)} contains {found[:3]}"
 
 
+def test_a_public_pack_names_no_extract_file(extract, board_pack, public_pack):
+    """Issue 22: an analyst's file name can say whose cases they are. The board's page and
+    slides cite the extract by name; no file of the public pack does (its manifest, page,
+    slides, workbook and PDF cite the digest only)."""
+    name = extract[1].name.encode()
+    assert any(name in text for text in _texts(board_pack.folder / "board-pack.html"))
+    assert any(name in text for text in _texts(board_pack.folder / "board-pack.pptx"))
+    for path in (p for p in public_pack.folder.rglob("*") if p.is_file()):
+        assert not any(name in text for text in _texts(path)), path.name
+    page = (public_pack.folder / "public-pack.html").read_text(encoding="utf-8")
+    assert "not named in a public pack" in page
+
+
 def test_no_planted_value_in_the_log(planted):
     frame, _, log = planted
     assert not [s for s in _secrets(frame) if s in log]

@@ -191,18 +191,25 @@ def protect(
     return _public(data, policy, earlier) if policy.public else _board(data, policy)
 
 
-def _context(data: AuditData) -> dict[str, Any]:
-    """What every view says of the audit besides its tables."""
+#: How a public pack cites a single extract: by its digest, never its file name (issue 22:
+#: an analyst's file name can say whose cases they are; the public manifest names none).
+PUBLIC_SOURCE = "case extract"
+PUBLIC_EXTRACT_FILE = "not named in a public pack"
+
+
+def _context(data: AuditData, *, public: bool = False) -> dict[str, Any]:
+    """What every view says of the audit besides its tables; a public view names no file."""
+    single = not data.extract.sources  # pooled returns are cited by their number only
     return {
         "place": data.place,
         "period": data.period,
         "period_label": data.period_label,
-        "source": data.source,
+        "source": PUBLIC_SOURCE if public and single else data.source,
         "partnership": data.partnership,
         "synthetic": data.synthetic,
         "nested_steps": _nested(data),
         "partnerships": tuple(data.partnerships),
-        "extract_file": data.extract.path.name,
+        "extract_file": PUBLIC_EXTRACT_FILE if public else data.extract.path.name,
         "extract_sha256": data.extract.sha256,
         "level": data.level,
         "targets": dict(data.targets),
@@ -616,7 +623,7 @@ def _apply(
         dropped=_dropped_words(dropped),
         publication=publication,
         report=report,
-        **_context(data),
+        **_context(data, public=True),
     )
 
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pandera.errors import SchemaErrors
 
-from audit import guard, metrics, schema, validate
+from audit import guard, metrics, schema
 from audit.contract import FLAG_COLUMNS, FLAG_LEVELS, HARMED_BY_CODES, REQUIRED_COLUMNS
 from audit.errors import AuditError
 from audit.extract import as_categorical
@@ -274,7 +274,7 @@ def test_tallies_of_category_codes_equal_row_by_row_counts(codes, groups, seed):
 def test_recoding_through_categories_equals_set_categories(values):
     column = pd.Series(values, dtype="str").astype("category")
     want = column.cat.set_categories(list(FLAG_LEVELS))
-    got = validate._recode(column, FLAG_LEVELS)
+    got = schema.recode(column, FLAG_LEVELS)
     assert list(got.cat.categories) == list(FLAG_LEVELS)
     assert got.cat.codes.tolist() == want.cat.codes.tolist()
 

@@ -43,7 +43,10 @@ def add_moderation_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_design_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``plan`` and ``select`` to the ``audit`` command's subparsers."""
+    """Add ``plan`` and ``select`` to the ``audit`` command's subparsers.
+
+    Long on purpose (over 80 lines): one declaration an option, in the order ``--help``
+    lists them, as :func:`audit.cli.build_parser` declares the other commands'."""
     p = sub.add_parser(
         "plan",
         help="how many cases to audit: cases needed, and what a planned number can detect",

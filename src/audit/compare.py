@@ -515,18 +515,15 @@ def like_for_like(
     (:func:`detectable_difference_text`) and ``verdict``. The board shows ``review_rate``
     beside the national figure and says it is counted as the review counted.
     """
-    needed = [
-        "metric",
-        "numerator",
-        "denominator",
-        "unknown",
+    carried = (  # copied as they stand, beside the rate as the review counted it
         "rate",
         "national_numerator",
         "national_denominator",
         "national_rate",
         "p_value",
         "p_holm",
-    ]
+    )
+    needed = ["metric", "numerator", "denominator", "unknown", *carried]
     _require(metrics, needed)
     lead = [c for c in metrics.columns if c not in needed and c not in ("ci_low", "ci_high")]
     rows = metrics.loc[metrics["national_rate"].notna()].copy()
@@ -536,14 +533,7 @@ def like_for_like(
     out["base"] = pd.array(base, dtype="Int64") if len(rows) else pd.array([], dtype="Int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         out["review_rate"] = np.where(base > 0, yes / base, np.nan)
-    for column in (
-        "rate",
-        "national_numerator",
-        "national_denominator",
-        "national_rate",
-        "p_value",
-        "p_holm",
-    ):
+    for column in carried:
         out[column] = rows[column].to_numpy()
     limits = [
         detectable_difference(int(b), int(c), int(t), alpha)

@@ -41,6 +41,7 @@ __all__ = [
     "FATHER_AGE_RANGE",
     "UNKNOWN_SHARE_THRESHOLD",
     "METRICS_COLUMNS",
+    "LOCAL_COLUMNS",
     "METRIC_IDS",
     "IDENTIFIER_COLUMN_PATTERNS",
     "normalise_column_name",
@@ -156,15 +157,21 @@ SERVICE_LEVEL_CODES: tuple[str, ...] = tuple(
     c for c in KNOWN_TO_CODES if c not in ("none", "unknown")
 )
 
-#: Column order of ``metrics.csv`` (v1.1 adds ``p_holm``).
-METRICS_COLUMNS: tuple[str, ...] = (
-    "metric",
+#: A metric's local figures, its counts then its rate and 95% interval: the columns every
+#: table of rates shares (``metrics.csv``, the quarterly table).
+LOCAL_COLUMNS: tuple[str, ...] = (
     "numerator",
     "denominator",
     "unknown",
     "rate",
     "ci_low",
     "ci_high",
+)
+
+#: Column order of ``metrics.csv`` (v1.1 adds ``p_holm``).
+METRICS_COLUMNS: tuple[str, ...] = (
+    "metric",
+    *LOCAL_COLUMNS,
     "national_numerator",
     "national_denominator",
     "national_rate",

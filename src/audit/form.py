@@ -276,6 +276,14 @@ def _stop(validation: DataValidation, title: str, message: str) -> DataValidatio
     return validation
 
 
+def _between(kind: str, low: int, high: int) -> DataValidation:
+    """A cell that takes a ``kind`` (``whole`` or ``date``, as Excel's serial number) from
+    ``low`` to ``high`` inclusive, or nothing."""
+    return DataValidation(
+        type=kind, operator="between", allow_blank=True, formula1=str(low), formula2=str(high)
+    )
+
+
 def _validation(
     column: str, letter: str, last_row: int, partnership_ref: str, name: str | None
 ) -> DataValidation:
@@ -286,13 +294,7 @@ def _validation(
         dv = DataValidation(type="list", formula1='"' + ",".join(answers) + '"', allow_blank=True)
         return _stop(dv, label, f"Choose one of: {', '.join(answers)}.")
     if column == "notification_date":
-        dv = DataValidation(
-            type="date",
-            operator="between",
-            allow_blank=True,
-            formula1=str(int(to_excel(EARLIEST_DATE))),
-            formula2=str(int(to_excel(LATEST_DATE))),
-        )
+        dv = _between("date", int(to_excel(EARLIEST_DATE)), int(to_excel(LATEST_DATE)))
         return _stop(
             dv,
             label,
@@ -300,13 +302,7 @@ def _validation(
             "notifications to the Panel began) and not in the future.",
         )
     if column == "child_age_months":
-        dv = DataValidation(
-            type="whole",
-            operator="between",
-            allow_blank=True,
-            formula1=str(MIN_AGE_MONTHS),
-            formula2=str(MAX_IN_SCOPE_AGE_MONTHS),
-        )
+        dv = _between("whole", MIN_AGE_MONTHS, MAX_IN_SCOPE_AGE_MONTHS)
         return _stop(
             dv,
             label,
@@ -316,13 +312,7 @@ def _validation(
         )
     if column == "father_age_at_birth":
         low, high = FATHER_AGE_RANGE
-        dv = DataValidation(
-            type="whole",
-            operator="between",
-            allow_blank=True,
-            formula1=str(low),
-            formula2=str(high),
-        )
+        dv = _between("whole", low, high)
         return _stop(
             dv,
             label,

@@ -59,19 +59,26 @@ def as_number(value: object) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
+def _number_or_symbol(value: object) -> float | str:
+    """The number a published cell holds, or the symbol it shows instead: ``c`` as it
+    stands, ``:`` or ``z`` as given, ``:`` for anything else that is not a number."""
+    if is_suppressed(value):
+        return SUPPRESSED
+    if isinstance(value, str) and value.strip() in (NOT_AVAILABLE, NOT_APPLICABLE):
+        return value.strip()
+    number = as_number(value)
+    return NOT_AVAILABLE if number is None else number
+
+
 def format_percent(rate: object, *, decimals: int = 1) -> str:
     """A rate (fraction 0-1) as a published percentage: ``0.6413 -> "64.1%"``.
 
     ``c`` passes through; NaN, None or anything not a number is ``:`` (not available).
     Rounds half up, as published statistics do (0.6405 -> "64.1%").
     """
-    if is_suppressed(rate):
-        return SUPPRESSED
-    if isinstance(rate, str) and rate.strip() in (NOT_AVAILABLE, NOT_APPLICABLE):
-        return rate.strip()
-    number = as_number(rate)
-    if number is None:
-        return NOT_AVAILABLE
+    number = _number_or_symbol(rate)
+    if isinstance(number, str):
+        return number
     quantum = Decimal(1).scaleb(-decimals)
     percent = (Decimal(repr(number)) * 100).quantize(quantum, rounding=ROUND_HALF_UP)
     if percent == 0:
@@ -81,13 +88,9 @@ def format_percent(rate: object, *, decimals: int = 1) -> str:
 
 def format_count(count: object) -> str:
     """A count as published: whole number with thousands separators, ``c`` or ``:``."""
-    if is_suppressed(count):
-        return SUPPRESSED
-    if isinstance(count, str) and count.strip() in (NOT_AVAILABLE, NOT_APPLICABLE):
-        return count.strip()
-    number = as_number(count)
-    if number is None:
-        return NOT_AVAILABLE
+    number = _number_or_symbol(count)
+    if isinstance(number, str):
+        return number
     return f"{round(number):,}"
 
 

@@ -120,12 +120,8 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "partnership",
     "period",
     "metric",
-    "numerator",
-    "denominator",
-    "unknown",
-    "rate",
-    "ci_low",
-    "ci_high",
+    *COUNT_COLUMNS,
+    *RATE_COLUMNS,
     "recorded_at",
     "input_sha256",
     "input_file",
@@ -459,20 +455,13 @@ class HistoryStore:
         )
         rows.sort(key=lambda r: (r[0], period_key(r[1]), METRIC_ORDER.get(r[2], 10**6), r[2]))
         frame = pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
-        for column in (
-            "partnership",
-            "period",
-            "metric",
-            "recorded_at",
-            "input_sha256",
-            "input_file",
-            "package_version",
-        ):
-            frame[column] = frame[column].astype("str")
-        for column in COUNT_COLUMNS:
-            frame[column] = frame[column].astype(np.int64)
-        for column in RATE_COLUMNS:
-            frame[column] = pd.to_numeric(frame[column]).astype("float64")
+        for column in HISTORY_COLUMNS:  # counts whole, rates float, the rest text
+            if column in COUNT_COLUMNS:
+                frame[column] = frame[column].astype(np.int64)
+            elif column in RATE_COLUMNS:
+                frame[column] = pd.to_numeric(frame[column]).astype("float64")
+            else:
+                frame[column] = frame[column].astype("str")
         return frame
 
     def runs(self, partnership: str | None = None) -> pd.DataFrame:

@@ -32,7 +32,7 @@ holding the first and second auditors' answers and any agreed answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,6 +103,27 @@ def moderate(
     Raises :class:`~audit.errors.ValidationError` listing every problem, each naming its
     file and row.
     """
+    settled = _checked(pooled, second, agreed)
+    cases = pooled.cases
+    table = _answers(cases, questions(cases, pooled.missing_flags), second, settled)
+    if settled:
+        cases = _with_agreed(cases, settled)
+    sources = tuple(
+        [*pooled.sources]
+        + [_source(p, e, "second audit") for p, e in second]
+        + [_source(p, e, "agreed") for p, e in agreed]
+    )
+    return replace(pooled, cases=cases, moderated=table, sources=sources)
+
+
+def _checked(
+    pooled: CaseExtract,
+    second: Sequence[tuple[Path, CaseExtract]],
+    agreed: Sequence[tuple[Path, CaseExtract]],
+) -> dict[str, pd.Series]:
+    """The agreed answers by case id, once every return is checked against the first
+    audits: the same measures, second audits of cases audited first and once, agreed
+    answers for moderated cases and once; else :class:`~audit.errors.ValidationError`."""
     cases = pooled.cases
     first_rows = {case: i for i, case in enumerate(cases["case_id"].astype(str))}
     problems: list[Problem] = []
@@ -149,6 +170,22 @@ def moderate(
                 moderated[case] = (path.name, int(row))
         _listed(problems, name, unknown, "case ids nobody audited first")
         _listed(problems, name, repeated, "case ids moderated twice")
+    settled = _settled(agreed, moderated, problems)
+    if problems:
+        raise ValidationError(
+            f"the moderation returns: {len(problems):,} problem{'s' if len(problems) != 1 else ''}",
+            problems=problems,
+        )
+    return settled
+
+
+def _settled(
+    agreed: Sequence[tuple[Path, CaseExtract]],
+    moderated: dict[str, tuple[str, int]],
+    problems: list[Problem],
+) -> dict[str, pd.Series]:
+    """The agreed answers by case id, each for a ``moderated`` case and once; a row that
+    is neither is added to ``problems``."""
     settled: dict[str, pd.Series] = {}
     for path, extract in agreed:
         name = shown(path.name)
@@ -173,12 +210,17 @@ def moderate(
             else:
                 settled[case] = record
         _listed(problems, name, stray, "agreed case ids")
-    if problems:
-        raise ValidationError(
-            f"the moderation returns: {len(problems):,} problem{'s' if len(problems) != 1 else ''}",
-            problems=problems,
-        )
-    asked = questions(cases, pooled.missing_flags)
+    return settled
+
+
+def _answers(
+    cases: pd.DataFrame,
+    asked: Iterable[str],
+    second: Sequence[tuple[Path, CaseExtract]],
+    settled: dict[str, pd.Series],
+) -> pd.DataFrame:
+    """One row a moderated case and question: the first and second answers, the agreed
+    one (if any) and the second audit's file (:data:`MODERATED_COLUMNS`)."""
     seconds = pd.concat(
         [e.cases.assign(source=p.name) for p, e in second], ignore_index=True
     ).drop_duplicates("case_id")
@@ -198,15 +240,7 @@ def moderate(
                     str(seconds.at[case, "source"]),
                 )
             )
-    table = pd.DataFrame(rows, columns=list(MODERATED_COLUMNS))
-    if settled:
-        cases = _with_agreed(cases, settled)
-    sources = tuple(
-        [*pooled.sources]
-        + [_source(p, e, "second audit") for p, e in second]
-        + [_source(p, e, "agreed") for p, e in agreed]
-    )
-    return replace(pooled, cases=cases, moderated=table, sources=sources)
+    return pd.DataFrame(rows, columns=list(MODERATED_COLUMNS))
 
 
 def _source(path: Path, extract: CaseExtract, role: str) -> dict[str, object]:

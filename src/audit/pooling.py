@@ -234,6 +234,47 @@ def _named(exc: ExtractError, path: Path) -> list[Problem]:
 
 
 def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
+    """The validated returns as one extract, each case tagged with its file; refused with
+    every problem of the set (:func:`_pool_problems`)."""
+    problems = _pool_problems(files, extracts)
+    if problems:
+        raise ValidationError(
+            f"{len(files)} returns pooled: {len(problems):,} problem"
+            f"{'s' if len(problems) != 1 else ''} across the files",
+            problems=problems,
+        )
+    sources: tuple[dict[str, object], ...] = tuple(
+        {
+            "file": path.name,
+            "sha256": e.sha256,
+            "sheet": e.sheet,
+            "rows_read": int(e.rows_read),
+            "in_scope": int(len(e.cases)),
+        }
+        for path, e in zip(files, extracts)
+    )
+    cases = pd.concat([e.cases.assign(source=path.name) for path, e in zip(files, extracts)])
+    excluded = pd.concat(
+        [e.excluded.assign(source=path.name) for path, e in zip(files, extracts)], ignore_index=True
+    )
+    folder = files[0].parent if len({p.parent for p in files}) == 1 else Path(".")
+    ignored = tuple(dict.fromkeys(c for e in extracts for c in e.ignored_columns))
+    return CaseExtract(
+        cases=cases,
+        excluded=excluded,
+        rows_read=sum(int(e.rows_read) for e in extracts),
+        ignored_columns=ignored,
+        missing_flags=extracts[0].missing_flags,
+        path=folder,
+        sha256=pooled_digest(sources),
+        sheet=None,
+        sources=sources,
+    )
+
+
+def _pool_problems(files: list[Path], extracts: list[CaseExtract]) -> list[Problem]:
+    """What stops returns pooling: a file that copies another, measures recorded by some
+    returns only, near-duplicate partnership names, and a case id in two returns."""
     problems: list[Problem] = []
     digests: dict[str, str] = {}
     for path, extract in zip(files, extracts):
@@ -294,36 +335,4 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
                     shown(path.name),
                 )
             )
-    if problems:
-        raise ValidationError(
-            f"{len(files)} returns pooled: {len(problems):,} problem"
-            f"{'s' if len(problems) != 1 else ''} across the files",
-            problems=problems,
-        )
-    sources: tuple[dict[str, object], ...] = tuple(
-        {
-            "file": path.name,
-            "sha256": e.sha256,
-            "sheet": e.sheet,
-            "rows_read": int(e.rows_read),
-            "in_scope": int(len(e.cases)),
-        }
-        for path, e in zip(files, extracts)
-    )
-    cases = pd.concat([e.cases.assign(source=path.name) for path, e in zip(files, extracts)])
-    excluded = pd.concat(
-        [e.excluded.assign(source=path.name) for path, e in zip(files, extracts)], ignore_index=True
-    )
-    folder = files[0].parent if len({p.parent for p in files}) == 1 else Path(".")
-    ignored = tuple(dict.fromkeys(c for e in extracts for c in e.ignored_columns))
-    return CaseExtract(
-        cases=cases,
-        excluded=excluded,
-        rows_read=sum(int(e.rows_read) for e in extracts),
-        ignored_columns=ignored,
-        missing_flags=extracts[0].missing_flags,
-        path=folder,
-        sha256=pooled_digest(sources),
-        sheet=None,
-        sources=sources,
-    )
+    return problems

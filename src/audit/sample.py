@@ -333,6 +333,10 @@ def generate_extract(
         contract as text in the partnership's own spelling (``Yes``/``Y``/``yes``, blank,
         ``Not known``...). Rows are ordered by partnership, then notification date; case ids
         (``SYN-NBR-0001``...) number each partnership's cases in date order.
+
+    Long on purpose (over 80 lines): one seeded random stream, drawn in a fixed order
+    (who and when, the baby, the risk factors, the father, engagement, sharing); split, that
+    order would be spread over functions, and any change to it changes every sample.
     """
     n = int(n_cases)
     if n < 0:

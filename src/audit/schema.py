@@ -24,6 +24,8 @@ from audit.contract import (
     FLAG_LEVELS,
     FLAG_SPELLINGS,
     KNOWN_COLUMNS,
+    MAX_IN_SCOPE_AGE_MONTHS,
+    OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     code_lookup,
 )
@@ -49,6 +51,8 @@ __all__ = [
     "schema_checks",
     "passes",
     "case_schema",
+    "typed",
+    "recode",
 ]
 
 #: The earliest notification date accepted: serious incident notifications to the Child
@@ -77,7 +81,7 @@ def per_distinct(
     Text results come back as a Categorical (cheap to compare, count and re-code); other
     results (dates, numbers) as a plain column. ``leading`` (a coded column's codes) come
     first among the categories, in that order, so that a column holding only those values
-    is already the typed column's Categorical (:func:`audit.validate._typed` re-codes
+    is already the typed column's Categorical (:func:`typed` re-codes
     nothing).
     """
     if not isinstance(column.dtype, pd.CategoricalDtype) and len(column) >= 10_000:
@@ -411,3 +415,77 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
         for name, checks in schema_checks(today=today).items()
     }
     return pa.DataFrameSchema(columns, name="case extract (contract v1)", ordered=False)
+
+
+# ------------------------------------------------------------------- the typed cases
+
+
+def typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The typed in-scope cases and the excluded rows (out of scope by age), from a prepared
+    frame that passed the schema: the columns the schema checked, as the types it declares."""
+    ages = parse_whole_numbers(prepared["child_age_months"])
+    in_scope = (ages <= MAX_IN_SCOPE_AGE_MONTHS).to_numpy()
+
+    out_rows = prepared.index[~in_scope]
+    age_text = as_text(prepared.loc[~in_scope, "child_age_months"]).str.replace(
+        r"\.0*$", "", regex=True
+    )
+    excluded = pd.DataFrame(
+        {
+            "row": np.asarray(out_rows, dtype=np.int64),
+            "reason": (
+                "child_age_months is "
+                + age_text
+                + f": {MAX_IN_SCOPE_AGE_MONTHS + 1} or more is out of scope"
+            ).to_numpy(),
+        }
+    )
+    excluded["reason"] = excluded["reason"].astype(_TEXT)
+
+    kept = prepared.loc[in_scope]
+    cases = pd.DataFrame(index=kept.index)
+    cases["case_id"] = as_text(kept["case_id"])
+    cases["notification_date"] = parse_dates(kept["notification_date"]).astype("datetime64[ns]")
+    cases["child_age_months"] = ages[in_scope].astype("int64")
+    for name in ("harmed_by", "known_to"):
+        cases[name] = recode(kept[name], CODED_VALUES[name])
+    for flag in FLAG_COLUMNS:
+        if flag in kept.columns:
+            cases[flag] = recode(kept[flag], FLAG_LEVELS)
+    for name in OPTIONAL_COLUMNS:
+        if name not in kept.columns:
+            continue
+        if name == "partnership":
+            cases[name] = as_text(kept[name])
+        elif name == "father_age_at_birth":
+            cases[name] = parse_whole_numbers(kept[name]).astype("Int64")
+        else:
+            cases[name] = recode(kept[name], CODED_VALUES[name])
+    cases.index = pd.Index(kept.index.to_numpy(dtype=np.int64), name="row")
+    return cases, excluded
+
+
+def recode(column: pd.Series, categories: tuple[str, ...]) -> pd.Series:
+    """A validated prepared column as a Categorical with exactly ``categories``, in order.
+
+    A categorical column is re-coded through its categories (one look-up a row), as
+    ``set_categories`` would: a value not in ``categories`` becomes missing.
+    """
+    dtype = pd.CategoricalDtype(pd.Index(list(categories), dtype=_TEXT))
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
+    if column.cat.categories.equals(dtype.categories):  # prepared in the contract's order
+        return pd.Series(
+            pd.Categorical.from_codes(column.cat.codes.to_numpy(), dtype=dtype, validate=False),
+            index=column.index,
+            name=column.name,
+        )
+    lookup = np.append(dtype.categories.get_indexer(column.cat.categories), -1)
+    codes = lookup.astype(np.int8 if len(categories) < 127 else np.int64)[
+        column.cat.codes.to_numpy()
+    ]
+    return pd.Series(
+        pd.Categorical.from_codes(codes, dtype=dtype, validate=False),
+        index=column.index,
+        name=column.name,
+    )

@@ -76,7 +76,6 @@ import pandas as pd
 from audit.contract import (
     FATHER_AGE_RANGE,
     FLAG_COLUMNS,
-    FLAG_LEVELS,
     FLAG_NO,
     FLAG_SPELLINGS,
     FLAG_UNKNOWN,
@@ -85,7 +84,6 @@ from audit.contract import (
     KNOWN_COLUMNS,
     KNOWN_TO_CODES,
     MAX_IN_SCOPE_AGE_MONTHS,
-    OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     match_header,
     normalise_column_name,
@@ -111,13 +109,11 @@ from audit.schema import (
     ISO_DATE,
     UK_DATE,
     WHOLE_NUMBER,
-    as_text,
     case_schema,
     clean_text,
-    parse_dates,
-    parse_whole_numbers,
     passes,
     prepare,
+    typed,
 )
 
 __all__ = [
@@ -311,64 +307,14 @@ def validate_extract(
             problems=[header],
         )
     prepared = prepare(raw)
-
     repeats = _repeated_header_rows(raw.frame)
-    near = missing_measure_problems(raw, allow_missing)
-    problems = near + [
-        Problem(
-            int(row), None, "repeats the header row (two exports pasted together?); delete this row"
-        )
-        for row in repeats[:MAX_PROBLEMS_PER_COLUMN]
-    ]
-    if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
-        problems.append(
-            Problem(
-                None,
-                None,
-                f"… and {len(repeats) - MAX_PROBLEMS_PER_COLUMN:,} "
-                "more rows that repeat the header row",
-            )
-        )
-    total = len(near) + len(repeats)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
-    if not passes(prepared, today=today):  # a clean extract never pays for pandera
-        from pandera.errors import SchemaErrors
-
-        try:
-            case_schema(today=today).validate(prepared, lazy=True)
-        except SchemaErrors as errors:
-            found, count = _problems_from(errors.failure_cases, prepared, today)
-            problems += found
-            total += count
-    if "partnership" in prepared.columns:  # "Harbour side" and "Harbourside": one partnership?
-        spellings = spelling_problems([(None, prepared["partnership"])])
-        problems += spellings
-        total += len(spellings)
-    if len(raw.frame) == 0:
-        problems.insert(0, Problem(None, None, "the extract has a header but no data rows"))
-        total += 1
+    problems, total, near = _problems(raw, prepared, repeats, today, allow_missing)
     if problems:
-        columns = {p.column for p in problems if p.column is not None}
-        where = f" in {len(columns)} column{'s' if len(columns) != 1 else ''}" if columns else ""
-        measures = sum(p.message.startswith(MISSING_MEASURE) for p in problems)
-        head = (
-            f"the extract breaks the contract: {total:,} problem{'s' if total != 1 else ''}"
-            f"{where}; fix the extract at source and export it again"
-        )
-        if measures:
-            others = total - len(near)
-            head = (
-                f"{measures} measure{'s' if measures != 1 else ''} of the contract "
-                f"{'are' if measures != 1 else 'is'} missing, and a run would leave "
-                f"{'them' if measures != 1 else 'it'} out of every figure: for each, rename "
-                "the header that holds it, add the column, or say it is meant to be absent "
-                "with --allow-missing NAME"
-                + (f"; and {others:,} other problem{'s' if others != 1 else ''}" if others else "")
-            )
-        raise ValidationError(head, path=raw.path, problems=problems)
+        raise ValidationError(_refusal(problems, total, near), path=raw.path, problems=problems)
 
-    cases, excluded = _typed(prepared)
+    cases, excluded = typed(prepared)
     if cases.empty:
         raise ValidationError(
             "no in-scope rows: every case is 12 months or older",
@@ -393,6 +339,74 @@ def validate_extract(
         path=raw.path,
         sha256=raw.sha256,
         sheet=raw.sheet,
+    )
+
+
+def _problems(
+    raw: RawExtract,
+    prepared: pd.DataFrame,
+    repeats: np.ndarray,
+    today: dt.date,
+    allow_missing: Iterable[str] | str,
+) -> tuple[list[Problem], int, int]:
+    """Every problem of the extract in one pass, the number found (listed or summed up),
+    and how many of them are missing measures: missing measures, repeated header rows, the
+    schema's failures, near-duplicate partnership names and an empty body."""
+    near = missing_measure_problems(raw, allow_missing)
+    problems = near + [
+        Problem(
+            int(row), None, "repeats the header row (two exports pasted together?); delete this row"
+        )
+        for row in repeats[:MAX_PROBLEMS_PER_COLUMN]
+    ]
+    if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
+        problems.append(
+            Problem(
+                None,
+                None,
+                f"… and {len(repeats) - MAX_PROBLEMS_PER_COLUMN:,} "
+                "more rows that repeat the header row",
+            )
+        )
+    total = len(near) + len(repeats)
+    if not passes(prepared, today=today):  # a clean extract never pays for pandera
+        from pandera.errors import SchemaErrors
+
+        try:
+            case_schema(today=today).validate(prepared, lazy=True)
+        except SchemaErrors as errors:
+            found, count = _problems_from(errors.failure_cases, prepared, today)
+            problems += found
+            total += count
+    if "partnership" in prepared.columns:  # "Harbour side" and "Harbourside": one partnership?
+        spellings = spelling_problems([(None, prepared["partnership"])])
+        problems += spellings
+        total += len(spellings)
+    if len(raw.frame) == 0:
+        problems.insert(0, Problem(None, None, "the extract has a header but no data rows"))
+        total += 1
+    return problems, total, len(near)
+
+
+def _refusal(problems: list[Problem], total: int, near: int) -> str:
+    """The head of the refusal: how many problems in how many columns, or, first, the
+    measures that are missing (a run would drop them silently)."""
+    columns = {p.column for p in problems if p.column is not None}
+    where = f" in {len(columns)} column{'s' if len(columns) != 1 else ''}" if columns else ""
+    measures = sum(p.message.startswith(MISSING_MEASURE) for p in problems)
+    if not measures:
+        return (
+            f"the extract breaks the contract: {total:,} problem{'s' if total != 1 else ''}"
+            f"{where}; fix the extract at source and export it again"
+        )
+    others = total - near
+    return (
+        f"{measures} measure{'s' if measures != 1 else ''} of the contract "
+        f"{'are' if measures != 1 else 'is'} missing, and a run would leave "
+        f"{'them' if measures != 1 else 'it'} out of every figure: for each, rename "
+        "the header that holds it, add the column, or say it is meant to be absent "
+        "with --allow-missing NAME"
+        + (f"; and {others:,} other problem{'s' if others != 1 else ''}" if others else "")
     )
 
 
@@ -532,74 +546,4 @@ def load_extract(
         read_extract(path, sheet=sheet, categorical=True),
         today=today,
         allow_missing=allow_missing,
-    )
-
-
-def _typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The typed in-scope cases and the excluded rows, from a prepared frame that passed."""
-    ages = parse_whole_numbers(prepared["child_age_months"])
-    in_scope = (ages <= MAX_IN_SCOPE_AGE_MONTHS).to_numpy()
-
-    out_rows = prepared.index[~in_scope]
-    age_text = as_text(prepared.loc[~in_scope, "child_age_months"]).str.replace(
-        r"\.0*$", "", regex=True
-    )
-    excluded = pd.DataFrame(
-        {
-            "row": np.asarray(out_rows, dtype=np.int64),
-            "reason": (
-                "child_age_months is "
-                + age_text
-                + f": {MAX_IN_SCOPE_AGE_MONTHS + 1} or more is out of scope"
-            ).to_numpy(),
-        }
-    )
-    excluded["reason"] = excluded["reason"].astype(_TEXT)
-
-    kept = prepared.loc[in_scope]
-    cases = pd.DataFrame(index=kept.index)
-    cases["case_id"] = as_text(kept["case_id"])
-    cases["notification_date"] = parse_dates(kept["notification_date"]).astype("datetime64[ns]")
-    cases["child_age_months"] = ages[in_scope].astype("int64")
-    for name in ("harmed_by", "known_to"):
-        cases[name] = _recode(kept[name], CODED_VALUES[name])
-    for flag in FLAG_COLUMNS:
-        if flag in kept.columns:
-            cases[flag] = _recode(kept[flag], FLAG_LEVELS)
-    for name in OPTIONAL_COLUMNS:
-        if name not in kept.columns:
-            continue
-        if name == "partnership":
-            cases[name] = as_text(kept[name])
-        elif name == "father_age_at_birth":
-            cases[name] = parse_whole_numbers(kept[name]).astype("Int64")
-        else:
-            cases[name] = _recode(kept[name], CODED_VALUES[name])
-    cases.index = pd.Index(kept.index.to_numpy(dtype=np.int64), name="row")
-    return cases, excluded
-
-
-def _recode(column: pd.Series, categories: tuple[str, ...]) -> pd.Series:
-    """A validated prepared column as a Categorical with exactly ``categories``, in order.
-
-    A categorical column is re-coded through its categories (one look-up a row), as
-    ``set_categories`` would: a value not in ``categories`` becomes missing.
-    """
-    dtype = pd.CategoricalDtype(pd.Index(list(categories), dtype=_TEXT))
-    if not isinstance(column.dtype, pd.CategoricalDtype):
-        return column.astype("category").cat.set_categories(dtype.categories).astype(dtype)
-    if column.cat.categories.equals(dtype.categories):  # prepared in the contract's order
-        return pd.Series(
-            pd.Categorical.from_codes(column.cat.codes.to_numpy(), dtype=dtype, validate=False),
-            index=column.index,
-            name=column.name,
-        )
-    lookup = np.append(dtype.categories.get_indexer(column.cat.categories), -1)
-    codes = lookup.astype(np.int8 if len(categories) < 127 else np.int64)[
-        column.cat.codes.to_numpy()
-    ]
-    return pd.Series(
-        pd.Categorical.from_codes(codes, dtype=dtype, validate=False),
-        index=column.index,
-        name=column.name,
     )

@@ -302,6 +302,7 @@ class AuditData:
         in what the extract does not hold. Columns: ``period``, ``cases``, then the metrics
         columns; sorted by period and metric.
         """
+        from audit.contract import LOCAL_COLUMNS
         from audit.metrics import metrics_by, quarter_label
 
         cases = self.scope_cases
@@ -320,19 +321,7 @@ class AuditData:
             frames.append(self._history_quarters(self.history, frames[0] if frames else None))
         frames = [f for f in frames if not f.empty]
         if not frames:
-            return pd.DataFrame(
-                columns=[
-                    "period",
-                    "cases",
-                    "metric",
-                    "numerator",
-                    "denominator",
-                    "unknown",
-                    "rate",
-                    "ci_low",
-                    "ci_high",
-                ]
-            )
+            return pd.DataFrame(columns=["period", "cases", "metric", *LOCAL_COLUMNS])
         return (
             pd.concat(frames, ignore_index=True)
             .sort_values(["period", "metric"], kind="stable")

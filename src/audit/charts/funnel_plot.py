@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from audit.charts.style import (
     AF_CATEGORICAL,
@@ -21,15 +20,13 @@ from audit.charts.style import (
     SPECIAL_COLOUR,
     SUPPRESSED_WORDS,
     TEXT_COLOUR,
-    WIDTH,
     Chart,
-    af_style,
-    caption_height,
     caption_text,
+    drawn,
+    framed,
     halo,
-    legend_and_caption,
+    line_handle,
     lower_first,
-    new_figure,
     number,
     pct,
     percent_axis,
@@ -37,8 +34,6 @@ from audit.charts.style import (
     require_frame,
     require_text,
     sentence,
-    title_block,
-    wrap,
 )
 from audit.contract import metric_label
 from audit.formatting import is_suppressed
@@ -87,6 +82,10 @@ def funnel_plot(
 
     A partnership whose numerator or denominator is ``c`` is not plotted: it is named in the
     caption and alt text as suppressed, with no value.
+
+    Long on purpose (over 80 lines): the checks of the table, then the title, the caption
+    and the alt text in the order a reader meets them, so that what the picture says and
+    what the alt text says are written side by side and read against each other.
     """
     from audit.spc import funnel_limits
 
@@ -192,14 +191,16 @@ def funnel_plot(
     curves = funnel_limits(
         grid, target, [float(lv.replace("_", ".")) / 100 for lv in levels], method=method
     )
-    with af_style():
-        figure = _draw_funnel_plot(shown, curves, levels, target, title, caption)
-    return Chart(
-        name=name or f"funnel_{metric.replace('.', '_')}",
-        figure=figure,
+    return drawn(
+        name or f"funnel_{metric.replace('.', '_')}",
+        _draw_funnel_plot,
+        shown,
+        curves,
+        levels,
+        target,
         title=title,
-        alt_text=alt_text,
         caption=caption,
+        alt_text=alt_text,
     )
 
 
@@ -211,18 +212,12 @@ def _draw_funnel_plot(
     title: str,
     caption: str,
 ) -> Figure:
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.85
-    bottom = 0.95 + caption_height(caption)
-    height = top + 4.2 + bottom
-    figure, ax = new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    frame = framed(title, caption, legend=0.85, plot=4.2, axis=0.95, left=1.2, right=1.0)
+    ax = frame.ax
     styles: list[LineStyleType] = ["--", ":", "-."]
     n = curves["denominator"].to_numpy(dtype=float)
     ax.axhline(target * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
-    handles = [
-        Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8, label=f"Target: {pct(target)}")
-    ]
+    handles = [line_handle(REFERENCE_COLOUR, f"Target: {pct(target)}", linewidth=1.8)]
     for i, suffix in enumerate(levels):
         style = styles[i % len(styles)]
         for side in ("lower", "upper"):
@@ -235,13 +230,11 @@ def _draw_funnel_plot(
                 zorder=2,
             )
         handles.append(
-            Line2D(
-                [0],
-                [0],
-                color=REFERENCE_COLOUR,
+            line_handle(
+                REFERENCE_COLOUR,
+                f"{suffix.replace('_', '.')}% limits",
                 linestyle=style,
                 linewidth=1.5,
-                label=f"{suffix.replace('_', '.')}% limits",
             )
         )
     markers = {
@@ -284,14 +277,5 @@ def _draw_funnel_plot(
     ax.set_xlabel("Number of cases where it was recorded")
     percent_axis(ax, "y", 100)
     ax.grid(axis="x", visible=False)
-    legend_and_caption(
-        figure,
-        handles,
-        caption,
-        title_lines=title_lines,
-        height=height,
-        ncols=3,
-        handlelength=2.4,
-        columnspacing=1.2,
-    )
-    return figure
+    frame.legend(handles, caption, ncols=3, handlelength=2.4, columnspacing=1.2)
+    return frame.figure

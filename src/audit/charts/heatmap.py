@@ -21,18 +21,16 @@ from audit.charts.style import (
     TEXT_COLOUR,
     WIDTH,
     Chart,
-    af_style,
     best_text_colour,
     caption_block,
-    caption_height,
     caption_text,
+    drawn,
+    framed,
     lower_first,
-    new_figure,
     number,
     require_frame,
     require_text,
     sentence,
-    title_block,
     wrap,
 )
 from audit.contract import flag_metric_id, metric_label
@@ -58,6 +56,10 @@ def cooccurrence_heatmap(
     ``cooc`` is square, indexed and columned by the same flag names (counts of cases with
     both 'yes'); the diagonal (cases with each factor) is not drawn. Every cell is annotated
     with its count (``c`` when suppressed: a ``c`` or NaN cell), in the AF sequential palette.
+
+    Long on purpose (over 80 lines): the checks of the table, then the title, the caption
+    and the alt text in the order a reader meets them, so that what the picture says and
+    what the alt text says are written side by side and read against each other.
     """
     import seaborn as sns
 
@@ -142,9 +144,17 @@ def cooccurrence_heatmap(
             f"{SUPPRESSED_WORDS}, shown as c."
         )
 
-    with af_style():
-        figure = _draw_heatmap(sns, counts, hidden, labels, title, caption)
-    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+    return drawn(
+        name,
+        _draw_heatmap,
+        sns,
+        counts,
+        hidden,
+        labels,
+        title=title,
+        caption=caption,
+        alt_text=alt_text,
+    )
 
 
 def _sequential_cmap() -> LinearSegmentedColormap:
@@ -154,21 +164,30 @@ def _sequential_cmap() -> LinearSegmentedColormap:
 def _draw_heatmap(
     sns, counts: np.ndarray, hidden: np.ndarray, labels: list[str], title: str, caption: str
 ) -> Figure:
+    """The lower triangle of counts, a cell a pair, ``c`` on a hidden cell, with its colour bar.
+
+    Long on purpose (over 80 lines): a drawing recipe, layer by layer in the order the
+    layers stack, that reads top to bottom as the picture is built; split, every piece
+    would need the same axes, positions and colours handed to it."""
     n = len(labels)
     rows, cols = list(range(1, n)), list(range(n - 1))
     grid = counts[np.ix_(rows, cols)]
     grid_hidden = hidden[np.ix_(rows, cols)]
     upper = np.triu(np.ones_like(grid, dtype=bool), k=1)
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.2
     longest = max(len(labels[c]) for c in range(n - 1))
-    bottom = 0.45 + longest * 0.065 + caption_height(caption)
     cell = min(0.75, 6.0 / max(1, n - 1))
-    height = top + cell * (n - 1) + bottom
     left = 3.1
     right = WIDTH - left - cell * (n - 1) - 0.3
-    figure, ax = new_figure(height, left=left, right=right, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    frame = framed(
+        title,
+        caption,
+        legend=0.2,
+        plot=cell * (n - 1),
+        axis=0.45 + longest * 0.065,
+        left=left,
+        right=right,
+    )
+    figure, ax, height, bottom = frame.figure, frame.ax, frame.height, frame.bottom
     colourbar_ax = figure.add_axes(
         ((WIDTH - right + 0.45) / WIDTH, bottom / height, 0.22 / WIDTH, (cell * (n - 1)) / height)
     )

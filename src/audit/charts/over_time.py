@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
@@ -24,18 +23,17 @@ from audit.charts.style import (
     SPECIAL_COLOUR,
     SUPPRESSED_WORDS,
     TEXT_COLOUR,
-    WIDTH,
     Chart,
+    Frame,
     Item,
-    af_style,
     c_marker,
-    caption_height,
     caption_text,
+    drawn,
+    framed,
     halo,
     item_of,
-    legend_and_caption,
+    line_handle,
     lower_first,
-    new_figure,
     number,
     pct,
     percent_axis,
@@ -44,8 +42,6 @@ from audit.charts.style import (
     require_frame,
     require_text,
     sentence,
-    title_block,
-    wrap,
 )
 from audit.contract import metric_label
 from audit.formatting import p_chart_points
@@ -106,6 +102,15 @@ def _with_gaps(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     return pd.concat([rows.astype(object), extra.astype(object)], ignore_index=True)
 
 
+def _time_frame(
+    title: str, caption: str, labels: Sequence[str], *, legend: float, right: float
+) -> Frame:
+    """The layout of a chart over time: a plot 3.8 inches high, with room under it for the
+    period labels (slanted when there are more than eight: :func:`_period_axis`)."""
+    axis = 1.35 if len(labels) > 8 else 0.95
+    return framed(title, caption, legend=legend, plot=3.8, axis=axis, left=1.2, right=right)
+
+
 def _period_axis(ax, labels: Sequence[str]) -> None:
     xs = np.arange(len(labels))
     ax.set_xticks(xs)
@@ -144,6 +149,10 @@ def trend_chart(
     closed up. ``few_cases`` names quarters resting on too few cases to carry a claim: they
     are drawn hollow and named in the caption. The title is ``title`` (the change claim of
     :mod:`audit.claims`, earned by a test for trend); without one it states no verdict.
+
+    Long on purpose (over 80 lines): the checks of the table, then the title, the caption
+    and the alt text in the order a reader meets them, so that what the picture says and
+    what the alt text says are written side by side and read against each other.
     """
     require_frame(history, ("rate",), "the quarterly table")
     require_text(source=source, place=place)
@@ -213,14 +222,17 @@ def trend_chart(
             f" A dashed line marks the national figure from the 2021 review, {pct(national)}."
         )
 
-    with af_style():
-        figure = _draw_trend(points, labels, national, title, caption, place, few)
-    return Chart(
-        name=name or f"trend_{metric.replace('.', '_')}",
-        figure=figure,
+    return drawn(
+        name or f"trend_{metric.replace('.', '_')}",
+        _draw_trend,
+        points,
+        labels,
+        national,
         title=title,
-        alt_text=alt_text,
         caption=caption,
+        alt_text=alt_text,
+        place=place,
+        few=few,
     )
 
 
@@ -233,13 +245,15 @@ def _draw_trend(
     place: str,
     few: Sequence[int] = (),
 ) -> Figure:
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.55
-    bottom = (1.35 if len(labels) > 8 else 0.95) + caption_height(caption)
-    height = top + 3.8 + bottom
-    right = 2.3 if national is not None else 1.0
-    figure, ax = new_figure(height, left=1.2, right=right, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    """The rate as a line with its 95% band, hollow and ``c`` points, and the national line.
+
+    Long on purpose (over 80 lines): a drawing recipe, layer by layer in the order the
+    layers stack, that reads top to bottom as the picture is built; split, every piece
+    would need the same axes, positions and colours handed to it."""
+    frame = _time_frame(
+        title, caption, labels, legend=0.55, right=2.3 if national is not None else 1.0
+    )
+    ax = frame.ax
 
     colour = AF_CATEGORICAL[0]
     xs = np.arange(len(points), dtype=float)
@@ -337,40 +351,22 @@ def _draw_trend(
     percent_axis(ax, "y", limit)
     ax.grid(axis="y", visible=True)
     handles = [
-        Line2D(
-            [0],
-            [0],
-            color=colour,
+        line_handle(
+            colour,
+            f"Local ({place})",
             linewidth=2.2,
             marker="o",
             markersize=7,
             markeredgecolor="white",
-            label=f"Local ({place})",
         ),
         Patch(facecolor=colour, alpha=0.18, label="95% confidence interval"),
     ]
     if national is not None:
         handles.append(
-            Line2D(
-                [0],
-                [0],
-                color=REFERENCE_COLOUR,
-                linestyle="--",
-                linewidth=1.8,
-                label="National (2021 review)",
-            )
+            line_handle(REFERENCE_COLOUR, "National (2021 review)", linestyle="--", linewidth=1.8)
         )
-    legend_and_caption(
-        figure,
-        handles,
-        caption,
-        title_lines=title_lines,
-        height=height,
-        ncols=len(handles),
-        handlelength=2.2,
-        columnspacing=1.4,
-    )
-    return figure
+    frame.legend(handles, caption, ncols=len(handles), handlelength=2.2, columnspacing=1.4)
+    return frame.figure
 
 
 # --------------------------------------------------------------------------- SPC (p-chart)
@@ -400,6 +396,10 @@ def spc_chart(
     trusted (NHS England, Making Data Count): the chart is drawn as a **run chart** — points
     and the average only, no limits, no verdict in the title — and says how many more
     quarters the control chart needs.
+
+    Long on purpose (over 80 lines): the checks of the table, then the title, the caption
+    and the alt text in the order a reader meets them, so that what the picture says and
+    what the alt text says are written side by side and read against each other.
     """
     from audit.spc import spc_reading
 
@@ -503,17 +503,21 @@ def spc_chart(
         if run_chart
         else pd.to_numeric(chart["upper"].where(~hide), errors="coerce").to_numpy(dtype=float)
     )
-    with af_style():
-        figure = _draw_spc(
-            labels, rate, lower, upper, centre, special, hide, title, caption, limits=not run_chart
-        )
     prefix = "run" if run_chart else "spc"
-    return Chart(
-        name=name or f"{prefix}_{metric.replace('.', '_')}",
-        figure=figure,
+    return drawn(
+        name or f"{prefix}_{metric.replace('.', '_')}",
+        _draw_spc,
+        labels,
+        rate,
+        lower,
+        upper,
+        centre,
+        special,
+        hide,
         title=title,
-        alt_text=alt_text,
         caption=caption,
+        alt_text=alt_text,
+        limits=not run_chart,
     )
 
 
@@ -530,12 +534,8 @@ def _draw_spc(
     *,
     limits: bool = True,
 ) -> Figure:
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.85
-    bottom = (1.35 if len(labels) > 8 else 0.95) + caption_height(caption)
-    height = top + 3.8 + bottom
-    figure, ax = new_figure(height, left=1.2, right=1.0, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    frame = _time_frame(title, caption, labels, legend=0.85, right=1.0)
+    ax = frame.ax
     xs = np.arange(len(labels), dtype=float)
     highest = np.nanmax(np.concatenate([rate, upper if limits else rate, [0.0]]))
     limit = percent_limit(float(highest))
@@ -555,58 +555,35 @@ def _draw_spc(
             )
     ax.plot(xs, rate * 100, color=AF_CATEGORICAL[0], linewidth=1.4, zorder=3)
     common = ~special & ~np.isnan(rate)
-    ax.plot(
-        xs[common],
-        rate[common] * 100,
-        linestyle="none",
-        marker="o",
-        markersize=8,
-        color=AF_CATEGORICAL[0],
-        markeredgecolor="white",
-        markeredgewidth=1.2,
-        zorder=4,
+    causes = (  # common-cause points, then special-cause ones drawn over them
+        (common, "o", 8, AF_CATEGORICAL[0], "Common cause"),
+        (special, "D", 10, SPECIAL_COLOUR, "Special cause"),
     )
-    ax.plot(
-        xs[special],
-        rate[special] * 100,
-        linestyle="none",
-        marker="D",
-        markersize=10,
-        color=SPECIAL_COLOUR,
-        markeredgecolor="white",
-        markeredgewidth=1.2,
-        zorder=5,
-    )
+    for zorder, (points, marker, size, colour, _) in enumerate(causes, start=4):
+        ax.plot(
+            xs[points],
+            rate[points] * 100,
+            linestyle="none",
+            marker=marker,
+            markersize=size,
+            color=colour,
+            markeredgecolor="white",
+            markeredgewidth=1.2,
+            zorder=zorder,
+        )
     for x in xs[hidden]:
         c_marker(ax, x, limit)
     _period_axis(ax, labels)
     percent_axis(ax, "y", limit)
     handles = [
-        point_handle("o", AF_CATEGORICAL[0], "Common cause", size=8),
-        point_handle("D", SPECIAL_COLOUR, "Special cause", size=10),
-        Line2D([0], [0], color=REFERENCE_COLOUR, linewidth=1.8, label="Average"),
+        point_handle(marker, colour, label, size=size) for _, marker, size, colour, label in causes
     ]
+    handles.append(line_handle(REFERENCE_COLOUR, "Average", linewidth=1.8))
     if limits:
         handles.append(
-            Line2D(
-                [0],
-                [0],
-                color=REFERENCE_COLOUR,
-                linestyle="--",
-                linewidth=1.4,
-                label="Control limits (3 sigma)",
-            )
+            line_handle(REFERENCE_COLOUR, "Control limits (3 sigma)", linestyle="--", linewidth=1.4)
         )
     else:
         handles = [handles[0], handles[2]]
-    legend_and_caption(
-        figure,
-        handles,
-        caption,
-        title_lines=title_lines,
-        height=height,
-        ncols=2,
-        handlelength=2.2,
-        columnspacing=1.4,
-    )
-    return figure
+    frame.legend(handles, caption, ncols=2, handlelength=2.2, columnspacing=1.4)
+    return frame.figure

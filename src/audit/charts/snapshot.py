@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
@@ -25,15 +24,14 @@ from audit.charts.style import (
     WIDTH,
     Chart,
     Item,
-    af_style,
     caption_block,
-    caption_height,
     caption_text,
+    drawn,
+    framed,
     halo,
     item_of,
-    legend_and_caption,
+    line_handle,
     lower_first,
-    new_figure,
     number,
     pct,
     pct0,
@@ -43,7 +41,6 @@ from audit.charts.style import (
     require_text,
     rows_by_metric,
     sentence,
-    title_block,
     wrap,
 )
 from audit.contract import ENGAGEMENT_FUNNEL, KNOWN_TO_CODES, flag_metric_id, metric_label
@@ -167,23 +164,32 @@ def local_vs_national(
         f"the national figure from the review where one was published. {sentence(details)}"
     )
 
-    with af_style():
-        figure = _draw_local_vs_national(items, title, caption, place, any_national)
-    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+    return drawn(
+        name,
+        _draw_local_vs_national,
+        items,
+        title=title,
+        caption=caption,
+        alt_text=alt_text,
+        place=place,
+        any_national=any_national,
+    )
 
 
 def _draw_local_vs_national(
     items: list[Item], title: str, caption: str, place: str, any_national: bool
 ) -> Figure:
+    """Local bars with their intervals, national diamonds, and columns of direct labels.
+
+    Long on purpose (over 80 lines): a drawing recipe, layer by layer in the order the
+    layers stack, that reads top to bottom as the picture is built; split, every piece
+    would need the same axes, positions and colours handed to it."""
     n = len(items)
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.55
-    bottom = 0.75 + caption_height(caption)
-    plot = max(1.2, 0.55 * n)
-    height = top + plot + bottom
     left, right = 3.3, 1.9 if any_national else 1.0
-    figure, ax = new_figure(height, left=left, right=right, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    frame = framed(
+        title, caption, legend=0.55, plot=max(1.2, 0.55 * n), axis=0.75, left=left, right=right
+    )
+    ax = frame.ax
 
     colour = AF_CATEGORICAL[0]
     ys = np.arange(n)[::-1]
@@ -268,29 +274,14 @@ def _draw_local_vs_national(
 
     handles = [
         Patch(facecolor=colour, label=f"Local ({place})"),
-        Line2D(
-            [0],
-            [0],
-            color=TEXT_COLOUR,
-            marker="|",
-            markersize=10,
-            linewidth=1.6,
-            label="95% confidence interval",
+        line_handle(
+            TEXT_COLOUR, "95% confidence interval", linewidth=1.6, marker="|", markersize=10
         ),
     ]
     if any_national:
         handles.append(point_handle("D", "black", "National (2021 review)", size=9))
-    legend_and_caption(
-        figure,
-        handles,
-        caption,
-        title_lines=title_lines,
-        height=height,
-        ncols=len(handles),
-        handlelength=1.6,
-        columnspacing=1.4,
-    )
-    return figure
+    frame.legend(handles, caption, ncols=len(handles), handlelength=1.6, columnspacing=1.4)
+    return frame.figure
 
 
 # --------------------------------------------------------------------------- funnel
@@ -356,6 +347,10 @@ def engagement_funnel_chart(
     without enquiries beyond the mother, so the steps are not a funnel: the title is
     ``rank``, the lowest-step claim of :mod:`audit.claims` (true over every step), when
     given; the chart ranks nothing itself.
+
+    Long on purpose (over 80 lines): the checks of the table, then the title, the caption
+    and the alt text in the order a reader meets them, so that what the picture says and
+    what the alt text says are written side by side and read against each other.
     """
     require_frame(funnel, ("rate",), "the engagement funnel")
     require_text(period=period, source=source, place=place)
@@ -439,9 +434,7 @@ def engagement_funnel_chart(
             "cases where it was recorded, not of those that passed the step before."
         )
 
-    with af_style():
-        figure = _draw_funnel(items, drop, title, caption)
-    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+    return drawn(name, _draw_funnel, items, drop, title=title, caption=caption, alt_text=alt_text)
 
 
 def _points(size: float) -> str:
@@ -451,12 +444,10 @@ def _points(size: float) -> str:
 
 def _draw_funnel(items: list[Item], drop, title: str, caption: str) -> Figure:
     n = len(items)
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.2
-    bottom = 0.75 + caption_height(caption)
-    height = top + max(1.2, 0.55 * n) + bottom
-    figure, ax = new_figure(height, left=3.3, right=2.0, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    frame = framed(
+        title, caption, legend=0.2, plot=max(1.2, 0.55 * n), axis=0.75, left=3.3, right=2.0
+    )
+    ax = frame.ax
 
     colour = AF_CATEGORICAL[0]
     ys = np.arange(n)[::-1]
@@ -511,8 +502,8 @@ def _draw_funnel(items: list[Item], drop, title: str, caption: str) -> Figure:
     ax.set_ylim(-0.6, n - 0.4)
     ax.tick_params(axis="y", length=0)
     percent_axis(ax, "x", 100)  # labels and the bracket may run into the right margin
-    caption_block(figure, caption, height=height)
-    return figure
+    caption_block(frame.figure, caption, height=frame.height)
+    return frame.figure
 
 
 # --------------------------------------------------------------------------- service contact
@@ -565,18 +556,20 @@ def service_contact_chart(
         f"{sentence(details)}"
     )
 
-    with af_style():
-        figure = _draw_service_contact(items, title, caption, place)
-    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+    return drawn(
+        name,
+        _draw_service_contact,
+        items,
+        title=title,
+        caption=caption,
+        alt_text=alt_text,
+        place=place,
+    )
 
 
 def _draw_service_contact(items: list[Item], title: str, caption: str, place: str) -> Figure:
-    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
-    top = 0.3 + title_lines * 0.3 + 0.55
-    bottom = 1.3 + caption_height(caption)
-    height = top + 3.6 + bottom
-    figure, ax = new_figure(height, left=1.2, right=0.4, top=top, bottom=bottom)
-    title_block(figure, title, height=height)
+    frame = framed(title, caption, legend=0.55, plot=3.6, axis=1.3, left=1.2, right=0.4)
+    ax = frame.ax
 
     local_colour, national_colour = AF_CATEGORICAL[0], AF_CATEGORICAL[1]
     xs = np.arange(len(items))
@@ -641,14 +634,5 @@ def _draw_service_contact(items: list[Item], title: str, caption: str, place: st
             facecolor=national_colour, hatch="//", edgecolor="white", label="National (2021 review)"
         ),
     ]
-    legend_and_caption(
-        figure,
-        handles,
-        caption,
-        title_lines=title_lines,
-        height=height,
-        ncols=2,
-        handlelength=2.2,
-        handleheight=1.2,
-    )
-    return figure
+    frame.legend(handles, caption, ncols=2, handlelength=2.2, handleheight=1.2)
+    return frame.figure

@@ -34,7 +34,7 @@ import io
 import math
 import sys
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,10 +58,14 @@ from audit.contract import (
 from audit.formatting import SUPPRESSED, format_percent, is_suppressed
 
 if TYPE_CHECKING:
-    from matplotlib.typing import ColorType, RcKeyType
+    from matplotlib.typing import ColorType, LineStyleType, RcKeyType
 
 __all__ = [
     "point_handle",
+    "line_handle",
+    "drawn",
+    "Frame",
+    "framed",
     "Chart",
     "Item",
     "AF_CATEGORICAL",
@@ -400,6 +404,84 @@ def point_handle(marker: str, colour: ColorType, label: str, *, size: float = 8)
         markeredgecolor="white",
         label=label,
     )
+
+
+def drawn(
+    name: str,
+    draw: Callable[..., Figure],
+    *args: Any,
+    title: str,
+    caption: str,
+    alt_text: str,
+    **kwargs: Any,
+) -> Chart:
+    """The chart ``name`` with its words: its figure drawn in the house style by ``draw``,
+    given ``args``, ``kwargs``, the title and the caption (every chart ends so)."""
+    with af_style():
+        figure = draw(*args, title=title, caption=caption, **kwargs)
+    return Chart(name=name, figure=figure, title=title, alt_text=alt_text, caption=caption)
+
+
+def line_handle(
+    colour: ColorType,
+    label: str,
+    *,
+    linewidth: float,
+    linestyle: LineStyleType | None = None,
+    **marker: Any,
+) -> Any:
+    """A legend entry that is a line (with ``marker`` keywords, a line through a point), as
+    the charts' reference lines, limits and series are drawn."""
+    return Line2D(
+        [0], [0], color=colour, linestyle=linestyle, linewidth=linewidth, label=label, **marker
+    )
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A chart's figure laid out by :func:`framed`: the axes, and what its legend needs to
+    stand under the title."""
+
+    figure: Figure
+    ax: Any
+    title_lines: int
+    height: float
+    bottom: float
+
+    def legend(self, handles: list, caption: str, *, ncols: int, **style: float) -> None:
+        """The legend under the title and the caption at the foot
+        (:func:`legend_and_caption`)."""
+        legend_and_caption(
+            self.figure,
+            handles,
+            caption,
+            title_lines=self.title_lines,
+            height=self.height,
+            ncols=ncols,
+            **style,
+        )
+
+
+def framed(
+    title: str,
+    caption: str,
+    *,
+    legend: float,
+    plot: float,
+    axis: float,
+    left: float,
+    right: float,
+) -> Frame:
+    """A chart's figure from the top down, in inches: the title, then ``legend`` for the
+    legend, the ``plot``, ``axis`` for the axis labels, then the caption; the title drawn.
+    Every chart is laid out so, and the figure is as tall as its words need."""
+    title_lines = wrap(title, int(WIDTH * 6.6)).count("\n") + 1
+    top = 0.3 + title_lines * 0.3 + legend
+    bottom = axis + caption_height(caption)
+    height = top + plot + bottom
+    figure, ax = new_figure(height, left=left, right=right, top=top, bottom=bottom)
+    title_block(figure, title, height=height)
+    return Frame(figure, ax, title_lines, height, bottom)
 
 
 def new_figure(

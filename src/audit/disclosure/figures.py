@@ -128,6 +128,12 @@ def read_figures(path: Path) -> tuple[Publication, int]:
     return parse_figures(text, path.name)
 
 
+def _placed(row: dict[str, str]) -> tuple[str, str, str, tuple[Term, ...]]:
+    """A count's or rate's row of ``figures.csv``: its table, row and column, and the terms
+    it sums (a rate's numerator)."""
+    return row["table"], _uncsv(row["row"]), row["column"], _terms(_uncsv(row["terms"]))
+
+
 def parse_figures(text: str, name: str = FIGURES_FILE) -> tuple[Publication, int]:
     """The publication and threshold of a ``figures.csv``'s text (``name`` in messages):
     a pack's file, or a release kept in the history store's ledger."""
@@ -149,23 +155,12 @@ def parse_figures(text: str, name: str = FIGURES_FILE) -> tuple[Publication, int
                 publication.categories[_uncsv(row["row"])] = tuple(json.loads(_uncsv(row["terms"])))
             elif kind == "count":
                 hidden = row["value"] == SUPPRESSED
-                publication.counts.append(
-                    Count(
-                        row["table"],
-                        _uncsv(row["row"]),
-                        row["column"],
-                        _terms(_uncsv(row["terms"])),
-                        None if hidden else int(row["value"]),
-                        hidden,
-                    )
-                )
+                value = None if hidden else int(row["value"])
+                publication.counts.append(Count(*_placed(row), value, hidden))
             elif kind == "rate":
                 publication.rates.append(
                     Rate(
-                        row["table"],
-                        _uncsv(row["row"]),
-                        row["column"],
-                        _terms(_uncsv(row["terms"])),
+                        *_placed(row),
                         _terms(_uncsv(row["denominator_terms"])),
                         float(row["low"]),
                         float(row["high"]),

@@ -243,11 +243,24 @@ class LinearModel:
 
     def __init__(self, publication: Publication, extra_terms: Iterable[Term] = ()) -> None:
         self.publication = publication
+        pack = term(CASES, "all", publication.pack_partnerships, publication.pack_quarters)
+        self._place_variables(publication, extra_terms, pack)
+        eq_rows, eq_rhs = self._equations(publication, pack)
+        ub_rows, ub_rhs = self._inequalities(publication)
+        self.A_eq = self._matrix(eq_rows)
+        self.b_eq = np.asarray(eq_rhs, dtype=float)
+        self.A_ub = self._matrix(ub_rows) if ub_rows else None
+        self.b_ub = np.asarray(ub_rhs, dtype=float) if ub_rows else None
+
+    def _place_variables(
+        self, publication: Publication, extra_terms: Iterable[Term], pack: Term
+    ) -> None:
+        """The variables: each family's categories and blocks (the finest cells its sums
+        tell apart), numbered in :attr:`index`."""
         all_terms: list[Term] = [t for c in publication.counts for t in c.terms]
         for rate in publication.rates:
             all_terms += [*rate.numerator, *rate.denominator]
         all_terms += list(extra_terms)
-        pack = term(CASES, "all", publication.pack_partnerships, publication.pack_quarters)
         if publication.pattern_flags:
             all_terms.append(pack)
             all_terms += [
@@ -285,6 +298,11 @@ class LinearModel:
                     self.index[(family, category, block)] = len(self.index)
         self.size = len(self.index)
 
+    def _equations(
+        self, publication: Publication, pack: Term
+    ) -> tuple[list[dict[int, float]], list[float]]:
+        """The rows of ``A_eq x = b_eq``: the structure (categories add up to cases, patterns
+        to cases and to each flag's yes), then one a shown count; owners in :attr:`eq_owner`."""
         eq_rows: list[dict[int, float]] = []
         eq_rhs: list[float] = []
         self.eq_owner: list[tuple[str, str, str] | None] = []
@@ -324,6 +342,11 @@ class LinearModel:
             eq_rows.append(self._vector(count.terms))
             eq_rhs.append(float(count.value))
             self.eq_owner.append(count.address)
+        return eq_rows, eq_rhs
+
+    def _inequalities(self, publication: Publication) -> tuple[list[dict[int, float]], list[float]]:
+        """The rows of ``A_ub x <= b_ub``: two a printed rate, one a hidden count (at least
+        1); owners in :attr:`ub_owner`."""
         ub_rows: list[dict[int, float]] = []
         ub_rhs: list[float] = []
         self.ub_owner: list[tuple[str, str, str]] = []
@@ -339,10 +362,7 @@ class LinearModel:
                 ub_rows.append({i: -v for i, v in self._vector(count.terms).items()})
                 ub_rhs.append(-1.0)
                 self.ub_owner.append(count.address)
-        self.A_eq = self._matrix(eq_rows)
-        self.b_eq = np.asarray(eq_rhs, dtype=float)
-        self.A_ub = self._matrix(ub_rows) if ub_rows else None
-        self.b_ub = np.asarray(ub_rhs, dtype=float) if ub_rows else None
+        return ub_rows, ub_rhs
 
     def _matrix(self, rows: list[dict[int, float]]) -> sparse.csr_matrix:
         return sparse_rows(rows, self.size)

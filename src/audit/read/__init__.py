@@ -104,6 +104,43 @@ def read_extract(
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    data = _file_bytes(p, suffix, sheet)
+    # Hash on a second thread while the file parses (hashlib lets go of the GIL).
+    hasher = hashlib.sha256()
+    hashing = threading.Thread(target=hasher.update, args=(data,), name="audit-sha256")
+    hashing.start()
+
+    sheet_read: str | None = None
+    sheets: tuple[str, ...] = ()
+    header_row = 1
+    cell_problems: dict[tuple[int, int], str] = {}
+    if suffix == ".csv":
+        headers, body = read_csv(data, p, categorical=categorical)
+    elif suffix in (".xlsx", ".xlsm"):
+        headers, body, sheet_read, header_row, cell_problems, sheets = read_workbook(data, p, sheet)
+    else:
+        headers, body = read_parquet(data, p, categorical=categorical)
+
+    frame, written = _tidy(headers, body, p)
+    if cell_problems:
+        refuse_unreadable_cells(cell_problems, headers, header_row, p)
+    hashing.join()
+    digest = hasher.hexdigest()
+    return RawExtract(
+        frame=frame,
+        path=p,
+        headers=written,
+        sheet=sheet_read,
+        sha256=digest,
+        header_row=header_row,
+        sheets=sheets,
+    )
+
+
+def _file_bytes(p: Path, suffix: str, sheet: str | None) -> pa.Buffer | bytes:
+    """The bytes of extract file ``p``, once it is known to be a readable file of a format
+    the suite reads, not too large and not empty (else :class:`~audit.errors.ReadError`
+    saying what to do); ``sheet`` is only for a workbook."""
     try:
         exists, is_dir, is_file = p.exists(), p.is_dir(), p.is_file()
     except OSError as exc:  # e.g. a name too long for the file system
@@ -149,36 +186,7 @@ def read_extract(
         raise ReadError(f"cannot open the file: {exc.strerror or exc}", path=p) from None
     if not len(data):
         raise ReadError("the file is empty (0 bytes); export the extract again", path=p)
-    # Hash on a second thread while the file parses (hashlib lets go of the GIL).
-    hasher = hashlib.sha256()
-    hashing = threading.Thread(target=hasher.update, args=(data,), name="audit-sha256")
-    hashing.start()
-
-    sheet_read: str | None = None
-    sheets: tuple[str, ...] = ()
-    header_row = 1
-    cell_problems: dict[tuple[int, int], str] = {}
-    if suffix == ".csv":
-        headers, body = read_csv(data, p, categorical=categorical)
-    elif suffix in (".xlsx", ".xlsm"):
-        headers, body, sheet_read, header_row, cell_problems, sheets = read_workbook(data, p, sheet)
-    else:
-        headers, body = read_parquet(data, p, categorical=categorical)
-
-    frame, written = _tidy(headers, body, p)
-    if cell_problems:
-        refuse_unreadable_cells(cell_problems, headers, header_row, p)
-    hashing.join()
-    digest = hasher.hexdigest()
-    return RawExtract(
-        frame=frame,
-        path=p,
-        headers=written,
-        sheet=sheet_read,
-        sha256=digest,
-        header_row=header_row,
-        sheets=sheets,
-    )
+    return data
 
 
 def _read_into_arrow(path: Path, size: int) -> pa.Buffer | bytes:

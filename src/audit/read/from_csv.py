@@ -71,6 +71,36 @@ def read_csv(
     scan = _scan(data)
     if isinstance(data, pa.Buffer) and not scan.ascii:
         data = data.to_pybytes()
+    _refuse_other_kinds(data, scan, path)
+    data = _utf8(data, scan, path)
+    if isinstance(data, bytes):
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        blank = not _NOT_BLANK.search(data, bom)
+    else:  # ASCII: no byte-order mark
+        blank = not any(_NOT_BLANK.search(c) for c in _chunks(data))
+    if blank:
+        raise ReadError(
+            "the file holds only blank lines: there is no header row and no data; "
+            "export the extract again",
+            path=path,
+        )
+    grid = _parse_csv(data, path, categorical=categorical, quotes=scan.quotes)
+    if grid.shape[0] == 0 or grid.shape[1] == 0:
+        raise ReadError("the file has no header row; row 1 must hold the column names", path=path)
+    headers = [str(h) for h in grid.iloc[0].tolist()]
+    if headers:
+        headers[0] = headers[0].removeprefix("\ufeff")
+    if not any(h.strip() for h in headers):
+        raise ReadError("row 1 is blank; the first row must hold the column names", path=path)
+    _refuse_other_separators(headers, path)
+    body = _without_header_values(grid)
+    body.index = pd.RangeIndex(2, len(body) + 2)
+    return headers, body
+
+
+def _refuse_other_kinds(data: bytes | pa.Buffer, scan: _Scan, path: Path) -> None:
+    """A :class:`~audit.errors.ReadError` for a file that is not CSV text (a workbook,
+    Parquet, UTF-16, an encrypted or binary file), saying how to save it as CSV."""
     kind = sniff(data if isinstance(data, bytes) else next(_chunks(data)))  # the first MiB
     if kind == "zip":
         raise ReadError(
@@ -102,6 +132,10 @@ def read_csv(
             path=path,
         )
 
+
+def _utf8(data: bytes | pa.Buffer, scan: _Scan, path: Path) -> bytes | pa.Buffer:
+    """``data`` as UTF-8: as it stands when it is, else decoded as Windows-1252 (Excel's
+    "CSV" on Windows), else a :class:`~audit.errors.ReadError` naming the line."""
     try:
         # ASCII is UTF-8 (an Arrow buffer here is ASCII): a check ten times cheaper than decoding
         if isinstance(data, bytes) and not scan.ascii:
@@ -123,30 +157,7 @@ def read_csv(
                 f"{exc.start + 1:,}); save it from Excel as 'CSV UTF-8 (Comma delimited)'",
                 path=path,
             ) from None
-
-    if isinstance(data, bytes):
-        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-        blank = not _NOT_BLANK.search(data, bom)
-    else:  # ASCII: no byte-order mark
-        blank = not any(_NOT_BLANK.search(c) for c in _chunks(data))
-    if blank:
-        raise ReadError(
-            "the file holds only blank lines: there is no header row and no data; "
-            "export the extract again",
-            path=path,
-        )
-    grid = _parse_csv(data, path, categorical=categorical, quotes=scan.quotes)
-    if grid.shape[0] == 0 or grid.shape[1] == 0:
-        raise ReadError("the file has no header row; row 1 must hold the column names", path=path)
-    headers = [str(h) for h in grid.iloc[0].tolist()]
-    if headers:
-        headers[0] = headers[0].removeprefix("\ufeff")
-    if not any(h.strip() for h in headers):
-        raise ReadError("row 1 is blank; the first row must hold the column names", path=path)
-    _refuse_other_separators(headers, path)
-    body = _without_header_values(grid)
-    body.index = pd.RangeIndex(2, len(body) + 2)
-    return headers, body
+    return data
 
 
 def _without_header_values(grid: pd.DataFrame) -> pd.DataFrame:

@@ -49,38 +49,7 @@ def read_workbook(
     the first sheet, unless its header row names no contract column and exactly one other
     sheet's does (a guidance or cover sheet put first), when that one is read.
     """
-    kind = sniff(data)
-    if kind == "encrypted":
-        raise ReadError(
-            "the workbook is password-protected (encrypted), so it cannot be read; "
-            "open it in Excel, remove the password (File > Info > Protect Workbook > "
-            "Encrypt with Password, then clear it) and save it again",
-            path=path,
-        )
-    if kind == "ole":
-        raise ReadError(
-            "this is an old-style Excel 97-2003 workbook (.xls) or another older "
-            "Office file with an .xlsx name; open it in Excel and save it as an "
-            "Excel Workbook (.xlsx)",
-            path=path,
-        )
-    if kind not in (None, "zip"):
-        raise ReadError(
-            f"this is {KINDS[kind]}, not an Excel workbook; export the extract again", path=path
-        )
-    if kind is None:
-        if looks_like_text(data):
-            raise ReadError(
-                "this is plain text (perhaps CSV), not an Excel workbook; if it is "
-                "comma-separated, rename it to .csv",
-                path=path,
-            )
-        raise ReadError(
-            "cannot be opened as an Excel workbook (the file is damaged or is "
-            "not really .xlsx); open it in Excel and save it again",
-            path=path,
-        )
-
+    _refuse_other_kinds(data, path)
     _inspect_zip(data, path)
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
@@ -129,6 +98,42 @@ def read_workbook(
     header_row = int(grid.index[0])
     headers = [str(h) for h in grid.iloc[0].tolist()]
     return headers, grid.iloc[1:], sheet, header_row, cells, tuple(names)
+
+
+def _refuse_other_kinds(data: bytes, path: Path) -> None:
+    """A :class:`~audit.errors.ReadError` for a file that is not an ``.xlsx`` workbook (an
+    encrypted or old-style one, plain text, something else), saying what to do."""
+    kind = sniff(data)
+    if kind == "encrypted":
+        raise ReadError(
+            "the workbook is password-protected (encrypted), so it cannot be read; "
+            "open it in Excel, remove the password (File > Info > Protect Workbook > "
+            "Encrypt with Password, then clear it) and save it again",
+            path=path,
+        )
+    if kind == "ole":
+        raise ReadError(
+            "this is an old-style Excel 97-2003 workbook (.xls) or another older "
+            "Office file with an .xlsx name; open it in Excel and save it as an "
+            "Excel Workbook (.xlsx)",
+            path=path,
+        )
+    if kind not in (None, "zip"):
+        raise ReadError(
+            f"this is {KINDS[kind]}, not an Excel workbook; export the extract again", path=path
+        )
+    if kind is None:
+        if looks_like_text(data):
+            raise ReadError(
+                "this is plain text (perhaps CSV), not an Excel workbook; if it is "
+                "comma-separated, rename it to .csv",
+                path=path,
+            )
+        raise ReadError(
+            "cannot be opened as an Excel workbook (the file is damaged or is "
+            "not really .xlsx); open it in Excel and save it again",
+            path=path,
+        )
 
 
 def _sheet_names_a_column(book: pd.ExcelFile, data: bytes, path: Path, sheet: str) -> bool:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from audit.charts import local_vs_national, service_contact_chart
 from audit.disclosure import Protected
-from audit.findings import (
-    detectable_sentences,
-    metric_sentences,
-    shown_metrics,
-    verdict_words,
-)
+from audit.findings import shown_metrics
 from audit.section import Section
+from audit.sections.against_review import against_national
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 
 __all__ = ["services"]
@@ -26,26 +22,16 @@ def services(p: Protected) -> Section:
         section.chart(service_contact_chart(p.metrics, **p.chart_context))
     else:
         section.text(_NOT_SHOWN.format(what="who harmed the baby and service contact"))
-    section.text(metric_sentences(ids, p))
-    section.table(
-        metrics_display(p.metrics, ids, verdicts=verdict_words(p), cases=p.cases),
+    against_national(
+        section,
+        p,
+        ids,
         "Who harmed the baby and the highest level of service involvement, with the "
         "national figures (92 notifications). Service levels are shares of the "
         "cases known to a service, as the review's 45 + 24 + 12 + 11 = 92 are; "
         "'not known to services' is a share of every case whose level is known",
-        counts=METRIC_COUNTS,
-        percents=[*METRIC_PERCENTS, "As the review counted", "National (92 cases)"],
         sheet="Services and harm",
     )
-    detectable = detectable_sentences(ids, p)
-    if detectable:
-        section.heading("What these numbers of cases could show")
-        section.text(
-            "No evidence of a difference is not evidence of no difference. With "
-            "this many cases, the test could only have found a difference this "
-            "large (one comparison at the 5% level; after adjusting for the others "
-            "the bar is a little higher):\n\n" + detectable
-        )
     section.text(
         "Nationally 45 of the 92 babies were known only to universal services and "
         "47 to Early Help or children's social care."

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from audit.charts import engagement_funnel_chart, local_vs_national
+from audit.charts import engagement_funnel_chart
 from audit.claims import claims_for
 from audit.disclosure import Protected
 from audit.findings import caveats, further_findings, headline_findings, shown_metrics
 from audit.national import NATIONAL_REFERENCE
 from audit.section import Section
+from audit.sections.against_review import risk_chart
 from audit.sections.engagement import steps_table
 
 __all__ = ["summary"]
@@ -20,16 +21,7 @@ def summary(p: Protected) -> Section:
     section = Section("summary", "Summary" if p.public else "Summary for the board")
     section.text(headline_findings(p))
     national = [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE and m.startswith("risk.")]
-    if shown_metrics(p, national):
-        section.chart(
-            local_vs_national(
-                p.metrics,
-                national,
-                name="summary_risk_factors",
-                rank=claims.rank_title("most_common_risk", national),
-                **p.chart_context,
-            )
-        )
+    risk_chart(section, p, national, claims, name="summary_risk_factors")
     steps = steps_table(p)
     if shown_metrics(p, list(steps.get("metric", []))):
         section.chart(

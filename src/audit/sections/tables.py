@@ -37,6 +37,20 @@ def _value(value: object) -> object:
     return NOT_AVAILABLE if number is None else number
 
 
+#: Headings of a published count and rate, and the columns of a protected row they show.
+_COUNTS_AND_RATE = {
+    "Cases (yes)": "numerator",
+    "Of cases known": "denominator",
+    "Percentage": "rate",
+}
+_INTERVAL = {"95% CI lower": "ci_low", "95% CI upper": "ci_high"}
+
+
+def _published(row: pd.Series, headed: Mapping[str, str]) -> dict[str, object]:
+    """``row``'s published cells under their headings (heading -> column of ``row``)."""
+    return {heading: _value(row[column]) for heading, column in headed.items()}
+
+
 def review_counted(metric: str, row: pd.Series, cases: object) -> tuple[object, object]:
     """The local figure counted as the review counted it: (count, fraction of the base).
 
@@ -100,9 +114,7 @@ def partnerships_display(funnels: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 {
                     "Partnership": str(r["partnership"]),
                     "Measure": metric_label(metric),
-                    "Cases (yes)": _value(r["numerator"]),
-                    "Of cases known": _value(r["denominator"]),
-                    "Percentage": _value(r["rate"]),
+                    **_published(r, _COUNTS_AND_RATE),
                     "Target (pooled)": _value(r["target"]),
                     "Against the funnel limits": str(r["position"]),
                 }
@@ -120,11 +132,7 @@ def rolling_display(rolling: pd.DataFrame, metric_ids: Sequence[str]) -> pd.Data
             {
                 "Four quarters": str(r["window"]),
                 "Measure": metric_label(str(r["metric"])),
-                "Cases (yes)": _value(r["numerator"]),
-                "Of cases known": _value(r["denominator"]),
-                "Percentage": _value(r["rate"]),
-                "95% CI lower": _value(r["ci_low"]),
-                "95% CI upper": _value(r["ci_high"]),
+                **_published(r, {**_COUNTS_AND_RATE, **_INTERVAL}),
             }
         )
     return pd.DataFrame(rows)

@@ -481,8 +481,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ParameterError("--jobs must be 1 or more")
     if args.no_notebooks and args.notebooks is not None:
-        raise ParameterError("--notebooks names the notebooks to run; --no-notebooks runs "
-                             "none: give one or the other")
+        raise ParameterError(
+            "--notebooks names the notebooks to run; --no-notebooks runs "
+            "none: give one or the other"
+        )
     if args.suppress_max is not None and args.audience != "public":
         raise ParameterError(
             "--suppress-max applies to public packs only (--audience "

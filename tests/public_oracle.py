@@ -48,9 +48,9 @@ LABEL_HEADERS = frozenset({
     "Measure", "metric", "Quarter", "Four quarters", "Partnership", "Field",
     "Risk factors recorded as yes", "Item",
 })
-#: Figures that are not this pack's own (the national review's; the funnel's target,
+#: Figures that are not this pack's own (the national review's; the funnel's pooled rate,
 #: a line of the whole table, listed in figures.csv as a rate of its own).
-_OTHER_PREFIXES = ("national", "National", "Target")
+_OTHER_PREFIXES = ("national", "National", "Pooled rate")
 #: Which counts a derived column is built on; a column not listed here (and not a label,
 #: count or national figure) is taken to be built on every count of its row.
 DEPENDS: dict[str, tuple[str, ...]] = {
@@ -415,11 +415,11 @@ def check_listed(pack: PublicPack) -> list[str]:
                         if not low - half - 1e-12 <= rate <= high + half + 1e-12:
                             out.append(f"{t.where}: {address} printed {rate}, figures.csv "
                                        f"gives {low}..{high}")
-                elif h == "Target (pooled)" and _printed(row[i]):
+                elif h == "Pooled rate (centre line)" and _printed(row[i]):
                     metric = key.split("|")[-1]
                     printed_rates.add(("partnerships", metric, "target"))
                     if ("partnerships", metric, "target") not in pack.rates:
-                        out.append(f"{t.where}: the target of {metric} printed, not in "
+                        out.append(f"{t.where}: the pooled rate of {metric} printed, not in "
                                    "figures.csv")
     cases = pack.manifest.get("audit", {}).get("cases")
     if ("cases", "pack", "cases") in pack.counts:

@@ -216,7 +216,7 @@ def test_local_vs_national_states_the_clear_difference(risk_table, tmp_path) -> 
     assert "Source: Eastmere case audit extract" in chart.caption
     assert "Period: April 2024 to March 2025" in chart.caption
     assert "Eastmere" in chart.caption and "The Myth of Invisible Men" in chart.caption
-    assert "c = suppressed" in chart.caption
+    assert "c = hidden to protect small numbers" in chart.caption
     assert chart.name == "local_vs_national"
 
     ax = chart.figure.axes[0]
@@ -253,7 +253,7 @@ def test_local_vs_national_in_line_title_and_the_hidden_row(risk_table) -> None:
     # The board's table shows it, and so does the chart.
     board = local_vs_national(risk_table, ["risk.care_leaver"], **CONTEXT)
     assert "Care leaver: 7.5% locally (95% confidence interval 2.6% to 19.9%)" in board.alt_text
-    assert "suppressed" not in board.alt_text and "c = suppressed" not in board.caption
+    assert "suppressed" not in board.alt_text and "c = hidden" not in board.caption
     board.close()
 
 

@@ -15,6 +15,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from audit.charts import AF_CATEGORICAL, Chart, funnel_plot, spc_chart, trend_chart
+from audit.charts.style import SUPPRESSED_NOTE
 from audit.formatting import SUPPRESSED
 from audit.metrics import metrics_from_counts
 from audit.spc import funnel_table, p_chart
@@ -84,7 +85,7 @@ def test_trend_title_alt_text_and_caption(seen):
         assert phrase in chart.alt_text
     assert not re.search(r"(?<![0-9])7\.5%", chart.alt_text)   # 3/40, hidden
     assert "Period: 2024-Q1 to 2025-Q2" in chart.caption
-    assert "c = suppressed to protect small numbers." in chart.caption
+    assert SUPPRESSED_NOTE in chart.caption and "c = hidden to protect small numbers" in chart.caption
     assert "The Myth of Invisible Men" in chart.caption
     ax = chart.figure.axes[0]
     rate_line = next(line for line in ax.lines if line.get_marker() == "o")
@@ -311,4 +312,4 @@ def test_funnel_plot_board_and_all_within(funnel):
                         target=0.5)
     chart = funnel_plot(calm, **context)
     assert chart.title == "All 2 partnerships shown within the limits for father seen"
-    assert "target of 50.0%" in chart.alt_text
+    assert "centre line of 50.0%" in chart.alt_text

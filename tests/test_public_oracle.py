@@ -284,7 +284,7 @@ def test_a_rate_on_a_clipped_funnel_limit_is_within_it(clipped_limit_pack):
         a = _row(table, "A", "Father seen")
         assert as_count(a["Cases (yes)"]) == 10 and as_count(a["Of cases known"]) == 10
         assert as_rate(a["Percentage"]) == 1.0
-        assert as_rate(a["Target (pooled)"]) == pytest.approx(0.9)
+        assert as_rate(a["Pooled rate (centre line)"]) == pytest.approx(0.9)
         assert a["Against the funnel limits"] == "within the limits", where
     alts = [text for where, text in pack.texts if where == "page alt text" and "Funnel" in text]
     assert alts and not any("above" in text for text in alts)

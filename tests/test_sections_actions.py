@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from audit.actions import ACTION_COLUMNS, FOLLOW_UP_COLUMNS, MEASURE_MESSAGES, P
 from audit.contract import ENGAGEMENT_FUNNEL, METRIC_IDS, flag_metric_id, metric_label
 from audit.disclosure import Policy, protect
 from audit.sample import generate_extract
+from audit.section import Text
 from audit.sections import NOTEBOOKS, SECTIONS, build_sections
 from audit.sections.action_plan import (
     ACTIONS_SHEET,
@@ -198,13 +200,29 @@ def test_the_pooled_sample_lists_the_lowest_step_and_names_the_partnership_below
     assert set(funnel) == {"engagement.seen", "engagement.contacted"}  # Eastmere, both
     for metric in funnel:
         finding = frame.at[metric_label(metric), "Finding"]
-        assert "below the lower funnel limit in Eastmere" in finding
+        assert re.search(r"^[^:]+: [\d.]+% across the partnerships, .*Eastmere \([\d.]+%; "
+                         r"lower [\d.]+% limit [\d.]+%\) below the lower funnel limit", finding)
     for label, row in frame.iterrows():
         metric = LABEL_TO_METRIC[label]
         m = data.metrics.set_index("metric").loc[metric]
         assert row["Current value"] == pytest.approx(m["numerator"] / m["denominator"])
         assert row["Practice message"] == "\n".join(
             PRACTICE_MESSAGES[i].message for i in MEASURE_MESSAGES[metric])
+
+
+@pytest.mark.parametrize("fixture", ["pooled", "crafted"])
+def test_the_intro_names_only_the_reasons_found(fixture, request):
+    """The plan's first sentence says why its measures are there, and no other reason."""
+    from audit.actions import REASONS
+    from audit.sections.action_plan import _INTRO_REASONS
+
+    _, section = request.getfixturevalue(fixture)
+    intro = next(b.text for b in section.blocks if isinstance(b, Text))
+    findings = " ".join(_table(section, ACTIONS_SHEET).frame["Finding"])
+    assert set(_INTRO_REASONS) == set(REASONS)
+    for reason, words in _INTRO_REASONS.items():
+        found = any(w.split("(")[0].strip() in findings for w in REASONS[reason])
+        assert (words in intro) == found, (reason, intro)
 
 
 def test_national_shortfall_and_fall_are_found_and_said(crafted):

@@ -78,7 +78,7 @@ def test_the_plan_holds_a_figure_against_the_boards_target_and_says_who_set_it()
     words = " ".join(b.text for b in plain.blocks if isinstance(b, Text))
     findings = " ".join(next(t for t in plain.tables if t.sheet == ACTIONS_SHEET)
                         .frame["Finding"])
-    assert "no target is set" in words
+    assert "No target is set" in words
     for text in (words, findings):
         assert "below the target" not in text and "expected level" not in text
     assert not [t for t in plain.tables if t.sheet == "Targets"]

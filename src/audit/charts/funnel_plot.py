@@ -109,10 +109,15 @@ def funnel_plot(
     if target is None:
         raise ValueError("the funnel table has no target rate")
     basis = str(table["target_basis"].iloc[0]) if "target_basis" in table.columns else "given"
+    # The centre line is never called a target: a "target" is only one the board set
+    # (audit.targets); this line is the pooled rate or the review's figure.
     basis_words = {
         "pooled": "pooled rate of all the partnerships",
         "national": "national figure (2021 review)",
-    }.get(basis, "target")
+    }.get(basis, "centre line")
+    centre = {"pooled": "Pooled rate", "national": "National figure (2021 review)"}.get(
+        basis, "Centre line"
+    )
 
     names = [str(v) for v in board[by]]
     shown: list[_Point] = []
@@ -157,7 +162,7 @@ def funnel_plot(
         extra.append(f"No cases recorded: {', '.join(empty)}.")
     caption = caption_text(
         f"percentage of cases with '{lower_first(label)}', unknowns excluded, against the "
-        f"number of cases where it was recorded. Target: {basis_words}, {pct(target)}. "
+        f"number of cases where it was recorded. Centre line: {basis_words}, {pct(target)}. "
         f"Funnel limits: {' and '.join(level_words(lv) for lv in levels)}, exact binomial "
         "(Spiegelhalter 2005)",
         place=place,
@@ -198,6 +203,7 @@ def funnel_plot(
         curves,
         levels,
         target,
+        f"{centre}: {pct(target)}",
         title=title,
         caption=caption,
         alt_text=alt_text,
@@ -209,6 +215,7 @@ def _draw_funnel_plot(
     curves: pd.DataFrame,
     levels: list[str],
     target: float,
+    centre: str,
     title: str,
     caption: str,
 ) -> Figure:
@@ -217,7 +224,7 @@ def _draw_funnel_plot(
     styles: list[LineStyleType] = ["--", ":", "-."]
     n = curves["denominator"].to_numpy(dtype=float)
     ax.axhline(target * 100, color=REFERENCE_COLOUR, linewidth=1.8, zorder=2)
-    handles = [line_handle(REFERENCE_COLOUR, f"Target: {pct(target)}", linewidth=1.8)]
+    handles = [line_handle(REFERENCE_COLOUR, centre, linewidth=1.8)]
     for i, suffix in enumerate(levels):
         style = styles[i % len(styles)]
         for side in ("lower", "upper"):

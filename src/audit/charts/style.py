@@ -130,7 +130,12 @@ WIDTH = 10.0  # inches
 SPECIAL_COLOUR = AF_CATEGORICAL[2]  # dark pink, 9.8:1 on white: special cause / outside limits
 REFERENCE_COLOUR = "#3D3D3D"  # AF dark grey: centre, target and national lines
 
-SUPPRESSED_NOTE = "c = suppressed to protect small numbers."
+#: Said under every chart with a hidden figure: some are hidden for being small, others
+#: (complementary suppression) so that a small one cannot be worked out from the rest.
+SUPPRESSED_NOTE = (
+    "c = hidden to protect small numbers: a small count, or one hidden so that a small "
+    "count cannot be worked out from the others."
+)
 SUPPRESSED_WORDS = "suppressed (small number)"
 
 _OVERRIDES: dict[RcKeyType, Any] = {

@@ -217,17 +217,25 @@ def action_findings(p: Protected, targets: Mapping[str, Target] | None = None) -
     return pd.DataFrame(rows, columns=["metric", "rate", "reason", "shortfall", "comparator"])
 
 
-def _plan(p: Protected, targets: Mapping[str, Target] | None = None) -> pd.DataFrame:
+def _plan(
+    p: Protected, targets: Mapping[str, Target] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """The draft plan (:func:`audit.actions.action_table`), funnel findings naming the
-    partnerships below the limits; indexed by metric id."""
-    table = action_table(action_findings(p, targets))
+    partnerships below the limits, indexed by metric id; and the reasons found, in the order
+    of :data:`audit.actions.REASONS`."""
+    findings = action_findings(p, targets)
+    reasons = [r for r in REASONS if r in set(findings["reason"])]
+    table = action_table(findings)
     _, who = _funnel_findings(p)
     for metric, names in who.items():
-        if metric in table.index:
-            table.at[metric, "Finding"] = str(table.at[metric, "Finding"]).replace(
-                _FUNNEL_PHRASE, f"{_FUNNEL_PHRASE} in {names}", 1
+        if metric in table.index:  # the rate is the whole pack's; the partnership's is its own
+            head = f"{metric_label(metric)}: {format_percent(table.at[metric, 'Current value'])}"
+            table.at[metric, "Finding"] = (
+                str(table.at[metric, "Finding"])
+                .replace(head, f"{head} across the partnerships", 1)
+                .replace(_FUNNEL_PHRASE, f"{names} {_FUNNEL_PHRASE}", 1)
             )
-    return table
+    return table, reasons
 
 
 # ------------------------------------------------------------------------------ follow-up
@@ -284,8 +292,8 @@ def _follow_up(p: Protected, history: pd.DataFrame | None) -> tuple[pd.DataFrame
     """Last period's actions and whether their measures have moved (board only)."""
     if history is None or history.empty:
         return None, (
-            "With the history store recorded (audit run --history), the next "
-            "pack says whether the measures of these actions have moved."
+            "The next pack run with this history store says whether the measures of "
+            "these actions have moved."
         )
     if _kind(p.period) is None:
         return None, (
@@ -331,29 +339,39 @@ def _follow_up(p: Protected, history: pd.DataFrame | None) -> tuple[pd.DataFrame
 # -------------------------------------------------------------------------------- section
 
 
-def _intro(plan: pd.DataFrame, targets: Mapping[str, Target]) -> str:
-    target = (
-        "below a target the board set, "
-        if targets
-        else "(no target is set: the pack holds no figure against a standard nobody agreed; "
-        "give the board's targets with audit run --targets), "
+#: How the intro names each reason a measure was found short (audit.actions.REASONS).
+_INTRO_REASONS = {
+    "below_national": "short of the national figure (the verdict 'lower than nationally')",
+    "below_funnel": "a partnership below the lower funnel limit",
+    "falling": "falling (the latest quarter a special cause below the average)",
+    "below_target": "below a target the board set",
+    "lowest_step": "the lowest of the engagement steps",
+}
+
+
+def _intro(plan: pd.DataFrame, reasons: list[str], targets: Mapping[str, Target]) -> str:
+    """What the plan holds and why: only the reasons that applied, and a word on targets."""
+    no_target = (
+        "No target is set: the pack holds no figure against a standard nobody agreed "
+        "(give the board's targets with audit run --targets). "
+        if not targets
+        else ""
     )
     if plan.empty:
         return (
             "No measure is short of the national figure, below the funnel limits, "
-            f"falling or {target}and no engagement step stands lowest: no draft action is "
-            "suggested this time."
-        )
+            f"falling{', below a target the board set' if targets else ''} or the lowest "
+            f"engagement step: no draft action is suggested this time. {no_target}"
+        ).strip()
+    why = [_INTRO_REASONS[r] for r in reasons]
+    said = why[0] if len(why) == 1 else ", ".join(why[:-1]) + " or " + why[-1]
     return (
-        f"{plural(len(plan), 'measure')} called for action: short of the national figure "
-        "(the verdict 'lower than nationally'), of the funnel limits (a partnership below "
-        "the lower limit), over time (the latest quarter a special cause below the "
-        f"average), {target}or the lowest of the engagement steps. Each is tied to the "
-        "review's message for practice, with a suggested action and the measure to watch "
-        "next quarter; the furthest short comes first. A risk factor's figure is counted "
-        "as the review counted it (out of every case). The board fills in the owner and "
-        "the date."
-    )
+        f"{plural(len(plan), 'measure')} called for action: {said}. Each is tied to "
+        "the review's message for practice, with a suggested action and the measure to "
+        "watch next quarter; the furthest short comes first. A risk factor's figure is "
+        "counted as the review counted it (out of every case). The board fills in the "
+        f"owner and the date. {no_target}"
+    ).strip()
 
 
 def actions(p: Protected, history: pd.DataFrame | None = None) -> Section:
@@ -363,8 +381,8 @@ def actions(p: Protected, history: pd.DataFrame | None = None) -> Section:
     section = Section(ACTIONS_KEY, ACTIONS_TITLE, always_slide=True)
     if p.public:
         return section.text(NOT_PUBLIC)
-    plan = _plan(p, p.targets)
-    section.text(_intro(plan, p.targets))
+    plan, reasons = _plan(p, p.targets)
+    section.text(_intro(plan, reasons, p.targets))
     if not plan.empty:
         section.table(
             plan.reset_index(drop=True),

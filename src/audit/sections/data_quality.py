@@ -24,7 +24,8 @@ def data_quality_text(p: Protected) -> str:
     if "rows_read" in p.extract:
         lines.append(
             f"- The extract held {format_count(p.extract['rows_read'])} cases; "
-            f"{format_count(p.extract['excluded'])} were excluded because the baby "
+            f"{format_count(p.extract['excluded'])} "
+            f"{'was' if p.extract['excluded'] == 1 else 'were'} excluded because the baby "
             "was 12 months or older."
         )
     cases = p.cases if is_suppressed(p.cases) else format_count(p.cases)

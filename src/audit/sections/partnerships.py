@@ -34,7 +34,7 @@ def partnerships(p: Protected) -> Section:
             partnerships_display(p.funnels),
             "Partnerships against the funnel limits around the pooled rate",
             counts=["Cases (yes)", "Of cases known"],
-            percents=["Percentage", "Target (pooled)"],
+            percents=["Percentage", "Pooled rate (centre line)"],
             sheet="Partnerships",
         )
     return section

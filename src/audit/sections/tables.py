@@ -115,7 +115,7 @@ def partnerships_display(funnels: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                     "Partnership": str(r["partnership"]),
                     "Measure": metric_label(metric),
                     **_published(r, _COUNTS_AND_RATE),
-                    "Target (pooled)": _value(r["target"]),
+                    "Pooled rate (centre line)": _value(r["target"]),
                     "Against the funnel limits": str(r["position"]),
                 }
             )

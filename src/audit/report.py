@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from audit.disclosure import Policy, Protected
 from audit.errors import ParameterError
+from audit.formatting import plural
 from audit.history import record_history
 from audit.kernels import DEFAULT_KERNEL
 from audit.paths import (
@@ -548,11 +549,17 @@ def _say_history(say: Callable[[str], None], place: HistoryLocation, data) -> No
     earlier = sorted(
         {str(p) for p in data.history["period"] if current is None or str(p) < current}
     )
+    # A run over every case has no "earlier": the store's quarters may be this extract's own.
+    one, many = (
+        ("earlier quarter", "earlier quarters")
+        if current is not None
+        else ("quarter already recorded", "quarters already recorded")
+    )
     found = (
-        f"{len(earlier)} earlier quarter{'s' if len(earlier) != 1 else ''} for "
+        f"{plural(len(earlier), one, many)} for "
         f"{data.place} ({earlier[0]}{f' to {earlier[-1]}' if len(earlier) > 1 else ''})"
         if earlier
-        else f"no earlier quarters for {data.place}"
+        else f"no {many} for {data.place}"
     )
     say(f"history: {place.describe()}: {found}")
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from audit.disclosure.joint import PackFigures, joint_attack, joint_targets, read_packs  # noqa: E402
 from audit.disclosure.publication import true_counts  # noqa: E402
-from audit.sample import DEFAULT_PARTNERSHIPS  # noqa: E402
+from audit.intake.sample import DEFAULT_PARTNERSHIPS  # noqa: E402
 from audit.workspace import open_audit  # noqa: E402
 
 QUARTERS = tuple(f"2025-Q{i}" for i in range(1, 5))

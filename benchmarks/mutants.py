@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTECT = "src/audit/disclosure/protect.py"
-SPC = "src/audit/spc.py"
+SPC = "src/audit/measures/spc.py"
 ORACLE = "tests/test_public_oracle.py"
 
 #: name: (file, original text, mutated text, what it does, test files)

@@ -32,7 +32,7 @@ is also sampled (every 0.1 s) with psutil when it is installed.
 Children inherit the environment: ``PYTHONPATH=/elsewhere/src python benchmarks/run.py``
 measures another copy of the package with the same venv (an A/B of a change).
 
-Inputs are generated with the package's own ``audit.sample.generate_extract`` into a
+Inputs are generated with the package's own ``audit.intake.sample.generate_extract`` into a
 temporary folder (deleted afterwards unless ``--keep``). Results go to
 ``benchmarks/results/``: ``benchmarks.csv`` (one row per case), ``targets.csv``,
 ``benchmarks.png`` and ``run.json`` (machine and options).
@@ -248,7 +248,7 @@ def make_inputs(folder: Path, sizes: list[int], parquet_rows: int, say=print) ->
     Runs in its own process (``run.py --generate-into DIR``), so that this process stays
     small and the data frames are gone before anything is measured.
     """
-    from audit.sample import generate_extract
+    from audit.intake.sample import generate_extract
 
     paths = input_paths(folder, sizes, parquet_rows)
     generate_extract(50).to_csv(paths["tiny"], index=False, lineterminator="\n")
@@ -256,7 +256,7 @@ def make_inputs(folder: Path, sizes: list[int], parquet_rows: int, say=print) ->
         t = time.perf_counter()
         frame = generate_extract(n)
         if n in sizes:
-            # As audit.sample writes its CSV samples: UTF-8, "\n" line endings, no index.
+            # As audit.intake.sample writes its CSV samples: UTF-8, "\n" line endings, no index.
             frame.to_csv(paths[("csv", n)], index=False, lineterminator="\n")
         if n == parquet_rows:
             frame.to_parquet(paths[("parquet", n)], index=False)
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="audit-bench-"))
     cases: list[Case] = []
     try:
-        print("generating inputs (audit.sample.generate_extract) …")
+        print("generating inputs (audit.intake.sample.generate_extract) …")
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate-into",
                         str(tmp), "--sizes", ",".join(map(str, sizes))], check=True)
         paths = input_paths(tmp, sizes, max(sizes))

@@ -36,7 +36,7 @@ import importlib  # noqa: E402
 from audit.disclosure.attack import attack_targets  # noqa: E402
 from audit.disclosure.publication import build_publication  # noqa: E402
 from audit.formatting import SUPPRESSED  # noqa: E402
-from audit.sample import DEFAULT_PARTNERSHIPS  # noqa: E402
+from audit.intake.sample import DEFAULT_PARTNERSHIPS  # noqa: E402
 from audit.workspace import open_audit  # noqa: E402
 
 # the package exports protect() under the module's name: fetch the module itself

@@ -4,7 +4,7 @@
     python benchmarks/year.py OUT_DIR [--seed 2032]
 
 Draws a seeded extract with the package's own generator
-(:func:`audit.sample.generate_extract`: three fictional partnerships, calendar 2025, about
+(:func:`audit.intake.sample.generate_extract`: three fictional partnerships, calendar 2025, about
 166 cases in scope, 9 to 19 cases in every partnership-quarter — the seed is checked, and
 the next seed tried until the year fits), then writes with the ``audit`` command line, as
 whole processes, the 20 public packs of the year::
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from audit.contract import MAX_IN_SCOPE_AGE_MONTHS  # noqa: E402
-from audit.sample import DEFAULT_PARTNERSHIPS, generate_extract  # noqa: E402
+from audit.intake.sample import DEFAULT_PARTNERSHIPS, generate_extract  # noqa: E402
 
 __all__ = ["YEAR", "QUARTERS", "DEFAULT_SEED", "year_extract", "pack_names", "write_year"]
 

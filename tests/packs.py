@@ -89,7 +89,7 @@ def shared_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with FileLock(str(root / "extract.lock")):
         if not path.is_file():
             path.parent.mkdir(exist_ok=True)
-            from audit.sample import generate_extract
+            from audit.intake.sample import generate_extract
 
             frame = generate_extract(60, seed=11, partnerships=("Northbridge", "Eastmere"),
                                      quarters=4)

@@ -504,7 +504,7 @@ def check_limits(pack: PublicPack) -> list[str]:
 def check_holm(pack: PublicPack) -> list[str]:
     """Public p_holm is Holm's adjustment of the printed p-values alone (the metrics of one
     of the contract's one-test groups counting once, at their largest p)."""
-    from audit.compare import ONE_TEST_GROUPS
+    from audit.measures.compare import ONE_TEST_GROUPS
 
     out = []
     for t in pack.tables:

@@ -1,4 +1,4 @@
-"""audit.actions: practice messages as data, the draft action table and last quarter's follow-up.
+"""audit.claims.actions: practice messages as data, the draft action table and last quarter's follow-up.
 
 Expected values are written out by hand; the Fisher exact p-values in the follow-up are
 summed here from hypergeometric probabilities with math.comb, not taken from scipy.
@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from audit.actions import (
+from audit.claims.actions import (
     ACTION_COLUMNS,
     FOLLOW_UP_COLUMNS,
     MEASURE_MESSAGES,

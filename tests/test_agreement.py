@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.agreement import (
+from audit.errors import ParameterError
+from audit.intake.agreement import (
     AGREEMENT_COLUMNS,
     WEAK_BELOW,
     agreement_table,
@@ -18,7 +19,6 @@ from audit.agreement import (
     gwet_ac1,
     strength,
 )
-from audit.errors import ParameterError
 
 YNU = ("yes", "no", "unknown")
 

@@ -259,7 +259,7 @@ def test_local_vs_national_in_line_title_and_the_hidden_row(risk_table) -> None:
 
 def test_local_vs_national_calls_a_difference_only_on_the_holm_adjusted_p(risk_table) -> None:
     # Father's mental ill health: raw Fisher p = 0.03, but Holm-adjusted over the pack's
-    # comparisons p_holm = 0.27. The tables and findings (audit.compare.verdicts) then say
+    # comparisons p_holm = 0.27. The tables and findings (audit.measures.compare.verdicts) then say
     # "no evidence of a difference"; the chart's title must not call it "lower".
     adjusted = risk_table.copy()
     adjusted["p_holm"] = [1.0, 0.27, 1.0, 1.0, NA, NA]

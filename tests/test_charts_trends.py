@@ -17,8 +17,8 @@ from matplotlib.colors import to_hex
 from audit.charts import AF_CATEGORICAL, Chart, funnel_plot, spc_chart, trend_chart
 from audit.charts.style import SUPPRESSED_NOTE
 from audit.formatting import SUPPRESSED
-from audit.metrics import metrics_from_counts
-from audit.spc import funnel_table, p_chart
+from audit.measures.metrics import metrics_from_counts
+from audit.measures.spc import funnel_table, p_chart
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 CONTEXT = {"source": "audit history (history.sqlite)", "place": "Eastmere"}

@@ -16,8 +16,8 @@ from audit.claims import ALPHA
 from audit.contract import ENGAGEMENT_FUNNEL, RISK_FLAGS, flag_metric_id, metric_label
 from audit.disclosure import protect
 from audit.formatting import is_suppressed
-from audit.sample import generate_extract
-from audit.section import Figure, Text
+from audit.intake.sample import generate_extract
+from audit.render.section import Figure, Text
 from audit.sections import build_sections
 from audit.workspace import open_audit
 

@@ -1,6 +1,6 @@
-"""Tests for audit.compare: Fisher exact p-values (checked against an exact enumeration of
+"""Tests for audit.measures.compare: Fisher exact p-values (checked against an exact enumeration of
 the hypergeometric distribution in whole numbers, written here, not against scipy, which
-audit.compare calls), the national columns, verdicts, and the 92-case reconstruction of
+audit.measures.compare calls), the national columns, verdicts, and the 92-case reconstruction of
 the national cohort."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.multitest import multipletests
 
-from audit import compare as C
 from audit.contract import FLAG_LEVELS, HARMED_BY_CODES, KNOWN_TO_CODES, METRICS_COLUMNS
 from audit.errors import ParameterError
-from audit.metrics import metrics_by, metrics_table
+from audit.measures import compare as C
+from audit.measures.metrics import metrics_by, metrics_table
 
 
 def fisher_by_hand(a: int, b: int, c: int, d: int) -> float:
@@ -51,7 +51,7 @@ def test_the_enumeration_gives_the_tea_tasting_p_value() -> None:
 
 
 def make_cases(**columns: list) -> pd.DataFrame:
-    """A frame shaped like audit.validate's output (flags as Categorical yes/no/unknown)."""
+    """A frame shaped like audit.intake.validate's output (flags as Categorical yes/no/unknown)."""
     n = len(columns["harmed_by"])
     data: dict[str, object] = {
         "case_id": [f"C{i:03d}" for i in range(n)],
@@ -385,7 +385,7 @@ def test_public_api_is_declared() -> None:
 def test_vectorised_two_sided_p_values_equal_the_exact_enumeration():
     # The detectable-difference search computes every x at once; the whole-number
     # enumeration above is the oracle.
-    from audit.compare import _two_sided_p_values
+    from audit.measures.compare import _two_sided_p_values
 
     for base in (1, 2, 5, 10, 20, 37, 100, 250):
         for count in (0, 5, 11, 32, 45, 59, 81, 92):

@@ -317,7 +317,7 @@ def test_no_local_term_draws_a_spelling_of_another_column():
 
 def test_one_record_per_measure_gives_every_derived_list():
     """The flag tuples, labels, questions and practice messages all come from MEASURES."""
-    from audit.actions import MEASURE_MESSAGES
+    from audit.claims.actions import MEASURE_MESSAGES
     from audit.contract import (
         _LABELS,
         COLUMN_LABELS,

@@ -73,12 +73,12 @@ def test_a_new_measure_takes_one_record_in_the_catalogue(tmp_path):
         print("section", "Father invited to conference" in set(table["Measure"]))
         families = {{t.family for c in build_publication(data).counts for t in c.terms}}
         print("public", "father_invited_to_conference" in families)
-        from audit.form import build_form
+        from audit.intake.form import build_form
         form = build_form()
         print("form", "Invited to conference" in [c.value for c in form["Cases"][1]])
         print("question", any(dv.prompt == "Was he invited to the child protection conference?"
                               for dv in form["Cases"].data_validations.dataValidation))
-        from audit.actions import messages_for
+        from audit.claims.actions import messages_for
         print("actions", [m.id for m in messages_for("engagement.invited_to_conference")])
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -112,7 +112,7 @@ _SECTION = '''\
 """Service levels: cases by the highest level of service involvement."""
 
 from audit.disclosure import Protected
-from audit.section import Section
+from audit.render.section import Section
 
 __all__ = ["service_levels"]
 
@@ -136,7 +136,7 @@ _PACK = textwrap.dedent("""
     from openpyxl import load_workbook
     import audit
     from audit.errors import ReportError
-    from audit.pack import write_pack
+    from audit.run.pack import write_pack
     from audit.sections import build_sections
     out = Path(sys.argv[1])
     data = audit.open_audit(sys.argv[2], period="2025-Q3", partnership="Northbridge")

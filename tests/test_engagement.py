@@ -1,4 +1,4 @@
-"""Tests for audit.engagement. Expected figures are counted by hand (the case-by-case working
+"""Tests for audit.measures.engagement. Expected figures are counted by hand (the case-by-case working
 is in the comments) or come from statsmodels' Wilson interval called directly here."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from audit import engagement as E
 from audit.contract import ENGAGEMENT_FUNNEL
+from audit.measures import engagement as E
 from test_metrics import make_cases
 
 # --------------------------------------------------------------------------------------

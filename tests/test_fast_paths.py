@@ -7,9 +7,9 @@ Each fast path is checked here against the straightforward computation it replac
 written out in the test (pandas on plain text), over generated inputs:
 
 * reading with ``categorical=True`` gives the same cells as without;
-* :func:`audit.schema.passes` is True exactly when the pandera schema raises nothing, and
+* :func:`audit.intake.schema.passes` is True exactly when the pandera schema raises nothing, and
   every check gives, row by row, what the plain pandas expression gives on plain text;
-* :func:`audit.schema.clean_text` on a long column equals the plain clean on every value;
+* :func:`audit.intake.schema.clean_text` on a long column equals the plain clean on every value;
 * the identifier guard finds the same rows in a long text column as in its categorical
   form;
 * the metrics' tallies and the validated re-coding equal the row-by-row versions.
@@ -26,11 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pandera.errors import SchemaErrors
 
-from audit import guard, metrics, schema
 from audit.contract import FLAG_COLUMNS, FLAG_LEVELS, HARMED_BY_CODES, REQUIRED_COLUMNS
 from audit.errors import AuditError
-from audit.extract import as_categorical
-from audit.read import read_extract
+from audit.intake import guard, schema
+from audit.intake.extract import as_categorical
+from audit.intake.read import read_extract
+from audit.measures import metrics
 from conftest import TODAY
 
 SETTINGS = settings(
@@ -102,7 +103,7 @@ def raw_frames(draw) -> pd.DataFrame:
 def _raw(frame: pd.DataFrame):
     from pathlib import Path
 
-    from audit.extract import RawExtract
+    from audit.intake.extract import RawExtract
 
     return RawExtract(
         frame=frame,
@@ -287,7 +288,7 @@ def test_flag_columns_of_the_contract_are_checked_as_flags():
 def test_a_date_past_2262_is_a_date_in_the_future_not_an_internal_error(write):
     """Nanosecond dates end in 2262; a typing error such as 2999 is still a problem to list."""
     from audit.errors import ValidationError
-    from audit.validate import load_extract
+    from audit.intake.validate import load_extract
 
     path = write(
         "case_id,notification_date,child_age_months,harmed_by,known_to\n"

@@ -1,4 +1,4 @@
-"""audit.findings: pack sentences quote only what the protected tables show.
+"""audit.claims.findings: pack sentences quote only what the protected tables show.
 
 The protected tables are written by hand (a ``c`` where a public pack hides a figure), so
 these tests check the wording and the rule "a hidden figure is never quoted" without going
@@ -11,10 +11,7 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from audit.compare import VERDICT_NO_DIFFERENCE, VERDICT_NO_NATIONAL, VERDICT_TOO_FEW
-from audit.contract import METRICS_COLUMNS
-from audit.disclosure import Policy, Protected
-from audit.findings import (
+from audit.claims.findings import (
     MAX_HEADLINE_BULLETS,
     caveats,
     describe_metric,
@@ -23,6 +20,9 @@ from audit.findings import (
     steps_sentence,
     verdict_words,
 )
+from audit.contract import METRICS_COLUMNS
+from audit.disclosure import Policy, Protected
+from audit.measures.compare import VERDICT_NO_DIFFERENCE, VERDICT_NO_NATIONAL, VERDICT_TOO_FEW
 
 # Fisher's exact test, computed here with scipy on the like-for-like tables:
 # domestic abuse 80 of 100 cases against 59 of 92 nationally; young parent 30 of 100 against

@@ -1,4 +1,4 @@
-"""audit.form: the blank case-audit workbook, read back, filled in and validated as it stands.
+"""audit.intake.form: the blank case-audit workbook, read back, filled in and validated as it stands.
 
 Also the readable labels end to end through reading and validation (issue 12 point 2):
 a header "Father's mental ill health" is the flag, a cell "Universal services only" the code.
@@ -30,9 +30,9 @@ from audit.contract import (
     match_header,
 )
 from audit.errors import IdentifierError, ParameterError, ValidationError
-from audit.form import FORM_TABLE, FORM_TITLE, MAX_ROWS, build_form, write_form
-from audit.metrics import metrics_table
-from audit.validate import load_extract
+from audit.intake.form import FORM_TABLE, FORM_TITLE, MAX_ROWS, build_form, write_form
+from audit.intake.validate import load_extract
+from audit.measures.metrics import metrics_table
 from conftest import TODAY
 
 # Excel date serial numbers, counted by hand from Excel's day 0 (30 December 1899).

@@ -1,4 +1,4 @@
-"""audit.guard: direct identifiers in column names and values are refused, never echoed."""
+"""audit.intake.guard: direct identifiers in column names and values are refused, never echoed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import pytest
 
 from audit.contract import KNOWN_COLUMNS
 from audit.errors import IdentifierError, ValidationError
-from audit.guard import check_identifiers, find_identifiers, is_uk_postcode, is_valid_nhs_number
-from audit.read import read_extract
-from audit.validate import load_extract
+from audit.intake.guard import (
+    check_identifiers,
+    find_identifiers,
+    is_uk_postcode,
+    is_valid_nhs_number,
+)
+from audit.intake.read import read_extract
+from audit.intake.validate import load_extract
 from conftest import BROKEN, REQUIRED_HEADER, TODAY
 
 # Check digits worked out by hand (weights 10..2 on the first nine digits):

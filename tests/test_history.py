@@ -26,7 +26,7 @@ from audit.history import (
     HistoryStore,
     open_history,
 )
-from audit.metrics import metrics_from_counts
+from audit.measures.metrics import metrics_from_counts
 
 SHA_A = "a" * 64
 SHA_B = "0123456789abcdef" * 4

@@ -30,9 +30,9 @@ from audit.history import (
     quarters_for,
     record_history,
 )
-from audit.metrics import metrics_from_counts
-from audit.report import _sets_recorded
-from audit.sample import generate_extract
+from audit.intake.sample import generate_extract
+from audit.measures.metrics import metrics_from_counts
+from audit.run.report import _sets_recorded
 from audit.workspace import open_audit, read_history
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,7 +173,7 @@ def test_an_extract_naming_no_partnership_is_not_recorded(tmp_path: Path):
 
 
 def test_a_conflict_stops_the_run_before_any_notebook(tmp_path: Path, harbourside):
-    from audit.report import run_audit
+    from audit.run.report import run_audit
 
     store_path = tmp_path / "history.sqlite"
     with open_history(store_path) as store:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from audit.errors import HistoryError
 from audit.history import LEGACY_KEY, MIGRATIONS, open_history, quarters_for
-from audit.metrics import metrics_from_counts
+from audit.measures.metrics import metrics_from_counts
 from audit.paths import HISTORY_ENV, LEGACY_HISTORY, history_location
 
 ROOT = Path(__file__).resolve().parents[1]

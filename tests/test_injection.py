@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from audit.disclosure import Policy, protect
-from audit.pack import write_pack
+from audit.run.pack import write_pack
 from audit.sections import build_sections
 from audit.workspace import open_audit
 
@@ -108,7 +108,7 @@ def test_figures_csv_neutralises_every_formula_start(packs):
 
 def test_history_export_neutralises_names(tmp_path):
     from audit.history import open_history
-    from audit.metrics import metrics_table
+    from audit.measures.metrics import metrics_table
 
     data = open_audit(_extract(tmp_path), allow_missing="all")
     store = open_history(tmp_path / "history.sqlite")

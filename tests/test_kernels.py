@@ -1,4 +1,4 @@
-"""audit.kernels: the transport is chosen in one place, and both choices start real kernels.
+"""audit.run.kernels: the transport is chosen in one place, and both choices start real kernels.
 
 The Windows branch (TCP on 127.0.0.1, messages signed with the connection file's key) is
 exercised here on Linux by passing its platform name: ZeroMQ offers TCP everywhere, so the
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from jupyter_core.utils import run_sync
 
-from audit import kernels
 from audit.errors import ReportError
-from audit.kernels import (
+from audit.run import kernels
+from audit.run.kernels import (
     LOOPBACK,
     check_kernel,
     kernel_manager_class,

@@ -142,7 +142,7 @@ def test_a_notebook_runs_in_jupyterlab_in_a_real_browser(tmp_path):
     binary = _chromium()
 
     work = tmp_path / "work"
-    from audit.notebooks import copy_notebooks
+    from audit.run.notebooks import copy_notebooks
 
     copy_notebooks(work, period="2025-Q3", partnership="Northbridge")
     port, token = _free_port(), secrets.token_hex(16)

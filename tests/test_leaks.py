@@ -27,7 +27,7 @@ import pytest
 
 from audit.contract import metric_label
 from audit.formatting import format_percent
-from audit.guard import is_uk_postcode, is_valid_nhs_number
+from audit.intake.guard import is_uk_postcode, is_valid_nhs_number
 from packs import NHS_LIKE, POSTCODE_LIKE
 
 

@@ -113,7 +113,7 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     import subprocess
     import sys
 
-    from audit.sample import generate_extract
+    from audit.intake.sample import generate_extract
 
     extract = tmp_path / "nb.csv"
     generate_extract(90, seed=7, partnerships=("Northbridge",), quarters=4).to_csv(
@@ -174,7 +174,7 @@ def test_random_series_published_in_turn_expose_nothing_together(tmp_path, seed,
     exposed. A pack protection refuses is not published, as audit run would not write it."""
     from audit.disclosure import protect
     from audit.disclosure.joint import PackFigures, joint_attack
-    from audit.sample import generate_extract
+    from audit.intake.sample import generate_extract
     from audit.workspace import open_audit
 
     path = tmp_path / f"year-{seed}.csv"

@@ -1,4 +1,4 @@
-"""Tests for audit.metrics. Expected figures are hand-counted or come from statsmodels/scipy
+"""Tests for audit.measures.metrics. Expected figures are hand-counted or come from statsmodels/scipy
 called directly here, never from the code under test."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import proportion_confint
 
-from audit import metrics as M
 from audit.contract import (
     FLAG_LEVELS,
     HARMED_BY_CODES,
@@ -25,6 +24,7 @@ from audit.contract import (
     METRICS_COLUMNS,
     RISK_FLAGS,
 )
+from audit.measures import metrics as M
 
 # --------------------------------------------------------------------------------------
 # A validated cases frame, built by hand
@@ -32,7 +32,7 @@ from audit.contract import (
 
 
 def make_cases(n: int | None = None, **columns: list) -> pd.DataFrame:
-    """A frame shaped like audit.validate's output. Columns given as lists; the required
+    """A frame shaped like audit.intake.validate's output. Columns given as lists; the required
     ones default to plausible values; flags become Categorical(yes/no/unknown)."""
     if n is None:
         n = len(next(iter(columns.values()))) if columns else 0

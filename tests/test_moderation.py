@@ -18,9 +18,9 @@ from audit.cli import main
 from audit.contract import COLUMN_LABELS, column_label, match_header
 from audit.disclosure import protect
 from audit.errors import ParameterError, ValidationError
-from audit.form import write_form
-from audit.moderation import RULE
-from audit.pooling import load_returns
+from audit.intake.form import write_form
+from audit.intake.moderation import RULE
+from audit.intake.pooling import load_returns
 from audit.sections import data_quality
 from audit.sections.data_quality import CONSISTENCY_HEADING
 from audit.workspace import open_audit
@@ -177,7 +177,7 @@ def test_cli_metrics_and_validate_take_moderation(pool, tmp_path, capsys):
 
 
 def test_the_form_explains_moderation():
-    from audit.form import build_form
+    from audit.intake.form import build_form
 
     guidance = build_form()["Guidance"]
     text = " ".join(str(c.value) for row in guidance.iter_rows() for c in row if c.value)

@@ -1,11 +1,11 @@
-"""audit.names: one partnership, one name (issue 21, item 4)."""
+"""audit.intake.names: one partnership, one name (issue 21, item 4)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from audit.names import partnership_key, spelling_problems
+from audit.intake.names import partnership_key, spelling_problems
 
 
 @pytest.mark.parametrize("spelling", ["Harbourside", "Harbour side", "HARBOUR-SIDE",

@@ -1,4 +1,4 @@
-"""Tests for audit.national: the published figures, their bases and the source."""
+"""Tests for audit.measures.national: the published figures, their bases and the source."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from audit import national as N
 from audit.contract import METRIC_IDS
+from audit.measures import national as N
 
 # Typed out from the contract (the review's Table of 92 notifications), not from the module.
 PUBLISHED = {

@@ -85,9 +85,9 @@ def test_a_new_format_is_one_class_in_the_list_of_renderers(tmp_path, monkeypatc
     from pathlib import Path
 
     from audit.disclosure import protect
-    from audit.pack import write_pack
     from audit.render import formats
-    from audit.section import Section
+    from audit.render.section import Section
+    from audit.run.pack import write_pack
     from audit.workspace import open_audit
 
     class Outline:

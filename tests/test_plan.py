@@ -1,4 +1,4 @@
-"""`audit plan` (audit.plan): exact power of the pack's own comparison, checked against
+"""`audit plan` (audit.measures.plan): exact power of the pack's own comparison, checked against
 scipy's Fisher test written out case by case, published power values (PASS, Mathews),
 statsmodels where it applies, the pack's own verdicts on simulated quarters, and the CLI."""
 
@@ -15,9 +15,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta, binom, fisher_exact
 
-from audit import compare
 from audit.history import open_history
-from audit.plan import (
+from audit.measures import compare
+from audit.measures.plan import (
     MAX_CASES,
     PACK_COMPARISONS,
     Reference,
@@ -91,7 +91,7 @@ def test_enumeration_reproduces_pass_exact_binomial_power():
     enumeration), as quoted in statsmodels' tests (statsmodels/stats/tests/
     test_proportion.py::test_power_binom_tost): bounds 0.5 and 0.7, N = 500, alpha 0.05,
     rejection region 269..332, and the power at p = 0.60, 0.61, ..., 0.69. Our region is built
-    here from the two one-sided exact tests; the power is audit.plan's enumeration."""
+    here from the two one-sided exact tests; the power is audit.measures.plan's enumeration."""
     n, alpha = 500, 0.05
     x = np.arange(n + 1)
     region = (binom.sf(x - 1, n, 0.5) <= alpha) & (binom.cdf(x, n, 0.7) <= alpha)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from audit import cli, kernels
+from audit import cli
 from audit.errors import ReportError
 from audit.paths import (
     is_valid_windows_name,
@@ -36,7 +36,8 @@ from audit.paths import (
     staging_prefix,
     temp_prefix,
 )
-from audit.report import default_output_dir, run_audit
+from audit.run import kernels
+from audit.run.report import default_output_dir, run_audit
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "pooled_extract.csv"

@@ -10,9 +10,9 @@ import pytest
 
 from audit.cli import main
 from audit.errors import ReadError, ValidationError
-from audit.form import write_form
-from audit.metrics import metrics_table
-from audit.pooling import load_returns, pooled_digest
+from audit.intake.form import write_form
+from audit.intake.pooling import load_returns, pooled_digest
+from audit.measures.metrics import metrics_table
 from test_form import _fill, _independent_counts
 
 

@@ -8,7 +8,7 @@ Two families of inputs, each written as CSV, an Excel workbook and Parquet:
 * bytes: arbitrary byte strings, and valid workbooks and Parquet files with bytes flipped,
   cut short or spliced (the shapes of damage a real download or disk gives).
 
-Each goes to :func:`audit.read.read_extract` and :func:`audit.validate.load_extract`. They
+Each goes to :func:`audit.intake.read.read_extract` and :func:`audit.intake.validate.load_extract`. They
 must either succeed, and then the frames have the documented types (text cells and
 spreadsheet row numbers; the contract's dtypes in the cases frame), or raise a subclass of
 :class:`audit.errors.AuditError`: never a KeyError, a UnicodeDecodeError, a
@@ -44,8 +44,8 @@ from audit.contract import (
     REQUIRED_COLUMNS,
 )
 from audit.errors import AuditError
-from audit.read import read_extract
-from audit.validate import load_extract
+from audit.intake.read import read_extract
+from audit.intake.validate import load_extract
 from conftest import TODAY
 
 SETTINGS = settings(max_examples=100, deadline=None,

@@ -132,7 +132,7 @@ def small_public_pack(tmp_path_factory) -> Path:
     """A small generated extract (120 cases, seed 5, two partnerships, four quarters)
     published: measures hidden whole, measures whose unknown alone is hidden, p-values
     printed and hidden."""
-    from audit.sample import generate_extract
+    from audit.intake.sample import generate_extract
 
     folder = tmp_path_factory.mktemp("oracle-small")
     path = folder / "small.csv"

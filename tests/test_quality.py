@@ -1,4 +1,4 @@
-"""audit.quality and the data-quality section's text: completeness per field, and the
+"""audit.measures.quality and the data-quality section's text: completeness per field, and the
 summaries analysts and boards read."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from audit.contract import column_label
 from audit.disclosure import Policy, Protected, protect
-from audit.quality import completeness_from_metrics, completeness_table, validation_summary
+from audit.measures.quality import completeness_from_metrics, completeness_table, validation_summary
 from audit.sections.data_quality import data_quality_text
 from audit.workspace import open_audit
 

@@ -1,4 +1,4 @@
-"""audit.read: formats, encodings, row numbers, and errors an analyst can act on."""
+"""audit.intake.read: formats, encodings, row numbers, and errors an analyst can act on."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from audit.errors import ReadError, ValidationError
-from audit.extract import RawExtract
-from audit.read import read_extract
+from audit.intake.extract import RawExtract
+from audit.intake.read import read_extract
 from conftest import BROKEN
 
 
@@ -287,7 +287,7 @@ def test_a_sheet_without_the_contract_columns_names_itself_and_the_others(tmp_pa
     path = _sheets(tmp_path / "book.xlsx", {"Guidance": GUIDANCE, "Q2": [["case_id"], ["C-1"]],
                                            "Q3": [["case_id"], ["C-2"]]})
     with pytest.raises(ValidationError) as caught:
-        from audit.validate import load_extract
+        from audit.intake.validate import load_extract
 
         load_extract(path)
     text = str(caught.value)
@@ -346,8 +346,8 @@ import io  # noqa: E402
 import zipfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from audit import read as read_module  # noqa: E402
-from audit.read import from_xlsx  # noqa: E402
+from audit.intake import read as read_module  # noqa: E402
+from audit.intake.read import from_xlsx  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
     "make_corpus", Path(__file__).resolve().parent / "corpus" / "make_corpus.py")

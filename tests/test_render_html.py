@@ -15,8 +15,8 @@ import pytest
 
 from audit.disclosure import protect
 from audit.errors import ReportError
+from audit.intake.sample import generate_extract
 from audit.render.html import css_string, render_pack, render_section
-from audit.sample import generate_extract
 from audit.sections import Section, data_quality, partnerships, summary
 from audit.workspace import open_audit
 

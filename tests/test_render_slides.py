@@ -20,6 +20,7 @@ from pptx.util import Pt
 from audit.disclosure import BOARD_MARKING, PUBLIC_MARKING, protect
 from audit.errors import ReportError
 from audit.render.content import PackContent
+from audit.render.section import Section, Text
 from audit.render.slides import (
     BOARD_SLIDE,
     FIXED_TIMESTAMP,
@@ -31,7 +32,6 @@ from audit.render.slides import (
     slides_bytes,
     write_slides,
 )
-from audit.section import Section, Text
 from audit.sections import build_sections
 from audit.workspace import open_audit
 

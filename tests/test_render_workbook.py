@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from audit.errors import ReportError
-from audit.metrics import metrics_from_counts
+from audit.measures.metrics import metrics_from_counts
 from audit.render.workbook import FIXED_TIMESTAMP, Sheet, sheet_name, write_workbook
 
 MARKING = "OFFICIAL-SENSITIVE — for the partnership board, not for publication"

@@ -17,9 +17,9 @@ import pytest
 from audit.disclosure import BOARD_MARKING, Policy
 from audit.disclosure.figures import check_pack
 from audit.errors import ParameterError, ReportError
-from audit.notebooks import notebooks_dir
-from audit.report import default_output_dir, run_audit
-from audit.sample import generate_extract
+from audit.intake.sample import generate_extract
+from audit.run.notebooks import notebooks_dir
+from audit.run.report import default_output_dir, run_audit
 from audit.sections import NOTEBOOKS, SECTIONS
 from packs import MARKING
 
@@ -295,7 +295,7 @@ def test_bad_settings_are_parameter_errors_before_any_work(small_extract, tmp_pa
 
 def test_a_run_configuration_is_one_object_and_not_mixed_with_options(small_extract, tmp_path):
     """``run_audit`` takes a RunConfig (what the CLI builds) or the same fields as keywords."""
-    from audit.report import RunConfig
+    from audit.run.report import RunConfig
 
     config = RunConfig(small_extract, output_dir=tmp_path / "o", jobs=0, progress=None)
     assert config.inputs == [Path(small_extract)]
@@ -330,7 +330,7 @@ def test_default_output_dir():
 
 def test_history_holds_every_quarter_pooled_and_per_partnership(pack, history, in_scope):
     from audit.history import open_history
-    from audit.metrics import quarter_label
+    from audit.measures.metrics import quarter_label
 
     quarters = set(quarter_label(pd.to_datetime(in_scope["notification_date"])))
     store = open_history(history)
@@ -446,7 +446,7 @@ def test_measures_allowed_missing_open_the_board_summary(tmp_path, capsys):
 def test_a_public_manifest_names_no_file_and_no_folder():
     """Issue 22: the rerun command and the parameters of a public manifest carry
     placeholders and yes/no in place of every file the run was given."""
-    from audit.manifest import public_settings, rerun_command
+    from audit.run.manifest import public_settings, rerun_command
 
     settings = {"audience": "public", "suppress_max": 5, "history": "/home/ann/h.sqlite",
                 "selection": "C:\\audits\\q3.record.json", "moderation": ["/srv/second.csv"],

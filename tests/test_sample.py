@@ -1,4 +1,4 @@
-"""Tests of the synthetic-data generator (audit.sample) and the bundled samples in data/sample.
+"""Tests of the synthetic-data generator (audit.intake.sample) and the bundled samples in data/sample.
 
 Expected values are typed out here from the contract (docs: /work/shared/contract.md), not
 imported from the code under test.
@@ -16,7 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audit.sample import (
+from audit.intake.sample import (
     generate_extract,
     generate_national_reconstruction,
     main,
@@ -117,7 +117,7 @@ def test_committed_samples_equal_what_write_samples_produces(tmp_path: Path):
     assert set(written) == set(ALL_FILES)
     for name in CSV_FILES:
         assert (SAMPLE_DIR / name).read_bytes() == written[name].read_bytes(), (
-            f"data/sample/{name} has drifted: run `python -m audit.sample data/sample`")
+            f"data/sample/{name} has drifted: run `python -m audit.intake.sample data/sample`")
     committed = openpyxl.load_workbook(WORKBOOK)
     fresh = openpyxl.load_workbook(written["northbridge_extract.xlsx"])
     assert committed.sheetnames == fresh.sheetnames
@@ -141,7 +141,7 @@ def test_samples_are_small_utf8_with_unix_newlines():
 def test_readme_says_synthetic():
     text = (SAMPLE_DIR / "README.md").read_text(encoding="utf-8")
     assert "SYNTHETIC" in text
-    assert "python -m audit.sample data/sample" in text
+    assert "python -m audit.intake.sample data/sample" in text
     for name in ALL_FILES:
         assert name in text
 

@@ -23,11 +23,16 @@ from openpyxl import load_workbook
 from scipy.stats import fisher_exact
 from statsmodels.stats.multitest import multipletests
 
-from audit.actions import ACTION_COLUMNS, FOLLOW_UP_COLUMNS, MEASURE_MESSAGES, PRACTICE_MESSAGES
+from audit.claims.actions import (
+    ACTION_COLUMNS,
+    FOLLOW_UP_COLUMNS,
+    MEASURE_MESSAGES,
+    PRACTICE_MESSAGES,
+)
 from audit.contract import ENGAGEMENT_FUNNEL, METRIC_IDS, flag_metric_id, metric_label
 from audit.disclosure import Policy, protect
-from audit.sample import generate_extract
-from audit.section import Text
+from audit.intake.sample import generate_extract
+from audit.render.section import Text
 from audit.sections import NOTEBOOKS, SECTIONS, build_sections
 from audit.sections.action_plan import (
     ACTIONS_SHEET,
@@ -213,7 +218,7 @@ def test_the_pooled_sample_lists_the_lowest_step_and_names_the_partnership_below
 @pytest.mark.parametrize("fixture", ["pooled", "crafted"])
 def test_the_intro_names_only_the_reasons_found(fixture, request):
     """The plan's first sentence says why its measures are there, and no other reason."""
-    from audit.actions import REASONS
+    from audit.claims.actions import REASONS
     from audit.sections.action_plan import _INTRO_REASONS
 
     _, section = request.getfixturevalue(fixture)
@@ -326,7 +331,7 @@ def test_public_packs_leave_the_plan_out():
 
 
 def test_registry_runs_the_actions_notebook(tmp_path):
-    from audit.notebooks import check_notebooks, notebooks_dir
+    from audit.run.notebooks import check_notebooks, notebooks_dir
 
     assert SECTIONS[-1].key == "actions" and "actions" in NOTEBOOKS
     folder = notebooks_dir()
@@ -342,7 +347,7 @@ def test_registry_runs_the_actions_notebook(tmp_path):
 def test_the_pack_carries_the_plan_in_its_workbook_and_slides(pooled, tmp_path):
     from pptx import Presentation
 
-    from audit.pack import write_pack
+    from audit.run.pack import write_pack
 
     data, _ = pooled
     policy = Policy.make("board")

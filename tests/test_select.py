@@ -1,4 +1,4 @@
-"""`audit select` (audit.selection) and `audit run --selection`: a reproducible random
+"""`audit select` (audit.intake.selection) and `audit run --selection`: a reproducible random
 selection of the quarter's cases, its record, and returns checked against it."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.errors import ParameterError
-from audit.selection import (
+from audit.intake.selection import (
     allocate,
     check_returns,
     load_selection,

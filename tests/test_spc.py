@@ -1,4 +1,4 @@
-"""audit.spc: p-chart limits and flags, the plain-English reading, funnel limits and tables.
+"""audit.measures.spc: p-chart limits and flags, the plain-English reading, funnel limits and tables.
 
 Expected values are worked out by hand (the arithmetic is written out beside each) or
 computed here directly from scipy.stats / math.comb, never by calling the code under test.
@@ -15,8 +15,8 @@ import pytest
 from scipy import stats
 
 from audit.errors import ParameterError
-from audit.metrics import metrics_from_counts
-from audit.spc import (
+from audit.measures.metrics import metrics_from_counts
+from audit.measures.spc import (
     MIN_SPC_POINTS,
     funnel_limits,
     funnel_table,
@@ -25,7 +25,7 @@ from audit.spc import (
     shifts,
     spc_reading,
 )
-from audit.spc_readiness import fall_can_show, min_cases_for_fall, trend_readiness
+from audit.measures.spc_readiness import fall_can_show, min_cases_for_fall, trend_readiness
 
 Q = [f"{y}-Q{q}" for y in (2022, 2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)]
 

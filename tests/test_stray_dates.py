@@ -1,4 +1,4 @@
-"""audit.stray_dates: a case dated apart from the rest of its return stops the run unless
+"""audit.intake.stray_dates: a case dated apart from the rest of its return stops the run unless
 accepted (issue 21, case 2: a 2025-Q3 return with one case typed 20/08/2024)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from audit.errors import ValidationError
-from audit.pooling import load_returns
-from audit.stray_dates import stray_dates
+from audit.intake.pooling import load_returns
+from audit.intake.stray_dates import stray_dates
 
 #: The required columns only: these returns record no measure (each test says --allow-missing).
 HEADER = "case_id,notification_date,child_age_months,harmed_by,known_to,partnership"

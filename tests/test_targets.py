@@ -1,4 +1,4 @@
-"""audit.targets: the board's targets, the only standard a pack holds a figure against
+"""audit.measures.targets: the board's targets, the only standard a pack holds a figure against
 (issue 20: no "expected level" nobody set)."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 
 from audit.disclosure import protect
 from audit.errors import ValidationError
-from audit.section import Text
+from audit.measures.targets import Target, read_targets
+from audit.render.section import Text
 from audit.sections.action_plan import ACTIONS_SHEET, actions
-from audit.targets import Target, read_targets
 from audit.workspace import open_audit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""audit.validate: the typed cases frame, lenient spellings, and every problem in one error."""
+"""audit.intake.validate: the typed cases frame, lenient spellings, and every problem in one error."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.errors import AuditError, IdentifierError, Problem, ValidationError
-from audit.read import read_extract
-from audit.validate import CaseExtract, case_schema, load_extract, prepare, validate_extract
+from audit.intake.read import read_extract
+from audit.intake.validate import CaseExtract, case_schema, load_extract, prepare, validate_extract
 from conftest import BROKEN, REQUIRED_HEADER, TODAY
 
 GOOD = (
@@ -477,7 +477,7 @@ def test_dates_before_the_panel_began_are_problems(write, date, accepted):
 
 
 def test_the_earliest_notification_date_is_declared():
-    from audit.validate import EARLIEST_NOTIFICATION_DATE
+    from audit.intake.validate import EARLIEST_NOTIFICATION_DATE
 
     assert EARLIEST_NOTIFICATION_DATE == dt.date(2018, 6, 29)
 

@@ -12,7 +12,7 @@ import pytest
 
 from audit.disclosure import protect
 from audit.errors import DisclosureError, ParameterError
-from audit.validate import load_extract
+from audit.intake.validate import load_extract
 from audit.workspace import (
     AuditData,
     audit_of,

@@ -265,7 +265,7 @@ def normalise_column_name(name: object) -> str:
 
 # ------------------------------------------------------------------- readable labels
 #
-# The audit form (audit.form) heads its columns with these labels and offers the code
+# The audit form (audit.intake.form) heads its columns with these labels and offers the code
 # labels in its drop-downs; reading and validation accept them as they stand, so a
 # completed form needs no reformatting. The contract's own names stay the stable keys.
 

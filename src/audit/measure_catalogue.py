@@ -5,7 +5,7 @@ the suite says about it — the column, its family (risk factor, engagement step
 sharing), the label charts and tables show, the audit form's header and question, the
 practice message(s) a shortfall points to, and whether it is a step of the engagement
 funnel — so nothing about one measure is kept in two places. :mod:`audit.contract` derives
-its flag tuples, labels and questions from :data:`MEASURES`; :mod:`audit.actions` derives
+its flag tuples, labels and questions from :data:`MEASURES`; :mod:`audit.claims.actions` derives
 ``MEASURE_MESSAGES``; the form, validation, metrics, sections and claims read those.
 
 This module imports nothing of the package, so every other module can read it.
@@ -41,7 +41,7 @@ class Measure:
     ``label`` is the metric's label (charts, tables, the form accepts it as a header);
     ``header`` the audit form's short column header (at most 32 characters, a prompt
     title); ``question`` the form's input message (at most 255 characters); ``messages``
-    the ids of :data:`audit.actions.PRACTICE_MESSAGES` a shortfall points to; ``step``
+    the ids of :data:`audit.claims.actions.PRACTICE_MESSAGES` a shortfall points to; ``step``
     whether it is a step of the engagement funnel (steps are listed in practice order);
     ``aliases`` other headers accepted as they stand; ``shorthand`` local abbreviations
     tried for a "did you mean" suggestion only.

@@ -29,7 +29,7 @@ import pandas as pd
 from audit.errors import ParameterError, ReadError
 
 if TYPE_CHECKING:  # validation pulls in pandera: imported where it is used
-    from audit.validate import CaseExtract
+    from audit.intake.validate import CaseExtract
 
 __all__ = [
     "AuditData",
@@ -62,7 +62,7 @@ EARLIER_QUARTER_COLUMNS: tuple[str, ...] = (
     "unknown",
 )
 
-_META_KEY = b"audit.extract"
+_META_KEY = b"audit.intake.extract"
 _CACHE_VERSION = 4
 
 
@@ -111,7 +111,7 @@ def load_prepared(path: str | Path) -> CaseExtract:
     """Load a validated extract saved by :func:`save_prepared`."""
     import pyarrow.parquet as pq
 
-    from audit.validate import CaseExtract
+    from audit.intake.validate import CaseExtract
 
     path = Path(path)
     try:
@@ -140,10 +140,10 @@ def load_prepared(path: str | Path) -> CaseExtract:
 
 
 def _moderated(records: list[dict[str, Any]] | None) -> pd.DataFrame | None:
-    """The moderated answers saved with a prepared extract (:mod:`audit.moderation`)."""
+    """The moderated answers saved with a prepared extract (:mod:`audit.intake.moderation`)."""
     if records is None:
         return None
-    from audit.moderation import MODERATED_COLUMNS
+    from audit.intake.moderation import MODERATED_COLUMNS
 
     return pd.DataFrame(records, columns=list(MODERATED_COLUMNS))
 
@@ -164,10 +164,10 @@ class AuditData:
     partnership: str | None
     level: float = 0.95
     history: pd.DataFrame | None = None
-    #: Targets the board set (:func:`audit.targets.read_targets`), by metric id.
+    #: Targets the board set (:func:`audit.measures.targets.read_targets`), by metric id.
     targets: dict[str, Any] = field(default_factory=dict)
     #: The case selection's record and how many of its cases were returned
-    #: (:func:`audit.selection.check_returns`), set by ``audit run --selection``.
+    #: (:func:`audit.intake.selection.check_returns`), set by ``audit run --selection``.
     selection: dict[str, Any] | None = None
 
     # -- what the audit covers ------------------------------------------------------------
@@ -198,7 +198,7 @@ class AuditData:
     @property
     def quarters(self) -> list[str]:
         """The calendar quarters this audit's cases fall in, in time order."""
-        from audit.metrics import quarter_label
+        from audit.measures.metrics import quarter_label
 
         if self.cases.empty:
             return []
@@ -248,7 +248,7 @@ class AuditData:
     @cached_property
     def metrics(self) -> pd.DataFrame:
         """The contract's metrics table (``metrics.csv``), unprotected."""
-        from audit.metrics import metrics_table
+        from audit.measures.metrics import metrics_table
 
         return metrics_table(self.cases, level=self.level)
 
@@ -257,28 +257,28 @@ class AuditData:
         """The father-engagement steps in practice order, with the conditional counts
         (how many reached each step and kept to the next: not the funnel plots,
         :attr:`funnels`)."""
-        from audit.engagement import engagement_funnel
+        from audit.measures.engagement import engagement_funnel
 
         return engagement_funnel(self.cases, level=self.level)
 
     @cached_property
     def cooccurrence(self) -> pd.DataFrame:
         """Cases with both risk factors yes, for each pair (diagonal: each factor's yes)."""
-        from audit.metrics import risk_cooccurrence
+        from audit.measures.metrics import risk_cooccurrence
 
         return risk_cooccurrence(self.cases)
 
     @cached_property
     def risk_counts(self) -> pd.DataFrame:
         """Cases by the number of risk factors recorded yes (0, 1, 2, 3+)."""
-        from audit.metrics import risk_count_distribution
+        from audit.measures.metrics import risk_count_distribution
 
         return risk_count_distribution(self.cases)
 
     @cached_property
     def by_partnership(self) -> pd.DataFrame:
         """The metrics for each partnership (empty unless the audit pools several)."""
-        from audit.metrics import metrics_by
+        from audit.measures.metrics import metrics_by
 
         if len(self.partnerships) < 2:
             return pd.DataFrame()
@@ -287,7 +287,7 @@ class AuditData:
     @cached_property
     def scope_cases(self) -> pd.DataFrame:
         """Every in-scope case of this audit's partnership(s), whatever its quarter."""
-        from audit.metrics import select_partnership
+        from audit.measures.metrics import select_partnership
 
         cases = self.extract.cases
         if self.partnership:
@@ -303,7 +303,7 @@ class AuditData:
         columns; sorted by period and metric.
         """
         from audit.contract import LOCAL_COLUMNS
-        from audit.metrics import metrics_by, quarter_label
+        from audit.measures.metrics import metrics_by, quarter_label
 
         cases = self.scope_cases
         if self.quarters and not cases.empty:
@@ -333,7 +333,7 @@ class AuditData:
     ) -> pd.DataFrame:
         """Earlier quarters from ``stored`` (the ``history`` rows) that the extract does not
         hold, with intervals."""
-        from audit.metrics import metrics_from_counts
+        from audit.measures.metrics import metrics_from_counts
 
         missing = [c for c in EARLIER_QUARTER_COLUMNS if c not in stored.columns]
         if missing:
@@ -354,7 +354,7 @@ class AuditData:
     @cached_property
     def rolling(self) -> pd.DataFrame:
         """The latest four-quarter window ending with this audit's last quarter."""
-        from audit.metrics import rolling_metrics
+        from audit.measures.metrics import rolling_metrics
 
         table = rolling_metrics(self.scope_cases, window=4, level=self.level)
         if table.empty or not self.quarters:
@@ -364,7 +364,7 @@ class AuditData:
     @cached_property
     def spc(self) -> dict[str, pd.DataFrame]:
         """A p-chart for each trend metric over :attr:`quarterly` (two quarters or more)."""
-        from audit.spc import p_chart
+        from audit.measures.spc import p_chart
 
         charts: dict[str, pd.DataFrame] = {}
         table = self.quarterly
@@ -381,7 +381,7 @@ class AuditData:
     @cached_property
     def funnels(self) -> dict[str, pd.DataFrame]:
         """Each partnership against funnel limits, for each funnel metric (pooled audits)."""
-        from audit.spc import funnel_table
+        from audit.measures.spc import funnel_table
 
         if self.by_partnership.empty:
             return {}
@@ -395,19 +395,19 @@ class AuditData:
     @cached_property
     def completeness(self) -> pd.DataFrame:
         """Per coded field: cases, cases not known, share not known."""
-        from audit.quality import completeness_table
+        from audit.measures.quality import completeness_table
 
         return completeness_table(self.cases)
 
     @cached_property
     def agreement(self) -> pd.DataFrame | None:
         """Per question, how far the two auditors of this audit's moderated cases agree
-        (:func:`audit.agreement.agreement_table`); ``None`` when no case was moderated."""
+        (:func:`audit.intake.agreement.agreement_table`); ``None`` when no case was moderated."""
         moderated = self.extract.moderated
         if moderated is None:
             return None
-        from audit.agreement import agreement_table
-        from audit.moderation import questions
+        from audit.intake.agreement import agreement_table
+        from audit.intake.moderation import questions
 
         held = set(self.cases["case_id"].astype(str))
         pairs = moderated[moderated["case_id"].astype(str).isin(held)]
@@ -489,7 +489,7 @@ def audit_of(
     history: pd.DataFrame | None = None,
 ) -> AuditData:
     """The audit of a validated extract's period and partnership (see :func:`open_audit`)."""
-    from audit.metrics import quarter_label, select_partnership, select_period
+    from audit.measures.metrics import quarter_label, select_partnership, select_period
 
     cases = extract.cases
     partnership = (partnership or "").strip() or None
@@ -539,7 +539,7 @@ def read_history(
         return None
     from audit.errors import HistoryError
     from audit.history import history_key, open_history, partnerships_in, quarters_for
-    from audit.metrics import select_partnership
+    from audit.measures.metrics import select_partnership
 
     cases = select_partnership(extract.cases, partnership) if partnership else extract.cases
     try:
@@ -570,7 +570,7 @@ def open_audit(
     """Open an extract (raw or prepared) and select the audit's period and partnership.
 
     ``moderation`` and ``agreed`` name second audits and settled answers
-    (:mod:`audit.moderation`); a prepared extract carries its own.
+    (:mod:`audit.intake.moderation`); a prepared extract carries its own.
 
     ``period`` is a quarter (``2025-Q3``), a year (``2025``) or ``all``/empty for every case.
     ``history`` holds earlier quarters (:data:`EARLIER_QUARTER_COLUMNS`) for the trend charts.
@@ -586,7 +586,7 @@ def open_audit(
     if prepared:
         extract = load_prepared(path)
     else:
-        from audit.pooling import load_returns
+        from audit.intake.pooling import load_returns
 
         extract = load_returns(
             paths,

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from audit.compare import fisher_p_values, holm_adjust
-from audit.metrics import wilson_interval
-from audit.spc import funnel_limits, p_chart, shifts
+from audit.measures.compare import fisher_p_values, holm_adjust
+from audit.measures.metrics import wilson_interval
+from audit.measures.spc import funnel_limits, p_chart, shifts
 
 HERE = Path(__file__).parent
 
@@ -189,7 +189,7 @@ def test_exact_funnel_equals_spiegelhalters_funnel_package_on_his_example() -> N
 
 
 def test_trend_test_equals_r_prop_trend_test() -> None:
-    from audit.trend_test import prop_trend_test
+    from audit.measures.trend_test import prop_trend_test
 
     ref = _json("r_prop_trend_test.json")
     got = prop_trend_test(ref["x"], ref["n"], ref["score"])
@@ -208,7 +208,7 @@ def test_trend_test_equals_r_prop_trend_test() -> None:
      ("percent_agreement", "pa2.table")],
 )
 def test_agreement_equals_irrcac_on_cont3x3abstractors(function: str, name: str) -> None:
-    import audit.agreement as agreement
+    import audit.intake.agreement as agreement
 
     ref = _json("irrcac_cont3x3abstractors.json")
     got = getattr(agreement, function)(np.array(ref["table"]), 0.95)

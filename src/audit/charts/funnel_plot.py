@@ -1,7 +1,7 @@
 """Partnerships compared: each partnership's rate against its cases, inside funnel limits.
 
-Funnel limits as Spiegelhalter (2005) draws them (:func:`audit.spc.funnel_limits`); the table
-is protected (:func:`audit.disclosure.protect`): a partnership whose figures are ``c`` is
+Funnel limits as Spiegelhalter (2005) draws them (:func:`audit.measures.spc.funnel_limits`);
+the table is protected (:func:`audit.disclosure.protect`): a partnership whose figures are ``c`` is
 named as suppressed, never plotted.
 """
 
@@ -72,7 +72,7 @@ def funnel_plot(
 ) -> Chart:
     """Partnerships' rates against their numbers of cases, inside 95% and 99.8% funnel limits.
 
-    ``table`` is a protected :func:`audit.spc.funnel_table` for one metric; ``place``
+    ``table`` is a protected :func:`audit.measures.spc.funnel_table` for one metric; ``place``
     names the whole
     geography (e.g. "three partnerships pooled"). The target is a solid line labelled with
     its basis and value; the 95% limits are dashed, the 99.8% limits dotted (line style, not
@@ -87,7 +87,7 @@ def funnel_plot(
     and the alt text in the order a reader meets them, so that what the picture says and
     what the alt text says are written side by side and read against each other.
     """
-    from audit.spc import funnel_limits
+    from audit.measures.spc import funnel_limits
 
     require_frame(
         table, (by, "metric", "numerator", "denominator", "rate", "target"), "the funnel table"
@@ -110,7 +110,7 @@ def funnel_plot(
         raise ValueError("the funnel table has no target rate")
     basis = str(table["target_basis"].iloc[0]) if "target_basis" in table.columns else "given"
     # The centre line is never called a target: a "target" is only one the board set
-    # (audit.targets); this line is the pooled rate or the review's figure.
+    # (audit.measures.targets); this line is the pooled rate or the review's figure.
     basis_words = {
         "pooled": "pooled rate of all the partnerships",
         "national": "national figure (2021 review)",

@@ -383,13 +383,14 @@ def spc_chart(
     min_points: int = 1,
     name: str | None = None,
 ) -> Chart:
-    """A p-chart (:func:`audit.spc.p_chart`) in the Making Data Count manner, with its reading.
+    """A p-chart (:func:`audit.measures.spc.p_chart`) in the Making Data Count manner, with its
+    reading.
 
     Points joined by a line; the centre line (average) solid; the 3-sigma control limits as
     dashed stepped lines (they vary with each quarter's cases). Special-cause points
     (outside the limits or in a run of 7 or more on one side) are dark pink diamonds,
     common-cause points blue circles: shape and colour, and the legend says which. The alt
-    text and title state :func:`audit.spc.spc_reading`.
+    text and title state :func:`audit.measures.spc.spc_reading`.
 
     ``chart`` is protected: a quarter whose figures are ``c`` is a gap with a ``c`` label and
     no limits. With fewer than ``min_points`` quarters of data the limits are not yet to be
@@ -401,7 +402,7 @@ def spc_chart(
     and the alt text in the order a reader meets them, so that what the picture says and
     what the alt text says are written side by side and read against each other.
     """
-    from audit.spc import spc_reading
+    from audit.measures.spc import spc_reading
 
     require_frame(
         chart,

@@ -342,8 +342,9 @@ def engagement_funnel_chart(
     ``contract.ENGAGEMENT_FUNNEL`` names, else ``metric`` ids) and has ``rate``, ``ci_low``,
     ``ci_high``. Only when the steps are ``nested`` in the data (every yes at a step is a yes
     at the step before) does the chart speak of cases "lost from the step before": then the
-    biggest drop is the lowest ``step_rate`` (as :func:`audit.engagement.biggest_drop` defines
-    it), bracketed and stated in the title. Otherwise a father can be, say, contacted
+    biggest drop is the lowest ``step_rate`` (as
+    :func:`audit.measures.engagement.biggest_drop` defines it), bracketed and stated in the
+    title. Otherwise a father can be, say, contacted
     without enquiries beyond the mother, so the steps are not a funnel: the title is
     ``rank``, the lowest-step claim of :mod:`audit.claims` (true over every step), when
     given; the chart ranks nothing itself.

@@ -37,7 +37,7 @@ from audit.disclosure.figures import FIGURES_FILE, parse_figures, read_figures
 from audit.disclosure.joint import JointBounds, PackFigures, joint_attack, term_key
 from audit.errors import DisclosureError
 from audit.files import sha256_of
-from audit.names import partnership_key
+from audit.intake.names import partnership_key
 
 __all__ = [
     "RELEASES_TABLE",
@@ -48,7 +48,7 @@ __all__ = [
     "check_release",
 ]
 
-#: The history store's table of releases (schema version 5, :mod:`audit.history_schema`).
+#: The history store's table of releases (schema version 5, :mod:`audit.history.schema`).
 RELEASES_TABLE = "releases"
 
 #: Seconds the integer step of each joint attack may take at run time.

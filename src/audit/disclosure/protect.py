@@ -108,7 +108,7 @@ class Protected:
     extract_sha256: str = ""
     #: The confidence level of the intervals.
     level: float = 0.95
-    #: Targets the board set (:func:`audit.targets.read_targets`), by metric id.
+    #: Targets the board set (:func:`audit.measures.targets.read_targets`), by metric id.
     targets: dict[str, Any] = field(default_factory=dict)
     #: The case selection's record (:attr:`audit.workspace.AuditData.selection`).
     selection: dict[str, Any] | None = None
@@ -219,8 +219,8 @@ def _context(data: AuditData, *, public: bool = False) -> dict[str, Any]:
 
 def _nested(data: AuditData) -> bool:
     """True when every ``yes`` at an engagement step is a ``yes`` at the step before
-    (:func:`audit.engagement.engagement_nesting`)."""
-    from audit.engagement import engagement_nesting
+    (:func:`audit.measures.engagement.engagement_nesting`)."""
+    from audit.measures.engagement import engagement_nesting
 
     return engagement_nesting(data.cases).nested
 

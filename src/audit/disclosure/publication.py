@@ -152,7 +152,7 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
     history store) are known only for the whole of the audit's partnerships.
     """
     cases = data.scope_cases
-    from audit.metrics import quarter_label
+    from audit.measures.metrics import quarter_label
 
     quarter = quarter_label(cases["notification_date"]).astype(str).to_numpy()
     partnership = (
@@ -223,7 +223,7 @@ def _history_atoms(data: AuditData) -> dict[tuple[str, str, str], int]:
         return {}
     extract_quarters = set()
     if not data.scope_cases.empty:
-        from audit.metrics import quarter_label
+        from audit.measures.metrics import quarter_label
 
         extract_quarters = set(quarter_label(data.scope_cases["notification_date"]).dropna())
     atoms: dict[tuple[str, str, str], int] = {}

@@ -261,7 +261,7 @@ def _adjust_shown(metrics: pd.DataFrame) -> pd.DataFrame:
     """
     if "p_holm" not in metrics.columns:
         return metrics
-    from audit.compare import holm_p_values
+    from audit.measures.compare import holm_p_values
 
     shown = metrics[[not isinstance(v, str) for v in metrics["p_value"]]]
     adjusted = holm_p_values(shown.assign(p_value=shown["p_value"].astype("float64")))
@@ -393,7 +393,7 @@ def _public_p_chart(chart: pd.DataFrame, hidden: set[str]) -> pd.DataFrame:
     The average still uses every quarter (it is published as a rate the attack checks);
     a hidden quarter is a gap that breaks a run, so its side of the average is not told.
     """
-    from audit.spc import RUN_LENGTH, run_lengths
+    from audit.measures.spc import RUN_LENGTH, run_lengths
 
     out = chart.copy()
     mask = out["label"].astype(str).isin(hidden).to_numpy()
@@ -473,7 +473,7 @@ def _funnel_public(funnels: dict[str, pd.DataFrame], hiding: Hiding) -> dict[str
 
 def _completeness_public(completeness: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
     """Completeness as a public pack shows it: from the protected metrics table."""
-    from audit.quality import completeness_from_metrics
+    from audit.measures.quality import completeness_from_metrics
 
     return completeness_from_metrics(hiding.shown["metrics"], hiding.shown["cases"])
 

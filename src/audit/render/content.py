@@ -18,7 +18,7 @@ from typing import Protocol
 import pandas as pd
 
 from audit.render.archive import FIXED_TIMESTAMP
-from audit.section import Section
+from audit.render.section import Section
 
 __all__ = ["PackContent", "RenderOptions", "Renderer"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from audit.errors import ReportError
 from audit.render.content import PackContent, RenderOptions
-from audit.section import render_section, section_view
+from audit.render.section import render_section, section_view
 
 __all__ = ["HtmlPage", "render_pack", "render_section", "css_string"]
 
@@ -42,7 +42,7 @@ def render_pack(
     Each section is drawn by ``templates/section.html.j2``, which the page includes."""
     from markupsafe import Markup
 
-    from audit.templating import environment
+    from audit.render.templating import environment
 
     if not sections:
         raise ReportError("no pack sections were produced")

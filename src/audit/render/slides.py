@@ -1,6 +1,6 @@
 """The pack as slides for the board meeting (``board-pack.pptx``), written with python-pptx.
 
-The slides are built from the **same** :class:`~audit.section.Section` objects as
+The slides are built from the **same** :class:`~audit.render.section.Section` objects as
 the HTML page, so a public pack's slides show exactly what its page shows and nothing else.
 Nothing here computes a figure.
 
@@ -10,7 +10,7 @@ What the deck holds, in order:
 * **"What the board needs to know"**: the summary's headline bullets (at most
   :data:`MAX_HEADLINE`; every one in the notes); then a slide for each difference from the
   national figures that survives the adjustment (:data:`FINDING_PREFIXES`);
-* **one slide a chart** (every :class:`~audit.section.Figure` of every section, in
+* **one slide a chart** (every :class:`~audit.render.section.Figure` of every section, in
   reading order; a chart drawn the same in two sections gets one slide): the chart's
   active title (the finding in about ten words) as the slide
   title, the chart with its alt text as the picture's description (what a screen reader
@@ -48,7 +48,7 @@ from pathlib import Path
 from audit.errors import ReportError
 from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
 from audit.render.content import PackContent, RenderOptions
-from audit.section import Figure, Heading, Section, Table, Text, summary_bullets
+from audit.render.section import Figure, Heading, Section, Table, Text, summary_bullets
 
 __all__ = [
     "DARK_BLUE",

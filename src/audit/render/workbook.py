@@ -46,7 +46,7 @@ from audit.contract import normalise_column_name
 from audit.errors import ReportError
 from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
 from audit.render.content import PackContent, RenderOptions
-from audit.section import ROW_LEVEL_COLUMNS, summary_bullets
+from audit.render.section import ROW_LEVEL_COLUMNS, summary_bullets
 
 __all__ = [
     "NOTES_SHEET",

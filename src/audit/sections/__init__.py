@@ -2,7 +2,7 @@
 
 Each section function takes the protected view (:class:`~audit.disclosure.Protected`, made by
 :func:`audit.disclosure.protect`), which holds no row-level data and no unprotected table,
-and returns a :class:`~audit.section.Section`; the action plan also takes the earlier
+and returns a :class:`~audit.render.section.Section`; the action plan also takes the earlier
 periods of the history store as an input. A notebook's board cell is one call::
 
     audit.sections.risk_factors(audit.protect(data, audience))
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from audit.disclosure import Protected
-from audit.section import Figure, Heading, Section, Table, Text
+from audit.render.section import Figure, Heading, Section, Table, Text
 from audit.sections.action_plan import actions
 from audit.sections.data_quality import data_quality
 from audit.sections.engagement import engagement

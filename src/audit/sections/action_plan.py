@@ -2,12 +2,12 @@
 messages, with blank "Owner" and "By when" columns the board fills in.
 
 The findings are read from the protected tables only (:func:`audit.disclosure.protect`)
-and turned into the plan by :func:`audit.actions.action_table`. A measure is **short** when
+and turned into the plan by :func:`audit.claims.actions.action_table`. A measure is **short** when
 (:func:`action_findings`):
 
 * **short of the national figure** — its comparison with the review's figure has the
   verdict "lower than nationally" (two-sided Fisher exact test, Holm-adjusted ``p_holm``
-  below 0.05, at least 10 cases in the base: :mod:`audit.compare`). The verdict, not the
+  below 0.05, at least 10 cases in the base: :mod:`audit.measures.compare`). The verdict, not the
   bare rate: with a quarter's cases a rate below the national one is usually chance. The
   figure stated and its shortfall are counted as the review counted (``yes / base``; for a
   risk factor the base is every case), as the test is;
@@ -16,10 +16,10 @@ and turned into the plan by :func:`audit.actions.action_table`. A measure is **s
   is how far its rate is below the lower 95% limit, the partnership is named;
 * **falling** — the p-chart's latest quarter is a special cause below the average: outside
   the lower control limit, or the latest of a run of 7 or more below it (NHS England's
-  Making Data Count). Only read once the chart has :data:`~audit.spc.MIN_SPC_POINTS`
+  Making Data Count). Only read once the chart has :data:`~audit.measures.spc.MIN_SPC_POINTS`
   quarters, as the trend section does; the shortfall is the average minus that quarter;
 * **below the board's target** — only where the board set one (``audit run --targets``,
-  :mod:`audit.targets`, with who agreed it and when): nobody publishes an "expected level"
+  :mod:`audit.measures.targets`, with who agreed it and when): nobody publishes an "expected level"
   for these measures, so the pack invents none. The shortfall is the target minus the rate;
 * **the lowest engagement step** — what the figures show when no standard is set: the
   lowest of every engagement step the pack shows (:func:`audit.claims.lowest_step`, no
@@ -28,7 +28,7 @@ and turned into the plan by :func:`audit.actions.action_table`. A measure is **s
 "Falling", "below target" and "lowest step" apply to the practice measures only (father
 engagement and information sharing, where more is better); a risk factor is in the plan
 only when it is recorded less often than nationally, which may be a factor nobody asked
-about (:mod:`audit.actions`).
+about (:mod:`audit.claims.actions`).
 The plan lists the furthest short first, one row a measure (placed by its largest
 shortfall, in percentage points).
 
@@ -37,7 +37,7 @@ in by the caller: the same partnership key), last period's plan is rebuilt from 
 recorded for the latest earlier period of the same kind (a quarter before a quarter, a year
 before a year) by the rules those figures decide on their own (short of the national
 figure, low; the funnel and the p-chart need the partnerships and quarters around it), and
-:func:`audit.actions.follow_up` says whether each measure has moved since. The history is
+:func:`audit.claims.actions.follow_up` says whether each measure has moved since. The history is
 the one table read outside :func:`~audit.disclosure.protect`: it holds aggregate counts
 only, and the board sees every aggregate figure.
 
@@ -54,15 +54,15 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from audit.actions import REASONS, action_table, follow_up
 from audit.claims import lowest_step
-from audit.compare import VERDICT_LOWER, review_base, verdicts
+from audit.claims.actions import REASONS, action_table, follow_up
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id, metric_label
 from audit.disclosure import Protected
 from audit.formatting import as_number, format_percent, plural
-from audit.section import Section
-from audit.spc import MIN_SPC_POINTS
-from audit.targets import Target
+from audit.measures.compare import VERDICT_LOWER, review_base, verdicts
+from audit.measures.spc import MIN_SPC_POINTS
+from audit.measures.targets import Target
+from audit.render.section import Section
 
 __all__ = [
     "ACTIONS_KEY",
@@ -210,7 +210,7 @@ def _falling_findings(p: Protected) -> list[dict[str, object]]:
 
 def action_findings(p: Protected, targets: Mapping[str, Target] | None = None) -> pd.DataFrame:
     """Every (measure, reason) found short in the protected tables (module docstring), as
-    :func:`audit.actions.action_table` reads them: ``metric``, ``rate``, ``reason``,
+    :func:`audit.claims.actions.action_table` reads them: ``metric``, ``rate``, ``reason``,
     ``shortfall`` and ``comparator``."""
     funnel, _ = _funnel_findings(p)
     rows = [*metric_findings(p.metrics, targets), *funnel, *_falling_findings(p)]
@@ -220,9 +220,9 @@ def action_findings(p: Protected, targets: Mapping[str, Target] | None = None) -
 def _plan(
     p: Protected, targets: Mapping[str, Target] | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The draft plan (:func:`audit.actions.action_table`), funnel findings naming the
+    """The draft plan (:func:`audit.claims.actions.action_table`), funnel findings naming the
     partnerships below the limits, indexed by metric id; and the reasons found, in the order
-    of :data:`audit.actions.REASONS`."""
+    of :data:`audit.claims.actions.REASONS`."""
     findings = action_findings(p, targets)
     reasons = [r for r in REASONS if r in set(findings["reason"])]
     table = action_table(findings)
@@ -258,8 +258,8 @@ def _period_key(period: str) -> tuple[int, int]:
 
 def previous_plan(p: Protected, history: pd.DataFrame | None) -> tuple[str, pd.DataFrame] | None:
     """Last period's draft plan rebuilt from ``history`` (module docstring): the period and
-    its :func:`audit.actions.action_table`, or ``None`` without an earlier period."""
-    from audit.metrics import metrics_from_counts
+    its :func:`audit.claims.actions.action_table`, or ``None`` without an earlier period."""
+    from audit.measures.metrics import metrics_from_counts
 
     kind = _kind(p.period)
     if history is None or history.empty or kind is None:
@@ -312,7 +312,7 @@ def _follow_up(p: Protected, history: pd.DataFrame | None) -> tuple[pd.DataFrame
             f"In {previous} no measure was short by these rules, so there are no "
             "earlier actions to follow up."
         )
-    from audit.metrics import metrics_from_counts
+    from audit.measures.metrics import metrics_from_counts
 
     then = history[history["period"].astype(str) == previous]
     then = metrics_from_counts(
@@ -339,7 +339,7 @@ def _follow_up(p: Protected, history: pd.DataFrame | None) -> tuple[pd.DataFrame
 # -------------------------------------------------------------------------------- section
 
 
-#: How the intro names each reason a measure was found short (audit.actions.REASONS).
+#: How the intro names each reason a measure was found short (audit.claims.actions.REASONS).
 _INTRO_REASONS = {
     "below_national": "short of the national figure (the verdict 'lower than nationally')",
     "below_funnel": "a partnership below the lower funnel limit",

@@ -11,9 +11,14 @@ from collections.abc import Sequence
 
 from audit.charts import local_vs_national
 from audit.claims import Claims
+from audit.claims.findings import (
+    detectable_sentences,
+    metric_sentences,
+    shown_metrics,
+    verdict_words,
+)
 from audit.disclosure import Protected
-from audit.findings import detectable_sentences, metric_sentences, shown_metrics, verdict_words
-from audit.section import Section
+from audit.render.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 
 __all__ = ["against_national", "risk_chart"]

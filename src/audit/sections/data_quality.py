@@ -1,5 +1,5 @@
 """Data quality: how far to trust each rate before reading it, and how consistent the
-auditors were (moderated cases, board only: :mod:`audit.moderation`)."""
+auditors were (moderated cases, board only: :mod:`audit.intake.moderation`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import math
 
 import pandas as pd
 
-from audit.agreement import WEAK_BELOW
 from audit.contract import UNKNOWN_SHARE_THRESHOLD, column_label
 from audit.disclosure import Protected
 from audit.formatting import format_count, is_suppressed
-from audit.section import Section
+from audit.intake.agreement import WEAK_BELOW
+from audit.render.section import Section
 
 __all__ = ["CONSISTENCY_HEADING", "consistency_text", "data_quality", "data_quality_text"]
 
@@ -86,7 +86,7 @@ def consistency_text(p: Protected) -> str:
     A public pack says only that moderation took place and which answers count: the
     agreement figures are the board's (:attr:`~audit.disclosure.Protected.agreement`).
     """
-    from audit.moderation import RULE
+    from audit.intake.moderation import RULE
 
     if p.public:
         return (
@@ -137,7 +137,7 @@ def _coefficient(value: float, low: float, high: float, alike: bool) -> str:
 
 
 def _consistency_table(agreement: pd.DataFrame) -> pd.DataFrame:
-    """The board's table of :func:`audit.agreement.agreement_table`, in words."""
+    """The board's table of :func:`audit.intake.agreement.agreement_table`, in words."""
     rows = [
         {
             "Question": column_label(r.question),

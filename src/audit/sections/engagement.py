@@ -6,10 +6,10 @@ import pandas as pd
 
 from audit.charts import engagement_funnel_chart
 from audit.claims import claims_for
+from audit.claims.findings import shown_metrics, steps_sentence
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id
 from audit.disclosure import Protected
-from audit.findings import shown_metrics, steps_sentence
-from audit.section import Section
+from audit.render.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 
 __all__ = ["engagement", "steps_table"]

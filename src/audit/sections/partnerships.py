@@ -5,7 +5,7 @@ from __future__ import annotations
 from audit.charts import funnel_plot
 from audit.claims import claims_for
 from audit.disclosure import Protected
-from audit.section import Section
+from audit.render.section import Section
 from audit.sections.tables import partnerships_display
 
 __all__ = ["partnerships"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from audit.charts import cooccurrence_heatmap
 from audit.claims import claims_for
 from audit.disclosure import Protected
-from audit.section import Section
+from audit.render.section import Section
 from audit.sections.against_review import against_national, risk_chart
 from audit.sections.tables import bands_display
 

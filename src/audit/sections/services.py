@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from audit.charts import local_vs_national, service_contact_chart
+from audit.claims.findings import shown_metrics
 from audit.disclosure import Protected
-from audit.findings import shown_metrics
-from audit.section import Section
+from audit.render.section import Section
 from audit.sections.against_review import against_national
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from audit.charts import engagement_funnel_chart
 from audit.claims import claims_for
+from audit.claims.findings import caveats, further_findings, headline_findings, shown_metrics
 from audit.disclosure import Protected
-from audit.findings import caveats, further_findings, headline_findings, shown_metrics
-from audit.national import NATIONAL_REFERENCE
-from audit.section import Section
+from audit.measures.national import NATIONAL_REFERENCE
+from audit.render.section import Section
 from audit.sections.against_review import risk_chart
 from audit.sections.engagement import steps_table
 

@@ -1,7 +1,7 @@
 """The tables sections publish, built from protected tables (values as published).
 
 Each function returns a frame of published values — counts and fractions as numbers, ``c``
-and ``:`` as text — ready for :meth:`audit.section.Section.table`, with the lists
+and ``:`` as text — ready for :meth:`audit.render.section.Section.table`, with the lists
 of count and percentage columns to pass with it.
 """
 

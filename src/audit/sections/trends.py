@@ -8,19 +8,20 @@ from audit.charts import spc_chart, trend_chart
 from audit.claims import claims_for
 from audit.contract import metric_label
 from audit.disclosure import Protected
-from audit.national import national_reference
-from audit.section import Section
+from audit.measures.national import national_reference
+from audit.measures.spc import MIN_SPC_POINTS
+from audit.measures.spc_readiness import trend_readiness
+from audit.render.section import Section
 from audit.sections.tables import METRIC_PERCENTS, chart_data, rolling_display
-from audit.spc import MIN_SPC_POINTS
-from audit.spc_readiness import trend_readiness
 from audit.workspace import TREND_METRICS
 
 __all__ = ["trends"]
 
 
 def _readiness(chart: pd.DataFrame) -> tuple[str, ...]:
-    """What this p-chart can and cannot show (:func:`audit.spc_readiness.trend_readiness`): too few
-    quarters for limits yet, quarters too small for a fall to show. Quarters a public pack
+    """What this p-chart can and cannot show
+    (:func:`audit.measures.spc_readiness.trend_readiness`): too few quarters for limits yet,
+    quarters too small for a fall to show. Quarters a public pack
     hides are left out: it says nothing of their size."""
     from audit.formatting import is_suppressed
 

@@ -1,0 +1,310 @@
+"""Plain-English findings for a pack, built from its protected tables.
+
+Every sentence quotes a figure only as the protected table shows it (``c`` stays ``c``),
+so prose can never reveal more than the tables. The direction of a difference from the
+national figure comes from :func:`audit.measures.compare.verdicts` on the protected table: a hidden
+row gets no verdict, and no difference is ever called at p >= 0.05.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from audit.claims import HIDDEN_REASON, claims_for
+from audit.contract import FLAG_COLUMNS, column_label, metric_label
+from audit.disclosure import Protected
+from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
+from audit.measures.compare import verdicts
+from audit.measures.national import NATIONAL_REFERENCE
+
+__all__ = [
+    "verdict_words",
+    "describe_metric",
+    "metric_sentences",
+    "shown_metrics",
+    "steps_sentence",
+    "detectable_sentences",
+    "headline_findings",
+    "further_findings",
+    "MAX_HEADLINE_BULLETS",
+    "absent_sentence",
+    "caveats",
+]
+
+
+def verdict_words(p: Protected) -> dict[str, str]:
+    """metric id -> verdict wording; a row hidden by disclosure control is "hidden to
+    protect privacy" ("too few cases to tell" is said only of statistical power)."""
+    raw = verdicts(p.metrics)
+    out: dict[str, str] = {}
+    for (_, row), wording in zip(p.metrics.iterrows(), raw, strict=True):
+        hidden = is_suppressed(row["rate"])
+        out[str(row["metric"])] = HIDDEN_REASON if hidden else str(wording)
+    return out
+
+
+def _row(p: Protected, metric: str) -> pd.Series | None:
+    rows = p.metrics[p.metrics["metric"] == metric]
+    return None if rows.empty else rows.iloc[0]
+
+
+def describe_metric(metric: str, p: Protected) -> str:
+    """One sentence: the local figure (or that it is hidden), the national figure, verdict."""
+    row = _row(p, metric)
+    label = metric_label(metric)
+    if row is None:
+        return f"{label}: not recorded in this extract."
+    verdict = verdict_words(p)[metric]
+    national = ""
+    if pd.notna(row["national_rate"]):
+        national = (
+            f"; nationally {format_percent(row['national_rate'])} "
+            f"({int(row['national_numerator'])} of {int(row['national_denominator'])})"
+        )
+    if is_suppressed(row["rate"]):
+        return f"{label}: figure {HIDDEN_REASON} (shown as {SUPPRESSED}){national}."
+    if pd.isna(row["rate"]):
+        return f"{label}: no case has this recorded as yes or no{national}."
+    counts = f"{format_count(row['numerator'])} of {format_count(row['denominator'])} cases"
+    numbers = (
+        f"{format_percent(row['rate'])}, {counts} "
+        f"(95% CI {format_percent(row['ci_low'])} to {format_percent(row['ci_high'])})"
+    )
+    return f"{label}: {numbers}{national} — {verdict}."
+
+
+def shown_metrics(p: Protected, metric_ids: Sequence[str] | None = None) -> list[str]:
+    """The metric ids (of ``metric_ids``, default all) whose rate the pack shows."""
+    ids = list(p.metrics["metric"]) if metric_ids is None else list(metric_ids)
+    rows = p.metrics.set_index("metric")
+    return [m for m in ids if m in rows.index and not is_suppressed(rows.at[m, "rate"])]
+
+
+def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
+    """A bulleted list (``- `` lines) of :func:`describe_metric` for each id shown, and one
+    line naming those hidden to protect small numbers."""
+    present = [m for m in metric_ids if m in set(p.metrics["metric"])]
+    shown = set(shown_metrics(p, present))
+    lines = [f"- {describe_metric(m, p)}" for m in present if m in shown]
+    hidden = [metric_label(m).lower() for m in present if m not in shown]
+    if hidden:
+        lines.append(
+            f"- {HIDDEN_REASON.capitalize()} (shown as {SUPPRESSED}): {', '.join(hidden)}."
+        )
+    return "\n".join(lines)
+
+
+def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
+    """For each shown comparison with no evidence of a difference, the smallest difference
+    this many cases could have detected ("with 20 cases, only 90% or more, or 35% or less,
+    would differ from the national 64%"), so "no evidence" is never read as "the same"."""
+    from audit.formatting import as_number
+    from audit.measures.compare import VERDICT_NO_DIFFERENCE, detectable_difference_text
+
+    words = verdict_words(p)
+    rows = p.metrics.set_index("metric")
+    lines = []
+    for metric in shown_metrics(p, metric_ids):
+        if metric == "harmed_by.another_male_carer" or not words.get(metric, "").startswith(
+            VERDICT_NO_DIFFERENCE
+        ):
+            continue
+        row = rows.loc[metric]
+        base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
+        national = as_number(row["national_numerator"])
+        if base is None or national is None:
+            continue
+        lines.append(
+            f"- {metric_label(metric)}: " + detectable_difference_text(int(base), int(national))
+        )
+    return "\n".join(lines)
+
+
+def steps_sentence(p: Protected) -> str:
+    """What the engagement steps show: the lowest-step claim of :mod:`audit.claims` (true
+    over every step; none when a step is hidden), and that the steps are not nested where
+    they are not (a father can be contacted without an earlier step being recorded)."""
+    rows = p.metrics[p.metrics["metric"].str.startswith("engagement.")]
+    shown = rows[[not is_suppressed(r) and pd.notna(r) for r in rows["rate"]]]
+    if shown.empty:
+        return (
+            f"The father-engagement figures are {HIDDEN_REASON}."
+            if len(rows)
+            else "No father-engagement steps are recorded in this extract."
+        )
+    claim = claims_for(p).lowest_step
+    if claim is not None:
+        sentence = claim.sentence
+    elif any(is_suppressed(r) for r in rows["rate"]):
+        sentence = (
+            f"Some engagement steps are {HIDDEN_REASON}, so none is named the lowest: "
+            "it could be one of those."
+        )
+    else:
+        sentence = "Too few engagement steps are recorded to say which is the lowest."
+    if not p.nested_steps:
+        sentence += (
+            " Each step is a share of the cases where it was recorded; the steps are "
+            "not nested in these cases, so they do not say how many fathers were "
+            "lost between one step and the next."
+        )
+    return sentence
+
+
+def absent_sentence(p: Protected) -> str:
+    """The measures the extract does not record (allowed missing by the analyst), as a
+    ``- `` bullet line for the top of the summary; ``""`` when every measure is recorded."""
+    missing = list(p.extract.get("missing_flags") or [])
+    if not missing:
+        return ""
+    names = ", ".join(column_label(m) for m in missing)
+    return (
+        f"- **Not recorded in this extract, so left out of every figure:** {names} "
+        f"({plural(len(missing), 'measure')} of {len(FLAG_COLUMNS)})."
+    )
+
+
+#: Bullets of the summary before its first chart: a board member gets the point in 30 s.
+MAX_HEADLINE_BULLETS = 5
+
+
+def headline_findings(p: Protected) -> str:
+    """The summary's headline, as ``- `` bullet lines, at most :data:`MAX_HEADLINE_BULLETS`
+    (only figures shown), in the order the evidence earns: measures not recorded (if any),
+    what the audit covers, the differences from the national figures that survive the Holm
+    adjustment, the lowest engagement step, changes over time that pass the test for trend,
+    then the measures with no evidence of a difference in one sentence with what these
+    numbers could have shown. The rest is in :func:`further_findings`."""
+    return "\n".join(_findings(p)[:MAX_HEADLINE_BULLETS])
+
+
+def further_findings(p: Protected) -> str:
+    """The headline's bullets beyond :data:`MAX_HEADLINE_BULLETS` (after the charts)."""
+    return "\n".join(_findings(p)[MAX_HEADLINE_BULLETS:])
+
+
+def _findings(p: Protected) -> list[str]:
+    cases = p.cases if isinstance(p.cases, str) else format_count(p.cases)
+    lines = [absent_sentence(p)] if absent_sentence(p) else []
+    lines.append(
+        f"- This audit covers **{cases}** babies under one harmed by a father or male "
+        f"carer ({p.place}, {p.period_label})."
+    )
+    words = verdict_words(p)
+    compared = [m for m in shown_metrics(p) if m in NATIONAL_REFERENCE]
+    if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:
+        compared.remove("harmed_by.another_male_carer")  # one test: the two rows mirror
+    if not compared:
+        lines.append(
+            f"- The figures the national review published are {HIDDEN_REASON} here "
+            f"(shown as {SUPPRESSED})."
+        )
+    for direction in ("lower", "higher"):
+        found = [m for m in compared if words[m].startswith(direction)]
+        if found:
+            quoted = "; ".join(_quoted(p, m) for m in found)
+            lines.append(f"- **{direction.capitalize()} than nationally:** {quoted}.")
+    claims = claims_for(p)
+    if claims.lowest_step is not None:
+        lines.append(f"- {claims.lowest_step.sentence}")
+    lines += [f"- {c.sentence}" for c in claims.trends.values() if c.kind == "change"]
+    others = [m for m in compared if not words[m].startswith(("higher", "lower"))]
+    if others:
+        lines.append(f"- {_no_evidence(p, others, len(others) < len(compared))}")
+    return lines
+
+
+def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool) -> str:
+    """One sentence for the measures with no evidence of a difference, with the smallest
+    and largest gap from the national figure these numbers of cases could have shown."""
+    from audit.formatting import as_number
+    from audit.measures.compare import detectable_difference
+
+    rows = p.metrics.set_index("metric")
+    gaps = []
+    for metric in metrics:
+        row = rows.loc[metric]
+        base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
+        national = as_number(row["national_numerator"])
+        if base is None or national is None or not base:
+            continue
+        low, high = detectable_difference(int(base), int(national))
+        rate = float(row["national_rate"])
+        sides = [rate - low, high - rate]
+        sides = [g for g in sides if g == g]  # a side no result could reach is NaN
+        if sides:
+            gaps.append(min(sides))
+    which = (
+        ("the one other measure" if len(metrics) == 1 else f"the other {len(metrics)} measures")
+        if rest
+        else ("the one measure" if len(metrics) == 1 else f"all {plural(len(metrics), 'measure')}")
+    )
+    sentence = (
+        f"On {which} the national review published, there is no evidence of a difference "
+        "from the national figures"
+    )
+    if gaps:
+        low, high = round(min(gaps) * 100), round(max(gaps) * 100)
+        span = f"{low}" if low == high else f"{low} to {high}"
+        sentence += (
+            f": with these numbers of cases only a difference of about {span} percentage "
+            "points or more could have shown"
+        )
+    return sentence + ". That is not evidence that they are the same."
+
+
+def _quoted(p: Protected, metric: str) -> str:
+    row = _row(p, metric)
+    assert row is not None
+    adjusted = row.get("p_holm")
+    test = (
+        f"; adjusted p {'< 0.001' if float(adjusted) < 0.001 else f'= {float(adjusted):.3f}'}"
+        if adjusted is not None and not is_suppressed(adjusted) and pd.notna(adjusted)
+        else ""
+    )
+    return (
+        f"{metric_label(metric).lower()} ({format_percent(row['rate'])} against "
+        f"{format_percent(row['national_rate'])}{test})"
+    )
+
+
+def caveats(p: Protected) -> str:
+    """The caveats a board must read with the figures, as ``- `` bullet lines."""
+    k = p.policy.max_count
+    lines = []
+    if p.synthetic:
+        lines.append(
+            "- **These are synthetic data**, generated for demonstration: they describe "
+            "no real child, family or partnership."
+        )
+    if p.public:
+        lines.append(
+            f"- Small numbers: counts from 1 to {k} are shown as c, and so is any "
+            "figure from which one could be worked out (checked by an attack on "
+            "everything this pack publishes)."
+        )
+        lines += [f"- Left out of this public pack: {d}" for d in p.dropped]
+    else:
+        lines.append(
+            "- Every figure is shown, small numbers included: these are the board's "
+            f"own papers ({p.policy.marking}). Use the public audience for anything "
+            "published. Quarterly figures for one partnership rest on few cases; "
+            "read the 95% confidence intervals, not the point estimates alone."
+        )
+    lines += [
+        "- The national figures are counts of the 92 serious incident notifications about "
+        "babies under one harmed by a male carer that the national review analysed "
+        "(notified 2018 to 2020), not of all babies or all families known to services.",
+        "- Context, on different bases: in 2020 the Panel received 482 serious incident "
+        "notifications about 514 children, 35% of them about babies under one; since July "
+        "2018 it had considered 257 rapid reviews of babies under one seriously harmed or "
+        "killed through non-accidental injury.",
+        "- Rates leave out cases where the answer was not recorded; where a field is often "
+        "unknown (see Data quality) the rate may not represent every case.",
+        "- With many measures compared, some could differ from the national figure by chance "
+        "alone: the comparisons are adjusted for that (Holm's method) before any is called a "
+        "difference.",
+    ]
+    return "\n".join(lines)

@@ -74,7 +74,7 @@ def test_completeness_from_metrics_publishes_only_the_metrics_tables_counts():
 def test_board_text_shows_every_count_and_names_fields_and_columns(data):
     text = data_quality_text(protect(data, "board"))
     # the board's own papers show small numbers: 11 read, 1 excluded
-    assert ("- The extract held 11 cases; 1 were excluded because the baby was 12 months "
+    assert ("- The extract held 11 cases; 1 was excluded because the baby was 12 months "
             "or older.") in text
     assert "- This audit covers 10 cases (2025-Q1)." in text
     assert f"More than 10% not known: {column_label('domestic_abuse')}." in text

@@ -269,6 +269,9 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
         sha256=pooled_digest(sources),
         sheet=None,
         sources=sources,
+        warnings=tuple(
+            f"{shown(path.name)}: {w}" for path, e in zip(files, extracts) for w in e.warnings
+        ),
     )
 
 

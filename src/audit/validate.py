@@ -88,7 +88,7 @@ from audit.contract import (
     match_header,
     normalise_column_name,
 )
-from audit.errors import Problem, ValidationError
+from audit.errors import IdentifierError, Problem, ValidationError
 from audit.extract import (
     CODED_VALUES,
     CaseExtract,
@@ -97,6 +97,7 @@ from audit.extract import (
     as_categorical,
     distinct,
     shown,
+    totals_rows,
 )
 from audit.guard import check_identifiers
 from audit.measures import MISSING_MEASURE, missing_measure_problems
@@ -206,10 +207,26 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
     return f"{q} fails the check '{kind}'"
 
 
-def _rows_text(rows: list[int], limit: int = 5) -> str:
-    shown = ", ".join(str(r) for r in rows[:limit])
-    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+def _rows_text(rows: list[int], limit: int = 5, *, spans: bool = False) -> str:
+    """``"rows 2, 3, 4 and 9 more"``; with ``spans``, runs of consecutive rows are written
+    as one span (``"rows 30–41 and 52"``), ``limit`` spans listed."""
+    if not spans:
+        shown = ", ".join(str(r) for r in rows[:limit])
+        more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+        return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+    runs: list[list[int]] = []
+    for r in sorted(rows):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in runs[:limit]]
+    rest = sum(b - a + 1 for a, b in runs[limit:])
+    if rest:
+        listed = ", ".join(parts) + f" and {rest:,} more"
+    else:
+        listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+    return f"row{'s' if len(rows) > 1 else ''} {listed}"
 
 
 def _problems_from(
@@ -295,9 +312,14 @@ def validate_extract(
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
-    check_identifiers(raw)
-    today = today or dt.date.today()
     header = _header_problem(raw)
+    try:
+        check_identifiers(raw)
+    except IdentifierError as exc:
+        if header is not None:  # first: it explains columns the guard can only number
+            exc.problems.insert(0, header)
+        raise
+    today = today or dt.date.today()
     if header is not None:
         sheet = f" of sheet '{shown(raw.sheet, 40)}'" if raw.sheet is not None else ""
         raise ValidationError(
@@ -310,7 +332,10 @@ def validate_extract(
     repeats = _repeated_header_rows(raw.frame)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
-    problems, total, near = _problems(raw, prepared, repeats, today, allow_missing)
+    totals = totals_rows(raw.frame, raw.formula_rows)
+    if totals:
+        prepared = prepared.drop(index=[r for r in totals if r in prepared.index])
+    problems, total, near = _problems(raw, prepared, repeats, today, allow_missing, totals)
     if problems:
         raise ValidationError(_refusal(problems, total, near), path=raw.path, problems=problems)
 
@@ -339,6 +364,19 @@ def validate_extract(
         path=raw.path,
         sha256=raw.sha256,
         sheet=raw.sheet,
+        warnings=raw.warnings + _hidden_rows_warning(raw.hidden_rows),
+    )
+
+
+def _hidden_rows_warning(rows: tuple[int, ...]) -> tuple[str, ...]:
+    """The warning for data rows hidden in Excel (by a filter or by hand): read all the same."""
+    if not rows:
+        return ()
+    return (
+        f"{_rows_text(list(rows), spans=True)} {'are' if len(rows) > 1 else 'is'} hidden in "
+        f"Excel (a filter or hidden rows); {'they are' if len(rows) > 1 else 'it is'} read "
+        f"like the others: delete {'them' if len(rows) > 1 else 'it'} from the return if "
+        f"{'they are' if len(rows) > 1 else 'it is'} not part of this audit",
     )
 
 
@@ -348,10 +386,11 @@ def _problems(
     repeats: np.ndarray,
     today: dt.date,
     allow_missing: Iterable[str] | str,
+    totals: dict[int, str] | None = None,
 ) -> tuple[list[Problem], int, int]:
     """Every problem of the extract in one pass, the number found (listed or summed up),
-    and how many of them are missing measures: missing measures, repeated header rows, the
-    schema's failures, near-duplicate partnership names and an empty body."""
+    and how many of them are missing measures: missing measures, repeated header rows,
+    totals rows, the schema's failures, near-duplicate partnership names and an empty body."""
     near = missing_measure_problems(raw, allow_missing)
     problems = near + [
         Problem(
@@ -359,6 +398,17 @@ def _problems(
         )
         for row in repeats[:MAX_PROBLEMS_PER_COLUMN]
     ]
+    for row, label in sorted((totals or {}).items()):
+        problems.append(
+            Problem(
+                row,
+                None,
+                "looks like a totals row "
+                + (f"(case_id {_quote(label)})" if label else "(case_id blank, sums below)")
+                + ": delete it",
+            )
+        )
+    total_found = len(totals or {})
     if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
         problems.append(
             Problem(
@@ -368,7 +418,7 @@ def _problems(
                 "more rows that repeat the header row",
             )
         )
-    total = len(near) + len(repeats)
+    total = len(near) + len(repeats) + total_found
     if not passes(prepared, today=today):  # a clean extract never pays for pandera
         from pandera.errors import SchemaErrors
 

@@ -274,21 +274,32 @@ def totals_rows(frame: pd.DataFrame, formula_rows: tuple[int, ...] = ()) -> dict
     """Rows that look like a totals row added under the cases: row -> its case_id as written.
 
     A row is one when its case_id is "Total" (any case, "Totals", "Grand total"), or when it
-    is the last row, its case_id is blank and, under the flag columns, it holds numbers that
-    are not flag values (sums such as ``15``) or formulas (``formula_rows``: cells reading
-    could not read).
+    is the last row, its case_id and notification date are blank and, under the flag
+    columns, it holds numbers that are not flag values (sums such as ``15``) or formulas
+    (``formula_rows``: cells reading could not read).
     """
     if len(frame) == 0 or "case_id" not in frame.columns:
         return {}
-    codes, uniques = distinct(frame["case_id"])
+    ids = frame["case_id"]
     found: dict[int, str] = {}
-    labelled = pc.match_substring_regex(arrow_text(uniques), _TOTALS_LABEL)
-    if pc.any(labelled).as_py():
-        hit = labelled.to_numpy(zero_copy_only=False)
-        rows = frame.index.to_numpy()[(codes >= 0) & hit[np.maximum(codes, 0)]]
-        found.update({int(r): str(frame.at[r, "case_id"]) for r in rows})
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes, uniques = distinct(ids)
+        labelled = pc.match_substring_regex(arrow_text(uniques), _TOTALS_LABEL)
+        if pc.any(labelled).as_py():
+            hit = labelled.to_numpy(zero_copy_only=False)
+            rows = frame.index.to_numpy()[(codes >= 0) & hit[np.maximum(codes, 0)]]
+            found.update({int(r): str(frame.at[r, "case_id"]) for r in rows})
+    else:  # an id column left as text (a million distinct values): one pass over the rows
+        labelled = pc.match_substring_regex(arrow_text(pd.Index(ids.fillna(""))), _TOTALS_LABEL)
+        if pc.any(labelled).as_py():
+            rows = frame.index.to_numpy()[labelled.to_numpy(zero_copy_only=False)]
+            found.update({int(r): str(frame.at[r, "case_id"]) for r in rows})
     last = frame.index[-1]
-    if int(last) not in found and not str(frame.at[last, "case_id"]).strip():
+    blank = not str(frame.at[last, "case_id"]).strip() and (
+        "notification_date" not in frame.columns
+        or not str(frame.at[last, "notification_date"]).strip()
+    )
+    if int(last) not in found and blank:
         flags = [c for c in FLAG_COLUMNS if c in frame.columns]
         sums = [str(frame.at[last, c]) for c in flags]
         if int(last) in formula_rows or any(

@@ -46,6 +46,12 @@ Decisions:
   is missing), or the headers are simply not the contract's.
 * A data row that repeats the header row (two exports pasted together) is one problem for
   the row, not one for each of its cells.
+* A totals row (case_id "Total", or a last row with a blank case_id and date over sums
+  or formulas: :func:`audit.extract.totals_rows`) is one problem for the row, listed with
+  the others.
+* Rows hidden in Excel are read like the others; :attr:`CaseExtract.warnings` lists them.
+* When the header row holds no contract column and the identifier guard finds something,
+  the header-row problem comes first in the :class:`~audit.errors.IdentifierError`.
 * Ages: whole numbers, ``"3"`` or ``"3.0"``; 12 or more is reported in ``excluded`` with
   its reason, not an error. Every row is checked, out of scope or not: an extract that
   breaks the contract is fixed at source.

@@ -18,6 +18,12 @@ Decisions an analyst may notice:
   validation as an ignored column.
 * In a workbook, the header row is the first row with anything in it; row numbers are the
   sheet's own. Whole numbers stored as numbers read as ``"3"``, dates as ``"2024-01-05"``.
+* A hidden or very hidden sheet is never read unless ``sheet`` names it (a warning then
+  says so, in :attr:`~audit.extract.RawExtract.warnings`); rows hidden in Excel (a filter,
+  or by hand) are read like the others and listed in
+  :attr:`~audit.extract.RawExtract.hidden_rows` for validation to warn about.
+* Formula cells with no saved result in a totals row (case_id "Total") are left to
+  validation, which calls the row a totals row (:func:`audit.extract.totals_rows`).
 * In Parquet, there is no header row: data rows are numbered from 2, as if written to CSV.
 * Two headers that normalise to the same name (``Case ID`` and ``case_id``) make the
   extract ambiguous: :func:`read_extract` raises :class:`~audit.errors.ValidationError`

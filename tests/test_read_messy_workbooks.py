@@ -7,6 +7,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
+from audit.contract import FLAG_COLUMNS as FLAG_NAMES
 from audit.errors import IdentifierError, ReadError, ValidationError
 from audit.quality import validation_summary
 from audit.read import read_extract
@@ -252,3 +253,45 @@ def test_an_nhs_number_under_a_title_row_comes_after_the_header_problem(tmp_path
         "digits with a valid check digit); remove it from the extract (the value is not "
         "shown here)",
     ]
+
+
+# ------------------------------------------------------- 5. problems listed in one round
+
+
+def test_a_stray_date_is_listed_with_the_contract_problems(tmp_path):
+    from audit.pooling import load_returns
+
+    book = _book()
+    rows = _cases()
+    rows[3][3] = "uncle"  # a contract problem at row 5
+    rows[7][1] = "2024-08-20"  # a mistyped year at row 9: a year before 2025-Q3
+    _sheet(book, "Q3 2025", [HEADER, *rows])
+    path = _save(book, tmp_path / "return.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        load_returns([path], allow_missing="all")
+    assert [(p.row, p.column) for p in caught.value.problems] == [
+        (5, "harmed_by"), (9, "notification_date")]
+    assert str(caught.value.problems[1]) == (
+        "return.xlsx, row 9, column 'notification_date': 20/08/2024 (2024-Q3) is a year "
+        "before the period the rest of this return covers (2025-Q3): correct the year or "
+        "month if it was mistyped, or pass --accept-stray-dates if the case belongs to that "
+        "quarter")
+    # accepted: the contract problem alone
+    with pytest.raises(ValidationError) as caught:
+        load_returns([path], allow_missing="all", accept_stray_dates=True)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(5, "harmed_by")]
+
+
+def test_a_column_that_looks_like_a_missing_measure_has_its_values_checked_too(tmp_path):
+    book = _book()
+    header = [*HEADER[:5], "DA", *HEADER[6:]]
+    rows = _cases()
+    rows[5][5] = "N/A"  # row 7
+    _sheet(book, "Q3 2025", [header, *rows])
+    path = _save(book, tmp_path / "return.xlsx")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, allow_missing=[f for f in FLAG_NAMES if f != "domestic_abuse"])
+    assert str(caught.value.problems[0]) == (
+        "column 'domestic_abuse': measure missing (Domestic abuse): the file's column 'DA' "
+        "looks like it: rename that header to 'domestic_abuse' (or 'Domestic abuse'); it also "
+        "holds 'N/A' (row 7), not a flag value: use yes, no or unknown (blank means unknown)")

@@ -118,6 +118,8 @@ from audit.schema import (
     WHOLE_NUMBER,
     case_schema,
     clean_text,
+    parse_dates,
+    parse_whole_numbers,
     passes,
     prepare,
     typed,
@@ -302,7 +304,11 @@ def _repeats(case_ids: pd.Series, shown: pd.DataFrame) -> dict[int, str]:
 
 
 def validate_extract(
-    raw: RawExtract, *, today: dt.date | None = None, allow_missing: Iterable[str] | str = ()
+    raw: RawExtract,
+    *,
+    today: dt.date | None = None,
+    allow_missing: Iterable[str] | str = (),
+    check_stray_dates: bool = False,
 ) -> CaseExtract:
     """Check ``raw`` against the contract and return the typed, in-scope cases.
 
@@ -315,6 +321,11 @@ def validate_extract(
     the pack — unless ``allow_missing`` names it (``"all"`` names every measure): the
     problems list every missing measure with the file's headers that look like it
     (:func:`audit.measures.missing_measure_problems`).
+
+    With ``check_stray_dates`` (as :func:`audit.pooling.load_returns` asks unless the
+    analyst accepts them), a refusal also lists the cases dated apart from the rest of the
+    return (:func:`audit.stray_dates.stray_dates`, on the rows whose date and age are
+    good), which would otherwise stop the next attempt only once these problems are fixed.
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
@@ -342,6 +353,10 @@ def validate_extract(
     if totals:
         prepared = prepared.drop(index=[r for r in totals if r in prepared.index])
     problems, total, near = _problems(raw, prepared, repeats, today, allow_missing, totals)
+    if problems and check_stray_dates:
+        strays = _stray_date_problems(prepared, today, raw.path)
+        problems += strays
+        total += len(strays)
     if problems:
         raise ValidationError(_refusal(problems, total, near), path=raw.path, problems=problems)
 
@@ -372,6 +387,27 @@ def validate_extract(
         sheet=raw.sheet,
         warnings=raw.warnings + _hidden_rows_warning(raw.hidden_rows),
     )
+
+
+def _stray_date_problems(prepared: pd.DataFrame, today: dt.date, path: Path) -> list[Problem]:
+    """The stray dates (:mod:`audit.stray_dates`) among the rows whose notification date is
+    good and whose age is in scope, as problems, for a refusal to list beside the others."""
+    if not {"notification_date", "child_age_months"} <= set(prepared.columns) or not len(prepared):
+        return []
+    from audit.stray_dates import stray_dates
+
+    dates = parse_dates(prepared["notification_date"])
+    ages = parse_whole_numbers(prepared["child_age_months"])
+    good = (
+        dates.notna()
+        & (dates >= pd.Timestamp(EARLIEST_NOTIFICATION_DATE))
+        & (dates <= pd.Timestamp(today))
+        & (ages <= MAX_IN_SCOPE_AGE_MONTHS)
+    ).to_numpy(dtype=bool, na_value=False)
+    cases = pd.DataFrame(
+        {"notification_date": dates[good].astype("datetime64[ns]")}, index=prepared.index[good]
+    )
+    return [stray.problem() for stray in stray_dates(cases, shown(path.name))]
 
 
 def _hidden_rows_warning(rows: tuple[int, ...]) -> tuple[str, ...]:
@@ -595,6 +631,7 @@ def load_extract(
     sheet: str | None = None,
     today: dt.date | None = None,
     allow_missing: Iterable[str] | str = (),
+    check_stray_dates: bool = False,
 ) -> CaseExtract:
     """Read and validate an extract: :func:`~audit.read.read_extract`, then
     :func:`validate_extract`."""
@@ -602,4 +639,5 @@ def load_extract(
         read_extract(path, sheet=sheet, categorical=True),
         today=today,
         allow_missing=allow_missing,
+        check_stray_dates=check_stray_dates,
     )

@@ -120,9 +120,10 @@ def read_workbook(
             grid, cells, hidden_rows = _read_sheet(book, data, path, sheet)
         elif not holding:
             _refuse_hidden_candidates(book, data, path, sheet, sorted(hidden, key=names.index))
-    if not chosen and sheet not in named and any(n in hidden for n in named):
+    hidden_named = [n for n in named if n in hidden and n != sheet]
+    if not chosen and hidden_named:
         warnings.append(
-            f"the workbook's sheet '{shown(named[0], 40)}' is hidden in Excel and was not "
+            f"the workbook's sheet '{shown(hidden_named[0], 40)}' is hidden in Excel and was not "
             f"read; sheet '{shown(sheet, 40)}' was: to read the hidden one, pass --sheet NAME"
         )
     if grid.shape[0] == 0 or grid.shape[1] == 0:

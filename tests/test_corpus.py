@@ -183,7 +183,9 @@ CASES: list[Case] = [
     Case("pre_panel_dates.csv", "dates before 29 June 2018 (2017, the day before, 1905)", 2,
          ("is before 29 June 2018", "check the year"),
          tuple(f"row {r}, column 'notification_date'" for r in (3, 5, 7)),
-         absent=("row 6, column",)),
+         # the first day is not before the Panel (it is listed as a stray date: 2018 in a
+         # 2024 return, with the other problems, not in a later round)
+         absent=("'29/06/2018' is before",)),
     Case("ages_as_text.csv", "ages 'three', '6 months', 'eleven', '1y' and blank", 2,
          ("is not a whole number of months", "child_age_months is blank"),
          tuple(f"row {r}, column 'child_age_months'" for r in (2, 3, 5, 6, 7)),

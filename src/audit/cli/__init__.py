@@ -461,6 +461,8 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
         level=args.level,
         **_reading(args),
     )
+    for warning in data.extract.warnings:  # a hidden sheet read, rows hidden in Excel
+        print(f"warning: {warning}", file=sys.stderr)
     text = format_metrics_csv(data.metrics)
     if args.output is None:
         sys.stdout.write(text)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.contract import (
     FLAG_COLUMNS,
@@ -46,6 +47,7 @@ __all__ = [
     "distinct",
     "as_categorical",
     "arrow_text",
+    "totals_rows",
 ]
 
 #: Longest header quoted in a message (longer ones are cut, with an ellipsis).
@@ -81,9 +83,19 @@ class RawExtract:
     header_row: int = 1
     #: Every sheet of the workbook, in order (empty for CSV and Parquet).
     sheets: tuple[str, ...] = ()
+    #: Data rows hidden in Excel (hidden rows, or rows a filter hides): read like the
+    #: others, and named in a warning (:func:`audit.intake.validate.validate_extract`).
+    hidden_rows: tuple[int, ...] = ()
+    #: Rows whose formula or error cells reading left to validation, which calls them a
+    #: totals row (:func:`totals_rows`) rather than list each cell.
+    formula_rows: tuple[int, ...] = ()
+    #: What reading noticed that the analyst should hear of (a hidden sheet named with
+    #: ``--sheet``), passed on to :attr:`CaseExtract.warnings`.
+    warnings: tuple[str, ...] = ()
 
     def label(self, column: str) -> str:
-        """How to name ``column`` in a message: the contract's name, else the header as written.
+        """How to name ``column`` in a message: the contract's name, else the header as written
+        (a column with no header by its number, in a workbook by its letters: "column AC").
 
         A header as written is cut to :data:`MAX_HEADER_ECHO` characters, without control
         characters, so a hostile header cannot flood or garble a message.
@@ -92,7 +104,14 @@ class RawExtract:
             return column
         written = self.headers.get(column, column)
         if column.startswith("_column_") and not normalise_column_name(written):
-            return f"(column {column.removeprefix('_column_')}, no header)"
+            number = column.removeprefix("_column_")
+            if self.sheet is not None and number.isdigit():  # a workbook: Excel's letters
+                left, letters = int(number), ""
+                while left:
+                    left, rem = divmod(left - 1, 26)
+                    letters = chr(65 + rem) + letters
+                return f"(column {letters}, no header)"
+            return f"(column {number}, no header)"
         return shown(written)
 
 
@@ -149,6 +168,9 @@ class CaseExtract:
     #: question, with the first and second auditors' answers and any agreed answer;
     #: ``None`` when no case was moderated.
     moderated: pd.DataFrame | None = None
+    #: What the analyst should hear of though nothing is wrong (the sheet read is hidden
+    #: in Excel, rows hidden by a filter): ``audit validate`` and ``audit run`` say each.
+    warnings: tuple[str, ...] = ()
 
     def unknown_shares(self) -> pd.Series:
         """Share of in-scope cases recorded as unknown, for each coded or flag column present."""
@@ -242,3 +264,46 @@ def arrow_text(values: pd.Index) -> pa.Array:
     if not pa.types.is_large_string(array.type):
         array = array.cast(pa.large_string())
     return array
+
+
+#: A case_id that labels a totals row: "Total", "Totals", "TOTAL:", "Grand total".
+_TOTALS_LABEL = r"(?i)^[\s\x{00a0}]*(?:grand[ _-]*|sub[ _-]*)?totals?[\s:.\x{00a0}]*$"
+
+
+def totals_rows(frame: pd.DataFrame, formula_rows: tuple[int, ...] = ()) -> dict[int, str]:
+    """Rows that look like a totals row added under the cases: row -> its case_id as written.
+
+    A row is one when its case_id is "Total" (any case, "Totals", "Grand total"), or when it
+    is the last row, its case_id and notification date are blank and, under the flag
+    columns, it holds numbers that are not flag values (sums such as ``15``) or formulas
+    (``formula_rows``: cells reading could not read).
+    """
+    if len(frame) == 0 or "case_id" not in frame.columns:
+        return {}
+    ids = frame["case_id"]
+    found: dict[int, str] = {}
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        codes, uniques = distinct(ids)
+        labelled = pc.match_substring_regex(arrow_text(uniques), _TOTALS_LABEL)
+        if pc.any(labelled).as_py():
+            hit = labelled.to_numpy(zero_copy_only=False)
+            rows = frame.index.to_numpy()[(codes >= 0) & hit[np.maximum(codes, 0)]]
+            found.update({int(r): str(frame.at[r, "case_id"]) for r in rows})
+    else:  # an id column left as text (a million distinct values): one pass over the rows
+        labelled = pc.match_substring_regex(arrow_text(pd.Index(ids.fillna(""))), _TOTALS_LABEL)
+        if pc.any(labelled).as_py():
+            rows = frame.index.to_numpy()[labelled.to_numpy(zero_copy_only=False)]
+            found.update({int(r): str(frame.at[r, "case_id"]) for r in rows})
+    last = frame.index[-1]
+    blank = not str(frame.at[last, "case_id"]).strip() and (
+        "notification_date" not in frame.columns
+        or not str(frame.at[last, "notification_date"]).strip()
+    )
+    if int(last) not in found and blank:
+        flags = [c for c in FLAG_COLUMNS if c in frame.columns]
+        sums = [str(frame.at[last, c]) for c in flags]
+        if int(last) in formula_rows or any(
+            re.match(r"^\s*[0-9]+(?:\.0*)?\s*$", v) and v.strip() not in ("0", "1") for v in sums
+        ):
+            found[int(last)] = ""
+    return found

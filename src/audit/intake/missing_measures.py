@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pandas as pd
+
 from audit.contract import (
     FLAG_COLUMNS,
+    FLAG_SPELLINGS,
     KNOWN_COLUMNS,
     column_label,
     match_header,
     suggest_header,
 )
 from audit.errors import ParameterError, Problem
-from audit.intake.extract import RawExtract, shown
+from audit.intake.extract import RawExtract, distinct, shown
 
 __all__ = ["ALL_MEASURES", "allowed_measures", "missing_measure_problems", "MISSING_MEASURE"]
 
@@ -74,12 +77,14 @@ def missing_measure_problems(raw: RawExtract, allow_missing: Iterable[str] | str
     problems: list[Problem] = []
     present = frozenset(c for c in raw.frame.columns if c in KNOWN_COLUMNS)
     guesses: dict[str, list[str]] = {}
+    columns: dict[str, list[str]] = {}
     for key in raw.frame.columns:
         if key in KNOWN_COLUMNS:
             continue
         guess = suggest_header(raw.headers.get(key, key), exclude=present)
         if guess in FLAG_COLUMNS:
             guesses.setdefault(guess, []).append(raw.label(key))
+            columns.setdefault(guess, []).append(key)
     missing = [f for f in FLAG_COLUMNS if f not in present and f not in allowed]
     for flag in missing:
         label = column_label(flag)
@@ -87,7 +92,7 @@ def missing_measure_problems(raw: RawExtract, allow_missing: Iterable[str] | str
         if len(found) == 1:
             where = (
                 f"the file's column '{found[0]}' looks like it: rename that header to "
-                f"'{flag}' (or '{label}')"
+                f"'{flag}' (or '{label}')" + _not_flag_values(raw, columns[flag][0])
             )
         elif found:
             listed = ", ".join(f"'{h}'" for h in found)
@@ -111,3 +116,30 @@ def missing_measure_problems(raw: RawExtract, allow_missing: Iterable[str] | str
             )
         )
     return problems
+
+
+def _not_flag_values(raw: RawExtract, key: str) -> str:
+    """What the column that looks like a missing measure holds that is not a flag value
+    (``"; it also holds 'N/A' (row 7), not a flag value: use yes, no or unknown"``), so the
+    values are fixed in the same round as the header (validation has not checked them)."""
+    column = raw.frame[key]
+    codes, uniques = distinct(column)
+    from audit.intake.schema import clean_text  # as validation reads a flag
+
+    keys = clean_text(pd.Series(uniques, dtype="str")).str.lower()
+    keys = keys.str.replace(r"\s+", " ", regex=True)
+    bad = [i for i, key in enumerate(keys) if key not in FLAG_SPELLINGS]
+    if not bad:
+        return ""
+    rows = raw.frame.index.to_numpy()
+    listed = []
+    for i in bad[:3]:
+        where = rows[codes == i]
+        first = f"row {int(where[0])}" + (f" and {len(where) - 1:,} more" if len(where) > 1 else "")
+        listed.append(f"'{shown(uniques[i], 40)}' ({first})")
+    more = f" and {len(bad) - 3:,} other values" if len(bad) > 3 else ""
+    return (
+        f"; it also holds {', '.join(listed)}{more}, not "
+        f"{'a flag value' if len(bad) == 1 else 'flag values'}: use yes, no or unknown "
+        "(blank means unknown)"
+    )

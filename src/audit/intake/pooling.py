@@ -113,7 +113,13 @@ def load_returns(
 
     files, second, settled = _marked(paths, moderation, agreed)
     if len(files) == 1 and not second:
-        extract = load_extract(files[0], sheet=sheet, allow_missing=allow_missing, today=today)
+        extract = load_extract(
+            files[0],
+            sheet=sheet,
+            allow_missing=allow_missing,
+            today=today,
+            check_stray_dates=not accept_stray_dates,  # listed with any other problems
+        )
         return _checked_dates([files[0]], [extract], extract, accept_stray_dates)
     every = [*files, *second, *settled]
     allow = (allow_missing,) if isinstance(allow_missing, str) else tuple(allow_missing)
@@ -123,7 +129,15 @@ def load_returns(
     usable: list[Path] = []
     for path in every:
         try:
-            extracts.append(load_extract(path, sheet=sheet, allow_missing=allow, today=today))
+            extracts.append(
+                load_extract(
+                    path,
+                    sheet=sheet,
+                    allow_missing=allow,
+                    today=today,
+                    check_stray_dates=not accept_stray_dates and path in files,
+                )
+            )
             usable.append(path)
         except ExtractError as exc:
             identifiers |= isinstance(exc, IdentifierError)
@@ -269,6 +283,9 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
         sha256=pooled_digest(sources),
         sheet=None,
         sources=sources,
+        warnings=tuple(
+            f"{shown(path.name)}: {w}" for path, e in zip(files, extracts) for w in e.warnings
+        ),
     )
 
 

@@ -46,6 +46,12 @@ Decisions:
   is missing), or the headers are simply not the contract's.
 * A data row that repeats the header row (two exports pasted together) is one problem for
   the row, not one for each of its cells.
+* A totals row (case_id "Total", or a last row with a blank case_id and date over sums
+  or formulas: :func:`audit.intake.extract.totals_rows`) is one problem for the row, listed with
+  the others.
+* Rows hidden in Excel are read like the others; :attr:`CaseExtract.warnings` lists them.
+* When the header row holds no contract column and the identifier guard finds something,
+  the header-row problem comes first in the :class:`~audit.errors.IdentifierError`.
 * Ages: whole numbers, ``"3"`` or ``"3.0"``; 12 or more is reported in ``excluded`` with
   its reason, not an error. Every row is checked, out of scope or not: an extract that
   breaks the contract is fixed at source.
@@ -88,7 +94,7 @@ from audit.contract import (
     match_header,
     normalise_column_name,
 )
-from audit.errors import Problem, ValidationError
+from audit.errors import IdentifierError, Problem, ValidationError
 from audit.intake.extract import (
     CODED_VALUES,
     CaseExtract,
@@ -97,6 +103,7 @@ from audit.intake.extract import (
     as_categorical,
     distinct,
     shown,
+    totals_rows,
 )
 from audit.intake.guard import check_identifiers
 from audit.intake.missing_measures import MISSING_MEASURE, missing_measure_problems
@@ -111,6 +118,8 @@ from audit.intake.schema import (
     WHOLE_NUMBER,
     case_schema,
     clean_text,
+    parse_dates,
+    parse_whole_numbers,
     passes,
     prepare,
     typed,
@@ -206,10 +215,26 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
     return f"{q} fails the check '{kind}'"
 
 
-def _rows_text(rows: list[int], limit: int = 5) -> str:
-    shown = ", ".join(str(r) for r in rows[:limit])
-    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+def _rows_text(rows: list[int], limit: int = 5, *, spans: bool = False) -> str:
+    """``"rows 2, 3, 4 and 9 more"``; with ``spans``, runs of consecutive rows are written
+    as one span (``"rows 30–41 and 52"``), ``limit`` spans listed."""
+    if not spans:
+        shown = ", ".join(str(r) for r in rows[:limit])
+        more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+        return f"row{'s' if len(rows) > 1 else ''} {shown}{more}"
+    runs: list[list[int]] = []
+    for r in sorted(rows):
+        if runs and r == runs[-1][1] + 1:
+            runs[-1][1] = r
+        else:
+            runs.append([r, r])
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in runs[:limit]]
+    rest = sum(b - a + 1 for a, b in runs[limit:])
+    if rest:
+        listed = ", ".join(parts) + f" and {rest:,} more"
+    else:
+        listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+    return f"row{'s' if len(rows) > 1 else ''} {listed}"
 
 
 def _problems_from(
@@ -279,7 +304,11 @@ def _repeats(case_ids: pd.Series, shown: pd.DataFrame) -> dict[int, str]:
 
 
 def validate_extract(
-    raw: RawExtract, *, today: dt.date | None = None, allow_missing: Iterable[str] | str = ()
+    raw: RawExtract,
+    *,
+    today: dt.date | None = None,
+    allow_missing: Iterable[str] | str = (),
+    check_stray_dates: bool = False,
 ) -> CaseExtract:
     """Check ``raw`` against the contract and return the typed, in-scope cases.
 
@@ -292,12 +321,22 @@ def validate_extract(
     the pack — unless ``allow_missing`` names it (``"all"`` names every measure): the
     problems list every missing measure with the file's headers that look like it
     (:func:`audit.intake.missing_measures.missing_measure_problems`).
+
+    With ``check_stray_dates`` (as :func:`audit.intake.pooling.load_returns` asks unless the
+    analyst accepts them), a refusal also lists the cases dated apart from the rest of the
+    return (:func:`audit.intake.stray_dates.stray_dates`, on the rows whose date and age are
+    good), which would otherwise stop the next attempt only once these problems are fixed.
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
-    check_identifiers(raw)
-    today = today or dt.date.today()
     header = _header_problem(raw)
+    try:
+        check_identifiers(raw)
+    except IdentifierError as exc:
+        if header is not None:  # first: it explains columns the guard can only number
+            exc.problems.insert(0, header)
+        raise
+    today = today or dt.date.today()
     if header is not None:
         sheet = f" of sheet '{shown(raw.sheet, 40)}'" if raw.sheet is not None else ""
         raise ValidationError(
@@ -310,7 +349,14 @@ def validate_extract(
     repeats = _repeated_header_rows(raw.frame)
     if len(repeats):
         prepared = prepared.drop(index=repeats)
-    problems, total, near = _problems(raw, prepared, repeats, today, allow_missing)
+    totals = totals_rows(raw.frame, raw.formula_rows)
+    if totals:
+        prepared = prepared.drop(index=[r for r in totals if r in prepared.index])
+    problems, total, near = _problems(raw, prepared, repeats, today, allow_missing, totals)
+    if problems and check_stray_dates:
+        strays = _stray_date_problems(prepared, today, raw.path)
+        problems += strays
+        total += len(strays)
     if problems:
         raise ValidationError(_refusal(problems, total, near), path=raw.path, problems=problems)
 
@@ -339,6 +385,40 @@ def validate_extract(
         path=raw.path,
         sha256=raw.sha256,
         sheet=raw.sheet,
+        warnings=raw.warnings + _hidden_rows_warning(raw.hidden_rows),
+    )
+
+
+def _stray_date_problems(prepared: pd.DataFrame, today: dt.date, path: Path) -> list[Problem]:
+    """The stray dates (:mod:`audit.intake.stray_dates`) among the rows whose notification date is
+    good and whose age is in scope, as problems, for a refusal to list beside the others."""
+    if not {"notification_date", "child_age_months"} <= set(prepared.columns) or not len(prepared):
+        return []
+    from audit.intake.stray_dates import stray_dates
+
+    dates = parse_dates(prepared["notification_date"])
+    ages = parse_whole_numbers(prepared["child_age_months"])
+    good = (
+        dates.notna()
+        & (dates >= pd.Timestamp(EARLIEST_NOTIFICATION_DATE))
+        & (dates <= pd.Timestamp(today))
+        & (ages <= MAX_IN_SCOPE_AGE_MONTHS)
+    ).to_numpy(dtype=bool, na_value=False)
+    cases = pd.DataFrame(
+        {"notification_date": dates[good].astype("datetime64[ns]")}, index=prepared.index[good]
+    )
+    return [stray.problem() for stray in stray_dates(cases, shown(path.name))]
+
+
+def _hidden_rows_warning(rows: tuple[int, ...]) -> tuple[str, ...]:
+    """The warning for data rows hidden in Excel (by a filter or by hand): read all the same."""
+    if not rows:
+        return ()
+    return (
+        f"{_rows_text(list(rows), spans=True)} {'are' if len(rows) > 1 else 'is'} hidden in "
+        f"Excel (a filter or hidden rows); {'they are' if len(rows) > 1 else 'it is'} read "
+        f"like the others: delete {'them' if len(rows) > 1 else 'it'} from the return if "
+        f"{'they are' if len(rows) > 1 else 'it is'} not part of this audit",
     )
 
 
@@ -348,10 +428,11 @@ def _problems(
     repeats: np.ndarray,
     today: dt.date,
     allow_missing: Iterable[str] | str,
+    totals: dict[int, str] | None = None,
 ) -> tuple[list[Problem], int, int]:
     """Every problem of the extract in one pass, the number found (listed or summed up),
-    and how many of them are missing measures: missing measures, repeated header rows, the
-    schema's failures, near-duplicate partnership names and an empty body."""
+    and how many of them are missing measures: missing measures, repeated header rows,
+    totals rows, the schema's failures, near-duplicate partnership names and an empty body."""
     near = missing_measure_problems(raw, allow_missing)
     problems = near + [
         Problem(
@@ -359,6 +440,17 @@ def _problems(
         )
         for row in repeats[:MAX_PROBLEMS_PER_COLUMN]
     ]
+    for row, label in sorted((totals or {}).items()):
+        problems.append(
+            Problem(
+                row,
+                None,
+                "looks like a totals row "
+                + (f"(case_id {_quote(label)})" if label else "(case_id blank, sums below)")
+                + ": delete it",
+            )
+        )
+    total_found = len(totals or {})
     if len(repeats) > MAX_PROBLEMS_PER_COLUMN:
         problems.append(
             Problem(
@@ -368,7 +460,7 @@ def _problems(
                 "more rows that repeat the header row",
             )
         )
-    total = len(near) + len(repeats)
+    total = len(near) + len(repeats) + total_found
     if not passes(prepared, today=today):  # a clean extract never pays for pandera
         from pandera.errors import SchemaErrors
 
@@ -539,6 +631,7 @@ def load_extract(
     sheet: str | None = None,
     today: dt.date | None = None,
     allow_missing: Iterable[str] | str = (),
+    check_stray_dates: bool = False,
 ) -> CaseExtract:
     """Read and validate an extract: :func:`~audit.intake.read.read_extract`, then
     :func:`validate_extract`."""
@@ -546,4 +639,5 @@ def load_extract(
         read_extract(path, sheet=sheet, categorical=True),
         today=today,
         allow_missing=allow_missing,
+        check_stray_dates=check_stray_dates,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD, column_label, metric_label
+from audit.intake.extract import shown as _shown
 
 __all__ = ["completeness_table", "completeness_from_metrics", "validation_summary"]
 
@@ -90,7 +91,8 @@ def validation_summary(extract) -> str:
     name = f"{len(extract.sources)} returns pooled" if extract.sources else extract.path.name
     lines = [
         f"{name}: usable" + (f" (sheet '{extract.sheet}')" if extract.sheet else ""),
-        f"  rows read:           {extract.rows_read:,}",
+        f"  rows read:           {extract.rows_read:,}"
+        + (f" (sheet '{_shown(extract.sheet, 40)}')" if extract.sheet else ""),
         f"  in scope (0-11 m):   {len(extract.cases):,}",
         f"  excluded (12 m +):   {len(extract.excluded):,}",
     ]
@@ -142,6 +144,7 @@ def validation_summary(extract) -> str:
             "--accept-stray-dates):"
         )
         lines += [f"    {stray}" for stray in extract.stray_dates]
+    lines += [f"  warning: {warning}" for warning in extract.warnings]
     lines.append("  flags not recorded:  " + (", ".join(extract.missing_flags) or "none"))
     lines.append("  columns ignored:     " + (", ".join(extract.ignored_columns) or "none"))
     return "\n".join(lines)

@@ -31,6 +31,7 @@ from audit.disclosure import Policy, Protected
 from audit.errors import ParameterError
 from audit.formatting import plural
 from audit.history import record_history
+from audit.intake.extract import shown
 from audit.paths import (
     HistoryLocation,
     portable_name,
@@ -273,6 +274,8 @@ def _compute(
     )
     for stray in validated.stray_dates:  # accepted: still said, never silent
         say(f"accepted with --accept-stray-dates: {stray}")
+    for warning in validated.warnings:
+        say(f"warning: {warning}")
     place = _history_place(config.history)
     history_path = place.path.resolve() if place is not None else None
     prepared = save_prepared(validated, private / "cases.parquet")
@@ -294,8 +297,9 @@ def _compute(
             replace=config.replace,
             check_only=True,
         )
+    sheet = f" from sheet '{shown(validated.sheet, 40)}'" if validated.sheet else ""
     say(
-        f"{validated.rows_read:,} rows read, {len(validated.cases):,} in scope; auditing "
+        f"{validated.rows_read:,} rows read{sheet}, {len(validated.cases):,} in scope; auditing "
         f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
         f"{checked.policy.audience.value}"
     )

@@ -18,6 +18,12 @@ Decisions an analyst may notice:
   validation as an ignored column.
 * In a workbook, the header row is the first row with anything in it; row numbers are the
   sheet's own. Whole numbers stored as numbers read as ``"3"``, dates as ``"2024-01-05"``.
+* A hidden or very hidden sheet is never read unless ``sheet`` names it (a warning then
+  says so, in :attr:`~audit.intake.extract.RawExtract.warnings`); rows hidden in Excel (a filter,
+  or by hand) are read like the others and listed in
+  :attr:`~audit.intake.extract.RawExtract.hidden_rows` for validation to warn about.
+* Formula cells with no saved result in a totals row (case_id "Total") are left to
+  validation, which calls the row a totals row (:func:`audit.intake.extract.totals_rows`).
 * In Parquet, there is no header row: data rows are numbered from 2, as if written to CSV.
 * Two headers that normalise to the same name (``Case ID`` and ``case_id``) make the
   extract ambiguous: :func:`read_extract` raises :class:`~audit.errors.ValidationError`
@@ -58,7 +64,7 @@ import pyarrow as pa
 
 from audit.contract import KNOWN_COLUMNS
 from audit.errors import IdentifierError, Problem, ReadError, ValidationError
-from audit.intake.extract import MAX_HEADER_ECHO, TEXT_DTYPE, RawExtract, shown
+from audit.intake.extract import MAX_HEADER_ECHO, TEXT_DTYPE, RawExtract, shown, totals_rows
 from audit.intake.guard import header_looks_like_value_identifier, name_identifier_problems
 from audit.intake.read.from_csv import read_csv
 from audit.intake.read.from_parquet import read_parquet
@@ -114,16 +120,29 @@ def read_extract(
     sheets: tuple[str, ...] = ()
     header_row = 1
     cell_problems: dict[tuple[int, int], str] = {}
+    hidden_rows: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
     if suffix == ".csv":
         headers, body = read_csv(data, p, categorical=categorical)
     elif suffix in (".xlsx", ".xlsm"):
-        headers, body, sheet_read, header_row, cell_problems, sheets = read_workbook(data, p, sheet)
+        (headers, body, sheet_read, header_row, cell_problems, sheets, hidden_rows, warnings) = (
+            read_workbook(data, p, sheet)
+        )
     else:
         headers, body = read_parquet(data, p, categorical=categorical)
 
     frame, written = _tidy(headers, body, p)
+    formula_rows: tuple[int, ...] = ()
     if cell_problems:
-        refuse_unreadable_cells(cell_problems, headers, header_row, p)
+        # A totals row of formulas is one problem for validation, not one a cell.
+        totals = totals_rows(frame, tuple(sorted({r for r, _ in cell_problems})))
+        formula_rows = tuple(sorted({r for r, _ in cell_problems if r in totals}))
+        refuse_unreadable_cells(
+            {k: v for k, v in cell_problems.items() if k[0] not in totals},
+            headers,
+            header_row,
+            p,
+        )
     hashing.join()
     digest = hasher.hexdigest()
     return RawExtract(
@@ -134,6 +153,11 @@ def read_extract(
         sha256=digest,
         header_row=header_row,
         sheets=sheets,
+        hidden_rows=tuple(int(r) for r in frame.index.intersection(hidden_rows))
+        if hidden_rows
+        else (),
+        warnings=warnings,
+        formula_rows=formula_rows,
     )
 
 

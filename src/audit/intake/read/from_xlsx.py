@@ -48,13 +48,26 @@ _TEXT = TEXT_DTYPE
 
 def read_workbook(
     data: bytes, path: Path, sheet: str | None
-) -> tuple[list[str], pd.DataFrame, str, int, dict[tuple[int, int], str], tuple[str, ...]]:
-    """Headers, body, sheet name, header row, unreadable cells ((row, column) -> why) and
-    the workbook's sheet names.
+) -> tuple[
+    list[str],
+    pd.DataFrame,
+    str,
+    int,
+    dict[tuple[int, int], str],
+    tuple[str, ...],
+    tuple[int, ...],
+    tuple[str, ...],
+]:
+    """Headers, body, sheet name, header row, unreadable cells ((row, column) -> why), the
+    workbook's sheet names, the sheet's rows hidden in Excel (hidden rows, or rows a filter
+    hides) and warnings to pass on to the analyst.
 
-    Without ``sheet``: the sheet named :data:`CASES_SHEET` (any case) if there is one; else
-    the first sheet, unless its header row names no contract column and exactly one other
-    sheet's does (a guidance or cover sheet put first), when that one is read.
+    Without ``sheet``: the visible sheet named :data:`CASES_SHEET` (any case) if there is
+    one; else the first visible sheet, unless none of its first rows names contract columns
+    and exactly one other visible sheet's header row does (a guidance or cover sheet put
+    first), when that one is read. A hidden (or very hidden) sheet is never chosen: when it
+    is the only one that could be, the workbook is refused, naming it. ``--sheet`` may name
+    a hidden sheet; a warning then says so.
     """
     _refuse_other_kinds(data, path)
     _inspect_zip(data, path)
@@ -75,11 +88,23 @@ def read_workbook(
     listed = ", ".join(f"'{shown(n, 40)}'" for n in names[:20]) + (
         f" and {len(names) - 20} more" if len(names) > 20 else ""
     )
+    hidden = _hidden_sheets(data) & set(names)
+    visible = [n for n in names if n not in hidden]
+    warnings: list[str] = []
+    named: list[str] = []
     chosen = sheet is not None
     if sheet is None:
         named = [n for n in names if n.strip().casefold() == CASES_SHEET.casefold()]
-        chosen = len(named) == 1
-        sheet = named[0] if chosen else names[0]
+        shown_named = [n for n in named if n not in hidden]
+        chosen = len(shown_named) == 1
+        if not visible:
+            raise ReadError(
+                f"every sheet of the workbook is hidden in Excel ({listed}), so none is "
+                "read without being named: unhide the sheet that holds the cases "
+                "(right-click a sheet tab > Unhide) or pass --sheet NAME",
+                path=path,
+            )
+        sheet = shown_named[0] if chosen else visible[0]
     elif sheet not in names:
         near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         hint = f" (did you mean '{shown(near[0], 40)}'?)" if near else ""
@@ -87,14 +112,27 @@ def read_workbook(
             f"the workbook has no sheet named '{shown(sheet, 40)}'{hint}; its sheets are {listed}",
             path=path,
         )
+    elif sheet in hidden:
+        warnings.append(
+            f"sheet '{shown(sheet, 40)}' is hidden in Excel; it is read because --sheet "
+            "names it: check it holds this audit's cases"
+        )
 
-    grid, cells = _read_sheet(book, data, path, sheet)
-    if not chosen and len(names) > 1 and not _names_a_column(grid):
-        others = [n for n in names if n != sheet]
+    grid, cells, hidden_rows = _read_sheet(book, data, path, sheet)
+    if not chosen and len(names) > 1 and not _holds_the_columns(grid):
+        others = [n for n in visible if n != sheet]
         holding = [n for n in others if _sheet_names_a_column(book, data, path, n)]
         if len(holding) == 1:
             sheet = holding[0]
-            grid, cells = _read_sheet(book, data, path, sheet)
+            grid, cells, hidden_rows = _read_sheet(book, data, path, sheet)
+        elif not holding:
+            _refuse_hidden_candidates(book, data, path, sheet, sorted(hidden, key=names.index))
+    hidden_named = [n for n in named if n in hidden and n != sheet]
+    if not chosen and hidden_named:
+        warnings.append(
+            f"the workbook's sheet '{shown(hidden_named[0], 40)}' is hidden in Excel and was not "
+            f"read; sheet '{shown(sheet, 40)}' was: to read the hidden one, pass --sheet NAME"
+        )
     if grid.shape[0] == 0 or grid.shape[1] == 0:
         others = [n for n in names if n != sheet]
         hint = ""
@@ -104,7 +142,63 @@ def read_workbook(
         raise ReadError(f"sheet '{shown(sheet, 40)}' is empty{hint}", path=path)
     header_row = int(grid.index[0])
     headers = [str(h) for h in grid.iloc[0].tolist()]
-    return headers, grid.iloc[1:], sheet, header_row, cells, tuple(names)
+    return (
+        headers,
+        grid.iloc[1:],
+        sheet,
+        header_row,
+        cells,
+        tuple(names),
+        tuple(r for r in hidden_rows if r > header_row),
+        tuple(warnings),
+    )
+
+
+def _refuse_hidden_candidates(
+    book: pd.ExcelFile, data: bytes, path: Path, sheet: str, hidden: list[str]
+) -> None:
+    """Refuse the workbook when the only sheet that could hold the cases is hidden (one
+    named Cases, or whose header row names contract columns): such a sheet is an old copy
+    as often as not, and is never read without being named."""
+    candidates = [
+        n
+        for n in hidden
+        if n.strip().casefold() == CASES_SHEET.casefold()
+        or _sheet_names_a_column(book, data, path, n)
+    ]
+    if not candidates:
+        return
+    named = ", ".join(f"'{shown(n, 40)}'" for n in candidates[:5])
+    one = len(candidates) == 1
+    raise ReadError(
+        f"sheet '{shown(sheet, 40)}' holds none of the contract's column names, and the "
+        f"only sheet{'' if one else 's'} that {'does' if one else 'do'}, {named}, "
+        f"{'is' if one else 'are'} hidden in Excel, so {'it is' if one else 'they are'} "
+        "not read without being named: unhide the sheet that holds this audit's cases "
+        "(right-click a sheet tab > Unhide) or pass --sheet NAME",
+        path=path,
+    )
+
+
+def _hidden_sheets(data: bytes) -> set[str]:
+    """Names of the workbook's hidden and very hidden sheets (``state`` in workbook.xml)."""
+    import html
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            if info.file_size > 2**24:
+                return set()
+            book = archive.read(info)
+    except Exception:  # noqa: BLE001 - no readable workbook part: calamine says so later
+        return set()
+    attr = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+    hidden = set()
+    for tag in re.finditer(rb"<(?:\w+:)?sheet\b([^>]*)>", book):
+        found = dict(attr.findall(tag.group(1)))
+        if found.get(b"state", b"visible") in (b"hidden", b"veryHidden"):
+            hidden.add(html.unescape(found.get(b"name", b"").decode("utf-8", "replace")))
+    return hidden
 
 
 def _refuse_other_kinds(data: bytes, path: Path) -> None:
@@ -157,12 +251,25 @@ def _names_a_column(grid: pd.DataFrame) -> bool:
     return bool(len(grid)) and any(column_key(str(h)) in KNOWN_COLUMNS for h in grid.iloc[0])
 
 
+def _holds_the_columns(grid: pd.DataFrame) -> bool:
+    """Whether the sheet is the cases' own: its header row names a contract column, or one
+    of the rows just below names two or more (a title, notes or merged group labels above
+    the column names, which validation then points out)."""
+    if _names_a_column(grid):
+        return True
+    for values in grid.iloc[1:20].itertuples(index=False, name=None):
+        if sum(column_key(str(v)) in KNOWN_COLUMNS for v in values if v) >= 2:
+            return True
+    return False
+
+
 def _read_sheet(
     book: pd.ExcelFile, data: bytes, path: Path, sheet: str
-) -> tuple[pd.DataFrame, dict[tuple[int, int], str]]:
+) -> tuple[pd.DataFrame, dict[tuple[int, int], str], list[int]]:
     """The cells of ``sheet`` from its first non-blank row (numbered as the sheet numbers
-    them), after :func:`_inspect_sheet` has checked its extent; and its unreadable cells."""
-    cells = _inspect_sheet(data, path, sheet)
+    them), after :func:`_inspect_sheet` has checked its extent; its unreadable cells; and
+    its rows hidden in Excel."""
+    cells, hidden_rows = _inspect_sheet(data, path, sheet)
     try:
         grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str, na_filter=False)
     except (KeyboardInterrupt, SystemExit):
@@ -180,7 +287,7 @@ def _read_sheet(
         grid = grid.apply(lambda col: col.str.replace(MIDNIGHT, r"\1", regex=True))
         filled = nonblank_rows(grid)
         grid = grid.loc[filled.idxmax() :] if filled.any() else grid.iloc[0:0]
-    return grid, cells
+    return grid, cells, hidden_rows
 
 
 def _inspect_zip(data: bytes, path: Path) -> None:
@@ -224,6 +331,8 @@ _CHUNK = 16 * 2**20
 # Patterns start with a literal so the regex engine can skip ahead: scanning stays fast.
 _CELL_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]{1,7})"')
 _ROW_REF = re.compile(rb'<row\s[^>]*?r="([0-9]{1,7})"')
+_HIDDEN_ROW = re.compile(rb'<row\s([^>]*?\bhidden="(?:1|true)"[^>]*)>')
+_ROW_NUMBER = re.compile(rb'\br="([0-9]{1,7})"')
 _FORMULA_CELL = re.compile(
     rb"<c\s([^>]*)>\s*<f\b[^>]*?(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>"
 )
@@ -283,15 +392,20 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> list[str]:
     return every
 
 
-def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int], str]:
-    """Check the extent of ``sheet`` and find formula cells without results and error cells.
+def _inspect_sheet(
+    data: bytes, path: Path, sheet: str
+) -> tuple[dict[tuple[int, int], str], list[int]]:
+    """Check the extent of ``sheet`` and find formula cells without results, error cells
+    and hidden rows.
 
     Streams the sheet's XML (never all of it in memory at once) and returns
-    ``{(row, column): why}`` for unreadable cells. Raises :class:`ReadError` when the sheet
-    spans more than :data:`MAX_SHEET_CELLS` cells.
+    ``{(row, column): why}`` for unreadable cells and the numbers of the rows hidden in
+    Excel (by hand or by a filter: both set ``hidden`` on the row). Raises
+    :class:`ReadError` when the sheet spans more than :data:`MAX_SHEET_CELLS` cells.
     """
     max_row = max_col = refs = starts = 0
     cells: dict[tuple[int, int], str] = {}
+    hidden_rows: list[int] = []
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for part in _sheet_part(archive, sheet):
@@ -320,6 +434,11 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
                         rows = _ROW_REF.findall(piece)
                         if rows:
                             max_row = max(max_row, max(int(r) for r in rows))
+                        if b'hidden="' in piece:
+                            for match in _HIDDEN_ROW.finditer(piece):
+                                where = _ROW_NUMBER.search(match.group(1))
+                                if where:
+                                    hidden_rows.append(int(where.group(1)))
                         if b"<f" in piece:
                             for match in _FORMULA_CELL.finditer(piece):
                                 attrs = match.group(1)
@@ -359,7 +478,7 @@ def _inspect_sheet(data: bytes, path: Path, sheet: str) -> dict[tuple[int, int],
             "CSV) and try again",
             path=path,
         )
-    return cells
+    return cells, sorted(set(hidden_rows))
 
 
 def refuse_unreadable_cells(

@@ -123,25 +123,9 @@ def load_returns(
         return _checked_dates([files[0]], [extract], extract, accept_stray_dates)
     every = [*files, *second, *settled]
     allow = (allow_missing,) if isinstance(allow_missing, str) else tuple(allow_missing)
-    extracts: list[CaseExtract] = []
-    problems: list[Problem] = []
-    identifiers = False
-    usable: list[Path] = []
-    for path in every:
-        try:
-            extracts.append(
-                load_extract(
-                    path,
-                    sheet=sheet,
-                    allow_missing=allow,
-                    today=today,
-                    check_stray_dates=not accept_stray_dates and path in files,
-                )
-            )
-            usable.append(path)
-        except ExtractError as exc:
-            identifiers |= isinstance(exc, IdentifierError)
-            problems += _named(exc, path)
+    extracts, usable, problems, identifiers = _load_each(
+        every, files, sheet=sheet, allow=allow, today=today, strays=not accept_stray_dates
+    )
     if problems and not identifiers and not accept_stray_dates:
         # every problem at once: the returns that did validate have their dates checked too
         # (a second audit's or agreed cases are the first returns' own: dated there)
@@ -179,6 +163,42 @@ def load_returns(
         )
         pooled = replace(pooled, sha256=pooled_digest(pooled.sources))
     return _checked_dates(files, extracts[: len(files)], pooled, accept_stray_dates)
+
+
+def _load_each(
+    every: Sequence[Path],
+    files: Sequence[Path],
+    *,
+    sheet: str | None,
+    allow: tuple[str, ...],
+    today: dt.date | None,
+    strays: bool,
+) -> tuple[list[CaseExtract], list[Path], list[Problem], bool]:
+    """Each return read and validated alone: the extracts of those that validate, their
+    paths, every other file's problems (each naming its file) and whether any was refused
+    for direct identifiers. ``strays``: check the first returns' dates too."""
+    from audit.intake.validate import load_extract
+
+    extracts: list[CaseExtract] = []
+    problems: list[Problem] = []
+    identifiers = False
+    usable: list[Path] = []
+    for path in every:
+        try:
+            extracts.append(
+                load_extract(
+                    path,
+                    sheet=sheet,
+                    allow_missing=allow,
+                    today=today,
+                    check_stray_dates=strays and path in files,
+                )
+            )
+            usable.append(path)
+        except ExtractError as exc:
+            identifiers |= isinstance(exc, IdentifierError)
+            problems += _named(exc, path)
+    return extracts, usable, problems, identifiers
 
 
 def _marked(

@@ -303,6 +303,27 @@ def _repeats(case_ids: pd.Series, shown: pd.DataFrame) -> dict[int, str]:
 # ----------------------------------------------------------------------- the entry points
 
 
+def _guard_and_header(raw: RawExtract) -> None:
+    """The two checks before any other: direct identifiers (the guard) and a header row
+    that holds none of the contract's names. Either stops validation; when both apply, the
+    header problem comes first, as it explains the columns the guard can only number."""
+    header = _header_problem(raw)
+    try:
+        check_identifiers(raw)
+    except IdentifierError as exc:
+        if header is not None:
+            exc.problems.insert(0, header)
+        raise
+    if header is not None:
+        sheet = f" of sheet '{shown(raw.sheet, 40)}'" if raw.sheet is not None else ""
+        raise ValidationError(
+            f"the extract breaks the contract: row {raw.header_row}{sheet} holds "
+            "none of the contract's column names",
+            path=raw.path,
+            problems=[header],
+        )
+
+
 def validate_extract(
     raw: RawExtract,
     *,
@@ -329,22 +350,8 @@ def validate_extract(
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
-    header = _header_problem(raw)
-    try:
-        check_identifiers(raw)
-    except IdentifierError as exc:
-        if header is not None:  # first: it explains columns the guard can only number
-            exc.problems.insert(0, header)
-        raise
+    _guard_and_header(raw)
     today = today or dt.date.today()
-    if header is not None:
-        sheet = f" of sheet '{shown(raw.sheet, 40)}'" if raw.sheet is not None else ""
-        raise ValidationError(
-            f"the extract breaks the contract: row {raw.header_row}{sheet} holds "
-            "none of the contract's column names",
-            path=raw.path,
-            problems=[header],
-        )
     prepared = prepare(raw)
     repeats = _repeated_header_rows(raw.frame)
     if len(repeats):

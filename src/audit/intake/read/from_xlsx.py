@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -46,31 +48,9 @@ _TEXT = TEXT_DTYPE
 # ---------------------------------------------------------------------------- workbooks
 
 
-def read_workbook(
-    data: bytes, path: Path, sheet: str | None
-) -> tuple[
-    list[str],
-    pd.DataFrame,
-    str,
-    int,
-    dict[tuple[int, int], str],
-    tuple[str, ...],
-    tuple[int, ...],
-    tuple[str, ...],
-]:
-    """Headers, body, sheet name, header row, unreadable cells ((row, column) -> why), the
-    workbook's sheet names, the sheet's rows hidden in Excel (hidden rows, or rows a filter
-    hides) and warnings to pass on to the analyst.
-
-    Without ``sheet``: the visible sheet named :data:`CASES_SHEET` (any case) if there is
-    one; else the first visible sheet, unless none of its first rows names contract columns
-    and exactly one other visible sheet's header row does (a guidance or cover sheet put
-    first), when that one is read. A hidden (or very hidden) sheet is never chosen: when it
-    is the only one that could be, the workbook is refused, naming it. ``--sheet`` may name
-    a hidden sheet; a warning then says so.
-    """
-    _refuse_other_kinds(data, path)
-    _inspect_zip(data, path)
+def _open_book(data: bytes, path: Path) -> tuple[pd.ExcelFile, list[str]]:
+    """The workbook (calamine) and its sheet names; a damaged file or one with no sheets
+    is a :class:`ReadError`."""
     try:
         book = pd.ExcelFile(io.BytesIO(data), engine="calamine")
         names = [str(n) for n in book.sheet_names]
@@ -85,10 +65,18 @@ def read_workbook(
         ) from None
     if not names:
         raise ReadError("the workbook has no sheets", path=path)
+    return book, names
+
+
+def _first_choice(
+    names: list[str], hidden: set[str], sheet: str | None, path: Path
+) -> tuple[str, bool, list[str], list[str]]:
+    """The sheet to read first (:func:`read_workbook`'s rules), whether it was chosen by
+    name (``--sheet`` or a visible :data:`CASES_SHEET`), the sheets named like
+    :data:`CASES_SHEET`, and the warnings so far."""
     listed = ", ".join(f"'{shown(n, 40)}'" for n in names[:20]) + (
         f" and {len(names) - 20} more" if len(names) > 20 else ""
     )
-    hidden = _hidden_sheets(data) & set(names)
     visible = [n for n in names if n not in hidden]
     warnings: list[str] = []
     named: list[str] = []
@@ -117,7 +105,38 @@ def read_workbook(
             f"sheet '{shown(sheet, 40)}' is hidden in Excel; it is read because --sheet "
             "names it: check it holds this audit's cases"
         )
+    return sheet, chosen, named, warnings
 
+
+def read_workbook(
+    data: bytes, path: Path, sheet: str | None
+) -> tuple[
+    list[str],
+    pd.DataFrame,
+    str,
+    int,
+    dict[tuple[int, int], str],
+    tuple[str, ...],
+    tuple[int, ...],
+    tuple[str, ...],
+]:
+    """Headers, body, sheet name, header row, unreadable cells ((row, column) -> why), the
+    workbook's sheet names, the sheet's rows hidden in Excel (hidden rows, or rows a filter
+    hides) and warnings to pass on to the analyst.
+
+    Without ``sheet``: the visible sheet named :data:`CASES_SHEET` (any case) if there is
+    one; else the first visible sheet, unless none of its first rows names contract columns
+    and exactly one other visible sheet's header row does (a guidance or cover sheet put
+    first), when that one is read. A hidden (or very hidden) sheet is never chosen: when it
+    is the only one that could be, the workbook is refused, naming it. ``--sheet`` may name
+    a hidden sheet; a warning then says so.
+    """
+    _refuse_other_kinds(data, path)
+    _inspect_zip(data, path)
+    book, names = _open_book(data, path)
+    hidden = _hidden_sheets(data) & set(names)
+    visible = [n for n in names if n not in hidden]
+    sheet, chosen, named, warnings = _first_choice(names, hidden, sheet, path)
     grid, cells, hidden_rows = _read_sheet(book, data, path, sheet)
     if not chosen and len(names) > 1 and not _holds_the_columns(grid):
         others = [n for n in visible if n != sheet]
@@ -392,6 +411,49 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> list[str]:
     return every
 
 
+def _xml_pieces(stream: IO[bytes]) -> Iterator[bytes]:
+    """The sheet's XML in blocks of about :data:`_CHUNK` bytes, each cut after a cell or
+    row ends, so no pattern of :func:`_inspect_sheet` straddles two pieces."""
+    carry = b""
+    while True:
+        block = stream.read(_CHUNK)
+        buffer = carry + block
+        if not block:
+            yield buffer
+            return
+        cut = max(buffer.rfind(b"</c>"), buffer.rfind(b"</row>"))
+        cut = cut if cut >= 0 else buffer.rfind(b">")
+        if cut < 0:
+            carry = buffer
+            continue
+        cut = buffer.index(b">", cut) + 1
+        yield buffer[:cut]
+        carry = buffer[cut:]
+
+
+def _scan_piece(piece: bytes, cells: dict[tuple[int, int], str], hidden_rows: list[int]) -> None:
+    """Add the piece's hidden rows, formula cells without results and error cells."""
+    if b'hidden="' in piece:
+        for match in _HIDDEN_ROW.finditer(piece):
+            where = _ROW_NUMBER.search(match.group(1))
+            if where:
+                hidden_rows.append(int(where.group(1)))
+    if b"<f" in piece:
+        for match in _FORMULA_CELL.finditer(piece):
+            attrs = match.group(1)
+            where = _CELL_REF.search(attrs)
+            if where and b't="str"' not in attrs:
+                cells[(int(where.group(2)), _column_number(where.group(1)))] = "formula"
+    if b't="e"' in piece:
+        for match in _ERROR_CELL.finditer(piece):
+            where = _CELL_REF.search(match.group(1))
+            value = (match.group(2) or b"").decode("ascii", "replace").strip()
+            if where:
+                error = re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value)
+                code = value if error else ""
+                cells[(int(where.group(2)), _column_number(where.group(1)))] = "error " + code
+
+
 def _inspect_sheet(
     data: bytes, path: Path, sheet: str
 ) -> tuple[dict[tuple[int, int], str], list[int]]:
@@ -410,20 +472,7 @@ def _inspect_sheet(
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for part in _sheet_part(archive, sheet):
                 with archive.open(part) as stream:
-                    carry = b""
-                    while True:
-                        block = stream.read(_CHUNK)
-                        buffer = carry + block
-                        if block:
-                            cut = max(buffer.rfind(b"</c>"), buffer.rfind(b"</row>"))
-                            cut = cut if cut >= 0 else buffer.rfind(b">")
-                            if cut < 0:
-                                carry = buffer
-                                continue
-                            cut = buffer.index(b">", cut) + 1
-                            piece, carry = buffer[:cut], buffer[cut:]
-                        else:
-                            piece, carry = buffer, b""
+                    for piece in _xml_pieces(stream):
                         found = _CELL_REF.findall(piece)
                         refs += len(found)
                         starts += piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>")
@@ -434,31 +483,7 @@ def _inspect_sheet(
                         rows = _ROW_REF.findall(piece)
                         if rows:
                             max_row = max(max_row, max(int(r) for r in rows))
-                        if b'hidden="' in piece:
-                            for match in _HIDDEN_ROW.finditer(piece):
-                                where = _ROW_NUMBER.search(match.group(1))
-                                if where:
-                                    hidden_rows.append(int(where.group(1)))
-                        if b"<f" in piece:
-                            for match in _FORMULA_CELL.finditer(piece):
-                                attrs = match.group(1)
-                                where = _CELL_REF.search(attrs)
-                                if where and b't="str"' not in attrs:
-                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = (
-                                        "formula"
-                                    )
-                        if b't="e"' in piece:
-                            for match in _ERROR_CELL.finditer(piece):
-                                where = _CELL_REF.search(match.group(1))
-                                value = (match.group(2) or b"").decode("ascii", "replace").strip()
-                                if where:
-                                    error = re.fullmatch(r"#[A-Z0-9/!?.]{1,12}", value)
-                                    code = value if error else ""
-                                    cells[(int(where.group(2)), _column_number(where.group(1)))] = (
-                                        "error " + code
-                                    )
-                        if not block:
-                            break
+                        _scan_piece(piece, cells, hidden_rows)
     except ReadError:
         raise
     except Exception:  # noqa: BLE001 - BadZipFile, zlib.error, CRC and size mismatches, ...

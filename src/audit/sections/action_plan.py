@@ -368,9 +368,13 @@ def _intro(plan: pd.DataFrame, reasons: list[str], targets: Mapping[str, Target]
     return (
         f"{plural(len(plan), 'measure')} called for action: {said}. Each is tied to "
         "the review's message for practice, with a suggested action and the measure to "
-        "watch next quarter; the furthest short comes first. A risk factor's figure is "
-        "counted as the review counted it (out of every case). The board fills in the "
-        f"owner and the date. {no_target}"
+        "watch next quarter; the furthest short comes first. "
+        + (
+            "A risk factor's figure is counted as the review counted it (out of every case). "
+            if "below_national" in reasons
+            else ""
+        )
+        + f"The board fills in the owner and the date. {no_target}"
     ).strip()
 
 

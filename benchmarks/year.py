@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -98,15 +99,18 @@ def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         if scope != "pooled":
             command += ["--partnership", scope]
         started = time.perf_counter()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if done.returncode == 2 and "this pack cannot hide" in done.stderr:
             # refused by protection (alone or with the packs before it): not published
-            print(f"{name}: refused ({seconds:.1f} s)", file=sys.stderr)
+            print(f"{name}: refused ({seconds:.1f} s, cpu {cpu:.1f} s)", file=sys.stderr)
             continue
         if done.returncode != 0:
             raise SystemExit(f"{name}: audit run failed ({done.returncode}):\n{done.stderr}")
-        print(f"{name}: {seconds:.1f} s", file=sys.stderr)
+        print(f"{name}: {seconds:.1f} s (cpu {cpu:.1f} s)", file=sys.stderr)
         written.append(target)
     return written
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -393,3 +394,246 @@ def test_vectorised_two_sided_p_values_equal_the_exact_enumeration():
             for x in range(base + 1):
                 expected = min(1.0, fisher_by_hand(x, base - x, count, 92 - count))
                 assert got[x] == pytest.approx(expected, rel=1e-9, abs=1e-300), (base, count, x)
+
+
+# --------------------------------------------------------------------------- mutation survivors
+# Each test below kills mutmut survivors of `make mutate` on compare.py (benchmarks/mutation.md
+# names them). Expected values come from the whole-number enumeration above or by hand;
+# refusals match the whole message, one case each.
+
+
+def _raises(message: str):
+    return pytest.raises(ParameterError, match=f"^{re.escape(message)}$")
+
+
+# Tables whose symmetric forms scipy's fisher_exact does not give bit-identical p-values
+# (e.g. [[0, 1], [8, 1]] gives 0.2 and [[0, 8], [1, 1]] 0.19999999999999998): each one's
+# canonical form is what makes every mirror image print the same p-value.
+ASYMMETRIC_TABLES = [(0, 1, 5, 3), (1, 0, 1, 8), (2, 8, 1, 1), (1, 5, 3, 0), (0, 3, 2, 3)]
+
+
+@pytest.mark.parametrize("table", ASYMMETRIC_TABLES)
+def test_every_mirror_image_of_a_table_gets_the_same_p_value(table) -> None:
+    a, b, c, d = table
+    forms = [(a, b, c, d), (b, a, d, c), (c, d, a, b), (d, c, b, a), (a, c, b, d), (c, a, d, b),
+             (b, d, a, c), (d, b, c, a)]
+    got = [C.fisher_p_values([w], [w + x], [y], [y + z])[0] for w, x, y, z in forms]
+    assert len(set(got)) == 1, got
+    assert got[0] == pytest.approx(fisher_by_hand(a, b, c, d), rel=1e-12)
+
+
+def test_review_base_is_float_and_refuses_mismatched_lengths() -> None:
+    base = C.review_base(["risk.domestic_abuse", "engagement.seen"], [30, 40], [5, 6])
+    assert base.dtype == np.float64 and base.tolist() == [35.0, 40.0]
+    with _raises("metric, denominator and unknown must have the same length"):
+        C.review_base(["risk.domestic_abuse", "engagement.seen"], [30], [5, 6])
+
+
+def test_missing_columns_are_named_in_full() -> None:
+    table = counts([("risk.domestic_abuse", 3, 10, 0)])
+    with _raises("the metrics table lacks column(s): unknown"):
+        C.add_national(table.drop(columns="unknown"))
+    with _raises("the metrics table lacks column(s): denominator, unknown"):
+        C.add_national(table.drop(columns=["unknown", "denominator"]))
+
+
+@pytest.mark.parametrize(("p", "message"), [
+    ([0.01, math.nan], "p-values for the Holm adjustment must be numbers in [0, 1]"),
+    ([0.01, None], "p-values for the Holm adjustment must be numbers in [0, 1]"),
+    ([-0.1, 0.5], "p-values for the Holm adjustment must be numbers in [0, 1]"),
+    ([0.5, 1.5], "p-values for the Holm adjustment must be numbers in [0, 1]"),
+])
+def test_holm_adjust_refuses_each_bad_p_value(p, message) -> None:
+    with _raises(message):
+        C.holm_adjust(p)
+
+
+def test_holm_p_values_keep_the_table_index_and_name() -> None:
+    # two rows with a p-value: 0.01 x 2 = 0.02, then max(0.02, 0.04 x 1) = 0.04
+    table = pd.DataFrame({"metric": ["risk.domestic_abuse", "risk.care_leaver", "engagement.seen"],
+                          "p_value": [0.01, 0.04, np.nan]}, index=["x", "y", "z"])
+    out = C.holm_p_values(table)
+    assert out.name == "p_holm" and list(out.index) == ["x", "y", "z"]
+    assert out.dtype == np.float64
+    assert out.iloc[:2].tolist() == pytest.approx([0.02, 0.04]) and math.isnan(out.iloc[2])
+
+
+def test_add_national_with_references_of_zero_and_one_cases() -> None:
+    # a national figure of 1 of 1 has a rate (100%); one of 0 of 0 has none, and no warning
+    table = counts([("engagement.seen", 3, 10, 0), ("risk.care_leaver", 2, 10, 0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = C.add_national(table, {"engagement.seen": (1, 1), "risk.care_leaver": (0, 0)})
+    assert out.loc[0, "national_rate"] == 1.0
+    assert math.isnan(out.loc[1, "national_rate"]) and math.isnan(out.loc[1, "p_value"])
+    assert out["national_denominator"].dtype == "Int64"
+    assert out["national_denominator"].tolist() == [1, 0]
+    # [[3, 7], [1, 0]]: by enumeration
+    assert out.loc[0, "p_value"] == pytest.approx(fisher_by_hand(3, 7, 1, 0), rel=1e-9)
+
+
+def test_verdict_messages_in_full() -> None:
+    good = row("risk.domestic_abuse", 30, 30, 0, 0.6, 0.01)
+    with _raises("alpha must be in (0, 0.05]; got 0.1 (a difference is never called on "
+                 "evidence weaker than p < 0.05)"):
+        C.verdict(good, alpha=0.1)
+    with _raises("verdict needs 'national_rate', 'p_holm'"):
+        C.verdict({k: v for k, v in good.items() if k not in ("national_rate", "p_holm")})
+
+
+def test_verdict_edges() -> None:
+    # a minimum of one case: 0 of 1 below a 64% national rate at p 0.01 is "lower"
+    assert C.verdict(row("risk.domestic_abuse", 0, 1, 0, 59 / 92, 0.01),
+                     min_denominator=1) == C.VERDICT_LOWER
+    # no p-value: too few to tell, however many cases
+    assert C.verdict(row("risk.domestic_abuse", 30, 30, 0, 59 / 92, math.nan)) == \
+        C.VERDICT_TOO_FEW
+    # a p-value below alpha but the same rate as nationally: neither higher nor lower
+    assert C.verdict(row("risk.domestic_abuse", 59, 92, 0, 59 / 92, 0.01)) == \
+        C.VERDICT_NO_DIFFERENCE
+    # a base of 0 is too few, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = C.verdicts(pd.DataFrame([row("risk.domestic_abuse", 0, 0, 0, 59 / 92, 0.5)]))
+    assert result.tolist() == [C.VERDICT_TOO_FEW]
+    assert result.dtype == object
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ((-1, 5), "base must be a whole number of at least 0; got -1"),
+    ((True, 5), "base must be a whole number of at least 0; got True"),
+    ((2.5, 5), "base must be a whole number of at least 0; got 2.5"),
+    ((10, 5, 0), "national_total must be a whole number of at least 1; got 0"),
+    ((10, -1), "national_count must be a whole number of at least 0; got -1"),
+    ((10, 93), "national_count must not exceed national_total"),
+])
+def test_detectable_difference_refusals_in_full(arguments, message) -> None:
+    with _raises(message):
+        C.detectable_difference(*arguments)
+
+
+def test_detectable_difference_at_one_case_and_at_the_ends_of_the_national_range() -> None:
+    # 1 of 1 against 0 of 92: the first cell is 0 or 1 with weights C(92,1) = 92 and
+    # C(1,1) C(92,0) = 1 of C(93,1) = 93: p = 1/93 < 0.05, so 100% differs; 0 of 1 (p = 1)
+    # does not
+    assert fisher_by_hand(1, 0, 0, 92) == pytest.approx(1 / 93)
+    assert C.detectable_difference(1, 0) == pytest.approx((math.nan, 1.0), nan_ok=True)
+    # 0 of 1 against 89 of 92: weights C(92,89) = 125,580 (x = 0) and C(92,88) = 2,794,155
+    # (x = 1) of C(93,89) = 2,919,735: p(0) = 4/93 < 0.05: 0% differs, 100% cannot
+    assert fisher_by_hand(0, 1, 89, 3) == pytest.approx(4 / 93)
+    assert C.detectable_difference(1, 89) == pytest.approx((0.0, math.nan), nan_ok=True)
+    # against 92 of 92 (a national 100%): 0 of 1 has p = 1/93
+    assert C.detectable_difference(1, 92) == pytest.approx((0.0, math.nan), nan_ok=True)
+    # a national base of one case, 0 of 1: [[1, 0], [0, 1]] has p = 1 (both tables 1/2)
+    assert fisher_by_hand(1, 0, 0, 1) == 1.0
+    assert C.detectable_difference(1, 0, 1) == pytest.approx((math.nan, math.nan), nan_ok=True)
+
+
+def test_a_p_value_equal_to_alpha_is_not_a_difference() -> None:
+    # the rule is p < alpha: at alpha = the p-value of 1 of 1 against 0 of 92 (1/93), it is not
+    alpha = C.fisher_p_values_by_count(1, 0)[1]
+    assert alpha == pytest.approx(1 / 93)
+    assert C.detectable_difference(1, 0, alpha=alpha) == \
+        pytest.approx((math.nan, math.nan), nan_ok=True)
+
+
+def test_detectable_difference_sentences_at_the_edges() -> None:
+    assert C.detectable_difference_text(1, 0) == (
+        "With 1 case, only 100% would differ from the national 0%; no lower figure could "
+        "(even 0 of 1 would not).")
+    assert C.detectable_difference_text(1, 89) == (
+        "With 1 case, only 0% would differ from the national 96.7%; no higher figure could "
+        "(even 1 of 1 would not).")
+    assert C.detectable_difference_text(0, 59) == (
+        "With no cases, no comparison with the national 64.1% is possible.")
+    # a stricter alpha moves the edges: at 0.002 only 20/20, or 4/20 or fewer (by enumeration:
+    # p(20) = 0.0007, p(19) = 0.0062; p(4) = 0.0004, p(5) = 0.0022)
+    assert fisher_by_hand(20, 0, 59, 33) < 0.002 <= fisher_by_hand(19, 1, 59, 33)
+    assert fisher_by_hand(4, 16, 59, 33) < 0.002 <= fisher_by_hand(5, 15, 59, 33)
+    assert C.detectable_difference_text(20, 59, alpha=0.002) == (
+        "With 20 cases, only 100%, or 20% or less, would differ from the national 64.1%.")
+
+
+def test_fisher_p_values_by_count_is_the_enumeration() -> None:
+    # every local result x of 3 against 59 of 92, and against 1 of 1 / 0 of 1
+    got = C.fisher_p_values_by_count(3, 59)
+    assert len(got) == 4
+    for x in range(4):
+        assert got[x] == pytest.approx(fisher_by_hand(x, 3 - x, 59, 33), rel=1e-9)
+    assert C.fisher_p_values_by_count(1, 1, 1).tolist() == pytest.approx([1.0, 1.0])
+    assert C.fisher_p_values_by_count(1, 0, 1).tolist() == pytest.approx([1.0, 1.0])
+    assert C.fisher_p_values_by_count(1, 92)[0] == pytest.approx(1 / 93)
+    # a new array each time: changing one does not change the next
+    got[0] = -1.0
+    assert C.fisher_p_values_by_count(3, 59)[0] == pytest.approx(fisher_by_hand(0, 3, 59, 33))
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ((0, 5), "base must be a whole number of at least 1; got 0"),
+    ((3, 5, 0), "national_total must be a whole number of at least 1; got 0"),
+    ((3, -1), "national_count must be a whole number of at least 0; got -1"),
+    ((3, 93), "national_count must not exceed national_total"),
+])
+def test_fisher_p_values_by_count_refusals(arguments, message) -> None:
+    with _raises(message):
+        C.fisher_p_values_by_count(*arguments)
+
+
+def _lfl_table(rows: list[tuple[str, float, float, float]]) -> pd.DataFrame:
+    table = C.add_national(counts([r[:4] for r in rows]) if rows else counts([]))
+    table["rate"] = np.where(table["denominator"] > 0,
+                             table["numerator"] / table["denominator"].where(
+                                 table["denominator"] > 0, 1), np.nan)
+    return table
+
+
+def test_like_for_like_detectable_text_base_and_alpha() -> None:
+    # domestic abuse 13 of 20 in scope (64.1% nationally); care leavers 0 of 1 case
+    table = _lfl_table([("risk.domestic_abuse", 13, 20, 0), ("risk.care_leaver", 0, 1, 0)])
+    lfl = C.like_for_like(table)
+    assert lfl["base"].dtype == "Int64" and lfl["base"].tolist() == [20, 1]
+    assert lfl["review_rate"].tolist() == [0.65, 0.0]
+    assert lfl.loc[0, "detectable"] == (
+        "With 20 cases, only 90% or more, or 35% or less, would differ from the national 64.1%.")
+    assert lfl.loc[1, "detectable"] == C.detectable_difference_text(1, 5)
+    # a stricter alpha reaches the limits, the sentence and the verdict
+    strict = C.like_for_like(table, alpha=0.002)
+    assert (strict.loc[0, "detect_low"], strict.loc[0, "detect_high"]) == (4 / 20, 20 / 20)
+    assert strict.loc[0, "detectable"].startswith("With 20 cases, only 100%, or 20% or less")
+    # a verdict at alpha 0.002 and at a minimum of 1 case:
+    # 0 of 12 against 59 of 92: p by enumeration below 0.002, so "lower" at either alpha
+    low = _lfl_table([("risk.domestic_abuse", 0, 12, 0)])
+    assert fisher_by_hand(0, 12, 59, 33) < 0.002
+    assert C.like_for_like(low, alpha=0.002)["verdict"].tolist() == [C.VERDICT_LOWER]
+    # 2 of 9 against 59 of 92: p = 0.027 by enumeration; too few at the default 10 cases
+    # and "lower" at a minimum of 5; not a difference at alpha 0.002
+    few = _lfl_table([("risk.domestic_abuse", 2, 9, 0)])
+    assert 0.002 < fisher_by_hand(2, 7, 59, 33) < 0.05
+    assert C.like_for_like(few)["verdict"].tolist() == [C.VERDICT_TOO_FEW]
+    assert C.like_for_like(few, min_denominator=5)["verdict"].tolist() == [C.VERDICT_LOWER]
+    assert C.like_for_like(few, alpha=0.002, min_denominator=5)["verdict"].tolist() == \
+        [C.VERDICT_NO_DIFFERENCE]
+
+
+def test_like_for_like_of_a_missing_base_and_of_no_national_rows() -> None:
+    table = _lfl_table([("risk.domestic_abuse", 13, 20, 0)])
+    table["denominator"] = table["denominator"].astype("float64")
+    table.loc[0, "denominator"] = np.nan  # a count not known: no base
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lfl = C.like_for_like(table)
+    assert lfl["base"].isna().all() and math.isnan(lfl.loc[0, "review_rate"])
+    assert math.isnan(lfl.loc[0, "detect_low"]) and math.isnan(lfl.loc[0, "detect_high"])
+    assert lfl.loc[0, "detectable"] == "" and lfl.loc[0, "verdict"] == C.VERDICT_TOO_FEW
+    # a base of 0 (no case in scope): no rate, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zero = C.like_for_like(_lfl_table([("risk.domestic_abuse", 0, 0, 0)]))
+    assert math.isnan(zero.loc[0, "review_rate"])
+    # no metric with a national figure: no rows, the same columns, base still Int64
+    none = C.like_for_like(_lfl_table([("engagement.seen", 3, 10, 0)]))
+    assert len(none) == 0 and none["base"].dtype == "Int64"
+    assert list(none.columns) == ["metric", "numerator", "base", "review_rate", "rate",
+                                  "national_numerator", "national_denominator", "national_rate",
+                                  "p_value", "p_holm", "detect_low", "detect_high", "detectable",
+                                  "verdict"]

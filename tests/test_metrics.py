@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -503,3 +505,217 @@ def test_risk_count_distribution() -> None:
 def test_public_api_is_declared() -> None:
     for name in M.__all__:
         assert hasattr(M, name), name
+
+
+# --------------------------------------------------------------------------------------
+# Mutation survivors (benchmarks/mutation.md): each test kills survivors of `make mutate`
+# on metrics.py. Refusals match the whole message; expected figures by hand or statsmodels.
+# --------------------------------------------------------------------------------------
+
+
+def _whole(message: str):
+    return pytest.raises(ValueError, match=f"^{re.escape(message)}$")
+
+
+@pytest.mark.parametrize(("count", "nobs", "message"), [
+    ([1, None], [2, 2], "count and nobs must not be missing"),
+    ([1, 1], [2, None], "count and nobs must not be missing"),
+    ([1, 2], [3, 4, 5], "count and nobs must have the same shape"),
+    (-1, 4, "count and nobs must be non-negative whole numbers"),
+    (5, 4, "count must not exceed nobs"),
+])
+def test_wilson_refusals_in_full(count, nobs, message) -> None:
+    with _whole(message):
+        M.wilson_interval(count, nobs)
+
+
+def test_wilson_scalar_only_when_both_are_scalars() -> None:
+    # one number against two: two intervals (statsmodels' Wilson, called here)
+    for count, nobs in ((1, [2, 4]), ([1, 2], 4)):
+        low, high = M.wilson_interval(count, nobs)
+        assert isinstance(low, np.ndarray) and low.shape == (2,)
+        expected = proportion_confint(np.broadcast_to(count, 2), np.broadcast_to(nobs, 2),
+                                      alpha=0.05, method="wilson")
+        np.testing.assert_allclose(low, expected[0], rtol=1e-12)
+        np.testing.assert_allclose(high, expected[1], rtol=1e-12)
+
+
+def test_cases_frame_missing_both_required_columns() -> None:
+    with _whole("the cases frame lacks required column(s): harmed_by, known_to"):
+        M.metrics_table(small_cases().drop(columns=["harmed_by", "known_to"]))
+
+
+def test_metric_counts_are_int64() -> None:
+    counts = M.metric_counts(small_cases())
+    assert {c: str(t) for c, t in counts.dtypes.items() if c != "metric"} == {
+        "numerator": "int64", "denominator": "int64", "unknown": "int64"}
+
+
+def test_service_levels_per_partnership_leave_out_that_partnership_s_none() -> None:
+    # A: universal, none, early_help; B: universal, universal. The levels are shares of the
+    # cases known to a service other than none (contract v1.1): A's universal is 1 of 2,
+    # B's 2 of 2; B has no "none" to leave out
+    cases = make_cases(known_to=["universal", "none", "early_help", "universal", "universal"],
+                       partnership=["A", "A", "A", "B", "B"])
+    by = M.metrics_by(cases, "partnership").set_index(["partnership", "metric"])
+    assert tuple(by.loc[("A", "known_to.universal"), ["numerator", "denominator"]]) == (1, 2)
+    assert tuple(by.loc[("B", "known_to.universal"), ["numerator", "denominator"]]) == (2, 2)
+    assert tuple(by.loc[("A", "known_to.none"), ["numerator", "denominator"]]) == (1, 3)
+
+
+def test_plain_string_flags_without_every_level_and_with_a_missing_cell() -> None:
+    # no "unknown" written anywhere, and a None cell (missing: counted as unknown)
+    cases = make_cases(domestic_abuse=["yes", "no", "no"])
+    cases["domestic_abuse"] = pd.Series(["yes", "no", None], index=cases.index, dtype=object)
+    row = M.metrics_table(cases).set_index("metric").loc["risk.domestic_abuse"]
+    assert (row["numerator"], row["denominator"], row["unknown"]) == (1, 2, 1)
+    two = make_cases(domestic_abuse=["yes", "no"])
+    two["domestic_abuse"] = ["yes", "no"]
+    row = M.metrics_table(two).set_index("metric").loc["risk.domestic_abuse"]
+    assert (row["numerator"], row["denominator"], row["unknown"]) == (1, 2, 0)
+    codes = M.flag_codes(cases, "domestic_abuse")
+    assert codes.dtype == np.int64 and codes.tolist() == [M.FLAG_YES_CODE, 1, M.FLAG_UNKNOWN_CODE]
+
+
+FOREIGN = ("column 'domestic_abuse' holds 1 value(s) outside the contract's codes "
+           "(yes, no, unknown); validate the extract first")
+
+
+def _with_extra_category(values: list[str]) -> pd.DataFrame:
+    cases = make_cases(domestic_abuse=["yes"] * len(values))
+    cases["domestic_abuse"] = pd.Categorical(values, categories=["yes", "no", "unknown",
+                                                                  "perhaps"])
+    return cases
+
+
+def test_a_category_outside_the_contract_is_refused_when_used_and_ignored_when_not() -> None:
+    with _whole(FOREIGN):
+        M.metrics_table(_with_extra_category(["yes", "perhaps", "no"]))
+    with _whole(FOREIGN):
+        M.risk_cooccurrence(_with_extra_category(["yes", "perhaps", "no"]))
+    row = M.metrics_table(_with_extra_category(["yes", "no", "no"])).set_index("metric").loc[
+        "risk.domestic_abuse"]
+    assert (row["numerator"], row["denominator"], row["unknown"]) == (1, 3, 0)
+    assert M.risk_cooccurrence(_with_extra_category(["yes", "no", "yes"])).iloc[0, 0] == 2
+
+
+def test_metrics_from_counts_defaults_and_refusals() -> None:
+    counts = pd.DataFrame({"metric": ["engagement.seen"], "numerator": [3], "denominator": [10],
+                           "unknown": [0]})
+    table = M.metrics_from_counts(counts)  # the default level is 95%
+    low, high = proportion_confint(3, 10, alpha=0.05, method="wilson")
+    assert (table.loc[0, "ci_low"], table.loc[0, "ci_high"]) == pytest.approx((low, high))
+    with _whole("counts table lacks column(s): denominator, unknown"):
+        M.metrics_from_counts(counts.drop(columns=["denominator", "unknown"]))
+    zero = counts.assign(numerator=[0], denominator=[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert math.isnan(M.metrics_from_counts(zero).loc[0, "rate"])
+
+
+def test_a_breakdown_is_one_holm_family_a_group() -> None:
+    counts = pd.DataFrame({
+        "partnership": ["A", "A", "B", "B"],
+        "metric": ["risk.domestic_abuse", "risk.care_leaver"] * 2,
+        "numerator": [30, 0, 10, 2], "denominator": [30, 30, 40, 40], "unknown": [0] * 4})
+    table = M.metrics_from_counts(counts)
+    for name in ("A", "B"):
+        rows = table[table["partnership"] == name]
+        # Holm over this partnership's two p-values, by hand: the smaller times 2, the
+        # larger as it is but never below the smaller's adjusted value (capped at 1)
+        p = rows["p_value"].to_numpy(dtype=float)
+        first = min(1.0, 2 * p.min())
+        expected = [first if v == p.min() else min(1.0, max(first, v)) for v in p]
+        np.testing.assert_allclose(rows["p_holm"].to_numpy(dtype=float), expected, rtol=1e-12)
+        assert p.min() < p.max()  # two distinct p-values, so the rule above is Holm's
+
+
+def test_metrics_by_passes_its_level_on() -> None:
+    by = M.metrics_by(make_cases(partnership=["A", "A", "B"], domestic_abuse=["yes", "no", "no"]),
+                      "partnership", level=0.998)
+    row = by.set_index(["partnership", "metric"]).loc[("A", "risk.domestic_abuse")]
+    low, high = proportion_confint(1, 2, alpha=0.002, method="wilson")
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+
+
+def test_breakdown_refusals_in_full() -> None:
+    cases = period_cases()
+    with _whole("the cases frame has no notification_date column"):
+        M.metrics_by(cases.drop(columns="notification_date"), "quarter")
+    with _whole("the cases frame has no notification_date column"):
+        M.rolling_metrics(cases.drop(columns="notification_date"))
+    gap = cases.copy()
+    gap.loc[gap.index[1], "notification_date"] = pd.NaT
+    with _whole("1 case(s) have no notification_date"):
+        M.metrics_by(gap, "quarter")
+    with _whole("1 case(s) have no notification_date"):
+        M.rolling_metrics(gap)
+    with _whole("cannot break down by 'region': the cases frame has no such column (use "
+                "'quarter' or a column such as 'partnership')"):
+        M.metrics_by(cases, "region")
+
+
+def test_rolling_metrics_default_window_starts_and_empty_frames() -> None:
+    cases = period_cases()  # 2024-Q1 to 2025-Q2: three windows of four quarters
+    rolled = M.rolling_metrics(cases)
+    assert list(rolled["window_start"].unique()) == ["2024-Q1", "2024-Q2", "2024-Q3"]
+    assert rolled["window"].nunique() == 3
+    # no window (too short a span), or no cases at all: no rows, the columns' types kept
+    for empty in (M.rolling_metrics(cases, window=8), M.rolling_metrics(make_cases(0)),
+                  M.rolling_metrics(make_cases(0), window=1)):
+        assert empty.empty
+        assert [str(empty[c].dtype) for c in ("window", "window_start", "window_end", "metric")] \
+            == ["str"] * 4
+
+
+def test_csv_cells_of_every_kind() -> None:
+    table = M.metrics_table(small_cases()).head(1).copy()
+    table["rate"] = -0.0  # a negative zero is written as 0
+    table["p_value"] = -0.0
+    table["cases_total"] = 1234567  # a whole-number leading column, written whole
+    table["share"] = 0.5  # a fraction leading column, 6 significant figures
+    table["negative"] = -0.0
+    table["when"] = pd.Timestamp("2025-01-02").date()  # anything else: as str() writes it
+    text = M.format_metrics_csv(table, leading=["cases_total", "share", "negative", "when"])
+    header, first = text.split("\n")[:2]
+    cells = dict(zip(header.split(","), first.split(",")))
+    assert (cells["cases_total"], cells["share"], cells["negative"], cells["when"]) == \
+        ("1234567", "0.5", "0", "2025-01-02")
+    assert cells["rate"] == "0.000000" and cells["p_value"] == "0"
+    table["numerator"] = True
+    with _whole("column 'numerator' holds a true/false value; expected a number"):
+        M.format_metrics_csv(table)
+
+
+def test_csv_refusals_and_leading_columns_written_to_a_file(tmp_path: Path) -> None:
+    table = M.metrics_table(small_cases())
+    with _whole("metrics table lacks column(s): rate, ci_low"):
+        M.format_metrics_csv(table.drop(columns=["rate", "ci_low"]))
+    with _whole("leading columns must not repeat the contract's columns"):
+        M.format_metrics_csv(table, leading=["metric"])
+    with _whole("dest must be a path or a text stream; got int"):
+        M.write_metrics_csv(table, 42)  # type: ignore[arg-type]
+    by = M.metrics_by(make_cases(partnership=["B", "A"], domestic_abuse=["yes", "no"]))
+    M.write_metrics_csv(by, tmp_path / "by.csv", leading=["partnership"])
+    assert (tmp_path / "by.csv").read_text(encoding="utf-8").split("\n")[0] == \
+        "partnership," + ",".join(METRICS_COLUMNS)
+
+
+def test_risk_tables_names_types_and_bands_with_none_above_one() -> None:
+    matrix = M.risk_cooccurrence(risk_cases())
+    assert matrix.index.name == "factor"
+    empty = M.risk_cooccurrence(make_cases(father_seen=["yes"]))
+    assert str(empty.index.dtype) == "str" and str(empty.columns.dtype) == "str"
+    assert empty.index.name == "factor"
+    none = M.risk_count_distribution(make_cases(father_seen=["yes"]))
+    assert list(none.columns) == ["risk_factors", "cases", "share", "with_unknown"]
+    assert [str(t) for t in none.dtypes] == ["str", "int64", "float64", "int64"]
+    # one factor at most: the bands 2 and 3+ are there, empty
+    low = M.risk_count_distribution(make_cases(domestic_abuse=["yes", "no", "unknown"]))
+    assert list(low["cases"]) == [2, 1, 0, 0] and list(low["with_unknown"]) == [1, 0, 0, 0]
+    assert low["with_unknown"].dtype == np.int64
+    # no cases but the columns: no shares, and no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nothing = M.risk_count_distribution(make_cases(0, domestic_abuse=[]))
+    assert list(nothing["cases"]) == [0, 0, 0, 0] and nothing["share"].isna().all()

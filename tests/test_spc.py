@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from audit.errors import ParameterError
 from audit.measures.metrics import metrics_from_counts
 from audit.measures.spc import (
     MIN_SPC_POINTS,
+    as_counts,
     funnel_limits,
     funnel_table,
     level_suffix,
@@ -435,3 +437,265 @@ def test_a_rate_on_a_clipped_upper_p_chart_limit_is_not_outside():
     chart = p_chart([9] * 5 + [10], [10] * 6, Q[:6])
     assert chart["upper"].iloc[-1] == 1.0 and chart["rate"].iloc[-1] == 1.0
     assert not chart["outside"].any()
+
+
+# --------------------------------------------------------------------------- mutation survivors
+# Each test below kills mutmut survivors of `make mutate` on spc.py (benchmarks/mutation.md
+# names them). Expected values are worked by hand beside each; refusals match the whole message.
+
+COUNTS_REFUSED = "holds a suppressed value ('c'): SPC and funnel limits need the unsuppressed " \
+    "(analyst) counts; suppress the result instead"
+
+
+def test_as_counts_gives_floats():
+    counts = as_counts([1, 2, 0], "counts")
+    assert counts.dtype == np.float64 and counts.tolist() == [1.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (["x"], "counts must be whole numbers"),
+    ([[1, 2], [3]], "counts must be whole numbers"),  # a ragged list is not counts either
+    ([1, float("nan")], "counts must not be missing"),
+])
+def test_as_counts_refusals(values, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        as_counts(values, "counts")
+
+
+@pytest.mark.parametrize(("levels", "message"), [
+    ((0,), "a funnel level must be strictly between 0 and 1 (e.g. 0.95 or 0.998); got 0"),
+    ((1,), "a funnel level must be strictly between 0 and 1 (e.g. 0.95 or 0.998); got 1"),
+    ((1.5,), "a funnel level must be strictly between 0 and 1 (e.g. 0.95 or 0.998); got 1.5"),
+    ((), "give at least one funnel level, e.g. (0.95, 0.998)"),
+    ((0.95, 0.95), "a funnel level is listed twice"),
+])
+def test_funnel_levels_refused_one_at_a_time(levels, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        funnel_limits([10], 0.5, levels=levels)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (([10], "abc"), "target must be a rate between 0 and 1; got 'abc'"),
+    (([10], 1.5), "target must be a rate between 0 and 1; got 1.5"),
+    ((["c"], 0.5), "denominators " + COUNTS_REFUSED),
+    (([10], 0.5, (0.95,), "poisson"), "method must be one of exact, wilson, normal; got 'poisson'"),
+])
+def test_funnel_limits_refusals(arguments, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        funnel_limits(*arguments[:3], **({"method": arguments[3]} if len(arguments) > 3 else {}))
+
+
+def test_funnel_limits_at_a_target_of_one_and_the_target_column():
+    # a target of exactly 1: no variation is possible, every limit is 1 (module docstring)
+    limits = funnel_limits([20, 5], 1.0)
+    for column in ("lower_95", "upper_95", "lower_99_8", "upper_99_8"):
+        assert limits[column].tolist() == [1.0, 1.0]
+    assert funnel_limits([20, 5], 0.3)["target"].tolist() == [0.3, 0.3]
+    assert limits["denominator"].dtype == np.int64 and limits["target"].dtype == np.float64
+
+
+def test_shifts_arguments_and_the_centre_line_tolerance():
+    for bad in (True, 2.5):
+        with pytest.raises(ParameterError, match=re.escape(
+                f"run_length must be a whole number of 1 or more; got {bad!r}") + "$"):
+            shifts([6, 6], 5, run_length=bad)
+    with pytest.raises(ParameterError,
+                       match="^values and centre must be numbers of matching length$"):
+        shifts([1, 2, 3], [1, 2])
+    # a run of 1: every point off the line is its own shift
+    assert shifts([6, 4, 6], 5, run_length=1).tolist() == [1, -1, 1]
+    # a missing value (None) in the values or in the centre is a point on neither side
+    assert shifts([6, None, 6], 5, run_length=1).tolist() == [1, 0, 1]
+    assert shifts([6, 6, 6], [5, None, 5], run_length=1).tolist() == [1, 0, 1]
+    # within 1e-12 of the centre is on the line: 0.1 + 0.2 is 0.30000000000000004
+    assert shifts([0.1 + 0.2] * 7, 0.3).tolist() == [0] * 7
+    # exactly 1e-12 away is still on the line; 2e-12 is not
+    assert shifts([1e-12] * 7, 0.0).tolist() == [0] * 7
+    assert shifts([2e-12] * 7, 0.0).tolist() == [1] * 7
+
+
+@pytest.mark.parametrize(("keywords", "message"), [
+    ({"run_length": 2.5}, "run_length must be a whole number of 2 or more; got 2.5"),
+])
+def test_p_chart_refuses_a_fractional_run_length(keywords, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        p_chart([1], [2], ["a"], **keywords)
+
+
+def test_p_chart_run_length_two_and_one_sigma_limits():
+    # 6/10, 6/10, 4/10: p-bar = 16/30; sides +1, +1, -1: a run of 2 is a shift at run_length 2
+    chart = p_chart([6, 6, 4], [10, 10, 10], Q[:3], run_length=2)
+    assert chart["run"].tolist() == [True, True, False]
+    assert chart["run_length"].tolist() == [2, 2, 1]
+    # 2/10 and 8/10: p-bar 0.5, se = sqrt(0.25/10) = 0.1581139; 1-sigma limits
+    # 0.3418861 to 0.6581139, both points outside; at 3 sigma (0.0256584 to 0.9743416) neither
+    one = p_chart([2, 8], [10, 10], Q[:2], sigma=1)
+    assert one["lower"].tolist() == pytest.approx([0.3418861] * 2, abs=1e-7)
+    assert one["upper"].tolist() == pytest.approx([0.6581139] * 2, abs=1e-7)
+    assert one["outside"].tolist() == [True, True]
+    assert not p_chart([2, 8], [10, 10], Q[:2])["outside"].any()
+
+
+def test_p_chart_with_quarters_of_one_case():
+    # 1/1, 0/0, 3/9: p-bar = 4/10 = 0.4; the one-case quarter has data (rate 1.0), its
+    # se sqrt(0.24/1) = 0.4898979, upper 0.4 + 1.4696938 clipped to 1: on the limit, not outside
+    chart = p_chart([1, 0, 3], [1, 0, 9], Q[:3])
+    assert chart["centre"].iloc[0] == pytest.approx(0.4)
+    assert chart["rate"].iloc[0] == 1.0 and np.isnan(chart["rate"].iloc[1])
+    assert chart["sigma"].iloc[0] == pytest.approx(0.4898979, abs=1e-7)
+    assert chart["upper"].iloc[0] == 1.0 and not chart["outside"].any()
+    assert chart["side"].tolist() == [1, 0, -1]
+    # one quarter of one case: p-bar = 1/1; the reading says "1 quarter", singular
+    single = p_chart([1], [1], ["2025-Q1"])
+    assert single["centre"].tolist() == [1.0]
+    assert spc_reading(single) == ("common-cause variation only; only 1 quarter with data, too "
+                                   "few to detect a shift")
+
+
+def test_an_empty_chart_is_read_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        chart = p_chart([0, 0], [0, 0], Q[:2])
+        assert np.isnan(chart["centre"]).all()
+        assert spc_reading(chart) == "no data to read"
+
+
+P_CHART_DTYPES = {"label": "str", "numerator": "int64", "denominator": "int64",
+                  "rate": "float64", "centre": "float64", "sigma": "float64",
+                  "lower": "float64", "upper": "float64", "side": "int64",
+                  "run_length": "int64", "outside": "bool", "run": "bool",
+                  "special_cause": "bool"}
+
+
+@pytest.mark.parametrize("counts", [([2, 5, 3], [10, 20, 10]), ([], [])])
+def test_p_chart_column_types(counts):
+    chart = p_chart(*counts, Q[:len(counts[0])])
+    assert {c: str(t) for c, t in chart.dtypes.items()} == P_CHART_DTYPES
+
+
+def test_spc_reading_names_the_missing_columns():
+    chart = p_chart([2, 5], [10, 20], Q[:2])
+    with pytest.raises(ParameterError,
+                       match="^" + re.escape("the p-chart frame lacks column(s): lower, upper")
+                       + "$"):
+        spc_reading(chart.drop(columns=["upper", "lower"]))
+
+
+def test_spc_reading_finds_a_run_that_starts_at_the_second_quarter():
+    # 50, then 60 x7, then 40 x7 (of 100): p-bar 750/1500 = 0.5; the first point is on the
+    # line, so the runs are quarters 2-8 (above) and 9-15 (below)
+    chart = p_chart([50] + [60] * 7 + [40] * 7, [100] * 15, Q[:15])
+    assert spc_reading(chart) == (
+        "a shift from 2022-Q2 to 2023-Q4 (7 quarters in a row above the average) and a shift "
+        "since 2024-Q1 (7 quarters in a row below the average)")
+
+
+def test_seven_quarters_of_common_cause_have_no_short_series_caveat():
+    # 8, 12, 8, 12, 8, 12, 10 of 20: p-bar 70/140 = 0.5, limits 0.5 -+ 3 x 0.1118 = 0.165 to
+    # 0.835: nothing outside, no run; 7 quarters is enough to see a run of 7
+    chart = p_chart([8, 12, 8, 12, 8, 12, 10], [20] * 7, Q[:7])
+    assert spc_reading(chart) == "common-cause variation only"
+
+
+def test_spc_reading_of_a_protected_chart_with_a_hidden_quarter():
+    # the public chart prints a hidden quarter's rate and limits as "c" (audit.disclosure);
+    # the reading treats it as a quarter it cannot read, and reads the others
+    chart = p_chart([50] * 5 + [90], [100] * 6, Q[:6])
+    public = chart.astype({"rate": object, "lower": object, "upper": object})
+    public.loc[0, ["rate", "lower", "upper"]] = "c"
+    assert spc_reading(public) == "a point outside the limits in 2023-Q2 (above the upper limit)"
+
+
+def _counts_frame(rows, columns=("partnership", "metric", "numerator", "denominator")):
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def test_funnel_table_targets_pooled_by_name_and_refuses_bad_ones():
+    table = _by_partnership([("A", "engagement.seen", 3, 10, 0),
+                             ("B", "engagement.seen", 7, 30, 0)])
+    pooled = funnel_table(table, "engagement.seen", "pooled")
+    assert pooled["target"].tolist() == [0.25, 0.25]  # (3 + 7) / (10 + 30)
+    assert set(pooled["target_basis"]) == {"pooled"}
+
+
+@pytest.mark.parametrize(("table", "target", "message"), [
+    ([("A", "engagement.seen", 0, 0), ("B", "engagement.seen", 0, 0)], None,
+     "no partnership has cases recorded for 'engagement.seen': no pooled rate"),
+    ([("A", "engagement.seen", 1, 2)], "foo",
+     "target must be None, 'pooled', 'national' or a rate; got 'foo'"),
+    ([("A", "engagement.seen", 1, 2)], "national",
+     "the national review published no figure for 'engagement.seen'; use the pooled rate "
+     "(target=None) or give a rate"),
+    ([("A", "engagement.seen", 1, 2), ("A", "engagement.seen", 1, 3)], None,
+     "a partnership appears twice for 'engagement.seen': pass one period's breakdown"),
+    ([("A", "engagement.seen", "c", 2)], None, "numerators " + COUNTS_REFUSED),
+    ([("A", "engagement.seen", 1, "c")], None, "denominators " + COUNTS_REFUSED),
+    ([("A", "engagement.seen", 3, 2)], None, "a numerator exceeds its denominator"),
+])
+def test_funnel_table_refusals(table, target, message):
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        funnel_table(_counts_frame(table), "engagement.seen", target)
+
+
+def test_funnel_table_names_the_missing_columns():
+    table = _counts_frame([("A", "engagement.seen", 1, 2)]).drop(
+        columns=["numerator", "denominator"])
+    message = ("the metrics table lacks column(s): numerator, denominator "
+               "(pass audit.metrics.metrics_by(cases, 'partnership'))")
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        funnel_table(table, "engagement.seen")
+
+
+def test_funnel_table_refuses_a_suppressed_unknown():
+    table = _counts_frame([("A", "engagement.seen", 1, 2, "c")],
+                          ("partnership", "metric", "numerator", "denominator", "unknown"))
+    with pytest.raises(ParameterError, match=f"^{re.escape('unknown counts ' + COUNTS_REFUSED)}$"):
+        funnel_table(table, "engagement.seen")
+
+
+FUNNEL_COLUMNS = ["partnership", "metric", "numerator", "denominator", "rate", "target",
+                  "target_basis", "lower_95", "upper_95", "lower_99_8", "upper_99_8",
+                  "outside_95", "outside_99_8", "position"]
+
+
+def test_funnel_table_columns_and_types_with_and_without_unknown():
+    plain = funnel_table(_counts_frame([("A", "engagement.seen", 1, 2),
+                                        ("B", "engagement.seen", 3, 4)]), "engagement.seen")
+    assert list(plain.columns) == FUNNEL_COLUMNS
+    assert list(plain.index) == [0, 1]
+    assert plain["metric"].tolist() == ["engagement.seen"] * 2
+    assert plain["numerator"].tolist() == [1, 3] and plain["denominator"].tolist() == [2, 4]
+    assert plain["numerator"].dtype == np.int64 and plain["denominator"].dtype == np.int64
+    with_unknown = funnel_table(_counts_frame(
+        [("A", "engagement.seen", 1, 2, 5), ("B", "engagement.seen", 3, 4, 0)],
+        ("partnership", "metric", "numerator", "denominator", "unknown")), "engagement.seen")
+    assert list(with_unknown.columns) == FUNNEL_COLUMNS[:4] + ["unknown"] + FUNNEL_COLUMNS[4:]
+    assert with_unknown["unknown"].tolist() == [5, 0]
+    assert with_unknown["unknown"].dtype == np.int64
+
+
+def test_funnel_table_at_a_level_of_its_own():
+    # a single 90% funnel: its limits are Spiegelhalter's at tail 0.05 (reference above)
+    funnel = funnel_table(_counts_frame([("A", "engagement.seen", 3, 10),
+                                         ("B", "engagement.seen", 7, 30)]),
+                          "engagement.seen", levels=(0.9,))
+    assert [c for c in funnel.columns if c.startswith(("lower", "upper", "outside"))] == \
+        ["lower_90", "upper_90", "outside_90"]
+    assert funnel["lower_90"].tolist() == pytest.approx(
+        [_spiegelhalter(10, 0.25, 0.05), _spiegelhalter(30, 0.25, 0.05)], abs=1e-9)
+    assert funnel["upper_90"].tolist() == pytest.approx(
+        [_spiegelhalter(10, 0.25, 0.95), _spiegelhalter(30, 0.25, 0.95)], abs=1e-9)
+
+
+def test_a_partnership_of_one_case_is_placed_on_the_funnel():
+    # 1 of 1 against a given target of 1%: P(R = 0) = 0.99.
+    # 95%: p = 0.975, r = 0, alpha = (0.99 - 0.975)/0.99 = 0.0151515, upper (0 + 1 - alpha)/1
+    #   = 0.9848485: 100% is above it.
+    # 99.8%: p = 0.999 > 0.99, so r = 1, alpha = (1 - 0.999)/0.01 = 0.1, upper 1.9, clipped to 1.
+    funnel = funnel_table(_counts_frame([("A", "engagement.seen", 1, 1)]), "engagement.seen",
+                          0.01)
+    a = funnel.iloc[0]
+    assert a["rate"] == 1.0
+    assert a["upper_95"] == pytest.approx(0.9848485, abs=1e-7) and a["upper_99_8"] == 1.0
+    assert bool(a["outside_95"]) and not bool(a["outside_99_8"])
+    assert a["position"] == "above the upper 95% limit"

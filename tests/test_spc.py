@@ -641,7 +641,7 @@ def test_funnel_table_names_the_missing_columns():
     table = _counts_frame([("A", "engagement.seen", 1, 2)]).drop(
         columns=["numerator", "denominator"])
     message = ("the metrics table lacks column(s): numerator, denominator "
-               "(pass audit.metrics.metrics_by(cases, 'partnership'))")
+               "(pass audit.measures.metrics.metrics_by(cases, 'partnership'))")
     with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
         funnel_table(table, "engagement.seen")
 

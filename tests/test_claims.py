@@ -205,3 +205,21 @@ def test_partnerships_outside_the_limits_are_counted_of_those_shown():
     assert claim.figures == ("Ashby", "Brook")
     board = table.iloc[:3]
     assert funnel_claim(board).text == "2 partnerships outside the 99.8% limits for father seen"
+
+
+@pytest.mark.parametrize(("p", "printed"), [
+    (0.2, "p = 0.20"),
+    (0.0504, "p = 0.05"),       # not below 0.05, and printed so
+    (0.0496, "p = 0.0496"),     # below 0.05: "p = 0.05" beside a "rose" would not earn it
+    (0.04996, "p = 0.04996"),
+    (0.049, "p = 0.049"),
+    (0.0049, "p = 0.005"),
+    (0.0004, "p < 0.001"),
+])
+def test_a_p_value_is_printed_on_its_own_side_of_alpha(p, printed):
+    """Found by test_claims_packs: "rose ... (test for trend, adjusted p = 0.05)" for an
+    adjusted p of 0.0496. The printed p now falls on the same side of 0.05 as the p."""
+    from audit.claims import p_text
+
+    assert ALPHA == 0.05
+    assert p_text(p) == printed

@@ -48,6 +48,7 @@ __all__ = [
     "most_common_risk",
     "spc_claim",
     "funnel_claim",
+    "p_text",
 ]
 
 #: The level at which an adjusted p-value earns a "rose"/"fell".
@@ -191,8 +192,16 @@ def change_claims(
     return claims, few_cases
 
 
-def _p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2f}" if p >= 0.01 else f"p = {p:.3f}"
+def p_text(p: float, *, decimals: int = 2) -> str:
+    """A p-value as a sentence prints it: ``decimals`` decimals (three below 0.01), and as
+    many more as it takes for the printed value to fall on the same side of :data:`ALPHA`
+    as ``p`` (0.0496 is "p = 0.0496", never a "rose" beside "p = 0.05")."""
+    if p < 0.001:
+        return "p < 0.001"
+    digits = decimals if p >= 0.01 else max(decimals, 3)
+    while digits < 8 and (float(f"{p:.{digits}f}") < ALPHA) != (p < ALPHA):
+        digits += 1
+    return f"p = {p:.{digits}f}"
 
 
 def _change(metric: str, labels, xs, ns, result, p_adj: float) -> Claim:
@@ -201,7 +210,7 @@ def _change(metric: str, labels, xs, ns, result, p_adj: float) -> Claim:
     last = format_percent(xs[-1] / ns[-1], decimals=0)
     n = len(labels)
     test = f"chi-squared test for trend over {n} quarters"
-    adjusted = f"adjusted {_p_text(p_adj)}" if p_adj != result.p_value else _p_text(p_adj)
+    adjusted = f"adjusted {p_text(p_adj)}" if p_adj != result.p_value else p_text(p_adj)
     if p_adj < ALPHA and result.direction != 0:
         verb = "rose" if result.direction > 0 else "fell"
         ends_agree = (xs[-1] / ns[-1] - xs[0] / ns[0]) * result.direction > 0

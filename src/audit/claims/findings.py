@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from audit.claims import HIDDEN_REASON, claims_for
+from audit.claims import HIDDEN_REASON, claims_for, p_text
 from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
@@ -260,7 +260,7 @@ def _quoted(p: Protected, metric: str) -> str:
     assert row is not None
     adjusted = row.get("p_holm")
     test = (
-        f"; adjusted p {'< 0.001' if float(adjusted) < 0.001 else f'= {float(adjusted):.3f}'}"
+        f"; adjusted {p_text(float(adjusted), decimals=3)}"
         if adjusted is not None and not is_suppressed(adjusted) and pd.notna(adjusted)
         else ""
     )

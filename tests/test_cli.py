@@ -11,6 +11,7 @@ import pytest
 
 from audit import cli
 from audit.contract import column_label
+from cli_process import in_process
 from packs import MARKING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def test_validate_accepts_every_bundled_sample(name):
                                   "nhs_number_value.csv", "postcode_value.csv",
                                   "duplicate_headers.csv", "ragged_rows.csv"])
 def test_validate_refuses_each_broken_extract_with_exit_2(name):
-    result = audit("validate", BROKEN / name)
+    result = in_process(["validate", BROKEN / name])  # the process itself: tests below
     assert result.returncode == 2
     assert name in result.stderr
     assert "Traceback" not in result.stderr
@@ -77,7 +78,7 @@ def test_bad_codes_lists_every_problem_with_row_and_column():
 @pytest.mark.parametrize(("name", "secret"), [("nhs_number_value.csv", "401 023 2137"),
                                               ("postcode_value.csv", "B33 8TH")])
 def test_identifier_values_are_never_echoed(name, secret):
-    result = audit("validate", BROKEN / name)
+    result = in_process(["validate", BROKEN / name])
     assert result.returncode == 2
     assert "row 3" in result.stderr
     compact = secret.replace(" ", "")

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from cli_process import in_process
+
 CORPUS = Path(__file__).resolve().parent / "corpus"
 TIMEOUT = 300
 WORKERS = max(2, min(8, os.cpu_count() or 2))
@@ -306,45 +308,10 @@ IN_PROCESS = ("validate", "metrics")
 
 
 def _in_process(argv: list[str], cwd: Path, temp: Path) -> tuple[int, str, str]:
-    """``audit.cli.main(argv)`` as a process would see it: the working folder ``cwd``, the
-    temporary folder ``temp``, its own stdout and stderr, and every warning printed to
-    stderr as Python prints it (pytest would otherwise swallow them)."""
-    import contextlib
-    import tempfile
-    import warnings
-
-    from audit import cli
-
-    out, err = io.StringIO(), io.StringIO()
-    saved = os.getcwd(), tempfile.tempdir, {k: os.environ.get(k) for k in ("TMPDIR", "TEMP", "TMP")}
-    os.chdir(cwd)
-    tempfile.tempdir = str(temp)
-    os.environ.update({"TMPDIR": str(temp), "TEMP": str(temp), "TMP": str(temp)})
-    try:
-        with warnings.catch_warnings(record=True) as caught, \
-                contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            # Python's own defaults for a process (-W unset): warnings shown once each,
-            # but deprecation, import and resource warnings not (a garbage-collected file
-            # some earlier test left open would otherwise land on this command's stderr)
-            warnings.simplefilter("default")
-            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
-                          ResourceWarning):
-                warnings.filterwarnings("ignore", category=quiet)
-            try:
-                code = cli.main(argv)
-            except SystemExit as exit_:      # argparse's usage errors
-                code = exit_.code if isinstance(exit_.code, int) else 1
-        for w in caught:
-            err.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno))
-    finally:
-        os.chdir(saved[0])
-        tempfile.tempdir = saved[1]
-        for key, value in saved[2].items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return code, out.getvalue(), err.getvalue()
+    """``audit.cli.main(argv)`` as a process would see it (tests/cli_process.py): the working
+    folder ``cwd``, the temporary folder ``temp``, its own stdout and stderr."""
+    done = in_process(argv, cwd=cwd, temp=temp)
+    return done.returncode, done.stdout, done.stderr
 
 
 class Runner:

@@ -5,8 +5,6 @@ statsmodels where it applies, the pack's own verdicts on simulated quarters, and
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -30,11 +28,12 @@ from audit.measures.plan import (
     power_of_region,
     rejection_region,
 )
+from cli_process import in_process
 
 
 def audit(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "audit.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    """``audit ARGS``, run in-process (tests/cli_process.py)."""
+    return in_process(list(args), env=env)
 
 
 def brute_power(n, count, total, rate, level):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -24,14 +22,15 @@ from audit.intake.selection import (
     references_digest,
     select_cases,
 )
+from cli_process import in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "pooled_extract.csv"
 
 
 def audit(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "audit.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    """``audit ARGS`` from ``cwd``, run in-process (tests/cli_process.py)."""
+    return in_process(list(args), cwd=cwd)
 
 
 def write_list(path: Path, refs, teams=None, header="Case reference"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from audit._lazy import submodules
 from audit._version import __version__
 from audit.errors import (
     AuditError,
@@ -92,20 +93,8 @@ __all__ = [
 ]
 
 
-def _submodules() -> frozenset[str]:
-    """Every module and subpackage of the package, found on disk (not listed, so none is
-    forgotten), except the command's entry point and the private ones."""
-    from pkgutil import iter_modules
-
-    return frozenset(
-        info.name
-        for info in iter_modules(__path__)
-        if not info.name.startswith("_") and info.name != "__main__"
-    )
-
-
 #: submodules reachable as attributes (``audit.charts.local_vs_national``).
-_SUBMODULES = _submodules()
+_SUBMODULES = submodules(__path__)
 
 
 def __getattr__(name: str) -> Any:

@@ -8,19 +8,10 @@ the identifier guard, the schema and the validation that make a :class:`CaseExtr
 synthetic extracts (:mod:`~audit.intake.sample`).
 """
 
-from importlib import import_module
-from pkgutil import iter_modules
-from typing import Any
+from audit._lazy import lazy_getattr, submodules
 
 __all__: list[str] = []
 
 #: the stage's modules, reachable as attributes (``audit.intake.validate``), found on disk.
-_SUBMODULES = frozenset(
-    info.name for info in iter_modules(__path__) if not info.name.startswith("_")
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_SUBMODULES = submodules(__path__)
+__getattr__ = lazy_getattr(__name__, _SUBMODULES)

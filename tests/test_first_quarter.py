@@ -23,6 +23,7 @@ import pytest
 from openpyxl import load_workbook
 
 from audit.contract import CODE_LABELS, FLAG_COLUMNS, flag_metric_id, match_header
+from cli_process import in_process
 
 pytestmark = [
     pytest.mark.e2e,
@@ -101,8 +102,9 @@ def analyst(tmp_path: Path) -> dict[str, object]:
 
 
 def audit(analyst, *args: object, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "audit", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=analyst["env"], timeout=900)
+    """The command as the analyst types it, run in this process in their folder and
+    environment (tests/cli_process.py; the process itself is test_cli's and test_platform's)."""
+    return in_process(list(args), cwd=cwd, env=analyst["env"])
 
 
 def read_metrics(path: Path) -> dict[str, tuple[int, int, int]]:

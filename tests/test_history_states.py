@@ -11,7 +11,6 @@ then driven through ``audit run`` as an analyst types it. Where the store lives 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from audit.errors import HistoryError
 from audit.history import LEGACY_KEY, MIGRATIONS, open_history, quarters_for
 from audit.measures.metrics import metrics_from_counts
 from audit.paths import HISTORY_ENV, LEGACY_HISTORY, history_location
+from cli_process import in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 NORTHBRIDGE = ROOT / "data" / "sample" / "northbridge_extract.xlsx"
@@ -119,8 +119,9 @@ def test_a_store_without_the_key_gives_an_empty_typed_table(tmp_path: Path):
 
 
 def audit(*args: object, cwd: Path | None = None, env: dict | None = None):
-    return subprocess.run([sys.executable, "-m", "audit", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=600)
+    """The command as typed, run in this process (what it says and writes, not the process:
+    tests/cli_process.py)."""
+    return in_process(list(args), cwd=cwd, env=env)
 
 
 def _legacy(path: Path) -> None:

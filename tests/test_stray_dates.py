@@ -4,7 +4,6 @@ accepted (issue 21, case 2: a 2025-Q3 return with one case typed 20/08/2024)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +12,7 @@ import pytest
 from audit.errors import ValidationError
 from audit.intake.pooling import load_returns
 from audit.intake.stray_dates import stray_dates
+from cli_process import in_process
 
 #: The required columns only: these returns record no measure (each test says --allow-missing).
 HEADER = "case_id,notification_date,child_age_months,harmed_by,known_to,partnership"
@@ -94,8 +94,8 @@ def test_pooled_returns_name_the_file_and_stop_unless_accepted(tmp_path: Path):
 
 
 def audit(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "audit", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=600)
+    """The command in this process (tests/cli_process.py)."""
+    return in_process(list(args), cwd=cwd)
 
 
 def test_validate_says_so_through_the_command_line(tmp_path: Path):

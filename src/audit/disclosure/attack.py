@@ -161,12 +161,20 @@ class _Solver:
         self.columns = np.arange(model.size, dtype=np.int32)
         self.n_eq = model.A_eq.shape[0]
         self.status = highspy.HighsModelStatus
+        self._warm = False
 
     def minimum(self, objective: np.ndarray) -> tuple[float, list[tuple[str, str, str]]]:
         """The minimum of ``objective · x`` (``-inf`` when unbounded) and the figures that
         bind it (non-zero dual values)."""
         self.highs.changeColsCost(self.model.size, self.columns, objective)
         self.highs.run()
+        if not self._warm:
+            # As the joint attack's solver: the first solve presolves; later ones change
+            # only the objective, so the primal simplex restarts from a basis that is still
+            # feasible (the dual simplex starts each objective nearly afresh).
+            self._warm = True
+            self.highs.setOptionValue("presolve", "off")
+            self.highs.setOptionValue("simplex_strategy", 4)
         status = self.highs.getModelStatus()
         if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
             return -math.inf, []

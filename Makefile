@@ -16,12 +16,13 @@ SAMPLE_HISTORY := reports/sample/history.sqlite
 # The sample's pack, apart from reports/all (an analyst's own whole-extract run).
 SAMPLE_OUT := reports/sample/pack
 
-.PHONY: report test test-fast durations lint typecheck lab venv clean help mutate
+.PHONY: report test test-fast explore durations lint typecheck lab venv clean help mutate
 
 help:
 	@echo "make report   run the quarterly audit on the bundled sample"
 	@echo "make test     run every test (pytest + nbval), as CI does"
 	@echo "make test-fast  every test but the end-to-end, notebook and slow ones (under a minute)"
+	@echo "make explore  the property-based (Hypothesis) tests on new random examples"
 	@echo "make durations  re-measure which tests are slow (tests/durations.json)"
 	@echo "make lint     ruff: lint (src, tests) and format check (src)"
 	@echo "make typecheck  mypy on src/"
@@ -48,10 +49,20 @@ report: $(STAMP)
 
 # Two workers (pytest-xdist), a test file each at a time: a notebook's cells stay together and
 # a module's fixtures are built once; the shared packs are built once for both (tests/packs.py).
-PYTEST_WORKERS := -n 2 --dist loadfile
+# Files go longest first by their measured seconds (tests/timing.py), not by xdist's count
+# of tests: --no-loadscope-reorder keeps that order.
+PYTEST_WORKERS := -n 2 --dist loadfile --no-loadscope-reorder
+
+# make test, test-fast and durations run Hypothesis's fixed "ci" profile (tests/conftest.py):
+# the same examples CI runs, in the same time every run. `make explore` (or pytest run
+# directly) draws new examples each time.
+export HYPOTHESIS_PROFILE ?= ci
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_WORKERS)
+
+explore: $(STAMP)
+	HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest tests -m hypothesis -q $(PYTEST_WORKERS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not e2e and not slow" -q $(PYTEST_WORKERS)

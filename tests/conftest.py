@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, settings
 pytest_plugins = ["timing", "pytester"]
 
 #: Hypothesis: "ci" is fixed (derandomized, no example database, no deadline) so CI runs the
-#: same examples every time and a failure there reproduces here with HYPOTHESIS_PROFILE=ci;
-#: "dev" (the default elsewhere) explores new examples each run.
+#: same examples every time and a failure there reproduces here with HYPOTHESIS_PROFILE=ci
+#: (``make test`` and ``make test-fast`` set it, so their time is the same every run);
+#: "dev" (pytest run directly, and ``make explore``) draws new examples each run.
 settings.register_profile("ci", derandomize=True, database=None, deadline=None,
                           print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None)

@@ -110,10 +110,9 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     nothing is written or recorded. The quarter after is protected together with the first:
     it hides more than it would alone, and is published and recorded."""
     import sqlite3
-    import subprocess
-    import sys
 
     from audit.intake.sample import generate_extract
+    from cli_process import in_process
 
     extract = tmp_path / "nb.csv"
     generate_extract(90, seed=7, partnerships=("Northbridge",), quarters=4).to_csv(
@@ -121,10 +120,9 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     store = tmp_path / "history.sqlite"
 
     def run(period: str):
-        return subprocess.run(
-            [sys.executable, "-m", "audit", "run", str(extract), "--audience", "public",
-             "--history", str(store), "--period", period, "--out", str(tmp_path / period),
-             "--jobs", "1"], capture_output=True, text=True, timeout=600)
+        # in this process (tests/cli_process.py): what the command says and writes
+        return in_process(["run", extract, "--audience", "public", "--history", store,
+                           "--period", period, "--out", tmp_path / period, "--jobs", "1"])
 
     first = run("2023-Q2")
     assert first.returncode == 0, first.stderr

@@ -136,6 +136,37 @@ def _whole_suite(config: pytest.Config) -> bool:
             and all(a.is_dir() or a.suffix == ".ipynb" for a in args))
 
 
+#: A test below the threshold, as the file order counts it (the suite's fast tests average
+#: about 0.04 s each).
+FAST_TEST_SECONDS = 0.04
+
+
+def _longest_files_first(items: list[pytest.Item], tests: dict[str, float],
+                         fixtures: dict[str, float]) -> None:
+    """Order the files by their measured cost, longest first, each file's tests in their own
+    order. ``--dist loadfile`` hands files to the two workers in collection order (with
+    ``--no-loadscope-reorder``; xdist's own reorder counts tests, not seconds), so the
+    longest go first and short ones fill in at the end: the longest-processing-time rule,
+    not a 30 s file left to one worker while the other waits. A file's cost: its measured
+    tests, the fast ones at :data:`FAST_TEST_SECONDS`, and the set-up of every measured
+    fixture it uses, a fixture several files use (the shared packs) shared out among them:
+    whichever asks first builds it, the others wait or read it."""
+    cost: dict[str, float] = {}
+    used: dict[str, set[str]] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        cost[path] = cost.get(path, 0.0) + tests.get(item.nodeid, FAST_TEST_SECONDS)
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        used.setdefault(path, set()).update(
+            k for k in (_fixture_key(d[-1]) for d in defs.values() if d) if k in fixtures)
+    users = {k: sum(k in keys for keys in used.values()) for k in fixtures}
+    for path, keys in used.items():
+        cost[path] += sum(fixtures[k] / users[k] for k in keys)
+    first = {path: i for i, path in enumerate(cost)}
+    items.sort(key=lambda item: (-cost[item.nodeid.split("::")[0]],
+                                 first[item.nodeid.split("::")[0]]))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark slow tests from the measured file; refuse stale entries in a whole-suite run."""
@@ -150,6 +181,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         seen_fixtures |= used
         if item.nodeid in tests or used & fixtures.keys():
             item.add_marker(pytest.mark.slow)
+    if config.getoption("dist", "no") == "loadfile":
+        _longest_files_first(items, tests, fixtures)
     if _whole_suite(config):
         root = Path(str(config.rootpath))
         files = {item.nodeid.split("::")[0] for item in items}

@@ -486,6 +486,7 @@ def test_readme_table_lists_every_case_in_order():
     assert listed == [c.name for c in CASES]
 
 
+@pytest.mark.e2e  # runs commands itself when it runs alone (the fast loop)
 def test_the_corpus_folder_is_untouched_by_the_runs(runner):
     # Runs happen in their own working folders; nothing may appear next to the inputs, and
     # no input may change. Every command runs on committed files here even when this test

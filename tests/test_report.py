@@ -267,12 +267,16 @@ def test_public_manifest_records_the_disclosure_check(public, small_extract):
 def test_a_failing_notebook_leaves_nothing_behind(small_extract, tmp_path):
     broken = tmp_path / "notebooks"
     shutil.copytree(notebooks_dir(), broken)
-    nb = json.loads((broken / "risk_factors.ipynb").read_text())
-    nb["cells"].append({"cell_type": "code", "id": "boom", "metadata": {}, "outputs": [],
-                        "execution_count": None, "source": "raise RuntimeError('planted fault')"})
-    (broken / "risk_factors.ipynb").write_text(json.dumps(nb))
+    # the fault in the first notebook to start: the ones still waiting are cancelled, so
+    # the run stops as soon as it fails
+    first = next(iter(NOTEBOOKS))
+    nb = json.loads((broken / f"{first}.ipynb").read_text())
+    nb["cells"].insert(1, {"cell_type": "code", "id": "boom", "metadata": {}, "outputs": [],
+                           "execution_count": None,
+                           "source": "raise RuntimeError('planted fault')"})
+    (broken / f"{first}.ipynb").write_text(json.dumps(nb))
     out = tmp_path / "reports" / "q"
-    with pytest.raises(ReportError, match=r"risk_factors.*RuntimeError: planted fault"):
+    with pytest.raises(ReportError, match=rf"{first}.*RuntimeError: planted fault"):
         run_audit(small_extract, output_dir=out, notebooks=broken, jobs=2, progress=None)
     assert not out.exists()
     assert list((tmp_path / "reports").iterdir()) == []  # no staging folder left either

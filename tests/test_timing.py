@@ -94,3 +94,23 @@ def test_after_slow_setup(slow_setup):
     assert set(record["tests"]) == {"test_sleepy.py::test_sleeps"}
     assert set(record["fixtures"]) == {"test_sleepy.py::slow_setup"}
     assert record["threshold_seconds"] == 0.5 and record["measured"]["tests_measured"] == 5
+
+
+def test_files_go_longest_first_under_loadfile(suite):
+    """``--dist loadfile`` hands the workers files in collection order: the measured longest
+    first, a file's measured fixtures counted in it, each file's tests in their own order;
+    without it the order is pytest's."""
+    suite.makepyfile(test_zlong='def test_one():\n    pass\n\ndef test_two():\n    pass\n',
+                     test_alpha='def test_alpha():\n    pass\n')
+    _durations(suite, {"test_zlong.py::test_two": 12.0, "test_suite.py::test_measured_slow": 3.0},
+               {"test_suite.py::expensive": 20.0})
+    # test_suite: 3 + 20 (its own fixture) + 2 quick; test_zlong: 12 + 1 quick; test_alpha: 1
+    ordered = suite.runpytest("--collect-only", "-q", "--dist", "loadfile", "-n", "1",
+                              "--no-loadscope-reorder", "-p", "no:randomly")
+    plain = suite.runpytest("--collect-only", "-q", "-p", "no:randomly")
+    ids = [line for line in ordered.stdout.lines if "::" in line]
+    assert ids == ["test_suite.py::test_quick", "test_suite.py::test_measured_slow",
+                   "test_suite.py::test_uses_the_expensive_fixture", "test_zlong.py::test_one",
+                   "test_zlong.py::test_two", "test_alpha.py::test_alpha"]
+    assert [line for line in plain.stdout.lines if "::" in line][0] == \
+        "test_alpha.py::test_alpha"

@@ -7,6 +7,8 @@ ranges are worked out by hand in each test's docstring. A last set is safe toget
 
 from __future__ import annotations
 
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -251,7 +253,10 @@ def test_check_disclosure_command_attacks_several_packs(tmp_path):
     safe = subprocess.run([*run, folder / "X", folder / "pool"],
                           capture_output=True, text=True, timeout=120)
     assert safe.returncode == 0, safe.stderr
-    assert "2 packs" in safe.stdout
+    assert re.fullmatch(r"2 packs: each passed the disclosure check, and together \(threshold "
+                        r"5\) \d+ counts attacked, \d+ solved in whole numbers, \d+ shown by "
+                        r"whole-number solutions to take more than 5 values; none narrowed to "
+                        r"fewer than 5 values\n", safe.stdout), safe.stdout
 
 
 def risk_pack(name: str, partnerships: list[str], *figures) -> PackFigures:
@@ -318,3 +323,30 @@ def test_packs_whose_figures_cannot_all_hold_are_refused():
                     count("metrics", FLAG, "unknown", "unknown", ["Y"], ["2025-Q1"], 12))
     with pytest.raises(DisclosureError, match="contradict each other"):
         joint_attack(packs)
+
+
+def test_whole_number_solutions_settle_targets_without_their_own_solves(public_pack,
+                                                                        monkeypatch):
+    """Each integer solve's whole-number counts fit every figure, so they are a point of
+    every target's range: once those seen put a target k or more apart it cannot be exposed
+    and is not solved for. Checked against the attack that solves every target: the same
+    exposures, and every target so settled really has a whole-number range k or more wide."""
+    import audit.disclosure.joint as joint
+
+    packs = read_packs([public_pack.folder])
+    settled = joint_attack(packs, budget=120)
+    monkeypatch.setattr(joint._SolutionPool, "width", lambda self, j: -math.inf)
+    solved = joint_attack(packs, budget=120)
+    assert settled.certified > 0 and solved.certified == 0
+    assert settled.mip_solves < solved.mip_solves
+    assert all(b.exact for b in solved.bounds)   # the reference solved every target
+    assert [b.describe() for b in settled.exposed] == [b.describe() for b in solved.exposed]
+    k = settled.k
+    pairs = list(zip(settled.bounds, solved.bounds))
+    assert [p.target for p, _ in pairs] == [s.target for _, s in pairs]
+    for mine, truth in pairs:
+        if mine.exact:
+            assert (mine.low, mine.high) == (truth.low, truth.high)
+        else:  # settled by the solutions seen: a wider (linear) range, truly k or more wide
+            assert mine.low <= truth.low and mine.high >= truth.high
+            assert truth.high - truth.low >= k and not mine.exposed

@@ -166,6 +166,12 @@ class JointReport:
     bounds: list[JointBounds] = field(default_factory=list)
     seconds: float = 0.0
     mip_solves: int = 0
+    #: Targets left unsolved because whole-number solutions of other solves already put
+    #: them ``k`` or more apart (:class:`_SolutionPool`): not exposed, range kept linear.
+    certified: int = 0
+    #: Targets the integer step did not reach within its budget: they keep their linear
+    #: range (at least as wide as the whole-number one).
+    unreached: int = 0
 
     @property
     def exposed(self) -> list[JointBounds]:
@@ -218,6 +224,7 @@ class _Highs:
         from audit.disclosure.attack import highs_model
 
         self.size = model.size
+        self.model = model
         self.highs = highs_model(model, integer=integer)
         if not integer:
             # The first solve presolves; later ones change only the objective, so the
@@ -263,6 +270,22 @@ class _Highs:
             f"the joint check could not finish ({self.highs.modelStatusToString(status)})"
         )
 
+    def whole_solution(self) -> np.ndarray | None:
+        """The whole-number counts of the last integer solve's best solution, or ``None``
+        when it found none. HiGHS holds constraints to a tolerance, so the rounded counts are
+        checked against every figure again and kept only if each holds exactly (to 1e-9)."""
+        import highspy
+
+        if self.highs.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
+            return None
+        x = np.round(np.asarray(self.highs.getSolution().col_value))
+        m = self.model
+        if (x < 0).any() or not np.allclose(m.A_eq @ x, m.b_eq, rtol=0, atol=1e-9):
+            return None
+        if m.A_ub is not None and (m.A_ub @ x > m.b_ub + 1e-9).any():
+            return None
+        return x
+
 
 def _threshold(packs: Sequence[PackFigures]) -> int:
     thresholds = {p.threshold for p in packs}
@@ -293,7 +316,10 @@ def joint_attack(
     given at most ``mip_seconds`` and all of them what is left of ``budget`` seconds; a
     target the budget does not reach keeps its linear range and is marked not exact (on
     the 20 packs of ``benchmarks/year.py`` an integer solve takes about 0.3 s and narrows
-    about one linear range in thirty).
+    about one linear range in thirty). Every solve's whole-number counts are kept
+    (:class:`_SolutionPool`): a target they already put ``k`` or more apart cannot be
+    exposed and is not solved for (``report.certified``); ``report.unreached`` counts the
+    targets the budget did not reach.
     """
     started = time.perf_counter()
     if not packs:
@@ -332,18 +358,30 @@ def joint_attack(
             key=lambda i: ranges[i][2] - ranges[i][1],
         )
         mip: _Highs | None = None
-        for i in order:
+        pool = _SolutionPool([model.vector(ranges[i][0].terms) for i in order])
+        for j, i in enumerate(order):
+            if pool.width(j) >= k:  # whole-number solutions already give it k + 1 values
+                report.certified += 1
+                continue
             left = budget - (time.perf_counter() - started)
             if left <= 0:
+                report.unreached = sum(pool.width(jj) < k for jj in range(j, len(order)))
                 break
             target, low, high, _ = ranges[i]
             mip = mip or _Highs(model, integer=True)
-            objective = model.vector(target.terms)
+            objective = pool.rows[j]
             found, exact_low = mip.minimum(objective, min(mip_seconds, left))
+            pool.add(mip.whole_solution())
             if math.isfinite(found):  # a solve cut short before any bound keeps none
                 low = max(low, math.ceil(found - _TOLERANCE))
+            if pool.width(j) >= k:
+                report.certified += 1
+                report.mip_solves += 1
+                ranges[i] = (target, low, high, False)
+                continue
             left = budget - (time.perf_counter() - started)
             neg, exact_high = mip.minimum(-objective, min(mip_seconds, max(left, 0.0)))
+            pool.add(mip.whole_solution())
             if math.isfinite(neg):
                 high = min(high, math.floor(-neg + _TOLERANCE))
             report.mip_solves += 2
@@ -351,6 +389,35 @@ def joint_attack(
     report.bounds = [JointBounds(t, low, high, exact, k) for t, low, high, exact in ranges]
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _SolutionPool:
+    """Whole-number solutions found so far, as the values each pending target takes in them.
+
+    Every integer solve ends at a set of whole counts that fits every figure of every pack;
+    each such set is a point of every target's integer range, not only of the one solved
+    for. Once the solutions seen give a target values ``k`` or more apart, its range holds
+    at least ``k + 1`` whole numbers and it cannot be exposed (:func:`exposed`), so its own
+    solves are skipped: the same answer to the question asked, for a fraction of the
+    solves (on the year of ``benchmarks/year.py``, see ``benchmarks/joint_attack.md``).
+    """
+
+    def __init__(self, rows: list[np.ndarray]) -> None:
+        self.rows = rows
+        self.matrix = np.vstack(rows) if rows else np.zeros((0, 0))
+        self.low = np.full(len(rows), math.inf)
+        self.high = np.full(len(rows), -math.inf)
+
+    def add(self, solution: np.ndarray | None) -> None:
+        if solution is None or not len(self.rows):
+            return
+        values = self.matrix @ solution
+        np.minimum(self.low, values, out=self.low)
+        np.maximum(self.high, values, out=self.high)
+
+    def width(self, j: int) -> float:
+        """How far apart the solutions seen put target ``j`` (``-inf`` before any)."""
+        return float(self.high[j] - self.low[j])
 
 
 def _single_pack_bounds(
@@ -384,6 +451,21 @@ class JointCheck:
     attacked: int
     integer_solved: int
     report: JointReport
+
+    def summary(self) -> str:
+        """What the whole-number step settled, in the words ``audit check-disclosure``
+        prints: solved exactly, shown wide by whole-number solutions, or not reached."""
+        r = self.report
+        text = (
+            f"{self.integer_solved} solved in whole numbers, {r.certified} shown by "
+            f"whole-number solutions to take more than {self.threshold} values"
+        )
+        if r.unreached:
+            text += (
+                f", {r.unreached} not reached in the time given (their linear range "
+                "kept; give more --seconds)"
+            )
+        return text
 
 
 def check_packs(paths: Iterable[str | Path], *, budget: float = 60.0) -> JointCheck:

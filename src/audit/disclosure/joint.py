@@ -331,6 +331,11 @@ def joint_attack(
     report = JointReport([p.name for p in packs], k)
     single = _single_pack_bounds(packs, targets, k)
     lp = _Highs(model, integer=False)
+    # Whole-number solutions seen, as the value each target takes in them: the linear
+    # vertices that land on whole numbers first, then every integer solve's.
+    pool = _SolutionPool(
+        [model.vector(t.terms) if model.holds(t.terms) else None for t in targets], model.size
+    )
     ranges: list[tuple[Target, float, float, bool]] = []
     for target in targets:
         key = term_key(target.terms)
@@ -343,9 +348,13 @@ def joint_attack(
         if model.holds(target.terms):
             objective = model.vector(target.terms)
             found, whole = lp.minimum(objective)
+            if whole:
+                pool.add(lp.whole_solution())
             low = max(low, math.ceil(found - _TOLERANCE))
             if low <= k:
                 neg, whole_high = lp.minimum(-objective)
+                if whole_high:
+                    pool.add(lp.whole_solution())
                 whole = whole and whole_high
                 if neg != -math.inf:
                     high = min(high, math.floor(-neg + _TOLERANCE))
@@ -358,23 +367,22 @@ def joint_attack(
             key=lambda i: ranges[i][2] - ranges[i][1],
         )
         mip: _Highs | None = None
-        pool = _SolutionPool([model.vector(ranges[i][0].terms) for i in order])
         for j, i in enumerate(order):
-            if pool.width(j) >= k:  # whole-number solutions already give it k + 1 values
+            if pool.width(i) >= k:  # whole-number solutions already give it k + 1 values
                 report.certified += 1
                 continue
             left = budget - (time.perf_counter() - started)
             if left <= 0:
-                report.unreached = sum(pool.width(jj) < k for jj in range(j, len(order)))
+                report.unreached = sum(pool.width(ii) < k for ii in order[j:])
                 break
             target, low, high, _ = ranges[i]
             mip = mip or _Highs(model, integer=True)
-            objective = pool.rows[j]
+            objective = model.vector(target.terms)
             found, exact_low = mip.minimum(objective, min(mip_seconds, left))
             pool.add(mip.whole_solution())
             if math.isfinite(found):  # a solve cut short before any bound keeps none
                 low = max(low, math.ceil(found - _TOLERANCE))
-            if pool.width(j) >= k:
+            if pool.width(i) >= k:
                 report.certified += 1
                 report.mip_solves += 1
                 ranges[i] = (target, low, high, False)
@@ -402,22 +410,30 @@ class _SolutionPool:
     solves (on the year of ``benchmarks/year.py``, see ``benchmarks/joint_attack.md``).
     """
 
-    def __init__(self, rows: list[np.ndarray]) -> None:
-        self.rows = rows
-        self.matrix = np.vstack(rows) if rows else np.zeros((0, 0))
+    def __init__(self, rows: list[np.ndarray | None], size: int) -> None:
+        """``rows``: each target's objective row over ``size`` counts (``None``: a target
+        outside the model, which a zero row keeps at width 0, never settled here), kept
+        sparse: a solution is one product."""
+        from scipy import sparse
+
+        self.matrix = sparse.vstack(
+            [sparse.csr_matrix((1, size)) if r is None else sparse.csr_matrix(r) for r in rows]
+            or [sparse.csr_matrix((0, size))],
+            format="csr",
+        )
         self.low = np.full(len(rows), math.inf)
         self.high = np.full(len(rows), -math.inf)
 
     def add(self, solution: np.ndarray | None) -> None:
-        if solution is None or not len(self.rows):
+        if solution is None or not self.matrix.shape[0]:
             return
         values = self.matrix @ solution
         np.minimum(self.low, values, out=self.low)
         np.maximum(self.high, values, out=self.high)
 
-    def width(self, j: int) -> float:
-        """How far apart the solutions seen put target ``j`` (``-inf`` before any)."""
-        return float(self.high[j] - self.low[j])
+    def width(self, i: int) -> float:
+        """How far apart the solutions seen put target ``i`` (``-inf`` before any)."""
+        return float(self.high[i] - self.low[i])
 
 
 def _single_pack_bounds(

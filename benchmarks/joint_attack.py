@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             targets = [t for t in joint_targets(chosen) if t.hidden_in and 1 <= truth(t.terms) <= 5]
             work.append((name, chosen, targets))
     total = sum(len(t) for _, _, t in work) or 1
-    table: dict[str, list[float]] = {name: [0, 0, 0, 0, 0, 0.0] for name, _ in rows}
+    table: dict[str, list[float]] = {name: [0, 0, 0, 0, 0, 0, 0, 0.0] for name, _ in rows}
     unsound = 0
     for name, chosen, targets in work:
         share = args.integer_seconds * len(targets) / total
@@ -93,16 +93,19 @@ def main(argv: list[str] | None = None) -> int:
             cells[2] += b.high - b.low <= 3
             cells[3] += b.exposed
             cells[4] += b.exact
-        cells[5] += report.seconds
+        cells[5] += report.certified
+        cells[6] += report.unreached
+        cells[7] += report.seconds
     print(
         "| packs combined | hidden counts (true 1-5) attacked | recovered exactly "
-        "| pinned to <= 4 values | exposed (< 5 wide) | solved in whole numbers | seconds |"
+        "| pinned to <= 4 values | exposed (< 5 wide) | solved in whole numbers "
+        "| settled by whole-number solutions | not reached | seconds |"
     )
-    print("|---|---|---|---|---|---|---|")
-    for name, (n, exact, four, exposed, solved, seconds) in table.items():
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, (n, exact, four, exposed, solved, settled, unreached, seconds) in table.items():
         print(
             f"| {name} | {n:.0f} | {exact:.0f} | {four:.0f} | {exposed:.0f} | {solved:.0f} "
-            f"| {seconds:.1f} |"
+            f"| {settled:.0f} | {unreached:.0f} | {seconds:.1f} |"
         )
     print(f"\nranges missing the true value: {unsound}")
     print(f"total {time.perf_counter() - started:.1f} s")

@@ -34,7 +34,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from audit.disclosure.figures import FIGURES_FILE, parse_figures, read_figures
-from audit.disclosure.joint import JointBounds, PackFigures, joint_attack, term_key
+from audit.disclosure.joint import (
+    JointBounds,
+    PackFigures,
+    joint_attack,
+    joint_targets,
+    term_key,
+)
 from audit.errors import DisclosureError
 from audit.files import sha256_of
 from audit.intake.names import partnership_key
@@ -113,11 +119,21 @@ def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> lis
     return found
 
 
-def exposed_keys(earlier: Sequence[PackFigures], *, budget: float = RUN_BUDGET) -> set:
-    """The counts the ``earlier`` packs alone already narrow (their cells' keys)."""
+def exposed_keys(
+    earlier: Sequence[PackFigures], *, budget: float = RUN_BUDGET, among: set | None = None
+) -> set:
+    """The counts the ``earlier`` packs alone already narrow (their cells' keys); with
+    ``among``, only those of these keys (each count's exposure does not depend on which
+    others are attacked, so asking about fewer gives the same answer for them, sooner)."""
     if not earlier:
         return set()
-    return {term_key(b.target.terms) for b in joint_attack(earlier, budget=budget).exposed}
+    targets = None
+    if among is not None:
+        targets = [t for t in joint_targets(earlier) if term_key(t.terms) in among]
+        if not targets:
+            return set()
+    report = joint_attack(earlier, targets=targets, budget=budget)
+    return {term_key(b.target.terms) for b in report.exposed}
 
 
 def new_exposures(
@@ -125,19 +141,23 @@ def new_exposures(
     earlier: Sequence[PackFigures],
     *,
     budget: float = RUN_BUDGET,
-    already: set | None = None,
+    already: dict | None = None,
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to fewer than ``k`` values that
-    ``earlier`` alone does not (an exposure already published is not this pack's doing;
-    ``already``: :func:`exposed_keys` of ``earlier``, when the caller has it). With no
-    earlier pack, what whole numbers give away in ``new`` alone (issue 22's first recipe:
-    a rounded average the linear check leaves wide)."""
+    ``earlier`` alone does not (an exposure already published is not this pack's doing).
+    Whether ``earlier`` alone narrows a count is asked only of the counts found, and kept
+    in ``already`` (count key -> exposed by the earlier packs alone) when the caller passes
+    one across rounds. With no earlier pack, what whole numbers give away in ``new`` alone
+    (issue 22's first recipe: a rounded average the linear check leaves wide)."""
     together = joint_attack([*earlier, new], budget=budget).exposed
     if not together:
         return []
-    if already is None:
-        already = exposed_keys(earlier, budget=budget)
-    return [b for b in together if term_key(b.target.terms) not in already]
+    known = {} if already is None else already
+    asked = {term_key(b.target.terms) for b in together} - known.keys()
+    if asked:
+        exposed = exposed_keys(earlier, budget=budget, among=asked)
+        known.update({key: key in exposed for key in asked})
+    return [b for b in together if not known[term_key(b.target.terms)]]
 
 
 def check_release(

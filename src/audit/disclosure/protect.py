@@ -442,7 +442,7 @@ def _together(
     count no figure of this pack can widen stops the pack (nothing is written).
     """
     from audit.disclosure.joint import term_key
-    from audit.disclosure.ledger import exposed_keys, new_exposures
+    from audit.disclosure.ledger import new_exposures
 
     hidden_before = {
         term_key(c.terms) for pack in earlier for c in pack.publication.counts if c.hidden
@@ -454,7 +454,7 @@ def _together(
     if changed:
         _rates_for(publication, full)
         report = _settle(publication, full, k, truth)
-    already = exposed_keys(earlier)
+    already: dict = {}  # what the earlier packs alone expose, asked once a count
     for _ in range(_JOINT_ROUNDS):
         found = new_exposures(PackFigures("this pack", publication, k), earlier, already=already)
         if not found:

@@ -7,6 +7,7 @@ protection and attacks the result again from its figures alone.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -16,9 +17,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from audit.contract import FLAG_COLUMNS
 from audit.disclosure import Policy, protect
-from audit.disclosure.attack import attack, pinned
+from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
+from audit.disclosure.model import PATTERN, Count, Publication, term
+from audit.disclosure.protect import Protected, _describe
 from audit.errors import DisclosureError, ParameterError
 from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit
@@ -85,6 +89,96 @@ def test_small_counts_are_shown_to_the_board(northbridge_quarter):
     small = p.metrics[[isinstance(v, (int, np.integer)) and 1 <= v <= K
                        for v in p.metrics["numerator"]]]
     assert len(small) > 0  # "in 3 of the 12 cases": the board reads small counts as they are
+
+
+def test_the_board_view_says_what_the_extract_held_and_its_marking(tmp_path):
+    """The board's record of the extract (the pack's summary reads it) and of its policy, by
+    their names: 9 rows read, 7 babies in scope, 2 of 12 and 20 months excluded, two flag
+    columns meant to be absent, one column the contract does not know, no moderation."""
+    absent = ("young_parent", "father_seen")
+    flags = {f: "no" for f in FLAG_COLUMNS if f not in absent}
+    rows = [{**flags, "notes": "free text"} for _ in range(7)]
+    rows += [{**flags, "notes": "free text", "child_age_months": age} for age in (12, 20)]
+    data = open_audit(_extract(tmp_path, rows), allow_missing=absent).compute()
+    p = protect(data, Policy.make("board", marking="BOARD TEST MARKING"))
+    assert p.extract == {
+        "rows_read": 9,
+        "in_scope": 7,
+        "excluded": 2,
+        "missing_flags": ["young_parent", "father_seen"],  # in the contract's order
+        "ignored_columns": ["notes"],
+        "moderated": False,
+    }
+    assert p.summary() == {"audience": "board", "marking": "BOARD TEST MARKING"}
+
+
+def _view(policy: Policy, publication=None, report=None, dropped=()) -> Protected:
+    """A protected view holding no tables: what its summary says of its protection."""
+    return Protected(policy=policy, place="Testshire", period="2025-Q3",
+                     period_label="July to September 2025", source="case extract",
+                     partnership=None, synthetic=True, tables={}, nested_steps=True,
+                     extract={}, dropped=list(dropped), publication=publication, report=report)
+
+
+def test_the_public_summary_counts_hidden_cells_attacks_and_the_narrowest_range():
+    """What the manifest records of a public pack's protection, by hand: 2 of 3 counts
+    hidden, 4 counts attacked, the narrowest range of those that could be 1 to 5 (0..9 is 9
+    wide, 2..8 is 6; 6..8 is above 5 and 0..0 is exactly 0, so neither counts). An endless
+    range and no attack at all record no narrowest range. (``audit run`` replaces the three
+    figures with the reviewer's check of the written files, under the same names.)"""
+    policy = Policy.make("public", max_count=5, marking="PUBLIC TEST MARKING")
+    seen = term("father_seen", "yes", {"A"}, {"2025-Q3"})
+    publication = Publication(counts=[
+        Count("metrics", "engagement.seen", "numerator", (seen,), 3, hidden=True),
+        Count("metrics", "engagement.seen", "denominator", (seen,), 12),
+        Count("quarterly", "2025-Q3|engagement.seen", "numerator", (seen,), 3, hidden=True),
+    ])
+    report = AttackReport([Bounds("a", (seen,), 0, 9, False), Bounds("b", (seen,), 2, 8, False),
+                           Bounds("c", (seen,), 6, 8, False), Bounds("d", (seen,), 0, 0, False)])
+    words = ["the trend chart of partnership A: most of its quarters would be hidden"]
+    assert _view(policy, publication, report, words).summary() == {
+        "audience": "public",
+        "marking": "PUBLIC TEST MARKING",
+        "suppress_max": 5,
+        "cells_hidden": 2,
+        "cells_attacked": 4,
+        "narrowest_range": 6,
+        "figures_dropped": words,
+    }
+    endless = AttackReport([Bounds("a", (seen,), 1, math.inf, False)])
+    assert _view(policy, publication, endless).summary()["narrowest_range"] is None
+    assert _view(policy).summary() == {
+        "audience": "public",
+        "marking": "PUBLIC TEST MARKING",
+        "suppress_max": 5,
+        "cells_hidden": 0,
+        "cells_attacked": 0,
+        "narrowest_range": None,
+        "figures_dropped": [],
+    }
+
+
+def test_a_refusal_names_the_count_it_cannot_hide_by_its_scope_and_measure():
+    """How a DisclosureError names a count (never its value): its partnerships and its
+    quarter or first to last quarter, its measure and up to three categories (four or more
+    are "a pattern"). Only the first term of a count is named."""
+    one = term("known_to", ("universal", "early_help"), {"Westvale", "Eastmere"}, {"2025-Q3"})
+    assert _describe((one,)) == (
+        "the figures for Eastmere, Westvale, 2025-Q3",
+        "'known_to' (universal/early_help)",
+    )
+    three = term("domestic_abuse", ("yes", "no", "unknown"), {"Northbridge"},
+                 {"2025-Q3", "2025-Q1", "2025-Q2"})
+    assert _describe((three, one)) == (
+        "the figures for Northbridge, 2025-Q1 to 2025-Q3",
+        "'domestic_abuse' (yes/no/unknown)",
+    )
+    pattern = term(PATTERN, ("110", "101", "011", "111"), {"Northbridge", "Westvale"},
+                   {"2025-Q4", "2025-Q1"})
+    assert _describe((pattern,)) == (
+        "the figures for Northbridge, Westvale, 2025-Q1 to 2025-Q4",
+        "'risk_pattern' (a pattern)",
+    )
 
 
 # --------------------------------------------------------------------------- the public

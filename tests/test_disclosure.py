@@ -21,8 +21,8 @@ from audit.contract import FLAG_COLUMNS
 from audit.disclosure import Policy, protect
 from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
-from audit.disclosure.model import PATTERN, Count, Publication, term
-from audit.disclosure.protect import Protected, _describe
+from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
+from audit.disclosure.protect import Protected, _describe, _rates_for
 from audit.errors import DisclosureError, ParameterError
 from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit
@@ -156,6 +156,46 @@ def test_the_public_summary_counts_hidden_cells_attacks_and_the_narrowest_range(
         "narrowest_range": None,
         "figures_dropped": [],
     }
+
+
+def test_which_rates_a_public_pack_lists_beside_its_hidden_counts():
+    """Which rates figures.csv lists (protect._rates_for), by hand: a rate while every count
+    of its row but the unknown is printed (an unknown alone hidden leaves it); a risk
+    factor "as the review counted" (yes out of every case) while its numerator and the
+    number of cases are printed, whatever its denominator; a withheld chart line never."""
+    seen = term("father_seen", "yes", {"A"}, {"2025-Q3"})  # the terms play no part here
+
+    def count(row: str, column: str, value: int, hidden: bool = False) -> Count:
+        table = "cases" if row == "pack" else "metrics"
+        return Count(table, row, column, (seen,), value, hidden)
+
+    def rate(table: str, row: str, column: str) -> Rate:
+        return Rate(table, row, column, (seen,), (seen,), 0.0, 1.0)
+
+    rows = [
+        count("known_to.universal", "numerator", 12), count("known_to.universal", "denominator", 30),
+        count("known_to.universal", "unknown", 3, hidden=True),
+        count("risk.domestic_abuse", "numerator", 9),
+        count("risk.domestic_abuse", "denominator", 4, hidden=True),
+        count("risk.young_parent", "numerator", 2, hidden=True),
+        count("risk.young_parent", "denominator", 20),
+    ]
+    rates = [rate("metrics", "known_to.universal", "rate"),
+             rate("metrics", "risk.domestic_abuse", "rate"),
+             rate("metrics", "risk.domestic_abuse", "review_rate"),
+             rate("metrics", "risk.young_parent", "rate"),
+             rate("metrics", "risk.young_parent", "review_rate"),
+             rate("spc", "engagement.seen", "centre")]
+    line = ("spc", "engagement.seen", "centre")
+    for cases_hidden, listed in [
+        (False, [("metrics", "known_to.universal", "rate"),
+                 ("metrics", "risk.domestic_abuse", "review_rate")]),
+        (True, [("metrics", "known_to.universal", "rate")]),
+    ]:
+        counts = [count("pack", "cases", 33, hidden=cases_hidden), *rows]
+        publication = Publication(counts=counts, withheld={line})
+        _rates_for(publication, Publication(counts=counts, rates=rates))
+        assert [r.address for r in publication.rates] == listed
 
 
 def test_a_refusal_names_the_count_it_cannot_hide_by_its_scope_and_measure():

@@ -22,7 +22,8 @@ from audit.disclosure import Policy, protect
 from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
 from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
-from audit.disclosure.protect import Protected, _describe, _rates_for
+from audit.disclosure.protect import Protected, _apply, _describe, _rates_for
+from audit.disclosure.tables import build_publication
 from audit.errors import DisclosureError, ParameterError
 from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit
@@ -91,16 +92,20 @@ def test_small_counts_are_shown_to_the_board(northbridge_quarter):
     assert len(small) > 0  # "in 3 of the 12 cases": the board reads small counts as they are
 
 
-def test_the_board_view_says_what_the_extract_held_and_its_marking(tmp_path):
-    """The board's record of the extract (the pack's summary reads it) and of its policy, by
-    their names: 9 rows read, 7 babies in scope, 2 of 12 and 20 months excluded, two flag
-    columns meant to be absent, one column the contract does not know, no moderation."""
+def _nine_rows(tmp_path: Path) -> AuditData:
+    """9 rows read: 7 babies in scope, 2 of 12 and 20 months excluded; every flag column but
+    two meant to be absent, and one column the contract does not know; no moderation."""
     absent = ("young_parent", "father_seen")
     flags = {f: "no" for f in FLAG_COLUMNS if f not in absent}
     rows = [{**flags, "notes": "free text"} for _ in range(7)]
     rows += [{**flags, "notes": "free text", "child_age_months": age} for age in (12, 20)]
-    data = open_audit(_extract(tmp_path, rows), allow_missing=absent).compute()
-    p = protect(data, Policy.make("board", marking="BOARD TEST MARKING"))
+    return open_audit(_extract(tmp_path, rows), allow_missing=absent).compute()
+
+
+def test_the_board_view_says_what_the_extract_held_and_its_marking(tmp_path):
+    """The board's record of the extract (the pack's summary reads it) and of its policy, by
+    their names."""
+    p = protect(_nine_rows(tmp_path), Policy.make("board", marking="BOARD TEST MARKING"))
     assert p.extract == {
         "rows_read": 9,
         "in_scope": 7,
@@ -110,6 +115,30 @@ def test_the_board_view_says_what_the_extract_held_and_its_marking(tmp_path):
         "moderated": False,
     }
     assert p.summary() == {"audience": "board", "marking": "BOARD TEST MARKING"}
+
+
+def test_the_public_view_names_no_file_and_records_only_what_a_reader_may_see(tmp_path):
+    """The public view's record (protect._apply), here with nothing hidden and one metric's
+    quarterly charts left out: the extract cited as "case extract", its file never named
+    (issue 22); of the extract only the flags allowed missing, the ignored columns and
+    whether any case was moderated, no row counts; the publication and attack report it was
+    protected with; and why the charts were left out, in words."""
+    data = _nine_rows(tmp_path)
+    publication, report = build_publication(data), AttackReport()
+    left_out = {("quarterly", "engagement.contacted")}
+    p = _apply(data, Policy.make("public"), publication, report, left_out)
+    assert p.public and p.cases == 7
+    assert (p.source, p.extract_file) == ("case extract", "not named in a public pack")
+    assert p.extract == {
+        "missing_flags": ["young_parent", "father_seen"],
+        "ignored_columns": ["notes"],
+        "moderated": False,
+    }
+    assert p.publication is publication and p.report is report
+    assert p.dropped == [
+        "The quarter-by-quarter charts of 'father contacted': most quarters rest on small "
+        "numbers. The latest four quarters together are shown instead where they can be."
+    ]
 
 
 def _view(policy: Policy, publication=None, report=None, dropped=()) -> Protected:

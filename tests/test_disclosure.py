@@ -23,6 +23,7 @@ from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
 from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
 from audit.disclosure.protect import Protected, _apply, _describe, _rates_for
+from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import build_publication
 from audit.errors import DisclosureError, ParameterError
 from audit.formatting import is_suppressed
@@ -388,6 +389,29 @@ def test_too_few_cases_for_a_public_pack(tmp_path):
     data = open_audit(_extract(tmp_path, [{"father_seen": "yes"}] * 4), allow_missing="all").compute()
     with pytest.raises(DisclosureError, match="too few to publish"):
         protect(data, "public")
+
+
+def test_exactly_k_cases_are_refused_in_the_whole_words(tmp_path):
+    """Five cases, k = 5: nothing published, and the refusal says what to do instead."""
+    data = open_audit(_extract(tmp_path, [{"father_seen": "yes"}] * K), allow_missing="all")
+    with pytest.raises(DisclosureError) as refused:
+        protect(data.compute(), "public")
+    assert str(refused.value) == (
+        "this audit holds 5 cases or fewer, too few to publish: choose a longer period or the "
+        "whole partnership, or use the board audience for the board's own papers"
+    )
+
+
+def test_a_public_pack_attacks_only_counts_that_could_be_small(tmp_path):
+    """The attack the manifest records skips every count of 2k or more (its range cannot
+    reach 1 to k): of 14 cases, father seen in 11, it attacks counts truly under 10 only
+    (the 14 cases and the 11 are left alone)."""
+    rows = [{"father_seen": "yes"}] * 11 + [{"father_seen": "no"}] * 3
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all").compute()
+    p = protect(data, "public")
+    truth = true_counts(data)
+    assert p.report is not None and p.report.attacked > 0
+    assert all(truth(b.terms) < 2 * K for b in p.report.bounds)
 
 
 def test_policy_is_checked():

@@ -7,6 +7,7 @@ protection and attacks the result again from its figures alone.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -16,9 +17,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from audit.contract import FLAG_COLUMNS
 from audit.disclosure import Policy, protect
-from audit.disclosure.attack import attack, pinned
+from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
+from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
+from audit.disclosure.protect import Protected, _apply, _describe, _rates_for
+from audit.disclosure.publication import true_counts
+from audit.disclosure.tables import build_publication
 from audit.errors import DisclosureError, ParameterError
 from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit
@@ -85,6 +91,164 @@ def test_small_counts_are_shown_to_the_board(northbridge_quarter):
     small = p.metrics[[isinstance(v, (int, np.integer)) and 1 <= v <= K
                        for v in p.metrics["numerator"]]]
     assert len(small) > 0  # "in 3 of the 12 cases": the board reads small counts as they are
+
+
+def _nine_rows(tmp_path: Path) -> AuditData:
+    """9 rows read: 7 babies in scope, 2 of 12 and 20 months excluded; every flag column but
+    two meant to be absent, and one column the contract does not know; no moderation."""
+    absent = ("young_parent", "father_seen")
+    flags = {f: "no" for f in FLAG_COLUMNS if f not in absent}
+    rows = [{**flags, "notes": "free text"} for _ in range(7)]
+    rows += [{**flags, "notes": "free text", "child_age_months": age} for age in (12, 20)]
+    return open_audit(_extract(tmp_path, rows), allow_missing=absent).compute()
+
+
+def test_the_board_view_says_what_the_extract_held_and_its_marking(tmp_path):
+    """The board's record of the extract (the pack's summary reads it) and of its policy, by
+    their names."""
+    p = protect(_nine_rows(tmp_path), Policy.make("board", marking="BOARD TEST MARKING"))
+    assert p.extract == {
+        "rows_read": 9,
+        "in_scope": 7,
+        "excluded": 2,
+        "missing_flags": ["young_parent", "father_seen"],  # in the contract's order
+        "ignored_columns": ["notes"],
+        "moderated": False,
+    }
+    assert p.summary() == {"audience": "board", "marking": "BOARD TEST MARKING"}
+
+
+def test_the_public_view_names_no_file_and_records_only_what_a_reader_may_see(tmp_path):
+    """The public view's record (protect._apply), here with nothing hidden and one metric's
+    quarterly charts left out: the extract cited as "case extract", its file never named
+    (issue 22); of the extract only the flags allowed missing, the ignored columns and
+    whether any case was moderated, no row counts; the publication and attack report it was
+    protected with; and why the charts were left out, in words."""
+    data = _nine_rows(tmp_path)
+    publication, report = build_publication(data), AttackReport()
+    left_out = {("quarterly", "engagement.contacted")}
+    p = _apply(data, Policy.make("public"), publication, report, left_out)
+    assert p.public and p.cases == 7
+    assert (p.source, p.extract_file) == ("case extract", "not named in a public pack")
+    assert p.extract == {
+        "missing_flags": ["young_parent", "father_seen"],
+        "ignored_columns": ["notes"],
+        "moderated": False,
+    }
+    assert p.publication is publication and p.report is report
+    assert p.dropped == [
+        "The quarter-by-quarter charts of 'father contacted': most quarters rest on small "
+        "numbers. The latest four quarters together are shown instead where they can be."
+    ]
+
+
+def _view(policy: Policy, publication=None, report=None, dropped=()) -> Protected:
+    """A protected view holding no tables: what its summary says of its protection."""
+    return Protected(policy=policy, place="Testshire", period="2025-Q3",
+                     period_label="July to September 2025", source="case extract",
+                     partnership=None, synthetic=True, tables={}, nested_steps=True,
+                     extract={}, dropped=list(dropped), publication=publication, report=report)
+
+
+def test_the_public_summary_counts_hidden_cells_attacks_and_the_narrowest_range():
+    """What the manifest records of a public pack's protection, by hand: 2 of 3 counts
+    hidden, 4 counts attacked, the narrowest range of those that could be 1 to 5 (0..9 is 9
+    wide, 2..8 is 6; 6..8 is above 5 and 0..0 is exactly 0, so neither counts). An endless
+    range and no attack at all record no narrowest range. (``audit run`` replaces the three
+    figures with the reviewer's check of the written files, under the same names.)"""
+    policy = Policy.make("public", max_count=5, marking="PUBLIC TEST MARKING")
+    seen = term("father_seen", "yes", {"A"}, {"2025-Q3"})
+    publication = Publication(counts=[
+        Count("metrics", "engagement.seen", "numerator", (seen,), 3, hidden=True),
+        Count("metrics", "engagement.seen", "denominator", (seen,), 12),
+        Count("quarterly", "2025-Q3|engagement.seen", "numerator", (seen,), 3, hidden=True),
+    ])
+    report = AttackReport([Bounds("a", (seen,), 0, 9, False), Bounds("b", (seen,), 2, 8, False),
+                           Bounds("c", (seen,), 6, 8, False), Bounds("d", (seen,), 0, 0, False)])
+    words = ["the trend chart of partnership A: most of its quarters would be hidden"]
+    assert _view(policy, publication, report, words).summary() == {
+        "audience": "public",
+        "marking": "PUBLIC TEST MARKING",
+        "suppress_max": 5,
+        "cells_hidden": 2,
+        "cells_attacked": 4,
+        "narrowest_range": 6,
+        "figures_dropped": words,
+    }
+    endless = AttackReport([Bounds("a", (seen,), 1, math.inf, False)])
+    assert _view(policy, publication, endless).summary()["narrowest_range"] is None
+    assert _view(policy).summary() == {
+        "audience": "public",
+        "marking": "PUBLIC TEST MARKING",
+        "suppress_max": 5,
+        "cells_hidden": 0,
+        "cells_attacked": 0,
+        "narrowest_range": None,
+        "figures_dropped": [],
+    }
+
+
+def test_which_rates_a_public_pack_lists_beside_its_hidden_counts():
+    """Which rates figures.csv lists (protect._rates_for), by hand: a rate while every count
+    of its row but the unknown is printed (an unknown alone hidden leaves it); a risk
+    factor "as the review counted" (yes out of every case) while its numerator and the
+    number of cases are printed, whatever its denominator; a withheld chart line never."""
+    seen = term("father_seen", "yes", {"A"}, {"2025-Q3"})  # the terms play no part here
+
+    def count(row: str, column: str, value: int, hidden: bool = False) -> Count:
+        table = "cases" if row == "pack" else "metrics"
+        return Count(table, row, column, (seen,), value, hidden)
+
+    def rate(table: str, row: str, column: str) -> Rate:
+        return Rate(table, row, column, (seen,), (seen,), 0.0, 1.0)
+
+    rows = [
+        count("known_to.universal", "numerator", 12), count("known_to.universal", "denominator", 30),
+        count("known_to.universal", "unknown", 3, hidden=True),
+        count("risk.domestic_abuse", "numerator", 9),
+        count("risk.domestic_abuse", "denominator", 4, hidden=True),
+        count("risk.young_parent", "numerator", 2, hidden=True),
+        count("risk.young_parent", "denominator", 20),
+    ]
+    rates = [rate("metrics", "known_to.universal", "rate"),
+             rate("metrics", "risk.domestic_abuse", "rate"),
+             rate("metrics", "risk.domestic_abuse", "review_rate"),
+             rate("metrics", "risk.young_parent", "rate"),
+             rate("metrics", "risk.young_parent", "review_rate"),
+             rate("spc", "engagement.seen", "centre")]
+    line = ("spc", "engagement.seen", "centre")
+    for cases_hidden, listed in [
+        (False, [("metrics", "known_to.universal", "rate"),
+                 ("metrics", "risk.domestic_abuse", "review_rate")]),
+        (True, [("metrics", "known_to.universal", "rate")]),
+    ]:
+        counts = [count("pack", "cases", 33, hidden=cases_hidden), *rows]
+        publication = Publication(counts=counts, withheld={line})
+        _rates_for(publication, Publication(counts=counts, rates=rates))
+        assert [r.address for r in publication.rates] == listed
+
+
+def test_a_refusal_names_the_count_it_cannot_hide_by_its_scope_and_measure():
+    """How a DisclosureError names a count (never its value): its partnerships and its
+    quarter or first to last quarter, its measure and up to three categories (four or more
+    are "a pattern"). Only the first term of a count is named."""
+    one = term("known_to", ("universal", "early_help"), {"Westvale", "Eastmere"}, {"2025-Q3"})
+    assert _describe((one,)) == (
+        "the figures for Eastmere, Westvale, 2025-Q3",
+        "'known_to' (universal/early_help)",
+    )
+    three = term("domestic_abuse", ("yes", "no", "unknown"), {"Northbridge"},
+                 {"2025-Q3", "2025-Q1", "2025-Q2"})
+    assert _describe((three, one)) == (
+        "the figures for Northbridge, 2025-Q1 to 2025-Q3",
+        "'domestic_abuse' (yes/no/unknown)",
+    )
+    pattern = term(PATTERN, ("110", "101", "011", "111"), {"Northbridge", "Westvale"},
+                   {"2025-Q4", "2025-Q1"})
+    assert _describe((pattern,)) == (
+        "the figures for Northbridge, Westvale, 2025-Q1 to 2025-Q4",
+        "'risk_pattern' (a pattern)",
+    )
 
 
 # --------------------------------------------------------------------------- the public
@@ -225,6 +389,29 @@ def test_too_few_cases_for_a_public_pack(tmp_path):
     data = open_audit(_extract(tmp_path, [{"father_seen": "yes"}] * 4), allow_missing="all").compute()
     with pytest.raises(DisclosureError, match="too few to publish"):
         protect(data, "public")
+
+
+def test_exactly_k_cases_are_refused_in_the_whole_words(tmp_path):
+    """Five cases, k = 5: nothing published, and the refusal says what to do instead."""
+    data = open_audit(_extract(tmp_path, [{"father_seen": "yes"}] * K), allow_missing="all")
+    with pytest.raises(DisclosureError) as refused:
+        protect(data.compute(), "public")
+    assert str(refused.value) == (
+        "this audit holds 5 cases or fewer, too few to publish: choose a longer period or the "
+        "whole partnership, or use the board audience for the board's own papers"
+    )
+
+
+def test_a_public_pack_attacks_only_counts_that_could_be_small(tmp_path):
+    """The attack the manifest records skips every count of 2k or more (its range cannot
+    reach 1 to k): of 14 cases, father seen in 11, it attacks counts truly under 10 only
+    (the 14 cases and the 11 are left alone)."""
+    rows = [{"father_seen": "yes"}] * 11 + [{"father_seen": "no"}] * 3
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all").compute()
+    p = protect(data, "public")
+    truth = true_counts(data)
+    assert p.report is not None and p.report.attacked > 0
+    assert all(truth(b.terms) < 2 * K for b in p.report.bounds)
 
 
 def test_policy_is_checked():

@@ -141,8 +141,15 @@ def _whole_suite(config: pytest.Config) -> bool:
 FAST_TEST_SECONDS = 0.04
 
 
+def _fixtures_of(item: pytest.Item) -> set[str]:
+    """The keys (:func:`_fixture_key`) of the fixtures ``item`` uses."""
+    # _fixtureinfo is pytest's record of the fixtures an item uses; no public equivalent
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return {_fixture_key(d[-1]) for d in defs.values() if d}
+
+
 def _longest_files_first(items: list[pytest.Item], tests: dict[str, float],
-                         fixtures: dict[str, float]) -> None:
+                         fixtures: dict[str, float], uses: dict[str, set[str]]) -> None:
     """Order the files by their measured cost, longest first, each file's tests in their own
     order. ``--dist loadfile`` hands files to the two workers in collection order (with
     ``--no-loadscope-reorder``; xdist's own reorder counts tests, not seconds), so the
@@ -150,15 +157,14 @@ def _longest_files_first(items: list[pytest.Item], tests: dict[str, float],
     not a 30 s file left to one worker while the other waits. A file's cost: its measured
     tests, the fast ones at :data:`FAST_TEST_SECONDS`, and the set-up of every measured
     fixture it uses, a fixture several files use (the shared packs) shared out among them:
-    whichever asks first builds it, the others wait or read it."""
+    whichever asks first builds it, the others wait or read it. ``uses``: each item's
+    fixture keys, by node id."""
     cost: dict[str, float] = {}
     used: dict[str, set[str]] = {}
     for item in items:
         path = item.nodeid.split("::")[0]
         cost[path] = cost.get(path, 0.0) + tests.get(item.nodeid, FAST_TEST_SECONDS)
-        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        used.setdefault(path, set()).update(
-            k for k in (_fixture_key(d[-1]) for d in defs.values() if d) if k in fixtures)
+        used.setdefault(path, set()).update(uses[item.nodeid] & fixtures.keys())
     users = {k: sum(k in keys for keys in used.values()) for k in fixtures}
     for path, keys in used.items():
         cost[path] += sum(fixtures[k] / users[k] for k in keys)
@@ -173,16 +179,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests, fixtures = _measured()
     seen_tests: set[str] = set()
     seen_fixtures: set[str] = set()
+    uses: dict[str, set[str]] = {}
     for item in items:
         seen_tests.add(item.nodeid)
-        # _fixtureinfo is pytest's record of the fixtures an item uses; no public equivalent
-        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
-        used = {_fixture_key(d[-1]) for d in defs.values() if d}
+        used = uses[item.nodeid] = _fixtures_of(item)
         seen_fixtures |= used
         if item.nodeid in tests or used & fixtures.keys():
             item.add_marker(pytest.mark.slow)
     if config.getoption("dist", "no") == "loadfile":
-        _longest_files_first(items, tests, fixtures)
+        _longest_files_first(items, tests, fixtures, uses)
     if _whole_suite(config):
         root = Path(str(config.rootpath))
         files = {item.nodeid.split("::")[0] for item in items}

@@ -161,21 +161,18 @@ class _Solver:
         self.columns = np.arange(model.size, dtype=np.int32)
         self.n_eq = model.A_eq.shape[0]
         self.status = highspy.HighsModelStatus
-        self._warm = False
+        self._first = True
 
     def minimum(self, objective: np.ndarray) -> tuple[float, list[tuple[str, str, str]]]:
         """The minimum of ``objective · x`` (``-inf`` when unbounded) and the figures that
         bind it (non-zero dual values)."""
         self.highs.changeColsCost(self.model.size, self.columns, objective)
-        self.highs.run()
-        if not self._warm:
-            # As the joint attack's solver: the first solve presolves; later ones change
-            # only the objective, so the primal simplex restarts from a basis that is still
-            # feasible (the dual simplex starts each objective nearly afresh).
-            self._warm = True
-            self.highs.setOptionValue("presolve", "off")
-            self.highs.setOptionValue("simplex_strategy", 4)
-        status = self.highs.getModelStatus()
+        if self._first:
+            self._first = False
+            status = first_solve_then_primal(self.highs)
+        else:
+            self.highs.run()
+            status = self.highs.getModelStatus()
         if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
             return -math.inf, []
         if status == self.status.kInfeasible:
@@ -229,6 +226,22 @@ def highs_model(model: Any, *, integer: bool = False) -> Any:
         highs.setOptionValue("mip_rel_gap", 0.0)
     highs.passModel(lp)
     return highs
+
+
+def first_solve_then_primal(highs: Any) -> Any:
+    """Solve once with presolve, then set ``highs`` up for objective after objective;
+    returns the first solve's model status (read before the options change).
+
+    Later solves change only the objective, so the basis stays feasible and the primal
+    simplex restarts from it, where the dual simplex starts each objective nearly afresh
+    (the joint attack over the 20 packs of benchmarks/year.py: 0.06 s a bound against 1.2 s;
+    the pooled sample's public year: 12.6 s against 5.4 s).
+    """
+    highs.run()
+    status = highs.getModelStatus()
+    highs.setOptionValue("presolve", "off")
+    highs.setOptionValue("simplex_strategy", 4)
+    return status
 
 
 def _quiet_highs(highspy):

@@ -221,23 +221,17 @@ class _Highs:
     def __init__(self, model: JointModel, *, integer: bool) -> None:
         import highspy
 
-        from audit.disclosure.attack import highs_model
+        from audit.disclosure.attack import first_solve_then_primal, highs_model
 
         self.size = model.size
         self.model = model
         self.highs = highs_model(model, integer=integer)
         if not integer:
-            # The first solve presolves; later ones change only the objective, so the
-            # primal simplex restarts from a basis that is still feasible (measured on the
-            # 20 packs of benchmarks/year.py: 0.06 s a bound, against 1.2 s with the dual).
-            self.highs.run()
-            if self.highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+            if first_solve_then_primal(self.highs) == highspy.HighsModelStatus.kInfeasible:
                 raise DisclosureError(
                     "the packs' figures contradict each other (no set of counts fits them "
                     "all): a pack has been altered, or they are not one series of the same data"
                 )
-            self.highs.setOptionValue("presolve", "off")
-            self.highs.setOptionValue("simplex_strategy", 4)
         self.columns = np.arange(model.size, dtype=np.int32)
         self.status = highspy.HighsModelStatus
         self.integer = integer
@@ -333,11 +327,10 @@ def joint_attack(
     lp = _Highs(model, integer=False)
     # Whole-number solutions seen, as the value each target takes in them: the linear
     # vertices that land on whole numbers first, then every integer solve's.
-    pool = _SolutionPool(
-        [model.vector(t.terms) if model.holds(t.terms) else None for t in targets], model.size
-    )
+    rows = [model.vector(t.terms) if model.holds(t.terms) else None for t in targets]
+    pool = _SolutionPool(rows, model.size)
     ranges: list[tuple[Target, float, float, bool]] = []
-    for target in targets:
+    for target, objective in zip(targets, rows):
         key = term_key(target.terms)
         if key in model.printed:
             value = float(model.printed[key])
@@ -345,8 +338,7 @@ def joint_attack(
             continue
         low, high = single.get(key, (0.0, math.inf))
         whole = False
-        if model.holds(target.terms):
-            objective = model.vector(target.terms)
+        if objective is not None:
             found, whole = lp.minimum(objective)
             if whole:
                 pool.add(lp.whole_solution())
@@ -363,7 +355,7 @@ def joint_attack(
         ranges.append((target, low, high, whole or high == low or low > k))
     if integer:
         order = sorted(
-            (i for i, r in enumerate(ranges) if not r[3] and model.holds(r[0].terms)),
+            (i for i, r in enumerate(ranges) if not r[3] and rows[i] is not None),
             key=lambda i: ranges[i][2] - ranges[i][1],
         )
         mip: _Highs | None = None
@@ -377,7 +369,8 @@ def joint_attack(
                 break
             target, low, high, _ = ranges[i]
             mip = mip or _Highs(model, integer=True)
-            objective = model.vector(target.terms)
+            objective = rows[i]
+            assert objective is not None  # the order holds only targets in the model
             found, exact_low = mip.minimum(objective, min(mip_seconds, left))
             pool.add(mip.whole_solution())
             if math.isfinite(found):  # a solve cut short before any bound keeps none

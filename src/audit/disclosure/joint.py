@@ -354,11 +354,23 @@ def joint_attack(
                 high = math.inf
         ranges.append((target, low, high, whole or high == low or low > k))
     if integer:
+        # A range unbounded above cannot be exposed, and neither can its whole-number one:
+        # a rational polyhedron unbounded in a direction holding one whole point holds
+        # whole points arbitrarily far along it (Meyer 1974).
         order = sorted(
-            (i for i, r in enumerate(ranges) if not r[3] and rows[i] is not None),
+            (
+                i
+                for i, r in enumerate(ranges)
+                if not r[3] and rows[i] is not None and math.isfinite(r[2])
+            ),
             key=lambda i: ranges[i][2] - ranges[i][1],
         )
         mip: _Highs | None = None
+        if order:
+            mip = _Highs(model, integer=True)
+            report.mip_solves += _push_apart(
+                mip, rows, order, pool, k, deadline=started + budget, seconds=mip_seconds
+            )
         for j, i in enumerate(order):
             if pool.width(i) >= k:  # whole-number solutions already give it k + 1 values
                 report.certified += 1
@@ -390,6 +402,58 @@ def joint_attack(
     report.bounds = [JointBounds(t, low, high, exact, k) for t, low, high, exact in ranges]
     report.seconds = time.perf_counter() - started
     return report
+
+
+#: Whole-number solves in a row that settle no target before :func:`_push_apart` stops.
+_STALLED_PUSHES = 3
+
+
+def _push_apart(
+    mip: _Highs,
+    rows: list[np.ndarray | None],
+    pending: Sequence[int],
+    pool: _SolutionPool,
+    k: int,
+    *,
+    deadline: float,
+    seconds: float,
+) -> int:
+    """Settle many targets at once: whole-number solves whose objective pushes every
+    unsettled target up or down together (signs drawn at random, seeded), each solution
+    added to ``pool``; stops when every target is settled or :data:`_STALLED_PUSHES`
+    solves in a row settle none. Returns the number of solves.
+
+    One solve per target side costs about 0.25 s on the year of ``benchmarks/year.py``
+    (the solve is at the root node: presolve and root LP dominate, whatever the
+    objective), and a side pushed alone moves only its own target. A sum of ``±target``
+    over all of them ends at a point where most targets sit near one end of their range,
+    so a handful of such solves puts nearly all of them ``k`` apart: on a year pack with
+    its 9 earlier releases, 560 targets left by the linear step were settled by 13 solves
+    in 5 s but 3 (which then get their own solves), against 30 s for 240 solves one target
+    at a time. Random signs did better there than signs chosen from the points seen (which
+    pushed the same targets the same way again). Whatever the signs, a settled target is
+    one whole-number solutions put ``k`` apart, so the answer does not depend on them.
+    """
+    rng = np.random.default_rng(0)
+    left = [i for i in pending if pool.width(i) < k]
+    solves = stalled = 0
+    while left and stalled < _STALLED_PUSHES:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            break
+        signs = rng.choice((-1.0, 1.0), size=len(left))
+        objective = np.zeros(mip.size)
+        for sign, i in zip(signs, left):
+            row = rows[i]
+            assert row is not None  # pending holds only targets in the model
+            objective += sign * row
+        mip.minimum(objective, min(seconds, remaining))
+        pool.add(mip.whole_solution())
+        solves += 1
+        still = [i for i in left if pool.width(i) < k]
+        stalled = stalled + 1 if len(still) == len(left) else 0
+        left = still
+    return solves
 
 
 class _SolutionPool:

@@ -350,3 +350,46 @@ def test_whole_number_solutions_settle_targets_without_their_own_solves(public_p
         else:  # settled by the solutions seen: a wider (linear) range, truly k or more wide
             assert mine.low <= truth.low and mine.high >= truth.high
             assert truth.high - truth.low >= k and not mine.exposed
+
+
+def test_a_solution_is_read_by_a_model_of_coarser_blocks_and_checked_against_every_figure():
+    """Whole counts by (family, category, block) carry from one model to another of the same
+    cases. The three packs of ``pool_and_partnerships`` give X and Y a block each; the pool's
+    pack alone has one block for X and Y together, whose counts are the sums. True counts by
+    hand: X 16 cases (6 yes, 7 no, 3 unknown), Y 14 (4 yes, 3 no, 7 unknown)."""
+    packs = pool_and_partnerships()
+    fine, coarse = JointModel(packs), JointModel([packs[0]])
+    truth = {"X": {"all": 16, "yes": 6, "no": 7, "unknown": 3},
+             "Y": {"all": 14, "yes": 4, "no": 3, "unknown": 7}}
+    keyed = {(f, c, b): float(truth[next(iter(b))[0]][c]) for (f, c, b) in fine.index}
+    assert len(keyed) == 8  # cases and three categories, for each of X and Y
+    x = fine.point(keyed)
+    assert x is not None and fine.fits(x)
+    both = frozenset({("X", "2025-Q1"), ("Y", "2025-Q1")})
+    pooled = coarse.point(fine.keyed(x))
+    assert pooled is not None and coarse.fits(pooled)
+    assert {c: pooled[coarse.index[(f, c, both)]] for (f, c, _) in coarse.index} == {
+        "all": 30, "yes": 10, "no": 10, "unknown": 10}
+    assert fine.point(coarse.keyed(pooled)) is None  # one block cannot be split in two
+    moved = dict(keyed)  # one unknown of X's moved to its yes: the pool's 10 unknown fails
+    moved[(FLAG, "unknown", frozenset({("X", "2025-Q1")}))] = 2.0
+    moved[(FLAG, "yes", frozenset({("X", "2025-Q1")}))] = 7.0
+    assert not fine.fits(fine.point(moved))
+
+
+def test_solutions_of_one_attack_seed_the_next(public_pack):
+    """Protection re-attacks after hiding more, and the solutions of its last round still
+    fit: seeded with them, an attack finds the same exposures with fewer solves. Seeds that
+    no longer fit (every count one more: no printed count holds) are left out, and the
+    attack is the same as with none."""
+    packs = read_packs([public_pack.folder])
+    first = joint_attack(packs, budget=120)
+    assert first.solutions and first.mip_solves > 0
+    again = joint_attack(packs, budget=120, seeds=first.solutions)
+    assert again.mip_solves < first.mip_solves
+    assert [b.describe() for b in again.exposed] == [b.describe() for b in first.exposed]
+    assert again.certified >= first.certified and again.unreached == first.unreached == 0
+    wrong = [{key: value + 1 for key, value in s.items()} for s in first.solutions]
+    unseeded = joint_attack(packs, budget=120, seeds=wrong)
+    assert unseeded.mip_solves == first.mip_solves
+    assert [(b.low, b.high) for b in unseeded.bounds] == [(b.low, b.high) for b in first.bounds]

@@ -172,6 +172,9 @@ class JointReport:
     #: Targets the integer step did not reach within its budget: they keep their linear
     #: range (at least as wide as the whole-number one).
     unreached: int = 0
+    #: Every whole-number solution seen, by variable (:meth:`JointModel.keyed`): seeds for
+    #: a later attack on the same cases (``joint_attack(seeds=...)``).
+    solutions: list[dict] = field(default_factory=list)
 
     @property
     def exposed(self) -> list[JointBounds]:
@@ -273,12 +276,7 @@ class _Highs:
         if self.highs.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
             return None
         x = np.round(np.asarray(self.highs.getSolution().col_value))
-        m = self.model
-        if (x < 0).any() or not np.allclose(m.A_eq @ x, m.b_eq, rtol=0, atol=1e-9):
-            return None
-        if m.A_ub is not None and (m.A_ub @ x > m.b_ub + 1e-9).any():
-            return None
-        return x
+        return x if self.model.fits(x) else None
 
 
 def _threshold(packs: Sequence[PackFigures]) -> int:
@@ -298,22 +296,29 @@ def joint_attack(
     integer: bool = True,
     mip_seconds: float = 2.0,
     budget: float = 60.0,
+    seeds: Sequence[dict] = (),
 ) -> JointReport:
     """Bound every target in whole numbers from everything ``packs`` publish (module doc).
 
-    First, for every target, two outer bounds of its range are intersected: the linear
+    ``seeds``: whole-number solutions of an earlier attack on the same cases
+    (``report.solutions``): each that fits every figure of these packs exactly joins the
+    solutions seen before any solve. Protection passes on those of its previous round,
+    which still fit after it hides more (hiding only removes facts), so a round settles
+    most targets without solving.
+
+    (``integer``) First, whole-number solves that push every target up or down together
+    (:func:`_push_apart`) collect sets of counts that fit every figure
+    (:class:`_SolutionPool`): a target they put ``k`` or more apart cannot be exposed and
+    is settled there (``report.certified``), keeping the single-pack range as its outer
+    bound. For each target left, two outer bounds of its range are intersected: the linear
     relaxation of the joint model (:class:`JointModel`) and, for each pack that names the
     target, the single-pack attack (linear, risk-factor patterns read whole:
-    :func:`audit.disclosure.attack.attack`). A range lying wholly above ``k`` is left
-    there (it cannot be exposed). Then (``integer``) the integer programme narrows the
-    others, narrowest first — where whole numbers most often decide exposure — each solve
-    given at most ``mip_seconds`` and all of them what is left of ``budget`` seconds; a
-    target the budget does not reach keeps its linear range and is marked not exact (on
-    the 20 packs of ``benchmarks/year.py`` an integer solve takes about 0.3 s and narrows
-    about one linear range in thirty). Every solve's whole-number counts are kept
-    (:class:`_SolutionPool`): a target they already put ``k`` or more apart cannot be
-    exposed and is not solved for (``report.certified``); ``report.unreached`` counts the
-    targets the budget did not reach.
+    :func:`audit.disclosure.attack.attack`). A range lying wholly above ``k`` or unbounded
+    is left there (it cannot be exposed). Then the integer programme narrows the others,
+    narrowest first — where whole numbers most often decide exposure — each solve given at
+    most ``mip_seconds`` and all of them what is left of ``budget`` seconds; a target the
+    budget does not reach keeps its linear range and is marked not exact
+    (``report.unreached``).
     """
     started = time.perf_counter()
     if not packs:
@@ -324,84 +329,134 @@ def joint_attack(
     model = JointModel(packs, extra_terms=[t for tg in targets for t in tg.terms])
     report = JointReport([p.name for p in packs], k)
     single = _single_pack_bounds(packs, targets, k)
-    lp = _Highs(model, integer=False)
-    # Whole-number solutions seen, as the value each target takes in them: the linear
-    # vertices that land on whole numbers first, then every integer solve's.
+    lp = _Highs(model, integer=False)  # raises when the figures contradict each other
     rows = [model.vector(t.terms) if model.holds(t.terms) else None for t in targets]
     pool = _SolutionPool(rows, model.size)
-    ranges: list[tuple[Target, float, float, bool]] = []
-    for target, objective in zip(targets, rows):
-        key = term_key(target.terms)
-        if key in model.printed:
-            value = float(model.printed[key])
-            ranges.append((target, value, value, True))
-            continue
-        low, high = single.get(key, (0.0, math.inf))
-        whole = False
-        if objective is not None:
-            found, whole = lp.minimum(objective)
-            if whole:
-                pool.add(lp.whole_solution())
-            low = max(low, math.ceil(found - _TOLERANCE))
-            if low <= k:
-                neg, whole_high = lp.minimum(-objective)
-                if whole_high:
-                    pool.add(lp.whole_solution())
-                whole = whole and whole_high
-                if neg != -math.inf:
-                    high = min(high, math.floor(-neg + _TOLERANCE))
-            else:
-                high = math.inf
-        ranges.append((target, low, high, whole or high == low or low > k))
-    if integer:
-        # A range unbounded above cannot be exposed, and neither can its whole-number one:
-        # a rational polyhedron unbounded in a direction holding one whole point holds
-        # whole points arbitrarily far along it (Meyer 1974).
-        order = sorted(
-            (
-                i
-                for i, r in enumerate(ranges)
-                if not r[3] and rows[i] is not None and math.isfinite(r[2])
-            ),
-            key=lambda i: ranges[i][2] - ranges[i][1],
+    for seed in seeds:
+        x = model.point(seed)
+        if x is not None and model.fits(x):
+            pool.add(x)
+    # Pushed: every target in the model, not printed, that the single-pack attack does not
+    # already put wholly above k (those cannot be exposed, and only slow the pushes down).
+    open_ = [
+        i
+        for i, (t, r) in enumerate(zip(targets, rows))
+        if r is not None
+        and term_key(t.terms) not in model.printed
+        and single.get(term_key(t.terms), (0.0, math.inf))[0] <= k
+    ]
+    mip = _Highs(model, integer=True) if integer and open_ else None
+    if mip is not None:
+        report.mip_solves += _push_apart(
+            mip, rows, open_, pool, k, deadline=started + budget, seconds=mip_seconds
         )
-        mip: _Highs | None = None
-        if order:
-            mip = _Highs(model, integer=True)
-            report.mip_solves += _push_apart(
-                mip, rows, order, pool, k, deadline=started + budget, seconds=mip_seconds
-            )
-        for j, i in enumerate(order):
-            if pool.width(i) >= k:  # whole-number solutions already give it k + 1 values
-                report.certified += 1
-                continue
-            left = budget - (time.perf_counter() - started)
-            if left <= 0:
-                report.unreached = sum(pool.width(ii) < k for ii in order[j:])
-                break
-            target, low, high, _ = ranges[i]
-            mip = mip or _Highs(model, integer=True)
-            objective = rows[i]
-            assert objective is not None  # the order holds only targets in the model
-            found, exact_low = mip.minimum(objective, min(mip_seconds, left))
-            pool.add(mip.whole_solution())
-            if math.isfinite(found):  # a solve cut short before any bound keeps none
-                low = max(low, math.ceil(found - _TOLERANCE))
-            if pool.width(i) >= k:
-                report.certified += 1
-                report.mip_solves += 1
-                ranges[i] = (target, low, high, False)
-                continue
-            left = budget - (time.perf_counter() - started)
-            neg, exact_high = mip.minimum(-objective, min(mip_seconds, max(left, 0.0)))
-            pool.add(mip.whole_solution())
-            if math.isfinite(neg):
-                high = min(high, math.floor(-neg + _TOLERANCE))
-            report.mip_solves += 2
-            ranges[i] = (target, low, high, (exact_low and exact_high) or high == low)
-    report.bounds = [JointBounds(t, low, high, exact, k) for t, low, high, exact in ranges]
+    ranges = [
+        _linear_range(i, target, rows[i], model, single, lp, pool, k)
+        for i, target in enumerate(targets)
+    ]
+    report.certified = sum(r[3] == _SETTLED for r in ranges)
+    if mip is not None:
+        _narrow(mip, rows, ranges, pool, report, deadline=started + budget, seconds=mip_seconds)
+    report.bounds = [JointBounds(t, low, high, exact is True, k) for t, low, high, exact in ranges]
+    report.solutions = [model.keyed(x) for x in pool.points]
     report.seconds = time.perf_counter() - started
     return report
+
+
+#: A range's mark when whole-number solutions put its target ``k`` or more apart.
+_SETTLED = "settled"
+_Range = tuple[Target, float, float, "bool | str"]
+
+
+def _linear_range(
+    i: int,
+    target: Target,
+    objective: np.ndarray | None,
+    model: JointModel,
+    single: dict[TermKey, tuple[float, float]],
+    lp: _Highs,
+    pool: _SolutionPool,
+    k: int,
+) -> _Range:
+    """One target's outer range before the per-target integer step, and whether it is exact
+    (``True``), settled by the solutions seen (:data:`_SETTLED`) or left to narrow."""
+    key = term_key(target.terms)
+    if key in model.printed:
+        value = float(model.printed[key])
+        return (target, value, value, True)
+    low, high = single.get(key, (0.0, math.inf))
+    if objective is None:
+        return (target, low, high, high == low or low > k)
+    if pool.width(i) >= k:
+        return (target, low, high, _SETTLED)
+    found, whole = lp.minimum(objective)
+    if whole:
+        pool.add(lp.whole_solution())
+    low = max(low, math.ceil(found - _TOLERANCE))
+    if low <= k:
+        neg, whole_high = lp.minimum(-objective)
+        if whole_high:
+            pool.add(lp.whole_solution())
+        whole = whole and whole_high
+        if neg != -math.inf:
+            high = min(high, math.floor(-neg + _TOLERANCE))
+    else:
+        high = math.inf
+    return (target, low, high, whole or high == low or low > k)
+
+
+def _narrow(
+    mip: _Highs,
+    rows: list[np.ndarray | None],
+    ranges: list[_Range],
+    pool: _SolutionPool,
+    report: JointReport,
+    *,
+    deadline: float,
+    seconds: float,
+) -> None:
+    """The per-target integer step: narrow each range left open, narrowest first, by its
+    own whole-number solves (each also feeding ``pool``), until ``deadline``."""
+    k = report.k
+    # A range unbounded above cannot be exposed, and neither can its whole-number one: a
+    # rational polyhedron unbounded in a direction holding one whole point holds whole
+    # points arbitrarily far along it (Meyer 1974).
+    order = sorted(
+        (
+            i
+            for i, r in enumerate(ranges)
+            if r[3] is False and rows[i] is not None and math.isfinite(r[2])
+        ),
+        key=lambda i: ranges[i][2] - ranges[i][1],
+    )
+    for j, i in enumerate(order):
+        target, low, high, _ = ranges[i]
+        if pool.width(i) >= k:  # whole-number solutions already give it k + 1 values
+            report.certified += 1
+            ranges[i] = (target, low, high, _SETTLED)
+            continue
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            report.unreached = sum(pool.width(ii) < k for ii in order[j:])
+            return
+        objective = rows[i]
+        assert objective is not None  # the order holds only targets in the model
+        found, exact_low = mip.minimum(objective, min(seconds, left))
+        pool.add(mip.whole_solution())
+        report.mip_solves += 1
+        if math.isfinite(found):  # a solve cut short before any bound keeps none
+            low = max(low, math.ceil(found - _TOLERANCE))
+        if pool.width(i) >= k:
+            report.certified += 1
+            ranges[i] = (target, low, high, _SETTLED)
+            continue
+        left = deadline - time.perf_counter()
+        neg, exact_high = mip.minimum(-objective, min(seconds, max(left, 0.0)))
+        pool.add(mip.whole_solution())
+        report.mip_solves += 1
+        if math.isfinite(neg):
+            high = min(high, math.floor(-neg + _TOLERANCE))
+        ranges[i] = (target, low, high, (exact_low and exact_high) or high == low)
 
 
 #: Whole-number solves in a row that settle no target before :func:`_push_apart` stops.
@@ -480,9 +535,13 @@ class _SolutionPool:
         )
         self.low = np.full(len(rows), math.inf)
         self.high = np.full(len(rows), -math.inf)
+        self.points: list[np.ndarray] = []
 
     def add(self, solution: np.ndarray | None) -> None:
-        if solution is None or not self.matrix.shape[0]:
+        if solution is None:
+            return
+        self.points.append(solution)
+        if not self.matrix.shape[0]:
             return
         values = self.matrix @ solution
         np.minimum(self.low, values, out=self.low)

@@ -276,6 +276,34 @@ class JointModel:
         for key in sorted(hidden - set(printed)):
             self._add_ub({i: -x for i, x in self._vector(self._hidden_terms[key]).items()}, -1.0)
 
+    def fits(self, x: np.ndarray) -> bool:
+        """Whether the whole counts ``x`` fit every figure exactly (to 1e-9): HiGHS holds
+        constraints to a tolerance, so a rounded solution is checked before it is used."""
+        if (x < 0).any() or not np.allclose(self.A_eq @ x, self.b_eq, rtol=0, atol=1e-9):
+            return False
+        return self.A_ub is None or not (self.A_ub @ x > self.b_ub + 1e-9).any()
+
+    def keyed(self, x: np.ndarray) -> dict[tuple[str, str, Block], float]:
+        """The counts ``x`` by what each variable is (family, category, block), so that
+        another model of the same cases can read them (:meth:`point`)."""
+        return {key: float(x[i]) for key, i in self.index.items()}
+
+    def point(self, keyed: dict[tuple[str, str, Block], float]) -> np.ndarray | None:
+        """``keyed`` counts (:meth:`keyed`, from another model of the same cases) as this
+        model's variables: each block the sum of the other model's blocks that partition
+        it; ``None`` when one cannot be (the other model is coarser there or lacks it).
+        Whether they fit this model's figures is :meth:`fits`'s question."""
+        parts: dict[tuple[str, str], list[tuple[Block, float]]] = defaultdict(list)
+        for (family, category, block), value in keyed.items():
+            parts[(family, category)].append((block, value))
+        x = np.zeros(self.size)
+        for (family, category, block), i in self.index.items():
+            inside = [(b, v) for b, v in parts.get((family, category), ()) if b <= block]
+            if sum(len(b) for b, _ in inside) != len(block):  # blocks are disjoint
+                return None
+            x[i] = sum(v for _, v in inside)
+        return x
+
     def holds(self, terms: Iterable[Term]) -> bool:
         """Whether :meth:`vector` can express the sum of ``terms`` in this model."""
         named = self.patterns.translate(terms)

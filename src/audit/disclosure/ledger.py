@@ -120,7 +120,11 @@ def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> lis
 
 
 def exposed_keys(
-    earlier: Sequence[PackFigures], *, budget: float = RUN_BUDGET, among: set | None = None
+    earlier: Sequence[PackFigures],
+    *,
+    budget: float = RUN_BUDGET,
+    among: set | None = None,
+    seeds: Sequence[dict] = (),
 ) -> set:
     """The counts the ``earlier`` packs alone already narrow (their cells' keys); with
     ``among``, only those of these keys (each count's exposure does not depend on which
@@ -132,7 +136,7 @@ def exposed_keys(
         targets = [t for t in joint_targets(earlier) if term_key(t.terms) in among]
         if not targets:
             return set()
-    report = joint_attack(earlier, targets=targets, budget=budget)
+    report = joint_attack(earlier, targets=targets, budget=budget, seeds=seeds)
     return {term_key(b.target.terms) for b in report.exposed}
 
 
@@ -142,20 +146,26 @@ def new_exposures(
     *,
     budget: float = RUN_BUDGET,
     already: dict | None = None,
+    seeds: list | None = None,
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to fewer than ``k`` values that
     ``earlier`` alone does not (an exposure already published is not this pack's doing).
     Whether ``earlier`` alone narrows a count is asked only of the counts found, and kept
     in ``already`` (count key -> exposed by the earlier packs alone) when the caller passes
-    one across rounds. With no earlier pack, what whole numbers give away in ``new`` alone
+    one across rounds; likewise the whole-number solutions seen are kept in ``seeds`` and
+    start the next round's attack (:func:`~audit.disclosure.joint.joint_attack`). With no
+    earlier pack, what whole numbers give away in ``new`` alone
     (issue 22's first recipe: a rounded average the linear check leaves wide)."""
-    together = joint_attack([*earlier, new], budget=budget).exposed
+    carried = [] if seeds is None else seeds
+    report = joint_attack([*earlier, new], budget=budget, seeds=carried)
+    carried[:] = report.solutions
+    together = report.exposed
     if not together:
         return []
     known = {} if already is None else already
     asked = {term_key(b.target.terms) for b in together} - known.keys()
     if asked:
-        exposed = exposed_keys(earlier, budget=budget, among=asked)
+        exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=carried)
         known.update({key: key in exposed for key in asked})
     return [b for b in together if not known[term_key(b.target.terms)]]
 

@@ -455,8 +455,11 @@ def _together(
         _rates_for(publication, full)
         report = _settle(publication, full, k, truth)
     already: dict = {}  # what the earlier packs alone expose, asked once a count
+    seeds: list = []  # whole-number solutions seen: they still fit after hiding more
     for _ in range(_JOINT_ROUNDS):
-        found = new_exposures(PackFigures("this pack", publication, k), earlier, already=already)
+        found = new_exposures(
+            PackFigures("this pack", publication, k), earlier, already=already, seeds=seeds
+        )
         if not found:
             return report
         for bounds in found:

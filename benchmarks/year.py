@@ -22,6 +22,12 @@ year's reads the whole year (``year.csv``). A fresh store per pack would publish
 and no rolling year, which no partnership does after its first quarter, and would hide the
 links an outsider uses between a quarter and the ones before it.
 
+**Time.** Each run is timed whole and, from its own progress lines as they arrive, its
+protection ("protecting the public pack" to "drawing the sections", or to the end when it
+refuses the pack); then ``audit check-disclosure`` checks the published packs together. The
+last line sums them: issue 22's "protecting and checking the 20-pack year" is protection
+within the 20 runs plus that check.
+
 The extract and true counts are kept (``OUT_DIR/extracts``) for the attack's scoring
 (``benchmarks/joint_attack.py``); only ``packs/`` is what was published.
 """
@@ -90,6 +96,7 @@ def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     history = out / "history"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     written = []
+    timings.clear()
     for name in pack_names():
         scope, _, period = name.partition("-")
         source = extracts / ("year.csv" if period == YEAR else f"{period}.csv")
@@ -98,21 +105,61 @@ def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
         command += ["--period", period, "--history", str(history), "--out", str(target)]
         if scope != "pooled":
             command += ["--partnership", scope]
-        started = time.perf_counter()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
+        code, stderr, seconds, protecting = _timed_run(command, env)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        if done.returncode == 2 and "this pack cannot hide" in done.stderr:
+        timings.append((name, seconds, protecting))
+        times = f"{seconds:.1f} s, cpu {cpu:.1f} s, protecting {protecting:.1f} s"
+        if code == 2 and "this pack cannot hide" in stderr:
             # refused by protection (alone or with the packs before it): not published
-            print(f"{name}: refused ({seconds:.1f} s, cpu {cpu:.1f} s)", file=sys.stderr)
+            print(f"{name}: refused ({times})", file=sys.stderr)
             continue
-        if done.returncode != 0:
-            raise SystemExit(f"{name}: audit run failed ({done.returncode}):\n{done.stderr}")
-        print(f"{name}: {seconds:.1f} s (cpu {cpu:.1f} s)", file=sys.stderr)
+        if code != 0:
+            raise SystemExit(f"{name}: audit run failed ({code}):\n{stderr}")
+        print(f"{name}: {times}", file=sys.stderr)
         written.append(target)
     return written
+
+
+def _timed_run(command: list[str], env: dict[str, str]) -> tuple[int, str, float, float]:
+    """Run ``audit run``, timing it whole and its protection from its own progress lines
+    (stderr, read as they come): from "protecting the public pack" to the next step
+    ("drawing the sections"), or to the end when protection refuses the pack."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines, begun, ended = [], None, None
+    for line in process.stderr:
+        now = time.perf_counter()
+        lines.append(line)
+        if begun is None and line.startswith("protecting the public pack"):
+            begun = now
+        elif begun is not None and ended is None and line.startswith("drawing the sections"):
+            ended = now
+    code = process.wait()
+    finished = time.perf_counter()
+    protecting = (ended or finished) - begun if begun is not None else 0.0
+    return code, "".join(lines), finished - started, protecting
+
+
+def check_year(out: Path) -> float:
+    """Time ``audit check-disclosure`` over the published packs (every pack alone, then all
+    together in whole numbers); raises if it finds anything."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "audit", "check-disclosure", str(out / "packs")],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"audit check-disclosure failed ({done.returncode}):\n{done.stderr}")
+    print(done.stdout.strip() or done.stderr.strip(), file=sys.stderr)
+    return seconds
+
+
+#: (pack, seconds of the whole run, seconds protecting) for each run of :func:`write_year`.
+timings: list[tuple[str, float, float]] = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     packs = write_year(args.out, args.seed)
     print(f"{len(packs)} of {len(pack_names())} public packs written in {args.out / 'packs'} "
           "(the others refused by protection, so not published)")
+    checking = check_year(args.out) if packs else 0.0
+    runs = sum(t[1] for t in timings)
+    protecting = sum(t[2] for t in timings)
+    print(f"the 20 runs: {runs:.1f} s; protecting (within them): {protecting:.1f} s; "
+          f"checking the published packs together: {checking:.1f} s; "
+          f"protecting and checking: {protecting + checking:.1f} s")
     return 0
 
 

@@ -393,3 +393,20 @@ def test_solutions_of_one_attack_seed_the_next(public_pack):
     unseeded = joint_attack(packs, budget=120, seeds=wrong)
     assert unseeded.mip_solves == first.mip_solves
     assert [(b.low, b.high) for b in unseeded.bounds] == [(b.low, b.high) for b in first.bounds]
+
+
+def test_a_pack_its_check_cannot_decide_in_the_time_given_is_refused():
+    """Issue 22's first recipe gives its hidden unknown away only in whole numbers (1..15
+    linear, 1..1 whole). With no time for the whole-number step its range stays linear and
+    wide, so a check bounded by time would pass it: protection refuses instead."""
+    from audit.disclosure.ledger import new_exposures
+
+    single = rounded_average_pack()
+    rushed = joint_attack([single], budget=0)
+    assert rushed.unreached > 0 and rushed.undecided == rushed.unreached
+    assert not rushed.exposed  # the linear range alone misses it
+    with pytest.raises(DisclosureError, match=r"could not decide \d+ hidden count\(s\) in 0 s"):
+        new_exposures(single, [], budget=0)
+    found = new_exposures(single, [])
+    assert [b.target.terms for b in found if b.low == b.high == 1] == [
+        (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)]

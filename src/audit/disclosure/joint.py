@@ -172,6 +172,10 @@ class JointReport:
     #: Targets the integer step did not reach within its budget: they keep their linear
     #: range (at least as wide as the whole-number one).
     unreached: int = 0
+    #: Targets whose own solves hit their time limit before proving their range, which is
+    #: then HiGHS's proven bound: at least as wide as the true one, so not exposed by it but
+    #: possibly exposed in truth.
+    cut_short: int = 0
     #: Every whole-number solution seen, by variable (:meth:`JointModel.keyed`): seeds for
     #: a later attack on the same cases (``joint_attack(seeds=...)``).
     solutions: list[dict] = field(default_factory=list)
@@ -179,6 +183,12 @@ class JointReport:
     @property
     def exposed(self) -> list[JointBounds]:
         return [b for b in self.bounds if b.exposed]
+
+    @property
+    def undecided(self) -> int:
+        """Targets this attack could not decide in its time: not reached, or cut short
+        (their outer range is not exposed, the true one might be)."""
+        return self.unreached + self.cut_short
 
 
 # ---------------------------------------------------------------------------- the attack
@@ -456,7 +466,10 @@ def _narrow(
         report.mip_solves += 1
         if math.isfinite(neg):
             high = min(high, math.floor(-neg + _TOLERANCE))
-        ranges[i] = (target, low, high, (exact_low and exact_high) or high == low)
+        exact = (exact_low and exact_high) or high == low
+        if not exact and not exposed(low, high, k) and pool.width(i) < k:
+            report.cut_short += 1
+        ranges[i] = (target, low, high, exact)
 
 
 #: Whole-number solves in a row that settle no target before :func:`_push_apart` stops.
@@ -596,6 +609,11 @@ class JointCheck:
             text += (
                 f", {r.unreached} not reached in the time given (their linear range "
                 "kept; give more --seconds)"
+            )
+        if r.cut_short:
+            text += (
+                f", {r.cut_short} whose solves stopped at their time limit (a range at "
+                "least as wide as the true one kept)"
             )
         return text
 

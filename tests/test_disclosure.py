@@ -493,3 +493,60 @@ def test_random_public_packs_reveal_nothing(tmp_path_factory, rows):
     path = write_figures(folder / "figures.csv", p.publication, K)
     publication, k = read_figures(path)
     assert attack(publication, k).exposed == []
+
+
+def test_rows_are_printed_again_together_and_a_group_that_exposes_is_halved(monkeypatch):
+    """The hide-less pass (``protect._rates_again``) tries every row at once and halves a
+    group the attack objects to. A stand-in attack finds something exactly when row C's
+    counts are printed: A, B and D come back, C stays hidden. The attacks, by what each
+    sees printed, worked by hand: all four (found: halve), A and B (clean: kept), then C
+    and D beside A and B (found: halve), C beside A and B (found: C stays hidden), D beside
+    A and B (clean): five attacks."""
+    import importlib
+
+    protect_module = importlib.import_module("audit.disclosure.protect")
+    rows = {name: [Count("metrics", name, col, (term("x", "yes", ["P"], ["2025-Q1"]),),
+                         value, True) for col, value in (("numerator", 20), ("denominator", 40))]
+            for name in "ABCD"}
+    publication = Publication(counts=[c for cs in rows.values() for c in cs])
+    asked: list[str] = []
+
+    def fake_attack(pub, k, truth=None, targets=None):
+        shown = "".join(sorted({c.row for c in pub.counts if not c.hidden}))
+        asked.append(shown)
+        return _Report([object()] if "C" in shown else [])
+
+    class _Report:
+        def __init__(self, exposed):
+            self.exposed = exposed
+
+    monkeypatch.setattr(protect_module, "attack", fake_attack)
+    monkeypatch.setattr(protect_module, "_rates_for", lambda pub, full: None)
+    start = _Report([])
+    protect_module._rates_again(publication, publication, 5, None, start)
+    assert asked == ["ABCD", "AB", "ABCD", "ABC", "ABD"]
+    assert {c.row for c in publication.counts if c.hidden} == {"C"}
+
+
+def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):
+    """A synthetic pooled year of 166 cases (``generate_extract`` seed 2123, 2025) whose
+    complementary hiding took the numerators of most risk and engagement rows: without
+    the hide-less pass it printed 4 rates of 29 (measured, 7 Dec 2026); with it at least 25,
+    and the attack over every target still finds nothing. The rows left without a rate are
+    the ones whose hidden counts include a 1 to 5 or that cannot come back together."""
+    from audit.intake.sample import generate_extract
+
+    frame = generate_extract(172, seed=2123, start="2025-01-01", quarters=4)
+    path = tmp_path / "year.csv"
+    frame.to_csv(path, index=False)
+    data = open_audit(path, period="2025")
+    assert data.in_scope == 166
+    view = protect(data, "public")
+    printed = [r for r in view.metrics["rate"] if not is_suppressed(r)]
+    assert len(printed) >= 25
+    assert view.report is not None and not view.report.exposed
+    k = view.policy.max_count
+    for row in view.metrics.itertuples():  # a printed rate never beside a hidden count
+        if not is_suppressed(row.rate):
+            assert not is_suppressed(row.numerator) and not is_suppressed(row.denominator)
+            assert int(row.numerator) == 0 or int(row.numerator) > k

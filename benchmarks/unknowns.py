@@ -41,6 +41,7 @@ from audit.workspace import open_audit  # noqa: E402
 
 # the package exports protect() under the module's name: fetch the module itself
 protect_module = importlib.import_module("audit.disclosure.protect")
+hide_less_module = importlib.import_module("audit.disclosure.hide_less")
 _original_attack = protect_module.attack
 
 
@@ -67,15 +68,16 @@ def measure(path: Path, period: str, partnership: str | None, option: str) -> di
     patches: dict[str, Callable[..., Any]] = {}
     if option == "unknowns not sensitive":
         patches = {"build_publication": _no_unknowns, "attack": _attack_without_unknowns}
-    saved = {name: getattr(protect_module, name) for name in patches}
+    modules = (protect_module, hide_less_module)  # both attack: protect, then hide less
+    saved = [(m, n, getattr(m, n)) for m in modules for n in patches if hasattr(m, n)]
     started = time.perf_counter()
     try:
-        for name, value in patches.items():
-            setattr(protect_module, name, value)
+        for module, name, _ in saved:
+            setattr(module, name, patches[name])
         protected = protect_module.protect(data, "public")
     finally:
-        for name, value in saved.items():
-            setattr(protect_module, name, value)
+        for module, name, value in saved:
+            setattr(module, name, value)
     rates = protected.metrics["rate"]
     printed = sum(1 for v in rates if v != SUPPRESSED and v == v)
     hidden = len(protected.publication.hidden()) if protected.publication else 0

@@ -21,8 +21,9 @@ from audit.contract import FLAG_COLUMNS
 from audit.disclosure import Policy, protect
 from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
+from audit.disclosure.hide_less import rates_again, rates_for
 from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
-from audit.disclosure.protect import Protected, _apply, _describe, _rates_for
+from audit.disclosure.protect import Protected, _apply, _describe
 from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import build_publication
 from audit.errors import DisclosureError, ParameterError
@@ -189,7 +190,7 @@ def test_the_public_summary_counts_hidden_cells_attacks_and_the_narrowest_range(
 
 
 def test_which_rates_a_public_pack_lists_beside_its_hidden_counts():
-    """Which rates figures.csv lists (protect._rates_for), by hand: a rate while every count
+    """Which rates figures.csv lists (hide_less.rates_for), by hand: a rate while every count
     of its row but the unknown is printed (an unknown alone hidden leaves it); a risk
     factor "as the review counted" (yes out of every case) while its numerator and the
     number of cases are printed, whatever its denominator; a withheld chart line never."""
@@ -224,7 +225,7 @@ def test_which_rates_a_public_pack_lists_beside_its_hidden_counts():
     ]:
         counts = [count("pack", "cases", 33, hidden=cases_hidden), *rows]
         publication = Publication(counts=counts, withheld={line})
-        _rates_for(publication, Publication(counts=counts, rates=rates))
+        rates_for(publication, Publication(counts=counts, rates=rates))
         assert [r.address for r in publication.rates] == listed
 
 
@@ -496,7 +497,7 @@ def test_random_public_packs_reveal_nothing(tmp_path_factory, rows):
 
 
 def test_rows_are_printed_again_together_and_a_group_that_exposes_is_halved(monkeypatch):
-    """The hide-less pass (``protect._rates_again``) tries every row at once and halves a
+    """The hide-less pass (``hide_less.rates_again``) tries every row at once and halves a
     group the attack objects to. A stand-in attack finds something exactly when row C's
     counts are printed: A, B and D come back, C stays hidden. The attacks, by what each
     sees printed, worked by hand: all four (found: halve), A and B (clean: kept), then C
@@ -504,7 +505,7 @@ def test_rows_are_printed_again_together_and_a_group_that_exposes_is_halved(monk
     A and B (clean): five attacks."""
     import importlib
 
-    protect_module = importlib.import_module("audit.disclosure.protect")
+    hide_less = importlib.import_module("audit.disclosure.hide_less")
     rows = {name: [Count("metrics", name, col, (term("x", "yes", ["P"], ["2025-Q1"]),),
                          value, True) for col, value in (("numerator", 20), ("denominator", 40))]
             for name in "ABCD"}
@@ -520,10 +521,10 @@ def test_rows_are_printed_again_together_and_a_group_that_exposes_is_halved(monk
         def __init__(self, exposed):
             self.exposed = exposed
 
-    monkeypatch.setattr(protect_module, "attack", fake_attack)
-    monkeypatch.setattr(protect_module, "_rates_for", lambda pub, full: None)
+    monkeypatch.setattr(hide_less, "attack", fake_attack)
+    monkeypatch.setattr(hide_less, "rates_for", lambda pub, full: None)
     start = _Report([])
-    protect_module._rates_again(publication, publication, 5, None, start)
+    rates_again(publication, publication, 5, None, start)
     assert asked == ["ABCD", "AB", "ABCD", "ABC", "ABD"]
     assert {c.row for c in publication.counts if c.hidden} == {"C"}
 

@@ -41,9 +41,10 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
-from audit.disclosure.attack import AttackReport, attack, pinned
+from audit.disclosure.attack import AttackReport, attack
+from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
-from audit.disclosure.model import PATTERN, Count, Publication, Rate, Term
+from audit.disclosure.model import PATTERN, Count, Publication, Term
 from audit.disclosure.policy import Policy
 from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
@@ -305,36 +306,6 @@ def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publica
     )
 
 
-def _rates_for(publication: Publication, full: Publication) -> None:
-    """Keep only the rates whose row shows the counts a rate is made of (row rule) and whose
-    owner is shown. A hidden ``unknown`` leaves its row's rate printed: the rate is
-    ``yes / (yes + no)``, which the printed numerator and denominator give anyway, so hiding
-    it would cost the reader a figure and protect nothing."""
-    hidden_rows = {
-        (c.table, c.row) for c in publication.counts if c.hidden and c.column != "unknown"
-    }
-    hidden = {c.address for c in publication.counts if c.hidden}
-
-    def shown(r: Rate) -> bool:
-        if r.column == "review_rate":
-            # a risk factor "as the review counted" is yes out of every case: the page
-            # prints it while its numerator and the number of cases are printed (issue 24)
-            return (r.table, r.row, "numerator") not in hidden and (
-                "cases",
-                "pack",
-                "cases",
-            ) not in hidden
-        return (r.table, r.row) not in hidden_rows
-
-    publication.rates = [
-        r for r in full.rates if shown(r) and r.address not in _dropped_rates(publication)
-    ]
-
-
-def _dropped_rates(publication: Publication) -> set[tuple[str, str, str]]:
-    return publication.withheld
-
-
 def _candidates(
     publication: Publication, owners: tuple[tuple[str, str, str], ...], terms: tuple[Term, ...]
 ) -> list[Count | tuple[str, str, str]]:
@@ -407,7 +378,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
         publication = _without(full, dropped)
         for count in publication.counts:
             count.hidden = count.value is not None and 1 <= count.value <= k
-        _rates_for(publication, _without(full, dropped))
+        rates_for(publication, _without(full, dropped))
         crowded = _crowded_groups(publication)  # mostly hidden already: no need to attack
         if crowded:
             dropped |= crowded
@@ -417,8 +388,8 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
         if not crowded:
             break
         dropped |= crowded
-    report = _release(publication, _without(full, dropped), k, truth, report)
-    report = _rates_again(publication, _without(full, dropped), k, truth, report)
+    report = release(publication, _without(full, dropped), k, truth, report)
+    report = rates_again(publication, _without(full, dropped), k, truth, report)
     report = _together(publication, _without(full, dropped), k, truth, report, earlier)
     return _apply(data, policy, publication, report, dropped)
 
@@ -453,7 +424,7 @@ def _together(
         if not count.hidden and count.value and term_key(count.terms) in hidden_before:
             count.hidden = changed = True
     if changed:
-        _rates_for(publication, full)
+        rates_for(publication, full)
         report = _settle(publication, full, k, truth)
     already: dict = {}  # what the earlier packs alone expose, asked once a count
     seeds: list = []  # whole-number solutions seen: they still fit after hiding more
@@ -486,7 +457,7 @@ def _together(
                     "or leave this pack unpublished"
                 )
             choice.hidden = True
-        _rates_for(publication, full)
+        rates_for(publication, full)
         report = _settle(publication, full, k, truth)
     raise DisclosureError("the joint disclosure check did not settle; nothing was written")
 
@@ -527,103 +498,11 @@ def _settle(publication: Publication, full: Publication, k: int, truth) -> Attac
                     "hidden it could be worked out from the published figures. Nothing was "
                     "written; publish a longer period or a larger area"
                 )
-        _rates_for(publication, full)
+        rates_for(publication, full)
         pending = [(b.label, b.terms) for b in report.exposed] + [
             (f"{c.table}: {c.row}, {c.column}", c.terms) for c in newly
         ]
     raise DisclosureError("the disclosure check did not settle; nothing was written")
-
-
-def _release(
-    publication: Publication, full: Publication, k: int, truth, report: AttackReport
-) -> AttackReport:
-    """Print again each complementary figure that hiding protects nothing.
-
-    The search hides the cheapest figure that binds an exposed count, and a later choice
-    can make an earlier one pointless: an ``unknown`` hidden while the case count and the
-    denominator beside it still give it exactly. A hidden figure that the shown figures fix
-    to one value (:func:`~audit.disclosure.attack.pinned`) is printed again: it adds no
-    fact. The final attack over every target confirms it; were anything exposed, the
-    figures would be hidden again.
-    """
-    k_small = [
-        c for c in publication.counts if c.hidden and c.value is not None and 1 <= c.value <= k
-    ]
-    extra = [c for c in publication.counts if c.hidden and c not in k_small]
-    if not extra:
-        return report
-    released = [
-        c for c, fixed in zip(extra, pinned(publication, [c.terms for c in extra])) if fixed
-    ]
-    if not released:
-        return report
-    for c in released:
-        c.hidden = False
-    _rates_for(publication, full)
-    after = attack(publication, k, truth=truth)
-    if after.exposed:  # pragma: no cover - an implied figure cannot narrow any range
-        for c in released:
-            c.hidden = True
-        _rates_for(publication, full)
-        return report
-    return after
-
-
-def _rates_again(
-    publication: Publication, full: Publication, k: int, truth, report: AttackReport
-) -> AttackReport:
-    """Print again the metrics rows whose rate only complementary hiding took away (issue
-    22, "hide less"), kept where the attack over every target stays clean.
-
-    The search hides the figures that bind an exposed count, and for a count of the tables
-    of risk factors or the trend those are often a metrics row's numerator or denominator:
-    the row loses its rate although another choice would have protected the count. On four
-    synthetic pooled years of about 166 cases (``benchmarks/joint_attack.md``) the rates
-    printed went from 2-4 to 21-27 on three of them. A row whose numerator or denominator
-    is 1 to ``k`` is not tried (its rate cannot be printed); a small ``unknown`` stays
-    hidden while the rest of its row is printed again. Rows are tried together and the
-    group halved when the attack finds anything (:func:`_print_group`): most rows come back,
-    so this takes a few attacks where one a row took 24 (0.4 s each).
-    """
-    rows: dict[str, list[Count]] = {}
-    for c in publication.counts:
-        if c.table == "metrics":
-            rows.setdefault(c.row, []).append(c)
-    groups = []
-    for counts in rows.values():
-        rate_made_of = [c for c in counts if c.hidden and c.column != "unknown"]
-        if rate_made_of and all(c.value is not None and c.value > k for c in rate_made_of):
-            groups.append([c for c in counts if c.hidden and c.value is not None and c.value > k])
-    if groups:
-        report = _print_group(publication, full, k, truth, report, groups)
-    return report
-
-
-def _print_group(
-    publication: Publication,
-    full: Publication,
-    k: int,
-    truth,
-    report: AttackReport,
-    groups: list[list[Count]],
-) -> AttackReport:
-    """Print every group's counts again if the attack stays clean; otherwise the first half,
-    then the second, each the same way (a group alone that exposes anything stays hidden)."""
-    counts = [c for group in groups for c in group]
-    for c in counts:
-        c.hidden = False
-    _rates_for(publication, full)
-    after = attack(publication, k, truth=truth)
-    if not after.exposed:
-        return after
-    for c in counts:
-        c.hidden = True
-    _rates_for(publication, full)
-    if len(groups) == 1:
-        return report
-    half = len(groups) // 2
-    report = _print_group(publication, full, k, truth, report, groups[:half])
-    return _print_group(publication, full, k, truth, report, groups[half:])
 
 
 def _describe(terms: tuple[Term, ...]) -> tuple[str, str]:
@@ -644,7 +523,7 @@ def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
         if group is not None:
             groups.setdefault(group, []).append(count)
     crowded = {g for g, cs in groups.items() if sum(c.hidden for c in cs) > DROP_SHARE * len(cs)}
-    for line in _dropped_rates(publication):  # a withheld line takes its chart with it
+    for line in publication.withheld:  # a withheld line takes its chart with it
         group = _group(line)
         if group is not None:
             crowded.add(group)

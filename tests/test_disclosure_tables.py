@@ -5,6 +5,7 @@ in a public pack without cells for the attack is refused."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 import audit
 from audit.disclosure import protect
-from audit.disclosure.model import Count, Publication, Term
+from audit.disclosure.model import CASES, PATTERN, Count, Publication, Term
 from audit.disclosure.tables import (
     TABLES,
     Hiding,
@@ -82,7 +83,9 @@ def test_protect_writes_nothing_back_into_the_audit(pooled):
 def test_an_entry_printing_for_the_public_without_cells_is_refused():
     unattacked = PublishedTable("extra", "extra", lambda d: pd.DataFrame(),
                                 public=lambda table, hiding: table)
-    with pytest.raises(TypeError, match="'extra' prints figures in a public pack"):
+    with pytest.raises(TypeError, match=re.escape(
+            "published table 'extra' prints figures in a public pack but lists no cells (give "
+            "it cells, or the table it is built_on)")):
         check_tables((*TABLES, unattacked))
     check_tables((*TABLES, PublishedTable("board_only", "board_only", lambda d: None)))
     with pytest.raises(TypeError, match="share the key 'metrics'"):
@@ -403,3 +406,115 @@ def test_public_completeness_is_worked_out_from_the_public_metrics_and_cases():
     assert out["Not known"].tolist() == [2, 5, C]
     assert out["Share not known"].tolist() == [0.05, 0.125, C]
     assert out["Over 10% not known"].tolist() == ["no", "yes", C]
+
+
+# ------------------------------------------------------------------ the cells listed
+
+FLAGS = ("domestic_abuse", "father_mental_ill_health", "young_parent", "care_leaver",
+         "substance_misuse", "childhood_adversity", "impulsivity", "external_pressures",
+         "relationship_problems", "trigger_infant_behaviour")
+
+
+def test_every_row_with_cases_known_lists_its_rate_over_its_own_counts(pooled):
+    publication = build_publication(pooled)
+    counts = {c.address: c for c in publication.counts}
+    rates = {r.address: r for r in publication.rates}
+    rows = {(t, r) for t, r, column in counts if column == "denominator"}
+    assert {t for t, _ in rows} == {"metrics", "quarterly", "rolling", "partnerships"}
+    for table, row in sorted(rows):
+        num, den = counts[(table, row, "numerator")], counts[(table, row, "denominator")]
+        rate = rates.get((table, row, "rate"))
+        if den.value == 0:
+            assert rate is None, (table, row)
+            continue
+        assert rate is not None, (table, row)
+        # the printed rate's range holds numerator / denominator, over the same cases
+        assert rate.low <= num.value / den.value <= rate.high, (table, row)
+        assert (rate.numerator, rate.denominator) == (num.terms, den.terms), (table, row)
+
+
+def test_the_number_of_cases_is_one_count_over_the_whole_pack(pooled):
+    publication = build_publication(pooled)
+    cases = [c for c in publication.counts if c.table == "cases"]
+    assert [(c.address, c.value) for c in cases] == [(("cases", "pack", "cases"),
+                                                       pooled.in_scope)]
+    whole = Term(CASES, ("all",), publication.pack_partnerships, publication.pack_quarters)
+    assert cases[0].terms == (whole,) and len(publication.pack_partnerships) == 3
+
+
+def test_a_row_of_quarters_or_partnerships_is_left_out_with_its_measure():
+    quarterly, funnels = entry_of_address("quarterly"), entry_of_address("partnerships")
+    assert quarterly.group(row_key("2024-Q1", "engagement.seen")) == "engagement.seen"
+    assert funnels.group(row_key("Eastmere", "engagement.contacted")) == "engagement.contacted"
+    assert quarterly.dropped_words("engagement.seen") == (
+        "The quarter-by-quarter charts of 'father seen': most quarters rest on small "
+        "numbers. The latest four quarters together are shown instead where they can be.")
+
+
+def test_the_metrics_table_lists_its_rates_to_four_places_and_risk_factors_out_of_every_case(
+        pooled):
+    publication = build_publication(pooled)
+    counts = {c.address: c for c in publication.counts}
+    rates = {r.address: r for r in publication.rates}
+    whole = (Term(CASES, ("all",), publication.pack_partnerships, publication.pack_quarters),)
+    metrics = [str(m) for m in pooled.metrics["metric"]]
+    assert any(m.startswith("risk.") for m in metrics)
+    assert any(not m.startswith("risk.") for m in metrics)
+    for metric in metrics:
+        # metrics.csv prints a rate to four places of a percentage: 38.6364% is 0.3863635
+        # to 0.3863645, a range 1e-6 wide (a quarter's, to one place, is 1e-3 wide)
+        rate = rates[("metrics", metric, "rate")]
+        assert rate.high - rate.low == pytest.approx(1e-6), metric
+        review = rates.get(("metrics", metric, "review_rate"))
+        if not metric.startswith("risk."):
+            assert review is None, metric
+            continue
+        yes = counts[("metrics", metric, "numerator")]
+        assert review is not None, metric
+        assert review.low <= yes.value / pooled.in_scope <= review.high, metric
+        assert (review.numerator, review.denominator) == (yes.terms, whole), metric
+        assert review.high - review.low == pytest.approx(1e-3), metric
+    quarter = next(r for r in publication.rates if r.table == "quarterly")
+    assert quarter.high - quarter.low == pytest.approx(1e-3)
+
+
+def test_risk_patterns_are_listed_over_the_flags_of_the_extract(pooled):
+    publication = build_publication(pooled)
+    assert publication.pattern_flags == FLAGS
+
+
+def test_risk_bands_sum_the_patterns_with_that_many_factors(pooled):
+    publication = build_publication(pooled)
+    scope = (publication.pack_partnerships, publication.pack_quarters)
+    bands = {c.row: c for c in publication.counts if c.table == "risk_bands"}
+    assert [c.address for c in bands.values()] == [
+        ("risk_bands", b, "cases") for b in ("0", "1", "2", "3+")]
+    assert [c.value for c in bands.values()] == pooled.risk_counts["cases"].tolist()
+    # ten flags: 1 pattern with none, 10 with one, 45 with two, 1024 - 56 = 968 with 3+;
+    # a pattern's digit i is flag i, the patterns in the order of their binary value with
+    # the first flag the lowest digit
+    patterns = {b: c.terms[0].categories for b, c in bands.items()}
+    assert [len(patterns[b]) for b in ("0", "1", "2", "3+")] == [1, 10, 45, 968]
+    assert patterns["0"] == ("0" * 10,)
+    assert patterns["1"] == tuple("0" * i + "1" + "0" * (9 - i) for i in range(10))
+    assert patterns["2"][:3] == ("1100000000", "1010000000", "0110000000")
+    assert all(p.count("1") >= 3 for p in patterns["3+"])
+    assert all(c.terms == (Term(PATTERN, patterns[b], *scope),) for b, c in bands.items())
+
+
+def test_each_pair_of_risk_factors_is_listed_once_over_the_patterns_with_both(pooled):
+    publication = build_publication(pooled)
+    scope = (publication.pack_partnerships, publication.pack_quarters)
+    pairs = [c for c in publication.counts if c.table == "cooccurrence"]
+    expected = [(a, b) for i, a in enumerate(FLAGS) for b in FLAGS[i + 1:]]
+    assert len(expected) == 45
+    assert [c.address for c in pairs] == [
+        ("cooccurrence", f"{a}|{b}", "cases") for a, b in expected]
+    assert [c.value for c in pairs] == [int(pooled.cooccurrence.loc[a, b]) for a, b in expected]
+    for c, (a, b) in zip(pairs, expected):
+        i, j = FLAGS.index(a), FLAGS.index(b)
+        (term,) = c.terms
+        assert (term.family, term.partnerships, term.quarters) == (PATTERN, *scope)
+        # 2^8 patterns have both digits set, whatever the other eight flags are
+        assert len(term.categories) == 256 and len(set(term.categories)) == 256
+        assert all(p[i] == p[j] == "1" and len(p) == 10 for p in term.categories)

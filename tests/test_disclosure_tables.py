@@ -518,3 +518,70 @@ def test_each_pair_of_risk_factors_is_listed_once_over_the_patterns_with_both(po
         # 2^8 patterns have both digits set, whatever the other eight flags are
         assert len(term.categories) == 256 and len(set(term.categories)) == 256
         assert all(p[i] == p[j] == "1" and len(p) == 10 for p in term.categories)
+
+
+TREND = ("engagement.seen", "engagement.contacted", "risk.domestic_abuse")
+
+
+def test_quarters_four_quarters_and_partnerships_are_listed_over_their_own_cases(pooled):
+    publication = build_publication(pooled)
+    everywhere = publication.pack_partnerships
+    assert everywhere == {"Eastmere", "Northbridge", "Westvale"}
+    counts = {c.address: c for c in publication.counts}
+    rates = {r.address: r for r in publication.rates}
+    # the four quarters together: the three measures drawn over time, 2024-Q4 to 2025-Q3
+    rolling = {c.row for c in publication.counts if c.table == "rolling"}
+    assert rolling == set(TREND)
+    window = {"2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3"}
+    for metric in TREND:
+        (term,) = counts[("rolling", metric, "denominator")].terms
+        assert (term.partnerships, term.quarters) == (everywhere, window)
+    # a quarter of a measure drawn over time: that quarter, every partnership
+    quarterly = [c for c in publication.counts if c.table == "quarterly"]
+    assert {c.row.split("|")[1] for c in quarterly} == set(TREND)
+    for c in quarterly:
+        period = c.row.split("|")[0]
+        assert all((t.partnerships, t.quarters) == (everywhere, {period}) for t in c.terms)
+    # a partnership of a funnel: that partnership, the pack's quarter; the target over all
+    funnel = [c for c in publication.counts if c.table == "partnerships"]
+    assert {c.row for c in funnel} == {f"{p}|{m}" for p in everywhere for m in (
+        "engagement.seen", "engagement.contacted", "engagement.identified")}
+    for c in funnel:
+        partnership = c.row.split("|")[0]
+        assert all((t.partnerships, t.quarters) == ({partnership}, {"2025-Q3"})
+                   for t in c.terms)
+    for metric, table in pooled.funnels.items():
+        target = rates[("partnerships", metric, "target")]
+        assert target.low <= float(table["target"].iloc[0]) <= target.high
+        assert all((t.partnerships, t.quarters) == (everywhere, {"2025-Q3"})
+                   for t in target.numerator)
+
+
+def test_quarters_are_listed_from_two_quarters_and_a_chart_line_only_where_there_is_one(
+        tmp_path):
+    # two quarters of 20 cases, father contacted in 8 of each; domestic abuse never known
+    # (its p-chart has no average); no father-seen column (no such measure)
+    rows = [{"case_id": f"S-{m}-{i}", "notification_date": f"2024-{m}-10",
+             "harmed_by": "birth_father", "known_to": "universal", "child_age_months": 3,
+             "father_contacted": "yes" if i < 8 else "no", "domestic_abuse": "unknown"}
+            for m in ("02", "05") for i in range(20)]
+    path = tmp_path / "two_quarters.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    data = open_audit(path, allow_missing="all").compute()
+    publication = build_publication(data)
+    quarters = ("2024-Q1", "2024-Q2")
+    counts = {c.address: c.value for c in publication.counts if c.table == "quarterly"}
+    assert counts == {
+        **{("quarterly", f"{q}|engagement.contacted", col): v for q in quarters
+           for col, v in (("numerator", 8), ("denominator", 20))},
+        **{("quarterly", f"{q}|risk.domestic_abuse", col): 0 for q in quarters
+           for col in ("numerator", "denominator")},
+    }
+    quarter_rates = [r.address for r in publication.rates if r.table == "quarterly"]
+    assert quarter_rates == [("quarterly", f"{q}|engagement.contacted", "rate")
+                             for q in quarters]
+    # the p-chart's average, 16 of 40, over both quarters; none for domestic abuse
+    (centre,) = [r for r in publication.rates if r.table == "spc"]
+    assert centre.address == ("spc", "engagement.contacted", "centre")
+    assert centre.low <= 0.4 <= centre.high
+    assert [t.quarters for t in centre.numerator + centre.denominator] == [set(quarters)] * 2

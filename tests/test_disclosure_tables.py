@@ -585,3 +585,16 @@ def test_quarters_are_listed_from_two_quarters_and_a_chart_line_only_where_there
     assert centre.address == ("spc", "engagement.contacted", "centre")
     assert centre.low <= 0.4 <= centre.high
     assert [t.quarters for t in centre.numerator + centre.denominator] == [set(quarters)] * 2
+
+
+def test_the_publication_knows_every_category_of_each_family(pooled):
+    # a family's categories add up to its cases, "unknown" included: what lets the attack
+    # take a hidden category as the cases less the others
+    publication = build_publication(pooled)
+    assert publication.pack_quarters == {"2025-Q3"}
+    categories = publication.categories
+    assert categories[CASES] == ("all",)
+    assert categories["harmed_by"] == ("birth_father", "another_male_carer", "unknown")
+    assert categories["known_to"] == ("none", "universal", "early_help", "child_in_need",
+                                      "child_protection_plan", "unknown")
+    assert categories["father_seen"] == categories["domestic_abuse"] == ("yes", "no", "unknown")

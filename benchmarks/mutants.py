@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTECT = "src/audit/disclosure/protect.py"
+TABLES = "src/audit/disclosure/tables.py"
 SPC = "src/audit/measures/spc.py"
 ORACLE = "tests/test_public_oracle.py"
 
@@ -24,19 +25,28 @@ ORACLE = "tests/test_public_oracle.py"
 MUTANTS: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
     "M1": (PROTECT, "if data.in_scope <= k:", "if data.in_scope < k:",
            "refuse only fewer than k in-scope cases", (ORACLE,)),
-    "M2": (PROTECT, 'q_hidden = qm["numerator"] | qm["denominator"]',
-           'q_hidden = qm["numerator"]', "quarter table hides a row on its numerator only",
-           (ORACLE,)),
-    "M3": (PROTECT, 'f_hidden = fm["numerator"] | fm["denominator"]',
-           'f_hidden = fm["numerator"]', "funnel table hides a row on its numerator only",
-           (ORACLE,)),
-    "M4": (PROTECT, 'out["outside"] = out["outside"].to_numpy(dtype=bool) & ~mask',
+    "M2": (TABLES, "return hide(quarterly.drop(columns=dropped), masks, built_on)",
+           "return _hide(hide(quarterly.drop(columns=dropped), masks, ()),"
+           ' masks["numerator"], built_on)',
+           "quarter table hides a row's rate on its numerator only", (ORACLE,)),
+    "M2c": (TABLES,
+            '            if ("quarterly", row_key(period, metric), "numerator") in hiding.hidden\n'
+            '            or ("quarterly", row_key(period, metric), "denominator")'
+            ' in hiding.hidden\n',
+            '            if ("quarterly", row_key(period, metric), "numerator") in hiding.hidden\n',
+            "p-chart hides a quarter on its numerator only", (ORACLE,)),
+    "M3": (TABLES, 'out[metric] = hide(table, masks, ["rate", "position", *limits])',
+           'out[metric] = _hide(hide(table, masks, ()), masks["numerator"],'
+           ' ["rate", "position", *limits])',
+           "funnel table hides a row's rate and position on its numerator only", (ORACLE,)),
+    "M4": (TABLES, 'out["outside"] = out["outside"].to_numpy(dtype=bool) & ~mask',
            'out["outside"] = out["outside"].to_numpy(dtype=bool)',
            "a hidden quarter keeps its outside mark", (ORACLE,)),
-    "M5": (PROTECT, "metrics = _adjust_shown(out)", "metrics = out",
+    "M5": (TABLES, "return _adjust_shown(hide(out, counts, _RATE_COLUMNS))",
+           "return hide(out, counts, _RATE_COLUMNS)",
            "public p_holm not re-adjusted over the shown rows", (ORACLE,)),
-    "M6a": (PROTECT, 'row_hidden = m["numerator"] | m["denominator"]',
-            'row_hidden = m["numerator"] | m["denominator"] | m["unknown"]',
+    "M6a": (TABLES, 'counts = hiding.masks("metrics", rows, ["numerator", "denominator"])',
+            'counts = hiding.masks("metrics", rows, ["numerator", "denominator", "unknown"])',
             "tables hide a rate when only its unknown is hidden", (ORACLE,)),
     "M6b": (PROTECT, 'c.hidden and c.column != "unknown"', "c.hidden",
             "figures.csv drops a rate when only its unknown is hidden", (ORACLE,)),

@@ -10,6 +10,7 @@ Each pack is built through the command line (``audit run --audience public``), i
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,11 @@ def test_a_zero_of_three_quarter_prints_neither_its_3_nor_a_rate(zero_of_three_p
             assert q3[column] == HIDDEN, (where, column)
     assert pack.counts[("quarterly", "2024-Q3|engagement.seen", "denominator")] == HIDDEN
     assert ("quarterly", "2024-Q3|engagement.seen", "rate") not in pack.rates
+    # nor do the charts' words: the trend chart and the p-chart (page and slides) say it is
+    # suppressed (the p-chart hides a quarter on either count, not only its numerator)
+    said = [text for _, text in pack.texts if "2024-Q3" in text]
+    assert any("around an average" in text and "2024-Q3: suppressed" in text for text in said)
+    assert not [text for text in said if re.search(r"2024-Q3: \d", text)]
 
 
 def test_a_zero_of_three_partnership_prints_neither_its_3_nor_a_position(zero_of_three_pack):

@@ -496,37 +496,95 @@ def test_random_public_packs_reveal_nothing(tmp_path_factory, rows):
     assert attack(publication, k).exposed == []
 
 
-def test_rows_are_printed_again_together_and_a_group_that_exposes_is_halved(monkeypatch):
-    """The hide-less pass (``hide_less.rates_again``) tries every row at once and halves a
-    group the attack objects to. A stand-in attack finds something exactly when row C's
-    counts are printed: A, B and D come back, C stays hidden. The attacks, by what each
-    sees printed, worked by hand: all four (found: halve), A and B (clean: kept), then C
-    and D beside A and B (found: halve), C beside A and B (found: C stays hidden), D beside
-    A and B (clean): five attacks."""
+class _Found:
+    """A stand-in attack report: what it found."""
+
+    def __init__(self, exposed: list, name: str = "") -> None:
+        self.exposed = exposed
+        self.name = name
+
+
+def _metrics_row(name: str, numerator: int, denominator: int, unknown: int,
+                 hidden: str = "nd") -> list[Count]:
+    """A metrics row's three counts; ``hidden`` names which are hidden (n, d, u)."""
+    where = (term("x", "yes", ["P"], ["2025-Q1"]),)
+    return [Count("metrics", name, column, where, value, column[0] in hidden)
+            for column, value in (("numerator", numerator), ("denominator", denominator),
+                                  ("unknown", unknown))]
+
+
+def _stand_in_pass(monkeypatch, counts: list[Count], objects_to: str):
+    """Run ``rates_again`` over ``counts`` (and a printed number of cases, 100) with a
+    stand-in attack that finds something exactly when a row named in ``objects_to`` has
+    its numerator printed; returns the rows each attack saw with a printed numerator, the
+    report returned, and the publication."""
     import importlib
 
     hide_less = importlib.import_module("audit.disclosure.hide_less")
-    rows = {name: [Count("metrics", name, col, (term("x", "yes", ["P"], ["2025-Q1"]),),
-                         value, True) for col, value in (("numerator", 20), ("denominator", 40))]
-            for name in "ABCD"}
-    publication = Publication(counts=[c for cs in rows.values() for c in cs])
+    cases = Count("cases", "pack", "cases", (term("cases", "all", ["P"], ["2025-Q1"]),), 100)
+    publication = Publication(counts=[cases, *counts])
+    full = Publication(counts=list(publication.counts))
+    truth = object()
     asked: list[str] = []
 
-    def fake_attack(pub, k, truth=None, targets=None):
-        shown = "".join(sorted({c.row for c in pub.counts if not c.hidden}))
+    def stand_in_attack(pub, k, truth=None, targets=None):
+        assert pub is publication and k == 5 and truth is truth_passed and targets is None
+        shown = "".join(sorted(c.row for c in pub.counts
+                               if c.column == "numerator" and not c.hidden))
         asked.append(shown)
-        return _Report([object()] if "C" in shown else [])
+        return _Found([object()] if set(shown) & set(objects_to) else [], f"attack {len(asked)}")
 
-    class _Report:
-        def __init__(self, exposed):
-            self.exposed = exposed
+    def stand_in_rates_for(pub, given_full):
+        assert pub is publication and given_full is full
 
-    monkeypatch.setattr(hide_less, "attack", fake_attack)
-    monkeypatch.setattr(hide_less, "rates_for", lambda pub, full: None)
-    start = _Report([])
-    rates_again(publication, publication, 5, None, start)
+    truth_passed = truth
+    monkeypatch.setattr(hide_less, "attack", stand_in_attack)
+    monkeypatch.setattr(hide_less, "rates_for", stand_in_rates_for)
+    start = _Found([], "before")
+    report = rates_again(publication, full, 5, truth, start)
+    return asked, report, publication
+
+
+def test_rows_are_printed_again_together_and_a_group_that_exposes_is_halved(monkeypatch):
+    """The hide-less pass (``hide_less.rates_again``) tries every row at once and halves a
+    group the attack objects to. A stand-in attack finds something exactly when row C's
+    numerator is printed: A, B and D come back, C stays hidden. The attacks, by the rows
+    each sees printed, worked by hand: all four (found: halve), A and B (clean: kept), then
+    C and D beside A and B (found: halve), C beside A and B (found: C stays hidden), D
+    beside A and B (clean): five attacks, and the last clean one is the pass's report. The
+    attack is given the pass's threshold and true counts; a count printed again is
+    ``hidden = False``, not merely falsy."""
+    rows = [c for name in "ABCD" for c in _metrics_row(name, 20, 40, 60)]
+    asked, report, publication = _stand_in_pass(monkeypatch, rows, objects_to="C")
     assert asked == ["ABCD", "AB", "ABCD", "ABC", "ABD"]
-    assert {c.row for c in publication.counts if c.hidden} == {"C"}
+    assert report.name == "attack 5"
+    hidden = {c.row for c in publication.counts if c.hidden}
+    assert hidden == {"C"}
+    assert all(c.hidden is False for c in publication.counts if c.row in "ABD")
+
+
+def test_rows_the_pass_leaves_alone(monkeypatch):
+    """Rows ``rates_again`` does not try, each by hand, beside one it does (E): a row whose
+    rate is printed already though its unknown (7) is hidden (F); a hidden numerator of 5
+    or of 3, which cannot be printed (G, H); a row whose hidden unknown of 4 its printed
+    denominator (96) and the 100 cases would give away (I: 96 + 4 = 100). A row whose
+    denominator and unknown do not add up to the cases is tried (J: 90 + 4 = 94, its
+    small unknown staying hidden). With every try clean the report is the last attack's;
+    with none to try, the pass returns the report it was given."""
+    counts = [*_metrics_row("E", 20, 40, 60), *_metrics_row("F", 20, 93, 7, hidden="u"),
+              *_metrics_row("G", 5, 40, 60), *_metrics_row("H", 3, 40, 60, hidden="n"),
+              *_metrics_row("I", 20, 96, 4, hidden="ndu"),
+              *_metrics_row("J", 20, 90, 4, hidden="ndu")]
+    asked, report, publication = _stand_in_pass(monkeypatch, counts, objects_to="")
+    assert asked == ["EFJ"]  # F's numerator was printed already; E and J come back
+    assert report.name == "attack 1"
+    still = {(c.row, c.column) for c in publication.counts if c.hidden}
+    assert still == {("F", "unknown"), ("G", "numerator"), ("G", "denominator"),
+                     ("H", "numerator"), ("I", "numerator"), ("I", "denominator"),
+                     ("I", "unknown"), ("J", "unknown")}
+    untried = [*_metrics_row("F", 20, 93, 7, hidden="u"), *_metrics_row("H", 3, 40, 60)]
+    asked, report, _ = _stand_in_pass(monkeypatch, untried, objects_to="")
+    assert asked == [] and report.name == "before"
 
 
 def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):

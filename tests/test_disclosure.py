@@ -522,15 +522,17 @@ def _stand_in_pass(monkeypatch, counts: list[Count], objects_to: str):
 
     hide_less = importlib.import_module("audit.disclosure.hide_less")
     cases = Count("cases", "pack", "cases", (term("cases", "all", ["P"], ["2025-Q1"]),), 100)
-    publication = Publication(counts=[cases, *counts])
+    other = Count("quarterly", "2025-Q1|x", "numerator", (term("x", "yes", ["P"], ["2025-Q1"]),),
+                  50)  # a printed count of another table: not the number of cases
+    publication = Publication(counts=[cases, other, *counts])
     full = Publication(counts=list(publication.counts))
     truth = object()
     asked: list[str] = []
 
     def stand_in_attack(pub, k, truth=None, targets=None):
         assert pub is publication and k == 5 and truth is truth_passed and targets is None
-        shown = "".join(sorted(c.row for c in pub.counts
-                               if c.column == "numerator" and not c.hidden))
+        shown = "".join(sorted(c.row for c in pub.counts if c.table == "metrics"
+                               and c.column == "numerator" and not c.hidden))
         asked.append(shown)
         return _Found([object()] if set(shown) & set(objects_to) else [], f"attack {len(asked)}")
 
@@ -567,24 +569,41 @@ def test_rows_the_pass_leaves_alone(monkeypatch):
     """Rows ``rates_again`` does not try, each by hand, beside one it does (E): a row whose
     rate is printed already though its unknown (7) is hidden (F); a hidden numerator of 5
     or of 3, which cannot be printed (G, H); a row whose hidden unknown of 4 its printed
-    denominator (96) and the 100 cases would give away (I: 96 + 4 = 100). A row whose
+    denominator (96) and the 100 cases would give away (I: 96 + 4 = 100; K and L the same at
+    the edges, unknowns of 5 and 1). A row whose
     denominator and unknown do not add up to the cases is tried (J: 90 + 4 = 94, its
     small unknown staying hidden). With every try clean the report is the last attack's;
     with none to try, the pass returns the report it was given."""
     counts = [*_metrics_row("E", 20, 40, 60), *_metrics_row("F", 20, 93, 7, hidden="u"),
               *_metrics_row("G", 5, 40, 60), *_metrics_row("H", 3, 40, 60, hidden="n"),
               *_metrics_row("I", 20, 96, 4, hidden="ndu"),
-              *_metrics_row("J", 20, 90, 4, hidden="ndu")]
+              *_metrics_row("J", 20, 90, 4, hidden="ndu"),
+              *_metrics_row("K", 20, 95, 5, hidden="ndu"),
+              *_metrics_row("L", 20, 99, 1, hidden="ndu")]
     asked, report, publication = _stand_in_pass(monkeypatch, counts, objects_to="")
     assert asked == ["EFJ"]  # F's numerator was printed already; E and J come back
     assert report.name == "attack 1"
     still = {(c.row, c.column) for c in publication.counts if c.hidden}
     assert still == {("F", "unknown"), ("G", "numerator"), ("G", "denominator"),
                      ("H", "numerator"), ("I", "numerator"), ("I", "denominator"),
-                     ("I", "unknown"), ("J", "unknown")}
+                     ("I", "unknown"), ("J", "unknown"),
+                     *((row, column) for row in "KL"
+                       for column in ("numerator", "denominator", "unknown"))}
     untried = [*_metrics_row("F", 20, 93, 7, hidden="u"), *_metrics_row("H", 3, 40, 60)]
     asked, report, _ = _stand_in_pass(monkeypatch, untried, objects_to="")
     assert asked == [] and report.name == "before"
+
+
+def test_when_no_row_can_come_back_the_pass_keeps_the_report_it_was_given(monkeypatch):
+    """Every row objected to: the group, each half and each row alone are asked (by hand:
+    ABCD, AB, A, B, CD, C, D), all stay hidden, and the report is the one passed in (the
+    last clean attack), not that of a failed try."""
+    rows = [c for name in "ABCD" for c in _metrics_row(name, 20, 40, 60)]
+    asked, report, publication = _stand_in_pass(monkeypatch, rows, objects_to="ABCD")
+    assert asked == ["ABCD", "AB", "A", "B", "CD", "C", "D"]
+    assert report.name == "before"
+    assert all(c.hidden for c in publication.counts if c.table == "metrics"
+               and c.column != "unknown")
 
 
 def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):

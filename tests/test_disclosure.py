@@ -375,7 +375,7 @@ def test_alt_text_states_no_more_than_the_tables(pooled):
 def test_no_figure_is_hidden_that_the_shown_ones_give_exactly(pooled):
     # Hiding an unknown beside a printed case count and denominator protects nothing and
     # cost the public 26 of 29 rates on the sample before complementary figures were
-    # released again (audit.disclosure.protect._release).
+    # released again (audit.disclosure.hide_less.release).
     p = protect(pooled, "public")
     complementary = [c for c in p.publication.counts if c.hidden and not 1 <= c.value <= K]
     assert complementary, "the sample's public pack hides complementary figures"

@@ -380,6 +380,10 @@ def test_no_figure_is_hidden_that_the_shown_ones_give_exactly(pooled):
     complementary = [c for c in p.publication.counts if c.hidden and not 1 <= c.value <= K]
     assert complementary, "the sample's public pack hides complementary figures"
     assert not any(pinned(p.publication, [c.terms for c in complementary]))
+    assert all(c.hidden is True or c.hidden is False for c in p.publication.counts)
+    # the attack recorded after figures are printed again still skips counts of 2k or more
+    truth = true_counts(pooled)
+    assert p.report is not None and all(truth(b.terms) < 2 * K for b in p.report.bounds)
     for _, row in p.metrics.iterrows():  # a rate is hidden only with its own counts
         if is_suppressed(row["rate"]):
             assert is_suppressed(row["numerator"]) or is_suppressed(row["denominator"])

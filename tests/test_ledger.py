@@ -159,6 +159,12 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     hid_before = {term_key(c.terms) for c in q2[0].publication.counts if c.hidden}
     common = [c for c in joint.publication.counts if term_key(c.terms) in hid_before]
     assert common and all(c.hidden for c in common if c.value)
+    # the attack it records is the one with the true counts, as alone (counts of 2k or more,
+    # whose range cannot reach 1 to k, are not attacked)
+    from audit.disclosure.publication import true_counts
+
+    truth = true_counts(data)
+    assert joint.report.bounds and all(truth(b.terms) < 2 * 5 for b in joint.report.bounds)
 
 
 @pytest.mark.slow  # several public packs protected per example

@@ -83,8 +83,11 @@ def pack_names(partnerships: tuple[str, ...] = DEFAULT_PARTNERSHIPS) -> list[str
     return [f"{s}-{q}" for q in QUARTERS for s in scopes] + [f"{s}-{YEAR}" for s in scopes]
 
 
-def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
-    """Write the extracts and the 20 public packs under ``out`` (module doc)."""
+def write_year(
+    out: Path, seed: int = DEFAULT_SEED
+) -> tuple[list[Path], list[tuple[str, float, float]]]:
+    """Write the extracts and the 20 public packs under ``out`` (module doc). Returns the
+    packs written and, for each run, (pack, seconds in all, seconds protecting)."""
     frame, used = year_extract(seed)
     extracts = out / "extracts"
     extracts.mkdir(parents=True, exist_ok=True)
@@ -96,7 +99,7 @@ def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     history = out / "history"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     written = []
-    timings.clear()
+    timings: list[tuple[str, float, float]] = []
     for name in pack_names():
         scope, _, period = name.partition("-")
         source = extracts / ("year.csv" if period == YEAR else f"{period}.csv")
@@ -119,7 +122,7 @@ def write_year(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
             raise SystemExit(f"{name}: audit run failed ({code}):\n{stderr}")
         print(f"{name}: {times}", file=sys.stderr)
         written.append(target)
-    return written
+    return written, timings
 
 
 def _timed_run(command: list[str], env: dict[str, str]) -> tuple[int, str, float, float]:
@@ -158,16 +161,13 @@ def check_year(out: Path) -> float:
     return seconds
 
 
-#: (pack, seconds of the whole run, seconds protecting) for each run of :func:`write_year`.
-timings: list[tuple[str, float, float]] = []
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="folder for extracts/, history and packs/")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
-    packs = write_year(args.out, args.seed)
+    packs, timings = write_year(args.out, args.seed)
     print(f"{len(packs)} of {len(pack_names())} public packs written in {args.out / 'packs'} "
           "(the others refused by protection, so not published)")
     checking = check_year(args.out) if packs else 0.0

@@ -82,6 +82,25 @@ def public_pack(tmp_path_factory):
     return build(tmp_path_factory, "public")
 
 
+@pytest.fixture
+def charts_not_drawn(monkeypatch) -> None:
+    """For tests of words, numbers, files and exit codes, not of pictures: each chart is
+    built (title, alt text, caption and the figure) but its PNG is a 1 x 1 white image instead
+    of drawn, which costs about 0.3 s a chart (two draws for ``bbox_inches="tight"``; 14
+    charts in a board pack). Only in-process: a command a test starts draws as usual. The
+    shared packs and every test of charts, pages, PDF, slides and accessibility draw them."""
+    import io
+
+    from PIL import Image
+
+    from audit.charts.style import Chart
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(buffer, format="PNG")
+    blank = buffer.getvalue()
+    monkeypatch.setattr(Chart, "png_bytes", lambda self: blank)
+
+
 class Clock:
     """A wall clock a test moves by hand (:func:`clock`)."""
 

@@ -230,6 +230,7 @@ def test_bad_run_options_are_usage_errors(small_extract, tmp_path, args):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_a_bad_threshold_or_marking_is_exit_2_and_writes_nothing(small_extract, tmp_path):
     for args in (("--audience", "public", "--suppress-max", "0"), ("--marking", " ")):
         result = audit("run", small_extract, *args, "--no-history", "--out", tmp_path / "o")
@@ -238,6 +239,7 @@ def test_a_bad_threshold_or_marking_is_exit_2_and_writes_nothing(small_extract, 
         assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_an_audit_too_small_to_publish_is_exit_2(tmp_path):
     path = tmp_path / "tiny.csv"
     path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"

@@ -113,6 +113,7 @@ def read_metrics(path: Path) -> dict[str, tuple[int, int, int]]:
                 for r in csv.DictReader(f)}
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
     office, home = tmp_path / "office", tmp_path / "home"
     returns = office / "returns"

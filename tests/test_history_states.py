@@ -158,6 +158,7 @@ STATES = {
 }
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 @pytest.mark.e2e
 @pytest.mark.parametrize("state", list(STATES))
 def test_audit_run_over_every_store_state(state: str, tmp_path: Path):
@@ -226,6 +227,7 @@ def test_an_old_store_in_this_folder_is_never_passed_over_silently(account: Path
     assert place.path == account and place.unused == old
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 @pytest.mark.e2e
 @pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME is the Linux data folder")
 def test_two_quarters_from_two_folders_share_one_store(tmp_path: Path):

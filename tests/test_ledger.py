@@ -101,6 +101,7 @@ def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
     assert K == 5
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 @pytest.mark.slow  # three whole public runs and two protections
 def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_path):
     """Through the command line, one history store (a partnership's quarters published as

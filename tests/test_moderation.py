@@ -185,6 +185,7 @@ def test_the_form_explains_moderation():
     assert COLUMN_LABELS["case_id"] in text
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 @pytest.mark.e2e
 def test_run_with_a_second_audit_board_and_public_packs(pool, tmp_path):
     import json

@@ -87,6 +87,7 @@ def test_the_same_file_twice_and_an_empty_folder_are_refused(returns, tmp_path):
         load_returns([tmp_path / "empty"])
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 @pytest.mark.e2e
 def test_a_run_over_pooled_returns_records_every_input(returns, tmp_path):
     folder, _ = returns

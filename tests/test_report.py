@@ -383,6 +383,7 @@ def test_running_twice_leaves_the_same_history_rows(pack, history, small_extract
 # --------------------------------------------------------------------------- other extracts
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_national_reconstruction_board_shows_the_five_care_leavers_public_hides_them(tmp_path):
     """An extract with only the published columns (no engagement or sharing flags)."""
     sample = ROOT / "data" / "sample" / "national_review_2021.csv"
@@ -406,6 +407,7 @@ def test_national_reconstruction_board_shows_the_five_care_leavers_public_hides_
     check_pack(public)
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_excel_extract_with_a_named_sheet_runs(tmp_path):
     sample = ROOT / "data" / "sample" / "northbridge_extract.xlsx"
     out = tmp_path / "northbridge"

@@ -256,6 +256,7 @@ def _run(folder, record, out):
                  "--selection", record, "--out", out, cwd=folder)
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_run_carries_the_selection_and_flags_cases_outside_it(quarter):
     folder, returned, refs = quarter
     result = audit("select", "eligible.csv", "--n", "12", "--seed", "2026", "-o", "sel.csv",

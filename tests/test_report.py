@@ -264,6 +264,7 @@ def test_public_manifest_records_the_disclosure_check(public, small_extract):
 # --------------------------------------------------------------------------- failures
 
 
+@pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_a_failing_notebook_leaves_nothing_behind(small_extract, tmp_path):
     broken = tmp_path / "notebooks"
     shutil.copytree(notebooks_dir(), broken)

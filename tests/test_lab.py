@@ -155,7 +155,7 @@ def test_a_notebook_runs_in_jupyterlab_in_a_real_browser(tmp_path):
          f"--ServerApp.root_dir={work}", "--LabApp.expose_app_in_browser=True",
          "--ServerApp.port_retries=0", "--ServerApp.allow_root=True"],
         cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    browser = None
+    browser, profile = None, None
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -167,7 +167,8 @@ def test_a_notebook_runs_in_jupyterlab_in_a_real_browser(tmp_path):
                 if time.monotonic() > deadline or lab.poll() is not None:
                     raise AssertionError("JupyterLab did not start") from None
                 time.sleep(0.5)
-        browser = _Browser(binary, tempfile.mkdtemp(prefix="audit-lab-profile-"))
+        profile = tempfile.mkdtemp(prefix="audit-lab-profile-")  # removed below
+        browser = _Browser(binary, profile)
         target = browser.send("Target.createTarget",
                               {"url": f"{base}/lab/tree/{NOTEBOOK}?token={token}"})
         session = browser.send("Target.attachToTarget", {"targetId": target["targetId"],
@@ -199,6 +200,8 @@ def test_a_notebook_runs_in_jupyterlab_in_a_real_browser(tmp_path):
     finally:
         if browser is not None:
             browser.close()
+        if profile is not None:  # the browser's profile: nothing left behind in the temp folder
+            shutil.rmtree(profile, ignore_errors=True)
         lab.terminate()
         try:
             lab.wait(timeout=30)

@@ -102,14 +102,14 @@ def test_pool_minus_partnerships_recovers_the_hidden_count():
     assert ("X: metrics: domestic_abuse, unknown",) in exposed
 
 
-def test_year_minus_quarters_recovers_the_hidden_quarter():
+def year_minus_quarters_packs() -> list[PackFigures]:
     """The year prints 9 unknown over Q1+Q2, Q1's pack 6; Q2's pack hides its unknown.
 
     Q2 alone: 20 cases, 10 yes, "no" and unknown hidden: unknown in 1..9.
     Together: unknown(Q2) = 9 - 6 = 3.
     """
     year = ["2025-Q1", "2025-Q2"]
-    packs = [
+    return [
         pack("year", ["X"], year, count("metrics", FLAG, "unknown", "unknown", ["X"], year, 9)),
         pack("Q1", ["X"], ["2025-Q1"],
              count("metrics", FLAG, "unknown", "unknown", ["X"], ["2025-Q1"], 6)),
@@ -119,6 +119,10 @@ def test_year_minus_quarters_recovers_the_hidden_quarter():
              count("metrics", FLAG, "no", "no", ["X"], ["2025-Q2"], None),
              count("metrics", FLAG, "unknown", "unknown", ["X"], ["2025-Q2"], None)),
     ]
+
+
+def test_year_minus_quarters_recovers_the_hidden_quarter():
+    packs = year_minus_quarters_packs()
     q2_unknown = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
     assert bounds_of(joint_attack([packs[2]]), q2_unknown) == (1, 9)
     assert bounds_of(joint_attack(packs), q2_unknown) == (3, 3)
@@ -160,7 +164,7 @@ def test_a_rounded_average_pins_a_hidden_count_by_whole_numbers():
     assert any(b.target.terms == unknown for b in exact.exposed)
 
 
-def test_next_quarters_rolling_total_and_the_last_average_fix_a_hidden_yes():
+def next_quarter_packs() -> list[PackFigures]:
     """Q3's run chart averages 37.8% over Q1..Q3; Q4 prints the latest four quarters, 22
     yes of 57 known, and 12 known in Q4 with its yes hidden.
 
@@ -171,7 +175,7 @@ def test_next_quarters_rolling_total_and_the_last_average_fix_a_hidden_yes():
     q13 = ["2025-Q1", "2025-Q2", "2025-Q3"]
     q14 = [*q13, "2025-Q4"]
     q4 = ["2025-Q4"]
-    packs = [
+    return [
         pack("Q3", ["X"], ["2025-Q3"], rate("spc", FLAG, ["X"], q13, 0.3775, 0.3785)),
         pack("Q4", ["X"], q4,
              count("cases", "pack", "cases", "all", ["X"], q4, 20),
@@ -181,7 +185,11 @@ def test_next_quarters_rolling_total_and_the_last_average_fix_a_hidden_yes():
              count("metrics", FLAG, "denominator", ("yes", "no"), ["X"], q4, 12),
              count("metrics", FLAG, "unknown", "unknown", ["X"], q4, 8)),
     ]
-    yes_q4 = (term(FLAG, "yes", ["X"], q4),)
+
+
+def test_next_quarters_rolling_total_and_the_last_average_fix_a_hidden_yes():
+    packs = next_quarter_packs()
+    yes_q4 = (term(FLAG, "yes", ["X"], ["2025-Q4"]),)
     assert bounds_of(joint_attack([packs[1]]), yes_q4) == (1, 12)
     assert bounds_of(joint_attack(packs), yes_q4) == (5, 5)
 

@@ -138,6 +138,12 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     assert third.returncode == 0, third.stderr
     assert "together with 1 public pack(s) already produced" in third.stderr
     assert "publication ledger: checked with 1 earlier public pack(s)" in third.stderr
+    # the two packs as written, read by an outsider in whole numbers without the tool's
+    # attack (tests/series_attacker.py): nothing small narrowed to fewer than 5 values
+    from series_attacker import attack_series, exposed
+
+    ranges = attack_series([tmp_path / "2023-Q2", tmp_path / "2023-Q4"])
+    assert ranges and exposed(ranges) == []
     with sqlite3.connect(store) as db:
         assert [r[0] for r in db.execute("SELECT period FROM releases ORDER BY rowid")] == \
             ["2023-Q2", "2023-Q4"]
@@ -201,6 +207,14 @@ def test_random_series_published_in_turn_expose_nothing_together(tmp_path, seed,
     assert published, "at least one pack of 70 cases is publishable"
     together = joint_attack(published, budget=120)
     assert [b.describe() for b in together.exposed] == []
+    # and read by the outsider of tests/series_attacker.py, from the files alone
+    import tempfile
+
+    from series_attacker import attack_series, exposed
+
+    here = Path(tempfile.mkdtemp(dir=tmp_path))  # one folder an example (tmp_path is shared)
+    folders = [_folder(here, figures) for figures in published]
+    assert exposed(attack_series(folders)) == []
 
 
 def test_packs_linked_through_a_pooled_pack_are_read_together(tmp_path):

@@ -10,6 +10,7 @@ Each pack is built through the command line (``audit run --audience public``), i
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -57,6 +58,15 @@ def _run(extract: Path, out: Path, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+def _pack_scope(fixture_name: str, config: pytest.Config) -> str:
+    """Each pack is built once a session; under mutmut (which sets ``MUTANT_UNDER_TEST``,
+    to ``stats`` while it maps each test to the functions it reaches) once a test, so that
+    every test reading a pack reaches the protect functions that built it and mutmut runs
+    their mutants against it (benchmarks/mutation.md: otherwise only the first test to ask
+    for a pack is mapped)."""
+    return "function" if os.environ.get("MUTANT_UNDER_TEST") else "session"
+
+
 def _build(tmp_path_factory, name: str, rows: list[dict]) -> Path:
     folder = tmp_path_factory.mktemp(name)
     out = folder / "pack"
@@ -82,7 +92,7 @@ def _row(table, *first: str) -> dict:
 # ------------------------------------------------------------------ packs at the edges
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_pack_scope)
 def zero_of_three_pack(tmp_path_factory) -> Path:
     """Partnerships A, B, D and E in the seven quarters 2023-Q1 to 2024-Q4 but 2024-Q3, 18
     to 32 cases each (father seen in 6 to 14); partnership C has 3 cases, all in 2024-Q3,
@@ -98,7 +108,7 @@ def zero_of_three_pack(tmp_path_factory) -> Path:
     return _build(tmp_path_factory, "zero-of-three", rows)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_pack_scope)
 def hidden_outlier_pack(tmp_path_factory) -> Path:
     """Twelve quarters (2022-Q1 to 2024-Q4, enough for control limits) of 30 cases, father
     seen in 12 of 30, except 2023-Q3: 2 of 30; then 2025-Q1, 0 of 8. The average is
@@ -116,7 +126,7 @@ def hidden_outlier_pack(tmp_path_factory) -> Path:
     return _build(tmp_path_factory, "hidden-outlier", rows)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_pack_scope)
 def clipped_limit_pack(tmp_path_factory) -> Path:
     """Father seen in 10 of 10 cases in A and 80 of 90 in B: the pooled target is 90/100 =
     90%, and A's upper funnel limits at n = 10 are clipped to 100% (a 90% target's exact
@@ -128,7 +138,7 @@ def clipped_limit_pack(tmp_path_factory) -> Path:
     return _build(tmp_path_factory, "clipped-limit", rows)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_pack_scope)
 def small_public_pack(tmp_path_factory) -> Path:
     """A small generated extract (120 cases, seed 5, two partnerships, four quarters)
     published: measures hidden whole, measures whose unknown alone is hidden, p-values
@@ -253,7 +263,7 @@ def test_a_quarter_on_a_clipped_lower_limit_is_not_below_it(hidden_outlier_pack)
 # ------------------------------------------------------------------ a mostly hidden table
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_pack_scope)
 def mostly_hidden_pack(tmp_path_factory) -> Path:
     """Two quarters of 40 cases (father seen 17 and 23), then four of 5 cases (3 seen):
     the four small quarters' 8 counts are hidden, 8 of the table's 12 — a table mostly of

@@ -15,9 +15,10 @@ own integer model of the cases behind them all and bounds every hidden count:
   range its printed digits allow), with a denominator of at least 1.
 
 Each hidden count gets its least and greatest whole value (two integer solves). It is
-*exposed* when that range holds fewer than ``k`` values and reaches down to ``k`` or below:
-stricter than the tool's own rule (which knows the true count and asks only of counts of 1
-to ``k``), so the attacker never misses what the tool's rule would call exposed.
+*exposed* by the tool's own bar (``audit.disclosure.attack.exposed``, restated here): its
+range is narrower than ``k`` (``high - low < k``, so 1..5 is exposed at ``k = 5``) and
+reaches into 1..``k``. That is stricter than issue 22's "fewer than 5 values", and the
+outsider asks it of every hidden count, not knowing which are truly 1 to ``k``.
 
 What it leaves out, said so: the tables over patterns of risk factors (the risk-factor
 pairs and bands, family ``risk_pattern``), whose 2^10 patterns a partnership-quarter are
@@ -66,7 +67,7 @@ class HiddenRange:
     #: ``None`` when the figures set no upper end
     high: int | None
     #: ``False``: the least and greatest values seen in solutions found for other counts,
-    #: already ``k`` or more values apart (the true range is at least as wide)
+    #: already ``k`` or more apart (the true range is at least as wide)
     exact: bool = True
 
     @property
@@ -95,7 +96,7 @@ def attack_series(folders: Iterable[str | Path], k: int = 5, *,
     ``folders``, bounded in whole numbers over all of their figures together.
 
     Every solve's solution fits every figure, so a count two earlier solutions already put
-    ``k`` values apart is not narrowed and is not solved for (its range is then the values
+    ``k`` or more apart is not narrowed and is not solved for (its range is then the values
     seen, ``exact=False``); ``exact=True`` solves every count's least and greatest value."""
     packs = [(Path(f).name, _rows(Path(f))) for f in folders]
     families: dict[str, list[str]] = {}
@@ -187,7 +188,7 @@ def attack_series(folders: Iterable[str | Path], k: int = 5, *,
         if found and not exact:
             values = np.stack(found) @ objective
             low, high = round(values.min()), round(values.max())
-            if high - low + 1 >= k:  # two solutions k values apart: not narrowed
+            if high - low >= k:  # two solutions k apart: not narrowed
                 out.append(HiddenRange(name, row["table"], row["row"], row["column"], low,
                                        high, exact=False))
                 continue
@@ -209,7 +210,8 @@ def attack_series(folders: Iterable[str | Path], k: int = 5, *,
 
 
 def exposed(ranges: Sequence[HiddenRange], k: int = 5) -> list[str]:
-    """The hidden counts narrowed to fewer than ``k`` values from ``k`` or below (named,
-    for an assertion message)."""
+    """The hidden counts whose range is narrower than ``k`` and reaches into 1..``k``
+    (named, for an assertion message)."""
     return [f"{r.where}: {r.low}..{r.high}" for r in ranges
-            if r.exact and r.low <= k and r.high is not None and r.high - r.low + 1 < k]
+            if r.exact and r.high is not None and r.high - r.low < k and r.high >= 1
+            and r.low <= k]

@@ -105,14 +105,18 @@ def test_a_hidden_count_with_no_upper_end_is_said_so(tmp_path):
 
 
 @pytest.mark.parametrize("k", [5, 10])
-def test_exposed_is_a_range_of_fewer_than_k_values_reaching_k(k):
+def test_exposed_is_a_range_narrower_than_k_reaching_into_1_to_k(k):
+    """The tool's bar: 1..k (k values) is exposed, 1..k+1 is not; so is a range from k, not
+    one wholly above k, at 0 or without an upper end; a range seen in other counts'
+    solutions (not exact) is at least k wide by construction."""
     from series_attacker import HiddenRange
 
-    def r(low, high):
-        return HiddenRange("P", "t", "r", "c", low, high)
+    def r(low, high, exact=True):
+        return HiddenRange("P", "t", "r", "c", low, high, exact)
 
-    ranges = [r(1, k), r(1, k - 1), r(k, 2 * k - 2), r(k + 1, k + 1), r(1, None)]
-    assert exposed(ranges, k) == [f"P: t r c: 1..{k - 1}", f"P: t r c: {k}..{2 * k - 2}"]
+    ranges = [r(1, k + 1), r(1, k), r(k, 2 * k - 1), r(k + 1, k + 1), r(0, 0), r(1, None),
+              r(1, k, exact=False)]
+    assert exposed(ranges, k) == [f"P: t r c: 1..{k}", f"P: t r c: {k}..{2 * k - 1}"]
 
 
 # ------------------------------------------------------------------- packs the tool made

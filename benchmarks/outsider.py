@@ -8,9 +8,9 @@ Reads only each published pack's ``figures.csv`` and bounds every hidden count o
 risk-factor pattern tables in whole numbers, with a model and solver interface written
 apart from :mod:`audit.disclosure` (scipy's ``milp``): first all the packs together, then
 each pack alone. Prints, for each, the hidden counts, how many needed their own solves
-(the others were already 5 values wide in solutions found for other counts), the narrowest
-range of a count that could be 1 to 5, what it finds exposed (fewer than 5 values, from 5
-or below), and the time.
+(the others were already 5 apart in solutions found for other counts), the narrowest range
+of a count that could be 1 to 5, what it finds exposed (the tool's bar: a range narrower
+than 5 reaching into 1..5), and the time. Exits 1 when anything is exposed.
 """
 
 from __future__ import annotations

@@ -264,7 +264,7 @@ def test_check_disclosure_command_attacks_several_packs(tmp_path):
     assert re.fullmatch(r"2 packs: each passed the disclosure check, and together \(threshold "
                         r"5\) \d+ counts attacked, \d+ solved in whole numbers, \d+ shown by "
                         r"whole-number solutions to take more than 5 values; none narrowed to "
-                        r"fewer than 5 values\n", safe.stdout), safe.stdout
+                        r"5 values or fewer\n", safe.stdout), safe.stdout
 
 
 def risk_pack(name: str, partnerships: list[str], *figures) -> PackFigures:
@@ -418,3 +418,24 @@ def test_a_pack_its_check_cannot_decide_in_the_time_given_is_refused():
     found = new_exposures(single, [])
     assert [b.target.terms for b in found if b.low == b.high == 1] == [
         (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)]
+
+
+def test_the_check_of_one_pack_names_the_count_it_can_narrow_in_the_bars_words(tmp_path):
+    """One pack printing 20 cases, 10 "yes" and 18 known, with "no" and "not known" hidden:
+    not known = 20 - 18 = 2 exactly. ``audit check-disclosure`` on that folder says a
+    hidden count can be narrowed to 5 values or fewer (the bar is a range narrower than k,
+    so 1..5 is exposed, not only 1..4)."""
+    q = ["2025-Q1"]
+    leaky = pack("leaky", ["X"], q,
+                 count("cases", "pack", "cases", "all", ["X"], q, 20),
+                 count("metrics", FLAG, "numerator", "yes", ["X"], q, 10),
+                 count("metrics", FLAG, "denominator", ("yes", "no"), ["X"], q, 18),
+                 count("metrics", FLAG, "unknown", "unknown", ["X"], q, None))
+    folder = tmp_path / "leaky"
+    folder.mkdir()
+    write_figures(folder / "figures.csv", leaky.publication, K)
+    from audit.disclosure.figures import check_pack
+
+    with pytest.raises(DisclosureError, match=r"^a hidden count can be narrowed to 5 values "
+                                              r"or fewer: .*; 1 count\(s\) in all$"):
+        check_pack(folder)

@@ -546,7 +546,7 @@ def _cmd_check_disclosure(args: argparse.Namespace) -> int:
         print(
             f"{len(joint.packs)} packs: each passed the disclosure check, and together "
             f"(threshold {joint.threshold}) {joint.attacked} counts attacked, "
-            f"{joint.summary()}; none narrowed to fewer than {joint.threshold} values"
+            f"{joint.summary()}; none narrowed to {joint.threshold} values or fewer"
         )
         return EXIT_OK
     args.pack = args.pack[0]

@@ -224,7 +224,7 @@ def check_pack(folder: str | Path) -> CheckResult:
     if report.exposed:
         worst = report.exposed[0]
         raise DisclosureError(
-            f"a hidden count can be narrowed to fewer than {k} values: "
+            f"a hidden count can be narrowed to {k} values or fewer: "
             f"{worst.label}; {len(report.exposed)} count(s) in all"
         )
     return CheckResult(k, report.hidden, report.attacked, report.narrowest(k), report)

@@ -646,7 +646,7 @@ def check_packs(paths: Iterable[str | Path], *, budget: float = 60.0) -> JointCh
         more = len(report.exposed) - 20
         raise DisclosureError(
             f"read together, {len(packs)} packs narrow {len(report.exposed)} count(s) to "
-            f"fewer than {report.k} values:\n{shown}"
+            f"{report.k} values or fewer:\n{shown}"
             + (f"\n  ... and {more} more" if more > 0 else "")
         )
     solved = sum(b.exact for b in report.bounds)

@@ -9,7 +9,7 @@ pack is written, :func:`new_exposures` attacks it together with every earlier re
 linked to its partnerships (:func:`earlier_releases`: naming one of them, or linked through
 a pooled pack; packs linked to it by nothing share no cases with it) by the joint integer
 attack (:mod:`audit.disclosure.joint`), and returns
-the counts the new pack would newly let a reader narrow to fewer than ``k`` values: those
+the counts the new pack would newly let a reader narrow to ``k`` values or fewer: those
 the earlier releases alone do not already give away. ``audit run --audience public``
 protects the new pack with them (:func:`audit.disclosure.protect.protect`, ``earlier``)
 and records it, just before the history; :func:`check_release` checks a written pack
@@ -150,7 +150,7 @@ def new_exposures(
     already: dict | None = None,
     seeds: list | None = None,
 ) -> list[JointBounds]:
-    """The counts ``new`` read with ``earlier`` narrows to fewer than ``k`` values that
+    """The counts ``new`` read with ``earlier`` narrows to ``k`` values or fewer that
     ``earlier`` alone does not (an exposure already published is not this pack's doing).
     Whether ``earlier`` alone narrows a count is asked only of the counts found, and kept
     in ``already`` (count key -> exposed by the earlier packs alone) when the caller passes
@@ -195,7 +195,7 @@ def check_release(
         raise DisclosureError(
             f"read with the {len(earlier)} public pack(s) this history store has already "
             f"produced about the same partnerships, this pack would let a reader narrow "
-            f"{len(found)} hidden count(s) to fewer than {k} values:\n{shown}{more}\n"
+            f"{len(found)} hidden count(s) to {k} values or fewer:\n{shown}{more}\n"
             "Nothing was written. Publish a pack that covers more cases (the year rather "
             "than a quarter, or the partnerships pooled), or leave this one unpublished; "
             "'audit check-disclosure FOLDER' checks a folder of published packs together."

@@ -55,6 +55,7 @@ _OTHER_PREFIXES = ("national", "National", "Pooled rate")
 #: count or national figure) is taken to be built on every count of its row.
 DEPENDS: dict[str, tuple[str, ...]] = {
     "As the review counted": _NUMERATOR,     # yes out of every case
+    "Of all cases": _NUMERATOR,              # a practice question's yes out of every case
     "Share of cases": _CASES,
     "Share not known": _UNKNOWN,
     "Over 10% not known": _UNKNOWN,
@@ -366,7 +367,8 @@ def _addresses(t: Table, row: list[object], labels: dict[str, str]):
 
 _COLUMN_OF = {**{n: "numerator" for n in _NUMERATOR}, **{n: "denominator" for n in _DENOMINATOR},
               **{n: "unknown" for n in _UNKNOWN}, "Cases": "cases"}
-_RATE_OF = {"Percentage": "rate", "rate": "rate", "As the review counted": "review_rate"}
+_RATE_OF = {"Percentage": "rate", "rate": "rate", "As the review counted": "review_rate",
+            "Of all cases": "review_rate"}
 
 
 def check_listed(pack: PublicPack) -> list[str]:
@@ -400,7 +402,7 @@ def check_listed(pack: PublicPack) -> list[str]:
                     rate = rate_unit[0] if isinstance(rate_unit, tuple) else rate_unit
                     half = rate_unit[1] if isinstance(rate_unit, tuple) else 0.0
                     column = _RATE_OF[h]
-                    if column == "review_rate" and not key.startswith("risk."):
+                    if h == "As the review counted" and not key.startswith("risk."):
                         column = "rate"     # out of its own denominator: the rate itself
                     address = (table, key, column)
                     if rate is None or rate == HIDDEN:

@@ -451,22 +451,25 @@ def test_a_row_of_quarters_or_partnerships_is_left_out_with_its_measure():
         "numbers. The latest four quarters together are shown instead where they can be.")
 
 
-def test_the_metrics_table_lists_its_rates_to_four_places_and_risk_factors_out_of_every_case(
-        pooled):
+def test_the_metrics_table_lists_its_rates_to_four_places_and_yes_out_of_every_case(pooled):
+    """Every row's rate to four places; the risk factors (as the review counted) and the
+    practice questions, engagement and sharing (issue 22), also yes out of every case, to
+    one place; who harmed the baby and the service levels not (their base is their own)."""
+    every_case = ("risk.", "engagement.", "sharing.")
     publication = build_publication(pooled)
     counts = {c.address: c for c in publication.counts}
     rates = {r.address: r for r in publication.rates}
     whole = (Term(CASES, ("all",), publication.pack_partnerships, publication.pack_quarters),)
     metrics = [str(m) for m in pooled.metrics["metric"]]
-    assert any(m.startswith("risk.") for m in metrics)
-    assert any(not m.startswith("risk.") for m in metrics)
+    for prefix in (*every_case, "harmed_by.", "known_to."):
+        assert any(m.startswith(prefix) for m in metrics), prefix
     for metric in metrics:
         # metrics.csv prints a rate to four places of a percentage: 38.6364% is 0.3863635
         # to 0.3863645, a range 1e-6 wide (a quarter's, to one place, is 1e-3 wide)
         rate = rates[("metrics", metric, "rate")]
         assert rate.high - rate.low == pytest.approx(1e-6), metric
         review = rates.get(("metrics", metric, "review_rate"))
-        if not metric.startswith("risk."):
+        if not metric.startswith(every_case):
             assert review is None, metric
             continue
         yes = counts[("metrics", metric, "numerator")]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.contract import column_label, metric_label
+from audit.contract import column_label, flag_metric_id, metric_label
 from audit.disclosure import Policy, protect
 from audit.errors import ReportError
 from audit.formatting import NOT_AVAILABLE, SUPPRESSED
@@ -218,6 +218,28 @@ def test_board_risk_factors_table_counts_match_the_extract(board):
     assert row["95% CI lower"] < row["Percentage"] < row["95% CI upper"]
 
 
+@pytest.mark.parametrize(("section", "caption", "flags"), [
+    ("engagement", "Father engagement", ["father_identified", "father_seen"]),
+    ("services", "Information sharing", ["info_shared_health", "adult_services_linked"]),
+])
+def test_board_practice_questions_also_show_yes_out_of_every_case(board, section, caption,
+                                                                   flags):
+    """Issue 22: beside each practice question's rate of known answers, the cases where it
+    was recorded as done out of every case, counted here from the raw sample."""
+    raw = _raw()
+    table = next(t for t in board[section].tables if t.caption.startswith(caption))
+    assert "Of all cases" in table.frame.columns
+    assert table.formats["Of all cases"] == "percent"
+    rows = table.frame.set_index("Measure")
+    for flag in flags:
+        answers = _answer(raw[flag])
+        yes, no = (answers == "yes").sum(), (answers == "no").sum()
+        row = rows.loc[metric_label(flag_metric_id(flag))]
+        assert row["Percentage"] == pytest.approx(yes / (yes + no)), flag
+        assert row["Of all cases"] == pytest.approx(yes / len(raw)), flag
+        assert row["Of all cases"] < row["Percentage"], flag  # some answers not recorded
+
+
 def test_board_risk_bands_add_up_to_the_cases(board, pooled):
     table = next(t for t in board["risk-factors"].tables if t.caption.startswith("Cases by"))
     assert table.frame["Risk factors recorded as yes"].tolist() == ["0", "1", "2", "3+"]
@@ -378,3 +400,34 @@ def test_a_chart_left_out_for_small_numbers_is_said_so(quarter, monkeypatch):
     assert not section.figures
     assert any(t.startswith("No chart of who harmed the baby and service contact") for t in texts)
     assert any(t.startswith("No chart of information sharing") for t in texts)
+
+
+@pytest.mark.usefixtures("charts_not_drawn")  # words and numbers: not pictures
+def test_a_public_pack_prints_yes_out_of_every_case_where_a_small_not_known_hides_the_rate(
+        tmp_path):
+    """30 cases in one quarter, father identified in 20, not in 7, not known in 3 (generated
+    otherwise, out-of-scope rows left out). The 3 is hidden, and so is the 27 known that,
+    with the 30 cases printed, would give it away; so the rate of known answers is hidden.
+    The 20 yes and the 30 cases are printed, and so is 20 / 30 = 66.7% of all cases: it
+    adds nothing a reader could not work out, and gives the board a figure."""
+    from audit.intake.sample import generate_extract
+
+    frame = generate_extract(30, seed=11, partnerships=("Northbridge",), quarters=1,
+                             out_of_scope_share=0.0)
+    assert len(frame) == 30
+    frame["father_identified"] = ["Yes"] * 20 + ["No"] * 7 + [""] * 3
+    path = tmp_path / "quarter.csv"
+    frame.to_csv(path, index=False)
+    data = open_audit(path)
+    assert data.in_scope == 30
+    sections = {s.key: s for s in build_sections(protect(data, "public"), data.history)}
+    table = next(t for t in sections["engagement"].tables
+                 if t.caption.startswith("Father engagement"))
+    row = table.frame.set_index("Measure").loc["Father identified"]
+    assert (row["Cases (yes)"], row["Of cases known"], row["Not known"], row["Percentage"]) \
+        == (20, "c", "c", "c")
+    assert row["Of all cases"] == pytest.approx(20 / 30)
+    # and never beside a hidden yes
+    for _, other in table.frame.iterrows():
+        if other["Cases (yes)"] == "c":
+            assert other["Of all cases"] == "c", other["Measure"]

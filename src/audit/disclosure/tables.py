@@ -27,7 +27,7 @@ table               row                         columns
 ==================  ==========================  =========================================
 ``cases``           ``pack``                    cases
 ``metrics``         metric id                   numerator, denominator, unknown; rates:
-                                                rate, review_rate
+                                                rate, review_rate (yes / cases)
 ``risk_bands``      ``0``, ``1``, ``2``, ``3+`` cases
 ``cooccurrence``    ``flag|flag``               cases
 ``quarterly``       ``quarter|metric``          numerator, denominator; rate
@@ -59,6 +59,7 @@ from audit.formatting import SUPPRESSED
 from audit.workspace import TREND_METRICS, AuditData
 
 __all__ = [
+    "OUT_OF_EVERY_CASE",
     "PublishedTable",
     "Hiding",
     "TABLES",
@@ -71,6 +72,13 @@ __all__ = [
     "hide",
     "row_key",
 ]
+
+#: Measures whose yes is also published out of every case (``review_rate``, yes / cases): the
+#: risk factors, as the review counted them, and the practice questions ("of all cases":
+#: recorded as done, out of every case). Both counts are printed beside it, so it adds no
+#: fact; it keeps a figure for the reader where a small "not known" hides the rate of known
+#: answers (issue 22).
+OUT_OF_EVERY_CASE = ("risk.", "engagement.", "sharing.")
 
 #: A figure's address: (table, row, column).
 Address = tuple[str, str, str]
@@ -228,7 +236,7 @@ def _metrics_cells(data: AuditData, publication: Publication) -> None:
             publication.rates.append(
                 metric_rate("metrics", metric, "rate", metric, pack, float(row["rate"]), 4)
             )
-        if metric.startswith("risk.") and data.in_scope:
+        if metric.startswith(OUT_OF_EVERY_CASE) and data.in_scope:
             publication.rates.append(
                 metric_rate(
                     "metrics",

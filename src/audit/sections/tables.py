@@ -12,11 +12,13 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from audit.contract import metric_label
+from audit.disclosure.tables import OUT_OF_EVERY_CASE
 from audit.formatting import NOT_AVAILABLE, SUPPRESSED, as_number, is_suppressed
 
 __all__ = [
     "METRIC_COUNTS",
     "METRIC_PERCENTS",
+    "OF_ALL_CASES",
     "metrics_display",
     "review_counted",
     "partnerships_display",
@@ -27,6 +29,10 @@ __all__ = [
 
 METRIC_COUNTS = ["Cases (yes)", "Of cases known", "Not known"]
 METRIC_PERCENTS = ["Percentage", "95% CI lower", "95% CI upper"]
+#: The heading of a practice question's cases recorded as done out of every case (tables
+#: without a national figure; a risk factor's is "As the review counted"). Not a rate with
+#: "not known" counted as no (methodology section 1): what the records show was done.
+OF_ALL_CASES = "Of all cases"
 
 
 def _value(value: object) -> object:
@@ -55,10 +61,11 @@ def review_counted(metric: str, row: pd.Series, cases: object) -> tuple[object, 
     """The local figure counted as the review counted it: (count, fraction of the base).
 
     The review counted each risk factor out of all its cases (a factor not recorded counted
-    as not featuring), so ``risk.*`` is ``yes / all cases``; for who harmed the baby and the
-    service levels the base is the row's own denominator (contract v1.1).
+    as not featuring), so ``risk.*`` is ``yes / all cases``, and so is a practice question
+    out of every case (:data:`~audit.disclosure.tables.OUT_OF_EVERY_CASE`); for who harmed
+    the baby and the service levels the base is the row's own denominator (contract v1.1).
     """
-    base = cases if metric.startswith("risk.") else row["denominator"]
+    base = cases if metric.startswith(OUT_OF_EVERY_CASE) else row["denominator"]
     yes = row["numerator"]
     if is_suppressed(yes) or is_suppressed(base):
         return SUPPRESSED, SUPPRESSED
@@ -78,7 +85,9 @@ def metrics_display(
 ) -> pd.DataFrame:
     """The published view of protected metric rows: label, counts, percentage and interval,
     and (``national``) the national figure, the local figure counted as the review counted
-    it (``cases`` is the audit's number of cases) and the verdict."""
+    it (``cases`` is the audit's number of cases) and the verdict; without a national
+    figure, given ``cases``, a practice question's yes out of every case
+    (:data:`OF_ALL_CASES`)."""
     rows = metrics.set_index("metric")
     out = []
     for metric in metric_ids:
@@ -96,6 +105,8 @@ def metrics_display(
             "95% CI lower": _value(r["ci_low"]),
             "95% CI upper": _value(r["ci_high"]),
         }
+        if not national and cases is not None and metric.startswith(OUT_OF_EVERY_CASE):
+            record[OF_ALL_CASES] = review_counted(metric, r, cases)[1]
         if national:
             record["As the review counted"] = review_counted(metric, r, cases)[1]
             record["National (92 cases)"] = _value(r["national_rate"])

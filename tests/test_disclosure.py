@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -555,6 +556,57 @@ def test_settling_that_never_clears_is_refused_after_its_rounds(monkeypatch):
     assert str(info.value) == "the disclosure check did not settle; nothing was written"
     assert [c.column for c in keep[0].counts if c.hidden] == ["numerator", "denominator",
                                                                "unknown"]
+
+
+def test_a_group_mostly_hidden_before_the_attack_is_left_out_before_any_complementary_hiding(
+        monkeypatch):
+    """protect._public's loop with stand-ins for the listing, the settling and what follows
+    it. Metric m1's quarters print 2 of 4, 3 of 30 (three of four counts 1 to 5: mostly
+    hidden by their own values), m2's 10 of 20 and 12 of 25. The stand-in settling hides m2
+    whenever m1 is printed beside it (complementary hiding for m1's small counts). m1 is
+    left out before the pack is settled, so it is settled once, without m1, hides nothing
+    of m2, and only m1 is left out."""
+    import importlib
+
+    protect_module = importlib.import_module("audit.disclosure.protect")
+
+    def quarter(metric, period, numerator, denominator):
+        where = _seen("yes", {"A"}, {period})
+        return [Count("quarterly", f"{period}|{metric}", column, where, value)
+                for column, value in (("numerator", numerator), ("denominator", denominator))]
+
+    full = Publication(counts=[*quarter("m1", "2025-Q1", 2, 4), *quarter("m1", "2025-Q2", 3, 30),
+                               *quarter("m2", "2025-Q1", 10, 20),
+                               *quarter("m2", "2025-Q2", 12, 25)])
+    settled: list[set[str]] = []
+
+    def settle(publication, given_full, k, truth):
+        metrics = {c.row.split("|")[1] for c in publication.counts}
+        settled.append(metrics)
+        for c in publication.counts:
+            if "m1" in metrics and c.row.endswith("|m2"):
+                c.hidden = True
+        return "settled"
+
+    def passed_on(publication, given_full, k, truth, report, *earlier):
+        return report
+
+    monkeypatch.setattr(protect_module, "build_publication", lambda data: full)
+    monkeypatch.setattr(protect_module, "true_counts", lambda data: None)
+    monkeypatch.setattr(protect_module, "rates_for", lambda publication, given_full: None)
+    monkeypatch.setattr(protect_module, "_settle", settle)
+    for name in ("release", "rates_again", "_together"):
+        monkeypatch.setattr(protect_module, name, passed_on)
+    monkeypatch.setattr(protect_module, "_apply",
+                        lambda data, policy, publication, report, dropped: (publication,
+                                                                            report, dropped))
+    publication, report, dropped = protect_module._public(
+        SimpleNamespace(in_scope=40), Policy.make("public"))
+    assert settled == [{"m2"}]
+    assert dropped == {("quarterly", "m1")} and report == "settled"
+    assert [(c.row, c.hidden) for c in publication.counts] == [
+        ("2025-Q1|m2", False), ("2025-Q1|m2", False), ("2025-Q2|m2", False),
+        ("2025-Q2|m2", False)]
 
 
 # --------------------------------------------------------------------------- the public

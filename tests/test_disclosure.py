@@ -971,7 +971,8 @@ def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):
     """A synthetic pooled year of 166 cases (``generate_extract`` seed 2123, 2025) whose
     complementary hiding took the numerators of most risk and engagement rows: without
     the hide-less pass it printed 4 rates of 29 (measured, 7 Dec 2026); with it at least 25,
-    and the attack over every target still finds nothing. The rows left without a rate are
+    and the attack over every target still finds nothing (and, like every recorded attack,
+    attacks only counts truly under 2k). The rows left without a rate are
     the ones whose hidden counts include a 1 to 5 or that cannot come back together."""
     from audit.intake.sample import generate_extract
 
@@ -985,6 +986,8 @@ def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):
     assert len(printed) >= 25
     assert view.report is not None and not view.report.exposed
     k = view.policy.max_count
+    truth = true_counts(data)  # the recorded attack, the hide-less pass's, skips 2k or more
+    assert all(truth(b.terms) < 2 * k for b in view.report.bounds)
     for row in view.metrics.itertuples():  # a printed rate never beside a hidden count
         if not is_suppressed(row.rate):
             assert not is_suppressed(row.numerator) and not is_suppressed(row.denominator)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -23,10 +25,23 @@ from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
 from audit.disclosure.figures import read_figures, write_figures
 from audit.disclosure.hide_less import rates_again, rates_for
 from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
-from audit.disclosure.protect import Protected, _apply, _describe
+from audit.disclosure.protect import (
+    Protected,
+    _apply,
+    _candidates,
+    _complementary,
+    _context,
+    _describe,
+    _dropped_words,
+    _group,
+    _line,
+    _priority,
+    _settle,
+    _without,
+)
 from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import build_publication
-from audit.errors import DisclosureError, ParameterError
+from audit.errors import DisclosureError, ParameterError, ReportError
 from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit
 
@@ -250,6 +265,348 @@ def test_a_refusal_names_the_count_it_cannot_hide_by_its_scope_and_measure():
         "the figures for Northbridge, Westvale, 2025-Q1 to 2025-Q4",
         "'risk_pattern' (a pattern)",
     )
+
+
+def test_what_each_view_says_of_the_audit_and_where_its_cases_came_from(tmp_path):
+    """protect() with no policy is the board's view. The board's view cites the extract by
+    its file (``extract.csv``); a public view by "case extract" and never the file's name,
+    but pooled returns by their number in either; the selection's record is copied, or
+    ``None`` without one."""
+    data = _nine_rows(tmp_path)
+    board = protect(data)
+    assert board.policy.audience == "board" and not board.public
+    assert (board.source, board.extract_file) == ("extract.csv (case extract)", "extract.csv")
+    assert board.selection is None
+    data.selection = {"selection": "SEL-1", "returned": 7}
+    context = _context(data)
+    assert (context["source"], context["extract_file"]) == ("extract.csv (case extract)",
+                                                            "extract.csv")
+    assert context["selection"] == {"selection": "SEL-1", "returned": 7}
+    assert context["selection"] is not data.selection
+    public = _context(data, public=True)
+    assert (public["source"], public["extract_file"]) == ("case extract",
+                                                          "not named in a public pack")
+    assert public["extract_sha256"] == data.extract.sha256
+    pooled = replace(data, extract=replace(data.extract, sources=({"file": "a.csv"},
+                                                                   {"file": "b.csv"})))
+    for view in (_context(pooled), _context(pooled, public=True)):
+        assert view["source"] == "2 audit returns pooled (case extracts)"
+    assert _context(pooled, public=True)["extract_file"] == "not named in a public pack"
+
+
+def test_asking_a_view_for_a_table_no_entry_lists_is_refused_in_the_whole_words():
+    view = _view(Policy.make("board"))
+    with pytest.raises(ReportError) as info:
+        view.table("service_levels")
+    assert str(info.value) == (
+        "no published table 'service_levels': a table reaches a pack only through an entry "
+        "in audit.disclosure.tables.TABLES (its cells, how hiding blanks it, its drop "
+        "priority); add one there")
+
+
+def test_which_group_line_priority_and_standing_each_address_table_has():
+    """By the registry of published tables, by hand: a quarter is left out with its
+    metric's quarterly charts (as is the p-chart's average, drawn over them); a funnel's
+    row with its metric's funnel; a risk band or a pair with its whole table; the headline
+    table and the number of cases never. The p-chart's average and the funnel's target are
+    a chart's line, a rate of a quarter is not. Hidden first: a quarter (0), the four
+    quarters together (1), a partnership (2), ..., the headline table (5), the p-chart's
+    average with the quarters it is listed with (0), and the number of cases (9), which is
+    never hidden to protect another; a table with no entry has the default priority 7 and
+    may be hidden."""
+    seen = (term("father_seen", "yes", {"A"}, {"2025-Q1"}),)
+    quarter = Count("quarterly", "2025-Q1|engagement.seen", "numerator", seen, 7)
+    assert _group(quarter) == ("quarterly", "engagement.seen")
+    assert _group(("quarterly", "2025-Q1|engagement.seen", "rate")) == (
+        "quarterly", "engagement.seen")
+    assert _group(("spc", "engagement.seen", "centre")) == ("quarterly", "engagement.seen")
+    assert _group(("partnerships", "A|engagement.seen", "numerator")) == (
+        "partnerships", "engagement.seen")
+    assert _group(("risk_bands", "2", "cases")) == ("risk_bands", "")
+    assert _group(("cooccurrence", "domestic_abuse|mental_health", "cases")) == (
+        "cooccurrence", "")
+    for address in (("metrics", "engagement.seen", "numerator"), ("cases", "pack", "cases"),
+                    ("no_such_table", "engagement.seen", "numerator")):
+        assert _group(address) is None
+    assert _line(("spc", "engagement.seen", "centre"))
+    assert _line(("partnerships", "engagement.seen", "target"))
+    for address in (("quarterly", "2025-Q1|engagement.seen", "rate"),
+                    ("metrics", "engagement.seen", "rate"),
+                    ("no_such_table", "engagement.seen", "centre")):
+        assert not _line(address)
+    assert [_priority(t) for t in ("quarterly", "rolling", "partnerships", "cooccurrence",
+                                   "risk_bands", "metrics", "spc", "cases", "no_such_table")
+            ] == [0, 1, 2, 3, 4, 5, 0, 9, 7]
+    assert [_complementary(t) for t in ("cases", "metrics", "quarterly", "no_such_table")
+            ] == [False, True, True, True]
+
+
+def test_why_each_left_out_group_is_left_out_in_words():
+    """The words for the groups left out, in the order of (table, group), by hand; a group
+    of a table with no words (the headline table) or no entry says nothing."""
+    dropped = {("quarterly", "engagement.seen"), ("risk_bands", ""), ("metrics", "x"),
+               ("no_such_table", "y"), ("partnerships", "engagement.contacted")}
+    assert _dropped_words(dropped) == [
+        "The funnel plot of 'father contacted': most partnerships' figures rest on small "
+        "numbers.",
+        "The quarter-by-quarter charts of 'father seen': most quarters rest on small "
+        "numbers. The latest four quarters together are shown instead where they can be.",
+        "Cases by the number of risk factors: most bands rest on small numbers.",
+    ]
+
+
+def _seen(categories, partnerships, quarters):
+    return (term("father_seen", categories, partnerships, quarters),)
+
+
+def test_a_publication_without_the_groups_left_out():
+    """protect._without, by hand: the counts and rates of the groups left out go (a
+    metric's quarters, the p-chart's average drawn over them, the risk bands), the others
+    stay as new counts not yet hidden; the pack's scope and families are kept, and the
+    risk-pattern flags only while a pattern count is left."""
+    ab, q12 = {"A", "B"}, {"2025-Q1", "2025-Q2"}
+    band = Count("risk_bands", "2", "cases", (term(PATTERN, ("110", "101", "011"), ab, q12),), 8)
+    pair = Count("cooccurrence", "a|b", "cases", (term(PATTERN, ("11",), ab, q12),), 6)
+    counts = [
+        Count("cases", "pack", "cases", (term("cases", "all", ab, q12),), 40),
+        Count("metrics", "engagement.seen", "numerator", _seen("yes", ab, q12), 21),
+        Count("quarterly", "2025-Q1|engagement.seen", "numerator", _seen("yes", {"A"},
+                                                                         {"2025-Q1"}), 3,
+              hidden=True),
+        Count("quarterly", "2025-Q1|engagement.contacted", "numerator",
+              (term("father_contacted", "yes", {"A"}, {"2025-Q1"}),), 2, hidden=True),
+        band, pair,
+    ]
+
+    def rate(table, row, column):
+        return Rate(table, row, column, _seen("yes", ab, q12), _seen(("yes", "no"), ab, q12),
+                    0.4, 0.5)
+
+    rates = [rate("metrics", "engagement.seen", "rate"), rate("spc", "engagement.seen", "centre"),
+             rate("spc", "engagement.contacted", "centre"),
+             rate("partnerships", "engagement.seen", "target")]
+    full = Publication(counts=counts, rates=rates, pattern_flags=("a", "b"),
+                       pack_partnerships=frozenset(ab), pack_quarters=frozenset(q12),
+                       categories={"father_seen": ("yes", "no", "unknown")})
+    kept = _without(full, {("quarterly", "engagement.seen"), ("risk_bands", "")})
+    assert [(c.address, c.terms, c.value, c.hidden) for c in kept.counts] == [
+        (c.address, c.terms, c.value, False) for c in (counts[0], counts[1], counts[3], pair)]
+    assert not any(k is c for k in kept.counts for c in counts)
+    assert [r.address for r in kept.rates] == [
+        ("metrics", "engagement.seen", "rate"), ("spc", "engagement.contacted", "centre"),
+        ("partnerships", "engagement.seen", "target")]
+    assert kept.pattern_flags == ("a", "b")
+    assert (kept.pack_partnerships, kept.pack_quarters) == (frozenset(ab), frozenset(q12))
+    assert kept.categories == {"father_seen": ("yes", "no", "unknown")}
+    assert kept.categories is not full.categories
+    no_patterns = _without(full, {("risk_bands", ""), ("cooccurrence", "")})
+    assert [c.address for c in no_patterns.counts] == [c.address for c in counts[:4]]
+    assert no_patterns.pattern_flags == ()
+    assert len(no_patterns.rates) == 4
+
+
+def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first():
+    """protect._candidates for father seen in partnership A, 2025-Q1, by hand. First the
+    shown counts that bind it: the rows of the two rates named (the headline rate, the
+    quarter's rate; a rolling rate with no counts printed adds none) and the quarter
+    count named itself (not its row), cheapest table first, then the smallest; then the
+    two chart lines named, in that order; then the other shown counts of father seen that
+    meet A in 2025-Q1 (partnership A's row), then any other shown count that meets it
+    (a quarter of father contacted, then a risk band: a quarter is hidden before a band
+    whatever their values; a tie of table and value goes by address). Never: a hidden
+    count, a zero, the number of cases, or a count that does not meet A in 2025-Q1
+    (partnership B; 2025-Q2's denominator)."""
+    a, b, ab = {"A"}, {"B"}, {"A", "B"}
+    q1, q2, q12 = {"2025-Q1"}, {"2025-Q2"}, {"2025-Q1", "2025-Q2"}
+    yes, both = "yes", ("yes", "no")
+    cases = Count("cases", "pack", "cases", (term("cases", "all", ab, q12),), 40)
+    m_num = Count("metrics", "engagement.seen", "numerator", _seen(yes, ab, q12), 21)
+    m_den = Count("metrics", "engagement.seen", "denominator", _seen(both, ab, q12), 30)
+    m_unk = Count("metrics", "engagement.seen", "unknown", _seen("unknown", ab, q12), 0)
+    q1_num = Count("quarterly", "2025-Q1|engagement.seen", "numerator", _seen(yes, a, q1), 7)
+    q1_den = Count("quarterly", "2025-Q1|engagement.seen", "denominator", _seen(both, a, q1), 9)
+    q2_num = Count("quarterly", "2025-Q2|engagement.seen", "numerator", _seen(yes, a, q2), 8)
+    q2_den = Count("quarterly", "2025-Q2|engagement.seen", "denominator", _seen(both, a, q2), 10)
+    pa_num = Count("partnerships", "A|engagement.seen", "numerator", _seen(yes, a, q12), 15)
+    pa_den = Count("partnerships", "A|engagement.seen", "denominator", _seen(both, a, q12), 19)
+    pb_num = Count("partnerships", "B|engagement.seen", "numerator", _seen(yes, b, q12), 6)
+    contacted = [
+        Count("quarterly", "2025-Q1|engagement.contacted", column,
+              (term("father_contacted", cats, a, q1),), value, hidden)
+        for column, cats, value, hidden in (("numerator", yes, 3, True),
+                                             ("denominator", both, 9, False))
+    ]
+    band = Count("risk_bands", "2", "cases", (term(PATTERN, ("110", "101", "011"), ab, q12),), 8)
+    publication = Publication(counts=[cases, m_num, m_den, m_unk, q1_num, q1_den, q2_num,
+                                      q2_den, pa_num, pa_den, pb_num, *contacted, band])
+    centre = ("spc", "engagement.seen", "centre")
+    target = ("partnerships", "engagement.seen", "target")
+    owners = (("metrics", "engagement.seen", "rate"), ("quarterly", "2025-Q1|engagement.seen",
+                                                       "rate"),
+              ("quarterly", "2025-Q2|engagement.seen", "numerator"), centre,
+              ("rolling", "engagement.seen", "rate"), target)
+    got = _candidates(publication, owners, _seen(yes, a, q1))
+    assert got == [q1_num, q2_num, q1_den, m_num, m_den, centre, target, pa_num, pa_den,
+                   contacted[1], band]
+    assert [id(c) for c in got[:5]] == [id(c) for c in (q1_num, q2_num, q1_den, m_num, m_den)]
+    # Nothing binds: the same family first, then the rest, each cheapest first.
+    assert _candidates(publication, (), _seen(yes, a, q1)) == [
+        q1_num, q1_den, pa_num, pa_den, m_num, m_den, contacted[1], band]
+
+
+def _settle_with(monkeypatch, exposes, keep: list | None = None):
+    """protect._settle over a small publication (partnership A's 2025-Q1 of father seen: 7
+    of 9 printed, its not known, 2, hidden; the year of A and B: 21 of 30; the cases, 40)
+    with a stand-in attack that exposes ``exposes(round)`` (a list of Bounds); returns
+    what each attack was asked to attack, how often the rates were listed again, the
+    report and the publication (also put in ``keep``, for a refusal)."""
+    import importlib
+
+    protect_module = importlib.import_module("audit.disclosure.protect")
+    a, ab, q1, q12 = {"A"}, {"A", "B"}, {"2025-Q1"}, {"2025-Q1", "2025-Q2"}
+    row = "2025-Q1|engagement.seen"
+    publication = Publication(counts=[
+        Count("cases", "pack", "cases", (term("cases", "all", ab, q12),), 40),
+        Count("quarterly", row, "numerator", _seen("yes", a, q1), 7),
+        Count("quarterly", row, "denominator", _seen(("yes", "no"), a, q1), 9),
+        Count("quarterly", row, "unknown", _seen("unknown", a, q1), 2, hidden=True),
+        Count("metrics", "engagement.seen", "numerator", _seen("yes", ab, q12), 21),
+        Count("metrics", "engagement.seen", "denominator", _seen(("yes", "no"), ab, q12), 30),
+    ])
+    full, truth = Publication(counts=list(publication.counts)), object()
+    asked: list = []
+    reports: list[AttackReport] = []
+    listed: list[int] = []
+
+    def stand_in_attack(pub, k, truth=None, targets=None):
+        assert pub is publication and k == K and truth is given_truth
+        asked.append(targets)
+        reports.append(AttackReport(list(exposes(len(asked)))))
+        return reports[-1]
+
+    def stand_in_rates_for(pub, given_full):
+        assert pub is publication and given_full is full
+        listed.append(len(asked))
+
+    given_truth = truth
+    monkeypatch.setattr(protect_module, "attack", stand_in_attack)
+    monkeypatch.setattr(protect_module, "rates_for", stand_in_rates_for)
+    if keep is not None:
+        keep.append(publication)
+    report = _settle(publication, full, K, truth)
+    assert report is reports[-1]
+    return asked, listed, publication
+
+
+UNKNOWN_A = "quarterly: 2025-Q1|engagement.seen, unknown"
+
+
+def _exposed(binding, terms=None) -> Bounds:
+    terms = terms or _seen("unknown", {"A"}, {"2025-Q1"})
+    return Bounds(UNKNOWN_A, terms, 2, 2, True, binding)
+
+
+def test_settling_withholds_a_chart_line_that_pins_a_count_then_confirms_with_a_full_attack(
+        monkeypatch):
+    """protect._settle with a stand-in attack, by hand. The first attack is over every
+    target; it finds the hidden 2 pinned by the p-chart's average, which is withheld (no
+    count hidden); the next attack is over that count only, and when it is clean one over
+    every target confirms it, whose report is the one returned. Pinned instead by the
+    quarter's rate, the cheapest count of its row is hidden (its 7) and attacked next too."""
+    centre = ("spc", "engagement.seen", "centre")
+    asked, listed, publication = _settle_with(
+        monkeypatch, lambda n: [_exposed((centre,))] if n == 1 else [])
+    unknown = _seen("unknown", {"A"}, {"2025-Q1"})
+    assert asked == [None, [(UNKNOWN_A, unknown)], None]
+    assert listed == [1]
+    assert publication.withheld == {centre}
+    assert [c.column for c in publication.counts if c.hidden] == ["unknown"]
+    rate = ("quarterly", "2025-Q1|engagement.seen", "rate")
+    asked, listed, publication = _settle_with(
+        monkeypatch, lambda n: [_exposed((rate,))] if n == 1 else [])
+    assert asked == [None, [(UNKNOWN_A, unknown),
+                            ("quarterly: 2025-Q1|engagement.seen, numerator",
+                             _seen("yes", {"A"}, {"2025-Q1"}))], None]
+    assert publication.withheld == set()
+    assert [(c.table, c.column) for c in publication.counts if c.hidden] == [
+        ("quarterly", "numerator"), ("quarterly", "unknown")]
+
+
+def test_a_count_settling_cannot_widen_is_refused_in_the_whole_words(monkeypatch):
+    """Exposed: father seen in partnership Y, which no printed figure meets or binds."""
+    y = _seen("yes", {"Y"}, {"2025-Q1"})
+    with pytest.raises(DisclosureError) as info:
+        _settle_with(monkeypatch, lambda n: [_exposed((), y)])
+    assert str(info.value) == (
+        "the public pack cannot hide 'father_seen' (yes) in the figures for Y, 2025-Q1: "
+        "whatever else is hidden it could be worked out from the published figures. Nothing "
+        "was written; publish a longer period or a larger area")
+
+
+def test_settling_that_never_clears_is_refused_after_its_rounds(monkeypatch):
+    """With two rounds allowed and the hidden 2 pinned by its quarter's rate each time, the
+    quarter's 7 then its 9 are hidden, and the pack is refused."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("audit.disclosure.protect"), "_MAX_ROUNDS", 2)
+    rate = ("quarterly", "2025-Q1|engagement.seen", "rate")
+    keep: list[Publication] = []
+    with pytest.raises(DisclosureError) as info:
+        _settle_with(monkeypatch, lambda n: [_exposed((rate,))], keep)
+    assert str(info.value) == "the disclosure check did not settle; nothing was written"
+    assert [c.column for c in keep[0].counts if c.hidden] == ["numerator", "denominator",
+                                                               "unknown"]
+
+
+def test_a_group_mostly_hidden_before_the_attack_is_left_out_before_any_complementary_hiding(
+        monkeypatch):
+    """protect._public's loop with stand-ins for the listing, the settling and what follows
+    it. Metric m1's quarters print 2 of 4, 3 of 30 (three of four counts 1 to 5: mostly
+    hidden by their own values), m2's 10 of 20 and 12 of 25. The stand-in settling hides m2
+    whenever m1 is printed beside it (complementary hiding for m1's small counts). m1 is
+    left out before the pack is settled, so it is settled once, without m1, hides nothing
+    of m2, and only m1 is left out."""
+    import importlib
+
+    protect_module = importlib.import_module("audit.disclosure.protect")
+
+    def quarter(metric, period, numerator, denominator):
+        where = _seen("yes", {"A"}, {period})
+        return [Count("quarterly", f"{period}|{metric}", column, where, value)
+                for column, value in (("numerator", numerator), ("denominator", denominator))]
+
+    full = Publication(counts=[*quarter("m1", "2025-Q1", 2, 4), *quarter("m1", "2025-Q2", 3, 30),
+                               *quarter("m2", "2025-Q1", 10, 20),
+                               *quarter("m2", "2025-Q2", 12, 25)])
+    settled: list[set[str]] = []
+
+    def settle(publication, given_full, k, truth):
+        metrics = {c.row.split("|")[1] for c in publication.counts}
+        settled.append(metrics)
+        for c in publication.counts:
+            if "m1" in metrics and c.row.endswith("|m2"):
+                c.hidden = True
+        return "settled"
+
+    def passed_on(publication, given_full, k, truth, report, *earlier):
+        return report
+
+    monkeypatch.setattr(protect_module, "build_publication", lambda data: full)
+    monkeypatch.setattr(protect_module, "true_counts", lambda data: None)
+    monkeypatch.setattr(protect_module, "rates_for", lambda publication, given_full: None)
+    monkeypatch.setattr(protect_module, "_settle", settle)
+    for name in ("release", "rates_again", "_together"):
+        monkeypatch.setattr(protect_module, name, passed_on)
+    monkeypatch.setattr(protect_module, "_apply",
+                        lambda data, policy, publication, report, dropped: (publication,
+                                                                            report, dropped))
+    publication, report, dropped = protect_module._public(
+        SimpleNamespace(in_scope=40), Policy.make("public"))
+    assert settled == [{"m2"}]
+    assert dropped == {("quarterly", "m1")} and report == "settled"
+    assert [(c.row, c.hidden) for c in publication.counts] == [
+        ("2025-Q1|m2", False), ("2025-Q1|m2", False), ("2025-Q2|m2", False),
+        ("2025-Q2|m2", False)]
 
 
 # --------------------------------------------------------------------------- the public
@@ -614,7 +971,8 @@ def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):
     """A synthetic pooled year of 166 cases (``generate_extract`` seed 2123, 2025) whose
     complementary hiding took the numerators of most risk and engagement rows: without
     the hide-less pass it printed 4 rates of 29 (measured, 7 Dec 2026); with it at least 25,
-    and the attack over every target still finds nothing. The rows left without a rate are
+    and the attack over every target still finds nothing (and, like every recorded attack,
+    attacks only counts truly under 2k). The rows left without a rate are
     the ones whose hidden counts include a 1 to 5 or that cannot come back together."""
     from audit.intake.sample import generate_extract
 
@@ -628,6 +986,8 @@ def test_a_pooled_year_keeps_the_rates_complementary_hiding_took(tmp_path):
     assert len(printed) >= 25
     assert view.report is not None and not view.report.exposed
     k = view.policy.max_count
+    truth = true_counts(data)  # the recorded attack, the hide-less pass's, skips 2k or more
+    assert all(truth(b.terms) < 2 * k for b in view.report.bounds)
     for row in view.metrics.itertuples():  # a printed rate never beside a hidden count
         if not is_suppressed(row.rate):
             assert not is_suppressed(row.numerator) and not is_suppressed(row.denominator)

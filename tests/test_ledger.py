@@ -9,11 +9,13 @@ hides its own (true 3), which alone lies in 1..9 but read with the two others is
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit.disclosure.attack import AttackReport
 from audit.disclosure.figures import write_figures
 from audit.disclosure.ledger import (
     check_release,
@@ -21,7 +23,8 @@ from audit.disclosure.ledger import (
     new_exposures,
     record_release,
 )
-from audit.disclosure.model import term
+from audit.disclosure.model import Publication, term
+from audit.disclosure.protect import _together
 from audit.errors import DisclosureError
 from audit.history import open_history
 from test_joint_attack import FLAG, K, count, pack
@@ -230,3 +233,149 @@ def test_packs_linked_through_a_pooled_pack_are_read_together(tmp_path):
                            period="2025-Q1", recorded_at="2026-01-01T00:00:00+00:00")
         names = [p.name.split(" ")[0] for p in earlier_releases(store.connection, ["Y"])]
     assert names == ["pool", "X"]          # X through the pool; Z linked by nothing
+
+
+# ------------------------------------------------- protect._together, with stand-ins
+
+
+def _this_pack() -> Publication:
+    """A new pack over X for the year: the cases, the year's yes (14), and 2025-Q1's yes (6),
+    no (2, hidden: 1 to 5) and not known (7)."""
+    def here(column, cats, qs, value, hidden=False, table="quarterly", row=f"2025-Q1|{FLAG}"):
+        figure = count(table, row, column, cats, ["X"], qs, value)
+        figure.hidden = hidden
+        return figure
+
+    return pack("new", ["X"], YEAR,
+                here("cases", "all", YEAR, 40, table="cases", row="pack"),
+                here("numerator", "yes", YEAR, 14, table="metrics", row=FLAG),
+                here("numerator", "yes", Q1, 6),
+                here("no", "no", Q1, 2, hidden=True),
+                here("unknown", "unknown", Q1, 7)).publication
+
+
+Q1 = ["2025-Q1"]
+
+
+def _stand_ins(monkeypatch, publication, earlier, found):
+    """Run protect._together on ``publication`` with stand-ins for the hide-less rates,
+    the settling and the joint attack, which finds ``found(round)`` (each a list of the
+    terms it narrows) and checks it is given this pack, the earlier packs and, from the
+    second round on, what the first round learnt; returns the calls in order and the
+    report."""
+    import importlib
+
+    protect_module = importlib.import_module("audit.disclosure.protect")
+    ledger = importlib.import_module("audit.disclosure.ledger")
+    full, truth, given = Publication(counts=list(publication.counts)), object(), object()
+    calls: list[str] = []
+    learnt: list = []
+
+    def rates_for(pub, given_full):
+        assert pub is publication and given_full is full
+        calls.append("rates")
+
+    def settle(pub, given_full, k, given_truth):
+        assert pub is publication and given_full is full and k == K and given_truth is truth
+        calls.append(f"settle {len(calls)}")
+        return calls[-1]
+
+    def new_exposures(new, packs, *, already=None, seeds=None):
+        assert new.publication is publication and new.threshold == K and packs is earlier
+        assert isinstance(already, dict) and isinstance(seeds, list)
+        if learnt:  # what the earlier packs alone expose, and the solutions, carried over
+            assert (already, seeds) == ({"asked": True}, ["solution"])
+            assert already is learnt[0] and seeds is learnt[1]
+        already["asked"] = True
+        seeds[:] = ["solution"]
+        learnt[:] = [already, seeds]
+        calls.append("joint")
+        return [SimpleNamespace(target=SimpleNamespace(terms=t))
+                for t in found(calls.count("joint"))]
+
+    monkeypatch.setattr(protect_module, "rates_for", rates_for)
+    monkeypatch.setattr(protect_module, "_settle", settle)
+    monkeypatch.setattr(ledger, "new_exposures", new_exposures)
+    report = _together(publication, full, K, truth, given, earlier)
+    return calls, (given if report is given else report)
+
+
+def _hidden_now(publication: Publication) -> set[str]:
+    assert all(c.hidden is True or c.hidden is False for c in publication.counts)
+    return {f"{c.row}, {c.column}" for c in publication.counts if c.hidden}
+
+
+NO_Q1 = (term(FLAG, "no", ["X"], Q1),)
+
+
+def test_a_count_an_earlier_pack_hid_is_hidden_and_the_pack_settled_again(monkeypatch):
+    """protect._together by hand: Q1's pack hid its not known (7 here) and its no (hidden
+    here too); the new pack hides its not known, lists its rates again and is settled. The
+    joint attack then narrows Q1's no once: the cheapest shown figure meeting it is hidden
+    (Q1's yes, 6: a quarter before the year's 14), the pack settled again, and with nothing
+    more found that last report is the pack's. A count both packs print stays printed."""
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "unknown", "unknown", ["X"], Q1, None),
+                    count("metrics", FLAG, "no", "no", ["X"], Q1, None),
+                    count("metrics", FLAG, "numerator", "yes", ["X"], Q1, 6))]
+    publication = _this_pack()
+    calls, report = _stand_ins(monkeypatch, publication, earlier,
+                               lambda n: [NO_Q1] if n == 1 else [])
+    assert calls == ["rates", "settle 1", "joint", "rates", "settle 4", "joint"]
+    assert report == "settle 4"
+    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "unknown",
+                                                                          "numerator")}
+
+
+def test_with_nothing_to_hide_the_pack_keeps_the_report_it_was_given(monkeypatch):
+    """Q1's pack hid only the no, which the new pack hides too, and the joint attack finds
+    nothing: nothing is hidden, listed or settled again, and the report is the one given."""
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
+    publication = _this_pack()
+    calls, report = _stand_ins(monkeypatch, publication, earlier, lambda n: [])
+    assert calls == ["joint"]
+    assert report is not None and not isinstance(report, str)
+    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, no"}
+
+
+def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(monkeypatch):
+    """A count of partnership Y, which no figure of this pack meets, narrowed: refused, in
+    the words for packs read together, or, with no earlier pack, for whole numbers."""
+    y = (term(FLAG, "yes", ["Y"], Q1),)
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
+    head = "this pack cannot hide 'domestic_abuse' (yes) in the figures for Y, 2025-Q1: " \
+           "whatever else it hides, "
+    tail = ". Nothing was written; publish a longer period or a larger area, or leave this " \
+           "pack unpublished"
+    for packs, how in ((earlier, "read with the public packs already produced about these "
+                                 "partnerships, the figures published together give it away"),
+                       ([], "its own figures give it away in whole numbers")):
+        with pytest.raises(DisclosureError) as info:
+            _stand_ins(monkeypatch, _this_pack(), packs, lambda n: [y])
+        assert str(info.value) == head + how + tail
+
+
+def test_a_pack_the_joint_attack_never_clears_is_refused_after_its_rounds(monkeypatch):
+    """With two rounds allowed and Q1's no narrowed in each, the two cheapest shown figures
+    meeting it are hidden (Q1's yes, 6, then its not known, 7) and the pack is refused."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("audit.disclosure.protect"), "_JOINT_ROUNDS", 2)
+    publication = _this_pack()
+    with pytest.raises(DisclosureError) as info:
+        _stand_ins(monkeypatch, publication, [], lambda n: [NO_Q1])
+    assert str(info.value) == "the joint disclosure check did not settle; nothing was written"
+    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "numerator",
+                                                                          "unknown")}
+
+
+def test_a_pack_printing_a_count_otherwise_than_an_earlier_one_is_named_this_pack():
+    """The joint attack (no stand-in) refuses packs that print one count as two values,
+    naming the pack being protected "this pack"."""
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "unknown", "unknown", ["X"], Q1, 9))]
+    this = pack("new", ["X"], Q1,
+                count("metrics", FLAG, "unknown", "unknown", ["X"], Q1, 8)).publication
+    with pytest.raises(DisclosureError) as info:
+        _together(this, this, K, None, AttackReport(), earlier)
+    assert str(info.value) == (
+        "this pack prints metrics: domestic_abuse, unknown as a different value from another "
+        "pack: the packs are not one series of the same data")

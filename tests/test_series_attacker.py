@@ -23,11 +23,12 @@ from test_joint_attack import (
 )
 
 
-def _written(tmp_path: Path, packs) -> list[Path]:
+def _written(parent: Path, packs) -> list[Path]:
+    """Each pack's ``figures.csv``, as a pack writes it, in ``parent / <its name>``."""
     folders = []
     for figures in packs:
-        folder = tmp_path / figures.name
-        folder.mkdir(exist_ok=True)
+        folder = parent / figures.name
+        folder.mkdir(parents=True, exist_ok=True)
         write_figures(folder / "figures.csv", figures.publication, figures.threshold)
         folders.append(folder)
     return folders
@@ -142,26 +143,19 @@ def test_quarters_protected_alone_give_counts_away_together_and_protected_in_tur
     quarters = sorted(open_audit(path).quarters)
     assert len(quarters) == 4
 
-    def write(folder: Path, figures: PackFigures) -> Path:
-        folder.mkdir(parents=True)
-        write_figures(folder / "figures.csv", figures.publication, figures.threshold)
-        return folder
-
-    alone = [write(tmp_path / "alone" / q,
-                   PackFigures(q, protect(open_audit(path, period=q), "public").publication, 5))
-             for q in quarters]
+    alone = _written(tmp_path / "alone", [
+        PackFigures(q, protect(open_audit(path, period=q), "public").publication, 5)
+        for q in quarters])
     for folder in alone:
         assert exposed(attack_series([folder])) == [], folder.name
     assert exposed(attack_series(alone))  # e.g. Q2's "father seen" unknown: 3..3
 
     published: list[PackFigures] = []
-    folders = []
     for q in quarters:
         try:
             view = protect(open_audit(path, period=q), "public", earlier=published)
         except DisclosureError:
             continue  # refused: audit run would write nothing
         published.append(PackFigures(q, view.publication, 5))
-        folders.append(write(tmp_path / "in-turn" / q, published[-1]))
-    assert len(folders) >= 2
-    assert exposed(attack_series(folders)) == []
+    assert len(published) >= 2
+    assert exposed(attack_series(_written(tmp_path / "in-turn", published))) == []

@@ -10,12 +10,7 @@ from audit.claims.findings import shown_metrics, steps_sentence
 from audit.contract import ENGAGEMENT_FUNNEL, flag_metric_id
 from audit.disclosure import Protected
 from audit.render.section import Section
-from audit.sections.tables import (
-    METRIC_COUNTS,
-    METRIC_PERCENTS,
-    OF_ALL_CASES,
-    metrics_display,
-)
+from audit.sections.tables import practice_table
 
 __all__ = ["engagement", "steps_table"]
 
@@ -64,14 +59,7 @@ def engagement(p: Protected) -> Section:
     section.text(steps_sentence(p))
     ids = [m for m in p.metrics["metric"] if m.startswith("engagement.")]
     if ids:
-        section.table(
-            metrics_display(p.metrics, ids, national=False, cases=p.cases),
-            "Father engagement: each practice question as a percentage of the cases "
-            "where it was recorded; 'of all cases' is the cases where it was recorded as "
-            "done out of every case, at least what was done (no national figure was "
-            "published)",
-            counts=METRIC_COUNTS,
-            percents=[*METRIC_PERCENTS, OF_ALL_CASES],
-            sheet="Father engagement",
+        practice_table(
+            section, p, ids, "Father engagement: each practice question", sheet="Father engagement"
         )
     return section

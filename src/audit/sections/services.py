@@ -7,12 +7,7 @@ from audit.claims.findings import shown_metrics
 from audit.disclosure import Protected
 from audit.render.section import Section
 from audit.sections.against_review import against_national
-from audit.sections.tables import (
-    METRIC_COUNTS,
-    METRIC_PERCENTS,
-    OF_ALL_CASES,
-    metrics_display,
-)
+from audit.sections.tables import practice_table
 
 __all__ = ["services"]
 
@@ -45,14 +40,11 @@ def services(p: Protected) -> Section:
         section.chart(
             local_vs_national(p.metrics, sharing, name="information_sharing", **p.chart_context)
         )
-        section.table(
-            metrics_display(p.metrics, sharing, national=False, cases=p.cases),
-            "Information sharing about the father, as a percentage of the cases where "
-            "it was recorded; 'of all cases' is the cases where it was recorded as done "
-            "out of every case, at least what was done (no national figure was "
-            "published)",
-            counts=METRIC_COUNTS,
-            percents=[*METRIC_PERCENTS, OF_ALL_CASES],
+        practice_table(
+            section,
+            p,
+            sharing,
+            "Information sharing about the father,",
             sheet="Information sharing",
         )
     elif sharing:

@@ -2,12 +2,14 @@
 
 Each function returns a frame of published values — counts and fractions as numbers, ``c``
 and ``:`` as text — ready for :meth:`audit.render.section.Section.table`, with the lists
-of count and percentage columns to pass with it.
+of count and percentage columns to pass with it; :func:`practice_table` adds the table of
+practice questions (no national figure) to a section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,11 +17,16 @@ from audit.contract import metric_label
 from audit.disclosure.tables import OUT_OF_EVERY_CASE
 from audit.formatting import NOT_AVAILABLE, SUPPRESSED, as_number, is_suppressed
 
+if TYPE_CHECKING:
+    from audit.disclosure import Protected
+    from audit.render.section import Section
+
 __all__ = [
     "METRIC_COUNTS",
     "METRIC_PERCENTS",
     "OF_ALL_CASES",
     "metrics_display",
+    "practice_table",
     "review_counted",
     "partnerships_display",
     "rolling_display",
@@ -114,6 +121,23 @@ def metrics_display(
                 record["Compared with national"] = verdicts.get(metric, NOT_AVAILABLE)
         out.append(record)
     return pd.DataFrame(out)
+
+
+def practice_table(
+    section: Section, p: Protected, ids: Sequence[str], lead: str, *, sheet: str
+) -> None:
+    """Add to ``section`` the table of the practice questions ``ids`` (engagement or
+    information sharing; no national figure was published): each as a percentage of the
+    cases where it was recorded, and :data:`OF_ALL_CASES`. ``lead`` opens the caption."""
+    section.table(
+        metrics_display(p.metrics, ids, national=False, cases=p.cases),
+        f"{lead} as a percentage of the cases where it was recorded; 'of all cases' is the "
+        "cases where it was recorded as done out of every case, at least what was done (no "
+        "national figure was published)",
+        counts=METRIC_COUNTS,
+        percents=[*METRIC_PERCENTS, OF_ALL_CASES],
+        sheet=sheet,
+    )
 
 
 def partnerships_display(funnels: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

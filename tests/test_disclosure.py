@@ -31,6 +31,7 @@ from audit.disclosure.protect import (
     _candidates,
     _complementary,
     _context,
+    _crowds,
     _describe,
     _dropped_words,
     _group,
@@ -308,7 +309,8 @@ def test_which_group_line_priority_and_standing_each_address_table_has():
     """By the registry of published tables, by hand: a quarter is left out with its
     metric's quarterly charts (as is the p-chart's average, drawn over them); a funnel's
     row with its metric's funnel; a risk band or a pair with its whole table; the headline
-    table and the number of cases never. The p-chart's average and the funnel's target are
+    table only with its measure withheld (tests/test_withholding.py), and the number of cases
+    never. The p-chart's average and the funnel's target are
     a chart's line, a rate of a quarter is not. Hidden first: a quarter (0), the four
     quarters together (1), a partnership (2), ..., the headline table (5), the p-chart's
     average with the quarters it is listed with (0), and the number of cases (9), which is
@@ -325,9 +327,13 @@ def test_which_group_line_priority_and_standing_each_address_table_has():
     assert _group(("risk_bands", "2", "cases")) == ("risk_bands", "")
     assert _group(("cooccurrence", "domestic_abuse|mental_health", "cases")) == (
         "cooccurrence", "")
-    for address in (("metrics", "engagement.seen", "numerator"), ("cases", "pack", "cases"),
-                    ("no_such_table", "engagement.seen", "numerator")):
+    for address in (("cases", "pack", "cases"), ("no_such_table", "engagement.seen", "numerator")):
         assert _group(address) is None
+    # the headline table's rows go only with a measure withheld, never for being mostly hidden
+    assert _group(("metrics", "engagement.seen", "numerator")) == ("metrics", "engagement.seen")
+    assert [_crowds(t) for t in ("metrics", "quarterly", "rolling", "partnerships", "risk_bands",
+                                 "cooccurrence", "cases", "no_such_table")] == \
+        [False, True, True, True, True, True, True, False]
     assert _line(("spc", "engagement.seen", "centre"))
     assert _line(("partnerships", "engagement.seen", "target"))
     for address in (("quarterly", "2025-Q1|engagement.seen", "rate"),
@@ -598,8 +604,8 @@ def test_a_group_mostly_hidden_before_the_attack_is_left_out_before_any_compleme
     for name in ("release", "rates_again", "_together"):
         monkeypatch.setattr(protect_module, name, passed_on)
     monkeypatch.setattr(protect_module, "_apply",
-                        lambda data, policy, publication, report, dropped: (publication,
-                                                                            report, dropped))
+                        lambda data, policy, publication, report, dropped, withheld: (
+                            publication, report, dropped))
     publication, report, dropped = protect_module._public(
         SimpleNamespace(in_scope=40), Policy.make("public"))
     assert settled == [{"m2"}]

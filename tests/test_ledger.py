@@ -8,6 +8,7 @@ hides its own (true 3), which alone lies in 1..9 but read with the two others is
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from audit.contract import metric_label
 from audit.disclosure.attack import AttackReport
 from audit.disclosure.figures import write_figures
 from audit.disclosure.ledger import (
@@ -25,6 +27,7 @@ from audit.disclosure.ledger import (
 )
 from audit.disclosure.model import Publication, term
 from audit.disclosure.protect import _together
+from audit.disclosure.publication import metric_terms
 from audit.errors import DisclosureError
 from audit.history import open_history
 from test_joint_attack import FLAG, K, count, pack
@@ -105,19 +108,23 @@ def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
 
 
 @pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
-@pytest.mark.slow  # three whole public runs and two protections
-def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_path):
+@pytest.mark.slow  # four whole public runs and two protections
+def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_path, monkeypatch):
     """Through the command line, one history store (a partnership's quarters published as
     they come): the first quarter is published and recorded in the ledger. The next
     quarter's trend table repeats the first quarter's counts; read together, the two give
-    away a count no figure of the new pack can hide, so it is refused with exit 2 and
-    nothing is written or recorded. The quarter after is protected together with the first:
-    it hides more than it would alone, and is published and recorded."""
+    away a count no figure of the new pack can hide. Had the pack no measure it could leave
+    out, it would be refused with exit 2, nothing written or recorded; as it is, the measure
+    is left out of the pack as a whole (no row, no `c`: a `c` is at least 1, an absent figure
+    anything), the pack says so, and it is published and recorded. The quarter after is
+    protected together with both, and published and recorded."""
+    import importlib
     import sqlite3
 
     from audit.intake.sample import generate_extract
     from cli_process import in_process
 
+    protect_module = importlib.import_module("audit.disclosure.protect")
     extract = tmp_path / "nb.csv"
     generate_extract(90, seed=7, partnerships=("Northbridge",), quarters=4).to_csv(
         extract, index=False)
@@ -131,27 +138,53 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     first = run("2023-Q2")
     assert first.returncode == 0, first.stderr
     assert "publication ledger: checked with 0 earlier public pack(s)" in first.stderr
-    second = run("2023-Q3")
-    assert second.returncode == 2, second.stderr
-    assert "this pack cannot hide" in second.stderr
+    with monkeypatch.context() as nothing_to_leave_out:
+        nothing_to_leave_out.setattr(protect_module, "_measure_groups", lambda full, f: set())
+        refused = run("2023-Q3")
+    assert refused.returncode == 2, refused.stderr
+    assert "this pack cannot hide" in refused.stderr
     assert "read with the public packs already produced about these partnerships" in \
-        second.stderr
-    assert "Traceback" not in second.stderr and not (tmp_path / "2023-Q3").exists()
+        refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "2023-Q3").exists()
+    second = run("2023-Q3")
+    assert second.returncode == 0, second.stderr
+    said = re.search(r"left out of this pack as a whole, because read with the public packs "
+                     r"already produced its figures would give a hidden count away: (.+)\n",
+                     second.stderr)
+    assert said, second.stderr
+    labels = re.findall(r"'([^']+)'", said.group(1))
+    ids = [line.split(",")[0] for line in
+           (tmp_path / "2023-Q2" / "metrics.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    left_out = [m for m in ids if metric_label(m) in labels]
+    assert labels and len(left_out) == len(labels), said.group(1)
+    written = tmp_path / "2023-Q3"
+    shown = [line.split(",")[0] for line in
+             (written / "metrics.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert shown == [m for m in ids if m not in left_out]
+    figures = (written / "figures.csv").read_text(encoding="utf-8").splitlines()
+    page = (written / "public-pack.html").read_text(encoding="utf-8")
+    for metric in left_out:
+        family = metric_terms(metric)[0]  # no figure of it, only the measure's categories
+        assert [line for line in figures if family in line] == \
+            [f'family,,{family},,,,,"[""yes"", ""no"", ""unknown""]",']
+    for label in labels:
+        assert f"&#x27;{label}&#x27;, in every table: read together with the public packs " \
+               "already published about these cases" in page
     third = run("2023-Q4")
     assert third.returncode == 0, third.stderr
-    assert "together with 1 public pack(s) already produced" in third.stderr
-    assert "publication ledger: checked with 1 earlier public pack(s)" in third.stderr
-    # the two packs as written, read by an outsider in whole numbers without the tool's
+    assert "together with 2 public pack(s) already produced" in third.stderr
+    assert "publication ledger: checked with 2 earlier public pack(s)" in third.stderr
+    # the three packs as written, read by an outsider in whole numbers without the tool's
     # attack (tests/series_attacker.py): nothing small narrowed to 5 values or fewer
     from series_attacker import attack_series, exposed
 
-    ranges = attack_series([tmp_path / "2023-Q2", tmp_path / "2023-Q4"])
+    ranges = attack_series([tmp_path / q for q in ("2023-Q2", "2023-Q3", "2023-Q4")])
     assert ranges and exposed(ranges) == []
     with sqlite3.connect(store) as db:
         assert [r[0] for r in db.execute("SELECT period FROM releases ORDER BY rowid")] == \
-            ["2023-Q2", "2023-Q4"]
+            ["2023-Q2", "2023-Q3", "2023-Q4"]
         assert [r[0] for r in db.execute("SELECT period FROM runs ORDER BY period")] == \
-            ["2023-Q2", "2023-Q4"]
+            ["2023-Q2", "2023-Q3", "2023-Q4"]
     # The joint step at work, in-process on the same quarter and history: protected with
     # the first quarter, the pack hides every count the first one hid that it prints (one
     # suppression state for a common cell), and read with it gives away nothing.
@@ -343,7 +376,7 @@ def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(m
     y = (term(FLAG, "yes", ["Y"], Q1),)
     earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
     head = "this pack cannot hide 'domestic_abuse' (yes) in the figures for Y, 2025-Q1: " \
-           "whatever else it hides, "
+           "whatever else it hides or leaves out, "
     tail = ". Nothing was written; publish a longer period or a larger area, or leave this " \
            "pack unpublished"
     for packs, how in ((earlier, "read with the public packs already produced about these "
@@ -352,6 +385,7 @@ def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(m
         with pytest.raises(DisclosureError) as info:
             _stand_ins(monkeypatch, _this_pack(), packs, lambda n: [y])
         assert str(info.value) == head + how + tail
+        assert info.value.family == FLAG  # the measure protection may leave out instead
 
 
 def test_a_pack_the_joint_attack_never_clears_is_refused_after_its_rounds(monkeypatch):

@@ -398,7 +398,7 @@ def test_a_chart_left_out_for_small_numbers_is_said_so(quarter, monkeypatch):
     section = services_module.services(protect(quarter, "public"))
     texts = [b.text for b in section.blocks if type(b).__name__ == "Text"]
     assert not section.figures
-    assert any(t.startswith("No chart of who harmed the baby and service contact") for t in texts)
+    assert any(t.startswith("No chart of the highest level of service involvement") for t in texts)
     assert any(t.startswith("No chart of information sharing") for t in texts)
 
 

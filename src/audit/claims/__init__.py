@@ -19,7 +19,8 @@ The rules (``docs/methodology.md``, "What the pack claims"):
 * **Ranks and extremes** ("the lowest step", "the most common") are made over every figure
   of the set — the engagement steps of :data:`~audit.contract.ENGAGEMENT_FUNNEL`, the risk
   factors of :data:`~audit.contract.RISK_FLAGS` — and only when every member the extract
-  records is shown: in a public pack with any of them hidden, no rank is claimed.
+  records is shown: in a public pack with any of them hidden, or withheld from the pack
+  (:attr:`audit.disclosure.Protected.withheld`), no rank is claimed.
 * **Reasons** are true: a figure hidden by disclosure control is "hidden to protect
   privacy" (:data:`HIDDEN_REASON`); "too few cases to tell" is said only of statistical power.
 """
@@ -114,8 +115,8 @@ def claims_for(p) -> Claims:
     return Claims(
         trends=trends,
         few_cases=few,
-        lowest_step=lowest_step(p.metrics),
-        most_common_risk=most_common_risk(p.metrics),
+        lowest_step=lowest_step(p.metrics, p.withheld),
+        most_common_risk=most_common_risk(p.metrics, p.withheld),
         spc={m: spc_claim(c, m, min_points=MIN_SPC_POINTS) for m, c in p.spc.items()},
         funnels={m: funnel_claim(t) for m, t in p.funnels.items() if len(t)},
     )
@@ -234,10 +235,18 @@ def _change(metric: str, labels, xs, ns, result, p_adj: float) -> Claim:
 
 
 def _rank(
-    metrics: pd.DataFrame, members: Sequence[str], *, lowest: bool, subject: str
+    metrics: pd.DataFrame,
+    members: Sequence[str],
+    *,
+    lowest: bool,
+    subject: str,
+    withheld: Sequence[str] = (),
 ) -> tuple[list[str], float] | None:
     """The member(s) at the extreme of the set, or ``None`` when no rank can be claimed:
-    fewer than two members with a figure, or any member hidden."""
+    fewer than two members with a figure, or any member hidden or withheld from the pack
+    (:attr:`audit.disclosure.Protected.withheld`)."""
+    if set(members) & set(withheld):
+        return None  # a member left out could be the extreme
     rows = metrics.set_index("metric")
     present = [m for m in members if m in rows.index]
     if any(is_suppressed(rows.at[m, "rate"]) for m in present):
@@ -249,11 +258,11 @@ def _rank(
     return [m for m in present if m in rates and rates[m] == extreme], extreme
 
 
-def lowest_step(metrics: pd.DataFrame) -> Claim | None:
+def lowest_step(metrics: pd.DataFrame, withheld: Sequence[str] = ()) -> Claim | None:
     """The lowest of the father-engagement steps (every step of
     :data:`~audit.contract.ENGAGEMENT_FUNNEL` the pack shows), or ``None`` (module doc)."""
     steps = [flag_metric_id(f) for f in ENGAGEMENT_FUNNEL]
-    found = _rank(metrics, steps, lowest=True, subject="engagement steps")
+    found = _rank(metrics, steps, lowest=True, subject="engagement steps", withheld=withheld)
     if found is None:
         return None
     which, rate = found
@@ -269,10 +278,10 @@ def lowest_step(metrics: pd.DataFrame) -> Claim | None:
     return Claim("rank", "engagement steps", text, tuple(which))
 
 
-def most_common_risk(metrics: pd.DataFrame) -> Claim | None:
+def most_common_risk(metrics: pd.DataFrame, withheld: Sequence[str] = ()) -> Claim | None:
     """The most common of the risk factors the pack shows, or ``None`` (module doc)."""
     factors = [flag_metric_id(f) for f in RISK_FLAGS]
-    found = _rank(metrics, factors, lowest=False, subject="risk factors")
+    found = _rank(metrics, factors, lowest=False, subject="risk factors", withheld=withheld)
     if found is None:
         return None
     which, rate = found

@@ -19,16 +19,22 @@ output. For the **board** it returns every aggregate table as it is. For the **p
    ``c``, and starts again without it;
 5. prints again every complementary figure the shown ones give exactly (it adds no fact),
    then attacks everything once more: that report is the audit the manifest records;
-6. applies the result to the tables, each by its entry's ``public``: a hidden count is
+6. protects the pack together with the public packs already published about the same
+   partnerships (:func:`_together`); where a count they hid is given away and no figure of
+   this pack left to hide widens it (a ``c`` is at least 1: a true zero is always printed),
+   the measure is **withheld** from the pack as a whole — no row, no ``c``, no figure of it
+   in any table, so its counts could be anything from 0 — and steps 2 to 6 run again
+   without it (:func:`_measure_groups`);
+7. applies the result to the tables, each by its entry's ``public``: a hidden count is
    ``c`` and so is every figure of its row built on it (rate, interval, p-value, limits,
    position; a hidden ``unknown`` is not part of a rate); a chart with a hidden line (the
-   p-chart's average, the funnel's target) is dropped.
+   p-chart's average, the funnel's target) is dropped; a withheld measure has no row.
 
 The board's view and the public's are both one loop over
 :data:`~audit.disclosure.tables.TABLES`, and neither is kept in the audit: each call makes
 a new :class:`Protected`.
 
-If a count stays exposed whatever is hidden, nothing is published: a
+If a count stays exposed whatever is hidden or withheld, nothing is published: a
 :class:`~audit.errors.DisclosureError` names the table and measure (never the value).
 """
 
@@ -41,12 +47,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
+from audit.contract import metric_label
 from audit.disclosure.attack import AttackReport, attack
 from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
 from audit.disclosure.model import PATTERN, Count, Publication, Term
 from audit.disclosure.policy import Policy
-from audit.disclosure.publication import true_counts
+from audit.disclosure.publication import metric_terms, true_counts
 from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
 from audit.errors import DisclosureError, ReportError
 from audit.workspace import AuditData
@@ -114,6 +121,9 @@ class Protected:
     #: The case selection's record (:attr:`audit.workspace.AuditData.selection`).
     selection: dict[str, Any] | None = None
     dropped: list[str] = field(default_factory=list)
+    #: Metric ids withheld from a public pack as a whole (read with the packs already
+    #: published, their figures would give a hidden count away): they have no row.
+    withheld: tuple[str, ...] = ()
     publication: Publication | None = None
     report: AttackReport | None = None
 
@@ -373,7 +383,25 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
         )
     full = build_publication(data)
     truth = true_counts(data)
-    dropped: set[tuple[str, str]] = set()
+    withheld: set[tuple[str, str]] = set()
+    while True:
+        publication, dropped, report = _alone(full, k, truth, withheld)
+        try:
+            report = _together(publication, _without(full, dropped), k, truth, report, earlier)
+        except _CannotHide as stuck:
+            more = _measure_groups(full, stuck.family) - dropped
+            if not more:
+                raise DisclosureError(stuck.message) from None
+            withheld |= more
+            continue
+        return _apply(data, policy, publication, report, dropped, withheld)
+
+
+def _alone(
+    full: Publication, k: int, truth, withheld: set[tuple[str, str]]
+) -> tuple[Publication, set[tuple[str, str]], AttackReport]:
+    """Steps 2 to 5 (module doc): the pack protected on its own, without ``withheld``."""
+    dropped = set(withheld)
     while True:
         publication = _without(full, dropped)
         for count in publication.counts:
@@ -390,8 +418,30 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
         dropped |= crowded
     report = release(publication, _without(full, dropped), k, truth, report)
     report = rates_again(publication, _without(full, dropped), k, truth, report)
-    report = _together(publication, _without(full, dropped), k, truth, report, earlier)
-    return _apply(data, policy, publication, report, dropped)
+    return publication, dropped, report
+
+
+class _CannotHide(DisclosureError):
+    """No figure of the pack left to hide widens a count of ``family`` (:func:`_together`):
+    :func:`_public` withholds the measure from the pack, or refuses with ``message``."""
+
+    def __init__(self, family: str, message: str) -> None:
+        super().__init__(message)
+        self.family = family
+        self.message = message
+
+
+def _measure_groups(full: Publication, family: str) -> set[tuple[str, str]]:
+    """Every group of the pack that prints a figure of ``family``: the measure's rows of the
+    headline table, its trend and funnel, and for a risk factor the tables of risk factors
+    together (their patterns count it too)."""
+    groups = set()
+    for count in full.counts:
+        families = {t.family for t in count.terms}
+        if family in families or (PATTERN in families and family in full.pattern_flags):
+            groups.add(_group(count))
+    groups.discard(None)
+    return groups  # type: ignore[return-value]
 
 
 def _together(
@@ -411,7 +461,8 @@ def _together(
     a count the earlier packs alone did not, one more figure of this pack whose scope meets
     that count is hidden (:func:`_candidates`, cheapest first) and the pack is settled again
     on its own (:func:`_settle`). Earlier packs are published: only this one can change. A
-    count no figure of this pack can widen stops the pack (nothing is written).
+    count no figure of this pack can widen raises :class:`_CannotHide`, naming its measure:
+    :func:`_public` withholds the measure, or refuses the pack (nothing is written).
     """
     from audit.disclosure.joint import term_key
     from audit.disclosure.ledger import new_exposures
@@ -451,10 +502,11 @@ def _together(
                     if earlier
                     else "its own figures give it away in whole numbers"
                 )
-                raise DisclosureError(
-                    f"this pack cannot hide {measure} in {table}: whatever else it hides, "
-                    f"{how}. Nothing was written; publish a longer period or a larger area, "
-                    "or leave this pack unpublished"
+                raise _CannotHide(
+                    bounds.target.terms[0].family,
+                    f"this pack cannot hide {measure} in {table}: whatever else it hides or "
+                    f"leaves out, {how}. Nothing was written; publish a longer period or a "
+                    "larger area, or leave this pack unpublished",
                 )
             choice.hidden = True
         rates_for(publication, full)
@@ -516,13 +568,22 @@ def _describe(terms: tuple[Term, ...]) -> tuple[str, str]:
     )
 
 
+def _crowds(table: str) -> bool:
+    owner = entry_of_address(table)
+    return owner is not None and owner.drop_when_crowded
+
+
 def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
     groups: dict[tuple[str, str], list[Count]] = {}
     for count in publication.counts:
         group = _group(count)
         if group is not None:
             groups.setdefault(group, []).append(count)
-    crowded = {g for g, cs in groups.items() if sum(c.hidden for c in cs) > DROP_SHARE * len(cs)}
+    crowded = {
+        g
+        for g, cs in groups.items()
+        if _crowds(g[0]) and sum(c.hidden for c in cs) > DROP_SHARE * len(cs)
+    }
     for line in publication.withheld:  # a withheld line takes its chart with it
         group = _group(line)
         if group is not None:
@@ -539,9 +600,12 @@ def _apply(
     publication: Publication,
     report: AttackReport,
     dropped: set[tuple[str, str]],
+    withheld: set[tuple[str, str]] | None = None,
 ) -> Protected:
     """The public view: each entry of :data:`~audit.disclosure.tables.TABLES` as a public
-    pack prints it (a hidden count ``c``, and every figure built on it), in order."""
+    pack prints it (a hidden count ``c``, and every figure built on it), in order; the
+    groups of ``dropped`` that are in ``withheld`` went with a measure withheld."""
+    withheld = withheld or set()
     shown: dict[str, Any] = {}
     hiding = Hiding(
         hidden=frozenset(c.address for c in publication.counts if c.hidden),
@@ -560,7 +624,8 @@ def _apply(
             "ignored_columns": list(data.extract.ignored_columns),
             "moderated": data.extract.moderated is not None,
         },
-        dropped=_dropped_words(dropped),
+        dropped=_withheld_words(withheld, policy.max_count) + _dropped_words(dropped - withheld),
+        withheld=tuple(sorted(g for t, g in withheld if t == "metrics")),
         publication=publication,
         report=report,
         **_context(data, public=True),
@@ -574,4 +639,32 @@ def _dropped_words(dropped: set[tuple[str, str]]) -> list[str]:
         owner = entry_of_address(table)
         if owner is not None and owner.dropped_words is not None:
             words.append(owner.dropped_words(group))
+    return words
+
+
+def _withheld_words(withheld: set[tuple[str, str]], k: int) -> list[str]:
+    """Why the measures withheld from the pack are not in it, one sentence a measure, and
+    which whole tables went with them (a risk factor takes the tables of risk factors
+    together, a trend measure the latest four quarters)."""
+    by_family: dict[str, list[str]] = {}
+    for table, metric in sorted(withheld):
+        if table == "metrics":
+            by_family.setdefault(metric_terms(metric)[0], []).append(metric_label(metric))
+    tables = sorted(
+        {
+            owner.called
+            for table, group in withheld
+            if group == "" and (owner := entry_of_address(table)) and owner.called
+        }
+    )
+    words = []
+    for labels in by_family.values():
+        names = " and ".join(f"'{label}'" for label in labels)
+        words.append(
+            f"{names}, in every table: read together with the public packs already "
+            f"published about these cases, {'its' if len(labels) == 1 else 'their'} figures "
+            f"would give away a count of {k} or fewer that those packs hide."
+        )
+    if words and tables:
+        words.append(f"Left out with {'it' if len(words) == 1 else 'them'}: {'; '.join(tables)}.")
     return words

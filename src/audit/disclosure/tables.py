@@ -139,10 +139,15 @@ class PublishedTable:
     group: Callable[[str], str] | None = None
     #: Words saying why a group was left out of a public pack.
     dropped_words: Callable[[str], str] | None = None
+    #: What the pack calls the table, for one left out as a whole with a measure withheld.
+    called: str | None = None
     #: The entry whose cells carry this table's figures (a table derived from another).
     built_on: str | None = None
     #: False for a figure never hidden to protect another (the number of cases in the pack).
     complementary: bool = True
+    #: False for a table never left out for being mostly hidden (the headline measures stay
+    #: with their ``c``): its groups go only with a measure withheld from the whole pack.
+    drop_when_crowded: bool = True
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -253,7 +258,10 @@ def _metrics_cells(data: AuditData, publication: Publication) -> None:
 def _metrics_public(metrics: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
     """Hidden counts ``c``; a row's rate, interval and p-values ``c`` when its numerator or
     denominator is (a rate is not made of the unknown); Holm's adjustment over the rows
-    shown."""
+    shown. A measure withheld from the pack has no row (as a flag missing from the extract
+    has none)."""
+    left_out = hiding.left_out("metrics")  # a measure withheld from the whole pack
+    metrics = metrics[~metrics["metric"].isin(left_out)].reset_index(drop=True)
     rows = [str(m) for m in metrics["metric"]]
     out = hide(metrics, hiding.masks("metrics", rows, ["unknown"]), ())
     counts = hiding.masks("metrics", rows, ["numerator", "denominator"])
@@ -529,7 +537,14 @@ TABLES: tuple[PublishedTable, ...] = (
         complementary=False,
     ),
     PublishedTable(
-        "metrics", "metrics", lambda d: d.metrics, _metrics_cells, _metrics_public, priority=5
+        "metrics",
+        "metrics",
+        lambda d: d.metrics,
+        _metrics_cells,
+        _metrics_public,
+        priority=5,
+        group=_metric_group,
+        drop_when_crowded=False,
     ),
     PublishedTable(
         "risk_bands",
@@ -542,6 +557,7 @@ TABLES: tuple[PublishedTable, ...] = (
         dropped_words=lambda _: (
             "Cases by the number of risk factors: most bands rest on small numbers."
         ),
+        called="cases by the number of risk factors",
     ),
     PublishedTable(
         "cooccurrence",
@@ -554,6 +570,7 @@ TABLES: tuple[PublishedTable, ...] = (
         dropped_words=lambda _: (
             "Which risk factors occur together: most pairs rest on small numbers."
         ),
+        called="which risk factors occur together",
     ),
     PublishedTable(
         "quarterly",
@@ -581,6 +598,7 @@ TABLES: tuple[PublishedTable, ...] = (
         dropped_words=lambda _: (
             "The latest four quarters together: they would reveal a hidden quarter."
         ),
+        called="the latest four quarters together",
     ),
     PublishedTable(
         "partnerships",

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit.contract import metric_label
 from audit.disclosure import Policy, Protected
 from audit.errors import ParameterError
 from audit.formatting import plural
@@ -486,6 +487,12 @@ def _build(
             "partnerships (the publication ledger)"
         )
     protected = protect(data, policy, earlier=earlier)
+    if protected.withheld:
+        say(
+            "… left out of this pack as a whole, because read with the public packs already "
+            "produced its figures would give a hidden count away: "
+            + ", ".join(f"'{metric_label(m)}'" for m in protected.withheld)
+        )
     say("drawing the sections …")
     sections = build_sections(protected, data.history)
     if pool is not None and nb_dir is not None:

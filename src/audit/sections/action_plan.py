@@ -50,7 +50,7 @@ says so in one sentence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -109,7 +109,9 @@ def _finding(
 
 
 def metric_findings(
-    metrics: pd.DataFrame, targets: Mapping[str, Target] | None = None
+    metrics: pd.DataFrame,
+    targets: Mapping[str, Target] | None = None,
+    withheld: Sequence[str] = (),
 ) -> list[dict[str, object]]:
     """Findings a metrics table decides on its own: short of the national figure (the
     verdict "lower than nationally", figures counted as the review counted), below a target
@@ -131,7 +133,7 @@ def metric_findings(
         target = (targets or {}).get(metric)
         if _practice(metric) and target is not None and rate is not None and rate < target.rate:
             out.append(_finding(metric, rate, "below_target", target.rate - rate, target.rate))
-    claim = lowest_step(metrics)
+    claim = lowest_step(metrics, withheld)
     if claim is not None:
         rates = _rates(metrics)
         steps = {m: r for m, r in rates.items() if m in _STEPS}
@@ -213,7 +215,7 @@ def action_findings(p: Protected, targets: Mapping[str, Target] | None = None) -
     :func:`audit.claims.actions.action_table` reads them: ``metric``, ``rate``, ``reason``,
     ``shortfall`` and ``comparator``."""
     funnel, _ = _funnel_findings(p)
-    rows = [*metric_findings(p.metrics, targets), *funnel, *_falling_findings(p)]
+    rows = [*metric_findings(p.metrics, targets, p.withheld), *funnel, *_falling_findings(p)]
     return pd.DataFrame(rows, columns=["metric", "rate", "reason", "shortfall", "comparator"])
 
 

@@ -17,11 +17,12 @@ def services(p: Protected) -> Section:
     92, who harmed the baby, and whether health and adult services shared what they knew."""
     section = Section("services", "Service contact and information sharing")
     ids = [m for m in p.metrics["metric"] if m.startswith(("harmed_by.", "known_to."))]
+    levels = [m for m in ids if m.startswith("known_to.")]  # what the chart draws
     sharing = [m for m in p.metrics["metric"] if m.startswith("sharing.")]
-    if shown_metrics(p, ids):
+    if shown_metrics(p, levels):
         section.chart(service_contact_chart(p.metrics, **p.chart_context))
     else:
-        section.text(_NOT_SHOWN.format(what="who harmed the baby and service contact"))
+        section.text(_NOT_SHOWN.format(what="the highest level of service involvement"))
     against_national(
         section,
         p,

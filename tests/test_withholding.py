@@ -1,0 +1,142 @@
+"""A measure withheld from a public pack as a whole (issue 22).
+
+When the packs already published, read with a new pack, give away a hidden count that no
+figure of the new pack can widen by being hidden (a ``c`` is at least 1, since a true zero is
+always printed), protection leaves that measure out of the new pack entirely: no row, no
+``c``, no figure of it in any table, so its counts could be anything from 0. The pack says
+so, ranks nothing over a set with a member left out, and every section and file is still
+written. Only when the pack prints no figure of the measure left to leave out is it refused.
+
+The joint attack is stood in for (``_together`` raises as it would), so each measure can be
+withheld in turn; tests/test_ledger.py has the real case through the command line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from audit.contract import metric_label
+from audit.disclosure import protect
+from audit.disclosure.model import PATTERN
+from audit.disclosure.publication import metric_terms
+from audit.errors import DisclosureError
+from audit.run.pack import write_pack
+from audit.sections import build_sections
+from audit.workspace import TREND_METRICS, AuditData, open_audit
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample" / "pooled_extract.csv"
+PROTECT = importlib.import_module("audit.disclosure.protect")
+TREND = set(TREND_METRICS)
+
+
+@pytest.fixture(scope="module")
+def pooled() -> AuditData:
+    return open_audit(SAMPLE).compute()
+
+
+def _stuck_on(monkeypatch, family: str) -> list[set[str]]:
+    """``_together`` as if the joint attack narrowed a count of ``family`` that nothing left
+    to hide widens, while the pack prints a figure of it; the families printed at each call
+    are returned."""
+    real = PROTECT._together
+    seen: list[set[str]] = []
+
+    def together(publication, full, k, truth, report, earlier):
+        printed = {t.family for c in publication.counts for t in c.terms}
+        seen.append(printed)
+        if family in printed:
+            raise PROTECT._CannotHide(family, f"cannot hide {family}")
+        return real(publication, full, k, truth, report, earlier)
+
+    monkeypatch.setattr(PROTECT, "_together", together)
+    return seen
+
+
+def _ids(data: AuditData, family: str) -> list[str]:
+    return [m for m in data.metrics["metric"] if metric_terms(m)[0] == family]
+
+
+@pytest.mark.parametrize("family", ["harmed_by", "known_to", "domestic_abuse",
+                                    "father_seen", "info_shared_health"])
+def test_a_measure_is_left_out_of_every_table_and_the_pack_is_still_written(
+        pooled, monkeypatch, charts_not_drawn, tmp_path, family):
+    seen = _stuck_on(monkeypatch, family)
+    p = protect(pooled, "public")
+    ids = _ids(pooled, family)
+    assert ids and p.withheld == tuple(sorted(ids))
+    assert len(seen) == 2 and family in seen[0] and family not in seen[1]
+    # no figure of it anywhere: not in the attack's list, not a row of any table
+    assert not [c for c in p.publication.counts if any(t.family == family for t in c.terms)]
+    assert not [r for r in p.publication.rates if r.row in ids or r.row.endswith(tuple(ids))]
+    assert not set(ids) & set(p.metrics["metric"])
+    assert not set(ids) & set(p.quarterly.get("metric", []))
+    assert not set(ids) & set(p.funnels)
+    if p.rolling is not None and "metric" in p.rolling:
+        assert not set(ids) & set(p.rolling["metric"])
+    risk = family == "domestic_abuse"  # the tables of risk factors together count it too
+    assert (p.cooccurrence is None and p.risk_counts is None) if risk else True
+    assert not risk or not [c for c in p.publication.counts
+                            if any(t.family == PATTERN for t in c.terms)]
+    names = " and ".join(f"'{metric_label(m)}'" for m in sorted(ids))
+    with_it = sorted({*(["cases by the number of risk factors",
+                         "which risk factors occur together"] if risk else []),
+                      *(["the latest four quarters together"] if set(ids) & TREND else [])})
+    assert [d for d in p.dropped if d.startswith((names, "Left out with"))] == [
+        f"{names}, in every table: read together with the public packs already published "
+        f"about these cases, {'its' if len(ids) == 1 else 'their'} figures would give away a "
+        "count of 5 or fewer that those packs hide.",
+        *([f"Left out with it: {'; '.join(with_it)}."] if with_it else [])]
+    # every section and every file, as audit run writes them
+    sections = build_sections(p, pooled.history)
+    files = write_pack(tmp_path, p, sections)
+    assert {f.name for f in files} >= {"public-pack.html", "public-pack.xlsx",
+                                       "public-pack.pptx", "metrics.csv", "figures.csv"}
+    page = (tmp_path / "public-pack.html").read_text(encoding="utf-8")
+    assert "in every table: read together with the public packs" in page
+    csv_rows = (tmp_path / "metrics.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert [r.split(",")[0] for r in csv_rows] == \
+        [m for m in pooled.metrics["metric"] if m not in ids]
+
+
+def test_no_rank_is_claimed_over_a_set_with_a_member_left_out(pooled, monkeypatch):
+    """The pooled sample's public pack ranks the engagement steps when all are shown; with
+    one step left out, the lowest of the rest could be above it, so no rank is claimed."""
+    from audit.claims import claims_for
+
+    assert claims_for(protect(pooled, "public")).lowest_step is not None
+    _stuck_on(monkeypatch, "father_seen")
+    p = protect(pooled, "public")
+    assert p.withheld == ("engagement.seen",)
+    assert claims_for(p).lowest_step is None
+
+
+def test_a_pack_with_nothing_left_to_leave_out_is_refused(pooled, monkeypatch):
+    """Stuck on a count of a measure the pack no longer prints (or never did): refused with
+    the joint check's words, nothing to withhold."""
+    seen = _stuck_on(monkeypatch, "father_seen")
+    monkeypatch.setattr(PROTECT, "_measure_groups", lambda full, family: set())
+    with pytest.raises(DisclosureError, match=r"^cannot hide father_seen$"):
+        protect(pooled, "public")
+    assert len(seen) == 1
+
+
+def test_the_groups_of_a_measure_are_its_rows_in_every_table(pooled):
+    """What leaving a measure out takes: its headline row, its trend and funnel (a trend
+    measure: and the latest four quarters, one table for every trend measure), and for a
+    risk factor the tables of risk factors together."""
+    from audit.disclosure.tables import build_publication
+
+    full = build_publication(pooled)
+    risk = PROTECT._measure_groups(full, "domestic_abuse")
+    assert ("metrics", "risk.domestic_abuse") in risk
+    assert {("risk_bands", ""), ("cooccurrence", "")} <= risk
+    assert {t for t, _ in risk} >= {"metrics", "risk_bands", "cooccurrence"}
+    seen = PROTECT._measure_groups(full, "father_seen")
+    assert ("metrics", "engagement.seen") in seen
+    assert not {t for t, _ in seen} & {"risk_bands", "cooccurrence"}
+    assert seen == {("metrics", "engagement.seen"), ("quarterly", "engagement.seen"),
+                    ("partnerships", "engagement.seen"), ("rolling", "")}
+    assert PROTECT._measure_groups(full, "not_a_measure") == set()

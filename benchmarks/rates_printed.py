@@ -3,11 +3,11 @@
 
     python benchmarks/rates_printed.py /tmp/year
 
-One line a pack in publishing order (``benchmarks/year.py``): rates printed of the metrics
-table's rows, counts hidden in ``figures.csv``, or "refused" for a pack not written; and how
-many rates it would print if each row whose rate is hidden but whose numerator is printed
-printed its rate over every case instead (numerator / cases: both printed, so the attack
-learns nothing new; the risk factors' "as the review counted" rate already works so).
+One line a pack in publishing order (``benchmarks/year.py``): rates of known answers printed
+(of the 29 measures; a measure withheld from the pack has no row), the measures with any
+printed rate (adding the rate out of every case, ``review_rate`` in ``figures.csv``), the
+measures withheld from the pack as a whole, and the counts hidden in ``figures.csv``; or
+"refused" for a pack not written.
 """
 
 from __future__ import annotations
@@ -24,27 +24,29 @@ from year import pack_names  # noqa: E402
 
 from audit.disclosure.figures import read_figures  # noqa: E402
 
+#: The measures of a pack of an extract recording every flag (the benchmark year's).
+MEASURES = 29
+
 
 def main(argv: list[str] | None = None) -> int:
     year = Path((argv or sys.argv[1:])[0])
-    print("| pack | rates printed | counts hidden | + rates over every case |")
-    print("|---|---|---|---|")
+    print("| pack | rates of known answers printed | measures with a printed rate | "
+          "measures withheld | counts hidden |")
+    print("|---|---|---|---|---|")
     for name in pack_names():
         folder = year / "packs" / name
         if not (folder / "metrics.csv").is_file():
-            print(f"| {name} | refused | |")
+            print(f"| {name} | refused | | | |")
             continue
         with open(folder / "metrics.csv", newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-        printed = sum(1 for r in rows if r["rate"] not in ("c", ""))
+        printed = {r["metric"] for r in rows if r["rate"] not in ("c", "")}
         publication, _ = read_figures(folder / "figures.csv")
         hidden = len(publication.hidden())
-        # a rate hidden while its numerator is printed could be printed over every case
-        # (numerator / cases, both printed: it adds no fact), as the risk factors' are
-        over_all = sum(
-            1 for r in rows if r["rate"] in ("c", "") and r["numerator"] not in ("c", "")
-        )
-        print(f"| {name} | {printed}/{len(rows)} | {hidden} | {printed + over_all}/{len(rows)} |")
+        over_all = {r.row for r in publication.rates
+                    if r.table == "metrics" and r.column == "review_rate"}
+        print(f"| {name} | {len(printed)}/{MEASURES} | {len(printed | over_all)}/{MEASURES} | "
+              f"{MEASURES - len(rows)} | {hidden} |")
     return 0
 
 

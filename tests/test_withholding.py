@@ -20,7 +20,7 @@ import pytest
 
 from audit.contract import metric_label
 from audit.disclosure import protect
-from audit.disclosure.model import PATTERN
+from audit.disclosure.model import PATTERN, Term
 from audit.disclosure.publication import metric_terms
 from audit.errors import DisclosureError
 from audit.run.pack import write_pack
@@ -44,12 +44,13 @@ def _stuck_on(monkeypatch, family: str) -> list[set[str]]:
     real = PROTECT._together
     seen: list[set[str]] = []
 
-    def together(publication, full, k, truth, report, earlier):
+    def together(publication, full, k, truth, report, earlier, *memo):
         printed = {t.family for c in publication.counts for t in c.terms}
         seen.append(printed)
         if family in printed:
-            raise PROTECT._CannotHide(family, f"cannot hide {family}")
-        return real(publication, full, k, truth, report, earlier)
+            raise PROTECT._CannotHide((Term(family, ("yes",), frozenset(), frozenset()),),
+                                      f"cannot hide {family}")
+        return real(publication, full, k, truth, report, earlier, *memo)
 
     monkeypatch.setattr(PROTECT, "_together", together)
     return seen
@@ -140,3 +141,33 @@ def test_the_groups_of_a_measure_are_its_rows_in_every_table(pooled):
     assert seen == {("metrics", "engagement.seen"), ("quarterly", "engagement.seen"),
                     ("partnerships", "engagement.seen"), ("rolling", "")}
     assert PROTECT._measure_groups(full, "not_a_measure") == set()
+
+
+def test_the_measures_binding_a_pattern_count_are_its_tables_then_its_factors():
+    """For a count of the risk-factor patterns (three factors a, b, c; a pattern says which
+    it has, "101" = a and c): the pattern tables, then the factors every pattern of it has,
+    then any factor one of them has; any other count is bound by its own measure."""
+    def t(family, *categories):
+        return Term(family, categories, frozenset({"X"}), frozenset({"2025-Q1"}))
+
+    flags = ("a", "b", "c")
+    assert PROTECT._families((t(PATTERN, "101", "111"),), flags) == (PATTERN, "a", "c", "b")
+    assert PROTECT._families((t(PATTERN, "100", "010"),), flags) == (PATTERN, "a", "b")
+    assert PROTECT._families((t(PATTERN, "101", "111"),), ()) == (PATTERN,)
+    assert PROTECT._families((t("known_to", "none"),), flags) == ("known_to",)
+
+
+def test_leaving_groups_out_keeps_what_the_rest_hides(pooled):
+    """Leaving a measure out takes its counts and rates, hidden or not, and the pattern
+    flags with the last pattern table; every other figure keeps its hiding."""
+    p = protect(pooled, "public")
+    publication = p.publication
+    before = {c.address: c.hidden for c in publication.counts}
+    groups = PROTECT._measure_groups(publication, "domestic_abuse") | {("risk_bands", ""),
+                                                                      ("cooccurrence", "")}
+    PROTECT._leave_out(publication, groups)
+    after = {c.address: c.hidden for c in publication.counts}
+    assert after == {a: h for a, h in before.items() if PROTECT._group(a) not in groups}
+    assert len(after) < len(before)
+    assert not [r for r in publication.rates if PROTECT._group(r.address) in groups]
+    assert publication.pattern_flags == ()

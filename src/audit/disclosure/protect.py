@@ -383,25 +383,35 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
         )
     full = build_publication(data)
     truth = true_counts(data)
+    publication, dropped, report = _alone(full, k, truth)
     withheld: set[tuple[str, str]] = set()
+    already: dict = {}  # what the earlier packs alone expose, and whole-number solutions:
+    seeds: list = []  # leaving figures out only loosens the model, so both stay true
     while True:
-        publication, dropped, report = _alone(full, k, truth, withheld)
         try:
-            report = _together(publication, _without(full, dropped), k, truth, report, earlier)
+            report = _together(
+                publication, _without(full, dropped), k, truth, report, earlier, already, seeds
+            )
         except _CannotHide as stuck:
-            more = _measure_groups(full, stuck.family) - dropped
+            families = _families(stuck.terms, full.pattern_flags)
+            more = next((g for f in families if (g := _measure_groups(full, f) - dropped)), None)
             if not more:
                 raise DisclosureError(stuck.message) from None
+            # Leaving figures out only removes facts: every count the pack protected stays
+            # protected, so the pack is not protected again from the start, only audited.
             withheld |= more
+            dropped |= more
+            _leave_out(publication, more)
+            report = _settle(publication, _without(full, dropped), k, truth)
             continue
         return _apply(data, policy, publication, report, dropped, withheld)
 
 
 def _alone(
-    full: Publication, k: int, truth, withheld: set[tuple[str, str]]
+    full: Publication, k: int, truth
 ) -> tuple[Publication, set[tuple[str, str]], AttackReport]:
-    """Steps 2 to 5 (module doc): the pack protected on its own, without ``withheld``."""
-    dropped = set(withheld)
+    """Steps 2 to 5 (module doc): the pack protected on its own."""
+    dropped: set[tuple[str, str]] = set()
     while True:
         publication = _without(full, dropped)
         for count in publication.counts:
@@ -422,13 +432,36 @@ def _alone(
 
 
 class _CannotHide(DisclosureError):
-    """No figure of the pack left to hide widens a count of ``family`` (:func:`_together`):
-    :func:`_public` withholds the measure from the pack, or refuses with ``message``."""
+    """No figure of the pack left to hide widens the count of ``terms`` (:func:`_together`):
+    :func:`_public` withholds a measure binding it from the pack (:func:`_families`), or
+    refuses with ``message``."""
 
-    def __init__(self, family: str, message: str) -> None:
+    def __init__(self, terms: tuple[Term, ...], message: str) -> None:
         super().__init__(message)
-        self.family = family
+        self.terms = terms
         self.message = message
+
+
+def _families(terms: tuple[Term, ...], flags: tuple[str, ...]) -> tuple[str, ...]:
+    """The measures whose figures bind a count of ``terms``: its own family; for a
+    risk-factor pattern (a pair, a band) the pattern tables, then the risk factors every
+    pattern of it has (a pair's two), then any factor one of them has — a factor's yes is
+    the sum of the patterns that contain it."""
+    own = tuple(dict.fromkeys(t.family for t in terms))
+    if PATTERN not in own or not flags:
+        return own
+    patterns = [p for t in terms if t.family == PATTERN for p in t.categories]
+    every = [f for i, f in enumerate(flags) if all(p[i] == "1" for p in patterns)]
+    some = [f for i, f in enumerate(flags) if any(p[i] == "1" for p in patterns)]
+    return tuple(dict.fromkeys([*own, *every, *some]))
+
+
+def _leave_out(publication: Publication, groups: set[tuple[str, str]]) -> None:
+    """Take every figure of ``groups`` out of ``publication``, in place (hidden or not)."""
+    publication.counts[:] = [c for c in publication.counts if _group(c) not in groups]
+    publication.rates[:] = [r for r in publication.rates if _group(r.address) not in groups]
+    if not any(t.family == PATTERN for c in publication.counts for t in c.terms):
+        publication.pattern_flags = ()
 
 
 def _measure_groups(full: Publication, family: str) -> set[tuple[str, str]]:
@@ -451,6 +484,8 @@ def _together(
     truth,
     report: AttackReport,
     earlier: Sequence[PackFigures],
+    already: dict | None = None,
+    seeds: list | None = None,
 ) -> AttackReport:
     """Protect the new pack together with the public packs already produced (issue 22),
     and in whole numbers: with no earlier pack, against the integer attack on it alone.
@@ -477,8 +512,8 @@ def _together(
     if changed:
         rates_for(publication, full)
         report = _settle(publication, full, k, truth)
-    already: dict = {}  # what the earlier packs alone expose, asked once a count
-    seeds: list = []  # whole-number solutions seen: they still fit after hiding more
+    already = {} if already is None else already  # what the earlier packs alone expose
+    seeds = [] if seeds is None else seeds  # whole-number solutions: they still fit
     for _ in range(_JOINT_ROUNDS):
         found = new_exposures(
             PackFigures("this pack", publication, k), earlier, already=already, seeds=seeds
@@ -503,7 +538,7 @@ def _together(
                     else "its own figures give it away in whole numbers"
                 )
                 raise _CannotHide(
-                    bounds.target.terms[0].family,
+                    bounds.target.terms,
                     f"this pack cannot hide {measure} in {table}: whatever else it hides or "
                     f"leaves out, {how}. Nothing was written; publish a longer period or a "
                     "larger area, or leave this pack unpublished",

@@ -48,7 +48,7 @@ def _stuck_on(monkeypatch, family: str) -> list[set[str]]:
         printed = {t.family for c in publication.counts for t in c.terms}
         seen.append(printed)
         if family in printed:
-            raise PROTECT._CannotHide((Term(family, ("yes",), frozenset(), frozenset()),),
+            raise PROTECT._CannotHide([(Term(family, ("yes",), frozenset(), frozenset()),)],
                                       f"cannot hide {family}")
         return real(publication, full, k, truth, report, earlier, *memo)
 
@@ -67,7 +67,7 @@ def test_a_measure_is_left_out_of_every_table_and_the_pack_is_still_written(
     seen = _stuck_on(monkeypatch, family)
     p = protect(pooled, "public")
     ids = _ids(pooled, family)
-    assert ids and p.withheld == tuple(sorted(ids))
+    assert ids and p.withheld == tuple(ids)
     assert len(seen) == 2 and family in seen[0] and family not in seen[1]
     # no figure of it anywhere: not in the attack's list, not a row of any table
     assert not [c for c in p.publication.counts if any(t.family == family for t in c.terms)]
@@ -81,22 +81,25 @@ def test_a_measure_is_left_out_of_every_table_and_the_pack_is_still_written(
     assert (p.cooccurrence is None and p.risk_counts is None) if risk else True
     assert not risk or not [c for c in p.publication.counts
                             if any(t.family == PATTERN for t in c.terms)]
-    names = " and ".join(f"'{metric_label(m)}'" for m in sorted(ids))
+    labels = [f"'{metric_label(m)}'" for m in ids]  # in the metrics table's order
+    names = labels[0] if len(ids) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
     with_it = sorted({*(["cases by the number of risk factors",
                          "which risk factors occur together"] if risk else []),
                       *(["the latest four quarters together"] if set(ids) & TREND else [])})
-    assert [d for d in p.dropped if d.startswith((names, "Left out with"))] == [
-        f"{names}, in every table: read together with the public packs already published "
-        f"about these cases, {'its' if len(ids) == 1 else 'their'} figures would give away a "
-        "count of 5 or fewer that those packs hide.",
-        *([f"Left out with it: {'; '.join(with_it)}."] if with_it else [])]
+    also = f" (and with {'it' if len(ids) == 1 else 'them'}: {'; '.join(with_it)})" \
+        if with_it else ""
+    assert [d for d in p.dropped if d.startswith(names)] == [
+        f"{names}, in every table{also}: read together with the public packs already "
+        f"published about these cases, {'its' if len(ids) == 1 else 'their'} figures would give "
+        "away a count of 5 or fewer that those packs hide."]
     # every section and every file, as audit run writes them
     sections = build_sections(p, pooled.history)
     files = write_pack(tmp_path, p, sections)
     assert {f.name for f in files} >= {"public-pack.html", "public-pack.xlsx",
                                        "public-pack.pptx", "metrics.csv", "figures.csv"}
     page = (tmp_path / "public-pack.html").read_text(encoding="utf-8")
-    assert "in every table: read together with the public packs" in page
+    sentence = p.dropped[0].replace("'", "&#x27;")
+    assert f"Left out of this public pack: {sentence}" in page
     csv_rows = (tmp_path / "metrics.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert [r.split(",")[0] for r in csv_rows] == \
         [m for m in pooled.metrics["metric"] if m not in ids]
@@ -171,3 +174,30 @@ def test_leaving_groups_out_keeps_what_the_rest_hides(pooled):
     assert len(after) < len(before)
     assert not [r for r in publication.rates if PROTECT._group(r.address) in groups]
     assert publication.pattern_flags == ()
+
+
+def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled, monkeypatch):
+    """Two counts stuck in the same round (a service level, a practice step): both measures
+    are left out before the joint check runs again, so it runs twice, not three times."""
+    real = PROTECT._together
+    calls: list[set[str]] = []
+
+    def together(publication, full, k, truth, report, earlier, *memo):
+        printed = {t.family for c in publication.counts for t in c.terms}
+        calls.append(printed)
+        stuck = [(Term(f, ("yes",), frozenset(), frozenset()),)
+                 for f in ("known_to", "father_seen") if f in printed]
+        if stuck:
+            raise PROTECT._CannotHide(stuck, "stuck")
+        return real(publication, full, k, truth, report, earlier, *memo)
+
+    monkeypatch.setattr(PROTECT, "_together", together)
+    p = protect(pooled, "public")
+    assert len(calls) == 2 and {"known_to", "father_seen"} <= calls[0]
+    assert p.withheld == (*_ids(pooled, "known_to"), "engagement.seen")
+    said = [d for d in p.dropped if "in every table" in d]
+    assert said == ["'Not known to services', 'Known to universal services only', 'Known to "
+                    "Early Help', 'Child in need', 'Child protection plan' and 'Father seen', in "
+                    "every table (and with them: the latest four quarters together): read "
+                    "together with the public packs already published about these cases, "
+                    "their figures would give away a count of 5 or fewer that those packs hide."]

@@ -53,7 +53,7 @@ from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
 from audit.disclosure.model import PATTERN, Count, Publication, Term
 from audit.disclosure.policy import Policy
-from audit.disclosure.publication import metric_terms, true_counts
+from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
 from audit.errors import DisclosureError, ReportError
 from audit.workspace import AuditData
@@ -122,7 +122,8 @@ class Protected:
     selection: dict[str, Any] | None = None
     dropped: list[str] = field(default_factory=list)
     #: Metric ids withheld from a public pack as a whole (read with the packs already
-    #: published, their figures would give a hidden count away): they have no row.
+    #: published, their figures would give a hidden count away), in the metrics table's
+    #: order: they have no row.
     withheld: tuple[str, ...] = ()
     publication: Publication | None = None
     report: AttackReport | None = None
@@ -393,8 +394,13 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
                 publication, _without(full, dropped), k, truth, report, earlier, already, seeds
             )
         except _CannotHide as stuck:
-            families = _families(stuck.terms, full.pattern_flags)
-            more = next((g for f in families if (g := _measure_groups(full, f) - dropped)), None)
+            more: set[tuple[str, str]] = set()
+            for terms in stuck.targets:
+                families = _families(terms, full.pattern_flags)
+                more |= next(
+                    (g for f in families if (g := _measure_groups(full, f) - dropped - more)),
+                    set(),
+                )
             if not more:
                 raise DisclosureError(stuck.message) from None
             # Leaving figures out only removes facts: every count the pack protected stays
@@ -402,6 +408,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
             withheld |= more
             dropped |= more
             _leave_out(publication, more)
+            rates_for(publication, _without(full, dropped))  # figures hidden this round
             report = _settle(publication, _without(full, dropped), k, truth)
             continue
         return _apply(data, policy, publication, report, dropped, withheld)
@@ -432,13 +439,13 @@ def _alone(
 
 
 class _CannotHide(DisclosureError):
-    """No figure of the pack left to hide widens the count of ``terms`` (:func:`_together`):
-    :func:`_public` withholds a measure binding it from the pack (:func:`_families`), or
-    refuses with ``message``."""
+    """No figure of the pack left to hide widens the counts of ``targets`` (each a count's
+    terms; :func:`_together`): :func:`_public` withholds a measure binding each from the
+    pack (:func:`_families`), or refuses with ``message`` (about the first)."""
 
-    def __init__(self, terms: tuple[Term, ...], message: str) -> None:
+    def __init__(self, targets: list[tuple[Term, ...]], message: str) -> None:
         super().__init__(message)
-        self.terms = terms
+        self.targets = targets
         self.message = message
 
 
@@ -520,6 +527,8 @@ def _together(
         )
         if not found:
             return report
+        stuck: list[tuple[Term, ...]] = []  # counts nothing left to hide widens
+        message = ""
         for bounds in found:
             choice = next(
                 (
@@ -537,13 +546,16 @@ def _together(
                     if earlier
                     else "its own figures give it away in whole numbers"
                 )
-                raise _CannotHide(
-                    bounds.target.terms,
+                stuck.append(bounds.target.terms)
+                message = message or (
                     f"this pack cannot hide {measure} in {table}: whatever else it hides or "
                     f"leaves out, {how}. Nothing was written; publish a longer period or a "
-                    "larger area, or leave this pack unpublished",
+                    "larger area, or leave this pack unpublished"
                 )
+                continue
             choice.hidden = True
+        if stuck:  # all of this round's at once: one more round, not one a count
+            raise _CannotHide(stuck, message)
         rates_for(publication, full)
         report = _settle(publication, full, k, truth)
     raise DisclosureError("the joint disclosure check did not settle; nothing was written")
@@ -659,8 +671,11 @@ def _apply(
             "ignored_columns": list(data.extract.ignored_columns),
             "moderated": data.extract.moderated is not None,
         },
-        dropped=_withheld_words(withheld, policy.max_count) + _dropped_words(dropped - withheld),
-        withheld=tuple(sorted(g for t, g in withheld if t == "metrics")),
+        dropped=[
+            *_withheld_words(withheld, list(data.metrics["metric"]), policy.max_count),
+            *_dropped_words(dropped - withheld),
+        ],
+        withheld=tuple(m for m in data.metrics["metric"] if ("metrics", m) in withheld),
         publication=publication,
         report=report,
         **_context(data, public=True),
@@ -677,14 +692,15 @@ def _dropped_words(dropped: set[tuple[str, str]]) -> list[str]:
     return words
 
 
-def _withheld_words(withheld: set[tuple[str, str]], k: int) -> list[str]:
-    """Why the measures withheld from the pack are not in it, one sentence a measure, and
-    which whole tables went with them (a risk factor takes the tables of risk factors
-    together, a trend measure the latest four quarters)."""
-    by_family: dict[str, list[str]] = {}
-    for table, metric in sorted(withheld):
-        if table == "metrics":
-            by_family.setdefault(metric_terms(metric)[0], []).append(metric_label(metric))
+def _withheld_words(withheld: set[tuple[str, str]], order: Sequence[str], k: int) -> list[str]:
+    """Why the measures withheld from the pack are not in it, in one sentence (the measures
+    in ``order``, the metrics table's), with the whole tables that went with them (a risk
+    factor takes the tables of risk factors together, a trend measure the latest four
+    quarters); none when nothing was withheld."""
+    metrics = {g for t, g in withheld if t == "metrics"}
+    labels = [f"'{metric_label(m)}'" for m in order if m in metrics]
+    if not labels:
+        return []
     tables = sorted(
         {
             owner.called
@@ -692,14 +708,11 @@ def _withheld_words(withheld: set[tuple[str, str]], k: int) -> list[str]:
             if group == "" and (owner := entry_of_address(table)) and owner.called
         }
     )
-    words = []
-    for labels in by_family.values():
-        names = " and ".join(f"'{label}'" for label in labels)
-        words.append(
-            f"{names}, in every table: read together with the public packs already "
-            f"published about these cases, {'its' if len(labels) == 1 else 'their'} figures "
-            f"would give away a count of {k} or fewer that those packs hide."
-        )
-    if words and tables:
-        words.append(f"Left out with {'it' if len(words) == 1 else 'them'}: {'; '.join(tables)}.")
-    return words
+    one = len(labels) == 1
+    names = labels[0] if one else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    also = f" (and with {'it' if one else 'them'}: {'; '.join(tables)})" if tables else ""
+    return [
+        f"{names}, in every table{also}: read together with the public packs already "
+        f"published about these cases, {'its' if one else 'their'} figures would give away "
+        f"a count of {k} or fewer that those packs hide."
+    ]

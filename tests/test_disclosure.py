@@ -34,7 +34,6 @@ from audit.disclosure.protect import (
     _crowds,
     _describe,
     _dropped_words,
-    _group,
     _line,
     _priority,
     _settle,
@@ -42,6 +41,7 @@ from audit.disclosure.protect import (
 )
 from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import build_publication
+from audit.disclosure.withholding import group_of as _group
 from audit.errors import DisclosureError, ParameterError, ReportError
 from audit.formatting import is_suppressed
 from audit.workspace import AuditData, open_audit

@@ -22,6 +22,13 @@ from audit.contract import metric_label
 from audit.disclosure import protect
 from audit.disclosure.model import PATTERN, Term
 from audit.disclosure.publication import metric_terms
+from audit.disclosure.withholding import (
+    CannotHide,
+    binding_families,
+    group_of,
+    leave_out,
+    measure_groups,
+)
 from audit.errors import DisclosureError
 from audit.run.pack import write_pack
 from audit.sections import build_sections
@@ -48,7 +55,7 @@ def _stuck_on(monkeypatch, family: str) -> list[set[str]]:
         printed = {t.family for c in publication.counts for t in c.terms}
         seen.append(printed)
         if family in printed:
-            raise PROTECT._CannotHide([(Term(family, ("yes",), frozenset(), frozenset()),)],
+            raise CannotHide([(Term(family, ("yes",), frozenset(), frozenset()),)],
                                       f"cannot hide {family}")
         return real(publication, full, k, truth, report, earlier, *memo)
 
@@ -121,7 +128,7 @@ def test_a_pack_with_nothing_left_to_leave_out_is_refused(pooled, monkeypatch):
     """Stuck on a count of a measure the pack no longer prints (or never did): refused with
     the joint check's words, nothing to withhold."""
     seen = _stuck_on(monkeypatch, "father_seen")
-    monkeypatch.setattr(PROTECT, "_measure_groups", lambda full, family: set())
+    monkeypatch.setattr(PROTECT, "measure_groups", lambda full, family: set())
     with pytest.raises(DisclosureError, match=r"^cannot hide father_seen$"):
         protect(pooled, "public")
     assert len(seen) == 1
@@ -134,16 +141,16 @@ def test_the_groups_of_a_measure_are_its_rows_in_every_table(pooled):
     from audit.disclosure.tables import build_publication
 
     full = build_publication(pooled)
-    risk = PROTECT._measure_groups(full, "domestic_abuse")
+    risk = measure_groups(full, "domestic_abuse")
     assert ("metrics", "risk.domestic_abuse") in risk
     assert {("risk_bands", ""), ("cooccurrence", "")} <= risk
     assert {t for t, _ in risk} >= {"metrics", "risk_bands", "cooccurrence"}
-    seen = PROTECT._measure_groups(full, "father_seen")
+    seen = measure_groups(full, "father_seen")
     assert ("metrics", "engagement.seen") in seen
     assert not {t for t, _ in seen} & {"risk_bands", "cooccurrence"}
     assert seen == {("metrics", "engagement.seen"), ("quarterly", "engagement.seen"),
                     ("partnerships", "engagement.seen"), ("rolling", "")}
-    assert PROTECT._measure_groups(full, "not_a_measure") == set()
+    assert measure_groups(full, "not_a_measure") == set()
 
 
 def test_the_measures_binding_a_pattern_count_are_its_tables_then_its_factors():
@@ -154,10 +161,10 @@ def test_the_measures_binding_a_pattern_count_are_its_tables_then_its_factors():
         return Term(family, categories, frozenset({"X"}), frozenset({"2025-Q1"}))
 
     flags = ("a", "b", "c")
-    assert PROTECT._families((t(PATTERN, "101", "111"),), flags) == (PATTERN, "a", "c", "b")
-    assert PROTECT._families((t(PATTERN, "100", "010"),), flags) == (PATTERN, "a", "b")
-    assert PROTECT._families((t(PATTERN, "101", "111"),), ()) == (PATTERN,)
-    assert PROTECT._families((t("known_to", "none"),), flags) == ("known_to",)
+    assert binding_families((t(PATTERN, "101", "111"),), flags) == (PATTERN, "a", "c", "b")
+    assert binding_families((t(PATTERN, "100", "010"),), flags) == (PATTERN, "a", "b")
+    assert binding_families((t(PATTERN, "101", "111"),), ()) == (PATTERN,)
+    assert binding_families((t("known_to", "none"),), flags) == ("known_to",)
 
 
 def test_leaving_groups_out_keeps_what_the_rest_hides(pooled):
@@ -166,13 +173,13 @@ def test_leaving_groups_out_keeps_what_the_rest_hides(pooled):
     p = protect(pooled, "public")
     publication = p.publication
     before = {c.address: c.hidden for c in publication.counts}
-    groups = PROTECT._measure_groups(publication, "domestic_abuse") | {("risk_bands", ""),
+    groups = measure_groups(publication, "domestic_abuse") | {("risk_bands", ""),
                                                                       ("cooccurrence", "")}
-    PROTECT._leave_out(publication, groups)
+    leave_out(publication, groups)
     after = {c.address: c.hidden for c in publication.counts}
-    assert after == {a: h for a, h in before.items() if PROTECT._group(a) not in groups}
+    assert after == {a: h for a, h in before.items() if group_of(a) not in groups}
     assert len(after) < len(before)
-    assert not [r for r in publication.rates if PROTECT._group(r.address) in groups]
+    assert not [r for r in publication.rates if group_of(r.address) in groups]
     assert publication.pattern_flags == ()
 
 
@@ -188,7 +195,7 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
         stuck = [(Term(f, ("yes",), frozenset(), frozenset()),)
                  for f in ("known_to", "father_seen") if f in printed]
         if stuck:
-            raise PROTECT._CannotHide(stuck, "stuck")
+            raise CannotHide(stuck, "stuck")
         return real(publication, full, k, truth, report, earlier, *memo)
 
     monkeypatch.setattr(PROTECT, "_together", together)

@@ -24,7 +24,7 @@ output. For the **board** it returns every aggregate table as it is. For the **p
    this pack left to hide widens it (a ``c`` is at least 1: a true zero is always printed),
    the measure is **withheld** from the pack as a whole — no row, no ``c``, no figure of it
    in any table, so its counts could be anything from 0 — and steps 2 to 6 run again
-   without it (:func:`_measure_groups`);
+   without it (:func:`measure_groups`);
 7. applies the result to the tables, each by its entry's ``public``: a hidden count is
    ``c`` and so is every figure of its row built on it (rate, interval, p-value, limits,
    position; a hidden ``unknown`` is not part of a rate); a chart with a hidden line (the
@@ -47,7 +47,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
 
-from audit.contract import metric_label
 from audit.disclosure.attack import AttackReport, attack
 from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
@@ -55,6 +54,14 @@ from audit.disclosure.model import PATTERN, Count, Publication, Term
 from audit.disclosure.policy import Policy
 from audit.disclosure.publication import true_counts
 from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
+from audit.disclosure.withholding import (
+    CannotHide,
+    binding_families,
+    group_of,
+    leave_out,
+    measure_groups,
+    withheld_words,
+)
 from audit.errors import DisclosureError, ReportError
 from audit.workspace import AuditData
 
@@ -271,18 +278,6 @@ def _copy(table: Any) -> Any:
 # ------------------------------------------------------------------------------- public
 
 
-def _group(count_or_address: Count | tuple[str, str, str]) -> tuple[str, str] | None:
-    """The group a figure is left out with, (table, group); ``None`` when its table is
-    never left out of a pack (:attr:`~audit.disclosure.tables.PublishedTable.group`)."""
-    table, row, _ = (
-        count_or_address.address if isinstance(count_or_address, Count) else count_or_address
-    )
-    owner = entry_of_address(table)
-    if owner is None or owner.group is None:
-        return None
-    return owner.name, owner.group(row)
-
-
 def _line(address: tuple[str, str, str]) -> bool:
     """True for a rate drawn as a chart's line (the p-chart's average, the funnel's
     target): withheld itself, and its chart with it, when it pins a count."""
@@ -303,8 +298,8 @@ def _priority(table: str) -> int:
 
 
 def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publication:
-    keep_count = [c for c in publication.counts if _group(c) not in dropped]
-    keep_rate = [r for r in publication.rates if _group(r.address) not in dropped]
+    keep_count = [c for c in publication.counts if group_of(c) not in dropped]
+    keep_rate = [r for r in publication.rates if group_of(r.address) not in dropped]
     return Publication(
         counts=[Count(c.table, c.row, c.column, c.terms, c.value) for c in keep_count],
         rates=list(keep_rate),
@@ -393,12 +388,12 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
             report = _together(
                 publication, _without(full, dropped), k, truth, report, earlier, already, seeds
             )
-        except _CannotHide as stuck:
+        except CannotHide as stuck:
             more: set[tuple[str, str]] = set()
             for terms in stuck.targets:
-                families = _families(terms, full.pattern_flags)
+                families = binding_families(terms, full.pattern_flags)
                 more |= next(
-                    (g for f in families if (g := _measure_groups(full, f) - dropped - more)),
+                    (g for f in families if (g := measure_groups(full, f) - dropped - more)),
                     set(),
                 )
             if not more:
@@ -407,7 +402,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
             # protected, so the pack is not protected again from the start, only audited.
             withheld |= more
             dropped |= more
-            _leave_out(publication, more)
+            leave_out(publication, more)
             rates_for(publication, _without(full, dropped))  # figures hidden this round
             report = _settle(publication, _without(full, dropped), k, truth)
             continue
@@ -438,52 +433,6 @@ def _alone(
     return publication, dropped, report
 
 
-class _CannotHide(DisclosureError):
-    """No figure of the pack left to hide widens the counts of ``targets`` (each a count's
-    terms; :func:`_together`): :func:`_public` withholds a measure binding each from the
-    pack (:func:`_families`), or refuses with ``message`` (about the first)."""
-
-    def __init__(self, targets: list[tuple[Term, ...]], message: str) -> None:
-        super().__init__(message)
-        self.targets = targets
-        self.message = message
-
-
-def _families(terms: tuple[Term, ...], flags: tuple[str, ...]) -> tuple[str, ...]:
-    """The measures whose figures bind a count of ``terms``: its own family; for a
-    risk-factor pattern (a pair, a band) the pattern tables, then the risk factors every
-    pattern of it has (a pair's two), then any factor one of them has — a factor's yes is
-    the sum of the patterns that contain it."""
-    own = tuple(dict.fromkeys(t.family for t in terms))
-    if PATTERN not in own or not flags:
-        return own
-    patterns = [p for t in terms if t.family == PATTERN for p in t.categories]
-    every = [f for i, f in enumerate(flags) if all(p[i] == "1" for p in patterns)]
-    some = [f for i, f in enumerate(flags) if any(p[i] == "1" for p in patterns)]
-    return tuple(dict.fromkeys([*own, *every, *some]))
-
-
-def _leave_out(publication: Publication, groups: set[tuple[str, str]]) -> None:
-    """Take every figure of ``groups`` out of ``publication``, in place (hidden or not)."""
-    publication.counts[:] = [c for c in publication.counts if _group(c) not in groups]
-    publication.rates[:] = [r for r in publication.rates if _group(r.address) not in groups]
-    if not any(t.family == PATTERN for c in publication.counts for t in c.terms):
-        publication.pattern_flags = ()
-
-
-def _measure_groups(full: Publication, family: str) -> set[tuple[str, str]]:
-    """Every group of the pack that prints a figure of ``family``: the measure's rows of the
-    headline table, its trend and funnel, and for a risk factor the tables of risk factors
-    together (their patterns count it too)."""
-    groups = set()
-    for count in full.counts:
-        families = {t.family for t in count.terms}
-        if family in families or (PATTERN in families and family in full.pattern_flags):
-            groups.add(_group(count))
-    groups.discard(None)
-    return groups  # type: ignore[return-value]
-
-
 def _together(
     publication: Publication,
     full: Publication,
@@ -503,7 +452,7 @@ def _together(
     a count the earlier packs alone did not, one more figure of this pack whose scope meets
     that count is hidden (:func:`_candidates`, cheapest first) and the pack is settled again
     on its own (:func:`_settle`). Earlier packs are published: only this one can change. A
-    count no figure of this pack can widen raises :class:`_CannotHide`, naming its measure:
+    count no figure of this pack can widen raises :class:`CannotHide`, naming its measure:
     :func:`_public` withholds the measure, or refuses the pack (nothing is written).
     """
     from audit.disclosure.joint import term_key
@@ -555,7 +504,7 @@ def _together(
                 continue
             choice.hidden = True
         if stuck:  # all of this round's at once: one more round, not one a count
-            raise _CannotHide(stuck, message)
+            raise CannotHide(stuck, message)
         rates_for(publication, full)
         report = _settle(publication, full, k, truth)
     raise DisclosureError("the joint disclosure check did not settle; nothing was written")
@@ -623,7 +572,7 @@ def _crowds(table: str) -> bool:
 def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
     groups: dict[tuple[str, str], list[Count]] = {}
     for count in publication.counts:
-        group = _group(count)
+        group = group_of(count)
         if group is not None:
             groups.setdefault(group, []).append(count)
     crowded = {
@@ -632,7 +581,7 @@ def _crowded_groups(publication: Publication) -> set[tuple[str, str]]:
         if _crowds(g[0]) and sum(c.hidden for c in cs) > DROP_SHARE * len(cs)
     }
     for line in publication.withheld:  # a withheld line takes its chart with it
-        group = _group(line)
+        group = group_of(line)
         if group is not None:
             crowded.add(group)
     return crowded
@@ -672,7 +621,7 @@ def _apply(
             "moderated": data.extract.moderated is not None,
         },
         dropped=[
-            *_withheld_words(withheld, list(data.metrics["metric"]), policy.max_count),
+            *withheld_words(withheld, list(data.metrics["metric"]), policy.max_count),
             *_dropped_words(dropped - withheld),
         ],
         withheld=tuple(m for m in data.metrics["metric"] if ("metrics", m) in withheld),
@@ -690,29 +639,3 @@ def _dropped_words(dropped: set[tuple[str, str]]) -> list[str]:
         if owner is not None and owner.dropped_words is not None:
             words.append(owner.dropped_words(group))
     return words
-
-
-def _withheld_words(withheld: set[tuple[str, str]], order: Sequence[str], k: int) -> list[str]:
-    """Why the measures withheld from the pack are not in it, in one sentence (the measures
-    in ``order``, the metrics table's), with the whole tables that went with them (a risk
-    factor takes the tables of risk factors together, a trend measure the latest four
-    quarters); none when nothing was withheld."""
-    metrics = {g for t, g in withheld if t == "metrics"}
-    labels = [f"'{metric_label(m)}'" for m in order if m in metrics]
-    if not labels:
-        return []
-    tables = sorted(
-        {
-            owner.called
-            for table, group in withheld
-            if group == "" and (owner := entry_of_address(table)) and owner.called
-        }
-    )
-    one = len(labels) == 1
-    names = labels[0] if one else f"{', '.join(labels[:-1])} and {labels[-1]}"
-    also = f" (and with {'it' if one else 'them'}: {'; '.join(tables)})" if tables else ""
-    return [
-        f"{names}, in every table{also}: read together with the public packs already "
-        f"published about these cases, {'its' if one else 'their'} figures would give away "
-        f"a count of {k} or fewer that those packs hide."
-    ]

@@ -208,3 +208,20 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
                     "every table (and with them: the latest four quarters together): read "
                     "together with the public packs already published about these cases, "
                     "their figures would give away a count of 5 or fewer that those packs hide."]
+
+
+def test_rows_hidden_for_a_measure_now_left_out_are_tried_again(pooled, monkeypatch):
+    """After a measure is left out, the pass that prints again the rows only complementary
+    hiding took runs again on what is left (before the joint check runs again), and is
+    given the pack without the measure."""
+    _stuck_on(monkeypatch, "father_seen")
+    real = PROTECT.rates_again
+    given: list[set[str]] = []
+
+    def rates_again(publication, full, k, truth, report):
+        given.append({t.family for c in publication.counts for t in c.terms})
+        return real(publication, full, k, truth, report)
+
+    monkeypatch.setattr(PROTECT, "rates_again", rates_again)
+    protect(pooled, "public")
+    assert len(given) == 2 and "father_seen" in given[0] and "father_seen" not in given[1]

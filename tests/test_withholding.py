@@ -225,3 +225,24 @@ def test_rows_hidden_for_a_measure_now_left_out_are_tried_again(pooled, monkeypa
     monkeypatch.setattr(PROTECT, "rates_again", rates_again)
     protect(pooled, "public")
     assert len(given) == 2 and "father_seen" in given[0] and "father_seen" not in given[1]
+
+
+def test_a_chart_left_out_before_its_measure_was_is_not_said_twice(pooled):
+    """A measure's trend charts left out for small numbers, then the measure withheld: the
+    pack says only that the measure is left out (the charts go with it), while another
+    measure's charts left out keep their own sentence."""
+    from audit.disclosure.attack import AttackReport
+    from audit.disclosure.policy import Policy
+    from audit.disclosure.tables import build_publication
+
+    seen, contacted = ("quarterly", "engagement.seen"), ("quarterly", "engagement.contacted")
+    withheld = {("metrics", "engagement.seen"), seen}
+    p = PROTECT._apply(pooled, Policy.make("public"), build_publication(pooled), AttackReport(),
+                       {seen, contacted, ("metrics", "engagement.seen")}, withheld)
+    assert p.withheld == ("engagement.seen",)
+    assert p.dropped == [
+        "'Father seen', in every table: read together with the public packs already published "
+        "about these cases, its figures would give away a count of 5 or fewer that those packs "
+        "hide.",
+        "The quarter-by-quarter charts of 'father contacted': most quarters rest on small "
+        "numbers. The latest four quarters together are shown instead where they can be."]

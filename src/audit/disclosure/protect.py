@@ -627,7 +627,9 @@ def _apply(
         },
         dropped=[
             *withheld_words(withheld, list(data.metrics["metric"]), policy.max_count),
-            *_dropped_words(dropped - withheld),
+            *_dropped_words(
+                {(t, g) for t, g in dropped - withheld if ("metrics", g) not in withheld}
+            ),
         ],
         withheld=tuple(m for m in data.metrics["metric"] if ("metrics", m) in withheld),
         publication=publication,

@@ -23,8 +23,10 @@ output. For the **board** it returns every aggregate table as it is. For the **p
    partnerships (:func:`_together`); where a count they hid is given away and no figure of
    this pack left to hide widens it (a ``c`` is at least 1: a true zero is always printed),
    the measure is **withheld** from the pack as a whole — no row, no ``c``, no figure of it
-   in any table, so its counts could be anything from 0 — and steps 2 to 6 run again
-   without it (:func:`measure_groups`);
+   in any table, so its counts could be anything from 0 (:mod:`audit.disclosure.withholding`):
+   its figures are taken out of the protected pack (that only removes facts), the pack's own
+   attack runs again, the rows only complementary hiding took are tried again, and the joint
+   check goes on;
 7. applies the result to the tables, each by its entry's ``public``: a hidden count is
    ``c`` and so is every figure of its row built on it (rate, interval, p-value, limits,
    position; a hidden ``unknown`` is not part of a rate); a chart with a hidden line (the
@@ -457,8 +459,9 @@ def _together(
     a count the earlier packs alone did not, one more figure of this pack whose scope meets
     that count is hidden (:func:`_candidates`, cheapest first) and the pack is settled again
     on its own (:func:`_settle`). Earlier packs are published: only this one can change. A
-    count no figure of this pack can widen raises :class:`CannotHide`, naming its measure:
-    :func:`_public` withholds the measure, or refuses the pack (nothing is written).
+    count no figure of this pack can widen is stuck: every stuck count of the round raises
+    one :class:`~audit.disclosure.withholding.CannotHide`, and :func:`_public` withholds a
+    measure binding each, or refuses the pack (nothing is written).
     """
     from audit.disclosure.joint import term_key
     from audit.disclosure.ledger import new_exposures

@@ -439,3 +439,33 @@ def test_the_check_of_one_pack_names_the_count_it_can_narrow_in_the_bars_words(t
     with pytest.raises(DisclosureError, match=r"^a hidden count can be narrowed to 5 values "
                                               r"or fewer: .*; 1 count\(s\) in all$"):
         check_pack(folder)
+
+
+def test_the_single_pack_ranges_of_published_packs_are_attacked_once(monkeypatch):
+    """With a memo, a pack named unchanged (published: its figures do not change) has its
+    own single-pack attack once; the next attack asks only the pack being protected, and
+    every range is what it is without the memo (issue 22's year minus quarters: 3..3)."""
+    import importlib
+
+    joint = importlib.import_module("audit.disclosure.joint")
+    packs = year_minus_quarters_packs()
+    q2_unknown = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
+    attacked: list[int] = []
+    real = joint.attack
+
+    def counted(publication, k, **kwargs):
+        attacked.append(next(i for i, p in enumerate(packs) if p.publication is publication))
+        return real(publication, k, **kwargs)
+
+    monkeypatch.setattr(joint, "attack", counted)
+    plain = joint_attack(packs)
+    assert sorted(attacked) == [0, 1, 2]
+    memo: dict = {}
+    unchanged = {"year", "Q1"}
+    for expected in ([0, 1, 2], [2]):
+        attacked.clear()
+        report = joint_attack(packs, memo=memo, unchanged=unchanged)
+        assert sorted(attacked) == expected
+        assert bounds_of(report, q2_unknown) == bounds_of(plain, q2_unknown) == (3, 3)
+        assert [(b.low, b.high) for b in report.bounds] == [(b.low, b.high) for b in plain.bounds]
+    assert set(memo) == unchanged

@@ -314,7 +314,7 @@ def _stand_ins(monkeypatch, publication, earlier, found):
         calls.append(f"settle {len(calls)}")
         return calls[-1]
 
-    def new_exposures(new, packs, *, already=None, seeds=None):
+    def new_exposures(new, packs, *, already=None, seeds=None, memo=None):
         assert new.publication is publication and new.threshold == K and packs is earlier
         assert isinstance(already, dict) and isinstance(seeds, list)
         if learnt:  # what the earlier packs alone expose, and the solutions, carried over

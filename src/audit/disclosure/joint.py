@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,8 +307,15 @@ def joint_attack(
     mip_seconds: float = 2.0,
     budget: float = 60.0,
     seeds: Sequence[dict] = (),
+    memo: dict | None = None,
+    unchanged: Collection[str] = (),
 ) -> JointReport:
     """Bound every target in whole numbers from everything ``packs`` publish (module doc).
+
+    ``memo`` keeps the single-pack ranges of the packs named in ``unchanged`` (published
+    packs, whose figures do not change) across calls: protection attacks the same earlier
+    packs with each round's new pack, and their own attacks were a quarter of its time on
+    the year of ``benchmarks/year.py``.
 
     ``seeds``: whole-number solutions of an earlier attack on the same cases
     (``report.solutions``): each that fits every figure of these packs exactly joins the
@@ -338,7 +345,7 @@ def joint_attack(
         targets = joint_targets(packs)
     model = JointModel(packs, extra_terms=[t for tg in targets for t in tg.terms])
     report = JointReport([p.name for p in packs], k)
-    single = _single_pack_bounds(packs, targets, k)
+    single = _single_pack_bounds(packs, targets, k, memo, unchanged)
     lp = _Highs(model, integer=False)  # raises when the figures contradict each other
     rows = [model.vector(t.terms) if model.holds(t.terms) else None for t in targets]
     pool = _SolutionPool(rows, model.size)
@@ -572,10 +579,16 @@ class _SolutionPool:
 
 
 def _single_pack_bounds(
-    packs: Sequence[PackFigures], targets: Sequence[Target], k: int
+    packs: Sequence[PackFigures],
+    targets: Sequence[Target],
+    k: int,
+    memo: dict | None = None,
+    unchanged: Collection[str] = (),
 ) -> dict[TermKey, tuple[float, float]]:
     """Each target's range from the single-pack attack of every pack that names it,
-    intersected (risk-factor patterns read whole)."""
+    intersected (risk-factor patterns read whole). A pack of ``unchanged`` keeps its ranges
+    in ``memo`` (by pack name, then count): each count's range is its own two solves, the
+    same whichever others are asked, so only counts not asked before are attacked."""
     by_pack: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         for name in target.packs:
@@ -585,11 +598,17 @@ def _single_pack_bounds(
         chosen = by_pack.get(pack.name)
         if not chosen:
             continue
-        result = attack(pack.publication, k, targets=[(t.label, t.terms) for t in chosen])
-        for bounds in result.bounds:
-            key = term_key(bounds.terms)
+        kept = pack.name in unchanged and memo is not None
+        known = memo.setdefault(pack.name, {}) if kept else {}  # type: ignore[union-attr]
+        asked = [t for t in chosen if term_key(t.terms) not in known]
+        if asked:
+            result = attack(pack.publication, k, targets=[(t.label, t.terms) for t in asked])
+            for bounds in result.bounds:
+                known[term_key(bounds.terms)] = (bounds.low, bounds.high)
+        for key in {term_key(t.terms) for t in chosen} & known.keys():
             low, high = out.get(key, (0.0, math.inf))
-            out[key] = (max(low, bounds.low), min(high, bounds.high))
+            b_low, b_high = known[key]
+            out[key] = (max(low, b_low), min(high, b_high))
     return out
 
 

@@ -127,6 +127,7 @@ def exposed_keys(
     budget: float = RUN_BUDGET,
     among: set | None = None,
     seeds: Sequence[dict] = (),
+    memo: dict | None = None,
 ) -> set:
     """The counts the ``earlier`` packs alone already narrow (their cells' keys); with
     ``among``, only those of these keys (each count's exposure does not depend on which
@@ -138,7 +139,14 @@ def exposed_keys(
         targets = [t for t in joint_targets(earlier) if term_key(t.terms) in among]
         if not targets:
             return set()
-    report = joint_attack(earlier, targets=targets, budget=budget, seeds=seeds)
+    report = joint_attack(
+        earlier,
+        targets=targets,
+        budget=budget,
+        seeds=seeds,
+        memo=memo,
+        unchanged={p.name for p in earlier},
+    )
     return {term_key(b.target.terms) for b in report.exposed}
 
 
@@ -149,6 +157,7 @@ def new_exposures(
     budget: float = RUN_BUDGET,
     already: dict | None = None,
     seeds: list | None = None,
+    memo: dict | None = None,
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to ``k`` values or fewer that
     ``earlier`` alone does not (an exposure already published is not this pack's doing).
@@ -157,9 +166,13 @@ def new_exposures(
     one across rounds; likewise the whole-number solutions seen are kept in ``seeds`` and
     start the next round's attack (:func:`~audit.disclosure.joint.joint_attack`). With no
     earlier pack, what whole numbers give away in ``new`` alone
-    (issue 22's first recipe: a rounded average the linear check leaves wide)."""
+    (issue 22's first recipe: a rounded average the linear check leaves wide). ``memo``
+    keeps the earlier packs' single-pack ranges across rounds (they do not change)."""
     carried = [] if seeds is None else seeds
-    report = joint_attack([*earlier, new], budget=budget, seeds=carried)
+    unchanged = {p.name for p in earlier}
+    report = joint_attack(
+        [*earlier, new], budget=budget, seeds=carried, memo=memo, unchanged=unchanged
+    )
     carried[:] = report.solutions
     if report.undecided:
         raise DisclosureError(
@@ -175,7 +188,7 @@ def new_exposures(
     known = {} if already is None else already
     asked = {term_key(b.target.terms) for b in together} - known.keys()
     if asked:
-        exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=carried)
+        exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=carried, memo=memo)
         known.update({key: key in exposed for key in asked})
     return [b for b in together if not known[term_key(b.target.terms)]]
 

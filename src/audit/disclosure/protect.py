@@ -383,12 +383,21 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
     truth = true_counts(data)
     publication, dropped, report = _alone(full, k, truth)
     withheld: set[tuple[str, str]] = set()
-    already: dict = {}  # what the earlier packs alone expose, and whole-number solutions:
-    seeds: list = []  # leaving figures out only loosens the model, so both stay true
+    already: dict = {}  # what the earlier packs alone expose, whole-number solutions and
+    seeds: list = []  # the earlier packs' own ranges: leaving figures out only loosens the
+    memo: dict = {}  # model, so all three stay true
     while True:
         try:
             report = _together(
-                publication, _without(full, dropped), k, truth, report, earlier, already, seeds
+                publication,
+                _without(full, dropped),
+                k,
+                truth,
+                report,
+                earlier,
+                already,
+                seeds,
+                memo,
             )
         except CannotHide as stuck:
             more: set[tuple[str, str]] = set()
@@ -449,6 +458,7 @@ def _together(
     earlier: Sequence[PackFigures],
     already: dict | None = None,
     seeds: list | None = None,
+    memo: dict | None = None,
 ) -> AttackReport:
     """Protect the new pack together with the public packs already produced (issue 22),
     and in whole numbers: with no earlier pack, against the integer attack on it alone.
@@ -478,9 +488,14 @@ def _together(
         report = _settle(publication, full, k, truth)
     already = {} if already is None else already  # what the earlier packs alone expose
     seeds = [] if seeds is None else seeds  # whole-number solutions: they still fit
+    memo = {} if memo is None else memo  # the earlier packs' single-pack ranges
     for _ in range(_JOINT_ROUNDS):
         found = new_exposures(
-            PackFigures("this pack", publication, k), earlier, already=already, seeds=seeds
+            PackFigures("this pack", publication, k),
+            earlier,
+            already=already,
+            seeds=seeds,
+            memo=memo,
         )
         if not found:
             return report

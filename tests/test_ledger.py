@@ -148,9 +148,9 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     assert "Traceback" not in refused.stderr and not (tmp_path / "2023-Q3").exists()
     second = run("2023-Q3")
     assert second.returncode == 0, second.stderr
-    said = re.search(r"left out of this pack as a whole, because read with the public packs "
-                     r"already produced its figures would give a hidden count away: (.+)\n",
-                     second.stderr)
+    said = re.search(r"… left out of this pack as a whole: (.+?), in every table"
+                     r"(?: \(and with [^)]*\))?: read together with the public packs already "
+                     r"published about these cases", second.stderr)
     assert said, second.stderr
     labels = re.findall(r"'([^']+)'", said.group(1))
     ids = [line.split(",")[0] for line in
@@ -389,16 +389,22 @@ def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(m
         assert info.value.targets == [y]  # a measure binding it may be left out instead
 
 
-def test_a_pack_the_joint_attack_never_clears_is_refused_after_its_rounds(monkeypatch):
+def test_a_count_the_joint_attack_never_clears_is_stuck_after_its_rounds(monkeypatch):
     """With two rounds allowed and Q1's no narrowed in each, the two cheapest shown figures
-    meeting it are hidden (Q1's yes, 6, then its not known, 7) and the pack is refused."""
+    meeting it are hidden (Q1's yes, 6, then its not known, 7) and the count is stuck: its
+    measure is for protection to leave out, and the words are the refusal's should nothing
+    be left to leave out."""
     import importlib
 
     monkeypatch.setattr(importlib.import_module("audit.disclosure.protect"), "_JOINT_ROUNDS", 2)
     publication = _this_pack()
     with pytest.raises(DisclosureError) as info:
         _stand_ins(monkeypatch, publication, [], lambda n: [NO_Q1])
-    assert str(info.value) == "the joint disclosure check did not settle; nothing was written"
+    assert str(info.value) == (
+        "the disclosure check of this pack in whole numbers did not settle in 2 rounds: each "
+        "round hid more and a hidden count could still be worked out, and no measure is left "
+        "to leave out. Nothing was written; publish a longer period or a larger area")
+    assert info.value.targets == [NO_Q1]
     assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "numerator",
                                                                           "unknown")}
 

@@ -95,10 +95,11 @@ def test_a_measure_is_left_out_of_every_table_and_the_pack_is_still_written(
                       *(["the latest four quarters together"] if set(ids) & TREND else [])})
     also = f" (and with {'it' if len(ids) == 1 else 'them'}: {'; '.join(with_it)})" \
         if with_it else ""
+    # no earlier pack here: stuck on the pack's own figures, in whole numbers
     assert [d for d in p.dropped if d.startswith(names)] == [
-        f"{names}, in every table{also}: read together with the public packs already "
-        f"published about these cases, {'its' if len(ids) == 1 else 'their'} figures would give "
-        "away a count of 5 or fewer that those packs hide."]
+        f"{names}, in every table{also}: read in whole numbers with the rest of this pack, "
+        f"{'its' if len(ids) == 1 else 'their'} figures would give away a hidden count of 5 or "
+        "fewer."]
     # every section and every file, as audit run writes them
     sections = build_sections(p, pooled.history)
     files = write_pack(tmp_path, p, sections)
@@ -205,9 +206,9 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
     said = [d for d in p.dropped if "in every table" in d]
     assert said == ["'Not known to services', 'Known to universal services only', 'Known to "
                     "Early Help', 'Child in need', 'Child protection plan' and 'Father seen', in "
-                    "every table (and with them: the latest four quarters together): read "
-                    "together with the public packs already published about these cases, "
-                    "their figures would give away a count of 5 or fewer that those packs hide."]
+                    "every table (and with them: the latest four quarters together): read in "
+                    "whole numbers with the rest of this pack, their figures would give away a "
+                    "hidden count of 5 or fewer."]
 
 
 def test_rows_hidden_for_a_measure_now_left_out_are_tried_again(pooled, monkeypatch):

@@ -73,7 +73,9 @@ __all__ = ["Protected", "protect", "DROP_SHARE"]
 DROP_SHARE = 0.5
 
 _MAX_ROUNDS = 500
-#: Rounds of the joint attack (each up to two integer attacks) before a pack is refused.
+#: Rounds of the joint attack (each up to two integer attacks) before the measures of the
+#: counts still given away are left out of the pack (or, with nothing to leave out, it is
+#: refused).
 _JOINT_ROUNDS = 25
 
 
@@ -422,7 +424,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
             # 0 rates of 14 became 4).
             report = rates_again(publication, _without(full, dropped), k, truth, report)
             continue
-        return _apply(data, policy, publication, report, dropped, withheld)
+        return _apply(data, policy, publication, report, dropped, withheld, bool(earlier))
 
 
 def _alone(
@@ -530,7 +532,15 @@ def _together(
             raise CannotHide(stuck, message)
         rates_for(publication, full)
         report = _settle(publication, full, k, truth)
-    raise DisclosureError("the joint disclosure check did not settle; nothing was written")
+    # Hiding one more figure a round has not settled it: what is still given away is treated
+    # as stuck, so its measures are left out rather than the pack refused.
+    how = "with the public packs already produced" if earlier else "in whole numbers"
+    raise CannotHide(
+        [b.target.terms for b in found],
+        f"the disclosure check of this pack {how} did not settle in {_JOINT_ROUNDS} rounds: "
+        "each round hid more and a hidden count could still be worked out, and no measure "
+        "is left to leave out. Nothing was written; publish a longer period or a larger area",
+    )
 
 
 def _settle(publication: Publication, full: Publication, k: int, truth) -> AttackReport:
@@ -620,6 +630,7 @@ def _apply(
     report: AttackReport,
     dropped: set[tuple[str, str]],
     withheld: set[tuple[str, str]] | None = None,
+    together: bool = True,
 ) -> Protected:
     """The public view: each entry of :data:`~audit.disclosure.tables.TABLES` as a public
     pack prints it (a hidden count ``c``, and every figure built on it), in order; the
@@ -644,7 +655,9 @@ def _apply(
             "moderated": data.extract.moderated is not None,
         },
         dropped=[
-            *withheld_words(withheld, list(data.metrics["metric"]), policy.max_count),
+            *withheld_words(
+                withheld, list(data.metrics["metric"]), policy.max_count, together=together
+            ),
             *_dropped_words(
                 {(t, g) for t, g in dropped - withheld if ("metrics", g) not in withheld}
             ),

@@ -93,11 +93,14 @@ def measure_groups(full: Publication, family: str) -> set[tuple[str, str]]:
     return groups  # type: ignore[return-value]
 
 
-def withheld_words(withheld: set[tuple[str, str]], order: Sequence[str], k: int) -> list[str]:
+def withheld_words(
+    withheld: set[tuple[str, str]], order: Sequence[str], k: int, *, together: bool = True
+) -> list[str]:
     """Why the measures withheld from the pack are not in it, in one sentence (the measures
     in ``order``, the metrics table's), with the whole tables that went with them (a risk
     factor takes the tables of risk factors together, a trend measure the latest four
-    quarters); none when nothing was withheld."""
+    quarters); none when nothing was withheld. ``together``: stuck with the packs already
+    published (otherwise on the pack's own figures, in whole numbers)."""
     metrics = {g for t, g in withheld if t == "metrics"}
     labels = [f"'{metric_label(m)}'" for m in order if m in metrics]
     if not labels:
@@ -112,8 +115,12 @@ def withheld_words(withheld: set[tuple[str, str]], order: Sequence[str], k: int)
     one = len(labels) == 1
     names = labels[0] if one else f"{', '.join(labels[:-1])} and {labels[-1]}"
     also = f" (and with {'it' if one else 'them'}: {'; '.join(tables)})" if tables else ""
-    return [
-        f"{names}, in every table{also}: read together with the public packs already "
-        f"published about these cases, {'its' if one else 'their'} figures would give away "
-        f"a count of {k} or fewer that those packs hide."
-    ]
+    its = "its" if one else "their"
+    why = (
+        f"read together with the public packs already published about these cases, {its} "
+        f"figures would give away a count of {k} or fewer that those packs hide."
+        if together
+        else f"read in whole numbers with the rest of this pack, {its} figures would give "
+        f"away a hidden count of {k} or fewer."
+    )
+    return [f"{names}, in every table{also}: {why}"]

@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit.contract import metric_label
 from audit.disclosure import Policy, Protected
 from audit.errors import ParameterError
 from audit.formatting import plural
@@ -487,12 +486,8 @@ def _build(
             "partnerships (the publication ledger)"
         )
     protected = protect(data, policy, earlier=earlier)
-    if protected.withheld:
-        say(
-            "… left out of this pack as a whole, because read with the public packs already "
-            "produced its figures would give a hidden count away: "
-            + ", ".join(f"'{metric_label(m)}'" for m in protected.withheld)
-        )
+    if protected.withheld:  # the pack's own sentence (the first of what it leaves out)
+        say(f"… left out of this pack as a whole: {protected.dropped[0]}")
     say("drawing the sections …")
     sections = build_sections(protected, data.history)
     if pool is not None and nb_dir is not None:

@@ -604,7 +604,7 @@ def test_a_group_mostly_hidden_before_the_attack_is_left_out_before_any_compleme
     for name in ("release", "rates_again", "_together"):
         monkeypatch.setattr(protect_module, name, passed_on)
     monkeypatch.setattr(protect_module, "_apply",
-                        lambda data, policy, publication, report, dropped, withheld: (
+                        lambda data, policy, publication, report, dropped, withheld, *together: (
                             publication, report, dropped))
     publication, report, dropped = protect_module._public(
         SimpleNamespace(in_scope=40), Policy.make("public"))

@@ -28,6 +28,7 @@ from audit.disclosure.withholding import (
     group_of,
     leave_out,
     measure_groups,
+    withheld_words,
 )
 from audit.errors import DisclosureError
 from audit.run.pack import write_pack
@@ -247,3 +248,19 @@ def test_a_chart_left_out_before_its_measure_was_is_not_said_twice(pooled):
         "hide.",
         "The quarter-by-quarter charts of 'father contacted': most quarters rest on small "
         "numbers. The latest four quarters together are shown instead where they can be."]
+
+
+def test_the_words_for_a_measure_withheld_are_for_packs_read_together_unless_told_otherwise():
+    """withheld_words by hand: one measure with the latest four quarters, in the words for
+    the packs already published by default (``together``), or for the pack's own figures in
+    whole numbers; groups of no headline row say nothing."""
+    withheld = {("metrics", "engagement.seen"), ("quarterly", "engagement.seen"), ("rolling", "")}
+    order = ["engagement.contacted", "engagement.seen"]
+    head = "'Father seen', in every table (and with it: the latest four quarters together): "
+    assert withheld_words(withheld, order, 5) == [
+        head + "read together with the public packs already published about these cases, its "
+        "figures would give away a count of 5 or fewer that those packs hide."]
+    assert withheld_words(withheld, order, 3, together=False) == [
+        head + "read in whole numbers with the rest of this pack, its figures would give away a "
+        "hidden count of 3 or fewer."]
+    assert withheld_words({("rolling", ""), ("quarterly", "engagement.seen")}, order, 5) == []

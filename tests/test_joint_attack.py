@@ -469,3 +469,15 @@ def test_the_single_pack_ranges_of_published_packs_are_attacked_once(monkeypatch
         assert bounds_of(report, q2_unknown) == bounds_of(plain, q2_unknown) == (3, 3)
         assert [(b.low, b.high) for b in report.bounds] == [(b.low, b.high) for b in plain.bounds]
     assert set(memo) == unchanged
+
+
+def test_a_model_reads_its_own_counts_back_block_for_block():
+    """Every block of a model is read from the same block of its own keyed counts (the
+    common case: the same packs attacked again), value for value."""
+    import numpy as np
+
+    from audit.disclosure.joint_model import JointModel
+
+    model = JointModel(pool_and_partnerships())
+    x = np.arange(model.size, dtype=float) * 3 + 1
+    assert np.array_equal(model.point(model.keyed(x)), x)

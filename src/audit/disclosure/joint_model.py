@@ -293,12 +293,17 @@ class JointModel:
         model's variables: each block the sum of the other model's blocks that partition
         it; ``None`` when one cannot be (the other model is coarser there or lacks it).
         Whether they fit this model's figures is :meth:`fits`'s question."""
-        parts: dict[tuple[str, str], list[tuple[Block, float]]] = defaultdict(list)
+        parts: dict[tuple[str, str], dict[Block, float]] = defaultdict(dict)
         for (family, category, block), value in keyed.items():
-            parts[(family, category)].append((block, value))
+            parts[(family, category)][block] = value
         x = np.zeros(self.size)
         for (family, category, block), i in self.index.items():
-            inside = [(b, v) for b, v in parts.get((family, category), ()) if b <= block]
+            given = parts.get((family, category), {})
+            same = given.get(block)
+            if same is not None:  # the same block there: the others, disjoint, are not in it
+                x[i] = same
+                continue
+            inside = [(b, v) for b, v in given.items() if b <= block]
             if sum(len(b) for b, _ in inside) != len(block):  # blocks are disjoint
                 return None
             x[i] = sum(v for _, v in inside)

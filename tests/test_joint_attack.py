@@ -476,8 +476,6 @@ def test_a_model_reads_its_own_counts_back_block_for_block():
     common case: the same packs attacked again), value for value."""
     import numpy as np
 
-    from audit.disclosure.joint_model import JointModel
-
     model = JointModel(pool_and_partnerships())
     x = np.arange(model.size, dtype=float) * 3 + 1
     assert np.array_equal(model.point(model.keyed(x)), x)

@@ -121,7 +121,7 @@ def build(tmp_path_factory: pytest.TempPathFactory, audience: str) -> Pack:
             if audience == "board":
                 argv += ["--history", str(root / "board-history.sqlite"), "--each-quarter"]
             else:
-                argv += ["--no-history", "--marking", MARKING]
+                argv += ["--no-history", "--alone", "--marking", MARKING]
             if _pdf_available():
                 argv.append("--pdf")
             done = subprocess.run(argv, capture_output=True, text=True, timeout=900)

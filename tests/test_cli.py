@@ -233,7 +233,9 @@ def test_bad_run_options_are_usage_errors(small_extract, tmp_path, args):
 @pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 def test_a_bad_threshold_or_marking_is_exit_2_and_writes_nothing(small_extract, tmp_path):
     for args in (("--audience", "public", "--suppress-max", "0"), ("--marking", " ")):
-        result = audit("run", small_extract, *args, "--no-history", "--out", tmp_path / "o")
+        alone = ("--alone",) if "public" in args else ()
+        result = audit("run", small_extract, *args, "--no-history", *alone, "--out",
+                       tmp_path / "o")
         assert result.returncode == 2, args
         assert "Traceback" not in result.stderr
         assert not (tmp_path / "o").exists()
@@ -245,7 +247,8 @@ def test_an_audit_too_small_to_publish_is_exit_2(tmp_path):
     path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to\n"
                     + "".join(f"T{i},2025-01-0{i + 1},3,birth_father,universal\n"
                               for i in range(4)))
-    result = audit("run", path, "--audience", "public", "--no-history", "--out", tmp_path / "o",
+    result = audit("run", path, "--audience", "public", "--no-history", "--alone", "--out",
+                   tmp_path / "o",
                    "--allow-missing", "all")  # no measures at all: deliberately, and said so
     assert result.returncode == 2
     assert "too few to publish" in result.stderr
@@ -358,3 +361,20 @@ def test_allow_missing_takes_several_names_and_validate_says_which_are_absent(tm
     err = capsys.readouterr().err
     assert "1 measure of the contract is missing" in err
     assert "run again with --allow-missing trigger_infant_behaviour" in err
+
+
+def test_a_public_pack_without_the_history_store_needs_alone(small_extract, tmp_path):
+    """Issue 22: a public pack made with --no-history is checked alone, not with the packs
+    already published about its cases (the ledger), so beside them it could give hidden
+    counts away: refused (exit 2, nothing written) unless --alone says it will be the only
+    one published; --alone is refused anywhere else."""
+    out = tmp_path / "o"
+    refused = audit("run", small_extract, "--audience", "public", "--no-history", "--out", out)
+    assert refused.returncode == 2 and not out.exists()
+    assert "a public pack made with --no-history is checked alone" in refused.stderr
+    assert "(--history PATH), or add --alone if this pack will be the only one published" \
+        in refused.stderr
+    for args in (("--alone", "--no-history"), ("--audience", "public", "--alone")):
+        wrong = audit("run", small_extract, *args, "--out", out)
+        assert wrong.returncode == 2 and not out.exists(), args
+        assert "--alone is for a public pack made with --no-history" in wrong.stderr

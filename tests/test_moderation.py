@@ -203,7 +203,7 @@ def test_run_with_a_second_audit_board_and_public_packs(pool, tmp_path):
 
     public = tmp_path / "public"
     assert main(["run", str(folder), "--moderation", str(second), "--out", str(public),
-                 "--no-history", "--audience", "public"]) == 0
+                 "--no-history", "--alone", "--audience", "public"]) == 0
     page = next(public.glob("*.html")).read_text(encoding="utf-8")
     assert "reported to the board, not in this public pack" in page
     assert "Gwet" not in page and "kappa" not in page

@@ -54,7 +54,7 @@ def _cases(n: int, quarter: str, **flags: str) -> list[dict]:
 
 def _run(extract: Path, out: Path, capsys) -> tuple[int, str]:
     code = cli.main(["run", str(extract), "--audience", "public", "--suppress-max", str(K),
-                     "--allow-missing", "all", "--no-history", "--out", str(out)])
+                     "--allow-missing", "all", "--no-history", "--alone", "--out", str(out)])
     return code, capsys.readouterr().err
 
 
@@ -72,7 +72,7 @@ def _build(tmp_path_factory, name: str, rows: list[dict]) -> Path:
     out = folder / "pack"
     code = cli.main(["run", str(_write(folder / "extract.csv", rows)), "--audience", "public",
                      "--suppress-max", str(K), "--allow-missing", "all", "--no-history",
-                     "--out", str(out)])
+                     "--alone", "--out", str(out)])
     assert code == 0
     return out
 
@@ -151,7 +151,7 @@ def small_public_pack(tmp_path_factory) -> Path:
                      quarters=4).to_csv(path, index=False)
     out = folder / "pack"
     assert cli.main(["run", str(path), "--audience", "public", "--suppress-max", str(K),
-                     "--no-history", "--out", str(out)]) == 0
+                     "--no-history", "--alone", "--out", str(out)]) == 0
     return out
 
 

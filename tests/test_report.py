@@ -254,7 +254,7 @@ def test_public_manifest_records_the_disclosure_check(public, small_extract):
     # a public pack names no file and no folder of the analyst's (issue 22)
     assert manifest["rerun"].removesuffix(" --pdf") == (
         f"audit run EXTRACT --audience public --suppress-max 5 "
-        f"--marking '{MARKING}' --no-history")
+        f"--marking '{MARKING}' --no-history --alone")
     text = json.dumps(manifest)
     assert small_extract.name not in text and str(small_extract.parent.parent) not in text
     assert "file" not in manifest["input"] and manifest["parameters"]["history"] is False

@@ -253,6 +253,7 @@ def quarter(tmp_path_factory):
 
 def _run(folder, record, out):
     return audit("run", "q3.csv", "--period", "2025-Q3", "--audience", "public", "--no-history",
+                 "--alone",
                  "--selection", record, "--out", out, cwd=folder)
 
 

@@ -244,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-history", action="store_true", help="neither read nor write the history store"
     )
     p.add_argument(
+        "--alone",
+        action="store_true",
+        help="with --no-history and --audience public: this pack will be the only one "
+        "published about its cases, so it is checked alone (a public pack is otherwise "
+        "protected with every earlier one in the history store's ledger)",
+    )
+    p.add_argument(
         "--pdf",
         action="store_true",
         help="also print board-pack.pdf (A4, page numbers; needs WeasyPrint: "
@@ -486,6 +493,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError(
             "--notebooks names the notebooks to run; --no-notebooks runs "
             "none: give one or the other"
+        )
+    if args.audience == "public" and args.no_history and not args.alone:
+        raise ParameterError(
+            "a public pack made with --no-history is checked alone, not with the packs "
+            "already published about the same cases, and read beside them it could give "
+            "hidden counts away. Name the history store you publish from (--history PATH), "
+            "or add --alone if this pack will be the only one published about these cases"
+        )
+    if args.alone and not (args.audience == "public" and args.no_history):
+        raise ParameterError(
+            "--alone is for a public pack made with --no-history (--audience public "
+            "--no-history --alone)"
         )
     if args.suppress_max is not None and args.audience != "public":
         raise ParameterError(

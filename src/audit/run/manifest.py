@@ -119,6 +119,8 @@ def rerun_command(extract: Path | Sequence[Path], settings: dict[str, Any]) -> s
         parts += ["--history", named("history", settings["history"])]
     else:
         parts.append("--no-history")
+        if settings["audience"] == "public":
+            parts.append("--alone")
     if settings.get("each_quarter"):
         parts.append("--each-quarter")
     if settings.get("pdf"):

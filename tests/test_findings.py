@@ -165,8 +165,10 @@ def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() 
     assert not any("Lower than nationally" in line for line in lines)
     assert lines[2] == ("- The lowest of the 3 engagement steps is 'father seen', in 30.0% of "
                         "the cases where it was recorded.")
-    assert lines[3].startswith("- On the one other measure the national review published, there "
-                               "is no evidence of a difference")
+    # one of the review's measures is hidden here, so never "all" (a new analyst's trial)
+    assert lines[3].startswith("- On the one other national measure this pack can show (of "
+                               "those the national review published), there is no evidence of "
+                               "a difference")
     assert len(lines) <= MAX_HEADLINE_BULLETS
     assert "3.0%" not in text and "3 of 100" not in text
     hidden_cases = headline_findings(protected(PUBLIC_METRICS, audience="public", cases="c"))
@@ -222,3 +224,26 @@ def test_measures_allowed_missing_open_the_summary() -> None:
     )
     assert lines[1].startswith("- This audit covers **100** babies")
     assert not headline_findings(protected()).startswith("- **Not recorded")
+
+
+def test_no_evidence_is_said_of_the_measures_shown_never_all_when_some_are_not() -> None:
+    """Of the review's measures, domestic abuse and young parent shown with no clear
+    difference: "all 2" on the board; in a public pack where care leaver is hidden, or left
+    out of the pack, only the ones this pack can show (a new analyst read "all" as all the
+    review published)."""
+    from dataclasses import replace
+
+    calm = BOARD_METRICS.drop(index=0).reset_index(drop=True).astype(object)
+    calm.loc[0, "p_holm"] = calm.loc[0, "p_value"] = 0.5  # young parent: no clear difference
+    calm.loc[1, "p_holm"] = calm.loc[1, "p_value"] = 0.48
+    board = headline_findings(protected(calm))
+    assert "On all 2 measures the national review published, there is no evidence" in board
+    hidden = calm.copy()
+    hidden.loc[1, ["numerator", "rate", "ci_low", "ci_high", "p_value", "p_holm"]] = "c"
+    for p in (protected(hidden, audience="public"),
+              replace(protected(calm.drop(index=1).reset_index(drop=True), audience="public"),
+                      withheld=("risk.care_leaver",))):
+        text = headline_findings(p)
+        assert "On the one national measure this pack can show (of those the national review " \
+               "published), there is no evidence of a difference" in text
+        assert "all" not in text.split("On the one national measure")[1].split(".")[0]

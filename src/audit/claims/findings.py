@@ -212,13 +212,20 @@ def _findings(p: Protected) -> list[str]:
     lines += [f"- {c.sentence}" for c in claims.trends.values() if c.kind == "change"]
     others = [m for m in compared if not words[m].startswith(("higher", "lower"))]
     if others:
-        lines.append(f"- {_no_evidence(p, others, len(others) < len(compared))}")
+        # the review's measures this audit records (shown, hidden or left out of the pack)
+        recorded = [m for m in [*p.metrics["metric"], *p.withheld] if m in NATIONAL_REFERENCE]
+        if "harmed_by.birth_father" in recorded and "harmed_by.another_male_carer" in recorded:
+            recorded.remove("harmed_by.another_male_carer")
+        partial = len(compared) < len(recorded)
+        lines.append(f"- {_no_evidence(p, others, len(others) < len(compared), partial)}")
     return lines
 
 
-def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool) -> str:
+def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool = False) -> str:
     """One sentence for the measures with no evidence of a difference, with the smallest
-    and largest gap from the national figure these numbers of cases could have shown."""
+    and largest gap from the national figure these numbers of cases could have shown.
+    ``partial``: the pack shows only some of the review's measures it records (the others
+    hidden or left out), so the sentence says "this pack can show", never "all"."""
     from audit.formatting import as_number
     from audit.measures.compare import detectable_difference
 
@@ -236,15 +243,28 @@ def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool) -> str:
         sides = [g for g in sides if g == g]  # a side no result could reach is NaN
         if sides:
             gaps.append(min(sides))
-    which = (
-        ("the one other measure" if len(metrics) == 1 else f"the other {len(metrics)} measures")
-        if rest
-        else ("the one measure" if len(metrics) == 1 else f"all {plural(len(metrics), 'measure')}")
-    )
-    sentence = (
-        f"On {which} the national review published, there is no evidence of a difference "
-        "from the national figures"
-    )
+    one = len(metrics) == 1
+    if partial:
+        which = (
+            ("the one other" if one else f"the other {len(metrics)}")
+            if rest
+            else ("the one" if one else f"the {len(metrics)}")
+        )
+        sentence = (
+            f"On {which} national {'measure' if one else 'measures'} this pack can show (of "
+            "those the national review published), there is no evidence of a difference from "
+            "the national figures"
+        )
+    else:
+        which = (
+            ("the one other measure" if one else f"the other {len(metrics)} measures")
+            if rest
+            else ("the one measure" if one else f"all {plural(len(metrics), 'measure')}")
+        )
+        sentence = (
+            f"On {which} the national review published, there is no evidence of a difference "
+            "from the national figures"
+        )
     if gaps:
         low, high = round(min(gaps) * 100), round(max(gaps) * 100)
         span = f"{low}" if low == high else f"{low} to {high}"

@@ -448,7 +448,7 @@ def test_a_row_of_quarters_or_partnerships_is_left_out_with_its_measure():
     assert funnels.group(row_key("Eastmere", "engagement.contacted")) == "engagement.contacted"
     assert quarterly.dropped_words("engagement.seen") == (
         "The quarter-by-quarter charts of 'father seen': most quarters rest on small "
-        "numbers. The latest four quarters together are shown instead where they can be.")
+        "numbers.")
 
 
 def test_the_metrics_table_lists_its_rates_to_four_places_and_yes_out_of_every_case(pooled):

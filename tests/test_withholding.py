@@ -247,7 +247,7 @@ def test_a_chart_left_out_before_its_measure_was_is_not_said_twice(pooled):
         "about these cases, its figures would give away a count of 5 or fewer that those packs "
         "hide.",
         "The quarter-by-quarter charts of 'father contacted': most quarters rest on small "
-        "numbers. The latest four quarters together are shown instead where they can be."]
+        "numbers."]
 
 
 def test_the_words_for_a_measure_withheld_are_for_packs_read_together_unless_told_otherwise():

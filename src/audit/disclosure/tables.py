@@ -424,10 +424,11 @@ def _public_p_chart(chart: pd.DataFrame, hidden: set[str]) -> pd.DataFrame:
 
 
 def _quarterly_words(metric: str) -> str:
+    # Not "the latest four quarters are shown instead": they are left out too, often (a new
+    # analyst's trial found the words on packs with no such table).
     return (
         f"The quarter-by-quarter charts of '{metric_label(metric).lower()}': most quarters "
-        "rest on small numbers. The latest four quarters together are shown instead where "
-        "they can be."
+        "rest on small numbers."
     )
 
 

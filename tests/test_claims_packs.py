@@ -57,7 +57,9 @@ def test_no_claim_is_false_against_the_full_figures(tmp_path_factory, charts_not
     path = tmp_path_factory.mktemp("claims") / "extract.csv"
     frame.to_csv(path, index=False)
     try:
-        data = open_audit(path, period="all")
+        # a few cases over many quarters can leave one dated apart from the rest, which
+        # intake queries (stray dates); the words are under test here, so it is accepted
+        data = open_audit(path, period="all", accept_stray_dates=True)
         p = protect(data, audience)
         sections = build_sections(p, data.history)
     except Exception as exc:  # a public pack too small to publish is refused, not drawn

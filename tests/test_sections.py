@@ -431,3 +431,27 @@ def test_a_public_pack_prints_yes_out_of_every_case_where_a_small_not_known_hide
     for _, other in table.frame.iterrows():
         if other["Cases (yes)"] == "c":
             assert other["Of all cases"] == "c", other["Measure"]
+
+
+def test_a_public_pack_whose_quarters_were_all_left_out_says_so(quarter):
+    """No quarter charted: the board is told to run the audit again next quarter; a public
+    pack covering one quarter is told only that trends need two (no command-line advice);
+    a public pack covering four whose quarterly charts were all left out says they were
+    (found on a public year's page, which told readers to run the audit again)."""
+    from dataclasses import replace
+
+    import pandas as pd
+
+    def nothing_quarterly(p):
+        return replace(p, tables={**p.tables, "quarterly": pd.DataFrame(), "spc": {}})
+
+    board = trends(nothing_quarterly(protect(quarter, "board")))
+    assert board.blocks[0].text.endswith("or record earlier quarters with --each-quarter.")
+    public = nothing_quarterly(protect(quarter, "public"))
+    assert trends(public).blocks[0].text == \
+        "Trends appear once two or more quarters are recorded."
+    year = replace(public, publication=replace(
+        public.publication, pack_quarters=frozenset({"2025-Q1", "2025-Q2", "2025-Q3",
+                                                     "2025-Q4"})))
+    assert trends(year).blocks[0].text == (
+        "The quarter-by-quarter charts are left out of this public pack; the summary says why.")

@@ -39,10 +39,7 @@ def trends(p: Protected) -> Section:
     quarterly = p.quarterly
     quarters = quarterly["period"].nunique() if not quarterly.empty else 0
     if quarters < 2:
-        section.text(
-            "Trends appear once two or more quarters are recorded: run the audit "
-            "again next quarter, or record earlier quarters with --each-quarter."
-        )
+        section.text(_no_trend(p))
     for metric in TREND_METRICS:
         if metric not in p.spc:
             continue
@@ -91,3 +88,20 @@ def trends(p: Protected) -> Section:
                 sheet="Latest four quarters",
             )
     return section
+
+
+def _no_trend(p: Protected) -> str:
+    """Why no quarter is charted: a public pack of two or more quarters whose charts were
+    all left out says so (not "run the audit again": a new analyst's trial found that on a
+    public year's page); a public pack gives no command-line advice."""
+    covers = len(p.publication.pack_quarters) if p.public and p.publication else 0
+    if covers >= 2:
+        return (
+            "The quarter-by-quarter charts are left out of this public pack; the summary says why."
+        )
+    if p.public:
+        return "Trends appear once two or more quarters are recorded."
+    return (
+        "Trends appear once two or more quarters are recorded: run the audit "
+        "again next quarter, or record earlier quarters with --each-quarter."
+    )

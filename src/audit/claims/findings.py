@@ -193,9 +193,7 @@ def _findings(p: Protected) -> list[str]:
         f"carer ({p.place}, {p.period_label})."
     )
     words = verdict_words(p)
-    compared = [m for m in shown_metrics(p) if m in NATIONAL_REFERENCE]
-    if "harmed_by.another_male_carer" in compared and "harmed_by.birth_father" in compared:
-        compared.remove("harmed_by.another_male_carer")  # one test: the two rows mirror
+    compared = _one_test_each([m for m in shown_metrics(p) if m in NATIONAL_REFERENCE])
     if not compared:
         lines.append(
             f"- The figures the national review published are {HIDDEN_REASON} here "
@@ -213,12 +211,19 @@ def _findings(p: Protected) -> list[str]:
     others = [m for m in compared if not words[m].startswith(("higher", "lower"))]
     if others:
         # the review's measures this audit records (shown, hidden or left out of the pack)
-        recorded = [m for m in [*p.metrics["metric"], *p.withheld] if m in NATIONAL_REFERENCE]
-        if "harmed_by.birth_father" in recorded and "harmed_by.another_male_carer" in recorded:
-            recorded.remove("harmed_by.another_male_carer")
+        recorded = _one_test_each(
+            [m for m in [*p.metrics["metric"], *p.withheld] if m in NATIONAL_REFERENCE]
+        )
         partial = len(compared) < len(recorded)
         lines.append(f"- {_no_evidence(p, others, len(others) < len(compared), partial)}")
     return lines
+
+
+def _one_test_each(metrics: list[str]) -> list[str]:
+    """``metrics`` with the two ``harmed_by`` rows counted once (one test: they mirror)."""
+    if "harmed_by.birth_father" in metrics and "harmed_by.another_male_carer" in metrics:
+        metrics.remove("harmed_by.another_male_carer")
+    return metrics
 
 
 def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool = False) -> str:
@@ -243,28 +248,18 @@ def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool
         sides = [g for g in sides if g == g]  # a side no result could reach is NaN
         if sides:
             gaps.append(min(sides))
-    one = len(metrics) == 1
-    if partial:
-        which = (
-            ("the one other" if one else f"the other {len(metrics)}")
-            if rest
-            else ("the one" if one else f"the {len(metrics)}")
-        )
-        sentence = (
-            f"On {which} national {'measure' if one else 'measures'} this pack can show (of "
-            "those the national review published), there is no evidence of a difference from "
-            "the national figures"
-        )
+    n = len(metrics)
+    if rest:
+        which = "the one other" if n == 1 else f"the other {n}"
     else:
-        which = (
-            ("the one other measure" if one else f"the other {len(metrics)} measures")
-            if rest
-            else ("the one measure" if one else f"all {plural(len(metrics), 'measure')}")
-        )
-        sentence = (
-            f"On {which} the national review published, there is no evidence of a difference "
-            "from the national figures"
-        )
+        which = "the one" if n == 1 else (f"the {n}" if partial else f"all {n}")
+    noun = "measure" if n == 1 else "measures"
+    shown = (
+        f"national {noun} this pack can show (of those the national review published)"
+        if partial
+        else f"{noun} the national review published"
+    )
+    sentence = f"On {which} {shown}, there is no evidence of a difference from the national figures"
     if gaps:
         low, high = round(min(gaps) * 100), round(max(gaps) * 100)
         span = f"{low}" if low == high else f"{low} to {high}"

@@ -388,11 +388,12 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
     already: dict = {}  # what the earlier packs alone expose, whole-number solutions and
     seeds: list = []  # the earlier packs' own ranges: leaving figures out only loosens the
     memo: dict = {}  # model, so all three stay true
+    trimmed = _without(full, dropped)  # the figures the pack lists, before hiding
     while True:
         try:
             report = _together(
                 publication,
-                _without(full, dropped),
+                trimmed,
                 k,
                 truth,
                 report,
@@ -416,13 +417,14 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
             withheld |= more
             dropped |= more
             leave_out(publication, more)
-            rates_for(publication, _without(full, dropped))  # figures hidden this round
-            report = _settle(publication, _without(full, dropped), k, truth)
+            trimmed = _without(full, dropped)
+            rates_for(publication, trimmed)  # figures hidden this round
+            report = _settle(publication, trimmed, k, truth)
             # Rows whose rate only complementary hiding took (for the measures now left out,
             # often) are printed again where the pack's own attack allows; the joint check
             # that follows hides again whatever it must (on the benchmark year's pooled year,
             # 0 rates of 14 became 4).
-            report = rates_again(publication, _without(full, dropped), k, truth, report)
+            report = rates_again(publication, trimmed, k, truth, report)
             continue
         return _apply(data, policy, publication, report, dropped, withheld, bool(earlier))
 

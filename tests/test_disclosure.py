@@ -417,7 +417,8 @@ def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first()
     quarter's rate; a rolling rate with no counts printed adds none) and the quarter
     count named itself (not its row), cheapest table first, then the smallest; then the
     two chart lines named, in that order; then the other shown counts of father seen that
-    meet A in 2025-Q1 (partnership A's row), then any other shown count that meets it
+    meet A in 2025-Q1 (partnership A's row; with nothing named, the counts of its own
+    categories first, then of the rest of the family), then any other shown count that meets it
     (a quarter of father contacted, then a risk band: a quarter is hidden before a band
     whatever their values; a tie of table and value goes by address). Never: a hidden
     count, a zero, the number of cases, or a count that does not meet A in 2025-Q1
@@ -455,9 +456,17 @@ def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first()
     assert got == [q1_num, q2_num, q1_den, m_num, m_den, centre, target, pa_num, pa_den,
                    contacted[1], band]
     assert [id(c) for c in got[:5]] == [id(c) for c in (q1_num, q2_num, q1_den, m_num, m_den)]
-    # Nothing binds: the same family first, then the rest, each cheapest first.
+    # Nothing binds: the same family first — the counts of its own categories (yes), then
+    # the others (here no count is of "no" and "not known", the rest of the family) — then
+    # the rest, each cheapest first.
     assert _candidates(publication, (), _seen(yes, a, q1)) == [
-        q1_num, q1_den, pa_num, pa_den, m_num, m_den, contacted[1], band]
+        q1_num, pa_num, m_num, q1_den, pa_den, m_den, contacted[1], band]
+    # A "not known" exposed: with the yes and no printed together (a denominator) and the
+    # cases, hiding a yes beside them leaves it pinned, so the denominators (the rest of
+    # the family: yes and no) come before the yeses. Its own count, 0, is never hidden.
+    publication.categories["father_seen"] = ("yes", "no", "unknown")
+    assert _candidates(publication, (), _seen("unknown", a, q1)) == [
+        q1_den, pa_den, m_den, q1_num, pa_num, m_num, contacted[1], band]
 
 
 def _settle_with(monkeypatch, exposes, keep: list | None = None):

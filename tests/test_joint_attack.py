@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from scipy.optimize import linprog
 
@@ -479,3 +480,59 @@ def test_a_model_reads_its_own_counts_back_block_for_block():
     model = JointModel(pool_and_partnerships())
     x = np.arange(model.size, dtype=float) * 3 + 1
     assert np.array_equal(model.point(model.keyed(x)), x)
+
+
+
+@pytest.mark.parametrize("recipe", ["pool", "year", "average", "rolling"])
+def test_asking_only_which_counts_are_exposed_finds_the_same_ones(recipe):
+    """Protection asks only *which* counts are exposed (``exact_exposures=False``): each of
+    the four recipes gives the same exposed counts as the exact attack, each range holding
+    the exact one, with no more whole-number solves. The rounded average is exposed only in
+    whole numbers (1..15 linear) and is still solved."""
+    packs = {
+        "pool": pool_and_partnerships,
+        "year": year_minus_quarters_packs,
+        "average": lambda: [rounded_average_pack()],
+        "rolling": next_quarter_packs,
+    }[recipe]()
+    exact = joint_attack(packs)
+    quick = joint_attack(packs, exact_exposures=False)
+    assert exact.exposed and not exact.undecided and not quick.undecided
+    assert [b.target for b in quick.exposed] == [b.target for b in exact.exposed]
+    for q, e in zip(quick.bounds, exact.bounds, strict=True):
+        assert q.target == e.target and q.low <= e.low <= e.high <= q.high
+    assert quick.mip_solves <= exact.mip_solves
+
+
+def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():
+    """joint._narrow with a stand-in solver: of two targets left open, one's outer range
+    is 1..3 (exposed: its whole-number range lies inside) and one's 1..9. Asked only which
+    are exposed, only the second is solved (twice: down, then up); asked for exact ranges,
+    both are, narrowest first."""
+    from audit.disclosure.joint import JointReport, _narrow, _SolutionPool
+
+    rows = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
+
+    class Solver:
+        def __init__(self):
+            self.asked: list[list[float]] = []
+
+        def minimum(self, objective, seconds):
+            self.asked.append(list(objective))
+            return (2.0 if objective.sum() > 0 else -2.0), True
+
+        def whole_solution(self):
+            return None
+
+    for exact_exposures, solved in ((False, [[0.0, 1.0], [0.0, -1.0]]),
+                                    (True, [[1.0, 0.0], [-1.0, -0.0], [0.0, 1.0],
+                                            [0.0, -1.0]])):
+        solver = Solver()
+        ranges = [("a", 1.0, 3.0, False), ("b", 1.0, 9.0, False)]
+        report = JointReport(["p"], K)
+        _narrow(solver, rows, ranges, _SolutionPool(rows, 2), report, deadline=math.inf,
+                seconds=1.0, exact_exposures=exact_exposures)
+        assert solver.asked == solved
+        assert report.mip_solves == len(solved)
+        assert ranges[0] == (("a", 1.0, 3.0, False) if not exact_exposures
+                             else ("a", 2.0, 2.0, True))

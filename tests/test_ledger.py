@@ -371,6 +371,22 @@ def test_with_nothing_to_hide_the_pack_keeps_the_report_it_was_given(monkeypatch
     assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, no"}
 
 
+def test_a_round_hides_one_figure_a_measure_and_asks_again(monkeypatch):
+    """Two counts of the same measure and quarter narrowed in one round (Q1's no, and its
+    no and not known together): the first has Q1's yes (6, the cheapest) hidden; the
+    second's choices include that yes, so the round hides nothing more for it (before,
+    each count found hid a figure of its own: here Q1's not known, 7, too). The joint
+    attack is asked again and finds nothing: Q1's not known stays printed."""
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
+    publication = _this_pack()
+    not_yes = (term(FLAG, ("no", "unknown"), ["X"], Q1),)
+    calls, report = _stand_ins(monkeypatch, publication, earlier,
+                               lambda n: [NO_Q1, not_yes] if n == 1 else [])
+    assert calls == ["joint", "rates", "settle 2", "joint"]
+    assert report == "settle 2"
+    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "numerator")}
+
+
 def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(monkeypatch):
     """A count of partnership Y, which no figure of this pack meets, narrowed: refused, in
     the words for packs read together, or, with no earlier pack, for whole numbers."""

@@ -309,8 +309,14 @@ def joint_attack(
     seeds: Sequence[dict] = (),
     memo: dict | None = None,
     unchanged: Collection[str] = (),
+    exact_exposures: bool = True,
 ) -> JointReport:
     """Bound every target in whole numbers from everything ``packs`` publish (module doc).
+
+    ``exact_exposures=False`` asks only *which* targets are exposed: a target whose outer
+    range is already exposed keeps it (its whole-number range lies inside, so it is exposed
+    too) instead of two whole-number solves narrowing it. Protection asks that way: on the
+    benchmark year's Eastmere year, 110 such solves were 85 s of its 109 s.
 
     ``memo`` keeps the single-pack ranges of the packs named in ``unchanged`` (published
     packs, whose figures do not change) across calls: protection attacks the same earlier
@@ -373,7 +379,16 @@ def joint_attack(
     ]
     report.certified = sum(r[3] == _SETTLED for r in ranges)
     if mip is not None:
-        _narrow(mip, rows, ranges, pool, report, deadline=started + budget, seconds=mip_seconds)
+        _narrow(
+            mip,
+            rows,
+            ranges,
+            pool,
+            report,
+            deadline=started + budget,
+            seconds=mip_seconds,
+            exact_exposures=exact_exposures,
+        )
     report.bounds = [JointBounds(t, low, high, exact is True, k) for t, low, high, exact in ranges]
     report.solutions = [model.keyed(x) for x in pool.points]
     report.seconds = time.perf_counter() - started
@@ -431,9 +446,11 @@ def _narrow(
     *,
     deadline: float,
     seconds: float,
+    exact_exposures: bool = True,
 ) -> None:
     """The per-target integer step: narrow each range left open, narrowest first, by its
-    own whole-number solves (each also feeding ``pool``), until ``deadline``."""
+    own whole-number solves (each also feeding ``pool``), until ``deadline``; with
+    ``exact_exposures=False`` not a range already exposed (its whole-number one is too)."""
     k = report.k
     # A range unbounded above cannot be exposed, and neither can its whole-number one: a
     # rational polyhedron unbounded in a direction holding one whole point holds whole
@@ -458,7 +475,7 @@ def _narrow(
 
     for j, i in enumerate(order):
         target, low, high, _ = ranges[i]
-        if settled(i, low, high):
+        if settled(i, low, high) or (not exact_exposures and exposed(low, high, k)):
             continue
         left = deadline - time.perf_counter()
         if left <= 0:

@@ -146,6 +146,7 @@ def exposed_keys(
         seeds=seeds,
         memo=memo,
         unchanged={p.name for p in earlier},
+        exact_exposures=False,  # which are exposed, not their exact ranges
     )
     return {term_key(b.target.terms) for b in report.exposed}
 
@@ -171,7 +172,12 @@ def new_exposures(
     carried = [] if seeds is None else seeds
     unchanged = {p.name for p in earlier}
     report = joint_attack(
-        [*earlier, new], budget=budget, seeds=carried, memo=memo, unchanged=unchanged
+        [*earlier, new],
+        budget=budget,
+        seeds=carried,
+        memo=memo,
+        unchanged=unchanged,
+        exact_exposures=False,  # which are exposed; a range reported is an outer one
     )
     carried[:] = report.solutions
     if report.undecided:

@@ -39,7 +39,7 @@ from audit.disclosure.protect import (
     _settle,
     _without,
 )
-from audit.disclosure.publication import true_counts
+from audit.disclosure.publication import at_least, true_counts
 from audit.disclosure.tables import build_publication
 from audit.disclosure.withholding import group_of as _group
 from audit.errors import DisclosureError, ParameterError, ReportError
@@ -789,6 +789,25 @@ def test_a_public_pack_attacks_only_counts_that_could_be_small(tmp_path):
     truth = true_counts(data)
     assert p.report is not None and p.report.attacked > 0
     assert all(truth(b.terms) < 2 * K for b in p.report.bounds)
+
+
+def test_at_least_is_the_true_count_or_a_lower_bound_never_more(tmp_path):
+    """The floor the joint check skips counts by (2k or more cannot be exposed): 11 of
+    partnership A's 14 cases in 2025-Q3 had the father seen. Over A in 2025-Q3: 11 and 3,
+    the true counts. Over A and B (B not in this audit): still 11, a lower bound (B's cells
+    add nothing). Over 2025-Q2 and Q3: 0, as 2025-Q2 is not in the extract (the history
+    store holds earlier quarters for the partnerships together, not a bound for fewer)."""
+    rows = [{"father_seen": "yes", "partnership": "A"}] * 11 + \
+           [{"father_seen": "no", "partnership": "A"}] * 3
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all").compute()
+    floor = at_least(data, true_counts(data))
+    q3 = ["2025-Q3"]
+    assert floor((term("father_seen", "yes", ["A"], q3),)) == 11
+    assert floor((term("father_seen", "no", ["A"], q3),)) == 3
+    assert floor((term("father_seen", "yes", ["A", "B"], q3),)) == 11
+    assert floor((term("father_seen", "yes", ["A"], ["2025-Q2", *q3]),)) == 0
+    assert floor((term("father_seen", "yes", ["A"], q3), term("father_seen", "no", ["A"],
+                                                               ["2025-Q2"]))) == 0
 
 
 def test_policy_is_checked():

@@ -107,6 +107,25 @@ def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
     assert K == 5
 
 
+def test_a_count_known_to_be_2k_or_more_is_not_attacked():
+    """Protection knows the cases: a count of 10 or more (2k) cannot be exposed (a range
+    narrower than 5 holding it never reaches 1..5), so ``new_exposures(at_least=)`` leaves
+    it out of the joint attack. Q2's not known, pinned at 3 by the year minus Q1, is found
+    with a floor of 0 and not with a (here made-up) floor of 10."""
+    year, q1, q2 = _series()
+    unknown_q2 = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
+    assert [b.target.terms for b in new_exposures(q2, [year, q1], at_least=lambda t: 0)] == \
+        [unknown_q2]
+    asked: list = []
+
+    def floor(terms):
+        asked.append(terms)
+        return 10 if terms == unknown_q2 else 0
+
+    assert new_exposures(q2, [year, q1], at_least=floor) == []
+    assert unknown_q2 in asked
+
+
 @pytest.mark.usefixtures("charts_not_drawn")  # words, files and codes: not pictures
 @pytest.mark.slow  # four whole public runs and two protections
 def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_path, monkeypatch):
@@ -314,7 +333,7 @@ def _stand_ins(monkeypatch, publication, earlier, found):
         calls.append(f"settle {len(calls)}")
         return calls[-1]
 
-    def new_exposures(new, packs, *, already=None, seeds=None, memo=None):
+    def new_exposures(new, packs, *, already=None, seeds=None, memo=None, at_least=None):
         assert new.publication is publication and new.threshold == K and packs is earlier
         assert isinstance(already, dict) and isinstance(seeds, list)
         if learnt:  # what the earlier packs alone expose, and the solutions, carried over

@@ -571,10 +571,21 @@ class _SolutionPool:
         sparse: a solution is one product."""
         from scipy import sparse
 
-        self.matrix = sparse.vstack(
-            [sparse.csr_matrix((1, size)) if r is None else sparse.csr_matrix(r) for r in rows]
-            or [sparse.csr_matrix((0, size))],
-            format="csr",
+        # Built from the rows' non-zeros at once: a sparse matrix a row, stacked, was 9 s of
+        # the benchmark year's 156 s of protection (72,000 rows).
+        kept = [(i, np.flatnonzero(r), r) for i, r in enumerate(rows) if r is not None]
+        at = [np.full(len(nz), i) for i, nz, _ in kept]
+        columns = [nz for _, nz, _ in kept]
+        values = [r[nz] for _, nz, r in kept]
+        self.matrix = sparse.csr_matrix(
+            (
+                np.concatenate(values) if values else np.zeros(0),
+                (
+                    np.concatenate(at) if at else np.zeros(0, dtype=np.int64),
+                    np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64),
+                ),
+            ),
+            shape=(len(rows), size),
         )
         self.low = np.full(len(rows), math.inf)
         self.high = np.full(len(rows), -math.inf)

@@ -30,7 +30,7 @@ release (keyed by the SHA-256 of ``figures.csv``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from audit.disclosure.figures import FIGURES_FILE, parse_figures, read_figures
@@ -41,6 +41,7 @@ from audit.disclosure.joint import (
     joint_targets,
     term_key,
 )
+from audit.disclosure.model import Term
 from audit.errors import DisclosureError
 from audit.files import sha256_of
 from audit.intake.names import partnership_key
@@ -159,6 +160,7 @@ def new_exposures(
     already: dict | None = None,
     seeds: list | None = None,
     memo: dict | None = None,
+    at_least: Callable[[tuple[Term, ...]], int] | None = None,
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to ``k`` values or fewer that
     ``earlier`` alone does not (an exposure already published is not this pack's doing).
@@ -168,11 +170,18 @@ def new_exposures(
     start the next round's attack (:func:`~audit.disclosure.joint.joint_attack`). With no
     earlier pack, what whole numbers give away in ``new`` alone
     (issue 22's first recipe: a rounded average the linear check leaves wide). ``memo``
-    keeps the earlier packs' single-pack ranges across rounds (they do not change)."""
+    keeps the earlier packs' single-pack ranges across rounds (they do not change).
+    ``at_least`` (protection, which has the cases) gives a count's known lower bound: a
+    count of ``2k`` or more cannot be exposed, so it is not attacked."""
     carried = [] if seeds is None else seeds
     unchanged = {p.name for p in earlier}
+    packs = [*earlier, new]
+    targets = None
+    if at_least is not None:
+        targets = [t for t in joint_targets(packs) if at_least(t.terms) < 2 * new.threshold]
     report = joint_attack(
-        [*earlier, new],
+        packs,
+        targets=targets,
         budget=budget,
         seeds=carried,
         memo=memo,

@@ -43,7 +43,7 @@ If a count stays exposed whatever is hidden or withheld, nothing is published: a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -54,7 +54,7 @@ from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
 from audit.disclosure.model import PATTERN, Count, Publication, Term
 from audit.disclosure.policy import Policy
-from audit.disclosure.publication import true_counts
+from audit.disclosure.publication import at_least, true_counts
 from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
 from audit.disclosure.withholding import (
     CannotHide,
@@ -399,6 +399,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
         )
     full = build_publication(data)
     truth = true_counts(data)
+    floor = at_least(data, truth)
     publication, dropped, report = _alone(full, k, truth)
     withheld: set[tuple[str, str]] = set()
     already: dict = {}  # what the earlier packs alone expose, whole-number solutions and
@@ -417,6 +418,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
                 already,
                 seeds,
                 memo,
+                floor,
             )
         except CannotHide as stuck:
             more: set[tuple[str, str]] = set()
@@ -479,6 +481,7 @@ def _together(
     already: dict | None = None,
     seeds: list | None = None,
     memo: dict | None = None,
+    floor: Callable[[tuple[Term, ...]], int] | None = None,
 ) -> AttackReport:
     """Protect the new pack together with the public packs already produced (issue 22),
     and in whole numbers: with no earlier pack, against the integer attack on it alone.
@@ -520,6 +523,7 @@ def _together(
             already=already,
             seeds=seeds,
             memo=memo,
+            at_least=floor,  # a count known to be 2k or more is not attacked
         )
         if not found:
             return report

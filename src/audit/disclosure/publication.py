@@ -37,6 +37,7 @@ __all__ = [
     "metric_rate",
     "pack_partnerships",
     "true_counts",
+    "at_least",
     "printed_range",
 ]
 
@@ -214,6 +215,29 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
         return total
 
     return value
+
+
+def at_least(
+    data: AuditData, truth: Callable[[tuple[Term, ...]], int]
+) -> Callable[[tuple[Term, ...]], int]:
+    """A whole number each sum of terms is known to reach from ``data``'s own cases
+    (``truth`` is :func:`true_counts` of ``data``): its value where every quarter it covers
+    is in the extract — a cell of a partnership outside ``data`` adds nothing, so that is a
+    lower bound — and 0 where a quarter is only in the history store (held there for the
+    audit's partnerships together, not a lower bound for fewer). Protection skips, in the
+    joint check, counts that are ``2k`` or more: no range narrower than ``k`` holding such a
+    count reaches 1..k."""
+    held: set[str] = set()  # the extract's quarters, read at the first call
+
+    def floor(terms: tuple[Term, ...]) -> int:
+        if not held:
+            from audit.measures.metrics import quarter_label
+
+            dates = data.scope_cases["notification_date"]
+            held.update(quarter_label(dates).dropna().astype(str))
+        return truth(terms) if all(q in held for t in terms for q in t.quarters) else 0
+
+    return floor
 
 
 def _history_atoms(data: AuditData) -> dict[tuple[str, str, str], int]:

@@ -112,6 +112,23 @@ def test_a_measure_is_left_out_of_every_table_and_the_pack_is_still_written(
     csv_rows = (tmp_path / "metrics.csv").read_text(encoding="utf-8").splitlines()[1:]
     assert [r.split(",")[0] for r in csv_rows] == \
         [m for m in pooled.metrics["metric"] if m not in ids]
+    # the workbook's Notes carry the same sentence (it travels without the page), and the
+    # slides, headed for a public reader, say how many measures are left out
+    from openpyxl import load_workbook
+    from pptx import Presentation
+
+    notes = load_workbook(tmp_path / "public-pack.xlsx")["Notes"]
+    said = [(row[0], row[1]) for row in notes.iter_rows(values_only=True)]
+    assert ("Read these figures with", f"Left out of this public pack: {p.dropped[0]}") in said
+    slides = Presentation(str(tmp_path / "public-pack.pptx")).slides
+    titles = [s.shapes.title.text for s in slides if s.shapes.title is not None]
+    assert "What these figures show" in titles and "What the board needs to know" not in titles
+    n = len(ids)
+    closing = " ".join(shape.text_frame.text for shape in slides[len(slides) - 1].shapes
+                       if shape.has_text_frame)
+    assert (f"{n} measure{'s are' if n > 1 else ' is'} left out of this public pack: "
+            f"{'their' if n > 1 else 'its'} figures would give away a small count (the page "
+            "and workbook name them and say why).") in closing
 
 
 def test_no_rank_is_claimed_over_a_set_with_a_member_left_out(pooled, monkeypatch):

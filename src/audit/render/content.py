@@ -32,7 +32,7 @@ class PackContent:
     partnership(s) and the period covered; ``source`` and ``sha256`` the extract;
     ``provenance`` (item, detail) pairs for "About these figures"; ``about`` the closing
     slide's short points; ``conventions`` how to read the numbers; ``metrics`` the
-    protected metrics table (the workbook's first sheet).
+    protected metrics table (the workbook's first sheet); ``public`` for a public pack.
     """
 
     name: str
@@ -48,6 +48,8 @@ class PackContent:
     about: Sequence[str] = ()
     conventions: str = ""
     metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: A public pack (its headline slide is not "what the board needs to know").
+    public: bool = False
 
     @property
     def page_subtitle(self) -> str:

@@ -38,6 +38,7 @@ __all__ = [
     "section_view",
     "render_section",
     "summary_bullets",
+    "caveat_bullets",
 ]
 
 #: Columns only a case-level table carries; a section table with one is refused.
@@ -283,9 +284,31 @@ def summary_bullets(sections: Sequence[Section]) -> list[str]:
             continue
         for block in section.blocks:
             if isinstance(block, Text):
-                return [
-                    re.sub(r"\*\*(.+?)\*\*", r"\1", line[2:]).strip()
-                    for line in block.text.splitlines()
-                    if line.startswith("- ")
-                ]
+                return _bullets(block)
     return []
+
+
+def caveat_bullets(sections: Sequence[Section]) -> list[str]:
+    """What to read the figures with: the ``- `` lines of the summary's prose after its
+    last sub-heading ("Read these figures with": synthetic data, small numbers, measures
+    left out of a public pack), without markup, for the workbook's Notes."""
+    for section in sections:
+        if section.key != "summary":
+            continue
+        last = max(
+            (i for i, b in enumerate(section.blocks) if isinstance(b, Heading)), default=None
+        )
+        if last is None:
+            return []
+        return [
+            line for b in section.blocks[last + 1 :] if isinstance(b, Text) for line in _bullets(b)
+        ]
+    return []
+
+
+def _bullets(block: Text) -> list[str]:
+    return [
+        re.sub(r"\*\*(.+?)\*\*", r"\1", line[2:]).strip()
+        for line in block.text.splitlines()
+        if line.startswith("- ")
+    ]

@@ -7,7 +7,8 @@ Nothing here computes a figure.
 What the deck holds, in order:
 
 * a **title slide**: the pack's title, the partnership and period, the protective marking;
-* **"What the board needs to know"**: the summary's headline bullets (at most
+* **"What the board needs to know"** (a public pack: "What these figures show"): the
+  summary's headline bullets (at most
   :data:`MAX_HEADLINE`; every one in the notes); then a slide for each difference from the
   national figures that survives the adjustment (:data:`FINDING_PREFIXES`);
 * **one slide a chart** (every :class:`~audit.render.section.Figure` of every section, in
@@ -59,6 +60,7 @@ __all__ = [
     "SLIDE_COLUMNS",
     "MARKING_SHAPE",
     "BOARD_SLIDE",
+    "PUBLIC_SLIDE",
     "MAX_HEADLINE",
     "FINDING_PREFIXES",
     "SOURCE_PREFIX",
@@ -83,6 +85,8 @@ SOURCE_PREFIX = "Source"
 MARKING_SHAPE = "Marking"
 #: The title of the slide after the title slide: the summary's headline bullets.
 BOARD_SLIDE = "What the board needs to know"
+#: The same slide in a public pack, whose readers are not the board.
+PUBLIC_SLIDE = "What these figures show"
 #: At most this many headline bullets on that slide (the rest are in its notes).
 MAX_HEADLINE = 5
 #: Headline bullets that state a difference surviving the adjustment: a slide each.
@@ -485,7 +489,9 @@ def slides_bytes(content: PackContent, timestamp: datetime = FIXED_TIMESTAMP) ->
         raise ReportError("no pack sections were produced")
     deck = _Deck(content.marking)
     _title_slide(deck, content)
-    _headline_slides(deck, summary_bullets(content.sections))
+    _headline_slides(
+        deck, summary_bullets(content.sections), PUBLIC_SLIDE if content.public else BOARD_SLIDE
+    )
     background = _section_slides(deck, content.sections)
     _closing_slide(deck, content, background)
     deck.footers(dark_first=True)
@@ -536,11 +542,12 @@ def _title_slide(deck: _Deck, content: PackContent) -> None:
     )
 
 
-def _headline_slides(deck: _Deck, headline: list[str]) -> None:
-    """ "What the board needs to know" (the summary's bullets), then a slide for each
-    difference from the national figures that survives the adjustment."""
+def _headline_slides(deck: _Deck, headline: list[str], title: str) -> None:
+    """ "What the board needs to know" (a public pack: "What these figures show"; the
+    summary's bullets), then a slide for each difference from the national figures that
+    survives the adjustment."""
     if headline:
-        slide = deck.new_slide(BOARD_SLIDE, notes="\n\n".join(headline))
+        slide = deck.new_slide(title, notes="\n\n".join(headline))
         deck.text(
             slide,
             (_MARGIN, _BODY_TOP, _WIDTH_IN - 2 * _MARGIN, _BODY_BOTTOM - _BODY_TOP),

@@ -46,7 +46,7 @@ from audit.contract import normalise_column_name
 from audit.errors import ReportError
 from audit.render.archive import FIXED_TIMESTAMP, fixed_zip
 from audit.render.content import PackContent, RenderOptions
-from audit.render.section import ROW_LEVEL_COLUMNS, summary_bullets
+from audit.render.section import ROW_LEVEL_COLUMNS, caveat_bullets, summary_bullets
 
 __all__ = [
     "NOTES_SHEET",
@@ -333,11 +333,13 @@ def pack_sheets(content: PackContent) -> list[Sheet]:
 
 
 def pack_notes(content: PackContent) -> list[tuple[str, str]]:
-    """The Notes sheet: title, the summary's headline, provenance, conventions and how to
-    read the Metrics sheet."""
+    """The Notes sheet: title, the summary's headline, what to read the figures with (the
+    page's caveats: a public pack's measures left out are named there), provenance,
+    conventions and how to read the Metrics sheet."""
     return [
         ("Title", f"{content.title} Quarterly audit {content.name.replace('-', ' ')}"),
         *(("Summary", bullet) for bullet in summary_bullets(content.sections)),
+        *(("Read these figures with", bullet) for bullet in caveat_bullets(content.sections)),
         *content.provenance,
         ("Conventions", content.conventions),
         (

@@ -104,8 +104,9 @@ def _selection(record: dict | None, public: bool) -> list[tuple[str, str]]:
     return [("Case selection", text)]
 
 
-def _about(policy: Policy) -> list[str]:
-    """The slides' closing "About these figures" points."""
+def _about(policy: Policy, withheld: int = 0) -> list[str]:
+    """The slides' closing "About these figures" points; ``withheld``: how many measures
+    a public pack leaves out (the page and workbook name them and say why)."""
     points = [
         _conventions(policy),
         "Percentages are of the cases where each measure was recorded, with 95% Wilson "
@@ -117,6 +118,12 @@ def _about(policy: Policy) -> list[str]:
     if policy.public:
         points.append(
             "The board's draft action plan is its working paper, not part of a public pack."
+        )
+    if policy.public and withheld:
+        points.append(
+            f"{withheld} measure{'s are' if withheld > 1 else ' is'} left out of this public "
+            f"pack: {'their' if withheld > 1 else 'its'} figures would give away a small "
+            "count (the page and workbook name them and say why)."
         )
     return points
 
@@ -160,9 +167,10 @@ def write_pack(
         source=p.extract_file,
         sha256=p.extract_sha256,
         provenance=tuple(_provenance(p)),
-        about=tuple(_about(policy)),
+        about=tuple(_about(policy, len(p.withheld))),
         conventions=_conventions(policy),
         metrics=p.metrics,
+        public=p.public,
     )
     if p.public and p.publication is not None:
         from audit.disclosure.figures import FIGURES_FILE, figures_text

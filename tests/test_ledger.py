@@ -455,3 +455,50 @@ def test_a_pack_printing_a_count_otherwise_than_an_earlier_one_is_named_this_pac
     assert str(info.value) == (
         "this pack prints metrics: domestic_abuse, unknown as a different value from another "
         "pack: the packs are not one series of the same data")
+
+
+def test_the_ledger_is_listed_and_a_pack_never_published_can_be_forgotten(tmp_path, capsys):
+    """`audit history --releases` lists the public packs recorded, oldest first, with an id
+    (the first 12 characters of their figures' digest); `--forget-release ID` removes one
+    (a trial run never published), only with --yes when not asked at a terminal, and the
+    next public pack is then protected without it. Bad ids are refused with exit 2."""
+    from audit import cli
+    from audit.disclosure.ledger import list_releases
+    from audit.files import sha256_of
+
+    year, q1, _ = _series()
+    path = tmp_path / "history.sqlite"
+    with open_history(path) as store:
+        db = store.connection
+        for figures, period, at in ((year, "2025", "2026-01-01T00:00:00+00:00"),
+                                    (q1, "2025-Q1", "2026-02-01T00:00:00+00:00")):
+            record_release(db, _folder(tmp_path, figures), name=figures.name, period=period,
+                           recorded_at=at)
+        db.commit()
+    ids = [sha256_of(tmp_path / n / "figures.csv")[:12] for n in ("year", "Q1")]
+    assert cli.main(["history", "--history", str(path), "--releases"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["id", "name", "period", "recorded_at"]
+    assert [line.split() for line in out[1:3]] == [
+        [ids[0], "year", "2025", "2026-01-01T00:00:00+00:00"],
+        [ids[1], "Q1", "2025-Q1", "2026-02-01T00:00:00+00:00"]]
+    assert "2 public packs recorded" in out[4]
+    for bad, said in (("abc", "give at least the first 6 characters"),
+                      ("ffffffffff", "matches no release")):
+        assert cli.main(["history", "--history", str(path), "--forget-release", bad]) == 2
+        assert said in capsys.readouterr().err
+    # not a terminal and no --yes: refused, nothing removed
+    assert cli.main(["history", "--history", str(path), "--forget-release", ids[1][:8]]) == 2
+    err = capsys.readouterr().err
+    assert f"would remove the release {ids[1]} (Q1, recorded 2026-02-01" in err
+    assert "Only a pack that was never published" in err and "Pass --yes" in err
+    assert cli.main(["history", "--history", str(path), "--forget-release", ids[1][:8],
+                     "--yes"]) == 0
+    assert f"removed the release {ids[1]} (Q1)" in capsys.readouterr().out
+    with open_history(path) as store:
+        assert [r["id"] for r in list_releases(store.connection)] == [ids[0]]
+        assert [p.name.split(" (")[0] for p in earlier_releases(store.connection, ["X"])] == \
+            ["year"]
+    assert cli.main(["history", "--history", str(path), "--releases", "--export",
+                     str(tmp_path / "x.csv")]) == 2
+    assert "--export and --releases cannot be combined" in capsys.readouterr().err

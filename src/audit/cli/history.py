@@ -1,7 +1,7 @@
-"""``audit history``: list, export or remove the figures earlier runs recorded. Arguments
-and output only; the store is :mod:`audit.history`, its place :func:`audit.paths.
-history_location`. :mod:`audit.cli` adds this subcommand and stays the one place where
-errors become exit codes."""
+"""``audit history``: list, export or remove the figures earlier runs recorded, and list
+or remove the public packs of the publication ledger. Arguments and output only; the store
+is :mod:`audit.history`, its place :func:`audit.paths.history_location`. :mod:`audit.cli`
+adds this subcommand and stays the one place where errors become exit codes."""
 
 from __future__ import annotations
 
@@ -53,7 +53,21 @@ def add_history_command(sub: argparse._SubParsersAction) -> None:
         "first unless --yes",
     )
     p.add_argument(
-        "--yes", action="store_true", help="confirm --forget without asking (for scripts)"
+        "--releases",
+        action="store_true",
+        help="list the publication ledger: every public pack 'audit run' has recorded, "
+        "which the next public pack is protected with",
+    )
+    p.add_argument(
+        "--forget-release",
+        metavar="ID",
+        help="remove one release (an id --releases lists) that was never published, e.g. a "
+        "trial run; asks first unless --yes",
+    )
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm --forget or --forget-release without asking (for scripts)",
     )
     p.set_defaults(handler=_cmd_history)
 
@@ -62,8 +76,18 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from audit.errors import HistoryError
     from audit.history import LEGACY_KEY, open_history
 
-    if args.forget is not None and args.export is not None:
-        raise ParameterError("--forget and --export cannot be combined")
+    asked = [
+        name
+        for name, given in (
+            ("--forget", args.forget is not None),
+            ("--export", args.export is not None),
+            ("--releases", args.releases),
+            ("--forget-release", args.forget_release is not None),
+        )
+        if given
+    ]
+    if len(asked) > 1:
+        raise ParameterError(f"{' and '.join(asked)} cannot be combined")
     place = history_location(args.history)
     args.history = place.path
     print(f"history store: {place.describe()}", file=sys.stderr)
@@ -77,6 +101,10 @@ def _cmd_history(args: argparse.Namespace) -> int:
             return _EXIT_OK
         if args.forget is not None:
             return _forget(store, args)
+        if args.releases:
+            return _releases(store)
+        if args.forget_release is not None:
+            return _forget_release(store, args)
         runs = store.runs(partnership=args.partnership)
     finally:
         store.close()
@@ -130,6 +158,52 @@ def _forget(store, args: argparse.Namespace) -> int:
         f"removed {removed} partnership-period set{'' if removed == 1 else 's'} of {what} "
         f"from {args.history}"
     )
+    return _EXIT_OK
+
+
+def _releases(store) -> int:
+    """``audit history --releases``: the publication ledger, oldest first."""
+    import pandas as pd
+
+    from audit.disclosure.ledger import list_releases
+
+    releases = list_releases(store.connection)
+    if not releases:
+        print("no public pack recorded: the publication ledger is empty")
+        return _EXIT_OK
+    print(text_table(pd.DataFrame(releases), ["id", "name", "period", "recorded_at"]))
+    print(
+        f"\n{len(releases)} public pack{'' if len(releases) == 1 else 's'} recorded: each "
+        "public run about any of the same partnerships is protected with them. Remove only "
+        "a pack that was never published: audit history --forget-release ID"
+    )
+    return _EXIT_OK
+
+
+def _forget_release(store, args: argparse.Namespace) -> int:
+    """``audit history --forget-release``: find it, confirm (a terminal) or require --yes,
+    remove it in one transaction."""
+    from audit.disclosure.ledger import find_release, forget_release
+
+    found = find_release(store.connection, args.forget_release)  # refused before asking
+    what = f"the release {found['id']} ({found['name']}, recorded {found['recorded_at']})"
+    warning = (
+        "Only a pack that was never published: later public packs are no longer protected "
+        "with it, so if it was published they can give its hidden counts away."
+    )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ParameterError(
+                f"--forget-release would remove {what} from {args.history}. {warning} Pass "
+                "--yes to confirm (not asked: input is not a terminal)"
+            )
+        answer = input(f"{warning}\nremove {what} from {args.history}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return _EXIT_OK
+    with store.connection:
+        gone = forget_release(store.connection, args.forget_release)
+    print(f"removed the release {gone['id']} ({gone['name']}) from {args.history}")
     return _EXIT_OK
 
 

@@ -42,13 +42,16 @@ from audit.disclosure.joint import (
     term_key,
 )
 from audit.disclosure.model import Term
-from audit.errors import DisclosureError
+from audit.errors import DisclosureError, ParameterError
 from audit.files import sha256_of
 from audit.intake.names import partnership_key
 
 __all__ = [
     "RELEASES_TABLE",
     "record_release",
+    "list_releases",
+    "find_release",
+    "forget_release",
     "earlier_releases",
     "exposed_keys",
     "new_exposures",
@@ -92,6 +95,62 @@ def record_release(
         ),
     )
     return db.total_changes > before
+
+
+#: Characters of a release's figures digest that name it (``audit history --releases``).
+RELEASE_ID_LENGTH = 12
+
+
+def list_releases(db: sqlite3.Connection) -> list[dict[str, str]]:
+    """The ledger, oldest first: each release's id (the first characters of its
+    ``figures.csv`` digest), name, period, partnerships and when it was recorded."""
+    rows = db.execute(
+        f"SELECT figures_sha256, name, period, partnerships, recorded_at FROM {RELEASES_TABLE} "
+        "ORDER BY recorded_at, rowid"
+    ).fetchall()
+    return [
+        {
+            "id": sha[:RELEASE_ID_LENGTH],
+            "name": name,
+            "period": period,
+            "partnerships": ", ".join(members.split("\n")),
+            "recorded_at": recorded_at,
+        }
+        for sha, name, period, members, recorded_at in rows
+    ]
+
+
+def forget_release(db: sqlite3.Connection, release_id: str) -> dict[str, str]:
+    """Remove the one release :func:`find_release` finds, inside the caller's transaction;
+    returns it. For a pack that was recorded but never published (a trial run): later packs
+    are no longer protected with it, so forgetting a published pack can let them give its
+    counts away."""
+    found = find_release(db, release_id)
+    db.execute(
+        f"DELETE FROM {RELEASES_TABLE} WHERE substr(figures_sha256, 1, ?) = ?",
+        (RELEASE_ID_LENGTH, found["id"]),
+    )
+    return found
+
+
+def find_release(db: sqlite3.Connection, release_id: str) -> dict[str, str]:
+    """The one release whose id starts with ``release_id`` (at least 6 characters), as
+    :func:`list_releases` lists it; a :class:`~audit.errors.ParameterError` for none or
+    several."""
+    wanted = release_id.strip().lower()
+    if len(wanted) < 6 or any(c not in "0123456789abcdef" for c in wanted):
+        raise ParameterError(
+            f"release id {release_id!r}: give at least the first 6 characters of an id "
+            "'audit history --releases' lists"
+        )
+    found = [r for r in list_releases(db) if r["id"].startswith(wanted)]
+    if len(found) != 1:
+        raise ParameterError(
+            f"release id {release_id!r} matches "
+            f"{'no release' if not found else f'{len(found)} releases'} in the ledger: "
+            "'audit history --releases' lists them"
+        )
+    return found[0]
 
 
 def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> list[PackFigures]:

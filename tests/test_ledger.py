@@ -406,6 +406,52 @@ def test_a_round_hides_one_figure_a_measure_and_asks_again(monkeypatch):
     assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "numerator")}
 
 
+def test_the_joint_step_hides_only_figures_of_the_measure_it_protects():
+    """protect._binds: a figure of another measure cannot widen a count (measures are tied
+    only by the number of cases, never hidden), except through the tables of risk factors
+    together, whose patterns add up to each factor's yes. So for domestic abuse (a risk
+    factor): its own figures, a pattern count and another factor's (when the pack prints
+    pattern tables) bind; father seen's never does, nor a pattern count when the pack prints
+    no pattern table."""
+    from audit.disclosure.model import PATTERN, Count
+    from audit.disclosure.protect import _binds
+
+    target = (term(FLAG, "unknown", ["X"], Q1),)
+    of = {
+        "own": Count("metrics", FLAG, "numerator", (term(FLAG, "yes", ["X"], YEAR),), 14),
+        "seen": Count("metrics", "engagement.seen", "numerator",
+                      (term("father_seen", "yes", ["X"], Q1),), 9),
+        "pattern": Count("risk_bands", "2", "cases", (term(PATTERN, ("11",), ["X"], Q1),), 8),
+        "other factor": Count("metrics", "risk.young_parent", "numerator",
+                              (term("young_parent", "yes", ["X"], Q1),), 7),
+    }
+    flags = (FLAG, "young_parent")
+    assert [n for n, c in of.items() if _binds(c, target, flags)] == \
+        ["own", "pattern", "other factor"]
+    assert [n for n, c in of.items() if _binds(c, target, ())] == ["own"]
+    pair = (term(PATTERN, ("11",), ["X"], Q1),)  # a count of the pattern tables
+    assert [n for n, c in of.items() if _binds(c, pair, flags)] == \
+        ["own", "pattern", "other factor"]
+
+
+def test_a_count_only_other_measures_meet_is_stuck_not_hidden_around(monkeypatch):
+    """The joint attack narrows Q1's no; the pack's only figures meeting it that are left
+    to hide are of father seen: nothing of the measure is left, so the count is stuck (its
+    measure for protection to leave out) and father seen's figure stays printed."""
+    from audit.disclosure.model import Count
+
+    publication = _this_pack()
+    for c in publication.counts:
+        if c.terms[0].family == FLAG:
+            c.hidden = True
+    seen = Count("quarterly", "2025-Q1|engagement.seen", "numerator",
+                 (term("father_seen", "yes", ["X"], Q1),), 9)
+    publication.counts.append(seen)
+    with pytest.raises(DisclosureError) as info:
+        _stand_ins(monkeypatch, publication, [], lambda n: [NO_Q1])
+    assert info.value.targets == [NO_Q1] and not seen.hidden
+
+
 def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(monkeypatch):
     """A count of partnership Y, which no figure of this pack meets, narrowed: refused, in
     the words for packs read together, or, with no earlier pack, for whole numbers."""

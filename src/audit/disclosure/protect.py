@@ -532,7 +532,11 @@ def _together(
         # Each count's choices as the round starts: one the round hid for another count
         # may widen this one too, so only a count with no choice at all is stuck.
         choices = [
-            [c for c in _candidates(publication, (), b.target.terms) if isinstance(c, Count)]
+            [
+                c
+                for c in _candidates(publication, (), b.target.terms)
+                if isinstance(c, Count) and _binds(c, b.target.terms, publication.pattern_flags)
+            ]
             for b in found
         ]
         hid: set[int] = set()  # this round's
@@ -572,6 +576,20 @@ def _together(
         "each round hid more and a hidden count could still be worked out, and no measure "
         "is left to leave out. Nothing was written; publish a longer period or a larger area",
     )
+
+
+def _binds(count: Count, terms: tuple[Term, ...], flags: tuple[str, ...]) -> bool:
+    """Whether hiding ``count`` can widen a count of ``terms``: only a figure of the same
+    measure can, or, for a risk factor or a count of the tables of risk factors together,
+    a figure of those tables or of a risk factor (the patterns add up to each factor's yes,
+    so all are tied); measures are otherwise tied only by the number of cases,
+    which is never hidden. (Hiding figures of other measures, as the single-pack search may
+    when the solver names no binding figure, took 19 rounds on the benchmark year's
+    Northbridge 2025-Q3 for a count only leaving its measure out could free.)"""
+    families = {t.family for t in terms}
+    own = {t.family for t in count.terms}
+    tied = set(flags) | {PATTERN}  # a risk factor's yes is the sum of its patterns
+    return bool(families & own) or (bool(families & tied) and bool(own & tied))
 
 
 def _settle(publication: Publication, full: Publication, k: int, truth) -> AttackReport:

@@ -503,7 +503,8 @@ def test_a_pack_printing_a_count_otherwise_than_an_earlier_one_is_named_this_pac
         "pack: the packs are not one series of the same data")
 
 
-def test_the_ledger_is_listed_and_a_pack_never_published_can_be_forgotten(tmp_path, capsys):
+def test_the_ledger_is_listed_and_a_pack_never_published_can_be_forgotten(tmp_path, capsys,
+                                                                          monkeypatch):
     """`audit history --releases` lists the public packs recorded, oldest first, with an id
     (the first 12 characters of their figures' digest); `--forget-release ID` removes one
     (a trial run never published), only with --yes when not asked at a terminal, and the
@@ -537,7 +538,21 @@ def test_the_ledger_is_listed_and_a_pack_never_published_can_be_forgotten(tmp_pa
     assert cli.main(["history", "--history", str(path), "--forget-release", ids[1][:8]]) == 2
     err = capsys.readouterr().err
     assert f"would remove the release {ids[1]} (Q1, recorded 2026-02-01" in err
-    assert "Only a pack that was never published" in err and "Pass --yes" in err
+    assert "Only a pack that was never published" in err and "; pass --yes" in err
+    # at a terminal: asked, after the warning; "n" keeps it
+    import sys
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "n")
+    assert cli.main(["history", "--history", str(path), "--forget-release", ids[1][:8]]) == 0
+    assert "nothing removed" in capsys.readouterr().out
+    assert asked == [
+        "Only a pack that was never published: later public packs are no longer protected "
+        "with it, so if it was published they can give its hidden counts away.\nremove the "
+        f"release {ids[1]} (Q1, recorded 2026-02-01T00:00:00+00:00) from {path}? [y/N] "]
+    with open_history(path) as store:
+        assert len(list_releases(store.connection)) == 2
     assert cli.main(["history", "--history", str(path), "--forget-release", ids[1][:8],
                      "--yes"]) == 0
     assert f"removed the release {ids[1]} (Q1)" in capsys.readouterr().out

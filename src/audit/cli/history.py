@@ -143,16 +143,8 @@ def _forget(store, args: argparse.Namespace) -> int:
     what = ", ".join(sorted(set(runs["partnership"]))) + (
         f" in {args.period.strip().upper()}" if args.period else ""
     )
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise ParameterError(
-                f"--forget would remove {sets} of {what} from {args.history}; "
-                "pass --yes to confirm (not asked: input is not a terminal)"
-            )
-        answer = input(f"remove {sets} of {what} from {args.history}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("nothing removed")
-            return _EXIT_OK
+    if not _confirmed(args, "--forget", f"{sets} of {what}"):
+        return _EXIT_OK
     removed = store.forget(args.forget, args.period)
     print(
         f"removed {removed} partnership-period set{'' if removed == 1 else 's'} of {what} "
@@ -191,20 +183,32 @@ def _forget_release(store, args: argparse.Namespace) -> int:
         "Only a pack that was never published: later public packs are no longer protected "
         "with it, so if it was published they can give its hidden counts away."
     )
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise ParameterError(
-                f"--forget-release would remove {what} from {args.history}. {warning} Pass "
-                "--yes to confirm (not asked: input is not a terminal)"
-            )
-        answer = input(f"{warning}\nremove {what} from {args.history}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("nothing removed")
-            return _EXIT_OK
+    if not _confirmed(args, "--forget-release", what, warning):
+        return _EXIT_OK
     with store.connection:
         gone = forget_release(store.connection, args.forget_release)
     print(f"removed the release {gone['id']} ({gone['name']}) from {args.history}")
     return _EXIT_OK
+
+
+def _confirmed(args: argparse.Namespace, option: str, what: str, warning: str = "") -> bool:
+    """Whether to remove ``what``: --yes, or "y" at a terminal (after ``warning``); refused
+    when not asked at a terminal; False (and said) when the answer is no."""
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise ParameterError(
+            f"{option} would remove {what} from {args.history}"
+            f"{'. ' + warning if warning else ''}; pass --yes to confirm (not asked: input "
+            "is not a terminal)"
+        )
+    answer = input(
+        f"{warning + chr(10) if warning else ''}remove {what} from {args.history}? [y/N] "
+    )
+    if answer.strip().lower() in ("y", "yes"):
+        return True
+    print("nothing removed")
+    return False
 
 
 def text_table(frame, columns: list[str]) -> str:

@@ -272,6 +272,32 @@ def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
     assert listed == [True, True]
 
 
+def test_a_pattern_count_still_stuck_without_its_tables_has_a_risk_factor_withheld(
+        pooled, monkeypatch):
+    """A count of the risk-factor patterns with the first factor stuck in two joint checks:
+    the first leaves out the tables of risk factors together (the pattern tables bind it
+    first), the second, those tables gone, the factor every pattern of it has (the first of
+    the pack's flags); the third joint check is the real one."""
+    from audit.disclosure.tables import build_publication
+
+    flags = build_publication(pooled).pattern_flags
+    pattern = (Term(PATTERN, ("1" + "0" * (len(flags) - 1),), frozenset(), frozenset()),)
+    real = PROTECT._together
+    calls: list[int] = []
+
+    def together(publication, full, k, truth, report, earlier, *caches):
+        calls.append(len(calls))
+        if len(calls) <= 2:
+            raise CannotHide([pattern], "stuck")
+        return real(publication, full, k, truth, report, earlier, *caches)
+
+    monkeypatch.setattr(PROTECT, "_together", together)
+    p = protect(pooled, "public")
+    assert len(calls) == 3
+    assert p.cooccurrence is None and p.risk_counts is None
+    assert p.withheld == tuple(_ids(pooled, flags[0]))
+
+
 def test_rows_hidden_for_a_measure_now_left_out_are_tried_again(pooled, monkeypatch):
     """After a measure is left out, the pass that prints again the rows only complementary
     hiding took runs again on what is left (before the joint check runs again), and is

@@ -467,6 +467,11 @@ def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first()
     publication.categories["father_seen"] = ("yes", "no", "unknown")
     assert _candidates(publication, (), _seen("unknown", a, q1)) == [
         q1_den, pa_den, m_den, q1_num, pa_num, m_num, contacted[1], band]
+    # With the year's not known printed (3, not 0), that count of its own category comes
+    # first, before the denominators (of the rest), though metrics is the dearest table here.
+    m_unk.value = 3
+    assert _candidates(publication, (), _seen("unknown", a, q1)) == [
+        m_unk, q1_den, pa_den, m_den, q1_num, pa_num, m_num, contacted[1], band]
 
 
 def _settle_with(monkeypatch, exposes, keep: list | None = None):

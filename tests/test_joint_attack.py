@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -536,3 +537,125 @@ def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():
         assert report.mip_solves == len(solved)
         assert ranges[0] == (("a", 1.0, 3.0, False) if not exact_exposures
                              else ("a", 2.0, 2.0, True))
+
+
+class _ScriptedSolver:
+    """A stand-in for the whole-number solver of ``joint._narrow``: each target's row is a
+    unit vector, so an objective names its target and its side (+1 down, -1 up); each solve
+    answers from ``script`` ``(value, exact, whole solution or None, clock after)`` and
+    records ``(target, side, seconds)``."""
+
+    def __init__(self, names, script, clock=None):
+        self.names, self.script, self.clock = names, script, clock
+        self.asked: list[tuple[str, float, float]] = []
+        self.solution = None
+
+    def minimum(self, objective, seconds=math.inf):
+        (i,) = np.flatnonzero(objective)
+        side = float(objective[i])
+        self.asked.append((self.names[i], side, seconds))
+        value, exact, solution, after = self.script[self.names[i], side]
+        self.solution = None if solution is None else np.array(
+            [solution.get(n, 0) for n in self.names], dtype=float)
+        if after is not None:
+            self.clock[0] = after
+        return value, exact
+
+    def whole_solution(self):
+        return self.solution
+
+
+def test_narrowing_solves_the_open_finite_ranges_narrowest_first_and_keeps_what_it_learns():
+    """joint._narrow with a stand-in solver, k = 5, asked (by default) for exact ranges;
+    three targets already certified by the linear step. Ten targets:
+
+    * not narrowed: D (exact already), E (settled already), F (not in the model), G
+      (unbounded above);
+    * the rest, narrowest first: B (3..6, width 3), C (4..8), H (0..6), A (0..8), I
+      (1..10), J (0..12) — not by index, sum or low end.
+    * B: down 4.0000001 (to 4: the tolerance) and up 4.9999999 (to 5), both exact: 4..5,
+      exact. Its two solutions put H at 0 and 5.
+    * C: 4 and 7, exact: 4..7, exact (exposed, but an exact range is what was asked).
+    * H: the solutions seen put it 5 = k apart: settled without a solve (certified).
+    * A: down 1 (low 1), whose solution puts A at 6 against 0 before: settled after one
+      solve, 1..8, not solved up.
+    * I: down cut short with no bound (low stays 1), up exact at 9: 1..9, not exact (one
+      side was not), not exposed and the solutions 1 apart: cut short.
+    * J: down 0, up 12, neither exact, its up solution at 5 against 0: 0..12 not exact, but
+      whole solutions 5 apart show it is not exposed: not cut short.
+    * L: down 0, up 14, neither exact, every solution at 0: cut short, the second.
+
+    Eleven solves, each with the whole second (no deadline); 3 + 2 certified; 2 cut short."""
+    from audit.disclosure.joint import _SETTLED, JointReport, _narrow, _SolutionPool
+
+    names = "ABCDEFGHIJL"
+    rows = [None if n == "F" else np.eye(len(names))[i] for i, n in enumerate(names)]
+    ranges = [("A", 0.0, 8.0, False), ("B", 3.0, 6.0, False), ("C", 4.0, 8.0, False),
+              ("D", 1.0, 2.0, True), ("E", 0.0, 30.0, _SETTLED), ("F", 1.0, 3.0, False),
+              ("G", 0.0, math.inf, False), ("H", 0.0, 6.0, False), ("I", 1.0, 10.0, False),
+              ("J", 0.0, 12.0, False), ("L", 0.0, 14.0, False)]
+    first = {"A": 0, "B": 4, "C": 4, "H": 0, "I": 1, "J": 0}
+    script = {
+        ("B", 1.0): (4 + 1e-7, True, first, None),
+        ("B", -1.0): (-(5 - 1e-7), True, {**first, "B": 5, "C": 5, "H": 5, "I": 2}, None),
+        ("C", 1.0): (4.0, True, None, None),
+        ("C", -1.0): (-7.0, True, None, None),
+        ("A", 1.0): (1.0, True, {**first, "A": 6}, None),
+        ("I", 1.0): (-math.inf, False, None, None),
+        ("I", -1.0): (-9.0, True, None, None),
+        ("J", 1.0): (0.0, False, None, None),
+        ("J", -1.0): (-12.0, False, {**first, "J": 5}, None),
+        ("L", 1.0): (0.0, False, None, None),
+        ("L", -1.0): (-14.0, False, None, None),
+    }
+    solver = _ScriptedSolver(names, script)
+    report = JointReport(["p"], K, certified=3)
+    _narrow(solver, rows, ranges, _SolutionPool(rows, len(names)), report,
+            deadline=math.inf, seconds=1.0)
+    assert solver.asked == [("B", 1.0, 1.0), ("B", -1.0, 1.0), ("C", 1.0, 1.0),
+                            ("C", -1.0, 1.0), ("A", 1.0, 1.0), ("I", 1.0, 1.0),
+                            ("I", -1.0, 1.0), ("J", 1.0, 1.0), ("J", -1.0, 1.0),
+                            ("L", 1.0, 1.0), ("L", -1.0, 1.0)]
+    assert ranges == [("A", 1.0, 8.0, _SETTLED), ("B", 4, 5, True), ("C", 4, 7, True),
+                      ("D", 1.0, 2.0, True), ("E", 0.0, 30.0, _SETTLED),
+                      ("F", 1.0, 3.0, False), ("G", 0.0, math.inf, False),
+                      ("H", 0.0, 6.0, _SETTLED), ("I", 1.0, 9, False), ("J", 0.0, 12, False),
+                      ("L", 0.0, 14, False)]
+    assert [type(r[3]) for r in ranges[1:3]] == [bool, bool]
+    assert (report.mip_solves, report.certified, report.cut_short, report.unreached) == (
+        11, 5, 2, 0)
+
+
+def test_narrowing_gives_each_solve_the_time_left_and_counts_what_the_deadline_leaves(
+        monkeypatch):
+    """joint._narrow with a stand-in clock: deadline 10, 6 s a solve at most, the clock at 2.
+    P (0..3) down is given 6 s (8 left) and ends at 6; up, 4 s (4 left), ending at 9.5.
+    Q (0..4) down is given the 0.5 s left and ends at 10; up, none (0 s left, not less).
+    R (0..9) is reached with 0 s left: not solved. Of R and S (0..12) left, R is unreached;
+    S is not, as the solutions of P's solves put it 5 = k apart. Every solve was cut short
+    with no bound, so P and Q keep their ranges; both are exposed, so neither is cut short."""
+    from audit.disclosure import joint
+    from audit.disclosure.joint import JointReport, _narrow, _SolutionPool
+
+    clock = [2.0]
+    monkeypatch.setattr(joint, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    names = "QPRS"
+    rows = list(np.eye(len(names)))
+    ranges = [("Q", 0.0, 4.0, False), ("P", 0.0, 3.0, False), ("R", 0.0, 9.0, False),
+              ("S", 0.0, 12.0, False)]
+    script = {
+        ("P", 1.0): (-math.inf, False, {}, 6.0),
+        ("P", -1.0): (-math.inf, False, {"S": 5}, 9.5),
+        ("Q", 1.0): (-math.inf, False, None, 10.0),
+        ("Q", -1.0): (-math.inf, False, None, None),
+    }
+    solver = _ScriptedSolver(names, script, clock)
+    report = JointReport(["p"], K)
+    _narrow(solver, rows, ranges, _SolutionPool(rows, len(names)), report, deadline=10.0,
+            seconds=6.0)
+    assert solver.asked == [("P", 1.0, 6.0), ("P", -1.0, 4.0), ("Q", 1.0, 0.5),
+                            ("Q", -1.0, 0.0)]
+    assert ranges == [("Q", 0.0, 4.0, False), ("P", 0.0, 3.0, False), ("R", 0.0, 9.0, False),
+                      ("S", 0.0, 12.0, False)]
+    assert (report.mip_solves, report.certified, report.cut_short, report.unreached) == (
+        4, 0, 0, 1)

@@ -25,7 +25,7 @@ from audit.disclosure.ledger import (
     new_exposures,
     record_release,
 )
-from audit.disclosure.model import Publication, term
+from audit.disclosure.model import Count, Publication, term
 from audit.disclosure.protect import _together
 from audit.disclosure.publication import metric_terms
 from audit.errors import DisclosureError
@@ -310,12 +310,13 @@ def _this_pack() -> Publication:
 Q1 = ["2025-Q1"]
 
 
-def _stand_ins(monkeypatch, publication, earlier, found):
-    """Run protect._together on ``publication`` with stand-ins for the hide-less rates,
-    the settling and the joint attack, which finds ``found(round)`` (each a list of the
-    terms it narrows) and checks it is given this pack, the earlier packs and, from the
-    second round on, what the first round learnt; returns the calls in order and the
-    report."""
+def _stand_ins(monkeypatch, publication, earlier, found, caches=()):
+    """Run protect._together on ``publication`` (given ``caches``, what the earlier packs
+    alone expose, the solutions and the single-pack ranges, should protection pass them)
+    with stand-ins for the hide-less rates, the settling and the joint attack, which finds
+    ``found(round)`` (each a list of the terms it narrows) and checks it is given this
+    pack, the earlier packs and, from the second round on, what the first round learnt;
+    returns the calls in order and the report."""
     import importlib
 
     protect_module = importlib.import_module("audit.disclosure.protect")
@@ -335,13 +336,13 @@ def _stand_ins(monkeypatch, publication, earlier, found):
 
     def new_exposures(new, packs, *, already=None, seeds=None, memo=None, at_least=None):
         assert new.publication is publication and new.threshold == K and packs is earlier
-        assert isinstance(already, dict) and isinstance(seeds, list)
-        if learnt:  # what the earlier packs alone expose, and the solutions, carried over
-            assert (already, seeds) == ({"asked": True}, ["solution"])
-            assert already is learnt[0] and seeds is learnt[1]
-        already["asked"] = True
+        assert isinstance(already, dict) and isinstance(seeds, list) and isinstance(memo, dict)
+        if learnt:  # what the earlier packs alone expose, the solutions, the ranges: kept
+            assert (already, seeds, memo) == ({"asked": True}, ["solution"], {"asked": True})
+            assert already is learnt[0] and seeds is learnt[1] and memo is learnt[2]
+        already["asked"] = memo["asked"] = True
         seeds[:] = ["solution"]
-        learnt[:] = [already, seeds]
+        learnt[:] = [already, seeds, memo]
         calls.append("joint")
         return [SimpleNamespace(target=SimpleNamespace(terms=t))
                 for t in found(calls.count("joint"))]
@@ -349,7 +350,7 @@ def _stand_ins(monkeypatch, publication, earlier, found):
     monkeypatch.setattr(protect_module, "rates_for", rates_for)
     monkeypatch.setattr(protect_module, "_settle", settle)
     monkeypatch.setattr(ledger, "new_exposures", new_exposures)
-    report = _together(publication, full, K, truth, given, earlier)
+    report = _together(publication, full, K, truth, given, earlier, *caches)
     return calls, (given if report is given else report)
 
 
@@ -452,6 +453,82 @@ def test_a_count_only_other_measures_meet_is_stuck_not_hidden_around(monkeypatch
     assert info.value.targets == [NO_Q1] and not seen.hidden
 
 
+def test_the_joint_attack_is_asked_with_what_protection_carries_between_its_calls(
+        monkeypatch):
+    """protect._public passes _together what the earlier packs alone expose, the
+    whole-number solutions and the earlier packs' single-pack ranges, and keeps them
+    across its calls (leaving a measure out only loosens the model, so all three stay
+    true): each round's joint attack is asked with those very objects, and what it learns
+    is in them afterwards. Two rounds, as in the first test above."""
+    already, seeds, memo = {}, [], {}
+    calls, _ = _stand_ins(monkeypatch, _this_pack(), [], lambda n: [NO_Q1] if n == 1 else [],
+                          caches=(already, seeds, memo))
+    assert calls == ["joint", "rates", "settle 2", "joint"]
+    assert (already, seeds, memo) == ({"asked": True}, ["solution"], {"asked": True})
+
+
+FATHER = "father_seen"
+
+
+def _with_father_q1(publication: Publication) -> Publication:
+    """``publication`` with a second measure: 2025-Q1's father seen (8), printed."""
+    publication.counts.append(
+        Count("quarterly", f"2025-Q1|{FATHER}", "numerator", (term(FATHER, "yes", ["X"], Q1),), 8))
+    return publication
+
+
+def test_a_round_skips_a_count_only_for_a_figure_of_its_own_measure(monkeypatch):
+    """Three counts narrowed in one round: Q1's no, Q1's no and not known together, and
+    Q1's father seen (another measure). The first has Q1's yes (6) hidden; the second is
+    skipped (a figure of its measure, that yes, is hidden this round); the third is not
+    (the yes is among its choices, as a figure meeting it, but of another measure) and
+    has its own measure's figure hidden, Q1's father seen (8: its own category, before
+    the 6, 7 and 14 of the other measure)."""
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
+    publication = _with_father_q1(_this_pack())
+    not_yes = (term(FLAG, ("no", "unknown"), ["X"], Q1),)
+    father = (term(FATHER, "yes", ["X"], Q1),)
+    calls, report = _stand_ins(monkeypatch, publication, earlier,
+                               lambda n: [NO_Q1, not_yes, father] if n == 1 else [])
+    assert calls == ["joint", "rates", "settle 2", "joint"]
+    assert report == "settle 2"
+    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, no", f"2025-Q1|{FLAG}, numerator",
+                                        f"2025-Q1|{FATHER}, numerator"}
+
+
+def test_a_count_whose_choices_this_round_hid_for_another_measure_is_asked_again(
+        monkeypatch):
+    """Two counts of 2025-Q2 narrowed in one round: its no, which only the year's yes (14)
+    meets, so the 14 is hidden; and its young-parent yes (another risk factor, tied to
+    domestic abuse by the tables of risk factors together the pack prints), which no figure
+    of its own measure meets and only that 14 does. Its one choice is hidden already, for
+    another measure: nothing more is hidden for it and it is not stuck (something could
+    still widen it: the next round asks again), so no refusal; the joint attack, asked
+    again, finds nothing."""
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
+    publication = _this_pack()
+    publication.pattern_flags = (FLAG, "young_parent")
+    q2 = ["2025-Q2"]
+    found = [(term(FLAG, "no", ["X"], q2),), (term("young_parent", "yes", ["X"], q2),)]
+    calls, report = _stand_ins(monkeypatch, publication, earlier,
+                               lambda n: found if n == 1 else [])
+    assert calls == ["joint", "rates", "settle 2", "joint"]
+    assert report == "settle 2"
+    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, no", f"{FLAG}, numerator"}
+
+
+def test_every_count_stuck_in_a_round_is_reported_at_once(monkeypatch):
+    """Two counts of partnership Y, which no figure of this pack meets, narrowed in one
+    round: both are stuck, in one refusal (its words for the first), so that protection
+    can leave out a measure binding each at once."""
+    y_yes, y_no = (term(FLAG, "yes", ["Y"], Q1),), (term(FLAG, "no", ["Y"], Q1),)
+    with pytest.raises(DisclosureError) as info:
+        _stand_ins(monkeypatch, _this_pack(), [], lambda n: [y_yes, y_no])
+    assert info.value.targets == [y_yes, y_no]
+    assert str(info.value).startswith(
+        "this pack cannot hide 'domestic_abuse' (yes) in the figures for Y, 2025-Q1: ")
+
+
 def test_a_count_no_figure_of_the_pack_can_widen_is_refused_in_the_whole_words(monkeypatch):
     """A count of partnership Y, which no figure of this pack meets, narrowed: refused, in
     the words for packs read together, or, with no earlier pack, for whole numbers."""
@@ -474,20 +551,24 @@ def test_a_count_the_joint_attack_never_clears_is_stuck_after_its_rounds(monkeyp
     """With two rounds allowed and Q1's no narrowed in each, the two cheapest shown figures
     meeting it are hidden (Q1's yes, 6, then its not known, 7) and the count is stuck: its
     measure is for protection to leave out, and the words are the refusal's should nothing
-    be left to leave out."""
+    be left to leave out: "in whole numbers" with no earlier pack, "with the public packs
+    already produced" with one (Q1's pack, which hid its no too)."""
     import importlib
 
     monkeypatch.setattr(importlib.import_module("audit.disclosure.protect"), "_JOINT_ROUNDS", 2)
-    publication = _this_pack()
-    with pytest.raises(DisclosureError) as info:
-        _stand_ins(monkeypatch, publication, [], lambda n: [NO_Q1])
-    assert str(info.value) == (
-        "the disclosure check of this pack in whole numbers did not settle in 2 rounds: each "
-        "round hid more and a hidden count could still be worked out, and no measure is left "
-        "to leave out. Nothing was written; publish a longer period or a larger area")
-    assert info.value.targets == [NO_Q1]
-    assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "numerator",
-                                                                          "unknown")}
+    earlier = [pack("Q1", ["X"], Q1, count("metrics", FLAG, "no", "no", ["X"], Q1, None))]
+    for packs, how in (([], "in whole numbers"),
+                       (earlier, "with the public packs already produced")):
+        publication = _this_pack()
+        with pytest.raises(DisclosureError) as info:
+            _stand_ins(monkeypatch, publication, packs, lambda n: [NO_Q1])
+        assert str(info.value) == (
+            f"the disclosure check of this pack {how} did not settle in 2 rounds: each "
+            "round hid more and a hidden count could still be worked out, and no measure is "
+            "left to leave out. Nothing was written; publish a longer period or a larger area")
+        assert info.value.targets == [NO_Q1]
+        assert _hidden_now(publication) == {f"2025-Q1|{FLAG}, {c}" for c in ("no", "numerator",
+                                                                              "unknown")}
 
 
 def test_a_pack_printing_a_count_otherwise_than_an_earlier_one_is_named_this_pack():

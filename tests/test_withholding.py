@@ -229,6 +229,93 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
                     "hidden count of 5 or fewer."]
 
 
+def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatch):
+    """A service level stuck in the first joint check, then (with it left out) a practice
+    step in the second: both are left out, the first's groups kept with the second's, and
+    the pack says so of both at once; the joint check runs three times."""
+    real = PROTECT._together
+    calls: list[set[str]] = []
+
+    def together(publication, full, k, truth, report, earlier, *memo):
+        printed = {t.family for c in publication.counts for t in c.terms}
+        calls.append(printed)
+        for family in ("known_to", "father_seen"):
+            if family in printed:
+                raise CannotHide([(Term(family, ("yes",), frozenset(), frozenset()),)], "stuck")
+        return real(publication, full, k, truth, report, earlier, *memo)
+
+    monkeypatch.setattr(PROTECT, "_together", together)
+    p = protect(pooled, "public")
+    assert len(calls) == 3
+    assert "known_to" in calls[0] and "known_to" not in calls[1] and "father_seen" in calls[1]
+    assert not {"known_to", "father_seen"} & calls[2]
+    assert p.withheld == (*_ids(pooled, "known_to"), "engagement.seen")
+    assert not [c for c in p.publication.counts
+                if any(t.family in {"known_to", "father_seen"} for t in c.terms)]
+    said = [d for d in p.dropped if "in every table" in d]
+    assert said == ["'Not known to services', 'Known to universal services only', 'Known to "
+                    "Early Help', 'Child in need', 'Child protection plan' and 'Father seen', in "
+                    "every table (and with them: the latest four quarters together): read in "
+                    "whole numbers with the rest of this pack, their figures would give away a "
+                    "hidden count of 5 or fewer."]
+
+
+def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
+        pooled, monkeypatch):
+    """What the earlier packs alone expose, the whole-number solutions and the earlier
+    packs' single-pack ranges stay true when a measure is left out (that only loosens the
+    model), so the joint check after it is given the same three objects as the one
+    before (not new ones, which would solve again what was solved). Each call is also
+    given the figures the pack lists, none hidden (what it settles against should it hide
+    more): the pack's own counts, and after father seen is left out, without it."""
+    real = PROTECT._together
+    given: list[tuple] = []
+    listed: list[bool] = []
+
+    def together(publication, full, k, truth, report, earlier, *caches):
+        given.append(caches)
+        listed.append([c.address for c in full.counts] == [c.address for c in publication.counts]
+                      and not any(c.hidden for c in full.counts) and full is not publication)
+        if any(t.family == "father_seen" for c in publication.counts for t in c.terms):
+            raise CannotHide([(Term("father_seen", ("yes",), frozenset(), frozenset()),)],
+                             "stuck")
+        return real(publication, full, k, truth, report, earlier, *caches)
+
+    monkeypatch.setattr(PROTECT, "_together", together)
+    protect(pooled, "public")
+    assert len(given) == 2
+    # the three caches, and the floor of each count the cases give (a function, the same)
+    assert [type(c) for c in given[0][:3]] == [dict, list, dict] and callable(given[0][3])
+    assert all(a is b for a, b in zip(given[0], given[1], strict=True))
+    assert listed == [True, True]
+
+
+def test_a_pattern_count_still_stuck_without_its_tables_has_a_risk_factor_withheld(
+        pooled, monkeypatch):
+    """A count of the risk-factor patterns with the first factor stuck in two joint checks:
+    the first leaves out the tables of risk factors together (the pattern tables bind it
+    first), the second, those tables gone, the factor every pattern of it has (the first of
+    the pack's flags); the third joint check is the real one."""
+    from audit.disclosure.tables import build_publication
+
+    flags = build_publication(pooled).pattern_flags
+    pattern = (Term(PATTERN, ("1" + "0" * (len(flags) - 1),), frozenset(), frozenset()),)
+    real = PROTECT._together
+    calls: list[int] = []
+
+    def together(publication, full, k, truth, report, earlier, *caches):
+        calls.append(len(calls))
+        if len(calls) <= 2:
+            raise CannotHide([pattern], "stuck")
+        return real(publication, full, k, truth, report, earlier, *caches)
+
+    monkeypatch.setattr(PROTECT, "_together", together)
+    p = protect(pooled, "public")
+    assert len(calls) == 3
+    assert p.cooccurrence is None and p.risk_counts is None
+    assert p.withheld == tuple(_ids(pooled, flags[0]))
+
+
 def test_rows_hidden_for_a_measure_now_left_out_are_tried_again(pooled, monkeypatch):
     """After a measure is left out, the pass that prints again the rows only complementary
     hiding took runs again on what is left (before the joint check runs again), and is

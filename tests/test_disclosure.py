@@ -22,20 +22,17 @@ from hypothesis import strategies as st
 from audit.contract import FLAG_COLUMNS
 from audit.disclosure import Policy, protect
 from audit.disclosure.attack import AttackReport, Bounds, attack, pinned
+from audit.disclosure.choice import candidates, complementary, is_line, priority
 from audit.disclosure.figures import read_figures, write_figures
 from audit.disclosure.hide_less import rates_again, rates_for
 from audit.disclosure.model import PATTERN, Count, Publication, Rate, term
 from audit.disclosure.protect import (
     Protected,
     _apply,
-    _candidates,
-    _complementary,
     _context,
     _crowds,
     _describe,
     _dropped_words,
-    _line,
-    _priority,
     _settle,
     _without,
 )
@@ -334,16 +331,16 @@ def test_which_group_line_priority_and_standing_each_address_table_has():
     assert [_crowds(t) for t in ("metrics", "quarterly", "rolling", "partnerships", "risk_bands",
                                  "cooccurrence", "cases", "no_such_table")] == \
         [False, True, True, True, True, True, True, False]
-    assert _line(("spc", "engagement.seen", "centre"))
-    assert _line(("partnerships", "engagement.seen", "target"))
+    assert is_line(("spc", "engagement.seen", "centre"))
+    assert is_line(("partnerships", "engagement.seen", "target"))
     for address in (("quarterly", "2025-Q1|engagement.seen", "rate"),
                     ("metrics", "engagement.seen", "rate"),
                     ("no_such_table", "engagement.seen", "centre")):
-        assert not _line(address)
-    assert [_priority(t) for t in ("quarterly", "rolling", "partnerships", "cooccurrence",
+        assert not is_line(address)
+    assert [priority(t) for t in ("quarterly", "rolling", "partnerships", "cooccurrence",
                                    "risk_bands", "metrics", "spc", "cases", "no_such_table")
             ] == [0, 1, 2, 3, 4, 5, 0, 9, 7]
-    assert [_complementary(t) for t in ("cases", "metrics", "quarterly", "no_such_table")
+    assert [complementary(t) for t in ("cases", "metrics", "quarterly", "no_such_table")
             ] == [False, True, True, True]
 
 
@@ -412,7 +409,7 @@ def test_a_publication_without_the_groups_left_out():
 
 
 def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first():
-    """protect._candidates for father seen in partnership A, 2025-Q1, by hand. First the
+    """choice.candidates for father seen in partnership A, 2025-Q1, by hand. First the
     shown counts that bind it: the rows of the two rates named (the headline rate, the
     quarter's rate; a rolling rate with no counts printed adds none) and the quarter
     count named itself (not its row), cheapest table first, then the smallest; then the
@@ -452,25 +449,25 @@ def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first()
                                                        "rate"),
               ("quarterly", "2025-Q2|engagement.seen", "numerator"), centre,
               ("rolling", "engagement.seen", "rate"), target)
-    got = _candidates(publication, owners, _seen(yes, a, q1))
+    got = candidates(publication, owners, _seen(yes, a, q1))
     assert got == [q1_num, q2_num, q1_den, m_num, m_den, centre, target, pa_num, pa_den,
                    contacted[1], band]
     assert [id(c) for c in got[:5]] == [id(c) for c in (q1_num, q2_num, q1_den, m_num, m_den)]
     # Nothing binds: the same family first — the counts of its own categories (yes), then
     # the others (here no count is of "no" and "not known", the rest of the family) — then
     # the rest, each cheapest first.
-    assert _candidates(publication, (), _seen(yes, a, q1)) == [
+    assert candidates(publication, (), _seen(yes, a, q1)) == [
         q1_num, pa_num, m_num, q1_den, pa_den, m_den, contacted[1], band]
     # A "not known" exposed: with the yes and no printed together (a denominator) and the
     # cases, hiding a yes beside them leaves it pinned, so the denominators (the rest of
     # the family: yes and no) come before the yeses. Its own count, 0, is never hidden.
     publication.categories["father_seen"] = ("yes", "no", "unknown")
-    assert _candidates(publication, (), _seen("unknown", a, q1)) == [
+    assert candidates(publication, (), _seen("unknown", a, q1)) == [
         q1_den, pa_den, m_den, q1_num, pa_num, m_num, contacted[1], band]
     # With the year's not known printed (3, not 0), that count of its own category comes
     # first, before the denominators (of the rest), though metrics is the dearest table here.
     m_unk.value = 3
-    assert _candidates(publication, (), _seen("unknown", a, q1)) == [
+    assert candidates(publication, (), _seen("unknown", a, q1)) == [
         m_unk, q1_den, pa_den, m_den, q1_num, pa_num, m_num, contacted[1], band]
 
 

@@ -408,14 +408,14 @@ def test_a_round_hides_one_figure_a_measure_and_asks_again(monkeypatch):
 
 
 def test_the_joint_step_hides_only_figures_of_the_measure_it_protects():
-    """protect._binds: a figure of another measure cannot widen a count (measures are tied
+    """choice.binds: a figure of another measure cannot widen a count (measures are tied
     only by the number of cases, never hidden), except through the tables of risk factors
     together, whose patterns add up to each factor's yes. So for domestic abuse (a risk
     factor): its own figures, a pattern count and another factor's (when the pack prints
     pattern tables) bind; father seen's never does, nor a pattern count when the pack prints
     no pattern table."""
+    from audit.disclosure.choice import binds
     from audit.disclosure.model import PATTERN, Count
-    from audit.disclosure.protect import _binds
 
     target = (term(FLAG, "unknown", ["X"], Q1),)
     of = {
@@ -427,11 +427,11 @@ def test_the_joint_step_hides_only_figures_of_the_measure_it_protects():
                               (term("young_parent", "yes", ["X"], Q1),), 7),
     }
     flags = (FLAG, "young_parent")
-    assert [n for n, c in of.items() if _binds(c, target, flags)] == \
+    assert [n for n, c in of.items() if binds(c, target, flags)] == \
         ["own", "pattern", "other factor"]
-    assert [n for n, c in of.items() if _binds(c, target, ())] == ["own"]
+    assert [n for n, c in of.items() if binds(c, target, ())] == ["own"]
     pair = (term(PATTERN, ("11",), ["X"], Q1),)  # a count of the pattern tables
-    assert [n for n, c in of.items() if _binds(c, pair, flags)] == \
+    assert [n for n, c in of.items() if binds(c, pair, flags)] == \
         ["own", "pattern", "other factor"]
 
 

@@ -50,6 +50,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import pandas as pd
 
 from audit.disclosure.attack import AttackReport, attack
+from audit.disclosure.choice import binds, candidates
 from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
 from audit.disclosure.model import PATTERN, Count, Publication, Term
@@ -282,25 +283,6 @@ def _copy(table: Any) -> Any:
 # ------------------------------------------------------------------------------- public
 
 
-def _line(address: tuple[str, str, str]) -> bool:
-    """True for a rate drawn as a chart's line (the p-chart's average, the funnel's
-    target): withheld itself, and its chart with it, when it pins a count."""
-    owner = entry_of_address(address[0])
-    return owner is not None and address[2] in owner.lines
-
-
-def _complementary(table: str) -> bool:
-    """Whether a count of ``table`` may be hidden to protect another (its entry's
-    ``complementary``: the number of cases in the pack never is)."""
-    owner = entry_of_address(table)
-    return owner is None or owner.complementary
-
-
-def _priority(table: str) -> int:
-    owner = entry_of_address(table)
-    return 7 if owner is None else owner.priority
-
-
 def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publication:
     keep_count = [c for c in publication.counts if group_of(c) not in dropped]
     keep_rate = [r for r in publication.rates if group_of(r.address) not in dropped]
@@ -314,79 +296,6 @@ def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publica
         pack_quarters=publication.pack_quarters,
         categories=dict(publication.categories),
     )
-
-
-def _candidates(
-    publication: Publication, owners: tuple[tuple[str, str, str], ...], terms: tuple[Term, ...]
-) -> list[Count | tuple[str, str, str]]:
-    """Shown figures that could be hidden to widen an exposed count, best first.
-
-    First the figures that bind the attacker's bound (a rate binds through the counts of
-    its row; a chart's line — the p-chart's average, the funnel's target — is withheld
-    itself), then, should the solver's duals name none, the shown counts of the same
-    family whose scope meets the exposed count's, then any shown count whose scope meets it.
-    The number of cases in the pack is never hidden.
-    """
-    # A true zero is always printed (so an attacker knows every "c" is at least 1): a zero
-    # is never hidden, and the number of cases in the pack never is.
-    shown = {
-        c.address: c
-        for c in publication.counts
-        if not c.hidden and _complementary(c.table) and c.value != 0
-    }
-    by_row: dict[tuple[str, str], list[Count]] = {}
-    for c in shown.values():
-        by_row.setdefault((c.table, c.row), []).append(c)
-    bound: list[Count] = []
-    lines: list[tuple[str, str, str]] = []
-    for owner in owners:
-        if owner in shown:
-            bound.append(shown[owner])
-        elif _line(owner):
-            lines.append(owner)
-        else:
-            bound += by_row.get((owner[0], owner[1]), [])
-
-    def rank(c: Count) -> tuple:
-        value = c.value if c.value is not None else 0
-        return (_priority(c.table), value, c.address)
-
-    families = {t.family for t in terms}
-    cells = set().union(*(t.cells for t in terms))
-    wanted = {t.family: set(t.categories) for t in terms}
-
-    def fit(c: Count) -> int:
-        """0: a sum of the exposed count's categories; 1: of the rest of its family's (with
-        the cases printed, hiding either widens it); 2: of other categories (hiding a yes
-        beside a printed denominator leaves "not known" pinned)."""
-        best = 2
-        for t in c.terms:
-            if t.family in wanted:
-                every = publication.family_categories(t.family) or ()
-                if set(t.categories) == wanted[t.family]:
-                    return 0
-                if set(t.categories) == set(every) - wanted[t.family]:
-                    best = 1
-        return best
-
-    same = [
-        c for c in shown.values() if any(t.family in families and t.cells & cells for t in c.terms)
-    ]
-    near = [c for c in shown.values() if any(t.cells & cells for t in c.terms)]
-    ordered: list[Count | tuple[str, str, str]] = [
-        *sorted(bound, key=rank),
-        *lines,
-        *sorted(same, key=lambda c: (fit(c), *rank(c))),
-        *sorted(near, key=rank),
-    ]
-    seen: set[int] = set()
-    out: list[Count | tuple[str, str, str]] = []
-    for choice in ordered:
-        key = id(choice)
-        if key not in seen:
-            seen.add(key)
-            out.append(choice)
-    return out
 
 
 def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()) -> Protected:
@@ -490,9 +399,10 @@ def _together(
     (a common cell has one suppression state). Then, while the joint integer attack over
     the earlier packs and this one (:func:`audit.disclosure.ledger.new_exposures`) narrows
     a count the earlier packs alone did not, one more figure of this pack whose scope meets
-    that count is hidden (:func:`_candidates`: of its measure first, the figure summing the
-    count's categories or the rest of them before others, cheapest first) — none where a
-    figure of its measure was hidden this round for another count, which often widens it
+    that count is hidden (:func:`~audit.disclosure.choice.candidates`, only those
+    :func:`~audit.disclosure.choice.binds` allows: of its measure first, the figure summing
+    the count's categories or the rest of them before others, cheapest first) — none where
+    a figure of its measure was hidden this round for another count, which often widens it
     too — and the pack is settled again on its own (:func:`_settle`). (Hiding one figure for
     every count found at once hid 104 figures of the benchmark year's pooled year in one
     round where 37 over three rounds did.) Earlier packs are published: only this one can
@@ -534,8 +444,8 @@ def _together(
         choices = [
             [
                 c
-                for c in _candidates(publication, (), b.target.terms)
-                if isinstance(c, Count) and _binds(c, b.target.terms, publication.pattern_flags)
+                for c in candidates(publication, (), b.target.terms)
+                if isinstance(c, Count) and binds(c, b.target.terms, publication.pattern_flags)
             ]
             for b in found
         ]
@@ -578,20 +488,6 @@ def _together(
     )
 
 
-def _binds(count: Count, terms: tuple[Term, ...], flags: tuple[str, ...]) -> bool:
-    """Whether hiding ``count`` can widen a count of ``terms``: only a figure of the same
-    measure can, or, for a risk factor or a count of the tables of risk factors together,
-    a figure of those tables or of a risk factor (the patterns add up to each factor's yes,
-    so all are tied); measures are otherwise tied only by the number of cases,
-    which is never hidden. (Hiding figures of other measures, as the single-pack search may
-    when the solver names no binding figure, took 19 rounds on the benchmark year's
-    Northbridge 2025-Q3 for a count only leaving its measure out could free.)"""
-    families = {t.family for t in terms}
-    own = {t.family for t in count.terms}
-    tied = set(flags) | {PATTERN}  # a risk factor's yes is the sum of its patterns
-    return bool(families & own) or (bool(families & tied) and bool(own & tied))
-
-
 def _settle(publication: Publication, full: Publication, k: int, truth) -> AttackReport:
     """Hide complementary figures until the attack finds nothing exposed.
 
@@ -612,7 +508,7 @@ def _settle(publication: Publication, full: Publication, k: int, truth) -> Attac
             continue
         newly: list[Count] = []
         for bounds in report.exposed:
-            for choice in _candidates(publication, bounds.binding, bounds.terms):
+            for choice in candidates(publication, bounds.binding, bounds.terms):
                 if isinstance(choice, Count):
                     if not choice.hidden:
                         choice.hidden = True

@@ -214,14 +214,17 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
 
 def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatch):
     """A service level stuck in the first joint check, then (with it left out) a practice
-    step in the second: both are left out, the first's groups kept with the second's, and
+    step in the second: both are left out, the first's groups kept with the second's (each
+    joint check is given the figures the pack lists: not the first measure's again), and
     the pack says so of both at once; the joint check runs three times."""
     real = PROTECT._together
     calls: list[set[str]] = []
+    listed: list[bool] = []
 
     def together(publication, full, k, truth, report, earlier, *memo):
         printed = {t.family for c in publication.counts for t in c.terms}
         calls.append(printed)
+        listed.append([c.address for c in full.counts] == [c.address for c in publication.counts])
         for family in ("known_to", "father_seen"):
             if family in printed:
                 raise CannotHide([(Term(family, ("yes",), frozenset(), frozenset()),)], "stuck")
@@ -229,7 +232,7 @@ def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatc
 
     monkeypatch.setattr(PROTECT, "_together", together)
     p = protect(pooled, "public")
-    assert len(calls) == 3
+    assert len(calls) == 3 and listed == [True, True, True]
     assert "known_to" in calls[0] and "known_to" not in calls[1] and "father_seen" in calls[1]
     assert not {"known_to", "father_seen"} & calls[2]
     assert p.withheld == (*_ids(pooled, "known_to"), "engagement.seen")

@@ -268,8 +268,10 @@ def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
         return real(publication, full, k, truth, report, earlier, *caches)
 
     monkeypatch.setattr(PROTECT, "_together", together)
-    protect(pooled, "public")
+    p = protect(pooled, "public")
     assert len(given) == 2
+    # the pack is settled again without the measure, and that attack is the pack's record
+    assert p.report is not None and p.report.attacked > 0
     assert [type(c) for c in given[0]] == [dict, list, dict]
     assert all(a is b for a, b in zip(given[0], given[1], strict=True))
     assert listed == [True, True]

@@ -253,7 +253,9 @@ def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
     model), so the joint check after it is given the same three objects as the one
     before (not new ones, which would solve again what was solved). Each call is also
     given the figures the pack lists, none hidden (what it settles against should it hide
-    more): the pack's own counts, and after father seen is left out, without it."""
+    more): the pack's own counts, and after father seen is left out, without it; so is
+    each settling and each pass printing rows again, with k (5) and the true counts
+    (whose attack skips counts of 2k or more)."""
     real = PROTECT._together
     given: list[tuple] = []
     listed: list[bool] = []
@@ -267,9 +269,28 @@ def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
                              "stuck")
         return real(publication, full, k, truth, report, earlier, *caches)
 
+    def lists(publication, full):
+        return full is not None and [c.address for c in full.counts] == [
+            c.address for c in publication.counts]
+
+    checked: list[bool] = []  # the settling and the hide-less pass after it, each call
+    real_settle, real_again = PROTECT._settle, PROTECT.rates_again
+
+    def settle(publication, full, k, truth):
+        checked.append(lists(publication, full) and k == 5 and truth is not None)
+        return real_settle(publication, full, k, truth)
+
+    def rates_again(publication, full, k, truth, report):
+        checked.append(lists(publication, full) and k == 5 and truth is not None
+                       and report is not None)
+        return real_again(publication, full, k, truth, report)
+
     monkeypatch.setattr(PROTECT, "_together", together)
+    monkeypatch.setattr(PROTECT, "_settle", settle)
+    monkeypatch.setattr(PROTECT, "rates_again", rates_again)
     p = protect(pooled, "public")
     assert len(given) == 2
+    assert len(checked) >= 4 and all(checked)  # each given the figures, k and the truth
     # the pack is settled again without the measure, and that attack is the pack's record
     assert p.report is not None and p.report.attacked > 0
     assert [type(c) for c in given[0]] == [dict, list, dict]

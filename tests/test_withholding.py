@@ -231,14 +231,17 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
 
 def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatch):
     """A service level stuck in the first joint check, then (with it left out) a practice
-    step in the second: both are left out, the first's groups kept with the second's, and
+    step in the second: both are left out, the first's groups kept with the second's (each
+    joint check is given the figures the pack lists: not the first measure's again), and
     the pack says so of both at once; the joint check runs three times."""
     real = PROTECT._together
     calls: list[set[str]] = []
+    listed: list[bool] = []
 
     def together(publication, full, k, truth, report, earlier, *memo):
         printed = {t.family for c in publication.counts for t in c.terms}
         calls.append(printed)
+        listed.append([c.address for c in full.counts] == [c.address for c in publication.counts])
         for family in ("known_to", "father_seen"):
             if family in printed:
                 raise CannotHide([(Term(family, ("yes",), frozenset(), frozenset()),)], "stuck")
@@ -246,7 +249,7 @@ def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatc
 
     monkeypatch.setattr(PROTECT, "_together", together)
     p = protect(pooled, "public")
-    assert len(calls) == 3
+    assert len(calls) == 3 and listed == [True, True, True]
     assert "known_to" in calls[0] and "known_to" not in calls[1] and "father_seen" in calls[1]
     assert not {"known_to", "father_seen"} & calls[2]
     assert p.withheld == (*_ids(pooled, "known_to"), "engagement.seen")
@@ -267,7 +270,9 @@ def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
     model), so the joint check after it is given the same three objects as the one
     before (not new ones, which would solve again what was solved). Each call is also
     given the figures the pack lists, none hidden (what it settles against should it hide
-    more): the pack's own counts, and after father seen is left out, without it."""
+    more): the pack's own counts, and after father seen is left out, without it; so is
+    each settling and each pass printing rows again, with k (5) and the true counts
+    (whose attack skips counts of 2k or more)."""
     real = PROTECT._together
     given: list[tuple] = []
     listed: list[bool] = []
@@ -281,9 +286,30 @@ def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(
                              "stuck")
         return real(publication, full, k, truth, report, earlier, *caches)
 
+    def lists(publication, full):
+        return full is not None and [c.address for c in full.counts] == [
+            c.address for c in publication.counts]
+
+    checked: list[bool] = []  # the settling and the hide-less pass after it, each call
+    real_settle, real_again = PROTECT._settle, PROTECT.rates_again
+
+    def settle(publication, full, k, truth):
+        checked.append(lists(publication, full) and k == 5 and truth is not None)
+        return real_settle(publication, full, k, truth)
+
+    def rates_again(publication, full, k, truth, report):
+        checked.append(lists(publication, full) and k == 5 and truth is not None
+                       and report is not None)
+        return real_again(publication, full, k, truth, report)
+
     monkeypatch.setattr(PROTECT, "_together", together)
-    protect(pooled, "public")
+    monkeypatch.setattr(PROTECT, "_settle", settle)
+    monkeypatch.setattr(PROTECT, "rates_again", rates_again)
+    p = protect(pooled, "public")
     assert len(given) == 2
+    assert len(checked) >= 4 and all(checked)  # each given the figures, k and the truth
+    # the pack is settled again without the measure, and that attack is the pack's record
+    assert p.report is not None and p.report.attacked > 0
     # the three caches, and the floor of each count the cases give (a function, the same)
     assert [type(c) for c in given[0][:3]] == [dict, list, dict] and callable(given[0][3])
     assert all(a is b for a, b in zip(given[0], given[1], strict=True))

@@ -313,10 +313,15 @@ def joint_attack(
 ) -> JointReport:
     """Bound every target in whole numbers from everything ``packs`` publish (module doc).
 
-    ``exact_exposures=False`` asks only *which* targets are exposed: a target whose outer
-    range is already exposed keeps it (its whole-number range lies inside, so it is exposed
-    too) instead of two whole-number solves narrowing it. Protection asks that way: on the
-    benchmark year's Eastmere year, 110 such solves were 85 s of its 109 s.
+    ``exact_exposures=False`` asks only *which* targets may be exposed, erring towards
+    yes: a target whose outer range is already exposed keeps it instead of two
+    whole-number solves narrowing it. Its whole-number range lies inside, so it is as
+    narrow, but it might not reach 1..k (an outer 0..3 whose whole-number range is 0..0):
+    protection then hides a figure, or leaves a measure out, that it need not — never
+    less. (Used for "already exposed by the earlier packs alone", it is still right for
+    every count truly exposed together: their whole-number range there holds the joint
+    one, so it reaches 1..k too.) Protection asks that way: on the benchmark year's
+    Eastmere year, 110 such solves were 85 s of its 109 s.
 
     ``memo`` keeps the single-pack ranges of the packs named in ``unchanged`` (published
     packs, whose figures do not change) across calls: protection attacks the same earlier
@@ -450,7 +455,8 @@ def _narrow(
 ) -> None:
     """The per-target integer step: narrow each range left open, narrowest first, by its
     own whole-number solves (each also feeding ``pool``), until ``deadline``; with
-    ``exact_exposures=False`` not a range already exposed (its whole-number one is too)."""
+    ``exact_exposures=False`` not a range already exposed (its whole-number one is as
+    narrow; it is reported exposed: :func:`joint_attack`)."""
     k = report.k
     # A range unbounded above cannot be exposed, and neither can its whole-number one: a
     # rational polyhedron unbounded in a direction holding one whole point holds whole

@@ -221,15 +221,15 @@ def at_least(
     audit's partnerships together, not a lower bound for fewer). Protection skips, in the
     joint check, counts that are ``2k`` or more: no range narrower than ``k`` holding such a
     count reaches 1..k."""
-    held: set[str] = set()  # the extract's quarters, read at the first call
+    held: list[set[str]] = []  # the extract's quarters, read at the first call
 
     def floor(terms: tuple[Term, ...]) -> int:
         if not held:
             from audit.measures.metrics import quarter_label
 
             dates = data.scope_cases["notification_date"]
-            held.update(quarter_label(dates).dropna().astype(str))
-        return truth(terms) if all(q in held for t in terms for q in t.quarters) else 0
+            held.append(set(quarter_label(dates).dropna().astype(str)))
+        return truth(terms) if all(q in held[0] for t in terms for q in t.quarters) else 0
 
     return floor
 

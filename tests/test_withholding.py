@@ -202,6 +202,14 @@ def test_leaving_groups_out_keeps_what_the_rest_hides(pooled):
     assert publication.pattern_flags == ()
 
 
+#: What a pack with the service levels and father seen left out says (on its own figures).
+SERVICES_AND_SEEN_LEFT_OUT = (
+    "'Not known to services', 'Known to universal services only', 'Known to Early Help', "
+    "'Child in need', 'Child protection plan' and 'Father seen', in every table (and with "
+    "them: the latest four quarters together): read in whole numbers with the rest of this "
+    "pack, their figures would give away a hidden count of 5 or fewer.")
+
+
 def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled, monkeypatch):
     """Two counts stuck in the same round (a service level, a practice step): both measures
     are left out before the joint check runs again, so it runs twice, not three times."""
@@ -222,11 +230,7 @@ def test_every_count_stuck_in_one_round_has_its_measure_withheld_at_once(pooled,
     assert len(calls) == 2 and {"known_to", "father_seen"} <= calls[0]
     assert p.withheld == (*_ids(pooled, "known_to"), "engagement.seen")
     said = [d for d in p.dropped if "in every table" in d]
-    assert said == ["'Not known to services', 'Known to universal services only', 'Known to "
-                    "Early Help', 'Child in need', 'Child protection plan' and 'Father seen', in "
-                    "every table (and with them: the latest four quarters together): read in "
-                    "whole numbers with the rest of this pack, their figures would give away a "
-                    "hidden count of 5 or fewer."]
+    assert said == [SERVICES_AND_SEEN_LEFT_OUT]
 
 
 def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatch):
@@ -256,11 +260,7 @@ def test_measures_stuck_in_successive_rounds_are_all_withheld(pooled, monkeypatc
     assert not [c for c in p.publication.counts
                 if any(t.family in {"known_to", "father_seen"} for t in c.terms)]
     said = [d for d in p.dropped if "in every table" in d]
-    assert said == ["'Not known to services', 'Known to universal services only', 'Known to "
-                    "Early Help', 'Child in need', 'Child protection plan' and 'Father seen', in "
-                    "every table (and with them: the latest four quarters together): read in "
-                    "whole numbers with the rest of this pack, their figures would give away a "
-                    "hidden count of 5 or fewer."]
+    assert said == [SERVICES_AND_SEEN_LEFT_OUT]
 
 
 def test_the_joint_check_is_given_what_it_learnt_before_a_measure_was_left_out(

@@ -113,7 +113,7 @@ def list_releases(db: sqlite3.Connection) -> list[dict[str, str]]:
             "id": sha[:RELEASE_ID_LENGTH],
             "name": name,
             "period": period,
-            "partnerships": ", ".join(members.split("\n")),
+            "partnerships": members.replace("\n", ", "),
             "recorded_at": recorded_at,
         }
         for sha, name, period, members, recorded_at in rows

@@ -84,10 +84,12 @@ def pack_names(partnerships: tuple[str, ...] = DEFAULT_PARTNERSHIPS) -> list[str
 
 
 def write_year(
-    out: Path, seed: int = DEFAULT_SEED
+    out: Path, seed: int = DEFAULT_SEED, *, quarters_yes_only: bool = False
 ) -> tuple[list[Path], list[tuple[str, float, float]]]:
     """Write the extracts and the 20 public packs under ``out`` (module doc). Returns the
-    packs written and, for each run, (pack, seconds in all, seconds protecting)."""
+    packs written and, for each run, (pack, seconds in all, seconds protecting).
+    ``quarters_yes_only``: run each pack through ``benchmarks/quarters_yes_only.py`` (a
+    measurement of a publishing policy; its quarter packs are not publishable)."""
     frame, used = year_extract(seed)
     extracts = out / "extracts"
     extracts.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,9 @@ def write_year(
         scope, _, period = name.partition("-")
         source = extracts / ("year.csv" if period == YEAR else f"{period}.csv")
         target = out / "packs" / name
-        command = [sys.executable, "-m", "audit", "run", str(source), "--audience", "public"]
+        runner = [str(ROOT / "benchmarks" / "quarters_yes_only.py")] if quarters_yes_only else [
+            "-m", "audit"]
+        command = [sys.executable, *runner, "run", str(source), "--audience", "public"]
         command += ["--period", period, "--history", str(history), "--out", str(target)]
         if scope != "pooled":
             command += ["--partnership", scope]
@@ -166,8 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="folder for extracts/, history and packs/")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--quarters-yes-only", action="store_true",
+                        help="measure a policy: quarters record only their yes counts "
+                        "(benchmarks/quarters_yes_only.py)")
     args = parser.parse_args(argv)
-    packs, timings = write_year(args.out, args.seed)
+    packs, timings = write_year(args.out, args.seed, quarters_yes_only=args.quarters_yes_only)
     print(f"{len(packs)} of {len(pack_names())} public packs written in {args.out / 'packs'} "
           "(the others refused by protection, so not published)")
     checking = check_year(args.out) if packs else 0.0

@@ -109,7 +109,7 @@ def test_every_reason_is_worded_with_and_without_its_comparator():
     assert table.at["engagement.seen", "Finding"] == (
         "Father seen: 25.0%, short of the national figure (40.0%), below the lower funnel "
         "limit (40.0%), falling (from 40.0%), below the target the board set (40.0%) and "
-        "the lowest engagement step (next lowest 40.0%)")
+        "the lowest engagement step, a rank not a test (next lowest 40.0%)")
     assert "expected" not in table.at["engagement.seen", "Finding"]  # no invented standard
     bare = action_table(pd.DataFrame({"metric": ["engagement.contacted"], "rate": [0.2],
                                       "reason": ["below_target"], "shortfall": [0.1]}))

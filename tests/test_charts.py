@@ -18,6 +18,7 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from scipy import stats
 
 from audit import charts
 from audit.charts import (
@@ -192,14 +193,39 @@ def test_contrast_ratio_matches_wcag() -> None:
 # --------------------------------------------------------------------------- local vs national
 
 
+def test_local_vs_national_states_the_figure_the_test_compared() -> None:
+    """A risk factor is compared with the review as the review counted it, out of every
+    case (audit.measures.compare.review_base); the title states that figure and its
+    direction, not the rate of known answers. Domestic abuse: 20 yes, 2 no, 38 not known:
+    20 of 22 known is 90.9%, but 20 of the 60 cases is 33.3%, against 59 of 92 (64.1%)
+    nationally: lower, not higher."""
+    p_value = stats.fisher_exact([[20, 40], [59, 33]]).pvalue  # 20 of 60 against 59 of 92
+    assert p_value < 0.001
+    table = pd.DataFrame({
+        "metric": ["risk.domestic_abuse"], "numerator": [20], "denominator": [22],
+        "unknown": [38], "rate": [20 / 22], "ci_low": [0.72], "ci_high": [0.97],
+        "national_rate": [59 / 92], "p_value": [p_value], "p_holm": [p_value]})
+    chart = local_vs_national(table, ["risk.domestic_abuse"], **CONTEXT)
+    assert chart.title == ("Domestic abuse lower than nationally: 33% of all cases (as the "
+                           "review counted) against 64%")
+    chart.close()
+    # no test result: the figures without a verdict, each with what it is a share of
+    chart = local_vs_national(table.assign(p_value=None, p_holm=None),
+                              ["risk.domestic_abuse"], **CONTEXT)
+    assert chart.title == ("Domestic abuse in 33% of all cases (as the review counted) "
+                           "against 64% nationally")
+    chart.close()
+
+
 def test_local_vs_national_states_the_clear_difference(risk_table, tmp_path) -> None:
     metrics = ["risk.domestic_abuse", "risk.father_mental_ill_health", "risk.young_parent",
                "risk.care_leaver", "risk.substance_misuse"]
     public = hide(risk_table, "risk.care_leaver")
     chart = local_vs_national(public, metrics, **CONTEXT)
     # Only father's mental ill health has p < 0.05: 10/40 = 25% against 32/92 = 34.8%.
-    assert chart.title == ("Father's mental ill health lower than nationally: 25% of cases "
-                           "against 35%")
+    # 10 yes of 40 cases, none unknown: 25% as the review counted too (every case)
+    assert chart.title == ("Father's mental ill health lower than nationally: 25% of all cases "
+                           "(as the review counted) against 35%")
     assert chart.alt_text.startswith(chart.title)
     alt = chart.alt_text
     assert ("Father's mental ill health: 25.0% locally (95% confidence interval 14.2% to "
@@ -276,7 +302,8 @@ def test_local_vs_national_without_national_figures(risk_table) -> None:
                               **CONTEXT)
     # the chart ranks nothing itself: a rank is a claim (audit.claims), passed in
     # the figures as charted, in chart order: no "most common"
-    assert chart.title == "Impulsivity in 30% of cases; substance misuse in 50%"
+    assert chart.title == ("Impulsivity in 30% of the cases where it was recorded; substance misuse "
+                           "in 50%")
     chart.close()
     claim = "Of the 2 risk factors, substance misuse was the most common, in 50.0% of cases"
     chart = local_vs_national(risk_table, ["risk.impulsivity", "risk.substance_misuse"],
@@ -400,7 +427,7 @@ def test_service_contact_grouped_bars_with_hatching(service_table, tmp_path) -> 
     chart = service_contact_chart(board, **CONTEXT)
     # Universal: 10/40 = 25% against 45/92 = 48.9%, p = 0.004.
     assert chart.title == ("Known to universal services only lower than nationally: 25% of "
-                           "cases against 49%")
+                           "the cases known to a service against 49%")
     alt = chart.alt_text
     assert "Known to universal services only: 25.0% locally, 48.9% nationally" in alt
     assert "Known to Early Help: 35.0% locally, 26.1% nationally" in alt
@@ -510,8 +537,9 @@ def test_chart_save_to_directory_html_and_no_leaked_figures(risk_table, tmp_path
         assert path == tmp_path / "out" / "local_vs_national.png"
         assert path.read_bytes().startswith(PNG_MAGIC)
         html = chart.to_html()
-        assert ('alt="Domestic abuse in 64% of cases against 64% nationally: no clear '
-                'difference.') in html
+        # 25 yes of 39 known and 6 not known: 25 of the 45 cases, as the review counted
+        assert ('alt="Domestic abuse in 56% of all cases (as the review counted) against 64% '
+                'nationally: no clear difference.') in html
         assert "<figcaption>" in html and "data:image/png;base64," in html
         chart.close()
     assert plt.get_fignums() == before

@@ -44,7 +44,8 @@ def test_a_one_point_rise_over_two_quarters_is_not_called_a_rise():
     expected = trend_p([22, 19], [39, 33], [0, 1])
     assert claim.p_value == pytest.approx(expected) and expected > ALPHA
     assert claim.text == (
-        "Father contacted: 56% of cases in 2025-Q2, 58% in 2025-Q3; these 2 quarters show no "
+        "Father contacted: 56% of the cases where it was recorded in 2025-Q2, 58% in 2025-Q3; "
+        "these 2 quarters show no "
         f"clear change (test for trend, p = {expected:.2f})")
 
 
@@ -56,7 +57,8 @@ def test_a_quarter_of_one_case_carries_no_claim():
     assert few["engagement.contacted"] == ("2024-Q3",)
     claim = claims["engagement.contacted"]
     assert claim.kind == "figure" and "fell" not in claim.text and "100%" not in claim.text
-    assert claim.text == ("Father contacted in 56% of cases in 2025-Q3; one quarter is not a "
+    assert claim.text == ("Father contacted in 56% of the cases where it was recorded in 2025-Q3; "
+                          "one quarter is not a "
                           "trend")
 
 
@@ -105,6 +107,27 @@ def steps(rates: dict[str, float | str]) -> pd.DataFrame:
         metric = flag_metric_id(flag)
         rows.append({"metric": metric, "rate": rates.get(metric, 0.5)})
     return pd.DataFrame(rows)
+
+
+def test_the_lowest_step_names_the_engagement_questions_that_are_not_steps():
+    """A new analyst's trial (7 Dec 2026): 'the lowest of the 7 engagement steps is father in
+    plan (36.0%)' beside a table where father's views recorded is 34.8%. Views recorded,
+    antenatal contacts and crying advice are engagement questions but not steps, so the
+    claim says so where the pack shows them."""
+    metrics = steps({"engagement.in_plan": 0.36})
+    others = pd.DataFrame({"metric": ["engagement.views_recorded", "engagement.crying_advice"],
+                           "rate": [0.348, 0.115]})
+    claim = lowest_step(pd.concat([metrics, others], ignore_index=True))
+    assert claim is not None and claim.figures == ("engagement.in_plan",)
+    assert claim.text == (
+        "The lowest of the 7 engagement steps is 'father in plan', in 36.0% of the cases where "
+        "it was recorded ('father's views recorded' and 'father given crying advice' are not "
+        "steps)")
+    one = pd.concat([metrics, others.iloc[:1]], ignore_index=True)
+    assert lowest_step(one).text.endswith("('father's views recorded' is not a step)")
+    # a hidden non-step does not stop the rank: it is not in the set ranked
+    hidden = pd.concat([metrics, others.assign(rate=["c", 0.115])], ignore_index=True)
+    assert lowest_step(hidden).figures == ("engagement.in_plan",)
 
 
 def test_the_lowest_step_is_over_every_step_and_never_over_a_hidden_one():

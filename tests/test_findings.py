@@ -154,14 +154,28 @@ def test_steps_sentence_when_every_step_is_hidden_or_none_recorded() -> None:
         "No father-engagement steps are recorded in this extract."
 
 
+def test_a_verdict_quotes_the_figure_the_test_compared() -> None:
+    """A new analyst's trial (7 Dec 2026): a risk factor's verdict is tested as the review
+    counted (yes out of every case), so the sentence quotes that figure, not the rate of
+    known answers. Domestic abuse 72 yes, 18 no, 10 not known: 72 of 90 known is 80.0%,
+    72 of the 100 cases is 72.0%."""
+    board = BOARD_METRICS.copy()
+    board.loc[0, ["numerator", "denominator", "unknown", "rate"]] = [72, 90, 10, 0.80]
+    line = headline_findings(protected(board)).split("\n")[1]
+    assert line == ("- **Higher than nationally:** domestic abuse (72.0% of all cases, as the "
+                    f"review counted, against 64.1%; adjusted p = {P_DA:.3f}).")
+    assert "80.0%" not in headline_findings(protected(board))  # nowhere the known-answer rate
+
+
 def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() -> None:
     text = headline_findings(protected(PUBLIC_METRICS, audience="public"))
     lines = text.split("\n")
     assert lines[0] == ("- This audit covers **100** babies under one harmed by a father or "
                         "male carer (Eastmere, 2025-Q1).")
     # the difference that survives the adjustment leads, with its adjusted p (issue 20)
-    assert lines[1] == ("- **Higher than nationally:** domestic abuse (80.0% against 64.1%; "
-                        f"adjusted p = {P_DA:.3f}).")
+    # as the review counted, out of every case (the figure the test compared)
+    assert lines[1] == ("- **Higher than nationally:** domestic abuse (80.0% of all cases, as "
+                        f"the review counted, against 64.1%; adjusted p = {P_DA:.3f}).")
     assert not any("Lower than nationally" in line for line in lines)
     assert lines[2] == ("- The lowest of the 3 engagement steps is 'father seen', in 30.0% of "
                         "the cases where it was recorded.")

@@ -200,7 +200,7 @@ def test_the_pooled_sample_lists_the_lowest_step_and_names_the_partnership_below
     funnel = _funnel_shortfalls(data.funnels)
     assert len(low) == 1 and set(low) <= {LABEL_TO_METRIC[x] for x in frame.index}
     lowest = frame.at[metric_label(next(iter(low))), "Finding"]
-    assert "the lowest engagement step (next lowest" in lowest
+    assert "the lowest engagement step, a rank not a test (next lowest" in lowest
     assert not any("expected" in f or "50.0%" in f for f in frame["Finding"])
     assert set(funnel) == {"engagement.seen", "engagement.contacted"}  # Eastmere, both
     for metric in funnel:

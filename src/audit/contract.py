@@ -47,6 +47,7 @@ __all__ = [
     "normalise_column_name",
     "flag_metric_id",
     "metric_label",
+    "rate_base_words",
     "CODED_COLUMNS",
     "COLUMN_LABELS",
     "COLUMN_QUESTIONS",
@@ -222,6 +223,17 @@ def metric_label(metric: str) -> str:
         return _LABELS[metric]
     except KeyError:
         raise ValueError(f"unknown metric id {metric!r}") from None
+
+
+def rate_base_words(metric: str) -> str:
+    """What a metric's rate is a share of, as a sentence says it after the percentage: a
+    service level is a share of the cases known to a service (contract v1.1), every other
+    rate a share of the cases where the answer was recorded (never "of cases": a new
+    analyst's trial found "in 52% of cases" for 14 of 27 recorded, 45% of every case)."""
+    metric_label(metric)  # an unknown id is refused here, not turned into words
+    if metric.startswith("known_to.") and metric != "known_to.none":
+        return "of the cases known to a service"
+    return "of the cases where it was recorded"
 
 
 #: Column names that look like direct identifiers: an extract carrying one is refused.

@@ -43,7 +43,13 @@ from audit.charts.style import (
     sentence,
     wrap,
 )
-from audit.contract import ENGAGEMENT_FUNNEL, KNOWN_TO_CODES, flag_metric_id, metric_label
+from audit.contract import (
+    ENGAGEMENT_FUNNEL,
+    KNOWN_TO_CODES,
+    flag_metric_id,
+    metric_label,
+    rate_base_words,
+)
 from audit.formatting import format_percent
 
 __all__ = [
@@ -61,34 +67,29 @@ def _finding_vs_national(
 ) -> str:
     """The active title for local-against-national bars: a difference that survives the
     adjustment, else ``rank`` (a rank claim of :mod:`audit.claims`, true over the whole
-    set), else the figures without a verdict."""
+    set), else the figures without a verdict. A local figure beside the national one is the
+    one the test compares: a risk factor's as the review counted it (out of every case)."""
     shown = [i for i in items if i.shown]
     if not shown:
         return f"Local {what} suppressed to protect small numbers"
     compared = [i for i in shown if i.national is not None]
     significant = [i for i in compared if i.p_value is not None and i.p_value < 0.05]
     if significant:
-        best = max(
-            significant, key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i))
-        )
-        direction = "higher" if best.local_rate > best.national_rate else "lower"
+        best = max(significant, key=lambda i: (abs(_tested(i) - i.national_rate), -items.index(i)))
+        direction = "higher" if _tested(best) > best.national_rate else "lower"
         return (
-            f"{best.label} {direction} than nationally: {pct0(best.local_rate)} of cases "
-            f"against {pct0(best.national_rate)}"
+            f"{best.label} {direction} than nationally: {_against(best)} {pct0(best.national_rate)}"
         )
     if compared and all(i.p_value is None for i in compared):
-        best = max(compared, key=lambda i: (abs(i.local_rate - i.national_rate), -items.index(i)))
-        return (
-            f"{best.label} in {pct0(best.local_rate)} of cases against "
-            f"{pct0(best.national_rate)} nationally"
-        )
+        best = max(compared, key=lambda i: (abs(_tested(i) - i.national_rate), -items.index(i)))
+        return f"{best.label} in {_against(best)} {pct0(best.national_rate)} nationally"
     if rank is not None:
         return rank
     if len(compared) == 1:
         one = compared[0]
         return (
-            f"{one.label} in {pct0(one.local_rate)} of cases against "
-            f"{pct0(one.national_rate)} nationally: no clear difference"
+            f"{one.label} in {_against(one)} {pct0(one.national_rate)} nationally: "
+            "no clear difference"
         )
     if compared:
         return (
@@ -98,10 +99,22 @@ def _finding_vs_national(
     if len(shown) <= 3:  # the figures as charted, in chart order: no rank, no verdict
         return "; ".join(
             f"{i.label if n == 0 else lower_first(i.label)} in {pct0(i.local_rate)}"
-            + (" of cases" if n == 0 else "")
+            + (f" {rate_base_words(i.metric)}" if n == 0 else "")
             for n, i in enumerate(shown)
         )
     return f"Local {what}: no national figure to compare with"
+
+
+def _tested(item: Item) -> float:
+    """The local figure the national comparison tests (:attr:`Item.review_rate`)."""
+    return item.review_rate if item.review_rate is not None else item.local_rate
+
+
+def _against(item: Item) -> str:
+    """The tested local figure and what it is a share of, before "against"."""
+    if item.review_rate is not None:
+        return f"{pct0(item.review_rate)} of all cases (as the review counted) against"
+    return f"{pct0(item.local_rate)} {rate_base_words(item.metric)} against"
 
 
 def local_vs_national(
@@ -393,11 +406,15 @@ def engagement_funnel_chart(
             )
         elif len(shown) >= 2:
             title = (
-                f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases; "
+                f"{shown[0].label} in {pct0(shown[0].local_rate)} "
+                f"{rate_base_words(shown[0].metric)}; "
                 f"{lower_first(shown[-1].label)} in {pct0(shown[-1].local_rate)}"
             )
         elif shown:
-            title = f"{shown[0].label} in {pct0(shown[0].local_rate)} of cases"
+            title = (
+                f"{shown[0].label} in {pct0(shown[0].local_rate)} "
+                f"{rate_base_words(shown[0].metric)}"
+            )
         else:
             title = "Father-engagement figures suppressed to protect small numbers"
 

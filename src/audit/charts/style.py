@@ -56,6 +56,7 @@ from audit.contract import (
     metric_label,
 )
 from audit.formatting import SUPPRESSED, format_percent, is_suppressed
+from audit.measures.compare import review_base
 
 if TYPE_CHECKING:
     from matplotlib.typing import ColorType, LineStyleType, RcKeyType
@@ -324,6 +325,10 @@ class Item:
     #: The p-value a verdict rests on: Holm-adjusted over the pack (``p_holm``) where the
     #: table has it, else the single test's ``p_value``.
     p_value: float | None = None
+    #: The local figure as the review counted it, which the test compares (``yes / base``,
+    #: :func:`audit.measures.compare.review_base`): a risk factor's base is every case. ``None``
+    #: where it is the rate itself or its counts are not in the table.
+    review_rate: float | None = None
 
     @property
     def shown(self) -> bool:
@@ -386,7 +391,18 @@ def item_of(row: pd.Series, metric: str, suppressed: set[str], label: str | None
         ci_high=number(row.get("ci_high")) if shown else None,
         national=number(row.get("national_rate")),
         p_value=number(row.get("p_holm", row.get("p_value"))) if shown else None,
+        review_rate=_review_rate(row, metric) if shown else None,
     )
+
+
+def _review_rate(row: pd.Series, metric: str) -> float | None:
+    """``yes / base`` where the base is not the rate's own (a risk factor), from the row's
+    counts; ``None`` otherwise or where a count is missing or hidden."""
+    yes, known, unknown = (number(row.get(c)) for c in ("numerator", "denominator", "unknown"))
+    if not metric.startswith("risk.") or yes is None or known is None or unknown is None:
+        return None
+    (base,) = review_base([metric], [known], [unknown])
+    return yes / float(base) if base > 0 else None
 
 
 def rows_by_metric(table: pd.DataFrame) -> dict[str, pd.Series]:

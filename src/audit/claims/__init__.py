@@ -34,7 +34,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from audit.contract import ENGAGEMENT_FUNNEL, RISK_FLAGS, flag_metric_id, metric_label
+from audit.contract import (
+    ENGAGEMENT_FLAGS,
+    ENGAGEMENT_FUNNEL,
+    RISK_FLAGS,
+    flag_metric_id,
+    metric_label,
+    rate_base_words,
+)
 from audit.formatting import format_percent, is_suppressed, p_chart_points
 
 __all__ = [
@@ -173,8 +180,8 @@ def change_claims(
             claims[metric] = Claim(
                 "figure",
                 metric,
-                f"{label} in {format_percent(xs[0] / ns[0], decimals=0)} of cases in "
-                f"{labels[0]}; one quarter is not a trend",
+                f"{label} in {format_percent(xs[0] / ns[0], decimals=0)} "
+                f"{rate_base_words(metric)} in {labels[0]}; one quarter is not a trend",
                 (labels[0],),
             )
         else:
@@ -224,7 +231,8 @@ def _change(metric: str, labels, xs, ns, result, p_adj: float) -> Claim:
         kind = "change"
     else:
         text = (
-            f"{label}: {first} of cases in {labels[0]}, {last} in {labels[-1]}; these {n} "
+            f"{label}: {first} {rate_base_words(metric)} in {labels[0]}, {last} in "
+            f"{labels[-1]}; these {n} "
             f"quarters show no clear change (test for trend, {adjusted})"
         )
         kind = "no_change"
@@ -267,7 +275,8 @@ def lowest_step(metrics: pd.DataFrame, withheld: Sequence[str] = ()) -> Claim | 
         return None
     which, rate = found
     names = " and ".join(f"'{metric_label(m).lower()}'" for m in which)
-    shown = len([m for m in steps if m in set(metrics["metric"])])
+    present = set(metrics["metric"])
+    shown = len([m for m in steps if m in present])
     text = (
         f"The lowest of the {shown} engagement steps is {names}, in "
         f"{format_percent(rate)} of the cases where it was recorded"
@@ -275,6 +284,16 @@ def lowest_step(metrics: pd.DataFrame, withheld: Sequence[str] = ()) -> Claim | 
         else f"The lowest of the {shown} engagement steps are {names}, each in "
         f"{format_percent(rate)} of the cases where it was recorded"
     )
+    # the engagement table lists every engagement question, steps or not, in one order: a
+    # reader who sees a lower rate there must be told it is not one of the set ranked
+    others = [
+        f"'{metric_label(m).lower()}'"
+        for f in ENGAGEMENT_FLAGS
+        if f not in ENGAGEMENT_FUNNEL and (m := flag_metric_id(f)) in present
+    ]
+    if others:
+        listed = others[0] if len(others) == 1 else f"{', '.join(others[:-1])} and {others[-1]}"
+        text += f" ({listed} {'is not a step' if len(others) == 1 else 'are not steps'})"
     return Claim("rank", "engagement steps", text, tuple(which))
 
 

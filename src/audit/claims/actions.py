@@ -178,7 +178,11 @@ REASONS: dict[str, tuple[str, str]] = {
     # only against a target the board set (audit.measures.targets): no standard is invented
     "below_target": ("below the target the board set ({})", "below the board's target"),
     # what the figures show when no target is set: a rank over every engagement step
-    "lowest_step": ("the lowest engagement step (next lowest {})", "the lowest engagement step"),
+    # (a rank, never tested: the words say so, as no standard was missed)
+    "lowest_step": (
+        "the lowest engagement step, a rank not a test (next lowest {})",
+        "the lowest engagement step, a rank not a test",
+    ),
 }
 
 #: Columns :func:`action_table` reads; ``comparator`` is optional.

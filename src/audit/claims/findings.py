@@ -16,7 +16,7 @@ from audit.claims import HIDDEN_REASON, claims_for, p_text
 from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
-from audit.measures.compare import verdicts
+from audit.measures.compare import review_base, verdicts
 from audit.measures.national import NATIONAL_REFERENCE
 
 __all__ = [
@@ -279,8 +279,16 @@ def _quoted(p: Protected, metric: str) -> str:
         if adjusted is not None and not is_suppressed(adjusted) and pd.notna(adjusted)
         else ""
     )
+    # the local figure the test compared: a risk factor's as the review counted it, out of
+    # every case (audit.measures.compare.review_base), not the rate of known answers
+    (base,) = review_base([metric], [row["denominator"]], [row["unknown"]])
+    local = (
+        f"{format_percent(float(row['numerator']) / base)} of all cases, as the review counted,"
+        if metric.startswith("risk.") and base > 0
+        else format_percent(row["rate"])
+    )
     return (
-        f"{metric_label(metric).lower()} ({format_percent(row['rate'])} against "
+        f"{metric_label(metric).lower()} ({local} against "
         f"{format_percent(row['national_rate'])}{test})"
     )
 

@@ -347,7 +347,8 @@ _INTRO_REASONS = {
     "below_funnel": "a partnership below the lower funnel limit",
     "falling": "falling (the latest quarter a special cause below the average)",
     "below_target": "below a target the board set",
-    "lowest_step": "the lowest of the engagement steps",
+    "lowest_step": "the lowest of the engagement steps (a rank among them: no standard is "
+    "set and no test is made)",
 }
 
 
@@ -370,7 +371,7 @@ def _intro(plan: pd.DataFrame, reasons: list[str], targets: Mapping[str, Target]
     return (
         f"{plural(len(plan), 'measure')} called for action: {said}. Each is tied to "
         "the review's message for practice, with a suggested action and the measure to "
-        "watch next quarter; the furthest short comes first. "
+        "watch next quarter; the furthest below its comparator comes first. "
         + (
             "A risk factor's figure is counted as the review counted it (out of every case). "
             if "below_national" in reasons
@@ -392,7 +393,7 @@ def actions(p: Protected, history: pd.DataFrame | None = None) -> Section:
     if not plan.empty:
         section.table(
             plan.reset_index(drop=True),
-            f"Draft actions, {p.period_label}: each measure found short, its "
+            f"Draft actions, {p.period_label}: each measure called for action, its "
             "practice message, a suggested action and the measure to watch; owner "
             "and date for the board to fill in",
             percents=["Current value"],

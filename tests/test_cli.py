@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -176,6 +177,9 @@ def test_run_public_writes_a_marked_pack_that_check_disclosure_passes(public_pac
     result = audit("check-disclosure", folder)
     assert result.returncode == 0, result.stderr
     assert "disclosure check passed (threshold 5)" in result.stdout
+    # the narrowest range in values a reader counts, never fewer than the threshold allows
+    held = re.search(r"the narrowest range holds (\d+) possible values", result.stdout)
+    assert held and int(held.group(1)) > 5, result.stdout
 
 
 def test_check_disclosure_refuses_an_altered_pack(public_pack, tmp_path):

@@ -164,6 +164,20 @@ def _view(policy: Policy, publication=None, report=None, dropped=()) -> Protecte
                      extract={}, dropped=list(dropped), publication=publication, report=report)
 
 
+def test_the_check_says_the_narrowest_range_in_values_a_reader_counts():
+    """A range of width 5 (0..5) holds 6 values: "narrowest range 5" read as a failure of
+    the "5 values or fewer" rule to a new analyst (7 Dec 2026)."""
+    from audit.disclosure.figures import CheckResult
+
+    def words(narrowest):
+        return CheckResult(5, 3, 4, narrowest, None).narrowest_words  # type: ignore[arg-type]
+
+    assert words(5.0) == "6 possible values"
+    assert words(9) == "10 possible values"
+    assert words(None) == "none could be small"
+    assert words(float("inf")) == "unbounded"
+
+
 def test_the_public_summary_counts_hidden_cells_attacks_and_the_narrowest_range():
     """What the manifest records of a public pack's protection, by hand: 2 of 3 counts
     hidden, 4 counts attacked, the narrowest range of those that could be 1 to 5 (0..9 is 9

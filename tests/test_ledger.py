@@ -203,6 +203,9 @@ def test_audit_run_protects_a_quarter_with_the_ones_before_or_refuses_it(tmp_pat
     with sqlite3.connect(store) as db:
         assert [r[0] for r in db.execute("SELECT period FROM releases ORDER BY rowid")] == \
             ["2023-Q2", "2023-Q3", "2023-Q4"]
+        # one partnership's extract, run without --partnership: its packs, not "pooled"
+        assert [r[0] for r in db.execute("SELECT name FROM releases ORDER BY rowid")] == \
+            ["Northbridge 2023-Q2", "Northbridge 2023-Q3", "Northbridge 2023-Q4"]
         assert [r[0] for r in db.execute("SELECT period FROM runs ORDER BY period")] == \
             ["2023-Q2", "2023-Q3", "2023-Q4"]
     # The joint step at work, in-process on the same quarter and history: protected with
@@ -606,10 +609,12 @@ def test_the_ledger_is_listed_and_a_pack_never_published_can_be_forgotten(tmp_pa
     ids = [sha256_of(tmp_path / n / "figures.csv")[:12] for n in ("year", "Q1")]
     assert cli.main(["history", "--history", str(path), "--releases"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["id", "name", "period", "recorded_at"]
+    # each release with its partnerships (as the ledger keys them, in lower case), so two
+    # partnerships' packs of a period are told apart (a new analyst's trial, 7 Dec 2026)
+    assert out[0].split() == ["id", "name", "period", "partnerships", "recorded_at"]
     assert [line.split() for line in out[1:3]] == [
-        [ids[0], "year", "2025", "2026-01-01T00:00:00+00:00"],
-        [ids[1], "Q1", "2025-Q1", "2026-02-01T00:00:00+00:00"]]
+        [ids[0], "year", "2025", "x", "2026-01-01T00:00:00+00:00"],
+        [ids[1], "Q1", "2025-Q1", "x", "2026-02-01T00:00:00+00:00"]]
     assert "2 public packs recorded" in out[4]
     for bad, said in (("abc", "give at least the first 6 characters"),
                       ("ffffffffff", "matches no release")):

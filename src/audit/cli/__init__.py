@@ -570,15 +570,10 @@ def _cmd_check_disclosure(args: argparse.Namespace) -> int:
         return EXIT_OK
     args.pack = args.pack[0]
     result = check_pack(args.pack)
-    narrowest = (
-        "none could be small"
-        if result.narrowest is None
-        else ("unbounded" if result.narrowest == float("inf") else f"{result.narrowest:g}")
-    )
     print(
         f"{args.pack}: disclosure check passed (threshold {result.threshold}): "
-        f"{result.hidden} cells hidden, {result.attacked} counts attacked, narrowest "
-        f"range {narrowest}"
+        f"{result.hidden} cells hidden, {result.attacked} counts attacked, the narrowest "
+        f"range holds {result.narrowest_words}"
     )
     return EXIT_OK
 

@@ -163,7 +163,8 @@ def _releases(store) -> int:
     if not releases:
         print("no public pack recorded: the publication ledger is empty")
         return _EXIT_OK
-    print(text_table(pd.DataFrame(releases), ["id", "name", "period", "recorded_at"]))
+    columns = ["id", "name", "period", "partnerships", "recorded_at"]
+    print(text_table(pd.DataFrame(releases), columns))
     print(
         f"\n{len(releases)} public pack{'' if len(releases) == 1 else 's'} recorded: each "
         "public run about any of the same partnerships is protected with them. Remove only "

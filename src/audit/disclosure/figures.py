@@ -183,6 +183,17 @@ class CheckResult:
     narrowest: float | None
     report: AttackReport
 
+    @property
+    def narrowest_words(self) -> str:
+        """The narrowest range of a count that could be small, as the values a reader can
+        count: a range of width 5 (0..5) holds 6 values, which the threshold's "5 values or
+        fewer" does not reach (a new analyst read "narrowest range 5" as a failure)."""
+        if self.narrowest is None:
+            return "none could be small"
+        if self.narrowest == float("inf"):
+            return "unbounded"
+        return f"{self.narrowest + 1:g} possible values"
+
 
 def _check_metrics_csv(folder: Path, publication: Publication) -> None:
     """Every count in ``metrics.csv`` is the figure ``figures.csv`` records for it."""

@@ -412,13 +412,18 @@ def _ledger(
     (:mod:`audit.disclosure.ledger`). Recorded before the history, so a failure after this
     leaves the ledger holding a pack that was not written: the safe side."""
     from audit.disclosure.ledger import record_release
+    from audit.disclosure.publication import pack_partnerships
     from audit.history import open_history
 
+    # a one-partnership extract run without --partnership is that partnership's pack, not
+    # a pool (a new analyst's --releases listed their own packs as "pooled")
+    members = pack_partnerships(data)
+    scope = data.partnership or (members[0] if len(members) == 1 else "pooled")
     with open_history(history_path) as store, store.connection:
         record_release(
             store.connection,
             staging,
-            name=f"{data.partnership or 'pooled'} {data.period}",
+            name=f"{scope} {data.period}",
             period=str(data.period),
             recorded_at=started.isoformat(timespec="seconds"),
         )
@@ -513,7 +518,7 @@ def _build(
         check = check_pack(staging)
         say(
             f"disclosure check passed: {check.hidden} cells hidden, {check.attacked} counts "
-            f"attacked, narrowest range {check.narrowest}"
+            f"attacked, the narrowest range holds {check.narrowest_words}"
         )
         # The manifest records the reviewer's check from the written files: the same figures
         # `audit check-disclosure` prints for this pack.

@@ -328,6 +328,26 @@ class AuditData:
             .reset_index(drop=True)
         )
 
+    @property
+    def trend_quarters(self) -> tuple[str, ...]:
+        """The quarters the trend charts cover (of :data:`TREND_METRICS`, from the extract
+        and the history store), in time order, before a public pack leaves any out."""
+        quarterly = self.quarterly
+        rows = quarterly[quarterly["metric"].isin(TREND_METRICS)]
+        return tuple(sorted({str(p) for p in rows["period"]}))
+
+    @property
+    def history_quarters(self) -> tuple[str, ...]:
+        """The quarters of :attr:`trend_quarters` read from the history store (those the
+        extract does not hold), in time order."""
+        from audit.measures.metrics import quarter_label
+
+        if self.history is None or self.history.empty:
+            return ()
+        dates = self.scope_cases["notification_date"]
+        held = set(quarter_label(dates).dropna()) if len(dates) else set()
+        return tuple(q for q in self.trend_quarters if q not in held)
+
     def _history_quarters(
         self, stored: pd.DataFrame, from_extract: pd.DataFrame | None
     ) -> pd.DataFrame:

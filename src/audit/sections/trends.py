@@ -91,13 +91,16 @@ def trends(p: Protected) -> Section:
 
 
 def _no_trend(p: Protected) -> str:
-    """Why no quarter is charted: a public pack of two or more quarters whose charts were
-    all left out says so (not "run the audit again": a new analyst's trial found that on a
-    public year's page); a public pack gives no command-line advice."""
+    """Why no quarter is charted: a public pack whose charts were all left out, though two
+    or more quarters are recorded (in the pack, or read from the history store), says so
+    and why (not "run the audit again", nor that trends need two quarters: new analysts'
+    trials found each on a public page); a public pack gives no command-line advice."""
     covers = len(p.publication.pack_quarters) if p.public and p.publication else 0
-    if covers >= 2:
+    recorded = max(covers, len(p.trend_quarters))
+    if p.public and recorded >= 2:
         return (
-            "The quarter-by-quarter charts are left out of this public pack; the summary says why."
+            f"{recorded} quarters are recorded, but their quarter-by-quarter charts are left "
+            "out of this public pack to protect small numbers; the summary says why."
         )
     if p.public:
         return "Trends appear once two or more quarters are recorded."

@@ -395,8 +395,8 @@ def spc_chart(
     ``chart`` is protected: a quarter whose figures are ``c`` is a gap with a ``c`` label and
     no limits. With fewer than ``min_points`` quarters of data the limits are not yet to be
     trusted (NHS England, Making Data Count): the chart is drawn as a **run chart** — points
-    and the average only, no limits, no verdict in the title — and says how many more
-    quarters the control chart needs.
+    and the average only, no limits, no verdict in the title nor a cause in the legend — and
+    says how many more quarters the control chart needs.
 
     Long on purpose (over 80 lines): the checks of the table, then the title, the caption
     and the alt text in the order a reader meets them, so that what the picture says and

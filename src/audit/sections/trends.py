@@ -8,6 +8,7 @@ from audit.charts import spc_chart, trend_chart
 from audit.claims import claims_for
 from audit.contract import metric_label
 from audit.disclosure import Protected
+from audit.formatting import quarters_text
 from audit.measures.national import national_reference
 from audit.measures.spc import MIN_SPC_POINTS
 from audit.measures.spc_readiness import trend_readiness
@@ -44,12 +45,13 @@ def trends(p: Protected) -> Section:
         if metric not in p.spc:
             continue
         reference = national_reference(metric)
+        source = _source(p, quarterly[quarterly["metric"] == metric]["period"])
         section.chart(
             trend_chart(
                 quarterly,
                 metric,
                 reference[0] / reference[1] if reference else None,
-                source=p.source,
+                source=source,
                 place=p.place,
                 title=claims.trends[metric].text if metric in claims.trends else None,
                 few_cases=claims.few_cases.get(metric, ()),
@@ -60,7 +62,7 @@ def trends(p: Protected) -> Section:
             spc_chart(
                 chart,
                 metric=metric,
-                source=p.source,
+                source=source,
                 place=p.place,
                 min_points=MIN_SPC_POINTS,
                 title=claims.spc[metric].text,
@@ -88,6 +90,17 @@ def trends(p: Protected) -> Section:
                 sheet="Latest four quarters",
             )
     return section
+
+
+def _source(p: Protected, periods: pd.Series) -> str:
+    """A trend chart's source: the extract, and the quarters it shows that were read from
+    the history store ("kestrel-2026-Q4.xlsx (case extract); 2026-Q3 from the history
+    store"): they were recorded by earlier runs, not read from this quarter's file."""
+    shown = {str(q) for q in periods}
+    earlier = [q for q in p.history_quarters if q in shown]
+    if not earlier:
+        return p.source
+    return f"{p.source}; {quarters_text(earlier)} from the history store"
 
 
 def _no_trend(p: Protected) -> str:

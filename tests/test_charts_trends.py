@@ -327,5 +327,11 @@ def test_funnel_plot_board_and_all_within(funnel):
                                        ("B", "engagement.seen", 26, 50, 0)]), "engagement.seen",
                         target=0.5)
     chart = funnel_plot(calm, **context)
-    assert chart.title == "All 2 partnerships shown within the limits for father seen"
+    assert chart.title == "Both partnerships shown within the limits for father seen"
+    three = funnel_table(_partnerships([("A", "engagement.seen", 20, 40, 0),
+                                        ("B", "engagement.seen", 26, 50, 0),
+                                        ("C", "engagement.seen", 22, 45, 0)]),
+                         "engagement.seen", target=0.5)
+    assert funnel_plot(three, **context).title == \
+        "All 3 partnerships shown within the limits for father seen"
     assert "centre line of 50.0%" in chart.alt_text

@@ -16,7 +16,9 @@ checks, **without importing** :mod:`audit.disclosure`:
    rate of 100% is never above an upper limit nor 0% below a lower one (limits are
    clipped to [0, 1]; a funnel table's position, a p-chart's alt text); a table of detail (a quarter-by-quarter table, the four quarters
    together, a funnel table, the risk-factor bands) is never mostly ``c``; the public
-   Holm-adjusted p-values are those of the printed p-values alone.
+   Holm-adjusted p-values are those of the printed p-values alone;
+5. the files agree on which measures they show: every measure ``metrics.csv`` lists has its
+   row in the page's and the workbook's tables of measures, its hidden figures as ``c``.
 
 The only project imports are the contract's metric labels (to find a table row's metric)
 and the contract's groups of metrics tested once, both plain data. What it cannot read:
@@ -503,6 +505,29 @@ def check_limits(pack: PublicPack) -> list[str]:
     return out
 
 
+def _measure_tables(pack: PublicPack, where: str) -> list[Table]:
+    """The tables of measures (a row a metric, with its counts) printed at ``where``
+    (``page``, ``workbook``)."""
+    return [t for t in pack.tables if t.where.split(":")[0] == where
+            and t.header[:1] == ["Measure"] and "Not known" in t.header]
+
+
+def check_rows(pack: PublicPack) -> list[str]:
+    """Every measure metrics.csv lists has its row in the page's and the workbook's tables
+    of measures, ``c``s and all: a hidden measure is shown as ``c``, never left out of one
+    file and printed in another (only a measure withheld from the whole pack has no row,
+    in metrics.csv too)."""
+    from audit.contract import metric_label
+
+    out = []
+    ids = [str(row[0]) for t in pack.tables if t.where == "metrics.csv" for row in t.rows]
+    for where in ("page", "workbook"):
+        shown = {str(row[0]) for t in _measure_tables(pack, where) for row in t.rows if row}
+        out += [f"{where}: no row for {m} ('{metric_label(m)}'), which metrics.csv lists"
+                for m in ids if metric_label(m) not in shown]
+    return out
+
+
 def check_holm(pack: PublicPack) -> list[str]:
     """Public p_holm is Holm's adjustment of the printed p-values alone (the metrics of one
     of the contract's one-test groups counting once, at their largest p)."""
@@ -546,4 +571,4 @@ def problems(folder: str | Path) -> list[str]:
     """Every way the public pack in ``folder`` prints what it should not (empty: none)."""
     pack = read_pack(folder)
     return (check_small_counts(pack) + check_beside_hidden(pack) + check_listed(pack)
-            + check_limits(pack) + check_holm(pack))
+            + check_limits(pack) + check_holm(pack) + check_rows(pack))

@@ -217,6 +217,22 @@ def test_spc_chart_draws_nothing_for_a_hidden_quarter():
     assert "outside the limits in 2024-Q3" in board.title
 
 
+def test_a_two_quarter_run_chart_names_no_cause_in_its_legend():
+    """2 quarters, 40 and 60 of 100 (a new analyst's Q4 pack): a run chart, "too few for
+    control limits", whose legend said "Common cause" beside it. Its legend names each
+    quarter's percentage and the average (50%), no cause of either kind; the control chart
+    keeps both causes and its limits."""
+    frame = p_chart([40, 60], [100, 100], QUARTERS[:2])
+    chart = spc_chart(frame, metric="engagement.seen", min_points=12, **CONTEXT)
+    assert chart.title == ("Father seen around an average of 50%: 2 quarters so far, too few "
+                           "for control limits")
+    legend = [t.get_text() for legend in chart.figure.legends for t in legend.get_texts()]
+    assert legend == ["Percentage each quarter", "Average"]
+    control = spc_chart(frame, metric="engagement.seen", min_points=2, **CONTEXT)
+    legend = [t.get_text() for legend in control.figure.legends for t in legend.get_texts()]
+    assert legend == ["Common cause", "Special cause", "Average", "Control limits (3 sigma)"]
+
+
 def test_spc_chart_below_min_points_is_a_run_chart_without_a_verdict():
     # 6 quarters: 50, 50, 50, 50, 50, 90 of 100. As a p-chart 2025-Q2 is outside the limits;
     # with min_points=12 there are no limits yet, so no verdict.
@@ -236,7 +252,7 @@ def test_spc_chart_below_min_points_is_a_run_chart_without_a_verdict():
     assert not [line for line in ax.lines if line.get_drawstyle() == "steps-mid"]
     assert set(_markers(chart)) == {"o"}          # no special-cause diamonds
     legend = [t.get_text() for legend in chart.figure.legends for t in legend.get_texts()]
-    assert "Control limits (3 sigma)" not in legend and "Special cause" not in legend
+    assert legend == ["Percentage each quarter", "Average"]  # no cause without limits
     # at 6 points, min_points=6 gives the control chart
     control = spc_chart(frame, metric="engagement.seen", min_points=6, **CONTEXT)
     assert control.name == "spc_engagement_seen"
@@ -311,5 +327,11 @@ def test_funnel_plot_board_and_all_within(funnel):
                                        ("B", "engagement.seen", 26, 50, 0)]), "engagement.seen",
                         target=0.5)
     chart = funnel_plot(calm, **context)
-    assert chart.title == "All 2 partnerships shown within the limits for father seen"
+    assert chart.title == "Both partnerships shown within the limits for father seen"
+    three = funnel_table(_partnerships([("A", "engagement.seen", 20, 40, 0),
+                                        ("B", "engagement.seen", 26, 50, 0),
+                                        ("C", "engagement.seen", 22, 45, 0)]),
+                         "engagement.seen", target=0.5)
+    assert funnel_plot(three, **context).title == \
+        "All 3 partnerships shown within the limits for father seen"
     assert "centre line of 50.0%" in chart.alt_text

@@ -17,6 +17,7 @@ from audit.formatting import (
     format_percent,
     is_suppressed,
     plural,
+    quarters_text,
 )
 
 c = SUPPRESSED
@@ -88,6 +89,18 @@ def test_plural() -> None:
     assert plural(2, "case") == "2 cases"
     assert plural(1200, "case") == "1,200 cases"
     assert plural(2, "partnership", "partnerships pooled") == "2 partnerships pooled"
+
+
+@pytest.mark.parametrize(("quarters", "text"), [
+    (["2026-Q3"], "2026-Q3"),
+    (["2026-Q4", "2026-Q4"], "2026-Q4"),                    # never "2026-Q4 to 2026-Q4"
+    (["2026-Q4", "2026-Q3"], "2026-Q3 to 2026-Q4"),
+    (["2024-Q4", "2025-Q1"], "2024-Q4 to 2025-Q1"),         # across a year's end
+    (["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q2"], "2025-Q1 to 2025-Q4 and 2026-Q2"),
+    (["2024-Q1", "2024-Q3", "2025-Q1"], "2024-Q1, 2024-Q3 and 2025-Q1"),
+])
+def test_quarters_text(quarters: list[str], text: str) -> None:
+    assert quarters_text(quarters) == text
 
 
 @pytest.mark.parametrize(("text", "cell"), [

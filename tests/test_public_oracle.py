@@ -25,6 +25,7 @@ from public_oracle import (
     check_holm,
     check_limits,
     check_listed,
+    check_rows,
     check_small_counts,
     problems,
     read_pack,
@@ -284,6 +285,84 @@ def test_a_table_mostly_hidden_is_left_out_and_said_so(mostly_hidden_pack):
     dropped = pack.manifest["disclosure"]["figures_dropped"]
     assert any("quarter-by-quarter charts of 'father seen'" in d for d in dropped)
     assert not any(k[0] == "quarterly" for k in pack.counts)
+
+
+# ------------------------------------------------------------------ a measure hidden whole
+
+
+@pytest.fixture(scope=_pack_scope)
+def hidden_whole_pack(tmp_path_factory) -> Path:
+    """30 cases in 2024-Q1, father seen in 15; care leaver yes in 3, no in 24, not known in
+    3; father in plan yes in 2, no in 25, not known in 3; health shared information yes in
+    3, no in 24, not known in 3 (each of the two sharing questions so). The 3 (or 2) yes and
+    the 3 not known are hidden, and so is each 27 known: with the 30 cases printed it would
+    give the 3 not known away. Each of those measures is hidden whole: nothing of it but
+    ``c``."""
+    rows = [
+        {
+            "notification_date": "2024-02-10",
+            "father_seen": "yes" if i < 15 else "no",
+            "care_leaver": "yes" if i < 3 else "no" if i < 27 else "unknown",
+            "father_in_plan": "yes" if i < 2 else "no" if i < 27 else "unknown",
+            "info_shared_health": "yes" if i < 3 else "no" if i < 27 else "unknown",
+            "adult_services_linked": "yes" if i < 3 else "no" if i < 27 else "unknown",
+        }
+        for i in range(30)
+    ]
+    return _build(tmp_path_factory, "hidden-whole", rows)
+
+
+_HIDDEN_WHOLE = {  # label: (workbook sheet, the table's caption starts)
+    "Care leaver": ("Risk factors", "Risk factors: local figures"),
+    "Father in plan": ("Father engagement", "Father engagement: each practice question"),
+    "Health shared information": ("Information sharing", "Information sharing about"),
+}
+
+
+def test_a_measure_hidden_whole_is_a_row_of_c_in_every_file(hidden_whole_pack):
+    """Shown as c, as the text says, in the page, the workbook, the slides' notes and
+    metrics.csv alike, and listed in figures.csv as c (found on a new analyst's public pack
+    whose page and workbook left out the rows metrics.csv printed)."""
+    assert problems(hidden_whole_pack) == []
+    pack = read_pack(hidden_whole_pack)
+    metrics = {r[0]: dict(zip(_table(pack, "metrics.csv", "").header, r))
+               for r in _table(pack, "metrics.csv", "").rows}
+    for metric in ("risk.care_leaver", "engagement.in_plan", "sharing.info_shared_health"):
+        assert [metrics[metric][c] for c in ("numerator", "denominator", "unknown", "rate")] \
+            == [HIDDEN] * 4, metric
+        for column in ("numerator", "denominator", "unknown"):
+            assert pack.counts[("metrics", metric, column)] == HIDDEN
+    for label, (sheet, caption) in _HIDDEN_WHOLE.items():
+        for where in ("page", f"workbook:{sheet}"):
+            row = _row(_table(pack, where, caption), label)
+            assert [row[c] for c in ("Cases (yes)", "Of cases known", "Not known",
+                                     "Percentage", "95% CI lower", "95% CI upper")] \
+                == [HIDDEN] * 6, (where, row)
+        notes = "\n".join(text for where, text in pack.texts if where.endswith("notes"))
+        assert f"Measure: {label}; Cases (yes): c; Of cases known: c; Not known: c; " \
+            "Percentage: c" in notes, label
+    page = " ".join(text for where, text in pack.texts if where == "page")
+    assert "care leaver" in page.split("Hidden to protect privacy (shown as c):")[1]
+
+
+def test_the_oracle_finds_a_row_one_file_leaves_out(hidden_whole_pack, tmp_path):
+    """The page without its care leaver row: the oracle names it (metrics.csv lists it)."""
+    import shutil
+
+    from bs4 import BeautifulSoup
+
+    folder = tmp_path / "pack"
+    shutil.copytree(hidden_whole_pack, folder)
+    page = folder / "public-pack.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+    for tr in soup.find_all("tr"):
+        cells = tr.find_all(["th", "td"])
+        if cells and cells[0].get_text(strip=True) == "Care leaver" and len(cells) > 5:
+            tr.decompose()
+    page.write_text(str(soup), encoding="utf-8")
+    assert check_rows(read_pack(folder)) == [
+        "page: no row for risk.care_leaver ('Care leaver'), which metrics.csv lists"
+    ]
 
 
 # ------------------------------------------------------------------ a clipped limit

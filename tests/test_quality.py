@@ -78,7 +78,8 @@ def test_board_text_shows_every_count_and_names_fields_and_columns(data):
             "or older.") in text
     assert "- This audit covers 10 cases (2025-Q1)." in text
     assert f"More than 10% not known: {column_label('domestic_abuse')}." in text
-    assert "- Columns ignored (not part of the contract): colour." in text
+    assert ("- 1 column of the extract is not part of the data contract, so it was not read: "
+            "colour.") in text
 
 
 def _public(cases: int | str, completeness: pd.DataFrame) -> Protected:
@@ -100,8 +101,10 @@ def test_public_text_leaves_out_extract_counts_and_column_names():
     assert "- This audit covers c cases (2025-Q1)." in text
     assert "- No field shown is more than 10% not known." in text
     assert "**Not recorded in this extract**, so absent from every section: Father seen." in text
-    # ignored column names come from the extract's header: the public pack counts them
-    assert "- Columns ignored (not part of the contract): 2." in text
+    # ignored column names come from the extract's header: the public pack counts them,
+    # in words ("Columns ignored (not part of the contract): 2." read as a numbered list)
+    assert ("- 2 columns of the extract are not part of the data contract, so they were not "
+            "read.") in text
     assert "colour" not in text and "shoe" not in text
 
 
@@ -110,5 +113,7 @@ def test_validation_summary_lists_counts_and_rows(data):
     assert "rows read:           11" in summary
     assert "in scope (0-11 m):   10" in summary
     assert "excluded (12 m +):   1" in summary
+    # one quarter is named once, never "2025-Q1 to 2025-Q1"
+    assert "  quarters covered:    2025-Q1 (1 with cases)" in summary.splitlines()
     assert "rows: 12" in summary          # C10 is on spreadsheet row 12
     assert "domestic_abuse" in summary and "20.0%" in summary

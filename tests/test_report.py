@@ -469,3 +469,60 @@ def test_a_public_manifest_names_no_file_and_no_folder():
     assert shown["period"] == "2025-Q3" and shown["suppress_max"] == 5
     board = rerun_command(Path("/srv/q3/northbridge.csv"), {**settings, "audience": "board"})
     assert board.startswith("audit run /srv/q3/northbridge.csv ") and "/home/ann/h.sqlite" in board
+
+
+def _seen_cases(path: Path, date: str, seen: int, cases: int = 30) -> Path:
+    """``cases`` cases of Kestrel Vale notified on ``date``, father seen in ``seen``."""
+    path.write_text("case_id,notification_date,child_age_months,partnership,harmed_by,"
+                    "known_to,father_seen\n"
+                    + "".join(f"SYN-H-{date}-{i:03d},{date},3,Kestrel Vale,birth_father,"
+                              f"universal,{'yes' if i < seen else 'no'}\n"
+                              for i in range(cases)))
+    return path
+
+
+@pytest.mark.usefixtures("charts_not_drawn")  # words and files: not pictures
+def test_trend_charts_name_the_quarters_read_from_the_history(tmp_path):
+    """2026-Q3 (father seen 15 of 30) recorded from q3-kestrel.csv; then 2026-Q4 (12 of 30)
+    from q4-kestrel.csv, board and public. The trend charts show both quarters: their
+    captions cite this quarter's file and 2026-Q3 from the history store (a new analyst's
+    Q4 pack cited only its own file); "About these figures" says so; the manifest records
+    which quarter came from the history and the input it was recorded from (its file name
+    in the board's manifest only)."""
+    import hashlib
+
+    from audit import cli
+
+    q3 = _seen_cases(tmp_path / "q3-kestrel.csv", "2026-08-10", seen=15)
+    q4 = _seen_cases(tmp_path / "q4-kestrel.csv", "2026-11-10", seen=12)
+    store = tmp_path / "history.sqlite"
+    common = ["--allow-missing", "all", "--history", str(store)]
+    assert cli.main(["run", str(q3), "--period", "2026-Q3", "--no-notebooks", *common,
+                     "--out", str(tmp_path / "q3")]) == 0
+    assert cli.main(["run", str(q4), "--period", "2026-Q4", "--no-notebooks", *common,
+                     "--out", str(tmp_path / "board")]) == 0
+    assert cli.main(["run", str(q4), "--period", "2026-Q4", "--audience", "public", *common,
+                     "--out", str(tmp_path / "public")]) == 0
+    digest = hashlib.sha256(q3.read_bytes()).hexdigest()
+    for name, source in (("board", "q4-kestrel.csv (case extract)"),
+                         ("public", "case extract")):
+        folder = tmp_path / name
+        page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (folder / f"{name}-pack.html")
+                                          .read_text(encoding="utf-8")))
+        cited = f"Period: 2026-Q3 to 2026-Q4. Source: {source}; 2026-Q3 from the history store."
+        assert page.count(cited) == 2, name     # the trend chart and the run chart
+        assert f"Source: {source}." not in page.split("Quarter by quarter")[2], name
+        assert ("Earlier quarters 2026-Q3: in the quarter-by-quarter charts, read from the "
+                "history store (the figures earlier runs recorded), not from the source "
+                "extract") in page, name
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        (earlier,) = manifest["audit"]["history_quarters"]
+        assert earlier["period"] == "2026-Q3" and earlier["input_sha256"] == digest
+        if name == "board":
+            assert earlier["input_file"] == "q3-kestrel.csv"
+        else:
+            assert "input_file" not in earlier
+            text = json.dumps(manifest)
+            assert "kestrel.csv" not in text and str(tmp_path) not in text
+    q3_manifest = json.loads((tmp_path / "q3" / "manifest.json").read_text(encoding="utf-8"))
+    assert q3_manifest["audit"]["history_quarters"] == []

@@ -442,8 +442,9 @@ def test_a_public_pack_whose_quarters_were_all_left_out_says_so(quarter):
 
     import pandas as pd
 
-    def nothing_quarterly(p):
-        return replace(p, tables={**p.tables, "quarterly": pd.DataFrame(), "spc": {}})
+    def nothing_quarterly(p):  # as if the extract held this quarter alone
+        return replace(p, tables={**p.tables, "quarterly": pd.DataFrame(), "spc": {}},
+                       trend_quarters=("2025-Q3",))
 
     board = trends(nothing_quarterly(protect(quarter, "board")))
     assert board.blocks[0].text.endswith("or record earlier quarters with --each-quarter.")
@@ -454,4 +455,47 @@ def test_a_public_pack_whose_quarters_were_all_left_out_says_so(quarter):
         public.publication, pack_quarters=frozenset({"2025-Q1", "2025-Q2", "2025-Q3",
                                                      "2025-Q4"})))
     assert trends(year).blocks[0].text == (
-        "The quarter-by-quarter charts are left out of this public pack; the summary says why.")
+        "4 quarters are recorded, but their quarter-by-quarter charts are left out of this "
+        "public pack to protect small numbers; the summary says why.")
+
+
+def _seen_quarter(path: Path, quarter_date: str, seen: int, cases: int) -> Path:
+    """``cases`` cases notified on ``quarter_date``, father seen in ``seen`` (no otherwise);
+    the contract's other flags not recorded."""
+    path.write_text("case_id,notification_date,child_age_months,harmed_by,known_to,"
+                    "father_seen\n"
+                    + "".join(f"SYN-T-{i:03d},{quarter_date},3,birth_father,universal,"
+                              f"{'yes' if i < seen else 'no'}\n" for i in range(cases)))
+    return path
+
+
+@pytest.mark.usefixtures("charts_not_drawn")
+def test_a_public_quarter_whose_trend_from_the_history_was_left_out_says_so(tmp_path):
+    """2026-Q4: 30 cases, father seen in 3; 2026-Q3, read from the history store: 4 cases
+    known, father seen in 3. The quarter-by-quarter table would print 3 (c), 30; 3 (c), 4 (c):
+    3 of its 4 counts hidden, so the charts of father seen are left out, and they are the
+    only trend measure recorded. Two quarters are recorded: the section must not say that
+    trends need two (a new analyst's Q4 public pack said so), but that they were left out
+    and why. Without the history, one quarter: the sentence stays."""
+    from audit.workspace import EARLIER_QUARTER_COLUMNS
+
+    path = _seen_quarter(tmp_path / "q4.csv", "2026-11-10", seen=3, cases=30)
+    history = pd.DataFrame([["2026-Q3", "engagement.seen", 3, 4, 0]],
+                           columns=list(EARLIER_QUARTER_COLUMNS))
+    data = open_audit(path, period="2026-Q4", allow_missing="all", history=history)
+    assert data.trend_quarters == ("2026-Q3", "2026-Q4")
+    assert data.history_quarters == ("2026-Q3",)
+    p = protect(data, "public")
+    assert "The quarter-by-quarter charts of 'father seen': most quarters rest on small " \
+        "numbers." in p.dropped
+    section = trends(p)
+    assert not section.figures and not section.tables
+    assert section.blocks[0].text == (
+        "2 quarters are recorded, but their quarter-by-quarter charts are left out of this "
+        "public pack to protect small numbers; the summary says why.")
+    assert "Left out of this public pack: The quarter-by-quarter charts of 'father seen'" in \
+        summary(p).blocks[-1].text
+
+    alone = protect(open_audit(path, period="2026-Q4", allow_missing="all"), "public")
+    assert alone.trend_quarters == ("2026-Q4",) and alone.history_quarters == ()
+    assert trends(alone).blocks[0].text == "Trends appear once two or more quarters are recorded."

@@ -13,6 +13,7 @@ table, a chart label, an alt text and a workbook cell say the same thing:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "format_percent",
     "format_count",
     "plural",
+    "quarters_text",
     "csv_text",
 ]
 
@@ -97,6 +99,26 @@ def format_count(count: object) -> str:
 def plural(count: int, word: str, many: str | None = None) -> str:
     """``"1 quarter"``, ``"2 quarters"``: a count with its noun in the right number."""
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def quarters_text(quarters: Sequence[str]) -> str:
+    """Quarters (``"2025-Q3"`` ...) in words, each run of consecutive ones as one span:
+    ``"2026-Q3"``, ``"2025-Q1 to 2025-Q4 and 2026-Q2"``; a single quarter is never a span
+    ("2026-Q4 to 2026-Q4")."""
+
+    def index(label: str) -> int:
+        year, quarter = label.split("-Q")
+        return int(year) * 4 + int(quarter) - 1
+
+    ordered = sorted(set(quarters), key=index)
+    runs: list[list[str]] = []
+    for label in ordered:
+        if runs and index(label) == index(runs[-1][-1]) + 1:
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    spans = [run[0] if len(run) == 1 else f"{run[0]} to {run[-1]}" for run in runs]
+    return spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + f" and {spans[-1]}"
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

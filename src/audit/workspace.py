@@ -36,6 +36,7 @@ __all__ = [
     "open_audit",
     "audit_of",
     "read_history",
+    "history_runs",
     "cache_path",
     "save_prepared",
     "load_prepared",
@@ -328,6 +329,26 @@ class AuditData:
             .reset_index(drop=True)
         )
 
+    @property
+    def trend_quarters(self) -> tuple[str, ...]:
+        """The quarters the trend charts cover (of :data:`TREND_METRICS`, from the extract
+        and the history store), in time order, before a public pack leaves any out."""
+        quarterly = self.quarterly
+        rows = quarterly[quarterly["metric"].isin(TREND_METRICS)]
+        return tuple(sorted({str(p) for p in rows["period"]}))
+
+    @property
+    def history_quarters(self) -> tuple[str, ...]:
+        """The quarters of :attr:`trend_quarters` read from the history store (those the
+        extract does not hold), in time order."""
+        from audit.measures.metrics import quarter_label
+
+        if self.history is None or self.history.empty:
+            return ()
+        dates = self.scope_cases["notification_date"]
+        held = set(quarter_label(dates).dropna()) if len(dates) else set()
+        return tuple(q for q in self.trend_quarters if q not in held)
+
     def _history_quarters(
         self, stored: pd.DataFrame, from_extract: pd.DataFrame | None
     ) -> pd.DataFrame:
@@ -537,20 +558,60 @@ def read_history(
     """
     if not history_path or not Path(history_path).is_file():
         return None
-    from audit.errors import HistoryError
-    from audit.history import history_key, open_history, partnerships_in, quarters_for
-    from audit.measures.metrics import select_partnership
+    from audit.history import open_history, quarters_for
 
-    cases = select_partnership(extract.cases, partnership) if partnership else extract.cases
-    try:
-        key = history_key(partnerships_in(cases))
-    except HistoryError:
+    key = _history_key(extract, partnership)
+    if key is None:
         return None
     store = open_history(history_path)
     try:
         return quarters_for(store, key, until=until)
     finally:
         store.close()
+
+
+def _history_key(extract: CaseExtract, partnership: str | None) -> str | None:
+    """The key an audit's figures are recorded under (:func:`read_history`), or ``None``
+    for an extract naming no partnership."""
+    from audit.errors import HistoryError
+    from audit.history import history_key, partnerships_in
+    from audit.measures.metrics import select_partnership
+
+    cases = select_partnership(extract.cases, partnership) if partnership else extract.cases
+    try:
+        return history_key(partnerships_in(cases))
+    except HistoryError:
+        return None
+
+
+def history_runs(
+    history_path: str | Path | None,
+    extract: CaseExtract,
+    partnership: str | None,
+    quarters: Sequence[str],
+) -> list[dict[str, Any]]:
+    """How each of ``quarters`` (an audit's :attr:`AuditData.history_quarters`) was
+    recorded in the history store: its period, the input's file name and SHA-256 and when,
+    one record a quarter in time order (the period alone where the store has no record)."""
+    if not quarters:
+        return []
+    key = _history_key(extract, partnership)
+    found: dict[str, dict[str, Any]] = {}
+    if history_path and Path(history_path).is_file() and key is not None:
+        from audit.history import open_history
+
+        store = open_history(history_path)
+        try:
+            runs = store.runs(partnership=key)
+        finally:
+            store.close()
+        for _, run in runs.iterrows():
+            found[str(run["period"])] = {
+                "input_file": str(run["input_file"]),
+                "input_sha256": str(run["input_sha256"]),
+                "recorded_at": str(run["recorded_at"]),
+            }
+    return [{"period": q, **found.get(q, {})} for q in quarters]
 
 
 def open_audit(

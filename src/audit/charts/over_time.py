@@ -395,8 +395,8 @@ def spc_chart(
     ``chart`` is protected: a quarter whose figures are ``c`` is a gap with a ``c`` label and
     no limits. With fewer than ``min_points`` quarters of data the limits are not yet to be
     trusted (NHS England, Making Data Count): the chart is drawn as a **run chart** — points
-    and the average only, no limits, no verdict in the title — and says how many more
-    quarters the control chart needs.
+    and the average only, no limits, no verdict in the title nor a cause in the legend — and
+    says how many more quarters the control chart needs.
 
     Long on purpose (over 80 lines): the checks of the table, then the title, the caption
     and the alt text in the order a reader meets them, so that what the picture says and
@@ -576,15 +576,21 @@ def _draw_spc(
         c_marker(ax, x, limit)
     _period_axis(ax, labels)
     percent_axis(ax, "y", limit)
-    handles = [
-        point_handle(marker, colour, label, size=size) for _, marker, size, colour, label in causes
-    ]
-    handles.append(line_handle(REFERENCE_COLOUR, "Average", linewidth=1.8))
     if limits:
+        handles = [
+            point_handle(marker, colour, label, size=size)
+            for _, marker, size, colour, label in causes
+        ]
+        handles.append(line_handle(REFERENCE_COLOUR, "Average", linewidth=1.8))
         handles.append(
             line_handle(REFERENCE_COLOUR, "Control limits (3 sigma)", linestyle="--", linewidth=1.4)
         )
-    else:
-        handles = [handles[0], handles[2]]
+    else:  # no limits, so no verdict: the points are each period's figure, not a cause
+        _, marker, size, colour, _ = causes[0]
+        each = f"Percentage each {_unit(labels)[:-1]}"
+        handles = [
+            point_handle(marker, colour, each, size=size),
+            line_handle(REFERENCE_COLOUR, "Average", linewidth=1.8),
+        ]
     frame.legend(handles, caption, ncols=2, handlelength=2.2, columnspacing=1.4)
     return frame.figure

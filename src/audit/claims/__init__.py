@@ -447,7 +447,8 @@ def funnel_claim(table: pd.DataFrame, *, by: str = "partnership") -> Claim:
             f"{format_percent(shown[0][1], decimals=0)}"
         )
     elif shown:
-        text = f"All {len(shown)} partnerships shown within the limits for {label}"
+        every = "Both" if len(shown) == 2 else f"All {len(shown)}"
+        text = f"{every} partnerships shown within the limits for {label}"
     else:
         return Claim("none", metric, f"{metric_label(metric)}: partnership figures {HIDDEN_REASON}")
     kind = "outside_limits" if names else "within_limits"

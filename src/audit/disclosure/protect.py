@@ -132,6 +132,12 @@ class Protected:
     targets: dict[str, Any] = field(default_factory=dict)
     #: The case selection's record (:attr:`audit.workspace.AuditData.selection`).
     selection: dict[str, Any] | None = None
+    #: The quarters the trend charts cover, from the extract and the history store, before
+    #: a public pack leaves any out (:attr:`audit.workspace.AuditData.trend_quarters`), and
+    #: those of them read from the history store: what the trend section and its captions
+    #: say of where the quarters came from.
+    trend_quarters: tuple[str, ...] = ()
+    history_quarters: tuple[str, ...] = ()
     dropped: list[str] = field(default_factory=list)
     #: Metric ids withheld from a public pack as a whole (read with the packs already
     #: published, their figures would give a hidden count away), in the metrics table's
@@ -238,6 +244,8 @@ def _context(data: AuditData, *, public: bool = False) -> dict[str, Any]:
         "level": data.level,
         "targets": dict(data.targets),
         "selection": None if data.selection is None else dict(data.selection),
+        "trend_quarters": data.trend_quarters,
+        "history_quarters": data.history_quarters,
     }
 
 

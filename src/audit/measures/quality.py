@@ -128,12 +128,13 @@ def validation_summary(extract) -> str:
         lines += [f"    {name:<30} {share:6.1%}" for name, share in high.items()]
     else:
         lines.append(f"  fields more than {UNKNOWN_SHARE_THRESHOLD:.0%} unknown: none")
+    from audit.formatting import quarters_text
     from audit.intake.periods import quarter_label
 
     quarters = sorted(set(quarter_label(extract.cases["notification_date"]).dropna()))
     if quarters:
         lines.append(
-            f"  quarters covered:    {quarters[0]} to {quarters[-1]} ({len(quarters)} with cases)"
+            f"  quarters covered:    {quarters_text(quarters)} ({len(quarters)} with cases)"
         )
     if "partnership" in extract.cases.columns:
         names = sorted(str(p) for p in extract.cases["partnership"].dropna().unique())

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from audit.disclosure import Policy, Protected
+from audit.formatting import quarters_text
 from audit.measures.national import NATIONAL_DENOMINATOR, SOURCE_SHORT
 from audit.render.content import PackContent, RenderOptions
 from audit.render.section import Section
@@ -80,8 +81,26 @@ def _provenance(p: Protected) -> list[tuple[str, str]]:
             "against the national counts, Holm-adjusted over the "
             "comparisons in this pack",
         ),
+        *_earlier(p),
         *_selection(p.selection, p.public),
         ("Produced by", f"audit {package_versions()['audit']}"),
+    ]
+
+
+def _earlier(p: Protected) -> list[tuple[str, str]]:
+    """The "Earlier quarters" line of "About these figures": the quarters the trend charts
+    show that were read from the history store, not from the source extract."""
+    quarterly = p.quarterly
+    shown = set() if quarterly.empty else {str(q) for q in quarterly["period"]}
+    earlier = [q for q in p.history_quarters if q in shown]
+    if not earlier:
+        return []
+    return [
+        (
+            "Earlier quarters",
+            f"{quarters_text(earlier)}: in the quarter-by-quarter charts, read from the "
+            "history store (the figures earlier runs recorded), not from the source extract",
+        )
     ]
 
 

@@ -366,7 +366,7 @@ def _stage_and_move(
             staging,
             data.extract,
             public=policy.public,
-            audit=_audit_record(data, view),
+            audit=_audit_record(data, view, history_path),
             selection=data.selection,
             disclosure=result,
             settings=config.settings(data, policy, place),
@@ -445,13 +445,22 @@ def _earlier_releases(data: AuditData, history_path: Path | None) -> list:
         return earlier_releases(store.connection, data.partnerships)
 
 
-def _audit_record(data: AuditData, view: Protected) -> dict:
-    """The manifest's ``audit``: period, partnership and the cases as the audience sees them."""
+def _audit_record(data: AuditData, view: Protected, history_path: Path | None = None) -> dict:
+    """The manifest's ``audit``: period, partnership and the cases as the audience sees them,
+    and the earlier quarters the trend charts read from the history store, each with the
+    input it was recorded from (its SHA-256 and when; a board pack adds the file's name, a
+    public pack names no file)."""
+    from audit.workspace import history_runs
+
+    earlier = history_runs(history_path, data.extract, data.partnership, data.history_quarters)
+    if view.public:
+        earlier = [{k: v for k, v in run.items() if k != "input_file"} for run in earlier]
     return {
         "period": data.period,
         "period_covered": data.period_label,
         "partnership": data.partnership,
         "cases": view.cases,
+        "history_quarters": earlier,
     }
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit.contract import UNKNOWN_SHARE_THRESHOLD, column_label
 from audit.disclosure import Protected
-from audit.formatting import format_count, is_suppressed
+from audit.formatting import format_count, is_suppressed, plural
 from audit.intake.agreement import WEAK_BELOW
 from audit.render.section import Section
 
@@ -45,10 +45,14 @@ def data_quality_text(p: Protected) -> str:
         names = ", ".join(column_label(m) for m in missing)
         lines.append(f"- **Not recorded in this extract**, so absent from every section: {names}.")
     ignored = p.extract.get("ignored_columns") or []
-    if ignored and p.public:
-        lines.append(f"- Columns ignored (not part of the contract): {len(ignored)}.")
-    elif ignored:
-        lines.append(f"- Columns ignored (not part of the contract): {', '.join(ignored)}.")
+    if ignored:
+        one = len(ignored) == 1
+        what = (
+            f"- {plural(len(ignored), 'column')} of the extract {'is' if one else 'are'} not "
+            f"part of the data contract, so {'it was' if one else 'they were'} not read"
+        )
+        # a public pack does not name them: a header can say whose cases they are
+        lines.append(f"{what}." if p.public else f"{what}: {', '.join(ignored)}.")
     return "\n".join(lines)
 
 

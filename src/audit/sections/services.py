@@ -41,6 +41,9 @@ def services(p: Protected) -> Section:
         section.chart(
             local_vs_national(p.metrics, sharing, name="information_sharing", **p.chart_context)
         )
+    elif sharing:
+        section.text(_NOT_SHOWN.format(what="information sharing"))
+    if sharing:  # its rows stay, with their c's, when no rate can be charted
         practice_table(
             section,
             p,
@@ -48,8 +51,6 @@ def services(p: Protected) -> Section:
             "Information sharing about the father,",
             sheet="Information sharing",
         )
-    elif sharing:
-        section.text(_NOT_SHOWN.format(what="information sharing"))
     return section
 
 

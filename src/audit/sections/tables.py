@@ -94,15 +94,17 @@ def metrics_display(
     and (``national``) the national figure, the local figure counted as the review counted
     it (``cases`` is the audit's number of cases) and the verdict; without a national
     figure, given ``cases``, a practice question's yes out of every case
-    (:data:`OF_ALL_CASES`)."""
+    (:data:`OF_ALL_CASES`). Every measure of ``metric_ids`` in ``metrics`` has a row, even
+    one whose counts are all hidden."""
     rows = metrics.set_index("metric")
     out = []
     for metric in metric_ids:
         if metric not in rows.index:
             continue
+        # A measure whose every count is hidden keeps its row, all ``c`` (the headline
+        # measures stay with their ``c``s, as metrics.csv and figures.csv list them); only a
+        # measure withheld from a public pack has no row (it is not in ``metrics``).
         r = rows.loc[metric]
-        if all(is_suppressed(r[c]) for c in ("numerator", "denominator", "unknown")):
-            continue  # nothing of it can be shown: named in the section's text instead
         record = {
             "Measure": metric_label(metric),
             "Cases (yes)": _value(r["numerator"]),

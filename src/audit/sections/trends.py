@@ -8,6 +8,7 @@ from audit.charts import spc_chart, trend_chart
 from audit.claims import claims_for
 from audit.contract import metric_label
 from audit.disclosure import Protected
+from audit.formatting import quarters_text
 from audit.measures.national import national_reference
 from audit.measures.spc import MIN_SPC_POINTS
 from audit.measures.spc_readiness import trend_readiness
@@ -44,12 +45,13 @@ def trends(p: Protected) -> Section:
         if metric not in p.spc:
             continue
         reference = national_reference(metric)
+        source = _source(p, quarterly[quarterly["metric"] == metric]["period"])
         section.chart(
             trend_chart(
                 quarterly,
                 metric,
                 reference[0] / reference[1] if reference else None,
-                source=p.source,
+                source=source,
                 place=p.place,
                 title=claims.trends[metric].text if metric in claims.trends else None,
                 few_cases=claims.few_cases.get(metric, ()),
@@ -60,7 +62,7 @@ def trends(p: Protected) -> Section:
             spc_chart(
                 chart,
                 metric=metric,
-                source=p.source,
+                source=source,
                 place=p.place,
                 min_points=MIN_SPC_POINTS,
                 title=claims.spc[metric].text,
@@ -90,14 +92,28 @@ def trends(p: Protected) -> Section:
     return section
 
 
+def _source(p: Protected, periods: pd.Series) -> str:
+    """A trend chart's source: the extract, and the quarters it shows that were read from
+    the history store ("kestrel-2026-Q4.xlsx (case extract); 2026-Q3 from the history
+    store"): they were recorded by earlier runs, not read from this quarter's file."""
+    shown = {str(q) for q in periods}
+    earlier = [q for q in p.history_quarters if q in shown]
+    if not earlier:
+        return p.source
+    return f"{p.source}; {quarters_text(earlier)} from the history store"
+
+
 def _no_trend(p: Protected) -> str:
-    """Why no quarter is charted: a public pack of two or more quarters whose charts were
-    all left out says so (not "run the audit again": a new analyst's trial found that on a
-    public year's page); a public pack gives no command-line advice."""
+    """Why no quarter is charted: a public pack whose charts were all left out, though two
+    or more quarters are recorded (in the pack, or read from the history store), says so
+    and why (not "run the audit again", nor that trends need two quarters: new analysts'
+    trials found each on a public page); a public pack gives no command-line advice."""
     covers = len(p.publication.pack_quarters) if p.public and p.publication else 0
-    if covers >= 2:
+    recorded = max(covers, len(p.trend_quarters))
+    if p.public and recorded >= 2:
         return (
-            "The quarter-by-quarter charts are left out of this public pack; the summary says why."
+            f"{recorded} quarters are recorded, but their quarter-by-quarter charts are left "
+            "out of this public pack to protect small numbers; the summary says why."
         )
     if p.public:
         return "Trends appear once two or more quarters are recorded."

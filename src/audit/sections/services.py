@@ -57,6 +57,6 @@ def services(p: Protected) -> Section:
 #: Said where a chart would stand but none of its rates can be printed, so a reader is
 #: never left to wonder whether it was forgotten.
 _NOT_SHOWN = (
-    "No chart of {what}: none of its rates can be shown here, because each rests on "
-    "small numbers or was not recorded."
+    "No chart of {what}: none of the rates it would draw can be shown here, because each "
+    "rests on small numbers or was not recorded."
 )

@@ -23,7 +23,7 @@ GOOD = (
     "Case ID,Notification Date,child_age_months,harmed_by,known_to,father_seen,"
     "domestic_abuse,partnership,father_age_at_birth,incident_type,Worker team\n"
     "C-0001,2024-01-05,3,birth_father,universal,yes,no,Luton,23,death,East\n"
-    "C-0002,05/02/2024,0,Mother's partner,Early Help,N,TRUE,,,,West\n"
+    "C-0002,05/02/2024,0,Mother's partner,Early Help,N,TRUE,Luton,,,West\n"
     "C-0003,7/3/2024,11.0,stepfather,child protection plan,,not known,Bedford,19.0,Serious harm,\n"
 )
 
@@ -66,7 +66,7 @@ def test_typed_cases_frame(write):
     assert cases["father_seen"].tolist() == ["yes", "no", "unknown"]
     assert cases["domestic_abuse"].tolist() == ["no", "yes", "unknown"]
 
-    assert cases["partnership"].tolist() == ["Luton", "unknown", "Bedford"]
+    assert cases["partnership"].tolist() == ["Luton", "Luton", "Bedford"]
     assert cases["father_age_at_birth"].dtype == "Int64"
     assert cases["father_age_at_birth"].tolist() == [23, pd.NA, 19]
     assert cases["incident_type"].cat.categories.tolist() == ["death", "serious_harm", "unknown"]
@@ -651,3 +651,54 @@ def test_one_partnership_spelt_two_ways_in_one_file_is_a_problem(write):
         " spaces or punctuation")
     assert "correct those cells to one spelling (e.g. 'Harbourside', used in 4 rows)" \
         in problem.message
+
+
+# ------------------------------------------ a blank partnership (analyst 2's report, A1)
+
+
+def _partnerships(write, cells: list[str]) -> object:
+    """An extract of one case a cell of ``cells`` (rows 2, 3 ...), every measure present."""
+    text = _every_flag_but(extra="partnership")
+    header, row = text.splitlines()
+    body = [row.replace("C-1", f"C-{i}").removesuffix(",x") + f",{cell}" for i, cell in
+            enumerate(cells)]
+    return write("\n".join([header, *body]) + "\n")
+
+
+def test_a_blank_partnership_among_named_rows_is_a_problem_at_its_row(write):
+    """Row 4 blank and row 6 "Unknown" among Kestrel Vale rows: two problems, each naming
+    its row and the column, with the fix; nothing becomes a partnership called unknown."""
+    path = _partnerships(write, ["Kestrel Vale", "Kestrel Vale", "", "Kestrel Vale", "Unknown"])
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    assert [(p.row, p.column) for p in caught.value.problems] == [
+        (4, "partnership"), (6, "partnership")]
+    assert [p.message for p in caught.value.problems] == [
+        "the partnership is blank while other rows name theirs: fill in the partnership "
+        "this case belongs to",
+        "the partnership is 'Unknown', which names no partnership, while other rows name "
+        "theirs: fill in the partnership this case belongs to",
+    ]
+    assert str(caught.value).splitlines()[0].endswith(
+        "2 problems in 1 column; fix the extract at source and export it again")
+
+
+def test_a_partnership_column_left_blank_throughout_is_one_partnership_s_extract(write):
+    """The contract's partnership column is for pooled extracts: left blank on every row
+    (one partnership's return on the form), it is no problem, and the cases have no
+    partnership column rather than a partnership called unknown."""
+    extract = load_extract(_partnerships(write, ["", "", " "]), today=TODAY)
+    assert "partnership" not in extract.cases.columns
+    assert len(extract.cases) == 3
+
+
+def test_many_blank_partnerships_are_listed_to_the_cap_then_summed(write):
+    """25 blank cells after one named row: 20 listed, then one line for the other 5."""
+    path = _partnerships(write, ["Eastmere", *[""] * 25])
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    problems = caught.value.problems
+    assert [p.row for p in problems[:20]] == list(range(3, 23))
+    assert problems[20] == Problem(
+        None, "partnership", "… and 5 more rows with a blank partnership in column 'partnership'")
+    assert len(problems) == 21

@@ -7,8 +7,9 @@ file as :func:`audit.intake.validate.load_extract` does, and then:
   at a time (a file with direct identifiers refuses the whole pool, naming the file, never
   the value);
 * refuses a case id that appears in two files (naming both files and rows), the same file
-  given twice, and files that record different measures (a measure present in some returns
-  and absent from others would silently count as unknown);
+  given twice, a return that names no partnership beside returns that do (its cases would
+  be counted under no partnership), and files that record different measures (a measure
+  present in some returns and absent from others would silently count as unknown);
 * pools the cases, with each case's file in a ``source`` column, and records every input's
   SHA-256 (:attr:`~audit.intake.extract.CaseExtract.sources`).
 
@@ -311,7 +312,8 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
 
 def _pool_problems(files: list[Path], extracts: list[CaseExtract]) -> list[Problem]:
     """What stops returns pooling: a file that copies another, measures recorded by some
-    returns only, near-duplicate partnership names, and a case id in two returns."""
+    returns only, near-duplicate partnership names, a return naming no partnership beside
+    returns that do, and a case id in two returns."""
     problems: list[Problem] = []
     digests: dict[str, str] = {}
     for path, extract in zip(files, extracts):
@@ -342,6 +344,18 @@ def _pool_problems(files: list[Path], extracts: list[CaseExtract]) -> list[Probl
                 )
     named = [(p.name, e.cases.get("partnership")) for p, e in zip(files, extracts)]
     problems += spelling_problems([(name, cells) for name, cells in named if cells is not None])
+    if any(cells is not None for _, cells in named):
+        problems += [
+            Problem(
+                None,
+                "partnership",
+                "names no partnership (its partnership column is blank or absent) while "
+                "other returns name theirs: fill in the partnership on every row",
+                shown(name),
+            )
+            for name, cells in named
+            if cells is None
+        ]
     first_seen: dict[str, tuple[str, int]] = {}
     copies = {p.name for p in problems_files(problems)}
     for path, extract in zip(files, extracts):

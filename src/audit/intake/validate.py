@@ -18,7 +18,7 @@ column                      dtype and meaning
 ``harmed_by``               ``category`` of :data:`~audit.contract.HARMED_BY_CODES`
 ``known_to``                ``category`` of :data:`~audit.contract.KNOWN_TO_CODES`
 each flag present           ``category`` of :data:`~audit.contract.FLAG_LEVELS`
-``partnership``             ``str``: trimmed; a blank cell becomes ``"unknown"``
+``partnership``             ``str``: trimmed, never blank (left out when no row names one)
 ``father_age_at_birth``     ``Int64``: 12-80, ``<NA>`` where blank
 ``incident_type``           ``category`` of :data:`~audit.contract.INCIDENT_TYPE_CODES`
 ==========================  ==============================================================
@@ -62,6 +62,10 @@ Decisions:
 * A measure (flag column) missing from the extract is a problem unless ``allow_missing``
   names it (:mod:`audit.intake.missing_measures`); so are two spellings of one partnership
   that differ only in case, spaces or punctuation (:mod:`audit.intake.names`).
+* A partnership cell that is blank (or says "unknown") while other rows name a partnership
+  is a problem at its row: counted as it stands it would make a partnership of its own. When
+  no row names one (one partnership's extract, the form's column left blank), the column is
+  left out of the cases, as if the extract had none.
 * Each column lists at most :data:`MAX_PROBLEMS_PER_COLUMN` problems, then one summary line
   a kind of problem ("and 999,980 more rows with a bad date"). Cell values are quoted in
   messages, cut to :data:`MAX_VALUE_ECHO` characters.
@@ -211,6 +215,12 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
         return (
             f"{q} is not a whole number of years; give his age at the birth ({low}-{high}) "
             "or leave it blank"
+        )
+    if kind == "partnership_blank":
+        said = "is blank" if value == "" else f"is {q}, which names no partnership,"
+        return (
+            f"the partnership {said} while other rows name theirs: fill in the "
+            "partnership this case belongs to"
         )
     return f"{q} fails the check '{kind}'"
 

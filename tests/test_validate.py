@@ -299,8 +299,7 @@ def test_problems_are_capped_per_column_with_a_summary(write):
     assert len(problems) == 21
     assert [p.row for p in problems[:20]] == list(range(2, 22))
     assert problems[20] == Problem(None, "notification_date",
-                                   "… and 980 more rows with a bad date in column "
-                                   "'notification_date'")
+                                   "… and 980 more rows with a bad date")
     assert "1,000 problems in 1 column" in str(caught.value)
 
 
@@ -700,5 +699,51 @@ def test_many_blank_partnerships_are_listed_to_the_cap_then_summed(write):
     problems = caught.value.problems
     assert [p.row for p in problems[:20]] == list(range(3, 23))
     assert problems[20] == Problem(
-        None, "partnership", "… and 5 more rows with a blank partnership in column 'partnership'")
+        None, "partnership", "… and 5 more rows with a blank partnership")
     assert len(problems) == 21
+
+
+# ------------------------------ the file's own headers in messages (analyst 2's report, B6)
+
+
+def test_a_problem_names_the_column_as_the_workbook_does_with_its_letters(tmp_path):
+    """The form's headers, "Father in plan" in column F: the message gives the header and
+    the letters the analyst sees, not the contract's father_in_plan."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Cases"
+    sheet.append(["Case ID", "Notification date", "Child age (months)", "Harmed by",
+                  "Known to services", "Father in plan"])
+    sheet.append(["C-1", "2024-01-05", 3, "Birth father", "Universal", "Yes"])
+    sheet.append(["C-2", "2024-01-06", 4, "Birth father", "Universal", "N/A"])
+    sheet.append(["C-3", "2024-01-07", 5, "Birth father", "Universal", "No"])
+    path = tmp_path / "form.xlsx"
+    book.save(path)
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY, allow_missing="all")
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column, problem.header, problem.letter) == (
+        3, "father_in_plan", "Father in plan", "F")
+    assert str(problem).startswith("row 3, column F 'Father in plan': 'N/A' is not a flag value")
+
+
+def test_a_csv_problem_names_the_header_as_written_without_letters(write):
+    text = (f"{REQUIRED_HEADER},Father In Plan\n"
+            "C-1,2024-01-05,3,,,yes\nC-2,2024-01-05,3,,,maybe\n")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY, allow_missing="all")
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("row 3, column 'Father In Plan': 'maybe' is not a flag")
+    assert problem == Problem(3, "father_in_plan", problem.message)  # compared as before
+
+
+# ------------------------------------ the missing-measure head tells the truth (B7)
+
+
+def test_the_missing_measure_head_says_the_command_stops(write):
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(_every_flag_but("father_in_plan")), today=TODAY)
+    assert str(caught.value).splitlines()[0] == (
+        "extract.csv: 1 measure of the contract is missing, so this stops here rather than "
+        "leave it out of every figure: for each, rename the header that holds it, add the "
+        "column, or say it is meant to be absent with --allow-missing NAME")

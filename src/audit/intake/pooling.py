@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -152,8 +153,6 @@ def load_returns(
             problems=[*exc.problems, *strays],
         ) from None
     if second:
-        from dataclasses import replace
-
         from audit.intake.moderation import moderate
 
         n = len(files)
@@ -233,7 +232,11 @@ def _strays(files: list[Path], extracts: list[CaseExtract]) -> list[StrayDate]:
     """Every return's cases dated apart from the rest of it (:mod:`audit.intake.stray_dates`)."""
     from audit.intake.stray_dates import stray_dates
 
-    return [p for path, e in zip(files, extracts) for p in stray_dates(e.cases, shown(path.name))]
+    return [
+        replace(s, named=e.columns.get("notification_date"))
+        for path, e in zip(files, extracts)
+        for s in stray_dates(e.cases, shown(path.name))
+    ]
 
 
 def _checked_dates(
@@ -241,8 +244,6 @@ def _checked_dates(
 ) -> CaseExtract:
     """``result`` with its returns' stray dates (:mod:`audit.intake.stray_dates`) accepted, or a
     :class:`~audit.errors.ValidationError` listing every one, each naming its file."""
-    from dataclasses import replace
-
     strays = _strays(files, extracts)
     if not strays:
         return result
@@ -265,7 +266,7 @@ def _named(exc: ExtractError, path: Path) -> list[Problem]:
     if not exc.problems:
         message = str(exc).split(": ", 1)[-1] if exc.path is not None else str(exc)
         return [Problem(None, None, message, name)]
-    return [Problem(p.row, p.column, p.message, name) for p in exc.problems]
+    return [replace(p, file=name) for p in exc.problems]
 
 
 def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:

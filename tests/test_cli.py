@@ -305,8 +305,8 @@ def test_measures_under_local_names_stop_every_command_with_the_renames(tmp_path
     assert cli.main([command, str(path), *extra]) == cli.EXIT_INPUT
     err = capsys.readouterr().err
     assert (
-        f"\naudit {command}: messy.csv: 6 measures of the contract are missing, and a "
-        "run would leave them out of every figure"
+        f"\naudit {command}: messy.csv: 6 measures of the contract are missing, so this "
+        "stops here rather than leave them out of every figure"
     ) in f"\n{err}"
     for header, column in [
         ("DA", "domestic_abuse"),
@@ -382,3 +382,18 @@ def test_a_public_pack_without_the_history_store_needs_alone(small_extract, tmp_
         wrong = audit("run", small_extract, *args, "--out", out)
         assert wrong.returncode == 2 and not out.exists(), args
         assert "--alone is for a public pack made with --no-history" in wrong.stderr
+
+
+def test_every_sheet_option_that_reads_an_extract_says_the_cases_sheet_is_the_default():
+    """Analyst 2, A6: the help said "default: the first sheet" while the sheet named Cases
+    is read wherever it stands: one declaration, naming that sheet."""
+    from audit.cli import SHEET_HELP, build_parser
+    from audit.intake.read.from_xlsx import CASES_SHEET
+
+    assert f"named '{CASES_SHEET}'" in SHEET_HELP and "default: the first sheet" not in SHEET_HELP
+    commands = build_parser()._subparsers._group_actions[0].choices
+    helps = {name: next(a.help for a in parser._actions if "--sheet" in a.option_strings)
+             for name, parser in commands.items()
+             if any("--sheet" in a.option_strings for a in parser._actions)}
+    for name in ("validate", "metrics", "run", "notebooks"):
+        assert helps[name] == SHEET_HELP, name

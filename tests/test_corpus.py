@@ -165,8 +165,8 @@ CASES: list[Case] = [
          make=make_huge_header),
     Case("unrecognised_flag_headers.csv", "every flag column under a name the contract does "
          "not know ('DA?', 'Dad seen (Y/N)')", 2,
-         ("22 measures of the contract are missing, and a run would leave them out of every "
-          "figure", "the file's column 'DA?' looks like it: rename that header to "
+         ("22 measures of the contract are missing, so this stops here rather than leave them "
+          "out of every figure", "the file's column 'DA?' looks like it: rename that header to "
           "'domestic_abuse'", "the file's column 'Dad seen (Y/N)' looks like it: rename that "
           "header to 'father_seen'", "--allow-missing all"),
          ("column 'domestic_abuse'", "column 'father_seen'"), full=True, partial=False),

@@ -141,7 +141,7 @@ def test_a_new_analysts_first_two_quarters(tmp_path: Path, analyst):
             "rows 2, 3, 4 and 9 more) and 'Harbour side' (bob.xlsx rows 2, 3, 4 and 8 more) "
             "differ only in case, spaces or punctuation") in checked.stderr
     assert "correct those cells to one spelling (e.g. 'Harbourside'" in checked.stderr
-    assert ("carol.xlsx, row 6, column 'notification_date': 20/08/2024 (2024-Q3) is a year "
+    assert ("carol.xlsx, row 6, column B 'Notification date': 20/08/2024 (2024-Q3) is a year "
             "before the period the rest of this return covers (2025-Q3)") in checked.stderr
     assert "--accept-stray-dates" in checked.stderr
     for extra in ([], ["--replace"]):  # no --replace ever makes one partnership two

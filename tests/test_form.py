@@ -362,7 +362,7 @@ LABELLED = (
     "R1,01/03/2024,3,Mother\u2019s partner,Universal services only,Yes,Not known,No,"
     "Serious harm,Harbourside,24\n"
     "R2,2024-04-02,0,Birth father,None,No,Yes,Yes,Death,Harbourside,\n"
-    "R3,2024-05-03,11,Not known,Child protection plan,Not known,No,Not known,Not known,,31\n"
+    "R3,2024-05-03,11,Not known,Child protection plan,Not known,No,Not known,Not known,Harbourside,31\n"
 )
 CODED = (
     "case_id,notification_date,child_age_months,harmed_by,known_to,"
@@ -370,7 +370,7 @@ CODED = (
     "partnership,father_age_at_birth\n"
     "R1,2024-03-01,3,mothers_partner,universal,yes,unknown,no,serious_harm,Harbourside,24\n"
     "R2,2024-04-02,0,birth_father,none,no,yes,yes,death,Harbourside,\n"
-    "R3,2024-05-03,11,unknown,child_protection_plan,unknown,no,unknown,unknown,,31\n"
+    "R3,2024-05-03,11,unknown,child_protection_plan,unknown,no,unknown,unknown,Harbourside,31\n"
 )
 
 

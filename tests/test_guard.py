@@ -233,3 +233,28 @@ def test_identifiers_in_a_headerless_file_are_refused_before_the_header_is_diagn
         load_extract(write("C-1,2024-01-05,401 023 2137\nC-2,2024-01-06,x\n"), today=TODAY)
     assert "4010232137" not in str(caught.value).replace(" ", "")
     assert "looks like an NHS number or postcode" in str(caught.value)
+
+
+def test_the_data_contract_s_name_examples_are_what_the_guard_does():
+    """Analyst 2, A8: docs/data-contract.md said 'Father first name' is not refused, and it
+    is. Every header its names row gives as refused is refused, every organisation it
+    gives as allowed is allowed, and no header the guard refuses is called allowed."""
+    import re
+    from pathlib import Path
+
+    from audit.contract import IDENTIFIER_COLUMN_PATTERNS, normalise_column_name
+
+    def refused(header: str) -> bool:
+        name = normalise_column_name(header)
+        return any(p.search(name) for p in IDENTIFIER_COLUMN_PATTERNS)
+
+    text = (Path(__file__).parents[1] / "docs" / "data-contract.md").read_text(encoding="utf-8")
+    (row,) = [line for line in text.splitlines() if line.startswith("| a name |")]
+    examples = re.findall(r"`([^`]+)`", row.rsplit("|", 2)[1])
+    assert "Father first name" in examples and "Name (father)" in examples
+    assert [h for h in examples if not refused(h)] == []
+    for allowed in ("Partnership name", "Team name", "School name", "NHS trust"):
+        assert allowed in text and not refused(allowed), allowed
+    for header in ("Initials", "Father's details"):  # said to be not refused: true
+        assert header in text and not refused(header)
+    assert "`Father first name`, `Mother's first name`" not in text  # the old list of misses

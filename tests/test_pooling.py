@@ -174,3 +174,26 @@ def test_partnership_is_selected_ignoring_case_spaces_and_punctuation(tmp_path, 
         assert table.at["harmed_by.birth_father", "denominator"] == 10  # alice's 5 and bob's 5
     assert main(["metrics", str(folder), "--partnership", "Harbour view"]) == 2
     assert "no partnership named 'Harbour view'" in capsys.readouterr().err
+
+
+def test_a_return_naming_no_partnership_beside_named_returns_is_refused(tmp_path, capsys):
+    """carol left the partnership blank on every row, bob has no partnership column: pooled
+    beside alice's Harbourside, their cases would count under no partnership (analyst 2,
+    A1). Each is a problem naming its file; alone, carol's return is usable."""
+    folder = tmp_path / "returns"
+    _harbourside_returns(folder)
+    carol = folder / "carol.csv"
+    carol.write_text(carol.read_text().replace("Harbour side", ""))
+    bob = folder / "bob.csv"
+    lines = bob.read_text().splitlines()
+    bob.write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 5)
+                             for line in lines) + "\n")
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    for name in ("bob.csv", "carol.csv"):
+        assert (f"{name}, column 'partnership': names no partnership (its partnership column "
+                "is blank or absent) while other returns name theirs: fill in the "
+                "partnership on every row") in err
+    assert "alice.csv, column 'partnership'" not in err
+    assert main(["validate", str(carol)]) == 0
+    assert "partnerships:" not in capsys.readouterr().out

@@ -117,3 +117,57 @@ def test_validation_summary_lists_counts_and_rows(data):
     assert "  quarters covered:    2025-Q1 (1 with cases)" in summary.splitlines()
     assert "rows: 12" in summary          # C10 is on spreadsheet row 12
     assert "domestic_abuse" in summary and "20.0%" in summary
+
+
+# ------------------------------------- every case left out accounted for (analyst 2, A2)
+
+#: 14 rows: 10 in scope in 2025-Q1 (the fixture's), 1 of 13 months, and 3 more in scope:
+#: row 13 dated in 2025-Q2 (a mistyped month), rows 14 and 15 of another partnership.
+PLACES = (
+    [f"{row},Eastmere" for row in ROWS]
+    + ["C11,2025-04-02,3,birth_father,universal,yes,blue,Eastmere",
+       "C12,2025-01-25,3,birth_father,universal,yes,blue,Westvale",
+       "C13,2025-02-25,3,birth_father,universal,no,blue,Westvale"]
+)
+
+
+@pytest.fixture
+def places(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("\n".join([HEADER + ",partnership", *PLACES]) + "\n")
+    return path
+
+
+def test_a_case_outside_the_period_is_counted_for_the_board_and_named_for_the_analyst(places):
+    """--period 2025-Q1: 14 read, 1 excluded (13 months), 1 dated in 2025-Q2 (row 13):
+    14 - 1 - 1 = 12 audited, and the board's sentence adds up without a row number."""
+    data = open_audit(places, period="2025-Q1", allow_missing="all")
+    assert data.in_scope == 12
+    assert data.left_out_words() == ", of which 1 dated outside 2025-Q1 (row 13: 02/04/2025) " \
+        "is left out"
+    text = data_quality_text(protect(data, "board"))
+    assert ("- The extract held 14 cases; 1 was excluded because the baby was 12 months or "
+            "older, and 1 is dated outside 2025-Q1, so not counted in it.") in text
+    assert "- This audit covers 12 cases (2025-Q1)." in text
+    assert "row 13" not in text
+
+
+def test_cases_of_other_partnerships_and_outside_the_period_add_up(places):
+    """--partnership Eastmere --period 2025-Q1: 14 read, 1 excluded, 2 of Westvale, 1 of
+    Eastmere in 2025-Q2: 14 - 1 - 2 - 1 = 10."""
+    data = open_audit(places, period="2025-Q1", partnership="Eastmere", allow_missing="all")
+    assert data.in_scope == 10
+    assert data.left_out_words() == (
+        ", of which 2 of other partnerships and 1 dated outside 2025-Q1 (row 13: 02/04/2025) "
+        "are left out")
+    text = data_quality_text(protect(data, "board"))
+    assert ("- The extract held 14 cases; 1 was excluded because the baby was 12 months or "
+            "older, 2 belong to other partnerships, and 1 is dated outside 2025-Q1, so not "
+            "counted in it.") in text
+    assert "- This audit covers 10 cases (2025-Q1)." in text
+
+
+def test_nothing_left_out_says_nothing_more(data):
+    assert data.left_out_words() == ""
+    whole = open_audit(data.extract.path, period="all", allow_missing="all")
+    assert whole.left_out_words() == "" and len(whole.outside_period) == 0

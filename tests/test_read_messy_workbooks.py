@@ -272,7 +272,7 @@ def test_a_stray_date_is_listed_with_the_contract_problems(tmp_path):
     assert [(p.row, p.column) for p in caught.value.problems] == [
         (5, "harmed_by"), (9, "notification_date")]
     assert str(caught.value.problems[1]) == (
-        "return.xlsx, row 9, column 'notification_date': 20/08/2024 (2024-Q3) is a year "
+        "return.xlsx, row 9, column B 'notification_date': 20/08/2024 (2024-Q3) is a year "
         "before the period the rest of this return covers (2025-Q3): correct the year or "
         "month if it was mistyped, or pass --accept-stray-dates if the case belongs to that "
         "quarter")

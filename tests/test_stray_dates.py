@@ -109,3 +109,60 @@ def test_validate_says_so_through_the_command_line(tmp_path: Path):
     assert accepted.returncode == 0, accepted.stderr
     assert "dates accepted apart from their return (1, --accept-stray-dates)" in accepted.stdout
     assert "row 6" in accepted.stdout
+
+
+# ------------------------- a lone case beside the return's quarter (analyst 2's report, A2)
+
+
+def test_a_lone_case_in_the_next_quarter_is_a_warning_naming_its_row():
+    """31 cases in 2025-Q3 and 03/10/2025 at row 4: not a stop (a case notified just after
+    the quarter can be real) but a warning, with its row and column."""
+    from audit.intake.stray_dates import lone_dates
+
+    frame = cases(q3(2) + ["03/10/2025"] + q3(29))
+    assert stray_dates(frame) == []
+    (found,) = lone_dates(frame)
+    assert (found.row, found.column) == (4, "notification_date")
+    assert found.message == (
+        "03/10/2025 (2025-Q4) is the only case of this return outside 2025-Q3, where the "
+        "other 31 fall: if it belongs with them, correct the date at source (a mistyped day "
+        "or month?); a run for 2025-Q3 leaves it out")
+
+
+def test_a_day_and_month_swapped_is_suggested_when_the_swap_lands_in_the_quarter():
+    from audit.intake.stray_dates import lone_dates
+
+    (found,) = lone_dates(cases(q3(20) + ["08/10/2025"]))  # 10 August, typed the US way
+    assert found.row == 22
+    assert "(day and month swapped? 10/08/2025 is in 2025-Q3)" in found.message
+
+
+def test_a_lone_case_no_longer_widens_the_period_a_stray_is_measured_from():
+    """Before: 'the period the rest of this return covers (2025-Q3 to 2025-Q4)'."""
+    from audit.intake.stray_dates import lone_dates
+
+    frame = cases(q3(30) + ["20/08/2024", "03/10/2025"])
+    (stray,) = stray_dates(frame)
+    assert stray.row == 32
+    assert stray.finding == ("20/08/2024 (2024-Q3) is a year before the period the rest of "
+                             "this return covers (2025-Q3)")
+    assert [p.row for p in lone_dates(frame)] == [33]
+
+
+@pytest.mark.parametrize("dates", [
+    [f"15/{m:02d}/{y}" for y in (2023, 2024, 2025) for m in range(1, 13)],  # a whole extract
+    q3(20) + ["15/10/2025"] * 3,   # 3 of 23 in 2025-Q4: more than 10 %, a period of its own
+    q3(12),
+])
+def test_no_lone_case_when_the_return_spreads_over_its_quarters(dates):
+    from audit.intake.stray_dates import lone_dates
+
+    assert lone_dates(cases(dates)) == []
+
+
+def test_validate_warns_of_a_lone_case_and_still_passes(tmp_path: Path):
+    path = write_return(tmp_path, "carol.csv", q3(2) + ["3/10/2025"] + q3(15))
+    done = in_process(["validate", str(path), "--allow-missing", "all"])
+    assert done.returncode == 0, done.stderr
+    assert ("warning: row 4, column 'notification_date': 03/10/2025 (2025-Q4) is the only "
+            "case of this return outside 2025-Q3, where the other 17 fall") in done.stdout

@@ -23,7 +23,7 @@ GOOD = (
     "Case ID,Notification Date,child_age_months,harmed_by,known_to,father_seen,"
     "domestic_abuse,partnership,father_age_at_birth,incident_type,Worker team\n"
     "C-0001,2024-01-05,3,birth_father,universal,yes,no,Luton,23,death,East\n"
-    "C-0002,05/02/2024,0,Mother's partner,Early Help,N,TRUE,,,,West\n"
+    "C-0002,05/02/2024,0,Mother's partner,Early Help,N,TRUE,Luton,,,West\n"
     "C-0003,7/3/2024,11.0,stepfather,child protection plan,,not known,Bedford,19.0,Serious harm,\n"
 )
 
@@ -66,7 +66,7 @@ def test_typed_cases_frame(write):
     assert cases["father_seen"].tolist() == ["yes", "no", "unknown"]
     assert cases["domestic_abuse"].tolist() == ["no", "yes", "unknown"]
 
-    assert cases["partnership"].tolist() == ["Luton", "unknown", "Bedford"]
+    assert cases["partnership"].tolist() == ["Luton", "Luton", "Bedford"]
     assert cases["father_age_at_birth"].dtype == "Int64"
     assert cases["father_age_at_birth"].tolist() == [23, pd.NA, 19]
     assert cases["incident_type"].cat.categories.tolist() == ["death", "serious_harm", "unknown"]
@@ -299,8 +299,7 @@ def test_problems_are_capped_per_column_with_a_summary(write):
     assert len(problems) == 21
     assert [p.row for p in problems[:20]] == list(range(2, 22))
     assert problems[20] == Problem(None, "notification_date",
-                                   "… and 980 more rows with a bad date in column "
-                                   "'notification_date'")
+                                   "… and 980 more rows with a bad date")
     assert "1,000 problems in 1 column" in str(caught.value)
 
 
@@ -651,3 +650,100 @@ def test_one_partnership_spelt_two_ways_in_one_file_is_a_problem(write):
         " spaces or punctuation")
     assert "correct those cells to one spelling (e.g. 'Harbourside', used in 4 rows)" \
         in problem.message
+
+
+# ------------------------------------------ a blank partnership (analyst 2's report, A1)
+
+
+def _partnerships(write, cells: list[str]) -> object:
+    """An extract of one case a cell of ``cells`` (rows 2, 3 ...), every measure present."""
+    text = _every_flag_but(extra="partnership")
+    header, row = text.splitlines()
+    body = [row.replace("C-1", f"C-{i}").removesuffix(",x") + f",{cell}" for i, cell in
+            enumerate(cells)]
+    return write("\n".join([header, *body]) + "\n")
+
+
+def test_a_blank_partnership_among_named_rows_is_a_problem_at_its_row(write):
+    """Row 4 blank and row 6 "Unknown" among Kestrel Vale rows: two problems, each naming
+    its row and the column, with the fix; nothing becomes a partnership called unknown."""
+    path = _partnerships(write, ["Kestrel Vale", "Kestrel Vale", "", "Kestrel Vale", "Unknown"])
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    assert [(p.row, p.column) for p in caught.value.problems] == [
+        (4, "partnership"), (6, "partnership")]
+    assert [p.message for p in caught.value.problems] == [
+        "the partnership is blank while other rows name theirs: fill in the partnership "
+        "this case belongs to",
+        "the partnership is 'Unknown', which names no partnership, while other rows name "
+        "theirs: fill in the partnership this case belongs to",
+    ]
+    assert str(caught.value).splitlines()[0].endswith(
+        "2 problems in 1 column; fix the extract at source and export it again")
+
+
+def test_a_partnership_column_left_blank_throughout_is_one_partnership_s_extract(write):
+    """The contract's partnership column is for pooled extracts: left blank on every row
+    (one partnership's return on the form), it is no problem, and the cases have no
+    partnership column rather than a partnership called unknown."""
+    extract = load_extract(_partnerships(write, ["", "", " "]), today=TODAY)
+    assert "partnership" not in extract.cases.columns
+    assert len(extract.cases) == 3
+
+
+def test_many_blank_partnerships_are_listed_to_the_cap_then_summed(write):
+    """25 blank cells after one named row: 20 listed, then one line for the other 5."""
+    path = _partnerships(write, ["Eastmere", *[""] * 25])
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY)
+    problems = caught.value.problems
+    assert [p.row for p in problems[:20]] == list(range(3, 23))
+    assert problems[20] == Problem(
+        None, "partnership", "… and 5 more rows with a blank partnership")
+    assert len(problems) == 21
+
+
+# ------------------------------ the file's own headers in messages (analyst 2's report, B6)
+
+
+def test_a_problem_names_the_column_as_the_workbook_does_with_its_letters(tmp_path):
+    """The form's headers, "Father in plan" in column F: the message gives the header and
+    the letters the analyst sees, not the contract's father_in_plan."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Cases"
+    sheet.append(["Case ID", "Notification date", "Child age (months)", "Harmed by",
+                  "Known to services", "Father in plan"])
+    sheet.append(["C-1", "2024-01-05", 3, "Birth father", "Universal", "Yes"])
+    sheet.append(["C-2", "2024-01-06", 4, "Birth father", "Universal", "N/A"])
+    sheet.append(["C-3", "2024-01-07", 5, "Birth father", "Universal", "No"])
+    path = tmp_path / "form.xlsx"
+    book.save(path)
+    with pytest.raises(ValidationError) as caught:
+        load_extract(path, today=TODAY, allow_missing="all")
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column, problem.header, problem.letter) == (
+        3, "father_in_plan", "Father in plan", "F")
+    assert str(problem).startswith("row 3, column F 'Father in plan': 'N/A' is not a flag value")
+
+
+def test_a_csv_problem_names_the_header_as_written_without_letters(write):
+    text = (f"{REQUIRED_HEADER},Father In Plan\n"
+            "C-1,2024-01-05,3,,,yes\nC-2,2024-01-05,3,,,maybe\n")
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(text), today=TODAY, allow_missing="all")
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("row 3, column 'Father In Plan': 'maybe' is not a flag")
+    assert problem == Problem(3, "father_in_plan", problem.message)  # compared as before
+
+
+# ------------------------------------ the missing-measure head tells the truth (B7)
+
+
+def test_the_missing_measure_head_says_the_command_stops(write):
+    with pytest.raises(ValidationError) as caught:
+        load_extract(write(_every_flag_but("father_in_plan")), today=TODAY)
+    assert str(caught.value).splitlines()[0] == (
+        "extract.csv: 1 measure of the contract is missing, so this stops here rather than "
+        "leave it out of every figure: for each, rename the header that holds it, add the "
+        "column, or say it is meant to be absent with --allow-missing NAME")

@@ -25,7 +25,7 @@ the column and row only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
@@ -50,20 +50,26 @@ class Problem:
     ``row`` is the spreadsheet row number (the header is row 1, the first data row is row 2);
     ``None`` for a problem with the whole column or file. ``column`` is the contract's column
     name where one applies, else the header as written. ``file`` names the file when several
-    are pooled (an auditor's return each).
+    are pooled (an auditor's return each). ``header`` and ``letter`` are how the file itself
+    names the column (the header as written; a workbook's column letters), filled in by
+    :meth:`audit.intake.extract.RawExtract.locate`: a message shows them rather than the
+    contract's name ("row 9, column W 'Father in plan'"). They take no part in comparisons.
     """
 
     row: int | None
     column: str | None
     message: str
     file: str | None = None
+    header: str | None = field(default=None, compare=False)
+    letter: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = [self.file] if self.file else []
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            name = self.header if self.header is not None else self.column
+            where.append(f"column {self.letter} '{name}'" if self.letter else f"column '{name}'")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
 

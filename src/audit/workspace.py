@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from audit.errors import ParameterError, ReadError
+from audit.intake.extract import shown
 
 if TYPE_CHECKING:  # validation pulls in pandera: imported where it is used
     from audit.intake.validate import CaseExtract
@@ -176,6 +177,54 @@ class AuditData:
     def in_scope(self) -> int:
         """Cases in this audit."""
         return len(self.cases)
+
+    @property
+    def chosen(self) -> pd.DataFrame:
+        """The extract's in-scope cases of this audit's partnership (every case without a
+        ``--partnership`` selection), whatever their period."""
+        if not self.partnership:
+            return self.extract.cases
+        from audit.intake.periods import select_partnership
+
+        return select_partnership(self.extract.cases, self.partnership)
+
+    @property
+    def other_partnerships(self) -> int:
+        """In-scope cases left out because they belong to other partnerships."""
+        return len(self.extract.cases) - len(self.chosen)
+
+    @property
+    def outside_period(self) -> pd.DataFrame:
+        """The in-scope cases of this audit's partnership left out because they are dated
+        outside its period (none for ``"all"``): said by the run, counted in the pack."""
+        from audit.intake.periods import in_period
+
+        chosen = self.chosen
+        return chosen.loc[~in_period(chosen, self.period)]
+
+    def left_out_words(self, listed: int = 5) -> str:
+        """The in-scope cases this audit leaves out, for the analyst's console ("" when
+        none): ``", of which 1 dated outside 2026-Q3 is left out (row 5: 03/10/2026)"``.
+        Rows are named (the first ``listed``, with the file when returns are pooled); a
+        pack counts them without rows (:mod:`audit.sections.data_quality`)."""
+        parts = []
+        if other := self.other_partnerships:
+            parts.append(f"{other:,} of other partnerships")
+        outside = self.outside_period
+        if len(outside):
+            files = outside["source"] if "source" in outside.columns else [None] * len(outside)
+            rows = [
+                (f"{shown(str(f))} " if f is not None else "") + f"row {int(r)}: {d:%d/%m/%Y}"
+                for f, r, d in zip(files, outside.index, outside["notification_date"])
+            ]
+            more = f" and {len(rows) - listed:,} more" if len(rows) > listed else ""
+            parts.append(
+                f"{len(outside):,} dated outside {self.period} ({'; '.join(rows[:listed])}{more})"
+            )
+        if not parts:
+            return ""
+        total = other + len(outside)
+        return f", of which {' and '.join(parts)} {'is' if total == 1 else 'are'} left out"
 
     @property
     def partnerships(self) -> list[str]:

@@ -26,6 +26,7 @@ __all__ = [
     "EXIT_INPUT",
     "EXIT_INTERRUPTED",
     "EXIT_TERMINATED",
+    "SHEET_HELP",
 ]
 
 EXIT_OK = 0
@@ -61,6 +62,14 @@ examples:
 """
 
 
+#: The help of every --sheet that reads an extract (the rule of
+#: :func:`audit.intake.read.from_xlsx.read_workbook`).
+SHEET_HELP = (
+    "worksheet to read from an .xlsx workbook (default: the visible sheet named 'Cases', "
+    "as on the audit form, wherever it stands; else the first visible sheet)"
+)
+
+
 def _add_extract_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "extract",
@@ -73,7 +82,7 @@ def _add_extract_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sheet",
         metavar="NAME",
-        help="worksheet to read from an .xlsx file (default: the first sheet)",
+        help=SHEET_HELP,
     )
     parser.add_argument(
         "--allow-missing",
@@ -294,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="your extract (default: the bundled synthetic sample)",
     )
-    p.add_argument("--sheet", metavar="NAME", help="worksheet of an .xlsx extract")
+    p.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
     p.add_argument("--period", metavar="LABEL", help="a quarter (2025-Q3) or a year (2025)")
     p.add_argument("--partnership", metavar="NAME", help="one partnership of a pooled extract")
     p.add_argument(

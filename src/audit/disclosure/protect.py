@@ -263,6 +263,8 @@ def _extract_counts(data: AuditData) -> dict[str, Any]:
         "rows_read": int(extract.rows_read),
         "in_scope": int(len(extract.cases)),
         "excluded": int(len(extract.excluded)),
+        "other_partnerships": int(data.other_partnerships),
+        "outside_period": int(len(data.outside_period)),
         "missing_flags": list(extract.missing_flags),
         "ignored_columns": list(extract.ignored_columns),
         "moderated": extract.moderated is not None,

@@ -105,7 +105,8 @@ APPLICATION_ID = 0x41554448
 BUSY_TIMEOUT_MS = 10_000
 
 
-#: Partnership cells that name no partnership (validation turns a blank cell into "unknown").
+#: Partnership cells that name no partnership (:data:`audit.intake.names.UNNAMED`; validation
+#: refuses them among named rows and drops a column of nothing else).
 _UNNAMED = {"", "unknown"}
 
 
@@ -369,7 +370,7 @@ def connect(path: Path, migrations: Sequence[MigrationStep] = MIGRATIONS) -> sql
 def partnerships_in(cases: pd.DataFrame) -> list[str]:
     """The partnerships a cases frame names, one spelling each (the first in sorted order
     of names that match ignoring case, spaces and punctuation); ``[]`` without a ``partnership``
-    column. Blank cells (validated as ``"unknown"``) name no partnership and are left out.
+    column. Blank or "unknown" cells name no partnership and are left out.
     """
     if "partnership" not in cases.columns:
         return []

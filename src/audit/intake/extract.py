@@ -15,7 +15,7 @@ guard and validation can all use it without importing each other.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,8 @@ __all__ = [
     "MAX_HEADER_ECHO",
     "TEXT_DTYPE",
     "shown",
+    "excel_letters",
+    "locate",
     "distinct",
     "as_categorical",
     "arrow_text",
@@ -92,6 +94,25 @@ class RawExtract:
     #: What reading noticed that the analyst should hear of (a hidden sheet named with
     #: ``--sheet``), passed on to :attr:`CaseExtract.warnings`.
     warnings: tuple[str, ...] = ()
+    #: Each column's place in the file, counting from 1 (in a workbook, column A is 1).
+    positions: dict[str, int] = field(default_factory=dict)
+
+    def columns_named(self) -> dict[str, tuple[str, str | None]]:
+        """How this file names each column: the header as written (cut as messages quote
+        it) and, in a workbook, the column's letters."""
+        return {
+            key: (
+                shown(written),
+                excel_letters(self.positions[key])
+                if self.sheet is not None and key in self.positions
+                else None,
+            )
+            for key, written in self.headers.items()
+        }
+
+    def locate(self, problem: Problem) -> Problem:
+        """``problem`` naming its column as this file does (:func:`locate`)."""
+        return locate(problem, self.columns_named())
 
     def label(self, column: str) -> str:
         """How to name ``column`` in a message: the contract's name, else the header as written
@@ -106,13 +127,29 @@ class RawExtract:
         if column.startswith("_column_") and not normalise_column_name(written):
             number = column.removeprefix("_column_")
             if self.sheet is not None and number.isdigit():  # a workbook: Excel's letters
-                left, letters = int(number), ""
-                while left:
-                    left, rem = divmod(left - 1, 26)
-                    letters = chr(65 + rem) + letters
-                return f"(column {letters}, no header)"
+                return f"(column {excel_letters(int(number))}, no header)"
             return f"(column {number}, no header)"
         return shown(written)
+
+
+def locate(problem: Problem, named: dict[str, tuple[str, str | None]]) -> Problem:
+    """``problem`` naming its column as the file does: the header as written and, in a
+    workbook, the column's letters (:class:`~audit.errors.Problem`'s ``header`` and
+    ``letter``), from ``named`` (:meth:`RawExtract.columns_named`). A problem about no
+    column, or a column the file lacks, is unchanged."""
+    if problem.column is None or problem.column not in named:
+        return problem
+    header, letter = named[problem.column]
+    return replace(problem, header=header, letter=letter)
+
+
+def excel_letters(number: int) -> str:
+    """A workbook column's letters from its number, counting from 1 (28 -> ``"AB"``)."""
+    left, letters = number, ""
+    while left:
+        left, rem = divmod(left - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 #: The command-line flag that accepts stray dates (:mod:`audit.intake.stray_dates`).
@@ -126,20 +163,23 @@ class StrayDate:
     row: int
     file: str | None
     finding: str  # "20/08/2024 (2024-Q3) is a year before the period ... (2025-Q3)"
+    #: How the file names the date column (:meth:`CaseExtract.columns`), if known.
+    named: tuple[str, str | None] | None = None
+
+    def _at(self, message: str) -> Problem:
+        problem = Problem(self.row, "notification_date", message, self.file)
+        return problem if self.named is None else locate(problem, {"notification_date": self.named})
 
     def problem(self) -> Problem:
         """The problem that stops validation, with the fix."""
-        return Problem(
-            self.row,
-            "notification_date",
+        return self._at(
             f"{self.finding}: correct the year or month if it was mistyped, or pass "
-            f"{ACCEPT_FLAG} if the case belongs to that quarter",
-            self.file,
+            f"{ACCEPT_FLAG} if the case belongs to that quarter"
         )
 
     def __str__(self) -> str:
         """The accepted case, as the run and ``audit validate`` name it."""
-        return str(Problem(self.row, "notification_date", self.finding, self.file))
+        return str(self._at(self.finding))
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,6 +211,9 @@ class CaseExtract:
     #: What the analyst should hear of though nothing is wrong (the sheet read is hidden
     #: in Excel, rows hidden by a filter): ``audit validate`` and ``audit run`` say each.
     warnings: tuple[str, ...] = ()
+    #: How the file names each column (:meth:`RawExtract.columns_named`), for messages
+    #: written after validation (stray dates); empty for pooled returns.
+    columns: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def unknown_shares(self) -> pd.Series:
         """Share of in-scope cases recorded as unknown, for each coded or flag column present."""

@@ -20,12 +20,15 @@ import pandas as pd
 from audit.errors import Problem
 from audit.intake.extract import shown
 
-__all__ = ["partnership_key", "spelling_problems", "ROWS_LISTED"]
+__all__ = ["partnership_key", "spelling_problems", "names_no_partnership", "ROWS_LISTED", "UNNAMED"]
 
 #: Rows listed for each spelling in each file before "and N more".
 ROWS_LISTED = 3
-#: Partnership cells that name no partnership (validation reads a blank cell as "unknown").
-_UNNAMED = frozenset({"", "unknown"})
+#: Partnership cells that name no partnership, as validation reads them (trimmed, any case):
+#: a blank cell, or "unknown". Among rows that name one, such a cell is a problem
+#: (:func:`audit.intake.schema.schema_checks`); when no row names one the column is dropped.
+UNNAMED = frozenset({"", "unknown"})
+_UNNAMED = UNNAMED
 
 
 def partnership_key(name: object) -> str:
@@ -33,6 +36,13 @@ def partnership_key(name: object) -> str:
     every space and punctuation character removed ("Harbour-side" -> ``harbourside``)."""
     text = unicodedata.normalize("NFKC", str(name)).casefold()
     return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch)[0] == "P"))
+
+
+def names_no_partnership(values: pd.Series) -> pd.Series:
+    """True for each cell of trimmed partnership text that names no partnership
+    (:data:`UNNAMED`, any case; a missing cell too)."""
+    text = values.astype("string").fillna("").str.strip().str.casefold()
+    return pd.Series(text.isin(UNNAMED).to_numpy(dtype=bool), index=values.index)
 
 
 def _rows(rows: list[int]) -> str:

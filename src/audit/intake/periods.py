@@ -20,6 +20,7 @@ __all__ = [
     "quarter_labels",
     "quarter_label",
     "add_quarter",
+    "in_period",
     "select_period",
     "select_partnership",
 ]
@@ -114,12 +115,12 @@ _QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 _YEAR_RE = re.compile(r"^(\d{4})$")
 
 
-def select_period(cases: pd.DataFrame, label: str | None) -> pd.DataFrame:
-    """Cases notified in a period: ``"2025-Q3"`` (calendar quarter), ``"2025"`` (calendar
-    year), or ``"all"``/``None`` (every case). The result may be empty (a period with no
-    notifications is a true zero). ``ValueError`` for a malformed label."""
+def in_period(cases: pd.DataFrame, label: str | None) -> npt.NDArray[np.bool_]:
+    """True for each case notified in a period: ``"2025-Q3"`` (calendar quarter), ``"2025"``
+    (calendar year), or ``"all"``/``None`` (every case). ``ValueError`` for a malformed
+    label."""
     if label is None or (isinstance(label, str) and label.strip().lower() == "all"):
-        return cases
+        return np.ones(len(cases), dtype=bool)
     if not isinstance(label, str):
         raise ValueError(f"period must be text like '2025-Q3', '2025' or 'all'; got {label!r}")
     text = label.strip().upper()
@@ -127,15 +128,21 @@ def select_period(cases: pd.DataFrame, label: str | None) -> pd.DataFrame:
         raise ValueError("the cases frame has no notification_date column")
     q = quarter_index(cases["notification_date"])
     if m := _QUARTER_RE.match(text):
-        mask = q == int(m.group(1)) * 4 + int(m.group(2)) - 1
-    elif m := _YEAR_RE.match(text):
-        mask = np.floor(q / 4) == int(m.group(1))
-    else:
-        raise ValueError(
-            f"period {label!r} is not understood: use a calendar quarter like '2025-Q3', "
-            "a calendar year like '2025', or 'all'"
-        )
-    return cases.loc[mask]
+        return np.asarray(q == int(m.group(1)) * 4 + int(m.group(2)) - 1, dtype=bool)
+    if m := _YEAR_RE.match(text):
+        return np.asarray(np.floor(q / 4) == int(m.group(1)), dtype=bool)
+    raise ValueError(
+        f"period {label!r} is not understood: use a calendar quarter like '2025-Q3', "
+        "a calendar year like '2025', or 'all'"
+    )
+
+
+def select_period(cases: pd.DataFrame, label: str | None) -> pd.DataFrame:
+    """Cases notified in a period (:func:`in_period`). The result may be empty (a period
+    with no notifications is a true zero). ``ValueError`` for a malformed label."""
+    if label is None or (isinstance(label, str) and label.strip().lower() == "all"):
+        return cases
+    return cases.loc[in_period(cases, label)]
 
 
 def select_partnership(cases: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -7,8 +7,9 @@ file as :func:`audit.intake.validate.load_extract` does, and then:
   at a time (a file with direct identifiers refuses the whole pool, naming the file, never
   the value);
 * refuses a case id that appears in two files (naming both files and rows), the same file
-  given twice, and files that record different measures (a measure present in some returns
-  and absent from others would silently count as unknown);
+  given twice, a return that names no partnership beside returns that do (its cases would
+  be counted under no partnership), and files that record different measures (a measure
+  present in some returns and absent from others would silently count as unknown);
 * pools the cases, with each case's file in a ``source`` column, and records every input's
   SHA-256 (:attr:`~audit.intake.extract.CaseExtract.sources`).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -151,8 +153,6 @@ def load_returns(
             problems=[*exc.problems, *strays],
         ) from None
     if second:
-        from dataclasses import replace
-
         from audit.intake.moderation import moderate
 
         n = len(files)
@@ -232,7 +232,11 @@ def _strays(files: list[Path], extracts: list[CaseExtract]) -> list[StrayDate]:
     """Every return's cases dated apart from the rest of it (:mod:`audit.intake.stray_dates`)."""
     from audit.intake.stray_dates import stray_dates
 
-    return [p for path, e in zip(files, extracts) for p in stray_dates(e.cases, shown(path.name))]
+    return [
+        replace(s, named=e.columns.get("notification_date"))
+        for path, e in zip(files, extracts)
+        for s in stray_dates(e.cases, shown(path.name))
+    ]
 
 
 def _checked_dates(
@@ -240,8 +244,6 @@ def _checked_dates(
 ) -> CaseExtract:
     """``result`` with its returns' stray dates (:mod:`audit.intake.stray_dates`) accepted, or a
     :class:`~audit.errors.ValidationError` listing every one, each naming its file."""
-    from dataclasses import replace
-
     strays = _strays(files, extracts)
     if not strays:
         return result
@@ -264,7 +266,7 @@ def _named(exc: ExtractError, path: Path) -> list[Problem]:
     if not exc.problems:
         message = str(exc).split(": ", 1)[-1] if exc.path is not None else str(exc)
         return [Problem(None, None, message, name)]
-    return [Problem(p.row, p.column, p.message, name) for p in exc.problems]
+    return [replace(p, file=name) for p in exc.problems]
 
 
 def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
@@ -311,7 +313,8 @@ def _pool(files: list[Path], extracts: list[CaseExtract]) -> CaseExtract:
 
 def _pool_problems(files: list[Path], extracts: list[CaseExtract]) -> list[Problem]:
     """What stops returns pooling: a file that copies another, measures recorded by some
-    returns only, near-duplicate partnership names, and a case id in two returns."""
+    returns only, near-duplicate partnership names, a return naming no partnership beside
+    returns that do, and a case id in two returns."""
     problems: list[Problem] = []
     digests: dict[str, str] = {}
     for path, extract in zip(files, extracts):
@@ -342,6 +345,18 @@ def _pool_problems(files: list[Path], extracts: list[CaseExtract]) -> list[Probl
                 )
     named = [(p.name, e.cases.get("partnership")) for p, e in zip(files, extracts)]
     problems += spelling_problems([(name, cells) for name, cells in named if cells is not None])
+    if any(cells is not None for _, cells in named):
+        problems += [
+            Problem(
+                None,
+                "partnership",
+                "names no partnership (its partnership column is blank or absent) while "
+                "other returns name theirs: fill in the partnership on every row",
+                shown(name),
+            )
+            for name, cells in named
+            if cells is None
+        ]
     first_seen: dict[str, tuple[str, int]] = {}
     copies = {p.name for p in problems_files(problems)}
     for path, extract in zip(files, extracts):

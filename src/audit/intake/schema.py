@@ -30,6 +30,7 @@ from audit.contract import (
     code_lookup,
 )
 from audit.intake.extract import CODED_VALUES, TEXT_DTYPE, RawExtract, arrow_text, distinct
+from audit.intake.names import names_no_partnership
 
 if TYPE_CHECKING:  # pandera costs ~0.3 s to import: imported where it is used
     import pandera.pandas as pa
@@ -177,18 +178,11 @@ def _flag_prep(values: pd.Series) -> pd.Series:
     return mapped.where(mapped.notna(), cleaned).astype(_TEXT)
 
 
-def _partnership_prep(values: pd.Series) -> pd.Series:
-    cleaned = clean_text(values)
-    return cleaned.where(cleaned != "", "unknown")
-
-
 def _preparer(column: str) -> Callable[[pd.Series], pd.Series]:
     if column in CODED_VALUES:
         return _code_prep(column)
     if column in FLAG_COLUMNS:
         return _flag_prep
-    if column == "partnership":
-        return _partnership_prep
     return clean_text
 
 
@@ -276,6 +270,7 @@ CHECK_SUMMARY = {
     "bad_code": "a value that is not one of the codes",
     "bad_flag": "a value that is not a flag",
     "bad_father_age": "an age that is not a whole number from 12 to 80",
+    "partnership_blank": "a blank partnership",
 }
 
 
@@ -337,6 +332,26 @@ def _not_repeated(s: pd.Series) -> pd.Series:
     return ~(s.duplicated(keep=False) & (s != ""))
 
 
+def _unnamed_cells(s: pd.Series) -> np.ndarray:
+    """True for each cell naming no partnership (:data:`audit.intake.names.UNNAMED`),
+    worked out once a distinct value of a categorical column."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        return names_no_partnership(s).to_numpy(dtype=bool)
+    codes = s.cat.codes.to_numpy()
+    unnamed = names_no_partnership(pd.Series(s.cat.categories, dtype=_TEXT)).to_numpy(dtype=bool)
+    return np.append(unnamed, True)[codes]  # code -1 (a missing cell) names none
+
+
+def _partnership_named(s: pd.Series) -> pd.Series:
+    """False for each cell that names no partnership (blank, "unknown") while another row
+    names one; True throughout when no row names one (one partnership's extract with its
+    partnership column left blank: the column is then dropped, :func:`typed`)."""
+    unnamed = _unnamed_cells(s)
+    if unnamed.all() or not unnamed.any():
+        return pd.Series(True, index=s.index)
+    return pd.Series(~unnamed, index=s.index)
+
+
 def schema_checks(*, today: dt.date | None = None) -> dict[str, tuple[Check, ...]]:
     """Every column's checks over the :func:`prepare`-d text, by column name.
 
@@ -379,7 +394,7 @@ def schema_checks(*, today: dt.date | None = None) -> dict[str, tuple[Check, ...
         checks[name] = (("bad_code", _each_cell(_one_of(codes))),)
     for flag in FLAG_COLUMNS:
         checks[flag] = (("bad_flag", _each_cell(_one_of(FLAG_LEVELS))),)
-    checks["partnership"] = ()
+    checks["partnership"] = (("partnership_blank", _partnership_named),)
     checks["father_age_at_birth"] = (("bad_father_age", _each_cell(father_age_ok)),)
     return {c: checks[c] for c in KNOWN_COLUMNS}
 
@@ -431,7 +446,9 @@ def case_schema(*, today: dt.date | None = None) -> pa.DataFrameSchema:
 
 def typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The typed in-scope cases and the excluded rows (out of scope by age), from a prepared
-    frame that passed the schema: the columns the schema checked, as the types it declares."""
+    frame that passed the schema: the columns the schema checked, as the types it declares.
+    A partnership column in which no row names a partnership (every cell blank or
+    "unknown") is left out, as if the extract had none: nothing invents a partnership."""
     ages = parse_whole_numbers(prepared["child_age_months"])
     in_scope = (ages <= MAX_IN_SCOPE_AGE_MONTHS).to_numpy()
 
@@ -464,6 +481,8 @@ def typed(prepared: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for name in OPTIONAL_COLUMNS:
         if name not in kept.columns:
             continue
+        if name == "partnership" and _unnamed_cells(prepared[name]).all():
+            continue  # no row names a partnership: one partnership's extract
         if name == "partnership":
             cases[name] = as_text(kept[name])
         elif name == "father_age_at_birth":

@@ -18,7 +18,7 @@ column                      dtype and meaning
 ``harmed_by``               ``category`` of :data:`~audit.contract.HARMED_BY_CODES`
 ``known_to``                ``category`` of :data:`~audit.contract.KNOWN_TO_CODES`
 each flag present           ``category`` of :data:`~audit.contract.FLAG_LEVELS`
-``partnership``             ``str``: trimmed; a blank cell becomes ``"unknown"``
+``partnership``             ``str``: trimmed, never blank (left out when no row names one)
 ``father_age_at_birth``     ``Int64``: 12-80, ``<NA>`` where blank
 ``incident_type``           ``category`` of :data:`~audit.contract.INCIDENT_TYPE_CODES`
 ==========================  ==============================================================
@@ -62,6 +62,10 @@ Decisions:
 * A measure (flag column) missing from the extract is a problem unless ``allow_missing``
   names it (:mod:`audit.intake.missing_measures`); so are two spellings of one partnership
   that differ only in case, spaces or punctuation (:mod:`audit.intake.names`).
+* A partnership cell that is blank (or says "unknown") while other rows name a partnership
+  is a problem at its row: counted as it stands it would make a partnership of its own. When
+  no row names one (one partnership's extract, the form's column left blank), the column is
+  left out of the cases, as if the extract had none.
 * Each column lists at most :data:`MAX_PROBLEMS_PER_COLUMN` problems, then one summary line
   a kind of problem ("and 999,980 more rows with a bad date"). Cell values are quoted in
   messages, cut to :data:`MAX_VALUE_ECHO` characters.
@@ -94,7 +98,7 @@ from audit.contract import (
     match_header,
     normalise_column_name,
 )
-from audit.errors import IdentifierError, Problem, ValidationError
+from audit.errors import ExtractError, IdentifierError, Problem, ValidationError
 from audit.intake.extract import (
     CODED_VALUES,
     CaseExtract,
@@ -212,6 +216,12 @@ def _message(kind: str, column: str, value: str, today: dt.date, repeats: str = 
             f"{q} is not a whole number of years; give his age at the birth ({low}-{high}) "
             "or leave it blank"
         )
+    if kind == "partnership_blank":
+        said = "is blank" if value == "" else f"is {q}, which names no partnership,"
+        return (
+            f"the partnership {said} while other rows name theirs: fill in the "
+            "partnership this case belongs to"
+        )
     return f"{q} fails the check '{kind}'"
 
 
@@ -283,7 +293,7 @@ def _problems_from(
                     None,
                     name,
                     f"… and {count:,} more row{'s' if count > 1 else ''} "
-                    f"with {CHECK_SUMMARY[kind]} in column '{name}'",
+                    f"with {CHECK_SUMMARY[kind]}",
                 )
             )
     return problems, total
@@ -350,6 +360,20 @@ def validate_extract(
     """
     # Factorise every column once: the guard and the checks then work per distinct value.
     raw = replace(raw, frame=as_categorical(raw.frame))
+    try:
+        return _validated(raw, today, allow_missing, check_stray_dates)
+    except ExtractError as exc:  # the one place problems learn the file's own headers
+        exc.problems[:] = [raw.locate(p) for p in exc.problems]
+        raise
+
+
+def _validated(
+    raw: RawExtract,
+    today: dt.date | None,
+    allow_missing: Iterable[str] | str,
+    check_stray_dates: bool,
+) -> CaseExtract:
+    """:func:`validate_extract` on a factorised ``raw``, problems naming contract columns."""
     _guard_and_header(raw)
     today = today or dt.date.today()
     prepared = prepare(raw)
@@ -392,7 +416,8 @@ def validate_extract(
         path=raw.path,
         sha256=raw.sha256,
         sheet=raw.sheet,
-        warnings=raw.warnings + _hidden_rows_warning(raw.hidden_rows),
+        warnings=raw.warnings + _hidden_rows_warning(raw.hidden_rows) + _lone_dates(raw, cases),
+        columns=raw.columns_named(),
     )
 
 
@@ -415,6 +440,14 @@ def _stray_date_problems(prepared: pd.DataFrame, today: dt.date, path: Path) -> 
         {"notification_date": dates[good].astype("datetime64[ns]")}, index=prepared.index[good]
     )
     return [stray.problem() for stray in stray_dates(cases, shown(path.name))]
+
+
+def _lone_dates(raw: RawExtract, cases: pd.DataFrame) -> tuple[str, ...]:
+    """The warnings for cases dated in a quarter beside the one all the others of the file
+    fall in: likely mistyped dates (:func:`audit.intake.stray_dates.lone_dates`)."""
+    from audit.intake.stray_dates import lone_dates
+
+    return tuple(str(raw.locate(p)) for p in lone_dates(cases))
 
 
 def _hidden_rows_warning(rows: tuple[int, ...]) -> tuple[str, ...]:
@@ -489,7 +522,8 @@ def _problems(
 
 def _refusal(problems: list[Problem], total: int, near: int) -> str:
     """The head of the refusal: how many problems in how many columns, or, first, the
-    measures that are missing (a run would drop them silently)."""
+    measures that are missing (validate, metrics and run stop on them: left out, they would
+    drop silently out of every figure)."""
     columns = {p.column for p in problems if p.column is not None}
     where = f" in {len(columns)} column{'s' if len(columns) != 1 else ''}" if columns else ""
     measures = sum(p.message.startswith(MISSING_MEASURE) for p in problems)
@@ -501,8 +535,8 @@ def _refusal(problems: list[Problem], total: int, near: int) -> str:
     others = total - near
     return (
         f"{measures} measure{'s' if measures != 1 else ''} of the contract "
-        f"{'are' if measures != 1 else 'is'} missing, and a run would leave "
-        f"{'them' if measures != 1 else 'it'} out of every figure: for each, rename "
+        f"{'are' if measures != 1 else 'is'} missing, so this stops here rather than "
+        f"leave {'them' if measures != 1 else 'it'} out of every figure: for each, rename "
         "the header that holds it, add the column, or say it is meant to be absent "
         "with --allow-missing NAME"
         + (f"; and {others:,} other problem{'s' if others != 1 else ''}" if others else "")

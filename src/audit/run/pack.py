@@ -45,13 +45,23 @@ def _conventions(policy: Policy) -> str:
     )
 
 
+def _left_out(p: Protected) -> str:
+    """The board's count of in-scope cases the audit leaves out, by reason (no rows)."""
+    parts = []
+    if other := p.extract.get("other_partnerships", 0):
+        parts.append(f"{other:,} of other partnerships")
+    if outside := p.extract.get("outside_period", 0):
+        parts.append(f"{outside:,} dated outside {p.period}")
+    return f" ({' and '.join(parts)} left out)" if parts else ""
+
+
 def _provenance(p: Protected) -> list[tuple[str, str]]:
     from audit.run.manifest import package_versions
 
     cases = str(p.cases)
     rows = (
         f"{p.extract['rows_read']:,} rows read; {p.extract['in_scope']:,} babies under one in "
-        f"scope; {cases} in this audit"
+        f"scope; {cases} in this audit{_left_out(p)}"
         if not p.public
         else f"{cases} cases in this audit"
     )

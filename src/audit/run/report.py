@@ -299,7 +299,8 @@ def _compute(
         )
     sheet = f" from sheet '{shown(validated.sheet, 40)}'" if validated.sheet else ""
     say(
-        f"{validated.rows_read:,} rows read{sheet}, {len(validated.cases):,} in scope; auditing "
+        f"{validated.rows_read:,} rows read{sheet}, {len(validated.cases):,} in scope"
+        f"{data.left_out_words()}; auditing "
         f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
         f"{checked.policy.audience.value}"
     )

@@ -23,10 +23,7 @@ def data_quality_text(p: Protected) -> str:
     lines = []
     if "rows_read" in p.extract:
         lines.append(
-            f"- The extract held {format_count(p.extract['rows_read'])} cases; "
-            f"{format_count(p.extract['excluded'])} "
-            f"{'was' if p.extract['excluded'] == 1 else 'were'} excluded because the baby "
-            "was 12 months or older."
+            f"- The extract held {format_count(p.extract['rows_read'])} cases; {_left_out(p)}."
         )
     cases = p.cases if is_suppressed(p.cases) else format_count(p.cases)
     lines.append(f"- This audit covers {cases} cases ({p.period_label}).")
@@ -54,6 +51,27 @@ def data_quality_text(p: Protected) -> str:
         # a public pack does not name them: a header can say whose cases they are
         lines.append(f"{what}." if p.public else f"{what}: {', '.join(ignored)}.")
     return "\n".join(lines)
+
+
+def _left_out(p: Protected) -> str:
+    """Every case of the extract this audit does not count, by reason, as counts (the board
+    sees no row numbers): "1 was excluded because the baby was 12 months or older, and 1
+    is dated outside 2026-Q3, so not counted in it": held less these is what it covers."""
+    excluded = p.extract["excluded"]
+    parts = [
+        f"{format_count(excluded)} {'was' if excluded == 1 else 'were'} excluded because the "
+        "baby was 12 months or older"
+    ]
+    if other := p.extract.get("other_partnerships", 0):
+        parts.append(
+            f"{format_count(other)} {'belongs' if other == 1 else 'belong'} to other partnerships"
+        )
+    if outside := p.extract.get("outside_period", 0):
+        parts.append(
+            f"{format_count(outside)} {'is' if outside == 1 else 'are'} dated outside "
+            f"{p.period}, so not counted in it"
+        )
+    return ", ".join(parts[:-1]) + f", and {parts[-1]}" if len(parts) > 1 else parts[0]
 
 
 def data_quality(p: Protected) -> Section:

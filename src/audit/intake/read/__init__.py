@@ -99,9 +99,11 @@ def read_extract(
 ) -> RawExtract:
     """Read ``path`` (``.csv``, ``.xlsx``/``.xlsm`` or ``.parquet``) into a :class:`RawExtract`.
 
-    ``sheet`` names the worksheet of a workbook (default: the first one); it is an error for
-    other formats. Raises :class:`~audit.errors.ReadError` when the file cannot be read, with
-    a message naming the file and what to do about it.
+    ``sheet`` names the worksheet of a workbook (default: the visible sheet named
+    :data:`~audit.intake.read.from_xlsx.CASES_SHEET`, else the first visible sheet:
+    :func:`~audit.intake.read.from_xlsx.read_workbook`); it is an error for other formats.
+    Raises :class:`~audit.errors.ReadError` when the file cannot be read, with a message
+    naming the file and what to do about it.
 
     With ``categorical`` (as :func:`audit.intake.validate.load_extract` reads), a CSV column whose
     values repeat comes back as a Categorical of ``str``, dictionary-encoded while pyarrow
@@ -131,7 +133,7 @@ def read_extract(
     else:
         headers, body = read_parquet(data, p, categorical=categorical)
 
-    frame, written = _tidy(headers, body, p)
+    frame, written, positions = _tidy(headers, body, p)
     formula_rows: tuple[int, ...] = ()
     if cell_problems:
         # A totals row of formulas is one problem for validation, not one a cell.
@@ -158,6 +160,7 @@ def read_extract(
         else (),
         warnings=warnings,
         formula_rows=formula_rows,
+        positions=positions,
     )
 
 
@@ -231,8 +234,9 @@ def _read_into_arrow(path: Path, size: int) -> pa.Buffer | bytes:
 
 def _tidy(
     headers: list[str], body: pd.DataFrame, path: Path
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Name the columns, drop blank rows and empty unnamed columns, check for clashes."""
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, int]]:
+    """Name the columns, drop blank rows and empty unnamed columns, check for clashes; also
+    each kept column's header as written and its place in the file (from 1)."""
     if len(body.columns):
         body = body.astype(
             {
@@ -271,7 +275,7 @@ def _tidy(
             columns=frame.columns,
         )
     written = dict(zip(keys, (headers[i] for i in keep), strict=True))
-    return frame, written
+    return frame, written, {key: i + 1 for key, i in zip(keys, keep, strict=True)}
 
 
 def _only_used(column: pd.Series) -> pd.Series:

@@ -171,3 +171,15 @@ def test_nothing_left_out_says_nothing_more(data):
     assert data.left_out_words() == ""
     whole = open_audit(data.extract.path, period="all", allow_missing="all")
     assert whole.left_out_words() == "" and len(whole.outside_period) == 0
+
+
+def test_audit_metrics_names_what_its_period_leaves_out(places, capsys):
+    """`audit metrics --period` says it too (the run already did): 13 in scope, 1 dated
+    in 2025-Q2, the metrics cover 12."""
+    from audit import cli
+
+    assert cli.main(["metrics", str(places), "--period", "2025-Q1",
+                     "--allow-missing", "all"]) == 0
+    err = capsys.readouterr().err
+    assert ("13 cases in scope, of which 1 dated outside 2025-Q1 (row 13: 02/04/2025) is "
+            "left out; the metrics cover 12") in err

@@ -479,6 +479,12 @@ def _cmd_metrics(args: argparse.Namespace) -> int:
     )
     for warning in data.extract.warnings:  # a hidden sheet read, rows hidden in Excel
         print(f"warning: {warning}", file=sys.stderr)
+    if left_out := data.left_out_words():  # every in-scope case these metrics leave out
+        print(
+            f"{len(data.extract.cases):,} cases in scope{left_out}; the metrics cover "
+            f"{data.in_scope:,}",
+            file=sys.stderr,
+        )
     text = format_metrics_csv(data.metrics)
     if args.output is None:
         sys.stdout.write(text)

@@ -128,6 +128,9 @@ def test_the_board_view_says_what_the_extract_held_and_its_marking(tmp_path):
         "missing_flags": ["young_parent", "father_seen"],  # in the contract's order
         "ignored_columns": ["notes"],
         "moderated": False,
+        # every in-scope case left out is counted for the board (analyst 2, A2): none here
+        "other_partnerships": 0,
+        "outside_period": 0,
     }
     assert p.summary() == {"audience": "board", "marking": "BOARD TEST MARKING"}
 

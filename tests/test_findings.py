@@ -212,6 +212,21 @@ def test_synthetic_data_is_flagged_in_the_caveats(synthetic: bool) -> None:
     assert ("**These are synthetic data**" in text) is synthetic
 
 
+def test_a_pack_made_before_its_period_ended_says_so_first() -> None:
+    """The run sets the day the pack was made (audit run: Protected.made_on); a quarter
+    not ended then will change (a new analyst's 2026-Q4 pack of 7 December 2026)."""
+    from dataclasses import replace
+    from datetime import date
+
+    early = caveats(replace(protected(), period="2025-Q1", made_on=date(2025, 3, 14)))
+    assert early.split("\n")[0] == (
+        "- **2025-Q1 had not ended when this was made (14 March 2025; it ends 31 March "
+        "2025): cases notified or audited later in it will change its figures.**")
+    later = caveats(replace(protected(), period="2025-Q1", made_on=date(2025, 4, 1)))
+    assert "had not ended" not in later
+    assert "had not ended" not in caveats(protected())  # no day given: nothing said
+
+
 def test_caveats_say_what_each_audience_sees() -> None:
     board = caveats(protected())
     assert "Every figure is shown, small numbers included" in board

@@ -16,6 +16,7 @@ from audit.claims import HIDDEN_REASON, claims_for, p_text
 from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
+from audit.intake.periods import unfinished_words
 from audit.measures.compare import review_base, verdicts
 from audit.measures.national import NATIONAL_REFERENCE
 
@@ -302,6 +303,8 @@ def caveats(p: Protected) -> str:
             "- **These are synthetic data**, generated for demonstration: they describe "
             "no real child, family or partnership."
         )
+    if p.made_on is not None and (unfinished := unfinished_words(p.period, p.made_on)):
+        lines.append(f"- **{unfinished}**")
     if p.public:
         lines.append(
             f"- Small numbers: counts from 1 to {k} are shown as c, and so is any "

@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pandas as pd
@@ -144,6 +145,9 @@ class Protected:
     #: order: they have no row.
     withheld: tuple[str, ...] = ()
     publication: Publication | None = None
+    #: The day the pack was made (``audit run`` sets it): a period not yet ended on it is
+    #: said to be (:func:`audit.intake.periods.unfinished_words`). ``None``: not said.
+    made_on: date | None = None
     report: AttackReport | None = None
 
     def table(self, key: str) -> Any:

@@ -8,6 +8,7 @@ keep that module to a readable size.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = [
     "add_quarter",
     "in_period",
     "select_period",
+    "period_end",
+    "unfinished_words",
     "select_partnership",
 ]
 
@@ -135,6 +138,37 @@ def in_period(cases: pd.DataFrame, label: str | None) -> npt.NDArray[np.bool_]:
         f"period {label!r} is not understood: use a calendar quarter like '2025-Q3', "
         "a calendar year like '2025', or 'all'"
     )
+
+
+def period_end(label: str | None) -> date | None:
+    """The last day of a period label: ``"2026-Q4"`` ends on 31 December 2026, ``"2025"``
+    on 31 December 2025; ``None`` for ``"all"``, ``None`` or a label :func:`in_period` does
+    not understand (it refuses those itself)."""
+    text = label.strip().upper() if isinstance(label, str) else ""
+    if m := _QUARTER_RE.match(text):
+        year, quarter = int(m.group(1)), int(m.group(2))
+        following = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+        return following - timedelta(days=1)
+    if m := _YEAR_RE.match(text):
+        return date(int(m.group(1)), 12, 31)
+    return None
+
+
+def unfinished_words(label: str | None, today: date) -> str:
+    """A sentence when the period had not ended on ``today`` ("" otherwise): its figures
+    will change as cases later in it are audited (a new analyst recorded 2026-Q4 on
+    7 December 2026 with no word of it)."""
+    end = period_end(label)
+    if end is None or today > end:
+        return ""
+    return (
+        f"{str(label).strip().upper()} had not ended when this was made ({_day(today)}; it "
+        f"ends {_day(end)}): cases notified or audited later in it will change its figures."
+    )
+
+
+def _day(when: date) -> str:
+    return f"{when.day} {when:%B %Y}"
 
 
 def select_period(cases: pd.DataFrame, label: str | None) -> pd.DataFrame:

@@ -22,8 +22,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from audit.errors import ParameterError
 from audit.formatting import plural
 from audit.history import record_history
 from audit.intake.extract import shown
+from audit.intake.periods import unfinished_words
 from audit.paths import (
     HistoryLocation,
     portable_name,
@@ -304,6 +305,8 @@ def _compute(
         f"{data.in_scope:,} cases ({data.period_label}, {data.place}) for the "
         f"{checked.policy.audience.value}"
     )
+    if unfinished := unfinished_words(data.period, datetime.now(UTC).date()):
+        say(f"note: {unfinished}")
     return data, prepared, place
 
 
@@ -362,6 +365,7 @@ def _stage_and_move(
             cache_path(prepared),
             earlier,
             no_history=history_path is None,
+            made_on=started.date(),
         )
         write_manifest(
             staging,
@@ -479,6 +483,7 @@ def _build(
     earlier: Sequence[Any] = (),
     *,
     no_history: bool = False,
+    made_on: date | None = None,
 ) -> tuple[Protected, dict]:
     """The protected view and its sections, drawn once; then the analyst notebooks (board)
     while this process writes the pack's files from that view. Returns the view and the
@@ -500,7 +505,7 @@ def _build(
             f"… together with {len(earlier)} public pack(s) already produced about the same "
             "partnerships (the publication ledger)"
         )
-    protected = protect(data, policy, earlier=earlier)
+    protected = replace(protect(data, policy, earlier=earlier), made_on=made_on)
     if protected.withheld:  # the pack's own sentence (the first of what it leaves out)
         say(f"… left out of this pack as a whole: {protected.dropped[0]}")
     say("drawing the sections …")

@@ -13,6 +13,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pptx import Presentation
 from pptx.util import Pt
@@ -324,3 +325,40 @@ def test_a_section_that_asks_for_a_slide_gets_one_without_a_chart_or_table(tmp_p
     assert "Draft actions" in titles and "Background" not in titles
     notes = prs.slides[titles.index("Draft actions")].notes_slide.notes_text_frame.text
     assert notes.startswith("No measure was found short this quarter")
+
+
+@pytest.mark.parametrize("title", [
+    "Adverse childhood of his own in 26%",
+    # two lines, as "of the cases where it was recorded" made a public pack's risk title:
+    # its lines were taken for two blocks and the whole image, title and caption, was kept
+    "Adverse childhood of his own in 26% of the cases where it was recorded, in a title "
+    "long enough to wrap onto a second line of the chart",
+])
+def test_a_slide_crops_the_title_and_caption_out_of_a_chart(title) -> None:
+    """The slide states the chart's title and caption as text, so the image keeps only the
+    plot (`_plot_only`): the title's rows and the caption's are cut away, whatever the
+    title's length."""
+    import numpy as np
+    from PIL import Image
+
+    from audit.charts import local_vs_national
+    from audit.render.slides import _plot_only
+
+    table = pd.DataFrame({
+        "metric": ["risk.domestic_abuse", "risk.childhood_adversity"], "numerator": [20, 6],
+        "denominator": [30, 23], "unknown": [1, 8], "rate": [20 / 30, 6 / 23],
+        "ci_low": [0.49, 0.12], "ci_high": [0.81, 0.46], "national_rate": [59 / 92, None],
+        "p_value": [None, None], "p_holm": [None, None]})
+    chart = local_vs_national(table, list(table["metric"]), title=title, period="2026-Q3",
+                              source="case extract", place="Kestrel Vale")
+    png = chart.png_bytes()
+    chart.close()
+    whole = Image.open(io.BytesIO(png))
+    plot = Image.open(io.BytesIO(_plot_only(png)))
+    assert plot.width == whole.width and plot.height < 0.85 * whole.height
+    # the title's ink is gone: the first rows of the crop are white down to the legend
+    grey = np.asarray(plot.convert("L"))
+    first_ink = int(np.argmax((grey < 245).any(axis=1)))
+    full = np.asarray(whole.convert("L"))
+    title_rows = int(np.argmax((full < 245).any(axis=1)))
+    assert first_ink >= 0 and plot.height - first_ink < whole.height - title_rows - 40

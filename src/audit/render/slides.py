@@ -115,9 +115,10 @@ _TABLE_WIDTHS = {  # inches, by column, for the slide tables
     "Beyond chance": 1.8,
 }
 _MAX_NOTE_ROWS = 25
-# Chart images: text lines of one block are at most this many pixels apart; the title and
+# Chart images: text lines of one block are at most this many pixels apart (a title of two
+# lines is 14 apart: at 12 it was taken for two blocks and the chart kept whole); the title and
 # the caption are set apart by at least _BLOCK_GAP; _PAD pixels of white are kept.
-_LINE_GAP, _BLOCK_GAP, _PAD = 12, 30, 12
+_LINE_GAP, _BLOCK_GAP, _PAD = 20, 30, 12
 
 
 def _plain(text: str) -> str:

@@ -217,6 +217,20 @@ def test_local_vs_national_states_the_figure_the_test_compared() -> None:
     chart.close()
 
 
+def test_local_vs_national_with_figures_hidden_and_no_verdict_names_none_as_the_finding(
+        risk_table) -> None:
+    """A new analyst's public pack: of 10 risk factors only 'adverse childhood of his own'
+    was shown, and the chart's title ("Adverse childhood of his own in 26% of cases") made
+    it the section's finding. With figures hidden and no verdict or rank to state, the
+    title says how many are shown and hidden."""
+    public = hide(hide(risk_table, "risk.care_leaver"), "risk.young_parent")
+    metrics = ["risk.care_leaver", "risk.young_parent", "risk.impulsivity"]
+    chart = local_vs_national(public, metrics, **CONTEXT)
+    # young parent and care leaver have national figures but are hidden: none compared
+    assert chart.title == "Local figures: 1 shown, 2 hidden to protect privacy"
+    chart.close()
+
+
 def test_local_vs_national_states_the_clear_difference(risk_table, tmp_path) -> None:
     metrics = ["risk.domestic_abuse", "risk.father_mental_ill_health", "risk.young_parent",
                "risk.care_leaver", "risk.substance_misuse"]

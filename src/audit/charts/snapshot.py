@@ -96,6 +96,9 @@ def _finding_vs_national(
             f"Local {what} against the national review: no clear difference in any of the "
             f"{len(compared)} comparisons, once adjusted for their number"
         )
+    hidden = sum(1 for i in items if i.status == "suppressed")
+    if hidden:  # the few left shown are not the finding: say how many the reader cannot see
+        return f"Local {what}: {len(shown)} shown, {hidden} hidden to protect privacy"
     if len(shown) <= 3:  # the figures as charted, in chart order: no rank, no verdict
         return "; ".join(
             f"{i.label if n == 0 else lower_first(i.label)} in {pct0(i.local_rate)}"

@@ -36,7 +36,19 @@ from audit.disclosure.protect import (
     _settle,
     _without,
 )
-from audit.disclosure.publication import at_least, true_counts
+from audit.disclosure.publication import (
+    NO_PARTNERSHIP,
+    _history_atoms,
+    at_least,
+    family_categories,
+    metric_counts,
+    metric_rate,
+    metric_terms,
+    pack_partnerships,
+    printed_range,
+    quarters_between,
+    true_counts,
+)
 from audit.disclosure.tables import build_publication
 from audit.disclosure.withholding import group_of as _group
 from audit.errors import DisclosureError, ParameterError, ReportError
@@ -488,6 +500,20 @@ def test_the_figures_that_could_be_hidden_to_widen_an_exposed_count_best_first()
         m_unk, q1_den, pa_den, m_den, q1_num, pa_num, m_num, contacted[1], band]
 
 
+
+def test_a_shown_count_of_no_known_value_ranks_as_the_cheapest():
+    """choice.candidates ranks a count by its value; one shown with no value (``None``:
+    not a figure protect itself builds, whose counts are all whole numbers) ranks as 0,
+    before a 1 of the same table though its address comes after it (the 1 is a
+    denominator, the ``None`` a numerator)."""
+    row = "2025-Q1|engagement.seen"
+    unknown = Count("quarterly", row, "numerator", _seen("yes", {"A"}, {"2025-Q1"}), None)
+    one = Count("quarterly", row, "denominator", _seen(("yes", "no"), {"A"}, {"2025-Q1"}), 1)
+    publication = Publication(counts=[one, unknown])
+    assert candidates(publication, (one.address, unknown.address),
+                      _seen("yes", {"A"}, {"2025-Q1"})) == [unknown, one]
+
+
 def _settle_with(monkeypatch, exposes, keep: list | None = None):
     """protect._settle over a small publication (partnership A's 2025-Q1 of father seen: 7
     of 9 printed, its not known, 2, hidden; the year of A and B: 21 of 30; the cases, 40)
@@ -827,6 +853,237 @@ def test_at_least_is_the_true_count_or_a_lower_bound_never_more(tmp_path):
     assert floor((term("father_seen", "yes", ["A"], ["2025-Q2", *q3]),)) == 0
     assert floor((term("father_seen", "yes", ["A"], q3), term("father_seen", "no", ["A"],
                                                                ["2025-Q2"]))) == 0
+
+
+
+# ------------------------------------------------- the building blocks of a publication
+
+
+def test_what_each_kind_of_metric_id_adds_up():
+    """publication.metric_terms, by hand from the contract (v1.1): a flag's rate is yes of
+    yes and no; harmed_by's two rates are shares of the known answers (another male carer
+    is one published category); known_to.none is a share of every known level, the four
+    service levels shares of the levels other than none; "not known" is the unknown of
+    each. Anything else is refused in the whole words."""
+    flag = ("yes",), ("yes", "no"), ("unknown",)
+    assert metric_terms("engagement.seen") == ("father_seen", *flag)
+    assert metric_terms("risk.domestic_abuse") == ("domestic_abuse", *flag)
+    assert metric_terms("sharing.adult_services_linked") == ("adult_services_linked", *flag)
+    known = ("birth_father", "another_male_carer")
+    assert metric_terms("harmed_by.birth_father") == (
+        "harmed_by", ("birth_father",), known, ("unknown",))
+    assert metric_terms("harmed_by.another_male_carer") == (
+        "harmed_by", ("another_male_carer",), known, ("unknown",))
+    levels = ("universal", "early_help", "child_in_need", "child_protection_plan")
+    assert metric_terms("known_to.none") == ("known_to", ("none",), ("none", *levels),
+                                             ("unknown",))
+    assert metric_terms("known_to.early_help") == ("known_to", ("early_help",), levels,
+                                                   ("unknown",))
+    assert metric_terms("known_to.child_protection_plan")[1] == ("child_protection_plan",)
+    for metric in ("engagement.nothing", "harmed_by.unknown", "known_to"):
+        with pytest.raises(ValueError) as refused:
+            metric_terms(metric)
+        assert str(refused.value) == f"not a metric id of the contract: {metric!r}"
+
+
+def test_the_quarters_from_one_to_another():
+    """publication.quarters_between: inclusive at both ends, across a year's end; one
+    quarter when both are the same; none when the first comes after the last."""
+    assert quarters_between("2024-Q3", "2025-Q2") == [
+        "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
+    assert quarters_between("2025-Q1", "2025-Q1") == ["2025-Q1"]
+    assert quarters_between("2023-Q4", "2024-Q1") == ["2023-Q4", "2024-Q1"]
+    assert quarters_between("2025-Q2", "2025-Q1") == []
+
+
+def test_the_true_fractions_a_printed_percentage_could_stand_for():
+    """publication.printed_range: the printed value plus and minus half its last digit.
+    0.382 prints "38.2%" (one place by default): 0.382 -/+ 0.0005. 0.6413 prints "64%"
+    at no places (0.64 -/+ 0.005) and "64.13%" at two (0.6413 -/+ 0.00005); 0.6405 prints
+    "64.1%" (half up), so the range starts at the true value itself."""
+    assert printed_range(0.382) == (0.3815, 0.3825)
+    assert printed_range(0.6413, decimals=0) == (0.635, 0.645)
+    assert printed_range(0.6413, decimals=2) == (0.64125, 0.64135)
+    assert printed_range(0.6405) == (0.6405, 0.6415)
+    assert printed_range(0.0) == (-0.0005, 0.0005)
+
+
+def test_a_metric_rows_counts_and_rate_as_the_attacker_reads_them():
+    """publication.metric_counts and metric_rate for father seen in partnership A, 2025-Q1:
+    7 seen of 9 answered, 2 not known. Each count sums the metric's own categories over the
+    row's scope, in the order of the columns asked for, as a whole number; the rate 7/9 =
+    0.7778 prints "77.8%" (0.7775 to 0.7785), or "78%" at no places (0.775 to 0.785); a
+    denominator given (the funnel's) replaces the metric's."""
+    where = (frozenset({"A"}), frozenset({"2025-Q1"}))
+    values = pd.Series({"numerator": np.int64(7), "denominator": 9.0, "unknown": 2})
+    seen = (term("father_seen", "yes", {"A"}, {"2025-Q1"}),)
+    answered = (term("father_seen", ("yes", "no"), {"A"}, {"2025-Q1"}),)
+    unknown = (term("father_seen", "unknown", {"A"}, {"2025-Q1"}),)
+    row = "2025-Q1|engagement.seen"
+    got = metric_counts("quarterly", row, "engagement.seen", where, values,
+                        ["unknown", "numerator", "denominator"])
+    assert got == [Count("quarterly", row, "unknown", unknown, 2),
+                   Count("quarterly", row, "numerator", seen, 7),
+                   Count("quarterly", row, "denominator", answered, 9)]
+    assert [type(c.value) for c in got] == [int, int, int]
+    assert metric_counts("quarterly", row, "engagement.seen", where, values, []) == []
+    rate = metric_rate("quarterly", row, "rate", "engagement.seen", where, 7 / 9)
+    assert rate == Rate("quarterly", row, "rate", seen, answered, 0.7775, 0.7785)
+    assert metric_rate("quarterly", row, "rate", "engagement.seen", where, 7 / 9,
+                       decimals=0) == Rate("quarterly", row, "rate", seen, answered, 0.775,
+                                           0.785)
+    cases = (term("cases", "all", {"A"}, {"2025-Q1"}),)
+    assert metric_rate("partnerships", "A|engagement.seen", "rate", "engagement.seen", where,
+                       7 / 9, denominator=cases) == Rate(
+        "partnerships", "A|engagement.seen", "rate", seen, cases, 0.7775, 0.7785)
+
+
+def test_every_category_of_each_family_an_audit_holds():
+    """publication.family_categories: the cases (one category), known_to's six codes,
+    harmed_by's three published categories, and yes/no/unknown for each flag column the
+    cases hold (here father seen and domestic abuse; not a column outside the contract)."""
+    cases = pd.DataFrame(columns=["case_id", "father_seen", "domestic_abuse", "notes"])
+    assert family_categories(SimpleNamespace(cases=cases)) == {
+        "cases": ("all",),
+        "known_to": ("none", "universal", "early_help", "child_in_need",
+                     "child_protection_plan", "unknown"),
+        "harmed_by": ("birth_father", "another_male_carer", "unknown"),
+        "father_seen": ("yes", "no", "unknown"),
+        "domestic_abuse": ("yes", "no", "unknown"),
+    }
+
+
+def test_the_partnerships_of_a_packs_grid():
+    """publication.pack_partnerships: the named partnerships in order, each once, as text,
+    a missing name left out; one unnamed partnership when the column is absent or names
+    none."""
+    def grid(**columns):
+        return pack_partnerships(SimpleNamespace(scope_cases=pd.DataFrame(columns)))
+
+    assert grid(partnership=["Eastmere", "Northbridge", None, "Eastmere", 7]) == [
+        "7", "Eastmere", "Northbridge"]
+    assert grid(case_id=["a", "b"]) == [NO_PARTNERSHIP] == ["(one partnership)"]
+    assert grid(partnership=pd.Series([None, None], dtype=object)) == [NO_PARTNERSHIP]
+
+
+def test_true_counts_of_any_sum_over_the_extract_and_the_history(tmp_path):
+    """publication.true_counts over five cases by hand (partnership, quarter, father seen,
+    domestic abuse, young parent, known_to, harmed_by):
+        1 A 2025-Q3 yes yes no  none        birth_father
+        2 A 2025-Q3 yes yes yes universal   stepfather
+        3 A 2025-Q4 no  no  yes early_help  mothers_partner
+        4 B 2025-Q3 unk no  no  unknown     unknown
+        5 B 2025-Q4 yes yes yes universal   other_male_carer
+    and, from the history store, 2025-Q2 of father seen (4 of 6, 1 not known, 9 cases) and
+    2025-Q1 of father seen (2 of 5; no cases recorded) and of known_to.none (not a flag: no
+    atoms; read before 2025-Q2's rows, which are still read). A history row for 2025-Q3, a
+    quarter the extract holds, is not used."""
+    rows = [
+        {"partnership": "A", "notification_date": "2025-08-01", "father_seen": "yes",
+         "domestic_abuse": "yes", "young_parent": "no", "known_to": "none",
+         "harmed_by": "birth_father"},
+        {"partnership": "A", "notification_date": "2025-09-30", "father_seen": "yes",
+         "domestic_abuse": "yes", "young_parent": "yes", "known_to": "universal",
+         "harmed_by": "stepfather"},
+        {"partnership": "A", "notification_date": "2025-10-01", "father_seen": "no",
+         "domestic_abuse": "no", "young_parent": "yes", "known_to": "early_help",
+         "harmed_by": "mothers_partner"},
+        {"partnership": "B", "notification_date": "2025-07-01", "father_seen": "unknown",
+         "domestic_abuse": "no", "young_parent": "no", "known_to": "unknown",
+         "harmed_by": "unknown"},
+        {"partnership": "B", "notification_date": "2025-12-31", "father_seen": "yes",
+         "domestic_abuse": "yes", "young_parent": "yes", "known_to": "universal",
+         "harmed_by": "other_male_carer"},
+    ]
+    history = pd.DataFrame({
+        "period": ["2025-Q1", "2025-Q2", "2025-Q1", "2025-Q3"],
+        "metric": ["engagement.seen", "engagement.seen", "known_to.none", "engagement.seen"],
+        "numerator": [2, 4, 1, 50], "denominator": [5, 6, 3, 60], "unknown": [0, 1, 0, 0],
+        "cases": [None, 9, None, 70],
+    })
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all", history=history)
+    truth = true_counts(data)
+    ab, q3, q34 = ["A", "B"], ["2025-Q3"], ["2025-Q3", "2025-Q4"]
+
+    def seen(categories, partnerships, quarters):
+        return (term("father_seen", categories, partnerships, quarters),)
+
+    assert truth(seen("yes", ["A"], q3)) == 2  # cases 1, 2
+    assert truth(seen("yes", ab, q34)) == 3  # 1, 2, 5
+    assert truth(seen(("yes", "no"), ["A"], q34)) == 3  # 1, 2, 3
+    assert truth(seen("unknown", ["B"], q3)) == 1  # 4
+    assert truth(seen("yes", ["B"], ["2025-Q4"])) == 1  # 5
+    assert truth(seen("yes", ["Z"], q3)) == 0  # a partnership the extract does not hold
+    assert truth(seen("yes", ["A"], q3) + seen("no", ["A"], ["2025-Q4"])) == 3  # 2 + 1
+    assert truth(seen("yes", ["A"], q3)) == 2  # asked again (remembered)
+    assert truth(()) == 0
+    # harmed_by as published: stepfather, mother's partner and other male carer are one
+    assert truth((term("harmed_by", "another_male_carer", ab, q34),)) == 3  # 2, 3, 5
+    assert truth((term("harmed_by", ("birth_father", "unknown"), ab, q34),)) == 2  # 1, 4
+    assert truth((term("harmed_by", "stepfather", ab, q34),)) == 0
+    assert truth((term("known_to", "universal", ab, q34),)) == 2  # 2, 5
+    assert truth((term("known_to", ("none", "unknown"), ab, q3),)) == 2  # 1, 4
+    assert truth((term("cases", "all", ab, q34),)) == 5
+    assert truth((term("cases", "all", ["B"], q3),)) == 1
+    # patterns: one digit a risk factor the extract holds, in the contract's order
+    # (domestic abuse, then young parent): 1 "10", 2 "11", 3 "01", 4 "00", 5 "11"
+    assert truth((term(PATTERN, "11", ab, q34),)) == 2
+    assert truth((term(PATTERN, ("10", "01"), ab, q34),)) == 2
+    assert truth((term(PATTERN, "00", ["B"], q3),)) == 1
+    # the history's quarters, for the audit's partnerships together, whichever are named
+    assert truth(seen("yes", ["A"], ["2025-Q2"])) == 4
+    assert truth(seen("no", ["Z"], ["2025-Q2"])) == 2  # 6 - 4
+    assert truth(seen(("unknown", "yes"), ab, ["2025-Q1", "2025-Q2"])) == 1 + 2 + 4
+    assert truth(seen("no", ab, ["2025-Q1"])) == 3  # 5 - 2
+    assert truth((term("cases", "all", ab, ["2025-Q2"]),)) == 9
+    assert truth((term("cases", "all", ab, ["2025-Q1"]),)) == 0  # no cases recorded
+    assert truth((term("known_to", "none", ab, ["2025-Q1"]),)) == 0
+    assert truth(seen("yes", ab, ["2025-Q2", "2025-Q3"])) == 4 + 2  # history + case 1, 2
+    assert truth(seen("yes", ab, ["2024-Q4"])) == 0  # in neither
+
+
+
+def test_the_history_atoms_are_of_the_quarters_only_the_history_holds():
+    """publication._history_atoms over a quarterly table by hand: a flag's yes, no (the
+    denominator less the yes) and not known a quarter, and the cases where recorded;
+    known_to.none is no flag's; 2025-Q3 is a quarter of the extract (a case of 1 August),
+    so it is left out, unless the audit holds no case at all. No table, no atoms."""
+    quarterly = pd.DataFrame({
+        "period": ["2025-Q1", "2025-Q1", "2025-Q2", "2025-Q2", "2025-Q3"],
+        "cases": [None, None, 9, 9, 1],
+        "metric": ["engagement.seen", "known_to.none", "engagement.seen",
+                   "risk.domestic_abuse", "engagement.seen"],
+        "numerator": [2, 1, 4, 3, 1], "denominator": [5, 3, 6, 8, 1],
+        "unknown": [0, 0, 1, 0, 0],
+    })
+    one_case = pd.DataFrame({"notification_date": pd.to_datetime(["2025-08-01"])})
+    earlier = {
+        ("father_seen", "yes", "2025-Q1"): 2, ("father_seen", "no", "2025-Q1"): 3,
+        ("father_seen", "unknown", "2025-Q1"): 0,
+        ("father_seen", "yes", "2025-Q2"): 4, ("father_seen", "no", "2025-Q2"): 2,
+        ("father_seen", "unknown", "2025-Q2"): 1, ("cases", "all", "2025-Q2"): 9,
+        ("domestic_abuse", "yes", "2025-Q2"): 3, ("domestic_abuse", "no", "2025-Q2"): 5,
+        ("domestic_abuse", "unknown", "2025-Q2"): 0,
+    }
+    assert _history_atoms(SimpleNamespace(quarterly=quarterly, scope_cases=one_case)) == earlier
+    no_case = one_case.iloc[:0]
+    assert _history_atoms(SimpleNamespace(quarterly=quarterly, scope_cases=no_case)) == {
+        **earlier, ("father_seen", "yes", "2025-Q3"): 1, ("father_seen", "no", "2025-Q3"): 0,
+        ("father_seen", "unknown", "2025-Q3"): 0, ("cases", "all", "2025-Q3"): 1}
+    assert _history_atoms(SimpleNamespace(quarterly=quarterly.iloc[:0],
+                                          scope_cases=one_case)) == {}
+
+
+def test_true_counts_without_a_partnership_column(tmp_path):
+    """An extract with no partnership column is one unnamed partnership: 3 cases in
+    2025-Q3, father seen in 2; no risk factor, so no pattern family."""
+    rows = [{"father_seen": v} for v in ("yes", "yes", "no")]
+    data = open_audit(_extract(tmp_path, rows), allow_missing="all")
+    truth = true_counts(data)
+    one = [NO_PARTNERSHIP]
+    assert truth((term("father_seen", "yes", one, ["2025-Q3"]),)) == 2
+    assert truth((term("cases", "all", one, ["2025-Q3"]),)) == 3
+    assert truth((term(PATTERN, "", one, ["2025-Q3"]),)) == 0
 
 
 def test_policy_is_checked():

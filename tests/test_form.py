@@ -494,3 +494,37 @@ def test_a_returned_form_with_its_guidance_sheet_first_reads_its_cases_sheet(tmp
     assert out.startswith("return.xlsx: usable (sheet 'Cases')")
     assert "in scope (0-11 m):   6" in out
 
+
+
+def test_a_return_naming_another_partnership_than_its_form_is_warned_of(tmp_path, capsys):
+    """A new analyst's form made for Kestrel Vale came back holding Harrowmere and passed
+    in silence (7 Dec 2026): the Guidance sheet says whom the form is for, and rows that
+    name another are a warning with their rows (not a stop: a partnership may be renamed).
+    Rows 2-7 hold the six cases; 3 and 5 are set to Harrowmere."""
+    path = write_form(tmp_path / "return.xlsx", partnership="Kestrel Vale")
+    _fill(path, 6, seed=21)
+    book = load_workbook(path)
+    letter = next(c.column_letter for c in book["Cases"][1] if c.value == "Partnership")
+    for row in (3, 5):
+        book["Cases"][f"{letter}{row}"] = "Harrowmere"
+    book.save(path)
+    assert cli.main(["validate", str(path)]) == cli.EXIT_OK
+    captured = capsys.readouterr()
+    assert ("this form was made for 'Kestrel Vale' (its Guidance sheet), but 2 rows of sheet "
+            "'Cases' name 'Harrowmere' (rows 3, 5): check the return is the one you asked "
+            "for, or correct its Partnership column") in captured.out + captured.err
+    # every row its own partnership's, spaced or cased otherwise, or no name on the form:
+    # nothing said
+    for partnership, typed in (("Kestrel Vale", " kestrel  vale "), ("Kestrel Vale", None),
+                               (None, None)):
+        clean = write_form(tmp_path / f"clean-{partnership}-{typed}.xlsx",
+                           partnership=partnership)
+        _fill(clean, 6, seed=21)
+        if typed is not None:
+            book = load_workbook(clean)
+            for row in range(2, 8):
+                book["Cases"][f"{letter}{row}"] = typed
+            book.save(clean)
+        assert cli.main(["validate", str(clean)]) == cli.EXIT_OK
+        captured = capsys.readouterr()
+        assert "this form was made for" not in captured.out + captured.err

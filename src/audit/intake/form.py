@@ -63,7 +63,7 @@ from audit.contract import (
 )
 from audit.errors import ParameterError
 from audit.files import atomic_write_bytes
-from audit.intake.read.from_xlsx import CASES_SHEET
+from audit.intake.read.from_xlsx import CASES_SHEET, FORM_PARTNERSHIP_LABEL, GUIDANCE_SHEET
 
 __all__ = [
     "FORM_SHEET",
@@ -82,7 +82,6 @@ __all__ = [
 
 #: The cases sheet's name: the reader looks for it by name (it need not come first).
 FORM_SHEET = CASES_SHEET
-GUIDANCE_SHEET = "Guidance"
 #: The Excel table over the case rows (a name of its own: table and sheet names may clash).
 FORM_TABLE = "CaseAudit"
 DEFAULT_ROWS = 200
@@ -516,7 +515,7 @@ def _write_guidance(sheet: Worksheet, name: str | None) -> str:
         row += 1
     partnership_ref = f"{GUIDANCE_SHEET}!$B${row}"
     if name is not None:  # the one entry of the Partnership column's drop-down
-        _text_cell(sheet, f"A{row}", "Partnership of this form")
+        _text_cell(sheet, f"A{row}", FORM_PARTNERSHIP_LABEL)
         sheet[f"A{row}"].font = _BOLD
         _text_cell(sheet, f"B{row}", name)
         row += 1

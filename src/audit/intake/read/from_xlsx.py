@@ -29,11 +29,17 @@ __all__ = [
     "MAX_UNZIPPED_BYTES",
     "MAX_SHEET_CELLS",
     "CASES_SHEET",
+    "GUIDANCE_SHEET",
+    "FORM_PARTNERSHIP_LABEL",
 ]
 
 #: The sheet of the audit form (:mod:`audit.intake.form`) that holds the cases: read by default
 #: when a workbook has a sheet of this name (any case), whichever sheet comes first.
 CASES_SHEET = "Cases"
+#: The audit form's guidance sheet, and the label of its row naming the partnership a form
+#: was made for (``audit form --partnership``): a return naming another is warned of.
+GUIDANCE_SHEET = "Guidance"
+FORM_PARTNERSHIP_LABEL = "Partnership of this form"
 
 #: Most a workbook may expand to when unzipped (4 GiB).
 MAX_UNZIPPED_BYTES = 4 * 2**30
@@ -161,6 +167,8 @@ def read_workbook(
         raise ReadError(f"sheet '{shown(sheet, 40)}' is empty{hint}", path=path)
     header_row = int(grid.index[0])
     headers = [str(h) for h in grid.iloc[0].tolist()]
+    if (elsewhere := _named_elsewhere(book, names, sheet, grid)) is not None:
+        warnings.append(elsewhere)
     return (
         headers,
         grid.iloc[1:],
@@ -170,6 +178,48 @@ def read_workbook(
         tuple(names),
         tuple(r for r in hidden_rows if r > header_row),
         tuple(warnings),
+    )
+
+
+def _named_elsewhere(
+    book: pd.ExcelFile, names: list[str], sheet: str, grid: pd.DataFrame
+) -> str | None:
+    """A warning when the workbook is an audit form made for one partnership (its Guidance
+    sheet says which) and rows of its cases name another: a new analyst's form made for
+    Kestrel Vale came back holding Harrowmere and passed silently. A warning, not a
+    problem: a return may rightly carry a partnership's new name."""
+    if GUIDANCE_SHEET not in names or sheet == GUIDANCE_SHEET:
+        return None
+    try:
+        guide = pd.read_excel(book, sheet_name=GUIDANCE_SHEET, header=None, dtype=str)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - a guidance sheet that will not read says nothing
+        return None
+    guide = guide.fillna("")
+    made_for = next(
+        (
+            " ".join(str(row.iloc[1]).split())
+            for _, row in guide.iterrows()
+            if guide.shape[1] > 1 and str(row.iloc[0]).strip() == FORM_PARTNERSHIP_LABEL
+        ),
+        "",
+    )
+    headers = [" ".join(str(h).split()).casefold() for h in grid.iloc[0]]
+    if not made_for or "partnership" not in headers:
+        return None
+    named = grid.iloc[1:, headers.index("partnership")].map(lambda v: " ".join(str(v).split()))
+    other = named[(named != "") & (named.str.casefold() != made_for.casefold())]
+    if other.empty:
+        return None
+    rows = ", ".join(str(r) for r in other.index[:5])
+    more = f" and {len(other) - 5:,} more" if len(other) > 5 else ""
+    listed = ", ".join(f"'{shown(n, 40)}'" for n in dict.fromkeys(other))
+    return (
+        f"this form was made for '{shown(made_for, 40)}' (its Guidance sheet), but "
+        f"{len(other):,} row{'s' if len(other) > 1 else ''} of sheet '{shown(sheet, 40)}' "
+        f"name {listed} (row{'s' if len(other) > 1 else ''} {rows}{more}): check the return "
+        "is the one you asked for, or correct its Partnership column"
     )
 
 

@@ -229,6 +229,10 @@ def test_local_vs_national_with_figures_hidden_and_no_verdict_names_none_as_the_
     # young parent and care leaver have national figures but are hidden: none compared
     assert chart.title == "Local figures: 1 shown, 2 hidden to protect privacy"
     chart.close()
+    # the section names what the figures are (a public slide said only "Local figures")
+    chart = local_vs_national(public, metrics, what="risk-factor figures", **CONTEXT)
+    assert chart.title == "Local risk-factor figures: 1 shown, 2 hidden to protect privacy"
+    chart.close()
 
 
 def test_local_vs_national_states_the_clear_difference(risk_table, tmp_path) -> None:

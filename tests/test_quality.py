@@ -183,3 +183,19 @@ def test_audit_metrics_names_what_its_period_leaves_out(places, capsys):
     err = capsys.readouterr().err
     assert ("13 cases in scope, of which 1 dated outside 2025-Q1 (row 13: 02/04/2025) is "
             "left out; the metrics cover 12") in err
+
+
+def test_a_list_of_fields_often_unknown_says_how_many_are_hidden():
+    """A new analyst's public pack named 2 fields more than 10% not known while 22 fields'
+    flags were c (the board's named 11): the list is read as complete unless it says."""
+    completeness = pd.DataFrame({
+        "Field": ["Young parent", "Domestic abuse", "Care leaver", "Impulsivity"],
+        "Over 10% not known": ["yes", "no", "c", "c"]})
+    text = data_quality_text(_public(40, completeness))
+    assert ("- More than 10% not known: Young parent. Rates for these fields rest on fewer "
+            "cases and may not represent every case. The share not known of 2 other fields "
+            "is hidden to protect privacy, so more may be.") in text
+    none = completeness.assign(**{"Over 10% not known": ["no", "no", "c", "no"]})
+    assert ("- No field shown is more than 10% not known. The share not known of 1 other "
+            "field is hidden to protect privacy, so more may be.") in data_quality_text(
+                _public(40, none))

@@ -300,6 +300,11 @@ def test_follow_up_lists_last_quarters_actions_and_whether_they_moved(followed):
         p = fisher_exact([[n0, d0 - n0], [n1, d1 - n1]])[1]
         assert row["Beyond chance"] == ("Yes" if p < 0.05 else "No")
         assert row["Since"] == "2025-Q2 to 2025-Q3"
+    # a measure chosen for being low comes back up by chance alone: the board is told so,
+    # beside "Beyond chance" (a new analyst's Q4 credited a rise to the action)
+    texts = [b.text for b in section.blocks if isinstance(b, Text)]
+    assert any("regression to the mean" in t and "moved by more than chance" in t
+               for t in texts), texts
 
 
 def test_no_history_no_follow_up(pooled):

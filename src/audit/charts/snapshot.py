@@ -130,6 +130,7 @@ def local_vs_national(
     source: str,
     place: str,
     name: str = "local_vs_national",
+    what: str = "figures",
 ) -> Chart:
     """Horizontal bars of the local rate with 95% Wilson intervals, the national rate marked.
 
@@ -138,7 +139,9 @@ def local_vs_national(
     rate is ``c`` or NaN, is drawn as ``c`` with no bar (a NaN rate over a zero denominator
     is ``:``, not available). The title, unless given, states the finding: the largest clear
     (adjusted p < 0.05) difference from the national figure, else ``rank`` (a claim from
-    :mod:`audit.claims`: the chart ranks nothing itself), else no verdict.
+    :mod:`audit.claims`: the chart ranks nothing itself), else no verdict; ``what`` names the
+    figures where the title has no measure to name ("Local risk-factor figures: 1 shown, 9
+    hidden to protect privacy").
     """
     require_frame(
         table, ("metric", "rate", "ci_low", "ci_high", "national_rate"), "the metrics table"
@@ -158,7 +161,7 @@ def local_vs_national(
             raise ValueError(f"metric {metric!r} is not in the metrics table")
         items.append(item_of(rows[metric], metric, hidden, label))
 
-    title = title or _finding_vs_national(items, rank=rank)
+    title = title or _finding_vs_national(items, what, rank=rank)
     any_national = any(i.national is not None for i in items)
     any_hidden = any(i.status == "suppressed" for i in items)
     caption = caption_text(

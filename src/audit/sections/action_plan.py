@@ -334,7 +334,8 @@ def _follow_up(p: Protected, history: pd.DataFrame | None) -> tuple[pd.DataFrame
         f"figure{', below a target the board set' if p.targets else ''}, or the lowest "
         "engagement step): has each measure moved "
         f"since? {count} moved by more than chance (two-sided Fisher exact test, "
-        "p < 0.05)."
+        "p < 0.05). A measure called for because it was low tends to come back up by chance "
+        "alone (regression to the mean), so a rise is not by itself the action's doing."
     )
 
 

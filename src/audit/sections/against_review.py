@@ -59,6 +59,7 @@ def risk_chart(
                 p.metrics,
                 ids,
                 name=name,
+                what="risk-factor figures",
                 rank=claims.rank_title("most_common_risk", ids),
                 **p.chart_context,
             )

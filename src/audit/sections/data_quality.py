@@ -29,14 +29,25 @@ def data_quality_text(p: Protected) -> str:
     lines.append(f"- This audit covers {cases} cases ({p.period_label}).")
     table = p.completeness
     high = table.loc[table["Over 10% not known"] == "yes", "Field"].tolist()
+    # a list a reader takes as complete: say how many fields' shares are hidden (a new
+    # analyst's public pack named 2 fields while 22 were c and the board's named 11)
+    hidden = int(table["Over 10% not known"].map(is_suppressed).sum())
+    unsure = (
+        f" The share not known of {plural(hidden, 'other field')} is hidden to protect "
+        "privacy, so more may be."
+        if hidden
+        else ""
+    )
     if high:
         lines.append(
             f"- More than {UNKNOWN_SHARE_THRESHOLD:.0%} not known: {', '.join(high)}. "
             "Rates for these fields rest on fewer cases and may not represent every "
-            "case."
+            f"case.{unsure}"
         )
     else:
-        lines.append(f"- No field shown is more than {UNKNOWN_SHARE_THRESHOLD:.0%} not known.")
+        lines.append(
+            f"- No field shown is more than {UNKNOWN_SHARE_THRESHOLD:.0%} not known.{unsure}"
+        )
     missing = p.extract.get("missing_flags") or []
     if missing:
         names = ", ".join(column_label(m) for m in missing)

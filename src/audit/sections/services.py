@@ -39,7 +39,13 @@ def services(p: Protected) -> Section:
     )
     if shown_metrics(p, sharing):
         section.chart(
-            local_vs_national(p.metrics, sharing, name="information_sharing", **p.chart_context)
+            local_vs_national(
+                p.metrics,
+                sharing,
+                name="information_sharing",
+                what="information-sharing figures",
+                **p.chart_context,
+            )
         )
     elif sharing:
         section.text(_NOT_SHOWN.format(what="information sharing"))

@@ -30,6 +30,7 @@ __all__ = [
     "format_percent",
     "format_count",
     "plural",
+    "quarter_number",
     "quarters_text",
     "csv_text",
 ]
@@ -101,19 +102,21 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
+def quarter_number(label: str) -> int:
+    """A quarter label as a count of quarters (``"2025-Q3"`` -> 2025 * 4 + 2), so that
+    labels sort, subtract and follow one another in time order."""
+    year, quarter = label.split("-Q")
+    return int(year) * 4 + int(quarter) - 1
+
+
 def quarters_text(quarters: Sequence[str]) -> str:
     """Quarters (``"2025-Q3"`` ...) in words, each run of consecutive ones as one span:
     ``"2026-Q3"``, ``"2025-Q1 to 2025-Q4 and 2026-Q2"``; a single quarter is never a span
     ("2026-Q4 to 2026-Q4")."""
-
-    def index(label: str) -> int:
-        year, quarter = label.split("-Q")
-        return int(year) * 4 + int(quarter) - 1
-
-    ordered = sorted(set(quarters), key=index)
+    ordered = sorted(set(quarters), key=quarter_number)
     runs: list[list[str]] = []
     for label in ordered:
-        if runs and index(label) == index(runs[-1][-1]) + 1:
+        if runs and quarter_number(label) == quarter_number(runs[-1][-1]) + 1:
             runs[-1].append(label)
         else:
             runs.append([label])

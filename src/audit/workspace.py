@@ -179,19 +179,9 @@ class AuditData:
         return len(self.cases)
 
     @property
-    def chosen(self) -> pd.DataFrame:
-        """The extract's in-scope cases of this audit's partnership (every case without a
-        ``--partnership`` selection), whatever their period."""
-        if not self.partnership:
-            return self.extract.cases
-        from audit.intake.periods import select_partnership
-
-        return select_partnership(self.extract.cases, self.partnership)
-
-    @property
     def other_partnerships(self) -> int:
         """In-scope cases left out because they belong to other partnerships."""
-        return len(self.extract.cases) - len(self.chosen)
+        return len(self.extract.cases) - len(self.scope_cases)
 
     @property
     def outside_period(self) -> pd.DataFrame:
@@ -199,7 +189,7 @@ class AuditData:
         outside its period (none for ``"all"``): said by the run, counted in the pack."""
         from audit.intake.periods import in_period
 
-        chosen = self.chosen
+        chosen = self.scope_cases
         return chosen.loc[~in_period(chosen, self.period)]
 
     def left_out_words(self, listed: int = 5) -> str:

@@ -42,7 +42,7 @@ from audit.contract import (
     metric_label,
     rate_base_words,
 )
-from audit.formatting import format_percent, is_suppressed, p_chart_points
+from audit.formatting import format_percent, is_suppressed, p_chart_points, quarter_number
 
 __all__ = [
     "ALPHA",
@@ -132,10 +132,6 @@ def claims_for(p) -> Claims:
 # --------------------------------------------------------------------------- change over time
 
 
-def _quarter_number(label: str) -> int:
-    return int(label[:4]) * 4 + int(label[-1]) - 1
-
-
 def _counts(rows: pd.DataFrame) -> tuple[list[str], list[int], list[int], list[str]]:
     """The shown quarters with enough cases (labels, numerators, denominators) in time
     order, and the shown quarters with too few."""
@@ -169,12 +165,12 @@ def change_claims(
     few_cases: dict[str, tuple[str, ...]] = {}
     for metric in metrics:
         rows = quarterly[quarterly["metric"].astype(str) == metric]
-        rows = rows.iloc[np.argsort([_quarter_number(str(q)) for q in rows["period"]])]
+        rows = rows.iloc[np.argsort([quarter_number(str(q)) for q in rows["period"]])]
         labels, xs, ns, few = _counts(rows)
         few_cases[metric] = tuple(few)
         label = metric_label(metric)
         if len(labels) >= 2:
-            result = prop_trend_test(xs, ns, [_quarter_number(q) for q in labels])
+            result = prop_trend_test(xs, ns, [quarter_number(q) for q in labels])
             tested[metric] = (labels, xs, ns, result)
         elif len(labels) == 1:
             claims[metric] = Claim(

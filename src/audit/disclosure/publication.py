@@ -24,7 +24,7 @@ from audit.contract import (
     flag_metric_id,
 )
 from audit.disclosure.model import CASES, PATTERN, Count, Rate, Term
-from audit.formatting import format_percent
+from audit.formatting import format_percent, quarter_number
 from audit.workspace import AuditData
 
 __all__ = [
@@ -68,12 +68,8 @@ def metric_terms(metric: str) -> tuple[str, tuple[str, ...], tuple[str, ...], tu
 
 def quarters_between(first: str, last: str) -> list[str]:
     """Every calendar quarter from ``first`` to ``last`` inclusive (``"2024-Q4"`` ...)."""
-
-    def index(label: str) -> int:
-        year, quarter = label.split("-Q")
-        return int(year) * 4 + int(quarter) - 1
-
-    return [f"{i // 4:04d}-Q{i % 4 + 1}" for i in range(index(first), index(last) + 1)]
+    span = range(quarter_number(first), quarter_number(last) + 1)
+    return [f"{i // 4:04d}-Q{i % 4 + 1}" for i in span]
 
 
 def printed_range(rate: float, *, decimals: int = 1) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from audit.contract import KNOWN_COLUMNS
 from audit.errors import Problem, ReadError
-from audit.intake.extract import TEXT_DTYPE, shown
+from audit.intake.extract import TEXT_DTYPE, excel_letters, shown
 from audit.intake.read.sniff import (
     KINDS,
     MIDNIGHT,
@@ -417,14 +417,6 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> list[str]:
     """The zip member(s) holding ``sheet``: from workbook.xml and its relationships, else all."""
     import html
@@ -547,7 +539,7 @@ def _inspect_sheet(
     if max_row * width > MAX_SHEET_CELLS:
         raise ReadError(
             f"sheet '{shown(sheet, 40)}' stretches over {max_row:,} rows by {width:,} columns "
-            f"(to row {max_row:,} and column {_column_letters(width)}), more than the "
+            f"(to row {max_row:,} and column {excel_letters(width)}), more than the "
             f"{MAX_SHEET_CELLS:,} cells the suite reads from a "
             "workbook; delete the rows and columns beyond your data (or save the extract as "
             "CSV) and try again",

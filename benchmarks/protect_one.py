@@ -5,7 +5,7 @@
 
 Reads the folder ``benchmarks/year.py`` wrote (its extracts and its final history store),
 takes the earlier releases of the ledger that were recorded before the named pack (in
-publishing order, :func:`benchmarks.year.pack_names`) and linked to its partnerships, and
+the folder's publishing order, :func:`benchmarks.year.pack_names`) and linked to its partnerships, and
 times :func:`audit.disclosure.protect.protect` as ``audit run --audience public`` calls it.
 Prints the seconds, the metrics rates printed (of 29) and the counts hidden; nothing is
 written. For profiling and measuring protection without writing packs.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from year import YEAR, pack_names  # noqa: E402
+from year import ORDERS, YEAR, pack_names  # noqa: E402
 
 from audit.disclosure import protect  # noqa: E402
 from audit.disclosure.ledger import earlier_releases  # noqa: E402
@@ -42,7 +42,8 @@ def prepare(year: Path, name: str):
     data.history = read_history(
         history, validated, data.partnership, data.quarters[-1] if data.quarters else None
     )
-    order = pack_names()
+    order_file = year / "order.txt"  # written by benchmarks/year.py; absent in older folders
+    order = pack_names(order=order_file.read_text().strip() if order_file.exists() else ORDERS[0])
     before = {f"{n.partition('-')[0]} {n.partition('-')[2]}" for n in order[: order.index(name)]}
     with open_history(history) as store:
         linked = earlier_releases(store.connection, data.partnerships)

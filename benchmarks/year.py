@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from audit.contract import MAX_IN_SCOPE_AGE_MONTHS  # noqa: E402
 from audit.intake.sample import DEFAULT_PARTNERSHIPS, generate_extract  # noqa: E402
 
-__all__ = ["YEAR", "QUARTERS", "DEFAULT_SEED", "year_extract", "pack_names", "write_year"]
+__all__ = ["YEAR", "QUARTERS", "DEFAULT_SEED", "ORDERS", "year_extract", "pack_names", "write_year"]
 
 YEAR = "2025"
 QUARTERS = tuple(f"{YEAR}-Q{i}" for i in range(1, 5))
@@ -77,19 +77,36 @@ def year_extract(seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, int]:
     raise SystemExit(f"no seed from {seed} gives a year of the right shape")
 
 
-def pack_names(partnerships: tuple[str, ...] = DEFAULT_PARTNERSHIPS) -> list[str]:
-    """The 20 packs, in publishing order (each quarter's four, then the year's four)."""
+#: The publishing orders measured: each quarter's four packs, then the year's four
+#: (``quarters-first``), or the year's four at the year's end before quarter 4's
+#: (``year-before-q4``: both wait for quarter 4's returns, so either can go first).
+ORDERS = ("quarters-first", "year-before-q4")
+
+
+def pack_names(
+    partnerships: tuple[str, ...] = DEFAULT_PARTNERSHIPS, order: str = ORDERS[0]
+) -> list[str]:
+    """The 20 packs, in publishing ``order`` (:data:`ORDERS`)."""
     scopes = ("pooled", *partnerships)
-    return [f"{s}-{q}" for q in QUARTERS for s in scopes] + [f"{s}-{YEAR}" for s in scopes]
+    quarters = [[f"{s}-{q}" for s in scopes] for q in QUARTERS]
+    year = [f"{s}-{YEAR}" for s in scopes]
+    if order == "year-before-q4":
+        return [n for q in quarters[:-1] for n in q] + year + quarters[-1]
+    return [n for q in quarters for n in q] + year
 
 
 def write_year(
-    out: Path, seed: int = DEFAULT_SEED, *, quarters_yes_only: bool = False
+    out: Path,
+    seed: int = DEFAULT_SEED,
+    *,
+    quarters_yes_only: bool = False,
+    order: str = ORDERS[0],
 ) -> tuple[list[Path], list[tuple[str, float, float]]]:
     """Write the extracts and the 20 public packs under ``out`` (module doc). Returns the
     packs written and, for each run, (pack, seconds in all, seconds protecting).
     ``quarters_yes_only``: run each pack through ``benchmarks/quarters_yes_only.py`` (a
-    measurement of a publishing policy; its quarter packs are not publishable)."""
+    measurement of a publishing policy; its quarter packs are not publishable); ``order``:
+    the publishing order (:data:`ORDERS`), kept in ``OUT_DIR/order.txt``."""
     frame, used = year_extract(seed)
     extracts = out / "extracts"
     extracts.mkdir(parents=True, exist_ok=True)
@@ -98,11 +115,12 @@ def write_year(
     for q in QUARTERS:
         frame[quarter == q].to_csv(extracts / f"{q}.csv", index=False)
     (out / "seed.txt").write_text(f"{used}\n", encoding="utf-8")
+    (out / "order.txt").write_text(f"{order}\n", encoding="utf-8")
     history = out / "history"
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     written = []
     timings: list[tuple[str, float, float]] = []
-    for name in pack_names():
+    for name in pack_names(order=order):
         scope, _, period = name.partition("-")
         source = extracts / ("year.csv" if period == YEAR else f"{period}.csv")
         target = out / "packs" / name
@@ -173,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quarters-yes-only", action="store_true",
                         help="measure a policy: quarters record only their yes counts "
                         "(benchmarks/quarters_yes_only.py)")
+    parser.add_argument("--order", choices=ORDERS, default=ORDERS[0],
+                        help="publishing order (default: each quarter, then the year)")
     args = parser.parse_args(argv)
-    packs, timings = write_year(args.out, args.seed, quarters_yes_only=args.quarters_yes_only)
+    packs, timings = write_year(
+        args.out, args.seed, quarters_yes_only=args.quarters_yes_only, order=args.order
+    )
     print(f"{len(packs)} of {len(pack_names())} public packs written in {args.out / 'packs'} "
           "(the others refused by protection, so not published)")
     checking = check_year(args.out) if packs else 0.0

@@ -5,10 +5,10 @@
 
 Reads the folder ``benchmarks/year.py`` wrote (its extracts and its final history store),
 takes the earlier releases of the ledger that were recorded before the named pack (in
-the folder's publishing order, :func:`benchmarks.year.pack_names`) and linked to its partnerships, and
-times :func:`audit.disclosure.protect.protect` as ``audit run --audience public`` calls it.
-Prints the seconds, the metrics rates printed (of 29) and the counts hidden; nothing is
-written. For profiling and measuring protection without writing packs.
+the folder's publishing order, :func:`benchmarks.year.pack_names`) and linked to its
+partnerships, and times :func:`audit.disclosure.protect.protect` as ``audit run --audience
+public`` calls it. Prints the seconds, the metrics rates printed (of 29) and the counts
+hidden; nothing is written. For profiling and measuring protection without writing packs.
 """
 
 from __future__ import annotations

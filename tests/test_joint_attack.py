@@ -470,7 +470,40 @@ def test_the_single_pack_ranges_of_published_packs_are_attacked_once(monkeypatch
         assert sorted(attacked) == expected
         assert bounds_of(report, q2_unknown) == bounds_of(plain, q2_unknown) == (3, 3)
         assert [(b.low, b.high) for b in report.bounds] == [(b.low, b.high) for b in plain.bounds]
-    assert set(memo) == unchanged
+    assert {key for key in memo if isinstance(key, str)} == unchanged
+
+
+def test_pushes_that_settled_nothing_are_tried_once_when_only_their_targets_are_left(
+    monkeypatch,
+):
+    """Protection attacks the same packs round after round: when the targets the last
+    attack's pushes left are all that is left again, one push is tried, not three, and the
+    ranges are those of an attack without the memo (year minus quarters: Q2's hidden
+    "not known" is 3..3, which no push can settle)."""
+    import importlib
+
+    joint = importlib.import_module("audit.disclosure.joint")
+    packs = year_minus_quarters_packs()
+    q2_unknown = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
+    calls: list[tuple[int, int, int]] = []  # (stalls allowed, solves, targets left)
+    real = joint._push_apart
+
+    def watched(*args, **kwargs):
+        solves, left = real(*args, **kwargs)
+        calls.append((kwargs["stalls"], solves, len(left)))
+        return solves, left
+
+    monkeypatch.setattr(joint, "_push_apart", watched)
+    plain = joint_attack(packs)
+    memo: dict = {}
+    first = joint_attack(packs, memo=memo)
+    again = joint_attack(packs, memo=memo)
+    assert [c[0] for c in calls] == [3, 3, 1]
+    assert calls[1][2] >= 1 and calls[1][1] >= 3  # the first left Q2's count, after 3 stalls
+    assert calls[2][1] == 1 and calls[2][2] == calls[1][2]
+    for report in (first, again):
+        assert bounds_of(report, q2_unknown) == (3, 3)
+        assert [(b.low, b.high) for b in report.bounds] == [(b.low, b.high) for b in plain.bounds]
 
 
 def test_a_model_reads_its_own_counts_back_block_for_block():

@@ -136,15 +136,21 @@ def write_year(
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         timings.append((name, seconds, protecting))
         times = f"{seconds:.1f} s, cpu {cpu:.1f} s, protecting {protecting:.1f} s"
-        if code == 2 and "this pack cannot hide" in stderr:
+        if code == 2 and any(why in stderr for why in _REFUSALS):
             # refused by protection (alone or with the packs before it): not published
-            print(f"{name}: refused ({times})", file=sys.stderr)
+            why = next(why for why in _REFUSALS if why in stderr)
+            print(f"{name}: refused, {why} ({times})", file=sys.stderr)
             continue
         if code != 0:
             raise SystemExit(f"{name}: audit run failed ({code}):\n{stderr}")
         print(f"{name}: {times}", file=sys.stderr)
         written.append(target)
     return written, timings
+
+
+#: What protection says when it refuses a pack (exit 2): a count it cannot hide, or a
+#: whole-number check that could not decide a count in its time (a busy machine).
+_REFUSALS = ("this pack cannot hide", "could not decide")
 
 
 def _timed_run(command: list[str], env: dict[str, str]) -> tuple[int, str, float, float]:

@@ -575,8 +575,8 @@ def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():
 class _ScriptedSolver:
     """A stand-in for the whole-number solver of ``joint._narrow``: each target's row is a
     unit vector, so an objective names its target and its side (+1 down, -1 up); each solve
-    answers from ``script`` ``(value, exact, whole solution or None, clock after)`` and
-    records ``(target, side, seconds)``."""
+    answers from ``script`` ``(value, exact, whole solution or None, clock after)`` (a
+    list of them: one a solve, in turn) and records ``(target, side, seconds)``."""
 
     def __init__(self, names, script, clock=None):
         self.names, self.script, self.clock = names, script, clock
@@ -587,7 +587,8 @@ class _ScriptedSolver:
         (i,) = np.flatnonzero(objective)
         side = float(objective[i])
         self.asked.append((self.names[i], side, seconds))
-        value, exact, solution, after = self.script[self.names[i], side]
+        answer = self.script[self.names[i], side]
+        value, exact, solution, after = answer.pop(0) if isinstance(answer, list) else answer
         self.solution = None if solution is None else np.array(
             [solution.get(n, 0) for n in self.names], dtype=float)
         if after is not None:
@@ -618,7 +619,9 @@ def test_narrowing_solves_the_open_finite_ranges_narrowest_first_and_keeps_what_
       whole solutions 5 apart show it is not exposed: not cut short.
     * L: down 0, up 14, neither exact, every solution at 0: cut short, the second.
 
-    Eleven solves, each with the whole second (no deadline); 3 + 2 certified; 2 cut short."""
+    Eleven solves, each with the whole second (no deadline); then I and L, cut short, are
+    solved again with ten seconds a side, answering the same: 15 solves; 3 + 2 certified;
+    2 cut short."""
     from audit.disclosure.joint import _SETTLED, JointReport, _narrow, _SolutionPool
 
     names = "ABCDEFGHIJL"
@@ -648,7 +651,8 @@ def test_narrowing_solves_the_open_finite_ranges_narrowest_first_and_keeps_what_
     assert solver.asked == [("B", 1.0, 1.0), ("B", -1.0, 1.0), ("C", 1.0, 1.0),
                             ("C", -1.0, 1.0), ("A", 1.0, 1.0), ("I", 1.0, 1.0),
                             ("I", -1.0, 1.0), ("J", 1.0, 1.0), ("J", -1.0, 1.0),
-                            ("L", 1.0, 1.0), ("L", -1.0, 1.0)]
+                            ("L", 1.0, 1.0), ("L", -1.0, 1.0), ("I", 1.0, 10.0),
+                            ("I", -1.0, 10.0), ("L", 1.0, 10.0), ("L", -1.0, 10.0)]
     assert ranges == [("A", 1.0, 8.0, _SETTLED), ("B", 4, 5, True), ("C", 4, 7, True),
                       ("D", 1.0, 2.0, True), ("E", 0.0, 30.0, _SETTLED),
                       ("F", 1.0, 3.0, False), ("G", 0.0, math.inf, False),
@@ -656,7 +660,42 @@ def test_narrowing_solves_the_open_finite_ranges_narrowest_first_and_keeps_what_
                       ("L", 0.0, 14, False)]
     assert [type(r[3]) for r in ranges[1:3]] == [bool, bool]
     assert (report.mip_solves, report.certified, report.cut_short, report.unreached) == (
-        11, 5, 2, 0)
+        15, 5, 2, 0)
+
+
+def test_a_target_cut_short_is_solved_again_with_longer_solves_within_the_deadline(
+        monkeypatch):
+    """joint._narrow with a stand-in clock: deadline 10, 1 s a solve, the clock at 2, k = 5.
+    P (0..9) and Q (0..12): every first solve is cut short with no bound and ends one
+    second later, so both are cut short (clock 6). Second tries, each side given the
+    smaller of ten seconds and the target's share of what is left: P min(10, 4 / 2) = 2 s;
+    down exact at 3 and up exact at 7 (clock 6.5, 7): 3..7, exact, not cut short. Q
+    min(10, 3 / 1) = 3 s; down cut short again (clock 10), up given the 0 s left: still cut
+    short. Eight solves, one cut short (was two without the second tries)."""
+    from audit.disclosure import joint
+    from audit.disclosure.joint import JointReport, _narrow, _SolutionPool
+
+    clock = [2.0]
+    monkeypatch.setattr(joint, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    names = "PQ"
+    rows = list(np.eye(len(names)))
+    ranges = [("P", 0.0, 9.0, False), ("Q", 0.0, 12.0, False)]
+    short = (-math.inf, False, None)
+    script = {
+        ("P", 1.0): [(*short, 3.0), (3.0, True, None, 6.5)],
+        ("P", -1.0): [(*short, 4.0), (-7.0, True, None, 7.0)],
+        ("Q", 1.0): [(*short, 5.0), (*short, 10.0)],
+        ("Q", -1.0): [(*short, 6.0), (*short, 10.0)],
+    }
+    solver = _ScriptedSolver(names, script, clock)
+    report = JointReport(["p"], K)
+    _narrow(solver, rows, ranges, _SolutionPool(rows, len(names)), report, deadline=10.0,
+            seconds=1.0)
+    assert solver.asked == [("P", 1.0, 1.0), ("P", -1.0, 1.0), ("Q", 1.0, 1.0),
+                            ("Q", -1.0, 1.0), ("P", 1.0, 2.0), ("P", -1.0, 2.0),
+                            ("Q", 1.0, 3.0), ("Q", -1.0, 0.0)]
+    assert ranges == [("P", 3, 7, True), ("Q", 0.0, 12.0, False)]
+    assert (report.mip_solves, report.cut_short, report.unreached) == (8, 1, 0)
 
 
 def test_narrowing_gives_each_solve_the_time_left_and_counts_what_the_deadline_leaves(

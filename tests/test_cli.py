@@ -397,3 +397,36 @@ def test_every_sheet_option_that_reads_an_extract_says_the_cases_sheet_is_the_de
              if any("--sheet" in a.option_strings for a in parser._actions)}
     for name in ("validate", "metrics", "run", "notebooks"):
         assert helps[name] == SHEET_HELP, name
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "words"),
+    [
+        ("Terminated", 143, "audit: terminated (SIGTERM); nothing was written"),
+        ("KeyboardInterrupt", 130, "audit: interrupted; nothing was written"),
+    ],
+)
+def test_a_signal_wrapped_by_python_still_stops_the_run_with_its_own_code(
+    stop, code, words, monkeypatch, tmp_path, capsys
+):
+    """A SIGTERM or Ctrl-C that lands while Python builds a class (an import mid-run)
+    surfaces as ``RuntimeError: Error calling __set_name__`` caused by it; CI saw one exit 1
+    as an "internal error". It is still the signal: 143 or 130, with its own words."""
+    import audit.errors
+    import audit.intake.sample
+
+    signal_type = getattr(audit.errors, stop, None) or KeyboardInterrupt
+
+    def wrapped(*_args, **_kwargs):
+        try:
+            raise signal_type()
+        except KeyboardInterrupt as exc:
+            raise RuntimeError(
+                "Error calling __set_name__ on 'Field' instance 'formats' in 'Sheet'"
+            ) from exc
+
+    monkeypatch.setattr(audit.intake.sample, "write_samples", wrapped)
+    assert cli.main(["sample", "--out", str(tmp_path)]) == code
+    err = capsys.readouterr().err
+    assert err.strip() == words
+    assert "internal error" not in err

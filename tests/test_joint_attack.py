@@ -345,7 +345,7 @@ def test_whole_number_solutions_settle_targets_without_their_own_solves(public_p
 
     packs = read_packs([public_pack.folder])
     settled = joint_attack(packs, budget=120)
-    monkeypatch.setattr(joint._SolutionPool, "width", lambda self, j: -math.inf)
+    monkeypatch.setattr(joint.SolutionPool, "width", lambda self, j: -math.inf)
     solved = joint_attack(packs, budget=120)
     assert settled.certified > 0 and solved.certified == 0
     assert settled.mip_solves < solved.mip_solves
@@ -486,14 +486,14 @@ def test_pushes_that_settled_nothing_are_tried_once_when_only_their_targets_are_
     packs = year_minus_quarters_packs()
     q2_unknown = (term(FLAG, "unknown", ["X"], ["2025-Q2"]),)
     calls: list[tuple[int, int, int]] = []  # (stalls allowed, solves, targets left)
-    real = joint._push_apart
+    real = joint.push_apart
 
     def watched(*args, **kwargs):
         solves, left = real(*args, **kwargs)
         calls.append((kwargs["stalls"], solves, len(left)))
         return solves, left
 
-    monkeypatch.setattr(joint, "_push_apart", watched)
+    monkeypatch.setattr(joint, "push_apart", watched)
     plain = joint_attack(packs)
     memo: dict = {}
     first = joint_attack(packs, memo=memo)
@@ -543,7 +543,8 @@ def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():
     is 1..3 (exposed: its whole-number range lies inside) and one's 1..9. Asked only which
     are exposed, only the second is solved (twice: down, then up); asked for exact ranges,
     both are, narrowest first."""
-    from audit.disclosure.joint import JointReport, _narrow, _SolutionPool
+    from audit.disclosure.joint import JointReport, _narrow
+    from audit.disclosure.joint_search import SolutionPool
 
     rows = [np.array([1.0, 0.0]), np.array([0.0, 1.0])]
 
@@ -564,7 +565,7 @@ def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():
         solver = Solver()
         ranges = [("a", 1.0, 3.0, False), ("b", 1.0, 9.0, False)]
         report = JointReport(["p"], K)
-        _narrow(solver, rows, ranges, _SolutionPool(rows, 2), report, deadline=math.inf,
+        _narrow(solver, rows, ranges, SolutionPool(rows, 2), report, deadline=math.inf,
                 seconds=1.0, exact_exposures=exact_exposures)
         assert solver.asked == solved
         assert report.mip_solves == len(solved)
@@ -622,7 +623,8 @@ def test_narrowing_solves_the_open_finite_ranges_narrowest_first_and_keeps_what_
     Eleven solves, each with the whole second (no deadline); then I and L, cut short, are
     solved again with ten seconds a side, answering the same: 15 solves; 3 + 2 certified;
     2 cut short."""
-    from audit.disclosure.joint import _SETTLED, JointReport, _narrow, _SolutionPool
+    from audit.disclosure.joint import _SETTLED, JointReport, _narrow
+    from audit.disclosure.joint_search import SolutionPool
 
     names = "ABCDEFGHIJL"
     rows = [None if n == "F" else np.eye(len(names))[i] for i, n in enumerate(names)]
@@ -646,7 +648,7 @@ def test_narrowing_solves_the_open_finite_ranges_narrowest_first_and_keeps_what_
     }
     solver = _ScriptedSolver(names, script)
     report = JointReport(["p"], K, certified=3)
-    _narrow(solver, rows, ranges, _SolutionPool(rows, len(names)), report,
+    _narrow(solver, rows, ranges, SolutionPool(rows, len(names)), report,
             deadline=math.inf, seconds=1.0)
     assert solver.asked == [("B", 1.0, 1.0), ("B", -1.0, 1.0), ("C", 1.0, 1.0),
                             ("C", -1.0, 1.0), ("A", 1.0, 1.0), ("I", 1.0, 1.0),
@@ -673,7 +675,8 @@ def test_a_target_cut_short_is_solved_again_with_longer_solves_within_the_deadli
     min(10, 3 / 1) = 3 s; down cut short again (clock 10), up given the 0 s left: still cut
     short. Eight solves, one cut short (was two without the second tries)."""
     from audit.disclosure import joint
-    from audit.disclosure.joint import JointReport, _narrow, _SolutionPool
+    from audit.disclosure.joint import JointReport, _narrow
+    from audit.disclosure.joint_search import SolutionPool
 
     clock = [2.0]
     monkeypatch.setattr(joint, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
@@ -689,7 +692,7 @@ def test_a_target_cut_short_is_solved_again_with_longer_solves_within_the_deadli
     }
     solver = _ScriptedSolver(names, script, clock)
     report = JointReport(["p"], K)
-    _narrow(solver, rows, ranges, _SolutionPool(rows, len(names)), report, deadline=10.0,
+    _narrow(solver, rows, ranges, SolutionPool(rows, len(names)), report, deadline=10.0,
             seconds=1.0)
     assert solver.asked == [("P", 1.0, 1.0), ("P", -1.0, 1.0), ("Q", 1.0, 1.0),
                             ("Q", -1.0, 1.0), ("P", 1.0, 2.0), ("P", -1.0, 2.0),
@@ -707,7 +710,8 @@ def test_narrowing_gives_each_solve_the_time_left_and_counts_what_the_deadline_l
     S is not, as the solutions of P's solves put it 5 = k apart. Every solve was cut short
     with no bound, so P and Q keep their ranges; both are exposed, so neither is cut short."""
     from audit.disclosure import joint
-    from audit.disclosure.joint import JointReport, _narrow, _SolutionPool
+    from audit.disclosure.joint import JointReport, _narrow
+    from audit.disclosure.joint_search import SolutionPool
 
     clock = [2.0]
     monkeypatch.setattr(joint, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
@@ -723,7 +727,7 @@ def test_narrowing_gives_each_solve_the_time_left_and_counts_what_the_deadline_l
     }
     solver = _ScriptedSolver(names, script, clock)
     report = JointReport(["p"], K)
-    _narrow(solver, rows, ranges, _SolutionPool(rows, len(names)), report, deadline=10.0,
+    _narrow(solver, rows, ranges, SolutionPool(rows, len(names)), report, deadline=10.0,
             seconds=6.0)
     assert solver.asked == [("P", 1.0, 6.0), ("P", -1.0, 4.0), ("Q", 1.0, 0.5),
                             ("Q", -1.0, 0.0)]

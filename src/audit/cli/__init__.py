@@ -627,6 +627,21 @@ def _raise_on_sigterm() -> None:
         pass
 
 
+def _stopped_by(exc: BaseException) -> KeyboardInterrupt | None:
+    """The Ctrl-C or SIGTERM behind ``exc``, if it is one's wrapping: a signal that lands
+    while Python builds a class (an import) comes out as ``RuntimeError: Error calling
+    __set_name__`` caused by it (seen in CI: a SIGTERM during the pack's writing exited 1,
+    "internal error", not 143)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``audit`` console script; returns the exit code."""
     parser = build_parser()
@@ -636,7 +651,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.getsignal(signal.SIGTERM) if hasattr(signal, "SIGTERM") else None
     _raise_on_sigterm()
     try:
-        return args.handler(args)
+        try:
+            return args.handler(args)
+        except Exception as exc:
+            stop = _stopped_by(exc)
+            if stop is None:
+                raise
+            raise type(stop)() from exc
     except AuditError as exc:
         # The project's own errors: messages written for the analyst, never quoting a cell.
         print(f"audit {args.command}: {exc}", file=sys.stderr)

@@ -16,8 +16,9 @@ This package is the one place that decides what a board or public output may sho
   attack, and the protected tables every section is rendered from;
 * :mod:`~audit.disclosure.figures` — the public pack's ``figures.csv`` and
   ``audit check-disclosure``, which re-runs the attack from a written pack alone;
-* :mod:`~audit.disclosure.joint` (with :mod:`~audit.disclosure.joint_model`) — several
-  packs' ``figures.csv`` read together and every hidden count bounded in whole numbers
+* :mod:`~audit.disclosure.joint` (with :mod:`~audit.disclosure.joint_model`, the model,
+  and :mod:`~audit.disclosure.joint_search`, the whole-number search) — several packs'
+  ``figures.csv`` read together and every hidden count bounded in whole numbers
   (``audit check-disclosure`` given several packs or a folder of them).
 
 Board and public outputs are rendered only from :func:`protect`'s view, which holds the

@@ -49,6 +49,7 @@ import numpy as np
 from audit.disclosure.attack import attack, attack_targets, exposed
 from audit.disclosure.figures import FIGURES_FILE, read_figures
 from audit.disclosure.joint_model import JointModel, PackFigures, TermKey, term_key
+from audit.disclosure.joint_search import STALLED_PUSHES, Highs, SolutionPool, push_apart
 from audit.disclosure.model import Term
 from audit.errors import DisclosureError
 
@@ -167,7 +168,7 @@ class JointReport:
     seconds: float = 0.0
     mip_solves: int = 0
     #: Targets left unsolved because whole-number solutions of other solves already put
-    #: them ``k`` or more apart (:class:`_SolutionPool`): not exposed, range kept linear.
+    #: them ``k`` or more apart (:class:`SolutionPool`): not exposed, range kept linear.
     certified: int = 0
     #: Targets the integer step did not reach within its budget: they keep their linear
     #: range (at least as wide as the whole-number one).
@@ -227,78 +228,6 @@ def _printed(packs: Sequence[PackFigures]) -> dict[TermKey, int]:
     }
 
 
-#: The integer solves' absolute gap that proves a minimum: objectives are sums of whole
-#: numbers (:func:`audit.disclosure.attack.highs_model` sets the same).
-_PROVEN = 1 - 1e-6
-
-
-class _Highs:
-    """One HiGHS model of the joint system, re-solved objective after objective: as a linear
-    programme, or (``integer``) with every variable a whole number."""
-
-    def __init__(self, model: JointModel, *, integer: bool) -> None:
-        import highspy
-
-        from audit.disclosure.attack import first_solve_then_primal, highs_model
-
-        self.size = model.size
-        self.model = model
-        self.highs = highs_model(model, integer=integer)
-        if not integer:
-            if first_solve_then_primal(self.highs) == highspy.HighsModelStatus.kInfeasible:
-                raise DisclosureError(
-                    "the packs' figures contradict each other (no set of counts fits them "
-                    "all): a pack has been altered, or they are not one series of the same data"
-                )
-        self.columns = np.arange(model.size, dtype=np.int32)
-        self.status = highspy.HighsModelStatus
-        self.integer = integer
-
-    def minimum(
-        self, objective: np.ndarray, seconds: float = math.inf, gap: float = _PROVEN
-    ) -> tuple[float, bool]:
-        """A lower bound on ``objective · x`` and whether it is the minimum itself
-        (``-inf`` when unbounded). Raises when the figures contradict each other. An
-        integer solve stops once its best solution is within ``gap`` of the bound; the
-        default proves the minimum (objectives are whole numbers)."""
-        self.highs.changeColsCost(self.size, self.columns, objective)
-        if self.integer:
-            self.highs.setOptionValue("time_limit", float(max(seconds, 0.01)))
-            self.highs.setOptionValue("mip_abs_gap", gap)
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        if status in (self.status.kUnbounded, self.status.kUnboundedOrInfeasible):
-            return -math.inf, True
-        if status == self.status.kInfeasible:
-            raise DisclosureError(
-                "the packs' figures contradict each other (no set of counts fits them all): "
-                "a pack has been altered, or they are not one series of the same data"
-            )
-        info = self.highs.getInfo()
-        if status == self.status.kOptimal:
-            if self.integer:
-                return max(info.objective_function_value, info.mip_dual_bound), True
-            # A linear optimum reached at whole numbers is the integer optimum as well.
-            x = np.asarray(self.highs.getSolution().col_value)
-            return info.objective_function_value, bool(np.all(np.abs(x - np.round(x)) < 1e-6))
-        if self.integer and status == self.status.kTimeLimit:
-            return info.mip_dual_bound, False
-        raise DisclosureError(  # pragma: no cover - other limits are not set
-            f"the joint check could not finish ({self.highs.modelStatusToString(status)})"
-        )
-
-    def whole_solution(self) -> np.ndarray | None:
-        """The whole-number counts of the last integer solve's best solution, or ``None``
-        when it found none. HiGHS holds constraints to a tolerance, so the rounded counts are
-        checked against every figure again and kept only if each holds exactly (to 1e-9)."""
-        import highspy
-
-        if self.highs.getInfo().primal_solution_status != highspy.kSolutionStatusFeasible:
-            return None
-        x = np.round(np.asarray(self.highs.getSolution().col_value))
-        return x if self.model.fits(x) else None
-
-
 def _threshold(packs: Sequence[PackFigures]) -> int:
     thresholds = {p.threshold for p in packs}
     if len(thresholds) != 1:
@@ -345,8 +274,8 @@ def joint_attack(
     most targets without solving.
 
     (``integer``) First, whole-number solves that push every target up or down together
-    (:func:`_push_apart`) collect sets of counts that fit every figure
-    (:class:`_SolutionPool`): a target they put ``k`` or more apart cannot be exposed and
+    (:func:`push_apart`) collect sets of counts that fit every figure
+    (:class:`SolutionPool`): a target they put ``k`` or more apart cannot be exposed and
     is settled there (``report.certified``), keeping the single-pack range as its outer
     bound. For each target left, two outer bounds of its range are intersected: the linear
     relaxation of the joint model (:class:`JointModel`) and, for each pack that names the
@@ -367,9 +296,9 @@ def joint_attack(
     model = JointModel(packs, extra_terms=[t for tg in targets for t in tg.terms])
     report = JointReport([p.name for p in packs], k)
     single = _single_pack_bounds(packs, targets, k, memo, unchanged)
-    lp = _Highs(model, integer=False)  # raises when the figures contradict each other
+    lp = Highs(model, integer=False)  # raises when the figures contradict each other
     rows = [model.vector(t.terms) if model.holds(t.terms) else None for t in targets]
-    pool = _SolutionPool(rows, model.size)
+    pool = SolutionPool(rows, model.size)
     for seed in seeds:
         x = model.point(seed)
         if x is not None and model.fits(x):
@@ -383,15 +312,15 @@ def joint_attack(
         and term_key(t.terms) not in model.printed
         and single.get(term_key(t.terms), (0.0, math.inf))[0] <= k
     ]
-    mip = _Highs(model, integer=True) if integer and open_ else None
+    mip = Highs(model, integer=True) if integer and open_ else None
     if mip is not None:
         # What the pushes of the last attack on the same packs left (memo): when only those
-        # are left again, one push with new signs, not _STALLED_PUSHES (module note below).
+        # are left again, one push with new signs, not STALLED_PUSHES (:func:`push_apart`).
         key = ("pushes left", tuple(p.name for p in packs))
         stuck, calls = memo.get(key, (None, 0)) if memo is not None else (None, 0)
         keys = {i: term_key(targets[i].terms) for i in open_}
         again = stuck is not None and {keys[i] for i in open_ if pool.width(i) < k} <= stuck
-        solves, left = _push_apart(
+        solves, left = push_apart(
             mip,
             rows,
             open_,
@@ -399,7 +328,7 @@ def joint_attack(
             k,
             deadline=started + budget,
             seconds=mip_seconds,
-            stalls=1 if again else _STALLED_PUSHES,
+            stalls=1 if again else STALLED_PUSHES,
             seed=calls,
         )
         report.mip_solves += solves
@@ -438,8 +367,8 @@ def _linear_range(
     objective: np.ndarray | None,
     model: JointModel,
     single: dict[TermKey, tuple[float, float]],
-    lp: _Highs,
-    pool: _SolutionPool,
+    lp: Highs,
+    pool: SolutionPool,
     k: int,
 ) -> _Range:
     """One target's outer range before the per-target integer step, and whether it is exact
@@ -470,10 +399,10 @@ def _linear_range(
 
 
 def _narrow(
-    mip: _Highs,
+    mip: Highs,
     rows: list[np.ndarray | None],
     ranges: list[_Range],
-    pool: _SolutionPool,
+    pool: SolutionPool,
     report: JointReport,
     *,
     deadline: float,
@@ -557,118 +486,6 @@ def _narrow(
 
 #: How much longer a side a target cut short is given on its second try (:func:`_narrow`).
 _RETRY_TIMES = 10
-
-#: Whole-number solves in a row that settle no target before :func:`_push_apart` stops.
-_STALLED_PUSHES = 3
-
-
-def _push_apart(
-    mip: _Highs,
-    rows: list[np.ndarray | None],
-    pending: Sequence[int],
-    pool: _SolutionPool,
-    k: int,
-    *,
-    deadline: float,
-    seconds: float,
-    stalls: int = _STALLED_PUSHES,
-    seed: int = 0,
-) -> tuple[int, list[int]]:
-    """Settle many targets at once: whole-number solves whose objective pushes every
-    unsettled target up or down together (signs drawn at random from ``seed``), each
-    solution added to ``pool``; stops when every target is settled or ``stalls`` solves in
-    a row settle none. Returns the number of solves and the targets left.
-
-    A push needs a set of counts that fits, not the best push: each solve stops within one
-    count a target of the best (``gap``), which on the second synthetic year's pooled year
-    (seed 2123) took its 150 pushes from 54 s to 38 s. Protection attacks the same packs
-    round after round, hiding a little more each time, and the targets the pushes could not
-    settle are mostly left again: their pushes settled none in 20 s of that pack's 44 s of
-    pushes, so :func:`joint_attack` then allows one push, with new signs.
-
-    One solve per target side costs about 0.25 s on the year of ``benchmarks/year.py``
-    (the solve is at the root node: presolve and root LP dominate, whatever the
-    objective), and a side pushed alone moves only its own target. A sum of ``±target``
-    over all of them ends at a point where most targets sit near one end of their range,
-    so a handful of such solves puts nearly all of them ``k`` apart: on a year pack with
-    its 9 earlier releases, of 560 targets the linear step would leave open, 13 solves in
-    5 s settled all but 3 (which then get their own solves), against 30 s for 240 solves
-    one target at a time. Random signs did better there than signs chosen from the points
-    seen (which pushed the same targets the same way again). Whatever the signs, a settled target is
-    one whole-number solutions put ``k`` apart, so the answer does not depend on them.
-    """
-    rng = np.random.default_rng(seed)
-    left = [i for i in pending if pool.width(i) < k]
-    solves = stalled = 0
-    while left and stalled < stalls:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            break
-        signs = rng.choice((-1.0, 1.0), size=len(left))
-        objective = np.zeros(mip.size)
-        for sign, i in zip(signs, left):
-            row = rows[i]
-            assert row is not None  # pending holds only targets in the model
-            objective += sign * row
-        mip.minimum(objective, min(seconds, remaining), gap=float(len(left)))
-        pool.add(mip.whole_solution())
-        solves += 1
-        still = [i for i in left if pool.width(i) < k]
-        stalled = stalled + 1 if len(still) == len(left) else 0
-        left = still
-    return solves, left
-
-
-class _SolutionPool:
-    """Whole-number solutions found so far, as the values each pending target takes in them.
-
-    Every integer solve ends at a set of whole counts that fits every figure of every pack;
-    each such set is a point of every target's integer range, not only of the one solved
-    for. Once the solutions seen give a target values ``k`` or more apart, its range holds
-    at least ``k + 1`` whole numbers and it cannot be exposed (:func:`exposed`), so its own
-    solves are skipped: the same answer to the question asked, for a fraction of the
-    solves (on the year of ``benchmarks/year.py``, see ``benchmarks/joint_attack.md``).
-    """
-
-    def __init__(self, rows: list[np.ndarray | None], size: int) -> None:
-        """``rows``: each target's objective row over ``size`` counts (``None``: a target
-        outside the model, which a zero row keeps at width 0, never settled here), kept
-        sparse: a solution is one product."""
-        from scipy import sparse
-
-        # Built from the rows' non-zeros at once: a sparse matrix a row, stacked, was 9 s of
-        # the benchmark year's 156 s of protection (72,000 rows).
-        kept = [(i, np.flatnonzero(r), r) for i, r in enumerate(rows) if r is not None]
-        at = [np.full(len(nz), i) for i, nz, _ in kept]
-        columns = [nz for _, nz, _ in kept]
-        values = [r[nz] for _, nz, r in kept]
-        self.matrix = sparse.csr_matrix(
-            (
-                np.concatenate(values) if values else np.zeros(0),
-                (
-                    np.concatenate(at) if at else np.zeros(0, dtype=np.int64),
-                    np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64),
-                ),
-            ),
-            shape=(len(rows), size),
-        )
-        self.low = np.full(len(rows), math.inf)
-        self.high = np.full(len(rows), -math.inf)
-        self.points: list[np.ndarray] = []
-
-    def add(self, solution: np.ndarray | None) -> None:
-        if solution is None:
-            return
-        self.points.append(solution)
-        if not self.matrix.shape[0]:
-            return
-        values = self.matrix @ solution
-        np.minimum(self.low, values, out=self.low)
-        np.maximum(self.high, values, out=self.high)
-
-    def width(self, i: int) -> float:
-        """How far apart the solutions seen put target ``i`` (``-inf`` before any)."""
-        return float(self.high[i] - self.low[i])
 
 
 def _single_pack_bounds(

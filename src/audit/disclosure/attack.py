@@ -46,9 +46,14 @@ __all__ = [
     "exposed",
     "pinned",
     "highs_model",
+    "PROVEN_GAP",
 ]
 
 _TOLERANCE = 1e-6
+
+#: The integer solves' absolute gap that proves a minimum: objectives are sums of whole
+#: numbers, so a gap below 1 leaves no better whole value.
+PROVEN_GAP = 1 - 1e-6
 
 
 @dataclass(frozen=True)
@@ -221,8 +226,7 @@ def highs_model(model: Any, *, integer: bool = False) -> Any:
     lp.a_matrix_.value_ = matrix.data
     if integer:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * model.size
-        # Objectives are sums of whole numbers: a gap below 1 proves the optimum.
-        highs.setOptionValue("mip_abs_gap", 1 - 1e-6)
+        highs.setOptionValue("mip_abs_gap", PROVEN_GAP)
         highs.setOptionValue("mip_rel_gap", 0.0)
     highs.passModel(lp)
     return highs

@@ -461,7 +461,7 @@ def _narrow(
 
     cut: list[int] = []
     for j, i in enumerate(order):
-        target, low, high, _ = ranges[i]
+        _, low, high, _ = ranges[i]
         if settled(i, low, high) or (not exact_exposures and exposed(low, high, k)):
             continue
         if deadline - time.perf_counter() <= 0:
@@ -476,7 +476,7 @@ def _narrow(
     # (the second synthetic year's Westvale quarter 4, published after its year: refused
     # after 35 s of a 120 s budget on a machine half as fast as the day before).
     for n, i in enumerate(cut):
-        target, low, high, _ = ranges[i]
+        _, low, high, _ = ranges[i]
         if settled(i, low, high):
             continue
         left = deadline - time.perf_counter()

@@ -15,15 +15,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from audit.disclosure.attack import PROVEN_GAP, first_solve_then_primal, highs_model
 from audit.disclosure.joint_model import JointModel
 from audit.errors import DisclosureError
 
-__all__ = ["PROVEN", "STALLED_PUSHES", "Highs", "SolutionPool", "push_apart"]
-
-
-#: The integer solves' absolute gap that proves a minimum: objectives are sums of whole
-#: numbers (:func:`audit.disclosure.attack.highs_model` sets the same).
-PROVEN = 1 - 1e-6
+__all__ = ["STALLED_PUSHES", "Highs", "SolutionPool", "push_apart"]
 
 
 class Highs:
@@ -32,8 +28,6 @@ class Highs:
 
     def __init__(self, model: JointModel, *, integer: bool) -> None:
         import highspy
-
-        from audit.disclosure.attack import first_solve_then_primal, highs_model
 
         self.size = model.size
         self.model = model
@@ -49,7 +43,7 @@ class Highs:
         self.integer = integer
 
     def minimum(
-        self, objective: np.ndarray, seconds: float = math.inf, gap: float = PROVEN
+        self, objective: np.ndarray, seconds: float = math.inf, gap: float = PROVEN_GAP
     ) -> tuple[float, bool]:
         """A lower bound on ``objective · x`` and whether it is the minimum itself
         (``-inf`` when unbounded). Raises when the figures contradict each other. An

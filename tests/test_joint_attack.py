@@ -130,7 +130,7 @@ def test_year_minus_quarters_recovers_the_hidden_quarter():
     assert bounds_of(joint_attack(packs), q2_unknown) == (3, 3)
 
 
-def rounded_average_pack() -> PackFigures:
+def rounded_average_pack(partnership: str = "X") -> PackFigures:
     """Issue 22's first recipe, in one pack: Q2 has 19 cases; Q1 showed 10 yes of 17 known;
     the run chart's average over Q1+Q2 prints 65.7% (0.6565..0.6575); Q2's yes, known and
     unknown are hidden (each >= 1).
@@ -143,14 +143,14 @@ def rounded_average_pack() -> PackFigures:
     """
     q1, q2, both = ["2025-Q1"], ["2025-Q2"], ["2025-Q1", "2025-Q2"]
     return pack(
-        "Q2", ["X"], q2,
-        count("cases", "pack", "cases", "all", ["X"], q2, 19),
-        count("quarterly", f"2025-Q1|{FLAG}", "numerator", "yes", ["X"], q1, 10),
-        count("quarterly", f"2025-Q1|{FLAG}", "denominator", ("yes", "no"), ["X"], q1, 17),
-        count("metrics", FLAG, "numerator", "yes", ["X"], q2, None),
-        count("metrics", FLAG, "denominator", ("yes", "no"), ["X"], q2, None),
-        count("metrics", FLAG, "unknown", "unknown", ["X"], q2, None),
-        rate("spc", FLAG, ["X"], both, 0.6565, 0.6575),
+        "Q2" if partnership == "X" else f"Q2 {partnership}", [partnership], q2,
+        count("cases", "pack", "cases", "all", [partnership], q2, 19),
+        count("quarterly", f"2025-Q1|{FLAG}", "numerator", "yes", [partnership], q1, 10),
+        count("quarterly", f"2025-Q1|{FLAG}", "denominator", ("yes", "no"), [partnership], q1, 17),
+        count("metrics", FLAG, "numerator", "yes", [partnership], q2, None),
+        count("metrics", FLAG, "denominator", ("yes", "no"), [partnership], q2, None),
+        count("metrics", FLAG, "unknown", "unknown", [partnership], q2, None),
+        rate("spc", FLAG, [partnership], both, 0.6565, 0.6575),
     )
 
 
@@ -536,6 +536,28 @@ def test_asking_only_which_counts_are_exposed_finds_the_same_ones(recipe):
     for q, e in zip(quick.bounds, exact.bounds, strict=True):
         assert q.target == e.target and q.low <= e.low <= e.high <= q.high
     assert quick.mip_solves <= exact.mip_solves
+
+
+@pytest.mark.parametrize("recipe", ["pool", "year", "rolling"])
+def test_asking_for_some_exposures_first_skips_the_solves_of_the_rest(recipe, monkeypatch):
+    """``first_exposures=True``: each recipe read beside the rounded average of another
+    partnership (Z), whose counts only whole numbers pin (linear 1..15). The recipe's count
+    is exposed by its outer range, so no per-target solve is made (``_narrow`` is not
+    called): Z's counts are deferred, not reported exposed; the exact attack finds them."""
+    from audit.disclosure import joint
+
+    packs = {"pool": pool_and_partnerships, "year": year_minus_quarters_packs,
+             "rolling": next_quarter_packs}[recipe]() + [rounded_average_pack("Z")]
+    exact = joint_attack(packs)
+    narrowed: list = []
+    real = joint._narrow
+    monkeypatch.setattr(joint, "_narrow", lambda *a, **kw: narrowed.append(1) or real(*a, **kw))
+    first = joint_attack(packs, exact_exposures=False, first_exposures=True)
+    assert not narrowed and not first.undecided and first.deferred > 0
+    z = {b.target for b in exact.exposed if "Z" in b.target.terms[0].partnerships}
+    assert z and not z & {b.target for b in first.exposed}
+    assert {b.target for b in first.exposed} == {b.target for b in exact.exposed} - z
+    assert first.mip_solves < exact.mip_solves
 
 
 def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():

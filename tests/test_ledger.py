@@ -107,6 +107,44 @@ def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():
     assert K == 5
 
 
+def test_a_pack_is_clean_only_once_an_attack_has_decided_every_count(monkeypatch):
+    """new_exposures asks the joint attack for *some* exposures first
+    (``first_exposures=True``): an exposure of this pack's doing is the answer at once; when
+    it shows only exposures the earlier packs made while counts were left undecided
+    (``deferred``), or none, a second attack decides every count before the pack is called
+    clean. Stand-in attacks: "mine" is Q2's count, "theirs" Q1's, which the earlier packs
+    alone expose."""
+    from audit.disclosure import ledger
+    from audit.disclosure.joint import JointBounds, JointReport, Target, term_key
+
+    year, q1, q2 = _series()
+    mine = Target("mine", (term(FLAG, "unknown", ["X"], ["2025-Q2"]),), ())
+    theirs = Target("theirs", (term(FLAG, "unknown", ["X"], ["2025-Q1"]),), ())
+
+    def report(*ranges, deferred=0):
+        bounds = [JointBounds(t, low, high, True, K) for t, low, high in ranges]
+        return JointReport(["p"], K, bounds=bounds, deferred=deferred)
+
+    def run(script):
+        answers, asked = iter(script), []
+
+        def attack(packs, **options):
+            asked.append(options["first_exposures"])
+            return next(answers)
+
+        monkeypatch.setattr(ledger, "joint_attack", attack)
+        monkeypatch.setattr(ledger, "exposed_keys", lambda earlier, **options: {
+            key for key in options["among"] if key == term_key(theirs.terms)})
+        found = ledger.new_exposures(q2, [year, q1])
+        return [b.target.label for b in found], asked
+
+    assert run([report((mine, 3, 3), deferred=4)]) == (["mine"], [True])
+    assert run([report((theirs, 2, 2), deferred=4),
+                report((theirs, 2, 2), (mine, 1, 3))]) == (["mine"], [True, False])
+    assert run([report((mine, 0, 9), deferred=4), report((mine, 0, 9))]) == ([], [True, False])
+    assert run([report((theirs, 2, 2), (mine, 0, 9))]) == ([], [True])
+
+
 def test_a_count_known_to_be_2k_or_more_is_not_attacked():
     """Protection knows the cases: a count of 10 or more (2k) cannot be exposed (a range
     narrower than 5 holding it never reaches 1..5), so ``new_exposures(at_least=)`` leaves

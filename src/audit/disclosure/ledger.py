@@ -238,33 +238,38 @@ def new_exposures(
     targets = None
     if at_least is not None:
         targets = [t for t in joint_targets(packs) if at_least(t.terms) < 2 * new.threshold]
-    report = joint_attack(
-        packs,
-        targets=targets,
-        budget=budget,
-        seeds=carried,
-        memo=memo,
-        unchanged=unchanged,
-        exact_exposures=False,  # which are exposed; a range reported is an outer one
-    )
-    carried[:] = report.solutions
-    if report.undecided:
-        raise DisclosureError(
-            f"the whole-number check of this pack with the {len(earlier)} public pack(s) "
-            f"already produced about the same partnerships could not decide "
-            f"{report.undecided} hidden count(s) in {budget:g} s, so it cannot say the pack "
-            "is safe. Nothing was written; publish a longer period or a larger area, or run "
-            "again on a less busy machine"
-        )
-    together = report.exposed
-    if not together:
-        return []
     known = {} if already is None else already
-    asked = {term_key(b.target.terms) for b in together} - known.keys()
-    if asked:
-        exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=carried, memo=memo)
-        known.update({key: key in exposed for key in asked})
-    return [b for b in together if not known[term_key(b.target.terms)]]
+    # Some exposures first, when the pushes show any (the caller hides for them and asks
+    # again); every target decided when they show none that is this pack's doing.
+    for first in (True, False):
+        report = joint_attack(
+            packs,
+            targets=targets,
+            budget=budget,
+            seeds=carried,
+            memo=memo,
+            unchanged=unchanged,
+            exact_exposures=False,  # which are exposed; a range reported is an outer one
+            first_exposures=first,
+        )
+        carried[:] = report.solutions
+        if report.undecided:
+            raise DisclosureError(
+                f"the whole-number check of this pack with the {len(earlier)} public pack(s) "
+                f"already produced about the same partnerships could not decide "
+                f"{report.undecided} hidden count(s) in {budget:g} s, so it cannot say the "
+                "pack is safe. Nothing was written; publish a longer period or a larger "
+                "area, or run again on a less busy machine"
+            )
+        together = report.exposed
+        asked = {term_key(b.target.terms) for b in together} - known.keys()
+        if asked:
+            exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=carried, memo=memo)
+            known.update({key: key in exposed for key in asked})
+        found = [b for b in together if not known[term_key(b.target.terms)]]
+        if found or not report.deferred:
+            return found
+    raise AssertionError("unreachable: an attack asked to decide every target defers none")
 
 
 def check_release(

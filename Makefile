@@ -24,7 +24,7 @@ help:
 	@echo "make test-fast  every test but the end-to-end, notebook and slow ones (under a minute)"
 	@echo "make explore  the property-based (Hypothesis) tests on new random examples"
 	@echo "make durations  re-measure which tests are slow (tests/durations.json)"
-	@echo "make lint     ruff: lint (src, tests) and format check (src)"
+	@echo "make lint     ruff: lint (src, tests, benchmarks) and format check (src)"
 	@echo "make typecheck  mypy on src/"
 	@echo "make mutate   mutation testing (mutmut) of the rates, statistics and disclosure protection (hours; not in CI)"
 	@echo "make lab      JupyterLab on a working copy of the notebooks (reports/lab)"
@@ -87,7 +87,7 @@ mutate: $(STAMP)
 	$(BIN)/python -m mutmut results
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff check src tests benchmarks
 	$(BIN)/python -m ruff format --check src
 
 typecheck: $(STAMP)

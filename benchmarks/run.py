@@ -53,8 +53,8 @@ import tempfile
 import textwrap
 import threading
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -383,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     repeats = args.repeats or (1 if args.quick else 3)
     large_repeats = 1 if args.quick else max(1, args.large_repeats)
-    reps = (lambda rows: large_repeats if rows >= LARGE_ROWS else repeats)
+
+    def reps(rows: int) -> int:
+        return large_repeats if rows >= LARGE_ROWS else repeats
+
     bin_dir = _venv_bin()
     audit_exe = str(bin_dir / "audit")
     clock = time.perf_counter()
@@ -392,8 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     results.mkdir(parents=True, exist_ok=True)
     log = results / "run.log"
     log.write_text("")
+    shown = log.relative_to(ROOT) if log.is_relative_to(ROOT) else log
     print(f"audit benchmarks · {platform.node()} · {os.cpu_count()} cores · "
-          f"Python {platform.python_version()} · log: {log.relative_to(ROOT) if log.is_relative_to(ROOT) else log}")
+          f"Python {platform.python_version()} · log: {shown}")
     try:
         load = os.getloadavg()
         print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -586,7 +590,8 @@ def _targets(cases: list[Case], scaling: list[dict]) -> list[dict]:
 
     def add(name: str, measured: float | None, limit: float, unit: str, detail: str) -> None:
         status = "n/a" if measured is None else ("PASS" if measured <= limit else "FAIL")
-        targets.append({"target": name, "measured": None if measured is None else round(measured, 3),
+        value = None if measured is None else round(measured, 3)
+        targets.append({"target": name, "measured": value,
                         "limit": limit, "unit": unit, "status": status, "detail": detail})
 
     def find(case: str, fmt: str | None = None, large: bool = False) -> Case | None:
@@ -618,7 +623,8 @@ def _targets(cases: list[Case], scaling: list[dict]) -> list[dict]:
 
     worst_scale = max(scaling, key=lambda s: s["time_factor"] / s["rows_factor"], default=None)
     add("10x rows <= 11x time (issue 7)",
-        None if worst_scale is None else worst_scale["time_factor"] * 10 / worst_scale["rows_factor"],
+        None if worst_scale is None
+        else worst_scale["time_factor"] * 10 / worst_scale["rows_factor"],
         TARGET_SCALING, "x time per 10x rows",
         "" if worst_scale is None else "; ".join(
             f"{s['from_rows']:,}->{s['to_rows']:,}: {s['time_factor']:.2f}x"
@@ -673,7 +679,7 @@ def _write(results: Path, rows: list[dict], scaling: list[dict], targets: list[d
     except OSError:
         commit, dirty = "", False
     meta = {
-        "when_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
         "platform": platform.platform(), "audit": version, "commit": commit,
         "src_modified": dirty, "sizes": sizes, "repeats": repeats,

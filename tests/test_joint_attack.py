@@ -335,6 +335,30 @@ def test_packs_whose_figures_cannot_all_hold_are_refused():
         joint_attack(packs)
 
 
+@pytest.mark.parametrize("recipe", ["pool", "year", "average", "rolling"])
+def test_a_solve_started_from_a_solution_seen_gives_the_same_bounds(recipe):
+    """``Highs.minimum(start=)`` only changes how soon: every target's whole-number minimum
+    and maximum are the same started from the solution seen that is best for the objective
+    (``SolutionPool.best``, checked against a search by hand) as from nothing."""
+    from audit.disclosure.joint_search import Highs, SolutionPool
+
+    packs = {"pool": pool_and_partnerships, "year": year_minus_quarters_packs,
+             "average": lambda: [rounded_average_pack()], "rolling": next_quarter_packs}[recipe]()
+    targets = joint_targets(packs)
+    model = JointModel(packs, extra_terms=[t for tg in targets for t in tg.terms])
+    rows = [model.vector(t.terms) for t in targets if model.holds(t.terms)]
+    pool = SolutionPool(rows, model.size)
+    for seed in joint_attack(packs).solutions:
+        pool.add(model.point(seed))
+    assert len(pool.points) >= 2
+    plain, started = Highs(model, integer=True), Highs(model, integer=True)
+    for row in rows:
+        for objective in (row, -row):
+            best = pool.best(objective)
+            assert objective @ best == min(objective @ x for x in pool.points)
+            assert started.minimum(objective, start=best) == plain.minimum(objective)
+
+
 def test_whole_number_solutions_settle_targets_without_their_own_solves(public_pack,
                                                                         monkeypatch):
     """Each integer solve's whole-number counts fit every figure, so they are a point of
@@ -574,7 +598,7 @@ def test_a_range_already_exposed_is_not_narrowed_when_only_exposure_is_asked():
         def __init__(self):
             self.asked: list[list[float]] = []
 
-        def minimum(self, objective, seconds):
+        def minimum(self, objective, seconds, start=None):
             self.asked.append(list(objective))
             return (2.0 if objective.sum() > 0 else -2.0), True
 
@@ -606,7 +630,7 @@ class _ScriptedSolver:
         self.asked: list[tuple[str, float, float]] = []
         self.solution = None
 
-    def minimum(self, objective, seconds=math.inf):
+    def minimum(self, objective, seconds=math.inf, start=None):
         (i,) = np.flatnonzero(objective)
         side = float(objective[i])
         self.asked.append((self.names[i], side, seconds))

@@ -456,7 +456,7 @@ def _narrow(
         objective = rows[i]
         assert objective is not None  # the order holds only targets in the model
         left = deadline - time.perf_counter()
-        found, exact_low = mip.minimum(objective, min(seconds, left))
+        found, exact_low = mip.minimum(objective, min(seconds, left), start=pool.best(objective))
         pool.add(mip.whole_solution())
         report.mip_solves += 1
         if math.isfinite(found):  # a solve cut short before any bound keeps none
@@ -464,7 +464,9 @@ def _narrow(
         if settled(i, low, high):
             return False
         left = deadline - time.perf_counter()
-        neg, exact_high = mip.minimum(-objective, min(seconds, max(left, 0.0)))
+        neg, exact_high = mip.minimum(
+            -objective, min(seconds, max(left, 0.0)), start=pool.best(-objective)
+        )
         pool.add(mip.whole_solution())
         report.mip_solves += 1
         if math.isfinite(neg):

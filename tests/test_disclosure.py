@@ -653,6 +653,7 @@ def test_a_group_mostly_hidden_before_the_attack_is_left_out_before_any_compleme
 
     monkeypatch.setattr(protect_module, "build_publication", lambda data: full)
     monkeypatch.setattr(protect_module, "true_counts", lambda data: None)
+    monkeypatch.setattr(protect_module, "true_cells", lambda data: None)
     monkeypatch.setattr(protect_module, "rates_for", lambda publication, given_full: None)
     monkeypatch.setattr(protect_module, "_settle", settle)
     for name in ("release", "rates_again", "_together"):

@@ -335,6 +335,46 @@ def test_packs_whose_figures_cannot_all_hold_are_refused():
         joint_attack(packs)
 
 
+def test_the_cases_themselves_fit_every_figure_published_from_them(public_pack,
+                                                                  tmp_path_factory):
+    """``true_cells``: the shared extract's counts, cell by cell, read as the joint model's
+    variables (the risk-factor patterns as bands and pairs), fit every figure of the public
+    pack built from it, so protection's first whole-number solves can start there. One
+    case more no longer fits (the check is real), and the exposures and exact ranges are
+    the same with the cases as a seed as without."""
+    import json
+
+    from packs import shared_extract
+
+    from audit.disclosure.joint_model import CellCounts
+    from audit.disclosure.publication import true_cells
+    from audit.intake.pooling import load_returns
+    from audit.workspace import audit_of
+
+    packs = read_packs([public_pack.folder])
+    period = json.loads((public_pack.folder / "manifest.json").read_text())["audit"]["period"]
+    data = audit_of(load_returns([shared_extract(tmp_path_factory)]), period=period,
+                    partnership=None)
+    cells = true_cells(data)
+    assert isinstance(cells, CellCounts)
+    assert sum(n for (family, _, _), n in cells.items() if family == CASES) == len(
+        data.extract.cases)
+    model = JointModel(packs, extra_terms=[t for tg in joint_targets(packs) for t in tg.terms])
+    x = model.point(cells)
+    assert x is not None and model.fits(x)
+    first = min((b for (f, _, b) in cells if f == CASES), key=sorted)
+    more = CellCounts(cells)
+    more[(CASES, "all", first)] += 1  # one case more than the pack's printed 55
+    assert not model.fits(model.point(more))
+    seeded = joint_attack(packs, seeds=[cells], budget=120)
+    plain = joint_attack(packs, budget=120)
+    assert seeded.certified > plain.certified  # the cases settle targets before any solve
+    for mine, theirs in zip(seeded.bounds, plain.bounds, strict=True):
+        assert mine.target == theirs.target and mine.exposed == theirs.exposed
+        if mine.exact and theirs.exact:
+            assert (mine.low, mine.high) == (theirs.low, theirs.high)
+
+
 @pytest.mark.parametrize("recipe", ["pool", "year", "average", "rolling"])
 def test_a_solve_started_from_a_solution_seen_gives_the_same_bounds(recipe):
     """``Highs.minimum(start=)`` only changes how soon: every target's whole-number minimum

@@ -41,6 +41,7 @@ __all__ = [
     "PAIR",
     "Cell",
     "Block",
+    "CellCounts",
     "TermKey",
     "PackFigures",
     "JointModel",
@@ -49,6 +50,14 @@ __all__ = [
 
 Cell = tuple[str, str]  # (partnership, quarter)
 Block = frozenset[Cell]
+
+
+class CellCounts(dict):
+    """Counts by (family, category, block), each block one cell, every count not listed
+    zero: the truth of the cases a protection run holds
+    (:func:`audit.disclosure.publication.true_cells`). :meth:`JointModel.point` reads it
+    for any model; whether it fits that model's figures is :meth:`JointModel.fits`'s
+    question (a quarter only the history store holds, or a re-run on other data, does not)."""
 
 
 @dataclass(frozen=True)
@@ -293,6 +302,7 @@ class JointModel:
         model's variables: each block the sum of the other model's blocks that partition
         it; ``None`` when one cannot be (the other model is coarser there or lacks it).
         Whether they fit this model's figures is :meth:`fits`'s question."""
+        complete = isinstance(keyed, CellCounts)  # a cell not listed is zero
         parts: dict[tuple[str, str], dict[Block, float]] = defaultdict(dict)
         for (family, category, block), value in keyed.items():
             parts[(family, category)][block] = value
@@ -304,7 +314,7 @@ class JointModel:
                 x[i] = same
                 continue
             inside = [(b, v) for b, v in given.items() if b <= block]
-            if sum(len(b) for b, _ in inside) != len(block):  # blocks are disjoint
+            if not complete and sum(len(b) for b, _ in inside) != len(block):  # disjoint
                 return None
             x[i] = sum(v for _, v in inside)
         return x

@@ -56,7 +56,7 @@ from audit.disclosure.hide_less import rates_again, rates_for, release
 from audit.disclosure.joint_model import PackFigures
 from audit.disclosure.model import PATTERN, Count, Publication, Term
 from audit.disclosure.policy import Policy
-from audit.disclosure.publication import at_least, true_counts
+from audit.disclosure.publication import at_least, true_cells, true_counts
 from audit.disclosure.tables import TABLES, Hiding, build_publication, entry_of_address
 from audit.disclosure.withholding import (
     CannotHide,
@@ -326,8 +326,11 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
     publication, dropped, report = _alone(full, k, truth)
     withheld: set[tuple[str, str]] = set()
     already: dict = {}  # what the earlier packs alone expose, whole-number solutions and
-    seeds: list = []  # the earlier packs' own ranges: leaving figures out only loosens the
-    memo: dict = {}  # model, so all three stay true
+    # the earlier packs' own ranges: leaving figures out only loosens the model, so all
+    # three stay true. The first solutions: the cases themselves (they fit every figure
+    # published from them, and the first round's solves start there).
+    seeds: list = [true_cells(data)]
+    memo: dict = {}
     trimmed = _without(full, dropped)  # the figures the pack lists, before hiding
     while True:
         try:

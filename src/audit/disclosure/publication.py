@@ -23,6 +23,7 @@ from audit.contract import (
     RISK_FLAGS,
     flag_metric_id,
 )
+from audit.disclosure.joint_model import BAND, PAIR, CellCounts
 from audit.disclosure.model import CASES, PATTERN, Count, Rate, Term
 from audit.formatting import format_percent, quarter_number
 from audit.workspace import AuditData
@@ -149,6 +150,40 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
     history store) are known only for the whole of the audit's partnerships.
     """
     cases = data.scope_cases
+    tallies = _tallies(cases)
+    from audit.measures.metrics import quarter_label
+
+    quarter = quarter_label(cases["notification_date"]).astype(str).to_numpy()
+    history = _history_atoms(data)
+    extract_quarters = set(quarter)
+
+    memo: dict[tuple[Term, ...], int] = {}
+
+    def value(terms: tuple[Term, ...]) -> int:
+        if terms in memo:
+            return memo[terms]
+        total = 0
+        for t in terms:
+            in_history = [q for q in t.quarters if q not in extract_quarters]
+            for q in in_history:
+                for c in t.categories:
+                    total += history.get((t.family, c, q), 0)
+            quarters = [q for q in t.quarters if q in extract_quarters]
+            total += sum(
+                tallies.get((t.family, p, q, c), 0)
+                for p in t.partnerships
+                for q in quarters
+                for c in t.categories
+            )
+        memo[terms] = total
+        return total
+
+    return value
+
+
+def _tallies(cases: pd.DataFrame) -> dict[tuple[str, str, str, str], int]:
+    """(family, partnership, quarter, category) -> cases: every family a pack can print
+    (the cases, each flag, known to, harmed by, and the pattern of risk factors a case)."""
     from audit.measures.metrics import quarter_label
 
     quarter = quarter_label(cases["notification_date"]).astype(str).to_numpy()
@@ -180,31 +215,28 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
         sizes = grid.assign(c=values.to_numpy()).groupby(["p", "q", "c"]).size()
         for (p, q, c), n in sizes.items():
             tallies[(name, str(p), str(q), str(c))] = int(n)
-    history = _history_atoms(data)
-    extract_quarters = set(quarter)
+    return tallies
 
-    memo: dict[tuple[Term, ...], int] = {}
 
-    def value(terms: tuple[Term, ...]) -> int:
-        if terms in memo:
-            return memo[terms]
-        total = 0
-        for t in terms:
-            in_history = [q for q in t.quarters if q not in extract_quarters]
-            for q in in_history:
-                for c in t.categories:
-                    total += history.get((t.family, c, q), 0)
-            quarters = [q for q in t.quarters if q in extract_quarters]
-            total += sum(
-                tallies.get((t.family, p, q, c), 0)
-                for p in t.partnerships
-                for q in quarters
-                for c in t.categories
-            )
-        memo[terms] = total
-        return total
-
-    return value
+def true_cells(data: AuditData) -> CellCounts:
+    """Every count of the extract's cases, all its partnerships, cell by cell (partnership,
+    quarter), as the joint model's variables name them: the truth a protection run knows.
+    The joint attack's whole-number solves start from it (:class:`CellCounts`): a point
+    that fits every figure published from these cases, found without a search."""
+    cells = CellCounts()
+    flags = [f for f in RISK_FLAGS if f in data.extract.cases.columns]
+    for (family, p, q, category), n in _tallies(data.extract.cases).items():
+        block = frozenset({(p, q)})
+        if family != PATTERN:
+            cells[(family, category, block)] = n
+            continue
+        on = [flag for flag, bit in zip(flags, category, strict=True) if bit == "1"]
+        band = str(len(on)) if len(on) < 3 else "3+"
+        cells[(BAND, band, block)] = cells.get((BAND, band, block), 0) + n
+        for i, a in enumerate(on):
+            for b in on[i + 1 :]:
+                cells[(PAIR, f"{a}|{b}", block)] = cells.get((PAIR, f"{a}|{b}", block), 0) + n
+    return cells
 
 
 def at_least(

@@ -344,12 +344,11 @@ def test_the_cases_themselves_fit_every_figure_published_from_them(public_pack,
     the same with the cases as a seed as without."""
     import json
 
-    from packs import shared_extract
-
     from audit.disclosure.joint_model import CellCounts
     from audit.disclosure.publication import true_cells
     from audit.intake.pooling import load_returns
     from audit.workspace import audit_of
+    from packs import shared_extract
 
     packs = read_packs([public_pack.folder])
     period = json.loads((public_pack.folder / "manifest.json").read_text())["audit"]["period"]

@@ -352,7 +352,9 @@ def joint_attack(
     ]
     report.certified = sum(r[3] == _SETTLED for r in ranges)
     if first_exposures and any(exposed(r[1], r[2], k) for r in ranges):
-        report.deferred = sum(r[3] is False and math.isfinite(r[2]) for r in ranges)
+        report.deferred = sum(
+            r[3] is False and math.isfinite(r[2]) and not exposed(r[1], r[2], k) for r in ranges
+        )
     elif mip is not None:
         _narrow(
             mip,

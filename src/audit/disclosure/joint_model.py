@@ -39,6 +39,8 @@ from audit.errors import DisclosureError
 __all__ = [
     "BAND",
     "PAIR",
+    "band_of",
+    "pair_of",
     "Cell",
     "Block",
     "CellCounts",
@@ -85,6 +87,16 @@ PAIR = "risk_pair"
 _BANDS = ("0", "1", "2", "3+")
 
 
+def band_of(factors: int) -> str:
+    """The band (category of :data:`BAND`) of a case with this many risk factors."""
+    return str(factors) if factors < 3 else "3+"
+
+
+def pair_of(a: str, b: str) -> str:
+    """The category of :data:`PAIR` counting cases with both risk factors ``a`` and ``b``."""
+    return f"{a}|{b}"
+
+
 class _Patterns:
     """Sums over risk-factor patterns as the bands and pairs the packs print them as."""
 
@@ -94,17 +106,12 @@ class _Patterns:
         patterns = [format(i, f"0{n}b")[::-1] for i in range(2**n)]
         self.names: dict[frozenset[str], tuple[str, str]] = {}
         for band in _BANDS:
-            size = {"3+": None}.get(band, band)
-            chosen = [
-                p
-                for p in patterns
-                if (p.count("1") >= 3 if size is None else p.count("1") == int(band))
-            ]
+            chosen = [p for p in patterns if band_of(p.count("1")) == band]
             self.names[frozenset(chosen)] = (BAND, band)
         for i, a in enumerate(flags):
             for j in range(i + 1, n):
                 both = [p for p in patterns if p[i] == "1" and p[j] == "1"]
-                self.names[frozenset(both)] = (PAIR, f"{a}|{flags[j]}")
+                self.names[frozenset(both)] = (PAIR, pair_of(a, flags[j]))
 
     def translate(self, terms: Iterable[Term]) -> tuple[Term, ...] | None:
         """The terms with every pattern sum named as a band or a pair (``None`` when one
@@ -174,7 +181,7 @@ class JointModel:
         if self.flags:
             self.categories[BAND] = set(_BANDS)
             self.categories[PAIR] = {
-                f"{a}|{b}" for i, a in enumerate(self.flags) for b in self.flags[i + 1 :]
+                pair_of(a, b) for i, a in enumerate(self.flags) for b in self.flags[i + 1 :]
             }
         self.categories[CASES] = {"all"}
         grid: set[Cell] = set().union(*(s for ss in scopes.values() for s in ss))
@@ -240,7 +247,7 @@ class JointModel:
         pairs: dict[int, float] = defaultdict(float)
         for i, a in enumerate(self.flags):
             for b in self.flags[i + 1 :]:
-                pair = v(PAIR, f"{a}|{b}")
+                pair = v(PAIR, pair_of(a, b))
                 for j, x in pair.items():
                     pairs[j] += x
                 le(pair, _neg(v(a, "yes")))

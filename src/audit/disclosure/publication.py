@@ -23,7 +23,7 @@ from audit.contract import (
     RISK_FLAGS,
     flag_metric_id,
 )
-from audit.disclosure.joint_model import BAND, PAIR, CellCounts
+from audit.disclosure.joint_model import BAND, PAIR, CellCounts, band_of, pair_of
 from audit.disclosure.model import CASES, PATTERN, Count, Rate, Term
 from audit.formatting import format_percent, quarter_number
 from audit.workspace import AuditData
@@ -149,13 +149,9 @@ def true_counts(data: AuditData) -> Callable[[tuple[Term, ...]], int]:
     Quarters held in the extract are counted from its cases; earlier quarters (from the
     history store) are known only for the whole of the audit's partnerships.
     """
-    cases = data.scope_cases
-    tallies = _tallies(cases)
-    from audit.measures.metrics import quarter_label
-
-    quarter = quarter_label(cases["notification_date"]).astype(str).to_numpy()
+    tallies = _tallies(data.scope_cases)
     history = _history_atoms(data)
-    extract_quarters = set(quarter)
+    extract_quarters = {q for (family, _, q, _) in tallies if family == CASES}
 
     memo: dict[tuple[Term, ...], int] = {}
 
@@ -231,11 +227,10 @@ def true_cells(data: AuditData) -> CellCounts:
             cells[(family, category, block)] = n
             continue
         on = [flag for flag, bit in zip(flags, category, strict=True) if bit == "1"]
-        band = str(len(on)) if len(on) < 3 else "3+"
-        cells[(BAND, band, block)] = cells.get((BAND, band, block), 0) + n
-        for i, a in enumerate(on):
-            for b in on[i + 1 :]:
-                cells[(PAIR, f"{a}|{b}", block)] = cells.get((PAIR, f"{a}|{b}", block), 0) + n
+        parts = [(BAND, band_of(len(on)))]
+        parts += [(PAIR, pair_of(a, b)) for i, a in enumerate(on) for b in on[i + 1 :]]
+        for part in parts:
+            cells[(*part, block)] = cells.get((*part, block), 0) + n
     return cells
 
 

@@ -189,6 +189,20 @@ def test_headline_findings_quote_cases_and_directions_only_from_shown_figures() 
     assert hidden_cases.startswith("- This audit covers **c** babies")
 
 
+def test_with_every_compared_figure_hidden_the_headline_says_whose_figures_are_hidden():
+    """A public pack that hides every local figure the review's measures are compared on
+    says that *its own* figures are hidden: the national figures are printed beside them
+    (a partnership's year pack read as a quality lead would)."""
+    hidden = PUBLIC_METRICS.copy()
+    for i in (0, 1):
+        hidden.loc[i, ["numerator", "rate", "ci_low", "ci_high", "p_value", "p_holm"]] = "c"
+    text = headline_findings(protected(hidden, audience="public"))
+    assert ("- This pack's own figures for the measures the national review published are "
+            "hidden to protect privacy (shown as c), so none is compared with the national "
+            "figures here.") in text.split("\n")
+    assert "The figures the national review published are hidden" not in text
+
+
 def test_headline_says_no_evidence_is_not_evidence_of_sameness() -> None:
     calm = BOARD_METRICS.drop(index=0).reset_index(drop=True)   # no clear difference left
     text = headline_findings(protected(calm))

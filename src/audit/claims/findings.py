@@ -197,8 +197,9 @@ def _findings(p: Protected) -> list[str]:
     compared = _one_test_each([m for m in shown_metrics(p) if m in NATIONAL_REFERENCE])
     if not compared:
         lines.append(
-            f"- The figures the national review published are {HIDDEN_REASON} here "
-            f"(shown as {SUPPRESSED})."
+            f"- This pack's own figures for the measures the national review published "
+            f"are {HIDDEN_REASON} (shown as {SUPPRESSED}), so none is compared with the "
+            "national figures here."
         )
     for direction in ("lower", "higher"):
         found = [m for m in compared if words[m].startswith(direction)]

@@ -442,12 +442,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _import_meanwhile(module: str) -> None:
     """Import ``module`` on a second thread while this one reads and validates the extract.
 
-    ``audit metrics`` always needs scipy.stats (the Fisher test of every metric), and its
-    import is about a second of pure start-up; reading runs in pyarrow and hashlib threads
-    and much of validation in Arrow and numpy, which let go of the interpreter's lock, so
-    the two overlap on a second core. The thread is not a daemon: the process waits for the
-    import to finish before it exits, so no library is left half-loaded at shutdown. A
-    failure is left for the import where the module is used to report.
+    ``audit metrics`` and ``audit run`` always need scipy.stats (the Fisher test of every
+    metric), and its import is about a second of pure start-up (a public run's highspy a
+    fifth of one; a public run paid both inside protection: benchmarks/joint_attack.md);
+    reading runs in pyarrow and hashlib threads and much of validation in Arrow and numpy,
+    which let go of the interpreter's lock, so the two overlap on a second core. The thread
+    is not a daemon: the process waits for the import to finish before it exits, so no
+    library is left half-loaded at shutdown. A failure is left for the import where the
+    module is used to report.
     """
     import importlib
     import threading
@@ -526,6 +528,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "--suppress-max applies to public packs only (--audience "
             "public): the board pack shows every aggregate figure"
         )
+    if args.audience == "public":  # no notebook workers: a board run forks them at once,
+        # and a process forked during an import would hold a half-imported module
+        _import_meanwhile("scipy.stats")  # the metrics' Fisher tests
+        _import_meanwhile("highspy")  # the disclosure check's solver
     config = RunConfig(
         args.extract,
         output_dir=args.out,

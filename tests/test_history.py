@@ -67,7 +67,7 @@ def test_open_creates_file_and_folder_in_wal_mode(tmp_path: Path):
         assert store._db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     # reopening an up-to-date file changes nothing
     with open_history(path) as again:
-        assert again.schema_version == SCHEMA_VERSION == 5
+        assert again.schema_version == SCHEMA_VERSION == 6
 
 
 def test_record_and_read_back(store: HistoryStore):

@@ -230,7 +230,7 @@ def test_migrations_3_and_4_from_a_version_2_file(tmp_path: Path):
     path = tmp_path / "history.sqlite"
     _version_2_file(path)
     with open_history(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 5  # through 3, 4 and 5
+        assert store.schema_version == SCHEMA_VERSION == 6  # through 3, 4, 5 and 6
         runs = store.runs()
         # 'all' retired; the two spellings merged into the first one seen; for 2025-Q2 the
         # later recording (q2b.csv) kept

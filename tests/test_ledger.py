@@ -17,15 +17,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.contract import metric_label
-from audit.disclosure.attack import AttackReport
+from audit.disclosure.attack import AttackReport, attack
 from audit.disclosure.figures import write_figures
 from audit.disclosure.ledger import (
     check_release,
     earlier_releases,
+    forget_release,
+    keep_ranges,
+    kept_ranges,
     new_exposures,
     record_release,
 )
-from audit.disclosure.model import Count, Publication, term
+from audit.disclosure.model import Count, Publication, Term, term
 from audit.disclosure.protect import _together
 from audit.disclosure.publication import metric_terms
 from audit.errors import DisclosureError
@@ -92,6 +95,63 @@ def test_the_same_figures_are_one_release(tmp_path):
                                recorded_at="2026-04-01T00:00:00+00:00")
         assert (first, again) == (True, False)
         assert len(earlier_releases(store.connection, ["X"])) == 1
+
+
+def test_an_earlier_packs_own_ranges_are_worked_out_once_and_kept_with_it(tmp_path):
+    """The single-pack ranges a check works out for the earlier releases (the joint
+    attack's ``memo``) are kept in the ledger (keep_ranges) and read back by the next run
+    (kept_ranges) for those figures only: each is what a fresh attack on that pack alone
+    gives, the next check with them finds what it found without, and forgetting a release
+    drops its ranges."""
+    year, q1, q2 = _series()
+    with open_history(tmp_path / "history.sqlite") as store:
+        db = store.connection
+        for figures, period in ((year, "2025"), (q1, "2025-Q1")):
+            record_release(db, _folder(tmp_path, figures), name=figures.name, period=period,
+                           recorded_at="2026-01-01T00:00:00+00:00")
+        earlier = earlier_releases(db, ["X"])
+        assert [len(p.digest) for p in earlier] == [64, 64]
+        memo = kept_ranges(db, earlier)
+        assert memo == {p.name: {} for p in earlier}  # none worked out yet
+        found = new_exposures(q2, earlier, memo=memo)
+        with db:
+            assert keep_ranges(db, earlier, memo) == sum(len(memo[p.name]) for p in earlier) > 0
+            assert keep_ranges(db, earlier, memo) == 0  # kept once
+        kept = kept_ranges(db, earlier_releases(db, ["X"]))
+        assert kept == {p.name: memo[p.name] for p in earlier}
+        for p in earlier:
+            for key, (low, high) in kept[p.name].items():
+                terms = tuple(Term(f, c, frozenset(ps), frozenset(qs)) for f, c, ps, qs in key)
+                fresh = attack(p.publication, K, targets=[("count", terms)]).bounds[0]
+                assert (low, high) == (fresh.low, fresh.high)
+        assert [b.target.terms for b in new_exposures(q2, earlier, memo=kept)] == \
+            [b.target.terms for b in found] == [(term(FLAG, "unknown", ["X"], ["2025-Q2"]),)]
+        # another pack's figures read none of them; a forgotten release takes its own away
+        assert kept_ranges(db, [pack("other", ["X"], YEAR)]) == {}
+        with db:
+            forget_release(db, earlier[0].digest[:12])
+        assert db.execute("SELECT DISTINCT figures_sha256 FROM release_ranges").fetchall() \
+            == [(earlier[1].digest,)]
+
+
+def test_ranges_kept_by_other_code_are_not_read(tmp_path, monkeypatch):
+    """A change to the attack's code changes :func:`ranges_model`, and the ranges the old
+    code kept are then not read (they might not be what the new code gives)."""
+    from audit.disclosure import ledger
+
+    year, _, q2 = _series()
+    with open_history(tmp_path / "history.sqlite") as store:
+        db = store.connection
+        record_release(db, _folder(tmp_path, year), name="year", period="2025",
+                       recorded_at="2026-01-01T00:00:00+00:00")
+        earlier = earlier_releases(db, ["X"])
+        memo = kept_ranges(db, earlier)
+        new_exposures(q2, earlier, memo=memo)
+        with db:
+            keep_ranges(db, earlier, memo)
+        assert kept_ranges(db, earlier)[earlier[0].name]
+        monkeypatch.setattr(ledger, "ranges_model", lambda: "other code")
+        assert kept_ranges(db, earlier) == {earlier[0].name: {}}
 
 
 def test_an_exposure_the_earlier_releases_already_made_is_not_the_new_packs():

@@ -64,11 +64,14 @@ class CellCounts(dict):
 
 @dataclass(frozen=True)
 class PackFigures:
-    """One public pack as an outsider reads it: its name, figures and threshold."""
+    """One public pack as an outsider reads it: its name, figures and threshold; a release
+    of the ledger also its ``figures.csv`` digest, which keys the ranges kept for it
+    (:func:`audit.disclosure.ledger.kept_ranges`)."""
 
     name: str
     publication: Publication
     threshold: int
+    digest: str = ""
 
 
 def _pattern_flags(packs: Sequence[PackFigures]) -> tuple[str, ...]:

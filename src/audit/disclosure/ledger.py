@@ -29,8 +29,12 @@ release (keyed by the SHA-256 of ``figures.csv``).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
 
 from audit.disclosure.figures import FIGURES_FILE, parse_figures, read_figures
@@ -53,6 +57,9 @@ __all__ = [
     "find_release",
     "forget_release",
     "earlier_releases",
+    "ranges_model",
+    "kept_ranges",
+    "keep_ranges",
     "exposed_keys",
     "new_exposures",
     "check_release",
@@ -60,6 +67,8 @@ __all__ = [
 
 #: The history store's table of releases (schema version 5, :mod:`audit.history.schema`).
 RELEASES_TABLE = "releases"
+#: Each release's single-pack ranges, once worked out (schema version 6).
+RANGES_TABLE = "release_ranges"
 
 #: Seconds the integer step of each joint attack may take at run time: a guard, not a
 #: setting. A year's pack of ``benchmarks/year.py`` takes 1 to 24 s in all; a pack whose
@@ -159,26 +168,84 @@ def earlier_releases(db: sqlite3.Connection, partnerships: Iterable[str]) -> lis
     partnership's pack is read with the other partnerships' packs too: pool minus the
     others gives it away)."""
     rows = db.execute(
-        f"SELECT name, period, recorded_at, partnerships, figures FROM {RELEASES_TABLE} "
-        "ORDER BY recorded_at, rowid"
+        "SELECT name, period, recorded_at, partnerships, figures, figures_sha256 "
+        f"FROM {RELEASES_TABLE} ORDER BY recorded_at, rowid"
     ).fetchall()
     wanted = {partnership_key(p) for p in partnerships}
     linked: set[int] = set()
     grew = True
     while grew:  # the releases connected to ``wanted`` through shared partnerships
         grew = False
-        for i, (_, _, _, members, _) in enumerate(rows):
+        for i, (_, _, _, members, _, _) in enumerate(rows):
             names = set(members.split("\n"))
             if i not in linked and wanted & names:
                 linked.add(i)
                 wanted |= names
                 grew = True
     found = []
-    for i, (name, period, recorded_at, _, text) in enumerate(rows):
+    for i, (name, period, recorded_at, _, text, digest) in enumerate(rows):
         if i in linked:
             publication, k = parse_figures(text, f"the ledger's {name} ({period})")
-            found.append(PackFigures(f"{name} ({period}, {recorded_at}, #{i + 1})", publication, k))
+            found.append(
+                PackFigures(f"{name} ({period}, {recorded_at}, #{i + 1})", publication, k, digest)
+            )
     return found
+
+
+@cache
+def ranges_model() -> str:
+    """What names the code that works out a pack's single-pack ranges: a digest of the
+    modules that read its figures and attack them. Ranges kept by other code are not read,
+    so a change to the attack never meets ranges it would not give."""
+    import importlib
+
+    digest = hashlib.sha256()
+    for name in ("attack", "figures", "model"):
+        module = importlib.import_module(f"audit.disclosure.{name}")
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def kept_ranges(db: sqlite3.Connection, packs: Sequence[PackFigures]) -> dict:
+    """The single-pack ranges kept for ``packs`` (releases of this ledger), by pack name
+    then count: what :func:`audit.disclosure.joint.joint_attack` takes as ``memo``. A
+    pack's ranges depend only on its figures, so they are worked out once, not again by
+    every later pack's check (:func:`keep_ranges`)."""
+    names = {p.digest: p.name for p in packs if p.digest}
+    memo: dict = {name: {} for name in names.values()}
+    rows = db.execute(
+        f"SELECT figures_sha256, count, low, high FROM {RANGES_TABLE} WHERE model = ?",
+        (ranges_model(),),
+    )
+    for digest, text, low, high in rows:
+        if digest in names:
+            memo[names[digest]][_key(text)] = (low, math.inf if high is None else high)
+    return memo
+
+
+def keep_ranges(db: sqlite3.Connection, packs: Sequence[PackFigures], memo: dict) -> int:
+    """Add to the ledger the single-pack ranges ``memo`` holds for ``packs`` (releases of
+    it), inside the caller's transaction; returns how many were new."""
+    before = db.total_changes
+    db.executemany(
+        f"INSERT OR IGNORE INTO {RANGES_TABLE} (figures_sha256, model, count, low, high) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [
+            (p.digest, ranges_model(), json.dumps(key), low, None if math.isinf(high) else high)
+            for p in packs
+            if p.digest
+            for key, (low, high) in memo.get(p.name, {}).items()
+        ],
+    )
+    return db.total_changes - before
+
+
+def _key(text: str) -> tuple:
+    """A count's key (:func:`~audit.disclosure.joint.term_key`) from its stored JSON."""
+    return tuple(
+        (family, tuple(categories), tuple(partnerships), tuple(quarters))
+        for family, categories, partnerships, quarters in json.loads(text)
+    )
 
 
 def exposed_keys(

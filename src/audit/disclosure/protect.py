@@ -210,7 +210,11 @@ class Protected:
 
 
 def protect(
-    data: AuditData, policy: Policy | str = "board", *, earlier: Sequence[PackFigures] = ()
+    data: AuditData,
+    policy: Policy | str = "board",
+    *,
+    earlier: Sequence[PackFigures] = (),
+    ranges: dict | None = None,
 ) -> Protected:
     """The tables ``policy``'s audience may see for ``data``: a new view at each call,
     nothing written back into ``data``.
@@ -218,11 +222,13 @@ def protect(
     ``policy`` may be an audience name (``"board"``, ``"public"``) for the defaults.
     ``earlier`` (public only) are the public packs already produced about the same
     partnerships (the publication ledger, :mod:`audit.disclosure.ledger`): the new pack is
-    protected together with them (:func:`_together`).
+    protected together with them (:func:`_together`). ``ranges`` holds their single-pack
+    ranges by pack name (:func:`audit.disclosure.ledger.kept_ranges`); those worked out here
+    are added to it, for the caller to keep.
     """
     if not isinstance(policy, Policy):
         policy = Policy.make(policy)
-    return _public(data, policy, earlier) if policy.public else _board(data, policy)
+    return _public(data, policy, earlier, ranges) if policy.public else _board(data, policy)
 
 
 #: How a public pack cites a single extract: by its digest, never its file name (issue 22:
@@ -312,7 +318,12 @@ def _without(publication: Publication, dropped: set[tuple[str, str]]) -> Publica
     )
 
 
-def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()) -> Protected:
+def _public(
+    data: AuditData,
+    policy: Policy,
+    earlier: Sequence[PackFigures] = (),
+    ranges: dict | None = None,
+) -> Protected:
     k = policy.max_count
     if data.in_scope <= k:
         raise DisclosureError(
@@ -330,7 +341,7 @@ def _public(data: AuditData, policy: Policy, earlier: Sequence[PackFigures] = ()
     # three stay true. The first solutions: the cases themselves (they fit every figure
     # published from them, and the first round's solves start there).
     seeds: list = [true_cells(data)]
-    memo: dict = {}
+    memo: dict = {} if ranges is None else ranges  # the earlier packs' own ranges
     trimmed = _without(full, dropped)  # the figures the pack lists, before hiding
     while True:
         try:

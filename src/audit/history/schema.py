@@ -235,6 +235,23 @@ MIGRATIONS: tuple[MigrationStep, ...] = (
         )
         """,
     ),
+    # 6: each release's single-pack ranges, worked out once (audit.disclosure.ledger
+    #    kept_ranges): every later public pack's check reads the earlier packs' ranges, and
+    #    recomputing them was a sixth of protecting a year. ``model`` names the code that
+    #    computed them; ranges of other code are not read.
+    (
+        """
+        CREATE TABLE release_ranges (
+            figures_sha256 TEXT NOT NULL
+                REFERENCES releases (figures_sha256) ON DELETE CASCADE,
+            model          TEXT NOT NULL,
+            count          TEXT NOT NULL,
+            low            REAL NOT NULL,
+            high           REAL,
+            PRIMARY KEY (figures_sha256, model, count)
+        )
+        """,
+    ),
 )
 #: The schema version this release writes.
 SCHEMA_VERSION = len(MIGRATIONS)

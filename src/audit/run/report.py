@@ -350,7 +350,7 @@ def _stage_and_move(
     history_path = place.path.resolve() if place is not None else None
     # The public packs already produced about these partnerships: read once, protected with
     # (_build) and counted when this one is added to the ledger (_ledger).
-    earlier = _earlier_releases(data, history_path) if policy.public else []
+    earlier, ranges = _earlier_releases(data, history_path) if policy.public else ([], {})
     try:
         view, result = _build(
             data,
@@ -364,6 +364,7 @@ def _stage_and_move(
             config.say,
             cache_path(prepared),
             earlier,
+            ranges,
             no_history=history_path is None,
             made_on=started.date(),
         )
@@ -381,7 +382,7 @@ def _stage_and_move(
         )
         if history_path is not None:
             if policy.public:
-                _ledger(config, data, staging, history_path, started, len(earlier))
+                _ledger(config, data, staging, history_path, started, earlier, ranges)
             # Last step before the move: one transaction, so the store is either updated
             # whole or left as it was.
             recorded = record_history(
@@ -410,13 +411,15 @@ def _ledger(
     staging: Path,
     history_path: Path,
     started: datetime,
-    checked: int,
+    earlier: Sequence[Any],
+    ranges: dict,
 ) -> None:
-    """Add the staged public pack, protected with the ``checked`` earlier packs
-    (:func:`audit.disclosure.protect.protect`, ``earlier``), to the ledger
-    (:mod:`audit.disclosure.ledger`). Recorded before the history, so a failure after this
-    leaves the ledger holding a pack that was not written: the safe side."""
-    from audit.disclosure.ledger import record_release
+    """Add the staged public pack, protected with the ``earlier`` packs
+    (:func:`audit.disclosure.protect.protect`), to the ledger
+    (:mod:`audit.disclosure.ledger`), with the earlier packs' single-pack ranges worked out
+    on the way (``ranges``). Recorded before the history, so a failure after this leaves
+    the ledger holding a pack that was not written: the safe side."""
+    from audit.disclosure.ledger import keep_ranges, record_release
     from audit.disclosure.publication import pack_partnerships
     from audit.history import open_history
 
@@ -432,22 +435,26 @@ def _ledger(
             period=str(data.period),
             recorded_at=started.isoformat(timespec="seconds"),
         )
+        keep_ranges(store.connection, earlier, ranges)
     config.say(
-        f"publication ledger: checked with {checked} earlier public pack(s) about the same "
+        f"publication ledger: checked with {len(earlier)} earlier public pack(s) about the same "
         f"partnerships; this one recorded in {history_path}"
     )
 
 
-def _earlier_releases(data: AuditData, history_path: Path | None) -> list:
+def _earlier_releases(data: AuditData, history_path: Path | None) -> tuple[list, dict]:
     """The public packs the history store has already produced about this audit's
-    partnerships (:func:`audit.disclosure.ledger.earlier_releases`); none without a store."""
+    partnerships (:func:`audit.disclosure.ledger.earlier_releases`) and the single-pack
+    ranges it keeps for them (:func:`~audit.disclosure.ledger.kept_ranges`); none without a
+    store."""
     if history_path is None or not history_path.is_file():
-        return []
-    from audit.disclosure.ledger import earlier_releases
+        return [], {}
+    from audit.disclosure.ledger import earlier_releases, kept_ranges
     from audit.history import open_history
 
     with open_history(history_path) as store:
-        return earlier_releases(store.connection, data.partnerships)
+        earlier = earlier_releases(store.connection, data.partnerships)
+        return earlier, kept_ranges(store.connection, earlier)
 
 
 def _audit_record(data: AuditData, view: Protected, history_path: Path | None = None) -> dict:
@@ -481,6 +488,7 @@ def _build(
     say: Callable[[str], None],
     cache: Path,
     earlier: Sequence[Any] = (),
+    ranges: dict | None = None,
     *,
     no_history: bool = False,
     made_on: date | None = None,
@@ -505,7 +513,7 @@ def _build(
             f"… together with {len(earlier)} public pack(s) already produced about the same "
             "partnerships (the publication ledger)"
         )
-    protected = replace(protect(data, policy, earlier=earlier), made_on=made_on)
+    protected = replace(protect(data, policy, earlier=earlier, ranges=ranges), made_on=made_on)
     if protected.withheld:  # the pack's own sentence (the first of what it leaves out)
         say(f"… left out of this pack as a whole: {protected.dropped[0]}")
     say("drawing the sections …")

@@ -7,8 +7,10 @@ Reads the folder ``benchmarks/year.py`` wrote (its extracts and its final histor
 takes the earlier releases of the ledger that were recorded before the named pack (in
 the folder's publishing order, :func:`benchmarks.year.pack_names`) and linked to its
 partnerships, and times :func:`audit.disclosure.protect.protect` as ``audit run --audience
-public`` calls it. Prints the seconds, the metrics rates printed (of 29) and the counts
-hidden; nothing is written. For profiling and measuring protection without writing packs.
+public`` calls it, with the single-pack ranges the store keeps for those releases (a
+store written to the end keeps those of later runs too: a little more than the run had).
+Prints the seconds, the metrics rates printed (of 29) and the counts hidden; nothing is
+written. For profiling and measuring protection without writing packs.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from year import ORDERS, YEAR, pack_names  # noqa: E402
 
 from audit.disclosure import protect  # noqa: E402
-from audit.disclosure.ledger import earlier_releases  # noqa: E402
+from audit.disclosure.ledger import earlier_releases, kept_ranges  # noqa: E402
 from audit.formatting import SUPPRESSED  # noqa: E402
 from audit.history import open_history  # noqa: E402
 from audit.intake.pooling import load_returns  # noqa: E402
@@ -47,8 +49,9 @@ def prepare(year: Path, name: str):
     before = {f"{n.partition('-')[0]} {n.partition('-')[2]}" for n in order[: order.index(name)]}
     with open_history(history) as store:
         linked = earlier_releases(store.connection, data.partnerships)
-    earlier = [p for p in linked if p.name.split(" (")[0] in before]
-    return data, earlier
+        earlier = [p for p in linked if p.name.split(" (")[0] in before]
+        ranges = kept_ranges(store.connection, earlier)
+    return data, earlier, ranges
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,14 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alone", action="store_true", help="with no earlier release")
     args = parser.parse_args(argv)
     for name in args.names:
-        data, earlier = prepare(args.year, name)
+        data, earlier, ranges = prepare(args.year, name)
         earlier = [] if args.alone else earlier
         started = time.perf_counter()
         profiler = cProfile.Profile() if args.profile else None
         try:
             if profiler:
                 profiler.enable()
-            view = protect(data, "public", earlier=earlier)
+            view = protect(data, "public", earlier=earlier, ranges=ranges)
             outcome = ""
         except Exception as exc:  # a refusal is a result
             view, outcome = None, f"refused: {exc}"

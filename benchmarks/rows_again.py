@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     year, name = Path(args[0]), (args[1] if len(args) > 1 else "pooled-2025")
     ledger.joint_attack = _exact
-    data, earlier = prepare(year, name)
+    data, earlier, _ = prepare(year, name)
     started = time.perf_counter()
     view = protect(data, "public", earlier=earlier)
     print(f"{name}: protected with {len(earlier)} earlier packs in "

@@ -60,6 +60,31 @@ def test_a_hidden_cell_beside_its_total_is_recovered_exactly():
     assert {("m", "f", "no"), ("m", "f", "unknown"), ("m", "all", "cases")} <= set(b.binding)
 
 
+def test_an_attack_asked_until_exposed_stops_at_the_first_exposed_count():
+    # Two flags over one scope. f's yes 3 is hidden beside its no 40, unknown 4 and the
+    # 47 cases: exactly 3, exposed. g's yes 20 and no 23 are hidden, unknown 4 printed:
+    # yes + no = 43, each at least 1, so g's yes lies in 1..42 (not exposed).
+    pub = Publication(counts=[
+        _count("m", "f", "yes", _flag("yes"), 3, hidden=True),
+        _count("m", "f", "no", _flag("no"), 40),
+        _count("m", "f", "unknown", _flag("unknown"), 4),
+        _count("m", "g", "yes", (term("g", "yes", P, Q),), 20, hidden=True),
+        _count("m", "g", "no", (term("g", "no", P, Q),), 23, hidden=True),
+        _count("m", "g", "unknown", (term("g", "unknown", P, Q),), 4),
+        _count("m", "all", "cases", (term(CASES, "all", P, Q),), 47),
+    ], pack_partnerships=frozenset(P), pack_quarters=frozenset(Q))
+    whole = attack(pub, 5)
+    labels = [b.label for b in whole.bounds]
+    assert [b.label for b in whole.exposed] == ["m: f, yes"]
+    assert labels.index("m: f, yes") < len(labels) - 1  # counts after it are attacked too
+    first = attack(pub, 5, until_exposed=True)
+    assert [b.label for b in first.bounds] == labels[: labels.index("m: f, yes") + 1]
+    assert first.bounds == whole.bounds[: len(first.bounds)]
+    # with nothing exposed it is the whole attack
+    pub.counts[0].hidden = False
+    assert attack(pub, 5, until_exposed=True).bounds == attack(pub, 5).bounds
+
+
 def test_two_hidden_cells_in_one_row_share_the_remainder():
     # yes 3 and unknown 4 hidden, no 40 and cases 47 printed: yes + unknown = 7, and each
     # "c" is at least 1 (a true zero is always printed), so yes ranges over 1..6 (width 5):

@@ -271,7 +271,7 @@ def test_a_store_of_version_3_merges_names_that_differ_by_punctuation(tmp_path: 
                             "0.35, 0.18, 0.57)", (key, period))
         assert sorted(old.partnerships()) == ["Harbour-side", "Harbourside"]
     with open_history(path) as store:
-        assert store.schema_version == 5  # merged at 4; the ledger table at 5
+        assert store.schema_version == 6  # merged at 4; the ledger at 5, its ranges at 6
         runs = store.runs()
         # one key, the first spelling recorded; the later recording of 2025-Q2 kept
         assert runs[["partnership", "period"]].values.tolist() == [

@@ -273,6 +273,7 @@ def attack(
     *,
     truth: Callable[[tuple[Term, ...]], int] | None = None,
     targets: list[tuple[str, tuple[Term, ...]]] | None = None,
+    until_exposed: bool = False,
 ) -> AttackReport:
     """Bound every target count from the shown figures and rates (module doc).
 
@@ -280,6 +281,10 @@ def attack(
     (they cannot be exposed). The lower bound is found first: a count that cannot fall to
     ``k`` is protected without the second solve. Raises
     :class:`~audit.errors.DisclosureError` when the figures contradict each other.
+
+    ``until_exposed`` stops at the first exposed count, for a caller that asks only whether
+    there is one (hiding less tries figures again and keeps the report only of a clean
+    attack): the report then holds the counts up to it.
     """
     targets = attack_targets(publication) if targets is None else targets
     report = AttackReport(hidden=len(publication.hidden()))
@@ -301,6 +306,8 @@ def attack(
         report.bounds.append(
             Bounds(label, terms, low, high, exposed(low, high, k), tuple(dict.fromkeys(binding)))
         )
+        if until_exposed and report.bounds[-1].exposed:
+            break
     return report
 
 

@@ -74,7 +74,7 @@ def release(
     for c in released:
         c.hidden = False
     rates_for(publication, full)
-    after = attack(publication, k, truth=truth)
+    after = attack(publication, k, truth=truth, until_exposed=True)
     if after.exposed:  # pragma: no cover - an implied figure cannot narrow any range
         for c in released:
             c.hidden = True
@@ -151,7 +151,7 @@ def _print_group(
     for c in counts:
         c.hidden = False
     rates_for(publication, full)
-    after = attack(publication, k, truth=truth)
+    after = attack(publication, k, truth=truth, until_exposed=True)
     if not after.exposed:
         return after
     for c in counts:

@@ -330,6 +330,32 @@ def test_default_output_dir():
     assert default_output_dir("2025", None, Policy.make("board")) == Path("reports/2025")
 
 
+def test_packs_of_two_partnerships_for_one_quarter_go_to_two_folders(tmp_path, monkeypatch):
+    """Without --out or --partnership, a pack of an extract of one partnership is named
+    after it: a new analyst serving two partnerships ran Harbourside's quarter, then
+    Eastmere's, and the second replaced the first in reports/2026-Q2. A pooled extract's
+    pack keeps the quarter's own name."""
+    from types import SimpleNamespace
+
+    from audit.run.report import _destination
+    from audit.workspace import open_audit
+
+    monkeypatch.chdir(tmp_path)
+    frame = generate_extract(60, seed=5, partnerships=["Harbourside", "Eastmere"],
+                             start="2026-04-01", quarters=1)
+    config = SimpleNamespace(output_dir=None, say=lambda message: None)
+    folders = []
+    for name, cases in [*frame.groupby("partnership"), ("pooled", frame)]:
+        path = tmp_path / f"{name}.csv"
+        cases.to_csv(path, index=False)
+        data = open_audit(path, period="2026-Q2")
+        folders.append(_destination(config, data, Policy.make("board")).relative_to(tmp_path))
+        public = _destination(config, data, Policy.make("public")).relative_to(tmp_path)
+        assert public == Path(f"{folders[-1]}-public")
+    assert folders == [Path("reports/2026-Q2-eastmere"), Path("reports/2026-Q2-harbourside"),
+                       Path("reports/2026-Q2")]
+
+
 # --------------------------------------------------------------------------- history
 
 

@@ -312,11 +312,14 @@ def _compute(
 
 def _destination(config: RunConfig, data: AuditData, policy: Policy) -> Path:
     """The output folder, made ready: its parent exists, and folders left by runs that were
-    stopped before they could clean up are removed (and said)."""
+    stopped before they could clean up are removed (and said). Without ``--out``, a pack of
+    an extract of one partnership is named after it with or without ``--partnership``: two
+    partnerships' packs of one quarter would otherwise go to one folder, the second
+    replacing the first (a new analyst's, serving two partnerships)."""
     destination = (
         Path(config.output_dir)
         if config.output_dir
-        else default_output_dir(data.period, data.partnership, policy)
+        else default_output_dir(data.period, data.partnership or _sole_partnership(data), policy)
     ).resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
     removed = remove_leftovers(destination)
@@ -420,13 +423,11 @@ def _ledger(
     on the way (``ranges``). Recorded before the history, so a failure after this leaves
     the ledger holding a pack that was not written: the safe side."""
     from audit.disclosure.ledger import keep_ranges, record_release
-    from audit.disclosure.publication import pack_partnerships
     from audit.history import open_history
 
     # a one-partnership extract run without --partnership is that partnership's pack, not
     # a pool (a new analyst's --releases listed their own packs as "pooled")
-    members = pack_partnerships(data)
-    scope = data.partnership or (members[0] if len(members) == 1 else "pooled")
+    scope = data.partnership or _sole_partnership(data) or "pooled"
     with open_history(history_path) as store, store.connection:
         record_release(
             store.connection,
@@ -440,6 +441,15 @@ def _ledger(
         f"publication ledger: checked with {len(earlier)} earlier public pack(s) about the same "
         f"partnerships; this one recorded in {history_path}"
     )
+
+
+def _sole_partnership(data: AuditData) -> str | None:
+    """The partnership of an extract that names one (``None`` for a pooled extract or one
+    with no partnership column)."""
+    from audit.disclosure.publication import NO_PARTNERSHIP, pack_partnerships
+
+    members = pack_partnerships(data)
+    return members[0] if len(members) == 1 and members[0] != NO_PARTNERSHIP else None
 
 
 def _earlier_releases(data: AuditData, history_path: Path | None) -> tuple[list, dict]:

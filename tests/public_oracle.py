@@ -64,6 +64,10 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "Of which with a factor not known": _CASES,
 }
 _ROW_COUNTS = _NUMERATOR + _DENOMINATOR + _CASES  # what a rate / interval / p is built on
+#: A risk factor is compared with the national review as the review counted it, its yes out
+#: of every case: its test and verdict rest on its yes (and the pack's cases), not on its
+#: known or not known.
+RISK_TEST = ("p_value", "p_holm", "Compared with national")
 #: Words that place a figure against limits or a comparison.
 _VERDICT = re.compile(r"\b(above|below|within|outside|higher|lower|difference|limit)", re.I)
 _DIGIT = re.compile(r"\d")
@@ -320,6 +324,8 @@ def check_beside_hidden(pack: PublicPack) -> list[str]:
                 # the review counted a risk factor out of every case, the rest out of the
                 # row's own denominator
                 depends = _depends(h) if risk or h != "As the review counted" else _ROW_COUNTS
+                if risk and h in RISK_TEST:
+                    depends = _NUMERATOR
                 if not hidden & set(depends):
                     continue
                 value = row[i]

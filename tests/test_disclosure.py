@@ -685,12 +685,19 @@ def test_public_pack_hides_every_count_from_one_to_k(northbridge_quarter):
 
 
 def test_a_hidden_count_hides_every_figure_built_on_it(northbridge_quarter):
+    """A rate and its interval are of the cases known; a test is of the comparison's base,
+    which for a risk factor is every case (printed): its p-values go with its yes only."""
     p = protect(northbridge_quarter, "public")
     hidden_rows = p.metrics[[is_suppressed(n) or is_suppressed(d) for n, d in
                              zip(p.metrics["numerator"], p.metrics["denominator"])]]
     assert len(hidden_rows)
-    for column in ("rate", "ci_low", "ci_high", "p_value"):
+    for column in ("rate", "ci_low", "ci_high"):
         assert all(is_suppressed(v) for v in hidden_rows[column]), column
+    risk = hidden_rows["metric"].str.startswith("risk.")
+    for (_, row), is_risk in zip(hidden_rows.iterrows(), risk, strict=True):
+        test_on = row["numerator"] if is_risk else "c"  # a non-risk row: hidden either way
+        assert is_suppressed(row["p_value"]) == is_suppressed(test_on), row["metric"]
+    assert not is_suppressed(p.cases)  # a risk factor's base, every case, is printed
 
 
 def test_public_pack_withstands_a_second_attack_from_its_figures(northbridge_quarter,
@@ -1201,8 +1208,9 @@ def _stand_in_pass(monkeypatch, counts: list[Count], objects_to: str):
     truth = object()
     asked: list[str] = []
 
-    def stand_in_attack(pub, k, truth=None, targets=None):
+    def stand_in_attack(pub, k, truth=None, targets=None, until_exposed=False):
         assert pub is publication and k == 5 and truth is truth_passed and targets is None
+        assert until_exposed  # only whether anything is exposed: a clean attack is whole
         shown = "".join(sorted(c.row for c in pub.counts if c.table == "metrics"
                                and c.column == "numerator" and not c.hidden))
         asked.append(shown)

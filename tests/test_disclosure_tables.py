@@ -228,6 +228,27 @@ def test_the_public_metrics_table_hides_a_rate_with_its_counts_not_with_its_unkn
     assert out.loc["t.a", "p_holm"] == pytest.approx(0.04)
 
 
+def test_a_risk_factor_keeps_its_test_beside_a_hidden_known_but_not_beside_a_hidden_yes():
+    """A risk factor is compared with the review out of every case (yes / cases, both
+    printed), so its p-values stay printed when only its "known" is hidden; its rate and
+    interval, which are of the cases known, do not. Holm over the one printed: itself."""
+    metrics = pd.DataFrame({
+        "metric": ["risk.care_leaver", "risk.young_parent", "t.b"],
+        "numerator": [8, 3, 9], "denominator": [14, 12, 4], "unknown": [5, 7, 0],
+        "rate": [0.57, 0.25, 0.9], "ci_low": [0.3] * 3, "ci_high": [0.8] * 3,
+        "national_rate": [0.054, 0.326, 0.45], "p_value": [0.01, 0.5, 0.3], "p_holm": [1.0] * 3,
+    })
+    hiding = _hiding(("metrics", "risk.care_leaver", "denominator"),
+                     ("metrics", "risk.young_parent", "numerator"),
+                     ("metrics", "t.b", "denominator"))
+    out = _metrics_public(metrics, hiding).set_index("metric")
+    assert [out.loc["risk.care_leaver", c] for c in ("rate", "ci_low", "ci_high")] == [C] * 3
+    assert out.loc["risk.care_leaver", "p_value"] == 0.01
+    assert out.loc["risk.care_leaver", "p_holm"] == pytest.approx(0.01)  # the one printed
+    for metric in ("risk.young_parent", "t.b"):
+        assert [out.loc[metric, c] for c in ("p_value", "p_holm")] == [C, C], metric
+
+
 SEEN, CONTACTED = "engagement.seen", "engagement.contacted"     # trend metrics
 
 

@@ -15,6 +15,7 @@ from audit.claims.findings import (
     MAX_HEADLINE_BULLETS,
     caveats,
     describe_metric,
+    detectable_sentences,
     headline_findings,
     metric_sentences,
     steps_sentence,
@@ -197,21 +198,81 @@ def test_with_every_compared_figure_hidden_the_headline_says_whose_figures_are_h
     for i in (0, 1):
         hidden.loc[i, ["numerator", "rate", "ci_low", "ci_high", "p_value", "p_holm"]] = "c"
     text = headline_findings(protected(hidden, audience="public"))
-    assert ("- This pack's own figures for the measures the national review published are "
+    assert ("- The figures this pack would compare with the national review's are "
             "hidden to protect privacy (shown as c), so none is compared with the national "
             "figures here.") in text.split("\n")
     assert "The figures the national review published are hidden" not in text
+
+
+def test_a_risk_factor_is_compared_out_of_every_case_beside_a_hidden_known():
+    """A public pack that hides a risk factor's "known" (and so its rate of known answers)
+    while printing its yes still compares it with the review as the review counted it, yes
+    out of every case: a new analyst's pack printed 8 of 19 (42.1%) beside the national 5.4%
+    and said "hidden to protect privacy". Expected: Fisher's test on [[8, 11], [5, 87]] by
+    scipy, p_holm its own (one test). A measure with no national figure has none to compare
+    with, hidden or not."""
+    p_cl = fisher_exact([[8, 11], [5, 87]]).pvalue
+    assert p_cl < 0.05
+    metrics = _metrics(
+        _row("risk.care_leaver", 8, "c", "c", "c", "c", "c", 5, p_cl),
+        _row("risk.impulsivity", "c", "c", "c", "c", "c", "c"),
+        _row("engagement.identified", 15, "c", "c", "c", "c", "c"),
+    ).astype(object)
+    view = protected(metrics, audience="public", cases=19)
+    words = verdict_words(view)
+    assert words == {"risk.care_leaver": "higher than nationally",
+                     "risk.impulsivity": VERDICT_NO_NATIONAL,
+                     "engagement.identified": VERDICT_NO_NATIONAL}
+    text = headline_findings(view)
+    assert p_cl < 0.001
+    assert ("- **Higher than nationally:** care leaver (42.1% of all cases, as the review "
+            "counted, against 5.4%; adjusted p < 0.001).") in text.split("\n")
+    assert describe_metric("risk.care_leaver", view) == (
+        "Care leaver: 42.1% of all cases, as the review counted; nationally 5.4% (5 of 92) — "
+        "higher than nationally; its rate of the cases known is hidden to protect privacy "
+        "(shown as c).")
+    assert metric_sentences(["risk.care_leaver", "risk.impulsivity"], view) == (
+        f"- {describe_metric('risk.care_leaver', view)}\n"
+        "- Hidden to protect privacy (shown as c): impulsivity.")
+    # its yes hidden too: no comparison
+    metrics.loc[0, ["numerator", "p_value", "p_holm"]] = "c"
+    assert verdict_words(protected(metrics, audience="public", cases=19))[
+        "risk.care_leaver"] == "hidden to protect privacy"
+
+
+def test_a_detectable_difference_never_contradicts_its_own_verdict():
+    """A new analyst's board pack: harmed by birth father 8 of 13 (61.5%) against 81 of 92,
+    no evidence of a difference after Holm over its 3 comparisons (raw p 0.027, adjusted
+    0.080), and beside it "only 61.5% or less would differ" (the bar at 5% alone). The bar is
+    now at 5% / 3: by scipy, 7 of 13 (53.8%) is the nearest count with p < 0.05 / 3, and 8
+    of 13 is not."""
+    p_raw = fisher_exact([[8, 5], [81, 11]]).pvalue
+    assert 0.025 < p_raw < 0.05 and 3 * p_raw > 0.05
+    assert fisher_exact([[7, 6], [81, 11]]).pvalue < 0.05 / 3 < p_raw
+    metrics = _metrics(
+        _row("harmed_by.birth_father", 8, 13, 0, 8 / 13, 0.35, 0.82, 81, p_raw),
+        _row("harmed_by.another_male_carer", 5, 13, 0, 5 / 13, 0.18, 0.65, 11, p_raw),
+        _row("risk.young_parent", 30, 100, 0, 0.30, 0.219, 0.395, 30, P_YP),
+        _row("risk.care_leaver", 3, 100, 0, 0.03, 0.010, 0.085, 5, 0.48),
+    )
+    metrics["p_holm"] = [min(1.0, 3 * p_raw)] * 2 + [min(1.0, 2 * P_YP), 0.96]
+    view = protected(metrics)
+    assert verdict_words(view)["harmed_by.birth_father"] == VERDICT_NO_DIFFERENCE
+    lines = detectable_sentences(["harmed_by.birth_father"], view).split("\n")
+    assert lines == ["- Harmed by birth father: With 13 cases, only 53.8% or less would differ "
+                     "from the national 88%; no higher figure could (even 13 of 13 would not)."]
 
 
 def test_headline_says_no_evidence_is_not_evidence_of_sameness() -> None:
     calm = BOARD_METRICS.drop(index=0).reset_index(drop=True)   # no clear difference left
     text = headline_findings(protected(calm))
     # what these numbers could have shown, worked out here by scipy at every count: the
-    # nearest local count to the national rate at which Fisher's p falls below 0.05
+    # nearest local count to the national rate at which Fisher's p falls below 0.05 / 2
+    # (the pack's 2 comparisons: the strictest step of Holm's method)
     def nearest_gap(national: int, base: int = 100) -> int:
         rate = national / 92
         found = [abs(x / base - rate) for x in range(base + 1)
-                 if fisher_exact([[x, base - x], [national, 92 - national]]).pvalue < 0.05]
+                 if fisher_exact([[x, base - x], [national, 92 - national]]).pvalue < 0.025]
         return round(min(found) * 100)
     low, high = sorted((nearest_gap(30), nearest_gap(5)))
     assert ("On all 2 measures the national review published, there is no evidence of a "

@@ -17,7 +17,7 @@ from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
 from audit.intake.periods import unfinished_words
-from audit.measures.compare import review_base, verdicts
+from audit.measures.compare import VERDICT_NO_NATIONAL, verdicts
 from audit.measures.national import NATIONAL_REFERENCE
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "shown_metrics",
     "steps_sentence",
     "detectable_sentences",
+    "tests_in_pack",
+    "detection_alpha",
     "headline_findings",
     "further_findings",
     "MAX_HEADLINE_BULLETS",
@@ -36,14 +38,36 @@ __all__ = [
 
 
 def verdict_words(p: Protected) -> dict[str, str]:
-    """metric id -> verdict wording; a row hidden by disclosure control is "hidden to
-    protect privacy" ("too few cases to tell" is said only of statistical power)."""
-    raw = verdicts(p.metrics)
+    """metric id -> verdict wording; a comparison hidden by disclosure control is "hidden
+    to protect privacy" ("too few cases to tell" is said only of statistical power). A
+    measure with no national figure has none to compare with, hidden or not; a risk factor
+    is compared out of every case (:func:`_base`), so its verdict stands beside a hidden
+    "known" (a new analyst read "hidden" beside 42.1% against 5.4%, both printed)."""
+    table = p.metrics.copy()
+    bases = [_base(p, row) for _, row in table.iterrows()]
+    risk = table["metric"].astype(str).str.startswith(_RISK).to_numpy()
+    table["denominator"] = table["denominator"].astype(object).where(~risk, bases)
+    table["unknown"] = table["unknown"].astype(object).where(~risk, 0)
+    raw = verdicts(table)
     out: dict[str, str] = {}
     for (_, row), wording in zip(p.metrics.iterrows(), raw, strict=True):
-        hidden = is_suppressed(row["rate"])
+        hidden = wording != VERDICT_NO_NATIONAL and is_suppressed(row["p_holm"])
         out[str(row["metric"])] = HIDDEN_REASON if hidden else str(wording)
     return out
+
+
+#: A risk factor is compared with the review out of every case (review_base).
+_RISK = "risk."
+
+
+def _base(p: Protected, row: pd.Series) -> object:
+    """The base a row's national comparison is of, as the pack prints it: every case for
+    a risk factor (:func:`~audit.measures.compare.review_base`), else its denominator."""
+    if not str(row["metric"]).startswith(_RISK):
+        return row["denominator"]
+    if not is_suppressed(row["denominator"]) and not is_suppressed(row["unknown"]):
+        return row["denominator"] + row["unknown"]
+    return p.cases
 
 
 def _row(p: Protected, metric: str) -> pd.Series | None:
@@ -63,6 +87,11 @@ def describe_metric(metric: str, p: Protected) -> str:
         national = (
             f"; nationally {format_percent(row['national_rate'])} "
             f"({int(row['national_numerator'])} of {int(row['national_denominator'])})"
+        )
+    if is_suppressed(row["rate"]) and verdict not in (HIDDEN_REASON, VERDICT_NO_NATIONAL):
+        return (
+            f"{label}: {_local(p, metric)}{national} — {verdict}; its rate of the cases "
+            f"known is {HIDDEN_REASON} (shown as {SUPPRESSED})."
         )
     if is_suppressed(row["rate"]):
         return f"{label}: figure {HIDDEN_REASON} (shown as {SUPPRESSED}){national}."
@@ -87,7 +116,9 @@ def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     """A bulleted list (``- `` lines) of :func:`describe_metric` for each id shown, and one
     line naming those hidden to protect small numbers."""
     present = [m for m in metric_ids if m in set(p.metrics["metric"])]
-    shown = set(shown_metrics(p, present))
+    words = verdict_words(p)  # a risk factor compared out of every case is described too
+    compared = {m for m in present if words[m] not in (HIDDEN_REASON, VERDICT_NO_NATIONAL)}
+    shown = set(shown_metrics(p, present)) | compared
     lines = [f"- {describe_metric(m, p)}" for m in present if m in shown]
     hidden = [metric_label(m).lower() for m in present if m not in shown]
     if hidden:
@@ -97,10 +128,31 @@ def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     return "\n".join(lines)
 
 
+def tests_in_pack(p: Protected) -> int:
+    """How many comparisons the pack's p-values are adjusted over (Holm's family: the rows
+    it prints a p-value for, the two mirrored ``harmed_by`` rows once)."""
+    tested = [
+        str(m)
+        for m, v in zip(p.metrics["metric"], p.metrics["p_value"], strict=True)
+        if not is_suppressed(v) and pd.notna(v)
+    ]
+    return len(_one_test_each(tested))
+
+
+def detection_alpha(p: Protected) -> float:
+    """The level a detectable difference is worked out at: 5% over the pack's comparisons
+    (Bonferroni, the strictest step of Holm's method), so a local figure beyond it would be
+    called different whatever the others show and one inside it never contradicts its own
+    "no evidence" (at 5% alone, a new analyst's pack said 61.5% "would differ" beside a
+    local 61.5% with no evidence of a difference)."""
+    return 0.05 / max(tests_in_pack(p), 1)
+
+
 def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     """For each shown comparison with no evidence of a difference, the smallest difference
     this many cases could have detected ("with 20 cases, only 90% or more, or 35% or less,
-    would differ from the national 64%"), so "no evidence" is never read as "the same"."""
+    would differ from the national 64%") at :func:`detection_alpha`, so "no evidence" is
+    never read as "the same"."""
     from audit.formatting import as_number
     from audit.measures.compare import VERDICT_NO_DIFFERENCE, detectable_difference_text
 
@@ -117,9 +169,8 @@ def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
         national = as_number(row["national_numerator"])
         if base is None or national is None:
             continue
-        lines.append(
-            f"- {metric_label(metric)}: " + detectable_difference_text(int(base), int(national))
-        )
+        text = detectable_difference_text(int(base), int(national), alpha=detection_alpha(p))
+        lines.append(f"- {metric_label(metric)}: {text}")
     return "\n".join(lines)
 
 
@@ -194,11 +245,17 @@ def _findings(p: Protected) -> list[str]:
         f"carer ({p.place}, {p.period_label})."
     )
     words = verdict_words(p)
-    compared = _one_test_each([m for m in shown_metrics(p) if m in NATIONAL_REFERENCE])
+    compared = _one_test_each(
+        [
+            m
+            for m in p.metrics["metric"]
+            if m in NATIONAL_REFERENCE and words[m] not in (HIDDEN_REASON, VERDICT_NO_NATIONAL)
+        ]
+    )
     if not compared:
         lines.append(
-            f"- This pack's own figures for the measures the national review published "
-            f"are {HIDDEN_REASON} (shown as {SUPPRESSED}), so none is compared with the "
+            f"- The figures this pack would compare with the national review's are "
+            f"{HIDDEN_REASON} (shown as {SUPPRESSED}), so none is compared with the "
             "national figures here."
         )
     for direction in ("lower", "higher"):
@@ -244,7 +301,7 @@ def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool
         national = as_number(row["national_numerator"])
         if base is None or national is None or not base:
             continue
-        low, high = detectable_difference(int(base), int(national))
+        low, high = detectable_difference(int(base), int(national), alpha=detection_alpha(p))
         rate = float(row["national_rate"])
         sides = [rate - low, high - rate]
         sides = [g for g in sides if g == g]  # a side no result could reach is NaN
@@ -281,18 +338,28 @@ def _quoted(p: Protected, metric: str) -> str:
         if adjusted is not None and not is_suppressed(adjusted) and pd.notna(adjusted)
         else ""
     )
-    # the local figure the test compared: a risk factor's as the review counted it, out of
-    # every case (audit.measures.compare.review_base), not the rate of known answers
-    (base,) = review_base([metric], [row["denominator"]], [row["unknown"]])
-    local = (
-        f"{format_percent(float(row['numerator']) / base)} of all cases, as the review counted,"
-        if metric.startswith("risk.") and base > 0
-        else format_percent(row["rate"])
-    )
+    local = _local(p, metric)
+    if metric.startswith(_RISK):
+        local += ","
     return (
         f"{metric_label(metric).lower()} ({local} against "
         f"{format_percent(row['national_rate'])}{test})"
     )
+
+
+def _local(p: Protected, metric: str) -> str:
+    """The local figure a national comparison tests: a risk factor's as the review counted
+    it, out of every case (:func:`_base`), not the rate of known answers."""
+    from audit.formatting import as_number
+
+    row = _row(p, metric)
+    assert row is not None
+    base = as_number(_base(p, row))
+    if metric.startswith(_RISK) and base:
+        return (
+            f"{format_percent(float(row['numerator']) / base)} of all cases, as the review counted"
+        )
+    return format_percent(row["rate"])
 
 
 def caveats(p: Protected) -> str:

@@ -183,6 +183,9 @@ def hide(frame: pd.DataFrame, masks: Mapping[str, np.ndarray], built_on: Iterabl
 
 
 _RATE_COLUMNS = ("rate", "ci_low", "ci_high", "p_value", "p_holm")
+_TEST_COLUMNS = ("p_value", "p_holm")
+#: The metrics compared with the review out of every case (audit.measures.compare.review_base).
+_RISK = "risk."
 _NATIONAL = ("national_numerator", "national_denominator", "national_rate")
 
 
@@ -258,14 +261,20 @@ def _metrics_cells(data: AuditData, publication: Publication) -> None:
 def _metrics_public(metrics: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
     """Hidden counts ``c``; a row's rate, interval and p-values ``c`` when its numerator or
     denominator is (a rate is not made of the unknown); Holm's adjustment over the rows
-    shown. A measure withheld from the pack has no row (as a flag missing from the extract
-    has none)."""
+    shown. A risk factor's p-values are ``c`` only with its yes: it is compared with the
+    review as the review counted it, yes out of every case (:func:`~audit.measures.compare.
+    review_base`), and both are printed, so the test says nothing they do not. A measure
+    withheld from the pack has no row (as a flag missing from the extract has none)."""
     left_out = hiding.left_out("metrics")  # a measure withheld from the whole pack
     metrics = metrics[~metrics["metric"].isin(left_out)].reset_index(drop=True)
     rows = [str(m) for m in metrics["metric"]]
     out = hide(metrics, hiding.masks("metrics", rows, ["unknown"]), ())
     counts = hiding.masks("metrics", rows, ["numerator", "denominator"])
-    return _adjust_shown(hide(out, counts, _RATE_COLUMNS))
+    out = hide(out, counts, _RATE_COLUMNS)
+    tested = np.array([r.startswith(_RISK) for r in rows], dtype=bool) & ~counts["numerator"]
+    for column in _TEST_COLUMNS:
+        out.loc[tested, column] = metrics.loc[tested, column]
+    return _adjust_shown(out)
 
 
 def _adjust_shown(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from audit.claims.findings import (
     detectable_sentences,
     metric_sentences,
     shown_metrics,
+    tests_in_pack,
     verdict_words,
 )
 from audit.disclosure import Protected
@@ -40,11 +41,13 @@ def against_national(
     detectable = detectable_sentences(ids, p)
     if detectable:
         section.heading("What these numbers of cases could show")
+        n = tests_in_pack(p)
         section.text(
             "No evidence of a difference is not evidence of no difference. With "
             "this many cases, the test could only have found a difference this "
-            "large (one comparison at the 5% level; after adjusting for the others "
-            "the bar is a little higher):\n\n" + detectable
+            f"large, allowing for the {n} comparison{'' if n == 1 else 's'} in this pack "
+            f"(each at 5% ÷ {n}, the strictest step of Holm's method, so a figure "
+            "beyond it would be called different):\n\n" + detectable
         )
 
 

@@ -263,6 +263,25 @@ def test_a_detectable_difference_never_contradicts_its_own_verdict():
                      "from the national 88%; no higher figure could (even 13 of 13 would not)."]
 
 
+def test_a_difference_on_a_field_often_not_known_says_how_often_in_the_same_sentence():
+    """A new analyst's summary: "lower than nationally: harmed by birth father (41.7%
+    against 88.0%; adjusted p = 0.006)" on a field not known in 8 of its 20 cases (40%, over
+    the contract's 10%): the caveat was only in the data-quality section. Young parent, 0 of
+    100 not known, carries none; a hidden "not known" is not quoted."""
+    metrics = _metrics(
+        _row("harmed_by.birth_father", 5, 12, 8, 5 / 12, 0.19, 0.68, 81, 0.006),
+        _row("risk.young_parent", 10, 100, 0, 0.10, 0.055, 0.174, 30, 0.0001),
+    )
+    lines = headline_findings(protected(metrics, cases=100)).split("\n")
+    assert ("- **Lower than nationally:** harmed by birth father (41.7% against 88.0%; "
+            "adjusted p = 0.006; not known in 8 of 20 cases); young parent (10.0% of all "
+            "cases, as the review counted, against 32.6%; adjusted p < 0.001).") in lines
+    hidden = metrics.astype(object)
+    hidden.loc[0, "unknown"] = "c"
+    text = headline_findings(protected(hidden, audience="public", cases=100))
+    assert "harmed by birth father (41.7% against 88.0%; adjusted p = 0.006)" in text
+
+
 def test_headline_says_no_evidence_is_not_evidence_of_sameness() -> None:
     calm = BOARD_METRICS.drop(index=0).reset_index(drop=True)   # no clear difference left
     text = headline_findings(protected(calm))

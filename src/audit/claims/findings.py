@@ -343,8 +343,25 @@ def _quoted(p: Protected, metric: str) -> str:
         local += ","
     return (
         f"{metric_label(metric).lower()} ({local} against "
-        f"{format_percent(row['national_rate'])}{test})"
+        f"{format_percent(row['national_rate'])}{test}{_often_unknown(row)})"
     )
+
+
+def _often_unknown(row: pd.Series) -> str:
+    """The words "; not known in 8 of 20 cases" when more than the contract's share of a
+    claim's cases (:data:`~audit.contract.UNKNOWN_SHARE_THRESHOLD`) were not recorded, so a
+    difference is never quoted without it (a new analyst's summary put "lower than
+    nationally" on a figure not known in 8 of 20 cases, the caveat only in the data-quality
+    section). Nothing when the count is hidden."""
+    from audit.contract import UNKNOWN_SHARE_THRESHOLD
+    from audit.formatting import as_number
+
+    unknown, known = as_number(row["unknown"]), as_number(row["denominator"])
+    if unknown is None or known is None or not unknown + known:
+        return ""
+    if unknown / (unknown + known) <= UNKNOWN_SHARE_THRESHOLD:
+        return ""
+    return f"; not known in {format_count(unknown)} of {format_count(unknown + known)} cases"
 
 
 def _local(p: Protected, metric: str) -> str:

@@ -679,7 +679,8 @@ def test_a_blank_partnership_among_named_rows_is_a_problem_at_its_row(write):
         "theirs: fill in the partnership this case belongs to",
     ]
     assert str(caught.value).splitlines()[0].endswith(
-        "2 problems in 1 column; fix the extract at source and export it again")
+        "2 problems in 1 column; fix them in the file (a case system's export: at source, "
+        "then export it again)")
 
 
 def test_a_partnership_column_left_blank_throughout_is_one_partnership_s_extract(write):

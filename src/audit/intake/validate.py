@@ -530,7 +530,8 @@ def _refusal(problems: list[Problem], total: int, near: int) -> str:
     if not measures:
         return (
             f"the extract breaks the contract: {total:,} problem{'s' if total != 1 else ''}"
-            f"{where}; fix the extract at source and export it again"
+            f"{where}; fix them in the file (a case system's export: at source, then export it "
+            "again)"
         )
     others = total - near
     return (

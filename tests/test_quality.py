@@ -117,6 +117,12 @@ def test_validation_summary_lists_counts_and_rows(data):
     assert "  quarters covered:    2025-Q1 (1 with cases)" in summary.splitlines()
     assert "rows: 12" in summary          # C10 is on spreadsheet row 12
     assert "domestic_abuse" in summary and "20.0%" in summary
+    # a column it does not read (colour) is named, with why free text is left out (a new
+    # analyst's notes column was listed without a word)
+    assert summary.splitlines()[-2:] == [
+        "  columns ignored:     colour",
+        "  (not read, but still in the file: a free-text column can name people, so leave "
+        "such columns out of the extract: docs/data-contract.md)"]
 
 
 # ------------------------------------- every case left out accounted for (analyst 2, A2)

@@ -148,4 +148,9 @@ def validation_summary(extract) -> str:
     lines += [f"  warning: {warning}" for warning in extract.warnings]
     lines.append("  flags not recorded:  " + (", ".join(extract.missing_flags) or "none"))
     lines.append("  columns ignored:     " + (", ".join(extract.ignored_columns) or "none"))
+    if extract.ignored_columns:  # the identifier check cannot see a name in free text
+        lines.append(
+            "  (not read, but still in the file: a free-text column can name people, so "
+            "leave such columns out of the extract: docs/data-contract.md)"
+        )
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from audit.contract import FLAG_COLUMNS, column_label, metric_label
 from audit.disclosure import Protected
 from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
 from audit.intake.periods import unfinished_words
+from audit.measures.compare import COMPARED_OUT_OF_EVERY_CASE as _RISK
 from audit.measures.compare import VERDICT_NO_NATIONAL, verdicts
 from audit.measures.national import NATIONAL_REFERENCE
 
@@ -54,10 +55,6 @@ def verdict_words(p: Protected) -> dict[str, str]:
         hidden = wording != VERDICT_NO_NATIONAL and is_suppressed(row["p_holm"])
         out[str(row["metric"])] = HIDDEN_REASON if hidden else str(wording)
     return out
-
-
-#: A risk factor is compared with the review out of every case (review_base).
-_RISK = "risk."
 
 
 def _base(p: Protected, row: pd.Series) -> object:
@@ -165,7 +162,7 @@ def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
         ):
             continue
         row = rows.loc[metric]
-        base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
+        base = as_number(p.cases if metric.startswith(_RISK) else row["denominator"])
         national = as_number(row["national_numerator"])
         if base is None or national is None:
             continue
@@ -297,7 +294,7 @@ def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool
     gaps = []
     for metric in metrics:
         row = rows.loc[metric]
-        base = as_number(p.cases if metric.startswith("risk.") else row["denominator"])
+        base = as_number(p.cases if metric.startswith(_RISK) else row["denominator"])
         national = as_number(row["national_numerator"])
         if base is None or national is None or not base:
             continue

@@ -184,8 +184,7 @@ def hide(frame: pd.DataFrame, masks: Mapping[str, np.ndarray], built_on: Iterabl
 
 _RATE_COLUMNS = ("rate", "ci_low", "ci_high", "p_value", "p_holm")
 _TEST_COLUMNS = ("p_value", "p_holm")
-#: The metrics compared with the review out of every case (audit.measures.compare.review_base).
-_RISK = "risk."
+
 _NATIONAL = ("national_numerator", "national_denominator", "national_rate")
 
 
@@ -271,7 +270,10 @@ def _metrics_public(metrics: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
     out = hide(metrics, hiding.masks("metrics", rows, ["unknown"]), ())
     counts = hiding.masks("metrics", rows, ["numerator", "denominator"])
     out = hide(out, counts, _RATE_COLUMNS)
-    tested = np.array([r.startswith(_RISK) for r in rows], dtype=bool) & ~counts["numerator"]
+    from audit.measures.compare import COMPARED_OUT_OF_EVERY_CASE
+
+    every_case = [r.startswith(COMPARED_OUT_OF_EVERY_CASE) for r in rows]
+    tested = np.array(every_case, dtype=bool) & ~counts["numerator"]
     for column in _TEST_COLUMNS:
         out.loc[tested, column] = metrics.loc[tested, column]
     return _adjust_shown(out)

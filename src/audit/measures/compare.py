@@ -88,6 +88,7 @@ __all__ = [
     "MIN_DENOMINATOR",
     "ONE_TEST_GROUPS",
     "review_base",
+    "COMPARED_OUT_OF_EVERY_CASE",
     "fisher_p_values",
     "holm_adjust",
     "holm_p_values",
@@ -112,6 +113,10 @@ VERDICTS: tuple[str, ...] = (
     VERDICT_TOO_FEW,
     VERDICT_NO_NATIONAL,
 )
+
+#: The metrics compared with the review out of every case, as the review counted them (a
+#: risk factor not recorded counts as not featuring): :func:`review_base`.
+COMPARED_OUT_OF_EVERY_CASE = "risk."
 
 #: Below this many cases in the comparison's base, no verdict is given (module docstring).
 MIN_DENOMINATOR = 10
@@ -146,7 +151,7 @@ def review_base(
     unk = _as_float_array(unknown)
     if not (metrics.shape == den.shape == unk.shape):
         raise ParameterError("metric, denominator and unknown must have the same length")
-    is_risk = np.char.startswith(metrics.astype(str), "risk.")
+    is_risk = np.char.startswith(metrics.astype(str), COMPARED_OUT_OF_EVERY_CASE)
     return np.where(is_risk, den + unk, den)
 
 

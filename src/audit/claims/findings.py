@@ -45,7 +45,7 @@ def verdict_words(p: Protected) -> dict[str, str]:
     is compared out of every case (:func:`_base`), so its verdict stands beside a hidden
     "known" (a new analyst read "hidden" beside 42.1% against 5.4%, both printed)."""
     table = p.metrics.copy()
-    bases = [_base(p, row) for _, row in table.iterrows()]
+    bases = [_base(p, str(row["metric"]), row) for _, row in table.iterrows()]
     risk = table["metric"].astype(str).str.startswith(_RISK).to_numpy()
     table["denominator"] = table["denominator"].astype(object).where(~risk, bases)
     table["unknown"] = table["unknown"].astype(object).where(~risk, 0)
@@ -57,10 +57,15 @@ def verdict_words(p: Protected) -> dict[str, str]:
     return out
 
 
-def _base(p: Protected, row: pd.Series) -> object:
+def _is_compared(verdict: str) -> bool:
+    """Whether a verdict of :func:`verdict_words` is a comparison the pack prints."""
+    return verdict not in (HIDDEN_REASON, VERDICT_NO_NATIONAL)
+
+
+def _base(p: Protected, metric: str, row: pd.Series) -> object:
     """The base a row's national comparison is of, as the pack prints it: every case for
     a risk factor (:func:`~audit.measures.compare.review_base`), else its denominator."""
-    if not str(row["metric"]).startswith(_RISK):
+    if not metric.startswith(_RISK):
         return row["denominator"]
     if not is_suppressed(row["denominator"]) and not is_suppressed(row["unknown"]):
         return row["denominator"] + row["unknown"]
@@ -85,7 +90,7 @@ def describe_metric(metric: str, p: Protected) -> str:
             f"; nationally {format_percent(row['national_rate'])} "
             f"({int(row['national_numerator'])} of {int(row['national_denominator'])})"
         )
-    if is_suppressed(row["rate"]) and verdict not in (HIDDEN_REASON, VERDICT_NO_NATIONAL):
+    if is_suppressed(row["rate"]) and _is_compared(verdict):
         return (
             f"{label}: {_local(p, metric)}{national} — {verdict}; its rate of the cases "
             f"known is {HIDDEN_REASON} (shown as {SUPPRESSED})."
@@ -114,7 +119,7 @@ def metric_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     line naming those hidden to protect small numbers."""
     present = [m for m in metric_ids if m in set(p.metrics["metric"])]
     words = verdict_words(p)  # a risk factor compared out of every case is described too
-    compared = {m for m in present if words[m] not in (HIDDEN_REASON, VERDICT_NO_NATIONAL)}
+    compared = {m for m in present if _is_compared(words[m])}
     shown = set(shown_metrics(p, present)) | compared
     lines = [f"- {describe_metric(m, p)}" for m in present if m in shown]
     hidden = [metric_label(m).lower() for m in present if m not in shown]
@@ -162,7 +167,7 @@ def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
         ):
             continue
         row = rows.loc[metric]
-        base = as_number(p.cases if metric.startswith(_RISK) else row["denominator"])
+        base = as_number(_base(p, metric, row))
         national = as_number(row["national_numerator"])
         if base is None or national is None:
             continue
@@ -243,11 +248,7 @@ def _findings(p: Protected) -> list[str]:
     )
     words = verdict_words(p)
     compared = _one_test_each(
-        [
-            m
-            for m in p.metrics["metric"]
-            if m in NATIONAL_REFERENCE and words[m] not in (HIDDEN_REASON, VERDICT_NO_NATIONAL)
-        ]
+        [m for m in p.metrics["metric"] if m in NATIONAL_REFERENCE and _is_compared(words[m])]
     )
     if not compared:
         lines.append(
@@ -294,7 +295,7 @@ def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool
     gaps = []
     for metric in metrics:
         row = rows.loc[metric]
-        base = as_number(p.cases if metric.startswith(_RISK) else row["denominator"])
+        base = as_number(_base(p, metric, row))
         national = as_number(row["national_numerator"])
         if base is None or national is None or not base:
             continue
@@ -368,7 +369,7 @@ def _local(p: Protected, metric: str) -> str:
 
     row = _row(p, metric)
     assert row is not None
-    base = as_number(_base(p, row))
+    base = as_number(_base(p, metric, row))
     if metric.startswith(_RISK) and base:
         return (
             f"{format_percent(float(row['numerator']) / base)} of all cases, as the review counted"

@@ -17,10 +17,12 @@ against a ledger the same way.
 
 What is adopted from τ-ARGUS and sdcTable (see :mod:`audit.disclosure.joint`): linked
 tables are checked in one model over their shared cells, and a cell one release hid is a
-target in every later one. What is not done yet: protection that *hides more* in the new
-pack to keep it publishable (today the pack is refused and the message says which counts
-and which earlier packs), and a final pass that prints again what the joint attack does not
-need hidden.
+target in every later one. Protection hides more in the new pack, or leaves a measure out,
+to keep it publishable (:mod:`audit.disclosure.protect`).
+
+Each earlier pack's own (single-pack) ranges depend only on its figures, so they are kept
+beside it once worked out (``release_ranges``: :func:`kept_ranges`, :func:`keep_ranges`),
+named by the code that worked them out (:func:`ranges_model`).
 
 Every produced public pack is recorded, whether or not it was then published: the ledger
 cannot know, and assuming it was is the safe side. The same figures produced twice are one

@@ -164,7 +164,12 @@ class _Solver:
         self.model = model
         self.highs = highs_model(model)
         self.columns = np.arange(model.size, dtype=np.int32)
-        self.n_eq = model.A_eq.shape[0]
+        # Each row's owner (None for the structure), equations then inequalities, as HiGHS
+        # orders the duals: read by a mask, not a loop (1.5 s of the benchmark year).
+        owners = [*model.eq_owner, *model.ub_owner]
+        self.owners = np.empty(len(owners), dtype=object)
+        for i, owner in enumerate(owners):  # one by one: numpy would unpack the tuples
+            self.owners[i] = owner
         self.status = highspy.HighsModelStatus
         self._first = True
 
@@ -191,12 +196,7 @@ class _Solver:
                 f"the disclosure check could not finish ({self.highs.modelStatusToString(status)})"
             )
         duals = np.asarray(self.highs.getSolution().row_dual)
-        owners = [
-            o
-            for o, d in zip(self.model.eq_owner, duals[: self.n_eq])
-            if o is not None and abs(d) > 1e-9
-        ]
-        owners += [o for o, d in zip(self.model.ub_owner, duals[self.n_eq :]) if abs(d) > 1e-9]
+        owners = [o for o in self.owners[np.abs(duals) > 1e-9] if o is not None]
         return float(self.highs.getInfo().objective_function_value), owners
 
 

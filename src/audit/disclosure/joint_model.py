@@ -28,6 +28,7 @@ from audit.disclosure.model import (
     Term,
     TermKey,
     block_vector,
+    patterns_of,
     rate_rows,
     signature_blocks,
     sparse_rows,
@@ -106,7 +107,7 @@ class _Patterns:
     def __init__(self, flags: tuple[str, ...]) -> None:
         self.flags = flags
         n = len(flags)
-        patterns = [format(i, f"0{n}b")[::-1] for i in range(2**n)]
+        patterns = patterns_of(n)
         self.names: dict[frozenset[str], tuple[str, str]] = {}
         for band in _BANDS:
             chosen = [p for p in patterns if band_of(p.count("1")) == band]
@@ -194,6 +195,7 @@ class JointModel:
             f: signature_blocks(grid, ordered[f]) for f in scopes if f != CASES
         }
         self.blocks[CASES] = signature_blocks(grid, every)
+        self._memo: dict[Term, list[int]] = {}  # each term's variables (block_vector)
         self.index: dict[tuple[str, str, Block], int] = {}
         for family in sorted(self.blocks):
             for category in sorted(self.categories[family]):
@@ -353,7 +355,7 @@ class JointModel:
         return sparse_rows(rows, self.size)
 
     def _vector(self, terms: Iterable[Term]) -> dict[int, float]:
-        return block_vector(self.blocks, self.index, terms)
+        return block_vector(self.blocks, self.index, terms, self._memo)
 
     def vector(self, terms: Iterable[Term]) -> np.ndarray:
         """A dense objective row for the sum of ``terms`` (see :meth:`holds`)."""

@@ -63,6 +63,7 @@ __all__ = [
     "kept_ranges",
     "keep_ranges",
     "exposed_keys",
+    "theirs",
     "new_exposures",
     "check_release",
 ]
@@ -280,6 +281,27 @@ def exposed_keys(
     return {term_key(b.target.terms) for b in report.exposed}
 
 
+def theirs(
+    earlier: Sequence[PackFigures],
+    found: Sequence[JointBounds],
+    *,
+    budget: float = RUN_BUDGET,
+    already: dict | None = None,
+    seeds: Sequence[dict] = (),
+    memo: dict | None = None,
+) -> list[JointBounds]:
+    """Of the exposures ``found`` (a joint attack's, with a new pack), those the ``earlier``
+    packs alone already give away: published before, so not the new pack's doing. Asked
+    only of counts not already answered in ``already`` (count key -> exposed by the earlier
+    packs alone), which keeps the answers."""
+    known = {} if already is None else already
+    asked = {term_key(b.target.terms) for b in found} - known.keys()
+    if asked:
+        exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=seeds, memo=memo)
+        known.update({key: key in exposed for key in asked})
+    return [b for b in found if known[term_key(b.target.terms)]]
+
+
 def new_exposures(
     new: PackFigures,
     earlier: Sequence[PackFigures],
@@ -289,18 +311,26 @@ def new_exposures(
     seeds: list | None = None,
     memo: dict | None = None,
     at_least: Callable[[tuple[Term, ...]], int] | None = None,
+    ask_earlier: bool = True,
 ) -> list[JointBounds]:
     """The counts ``new`` read with ``earlier`` narrows to ``k`` values or fewer that
     ``earlier`` alone does not (an exposure already published is not this pack's doing).
-    Whether ``earlier`` alone narrows a count is asked only of the counts found, and kept
-    in ``already`` (count key -> exposed by the earlier packs alone) when the caller passes
-    one across rounds; likewise the whole-number solutions seen are kept in ``seeds`` and
-    start the next round's attack (:func:`~audit.disclosure.joint.joint_attack`). With no
-    earlier pack, what whole numbers give away in ``new`` alone
-    (issue 22's first recipe: a rounded average the linear check leaves wide). ``memo``
-    keeps the earlier packs' single-pack ranges across rounds (they do not change).
-    ``at_least`` (protection, which has the cases) gives a count's known lower bound: a
-    count of ``2k`` or more cannot be exposed, so it is not attacked."""
+    Whether ``earlier`` alone narrows a count is asked only of the counts found
+    (:func:`theirs`), and kept in ``already`` when the caller passes one across rounds;
+    likewise the whole-number solutions seen are kept in ``seeds`` and start the next
+    round's attack (:func:`~audit.disclosure.joint.joint_attack`). With no earlier pack,
+    what whole numbers give away in ``new`` alone (issue 22's first recipe: a rounded
+    average the linear check leaves wide). ``memo`` keeps the earlier packs' single-pack
+    ranges across rounds (they do not change). ``at_least`` (protection, which has the
+    cases) gives a count's known lower bound: a count of ``2k`` or more cannot be exposed,
+    so it is not attacked.
+
+    ``ask_earlier=False`` does not ask: every count found is returned unless ``already``
+    says the earlier packs alone give it away. Protection asks that way and asks
+    :func:`theirs` only of a count it cannot hide (:func:`audit.disclosure.protect.protect`):
+    releases protected together give nothing away on their own, so the answer is nearly
+    always no (on the benchmark year of ``benchmarks/year.py``, no in every one of its 20
+    asks), and asking was 11 s of its 115 s of protection."""
     carried = [] if seeds is None else seeds
     unchanged = {p.name for p in earlier}
     packs = [*earlier, new]
@@ -331,11 +361,9 @@ def new_exposures(
                 "area, or run again on a less busy machine"
             )
         together = report.exposed
-        asked = {term_key(b.target.terms) for b in together} - known.keys()
-        if asked:
-            exposed = exposed_keys(earlier, budget=budget, among=asked, seeds=carried, memo=memo)
-            known.update({key: key in exposed for key in asked})
-        found = [b for b in together if not known[term_key(b.target.terms)]]
+        if ask_earlier:
+            theirs(earlier, together, budget=budget, already=known, seeds=carried, memo=memo)
+        found = [b for b in together if not known.get(term_key(b.target.terms), False)]
         if found or not report.deferred:
             return found
     raise AssertionError("unreachable: an attack asked to decide every target defers none")

@@ -426,7 +426,7 @@ def _together(
     As sdcTable's linked tables require, a count an earlier pack hid is hidden here too
     (a common cell has one suppression state). Then, while the joint integer attack over
     the earlier packs and this one (:func:`audit.disclosure.ledger.new_exposures`) narrows
-    a count the earlier packs alone did not, one more figure of this pack whose scope meets
+    a count, one more figure of this pack whose scope meets
     that count is hidden (:func:`~audit.disclosure.choice.candidates`, only those
     :func:`~audit.disclosure.choice.binds` allows: of its measure first, the figure summing
     the count's categories or the rest of them before others, cheapest first) — none where
@@ -434,12 +434,16 @@ def _together(
     too — and the pack is settled again on its own (:func:`_settle`). (Hiding one figure for
     every count found at once hid 104 figures of the benchmark year's pooled year in one
     round where 37 over three rounds did.) Earlier packs are published: only this one can
-    change. A count no figure of this pack can widen is stuck: every stuck count of the
-    round raises one :class:`~audit.disclosure.withholding.CannotHide`, and :func:`_public`
-    withholds a measure binding each, or refuses the pack (nothing is written).
+    change. A count no figure of this pack can widen is first asked whether the earlier
+    packs alone give it away (:func:`~audit.disclosure.ledger.theirs`): then it is not this
+    pack's doing and not held against it (asked only then: releases protected together
+    give nothing away alone, so the answer is nearly always no). Otherwise it is stuck:
+    every stuck count of the round raises one
+    :class:`~audit.disclosure.withholding.CannotHide`, and :func:`_public` withholds a
+    measure binding each, or refuses the pack (nothing is written).
     """
     from audit.disclosure.joint import term_key
-    from audit.disclosure.ledger import new_exposures
+    from audit.disclosure.ledger import new_exposures, theirs
 
     hidden_before = {
         term_key(c.terms) for pack in earlier for c in pack.publication.counts if c.hidden
@@ -462,11 +466,8 @@ def _together(
             seeds=seeds,
             memo=memo,
             at_least=floor,  # a count known to be 2k or more is not attacked
+            ask_earlier=False,  # only of a count nothing left to hide widens: below
         )
-        if not found:
-            return report
-        stuck: list[tuple[Term, ...]] = []  # counts nothing left to hide widens
-        message = ""
         # Each count's choices as the round starts: one the round hid for another count
         # may widen this one too, so only a count with no choice at all is stuck.
         choices = [
@@ -477,6 +478,24 @@ def _together(
             ]
             for b in found
         ]
+        # A count nothing left to hide widens may be one the earlier packs alone give away:
+        # not this pack's doing, so not held against it (asked only now: it is rare).
+        if earlier and not all(choices):
+            old = theirs(
+                earlier,
+                [b for b, options in zip(found, choices, strict=True) if not options],
+                already=already,
+                seeds=seeds,
+                memo=memo,
+            )
+            if old:
+                gone = {id(b) for b in old}
+                kept = [(b, o) for b, o in zip(found, choices, strict=True) if id(b) not in gone]
+                found, choices = [b for b, _ in kept], [o for _, o in kept]
+        if not found:
+            return report
+        stuck: list[tuple[Term, ...]] = []  # counts nothing left to hide widens
+        message = ""
         hid: set[int] = set()  # this round's
         for bounds, options in zip(found, choices, strict=True):
             if not options:
@@ -506,7 +525,13 @@ def _together(
         rates_for(publication, full)
         report = _settle(publication, full, k, truth)
     # Hiding one more figure a round has not settled it: what is still given away is treated
-    # as stuck, so its measures are left out rather than the pack refused.
+    # as stuck, so its measures are left out rather than the pack refused — unless the
+    # earlier packs alone give it away (not this pack's doing).
+    if earlier:
+        gone = {id(b) for b in theirs(earlier, found, already=already, seeds=seeds, memo=memo)}
+        found = [b for b in found if id(b) not in gone]
+        if not found:
+            return report
     how = "with the public packs already produced" if earlier else "in whole numbers"
     raise CannotHide(
         [b.target.terms for b in found],

@@ -492,6 +492,8 @@ def _together(
                 gone = {id(b) for b in old}
                 kept = [(b, o) for b, o in zip(found, choices, strict=True) if id(b) not in gone]
                 found, choices = [b for b, _ in kept], [o for _, o in kept]
+                if not found:  # asked again: ``already`` leaves them out, and a pack is
+                    continue  # clean only by an attack that decided every count
         if not found:
             return report
         stuck: list[tuple[Term, ...]] = []  # counts nothing left to hide widens
@@ -527,9 +529,16 @@ def _together(
     # Hiding one more figure a round has not settled it: what is still given away is treated
     # as stuck, so its measures are left out rather than the pack refused — unless the
     # earlier packs alone give it away (not this pack's doing).
-    if earlier:
-        gone = {id(b) for b in theirs(earlier, found, already=already, seeds=seeds, memo=memo)}
-        found = [b for b in found if id(b) not in gone]
+    if earlier and theirs(earlier, found, already=already, seeds=seeds, memo=memo):
+        found = new_exposures(  # the rest, decided: ``already`` now leaves theirs out
+            PackFigures("this pack", publication, k),
+            earlier,
+            already=already,
+            seeds=seeds,
+            memo=memo,
+            at_least=floor,
+            ask_earlier=False,
+        )
         if not found:
             return report
     how = "with the public packs already produced" if earlier else "in whole numbers"

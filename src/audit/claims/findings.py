@@ -13,12 +13,25 @@ from collections.abc import Sequence
 import pandas as pd
 
 from audit.claims import HIDDEN_REASON, claims_for, p_text
-from audit.contract import FLAG_COLUMNS, column_label, metric_label
+from audit.contract import FLAG_COLUMNS, UNKNOWN_SHARE_THRESHOLD, column_label, metric_label
 from audit.disclosure import Protected
-from audit.formatting import SUPPRESSED, format_count, format_percent, is_suppressed, plural
+from audit.formatting import (
+    SUPPRESSED,
+    as_number,
+    format_count,
+    format_percent,
+    is_suppressed,
+    plural,
+)
 from audit.intake.periods import unfinished_words
 from audit.measures.compare import COMPARED_OUT_OF_EVERY_CASE as _RISK
-from audit.measures.compare import VERDICT_NO_NATIONAL, verdicts
+from audit.measures.compare import (
+    VERDICT_NO_DIFFERENCE,
+    VERDICT_NO_NATIONAL,
+    detectable_difference,
+    detectable_difference_text,
+    verdicts,
+)
 from audit.measures.national import NATIONAL_REFERENCE
 
 __all__ = [
@@ -155,9 +168,6 @@ def detectable_sentences(metric_ids: Sequence[str], p: Protected) -> str:
     this many cases could have detected ("with 20 cases, only 90% or more, or 35% or less,
     would differ from the national 64%") at :func:`detection_alpha`, so "no evidence" is
     never read as "the same"."""
-    from audit.formatting import as_number
-    from audit.measures.compare import VERDICT_NO_DIFFERENCE, detectable_difference_text
-
     words = verdict_words(p)
     rows = p.metrics.set_index("metric")
     lines = []
@@ -288,9 +298,6 @@ def _no_evidence(p: Protected, metrics: Sequence[str], rest: bool, partial: bool
     and largest gap from the national figure these numbers of cases could have shown.
     ``partial``: the pack shows only some of the review's measures it records (the others
     hidden or left out), so the sentence says "this pack can show", never "all"."""
-    from audit.formatting import as_number
-    from audit.measures.compare import detectable_difference
-
     rows = p.metrics.set_index("metric")
     gaps = []
     for metric in metrics:
@@ -351,9 +358,6 @@ def _often_unknown(row: pd.Series) -> str:
     difference is never quoted without it (a new analyst's summary put "lower than
     nationally" on a figure not known in 8 of 20 cases, the caveat only in the data-quality
     section). Nothing when the count is hidden."""
-    from audit.contract import UNKNOWN_SHARE_THRESHOLD
-    from audit.formatting import as_number
-
     unknown, known = as_number(row["unknown"]), as_number(row["denominator"])
     if unknown is None or known is None or not unknown + known:
         return ""
@@ -365,8 +369,6 @@ def _often_unknown(row: pd.Series) -> str:
 def _local(p: Protected, metric: str) -> str:
     """The local figure a national comparison tests: a risk factor's as the review counted
     it, out of every case (:func:`_base`), not the rate of known answers."""
-    from audit.formatting import as_number
-
     row = _row(p, metric)
     assert row is not None
     base = as_number(_base(p, metric, row))

@@ -458,8 +458,10 @@ def _together(
     already = {} if already is None else already  # what the earlier packs alone expose
     seeds = [] if seeds is None else seeds  # whole-number solutions: they still fit
     memo = {} if memo is None else memo  # the earlier packs' single-pack ranges
-    for _ in range(_JOINT_ROUNDS):
-        found = new_exposures(
+
+    def exposures() -> list:
+        """The counts the joint attack finds on the pack as it stands."""
+        return new_exposures(
             PackFigures("this pack", publication, k),
             earlier,
             already=already,
@@ -468,6 +470,9 @@ def _together(
             at_least=floor,  # a count known to be 2k or more is not attacked
             ask_earlier=False,  # only of a count nothing left to hide widens: below
         )
+
+    for _ in range(_JOINT_ROUNDS):
+        found = exposures()
         # Each count's choices as the round starts: one the round hid for another count
         # may widen this one too, so only a count with no choice at all is stuck.
         choices = [
@@ -530,15 +535,7 @@ def _together(
     # as stuck, so its measures are left out rather than the pack refused — unless the
     # earlier packs alone give it away (not this pack's doing).
     if earlier and theirs(earlier, found, already=already, seeds=seeds, memo=memo):
-        found = new_exposures(  # the rest, decided: ``already`` now leaves theirs out
-            PackFigures("this pack", publication, k),
-            earlier,
-            already=already,
-            seeds=seeds,
-            memo=memo,
-            at_least=floor,
-            ask_earlier=False,
-        )
+        found = exposures()  # the rest, decided: ``already`` now leaves theirs out
         if not found:
             return report
     how = "with the public packs already produced" if earlier else "in whole numbers"

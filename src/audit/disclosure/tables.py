@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from audit.contract import RISK_FLAGS, flag_metric_id, metric_label
-from audit.disclosure.model import CASES, PATTERN, Count, Publication, Term
+from audit.disclosure.model import CASES, PATTERN, Count, Publication, Term, patterns_of
 from audit.disclosure.publication import (
     family_categories,
     metric_counts,
@@ -56,6 +56,7 @@ from audit.disclosure.publication import (
     quarters_between,
 )
 from audit.formatting import SUPPRESSED
+from audit.measures.compare import COMPARED_OUT_OF_EVERY_CASE
 from audit.workspace import TREND_METRICS, AuditData
 
 __all__ = [
@@ -270,8 +271,6 @@ def _metrics_public(metrics: pd.DataFrame, hiding: Hiding) -> pd.DataFrame:
     out = hide(metrics, hiding.masks("metrics", rows, ["unknown"]), ())
     counts = hiding.masks("metrics", rows, ["numerator", "denominator"])
     out = hide(out, counts, _RATE_COLUMNS)
-    from audit.measures.compare import COMPARED_OUT_OF_EVERY_CASE
-
     every_case = [r.startswith(COMPARED_OUT_OF_EVERY_CASE) for r in rows]
     tested = np.array(every_case, dtype=bool) & ~counts["numerator"]
     for column in _TEST_COLUMNS:
@@ -306,7 +305,7 @@ def _patterns(data: AuditData, publication: Publication) -> tuple[list[str], lis
     if not flags or data.risk_counts.empty:
         return [], []
     publication.pattern_flags = tuple(flags)
-    return flags, [format(i, f"0{len(flags)}b")[::-1] for i in range(2 ** len(flags))]
+    return flags, list(patterns_of(len(flags)))
 
 
 def _bands_cells(data: AuditData, publication: Publication) -> None:

@@ -19,6 +19,7 @@ from audit.claims.findings import (
     verdict_words,
 )
 from audit.disclosure import Protected
+from audit.formatting import plural
 from audit.render.section import Section
 from audit.sections.tables import METRIC_COUNTS, METRIC_PERCENTS, metrics_display
 
@@ -45,7 +46,7 @@ def against_national(
         section.text(
             "No evidence of a difference is not evidence of no difference. With "
             "this many cases, the test could only have found a difference this "
-            f"large, allowing for the {n} comparison{'' if n == 1 else 's'} in this pack "
+            f"large, allowing for the {plural(n, 'comparison')} in this pack "
             f"(each at 5% ÷ {n}, the strictest step of Holm's method, so a figure "
             "beyond it would be called different):\n\n" + detectable
         )
